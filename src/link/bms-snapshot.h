@@ -1,0 +1,66 @@
+/* bms-snapshot.h — the decoded contents of a frame's info field.
+ *
+ * A snapshot holds every identifier a reply carried, decoded through the field
+ * catalogue: numbers as raw integers (sign and protocol version applied; the
+ * engineering value is raw * scale), ASCII and byte fields as bytes, and the
+ * cell and module blocks as arrays. It is plain data, safe to copy between
+ * threads.
+ */
+#pragma once
+
+#include <glib.h>
+#include "bms-field.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  gint64   timestamp_us;                 /* g_get_real_time () when received */
+  guint64  present[4];                   /* bit per id */
+  gint64   raw[256];                     /* numeric fields */
+  guint8  *bytes[256];                   /* ASCII/BYTES fields: size bytes, owned */
+  guint16  cells_mv[BMS_MAX_CELLS];
+  guint    n_cells;                      /* cells carried by 0x79 + 0xD0 */
+  gint16   module_temps_c[BMS_MAX_MODULES][3];
+  guint    n_module_temps;               /* modules carried by 0xD3 */
+} BmsSnapshot;
+
+BmsSnapshot *bms_snapshot_new          (void);
+BmsSnapshot *bms_snapshot_copy         (const BmsSnapshot *snapshot);
+void         bms_snapshot_free         (BmsSnapshot       *snapshot);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BmsSnapshot, bms_snapshot_free)
+
+/* Decode an info field ("id value id value …"). Unknown ids and short values
+ * fail with BMS_FRAME_ERROR_BAD_INFO naming the id and offset. */
+gboolean     bms_snapshot_parse        (BmsSnapshot  *snapshot,
+                                        const guint8 *info,
+                                        gsize         len,
+                                        GError      **error);
+/* Encode every present field in ascending id order (a read-all reply body). */
+void         bms_snapshot_encode       (const BmsSnapshot *snapshot,
+                                        GByteArray        *out);
+/* Encode one present field as id + value bytes. */
+gboolean     bms_snapshot_encode_field (const BmsSnapshot *snapshot,
+                                        guint8             id,
+                                        GByteArray        *out);
+
+gboolean     bms_snapshot_has          (const BmsSnapshot *snapshot, guint8 id);
+gint64       bms_snapshot_get_raw      (const BmsSnapshot *snapshot, guint8 id);
+double       bms_snapshot_get          (const BmsSnapshot *snapshot, guint8 id); /* engineering */
+/* ASCII fields as a trimmed, NUL-terminated string (new); NULL if absent. */
+char        *bms_snapshot_dup_string   (const BmsSnapshot *snapshot, guint8 id);
+const guint8 *bms_snapshot_get_bytes   (const BmsSnapshot *snapshot, guint8 id);
+
+void         bms_snapshot_set_raw      (BmsSnapshot *snapshot, guint8 id, gint64 raw);
+void         bms_snapshot_set_bytes    (BmsSnapshot *snapshot, guint8 id,
+                                        const guint8 *bytes, gsize len);
+void         bms_snapshot_set_string   (BmsSnapshot *snapshot, guint8 id, const char *text);
+void         bms_snapshot_set_cells    (BmsSnapshot *snapshot, const guint16 *mv, guint n);
+void         bms_snapshot_set_module_temps (BmsSnapshot *snapshot,
+                                            const gint16 (*temps)[3], guint n_modules);
+void         bms_snapshot_remove       (BmsSnapshot *snapshot, guint8 id);
+
+/* The whole snapshot as a JSON object (catalogue names as keys; cells_mv as
+ * an array; battery_type as "lfp"/"nmc"/"lto"; see docs/cli.md). */
+char        *bms_snapshot_to_json      (const BmsSnapshot *snapshot);
+
+G_END_DECLS

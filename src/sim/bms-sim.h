@@ -1,0 +1,89 @@
+/* bms-sim.h — a simulated master BMS that speaks the NW protocol.
+ *
+ * A battery model (modules × cells, chemistry OCV curve, capacity spread,
+ * coulomb counting, temperatures, passive balancing, protections with delays
+ * and recovery) behind a protocol endpoint that answers like a real board:
+ * only its address, password-gated writes, persisted parameters, every
+ * catalogue field including the extensions, and a bootloader after 0xBD.
+ *
+ * The core is not thread-safe: one owner drives it (an endpoint loop, or the
+ * loopback transport under its lock).
+ */
+#pragma once
+
+#include <gio/gio.h>
+#include "bms-snapshot.h"
+#include "bms-transport.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  BMS_CHEMISTRY_LFP = 0,   /* values match field 0xAF */
+  BMS_CHEMISTRY_NMC = 1,
+  BMS_CHEMISTRY_LTO = 2,
+} BmsChemistry;
+
+typedef struct {
+  guint        modules;            /* 1..16, default 1 */
+  guint        cells_per_module;   /* 5..16, default 16 */
+  BmsChemistry chemistry;          /* default LFP */
+  double       capacity_ah;        /* default 100 */
+  double       initial_soc;        /* 0..1, default 0.6 */
+  double       current_a;          /* profile when not cycling: + charge, − discharge */
+  gboolean     cycle_profile;      /* charge/rest/discharge/rest loop (demo) */
+  guint        address;            /* default 1 */
+  guint32      seed;               /* spreads and noise; default 1 */
+  const char  *state_file;         /* parameters persisted here (optional) */
+  guint        flash_size;         /* bootloader image limit, default 256 KiB */
+} BmsSimConfig;
+
+void bms_sim_config_init (BmsSimConfig *config); /* fills the defaults */
+
+typedef struct {
+  double   noise_ber;           /* bit error rate on replies */
+  double   corrupt_checksum_p;  /* probability a reply's checksum is wrong */
+  double   drop_reply_p;        /* probability a reply is not sent */
+  guint    delay_reply_ms;      /* extra delay before each reply */
+  gboolean silent;              /* answers nothing */
+  gboolean disconnected;        /* the endpoint drops the line (pty/tcp) */
+  guint    noise_bytes;         /* random garbage bytes before each reply */
+} BmsSimFaults;
+
+typedef struct _BmsSim BmsSim;
+
+BmsSim      *bms_sim_new            (const BmsSimConfig *config, GError **error);
+void         bms_sim_free           (BmsSim *sim);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BmsSim, bms_sim_free)
+
+/* Advance the battery model by dt seconds of simulated time. */
+void         bms_sim_advance        (BmsSim *sim, double dt_s);
+/* Bytes arriving from the line; reply bytes (if any) are appended to out.
+ * Handles NW frames and, after 0xBD, the bootloader dialogue. */
+void         bms_sim_receive        (BmsSim *sim, const guint8 *data, gsize len,
+                                     GByteArray *out);
+/* What a read-all would report now (new). */
+BmsSnapshot *bms_sim_snapshot       (BmsSim *sim);
+void         bms_sim_set_faults     (BmsSim *sim, const BmsSimFaults *faults);
+void         bms_sim_set_current    (BmsSim *sim, double current_a);
+gboolean     bms_sim_in_bootloader  (BmsSim *sim);
+/* The last image the bootloader accepted (NULL if none). */
+GBytes      *bms_sim_get_flashed_image (BmsSim *sim);
+
+/* Endpoints. wire_timing: deliver each byte after 10/baud s, as a UART would.
+ * These run until cancelled. */
+gboolean     bms_sim_serve_pty      (BmsSim *sim, const char *link_path, guint baud,
+                                     gboolean wire_timing, GCancellable *cancellable,
+                                     GError **error);
+gboolean     bms_sim_serve_tcp      (BmsSim *sim, guint16 port, guint baud,
+                                     gboolean wire_timing, GCancellable *cancellable,
+                                     GError **error);
+
+/* In-process: a transport whose other end is this simulator (the demo).
+ * The sim's clock follows real time (scaled by time_scale). */
+BmsTransport *bms_loopback_transport_new (BmsSim *sim, gboolean wire_timing,
+                                          double time_scale);
+/* Registers "sim://" (16 cells LFP) and "sim://master" (16 × 16) with
+ * bms_transport_new_for_uri. */
+void         bms_sim_register_uri_scheme (void);
+
+G_END_DECLS
