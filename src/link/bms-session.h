@@ -55,6 +55,10 @@ gboolean      bms_session_set_baud       (BmsSession   *self,
                                           guint         baud,
                                           GError      **error);
 guint         bms_session_get_baud       (BmsSession   *self);
+/* Silence after which the board is woken with an activate frame before the
+ * next request (default 30000 ms). */
+void          bms_session_set_wake_after (BmsSession   *self,
+                                          guint         ms);
 gboolean      bms_session_open           (BmsSession   *self, GError **error);
 void          bms_session_close          (BmsSession   *self);
 
