@@ -1106,8 +1106,19 @@ bms_sim_advance (BmsSim *sim, double dt_s)
     return;
   if (sim->in_bootloader)
     bootloader_tick (sim, dt_s);
+  /* The lease runs on the simulated clock: split the step where it ends. */
+  if (!lease_expired (sim) && *store (sim, "lease_end") != 0)
+    {
+      double left = (double) (*store (sim, "lease_end") - bms_sim_get_unix_time (sim));
+      if (left > 0 && left < dt_s)
+        {
+          bms_sim_battery_advance (sim->battery, left);
+          dt_s -= left;
+        }
+    }
+  if (bms_sim_battery_get_params (sim->battery)->lease_expired != lease_expired (sim))
+    store_to_params (sim);
   bms_sim_battery_advance (sim->battery, dt_s);
-  /* The lease runs on the simulated clock. */
   if (bms_sim_battery_get_params (sim->battery)->lease_expired != lease_expired (sim))
     store_to_params (sim);
 }
