@@ -387,6 +387,34 @@ test_program_tcp (void)
   s = read_all (t, 3000, NULL);
   g_assert_cmpuint (s->n_cells, ==, 20);
   g_assert_cmpint (bms_snapshot_get_raw (s, BMS_ID_MODULE_COUNT), ==, 2);
+  g_assert_cmpint (bms_snapshot_get_raw (s, BMS_ID_CURRENT), >, 0);   /* the cycle charges first */
+
+  /* SIGUSR1 unplugs the line: the connection goes dead. */
+  g_subprocess_send_signal (p, SIGUSR1);
+  {
+    g_autoptr(GByteArray) req = bms_request_read_all (1);
+    guint8 buf[256];
+    gssize n = 0;
+    for (int i = 0; i < 20 && n >= 0; i++)
+      {
+        g_usleep (20000);
+        if (bms_transport_write (t, req->data, req->len, NULL))
+          n = bms_transport_read (t, buf, sizeof buf, 50, NULL);
+        else
+          n = -1;
+      }
+    g_assert_cmpint (n, ==, -1);
+  }
+  bms_transport_close (t);
+  g_clear_object (&t);
+  /* Plugged in again, a new connection reads. */
+  g_subprocess_send_signal (p, SIGUSR1);
+  g_usleep (100000);
+  t = bms_transport_new_for_uri (where, 115200, &error);
+  g_assert_true (bms_transport_open (t, &error));
+  g_clear_pointer (&s, bms_snapshot_free);
+  s = read_all (t, 3000, NULL);
+  g_assert_cmpuint (s->n_cells, ==, 20);
   bms_transport_close (t);
 
   g_subprocess_send_signal (p, SIGTERM);
