@@ -71,6 +71,9 @@ gboolean cli_hex_parse_line (const char *line,
                              GByteArray *out,
                              GError    **error);
 
+/* Levenshtein distance, ASCII case-insensitive. */
+guint cli_edit_distance (const char *a, const char *b);
+
 /* Up to max_results field names close to an unknown name (NULL-terminated). */
 char **cli_suggest_field_names (const char *unknown, guint max_results);
 

@@ -32,23 +32,22 @@ print_cell_summary (const BmsSnapshot *s)
           (double) sum / s->n_cells / 1000.0);
 }
 
-/* Cells per row: one module per row when the board says how many cells a
- * module has (extension 0xD2), else eight. */
-static guint
-cells_per_row (const BmsSnapshot *s)
+static void
+print_cell_row (const BmsSnapshot *s, const char *title, guint first, guint count)
 {
-  gint64 per_module = 0;
-
-  if (bms_snapshot_has (s, BMS_ID_MODULE_CELLS))
-    per_module = bms_snapshot_get_raw (s, BMS_ID_MODULE_CELLS);
-  return per_module > 0 && per_module <= 16 ? (guint) per_module : CELLS_PER_ROW;
+  printf ("  %-10s %3u-%-3u", title, first + 1, first + count);
+  for (guint i = first; i < first + count && i < s->n_cells; i++)
+    printf (" %.3f", s->cells_mv[i] / 1000.0);
+  printf ("\n");
 }
 
+/* One row per module when the master says how many cells each has (0xD2),
+ * else rows of eight. */
 static void
 print_cells (const BmsSnapshot *s)
 {
-  guint per_row = cells_per_row (s);
-  gboolean modules = per_row != CELLS_PER_ROW || bms_snapshot_has (s, BMS_ID_MODULE_CELLS);
+  const guint8 *per_module = bms_snapshot_get_bytes (s, BMS_ID_MODULE_CELLS);
+  guint first = 0;
 
   if (s->n_cells == 0)
     {
@@ -56,18 +55,18 @@ print_cells (const BmsSnapshot *s)
       return;
     }
   print_cell_summary (s);
-  for (guint row = 0; row * per_row < s->n_cells; row++)
+  for (guint m = 0; per_module != NULL && m < BMS_MAX_MODULES && first < s->n_cells; m++)
     {
-      guint first = row * per_row;
+      g_autofree char *title = g_strdup_printf ("module %u", m + 1);
 
-      if (modules)
-        printf ("  module %-2u", row + 1);
-      printf ("  %3u-%-3u", first + 1, MIN (first + per_row, s->n_cells));
-      for (guint i = first; i < first + per_row && i < s->n_cells; i++)
-        printf (" %.3f", s->cells_mv[i] / 1000.0);
-      printf ("\n");
+      if (per_module[m] == 0)
+        continue;
+      print_cell_row (s, title, first, MIN (per_module[m], s->n_cells - first));
+      first += per_module[m];
     }
-  printf ("  (volts, cell order)\n");
+  for (; first < s->n_cells; first += CELLS_PER_ROW)
+    print_cell_row (s, "", first, MIN (CELLS_PER_ROW, s->n_cells - first));
+  printf ("  (volts, in cell order)\n");
 }
 
 static void

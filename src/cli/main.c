@@ -47,17 +47,27 @@ find_command (const char *name)
   return NULL;
 }
 
-/* The command that starts like the unknown word, or shares its first letters. */
+/* The command the unknown word was probably meant to be: a prefix of it
+ * ("writ"), or at most two typos away ("raed"). */
 static const char *
 closest_command (const char *name)
 {
+  const char *best = NULL;
+  guint best_distance = 3;
+
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
-    if (g_str_has_prefix (commands[i].name, name) || g_str_has_prefix (name, commands[i].name))
-      return commands[i].name;
-  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
-    if (strncmp (commands[i].name, name, 2) == 0)
-      return commands[i].name;
-  return NULL;
+    {
+      guint distance = cli_edit_distance (name, commands[i].name);
+
+      if (strlen (name) >= 2 && g_str_has_prefix (commands[i].name, name))
+        distance = 1;
+      if (distance < best_distance)
+        {
+          best = commands[i].name;
+          best_distance = distance;
+        }
+    }
+  return best;
 }
 
 int
