@@ -371,3 +371,14 @@ cli_format_snapshot_value (const BmsSnapshot *snapshot, const BmsFieldInfo *fiel
       return cli_format_raw (field, bms_snapshot_get_raw (snapshot, field->id));
     }
 }
+
+char *
+cli_pad (const char *text, guint width)
+{
+  GString *out = g_string_new (text != NULL ? text : "");
+  glong chars = g_utf8_strlen (out->str, -1);
+
+  for (glong i = chars; i < (glong) width; i++)
+    g_string_append_c (out, ' ');
+  return g_string_free (out, FALSE);
+}

@@ -71,6 +71,9 @@ gboolean cli_hex_parse_line (const char *line,
                              GByteArray *out,
                              GError    **error);
 
+/* text padded with spaces to width characters (not bytes: "°C" is two). */
+char *cli_pad (const char *text, guint width);
+
 /* Levenshtein distance, ASCII case-insensitive. */
 guint cli_edit_distance (const char *a, const char *b);
 

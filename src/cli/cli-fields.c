@@ -212,16 +212,17 @@ print_table (void)
   guint n_fields = 0;
   const BmsFieldInfo *fields = bms_field_all (&n_fields);
 
-  printf ("%-4s  %-28s %-4s %-2s %-12s %-16s %s\n", "id", "name", "size", "rw", "unit",
+  printf ("%-4s  %-30s %-4s %-2s %-6s %-18s %s\n", "id", "name", "size", "rw", "unit",
           "range", "label");
   for (guint i = 0; i < n_fields; i++)
     {
       const BmsFieldInfo *f = &fields[i];
       g_autofree char *size = size_text (f);
       g_autofree char *range = range_text (f, "..");
+      g_autofree char *unit = cli_pad (f->unit, 6);
 
-      printf ("0x%02X  %-28s %-4s %-2s %-12s %-16s %s%s\n", f->id, f->name, size,
-              access_text (f->access), f->unit != NULL ? f->unit : "", range, f->label,
+      printf ("0x%02X  %-30s %-4s %-2s %s %-18s %s%s\n", f->id, f->name, size,
+              access_text (f->access), unit, range, f->label,
               f->extension ? " (extension)" : "");
     }
 }

@@ -87,6 +87,8 @@ static void
 print_field (const BmsSnapshot *s, const BmsFieldInfo *f)
 {
   g_autofree char *value = NULL;
+  g_autofree char *label = NULL;
+  g_autofree char *padded = NULL;
 
   if (f->id == BMS_ID_PASSWORD)
     value = g_strdup ("(not shown; see --json)");
@@ -104,7 +106,9 @@ print_field (const BmsSnapshot *s, const BmsFieldInfo *f)
       g_free (value);
       value = with_direction;
     }
-  printf ("  %-34s %-24s %s\n", f->label, value, f->name);
+  label = cli_pad (f->label, 36);
+  padded = cli_pad (value, 24);
+  printf ("  %s %s %s\n", label, padded, f->name);
   if (f->type == BMS_FIELD_MODULE_TEMPS)
     print_module_temps (s);
 }
