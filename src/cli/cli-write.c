@@ -77,7 +77,8 @@ parse_assignment (const char *arg, GArray *assignments)
     }
   if (!bms_field_parse_value (a.field, a.text, &a.raw, &a.string, &error))
     {
-      cli_error ("write", "refused: %s=%s: %s", name, a.text, error->message);
+      /* The catalogue's message names the field, the value and the range. */
+      cli_error ("write", "refused: %s", error->message);
       return FALSE;
     }
   g_array_append_val (assignments, a);
