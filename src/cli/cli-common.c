@@ -134,7 +134,7 @@ is_separator (char c)
 static gboolean
 hex_error (GError **error, const char *line, const char *at, const char *what)
 {
-  g_autofree char *shown = g_strndup (at, strcspn (at, " \t,:;\r\n"));
+  g_autofree char *shown = g_strndup (at, MIN (strcspn (at, " \t,:;\r\n"), 16));
 
   g_set_error (error, CLI_ERROR, CLI_ERROR_HEX, "bad hex at column %d: %s in \"%s\"",
                (int) (at - line) + 1, what, shown);

@@ -132,6 +132,16 @@ status, objs, err = decode(hexline(REQUEST) + "\n" + hexline(bad_sum) + "\n" + h
 tap.ok(status == 1 and [x.get("ok") for x in objs or []] == [True, False, True],
        "one bad frame among good ones: every line reported, exit 1", f"{status} {objs}")
 
+# --- 256 cells: 0x79 carries 1..85, the 0xD0 extension 86..256 -------------
+cells = [3000 + (i * 7) % 500 for i in range(256)]
+info = [0x79, 3 * 85] + [b for i in range(85) for b in (i + 1, cells[i] >> 8, cells[i] & 0xFF)]
+info += [0xD0, 0x01, 0x56] + [b for c in cells[85:] for b in (c >> 8, c & 0xFF)]
+info += [0x8A, 0x01, 0x00]
+status, objs, err = decode(hexline(nw_frame(0x06, 0, 1, info)) + "\n")
+o = objs[0] if objs else {}
+tap.ok(status == 0 and o.get("cells_mv") == cells and o.get("cell_count") == 256,
+       "256-cell reply: cells_mv has all 256 in order", f"{status} {err} {o.get('cells_mv')}")
+
 # --- replies to writes and password, write request --------------------------
 write_req = nw_frame(0x02, 3, 0, [0x90, 0x0E, 0x42], terminal=1)
 write_ok = nw_frame(0x02, 0, 1, [0x90, 0x00])
