@@ -11,7 +11,7 @@ PACKAGES=(
   libserialport-dev libxlsxwriter-dev libsqlite3-dev
   xvfb xauth dbus-x11 socat lrzsz python3 python3-openpyxl
   desktop-file-utils appstream libglib2.0-bin
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev valgrind
 )
 BUILD=${PACKWATCH_BUILD_DIR:-_build}
 
@@ -42,7 +42,7 @@ run_tests () {
   local rc=0
   # Widget tests need a display; xvfb-run gives each run its own.
   xvfb-run -a -s "-screen 0 1920x1080x24" \
-    meson test -C "$BUILD" --print-errorlogs --num-processes 2 "$@" || rc=$?
+    meson test -C "$BUILD" --setup=full --print-errorlogs --num-processes 2 "$@" || rc=$?
   /usr/bin/python3 tools/test-summary.py "$BUILD/meson-logs/testlog.json"
   return $rc
 }

@@ -12,7 +12,7 @@ G_BEGIN_DECLS
 #define BMS_FRAME_START0       0x4E
 #define BMS_FRAME_START1       0x57
 #define BMS_FRAME_END          0x68
-#define BMS_FRAME_OVERHEAD     21     /* a frame with an empty info field */
+#define BMS_FRAME_OVERHEAD     20     /* a frame with an empty info field */
 #define BMS_FRAME_MAX_SIZE     4096   /* bigger frames are rejected as bad length */
 
 typedef enum {

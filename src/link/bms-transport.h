@@ -59,6 +59,10 @@ typedef enum {
   BMS_TRANSPORT_ERROR_INVALID,     /* bad uri, bad baud */
 } BmsTransportErrorCode;
 
+/* For implementations: the error for a failed open of path with errno-style
+ * code errsv (ENOENT, EACCES, EBUSY, …), saying what to do about it. */
+void bms_transport_set_open_error (GError **error, const char *path, int errsv);
+
 /* Other schemes (the simulator registers "sim") plug in here. */
 typedef BmsTransport *(*BmsTransportFactory) (const char *uri, guint baud,
                                               GError **error);
@@ -73,9 +77,15 @@ typedef struct {
 } BmsPortInfo;
 
 void       bms_port_info_free (BmsPortInfo *info);
+/* Builds an entry the way the port list shows it: "<description> (ttyUSB0)",
+ * falling back to the adapter chip known from vid:pid (CH340, FTDI, CP210x)
+ * when the OS gives no useful description. */
+BmsPortInfo *bms_port_info_new (const char *name, const char *os_description,
+                                guint16 vid, guint16 pid);
 /* Element type BmsPortInfo*, with free func set. */
 GPtrArray *bms_transport_list_ports (GError **error);
 
 extern const guint bms_supported_bauds[]; /* 9600 … 115200, 0-terminated */
+gboolean   bms_transport_baud_is_supported (guint baud);
 
 G_END_DECLS

@@ -1,0 +1,19 @@
+/* bms-graph-page.h — the Graph page of the window */
+#pragma once
+
+#include <adwaita.h>
+#include "bms-connection.h"
+
+G_BEGIN_DECLS
+
+#define BMS_TYPE_GRAPH_PAGE (bms_graph_page_get_type ())
+G_DECLARE_FINAL_TYPE (BmsGraphPage, bms_graph_page, BMS, GRAPH_PAGE, AdwBin)
+
+GtkWidget     *bms_graph_page_new            (BmsConnection *connection);
+BmsConnection *bms_graph_page_get_connection (BmsGraphPage *self);
+/* The live device (BmsDevice) of the connection; NULL while disconnected. */
+BmsDevice     *bms_graph_page_get_device     (BmsGraphPage *self);
+void           bms_graph_page_set_device     (BmsGraphPage *self,
+                                               BmsDevice    *device);
+
+G_END_DECLS

@@ -1,0 +1,19 @@
+/* bms-lease-page.h — the Lease page of the window */
+#pragma once
+
+#include <adwaita.h>
+#include "bms-connection.h"
+
+G_BEGIN_DECLS
+
+#define BMS_TYPE_LEASE_PAGE (bms_lease_page_get_type ())
+G_DECLARE_FINAL_TYPE (BmsLeasePage, bms_lease_page, BMS, LEASE_PAGE, AdwBin)
+
+GtkWidget     *bms_lease_page_new            (BmsConnection *connection);
+BmsConnection *bms_lease_page_get_connection (BmsLeasePage *self);
+/* The live device (BmsDevice) of the connection; NULL while disconnected. */
+BmsDevice     *bms_lease_page_get_device     (BmsLeasePage *self);
+void           bms_lease_page_set_device     (BmsLeasePage *self,
+                                               BmsDevice    *device);
+
+G_END_DECLS

@@ -1,0 +1,303 @@
+/* bms-window.c — the main window: connection bar, summary and the pages */
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "bms-window.h"
+#include "packwatch-resources.h"
+#include "bms-alarm-page.h"
+#include "bms-dload-page.h"
+#include "bms-graph-page.h"
+#include "bms-lease-page.h"
+#include "bms-monitor-page.h"
+#include "bms-normal-page.h"
+#include "bms-param-page.h"
+#include "bms-update-page.h"
+
+struct _BmsWindow
+{
+  AdwApplicationWindow  parent_instance;
+
+  GSettings            *settings;
+  BmsConnection        *connection;
+  char                 *screenshot_path;
+  guint                 screenshot_timeout_id;
+
+  AdwViewStack         *stack;
+  AdwViewSwitcherTitle *switcher_title;
+  GtkWidget            *monitor_page;
+  GtkWidget            *alarm_page;
+  GtkWidget            *param_page;
+  GtkWidget            *normal_page;
+  GtkWidget            *graph_page;
+  GtkWidget            *update_page;
+  GtkWidget            *lease_page;
+  GtkWidget            *dload_page;
+};
+
+G_DEFINE_FINAL_TYPE (BmsWindow, bms_window, ADW_TYPE_APPLICATION_WINDOW)
+
+static const char * const page_names[] = {
+  "monitor", "alarm", "param", "normal", "graph", "update", "lease", "dload", NULL
+};
+
+static void
+bms_window_save_state (BmsWindow *self)
+{
+  int width, height;
+
+  if (self->settings == NULL)
+    return;
+  gtk_window_get_default_size (GTK_WINDOW (self), &width, &height);
+  g_settings_delay (self->settings);
+  g_settings_set_int (self->settings, "window-width", width);
+  g_settings_set_int (self->settings, "window-height", height);
+  g_settings_set_boolean (self->settings, "window-maximized",
+                          gtk_window_is_maximized (GTK_WINDOW (self)));
+  g_settings_set_string (self->settings, "last-page", bms_window_get_page (self));
+  g_settings_apply (self->settings);
+}
+
+static gboolean
+bms_window_close_request (GtkWindow *window)
+{
+  bms_window_save_state (BMS_WINDOW (window));
+  return GTK_WINDOW_CLASS (bms_window_parent_class)->close_request (window);
+}
+
+static void
+bms_window_dispose (GObject *object)
+{
+  BmsWindow *self = BMS_WINDOW (object);
+
+  g_clear_handle_id (&self->screenshot_timeout_id, g_source_remove);
+  gtk_widget_dispose_template (GTK_WIDGET (self), BMS_TYPE_WINDOW);
+  g_clear_object (&self->connection);
+  g_clear_object (&self->settings);
+
+  G_OBJECT_CLASS (bms_window_parent_class)->dispose (object);
+}
+
+static void
+bms_window_finalize (GObject *object)
+{
+  BmsWindow *self = BMS_WINDOW (object);
+
+  g_free (self->screenshot_path);
+
+  G_OBJECT_CLASS (bms_window_parent_class)->finalize (object);
+}
+
+static void
+show_page_activated (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  bms_window_show_page (BMS_WINDOW (widget), g_variant_get_string (parameter, NULL));
+}
+
+static void
+bms_window_class_init (BmsWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
+
+  object_class->dispose = bms_window_dispose;
+  object_class->finalize = bms_window_finalize;
+  window_class->close_request = bms_window_close_request;
+
+  /* Referencing the bundle keeps its object (and the constructor that
+   * registers it) in the link of the static library. */
+  (void) packwatch_get_resource ();
+
+  g_type_ensure (BMS_TYPE_MONITOR_PAGE);
+  g_type_ensure (BMS_TYPE_ALARM_PAGE);
+  g_type_ensure (BMS_TYPE_PARAM_PAGE);
+  g_type_ensure (BMS_TYPE_NORMAL_PAGE);
+  g_type_ensure (BMS_TYPE_GRAPH_PAGE);
+  g_type_ensure (BMS_TYPE_UPDATE_PAGE);
+  g_type_ensure (BMS_TYPE_LEASE_PAGE);
+  g_type_ensure (BMS_TYPE_DLOAD_PAGE);
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+      "/io/github/packwatch/Packwatch/ui/bms-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, BmsWindow, stack);
+  gtk_widget_class_bind_template_child (widget_class, BmsWindow, switcher_title);
+  gtk_widget_class_bind_template_child (widget_class, BmsWindow, monitor_page);
+  gtk_widget_class_bind_template_child (widget_class, BmsWindow, alarm_page);
+  gtk_widget_class_bind_template_child (widget_class, BmsWindow, param_page);
+  gtk_widget_class_bind_template_child (widget_class, BmsWindow, normal_page);
+  gtk_widget_class_bind_template_child (widget_class, BmsWindow, graph_page);
+  gtk_widget_class_bind_template_child (widget_class, BmsWindow, update_page);
+  gtk_widget_class_bind_template_child (widget_class, BmsWindow, lease_page);
+  gtk_widget_class_bind_template_child (widget_class, BmsWindow, dload_page);
+
+  gtk_widget_class_install_action (widget_class, "win.show-page", "s",
+                                   show_page_activated);
+  for (guint i = 0; page_names[i] != NULL; i++)
+    gtk_widget_class_add_binding_action (widget_class, GDK_KEY_1 + i,
+                                         GDK_ALT_MASK, "win.show-page",
+                                         "s", page_names[i]);
+}
+
+static void
+bms_window_give_pages_connection (BmsWindow *self)
+{
+  GtkWidget *pages[] = {
+    self->monitor_page, self->alarm_page, self->param_page, self->normal_page,
+    self->graph_page, self->update_page, self->lease_page, self->dload_page,
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (pages); i++)
+    {
+      g_object_set (pages[i], "connection", self->connection, NULL);
+      g_object_bind_property (self->connection, "device", pages[i], "device",
+                              G_BINDING_SYNC_CREATE);
+    }
+}
+
+static void
+bms_window_init (BmsWindow *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  self->connection = bms_connection_new ();
+  bms_window_give_pages_connection (self);
+}
+
+static void
+bms_window_restore_state (BmsWindow      *self,
+                          BmsApplication *application)
+{
+  const char *page = bms_application_get_start_page (application);
+  g_autofree char *last_page = NULL;
+
+  self->settings = g_object_ref (bms_application_get_settings (application));
+  gtk_window_set_default_size (GTK_WINDOW (self),
+                               g_settings_get_int (self->settings, "window-width"),
+                               g_settings_get_int (self->settings, "window-height"));
+  if (g_settings_get_boolean (self->settings, "window-maximized"))
+    gtk_window_maximize (GTK_WINDOW (self));
+  if (page == NULL)
+    page = last_page = g_settings_get_string (self->settings, "last-page");
+  bms_window_show_page (self, page);
+}
+
+static gboolean
+screenshot_timeout (gpointer user_data)
+{
+  BmsWindow *self = user_data;
+  g_autoptr(GError) error = NULL;
+  GApplication *app = G_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
+
+  self->screenshot_timeout_id = 0;
+  if (!bms_window_save_png (self, self->screenshot_path, &error))
+    {
+      g_printerr ("%s\n", error->message);
+      if (app != NULL)
+        g_application_quit (app);
+      return G_SOURCE_REMOVE;
+    }
+  g_print ("%s\n", self->screenshot_path);
+  gtk_window_close (GTK_WINDOW (self));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+bms_window_schedule_screenshot (BmsWindow  *self,
+                                const char *path)
+{
+  self->screenshot_path = g_strdup (path);
+  /* Replaced by "after the first poll is drawn" once the poller lands. */
+  self->screenshot_timeout_id = g_timeout_add (1000, screenshot_timeout, self);
+}
+
+BmsWindow *
+bms_window_new (BmsApplication *application)
+{
+  BmsWindow *self;
+  const char *screenshot;
+
+  g_return_val_if_fail (BMS_IS_APPLICATION (application), NULL);
+
+  self = g_object_new (BMS_TYPE_WINDOW, "application", application, NULL);
+  bms_window_restore_state (self, application);
+  screenshot = bms_application_get_screenshot_path (application);
+  if (screenshot != NULL)
+    bms_window_schedule_screenshot (self, screenshot);
+  return self;
+}
+
+BmsConnection *
+bms_window_get_connection (BmsWindow *self)
+{
+  g_return_val_if_fail (BMS_IS_WINDOW (self), NULL);
+  return self->connection;
+}
+
+void
+bms_window_show_page (BmsWindow  *self,
+                      const char *name)
+{
+  g_return_if_fail (BMS_IS_WINDOW (self));
+  g_return_if_fail (name != NULL);
+
+  if (adw_view_stack_get_child_by_name (self->stack, name) != NULL)
+    adw_view_stack_set_visible_child_name (self->stack, name);
+}
+
+const char *
+bms_window_get_page (BmsWindow *self)
+{
+  const char *name;
+
+  g_return_val_if_fail (BMS_IS_WINDOW (self), NULL);
+  name = adw_view_stack_get_visible_child_name (self->stack);
+  return name != NULL ? name : "monitor";
+}
+
+gboolean
+bms_window_save_png (BmsWindow   *self,
+                     const char  *path,
+                     GError     **error)
+{
+  GtkWidget *widget = GTK_WIDGET (self);
+  int width = gtk_widget_get_width (widget);
+  int height = gtk_widget_get_height (widget);
+  g_autoptr(GdkPaintable) paintable = NULL;
+  g_autoptr(GtkSnapshot) snapshot = NULL;
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  GskRenderer *renderer;
+
+  g_return_val_if_fail (BMS_IS_WINDOW (self), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  renderer = gtk_native_get_renderer (GTK_NATIVE (self));
+  if (renderer == NULL || width <= 0 || height <= 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED,
+                   _("Cannot save a picture of the window: it is not shown yet"));
+      return FALSE;
+    }
+  paintable = gtk_widget_paintable_new (widget);
+  snapshot = gtk_snapshot_new ();
+  gdk_paintable_snapshot (paintable, snapshot, width, height);
+  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  if (node == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                   _("Cannot save a picture of the window: nothing was drawn"));
+      return FALSE;
+    }
+  texture = gsk_renderer_render_texture (renderer, node,
+                                         &GRAPHENE_RECT_INIT (0, 0, width, height));
+  if (!gdk_texture_save_to_png (texture, path))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                   _("Could not write the picture to %s"), path);
+      return FALSE;
+    }
+  return TRUE;
+}

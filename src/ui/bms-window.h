@@ -1,0 +1,24 @@
+/* bms-window.h — the main window: connection bar, summary and the pages */
+#pragma once
+
+#include <adwaita.h>
+#include "bms-application.h"
+#include "bms-connection.h"
+
+G_BEGIN_DECLS
+
+#define BMS_TYPE_WINDOW (bms_window_get_type ())
+G_DECLARE_FINAL_TYPE (BmsWindow, bms_window, BMS, WINDOW, AdwApplicationWindow)
+
+BmsWindow     *bms_window_new            (BmsApplication *application);
+BmsConnection *bms_window_get_connection (BmsWindow      *self);
+/* Page names: monitor, alarm, param, normal, graph, update, lease, dload. */
+void           bms_window_show_page      (BmsWindow      *self,
+                                          const char     *name);
+const char    *bms_window_get_page       (BmsWindow      *self);
+/* Render the window as it is now into a PNG file. */
+gboolean       bms_window_save_png       (BmsWindow      *self,
+                                          const char     *path,
+                                          GError        **error);
+
+G_END_DECLS

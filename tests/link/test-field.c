@@ -1,0 +1,228 @@
+/* The field catalogue: consistency, range limits, text parsing. */
+#include <string.h>
+
+#include "bms-field.h"
+#include "bms-frame.h"
+#include "bms-snapshot.h"
+
+static void
+test_catalogue_consistent (void)
+{
+  guint n;
+  const BmsFieldInfo *all = bms_field_all (&n);
+  g_autoptr(GHashTable) names = g_hash_table_new (g_str_hash, g_str_equal);
+
+  g_assert_cmpuint (n, >, 80);
+  for (guint i = 0; i < n; i++)
+    {
+      const BmsFieldInfo *f = &all[i];
+      if (i > 0)
+        g_assert_cmpuint (f->id, >, all[i - 1].id);
+      g_assert_true (bms_field_lookup (f->id) == f);
+      g_assert_true (bms_field_lookup_name (f->name) == f);
+      g_assert_false (g_hash_table_contains (names, f->name));
+      g_hash_table_add (names, (gpointer) f->name);
+      for (const char *p = f->name; *p; p++)
+        g_assert_true (g_ascii_islower (*p) || g_ascii_isdigit (*p) || *p == '_');
+      g_assert_cmpint (f->min, <=, f->max);
+      g_assert_true (f->scale > 0);
+      g_assert_nonnull (f->label);
+      g_assert_nonnull (f->description);
+      /* Extensions live where the public list has nothing. */
+      g_assert_true (f->extension == (f->id >= 0xD0 && f->id <= 0xEF));
+      if (f->type == BMS_FIELD_BITS || f->type == BMS_FIELD_ENUM)
+        g_assert_nonnull (f->names);
+      if (f->type == BMS_FIELD_BITS)
+        g_assert_cmpuint (g_strv_length ((char **) f->names), <=, f->size * 8u);
+    }
+  g_assert_null (bms_field_lookup (0x01));
+}
+
+/* Every numeric field, at both ends of its range, survives encode → decode. */
+static void
+test_round_trip_limits (void)
+{
+  guint n;
+  const BmsFieldInfo *all = bms_field_all (&n);
+
+  for (guint i = 0; i < n; i++)
+    {
+      const BmsFieldInfo *f = &all[i];
+      gint64 limits[2] = { f->min, f->max };
+
+      for (guint k = 0; k < 2; k++)
+        {
+          g_autoptr(BmsSnapshot) a = bms_snapshot_new ();
+          g_autoptr(BmsSnapshot) b = bms_snapshot_new ();
+          g_autoptr(GByteArray) info = g_byte_array_new ();
+          g_autoptr(GError) error = NULL;
+
+          if (bms_field_is_numeric (f))
+            bms_snapshot_set_raw (a, f->id, limits[k]);
+          else if (f->type == BMS_FIELD_ASCII)
+            {
+              g_autofree char *text = g_strnfill (k ? f->size : 1, 'Z');
+              bms_snapshot_set_string (a, f->id, text);
+            }
+          else if (f->type == BMS_FIELD_BYTES)
+            {
+              guint8 bytes[64];
+              memset (bytes, (guint8) limits[k], sizeof bytes);
+              bms_snapshot_set_bytes (a, f->id, bytes, f->size);
+            }
+          else if (f->type == BMS_FIELD_CELLS || f->type == BMS_FIELD_CELLS_EXT)
+            {
+              guint16 mv[BMS_MAX_CELLS];
+              for (guint c = 0; c < BMS_MAX_CELLS; c++)
+                mv[c] = (guint16) limits[k];
+              bms_snapshot_set_cells (a, mv, k ? BMS_MAX_CELLS : 1);
+            }
+          else if (f->type == BMS_FIELD_MODULE_TEMPS)
+            {
+              gint16 t[BMS_MAX_MODULES][3];
+              for (guint m = 0; m < BMS_MAX_MODULES; m++)
+                t[m][0] = t[m][1] = t[m][2] = (gint16) limits[k];
+              bms_snapshot_set_module_temps (a, (const gint16 (*)[3]) t, k ? BMS_MAX_MODULES : 1);
+            }
+          if (f->type == BMS_FIELD_CELLS_EXT)
+            continue; /* covered with 0x79 */
+          g_assert_true (bms_snapshot_encode_field (a, f->id, info));
+          if (f->type == BMS_FIELD_CELLS && k)
+            g_assert_true (bms_snapshot_encode_field (a, BMS_ID_CELLS_EXT, info));
+          g_assert_true (bms_snapshot_parse (b, info->data, info->len, &error));
+          g_assert_no_error (error);
+          g_assert_true (bms_snapshot_has (b, f->id));
+          if (bms_field_is_numeric (f))
+            {
+              if (bms_snapshot_get_raw (b, f->id) != limits[k])
+                g_error ("%s: %" G_GINT64_FORMAT " came back as %" G_GINT64_FORMAT, f->name,
+                         limits[k], bms_snapshot_get_raw (b, f->id));
+            }
+          else if (f->type == BMS_FIELD_CELLS)
+            {
+              g_assert_cmpuint (b->n_cells, ==, a->n_cells);
+              g_assert_cmpmem (b->cells_mv, b->n_cells * 2, a->cells_mv, a->n_cells * 2);
+            }
+          else if (f->type == BMS_FIELD_MODULE_TEMPS)
+            {
+              g_assert_cmpuint (b->n_module_temps, ==, a->n_module_temps);
+              g_assert_cmpint (b->module_temps_c[0][2], ==, limits[k]);
+            }
+          else
+            g_assert_cmpmem (bms_snapshot_get_bytes (b, f->id), f->size,
+                             bms_snapshot_get_bytes (a, f->id), f->size);
+        }
+    }
+}
+
+static void
+test_current_versions (void)
+{
+  const BmsFieldInfo *f = bms_field_lookup (BMS_ID_CURRENT);
+  guint8 b[2];
+
+  bms_field_encode_raw (f, 208, b, 1);
+  g_assert_cmpuint (b[0], ==, 0x80);
+  g_assert_cmpuint (b[1], ==, 0xD0);
+  bms_field_encode_raw (f, -500, b, 1);
+  g_assert_cmpint (bms_field_decode_raw (f, b, 1), ==, -500);
+  bms_field_encode_raw (f, -500, b, 0);
+  g_assert_cmpuint ((b[0] << 8) | b[1], ==, 9500);
+  g_assert_cmpint (bms_field_decode_raw (f, b, 0), ==, -500);
+}
+
+static void
+test_temperature_encoding (void)
+{
+  const BmsFieldInfo *f = bms_field_lookup (BMS_ID_MOSFET_TEMP);
+  guint8 b[2] = { 0, 101 };
+
+  g_assert_cmpint (bms_field_decode_raw (f, b, 1), ==, -1);
+  bms_field_encode_raw (f, -20, b, 1);
+  g_assert_cmpuint (b[1], ==, 120);
+}
+
+static void
+test_parse_values (void)
+{
+  gint64 raw = 0;
+  g_autofree char *text = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (bms_field_parse_value (bms_field_lookup_name ("cell_ovp_mv"), "3650", &raw, NULL, &error));
+  g_assert_cmpint (raw, ==, 3650);
+  g_assert_true (bms_field_parse_value (bms_field_lookup_name ("pack_ovp_v"), "58.4", &raw, NULL, &error));
+  g_assert_cmpint (raw, ==, 5840);
+  g_assert_true (bms_field_parse_value (bms_field_lookup_name ("battery_type"), "LFP", &raw, NULL, &error));
+  g_assert_cmpint (raw, ==, 0);
+  g_assert_true (bms_field_parse_value (bms_field_lookup_name ("inverter_protocol"), "fk15", &raw, NULL, &error));
+  g_assert_cmpint (raw, ==, 15);
+  g_assert_true (bms_field_parse_value (bms_field_lookup_name ("balancer_enabled"), "on", &raw, NULL, &error));
+  g_assert_cmpint (raw, ==, 1);
+  g_assert_true (bms_field_parse_value (bms_field_lookup_name ("switches"), "smart_sleep|buzzer_x", &raw, NULL, NULL) == FALSE);
+  g_assert_true (bms_field_parse_value (bms_field_lookup_name ("switches"), "smart_sleep|power", &raw, NULL, &error));
+  g_assert_cmpint (raw, ==, (1 << 4) | (1 << 2));
+  g_assert_true (bms_field_parse_value (bms_field_lookup_name ("charge_low_temp_c"), "-20", &raw, NULL, &error));
+  g_assert_cmpint (raw, ==, -20);
+  g_assert_true (bms_field_parse_value (bms_field_lookup_name ("bluetooth_name"), "Cabinet 7", &raw, &text, &error));
+  g_assert_cmpstr (text, ==, "Cabinet 7");
+  g_assert_no_error (error);
+
+  g_assert_false (bms_field_parse_value (bms_field_lookup_name ("cell_ovp_mv"), "5000", &raw, NULL, &error));
+  g_assert_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_RANGE);
+  g_assert_nonnull (strstr (error->message, "cell_ovp_mv"));
+  g_assert_nonnull (strstr (error->message, "5000"));
+  g_assert_nonnull (strstr (error->message, "1000 to 4500 mV"));
+  g_clear_error (&error);
+  g_assert_false (bms_field_parse_value (bms_field_lookup_name ("cell_ovp_mv"), "abc", &raw, NULL, &error));
+  g_assert_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_PARSE);
+  g_clear_error (&error);
+  g_assert_false (bms_field_parse_value (bms_field_lookup_name ("device_id"), "123456789", &raw, &text, &error));
+  g_assert_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_RANGE);
+}
+
+static void
+test_format (void)
+{
+  g_autofree char *a = bms_field_format (bms_field_lookup_name ("pack_ovp_v"), 5840);
+  g_autofree char *b = bms_field_format (bms_field_lookup_name ("battery_type"), 2);
+  g_autofree char *c = bms_field_format (bms_field_lookup_name ("special_charger_current_a"), 120);
+
+  g_assert_cmpstr (a, ==, "58.40 V");
+  g_assert_cmpstr (b, ==, "lto");
+  g_assert_cmpstr (c, ==, "12.0 A");
+}
+
+static void
+test_bad_info (void)
+{
+  g_autoptr(BmsSnapshot) s = bms_snapshot_new ();
+  g_autoptr(GError) error = NULL;
+  guint8 unknown[] = { 0x01, 0x00 };
+  guint8 short_value[] = { 0x83, 0x14 };
+  guint8 bad_cells[] = { 0x79, 0x06, 0x01, 0x0E, 0xED };
+
+  g_assert_false (bms_snapshot_parse (s, unknown, sizeof unknown, &error));
+  g_assert_error (error, BMS_FRAME_ERROR, BMS_FRAME_ERROR_BAD_INFO);
+  g_assert_nonnull (strstr (error->message, "0x01"));
+  g_clear_error (&error);
+  g_assert_false (bms_snapshot_parse (s, short_value, sizeof short_value, &error));
+  g_assert_error (error, BMS_FRAME_ERROR, BMS_FRAME_ERROR_BAD_INFO);
+  g_clear_error (&error);
+  g_assert_false (bms_snapshot_parse (s, bad_cells, sizeof bad_cells, &error));
+  g_assert_error (error, BMS_FRAME_ERROR, BMS_FRAME_ERROR_BAD_INFO);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/field/catalogue-consistent", test_catalogue_consistent);
+  g_test_add_func ("/field/round-trip-limits", test_round_trip_limits);
+  g_test_add_func ("/field/current-versions", test_current_versions);
+  g_test_add_func ("/field/temperature-encoding", test_temperature_encoding);
+  g_test_add_func ("/field/parse-values", test_parse_values);
+  g_test_add_func ("/field/format", test_format);
+  g_test_add_func ("/field/bad-info", test_bad_info);
+  return g_test_run ();
+}
