@@ -10,11 +10,11 @@
 #define MAX_MODULES 16
 #define GAP         4
 #define GROUP_GAP   8
-#define MIN_TILE_W  54
+#define MIN_TILE_W  46
 #define MAX_TILE_W  150
 #define SMALL_TILE_H 30
 #define BIG_TILE_H  56
-#define LABEL_W     112
+#define LABEL_W     92
 #define HEADER_H    18
 
 struct _BmsCellGrid

@@ -212,3 +212,13 @@ bms_connection_get_connected_since (BmsConnection *self)
   g_return_val_if_fail (BMS_IS_CONNECTION (self), 0);
   return self->connected_since;
 }
+
+void
+bms_connection_set_device (BmsConnection *self,
+                           BmsDevice     *device)
+{
+  g_return_if_fail (BMS_IS_CONNECTION (self));
+
+  if (g_set_object (&self->device, (GObject *) device))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DEVICE]);
+}

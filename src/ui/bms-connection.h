@@ -44,5 +44,8 @@ BmsHistory         *bms_connection_get_history       (BmsConnection *self);
 BmsSession         *bms_connection_get_session       (BmsConnection *self);
 /* Real time (g_get_real_time) when the current connection was made; 0 if none. */
 gint64              bms_connection_get_connected_since (BmsConnection *self);
+/* Show this device (tests, and the connect logic once the poller has one). */
+void                bms_connection_set_device        (BmsConnection *self,
+                                                      BmsDevice     *device);
 
 G_END_DECLS
