@@ -6,6 +6,9 @@
 #include "bms-window.h"
 #include "packwatch-resources.h"
 #include "bms-alarm-page.h"
+#include "bms-connection-bar.h"
+#include "bms-password-dialog.h"
+#include "bms-summary-bar.h"
 #include "bms-dload-page.h"
 #include "bms-graph-page.h"
 #include "bms-lease-page.h"
@@ -26,6 +29,9 @@ struct _BmsWindow
   gboolean              screenshot_ready;
   guint                 screenshot_frames;
 
+  AdwToastOverlay      *toast_overlay;
+  BmsConnectionBar     *connection_bar;
+  BmsSummaryBar        *summary_bar;
   AdwViewStack         *stack;
   AdwViewSwitcherTitle *switcher_title;
   GtkWidget            *monitor_page;
@@ -116,6 +122,52 @@ show_page_activated (GtkWidget  *widget,
 }
 
 static void
+toggle_connection_activated (GtkWidget  *widget,
+                             const char *action_name,
+                             GVariant   *parameter)
+{
+  bms_connection_bar_toggle (BMS_WINDOW (widget)->connection_bar);
+}
+
+static void
+unlock_done (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(BmsWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (bms_password_dialog_ask_finish (result, &error))
+    adw_toast_overlay_add_toast (self->toast_overlay,
+                                 adw_toast_new (_("Parameters unlocked")));
+}
+
+static void
+unlock_activated (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *parameter)
+{
+  BmsWindow *self = BMS_WINDOW (widget);
+
+  if (bms_connection_get_session (self->connection) == NULL)
+    {
+      adw_toast_overlay_add_toast (self->toast_overlay,
+                                   adw_toast_new (_("Connect to a board first")));
+      return;
+    }
+  bms_password_dialog_ask_async (widget, self->connection, NULL, NULL,
+                                 unlock_done, g_object_ref (self));
+}
+
+static void
+lock_activated (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *parameter)
+{
+  bms_connection_lock (BMS_WINDOW (widget)->connection);
+}
+
+static void
 bms_window_class_init (BmsWindowClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
@@ -131,6 +183,8 @@ bms_window_class_init (BmsWindowClass *klass)
    * registers it) in the link of the static library. */
   (void) packwatch_get_resource ();
 
+  g_type_ensure (BMS_TYPE_CONNECTION_BAR);
+  g_type_ensure (BMS_TYPE_SUMMARY_BAR);
   g_type_ensure (BMS_TYPE_MONITOR_PAGE);
   g_type_ensure (BMS_TYPE_ALARM_PAGE);
   g_type_ensure (BMS_TYPE_PARAM_PAGE);
@@ -142,6 +196,9 @@ bms_window_class_init (BmsWindowClass *klass)
 
   gtk_widget_class_set_template_from_resource (widget_class,
       "/io/github/packwatch/Packwatch/ui/bms-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, BmsWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, BmsWindow, connection_bar);
+  gtk_widget_class_bind_template_child (widget_class, BmsWindow, summary_bar);
   gtk_widget_class_bind_template_child (widget_class, BmsWindow, stack);
   gtk_widget_class_bind_template_child (widget_class, BmsWindow, switcher_title);
   gtk_widget_class_bind_template_child (widget_class, BmsWindow, monitor_page);
@@ -155,6 +212,16 @@ bms_window_class_init (BmsWindowClass *klass)
 
   gtk_widget_class_install_action (widget_class, "win.show-page", "s",
                                    show_page_activated);
+  gtk_widget_class_install_action (widget_class, "win.toggle-connection", NULL,
+                                   toggle_connection_activated);
+  gtk_widget_class_install_action (widget_class, "win.unlock", NULL, unlock_activated);
+  gtk_widget_class_install_action (widget_class, "win.lock", NULL, lock_activated);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, GDK_CONTROL_MASK,
+                                       "win.toggle-connection", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_u, GDK_CONTROL_MASK,
+                                       "win.unlock", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_l, GDK_CONTROL_MASK,
+                                       "win.lock", NULL);
   for (guint i = 0; page_names[i] != NULL; i++)
     gtk_widget_class_add_binding_action (widget_class, GDK_KEY_1 + i,
                                          GDK_ALT_MASK, "win.show-page",
@@ -183,6 +250,7 @@ bms_window_init (BmsWindow *self)
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->connection = bms_connection_new ();
+  bms_summary_bar_set_connection (self->summary_bar, self->connection);
   bms_window_give_pages_connection (self);
 }
 
@@ -194,6 +262,11 @@ bms_window_restore_state (BmsWindow      *self,
   g_autofree char *last_page = NULL;
 
   self->settings = g_object_ref (bms_application_get_settings (application));
+  bms_connection_bar_setup (self->connection_bar, self->connection, self->settings);
+  g_settings_bind (self->settings, "poll-interval", self->connection, "poll-interval",
+                   G_SETTINGS_BIND_GET);
+  g_settings_bind (self->settings, "lock-timeout", self->connection, "lock-timeout",
+                   G_SETTINGS_BIND_GET);
   gtk_window_set_default_size (GTK_WINDOW (self),
                                g_settings_get_int (self->settings, "window-width"),
                                g_settings_get_int (self->settings, "window-height"));
@@ -319,6 +392,9 @@ bms_window_new (BmsApplication *application)
 
   self = g_object_new (BMS_TYPE_WINDOW, "application", application, NULL);
   bms_window_restore_state (self, application);
+  if (bms_application_get_demo_uri (application) != NULL)
+    bms_connection_bar_connect_to (self->connection_bar,
+                                   bms_application_get_demo_uri (application));
   screenshot = bms_application_get_screenshot_path (application);
   if (screenshot != NULL)
     bms_window_schedule_screenshot (self, screenshot,
