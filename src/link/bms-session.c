@@ -19,7 +19,7 @@
 
 #include "bms-frame.h"
 
-#define WAKE_AFTER_SILENCE_US (30 * G_USEC_PER_SEC)
+#define DEFAULT_WAKE_AFTER_MS 30000
 #define READ_SLICE_MS         100   /* how often a waiting read checks cancellation */
 #define DRAIN_MAX_MS          1000
 #define DEFAULT_LOCK_TIMEOUT  300
@@ -42,6 +42,7 @@ struct _BmsSession
   gboolean unlocked;
   gint64 unlock_deadline_us;   /* monotonic */
   guint lock_timeout_s;
+  guint wake_after_ms;
   char *password;              /* kept while unlocked: the board is re-authenticated per write */
   BmsSessionStats stats;
 
@@ -66,6 +67,7 @@ typedef enum {
   JOB_UNLOCK,
   JOB_WRITE,
   JOB_EXCLUSIVE,
+  JOB_SET_ADDRESS,
 } JobKind;
 
 typedef struct
@@ -75,6 +77,7 @@ typedef struct
   gint64 raw;
   char *text;
   guint baud;
+  guint address;
   BmsSessionRawFunc func;
   gpointer func_data;
   GCancellable *cancellable;
@@ -359,8 +362,13 @@ wake (BmsSession *self, const BmsSessionTiming *t, GError **error)
 static gboolean
 needs_wake (BmsSession *self)
 {
+  gint64 silence_us;
+
+  g_mutex_lock (&self->lock);
+  silence_us = (gint64) self->wake_after_ms * 1000;
+  g_mutex_unlock (&self->lock);
   return self->need_wake || self->last_reply_us == 0
-         || g_get_monotonic_time () - self->last_reply_us > WAKE_AFTER_SILENCE_US;
+         || g_get_monotonic_time () - self->last_reply_us > silence_us;
 }
 
 /* One request with retries. on_reply turns the frame into the caller's
@@ -896,6 +904,7 @@ run_job (BmsSession *self, Job *job, GError **error)
     case JOB_UNLOCK: return run_unlock (self, job, error);
     case JOB_WRITE: return run_write (self, job, error);
     case JOB_EXCLUSIVE: return run_exclusive (self, job, error);
+    case JOB_SET_ADDRESS: self->address = job->address; return TRUE;
     case JOB_QUIT:
     default: g_assert_not_reached ();
     }
@@ -1055,6 +1064,7 @@ bms_session_init (BmsSession *self)
   self->timing.min_gap_ms = 100;
   self->baud = DEFAULT_BAUD;
   self->lock_timeout_s = DEFAULT_LOCK_TIMEOUT;
+  self->wake_after_ms = DEFAULT_WAKE_AFTER_MS;
   self->protocol_version = DEFAULT_PROTOCOL;
   self->queue = g_async_queue_new ();
 }
@@ -1089,6 +1099,21 @@ bms_session_get_address (BmsSession *self)
   g_return_val_if_fail (BMS_IS_SESSION (self), 0);
 
   return self->address;
+}
+
+/* Several boards on one bus share one line: the poller points the session at
+ * each address in turn. Runs as a job, so it never lands inside a request. */
+void
+bms_session_set_address (BmsSession *self, guint address)
+{
+  Job job;
+
+  g_return_if_fail (BMS_IS_SESSION (self));
+
+  job_init (&job, JOB_SET_ADDRESS, NULL);
+  job.address = address;
+  job_run_sync (self, &job, NULL);
+  job_clear (&job);
 }
 
 void
@@ -1143,6 +1168,16 @@ bms_session_get_baud (BmsSession *self)
   baud = self->baud;
   g_mutex_unlock (&self->lock);
   return baud;
+}
+
+void
+bms_session_set_wake_after (BmsSession *self, guint ms)
+{
+  g_return_if_fail (BMS_IS_SESSION (self));
+
+  g_mutex_lock (&self->lock);
+  self->wake_after_ms = ms;
+  g_mutex_unlock (&self->lock);
 }
 
 gboolean

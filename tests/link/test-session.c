@@ -424,6 +424,26 @@ test_read_all (Fixture *fx, gconstpointer data)
 }
 
 static void
+test_wake_after_silence (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *seq = NULL;
+
+  bms_session_set_wake_after (fx->session, 400);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr(BmsSnapshot) snap = NULL;
+
+      /* Short pauses, then one longer than the board stays awake. */
+      g_usleep (i < 2 ? 50 * 1000 : 600 * 1000);
+      snap = bms_session_read_one (fx->session, BMS_ID_SOC, NULL, &error);
+      g_assert_no_error (error);
+    }
+  seq = board_sequence (&fx->board);
+  g_assert_cmpstr (seq, ==, "01 03 03 01 03");
+}
+
+static void
 test_read_one (Fixture *fx, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
@@ -955,6 +975,7 @@ main (int argc, char **argv)
 
   ADD ("read-all", test_read_all);
   ADD ("read-one", test_read_one);
+  ADD ("wake-after-silence", test_wake_after_silence);
   ADD ("gap-between-frames", test_gap_between_frames);
   ADD ("timeout-then-retry", test_timeout_then_retry);
   ADD ("timeout-gives-up", test_timeout_gives_up);
