@@ -228,9 +228,14 @@ update_status (BmsConnectionBar *self)
       show_status (self, "network-offline-symbolic", NULL, text);
       break;
     case BMS_CONNECTION_POLLING:
-      text = g_strdup_printf (_("Connected to %s · polling every %.1f s · %" G_GUINT64_FORMAT " replies"),
-                              uri, bms_connection_get_poll_interval (self->connection),
-                              bms_connection_get_poll_count (self->connection));
+      {
+        guint64 n = bms_connection_get_poll_count (self->connection);
+        text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                             "Connected to %s · polling every %.1f s · %" G_GUINT64_FORMAT " reply",
+                                             "Connected to %s · polling every %.1f s · %" G_GUINT64_FORMAT " replies",
+                                             n),
+                                uri, bms_connection_get_poll_interval (self->connection), n);
+      }
       show_status (self, "emblem-ok-symbolic", "success", text);
       break;
     case BMS_CONNECTION_NO_REPLY:

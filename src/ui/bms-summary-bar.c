@@ -45,10 +45,18 @@ soc_to_double (BmsSummaryBar *self,
   return soc;
 }
 
+/* 0x83 is 16 bits of 10 mV: a pack above 655.35 V (a 256-cell master)
+ * saturates it, so the sum of the cells is shown instead, marked Σ. */
 static char *
 format_pack_voltage (BmsSummaryBar *self,
-                     double         volts)
+                     double         volts,
+                     double         cell_average,
+                     guint          cell_count)
 {
+  double sum = cell_average * cell_count;
+
+  if (volts >= 655.0 && sum > volts)
+    return g_strdup_printf ("Σ %.1f V", sum);
   return g_strdup_printf ("%.2f V", volts);
 }
 
