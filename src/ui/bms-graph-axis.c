@@ -164,14 +164,14 @@ bms_graph_axis_nice_step (double span,
   return 10 * mag;
 }
 
-void
+double
 bms_graph_axis_nice_bounds (double *min,
                             double *max,
                             guint   max_ticks)
 {
   double step;
 
-  g_return_if_fail (min != NULL && max != NULL);
+  g_return_val_if_fail (min != NULL && max != NULL, 1);
 
   if (!(*max > *min))
     {
@@ -182,18 +182,21 @@ bms_graph_axis_nice_bounds (double *min,
   step = bms_graph_axis_nice_step (*max - *min, max_ticks);
   *min = floor (*min / step) * step;
   *max = ceil (*max / step) * step;
+  return step;
 }
 
-static GArray *
-value_ticks (BmsGraphAxis *self,
-             guint         max_ticks,
-             double       *step_out)
+GArray *
+bms_graph_axis_ticks_for_step (BmsGraphAxis *self,
+                               double        step)
 {
   GArray *ticks = g_array_new (FALSE, FALSE, sizeof (double));
-  double step = bms_graph_axis_nice_step (self->max - self->min, max_ticks);
-  double first = ceil (self->min / step - 1e-9) * step;
+  double first;
 
-  for (guint i = 0; i <= max_ticks + 1; i++)
+  g_return_val_if_fail (BMS_IS_GRAPH_AXIS (self), ticks);
+  g_return_val_if_fail (step > 0, ticks);
+
+  first = ceil (self->min / step - 1e-9) * step;
+  for (guint i = 0; i < 1000; i++)
     {
       double v = first + i * step;
       if (v > self->max + step * 1e-9)
@@ -202,9 +205,19 @@ value_ticks (BmsGraphAxis *self,
         v = 0;   /* no "-0" labels */
       g_array_append_val (ticks, v);
     }
+  return ticks;
+}
+
+static GArray *
+value_ticks (BmsGraphAxis *self,
+             guint         max_ticks,
+             double       *step_out)
+{
+  double step = bms_graph_axis_nice_step (self->max - self->min, max_ticks);
+
   if (step_out)
     *step_out = step;
-  return ticks;
+  return bms_graph_axis_ticks_for_step (self, step);
 }
 
 /* --- time ticks --------------------------------------------------------- */

@@ -47,10 +47,15 @@ char             *bms_graph_axis_format_tick (BmsGraphAxis   *self,
 /* Helpers shared by the view. */
 double            bms_graph_axis_nice_step  (double           span,
                                              guint            max_ticks);
-/* Widens [*min, *max] outwards to multiples of a nice step for n ticks. */
-void              bms_graph_axis_nice_bounds (double          *min,
+/* Widens [*min, *max] outwards to multiples of a nice step for n ticks;
+ * returns that step (use it for the ticks: the widened span may suggest
+ * another). */
+double            bms_graph_axis_nice_bounds (double          *min,
                                               double          *max,
                                               guint            max_ticks);
+/* Value ticks at multiples of step inside [min, max]. */
+GArray           *bms_graph_axis_ticks_for_step (BmsGraphAxis  *self,
+                                                 double         step);
 /* Duration text for a span of seconds: "45 s", "10 min", "1 h 30 min", "7 d". */
 char             *bms_graph_axis_format_duration (double      seconds);
 

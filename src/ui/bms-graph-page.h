@@ -3,6 +3,7 @@
 
 #include <adwaita.h>
 #include "bms-connection.h"
+#include "bms-graph-view.h"
 
 G_BEGIN_DECLS
 
@@ -15,5 +16,10 @@ BmsConnection *bms_graph_page_get_connection (BmsGraphPage *self);
 BmsDevice     *bms_graph_page_get_device     (BmsGraphPage *self);
 void           bms_graph_page_set_device     (BmsGraphPage *self,
                                                BmsDevice    *device);
+/* The history shown; by default the connection's. Setting one overrides
+ * the connection's (tests, a database opened from a file). */
+void           bms_graph_page_set_history    (BmsGraphPage *self,
+                                               BmsHistory   *history);
+BmsGraphView  *bms_graph_page_get_view       (BmsGraphPage *self);
 
 G_END_DECLS

@@ -27,6 +27,7 @@ typedef struct {
 typedef struct {
   double  y, h;            /* plot area of the pane (x and width are shared) */
   double  lo, hi;          /* data extremes in view; NAN when none */
+  double  step;            /* value tick spacing */
   char   *unit;
   BmsGraphAxis *axis;
 } Pane;
@@ -575,6 +576,12 @@ value_y (const Pane *pane,
   return pane->y + pane->h * (1 - bms_graph_axis_to_unit (pane->axis, v));
 }
 
+static guint
+value_tick_count (double pane_height)
+{
+  return CLAMP ((guint) (pane_height / 30), 2u, 12u);
+}
+
 static double
 time_x (const Geometry *geo,
         double          t)
@@ -811,13 +818,13 @@ draw_pane_frame (BmsGraphView   *self,
   g_autoptr(GArray) ticks = NULL;
   double step;
 
-  ticks = bms_graph_axis_ticks (pane->axis, MAX ((guint) (pane->h / 40), 2u), &step);
+  ticks = bms_graph_axis_ticks_for_step (pane->axis, step = pane->step);
   for (guint i = 0; i < ticks->len; i++)
     {
       double v = g_array_index (ticks, double, i);
       double y = round (value_y (pane, v)) + 0.5;
       g_autofree char *label = bms_graph_axis_format_tick (pane->axis, v, step);
-      double w, h;
+      double w, h, ly;
 
       set_source (cr, &self->palette.fg, 0.10);
       cairo_move_to (cr, geo->plot_x, y);
@@ -825,9 +832,11 @@ draw_pane_frame (BmsGraphView   *self,
       cairo_set_line_width (cr, 1);
       cairo_stroke (cr);
 
+      /* Edge labels stay inside their pane so stacked panes never collide. */
       text_size (layout, label, &w, &h);
+      ly = CLAMP (y - h / 2, pane->y - 1, pane->y + pane->h - h + 1);
       set_source (cr, &self->palette.fg, 0.7);
-      show_text (cr, layout, label, geo->plot_x - 6 - w, y - h / 2);
+      show_text (cr, layout, label, geo->plot_x - 6 - w, ly);
     }
 
   set_source (cr, &self->palette.fg, 0.25);
@@ -856,7 +865,7 @@ measure_value_labels (PangoLayout    *layout,
       g_autoptr(GArray) ticks = NULL;
       double step;
 
-      ticks = bms_graph_axis_ticks (pane->axis, MAX ((guint) (pane->h / 40), 2u), &step);
+      ticks = bms_graph_axis_ticks_for_step (pane->axis, step = pane->step);
       for (guint i = 0; i < ticks->len; i++)
         {
           g_autofree char *label =
@@ -897,7 +906,7 @@ place_panes (Geometry *geo,
           min -= pad;
           max += pad;
         }
-      bms_graph_axis_nice_bounds (&min, &max, MAX ((guint) (pane->h / 40), 2u));
+      pane->step = bms_graph_axis_nice_bounds (&min, &max, value_tick_count (pane->h));
       bms_graph_axis_set_range (pane->axis, min, max);
     }
 }
