@@ -18,6 +18,7 @@
 #include "bms-graph-axis.h"
 #include "bms-device.h"
 #include "bms-history.h"
+#include "bms-export.h"
 
 #define LIVE_CAPACITY     7200      /* two hours at 1 Hz */
 #define MAX_CELL_SERIES   32
@@ -88,9 +89,6 @@ struct _BmsGraphPage
   gboolean         syncing_presets;
 
   GCancellable    *export_cancellable;
-  guint            export_tick_id;
-  gint             export_done;     /* atomic: samples written */
-  gint             export_total;    /* atomic: samples in the range */
 };
 
 G_DEFINE_FINAL_TYPE (BmsGraphPage, bms_graph_page, ADW_TYPE_BIN)
@@ -485,6 +483,7 @@ on_pick_done (GObject      *source,
       return;
     }
   self->history_device_id = id;
+  update_export_actions (self);
   start_range_query (self);
 }
 
@@ -829,186 +828,49 @@ action_save_picture (GtkWidget  *widget,
 
 /* --- export: data ------------------------------------------------------- */
 
-typedef struct {
-  BmsHistory *history;
-  gint64      device_id;
-  gint64      from_us, to_us;
-  GFile      *file;
-  gint       *done;     /* the page's counters, updated atomically */
-  gint       *total;
-  gboolean    header_done;
-  GString    *line;
-  GOutputStream *out;
-  GCancellable  *cancellable;
-  GError    **error;
-  guint       n_cells;
-} CsvJob;
-
 static void
-csv_job_free (CsvJob *job)
+on_export_progress (BmsGraphPage *self,
+                    GParamSpec   *pspec,
+                    BmsExport    *export)
 {
-  g_clear_object (&job->history);
-  g_clear_object (&job->file);
-  g_free (job);
-}
-
-static void
-csv_header (CsvJob  *job,
-            guint    n_cells)
-{
-  g_string_assign (job->line, "time");
-  for (guint i = 0; i < N_FIXED; i++)
-    g_string_append_printf (job->line, ",%s_%s", fixed_series[i].name,
-                            g_strcmp0 (fixed_series[i].unit, "%") == 0 ? "pct"
-                            : g_strcmp0 (fixed_series[i].unit, "°C") == 0 ? "c"
-                            : i >= BMS_SERIES_CELL_MIN ? "v" : fixed_series[i].unit);
-  for (guint c = 1; c <= n_cells; c++)
-    g_string_append_printf (job->line, ",cell_%u_mv", c);
-  g_string_append_c (job->line, '\n');
-}
-
-static gboolean
-csv_row (const BmsHistorySample *sample,
-         gpointer                user_data)
-{
-  CsvJob *job = user_data;
-  g_autoptr(GDateTime) local = g_date_time_new_from_unix_local (sample->time_us / G_USEC_PER_SEC);
-  g_autofree char *stamp = g_date_time_format (local, "%Y-%m-%d %H:%M:%S");
-
-  /* The header follows the first sample's cell count. */
-  if (!job->header_done)
-    {
-      job->n_cells = sample->n_cells;
-      csv_header (job, job->n_cells);
-      job->header_done = TRUE;
-    }
-  g_string_append_printf (job->line, "%s.%03d", stamp, (int) (sample->time_us / 1000 % 1000));
-  for (guint i = 0; i < N_FIXED; i++)
-    {
-      char buf[G_ASCII_DTOSTR_BUF_SIZE];
-      if (isnan (sample->values[i]))
-        g_string_append_c (job->line, ',');
-      else
-        g_string_append_printf (job->line, ",%s",
-                                g_ascii_formatd (buf, sizeof buf, "%.3f", sample->values[i]));
-    }
-  for (guint c = 0; c < job->n_cells; c++)
-    {
-      if (c < sample->n_cells && sample->cells_mv[c] != 0)
-        g_string_append_printf (job->line, ",%u", sample->cells_mv[c]);
-      else
-        g_string_append_c (job->line, ',');
-    }
-  g_string_append_c (job->line, '\n');
-  g_atomic_int_inc (job->done);
-
-  if (job->line->len > 64 * 1024)
-    {
-      if (!g_output_stream_write_all (job->out, job->line->str, job->line->len, NULL,
-                                      job->cancellable, job->error))
-        return FALSE;
-      g_string_truncate (job->line, 0);
-    }
-  return TRUE;
-}
-
-static void
-csv_thread (GTask        *task,
-            gpointer      source,
-            gpointer      task_data,
-            GCancellable *cancellable)
-{
-  CsvJob *job = task_data;
-  g_autoptr(GFileOutputStream) stream = NULL;
-  g_autoptr(GString) line = g_string_new (NULL);
-  GError *error = NULL;
-  GError *write_error = NULL;
-  gint64 total;
-
-  total = bms_history_count_samples (job->history, job->device_id, job->from_us, job->to_us, &error);
-  if (total < 0)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  g_atomic_int_set (job->total, (gint) MIN (total, G_MAXINT));
-  /* g_file_replace writes a temporary file and renames it on close: an
-   * interrupted export leaves an earlier file untouched. */
-  stream = g_file_replace (job->file, NULL, FALSE, G_FILE_CREATE_REPLACE_DESTINATION,
-                           cancellable, &error);
-  if (stream == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  job->line = line;
-  job->out = G_OUTPUT_STREAM (stream);
-  job->cancellable = cancellable;
-  job->error = &write_error;
-  if (!bms_history_foreach_sample (job->history, job->device_id, job->from_us, job->to_us,
-                                   csv_row, job, cancellable, &error)
-      || write_error != NULL
-      || (line->len > 0 && !g_output_stream_write_all (job->out, line->str, line->len, NULL,
-                                                        cancellable, &error)))
-    {
-      /* Closing after a cancel discards the temporary file. */
-      g_cancellable_cancel (cancellable);
-      g_output_stream_close (job->out, NULL, NULL);
-      g_task_return_error (task, write_error ? write_error : error);
-      if (write_error && error)
-        g_error_free (error);
-      return;
-    }
-  if (!g_output_stream_close (job->out, cancellable, &error))
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  g_task_return_int (task, total);
-}
-
-static gboolean
-export_tick (gpointer user_data)
-{
-  BmsGraphPage *self = user_data;
-  gint done = g_atomic_int_get (&self->export_done);
-  gint total = g_atomic_int_get (&self->export_total);
   g_autofree char *text = NULL;
+  guint64 rows = bms_export_get_rows (export);
 
-  if (total > 0)
-    {
-      gtk_progress_bar_set_fraction (self->progress_bar, MIN (1.0, (double) done / total));
-      text = g_strdup_printf (_("Exporting %d of %d samples…"), done, total);
-      gtk_label_set_text (self->progress_label, text);
-    }
-  else
-    gtk_progress_bar_pulse (self->progress_bar);
-  return G_SOURCE_CONTINUE;
+  gtk_progress_bar_set_fraction (self->progress_bar, bms_export_get_fraction (export));
+  text = g_strdup_printf (ngettext ("Exporting… %" G_GUINT64_FORMAT " row written",
+                                    "Exporting… %" G_GUINT64_FORMAT " rows written", rows), rows);
+  gtk_label_set_text (self->progress_label, text);
 }
 
 static void
 export_finished (BmsGraphPage *self)
 {
-  g_clear_handle_id (&self->export_tick_id, g_source_remove);
   g_clear_object (&self->export_cancellable);
   gtk_revealer_set_reveal_child (self->progress_revealer, FALSE);
   update_export_actions (self);
 }
 
-static void
-on_csv_done (GObject      *source,
-             GAsyncResult *result,
-             gpointer      user_data)
-{
-  g_autoptr(BmsGraphPage) self = user_data;
-  g_autoptr(GError) error = NULL;
-  gint64 rows = g_task_propagate_int (G_TASK (result), &error);
-  CsvJob *job = g_task_get_task_data (G_TASK (result));
-  g_autofree char *name = g_file_get_basename (job->file);
-  g_autofree char *text = NULL;
+typedef struct {
+  BmsGraphPage *self;
+  char         *name;
+} ExportData;
 
+static void
+on_export_done (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  ExportData *data = user_data;
+  g_autoptr(BmsGraphPage) self = data->self;
+  g_autofree char *name = data->name;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  guint64 rows = bms_export_get_rows (BMS_EXPORT (source));
+
+  g_free (data);
+  g_signal_handlers_disconnect_by_data (source, self);
   export_finished (self);
-  if (error != NULL)
+  if (!bms_export_write_finish (BMS_EXPORT (source), result, &error))
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         set_status (self, _("Export cancelled; no file was changed"));
@@ -1016,42 +878,77 @@ on_csv_done (GObject      *source,
         show_error (self, _("The export failed"), error->message);
       return;
     }
-  text = g_strdup_printf (ngettext ("Exported %" G_GINT64_FORMAT " sample to %s",
-                                    "Exported %" G_GINT64_FORMAT " samples to %s", rows),
+  text = g_strdup_printf (ngettext ("Exported %" G_GUINT64_FORMAT " row to %s",
+                                    "Exported %" G_GUINT64_FORMAT " rows to %s", rows),
                           rows, name);
   set_status (self, text);
 }
 
+/* BmsExport writes on its own worker into a temporary file renamed into
+ * place at the end; progress arrives as notifications in this context. */
 static void
-export_csv_to (BmsGraphPage *self,
-               GFile        *file,
-               const char   *kind)
+export_data_to (BmsGraphPage *self,
+                GFile        *file,
+                const char   *kind)
 {
-  g_autoptr(GTask) task = NULL;
-  CsvJob *job = g_new0 (CsvJob, 1);
+  g_autoptr(BmsExport) export = bms_export_new (self->history);
+  g_autofree char *path = g_file_get_path (file);
+  ExportData *data;
   double t0, t1;
 
+  if (path == NULL)
+    {
+      show_error (self, _("The export failed"),
+                  _("Choose a folder on this computer: the export needs a local file"));
+      return;
+    }
   bms_graph_view_get_time_range (self->view, &t0, &t1);
-  job->history = g_object_ref (self->history);
-  job->device_id = self->history_device_id;
-  job->from_us = (gint64) (t0 * G_USEC_PER_SEC);
-  job->to_us = (gint64) (t1 * G_USEC_PER_SEC);
-  job->file = g_object_ref (file);
-  job->done = &self->export_done;
-  job->total = &self->export_total;
-  self->export_done = 0;
-  self->export_total = 0;
+  bms_export_set_format (export, g_str_equal (kind, "csv") ? BMS_EXPORT_FORMAT_CSV
+                                                           : BMS_EXPORT_FORMAT_XLSX);
+  bms_export_set_device (export, self->history_device_id);
+  bms_export_set_range (export, (gint64) (t0 * G_USEC_PER_SEC), (gint64) (t1 * G_USEC_PER_SEC));
+  g_signal_connect_object (export, "notify::fraction", G_CALLBACK (on_export_progress),
+                           self, G_CONNECT_SWAPPED);
 
   self->export_cancellable = g_cancellable_new ();
   gtk_progress_bar_set_fraction (self->progress_bar, 0);
-  gtk_label_set_text (self->progress_label, _("Counting samples…"));
+  gtk_label_set_text (self->progress_label, _("Exporting…"));
   gtk_revealer_set_reveal_child (self->progress_revealer, TRUE);
-  self->export_tick_id = g_timeout_add (100, export_tick, self);
   update_export_actions (self);
 
-  task = g_task_new (NULL, self->export_cancellable, on_csv_done, g_object_ref (self));
-  g_task_set_task_data (task, job, (GDestroyNotify) csv_job_free);
-  g_task_run_in_thread (task, csv_thread);
+  data = g_new0 (ExportData, 1);
+  data->self = g_object_ref (self);
+  data->name = g_file_get_basename (file);
+  bms_export_write_async (export, path, self->export_cancellable, on_export_done, data);
+}
+
+void
+bms_graph_page_export_visible (BmsGraphPage *self,
+                               GFile        *file)
+{
+  g_autofree char *path = NULL;
+
+  g_return_if_fail (BMS_IS_GRAPH_PAGE (self));
+  g_return_if_fail (G_IS_FILE (file));
+  g_return_if_fail (self->export_cancellable == NULL);
+
+  if (self->history == NULL || self->history_device_id <= 0)
+    {
+      show_error (self, _("Nothing to export"),
+                  _("There is no recorded history of this board yet"));
+      return;
+    }
+  path = g_file_get_path (file);
+  export_data_to (self, file,
+                  bms_export_format_for_path (path ? path : "") == BMS_EXPORT_FORMAT_CSV
+                  ? "csv" : "xlsx");
+}
+
+gboolean
+bms_graph_page_get_exporting (BmsGraphPage *self)
+{
+  g_return_val_if_fail (BMS_IS_GRAPH_PAGE (self), FALSE);
+  return self->export_cancellable != NULL;
 }
 
 static void
@@ -1063,7 +960,11 @@ action_export_data (GtkWidget  *widget,
 
   if (self->history == NULL || self->history_device_id <= 0)
     return;
-  choose_file (self, _("Export Visible Range as CSV"), "csv", _("CSV files"), export_csv_to);
+  if (g_str_equal (name, "graph-page.export-csv"))
+    choose_file (self, _("Export Visible Range as CSV"), "csv", _("CSV files"), export_data_to);
+  else
+    choose_file (self, _("Export Visible Range as Excel"), "xlsx", _("Excel workbooks"),
+                 export_data_to);
 }
 
 static void
@@ -1080,8 +981,7 @@ update_export_actions (BmsGraphPage *self)
                       && self->export_cancellable == NULL;
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "graph-page.export-csv", can_data);
-  /* Excel needs the export layer (BmsExport), not in this build yet. */
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "graph-page.export-xlsx", FALSE);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "graph-page.export-xlsx", can_data);
 }
 
 /* --- view actions ------------------------------------------------------- */
@@ -1176,7 +1076,6 @@ bms_graph_page_dispose (GObject *object)
   BmsGraphPage *self = BMS_GRAPH_PAGE (object);
 
   g_clear_handle_id (&self->requery_id, g_source_remove);
-  g_clear_handle_id (&self->export_tick_id, g_source_remove);
   if (self->query_cancellable)
     g_cancellable_cancel (self->query_cancellable);
   if (self->export_cancellable)

@@ -21,5 +21,11 @@ void           bms_graph_page_set_device     (BmsGraphPage *self,
 void           bms_graph_page_set_history    (BmsGraphPage *self,
                                                BmsHistory   *history);
 BmsGraphView  *bms_graph_page_get_view       (BmsGraphPage *self);
+/* Exports the visible time range of the shown board to file (".csv" is
+ * CSV, anything else Excel) on a worker, with the page's progress bar;
+ * the result appears in the status line. */
+void           bms_graph_page_export_visible (BmsGraphPage *self,
+                                               GFile        *file);
+gboolean       bms_graph_page_get_exporting  (BmsGraphPage *self);
 
 G_END_DECLS
