@@ -22,6 +22,10 @@
 #define DEFAULT_VERSION      "PWSIM_S1.0.0___"
 #define HARDWARE_VERSION     "PW-MASTER-HW1.0"
 #define FALLBACK_BOOT_S      10.0   /* without a bootloader: back after this */
+/* After a restart the bootloader listens this long (real seconds) for 0x20
+ * before it starts the application: the vendor's "send the restart command,
+ * reconnect at 9600, send 0x20" path into a firmware update. */
+#define BOOT_WINDOW_S        3.0
 
 struct _BmsSim
 {
@@ -47,6 +51,7 @@ struct _BmsSim
 
   gboolean        in_bootloader;
   double          boot_time;
+  double          boot_window;      /* real seconds the restart window stays open */
 #if HAVE_BMS_BOOTLOADER
   BmsBootloader  *bootloader;
 #endif
@@ -899,7 +904,7 @@ bms_sim_set_parameter (BmsSim *sim, guint8 id, gint64 raw, GError **error)
     return FALSE;
   switch (apply_write (sim, f, NULL, 0, raw))
     {
-    case AFTER_RESTART: restart (sim); break;
+    case AFTER_RESTART: restart (sim); sim->boot_window = BOOT_WINDOW_S; break;
     case AFTER_BOOTLOADER: enter_bootloader (sim); break;
     case AFTER_SLEEP: sim->asleep = TRUE; bms_sim_battery_set_asleep (sim->battery, TRUE); break;
     case AFTER_NOTHING: break;
@@ -1020,6 +1025,7 @@ handle_write (BmsSim *sim, const BmsFrame *frame)
     {
     case AFTER_RESTART:
       restart (sim);
+      sim->boot_window = BOOT_WINDOW_S;
       break;
     case AFTER_BOOTLOADER:
       enter_bootloader (sim);
@@ -1082,6 +1088,17 @@ bms_sim_receive (BmsSim *sim, const guint8 *data, gsize len, GByteArray *out)
       bootloader_receive (sim, data, len, out);
       return;
     }
+  if (sim->boot_window > 0)
+    {
+      /* Rebooting: only the bootloader's 0x20 is heard, the rest is lost. */
+      const guint8 *hit = len ? memchr (data, 0x20, len) : NULL;
+      if (hit == NULL)
+        return;
+      sim->boot_window = 0;
+      enter_bootloader (sim);
+      bootloader_receive (sim, hit, len - (hit - data), out);
+      return;
+    }
   if (len == 0)
     return;
   sim->reply = out;
@@ -1139,8 +1156,11 @@ bms_sim_advance (BmsSim *sim, double dt_s)
     apply_toggles (sim);
   if (!(dt_s > 0))
     return;
+  /* Boot timing is the firmware's own, in real time whatever the scale. */
   if (sim->in_bootloader)
-    bootloader_tick (sim, dt_s);
+    bootloader_tick (sim, dt_s / sim->time_scale);
+  if (sim->boot_window > 0)
+    sim->boot_window = MAX (0, sim->boot_window - dt_s / sim->time_scale);
   /* The lease runs on the simulated clock: split the step where it ends. */
   if (!lease_expired (sim) && *store (sim, "lease_end") != 0)
     {
@@ -1225,6 +1245,12 @@ gint64
 bms_sim_get_unix_time (BmsSim *sim)
 {
   return sim->start_unix + (gint64) bms_sim_battery_time (sim->battery);
+}
+
+gboolean
+bms_sim_is_booting (BmsSim *sim)
+{
+  return sim->in_bootloader || sim->boot_window > 0;
 }
 
 gboolean

@@ -404,6 +404,10 @@ test_restart_and_sleep (void)
 
   g_assert_cmpuint (password (sim, "123456"), ==, BMS_RESULT_OK);
   g_assert_cmpuint (write_raw (sim, 1, BMS_ID_RESTART, 1), ==, BMS_RESULT_OK);
+  /* Rebooting (the bootloader's window): nothing answers. */
+  reply = exchange (sim, bms_request_read_all (1));
+  g_assert_null (reply);
+  bms_sim_advance (sim, 3.5);
   /* After a restart the gate is closed. */
   g_assert_cmpuint (write_raw (sim, 1, BMS_ID_CELL_OVP, 3600), ==, BMS_RESULT_DENIED);
 
