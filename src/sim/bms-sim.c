@@ -11,17 +11,14 @@
 #include <math.h>
 #include <string.h>
 
-#include "bms-frame.h"
-#include "bms-sim-config.h"
-#include "bms-sim-private.h"
-#if HAVE_BMS_BOOTLOADER
 #include "bms-bootloader.h"
-#endif
+#include "bms-frame.h"
+#include "bms-sim-private.h"
 
 #define STATE_GROUP          "parameters"
+#define CALIBRATION_GROUP    "calibration"
 #define DEFAULT_VERSION      "PWSIM_S1.0.0___"
 #define HARDWARE_VERSION     "PW-MASTER-HW1.0"
-#define FALLBACK_BOOT_S      10.0   /* without a bootloader: back after this */
 /* After a restart the bootloader listens this long (real seconds) for 0x20
  * before it starts the application: the vendor's "send the restart command,
  * reconnect at 9600, send 0x20" path into a firmware update. */
@@ -50,11 +47,8 @@ struct _BmsSim
   GRand          *fault_rand;
 
   gboolean        in_bootloader;
-  double          boot_time;
   double          boot_window;      /* real seconds the restart window stays open */
-#if HAVE_BMS_BOOTLOADER
   BmsBootloader  *bootloader;
-#endif
   GBytes         *flashed_image;
 
   double          time_scale;
@@ -377,6 +371,9 @@ save_state (BmsSim *sim)
           g_key_file_set_string (kf, STATE_GROUP, f->name, hex->str);
         }
     }
+  /* Not a field: the board's own calibration memory. */
+  g_key_file_set_double (kf, CALIBRATION_GROUP, "current_gain",
+                         bms_sim_battery_get_calibration (sim->battery));
   if (!g_key_file_save_to_file (kf, sim->state_file, &error))
     g_printerr ("packwatch-sim: cannot save the parameters to %s: %s\n",
                 sim->state_file, error->message);
@@ -457,6 +454,9 @@ load_state (BmsSim *sim, GError **error)
         }
     }
   sim->runtime_base_min = *store (sim, "runtime_min");
+  if (g_key_file_has_key (kf, CALIBRATION_GROUP, "current_gain", NULL))
+    bms_sim_battery_set_calibration (sim->battery,
+                                     g_key_file_get_double (kf, CALIBRATION_GROUP, "current_gain", NULL));
   return TRUE;
 }
 
@@ -534,9 +534,7 @@ static void
 leave_bootloader (BmsSim *sim)
 {
   sim->in_bootloader = FALSE;
-#if HAVE_BMS_BOOTLOADER
   g_clear_pointer (&sim->bootloader, bms_bootloader_free);
-#endif
 }
 
 void
@@ -575,12 +573,10 @@ static void
 enter_bootloader (BmsSim *sim)
 {
   sim->in_bootloader = TRUE;
-  sim->boot_time = 0;
   sim->authenticated = FALSE;
   bms_frame_parser_reset (sim->parser);
-#if HAVE_BMS_BOOTLOADER
+  g_clear_pointer (&sim->bootloader, bms_bootloader_free);
   sim->bootloader = bms_bootloader_new (sim->config.flash_size);
-#endif
 }
 
 /* Bytes for the bootloader; its answer goes to out. Once it has accepted an
@@ -588,7 +584,6 @@ enter_bootloader (BmsSim *sim)
 static void
 bootloader_receive (BmsSim *sim, const guint8 *data, gsize len, GByteArray *out)
 {
-#if HAVE_BMS_BOOTLOADER
   bms_bootloader_receive (sim->bootloader, data, len, out);
   if (bms_bootloader_finished (sim->bootloader))
     {
@@ -603,25 +598,12 @@ bootloader_receive (BmsSim *sim, const guint8 *data, gsize len, GByteArray *out)
       leave_bootloader (sim);
       restart (sim);
     }
-#else
-  (void) data; (void) len; (void) out;
-#endif
 }
 
 static void
 bootloader_tick (BmsSim *sim, double dt_s)
 {
-#if HAVE_BMS_BOOTLOADER
   bms_bootloader_tick (sim->bootloader, dt_s);
-#else
-  /* No bootloader in this build: the board comes back by itself. */
-  sim->boot_time += dt_s;
-  if (sim->boot_time >= FALLBACK_BOOT_S)
-    {
-      leave_bootloader (sim);
-      restart (sim);
-    }
-#endif
 }
 
 /* ---- telemetry ----------------------------------------------------------- */
@@ -714,7 +696,7 @@ telemetry (BmsSim *sim, const BmsFieldInfo *f, gint64 *raw)
   else if (g_str_equal (n, "pack_voltage_v"))
     *raw = si_to_raw (f, bms_sim_battery_pack_voltage (b));
   else if (g_str_equal (n, "current_a"))
-    *raw = si_to_raw (f, bms_sim_battery_current (b));
+    *raw = si_to_raw (f, bms_sim_battery_measured_current (b));
   else if (g_str_equal (n, "soc_pct"))
     *raw = si_to_raw (f, 100 * bms_sim_battery_soc (b));
   else if (g_str_equal (n, "temp_sensor_count"))
@@ -840,6 +822,17 @@ check_value (const BmsFieldInfo *f, const guint8 *value, gsize len, gint64 *raw)
   return bms_field_check_range (f, *raw, NULL) ? BMS_RESULT_OK : BMS_RESULT_RANGE;
 }
 
+/* "Start current calibration" with the real current in 0xAD: the shunt's
+ * reading is scaled to it. The trigger reads back 0 once done. */
+static void
+calibrate_current (BmsSim *sim)
+{
+  const BmsFieldInfo *f = field ("current_calibration_ma");
+
+  bms_sim_battery_calibrate_current (sim->battery, raw_to_si (f, sim->raw[f->id]));
+  sim->raw[field ("current_calibration_start")->id] = 0;
+}
+
 typedef enum {
   AFTER_NOTHING,
   AFTER_RESTART,
@@ -882,6 +875,8 @@ apply_write (BmsSim *sim, const BmsFieldInfo *f, const guint8 *value, gsize len,
     sim->runtime_base_min = raw - (gint64) (bms_sim_battery_time (sim->battery) / 60.0);
   else if (g_str_equal (f->name, "soc_set_pct"))
     bms_sim_battery_set_soc_estimate (sim->battery, raw_to_si (f, raw) / 100.0);
+  else if (g_str_equal (f->name, "current_calibration_start") && raw == 1)
+    calibrate_current (sim);
   store_to_params (sim);
   if (persisted (f))
     save_state (sim);

@@ -5,11 +5,8 @@
 #include <string.h>
 
 #include "bms-frame.h"
-#include "bms-sim-config.h"
 #include "bms-sim-private.h"
-#if HAVE_BMS_BOOTLOADER
 #include "bms-ymodem.h"
-#endif
 
 static BmsSim *
 new_sim (void)
@@ -44,7 +41,6 @@ enter_bootloader (BmsSim *sim)
   g_assert_cmpuint (out->len, >, 0);
 }
 
-#if HAVE_BMS_BOOTLOADER
 static GBytes *
 make_image (gsize size, const char *version)
 {
@@ -116,13 +112,6 @@ test_flash_image (void)
     g_assert_cmpstr (v, ==, "PW-S2.0.0");
   }
 }
-#else
-static void
-test_flash_image (void)
-{
-  g_test_skip ("bms-bootloader.c is not in this tree yet");
-}
-#endif
 
 static void
 test_no_frames_in_bootloader (void)
@@ -153,9 +142,7 @@ test_restart_window (void)
   g_byte_array_set_size (out, 0);
   bms_sim_receive (sim, &b, 1, out);
   g_assert_true (bms_sim_in_bootloader (sim));
-#if HAVE_BMS_BOOTLOADER
   g_assert_cmpuint (out->len, ==, 1);   /* the segment number */
-#endif
 
   /* Without 0x20 the window closes and the application answers. */
   g_clear_pointer (&sim, bms_sim_free);
