@@ -45,6 +45,7 @@ struct _BmsSim
 
   BmsSimFaults    faults;
   GRand          *fault_rand;
+  GRand          *read_rand;        /* the ADC's last-digit jitter */
 
   gboolean        in_bootloader;
   double          boot_window;      /* real seconds the restart window stays open */
@@ -509,6 +510,7 @@ bms_sim_new (const BmsSimConfig *config, GError **error)
                                       config->chemistry, config->capacity_ah,
                                       config->initial_soc, config->seed);
   sim->fault_rand = g_rand_new_with_seed (config->seed ^ 0x5EED5EEDu);
+  sim->read_rand = g_rand_new_with_seed (config->seed ^ 0xADC0ADC0u);
   sim->parser = bms_frame_parser_new (on_frame, NULL, sim);
   sim->start_unix = g_get_real_time () / G_USEC_PER_SEC;
   g_strlcpy (sim->software_version, DEFAULT_VERSION, sizeof sim->software_version);
@@ -550,6 +552,7 @@ bms_sim_free (BmsSim *sim)
   g_clear_pointer (&sim->parser, bms_frame_parser_free);
   g_clear_pointer (&sim->battery, bms_sim_battery_free);
   g_clear_pointer (&sim->fault_rand, g_rand_free);
+  g_clear_pointer (&sim->read_rand, g_rand_free);
   g_clear_pointer (&sim->flashed_image, g_bytes_unref);
   g_free (sim->state_file);
   g_free (sim);
@@ -738,8 +741,10 @@ fill_blocks (BmsSim *sim, BmsSnapshot *s)
   guint16 mv[BMS_MAX_CELLS];
   gint16 temps[BMS_MAX_MODULES][3];
 
+  /* A real cell ADC wobbles in its last digit from one read to the next. */
   for (guint i = 0; i < n; i++)
-    mv[i] = (guint16) CLAMP (lround (bms_sim_battery_cell_voltage (b, i) * 1000), 0, 65535);
+    mv[i] = (guint16) CLAMP (lround (bms_sim_battery_cell_voltage (b, i) * 1000)
+                             + g_rand_int_range (sim->read_rand, -1, 2), 0, 65535);
   bms_snapshot_set_cells (s, mv, n);
   /* Always carry 0xD0 (empty below 86 cells): every field in every read. */
   bms_snapshot_set_raw (s, BMS_ID_CELLS_EXT, 0);
