@@ -14,7 +14,7 @@
 
 #define MAX_CELLS            (BMS_MAX_MODULES * 16)
 #define SUBSTEP_S            0.25
-#define MAX_SUBSTEPS         20000
+#define MAX_SUBSTEPS         4000   /* bounds CPU at huge time scales */
 #define OCP_RELEASE_S        30.0   /* over-current trips release after this */
 #define TEMP_TRIP_DELAY_S    2.0
 #define TEMP_HYSTERESIS_C    5.0

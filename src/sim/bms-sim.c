@@ -53,6 +53,7 @@ struct _BmsSim
   GBytes         *flashed_image;
 
   double          time_scale;
+  gint            toggles;          /* TOGGLE_* bits, set from any thread */
   BmsSimReadyFunc ready_func;
   gpointer        ready_data;
 };
@@ -421,17 +422,17 @@ load_state (BmsSim *sim, GError **error)
     {
       const BmsFieldInfo *f = bms_field_lookup_name (keys[i]);
       g_autofree char *value = g_key_file_get_string (kf, STATE_GROUP, keys[i], NULL);
+      g_autoptr(GError) why = NULL;
       gboolean ok = TRUE;
 
       if (f == NULL || !persisted (f))
         continue;   /* a field of another version: ignore */
       if (bms_field_is_numeric (f))
         {
-          gint64 raw = g_key_file_get_int64 (kf, STATE_GROUP, keys[i], &local);
-          ok = local == NULL && bms_field_check_range (f, raw, NULL);
+          gint64 raw = g_key_file_get_int64 (kf, STATE_GROUP, keys[i], &why);
+          ok = why == NULL && bms_field_check_range (f, raw, &why);
           if (ok)
             sim->raw[f->id] = raw;
-          g_clear_error (&local);
         }
       else if (f->type == BMS_FIELD_ASCII)
         {
@@ -444,8 +445,9 @@ load_state (BmsSim *sim, GError **error)
       if (!ok)
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                       "State file %s: %s = \"%s\" is not a valid value (fix or delete the line)",
-                       sim->state_file, keys[i], value ? value : "");
+                       "State file %s: %s = \"%s\" is not a valid value%s%s (fix or delete the line)",
+                       sim->state_file, keys[i], value ? value : "",
+                       why ? ": " : "", why ? why->message : "");
           return FALSE;
         }
     }
@@ -1098,16 +1100,60 @@ bms_sim_receive (BmsSim *sim, const guint8 *data, gsize len, GByteArray *out)
 
 /* ---- the rest of the API ------------------------------------------------- */
 
+enum { TOGGLE_DISCONNECTED = 1, TOGGLE_SILENT = 2 };
+
+void
+bms_sim_toggle_disconnected (BmsSim *sim)
+{
+  g_atomic_int_or (&sim->toggles, TOGGLE_DISCONNECTED);
+}
+
+void
+bms_sim_toggle_silent (BmsSim *sim)
+{
+  g_atomic_int_or (&sim->toggles, TOGGLE_SILENT);
+}
+
+static void
+apply_toggles (BmsSim *sim)
+{
+  guint t = g_atomic_int_and (&sim->toggles, 0);
+
+  if (t & TOGGLE_DISCONNECTED)
+    {
+      sim->faults.disconnected = !sim->faults.disconnected;
+      g_printerr ("packwatch-sim: line %s\n", sim->faults.disconnected ? "disconnected" : "connected again");
+    }
+  if (t & TOGGLE_SILENT)
+    {
+      sim->faults.silent = !sim->faults.silent;
+      g_printerr ("packwatch-sim: board %s\n", sim->faults.silent ? "silent" : "answering again");
+    }
+}
+
 void
 bms_sim_advance (BmsSim *sim, double dt_s)
 {
   g_return_if_fail (sim != NULL);
+  if (g_atomic_int_get (&sim->toggles))
+    apply_toggles (sim);
   if (!(dt_s > 0))
     return;
   if (sim->in_bootloader)
     bootloader_tick (sim, dt_s);
+  /* The lease runs on the simulated clock: split the step where it ends. */
+  if (!lease_expired (sim) && *store (sim, "lease_end") != 0)
+    {
+      double left = (double) (*store (sim, "lease_end") - bms_sim_get_unix_time (sim));
+      if (left > 0 && left < dt_s)
+        {
+          bms_sim_battery_advance (sim->battery, left);
+          dt_s -= left;
+        }
+    }
+  if (bms_sim_battery_get_params (sim->battery)->lease_expired != lease_expired (sim))
+    store_to_params (sim);
   bms_sim_battery_advance (sim->battery, dt_s);
-  /* The lease runs on the simulated clock. */
   if (bms_sim_battery_get_params (sim->battery)->lease_expired != lease_expired (sim))
     store_to_params (sim);
 }
