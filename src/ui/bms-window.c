@@ -255,6 +255,15 @@ bms_window_init (BmsWindow *self)
 }
 
 static void
+open_history (BmsWindow *self)
+{
+  g_autofree char *path = g_settings_get_string (self->settings, "database-path");
+
+  bms_connection_open_history (self->connection, path,
+                               g_settings_get_uint (self->settings, "retention-days"));
+}
+
+static void
 bms_window_restore_state (BmsWindow      *self,
                           BmsApplication *application)
 {
@@ -267,6 +276,11 @@ bms_window_restore_state (BmsWindow      *self,
                    G_SETTINGS_BIND_GET);
   g_settings_bind (self->settings, "lock-timeout", self->connection, "lock-timeout",
                    G_SETTINGS_BIND_GET);
+  g_signal_connect_object (self->settings, "changed::database-path",
+                           G_CALLBACK (open_history), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->settings, "changed::retention-days",
+                           G_CALLBACK (open_history), self, G_CONNECT_SWAPPED);
+  open_history (self);
   gtk_window_set_default_size (GTK_WINDOW (self),
                                g_settings_get_int (self->settings, "window-width"),
                                g_settings_get_int (self->settings, "window-height"));
