@@ -67,6 +67,7 @@ typedef enum {
   JOB_UNLOCK,
   JOB_WRITE,
   JOB_EXCLUSIVE,
+  JOB_SET_ADDRESS,
 } JobKind;
 
 typedef struct
@@ -76,6 +77,7 @@ typedef struct
   gint64 raw;
   char *text;
   guint baud;
+  guint address;
   BmsSessionRawFunc func;
   gpointer func_data;
   GCancellable *cancellable;
@@ -902,6 +904,7 @@ run_job (BmsSession *self, Job *job, GError **error)
     case JOB_UNLOCK: return run_unlock (self, job, error);
     case JOB_WRITE: return run_write (self, job, error);
     case JOB_EXCLUSIVE: return run_exclusive (self, job, error);
+    case JOB_SET_ADDRESS: self->address = job->address; return TRUE;
     case JOB_QUIT:
     default: g_assert_not_reached ();
     }
@@ -1096,6 +1099,21 @@ bms_session_get_address (BmsSession *self)
   g_return_val_if_fail (BMS_IS_SESSION (self), 0);
 
   return self->address;
+}
+
+/* Several boards on one bus share one line: the poller points the session at
+ * each address in turn. Runs as a job, so it never lands inside a request. */
+void
+bms_session_set_address (BmsSession *self, guint address)
+{
+  Job job;
+
+  g_return_if_fail (BMS_IS_SESSION (self));
+
+  job_init (&job, JOB_SET_ADDRESS, NULL);
+  job.address = address;
+  job_run_sync (self, &job, NULL);
+  job_clear (&job);
 }
 
 void

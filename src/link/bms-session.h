@@ -45,6 +45,10 @@ BmsSession   *bms_session_new            (BmsTransport *transport,
                                           guint         address);
 BmsTransport *bms_session_get_transport  (BmsSession   *self);
 guint         bms_session_get_address    (BmsSession   *self);
+/* Address the following requests to another board on the same line (the
+ * poller scanning a bus). */
+void          bms_session_set_address    (BmsSession   *self,
+                                          guint         address);
 void          bms_session_set_timing     (BmsSession   *self,
                                           const BmsSessionTiming *timing);
 void          bms_session_get_timing     (BmsSession   *self,
