@@ -45,8 +45,24 @@ BmsSession   *bms_session_new            (BmsTransport *transport,
                                           guint         address);
 BmsTransport *bms_session_get_transport  (BmsSession   *self);
 guint         bms_session_get_address    (BmsSession   *self);
+/* Address the following requests to another board on the same line (the
+ * poller scanning a bus). */
+void          bms_session_set_address    (BmsSession   *self,
+                                          guint         address);
 void          bms_session_set_timing     (BmsSession   *self,
                                           const BmsSessionTiming *timing);
+void          bms_session_get_timing     (BmsSession   *self,
+                                          BmsSessionTiming *timing);
+/* The line's baud rate (default 9600): applied to the transport and used for
+ * the wire time of a byte in the inter-byte timeout. */
+gboolean      bms_session_set_baud       (BmsSession   *self,
+                                          guint         baud,
+                                          GError      **error);
+guint         bms_session_get_baud       (BmsSession   *self);
+/* Silence after which the board is woken with an activate frame before the
+ * next request (default 30000 ms). */
+void          bms_session_set_wake_after (BmsSession   *self,
+                                          guint         ms);
 gboolean      bms_session_open           (BmsSession   *self, GError **error);
 void          bms_session_close          (BmsSession   *self);
 

@@ -46,7 +46,7 @@ typedef enum {
 typedef struct {
   const char      *code;
   guint8           source_id;       /* field the alarm comes from (0x8B, 0x8C, 0xD4, 0xD7) */
-  const char      *name;            /* English, N_() marked */
+  const char      *name;            /* English, marked for gettext */
   const char      *name_zh;         /* Simplified Chinese */
   BmsAlarmSeverity severity;
   BmsAlarmMeasure  measure;

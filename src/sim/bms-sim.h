@@ -64,10 +64,30 @@ void         bms_sim_receive        (BmsSim *sim, const guint8 *data, gsize len,
 /* What a read-all would report now (new). */
 BmsSnapshot *bms_sim_snapshot       (BmsSim *sim);
 void         bms_sim_set_faults     (BmsSim *sim, const BmsSimFaults *faults);
+/* From any thread (e.g. a signal handler's main loop): flip the disconnected
+ * or silent fault; the sim's owner applies it at its next advance. */
+void         bms_sim_toggle_disconnected (BmsSim *sim);
+void         bms_sim_toggle_silent  (BmsSim *sim);
 void         bms_sim_set_current    (BmsSim *sim, double current_a);
 gboolean     bms_sim_in_bootloader  (BmsSim *sim);
+/* The air around the pack; settle: the pack has already taken it on. */
+void         bms_sim_set_ambient    (BmsSim *sim, double celsius, gboolean settle);
+/* Direct access to a parameter, as the board's own panel would (no password,
+ * range-checked against the catalogue, persisted like a write). */
+gboolean     bms_sim_set_parameter  (BmsSim *sim, guint8 id, gint64 raw, GError **error);
+gint64       bms_sim_get_parameter  (BmsSim *sim, guint8 id);
+guint        bms_sim_get_address    (BmsSim *sim);
+/* The software version the board reports (changes after a firmware update). */
+const char  *bms_sim_get_software_version (BmsSim *sim);
 /* The last image the bootloader accepted (NULL if none). */
 GBytes      *bms_sim_get_flashed_image (BmsSim *sim);
+
+/* Endpoints advance the sim with real time × scale (default 1). */
+void         bms_sim_set_time_scale (BmsSim *sim, double scale);
+/* Called by an endpoint once it accepts connections, with where to reach it
+ * (the pty link path, or "tcp://127.0.0.1:PORT"). */
+typedef void (*BmsSimReadyFunc) (const char *where, gpointer user_data);
+void         bms_sim_set_ready_func (BmsSim *sim, BmsSimReadyFunc func, gpointer user_data);
 
 /* Endpoints. wire_timing: deliver each byte after 10/baud s, as a UART would.
  * These run until cancelled. */

@@ -4,6 +4,7 @@
 #include <glib/gi18n.h>
 
 #include "bms-application.h"
+#include "bms-sim.h"
 #include "bms-preferences-window.h"
 #include "bms-window.h"
 
@@ -212,6 +213,9 @@ bms_application_startup (GApplication *app)
   const char *prefs_accels[] = { "<Control>comma", NULL };
 
   G_APPLICATION_CLASS (bms_application_parent_class)->startup (app);
+
+  /* "sim://" and "sim://master": the demo boards of the port list. */
+  bms_sim_register_uri_scheme ();
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions,
                                    G_N_ELEMENTS (app_actions), self);

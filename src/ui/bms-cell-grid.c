@@ -9,13 +9,13 @@
 #define MAX_CELLS   256
 #define MAX_MODULES 16
 #define GAP         4
-#define GROUP_GAP   8
-#define MIN_TILE_W  54
+#define GROUP_GAP   4
+#define MIN_TILE_W  46
 #define MAX_TILE_W  150
-#define SMALL_TILE_H 30
+#define SMALL_TILE_H 25
 #define BIG_TILE_H  56
-#define LABEL_W     112
-#define HEADER_H    18
+#define LABEL_W     92
+#define HEADER_H    16
 
 struct _BmsCellGrid
 {
@@ -369,7 +369,15 @@ draw_tile (BmsCellGrid           *self,
       draw_text (snapshot, small, num, r->origin.x + 6, r->origin.y + 2, 18, 14,
                  &(GdkRGBA) { p->fg.red, p->fg.green, p->fg.blue, 0.6f });
     }
-  if (i == self->max_index || i == self->min_index)
+  if ((i == self->max_index || i == self->min_index) && is_grouped (self))
+    {
+      /* Small tiles: a frame, the ▲/▼ would cover the digits. */
+      const GdkRGBA *c = i == self->max_index ? &p->error : &p->accent;
+      float w[4] = { 2, 2, 2, 2 };
+      GdkRGBA cs[4] = { *c, *c, *c, *c };
+      gtk_snapshot_append_border (snapshot, &rounded, w, cs);
+    }
+  else if (i == self->max_index || i == self->min_index)
     draw_text (snapshot, small, i == self->max_index ? "▲" : "▼",
                r->origin.x + r->size.width - 14, r->origin.y + 1, 12, 12,
                i == self->max_index ? &p->error : &p->accent);
@@ -465,7 +473,10 @@ bms_cell_grid_snapshot (GtkWidget   *widget,
   layout = make_layout (widget, is_grouped (self) ? 0.95 : 1.3, !is_grouped (self));
   small = make_layout (widget, 0.8, FALSE);
   if (is_grouped (self))
-    draw_labels (self, snapshot, small, &l, &p);
+    {
+      g_autoptr(PangoLayout) tiny = make_layout (widget, 0.72, FALSE);
+      draw_labels (self, snapshot, tiny, &l, &p);
+    }
   for (guint i = 0; i < self->n_cells; i++)
     if (cell_rect (self, &l, i, &r))
       draw_tile (self, snapshot, layout, small, &p, &r, i,

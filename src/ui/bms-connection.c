@@ -1,7 +1,14 @@
 /* bms-connection.c — shared connection context of a window */
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include "bms-connection.h"
+#include "bms-session.h"
+#include "bms-transport.h"
+
+#define MISSES_OFFLINE   3
+#define RECONNECT_DELAY  3
 
 struct _BmsConnection
 {
@@ -10,11 +17,29 @@ struct _BmsConnection
   BmsConnectionState  state;
   char               *error_message;
   char               *uri;
-  GObject            *session;
-  GObject            *poller;
-  GObject            *device;
-  GObject            *history;
+  guint               baud;
+  guint               address;
+  BmsSession         *session;
+  BmsDevice          *device;
+  BmsAlarmMonitor    *alarm_monitor;
+  BmsHistory         *history;
+  char               *history_error;
+  gint64              history_device_id;
+  gboolean            ensuring_device;
   gint64              connected_since;
+
+  GCancellable       *cancellable;     /* everything of the current connection */
+  double              poll_interval;
+  guint               poll_source;
+  guint               reconnect_source;
+  gint64              poll_started;
+  guint               misses;
+  guint64             polls;
+
+  guint               lock_timeout;
+  gboolean            locked;
+  guint               unlock_remaining;
+  guint               lock_tick;
 };
 
 G_DEFINE_FINAL_TYPE (BmsConnection, bms_connection, G_TYPE_OBJECT)
@@ -24,15 +49,37 @@ enum {
   PROP_STATE,
   PROP_ERROR_MESSAGE,
   PROP_URI,
-  PROP_SESSION,
-  PROP_POLLER,
   PROP_DEVICE,
-  PROP_HISTORY,
   PROP_CONNECTED_SINCE,
+  PROP_LOCKED,
+  PROP_UNLOCK_REMAINING,
+  PROP_POLL_COUNT,
+  PROP_POLL_INTERVAL,
+  PROP_LOCK_TIMEOUT,
+  PROP_HISTORY,
+  PROP_HISTORY_ERROR,
+  PROP_ALARM_MONITOR,
   N_PROPS
 };
 
 static GParamSpec *properties[N_PROPS];
+
+static void start_poll (BmsConnection *self);
+static void open_session (BmsConnection *self);
+
+static gboolean
+poll_timeout (gpointer user_data)
+{
+  start_poll (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+reconnect (gpointer user_data)
+{
+  open_session (user_data);
+  return G_SOURCE_REMOVE;
+}
 
 GType
 bms_connection_state_get_type (void)
@@ -53,13 +100,615 @@ bms_connection_state_get_type (void)
 }
 
 static void
+set_state (BmsConnection      *self,
+           BmsConnectionState  state,
+           const char         *message)
+{
+  if (g_strcmp0 (self->error_message, message) != 0)
+    {
+      g_free (self->error_message);
+      self->error_message = g_strdup (message);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ERROR_MESSAGE]);
+    }
+  if (self->state != state)
+    {
+      self->state = state;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
+    }
+}
+
+/* Words a user can act on, from a transport or session error. */
+static char *
+explain_error (const GError *error)
+{
+  if (g_error_matches (error, BMS_TRANSPORT_ERROR, BMS_TRANSPORT_ERROR_PERMISSION) &&
+      strstr (error->message, "dialout") == NULL)
+    return g_strdup_printf (_("%s — add yourself to the “dialout” group "
+                              "(sudo usermod -aG dialout $USER), then log out and in again."),
+                            error->message);
+  if (g_error_matches (error, BMS_SESSION_ERROR, BMS_SESSION_ERROR_TIMEOUT))
+    return g_strdup_printf (_("No reply from board %u: check the wiring (A/B), "
+                              "the baud rate and the address. (%s)"),
+                            0u, error->message);
+  return g_strdup (error->message);
+}
+
+/* ---- password gate mirror ---- */
+
+static void
+refresh_lock_state (BmsConnection *self)
+{
+  gboolean locked = self->session == NULL || !bms_session_is_unlocked (self->session);
+  guint remaining = self->session ? bms_session_get_unlock_remaining (self->session) : 0;
+
+  if (locked)
+    remaining = 0;
+  if (self->device != NULL)
+    bms_device_set_password_state (self->device, locked, remaining);
+  if (locked != self->locked)
+    {
+      self->locked = locked;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOCKED]);
+    }
+  if (remaining != self->unlock_remaining)
+    {
+      self->unlock_remaining = remaining;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_UNLOCK_REMAINING]);
+    }
+}
+
+static gboolean
+lock_tick (gpointer user_data)
+{
+  refresh_lock_state (user_data);
+  return G_SOURCE_CONTINUE;
+}
+
+/* ---- history ---- */
+
+static void
+ensure_thread (GTask        *task,
+               gpointer      source,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  BmsHistory *history = g_object_get_data (G_OBJECT (task), "history");
+  char **key_name = task_data;
+  GError *error = NULL;
+  gint64 id = bms_history_ensure_device (history, key_name[0], key_name[1], &error);
+
+  if (id <= 0)
+    g_task_return_error (task, error);
+  else
+    g_task_return_int (task, id);
+}
+
+static void
+ensure_done (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  BmsConnection *self = BMS_CONNECTION (source);
+  g_autoptr(GError) error = NULL;
+  gint64 id = g_task_propagate_int (G_TASK (result), &error);
+
+  self->ensuring_device = FALSE;
+  if (id <= 0)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_warning ("History: %s", error->message);
+      return;
+    }
+  if (self->device == NULL || self->history == NULL)
+    return;
+  self->history_device_id = id;
+  if (self->alarm_monitor != NULL)
+    bms_alarm_monitor_set_history (self->alarm_monitor, self->history, id);
+}
+
+/* The device's history row needs the writer (a wait): found on a worker,
+ * samples before it is known are not recorded. */
+static void
+record_sample (BmsConnection     *self,
+               const BmsSnapshot *snapshot)
+{
+  g_autoptr(GTask) task = NULL;
+  char **key_name;
+
+  if (self->history == NULL)
+    return;
+  if (self->history_device_id > 0)
+    {
+      bms_history_append_snapshot (self->history, self->history_device_id, snapshot);
+      return;
+    }
+  if (self->ensuring_device)
+    return;
+  self->ensuring_device = TRUE;
+  key_name = g_new0 (char *, 3);
+  key_name[0] = bms_device_dup_key (self->device);
+  key_name[1] = g_strdup (bms_device_get_device_id (self->device));
+  task = g_task_new (self, self->cancellable, ensure_done, NULL);
+  g_object_set_data_full (G_OBJECT (task), "history", g_object_ref (self->history),
+                          g_object_unref);
+  g_task_set_task_data (task, key_name, (GDestroyNotify) g_strfreev);
+  g_task_run_in_thread (task, ensure_thread);
+}
+
+static void
+history_opened (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(BmsConnection) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BmsHistory) history = bms_history_new_finish (result, &error);
+  guint retention = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (self), "retention"));
+
+  g_clear_pointer (&self->history_error, g_free);
+  if (history == NULL)
+    {
+      self->history_error = g_strdup (error->message);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HISTORY_ERROR]);
+      return;
+    }
+  bms_history_set_retention_days (history, retention);
+  g_set_object (&self->history, history);
+  self->history_device_id = 0;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HISTORY]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HISTORY_ERROR]);
+}
+
+void
+bms_connection_open_history (BmsConnection *self,
+                             const char    *path,
+                             guint          retention_days)
+{
+  g_return_if_fail (BMS_IS_CONNECTION (self));
+
+  if (self->history != NULL)
+    {
+      bms_history_close (self->history);
+      g_clear_object (&self->history);
+      self->history_device_id = 0;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HISTORY]);
+    }
+  g_object_set_data (G_OBJECT (self), "retention", GUINT_TO_POINTER (retention_days));
+  bms_history_new_async (path != NULL && *path != '\0' ? path : NULL, NULL,
+                         history_opened, g_object_ref (self));
+}
+
+BmsHistory *
+bms_connection_get_history (BmsConnection *self)
+{
+  g_return_val_if_fail (BMS_IS_CONNECTION (self), NULL);
+  return self->history;
+}
+
+gint64
+bms_connection_get_history_device_id (BmsConnection *self)
+{
+  g_return_val_if_fail (BMS_IS_CONNECTION (self), 0);
+  return self->history_device_id;
+}
+
+const char *
+bms_connection_get_history_error (BmsConnection *self)
+{
+  g_return_val_if_fail (BMS_IS_CONNECTION (self), NULL);
+  return self->history_error;
+}
+
+BmsAlarmMonitor *
+bms_connection_get_alarm_monitor (BmsConnection *self)
+{
+  g_return_val_if_fail (BMS_IS_CONNECTION (self), NULL);
+  return self->alarm_monitor;
+}
+
+/* ---- polling ---- */
+
+static void
+schedule_poll (BmsConnection *self)
+{
+  gint64 elapsed_ms = (g_get_monotonic_time () - self->poll_started) / 1000;
+  gint64 wait_ms = (gint64) (self->poll_interval * 1000) - elapsed_ms;
+
+  /* A cycle longer than the interval backs off to back-to-back polls
+   * instead of piling requests up. */
+  self->poll_source = g_timeout_add (MAX (wait_ms, 10), poll_timeout, self);
+}
+
+static void
+poll_done (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(BmsConnection) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BmsSnapshot) snapshot = NULL;
+
+  snapshot = bms_session_read_all_finish (BMS_SESSION (source), result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+      self->session != BMS_SESSION (source))
+    return;
+  if (snapshot != NULL)
+    {
+      self->misses = 0;
+      self->polls++;
+      set_state (self, BMS_CONNECTION_POLLING, NULL);
+      bms_device_update (self->device, snapshot);
+      record_sample (self, snapshot);
+      refresh_lock_state (self);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_POLL_COUNT]);
+    }
+  else if (error->domain == BMS_TRANSPORT_ERROR)
+    {
+      g_autofree char *why = explain_error (error);
+
+      /* The port itself failed (adapter unplugged …): reopen in a while. */
+      set_state (self, BMS_CONNECTION_ERROR, why);
+      bms_device_set_online (self->device, FALSE);
+      g_clear_object (&self->session);
+      self->reconnect_source = g_timeout_add_seconds (RECONNECT_DELAY, reconnect, self);
+      return;
+    }
+  else
+    {
+      g_autofree char *why = NULL;
+
+      if (++self->misses >= MISSES_OFFLINE)
+        bms_device_set_online (self->device, FALSE);
+      why = g_error_matches (error, BMS_SESSION_ERROR, BMS_SESSION_ERROR_TIMEOUT)
+            ? g_strdup_printf (_("No reply from board %u — check the wiring (A/B), "
+                                 "baud rate and address."), self->address)
+            : g_strdup (error->message);
+      set_state (self, BMS_CONNECTION_NO_REPLY, why);
+    }
+  schedule_poll (self);
+}
+
+static void
+start_poll (BmsConnection *self)
+{
+  self->poll_source = 0;
+  if (self->session == NULL)
+    return;
+  self->poll_started = g_get_monotonic_time ();
+  bms_session_read_all_async (self->session, self->cancellable, poll_done,
+                              g_object_ref (self));
+}
+
+/* ---- opening and closing ---- */
+
+typedef struct {
+  char  *uri;
+  guint  baud;
+  guint  address;
+  guint  lock_timeout;
+} OpenJob;
+
+static void
+open_job_free (OpenJob *job)
+{
+  g_free (job->uri);
+  g_free (job);
+}
+
+static void
+open_thread (GTask        *task,
+             gpointer      source,
+             gpointer      task_data,
+             GCancellable *cancellable)
+{
+  OpenJob *job = task_data;
+  g_autoptr(BmsTransport) transport = NULL;
+  g_autoptr(BmsSession) session = NULL;
+  GError *error = NULL;
+
+  transport = bms_transport_new_for_uri (job->uri, job->baud, &error);
+  if (transport == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  session = bms_session_new (transport, job->address);
+  bms_session_set_lock_timeout (session, job->lock_timeout);
+  if (!bms_session_open (session, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  g_task_return_pointer (task, g_steal_pointer (&session), g_object_unref);
+}
+
+static void
+open_done (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  BmsConnection *self = BMS_CONNECTION (source);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BmsSession) session = g_task_propagate_pointer (G_TASK (result), &error);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (session == NULL)
+    {
+      g_autofree char *why = explain_error (error);
+
+      set_state (self, BMS_CONNECTION_ERROR, why);
+      /* A board that was polling before (cable pulled) is retried; a port
+       * that never opened waits for the user. */
+      if (self->connected_since != 0)
+        self->reconnect_source = g_timeout_add_seconds (RECONNECT_DELAY, reconnect, self);
+      return;
+    }
+  self->session = g_steal_pointer (&session);
+  if (self->connected_since == 0)
+    {
+      self->connected_since = g_get_real_time ();
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONNECTED_SINCE]);
+    }
+  refresh_lock_state (self);
+  start_poll (self);
+}
+
+static void
+open_session (BmsConnection *self)
+{
+  g_autoptr(GTask) task = NULL;
+  OpenJob *job = g_new0 (OpenJob, 1);
+
+  self->reconnect_source = 0;
+  job->uri = g_strdup (self->uri);
+  job->baud = self->baud;
+  job->address = self->address;
+  job->lock_timeout = self->lock_timeout;
+  task = g_task_new (self, self->cancellable, open_done, NULL);
+  g_task_set_source_tag (task, open_session);
+  g_task_set_task_data (task, job, (GDestroyNotify) open_job_free);
+  g_task_run_in_thread (task, open_thread);
+}
+
+static void
+close_thread (GTask        *task,
+              gpointer      source,
+              gpointer      task_data,
+              GCancellable *cancellable)
+{
+  bms_session_close (task_data);
+  g_task_return_boolean (task, TRUE);
+}
+
+/* Closing joins the session's worker, which may be inside a request: off
+ * the main thread. */
+static void
+close_session_in_thread (BmsSession *session)
+{
+  g_autoptr(GTask) task = g_task_new (NULL, NULL, NULL, NULL);
+
+  g_task_set_task_data (task, session, g_object_unref);
+  g_task_run_in_thread (task, close_thread);
+}
+
+void
+bms_connection_connect (BmsConnection *self,
+                        const char    *uri,
+                        guint          baud,
+                        guint          address)
+{
+  g_autoptr(BmsDevice) device = NULL;
+
+  g_return_if_fail (BMS_IS_CONNECTION (self));
+  g_return_if_fail (uri != NULL);
+
+  bms_connection_disconnect (self);
+  g_free (self->uri);
+  self->uri = g_strdup (uri);
+  self->baud = baud;
+  self->address = address;
+  self->misses = 0;
+  self->polls = 0;
+  self->cancellable = g_cancellable_new ();
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_URI]);
+  device = bms_device_new (address);
+  bms_connection_set_device (self, device);
+  set_state (self, BMS_CONNECTION_CONNECTING, NULL);
+  open_session (self);
+}
+
+void
+bms_connection_disconnect (BmsConnection *self)
+{
+  g_return_if_fail (BMS_IS_CONNECTION (self));
+
+  if (self->cancellable != NULL)
+    g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  g_clear_handle_id (&self->poll_source, g_source_remove);
+  g_clear_handle_id (&self->reconnect_source, g_source_remove);
+  if (self->session != NULL)
+    close_session_in_thread (g_steal_pointer (&self->session));
+  if (self->device != NULL)
+    bms_device_set_online (self->device, FALSE);
+  if (self->connected_since != 0)
+    {
+      self->connected_since = 0;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONNECTED_SINCE]);
+    }
+  refresh_lock_state (self);
+  set_state (self, BMS_CONNECTION_DISCONNECTED, NULL);
+}
+
+/* ---- password and writes ---- */
+
+static void
+unlock_thread (GTask        *task,
+               gpointer      source,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  BmsSession *session = g_object_get_data (G_OBJECT (task), "session");
+  GError *error = NULL;
+
+  if (bms_session_unlock (session, task_data, cancellable, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static gboolean
+require_session (BmsConnection *self,
+                 GTask         *task)
+{
+  if (self->session != NULL)
+    return TRUE;
+  g_task_return_new_error (task, BMS_SESSION_ERROR, BMS_SESSION_ERROR_CLOSED,
+                           _("Not connected to a board"));
+  return FALSE;
+}
+
+void
+bms_connection_unlock_async (BmsConnection       *self,
+                             const char          *password,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (BMS_IS_CONNECTION (self));
+  g_return_if_fail (password != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, bms_connection_unlock_async);
+  if (!require_session (self, task))
+    return;
+  g_object_set_data_full (G_OBJECT (task), "session", g_object_ref (self->session),
+                          g_object_unref);
+  g_task_set_task_data (task, g_strdup (password), g_free);
+  g_task_run_in_thread (task, unlock_thread);
+}
+
+gboolean
+bms_connection_unlock_finish (BmsConnection  *self,
+                              GAsyncResult   *result,
+                              GError        **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  refresh_lock_state (self);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+void
+bms_connection_lock (BmsConnection *self)
+{
+  g_return_if_fail (BMS_IS_CONNECTION (self));
+
+  if (self->session != NULL)
+    bms_session_lock (self->session);
+  refresh_lock_state (self);
+}
+
+typedef struct {
+  guint8  id;
+  gint64  raw;
+  char   *text;
+} WriteJob;
+
+static void
+write_job_free (WriteJob *job)
+{
+  g_free (job->text);
+  g_free (job);
+}
+
+static void
+write_thread (GTask        *task,
+              gpointer      source,
+              gpointer      task_data,
+              GCancellable *cancellable)
+{
+  BmsSession *session = g_object_get_data (G_OBJECT (task), "session");
+  WriteJob *job = task_data;
+  BmsSnapshot *readback = NULL;
+  GError *error = NULL;
+
+  if (bms_session_write (session, job->id, job->raw, job->text, &readback,
+                         cancellable, &error))
+    g_task_return_pointer (task, readback, (GDestroyNotify) bms_snapshot_free);
+  else
+    g_task_return_error (task, error);
+}
+
+void
+bms_connection_write_async (BmsConnection       *self,
+                            guint8               id,
+                            gint64               raw,
+                            const char          *text,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  WriteJob *job;
+
+  g_return_if_fail (BMS_IS_CONNECTION (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, bms_connection_write_async);
+  if (!require_session (self, task))
+    return;
+  job = g_new0 (WriteJob, 1);
+  job->id = id;
+  job->raw = raw;
+  job->text = g_strdup (text);
+  g_object_set_data_full (G_OBJECT (task), "session", g_object_ref (self->session),
+                          g_object_unref);
+  g_task_set_task_data (task, job, (GDestroyNotify) write_job_free);
+  g_task_run_in_thread (task, write_thread);
+}
+
+gboolean
+bms_connection_write_finish (BmsConnection  *self,
+                             GAsyncResult   *result,
+                             BmsSnapshot   **readback,
+                             GError        **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  BmsSnapshot *snapshot;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  refresh_lock_state (self);
+  snapshot = g_task_propagate_pointer (G_TASK (result), &local_error);
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  if (readback != NULL)
+    *readback = snapshot;
+  else if (snapshot != NULL)
+    bms_snapshot_free (snapshot);
+  return TRUE;
+}
+
+/* ---- GObject ---- */
+
+static void
 bms_connection_dispose (GObject *object)
 {
   BmsConnection *self = BMS_CONNECTION (object);
 
-  g_clear_object (&self->poller);
+  bms_connection_disconnect (self);
+  g_clear_handle_id (&self->lock_tick, g_source_remove);
+  g_clear_object (&self->alarm_monitor);
   g_clear_object (&self->device);
-  g_clear_object (&self->session);
+  if (self->history != NULL)
+    bms_history_close (self->history);
   g_clear_object (&self->history);
 
   G_OBJECT_CLASS (bms_connection_parent_class)->dispose (object);
@@ -71,6 +720,7 @@ bms_connection_finalize (GObject *object)
   BmsConnection *self = BMS_CONNECTION (object);
 
   g_free (self->error_message);
+  g_free (self->history_error);
   g_free (self->uri);
 
   G_OBJECT_CLASS (bms_connection_parent_class)->finalize (object);
@@ -95,20 +745,56 @@ bms_connection_get_property (GObject    *object,
     case PROP_URI:
       g_value_set_string (value, self->uri);
       break;
-    case PROP_SESSION:
-      g_value_set_object (value, self->session);
-      break;
-    case PROP_POLLER:
-      g_value_set_object (value, self->poller);
-      break;
     case PROP_DEVICE:
       g_value_set_object (value, self->device);
+      break;
+    case PROP_CONNECTED_SINCE:
+      g_value_set_int64 (value, self->connected_since);
+      break;
+    case PROP_LOCKED:
+      g_value_set_boolean (value, self->locked);
+      break;
+    case PROP_UNLOCK_REMAINING:
+      g_value_set_uint (value, self->unlock_remaining);
+      break;
+    case PROP_POLL_COUNT:
+      g_value_set_uint64 (value, self->polls);
+      break;
+    case PROP_POLL_INTERVAL:
+      g_value_set_double (value, self->poll_interval);
+      break;
+    case PROP_LOCK_TIMEOUT:
+      g_value_set_uint (value, self->lock_timeout);
       break;
     case PROP_HISTORY:
       g_value_set_object (value, self->history);
       break;
-    case PROP_CONNECTED_SINCE:
-      g_value_set_int64 (value, self->connected_since);
+    case PROP_HISTORY_ERROR:
+      g_value_set_string (value, self->history_error);
+      break;
+    case PROP_ALARM_MONITOR:
+      g_value_set_object (value, self->alarm_monitor);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+bms_connection_set_property (GObject      *object,
+                             guint         prop_id,
+                             const GValue *value,
+                             GParamSpec   *pspec)
+{
+  BmsConnection *self = BMS_CONNECTION (object);
+
+  switch (prop_id)
+    {
+    case PROP_POLL_INTERVAL:
+      bms_connection_set_poll_interval (self, g_value_get_double (value));
+      break;
+    case PROP_LOCK_TIMEOUT:
+      bms_connection_set_lock_timeout (self, g_value_get_uint (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -124,6 +810,7 @@ bms_connection_class_init (BmsConnectionClass *klass)
   object_class->dispose = bms_connection_dispose;
   object_class->finalize = bms_connection_finalize;
   object_class->get_property = bms_connection_get_property;
+  object_class->set_property = bms_connection_set_property;
 
   properties[PROP_STATE] =
     g_param_spec_enum ("state", NULL, NULL, BMS_TYPE_CONNECTION_STATE,
@@ -132,16 +819,30 @@ bms_connection_class_init (BmsConnectionClass *klass)
     g_param_spec_string ("error-message", NULL, NULL, NULL, ro);
   properties[PROP_URI] =
     g_param_spec_string ("uri", NULL, NULL, NULL, ro);
-  properties[PROP_SESSION] =
-    g_param_spec_object ("session", NULL, NULL, G_TYPE_OBJECT, ro);
-  properties[PROP_POLLER] =
-    g_param_spec_object ("poller", NULL, NULL, G_TYPE_OBJECT, ro);
   properties[PROP_DEVICE] =
-    g_param_spec_object ("device", NULL, NULL, G_TYPE_OBJECT, ro);
-  properties[PROP_HISTORY] =
-    g_param_spec_object ("history", NULL, NULL, G_TYPE_OBJECT, ro);
+    g_param_spec_object ("device", NULL, NULL, BMS_TYPE_DEVICE, ro);
   properties[PROP_CONNECTED_SINCE] =
     g_param_spec_int64 ("connected-since", NULL, NULL, 0, G_MAXINT64, 0, ro);
+  properties[PROP_LOCKED] =
+    g_param_spec_boolean ("locked", NULL, NULL, TRUE, ro);
+  properties[PROP_UNLOCK_REMAINING] =
+    g_param_spec_uint ("unlock-remaining", NULL, NULL, 0, G_MAXUINT, 0, ro);
+  properties[PROP_POLL_COUNT] =
+    g_param_spec_uint64 ("poll-count", NULL, NULL, 0, G_MAXUINT64, 0, ro);
+
+  properties[PROP_POLL_INTERVAL] =
+    g_param_spec_double ("poll-interval", NULL, NULL, 0.2, 60.0, 1.0,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_LOCK_TIMEOUT] =
+    g_param_spec_uint ("lock-timeout", NULL, NULL, 1, 86400, 300,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  properties[PROP_HISTORY] =
+    g_param_spec_object ("history", NULL, NULL, BMS_TYPE_HISTORY, ro);
+  properties[PROP_HISTORY_ERROR] =
+    g_param_spec_string ("history-error", NULL, NULL, NULL, ro);
+  properties[PROP_ALARM_MONITOR] =
+    g_param_spec_object ("alarm-monitor", NULL, NULL, BMS_TYPE_ALARM_MONITOR, ro);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -149,6 +850,10 @@ bms_connection_class_init (BmsConnectionClass *klass)
 static void
 bms_connection_init (BmsConnection *self)
 {
+  self->poll_interval = 1.0;
+  self->lock_timeout = 300;
+  self->locked = TRUE;
+  self->lock_tick = g_timeout_add_seconds (1, lock_tick, self);
 }
 
 BmsConnection *
@@ -182,28 +887,14 @@ BmsDevice *
 bms_connection_get_device (BmsConnection *self)
 {
   g_return_val_if_fail (BMS_IS_CONNECTION (self), NULL);
-  return (BmsDevice *) self->device;
-}
-
-BmsPoller *
-bms_connection_get_poller (BmsConnection *self)
-{
-  g_return_val_if_fail (BMS_IS_CONNECTION (self), NULL);
-  return (BmsPoller *) self->poller;
-}
-
-BmsHistory *
-bms_connection_get_history (BmsConnection *self)
-{
-  g_return_val_if_fail (BMS_IS_CONNECTION (self), NULL);
-  return (BmsHistory *) self->history;
+  return self->device;
 }
 
 BmsSession *
 bms_connection_get_session (BmsConnection *self)
 {
   g_return_val_if_fail (BMS_IS_CONNECTION (self), NULL);
-  return (BmsSession *) self->session;
+  return self->session;
 }
 
 gint64
@@ -211,4 +902,75 @@ bms_connection_get_connected_since (BmsConnection *self)
 {
   g_return_val_if_fail (BMS_IS_CONNECTION (self), 0);
   return self->connected_since;
+}
+
+void
+bms_connection_set_device (BmsConnection *self,
+                           BmsDevice     *device)
+{
+  g_return_if_fail (BMS_IS_CONNECTION (self));
+
+  if (!g_set_object (&self->device, device))
+    return;
+  g_clear_object (&self->alarm_monitor);
+  self->history_device_id = 0;
+  if (device != NULL)
+    self->alarm_monitor = bms_alarm_monitor_new (device);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ALARM_MONITOR]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DEVICE]);
+}
+
+void
+bms_connection_set_poll_interval (BmsConnection *self,
+                                  double         seconds)
+{
+  g_return_if_fail (BMS_IS_CONNECTION (self));
+
+  seconds = CLAMP (seconds, 0.2, 60.0);
+  if (seconds == self->poll_interval)
+    return;
+  self->poll_interval = seconds;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_POLL_INTERVAL]);
+}
+
+double
+bms_connection_get_poll_interval (BmsConnection *self)
+{
+  g_return_val_if_fail (BMS_IS_CONNECTION (self), 1.0);
+  return self->poll_interval;
+}
+
+guint64
+bms_connection_get_poll_count (BmsConnection *self)
+{
+  g_return_val_if_fail (BMS_IS_CONNECTION (self), 0);
+  return self->polls;
+}
+
+gboolean
+bms_connection_get_locked (BmsConnection *self)
+{
+  g_return_val_if_fail (BMS_IS_CONNECTION (self), TRUE);
+  return self->locked;
+}
+
+guint
+bms_connection_get_unlock_remaining (BmsConnection *self)
+{
+  g_return_val_if_fail (BMS_IS_CONNECTION (self), 0);
+  return self->unlock_remaining;
+}
+
+void
+bms_connection_set_lock_timeout (BmsConnection *self,
+                                 guint          seconds)
+{
+  g_return_if_fail (BMS_IS_CONNECTION (self));
+
+  if (self->session != NULL)
+    bms_session_set_lock_timeout (self->session, seconds);
+  if (seconds == self->lock_timeout)
+    return;
+  self->lock_timeout = seconds;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOCK_TIMEOUT]);
 }

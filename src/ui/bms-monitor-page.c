@@ -1,8 +1,12 @@
-/* bms-monitor-page.c — the Monitor page of the window */
+/* bms-monitor-page.c — the Monitor page: cell grid, extremes, temperatures, states */
 #include "config.h"
 
+#include <math.h>
 #include <glib/gi18n.h>
 
+#include "bms-application.h"
+#include "bms-cell-grid.h"
+#include "bms-format.h"
 #include "bms-monitor-page.h"
 
 struct _BmsMonitorPage
@@ -10,9 +14,18 @@ struct _BmsMonitorPage
   AdwBin         parent_instance;
 
   BmsConnection *connection;
-  GObject       *device;
+  BmsDevice     *device;
+  gulong         updated_id;
+  GSettings     *settings;
 
-  AdwStatusPage *status_page;
+  GtkStack      *stack;
+  BmsCellGrid   *cell_grid;
+  GtkLabel      *cell_count_label;
+  GtkLabel      *selected_label;
+  GtkLabel      *balance_temp_label;
+  GtkFlowBox    *flags_box;
+  GtkWidget     *flags[16];
+  guint          n_flags;
 };
 
 G_DEFINE_FINAL_TYPE (BmsMonitorPage, bms_monitor_page, ADW_TYPE_BIN)
@@ -26,24 +39,333 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
+typedef enum { FLAG_OFF, FLAG_OK, FLAG_INFO, FLAG_WARNING, FLAG_ERROR } FlagLevel;
+
+/* Closures for the template's bindings. */
+
+static char *
+format_cell (BmsMonitorPage *self,
+             double          volts,
+             guint           index)
+{
+  g_autofree char *v = bms_format_cell_voltage (self->settings, volts);
+
+  if (index == 0)
+    return g_strdup ("—");
+  /* TRANSLATORS: a cell voltage and the cell's number, "3.345 V · #12" */
+  return g_strdup_printf (_("%s · #%u"), v, index);
+}
+
+static char *
+format_difference (BmsMonitorPage *self,
+                   double          volts)
+{
+  return g_strdup_printf ("%.0f mV", volts * 1000.0);
+}
+
+static char *
+format_volts (BmsMonitorPage *self,
+              double          volts)
+{
+  return bms_format_cell_voltage (self->settings, volts);
+}
+
+static char *
+format_uint (BmsMonitorPage *self,
+             guint           value)
+{
+  return g_strdup_printf ("%u", value);
+}
+
+static char *
+format_temperature (BmsMonitorPage *self,
+                    double          celsius)
+{
+  return bms_format_temperature (self->settings, celsius);
+}
+
+static char *
+format_temperature_range (BmsMonitorPage *self,
+                          double          lo,
+                          double          hi)
+{
+  g_autofree char *a = bms_format_temperature (self->settings, lo);
+  g_autofree char *b = bms_format_temperature (self->settings, hi);
+
+  return g_strdup_printf ("%s / %s", a, b);
+}
+
+static GtkWidget *
+flag_new (void)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  GtkWidget *title = gtk_label_new (NULL);
+  GtkWidget *value = gtk_label_new (NULL);
+
+  gtk_label_set_xalign (GTK_LABEL (title), 0);
+  gtk_label_set_xalign (GTK_LABEL (value), 0);
+  gtk_label_set_ellipsize (GTK_LABEL (title), PANGO_ELLIPSIZE_END);
+  gtk_widget_add_css_class (title, "caption");
+  gtk_widget_add_css_class (value, "caption-heading");
+  gtk_box_append (GTK_BOX (box), title);
+  gtk_box_append (GTK_BOX (box), value);
+  gtk_widget_add_css_class (box, "status-flag");
+  return box;
+}
+
+static void
+flag_set (GtkWidget  *flag,
+          const char *title,
+          const char *value,
+          FlagLevel   level)
+{
+  static const char * const classes[] = { "flag-off", "flag-ok", "flag-info",
+                                          "flag-warning", "flag-error" };
+  GtkWidget *title_label = gtk_widget_get_first_child (flag);
+  GtkWidget *value_label = gtk_widget_get_next_sibling (title_label);
+  g_autofree char *accessible = g_strdup_printf ("%s: %s", title, value);
+
+  gtk_label_set_label (GTK_LABEL (title_label), title);
+  gtk_label_set_label (GTK_LABEL (value_label), value);
+  for (guint i = 0; i < G_N_ELEMENTS (classes); i++)
+    {
+      if (i == level)
+        gtk_widget_add_css_class (flag, classes[i]);
+      else
+        gtk_widget_remove_css_class (flag, classes[i]);
+    }
+  gtk_accessible_update_property (GTK_ACCESSIBLE (flag),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, accessible, -1);
+}
+
+static GtkWidget *
+next_flag (BmsMonitorPage *self)
+{
+  if (self->n_flags == G_N_ELEMENTS (self->flags))
+    return NULL;
+  if (self->flags[self->n_flags] == NULL)
+    {
+      self->flags[self->n_flags] = flag_new ();
+      gtk_flow_box_append (self->flags_box, self->flags[self->n_flags]);
+    }
+  gtk_widget_set_visible (gtk_widget_get_parent (self->flags[self->n_flags]), TRUE);
+  return self->flags[self->n_flags++];
+}
+
+static void
+add_flag (BmsMonitorPage *self,
+          const char     *title,
+          const char     *value,
+          FlagLevel       level)
+{
+  GtkWidget *flag = next_flag (self);
+
+  if (flag != NULL)
+    flag_set (flag, title, value, level);
+}
+
+static gboolean
+warning_bit (guint       warnings,
+             const char *name)
+{
+  const BmsFieldInfo *f = bms_field_lookup (BMS_ID_WARNINGS);
+
+  for (guint i = 0; f->names[i] != NULL; i++)
+    if (g_str_equal (f->names[i], name))
+      return (warnings >> i) & 1;
+  return FALSE;
+}
+
+static void
+add_protection_flag (BmsMonitorPage *self,
+                     const char     *title,
+                     guint           warnings,
+                     const char * const *bits)
+{
+  gboolean active = FALSE;
+
+  for (guint i = 0; bits[i] != NULL; i++)
+    active |= warning_bit (warnings, bits[i]);
+  add_flag (self, title, active ? _("Active") : _("Normal"),
+            active ? FLAG_ERROR : FLAG_OK);
+}
+
+static void
+add_onoff_flag (BmsMonitorPage *self,
+                const char     *title,
+                gboolean        on)
+{
+  add_flag (self, title, on ? _("On") : _("Off"), on ? FLAG_OK : FLAG_OFF);
+}
+
+static void
+update_flags (BmsMonitorPage *self)
+{
+  BmsDevice *d = self->device;
+  const BmsSnapshot *s = bms_device_get_snapshot (d);
+  guint w = bms_device_get_warnings (d);
+  static const char * const charge[] = { "cell_over_voltage", "pack_over_voltage",
+                                         "charge_over_current", NULL };
+  static const char * const discharge[] = { "cell_under_voltage", "pack_under_voltage",
+                                            "discharge_over_current", NULL };
+  static const char * const hot[] = { "mosfet_over_temp", "battery_over_temp",
+                                      "box_over_temp", NULL };
+  static const char * const cold[] = { "battery_low_temp", NULL };
+  static const char * const diff[] = { "cell_voltage_difference", NULL };
+  const char *state_names[] = { _("Standby"), _("Charging"), _("Discharging") };
+  BmsDeviceState state = bms_device_get_state (d);
+
+  self->n_flags = 0;
+  add_flag (self, _("State"), state_names[state],
+            state == BMS_DEVICE_STATE_STANDBY ? FLAG_OFF : FLAG_INFO);
+  add_onoff_flag (self, _("Charge MOS"), bms_device_get_status (d) & BMS_STATUS_CHARGE_MOS);
+  add_onoff_flag (self, _("Discharge MOS"), bms_device_get_status (d) & BMS_STATUS_DISCHARGE_MOS);
+  add_onoff_flag (self, _("Balancing"), bms_device_get_status (d) & BMS_STATUS_BALANCER);
+  add_flag (self, _("Cell wires"),
+            (bms_device_get_status (d) & BMS_STATUS_BATTERY_OK) ? _("Connected") : _("Disconnected"),
+            (bms_device_get_status (d) & BMS_STATUS_BATTERY_OK) ? FLAG_OK : FLAG_ERROR);
+  add_protection_flag (self, _("Charge protection"), w, charge);
+  add_protection_flag (self, _("Discharge protection"), w, discharge);
+  add_protection_flag (self, _("Over-temperature"), w, hot);
+  add_protection_flag (self, _("Low temperature"), w, cold);
+  add_protection_flag (self, _("Voltage difference"), w, diff);
+  if (s != NULL && bms_snapshot_has (s, BMS_ID_RELAYS))
+    {
+      const char *relays[] = { _("Discharge relay"), _("Pre-charge relay"),
+                               _("Charge relay"), _("Level-2 relay"), _("Heater relay") };
+      gint64 bits = bms_snapshot_get_raw (s, BMS_ID_RELAYS);
+
+      for (guint i = 0; i < G_N_ELEMENTS (relays); i++)
+        add_onoff_flag (self, relays[i], (bits >> i) & 1);
+    }
+  for (guint i = self->n_flags; i < G_N_ELEMENTS (self->flags); i++)
+    if (self->flags[i] != NULL)
+      gtk_widget_set_visible (gtk_widget_get_parent (self->flags[i]), FALSE);
+}
+
+static guint
+limit_mv (const BmsSnapshot *s,
+          guint8             id)
+{
+  return s != NULL && bms_snapshot_has (s, id) ? (guint) bms_snapshot_get_raw (s, id) : 0;
+}
+
+static void
+update_grid (BmsMonitorPage *self)
+{
+  GListModel *cells = bms_device_get_cells (self->device);
+  GListModel *modules = bms_device_get_modules (self->device);
+  const BmsSnapshot *s = bms_device_get_snapshot (self->device);
+  guint n = MIN (g_list_model_get_n_items (cells), BMS_MAX_CELLS);
+  guint n_modules = MIN (g_list_model_get_n_items (modules), BMS_MAX_MODULES);
+  guint16 mv[BMS_MAX_CELLS];
+  guint sizes[BMS_MAX_MODULES];
+  double temps[BMS_MAX_MODULES][3];
+  guint64 balancing[4] = { 0 };
+  BmsCellLimits limits = {
+    limit_mv (s, BMS_ID_CELL_OVP), limit_mv (s, BMS_ID_CELL_OVP_RECOVERY),
+    limit_mv (s, BMS_ID_CELL_UVP), limit_mv (s, BMS_ID_CELL_UVP_RECOVERY),
+  };
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(BmsCell) cell = g_list_model_get_item (cells, i);
+
+      mv[i] = bms_cell_get_millivolts (cell);
+      if (bms_cell_get_balancing (cell))
+        balancing[i / 64] |= G_GUINT64_CONSTANT (1) << (i % 64);
+    }
+  for (guint m = 0; m < n_modules; m++)
+    {
+      g_autoptr(BmsModule) module = g_list_model_get_item (modules, m);
+      gboolean has = bms_module_get_has_temperatures (module);
+
+      sizes[m] = bms_module_get_cell_count (module);
+      for (guint t = 0; t < 3; t++)
+        temps[m][t] = has ? bms_module_get_temperature (module, t) : NAN;
+    }
+  bms_cell_grid_set_limits (self->cell_grid, &limits);
+  bms_cell_grid_set_cells (self->cell_grid, mv, n, sizes, n_modules, balancing);
+  bms_cell_grid_set_module_temps (self->cell_grid, (const double (*)[3]) temps, n_modules);
+}
+
+static void
+update_labels (BmsMonitorPage *self)
+{
+  const BmsSnapshot *s = bms_device_get_snapshot (self->device);
+  guint n_modules = g_list_model_get_n_items (bms_device_get_modules (self->device));
+  guint n_cells = g_list_model_get_n_items (bms_device_get_cells (self->device));
+  g_autofree char *cells = NULL;
+  g_autofree char *count = NULL;
+
+  cells = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u cell", "%u cells", n_cells),
+                           n_cells);
+  if (n_modules > 1)
+    count = g_strdup_printf (_("%s in %u modules"), cells, n_modules);
+  gtk_label_set_label (self->cell_count_label, count ? count : cells);
+
+  if (s != NULL && bms_snapshot_has (s, 0xE0))
+    {
+      g_autofree char *t = bms_format_temperature (self->settings, bms_snapshot_get (s, 0xE0));
+      gtk_label_set_label (self->balance_temp_label, t);
+    }
+  else
+    gtk_label_set_label (self->balance_temp_label, _("not fitted"));
+}
+
+static void
+device_updated (BmsMonitorPage *self)
+{
+  gboolean has_data = bms_device_get_snapshot (self->device) != NULL;
+
+  gtk_stack_set_visible_child_name (self->stack, has_data ? "data" : "empty");
+  if (!has_data)
+    return;
+  update_grid (self);
+  update_labels (self);
+  update_flags (self);
+}
+
+static void
+selected_changed (BmsMonitorPage *self)
+{
+  int i = bms_cell_grid_get_selected (self->cell_grid);
+  g_autofree char *text = NULL;
+
+  if (i >= 0)
+    text = bms_cell_grid_describe_cell (self->cell_grid, i);
+  gtk_label_set_label (self->selected_label,
+                       text ? text : _("Click a cell or use the arrow keys for details"));
+}
+
+static void
+units_changed (BmsMonitorPage *self)
+{
+  g_autofree char *unit = g_settings_get_string (self->settings, "voltage-unit");
+
+  bms_cell_grid_set_show_volts (self->cell_grid, g_str_equal (unit, "volt"));
+  /* Re-evaluate the template bindings that format with the settings. */
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DEVICE]);
+  selected_changed (self);
+}
+
 static void
 bms_monitor_page_dispose (GObject *object)
 {
   BmsMonitorPage *self = BMS_MONITOR_PAGE (object);
 
-  /* AdwBin unparents its child itself; gtk_widget_dispose_template would
-   * unparent it first and leave AdwBin a dangling pointer. */
-  g_clear_object (&self->device);
+  bms_monitor_page_set_device (self, NULL);
   g_clear_object (&self->connection);
+  g_clear_object (&self->settings);
 
   G_OBJECT_CLASS (bms_monitor_page_parent_class)->dispose (object);
 }
 
 static void
 bms_monitor_page_get_property (GObject    *object,
-                              guint       prop_id,
-                              GValue     *value,
-                              GParamSpec *pspec)
+                               guint       prop_id,
+                               GValue     *value,
+                               GParamSpec *pspec)
 {
   BmsMonitorPage *self = BMS_MONITOR_PAGE (object);
 
@@ -62,9 +384,9 @@ bms_monitor_page_get_property (GObject    *object,
 
 static void
 bms_monitor_page_set_property (GObject      *object,
-                              guint         prop_id,
-                              const GValue *value,
-                              GParamSpec   *pspec)
+                               guint         prop_id,
+                               const GValue *value,
+                               GParamSpec   *pspec)
 {
   BmsMonitorPage *self = BMS_MONITOR_PAGE (object);
 
@@ -96,22 +418,42 @@ bms_monitor_page_class_init (BmsMonitorPageClass *klass)
     g_param_spec_object ("connection", NULL, NULL, BMS_TYPE_CONNECTION,
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY |
                          G_PARAM_STATIC_STRINGS);
-  /* G_TYPE_OBJECT until the model's BmsDevice type is on main. */
   properties[PROP_DEVICE] =
-    g_param_spec_object ("device", NULL, NULL, G_TYPE_OBJECT,
+    g_param_spec_object ("device", NULL, NULL, BMS_TYPE_DEVICE,
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY |
                          G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
+  g_type_ensure (BMS_TYPE_CELL_GRID);
+  g_type_ensure (BMS_TYPE_DEVICE);
   gtk_widget_class_set_template_from_resource (widget_class,
       "/io/github/packwatch/Packwatch/ui/bms-monitor-page.ui");
-  gtk_widget_class_bind_template_child (widget_class, BmsMonitorPage, status_page);
+  gtk_widget_class_bind_template_child (widget_class, BmsMonitorPage, stack);
+  gtk_widget_class_bind_template_child (widget_class, BmsMonitorPage, cell_grid);
+  gtk_widget_class_bind_template_child (widget_class, BmsMonitorPage, cell_count_label);
+  gtk_widget_class_bind_template_child (widget_class, BmsMonitorPage, selected_label);
+  gtk_widget_class_bind_template_child (widget_class, BmsMonitorPage, balance_temp_label);
+  gtk_widget_class_bind_template_child (widget_class, BmsMonitorPage, flags_box);
+  gtk_widget_class_bind_template_callback (widget_class, format_cell);
+  gtk_widget_class_bind_template_callback (widget_class, format_difference);
+  gtk_widget_class_bind_template_callback (widget_class, format_volts);
+  gtk_widget_class_bind_template_callback (widget_class, format_uint);
+  gtk_widget_class_bind_template_callback (widget_class, format_temperature);
+  gtk_widget_class_bind_template_callback (widget_class, format_temperature_range);
 }
 
 static void
 bms_monitor_page_init (BmsMonitorPage *self)
 {
+  self->settings = bms_settings_new ();
   gtk_widget_init_template (GTK_WIDGET (self));
+  g_signal_connect_object (self->cell_grid, "notify::selected",
+                           G_CALLBACK (selected_changed), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->settings, "changed::voltage-unit",
+                           G_CALLBACK (units_changed), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->settings, "changed::temperature-unit",
+                           G_CALLBACK (units_changed), self, G_CONNECT_SWAPPED);
+  units_changed (self);
 }
 
 GtkWidget *
@@ -131,16 +473,28 @@ BmsDevice *
 bms_monitor_page_get_device (BmsMonitorPage *self)
 {
   g_return_val_if_fail (BMS_IS_MONITOR_PAGE (self), NULL);
-  return (BmsDevice *) self->device;
+  return self->device;
 }
 
 void
 bms_monitor_page_set_device (BmsMonitorPage *self,
-                            BmsDevice    *device)
+                             BmsDevice      *device)
 {
   g_return_if_fail (BMS_IS_MONITOR_PAGE (self));
+  g_return_if_fail (device == NULL || BMS_IS_DEVICE (device));
 
-  if (!g_set_object (&self->device, (GObject *) device))
+  if (self->device == device)
     return;
+  if (self->device != NULL)
+    g_clear_signal_handler (&self->updated_id, self->device);
+  g_set_object (&self->device, device);
+  if (device != NULL)
+    self->updated_id = g_signal_connect_object (device, "updated",
+                                                G_CALLBACK (device_updated), self,
+                                                G_CONNECT_SWAPPED);
+  if (device != NULL)
+    device_updated (self);
+  else
+    gtk_stack_set_visible_child_name (self->stack, "empty");
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DEVICE]);
 }

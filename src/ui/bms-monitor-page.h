@@ -1,19 +1,19 @@
-/* bms-monitor-page.h — the Monitor page of the window */
+/* bms-monitor-page.h — the Monitor page: cell grid, extremes, temperatures, states */
 #pragma once
 
 #include <adwaita.h>
 #include "bms-connection.h"
+#include "bms-device.h"
 
 G_BEGIN_DECLS
 
 #define BMS_TYPE_MONITOR_PAGE (bms_monitor_page_get_type ())
 G_DECLARE_FINAL_TYPE (BmsMonitorPage, bms_monitor_page, BMS, MONITOR_PAGE, AdwBin)
 
-GtkWidget     *bms_monitor_page_new            (BmsConnection *connection);
+GtkWidget     *bms_monitor_page_new            (BmsConnection  *connection);
 BmsConnection *bms_monitor_page_get_connection (BmsMonitorPage *self);
-/* The live device (BmsDevice) of the connection; NULL while disconnected. */
 BmsDevice     *bms_monitor_page_get_device     (BmsMonitorPage *self);
 void           bms_monitor_page_set_device     (BmsMonitorPage *self,
-                                               BmsDevice    *device);
+                                                BmsDevice      *device);
 
 G_END_DECLS

@@ -6,6 +6,9 @@
 #include "bms-window.h"
 #include "packwatch-resources.h"
 #include "bms-alarm-page.h"
+#include "bms-connection-bar.h"
+#include "bms-password-dialog.h"
+#include "bms-summary-bar.h"
 #include "bms-dload-page.h"
 #include "bms-graph-page.h"
 #include "bms-lease-page.h"
@@ -22,7 +25,13 @@ struct _BmsWindow
   BmsConnection        *connection;
   char                 *screenshot_path;
   guint                 screenshot_timeout_id;
+  guint                 screenshot_tick_id;   /* 1 while watching frames */
+  gboolean              screenshot_ready;
+  guint                 screenshot_frames;
 
+  AdwToastOverlay      *toast_overlay;
+  BmsConnectionBar     *connection_bar;
+  BmsSummaryBar        *summary_bar;
   AdwViewStack         *stack;
   AdwViewSwitcherTitle *switcher_title;
   GtkWidget            *monitor_page;
@@ -65,12 +74,28 @@ bms_window_close_request (GtkWindow *window)
   return GTK_WINDOW_CLASS (bms_window_parent_class)->close_request (window);
 }
 
+static void screenshot_watch_frames (BmsWindow *self);
+static void screenshot_after_paint (GdkFrameClock *clock, BmsWindow *self);
+
+static void
+bms_window_map (GtkWidget *widget)
+{
+  BmsWindow *self = BMS_WINDOW (widget);
+
+  GTK_WIDGET_CLASS (bms_window_parent_class)->map (widget);
+  if (self->screenshot_ready)
+    screenshot_watch_frames (self);
+}
+
 static void
 bms_window_dispose (GObject *object)
 {
   BmsWindow *self = BMS_WINDOW (object);
 
   g_clear_handle_id (&self->screenshot_timeout_id, g_source_remove);
+  if (gtk_widget_get_frame_clock (GTK_WIDGET (self)) != NULL)
+    g_signal_handlers_disconnect_by_func (gtk_widget_get_frame_clock (GTK_WIDGET (self)),
+                                          screenshot_after_paint, self);
   gtk_widget_dispose_template (GTK_WIDGET (self), BMS_TYPE_WINDOW);
   g_clear_object (&self->connection);
   g_clear_object (&self->settings);
@@ -97,6 +122,52 @@ show_page_activated (GtkWidget  *widget,
 }
 
 static void
+toggle_connection_activated (GtkWidget  *widget,
+                             const char *action_name,
+                             GVariant   *parameter)
+{
+  bms_connection_bar_toggle (BMS_WINDOW (widget)->connection_bar);
+}
+
+static void
+unlock_done (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(BmsWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (bms_password_dialog_ask_finish (result, &error))
+    adw_toast_overlay_add_toast (self->toast_overlay,
+                                 adw_toast_new (_("Parameters unlocked")));
+}
+
+static void
+unlock_activated (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *parameter)
+{
+  BmsWindow *self = BMS_WINDOW (widget);
+
+  if (bms_connection_get_session (self->connection) == NULL)
+    {
+      adw_toast_overlay_add_toast (self->toast_overlay,
+                                   adw_toast_new (_("Connect to a board first")));
+      return;
+    }
+  bms_password_dialog_ask_async (widget, self->connection, NULL, NULL,
+                                 unlock_done, g_object_ref (self));
+}
+
+static void
+lock_activated (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *parameter)
+{
+  bms_connection_lock (BMS_WINDOW (widget)->connection);
+}
+
+static void
 bms_window_class_init (BmsWindowClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
@@ -106,11 +177,14 @@ bms_window_class_init (BmsWindowClass *klass)
   object_class->dispose = bms_window_dispose;
   object_class->finalize = bms_window_finalize;
   window_class->close_request = bms_window_close_request;
+  widget_class->map = bms_window_map;
 
   /* Referencing the bundle keeps its object (and the constructor that
    * registers it) in the link of the static library. */
   (void) packwatch_get_resource ();
 
+  g_type_ensure (BMS_TYPE_CONNECTION_BAR);
+  g_type_ensure (BMS_TYPE_SUMMARY_BAR);
   g_type_ensure (BMS_TYPE_MONITOR_PAGE);
   g_type_ensure (BMS_TYPE_ALARM_PAGE);
   g_type_ensure (BMS_TYPE_PARAM_PAGE);
@@ -122,6 +196,9 @@ bms_window_class_init (BmsWindowClass *klass)
 
   gtk_widget_class_set_template_from_resource (widget_class,
       "/io/github/packwatch/Packwatch/ui/bms-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, BmsWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, BmsWindow, connection_bar);
+  gtk_widget_class_bind_template_child (widget_class, BmsWindow, summary_bar);
   gtk_widget_class_bind_template_child (widget_class, BmsWindow, stack);
   gtk_widget_class_bind_template_child (widget_class, BmsWindow, switcher_title);
   gtk_widget_class_bind_template_child (widget_class, BmsWindow, monitor_page);
@@ -135,6 +212,16 @@ bms_window_class_init (BmsWindowClass *klass)
 
   gtk_widget_class_install_action (widget_class, "win.show-page", "s",
                                    show_page_activated);
+  gtk_widget_class_install_action (widget_class, "win.toggle-connection", NULL,
+                                   toggle_connection_activated);
+  gtk_widget_class_install_action (widget_class, "win.unlock", NULL, unlock_activated);
+  gtk_widget_class_install_action (widget_class, "win.lock", NULL, lock_activated);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, GDK_CONTROL_MASK,
+                                       "win.toggle-connection", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_u, GDK_CONTROL_MASK,
+                                       "win.unlock", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_l, GDK_CONTROL_MASK,
+                                       "win.lock", NULL);
   for (guint i = 0; page_names[i] != NULL; i++)
     gtk_widget_class_add_binding_action (widget_class, GDK_KEY_1 + i,
                                          GDK_ALT_MASK, "win.show-page",
@@ -163,7 +250,17 @@ bms_window_init (BmsWindow *self)
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->connection = bms_connection_new ();
+  bms_summary_bar_set_connection (self->summary_bar, self->connection);
   bms_window_give_pages_connection (self);
+}
+
+static void
+open_history (BmsWindow *self)
+{
+  g_autofree char *path = g_settings_get_string (self->settings, "database-path");
+
+  bms_connection_open_history (self->connection, path,
+                               g_settings_get_uint (self->settings, "retention-days"));
 }
 
 static void
@@ -174,6 +271,16 @@ bms_window_restore_state (BmsWindow      *self,
   g_autofree char *last_page = NULL;
 
   self->settings = g_object_ref (bms_application_get_settings (application));
+  bms_connection_bar_setup (self->connection_bar, self->connection, self->settings);
+  g_settings_bind (self->settings, "poll-interval", self->connection, "poll-interval",
+                   G_SETTINGS_BIND_GET);
+  g_settings_bind (self->settings, "lock-timeout", self->connection, "lock-timeout",
+                   G_SETTINGS_BIND_GET);
+  g_signal_connect_object (self->settings, "changed::database-path",
+                           G_CALLBACK (open_history), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->settings, "changed::retention-days",
+                           G_CALLBACK (open_history), self, G_CONNECT_SWAPPED);
+  open_history (self);
   gtk_window_set_default_size (GTK_WINDOW (self),
                                g_settings_get_int (self->settings, "window-width"),
                                g_settings_get_int (self->settings, "window-height"));
@@ -184,33 +291,109 @@ bms_window_restore_state (BmsWindow      *self,
   bms_window_show_page (self, page);
 }
 
+static void
+take_screenshot (BmsWindow *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_clear_handle_id (&self->screenshot_timeout_id, g_source_remove);
+  if (self->screenshot_path == NULL)
+    return;
+  if (!bms_window_save_png (self, self->screenshot_path, &error))
+    g_printerr ("%s\n", error->message);
+  else
+    g_printerr ("Saved %s\n", self->screenshot_path);
+  g_clear_pointer (&self->screenshot_path, g_free);
+  gtk_window_close (GTK_WINDOW (self));
+}
+
+static gboolean
+screenshot_idle (gpointer user_data)
+{
+  take_screenshot (BMS_WINDOW (user_data));
+  return G_SOURCE_REMOVE;
+}
+
+/* Two painted frames after the first data: the pages have laid out and drawn
+ * it. The picture itself is taken from an idle, outside the paint cycle. */
+static void
+screenshot_after_paint (GdkFrameClock *clock,
+                        BmsWindow     *self)
+{
+  if (++self->screenshot_frames == 2)
+    {
+      g_signal_handlers_disconnect_by_func (clock, screenshot_after_paint, self);
+      g_idle_add_full (G_PRIORITY_DEFAULT, screenshot_idle, g_object_ref (self),
+                       g_object_unref);
+      return;
+    }
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static void
+screenshot_watch_frames (BmsWindow *self)
+{
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (self));
+
+  if (clock == NULL || self->screenshot_tick_id != 0)
+    return;
+  self->screenshot_tick_id = 1;
+  self->screenshot_frames = 0;
+  g_signal_connect (clock, "after-paint", G_CALLBACK (screenshot_after_paint), self);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static void
+screenshot_data_arrived (BmsWindow *self)
+{
+  if (self->screenshot_path == NULL)
+    return;
+  self->screenshot_ready = TRUE;
+  if (gtk_widget_get_mapped (GTK_WIDGET (self)))
+    screenshot_watch_frames (self);
+}
+
+static void
+screenshot_device_changed (BmsWindow *self)
+{
+  BmsDevice *device = bms_connection_get_device (self->connection);
+
+  if (device != NULL)
+    g_signal_connect_object (device, "updated",
+                             G_CALLBACK (screenshot_data_arrived), self,
+                             G_CONNECT_SWAPPED);
+}
+
 static gboolean
 screenshot_timeout (gpointer user_data)
 {
   BmsWindow *self = user_data;
-  g_autoptr(GError) error = NULL;
-  GApplication *app = G_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
 
   self->screenshot_timeout_id = 0;
-  if (!bms_window_save_png (self, self->screenshot_path, &error))
-    {
-      g_printerr ("%s\n", error->message);
-      if (app != NULL)
-        g_application_quit (app);
-      return G_SOURCE_REMOVE;
-    }
-  g_print ("%s\n", self->screenshot_path);
-  gtk_window_close (GTK_WINDOW (self));
+  g_printerr ("No data arrived within 30 s; saving the window as it is.\n");
+  take_screenshot (self);
   return G_SOURCE_REMOVE;
 }
 
 static void
 bms_window_schedule_screenshot (BmsWindow  *self,
-                                const char *path)
+                                const char *path,
+                                gboolean    wait_for_data)
 {
   self->screenshot_path = g_strdup (path);
-  /* Replaced by "after the first poll is drawn" once the poller lands. */
-  self->screenshot_timeout_id = g_timeout_add (1000, screenshot_timeout, self);
+  /* A picture mid-transition shows two page switchers on top of each other. */
+  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
+  if (!wait_for_data)
+    {
+      /* Nothing to wait for: the first frames of an idle window. */
+      screenshot_data_arrived (self);
+      return;
+    }
+  g_signal_connect_object (self->connection, "notify::device",
+                             G_CALLBACK (screenshot_device_changed), self,
+                             G_CONNECT_SWAPPED);
+  screenshot_device_changed (self);
+  self->screenshot_timeout_id = g_timeout_add_seconds (30, screenshot_timeout, self);
 }
 
 BmsWindow *
@@ -223,9 +406,14 @@ bms_window_new (BmsApplication *application)
 
   self = g_object_new (BMS_TYPE_WINDOW, "application", application, NULL);
   bms_window_restore_state (self, application);
+  if (bms_application_get_demo_uri (application) != NULL)
+    bms_connection_bar_connect_to (self->connection_bar,
+                                   bms_application_get_demo_uri (application));
   screenshot = bms_application_get_screenshot_path (application);
   if (screenshot != NULL)
-    bms_window_schedule_screenshot (self, screenshot);
+    bms_window_schedule_screenshot (self, screenshot,
+                                    bms_application_get_demo_uri (application) != NULL ||
+                                    g_getenv ("PACKWATCH_SCREENSHOT_WAIT") != NULL);
   return self;
 }
 
@@ -255,6 +443,16 @@ bms_window_get_page (BmsWindow *self)
   g_return_val_if_fail (BMS_IS_WINDOW (self), NULL);
   name = adw_view_stack_get_visible_child_name (self->stack);
   return name != NULL ? name : "monitor";
+}
+
+GtkWidget *
+bms_window_get_page_widget (BmsWindow  *self,
+                            const char *name)
+{
+  g_return_val_if_fail (BMS_IS_WINDOW (self), NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+
+  return adw_view_stack_get_child_by_name (self->stack, name);
 }
 
 gboolean

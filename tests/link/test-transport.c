@@ -377,7 +377,7 @@ test_port_disappears (void)
   Pty pty;
   g_autoptr(GError) error = NULL;
   g_autoptr(BmsTransport) transport = NULL;
-  guint8 buf[16];
+  guint8 buf[16] = { 0 };
   gint64 start;
 
   pty_open (&pty);

@@ -1,0 +1,22 @@
+/* bms-connection-bar.h — port, baud, address, Connect/Disconnect and status */
+#pragma once
+
+#include <gtk/gtk.h>
+#include "bms-connection.h"
+
+G_BEGIN_DECLS
+
+#define BMS_TYPE_CONNECTION_BAR (bms_connection_bar_get_type ())
+G_DECLARE_FINAL_TYPE (BmsConnectionBar, bms_connection_bar, BMS, CONNECTION_BAR, GtkBox)
+
+/* The settings remember port, baud and address. */
+void bms_connection_bar_setup   (BmsConnectionBar *self,
+                                 BmsConnection    *connection,
+                                 GSettings        *settings);
+/* Connect with what the bar shows, or disconnect when connected. */
+void bms_connection_bar_toggle  (BmsConnectionBar *self);
+/* Select a port by URI ("sim://", "tcp://…", "/dev/ttyUSB0") and connect. */
+void bms_connection_bar_connect_to (BmsConnectionBar *self,
+                                    const char       *uri);
+
+G_END_DECLS

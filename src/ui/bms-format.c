@@ -1,0 +1,55 @@
+/* bms-format.c — numbers as the user asked to see them (Preferences units) */
+#include "config.h"
+
+#include <math.h>
+#include <glib/gi18n.h>
+
+#include "bms-format.h"
+
+static gboolean
+setting_is (GSettings  *settings,
+            const char *key,
+            const char *nick)
+{
+  g_autofree char *value = NULL;
+
+  if (settings == NULL)
+    return FALSE;
+  value = g_settings_get_string (settings, key);
+  return g_str_equal (value, nick);
+}
+
+char *
+bms_format_cell_voltage (GSettings *settings,
+                         double     volts)
+{
+  if (setting_is (settings, "voltage-unit", "millivolt"))
+    return g_strdup_printf ("%.0f mV", volts * 1000.0);
+  return g_strdup_printf ("%.3f V", volts);
+}
+
+char *
+bms_format_temperature (GSettings *settings,
+                        double     celsius)
+{
+  if (isnan (celsius))
+    return g_strdup ("—");
+  if (setting_is (settings, "temperature-unit", "fahrenheit"))
+    return g_strdup_printf ("%.0f °F", celsius * 9.0 / 5.0 + 32.0);
+  return g_strdup_printf ("%.0f °C", celsius);
+}
+
+char *
+bms_format_duration (gint64 seconds)
+{
+  gint64 days = seconds / 86400;
+
+  seconds %= 86400;
+  if (days > 0)
+    /* TRANSLATORS: days, then hours:minutes:seconds */
+    return g_strdup_printf (_("%" G_GINT64_FORMAT " d %02d:%02d:%02d"), days,
+                            (int) (seconds / 3600), (int) (seconds / 60 % 60),
+                            (int) (seconds % 60));
+  return g_strdup_printf ("%02d:%02d:%02d", (int) (seconds / 3600),
+                          (int) (seconds / 60 % 60), (int) (seconds % 60));
+}

@@ -1,0 +1,240 @@
+/* bms-summary-bar.c — SOC, pack voltage, current, power, identity, password state */
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "bms-format.h"
+#include "bms-summary-bar.h"
+
+struct _BmsSummaryBar
+{
+  GtkBox         parent_instance;
+
+  BmsConnection *connection;
+  BmsDevice     *device;
+  guint          clock_id;
+
+  GtkLabel      *host_version_label;
+  GtkLabel      *time_connected_label;
+  GtkImage      *lock_icon;
+  GtkLabel      *lock_label;
+  GtkButton     *lock_button;
+};
+
+G_DEFINE_FINAL_TYPE (BmsSummaryBar, bms_summary_bar, GTK_TYPE_BOX)
+
+enum {
+  PROP_0,
+  PROP_DEVICE,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static char *
+format_soc (BmsSummaryBar *self,
+            guint          soc)
+{
+  return g_strdup_printf ("%u %%", soc);
+}
+
+static double
+soc_to_double (BmsSummaryBar *self,
+               guint          soc)
+{
+  return soc;
+}
+
+/* 0x83 is 16 bits of 10 mV: a pack above 655.35 V (a 256-cell master)
+ * saturates it, so the sum of the cells is shown instead, marked Σ. */
+static char *
+format_pack_voltage (BmsSummaryBar *self,
+                     double         volts,
+                     double         cell_average,
+                     guint          cell_count)
+{
+  double sum = cell_average * cell_count;
+
+  if (volts >= 655.0 && sum > volts)
+    return g_strdup_printf ("Σ %.1f V", sum);
+  return g_strdup_printf ("%.2f V", volts);
+}
+
+static char *
+format_current (BmsSummaryBar *self,
+                double         amps)
+{
+  /* A real minus sign: the figure is read from across the room. */
+  return g_strdup_printf ("%s%.2f A", amps < 0 ? "−" : "", ABS (amps));
+}
+
+static char *
+format_power (BmsSummaryBar *self,
+              double         watts)
+{
+  if (ABS (watts) >= 10000)
+    return g_strdup_printf ("%s%.1f kW", watts < 0 ? "−" : "", ABS (watts) / 1000);
+  return g_strdup_printf ("%s%.0f W", watts < 0 ? "−" : "", ABS (watts));
+}
+
+static char *
+format_text (BmsSummaryBar *self,
+             const char    *text)
+{
+  return g_strdup (text != NULL && *text != '\0' ? text : "—");
+}
+
+static void
+update_clock (BmsSummaryBar *self)
+{
+  gint64 since = self->connection ? bms_connection_get_connected_since (self->connection) : 0;
+  g_autofree char *text = NULL;
+
+  if (since == 0)
+    {
+      gtk_label_set_label (self->time_connected_label, "—");
+      return;
+    }
+  text = bms_format_duration ((g_get_real_time () - since) / G_USEC_PER_SEC);
+  gtk_label_set_label (self->time_connected_label, text);
+}
+
+static void
+update_lock (BmsSummaryBar *self)
+{
+  gboolean locked = bms_connection_get_locked (self->connection);
+  guint remaining = bms_connection_get_unlock_remaining (self->connection);
+  g_autofree char *text = NULL;
+
+  if (locked)
+    text = g_strdup (_("Locked"));
+  else
+    /* TRANSLATORS: parameters unlocked, minutes:seconds until they lock again */
+    text = g_strdup_printf (_("Unlocked · %u:%02u"), remaining / 60, remaining % 60);
+  gtk_label_set_label (self->lock_label, text);
+  gtk_image_set_from_icon_name (self->lock_icon, locked ? "system-lock-screen-symbolic"
+                                                        : "changes-allow-symbolic");
+  gtk_button_set_label (self->lock_button, locked ? _("_Unlock…") : _("_Lock"));
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->lock_button),
+                                  locked ? "win.unlock" : "win.lock");
+  if (locked)
+    gtk_widget_remove_css_class (GTK_WIDGET (self->lock_label), "warning");
+  else
+    gtk_widget_add_css_class (GTK_WIDGET (self->lock_label), "warning");
+}
+
+static gboolean
+clock_tick (gpointer user_data)
+{
+  update_clock (user_data);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+bms_summary_bar_dispose (GObject *object)
+{
+  BmsSummaryBar *self = BMS_SUMMARY_BAR (object);
+
+  g_clear_handle_id (&self->clock_id, g_source_remove);
+  gtk_widget_dispose_template (GTK_WIDGET (self), BMS_TYPE_SUMMARY_BAR);
+  g_clear_object (&self->device);
+  g_clear_object (&self->connection);
+
+  G_OBJECT_CLASS (bms_summary_bar_parent_class)->dispose (object);
+}
+
+static void
+bms_summary_bar_get_property (GObject    *object,
+                              guint       prop_id,
+                              GValue     *value,
+                              GParamSpec *pspec)
+{
+  BmsSummaryBar *self = BMS_SUMMARY_BAR (object);
+
+  switch (prop_id)
+    {
+    case PROP_DEVICE:
+      g_value_set_object (value, self->device);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+bms_summary_bar_set_property (GObject      *object,
+                              guint         prop_id,
+                              const GValue *value,
+                              GParamSpec   *pspec)
+{
+  BmsSummaryBar *self = BMS_SUMMARY_BAR (object);
+
+  switch (prop_id)
+    {
+    case PROP_DEVICE:
+      if (g_set_object (&self->device, g_value_get_object (value)))
+        g_object_notify_by_pspec (object, pspec);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+bms_summary_bar_class_init (BmsSummaryBarClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = bms_summary_bar_dispose;
+  object_class->get_property = bms_summary_bar_get_property;
+  object_class->set_property = bms_summary_bar_set_property;
+
+  properties[PROP_DEVICE] =
+    g_param_spec_object ("device", NULL, NULL, BMS_TYPE_DEVICE,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY |
+                         G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  g_type_ensure (BMS_TYPE_DEVICE);
+  gtk_widget_class_set_template_from_resource (widget_class,
+      "/io/github/packwatch/Packwatch/ui/bms-summary-bar.ui");
+  gtk_widget_class_bind_template_child (widget_class, BmsSummaryBar, host_version_label);
+  gtk_widget_class_bind_template_child (widget_class, BmsSummaryBar, time_connected_label);
+  gtk_widget_class_bind_template_child (widget_class, BmsSummaryBar, lock_icon);
+  gtk_widget_class_bind_template_child (widget_class, BmsSummaryBar, lock_label);
+  gtk_widget_class_bind_template_child (widget_class, BmsSummaryBar, lock_button);
+  gtk_widget_class_bind_template_callback (widget_class, format_soc);
+  gtk_widget_class_bind_template_callback (widget_class, soc_to_double);
+  gtk_widget_class_bind_template_callback (widget_class, format_pack_voltage);
+  gtk_widget_class_bind_template_callback (widget_class, format_current);
+  gtk_widget_class_bind_template_callback (widget_class, format_power);
+  gtk_widget_class_bind_template_callback (widget_class, format_text);
+}
+
+static void
+bms_summary_bar_init (BmsSummaryBar *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+  gtk_label_set_label (self->host_version_label, PACKAGE_VERSION);
+  self->clock_id = g_timeout_add_seconds (1, clock_tick, self);
+}
+
+void
+bms_summary_bar_set_connection (BmsSummaryBar *self,
+                                BmsConnection *connection)
+{
+  g_return_if_fail (BMS_IS_SUMMARY_BAR (self));
+  g_return_if_fail (BMS_IS_CONNECTION (connection));
+
+  g_set_object (&self->connection, connection);
+  g_object_bind_property (connection, "device", self, "device", G_BINDING_SYNC_CREATE);
+  g_signal_connect_object (connection, "notify::locked",
+                           G_CALLBACK (update_lock), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (connection, "notify::unlock-remaining",
+                           G_CALLBACK (update_lock), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (connection, "notify::connected-since",
+                           G_CALLBACK (update_clock), self, G_CONNECT_SWAPPED);
+  update_lock (self);
+  update_clock (self);
+}

@@ -1,0 +1,1001 @@
+/* test-session.c — BmsSession against a small fake board built on the codec.
+ *
+ * The board runs on its own thread at the far end of a pseudo-terminal (or a
+ * TCP connection) and answers like a master BMS: read all, read one, password,
+ * write. Faults are switched on per test: dropped replies, noise before a
+ * reply, corrupted checksums, truncated replies, an echo of the request, a
+ * value that does not stick.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bms-frame.h"
+#include "bms-session.h"
+#include "bms-snapshot.h"
+#include "bms-termios-transport.h"
+#include "bms-transport.h"
+
+/* The fake board */
+
+typedef struct
+{
+  int fd;
+  GThread *thread;
+  gint stop;
+
+  GMutex lock;
+  BmsSnapshot *store;
+  char password[BMS_PASSWORD_SIZE + 1];
+  gboolean authenticated;
+  /* Faults, each for the next n requests (activate frames do not count). */
+  guint drop;
+  guint noise;
+  guint corrupt;
+  guint truncate;
+  gboolean echo;
+  gboolean value_drifts;   /* a write stores value + 1 */
+  /* What the board saw. */
+  GArray *commands;        /* guint8 */
+  GArray *times;           /* gint64, when each frame had arrived */
+  GQueue pending;          /* frames from the parser */
+} Board;
+
+static void
+board_on_frame (BmsFrame *frame, gpointer user_data)
+{
+  Board *board = user_data;
+
+  g_queue_push_tail (&board->pending, frame);
+}
+
+static void
+board_on_error (const GError *error, gpointer user_data)
+{
+  g_test_message ("board: rejected a frame: %s", error->message);
+}
+
+static void
+board_send (Board *board, const guint8 *data, gsize len)
+{
+  gsize done = 0;
+
+  while (done < len)
+    {
+      ssize_t n = write (board->fd, data + done, len - done);
+
+      if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        {
+          g_usleep (1000);
+          continue;
+        }
+      if (n <= 0)
+        return;
+      done += n;
+    }
+}
+
+static void
+board_reply (Board *board, const BmsFrame *request, const guint8 *info, gsize info_len)
+{
+  g_autoptr(BmsFrame) reply = bms_frame_new (request->command, BMS_SOURCE_BMS,
+                                             BMS_TRANSPORT_REPLY, info, info_len);
+  g_autoptr(GByteArray) bytes = g_byte_array_new ();
+
+  bms_frame_encode (reply, bytes);
+  if (board->noise > 0)
+    {
+      guint8 junk[40];
+
+      board->noise--;
+      for (gsize i = 0; i < sizeof junk; i++)
+        junk[i] = (guint8) g_random_int_range (0, 0x4E); /* never a start byte */
+      board_send (board, junk, sizeof junk);
+    }
+  if (board->corrupt > 0)
+    {
+      board->corrupt--;
+      bytes->data[bytes->len - 1] ^= 0x5A;
+    }
+  if (board->truncate > 0)
+    {
+      board->truncate--;
+      g_byte_array_set_size (bytes, bytes->len / 2);
+    }
+  board_send (board, bytes->data, bytes->len);
+}
+
+static void
+board_handle (Board *board, const BmsFrame *frame)
+{
+  g_autoptr(GByteArray) info = g_byte_array_new ();
+  gint64 now = g_get_monotonic_time ();
+
+  g_array_append_val (board->commands, frame->command);
+  g_array_append_val (board->times, now);
+  if (frame->source != BMS_SOURCE_PC || frame->transport != BMS_TRANSPORT_REQUEST
+      || frame->command == BMS_CMD_ACTIVATE)
+    return;
+  if (board->echo)
+    {
+      g_autoptr(GByteArray) again = g_byte_array_new ();
+      bms_frame_encode (frame, again);
+      board_send (board, again->data, again->len);
+    }
+  if (board->drop > 0)
+    {
+      board->drop--;
+      return;
+    }
+
+  switch (frame->command)
+    {
+    case BMS_CMD_READ_ALL:
+      bms_snapshot_encode (board->store, info);
+      break;
+    case BMS_CMD_READ:
+      if (frame->info_len >= 1 && frame->info[0] == BMS_ID_READ_ALL)
+        bms_snapshot_encode (board->store, info);
+      else if (frame->info_len >= 1)
+        bms_snapshot_encode_field (board->store, frame->info[0], info);
+      break;
+    case BMS_CMD_PASSWORD:
+      {
+        guint8 given[BMS_PASSWORD_SIZE] = { 0 };
+        guint8 expected[BMS_PASSWORD_SIZE] = { 0 };
+        guint8 result;
+
+        if (frame->info_len > 1)
+          memcpy (given, frame->info + 1, MIN (frame->info_len - 1, BMS_PASSWORD_SIZE));
+        memcpy (expected, board->password, strlen (board->password));
+        board->authenticated = frame->info_len == 1 + BMS_PASSWORD_SIZE
+                               && frame->info[0] == BMS_ID_PASSWORD
+                               && memcmp (given, expected, BMS_PASSWORD_SIZE) == 0;
+        result = board->authenticated ? BMS_RESULT_OK : BMS_RESULT_DENIED;
+        g_byte_array_append (info, (guint8[]){ BMS_ID_PASSWORD, result }, 2);
+      }
+      break;
+    case BMS_CMD_WRITE:
+      {
+        guint8 id = frame->info[0];
+        guint8 result = BMS_RESULT_OK;
+
+        if (!board->authenticated)
+          result = BMS_RESULT_DENIED;
+        else if (!bms_snapshot_parse (board->store, frame->info, frame->info_len, NULL))
+          result = BMS_RESULT_UNKNOWN_FIELD;
+        else if (board->value_drifts)
+          bms_snapshot_set_raw (board->store, id, bms_snapshot_get_raw (board->store, id) + 1);
+        /* Like the session expects of a real board: one password, one write. */
+        board->authenticated = FALSE;
+        g_byte_array_append (info, (guint8[]){ id, result }, 2);
+      }
+      break;
+    default:
+      return;
+    }
+  board_reply (board, frame, info->data, info->len);
+}
+
+static gpointer
+board_main (gpointer data)
+{
+  Board *board = data;
+  g_autoptr(BmsFrameParser) parser = bms_frame_parser_new (board_on_frame, board_on_error, board);
+
+  while (!g_atomic_int_get (&board->stop))
+    {
+      struct pollfd pfd = { .fd = board->fd, .events = POLLIN };
+      guint8 buf[512];
+      BmsFrame *frame;
+      ssize_t n;
+
+      if (poll (&pfd, 1, 20) <= 0)
+        continue;
+      if (!(pfd.revents & POLLIN))
+        {
+          g_usleep (20 * 1000); /* the other end is closed; wait to be stopped */
+          continue;
+        }
+      n = read (board->fd, buf, sizeof buf);
+      if (n <= 0)
+        {
+          g_usleep (20 * 1000); /* peer gone */
+          continue;
+        }
+      bms_frame_parser_push (parser, buf, n);
+      g_mutex_lock (&board->lock);
+      while ((frame = g_queue_pop_head (&board->pending)) != NULL)
+        {
+          board_handle (board, frame);
+          bms_frame_free (frame);
+        }
+      g_mutex_unlock (&board->lock);
+    }
+  return NULL;
+}
+
+/* The published 14-cell read-all reply is the board's starting state. */
+static BmsSnapshot *
+vector_snapshot (void)
+{
+  const char *shared = g_getenv ("PACKWATCH_SHARED");
+  g_autofree char *path = g_build_filename (shared ? shared : "../shared", "vectors",
+                                            "nw-readall-14s.hex", NULL);
+  g_autofree char *text = NULL;
+  g_autoptr(GByteArray) bytes = g_byte_array_new ();
+  g_auto(GStrv) tokens = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BmsFrame) frame = NULL;
+  BmsSnapshot *snapshot = bms_snapshot_new ();
+
+  g_assert_true (g_file_get_contents (path, &text, NULL, &error));
+  tokens = g_strsplit_set (g_strstrip (text), " \n", -1);
+  for (guint i = 0; tokens[i] != NULL; i++)
+    if (*tokens[i] != '\0')
+      {
+        guint8 b = (guint8) g_ascii_strtoull (tokens[i], NULL, 16);
+        g_byte_array_append (bytes, &b, 1);
+      }
+  frame = bms_frame_decode (bytes->data, bytes->len, &error);
+  g_assert_no_error (error);
+  g_assert_true (bms_snapshot_parse (snapshot, frame->info, frame->info_len, &error));
+  g_assert_no_error (error);
+  return snapshot;
+}
+
+static void
+board_start (Board *board, int fd)
+{
+  memset (board, 0, sizeof *board);
+  board->fd = fd;
+  g_mutex_init (&board->lock);
+  board->store = vector_snapshot ();
+  g_strlcpy (board->password, BMS_DEFAULT_PASSWORD, sizeof board->password);
+  board->commands = g_array_new (FALSE, FALSE, sizeof (guint8));
+  board->times = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_queue_init (&board->pending);
+  board->thread = g_thread_new ("fake-board", board_main, board);
+}
+
+/* Stops the board thread (idempotent); the state stays for inspection. */
+static void
+board_halt (Board *board)
+{
+  if (board->thread == NULL)
+    return;
+  g_atomic_int_set (&board->stop, 1);
+  g_thread_join (board->thread);
+  board->thread = NULL;
+}
+
+static void
+board_stop (Board *board)
+{
+  board_halt (board);
+  g_queue_clear_full (&board->pending, (GDestroyNotify) bms_frame_free);
+  bms_snapshot_free (board->store);
+  g_array_unref (board->commands);
+  g_array_unref (board->times);
+  g_mutex_clear (&board->lock);
+}
+
+static guint
+board_count (Board *board, guint8 command)
+{
+  guint n = 0;
+
+  g_mutex_lock (&board->lock);
+  for (guint i = 0; i < board->commands->len; i++)
+    n += g_array_index (board->commands, guint8, i) == command;
+  g_mutex_unlock (&board->lock);
+  return n;
+}
+
+static char *
+board_sequence (Board *board)
+{
+  GString *s = g_string_new (NULL);
+
+  g_mutex_lock (&board->lock);
+  for (guint i = 0; i < board->commands->len; i++)
+    g_string_append_printf (s, "%s%02x", i ? " " : "", g_array_index (board->commands, guint8, i));
+  g_mutex_unlock (&board->lock);
+  return g_string_free (s, FALSE);
+}
+
+#define BOARD_SET(board, field, value) \
+  G_STMT_START { \
+    g_mutex_lock (&(board)->lock); \
+    (board)->field = (value); \
+    g_mutex_unlock (&(board)->lock); \
+  } G_STMT_END
+
+/* Fixture: a session on the slave side of a pty, the board on the master. */
+
+typedef struct
+{
+  int master;
+  char *slave_path;
+  Board board;
+  BmsSession *session;
+} Fixture;
+
+static const BmsSessionTiming fast_timing = {
+  .first_byte_timeout_ms = 300,
+  .inter_byte_timeout_ms = 50,
+  .retries = 2,
+  .min_gap_ms = 100,
+};
+
+static void
+fixture_set_up (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BmsTermiosTransport) transport = NULL;
+
+  fx->master = posix_openpt (O_RDWR | O_NOCTTY);
+  g_assert_cmpint (fx->master, >=, 0);
+  g_assert_cmpint (grantpt (fx->master), ==, 0);
+  g_assert_cmpint (unlockpt (fx->master), ==, 0);
+  fx->slave_path = g_strdup (ptsname (fx->master));
+  board_start (&fx->board, fx->master);
+
+  transport = bms_termios_transport_new (fx->slave_path, 9600);
+  fx->session = bms_session_new (BMS_TRANSPORT (transport), 1);
+  bms_session_set_timing (fx->session, &fast_timing);
+  g_assert_true (bms_session_open (fx->session, &error));
+  g_assert_no_error (error);
+}
+
+static void
+fixture_tear_down (Fixture *fx, gconstpointer data)
+{
+  g_clear_object (&fx->session);
+  board_stop (&fx->board);
+  if (fx->master >= 0)
+    close (fx->master);
+  g_free (fx->slave_path);
+}
+
+static void
+assert_stats (BmsSession *session, guint64 requests, guint64 replies, guint64 timeouts,
+              guint64 bad_frames, guint64 retries)
+{
+  BmsSessionStats st;
+
+  bms_session_get_stats (session, &st);
+  g_test_message ("stats: requests %" G_GUINT64_FORMAT " replies %" G_GUINT64_FORMAT
+                  " timeouts %" G_GUINT64_FORMAT " bad %" G_GUINT64_FORMAT
+                  " retries %" G_GUINT64_FORMAT " out %" G_GUINT64_FORMAT " in %" G_GUINT64_FORMAT,
+                  st.requests, st.replies, st.timeouts, st.bad_frames, st.retries, st.bytes_out,
+                  st.bytes_in);
+  g_assert_cmpuint (st.requests, ==, requests);
+  g_assert_cmpuint (st.replies, ==, replies);
+  g_assert_cmpuint (st.timeouts, ==, timeouts);
+  g_assert_cmpuint (st.bad_frames, ==, bad_frames);
+  g_assert_cmpuint (st.retries, ==, retries);
+}
+
+static void
+assert_vector_values (const BmsSnapshot *snap)
+{
+  g_assert_nonnull (snap);
+  g_assert_cmpuint (snap->n_cells, ==, 14);
+  g_assert_cmpuint (snap->cells_mv[8], ==, 3811);
+  g_assert_cmpuint (snap->cells_mv[11], ==, 3835);
+  g_assert_cmpint (bms_snapshot_get_raw (snap, BMS_ID_PACK_VOLTAGE), ==, 5359);
+  g_assert_cmpint (bms_snapshot_get_raw (snap, BMS_ID_SOC), ==, 15);
+  g_assert_cmpint (bms_snapshot_get_raw (snap, BMS_ID_CELL_OVP), ==, 4050);
+  g_assert_cmpint (snap->timestamp_us, >, 0);
+}
+
+/* Tests */
+
+static void
+test_read_all (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BmsSnapshot) snap = NULL;
+  g_autoptr(BmsSnapshot) again = NULL;
+  g_autofree char *seq = NULL;
+  gint64 start = g_get_monotonic_time ();
+
+  snap = bms_session_read_all (fx->session, NULL, &error);
+  g_assert_no_error (error);
+  assert_vector_values (snap);
+  g_test_message ("first read all (with wake-up): %.1f ms",
+                  (g_get_monotonic_time () - start) / 1000.0);
+
+  start = g_get_monotonic_time ();
+  again = bms_session_read_all (fx->session, NULL, &error);
+  g_assert_no_error (error);
+  assert_vector_values (again);
+  g_test_message ("second read all: %.1f ms", (g_get_monotonic_time () - start) / 1000.0);
+
+  /* A silent line is woken first; a line that just answered is not. */
+  seq = board_sequence (&fx->board);
+  g_assert_cmpstr (seq, ==, "01 06 06");
+  assert_stats (fx->session, 2, 2, 0, 0, 0);
+}
+
+static void
+test_wake_after_silence (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *seq = NULL;
+
+  bms_session_set_wake_after (fx->session, 400);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr(BmsSnapshot) snap = NULL;
+
+      /* Short pauses, then one longer than the board stays awake. */
+      g_usleep (i < 2 ? 50 * 1000 : 600 * 1000);
+      snap = bms_session_read_one (fx->session, BMS_ID_SOC, NULL, &error);
+      g_assert_no_error (error);
+    }
+  seq = board_sequence (&fx->board);
+  g_assert_cmpstr (seq, ==, "01 03 03 01 03");
+}
+
+static void
+test_read_one (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BmsSnapshot) snap = bms_session_read_one (fx->session, BMS_ID_CELL_UVP, NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (bms_snapshot_has (snap, BMS_ID_CELL_UVP));
+  g_assert_false (bms_snapshot_has (snap, BMS_ID_CELL_OVP));
+  g_assert_cmpint (bms_snapshot_get_raw (snap, BMS_ID_CELL_UVP), ==, 3050);
+  g_assert_cmpuint (board_count (&fx->board, BMS_CMD_READ), ==, 1);
+}
+
+static void
+test_gap_between_frames (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr(BmsSnapshot) snap = bms_session_read_one (fx->session, BMS_ID_SOC, NULL, &error);
+      g_assert_no_error (error);
+    }
+  g_mutex_lock (&fx->board.lock);
+  g_assert_cmpuint (fx->board.times->len, ==, 4); /* activate + 3 reads */
+  for (guint i = 1; i < fx->board.times->len; i++)
+    {
+      gint64 gap = g_array_index (fx->board.times, gint64, i)
+                   - g_array_index (fx->board.times, gint64, i - 1);
+      g_test_message ("frame %u arrived %.1f ms after the previous one", i, gap / 1000.0);
+      /* The reply in between is short; the session waits 100 ms after it. */
+      g_assert_cmpint (gap, >=, 100 * 1000);
+    }
+  g_mutex_unlock (&fx->board.lock);
+}
+
+static void
+test_timeout_then_retry (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BmsSnapshot) snap = NULL;
+  g_autofree char *seq = NULL;
+
+  BOARD_SET (&fx->board, drop, 1);
+  snap = bms_session_read_all (fx->session, NULL, &error);
+  g_assert_no_error (error);
+  assert_vector_values (snap);
+  /* The retry after a timeout wakes the board again. */
+  seq = board_sequence (&fx->board);
+  g_assert_cmpstr (seq, ==, "01 06 01 06");
+  assert_stats (fx->session, 1, 1, 1, 0, 1);
+}
+
+static void
+test_timeout_gives_up (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BmsSnapshot) snap = NULL;
+  gint64 start = g_get_monotonic_time ();
+  gint64 took;
+
+  BOARD_SET (&fx->board, drop, 100);
+  snap = bms_session_read_all (fx->session, NULL, &error);
+  took = g_get_monotonic_time () - start;
+  g_assert_null (snap);
+  g_assert_error (error, BMS_SESSION_ERROR, BMS_SESSION_ERROR_TIMEOUT);
+  g_assert_nonnull (strstr (error->message, "After 3 attempts"));
+  g_assert_nonnull (strstr (error->message, "address 1"));
+  g_test_message ("gave up after %.0f ms: %s", took / 1000.0, error->message);
+  /* 3 × (300 ms wait + activate gap + request gap), with slack. */
+  g_assert_cmpint (took, >=, 3 * 300 * 1000);
+  g_assert_cmpint (took, <, 3 * 700 * 1000);
+  assert_stats (fx->session, 1, 0, 3, 0, 2);
+}
+
+static void
+test_noise_before_reply (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BmsSnapshot) snap = NULL;
+
+  BOARD_SET (&fx->board, noise, 2);
+  snap = bms_session_read_all (fx->session, NULL, &error);
+  g_assert_no_error (error);
+  assert_vector_values (snap);
+  g_clear_pointer (&snap, bms_snapshot_free);
+  snap = bms_session_read_one (fx->session, BMS_ID_CELL_OVP, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (bms_snapshot_get_raw (snap, BMS_ID_CELL_OVP), ==, 4050);
+  assert_stats (fx->session, 2, 2, 0, 0, 0);
+}
+
+static void
+test_echo_is_skipped (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BmsSnapshot) snap = NULL;
+
+  /* Many RS485 adapters hear their own request: it must not pass as the
+   * reply (wrong source and transport type). */
+  BOARD_SET (&fx->board, echo, TRUE);
+  snap = bms_session_read_all (fx->session, NULL, &error);
+  g_assert_no_error (error);
+  assert_vector_values (snap);
+  assert_stats (fx->session, 1, 1, 0, 0, 0);
+}
+
+static void
+test_corrupted_reply_retried (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BmsSnapshot) snap = NULL;
+
+  BOARD_SET (&fx->board, corrupt, 1);
+  snap = bms_session_read_all (fx->session, NULL, &error);
+  g_assert_no_error (error);
+  assert_vector_values (snap);
+  assert_stats (fx->session, 1, 1, 0, 1, 1);
+}
+
+static void
+test_corrupted_reply_rejected (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BmsSnapshot) snap = NULL;
+  g_autofree char *lower = NULL;
+
+  BOARD_SET (&fx->board, corrupt, 100);
+  snap = bms_session_read_all (fx->session, NULL, &error);
+  g_assert_null (snap);
+  g_assert_error (error, BMS_SESSION_ERROR, BMS_SESSION_ERROR_BAD_REPLY);
+  g_test_message ("%s", error->message);
+  /* The parser's reason reaches the user. */
+  lower = g_ascii_strdown (error->message, -1);
+  g_assert_nonnull (strstr (lower, "checksum"));
+  assert_stats (fx->session, 1, 0, 0, 3, 2);
+}
+
+static void
+test_truncated_reply (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BmsSnapshot) snap = NULL;
+  BmsSessionTiming t = fast_timing;
+
+  t.retries = 0;
+  bms_session_set_timing (fx->session, &t);
+  BOARD_SET (&fx->board, truncate, 1);
+  snap = bms_session_read_all (fx->session, NULL, &error);
+  g_assert_null (snap);
+  g_assert_error (error, BMS_SESSION_ERROR, BMS_SESSION_ERROR_BAD_REPLY);
+  g_test_message ("%s", error->message);
+  assert_stats (fx->session, 1, 0, 0, 1, 0);
+
+  /* The next request is clean again. */
+  g_clear_error (&error);
+  snap = bms_session_read_all (fx->session, NULL, &error);
+  g_assert_no_error (error);
+  assert_vector_values (snap);
+}
+
+static gboolean
+never_called (BmsTransport *transport, gpointer user_data, GCancellable *cancellable,
+              GError **error)
+{
+  g_assert_not_reached ();
+  return FALSE;
+}
+
+static void
+test_write_refused_while_locked (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  const BmsFieldInfo *ovp = bms_field_lookup (BMS_ID_CELL_OVP);
+
+  g_assert_false (bms_session_is_unlocked (fx->session));
+  g_assert_cmpuint (bms_session_get_unlock_remaining (fx->session), ==, 0);
+  g_assert_false (bms_session_write (fx->session, BMS_ID_CELL_OVP, 3600, NULL, NULL, NULL, &error));
+  g_assert_error (error, BMS_SESSION_ERROR, BMS_SESSION_ERROR_LOCKED);
+  g_assert_nonnull (strstr (error->message, ovp->name));
+  g_clear_error (&error);
+
+  g_assert_false (bms_session_run_exclusive (fx->session, never_called, NULL, NULL, &error));
+  g_assert_error (error, BMS_SESSION_ERROR, BMS_SESSION_ERROR_LOCKED);
+
+  /* Refused before anything reached the line. */
+  g_usleep (50 * 1000);
+  g_assert_cmpuint (board_count (&fx->board, BMS_CMD_WRITE), ==, 0);
+  g_assert_cmpuint (board_count (&fx->board, BMS_CMD_PASSWORD), ==, 0);
+  g_assert_cmpint (bms_snapshot_get_raw (fx->board.store, BMS_ID_CELL_OVP), ==, 4050);
+}
+
+static void
+test_wrong_password (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (bms_session_unlock (fx->session, "654321", NULL, &error));
+  g_assert_error (error, BMS_SESSION_ERROR, BMS_SESSION_ERROR_DENIED);
+  g_test_message ("%s", error->message);
+  g_assert_false (bms_session_is_unlocked (fx->session));
+  g_assert_cmpuint (board_count (&fx->board, BMS_CMD_PASSWORD), ==, 1);
+  g_clear_error (&error);
+
+  /* Nonsense never reaches the board. */
+  g_assert_false (bms_session_unlock (fx->session, "12345678901", NULL, &error));
+  g_assert_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_PARSE);
+  g_clear_error (&error);
+  g_assert_false (bms_session_unlock (fx->session, "", NULL, &error));
+  g_assert_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_PARSE);
+  g_assert_cmpuint (board_count (&fx->board, BMS_CMD_PASSWORD), ==, 1);
+
+  g_assert_false (bms_session_write (fx->session, BMS_ID_CELL_OVP, 3600, NULL, NULL, NULL, NULL));
+  g_assert_cmpuint (board_count (&fx->board, BMS_CMD_WRITE), ==, 0);
+}
+
+static void
+test_write_and_read_back (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BmsSnapshot) back = NULL;
+  g_autoptr(BmsSnapshot) id_back = NULL;
+  g_autofree char *device_id = NULL;
+  g_autofree char *seq = NULL;
+
+  g_assert_true (bms_session_unlock (fx->session, BMS_DEFAULT_PASSWORD, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (bms_session_is_unlocked (fx->session));
+  g_assert_cmpuint (bms_session_get_unlock_remaining (fx->session), ==, 300);
+
+  g_assert_true (bms_session_write (fx->session, BMS_ID_CELL_OVP, 3600, NULL, &back, NULL,
+                                    &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (bms_snapshot_get_raw (back, BMS_ID_CELL_OVP), ==, 3600);
+  g_assert_cmpint (bms_snapshot_get_raw (fx->board.store, BMS_ID_CELL_OVP), ==, 3600);
+
+  /* A text field, zero padded on the wire. */
+  g_assert_true (bms_session_write (fx->session, 0xB4, 0, "PW-0001", &id_back, NULL, &error));
+  g_assert_no_error (error);
+  device_id = bms_snapshot_dup_string (id_back, 0xB4);
+  g_assert_cmpstr (device_id, ==, "PW-0001");
+
+  /* Unlock, then per write: password, write, read back. */
+  seq = board_sequence (&fx->board);
+  g_assert_cmpstr (seq, ==, "01 05 05 02 03 05 02 03");
+  g_assert_true (bms_session_is_unlocked (fx->session));
+}
+
+static void
+test_write_validated_first (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  const BmsFieldInfo *ovp = bms_field_lookup (BMS_ID_CELL_OVP);
+  guint before;
+
+  g_assert_true (bms_session_unlock (fx->session, BMS_DEFAULT_PASSWORD, NULL, &error));
+  g_assert_no_error (error);
+  before = fx->board.commands->len;
+
+  g_assert_false (bms_session_write (fx->session, BMS_ID_CELL_OVP, ovp->max + 1, NULL, NULL, NULL,
+                                     &error));
+  g_assert_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_RANGE);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, ovp->name));
+  g_clear_error (&error);
+
+  g_assert_false (bms_session_write (fx->session, BMS_ID_PACK_VOLTAGE, 5000, NULL, NULL, NULL,
+                                     &error));
+  g_assert_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_ACCESS);
+  g_clear_error (&error);
+
+  g_assert_false (bms_session_write (fx->session, 0xB4, 0, "much too long for eight", NULL, NULL,
+                                     &error));
+  g_assert_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_RANGE);
+  g_clear_error (&error);
+
+  g_usleep (50 * 1000);
+  g_assert_cmpuint (fx->board.commands->len, ==, before);
+}
+
+static void
+test_readback_mismatch (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  const BmsFieldInfo *ovp = bms_field_lookup (BMS_ID_CELL_OVP);
+
+  BOARD_SET (&fx->board, value_drifts, TRUE);
+  g_assert_true (bms_session_unlock (fx->session, BMS_DEFAULT_PASSWORD, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_false (bms_session_write (fx->session, BMS_ID_CELL_OVP, 3600, NULL, NULL, NULL,
+                                     &error));
+  g_assert_error (error, BMS_SESSION_ERROR, BMS_SESSION_ERROR_VERIFY);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, ovp->name));
+  g_assert_nonnull (strstr (error->message, "3600"));
+  g_assert_nonnull (strstr (error->message, "3601"));
+}
+
+static void
+test_relock_after_idle (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+
+  bms_session_set_lock_timeout (fx->session, 1);
+  g_assert_true (bms_session_unlock (fx->session, BMS_DEFAULT_PASSWORD, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (bms_session_is_unlocked (fx->session));
+  g_assert_cmpuint (bms_session_get_unlock_remaining (fx->session), ==, 1);
+
+  g_usleep (1100 * 1000);
+  g_assert_false (bms_session_is_unlocked (fx->session));
+  g_assert_cmpuint (bms_session_get_unlock_remaining (fx->session), ==, 0);
+  g_assert_false (bms_session_write (fx->session, BMS_ID_CELL_OVP, 3600, NULL, NULL, NULL,
+                                     &error));
+  g_assert_error (error, BMS_SESSION_ERROR, BMS_SESSION_ERROR_LOCKED);
+  g_assert_cmpuint (board_count (&fx->board, BMS_CMD_WRITE), ==, 0);
+  g_clear_error (&error);
+
+  /* bms_session_lock closes the gate at once. */
+  g_assert_true (bms_session_unlock (fx->session, BMS_DEFAULT_PASSWORD, NULL, &error));
+  bms_session_lock (fx->session);
+  g_assert_false (bms_session_is_unlocked (fx->session));
+}
+
+typedef struct
+{
+  guint calls;
+  gboolean got_reply;
+} ExclusiveData;
+
+static gboolean
+exclusive_raw_bytes (BmsTransport *transport, gpointer user_data, GCancellable *cancellable,
+                     GError **error)
+{
+  ExclusiveData *d = user_data;
+  g_autoptr(GByteArray) request = bms_request_read_one (1, BMS_ID_SOC);
+  guint8 buf[64];
+
+  d->calls++;
+  if (!bms_transport_write (transport, request->data, request->len, error))
+    return FALSE;
+  d->got_reply = bms_transport_read (transport, buf, sizeof buf, 500, error) > 0;
+  return TRUE;
+}
+
+static void
+test_run_exclusive (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  ExclusiveData d = { 0 };
+
+  g_assert_true (bms_session_unlock (fx->session, BMS_DEFAULT_PASSWORD, NULL, &error));
+  g_assert_true (bms_session_run_exclusive (fx->session, exclusive_raw_bytes, &d, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (d.calls, ==, 1);
+  g_assert_true (d.got_reply);
+}
+
+static void
+test_cancelled (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+
+  g_cancellable_cancel (cancellable);
+  g_assert_null (bms_session_read_all (fx->session, cancellable, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
+static void
+test_port_disappears (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BmsSnapshot) snap = NULL;
+
+  /* Halt the board first so it never polls a recycled descriptor. */
+  board_halt (&fx->board);
+  close (fx->master);
+  fx->master = -1;
+  snap = bms_session_read_all (fx->session, NULL, &error);
+  g_assert_null (snap);
+  g_assert_error (error, BMS_TRANSPORT_ERROR, BMS_TRANSPORT_ERROR_IO);
+  g_assert_nonnull (strstr (error->message, "port disappeared"));
+  g_clear_error (&error);
+
+  /* The session closed the dead line; the caller reconnects. */
+  snap = bms_session_read_all (fx->session, NULL, &error);
+  g_assert_error (error, BMS_SESSION_ERROR, BMS_SESSION_ERROR_CLOSED);
+}
+
+static void
+test_baud (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BmsSnapshot) snap = NULL;
+
+  g_assert_cmpuint (bms_session_get_baud (fx->session), ==, 9600);
+  g_assert_false (bms_session_set_baud (fx->session, 4800, &error));
+  g_assert_error (error, BMS_TRANSPORT_ERROR, BMS_TRANSPORT_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_true (bms_session_set_baud (fx->session, 115200, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (bms_session_get_baud (fx->session), ==, 115200);
+  snap = bms_session_read_all (fx->session, NULL, &error);
+  g_assert_no_error (error);
+  assert_vector_values (snap);
+}
+
+/* The session over TCP, read asynchronously from a main loop. */
+
+typedef struct
+{
+  GMainLoop *loop;
+  Board board;
+  gboolean have_board;
+  GSocketConnection *connection;
+  BmsSnapshot *snapshot;
+  GError *error;
+} TcpFixture;
+
+static gboolean
+on_incoming (GSocketService *service, GSocketConnection *connection, GObject *source,
+             gpointer user_data)
+{
+  TcpFixture *fx = user_data;
+  GSocket *socket = g_socket_connection_get_socket (connection);
+
+  g_assert_false (fx->have_board);
+  fx->connection = g_object_ref (connection);
+  g_socket_set_blocking (socket, FALSE);
+  board_start (&fx->board, g_socket_get_fd (socket));
+  fx->have_board = TRUE;
+  return TRUE;
+}
+
+static void
+on_read_all (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  TcpFixture *fx = user_data;
+
+  fx->snapshot = bms_session_read_all_finish (BMS_SESSION (source), res, &fx->error);
+  g_main_loop_quit (fx->loop);
+}
+
+static gpointer
+open_session (gpointer data)
+{
+  BmsSession *session = data;
+  g_autoptr(GError) error = NULL;
+
+  /* Blocking, hence on a thread of its own: the service needs the loop. */
+  g_assert_true (bms_session_open (session, &error));
+  g_assert_no_error (error);
+  return NULL;
+}
+
+static void
+test_async_over_tcp (void)
+{
+  TcpFixture fx = { 0 };
+  g_autoptr(GSocketService) service = g_socket_service_new ();
+  g_autoptr(GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) addr = g_inet_socket_address_new (lo, 0);
+  g_autoptr(GSocketAddress) effective = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BmsTransport) transport = NULL;
+  g_autoptr(BmsSession) session = NULL;
+  g_autofree char *uri = NULL;
+  GThread *opener;
+
+  g_assert_true (g_socket_listener_add_address (G_SOCKET_LISTENER (service), addr,
+                                                G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
+                                                NULL, &effective, &error));
+  g_assert_no_error (error);
+  g_signal_connect (service, "incoming", G_CALLBACK (on_incoming), &fx);
+  g_socket_service_start (service);
+  fx.loop = g_main_loop_new (NULL, FALSE);
+
+  uri = g_strdup_printf ("tcp://127.0.0.1:%u",
+                         g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective)));
+  transport = bms_transport_new_for_uri (uri, 9600, &error);
+  g_assert_no_error (error);
+  session = bms_session_new (transport, 1);
+  bms_session_set_timing (session, &fast_timing);
+
+  opener = g_thread_new ("open", open_session, session);
+  while (!fx.have_board)
+    g_main_context_iteration (NULL, TRUE);
+  g_thread_join (opener);
+
+  bms_session_read_all_async (session, NULL, on_read_all, &fx);
+  g_main_loop_run (fx.loop);
+  g_assert_no_error (fx.error);
+  assert_vector_values (fx.snapshot);
+  assert_stats (session, 1, 1, 0, 0, 0);
+
+  g_clear_object (&session);
+  board_stop (&fx.board);
+  g_io_stream_close (G_IO_STREAM (fx.connection), NULL, NULL);
+  g_object_unref (fx.connection);
+  bms_snapshot_free (fx.snapshot);
+  g_socket_service_stop (service);
+  g_socket_listener_close (G_SOCKET_LISTENER (service));
+  g_main_loop_unref (fx.loop);
+}
+
+static void
+test_not_open (void)
+{
+  g_autoptr(BmsTermiosTransport) transport = bms_termios_transport_new ("/dev/null-none", 9600);
+  g_autoptr(BmsSession) session = bms_session_new (BMS_TRANSPORT (transport), 1);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpuint (bms_session_get_address (session), ==, 1);
+  g_assert_true (bms_session_get_transport (session) == BMS_TRANSPORT (transport));
+  g_assert_null (bms_session_read_all (session, NULL, &error));
+  g_assert_error (error, BMS_SESSION_ERROR, BMS_SESSION_ERROR_CLOSED);
+  g_clear_error (&error);
+  g_assert_false (bms_session_open (session, &error));
+  g_assert_error (error, BMS_TRANSPORT_ERROR, BMS_TRANSPORT_ERROR_NOT_FOUND);
+}
+
+#define ADD(path, func) \
+  g_test_add ("/session/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  ADD ("read-all", test_read_all);
+  ADD ("read-one", test_read_one);
+  ADD ("wake-after-silence", test_wake_after_silence);
+  ADD ("gap-between-frames", test_gap_between_frames);
+  ADD ("timeout-then-retry", test_timeout_then_retry);
+  ADD ("timeout-gives-up", test_timeout_gives_up);
+  ADD ("noise-before-reply", test_noise_before_reply);
+  ADD ("echo-is-skipped", test_echo_is_skipped);
+  ADD ("corrupted-reply-retried", test_corrupted_reply_retried);
+  ADD ("corrupted-reply-rejected", test_corrupted_reply_rejected);
+  ADD ("truncated-reply", test_truncated_reply);
+  ADD ("write-refused-while-locked", test_write_refused_while_locked);
+  ADD ("wrong-password", test_wrong_password);
+  ADD ("write-and-read-back", test_write_and_read_back);
+  ADD ("write-validated-first", test_write_validated_first);
+  ADD ("readback-mismatch", test_readback_mismatch);
+  ADD ("relock-after-idle", test_relock_after_idle);
+  ADD ("run-exclusive", test_run_exclusive);
+  ADD ("cancelled", test_cancelled);
+  ADD ("port-disappears", test_port_disappears);
+  ADD ("baud", test_baud);
+  g_test_add_func ("/session/async-over-tcp", test_async_over_tcp);
+  g_test_add_func ("/session/not-open", test_not_open);
+
+  return g_test_run ();
+}

@@ -1,0 +1,673 @@
+/* test-history.c — BmsHistory: schema, migration, refusal of newer and
+ * damaged files, bytes per sample, decimated queries, transactions,
+ * retention, events and audit. */
+#include <math.h>
+#include <string.h>
+#include <sqlite3.h>
+#include <glib/gstdio.h>
+
+#include "bms-history.h"
+
+#define SEC G_GINT64_CONSTANT (1000000)
+#define T0_US G_GINT64_CONSTANT (1767225600000000) /* 2026-01-01 00:00 UTC */
+
+typedef struct {
+  char *dir;
+  char *path;
+} Fixture;
+
+static void
+fixture_setup (Fixture *f, gconstpointer data)
+{
+  f->dir = g_dir_make_tmp ("history-XXXXXX", NULL);
+  g_assert_nonnull (f->dir);
+  f->path = g_build_filename (f->dir, "history.db", NULL);
+}
+
+static void
+fixture_teardown (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GDir) dir = g_dir_open (f->dir, 0, NULL);
+  const char *name;
+
+  while (dir && (name = g_dir_read_name (dir)))
+    {
+      g_autofree char *p = g_build_filename (f->dir, name, NULL);
+      g_unlink (p);
+    }
+  g_rmdir (f->dir);
+  g_free (f->dir);
+  g_free (f->path);
+}
+
+/* Deterministic, realistic values: LFP cells around 3.3 V with a few mV of
+ * spread, one cell drifting, current swinging ±50 A. */
+static guint16
+cell_mv (guint i, guint c)
+{
+  return 3280 + (c * 7 + i * 3) % 23 + (c == 5 ? (i / 10) % 40 : 0);
+}
+
+static BmsSnapshot *
+make_snapshot (gint64 t_us, guint i, guint n_cells)
+{
+  BmsSnapshot *s = bms_snapshot_new ();
+  guint16 cells[BMS_MAX_CELLS];
+  guint32 sum = 0;
+
+  s->timestamp_us = t_us;
+  for (guint c = 0; c < n_cells; c++)
+    sum += cells[c] = cell_mv (i, c);
+  bms_snapshot_set_cells (s, cells, n_cells);
+  bms_snapshot_set_raw (s, BMS_ID_PACK_VOLTAGE, sum / 10);
+  bms_snapshot_set_raw (s, BMS_ID_CURRENT, (gint64) ((i * 37) % 10000) - 5000);
+  bms_snapshot_set_raw (s, BMS_ID_SOC, 20 + i % 60);
+  bms_snapshot_set_raw (s, BMS_ID_MOSFET_TEMP, 25 + i % 7);
+  bms_snapshot_set_raw (s, BMS_ID_TEMP1, 22 + i % 3);
+  bms_snapshot_set_raw (s, BMS_ID_TEMP2, 23);
+  bms_snapshot_set_raw (s, BMS_ID_STATUS, 0x0b);
+  bms_snapshot_set_raw (s, BMS_ID_WARNINGS, i % 100 == 0 ? 0x80 : 0);
+  return s;
+}
+
+/* n samples at 1 Hz from t0, appended in batches of 600. */
+static void
+fill (BmsHistory *h, gint64 dev, gint64 t0_us, guint n, guint n_cells)
+{
+  g_autoptr (GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) bms_snapshot_free);
+  g_autoptr (GError) error = NULL;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_ptr_array_add (batch, make_snapshot (t0_us + (gint64) i * SEC, i, n_cells));
+      if (batch->len == 600 || i + 1 == n)
+        {
+          bms_history_append_batch (h, dev, (const BmsSnapshot *const *) batch->pdata, batch->len);
+          g_ptr_array_set_size (batch, 0);
+        }
+    }
+  g_assert_true (bms_history_flush (h, &error));
+  g_assert_no_error (error);
+}
+
+static gint64
+sql_int (const char *path, const char *sql)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *st = NULL;
+  gint64 v;
+
+  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &st, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (st), ==, SQLITE_ROW);
+  v = sqlite3_column_int64 (st, 0);
+  sqlite3_finalize (st);
+  sqlite3_close (db);
+  return v;
+}
+
+static void
+sql_exec (const char *path, const char *sql)
+{
+  sqlite3 *db = NULL;
+  char *msg = NULL;
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  if (sqlite3_exec (db, sql, NULL, NULL, &msg) != SQLITE_OK)
+    g_error ("%s: %s", sql, msg);
+  sqlite3_close (db);
+}
+
+static char *
+file_checksum (const char *path)
+{
+  g_autofree char *data = NULL;
+  gsize len = 0;
+
+  g_assert_true (g_file_get_contents (path, &data, &len, NULL));
+  return g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) data, len);
+}
+
+static void
+test_schema (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BmsHistory) h = bms_history_new (f->path, &error);
+  g_autofree char *def = bms_history_default_path ();
+
+  g_assert_no_error (error);
+  g_assert_true (g_str_has_suffix (def, "/packwatch/history.db"));
+  g_assert_cmpint (sql_int (f->path, "PRAGMA user_version"), ==, BMS_HISTORY_SCHEMA_VERSION);
+  g_assert_cmpint (sql_int (f->path, "SELECT count(*) FROM sqlite_schema WHERE name IN"
+                            " ('devices','samples','alarm_events','audit','rollup_minute',"
+                            "'rollup_hour')"), ==, 6);
+  g_assert_true (g_file_test (f->path, G_FILE_TEST_EXISTS));
+  /* WAL is a property of the file: a fresh connection sees it. */
+  {
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    sqlite3_open (f->path, &db);
+    sqlite3_prepare_v2 (db, "PRAGMA journal_mode", -1, &st, NULL);
+    g_assert_cmpint (sqlite3_step (st), ==, SQLITE_ROW);
+    g_assert_cmpstr ((const char *) sqlite3_column_text (st, 0), ==, "wal");
+    sqlite3_finalize (st);
+    sqlite3_close (db);
+  }
+  /* Reopening an up-to-date file changes nothing. */
+  bms_history_close (h);
+  g_clear_object (&h);
+  h = bms_history_new (f->path, &error);
+  g_assert_no_error (error);
+  g_assert_true (bms_history_check_integrity (h, &error));
+  g_assert_no_error (error);
+}
+
+/* A schema-1 file (no rollups) with samples: opening migrates it to the
+ * current schema and builds the rollups from the samples. */
+static void
+test_migration (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BmsHistory) h = NULL;
+  g_autoptr (BmsHistoryRange) r = NULL;
+  g_autoptr (GString) sql = g_string_new (
+    "PRAGMA application_id = 1347897411; PRAGMA user_version = 1;"
+    "CREATE TABLE devices (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, name TEXT,"
+    " created_ms INTEGER NOT NULL);"
+    "CREATE TABLE samples (device_id INTEGER NOT NULL, t_ms INTEGER NOT NULL,"
+    " pack_cv INTEGER, current_ca INTEGER, soc INTEGER, temp_mosfet INTEGER,"
+    " temp1 INTEGER, temp2 INTEGER, status INTEGER, warnings INTEGER,"
+    " alarms_ext INTEGER, cells BLOB, PRIMARY KEY (device_id, t_ms)) WITHOUT ROWID;"
+    "CREATE TABLE alarm_events (id INTEGER PRIMARY KEY, device_id INTEGER NOT NULL,"
+    " t_ms INTEGER NOT NULL, code TEXT NOT NULL, raised INTEGER NOT NULL, value REAL,"
+    " threshold REAL, text TEXT);"
+    "CREATE TABLE audit (id INTEGER PRIMARY KEY, device_id INTEGER NOT NULL,"
+    " t_ms INTEGER NOT NULL, field TEXT NOT NULL, old_value TEXT, new_value TEXT,"
+    " result TEXT NOT NULL);"
+    "INSERT INTO devices VALUES (1, 'sim:1', 'old', 0);");
+
+  /* 3 hours at one sample per 10 s; pack voltage 50.00 V + i × 10 mV. Cells
+   * blob: zigzag varints 3300 (= 6600: 0xC8 0x33), +1 (0x02). */
+  for (guint i = 0; i < 1080; i++)
+    g_string_append_printf (sql, "INSERT INTO samples (device_id, t_ms, pack_cv, cells)"
+                            " VALUES (1, %" G_GINT64_FORMAT ", %u, x'c83302');",
+                            T0_US / 1000 + i * 10000, 5000 + i);
+  sql_exec (f->path, sql->str);
+
+  h = bms_history_new (f->path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (sql_int (f->path, "PRAGMA user_version"), ==, BMS_HISTORY_SCHEMA_VERSION);
+  g_assert_cmpint (sql_int (f->path, "SELECT count(*) FROM rollup_minute"), ==, 180);
+  g_assert_cmpint (sql_int (f->path, "SELECT count(*) FROM rollup_hour"), ==, 3);
+
+  /* The data spans 3 h: two points need two-hour buckets, from the hour
+   * rollups. */
+  r = bms_history_query_range (h, 1, T0_US, T0_US + 3 * 3600 * SEC, 2, TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (r->source, ==, "hour");
+  g_assert_cmpuint (r->n_points, ==, 2);
+  g_assert_cmpint (r->bucket_us, ==, 2 * 3600 * SEC);
+  g_assert_cmpuint (r->count[0], ==, 720);
+  g_assert_cmpuint (r->count[1], ==, 360);
+  g_assert_cmpfloat_with_epsilon (r->min[BMS_SERIES_PACK_VOLTAGE][0], 50.0, 1e-9);
+  g_assert_cmpfloat_with_epsilon (r->max[BMS_SERIES_PACK_VOLTAGE][0], 57.19, 1e-9);
+  g_assert_cmpfloat_with_epsilon (r->min[BMS_SERIES_PACK_VOLTAGE][1], 57.20, 1e-9);
+  g_assert_cmpfloat_with_epsilon (r->max[BMS_SERIES_PACK_VOLTAGE][1], 60.79, 1e-9);
+  g_assert_cmpfloat_with_epsilon (r->min[BMS_SERIES_CELL_MIN][1], 3.300, 1e-9);
+  g_assert_cmpfloat_with_epsilon (r->max[BMS_SERIES_CELL_MAX][1], 3.301, 1e-9);
+  g_assert_true (isnan (r->min[BMS_SERIES_CURRENT][0]));
+  g_assert_cmpuint (r->n_cells, ==, 2);
+  g_assert_cmpuint (r->cell_min_mv[0], ==, 3300);
+  g_assert_cmpuint (r->cell_max_mv[1], ==, 3301);
+}
+
+static void
+test_too_new (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BmsHistory) h = NULL;
+  g_autofree char *before = NULL, *after = NULL, *wal = g_strconcat (f->path, "-wal", NULL);
+
+  sql_exec (f->path, "PRAGMA application_id = 1347897411; PRAGMA user_version = 99;"
+                     " CREATE TABLE future (x);");
+  before = file_checksum (f->path);
+  h = bms_history_new (f->path, &error);
+  g_assert_null (h);
+  g_assert_error (error, BMS_HISTORY_ERROR, BMS_HISTORY_ERROR_TOO_NEW);
+  g_assert_nonnull (strstr (error->message, "newer Packwatch"));
+  g_assert_nonnull (strstr (error->message, "99"));
+  after = file_checksum (f->path);
+  g_assert_cmpstr (before, ==, after);
+  g_assert_false (g_file_test (wal, G_FILE_TEST_EXISTS));
+  g_assert_cmpint (sql_int (f->path, "PRAGMA user_version"), ==, 99);
+}
+
+static void
+test_damaged (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BmsHistory) h = bms_history_new (f->path, &error);
+  g_autofree char *contents = NULL, *before = NULL, *after = NULL;
+  g_autofree char *text = g_build_filename (f->dir, "notes.db", NULL);
+  gint64 dev;
+  gsize len;
+
+  g_assert_no_error (error);
+  dev = bms_history_ensure_device (h, "sim:1", "Pack", &error);
+  g_assert_no_error (error);
+  fill (h, dev, T0_US, 4000, 16);
+  g_clear_object (&h);
+
+  /* Scribble over the middle of the file (past the header page). */
+  g_assert_true (g_file_get_contents (f->path, &contents, &len, NULL));
+  g_assert_cmpuint (len, >, 8 * 4096);
+  for (gsize i = 4 * 4096; i < 7 * 4096; i++)
+    contents[i] = (char) (i * 131 + 7);
+  g_assert_true (g_file_set_contents (f->path, contents, len, NULL));
+  before = file_checksum (f->path);
+
+  h = bms_history_new (f->path, &error);
+  g_assert_null (h);
+  g_assert_error (error, BMS_HISTORY_ERROR, BMS_HISTORY_ERROR_CORRUPT);
+  g_assert_nonnull (strstr (error->message, "damaged"));
+  after = file_checksum (f->path);
+  g_assert_cmpstr (before, ==, after);
+  g_clear_error (&error);
+
+  /* Not a database at all. */
+  g_assert_true (g_file_set_contents (text, "shopping list: cells, busbars, fuses\n"
+                                      "and a lot more text to fill the header page ......\n"
+                                      "....................................................\n",
+                                      -1, NULL));
+  g_free (before);
+  before = file_checksum (text);
+  h = bms_history_new (text, &error);
+  g_assert_null (h);
+  g_assert_error (error, BMS_HISTORY_ERROR, BMS_HISTORY_ERROR_CORRUPT);
+  g_free (after);
+  after = file_checksum (text);
+  g_assert_cmpstr (before, ==, after);
+}
+
+/* Bytes per sample on disk: the samples b-tree plus both rollups (from
+ * dbstat, whole pages), and the whole file divided by the sample count. */
+static void
+measure (Fixture *f, guint n_cells, guint n, double *btree, double *file)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BmsHistory) h = bms_history_new (f->path, &error);
+  g_autofree char *key = g_strdup_printf ("size:%u", n_cells);
+  gint64 dev, pages, size;
+  GStatBuf st;
+
+  g_assert_no_error (error);
+  dev = bms_history_ensure_device (h, key, NULL, &error);
+  fill (h, dev, T0_US, n, n_cells);
+  g_assert_cmpint (bms_history_count_samples (h, dev, 0, G_MAXINT64, &error), ==, n);
+  g_clear_object (&h);   /* checkpoints the WAL into the file */
+
+  pages = sql_int (f->path, "SELECT sum(pgsize) FROM dbstat WHERE name IN"
+                   " ('samples', 'rollup_minute', 'rollup_hour')");
+  g_assert_cmpint (g_stat (f->path, &st), ==, 0);
+  size = st.st_size;
+  *btree = (double) pages / n;
+  *file = (double) size / n;
+  g_test_message ("%u cells: %.1f bytes/sample in the samples and rollup b-trees, "
+                  "%.1f bytes/sample for the whole file (%" G_GINT64_FORMAT " bytes, %u samples)",
+                  n_cells, *btree, *file, size, n);
+  g_unlink (f->path);
+}
+
+static void
+test_sizes (Fixture *f, gconstpointer data)
+{
+  double btree, file;
+
+  measure (f, 16, 7200, &btree, &file);
+  g_assert_cmpfloat (btree, <, 80);
+  g_assert_cmpfloat (file, <, 80);
+  measure (f, 256, 3600, &btree, &file);
+  g_assert_cmpfloat (btree, <, 700);
+  g_assert_cmpfloat (file, <, 700);
+}
+
+/* The reduced range against a brute-force reduction with the same buckets. */
+static void
+check_range (BmsHistory *h, gint64 dev, gint64 from_us, gint64 to_us, guint max_points,
+             gint64 t0_us, guint n_samples, guint n_cells, const char *source)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BmsHistoryRange) r = bms_history_query_range (h, dev, from_us, to_us, max_points,
+                                                           TRUE, &error);
+  gint64 nb;
+  g_autofree double *vmin = NULL, *vmax = NULL;
+  g_autofree guint *count = NULL;
+  g_autofree guint16 *cmin = NULL, *cmax = NULL;
+  guint p = 0;
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (r->source, ==, source);
+  g_assert_cmpuint (r->n_points, <=, max_points);
+  g_assert_cmpint (r->bucket_us, >, 0);
+  nb = (r->to_us - r->origin_us) / r->bucket_us + 1;
+  g_assert_cmpint (nb, <=, max_points);
+  vmin = g_new (double, nb);
+  vmax = g_new (double, nb);
+  count = g_new0 (guint, nb);
+  cmin = g_new (guint16, nb * n_cells);
+  cmax = g_new0 (guint16, nb * n_cells);
+  memset (cmin, 0xff, nb * n_cells * sizeof (guint16));
+  for (guint i = 0; i < n_samples; i++)
+    {
+      gint64 t = t0_us + (gint64) i * SEC;
+      g_autoptr (BmsSnapshot) s = NULL;
+      double v;
+      gint64 k;
+
+      if (t < from_us || t > to_us)
+        continue;
+      s = make_snapshot (t, i, n_cells);
+      v = bms_snapshot_get (s, BMS_ID_CURRENT);
+      k = (t - r->origin_us) / r->bucket_us;
+      if (!count[k]++)
+        vmin[k] = vmax[k] = v;
+      vmin[k] = MIN (vmin[k], v);
+      vmax[k] = MAX (vmax[k], v);
+      for (guint c = 0; c < n_cells; c++)
+        {
+          cmin[k * n_cells + c] = MIN (cmin[k * n_cells + c], s->cells_mv[c]);
+          cmax[k * n_cells + c] = MAX (cmax[k * n_cells + c], s->cells_mv[c]);
+        }
+    }
+  g_assert_cmpuint (r->n_cells, ==, n_cells);
+  for (gint64 k = 0; k < nb; k++)
+    {
+      if (!count[k])
+        continue;
+      g_assert_cmpuint (p, <, r->n_points);
+      g_assert_cmpint (r->time_us[p], ==, r->origin_us + k * r->bucket_us);
+      g_assert_cmpuint (r->count[p], ==, count[k]);
+      g_assert_cmpfloat_with_epsilon (r->min[BMS_SERIES_CURRENT][p], vmin[k], 1e-6);
+      g_assert_cmpfloat_with_epsilon (r->max[BMS_SERIES_CURRENT][p], vmax[k], 1e-6);
+      g_assert_cmpmem (r->cell_min_mv + p * n_cells, n_cells * 2, cmin + k * n_cells, n_cells * 2);
+      g_assert_cmpmem (r->cell_max_mv + p * n_cells, n_cells * 2, cmax + k * n_cells, n_cells * 2);
+      p++;
+    }
+  g_assert_cmpuint (p, ==, r->n_points);
+}
+
+static void
+test_range (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BmsHistory) h = bms_history_new (f->path, &error);
+  g_autoptr (GArray) times = NULL, mvs = NULL;
+  const guint n = 3 * 3600 + 1234;
+  const gint64 t0 = T0_US + 17 * SEC;
+  gint64 dev;
+
+  g_assert_no_error (error);
+  dev = bms_history_ensure_device (h, "sim:range", "Range", &error);
+  g_assert_no_error (error);
+  fill (h, dev, t0, n, 24);
+
+  /* Odd edges so that partial minutes and hours come from the samples. */
+  check_range (h, dev, 0, G_MAXINT64, 3, t0, n, 24, "hour");
+  check_range (h, dev, T0_US + 1234567890, T0_US + 3 * 3600 * SEC + 987654321,
+               2, t0, n, 24, "hour");
+  check_range (h, dev, T0_US + 100 * SEC, T0_US + 4 * 3600 * SEC,
+               60, t0, n, 24, "minute");
+  check_range (h, dev, T0_US + 333 * SEC, T0_US + 7777 * SEC,
+               1920, t0, n, 24, "samples");
+  check_range (h, dev, T0_US + 500 * SEC, T0_US + 520 * SEC,
+               1920, t0, n, 24, "samples");
+
+  g_assert_true (bms_history_query_cell (h, dev, 6, T0_US + 1000 * SEC,
+                                         T0_US + 1099 * SEC, &times, &mvs, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (times->len, ==, 100);
+  for (guint j = 0; j < times->len; j++)
+    {
+      guint i = 1000 - 17 + j;
+      g_assert_cmpint (g_array_index (times, gint64, j), ==, T0_US + (gint64) (i + 17) * SEC);
+      g_assert_cmpuint (g_array_index (mvs, guint16, j), ==, cell_mv (i, 5));
+    }
+  g_assert_false (bms_history_query_cell (h, dev, 0, 0, G_MAXINT64, NULL, NULL, &error));
+  g_assert_error (error, BMS_HISTORY_ERROR, BMS_HISTORY_ERROR_INVALID);
+}
+
+/* A month at 1 Hz of a 256-cell pack is too big for a unit test; a day
+ * shows the shape: the graph query reads minute rollups, not samples. */
+static void
+test_range_speed (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BmsHistory) h = bms_history_new (f->path, &error);
+  g_autoptr (BmsHistoryRange) r = NULL;
+  gint64 dev, t;
+  double ms;
+
+  dev = bms_history_ensure_device (h, "sim:speed", NULL, &error);
+  t = g_get_monotonic_time ();
+  fill (h, dev, T0_US, 6 * 3600, 256);
+  ms = (g_get_monotonic_time () - t) / 1000.0;
+  g_test_message ("6 h of 256-cell samples written in %.0f ms (%.0f samples/s)",
+                  ms, 6 * 3600 / (ms / 1000));
+  t = g_get_monotonic_time ();
+  r = bms_history_query_range (h, dev, 0, G_MAXINT64, 1920, TRUE, &error);
+  ms = (g_get_monotonic_time () - t) / 1000.0;
+  g_assert_no_error (error);
+  g_test_message ("query of 6 h × 256 cells to %u points: %.1f ms (%s)", r->n_points, ms, r->source);
+  g_assert_cmpstr (r->source, ==, "samples");
+  g_clear_pointer (&r, bms_history_range_free);
+  t = g_get_monotonic_time ();
+  r = bms_history_query_range (h, dev, 0, G_MAXINT64, 300, TRUE, &error);
+  ms = (g_get_monotonic_time () - t) / 1000.0;
+  g_test_message ("query of 6 h × 256 cells to %u points: %.1f ms (%s)", r->n_points, ms, r->source);
+  g_assert_cmpstr (r->source, ==, "minute");
+  g_assert_cmpfloat (ms, <, 500);
+}
+
+static void
+test_transactions (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BmsHistory) h = bms_history_new (f->path, &error);
+  BmsHistoryStats before, after;
+  gint64 dev;
+
+  dev = bms_history_ensure_device (h, "sim:tx", NULL, &error);
+  g_assert_no_error (error);
+  bms_history_get_stats (h, &before);
+  for (guint i = 0; i < 20; i++)
+    {
+      g_autoptr (BmsSnapshot) s = make_snapshot (T0_US + i * SEC, i, 16);
+      bms_history_append_snapshot (h, dev, s);
+    }
+  g_assert_true (bms_history_flush (h, &error));
+  bms_history_get_stats (h, &after);
+  /* One transaction per cycle, and a flush alone commits nothing. */
+  g_assert_cmpuint (after.commits - before.commits, ==, 20);
+  g_assert_cmpuint (after.samples - before.samples, ==, 20);
+  g_assert_cmpuint (after.queued, ==, 0);
+
+  /* A batch is one transaction. */
+  before = after;
+  fill (h, dev, T0_US + 100 * SEC, 500, 16);
+  bms_history_get_stats (h, &after);
+  g_assert_cmpuint (after.commits - before.commits, ==, 1);
+  g_assert_cmpint (bms_history_count_samples (h, dev, 0, G_MAXINT64, &error), ==, 520);
+  g_assert_cmpint (bms_history_count_samples (h, 0, T0_US, T0_US + 9 * SEC, &error), ==, 10);
+
+  /* The same device and millisecond twice: stored once, rollups count once. */
+  {
+    g_autoptr (BmsSnapshot) s = make_snapshot (T0_US, 0, 16);
+    g_autoptr (BmsHistoryRange) r = NULL;
+    bms_history_append_snapshot (h, dev, s);
+    g_assert_true (bms_history_flush (h, &error));
+    r = bms_history_query_range (h, dev, T0_US, T0_US + 59999999, 1, FALSE, &error);
+    g_assert_cmpuint (r->count[0], ==, 20);
+  }
+}
+
+static void
+test_retention (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BmsHistory) h = bms_history_new (f->path, &error);
+  g_autoptr (GPtrArray) events = NULL, audit = NULL;
+  g_autoptr (BmsHistoryRange) r = NULL;
+  gint64 now = g_get_real_time (), dev, n = 0, cut;
+  const gint64 day = G_GINT64_CONSTANT (86400000000);
+
+  g_assert_cmpuint (bms_history_get_retention_days (h), ==, 0);
+  dev = bms_history_ensure_device (h, "sim:ret", NULL, &error);
+  /* One sample every 10 minutes for 10 days. */
+  for (guint i = 0; i < 1440; i++)
+    {
+      g_autoptr (BmsSnapshot) s = make_snapshot (now - 10 * day + i * 600 * SEC, i, 16);
+      bms_history_append_snapshot (h, dev, s);
+    }
+  bms_history_add_alarm_event (h, dev, now - 9 * day, "cell_ovp", TRUE, 3.7, 3.65, "old");
+  bms_history_add_alarm_event (h, dev, now - 1 * day, "cell_ovp", FALSE, 3.5, 3.6, "new");
+  bms_history_add_audit (h, dev, now - 9 * day, "cell_ovp", "3650", "3600", "ok");
+  g_assert_true (bms_history_flush (h, &error));
+
+  cut = now - 5 * day + 1234567;
+  g_assert_true (bms_history_delete_before (h, cut, &n, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (n, >=, 719);
+  g_assert_cmpint (n, <=, 721);
+  g_assert_cmpint (bms_history_count_samples (h, dev, 0, G_MAXINT64, &error), ==, 1440 - n);
+  g_assert_cmpint (bms_history_count_samples (h, dev, 0, cut - 1, &error), ==, 0);
+  /* The rollups forgot the deleted samples too. */
+  r = bms_history_query_range (h, dev, 0, G_MAXINT64, 2, FALSE, &error);
+  g_assert_cmpstr (r->source, ==, "hour");
+  g_assert_cmpuint (r->count[0] + (r->n_points > 1 ? r->count[1] : 0), ==, 1440 - n);
+  g_assert_cmpint (sql_int (f->path, "SELECT sum(n) FROM rollup_minute"), ==, 1440 - n);
+  g_assert_cmpint (sql_int (f->path, "SELECT sum(n) FROM rollup_hour"), ==, 1440 - n);
+  events = bms_history_query_alarm_events (h, 0, 0, G_MAXINT64, 0, &error);
+  g_assert_cmpuint (events->len, ==, 1);
+  audit = bms_history_query_audit (h, 0, 0, G_MAXINT64, 0, &error);
+  g_assert_cmpuint (audit->len, ==, 1);   /* the audit trail is kept */
+
+  /* The setting: keep 2 days. */
+  bms_history_set_retention_days (h, 2);
+  g_assert_cmpuint (bms_history_get_retention_days (h), ==, 2);
+  g_assert_true (bms_history_flush (h, &error));
+  n = bms_history_count_samples (h, dev, 0, G_MAXINT64, &error);
+  g_assert_cmpint (n, >=, 287);
+  g_assert_cmpint (n, <=, 289);
+}
+
+static void
+test_events (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BmsHistory) h = bms_history_new (f->path, &error);
+  g_autoptr (GPtrArray) events = NULL, audit = NULL, last = NULL;
+  gint64 a, b;
+  BmsHistoryAlarmEvent *e;
+  BmsHistoryAudit *au;
+
+  a = bms_history_ensure_device (h, "/dev/ttyUSB0:1", "Pack A", &error);
+  g_assert_no_error (error);
+  b = bms_history_ensure_device (h, "/dev/ttyUSB0:2", "Pack B", &error);
+  g_assert_cmpint (a, >, 0);
+  g_assert_cmpint (b, !=, a);
+  g_assert_cmpint (bms_history_ensure_device (h, "/dev/ttyUSB0:1", "Pack A2", &error), ==, a);
+  g_assert_cmpint (bms_history_ensure_device (h, "/dev/ttyUSB0:1", NULL, &error), ==, a);
+
+  for (guint i = 0; i < 10; i++)
+    bms_history_add_alarm_event (h, i % 2 ? b : a, T0_US + i * 1000, "cell_ovp", i % 3 == 0,
+                                 i == 4 ? NAN : 3.6 + i * 0.01, 3.65, "Cell over-voltage");
+  bms_history_add_audit (h, a, T0_US + 5000, "cell_ovp", "3650", "3600", "ok");
+  bms_history_add_audit (h, a, T0_US + 6000, "cell_uvp", "2500", "9999", "range");
+  g_assert_true (bms_history_flush (h, &error));
+
+  events = bms_history_query_alarm_events (h, a, 0, G_MAXINT64, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (events->len, ==, 5);
+  e = g_ptr_array_index (events, 2);
+  g_assert_cmpint (e->time_us, ==, T0_US + 4000);
+  g_assert_cmpstr (e->code, ==, "cell_ovp");
+  g_assert_true (isnan (e->value));
+  g_assert_cmpfloat (e->threshold, ==, 3.65);
+  g_assert_cmpstr (e->text, ==, "Cell over-voltage");
+  e = g_ptr_array_index (events, 0);
+  g_assert_true (e->raised);
+  g_assert_cmpfloat_with_epsilon (e->value, 3.6, 1e-9);
+
+  last = bms_history_query_alarm_events (h, 0, 0, G_MAXINT64, 3, &error);
+  g_assert_cmpuint (last->len, ==, 3);
+  g_assert_cmpint (((BmsHistoryAlarmEvent *) last->pdata[0])->time_us, ==, T0_US + 7000);
+
+  audit = bms_history_query_audit (h, a, T0_US, T0_US + 10000, 0, &error);
+  g_assert_cmpuint (audit->len, ==, 2);
+  au = g_ptr_array_index (audit, 1);
+  g_assert_cmpstr (au->field, ==, "cell_uvp");
+  g_assert_cmpstr (au->old_value, ==, "2500");
+  g_assert_cmpstr (au->new_value, ==, "9999");
+  g_assert_cmpstr (au->result, ==, "range");
+
+  {
+    g_autoptr (GPtrArray) devs = bms_history_list_devices (h, &error);
+    BmsHistoryDevice *d;
+    g_assert_cmpuint (devs->len, ==, 2);
+    d = g_ptr_array_index (devs, 0);
+    g_assert_cmpstr (d->key, ==, "/dev/ttyUSB0:1");
+    g_assert_cmpstr (d->name, ==, "Pack A2");
+    g_assert_cmpint (d->n_samples, ==, 0);
+  }
+}
+
+static void
+on_range (GObject *source, GAsyncResult *res, gpointer data)
+{
+  BmsHistoryRange **out = data;
+  g_autoptr (GError) error = NULL;
+
+  *out = bms_history_query_range_finish (BMS_HISTORY (source), res, &error);
+  g_assert_no_error (error);
+}
+
+static void
+test_async (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BmsHistory) h = bms_history_new (f->path, &error);
+  g_autoptr (BmsHistoryRange) r = NULL;
+  gint64 dev = bms_history_ensure_device (h, "sim:async", NULL, &error);
+
+  fill (h, dev, T0_US, 300, 16);
+  bms_history_query_range_async (h, dev, 0, G_MAXINT64, 10, FALSE, NULL, on_range, &r);
+  while (!r)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (r->n_points, ==, 10);
+  g_assert_cmpuint (r->n_cells, ==, 0);
+
+  /* Closed: writes are dropped, reads fail clearly. */
+  bms_history_close (h);
+  bms_history_append_snapshot (h, dev, &(BmsSnapshot) { .timestamp_us = T0_US });
+  g_assert_cmpint (bms_history_count_samples (h, dev, 0, G_MAXINT64, &error), ==, -1);
+  g_assert_error (error, BMS_HISTORY_ERROR, BMS_HISTORY_ERROR_CLOSED);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+#define ADD(name, fn) g_test_add (name, Fixture, NULL, fixture_setup, fn, fixture_teardown)
+  ADD ("/history/schema", test_schema);
+  ADD ("/history/migration", test_migration);
+  ADD ("/history/too-new", test_too_new);
+  ADD ("/history/damaged", test_damaged);
+  ADD ("/history/sizes", test_sizes);
+  ADD ("/history/range", test_range);
+  ADD ("/history/range-speed", test_range_speed);
+  ADD ("/history/transactions", test_transactions);
+  ADD ("/history/retention", test_retention);
+  ADD ("/history/events", test_events);
+  ADD ("/history/async", test_async);
+  return g_test_run ();
+}
