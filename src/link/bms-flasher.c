@@ -325,8 +325,12 @@ check_cancelled (BmsFlasher *self, GCancellable *cancellable, GError **error)
 
 /* ---- line helpers ----------------------------------------------------- */
 
-/* Reads into buf until timeout_ms passed (or stop_at is seen, if >= 0).
- * Returns the number of bytes read, -1 on error/cancel. */
+#define STOP_NEVER     (-1)
+#define STOP_FIRST_BYTE 0x100
+
+/* Reads into buf until timeout_ms passed, or stop_at (a byte value, or
+ * STOP_FIRST_BYTE for any byte) arrived. Returns the number of bytes read,
+ * -1 on error/cancel. */
 static gssize
 read_for (BmsFlasher *self, BmsTransport *t, guint timeout_ms, gint stop_at, GByteArray *buf,
           GCancellable *cancellable, GError **error)
@@ -349,7 +353,8 @@ read_for (BmsFlasher *self, BmsTransport *t, guint timeout_ms, gint stop_at, GBy
       if (n < 0)
         return -1;
       g_byte_array_append (buf, chunk, (guint) n);
-      if (stop_at >= 0 && n > 0 && memchr (chunk, stop_at, (gsize) n) != NULL)
+      if (n > 0 && (stop_at == STOP_FIRST_BYTE ||
+                    (stop_at >= 0 && memchr (chunk, stop_at, (gsize) n) != NULL)))
         break;
     }
   return buf->len - start;
@@ -398,7 +403,7 @@ nw_exchange (BmsFlasher *self, BmsTransport *t, GByteArray *request, guint timeo
     {
       g_autoptr(GByteArray) buf = g_byte_array_new ();
 
-      if (read_for (self, t, READ_SLICE_MS, -1, buf, cancellable, error) < 0)
+      if (read_for (self, t, READ_SLICE_MS, STOP_NEVER, buf, cancellable, error) < 0)
         return NULL;
       bms_frame_parser_push (parser, buf->data, buf->len);
     }
@@ -446,7 +451,7 @@ step_reopen (BmsFlasher *self, BmsTransport *t, GCancellable *cancellable, GErro
   if (!bms_transport_set_baud (t, BMS_FLASHER_BOOTLOADER_BAUD, &local))
     return step_failed (self, error, local, "cannot switch the line to 9600 baud");
   /* Let the board restart; whatever it prints meanwhile is not for us. */
-  if (read_for (self, t, REBOOT_SETTLE_MS, -1, junk, cancellable, error) < 0)
+  if (read_for (self, t, REBOOT_SETTLE_MS, STOP_NEVER, junk, cancellable, error) < 0)
     return FALSE;
   return TRUE;
 }
@@ -465,7 +470,7 @@ step_segment (BmsFlasher *self, BmsTransport *t, GCancellable *cancellable, GErr
       bms_transport_flush_input (t);
       if (!write_bytes (t, (guint8[]) { 0x20 }, 1, &local))
         return step_failed (self, error, local, "cannot send 0x20");
-      n = read_for (self, t, SEGMENT_TIMEOUT_MS, 256, buf, cancellable, error);
+      n = read_for (self, t, SEGMENT_TIMEOUT_MS, STOP_FIRST_BYTE, buf, cancellable, error);
       if (n < 0)
         return FALSE;
       if (n > 0)
@@ -557,7 +562,7 @@ step_confirm (BmsFlasher *self, BmsTransport *t, GCancellable *cancellable, GErr
       !bms_transport_set_baud (t, self->board_baud, &local))
     return step_failed (self, error, local, "cannot switch the line back to %u baud",
                         self->board_baud);
-  if (read_for (self, t, CONFIRM_BOOT_MS, -1, junk, cancellable, error) < 0)
+  if (read_for (self, t, CONFIRM_BOOT_MS, STOP_NEVER, junk, cancellable, error) < 0)
     return FALSE;
   for (guint i = 0; i < CONFIRM_TRIES; i++)
     {
