@@ -25,3 +25,5 @@ CLI_COMMAND (alarms, cli_alarms, "--db FILE [--from TIME] [--to TIME] [--json]",
              "Print the alarm events of the history")
 CLI_COMMAND (audit,  cli_audit,  "--db FILE [--from TIME] [--to TIME] [--json]",
              "Print the audit trail of parameter writes")
+CLI_COMMAND (flash,  bms_cli_flash, "--port PORT [--baud B] [--address A] (--password PW | --bootloader) [--max-size BYTES] FILE",
+             "Update a board's firmware (YMODEM via its bootloader), verified")

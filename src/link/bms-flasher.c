@@ -710,6 +710,8 @@ bms_flasher_run_async (BmsFlasher *self, GCancellable *cancellable,
   self->signal_context = g_main_context_ref_thread_default ();
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, bms_flasher_run_async);
+  /* Our own error names the step and what to do; GTask's would not. */
+  g_task_set_check_cancellable (task, FALSE);
   g_task_run_in_thread (task, run_thread);
 }
 
