@@ -15,7 +15,9 @@
 #include <unistd.h>
 
 #include "bms-frame.h"
+#include "bms-loopback-transport.h"
 #include "bms-session.h"
+#include "bms-sim.h"
 #include "bms-snapshot.h"
 #include "bms-termios-transport.h"
 #include "bms-transport.h"
@@ -965,6 +967,235 @@ test_not_open (void)
   g_assert_error (error, BMS_TRANSPORT_ERROR, BMS_TRANSPORT_ERROR_NOT_FOUND);
 }
 
+/* Against the simulator (src/sim) through the in-process loopback. */
+
+typedef struct
+{
+  BmsSim *sim;                 /* owned by the transport */
+  BmsTransport *transport;
+  BmsSession *session;
+} SimFixture;
+
+static void
+sim_fixture_open (SimFixture *fx, guint modules, gboolean wire_timing, guint baud)
+{
+  BmsSimConfig config;
+  g_autoptr(GError) error = NULL;
+
+  bms_sim_config_init (&config);
+  config.modules = modules;
+  fx->sim = bms_sim_new (&config, &error);
+  g_assert_no_error (error);
+  /* The board listens at the line's baud (at any other it hears garbage). */
+  fx->transport = bms_loopback_transport_new_owning (fx->sim, wire_timing, 1.0, baud, NULL);
+  fx->session = bms_session_new (fx->transport, config.address);
+  bms_session_set_timing (fx->session, &fast_timing);
+  g_assert_true (bms_session_set_baud (fx->session, baud, &error));
+  g_assert_no_error (error);
+  g_assert_true (bms_session_open (fx->session, &error));
+  g_assert_no_error (error);
+}
+
+static void
+sim_fixture_set_up (SimFixture *fx, gconstpointer data)
+{
+  sim_fixture_open (fx, 1, FALSE, 9600);
+}
+
+static void
+sim_fixture_tear_down (SimFixture *fx, gconstpointer data)
+{
+  g_clear_object (&fx->session);
+  g_clear_object (&fx->transport); /* frees the sim */
+  fx->sim = NULL;
+}
+
+static void
+apply_faults (BmsSim *sim, gpointer data)
+{
+  bms_sim_set_faults (sim, data);
+}
+
+static void
+sim_set_faults (SimFixture *fx, const BmsSimFaults *faults)
+{
+  /* The session's worker drives the sim: change it under the line's lock. */
+  bms_loopback_transport_with_sim (BMS_LOOPBACK_TRANSPORT (fx->transport), apply_faults,
+                                   (gpointer) faults);
+}
+
+static void
+test_sim_read_all (SimFixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BmsSnapshot) snap = bms_session_read_all (fx->session, NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (snap->n_cells, ==, 16);
+  g_assert_cmpint (bms_snapshot_get_raw (snap, BMS_ID_CELL_COUNT), ==, 16);
+  for (guint i = 0; i < snap->n_cells; i++)
+    {
+      g_assert_cmpuint (snap->cells_mv[i], >, 2500);
+      g_assert_cmpuint (snap->cells_mv[i], <, 3700);
+    }
+}
+
+static void
+test_sim_256_cells (void)
+{
+  SimFixture fx = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BmsSnapshot) snap = NULL;
+
+  sim_fixture_open (&fx, 16, FALSE, 9600);
+  snap = bms_session_read_all (fx.session, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (snap->n_cells, ==, 256);
+  g_assert_cmpuint (snap->cells_mv[255], >, 2500);
+  sim_fixture_tear_down (&fx, NULL);
+}
+
+static void
+test_sim_write (SimFixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BmsSnapshot) back = NULL;
+  g_autoptr(BmsSnapshot) now = NULL;
+
+  g_assert_false (bms_session_write (fx->session, BMS_ID_CELL_UVP, 2700, NULL, NULL, NULL, &error));
+  g_assert_error (error, BMS_SESSION_ERROR, BMS_SESSION_ERROR_LOCKED);
+  g_clear_error (&error);
+
+  g_assert_false (bms_session_unlock (fx->session, "000000", NULL, &error));
+  g_assert_error (error, BMS_SESSION_ERROR, BMS_SESSION_ERROR_DENIED);
+  g_clear_error (&error);
+
+  g_assert_true (bms_session_unlock (fx->session, BMS_DEFAULT_PASSWORD, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (bms_session_write (fx->session, BMS_ID_CELL_UVP, 2700, NULL, &back, NULL,
+                                    &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (bms_snapshot_get_raw (back, BMS_ID_CELL_UVP), ==, 2700);
+  now = bms_session_read_all (fx->session, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (bms_snapshot_get_raw (now, BMS_ID_CELL_UVP), ==, 2700);
+}
+
+static void
+test_sim_faults (SimFixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BmsSnapshot) snap = NULL;
+  g_autofree char *lower = NULL;
+  BmsSimFaults faults = { 0 };
+
+  faults.noise_bytes = 30;
+  sim_set_faults (fx, &faults);
+  snap = bms_session_read_all (fx->session, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (snap->n_cells, ==, 16);
+  g_clear_pointer (&snap, bms_snapshot_free);
+
+  memset (&faults, 0, sizeof faults);
+  faults.corrupt_checksum_p = 1.0;
+  sim_set_faults (fx, &faults);
+  snap = bms_session_read_all (fx->session, NULL, &error);
+  g_assert_null (snap);
+  g_assert_error (error, BMS_SESSION_ERROR, BMS_SESSION_ERROR_BAD_REPLY);
+  lower = g_ascii_strdown (error->message, -1);
+  g_assert_nonnull (strstr (lower, "checksum"));
+  g_clear_error (&error);
+
+  memset (&faults, 0, sizeof faults);
+  faults.silent = TRUE;
+  sim_set_faults (fx, &faults);
+  snap = bms_session_read_all (fx->session, NULL, &error);
+  g_assert_error (error, BMS_SESSION_ERROR, BMS_SESSION_ERROR_TIMEOUT);
+  g_clear_error (&error);
+
+  memset (&faults, 0, sizeof faults);
+  faults.disconnected = TRUE;
+  sim_set_faults (fx, &faults);
+  snap = bms_session_read_all (fx->session, NULL, &error);
+  g_assert_error (error, BMS_TRANSPORT_ERROR, BMS_TRANSPORT_ERROR_IO);
+}
+
+/* A board at another baud hears garbage and says nothing: the error says
+ * what to check. */
+static void
+test_sim_baud_mismatch (void)
+{
+  SimFixture fx = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BmsSnapshot) snap = NULL;
+
+  sim_fixture_open (&fx, 1, FALSE, 9600);
+  g_assert_true (bms_session_set_baud (fx.session, 115200, &error));
+  snap = bms_session_read_all (fx.session, NULL, &error);
+  g_assert_null (snap);
+  g_assert_error (error, BMS_SESSION_ERROR, BMS_SESSION_ERROR_TIMEOUT);
+  g_assert_nonnull (strstr (error->message, "baud rate"));
+  sim_fixture_tear_down (&fx, NULL);
+}
+
+/* With wire timing, a read all takes the time its bytes need on the line. */
+static void
+test_sim_wire_timing (void)
+{
+  const guint bauds[] = { 9600, 115200 };
+
+  for (guint b = 0; b < G_N_ELEMENTS (bauds); b++)
+    {
+      SimFixture fx = { 0 };
+      g_autoptr(GError) error = NULL;
+      g_autoptr(BmsSnapshot) first = NULL;
+      g_autoptr(BmsSnapshot) snap = NULL;
+      g_autoptr(GByteArray) info = g_byte_array_new ();
+      BmsSessionStats before, after;
+      double wire_ms, took_ms;
+      gint64 t0;
+
+      sim_fixture_open (&fx, 1, TRUE, bauds[b]);
+      first = bms_session_read_all (fx.session, NULL, &error); /* wakes the board */
+      g_assert_no_error (error);
+      g_usleep (150 * 1000); /* the gap is not what we measure */
+      bms_session_get_stats (fx.session, &before);
+      t0 = g_get_monotonic_time ();
+      snap = bms_session_read_all (fx.session, NULL, &error);
+      took_ms = (g_get_monotonic_time () - t0) / 1000.0;
+      g_assert_no_error (error);
+      bms_session_get_stats (fx.session, &after);
+      wire_ms = (after.bytes_out - before.bytes_out + after.bytes_in - before.bytes_in) * 10.0
+                * 1000.0 / bauds[b];
+      g_test_message ("read all at %u baud: %.1f ms, wire time %.1f ms (%" G_GUINT64_FORMAT
+                      " bytes in)", bauds[b], took_ms, wire_ms, after.bytes_in - before.bytes_in);
+      g_assert_cmpfloat (took_ms, >=, wire_ms * 0.95);
+      g_assert_cmpfloat (took_ms, <=, wire_ms * 1.10 + 15);
+      sim_fixture_tear_down (&fx, NULL);
+    }
+}
+
+/* A board put to sleep ignores requests until an activate: the timeout
+ * makes the session wake it, and the retry gets the answer. */
+static void
+test_sim_wakes_sleeping_board (SimFixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BmsSnapshot) snap = NULL;
+  BmsSessionStats st;
+
+  g_assert_true (bms_session_unlock (fx->session, BMS_DEFAULT_PASSWORD, NULL, &error));
+  g_assert_true (bms_session_write (fx->session, BMS_ID_SLEEP_NOW, 1, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+
+  snap = bms_session_read_all (fx->session, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (snap->n_cells, ==, 16);
+  bms_session_get_stats (fx->session, &st);
+  g_assert_cmpuint (st.timeouts, ==, 1);
+  g_assert_cmpuint (st.retries, ==, 1);
+}
+
 #define ADD(path, func) \
   g_test_add ("/session/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
 
@@ -996,6 +1227,17 @@ main (int argc, char **argv)
   ADD ("baud", test_baud);
   g_test_add_func ("/session/async-over-tcp", test_async_over_tcp);
   g_test_add_func ("/session/not-open", test_not_open);
+
+#define ADD_SIM(path, func) \
+  g_test_add ("/session/sim/" path, SimFixture, NULL, sim_fixture_set_up, func, \
+              sim_fixture_tear_down)
+  ADD_SIM ("read-all", test_sim_read_all);
+  ADD_SIM ("write", test_sim_write);
+  ADD_SIM ("faults", test_sim_faults);
+  ADD_SIM ("wakes-sleeping-board", test_sim_wakes_sleeping_board);
+  g_test_add_func ("/session/sim/256-cells", test_sim_256_cells);
+  g_test_add_func ("/session/sim/baud-mismatch", test_sim_baud_mismatch);
+  g_test_add_func ("/session/sim/wire-timing", test_sim_wire_timing);
 
   return g_test_run ();
 }
