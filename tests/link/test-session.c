@@ -44,6 +44,7 @@ typedef struct
   /* What the board saw. */
   GArray *commands;        /* guint8 */
   GArray *times;           /* gint64, when each frame had arrived */
+  GArray *terminals;       /* guint32, the address each frame was for */
   GQueue pending;          /* frames from the parser */
 } Board;
 
@@ -119,6 +120,7 @@ board_handle (Board *board, const BmsFrame *frame)
 
   g_array_append_val (board->commands, frame->command);
   g_array_append_val (board->times, now);
+  g_array_append_val (board->terminals, frame->terminal);
   if (frame->source != BMS_SOURCE_PC || frame->transport != BMS_TRANSPORT_REQUEST
       || frame->command == BMS_CMD_ACTIVATE)
     return;
@@ -260,6 +262,7 @@ board_start (Board *board, int fd)
   g_strlcpy (board->password, BMS_DEFAULT_PASSWORD, sizeof board->password);
   board->commands = g_array_new (FALSE, FALSE, sizeof (guint8));
   board->times = g_array_new (FALSE, FALSE, sizeof (gint64));
+  board->terminals = g_array_new (FALSE, FALSE, sizeof (guint32));
   g_queue_init (&board->pending);
   board->thread = g_thread_new ("fake-board", board_main, board);
 }
@@ -283,6 +286,7 @@ board_stop (Board *board)
   bms_snapshot_free (board->store);
   g_array_unref (board->commands);
   g_array_unref (board->times);
+  g_array_unref (board->terminals);
   g_mutex_clear (&board->lock);
 }
 
@@ -443,6 +447,35 @@ test_wake_after_silence (Fixture *fx, gconstpointer data)
     }
   seq = board_sequence (&fx->board);
   g_assert_cmpstr (seq, ==, "01 03 03 01 03");
+}
+
+/* One line, several boards: each address is woken on its own. */
+static void
+test_several_addresses (Fixture *fx, gconstpointer data)
+{
+  const guint addresses[] = { 1, 2, 1, 2 };
+  g_autofree char *seq = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (addresses); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(BmsSnapshot) snap = NULL;
+
+      bms_session_set_address (fx->session, addresses[i]);
+      g_assert_cmpuint (bms_session_get_address (fx->session), ==, addresses[i]);
+      snap = bms_session_read_one (fx->session, BMS_ID_SOC, NULL, &error);
+      g_assert_no_error (error);
+    }
+  seq = board_sequence (&fx->board);
+  g_assert_cmpstr (seq, ==, "01 03 01 03 03 03");
+  g_mutex_lock (&fx->board.lock);
+  g_assert_cmpuint (fx->board.terminals->len, ==, 6);
+  g_assert_cmpuint (g_array_index (fx->board.terminals, guint32, 0), ==, 1);
+  g_assert_cmpuint (g_array_index (fx->board.terminals, guint32, 2), ==, 2);
+  g_assert_cmpuint (g_array_index (fx->board.terminals, guint32, 3), ==, 2);
+  g_assert_cmpuint (g_array_index (fx->board.terminals, guint32, 4), ==, 1);
+  g_assert_cmpuint (g_array_index (fx->board.terminals, guint32, 5), ==, 2);
+  g_mutex_unlock (&fx->board.lock);
 }
 
 static void
@@ -1207,6 +1240,7 @@ main (int argc, char **argv)
   ADD ("read-all", test_read_all);
   ADD ("read-one", test_read_one);
   ADD ("wake-after-silence", test_wake_after_silence);
+  ADD ("several-addresses", test_several_addresses);
   ADD ("gap-between-frames", test_gap_between_frames);
   ADD ("timeout-then-retry", test_timeout_then_retry);
   ADD ("timeout-gives-up", test_timeout_gives_up);
