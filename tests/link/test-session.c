@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <glib/gstdio.h>
 
 #include "bms-frame.h"
 #include "bms-loopback-transport.h"
@@ -1229,6 +1230,106 @@ test_sim_wakes_sleeping_board (SimFixture *fx, gconstpointer data)
   g_assert_cmpuint (st.retries, ==, 1);
 }
 
+/* End to end: the serial transport (falling back to termios) on the pty
+ * the simulator serves, with wire timing at 9600 baud, as packwatch-cli
+ * sees `packwatch-sim --pty`. */
+
+typedef struct
+{
+  BmsSim *sim;
+  char *path;
+  GCancellable *cancellable;
+  GMutex lock;
+  GCond cond;
+  gboolean ready;
+  gboolean ok;
+} PtyServer;
+
+static void
+pty_server_ready (const char *where, gpointer data)
+{
+  PtyServer *server = data;
+
+  g_mutex_lock (&server->lock);
+  server->ready = TRUE;
+  g_cond_signal (&server->cond);
+  g_mutex_unlock (&server->lock);
+}
+
+static gpointer
+pty_server_main (gpointer data)
+{
+  PtyServer *server = data;
+  g_autoptr(GError) error = NULL;
+
+  server->ok = bms_sim_serve_pty (server->sim, server->path, 9600, TRUE, server->cancellable,
+                                  &error);
+  g_assert_no_error (error);
+  return NULL;
+}
+
+static void
+test_sim_pty_endpoint (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("packwatch-session-XXXXXX", NULL);
+  PtyServer server = { 0 };
+  BmsSimConfig config;
+  GThread *thread;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BmsTransport) transport = NULL;
+  g_autoptr(BmsSession) session = NULL;
+  g_autoptr(BmsSnapshot) snap = NULL;
+  g_autoptr(BmsSnapshot) back = NULL;
+  gint64 t0;
+
+  bms_sim_config_init (&config);
+  server.sim = bms_sim_new (&config, &error);
+  g_assert_no_error (error);
+  server.path = g_build_filename (dir, "ttyBMS", NULL);
+  server.cancellable = g_cancellable_new ();
+  g_mutex_init (&server.lock);
+  g_cond_init (&server.cond);
+  bms_sim_set_ready_func (server.sim, pty_server_ready, &server);
+  thread = g_thread_new ("sim-pty", pty_server_main, &server);
+  g_mutex_lock (&server.lock);
+  while (!server.ready)
+    g_cond_wait (&server.cond, &server.lock);
+  g_mutex_unlock (&server.lock);
+
+  transport = bms_transport_new_for_uri (server.path, 9600, &error);
+  g_assert_no_error (error);
+  session = bms_session_new (transport, 1);
+  g_assert_true (bms_session_open (session, &error));
+  g_assert_no_error (error);
+
+  t0 = g_get_monotonic_time ();
+  snap = bms_session_read_all (session, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (snap->n_cells, ==, 16);
+  g_test_message ("read all over the sim's pty at 9600 baud, with wake-up: %.1f ms",
+                  (g_get_monotonic_time () - t0) / 1000.0);
+
+  g_assert_true (bms_session_unlock (session, BMS_DEFAULT_PASSWORD, NULL, &error));
+  g_assert_no_error (error);
+  t0 = g_get_monotonic_time ();
+  g_assert_true (bms_session_write (session, BMS_ID_CELL_OVP, 3600, NULL, &back, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (bms_snapshot_get_raw (back, BMS_ID_CELL_OVP), ==, 3600);
+  g_test_message ("verified write (password, write, read back): %.1f ms",
+                  (g_get_monotonic_time () - t0) / 1000.0);
+
+  bms_session_close (session);
+  g_cancellable_cancel (server.cancellable);
+  g_thread_join (thread);
+  g_assert_true (server.ok);
+  bms_sim_free (server.sim);
+  g_object_unref (server.cancellable);
+  g_mutex_clear (&server.lock);
+  g_cond_clear (&server.cond);
+  g_free (server.path);
+  g_rmdir (dir);
+}
+
 #define ADD(path, func) \
   g_test_add ("/session/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
 
@@ -1272,6 +1373,7 @@ main (int argc, char **argv)
   g_test_add_func ("/session/sim/256-cells", test_sim_256_cells);
   g_test_add_func ("/session/sim/baud-mismatch", test_sim_baud_mismatch);
   g_test_add_func ("/session/sim/wire-timing", test_sim_wire_timing);
+  g_test_add_func ("/session/sim/pty-endpoint", test_sim_pty_endpoint);
 
   return g_test_run ();
 }
