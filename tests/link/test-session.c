@@ -870,6 +870,27 @@ test_port_disappears (Fixture *fx, gconstpointer data)
 }
 
 static void
+test_close_and_reopen (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BmsSnapshot) snap = NULL;
+
+  g_assert_true (bms_session_unlock (fx->session, BMS_DEFAULT_PASSWORD, NULL, &error));
+  bms_session_close (fx->session);
+  /* Closing drops the gate too. */
+  g_assert_false (bms_session_is_unlocked (fx->session));
+  g_assert_null (bms_session_read_all (fx->session, NULL, &error));
+  g_assert_error (error, BMS_SESSION_ERROR, BMS_SESSION_ERROR_CLOSED);
+  g_clear_error (&error);
+
+  g_assert_true (bms_session_open (fx->session, &error));
+  g_assert_no_error (error);
+  snap = bms_session_read_all (fx->session, NULL, &error);
+  g_assert_no_error (error);
+  assert_vector_values (snap);
+}
+
+static void
 test_baud (Fixture *fx, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
@@ -1359,6 +1380,7 @@ main (int argc, char **argv)
   ADD ("run-exclusive", test_run_exclusive);
   ADD ("cancelled", test_cancelled);
   ADD ("port-disappears", test_port_disappears);
+  ADD ("close-and-reopen", test_close_and_reopen);
   ADD ("baud", test_baud);
   g_test_add_func ("/session/async-over-tcp", test_async_over_tcp);
   g_test_add_func ("/session/not-open", test_not_open);
