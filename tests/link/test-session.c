@@ -436,13 +436,13 @@ test_wake_after_silence (Fixture *fx, gconstpointer data)
   g_autoptr(GError) error = NULL;
   g_autofree char *seq = NULL;
 
-  bms_session_set_wake_after (fx->session, 400);
+  bms_session_set_wake_after (fx->session, 800);
   for (guint i = 0; i < 3; i++)
     {
       g_autoptr(BmsSnapshot) snap = NULL;
 
       /* Short pauses, then one longer than the board stays awake. */
-      g_usleep (i < 2 ? 50 * 1000 : 600 * 1000);
+      g_usleep (i < 2 ? 50 * 1000 : 1000 * 1000);
       snap = bms_session_read_one (fx->session, BMS_ID_SOC, NULL, &error);
       g_assert_no_error (error);
     }
@@ -1225,7 +1225,8 @@ test_sim_wire_timing (void)
       g_test_message ("read all at %u baud: %.1f ms, wire time %.1f ms (%" G_GUINT64_FORMAT
                       " bytes in)", bauds[b], took_ms, wire_ms, after.bytes_in - before.bytes_in);
       g_assert_cmpfloat (took_ms, >=, wire_ms * 0.95);
-      g_assert_cmpfloat (took_ms, <=, wire_ms * 1.10 + 15);
+      /* Slack for a loaded machine, well under one 100 ms gap. */
+      g_assert_cmpfloat (took_ms, <=, wire_ms * 1.10 + 40);
       sim_fixture_tear_down (&fx, NULL);
     }
 }
