@@ -200,6 +200,14 @@ bms_transport_new_for_uri (const char *uri, guint baud, GError **error)
       factory = lookup_scheme (scheme);
       if (factory != NULL)
         return factory (uri, baud, error);
+      if (g_ascii_strcasecmp (scheme, "sim") == 0)
+        {
+          g_set_error (error, BMS_TRANSPORT_ERROR, BMS_TRANSPORT_ERROR_INVALID,
+                       "The simulator is not available in this program ('%s'): "
+                       "use packwatch-sim --pty PATH or --tcp PORT and connect to that",
+                       uri);
+          return NULL;
+        }
       g_set_error (error, BMS_TRANSPORT_ERROR, BMS_TRANSPORT_ERROR_INVALID,
                    "Unknown scheme '%s' in '%s': use a serial port, tcp://host:port or sim://",
                    scheme, uri);

@@ -110,6 +110,13 @@ test_uri_dispatch (void)
   g_assert_true (BMS_IS_SERIAL_TRANSPORT (serial));
   g_assert_cmpstr (bms_transport_get_name (serial), ==, "/dev/ttyUSB0");
 
+  {
+    /* A bare device name is the device node. */
+    g_autoptr(BmsTransport) bare = bms_transport_new_for_uri ("ttyUSB0", 9600, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (bms_transport_get_name (bare), ==, "/dev/ttyUSB0");
+  }
+
   bad = bms_transport_new_for_uri ("fake://board", 19200, &error);
   g_assert_null (bad);
   g_assert_error (error, BMS_TRANSPORT_ERROR, BMS_TRANSPORT_ERROR_INVALID);
