@@ -52,13 +52,15 @@ board_baud (BmsLoopbackTransport *self)
   return bms_sim_is_booting (self->sim) ? BOOTLOADER_BAUD : self->board_baud;
 }
 
-/* Bytes from the sim, first one due no earlier than start_us. */
+/* Bytes from the sim, first one due no earlier than start_us, sent at the
+ * speed the board ran at when it took the request (the reply to 0xBD still
+ * comes from the application, the last ACK still from the bootloader). */
 static void
-queue_reply (BmsLoopbackTransport *self, GByteArray *bytes, gint64 start_us)
+queue_reply (BmsLoopbackTransport *self, GByteArray *bytes, gint64 start_us, guint sent_baud)
 {
   if (bytes->len == 0)
     return;
-  if (board_baud (self) != self->baud)
+  if (sent_baud != self->baud)
     for (guint i = 0; i < bytes->len; i++)
       bytes->data[i] = (bytes->data[i] >> 1) | 0x80;   /* framing garbage */
   if (self->rx->len == 0)
@@ -78,8 +80,10 @@ sync_clock (BmsLoopbackTransport *self, gint64 now)
       bms_sim_advance (self->sim, (now - self->clock_us) / 1e6 * bms_sim_get_time_scale (self->sim));
       self->clock_us = now;
     }
+  guint baud = board_baud (self);
+
   bms_sim_receive (self->sim, NULL, 0, out);
-  queue_reply (self, out, now);
+  queue_reply (self, out, now, baud);
 }
 
 static guint
@@ -168,14 +172,17 @@ lb_write (BmsTransport *transport, const guint8 *data, gsize len, GError **error
   ok = check_line (self, error);
   if (ok)
     {
+      guint baud;
+
       sync_clock (self, now);
-      if (board_baud (self) != self->baud)
+      baud = board_baud (self);
+      if (baud != self->baud)
         for (gsize i = 0; i < len; i++)
           copy[i] = (copy[i] << 1) | 1;
       bms_sim_receive (self->sim, copy, len, out);
       /* The reply starts once the request is on the board, plus any delay. */
       queue_reply (self, out, now + (gint64) (len * byte_us (self))
-                              + (gint64) bms_sim_get_reply_delay_ms (self->sim) * 1000);
+                              + (gint64) bms_sim_get_reply_delay_ms (self->sim) * 1000, baud);
     }
   g_mutex_unlock (&self->lock);
   return ok;
