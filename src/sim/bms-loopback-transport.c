@@ -13,25 +13,25 @@
 
 #include "bms-sim-private.h"
 
-#define POLL_US        20000   /* wake this often while waiting for a reply */
+#define POLL_US 20000 /* wake this often while waiting for a reply */
 #define BOOTLOADER_BAUD 9600
 
 struct _BmsLoopbackTransport
 {
-  GObject   parent_instance;
+  GObject parent_instance;
 
-  GMutex    lock;
-  GCond     cond;
-  BmsSim   *sim;
-  gboolean  owns_sim;
-  gboolean  wire_timing;
-  guint     baud, board_baud;
-  gboolean  open;
-  char     *name;
+  GMutex lock;
+  GCond cond;
+  BmsSim *sim;
+  gboolean owns_sim;
+  gboolean wire_timing;
+  guint baud, board_baud;
+  gboolean open;
+  char *name;
 
-  gint64    clock_us;     /* monotonic time the sim was last advanced to */
-  GByteArray *rx;         /* reply bytes on their way to the reader */
-  gint64    rx_due_us;    /* due time of rx->data[0] */
+  gint64 clock_us;  /* monotonic time the sim was last advanced to */
+  GByteArray *rx;   /* reply bytes on their way to the reader */
+  gint64 rx_due_us; /* due time of rx->data[0] */
 };
 
 static void bms_loopback_transport_iface_init (BmsTransportInterface *iface);
@@ -62,9 +62,9 @@ queue_reply (BmsLoopbackTransport *self, GByteArray *bytes, gint64 start_us, gui
     return;
   if (sent_baud != self->baud)
     for (guint i = 0; i < bytes->len; i++)
-      bytes->data[i] = (bytes->data[i] >> 1) | 0x80;   /* framing garbage */
+      bytes->data[i] = (bytes->data[i] >> 1) | 0x80; /* framing garbage */
   if (self->rx->len == 0)
-    self->rx_due_us = start_us + (gint64) byte_us (self);
+    self->rx_due_us = start_us + (gint64)byte_us (self);
   g_byte_array_append (self->rx, bytes->data, bytes->len);
   g_cond_broadcast (&self->cond);
 }
@@ -73,11 +73,12 @@ queue_reply (BmsLoopbackTransport *self, GByteArray *bytes, gint64 start_us, gui
 static void
 sync_clock (BmsLoopbackTransport *self, gint64 now)
 {
-  g_autoptr(GByteArray) out = g_byte_array_new ();
+  g_autoptr (GByteArray) out = g_byte_array_new ();
 
   if (now > self->clock_us)
     {
-      bms_sim_advance (self->sim, (now - self->clock_us) / 1e6 * bms_sim_get_time_scale (self->sim));
+      bms_sim_advance (self->sim,
+                       (now - self->clock_us) / 1e6 * bms_sim_get_time_scale (self->sim));
       self->clock_us = now;
     }
   guint baud = board_baud (self);
@@ -95,14 +96,14 @@ bytes_due (BmsLoopbackTransport *self, gint64 now)
     return 0;
   if (per <= 0)
     return self->rx->len;
-  return MIN (self->rx->len, (guint) ((now - self->rx_due_us) / per) + 1);
+  return MIN (self->rx->len, (guint)((now - self->rx_due_us) / per) + 1);
 }
 
 static void
 take (BmsLoopbackTransport *self, guint n)
 {
   g_byte_array_remove_range (self->rx, 0, n);
-  self->rx_due_us += (gint64) (n * byte_us (self));
+  self->rx_due_us += (gint64)(n * byte_us (self));
 }
 
 static gboolean
@@ -110,8 +111,8 @@ check_line (BmsLoopbackTransport *self, GError **error)
 {
   if (!self->open)
     {
-      g_set_error (error, BMS_TRANSPORT_ERROR, BMS_TRANSPORT_ERROR_CLOSED,
-                   "%s is not open", self->name);
+      g_set_error (error, BMS_TRANSPORT_ERROR, BMS_TRANSPORT_ERROR_CLOSED, "%s is not open",
+                   self->name);
       return FALSE;
     }
   if (bms_sim_is_disconnected (self->sim))
@@ -163,7 +164,7 @@ static gboolean
 lb_write (BmsTransport *transport, const guint8 *data, gsize len, GError **error)
 {
   BmsLoopbackTransport *self = BMS_LOOPBACK_TRANSPORT (transport);
-  g_autoptr(GByteArray) out = g_byte_array_new ();
+  g_autoptr (GByteArray) out = g_byte_array_new ();
   g_autofree guint8 *copy = g_memdup2 (data, len);
   gboolean ok;
   gint64 now = g_get_monotonic_time ();
@@ -181,8 +182,10 @@ lb_write (BmsTransport *transport, const guint8 *data, gsize len, GError **error
           copy[i] = (copy[i] << 1) | 1;
       bms_sim_receive (self->sim, copy, len, out);
       /* The reply starts once the request is on the board, plus any delay. */
-      queue_reply (self, out, now + (gint64) (len * byte_us (self))
-                              + (gint64) bms_sim_get_reply_delay_ms (self->sim) * 1000, baud);
+      queue_reply (self, out,
+                   now + (gint64)(len * byte_us (self))
+                       + (gint64)bms_sim_get_reply_delay_ms (self->sim) * 1000,
+                   baud);
     }
   g_mutex_unlock (&self->lock);
   return ok;
@@ -192,7 +195,7 @@ static gssize
 lb_read (BmsTransport *transport, guint8 *buf, gsize len, guint timeout_ms, GError **error)
 {
   BmsLoopbackTransport *self = BMS_LOOPBACK_TRANSPORT (transport);
-  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  gint64 deadline = g_get_monotonic_time () + (gint64)timeout_ms * 1000;
   gssize result = 0;
 
   g_mutex_lock (&self->lock);
@@ -325,14 +328,13 @@ bms_loopback_transport_with_sim (BmsLoopbackTransport *self,
 /* ---- "sim://" ------------------------------------------------------------ */
 
 static gboolean
-parse_query (BmsSimConfig *config, const char *query, gboolean *wire, double *scale,
-             GError **error)
+parse_query (BmsSimConfig *config, const char *query, gboolean *wire, double *scale, GError **error)
 {
-  g_auto(GStrv) pairs = g_strsplit (query, "&", -1);
+  g_auto (GStrv) pairs = g_strsplit (query, "&", -1);
 
   for (guint i = 0; pairs[i]; i++)
     {
-      g_auto(GStrv) kv = g_strsplit (pairs[i], "=", 2);
+      g_auto (GStrv) kv = g_strsplit (pairs[i], "=", 2);
       const char *k = kv[0], *v = kv[1] ? kv[1] : "1";
       char *end = NULL;
 
@@ -344,7 +346,8 @@ parse_query (BmsSimConfig *config, const char *query, gboolean *wire, double *sc
         config->cycle_profile = g_strcmp0 (v, "0") != 0;
       else if (g_str_equal (k, "scale") && (*scale = g_ascii_strtod (v, &end)) > 0 && *end == '\0')
         ;
-      else if (g_str_equal (k, "seed") && (config->seed = (guint32) g_ascii_strtoull (v, &end, 10), *end == '\0'))
+      else if (g_str_equal (k, "seed")
+               && (config->seed = (guint32)g_ascii_strtoull (v, &end, 10), *end == '\0'))
         ;
       else if (g_str_equal (k, "chemistry") && g_str_equal (v, "lfp"))
         config->chemistry = BMS_CHEMISTRY_LFP;
@@ -356,7 +359,8 @@ parse_query (BmsSimConfig *config, const char *query, gboolean *wire, double *sc
         {
           g_set_error (error, BMS_TRANSPORT_ERROR, BMS_TRANSPORT_ERROR_INVALID,
                        "Bad simulator option '%s': use wire=0|1, cycle=0|1, scale=X, "
-                       "seed=N or chemistry=lfp|nmc|lto", pairs[i]);
+                       "seed=N or chemistry=lfp|nmc|lto",
+                       pairs[i]);
           return FALSE;
         }
     }
@@ -368,7 +372,7 @@ sim_factory (const char *uri, guint baud, GError **error)
 {
   const char *rest = strstr (uri, "://") + 3;
   const char *q = strchr (rest, '?');
-  g_autofree char *kind = g_strndup (rest, q ? (gsize) (q - rest) : strlen (rest));
+  g_autofree char *kind = g_strndup (rest, q ? (gsize)(q - rest) : strlen (rest));
   BmsSimConfig config;
   gboolean wire = TRUE;
   double scale = 1;

@@ -9,27 +9,28 @@
 
 #include "bms-sim.h"
 
-typedef struct {
-  int      modules, cells_per_module, address, baud, tcp_port, fault_delay_ms;
-  int      fault_noise_bytes;
-  char    *chemistry, *state, *pty;
-  double   capacity, current, time_scale, initial_soc;
-  double   fault_noise, fault_drop, fault_corrupt;
+typedef struct
+{
+  int modules, cells_per_module, address, baud, tcp_port, fault_delay_ms;
+  int fault_noise_bytes;
+  char *chemistry, *state, *pty;
+  double capacity, current, time_scale, initial_soc;
+  double fault_noise, fault_drop, fault_corrupt;
   gboolean cycle, no_wire_timing, fault_silent;
-  gint64   seed;
+  gint64 seed;
 } Options;
 
-typedef struct {
-  BmsSim       *sim;
-  Options      *opt;
+typedef struct
+{
+  BmsSim *sim;
+  Options *opt;
   GCancellable *cancellable;
-  GMainLoop    *loop;
-  GError       *error;
-  gboolean      ok;
+  GMainLoop *loop;
+  GError *error;
+  gboolean ok;
 } Run;
 
-static gboolean
-fail (GError **error, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
+static gboolean fail (GError **error, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
 
 static gboolean
 fail (GError **error, const char *fmt, ...)
@@ -49,7 +50,7 @@ static gboolean
 baud_ok (int baud)
 {
   for (guint i = 0; bms_supported_bauds[i]; i++)
-    if ((int) bms_supported_bauds[i] == baud)
+    if ((int)bms_supported_bauds[i] == baud)
       return TRUE;
   return FALSE;
 }
@@ -84,7 +85,8 @@ check_options (Options *o, BmsSimConfig *config, BmsSimFaults *faults, GError **
   if ((o->pty != NULL) == (o->tcp_port >= 0))
     return fail (error, "give exactly one endpoint: --pty PATH or --tcp PORT");
   if (o->tcp_port > 65535)
-    return fail (error, "--tcp must be a port 0 to 65535 (got %d; 0 picks a free one)", o->tcp_port);
+    return fail (error, "--tcp must be a port 0 to 65535 (got %d; 0 picks a free one)",
+                 o->tcp_port);
   if (!(o->fault_noise >= 0 && o->fault_noise <= 1))
     return fail (error, "--fault-noise is a bit error rate 0 to 1 (got %g)", o->fault_noise);
   if (!(o->fault_drop >= 0 && o->fault_drop <= 1))
@@ -105,7 +107,7 @@ check_options (Options *o, BmsSimConfig *config, BmsSimFaults *faults, GError **
   config->initial_soc = o->initial_soc / 100;
   config->cycle_profile = o->cycle;
   config->address = o->address;
-  config->seed = (guint32) o->seed;
+  config->seed = (guint32)o->seed;
   config->state_file = o->state;
 
   faults->noise_ber = o->fault_noise;
@@ -127,7 +129,7 @@ on_ready (const char *where, gpointer user_data)
 static gboolean
 quit_idle (gpointer data)
 {
-  g_main_loop_quit (((Run *) data)->loop);
+  g_main_loop_quit (((Run *)data)->loop);
   return G_SOURCE_REMOVE;
 }
 
@@ -138,10 +140,10 @@ serve_thread (gpointer data)
   Options *o = run->opt;
 
   if (o->pty)
-    run->ok = bms_sim_serve_pty (run->sim, o->pty, o->baud, !o->no_wire_timing,
-                                 run->cancellable, &run->error);
+    run->ok = bms_sim_serve_pty (run->sim, o->pty, o->baud, !o->no_wire_timing, run->cancellable,
+                                 &run->error);
   else
-    run->ok = bms_sim_serve_tcp (run->sim, (guint16) o->tcp_port, o->baud, !o->no_wire_timing,
+    run->ok = bms_sim_serve_tcp (run->sim, (guint16)o->tcp_port, o->baud, !o->no_wire_timing,
                                  run->cancellable, &run->error);
   g_idle_add (quit_idle, run);
   return NULL;
@@ -150,59 +152,80 @@ serve_thread (gpointer data)
 static gboolean
 on_signal (gpointer data)
 {
-  g_cancellable_cancel (((Run *) data)->cancellable);
+  g_cancellable_cancel (((Run *)data)->cancellable);
   return G_SOURCE_CONTINUE;
 }
 
 static gboolean
 on_usr1 (gpointer data)
 {
-  bms_sim_toggle_disconnected (((Run *) data)->sim);
+  bms_sim_toggle_disconnected (((Run *)data)->sim);
   return G_SOURCE_CONTINUE;
 }
 
 static gboolean
 on_usr2 (gpointer data)
 {
-  bms_sim_toggle_silent (((Run *) data)->sim);
+  bms_sim_toggle_silent (((Run *)data)->sim);
   return G_SOURCE_CONTINUE;
 }
 
 int
 main (int argc, char **argv)
 {
-  Options o = { .modules = 1, .cells_per_module = 16, .address = 1, .baud = 9600,
-                .tcp_port = -1, .capacity = 100, .time_scale = 1, .initial_soc = 60,
+  Options o = { .modules = 1,
+                .cells_per_module = 16,
+                .address = 1,
+                .baud = 9600,
+                .tcp_port = -1,
+                .capacity = 100,
+                .time_scale = 1,
+                .initial_soc = 60,
                 .seed = 1 };
   GOptionEntry entries[] = {
     { "modules", 0, 0, G_OPTION_ARG_INT, &o.modules, "Slave modules (1-16, default 1)", "N" },
-    { "cells-per-module", 0, 0, G_OPTION_ARG_INT, &o.cells_per_module, "Cells per module (5-16, default 16)", "N" },
+    { "cells-per-module", 0, 0, G_OPTION_ARG_INT, &o.cells_per_module,
+      "Cells per module (5-16, default 16)", "N" },
     { "chemistry", 0, 0, G_OPTION_ARG_STRING, &o.chemistry, "lfp (default), nmc or lto", "TYPE" },
-    { "capacity", 0, 0, G_OPTION_ARG_DOUBLE, &o.capacity, "Cell capacity in Ah (default 100)", "AH" },
-    { "soc", 0, 0, G_OPTION_ARG_DOUBLE, &o.initial_soc, "Initial state of charge in % (default 60)", "PCT" },
-    { "current", 0, 0, G_OPTION_ARG_DOUBLE, &o.current, "Constant current, + charge, - discharge (default 0)", "A" },
-    { "cycle", 0, 0, G_OPTION_ARG_NONE, &o.cycle, "Run the demo cycle: charge, rest, discharge, rest", NULL },
+    { "capacity", 0, 0, G_OPTION_ARG_DOUBLE, &o.capacity, "Cell capacity in Ah (default 100)",
+      "AH" },
+    { "soc", 0, 0, G_OPTION_ARG_DOUBLE, &o.initial_soc, "Initial state of charge in % (default 60)",
+      "PCT" },
+    { "current", 0, 0, G_OPTION_ARG_DOUBLE, &o.current,
+      "Constant current, + charge, - discharge (default 0)", "A" },
+    { "cycle", 0, 0, G_OPTION_ARG_NONE, &o.cycle,
+      "Run the demo cycle: charge, rest, discharge, rest", NULL },
     { "address", 0, 0, G_OPTION_ARG_INT, &o.address, "Board address (1-255, default 1)", "N" },
     { "baud", 0, 0, G_OPTION_ARG_INT, &o.baud, "Line speed for wire timing (default 9600)", "B" },
     { "state", 0, 0, G_OPTION_ARG_FILENAME, &o.state, "Keep the parameters in this file", "FILE" },
-    { "pty", 0, 0, G_OPTION_ARG_FILENAME, &o.pty, "Serve on a pseudo-terminal linked at PATH", "PATH" },
-    { "tcp", 0, 0, G_OPTION_ARG_INT, &o.tcp_port, "Serve on 127.0.0.1:PORT (0 picks a free port)", "PORT" },
-    { "no-wire-timing", 0, 0, G_OPTION_ARG_NONE, &o.no_wire_timing, "Send replies at once instead of 10/baud s per byte", NULL },
-    { "time-scale", 0, 0, G_OPTION_ARG_DOUBLE, &o.time_scale, "Battery time runs X times real time (default 1)", "X" },
-    { "fault-noise", 0, 0, G_OPTION_ARG_DOUBLE, &o.fault_noise, "Bit error rate on replies", "BER" },
-    { "fault-noise-bytes", 0, 0, G_OPTION_ARG_INT, &o.fault_noise_bytes, "Garbage bytes before each reply", "N" },
-    { "fault-drop", 0, 0, G_OPTION_ARG_DOUBLE, &o.fault_drop, "Probability a reply is not sent", "P" },
-    { "fault-delay", 0, 0, G_OPTION_ARG_INT, &o.fault_delay_ms, "Extra delay before each reply", "MS" },
-    { "fault-corrupt", 0, 0, G_OPTION_ARG_DOUBLE, &o.fault_corrupt, "Probability a reply's checksum is wrong", "P" },
+    { "pty", 0, 0, G_OPTION_ARG_FILENAME, &o.pty, "Serve on a pseudo-terminal linked at PATH",
+      "PATH" },
+    { "tcp", 0, 0, G_OPTION_ARG_INT, &o.tcp_port, "Serve on 127.0.0.1:PORT (0 picks a free port)",
+      "PORT" },
+    { "no-wire-timing", 0, 0, G_OPTION_ARG_NONE, &o.no_wire_timing,
+      "Send replies at once instead of 10/baud s per byte", NULL },
+    { "time-scale", 0, 0, G_OPTION_ARG_DOUBLE, &o.time_scale,
+      "Battery time runs X times real time (default 1)", "X" },
+    { "fault-noise", 0, 0, G_OPTION_ARG_DOUBLE, &o.fault_noise, "Bit error rate on replies",
+      "BER" },
+    { "fault-noise-bytes", 0, 0, G_OPTION_ARG_INT, &o.fault_noise_bytes,
+      "Garbage bytes before each reply", "N" },
+    { "fault-drop", 0, 0, G_OPTION_ARG_DOUBLE, &o.fault_drop, "Probability a reply is not sent",
+      "P" },
+    { "fault-delay", 0, 0, G_OPTION_ARG_INT, &o.fault_delay_ms, "Extra delay before each reply",
+      "MS" },
+    { "fault-corrupt", 0, 0, G_OPTION_ARG_DOUBLE, &o.fault_corrupt,
+      "Probability a reply's checksum is wrong", "P" },
     { "fault-silent", 0, 0, G_OPTION_ARG_NONE, &o.fault_silent, "Answer nothing at all", NULL },
-    { "seed", 0, 0, G_OPTION_ARG_INT64, &o.seed, "Seed for cell spread and faults (default 1)", "N" },
+    { "seed", 0, 0, G_OPTION_ARG_INT64, &o.seed, "Seed for cell spread and faults (default 1)",
+      "N" },
     { NULL }
   };
-  g_autoptr(GOptionContext) ctx = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BmsSim) sim = NULL;
-  g_autoptr(GCancellable) cancellable = NULL;
-  g_autoptr(GMainLoop) loop = NULL;
+  g_autoptr (GOptionContext) ctx = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BmsSim) sim = NULL;
+  g_autoptr (GCancellable) cancellable = NULL;
+  g_autoptr (GMainLoop) loop = NULL;
   BmsSimConfig config;
   BmsSimFaults faults = { 0 };
   GThread *thread;
@@ -210,14 +233,14 @@ main (int argc, char **argv)
 
   setlocale (LC_ALL, "");
   ctx = g_option_context_new ("— a simulated master BMS speaking the NW protocol");
-  g_option_context_set_summary (ctx,
-    "Examples:\n"
-    "  packwatch-sim --pty /tmp/ttyBMS\n"
-    "  packwatch-sim --tcp 5020 --modules 16 --cells-per-module 16 --cycle --time-scale 60\n"
-    "\n"
-    "Prints where it listens (the pty path or tcp://127.0.0.1:PORT) once ready.\n"
-    "Signals: SIGUSR1 unplugs/replugs the line, SIGUSR2 silences/unsilences the board,\n"
-    "SIGINT/SIGTERM stop it (parameters are saved to --state).");
+  g_option_context_set_summary (
+      ctx, "Examples:\n"
+           "  packwatch-sim --pty /tmp/ttyBMS\n"
+           "  packwatch-sim --tcp 5020 --modules 16 --cells-per-module 16 --cycle --time-scale 60\n"
+           "\n"
+           "Prints where it listens (the pty path or tcp://127.0.0.1:PORT) once ready.\n"
+           "Signals: SIGUSR1 unplugs/replugs the line, SIGUSR2 silences/unsilences the board,\n"
+           "SIGINT/SIGTERM stop it (parameters are saved to --state).");
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     {
@@ -252,7 +275,7 @@ main (int argc, char **argv)
   signal (SIGPIPE, SIG_IGN);
   cancellable = g_cancellable_new ();
   loop = g_main_loop_new (NULL, FALSE);
-  run = (Run) { sim, &o, cancellable, loop, NULL, TRUE };
+  run = (Run){ sim, &o, cancellable, loop, NULL, TRUE };
   g_unix_signal_add (SIGINT, on_signal, &run);
   g_unix_signal_add (SIGTERM, on_signal, &run);
   g_unix_signal_add (SIGUSR1, on_usr1, &run);

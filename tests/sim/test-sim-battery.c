@@ -60,7 +60,7 @@ test_charge_raises_soc (void)
     v0[i] = bms_sim_battery_cell_voltage (b, i);
 
   bms_sim_battery_set_current (b, 50);
-  bms_sim_battery_advance (b, 1800);   /* 25 Ah into 100 Ah */
+  bms_sim_battery_advance (b, 1800); /* 25 Ah into 100 Ah */
 
   g_assert_cmpfloat_with_epsilon (bms_sim_battery_current (b), 50, 1e-9);
   g_assert_cmpfloat_with_epsilon (bms_sim_battery_soc (b), soc0 + 0.25, 0.01);
@@ -182,7 +182,8 @@ test_uvp_and_level2 (void)
   bms_sim_battery_set_params (b, &p);
   bms_sim_battery_set_current (b, 5);
   bms_sim_battery_advance (b, 1800);
-  g_assert_false (bms_sim_battery_protections (b) & (BMS_SIM_PROT_CELL_UVP | BMS_SIM_PROT_CELL_UVP2));
+  g_assert_false (bms_sim_battery_protections (b)
+                  & (BMS_SIM_PROT_CELL_UVP | BMS_SIM_PROT_CELL_UVP2));
   g_assert_true (bms_sim_battery_discharge_mos (b));
 }
 
@@ -217,7 +218,7 @@ test_heater (void)
   bms_sim_battery_set_params (b, &p);
   bms_sim_battery_set_ambient (b, -5, TRUE);
   bms_sim_battery_advance (b, 1);
-  g_assert_false (bms_sim_battery_heater_on (b));   /* no charger, no heat */
+  g_assert_false (bms_sim_battery_heater_on (b)); /* no charger, no heat */
 
   bms_sim_battery_set_current (b, 10);
   bms_sim_battery_advance (b, 1);
@@ -309,8 +310,8 @@ test_cycle_profile (void)
     g_assert_true (seen[k]);
   g_assert_cmpuint (bms_sim_battery_cycles (b), >=, 1);
   /* The demo stays inside the limits: no protection tripped. */
-  g_assert_false (bms_sim_battery_protections (b) &
-                  (BMS_SIM_PROT_CELL_OVP | BMS_SIM_PROT_CELL_UVP));
+  g_assert_false (bms_sim_battery_protections (b)
+                  & (BMS_SIM_PROT_CELL_OVP | BMS_SIM_PROT_CELL_UVP));
 }
 
 int

@@ -31,7 +31,7 @@ send (BmsSim *sim, GByteArray *request, GByteArray *out)
 static void
 enter_bootloader (BmsSim *sim)
 {
-  g_autoptr(GByteArray) out = g_byte_array_new ();
+  g_autoptr (GByteArray) out = g_byte_array_new ();
   guint8 one = 1;
 
   send (sim, bms_request_password (1, "123456"), out);
@@ -48,7 +48,7 @@ make_image (gsize size, const char *version)
   g_autofree char *marker = g_strdup_printf ("PWFW-VERSION=%s", version);
 
   for (gsize i = 0; i < size; i++)
-    data[i] = (guint8) (i * 7 + 3);
+    data[i] = (guint8)(i * 7 + 3);
   memcpy (data + 100, marker, strlen (marker) + 1);
   return g_bytes_new_take (data, size);
 }
@@ -56,13 +56,13 @@ make_image (gsize size, const char *version)
 static void
 test_flash_image (void)
 {
-  g_autoptr(BmsSim) sim = new_sim ();
-  g_autoptr(GBytes) image = make_image (5000, "PW-S2.0.0");
-  g_autoptr(BmsYmodemSender) tx = bms_ymodem_sender_new ("fw.bin", image);
-  g_autoptr(GByteArray) out = g_byte_array_new ();
-  g_autoptr(GBytes) flashed = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BmsSnapshot) s = bms_snapshot_new ();
+  g_autoptr (BmsSim) sim = new_sim ();
+  g_autoptr (GBytes) image = make_image (5000, "PW-S2.0.0");
+  g_autoptr (BmsYmodemSender) tx = bms_ymodem_sender_new ("fw.bin", image);
+  g_autoptr (GByteArray) out = g_byte_array_new ();
+  g_autoptr (GBytes) flashed = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BmsSnapshot) s = bms_snapshot_new ();
   guint8 b;
 
   enter_bootloader (sim);
@@ -78,7 +78,7 @@ test_flash_image (void)
 
   for (int round = 0; round < 1000 && !bms_ymodem_sender_is_finished (tx); round++)
     {
-      g_autoptr(GByteArray) chunk = g_byte_array_new ();
+      g_autoptr (GByteArray) chunk = g_byte_array_new ();
       bms_ymodem_sender_feed (tx, out->data, out->len);
       g_byte_array_set_size (out, 0);
       if (bms_ymodem_sender_take_output (tx, chunk))
@@ -99,8 +99,8 @@ test_flash_image (void)
   g_assert_nonnull (flashed);
   g_assert_true (g_bytes_equal (flashed, image));
   {
-    g_autoptr(GByteArray) req = bms_request_read_one (1, BMS_ID_SOFTWARE_VERSION);
-    g_autoptr(BmsFrame) frame = NULL;
+    g_autoptr (GByteArray) req = bms_request_read_one (1, BMS_ID_SOFTWARE_VERSION);
+    g_autoptr (BmsFrame) frame = NULL;
     g_autofree char *v = NULL;
 
     g_byte_array_set_size (out, 0);
@@ -116,8 +116,8 @@ test_flash_image (void)
 static void
 test_no_frames_in_bootloader (void)
 {
-  g_autoptr(BmsSim) sim = new_sim ();
-  g_autoptr(GByteArray) out = g_byte_array_new ();
+  g_autoptr (BmsSim) sim = new_sim ();
+  g_autoptr (GByteArray) out = g_byte_array_new ();
 
   enter_bootloader (sim);
   g_byte_array_set_size (out, 0);
@@ -130,8 +130,8 @@ test_no_frames_in_bootloader (void)
 static void
 test_restart_window (void)
 {
-  g_autoptr(BmsSim) sim = new_sim ();
-  g_autoptr(GByteArray) out = g_byte_array_new ();
+  g_autoptr (BmsSim) sim = new_sim ();
+  g_autoptr (GByteArray) out = g_byte_array_new ();
   guint8 one = 1, b = 0x20;
 
   send (sim, bms_request_password (1, "123456"), out);
@@ -142,7 +142,7 @@ test_restart_window (void)
   g_byte_array_set_size (out, 0);
   bms_sim_receive (sim, &b, 1, out);
   g_assert_true (bms_sim_in_bootloader (sim));
-  g_assert_cmpuint (out->len, ==, 1);   /* the segment number */
+  g_assert_cmpuint (out->len, ==, 1); /* the segment number */
 
   /* Without 0x20 the window closes and the application answers. */
   g_clear_pointer (&sim, bms_sim_free);

@@ -8,15 +8,16 @@
 #include "bms-session.h"
 #include "bms-sim-private.h"
 
-typedef struct {
+typedef struct
+{
   BmsTransport *transport;
-  BmsSession   *session;
+  BmsSession *session;
 } Fixture;
 
 static void
 fixture_set_up (Fixture *fx, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   BmsSimConfig c;
   BmsSim *sim;
 
@@ -43,9 +44,9 @@ fixture_tear_down (Fixture *fx, gconstpointer data)
 static void
 test_read_and_write (Fixture *fx, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BmsSnapshot) s = NULL;
-  g_autoptr(BmsSnapshot) back = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BmsSnapshot) s = NULL;
+  g_autoptr (BmsSnapshot) back = NULL;
 
   s = bms_session_read_all (fx->session, NULL, &error);
   g_assert_no_error (error);
@@ -73,9 +74,9 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  g_test_add ("/sim/session/read-and-write-16", Fixture, GUINT_TO_POINTER (1),
-              fixture_set_up, test_read_and_write, fixture_tear_down);
-  g_test_add ("/sim/session/read-and-write-256", Fixture, GUINT_TO_POINTER (16),
-              fixture_set_up, test_read_and_write, fixture_tear_down);
+  g_test_add ("/sim/session/read-and-write-16", Fixture, GUINT_TO_POINTER (1), fixture_set_up,
+              test_read_and_write, fixture_tear_down);
+  g_test_add ("/sim/session/read-and-write-256", Fixture, GUINT_TO_POINTER (16), fixture_set_up,
+              test_read_and_write, fixture_tear_down);
   return g_test_run ();
 }
