@@ -200,7 +200,8 @@ set_bytes (BmsSim *sim, const BmsFieldInfo *f, const guint8 *data, gsize len)
 {
   g_free (sim->bytes[f->id]);
   sim->bytes[f->id] = g_malloc0 (f->size);
-  memcpy (sim->bytes[f->id], data, MIN (len, f->size));
+  if (data != NULL)
+    memcpy (sim->bytes[f->id], data, MIN (len, f->size));
 }
 
 static void
@@ -245,6 +246,7 @@ store_to_params (BmsSim *sim)
 {
   BmsSimParams p = *bms_sim_battery_get_params (sim->battery);
   const BmsFieldInfo *pack_ovp = field ("pack_ovp_v");
+  const BmsFieldInfo *pack_uvp = field ("pack_uvp_v");
   guint n = bms_sim_battery_n_cells (sim->battery);
 
   for (gsize k = 0; k < G_N_ELEMENTS (param_map); k++)
@@ -265,11 +267,15 @@ store_to_params (BmsSim *sim)
           break;
         }
     }
-  /* A pack above the field's reach (a 256-cell master is ~900 V, the public
-   * field ends at 150 V) cannot have a pack limit: the cell limits guard it. */
+  /* A pack beyond the field's reach (the public field ends at 150 V, a
+   * 256-cell master is ~900 V) holds the clamped maximum, which means "no
+   * pack limit": the cell limits guard it. */
   if (sim->raw[pack_ovp->id] == pack_ovp->max
-      && n * p.cell_uvp_v >= raw_to_si (pack_ovp, pack_ovp->max))
+      && n * p.cell_ovp_v > raw_to_si (pack_ovp, pack_ovp->max))
     p.pack_ovp_v = 0;
+  if (sim->raw[pack_uvp->id] == pack_uvp->max
+      && n * p.cell_uvp_v > raw_to_si (pack_uvp, pack_uvp->max))
+    p.pack_uvp_v = 0;
   p.lease_expired = lease_expired (sim);
   bms_sim_battery_set_params (sim->battery, &p);
 }
@@ -898,7 +904,12 @@ apply_write (BmsSim *sim, const BmsFieldInfo *f, const guint8 *value, gsize len,
     case BMS_ID_RESTART:
       return AFTER_RESTART;
     case BMS_ID_FACTORY_RESET:
-      load_defaults (sim);
+      {
+        /* The working-time counter is the board's life, not a setting. */
+        gint64 runtime = runtime_min (sim);
+        load_defaults (sim);
+        sim->runtime_base_min = runtime - (gint64)(bms_sim_battery_time (sim->battery) / 60.0);
+      }
       sim->address = sim->config.address;
       *store (sim, "board_address") = clamp_raw (field ("board_address"), sim->address);
       store_to_params (sim);

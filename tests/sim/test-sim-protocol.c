@@ -525,6 +525,36 @@ test_current_calibration (void)
   g_rmdir (dir);
 }
 
+/* Any pack size and chemistry at rest is healthy: no protection, no
+ * warning, both MOS on (the pack limits must not trip packs above 150 V). */
+static void
+test_quiet_at_rest (void)
+{
+  static const guint modules[] = { 1, 3, 5, 16 };
+
+  for (int chem = BMS_CHEMISTRY_LFP; chem <= BMS_CHEMISTRY_LTO; chem++)
+    for (gsize k = 0; k < G_N_ELEMENTS (modules); k++)
+      {
+        g_autoptr (BmsSim) sim = NULL;
+        g_autoptr (BmsSnapshot) s = NULL;
+        BmsSimConfig c;
+
+        bms_sim_config_init (&c);
+        c.modules = modules[k];
+        c.chemistry = chem;
+        sim = bms_sim_new (&c, NULL);
+        bms_sim_advance (sim, 30);
+        s = read_all (sim, 1, BMS_CMD_READ_ALL);
+        if (bms_snapshot_get_raw (s, BMS_ID_WARNINGS) != 0
+            || bms_snapshot_get_raw (s, BMS_ID_ALARMS_EXT) != 0
+            || (bms_snapshot_get_raw (s, BMS_ID_STATUS) & 3) != 3)
+          g_error ("%u modules, chemistry %d: warnings 0x%04" G_GINT64_MODIFIER "x, "
+                   "status 0x%04" G_GINT64_MODIFIER "x",
+                   modules[k], chem, bms_snapshot_get_raw (s, BMS_ID_WARNINGS),
+                   bms_snapshot_get_raw (s, BMS_ID_STATUS));
+      }
+}
+
 static void
 test_bootloader_entry (void)
 {
@@ -560,6 +590,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sim/protocol/lease", test_lease);
   g_test_add_func ("/sim/protocol/protection-on-the-wire", test_protection_on_the_wire);
   g_test_add_func ("/sim/protocol/current-calibration", test_current_calibration);
+  g_test_add_func ("/sim/protocol/quiet-at-rest", test_quiet_at_rest);
   g_test_add_func ("/sim/protocol/bootloader-entry", test_bootloader_entry);
   return g_test_run ();
 }
