@@ -511,9 +511,18 @@ update_thermal (BmsSimBattery *b, double h)
       b->module_t[m] = relax (b->module_t[m], b->ambient, w, g, c, h);
       sum_module += b->module_t[m];
     }
-  for (guint i = 0; i < b->n_cells; i++)
-    bal_w += b->bal_a[i] * b->v[i];
-
+  /* Each slave module bleeds through its own resistors; the one balance
+   * sensor sits on the hottest (the module bleeding most). */
+  for (guint m = 0; m < b->n_modules; m++)
+    {
+      double w = 0;
+      for (guint k = 0; k < b->cells_per_module; k++)
+        {
+          guint i = m * b->cells_per_module + k;
+          w += b->bal_a[i] * b->v[i];
+        }
+      bal_w = MAX (bal_w, w);
+    }
   b->mos_t = relax (b->mos_t, b->ambient, BOARD_IDLE_W + i2 * MOS_OHMS, 1.0, 200.0, h);
   b->balance_t = relax (b->balance_t, b->ambient, bal_w, 0.3, 50.0, h);
   /* Box air sits between ambient and the cells. */
