@@ -294,6 +294,55 @@ test_pty (void)
   g_rmdir (dir);
 }
 
+/* Unplugged: the client's line fails and the link disappears; plugged back
+ * in, a fresh pty appears at the same path. */
+static void
+test_pty_unplug (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("pw-sim-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "ttyBMS", NULL);
+  g_autoptr (BmsTransport) t = NULL;
+  g_autoptr (BmsSnapshot) s = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GByteArray) req = bms_request_read_all (1);
+  Server server;
+  GThread *thread = server_start (&server, 1, path);
+  guint8 buf[64];
+  gssize n = 0;
+
+  t = bms_transport_new_for_uri (path, 115200, &error);
+  g_assert_true (bms_transport_open (t, &error));
+  s = read_all (t, 3000, NULL);
+  g_assert_cmpuint (s->n_cells, ==, 16);
+
+  bms_sim_toggle_disconnected (server.sim);
+  for (int i = 0; i < 50 && n >= 0; i++)
+    {
+      if (bms_transport_write (t, req->data, req->len, NULL))
+        n = bms_transport_read (t, buf, sizeof buf, 50, NULL);
+      else
+        n = -1;
+    }
+  g_assert_cmpint (n, ==, -1);
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+  bms_transport_close (t);
+  g_clear_object (&t);
+
+  bms_sim_toggle_disconnected (server.sim);
+  for (int i = 0; i < 100 && !g_file_test (path, G_FILE_TEST_EXISTS); i++)
+    g_usleep (10000);
+  t = bms_transport_new_for_uri (path, 115200, &error);
+  g_assert_true (bms_transport_open (t, &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&s, bms_snapshot_free);
+  s = read_all (t, 3000, NULL);
+  g_assert_cmpuint (s->n_cells, ==, 16);
+  bms_transport_close (t);
+
+  server_stop (&server, thread);
+  g_rmdir (dir);
+}
+
 static void
 test_tcp (void)
 {
@@ -443,6 +492,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sim/endpoints/loopback-time-scale", test_loopback_time_scale);
   g_test_add_func ("/sim/endpoints/sim-uri", test_sim_uri);
   g_test_add_func ("/sim/endpoints/pty", test_pty);
+  g_test_add_func ("/sim/endpoints/pty-unplug", test_pty_unplug);
   g_test_add_func ("/sim/endpoints/tcp", test_tcp);
   g_test_add_func ("/sim/endpoints/program-bad-options", test_program_bad_options);
   g_test_add_func ("/sim/endpoints/program-tcp", test_program_tcp);
