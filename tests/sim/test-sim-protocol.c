@@ -555,6 +555,51 @@ test_quiet_at_rest (void)
       }
 }
 
+/* Random frames and garbage, authenticated: the board never crashes or
+ * complains, whatever it is told (writes, commands, bad sizes, junk). */
+static void
+test_random_input (void)
+{
+  g_autoptr (BmsSim) sim = new_sim (2, 8, NULL);
+  g_autoptr (GRand) r = g_rand_new_with_seed (42);
+  guint replies = 0;
+
+  for (int k = 0; k < 20000; k++)
+    {
+      g_autoptr (GByteArray) out = g_byte_array_new ();
+      g_autoptr (GByteArray) req = NULL;
+      guint8 info[24];
+      gsize len = g_rand_int_range (r, 0, sizeof info);
+      static const guint8 cmds[] = { 1, 2, 3, 5, 6, 7 };
+
+      for (gsize i = 0; i < len; i++)
+        info[i] = g_rand_int_range (r, 0, 256);
+      if (k % 500 == 0)
+        {
+          g_autoptr (GByteArray) pw = bms_request_password (0, "123456");
+          bms_sim_receive (sim, pw->data, pw->len, out);
+        }
+      if (g_rand_int_range (r, 0, 10) == 0)
+        {
+          /* Plain junk on the line. */
+          bms_sim_receive (sim, info, len, out);
+        }
+      else
+        {
+          g_autoptr (BmsFrame) f = bms_frame_new (cmds[g_rand_int_range (r, 0, 6)], BMS_SOURCE_PC,
+                                                  BMS_TRANSPORT_REQUEST, info, len);
+          f->terminal = g_rand_int_range (r, 0, 3);
+          req = g_byte_array_new ();
+          bms_frame_encode (f, req);
+          bms_sim_receive (sim, req->data, req->len, out);
+        }
+      replies += out->len > 0;
+      bms_sim_advance (sim, 0.5);
+    }
+  g_test_message ("20000 random inputs, %u answered", replies);
+  g_assert_cmpuint (replies, >, 0);
+}
+
 static void
 test_bootloader_entry (void)
 {
@@ -591,6 +636,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sim/protocol/protection-on-the-wire", test_protection_on_the_wire);
   g_test_add_func ("/sim/protocol/current-calibration", test_current_calibration);
   g_test_add_func ("/sim/protocol/quiet-at-rest", test_quiet_at_rest);
+  g_test_add_func ("/sim/protocol/random-input", test_random_input);
   g_test_add_func ("/sim/protocol/bootloader-entry", test_bootloader_entry);
   return g_test_run ();
 }
