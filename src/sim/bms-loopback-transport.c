@@ -328,7 +328,8 @@ bms_loopback_transport_with_sim (BmsLoopbackTransport *self,
 /* ---- "sim://" ------------------------------------------------------------ */
 
 static gboolean
-parse_query (BmsSimConfig *config, const char *query, gboolean *wire, double *scale, GError **error)
+parse_query (BmsSimConfig *config, const char *query, gboolean *wire, double *scale,
+             double *ambient, GError **error)
 {
   g_auto (GStrv) pairs = g_strsplit (query, "&", -1);
 
@@ -346,6 +347,9 @@ parse_query (BmsSimConfig *config, const char *query, gboolean *wire, double *sc
         config->cycle_profile = g_strcmp0 (v, "0") != 0;
       else if (g_str_equal (k, "scale") && (*scale = g_ascii_strtod (v, &end)) > 0 && *end == '\0')
         ;
+      else if (g_str_equal (k, "ambient") && (*ambient = g_ascii_strtod (v, &end), *end == '\0')
+               && *ambient >= -40 && *ambient <= 80)
+        ;
       else if (g_str_equal (k, "seed")
                && (config->seed = (guint32)g_ascii_strtoull (v, &end, 10), *end == '\0'))
         ;
@@ -359,7 +363,7 @@ parse_query (BmsSimConfig *config, const char *query, gboolean *wire, double *sc
         {
           g_set_error (error, BMS_TRANSPORT_ERROR, BMS_TRANSPORT_ERROR_INVALID,
                        "Bad simulator option '%s': use wire=0|1, cycle=0|1, scale=X, "
-                       "seed=N or chemistry=lfp|nmc|lto",
+                       "ambient=C (-40 to 80), seed=N or chemistry=lfp|nmc|lto",
                        pairs[i]);
           return FALSE;
         }
@@ -375,7 +379,7 @@ sim_factory (const char *uri, guint baud, GError **error)
   g_autofree char *kind = g_strndup (rest, q ? (gsize)(q - rest) : strlen (rest));
   BmsSimConfig config;
   gboolean wire = TRUE;
-  double scale = 1;
+  double scale = 1, ambient = 25;
   BmsSim *sim;
 
   bms_sim_config_init (&config);
@@ -391,11 +395,12 @@ sim_factory (const char *uri, guint baud, GError **error)
                    uri);
       return NULL;
     }
-  if (q && !parse_query (&config, q + 1, &wire, &scale, error))
+  if (q && !parse_query (&config, q + 1, &wire, &scale, &ambient, error))
     return NULL;
   sim = bms_sim_new (&config, error);
   if (sim == NULL)
     return NULL;
+  bms_sim_set_ambient (sim, ambient, TRUE);
   return bms_loopback_transport_new_owning (sim, wire, scale, baud, uri);
 }
 

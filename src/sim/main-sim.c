@@ -14,7 +14,7 @@ typedef struct
   int modules, cells_per_module, address, baud, tcp_port, fault_delay_ms;
   int fault_noise_bytes;
   char *chemistry, *state, *pty;
-  double capacity, current, time_scale, initial_soc;
+  double capacity, current, time_scale, initial_soc, ambient;
   double fault_noise, fault_drop, fault_corrupt;
   gboolean cycle, no_wire_timing, fault_silent;
   gint64 seed;
@@ -74,6 +74,8 @@ check_options (Options *o, BmsSimConfig *config, BmsSimFaults *faults, GError **
     return fail (error, "--capacity must be 1 to 2000 Ah (got %g)", o->capacity);
   if (!(o->current >= -1000 && o->current <= 1000))
     return fail (error, "--current must be -1000 to 1000 A (got %g)", o->current);
+  if (!(o->ambient >= -40 && o->ambient <= 80))
+    return fail (error, "--ambient must be -40 to 80 °C (got %g)", o->ambient);
   if (!(o->initial_soc >= 0 && o->initial_soc <= 100))
     return fail (error, "--soc must be 0 to 100 %% (got %g)", o->initial_soc);
   if (o->address < 1 || o->address > 255)
@@ -181,6 +183,7 @@ main (int argc, char **argv)
                 .capacity = 100,
                 .time_scale = 1,
                 .initial_soc = 60,
+                .ambient = 25,
                 .seed = 1 };
   GOptionEntry entries[] = {
     { "modules", 0, 0, G_OPTION_ARG_INT, &o.modules, "Slave modules (1-16, default 1)", "N" },
@@ -189,6 +192,8 @@ main (int argc, char **argv)
     { "chemistry", 0, 0, G_OPTION_ARG_STRING, &o.chemistry, "lfp (default), nmc or lto", "TYPE" },
     { "capacity", 0, 0, G_OPTION_ARG_DOUBLE, &o.capacity, "Cell capacity in Ah (default 100)",
       "AH" },
+    { "ambient", 0, 0, G_OPTION_ARG_DOUBLE, &o.ambient,
+      "Air temperature around the pack in °C; the pack starts at it (default 25)", "C" },
     { "soc", 0, 0, G_OPTION_ARG_DOUBLE, &o.initial_soc, "Initial state of charge in % (default 60)",
       "PCT" },
     { "current", 0, 0, G_OPTION_ARG_DOUBLE, &o.current,
@@ -268,6 +273,7 @@ main (int argc, char **argv)
       return 1;
     }
   bms_sim_set_faults (sim, &faults);
+  bms_sim_set_ambient (sim, o.ambient, TRUE);
   bms_sim_set_time_scale (sim, o.time_scale);
   bms_sim_set_ready_func (sim, on_ready, NULL);
 

@@ -177,13 +177,14 @@ test_sim_uri (void)
   g_clear_object (&t);
   g_clear_pointer (&s, bms_snapshot_free);
 
-  t = bms_transport_new_for_uri ("sim://master?wire=0&chemistry=nmc", 9600, &error);
+  t = bms_transport_new_for_uri ("sim://master?wire=0&chemistry=nmc&ambient=-5", 9600, &error);
   g_assert_no_error (error);
   g_assert_true (bms_transport_open (t, &error));
   s = read_all (t, 1000, NULL);
   g_assert_cmpuint (s->n_cells, ==, 256);
   g_assert_cmpint (bms_snapshot_get_raw (s, BMS_ID_BATTERY_TYPE), ==, BMS_CHEMISTRY_NMC);
   g_assert_cmpint (bms_snapshot_get_raw (s, BMS_ID_CELL_OVP), ==, 4200);
+  g_assert_cmpint (bms_snapshot_get_raw (s, BMS_ID_TEMP2), ==, -5);
   bms_transport_close (t);
   g_clear_object (&t);
 
