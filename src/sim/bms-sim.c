@@ -38,7 +38,8 @@ struct _BmsSim
   char software_version[16];
   gint64 start_unix;
   gint64 runtime_base_min;
-  gboolean state_loaded; /* never overwrite a file we could not read */
+  gboolean state_loaded;   /* never overwrite a file we could not read */
+  gboolean slaves_missing; /* the configured pack is not the one found (since boot) */
 
   BmsFrameParser *parser;
   GByteArray *reply; /* replies of the current receive call */
@@ -501,6 +502,7 @@ load_state (BmsSim *sim, GError **error)
 /* ---- life cycle ---------------------------------------------------------- */
 
 static void on_frame (BmsFrame *frame, gpointer user_data);
+static void check_slaves (BmsSim *sim);
 
 static gboolean
 check_config (const BmsSimConfig *c, GError **error)
@@ -560,6 +562,7 @@ bms_sim_new (const BmsSimConfig *config, GError **error)
   sim->address = config->address;
   *store (sim, "board_address") = clamp_raw (field ("board_address"), config->address);
   store_to_params (sim);
+  check_slaves (sim);
 
   if (config->cycle_profile)
     bms_sim_battery_set_cycle (sim->battery, TRUE);
@@ -597,6 +600,22 @@ bms_sim_free (BmsSim *sim)
 /* ---- bootloader hand-over ------------------------------------------------ */
 
 /* A board restart: protections cleared, password gate closed, awake. */
+/* What the board finds at boot against what it was told: a cell count
+ * (0xE7) or a module layout (0xD2) the wiring does not have means a slave
+ * it cannot reach. Settings take effect at boot, as on the real master. */
+static void
+check_slaves (BmsSim *sim)
+{
+  const BmsSimConfig *c = &sim->config;
+  const guint8 *mc = sim->bytes[field ("module_cells")->id];
+  gboolean missing = *store (sim, "pack_cell_count") != (gint64)(c->modules * c->cells_per_module);
+
+  for (guint m = 0; m < BMS_MAX_MODULES && mc; m++)
+    if (mc[m] != (m < c->modules ? c->cells_per_module : 0))
+      missing = TRUE;
+  sim->slaves_missing = missing;
+}
+
 static void
 restart (BmsSim *sim)
 {
@@ -606,6 +625,7 @@ restart (BmsSim *sim)
   bms_sim_battery_reset_protections (sim->battery);
   bms_frame_parser_reset (sim->parser);
   store_to_params (sim);
+  check_slaves (sim);
 }
 
 static void
@@ -673,6 +693,8 @@ alarms_ext (BmsSim *sim, const BmsFieldInfo *f)
   for (gsize k = 0; k < G_N_ELEMENTS (map); k++)
     if (tripped & map[k].prot)
       set_bit_by_name (&mask, f, map[k].bit);
+  if (sim->slaves_missing)
+    set_bit_by_name (&mask, f, "slave_offline");
   return (guint)mask;
 }
 
@@ -709,7 +731,8 @@ status_bits (BmsSim *sim, const BmsFieldInfo *f)
     set_bit_by_name (&mask, f, "discharge_mos_on");
   if (bms_sim_battery_balancing (b))
     set_bit_by_name (&mask, f, "balancer_on");
-  set_bit_by_name (&mask, f, "battery_connected");
+  if (!sim->slaves_missing)
+    set_bit_by_name (&mask, f, "battery_connected");
   return (guint)mask;
 }
 

@@ -555,6 +555,36 @@ test_quiet_at_rest (void)
       }
 }
 
+/* "Battery set" takes effect at boot: a cell count the wiring does not have
+ * means a slave the master cannot reach. */
+static void
+test_pack_cell_count (void)
+{
+  g_autoptr (BmsSim) sim = new_sim (2, 8, NULL);
+  const BmsFieldInfo *alarms = bms_field_lookup (BMS_ID_ALARMS_EXT);
+  guint8 count = bms_field_lookup_name ("pack_cell_count")->id;
+  guint bit = 0;
+
+  while (!g_str_equal (alarms->names[bit], "slave_offline"))
+    bit++;
+  g_assert_cmpint (read_one (sim, count), ==, 16);
+  g_assert_cmpuint (password (sim, "123456"), ==, BMS_RESULT_OK);
+  g_assert_cmpuint (write_raw (sim, 1, count, 24), ==, BMS_RESULT_OK);
+  g_assert_false (read_one (sim, BMS_ID_ALARMS_EXT) & (1u << bit)); /* not before a restart */
+
+  g_assert_cmpuint (write_raw (sim, 1, BMS_ID_RESTART, 1), ==, BMS_RESULT_OK);
+  bms_sim_advance (sim, 3.5);
+  g_assert_true (read_one (sim, BMS_ID_ALARMS_EXT) & (1u << bit));
+  g_assert_false (read_one (sim, BMS_ID_STATUS) & (1u << 3)); /* battery_connected */
+
+  g_assert_cmpuint (password (sim, "123456"), ==, BMS_RESULT_OK);
+  g_assert_cmpuint (write_raw (sim, 1, count, 16), ==, BMS_RESULT_OK);
+  g_assert_cmpuint (write_raw (sim, 1, BMS_ID_RESTART, 1), ==, BMS_RESULT_OK);
+  bms_sim_advance (sim, 3.5);
+  g_assert_false (read_one (sim, BMS_ID_ALARMS_EXT) & (1u << bit));
+  g_assert_true (read_one (sim, BMS_ID_STATUS) & (1u << 3));
+}
+
 /* Random frames and garbage, authenticated: the board never crashes or
  * complains, whatever it is told (writes, commands, bad sizes, junk). */
 static void
@@ -636,6 +666,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sim/protocol/protection-on-the-wire", test_protection_on_the_wire);
   g_test_add_func ("/sim/protocol/current-calibration", test_current_calibration);
   g_test_add_func ("/sim/protocol/quiet-at-rest", test_quiet_at_rest);
+  g_test_add_func ("/sim/protocol/pack-cell-count", test_pack_cell_count);
   g_test_add_func ("/sim/protocol/random-input", test_random_input);
   g_test_add_func ("/sim/protocol/bootloader-entry", test_bootloader_entry);
   return g_test_run ();
