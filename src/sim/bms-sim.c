@@ -51,6 +51,7 @@ struct _BmsSim
   gboolean in_bootloader;
   double boot_window; /* real seconds the restart window stays open */
   BmsBootloader *bootloader;
+  BmsBootloaderFaults boot_faults;
   GBytes *flashed_image;
 
   double time_scale;
@@ -553,6 +554,7 @@ bms_sim_new (const BmsSimConfig *config, GError **error)
   sim->start_unix = g_get_real_time () / G_USEC_PER_SEC;
   g_strlcpy (sim->software_version, DEFAULT_VERSION, sizeof sim->software_version);
   sim->time_scale = 1;
+  bms_bootloader_faults_init (&sim->boot_faults);
 
   load_defaults (sim);
   if (!load_state (sim, error))
@@ -636,6 +638,24 @@ enter_bootloader (BmsSim *sim)
   bms_frame_parser_reset (sim->parser);
   g_clear_pointer (&sim->bootloader, bms_bootloader_free);
   sim->bootloader = bms_bootloader_new (sim->config.flash_size);
+  bms_bootloader_set_faults (sim->bootloader, &sim->boot_faults);
+}
+
+void
+bms_sim_enter_bootloader (BmsSim *sim)
+{
+  g_return_if_fail (sim != NULL);
+  sim->boot_window = 0;
+  enter_bootloader (sim);
+}
+
+void
+bms_sim_set_bootloader_faults (BmsSim *sim, const BmsBootloaderFaults *faults)
+{
+  g_return_if_fail (sim != NULL && faults != NULL);
+  sim->boot_faults = *faults;
+  if (sim->bootloader)
+    bms_bootloader_set_faults (sim->bootloader, faults);
 }
 
 /* Bytes for the bootloader; its answer goes to out. Once it has accepted an

@@ -16,7 +16,9 @@ typedef struct
   char *chemistry, *state, *pty;
   double capacity, current, time_scale, initial_soc, ambient;
   double fault_noise, fault_drop, fault_corrupt;
-  gboolean cycle, no_wire_timing, fault_silent;
+  gboolean cycle, no_wire_timing, fault_silent, in_bootloader;
+  char **boot_faults;
+  int flash_size;
   gint64 seed;
 } Options;
 
@@ -53,6 +55,61 @@ baud_ok (int baud)
     if ((int)bms_supported_bauds[i] == baud)
       return TRUE;
   return FALSE;
+}
+
+/* "corrupt-block=3,no-c": the bootloader's fault knobs (bms-bootloader.h). */
+static gboolean
+parse_boot_fault (const char *item, BmsBootloaderFaults *f, GError **error)
+{
+  static const struct
+  {
+    const char *name;
+    gsize offset;
+  } knobs[] = {
+    { "corrupt-block", G_STRUCT_OFFSET (BmsBootloaderFaults, corrupt_block) },
+    { "drop-byte-block", G_STRUCT_OFFSET (BmsBootloaderFaults, drop_byte_block) },
+    { "lose-ack-block", G_STRUCT_OFFSET (BmsBootloaderFaults, lose_ack_block) },
+    { "lose-eot-answer", G_STRUCT_OFFSET (BmsBootloaderFaults, lose_eot_answer) },
+    { "cancel-at-block", G_STRUCT_OFFSET (BmsBootloaderFaults, cancel_at_block) },
+    { "silent-at-block", G_STRUCT_OFFSET (BmsBootloaderFaults, silent_at_block) },
+  };
+  g_auto (GStrv) kv = g_strsplit (item, "=", 2);
+  char *end = NULL;
+  gint64 n;
+
+  if (g_str_equal (kv[0], "no-c") && kv[1] == NULL)
+    return (f->no_c = TRUE), TRUE;
+  if (g_str_equal (kv[0], "no-segment") && kv[1] == NULL)
+    return (f->no_segment = TRUE), TRUE;
+  for (gsize k = 0; k < G_N_ELEMENTS (knobs); k++)
+    if (g_str_equal (kv[0], knobs[k].name) && kv[1] != NULL)
+      {
+        n = g_ascii_strtoll (kv[1], &end, 10);
+        if (end == kv[1] || *end != '\0' || n < 0 || n > 100000)
+          return fail (error, "--boot-fault %s needs a block number 0 to 100000 (got \"%s\")",
+                       kv[0], kv[1]);
+        G_STRUCT_MEMBER (gint, f, knobs[k].offset) = (gint)n;
+        return TRUE;
+      }
+  return fail (error,
+               "--boot-fault: unknown fault \"%s\": use corrupt-block=N, drop-byte-block=N, "
+               "lose-ack-block=N, lose-eot-answer=1|2, cancel-at-block=N, silent-at-block=N, "
+               "no-c or no-segment",
+               item);
+}
+
+static gboolean
+parse_boot_faults (char **specs, BmsBootloaderFaults *f, GError **error)
+{
+  bms_bootloader_faults_init (f);
+  for (guint i = 0; specs && specs[i]; i++)
+    {
+      g_auto (GStrv) items = g_strsplit (specs[i], ",", -1);
+      for (guint k = 0; items[k]; k++)
+        if (*g_strstrip (items[k]) && !parse_boot_fault (items[k], f, error))
+          return FALSE;
+    }
+  return TRUE;
 }
 
 static gboolean
@@ -99,6 +156,8 @@ check_options (Options *o, BmsSimConfig *config, BmsSimFaults *faults, GError **
     return fail (error, "--fault-delay must be 0 to 60000 ms (got %d)", o->fault_delay_ms);
   if (o->fault_noise_bytes < 0 || o->fault_noise_bytes > 1000)
     return fail (error, "--fault-noise-bytes must be 0 to 1000 (got %d)", o->fault_noise_bytes);
+  if (o->flash_size < 1024 || o->flash_size > 16 * 1024 * 1024)
+    return fail (error, "--flash-size must be 1024 to 16777216 bytes (got %d)", o->flash_size);
   if (o->seed < 0 || o->seed > G_MAXUINT32)
     return fail (error, "--seed must be 0 to %u", G_MAXUINT32);
 
@@ -111,6 +170,7 @@ check_options (Options *o, BmsSimConfig *config, BmsSimFaults *faults, GError **
   config->address = o->address;
   config->seed = (guint32)o->seed;
   config->state_file = o->state;
+  config->flash_size = (guint)o->flash_size;
 
   faults->noise_ber = o->fault_noise;
   faults->drop_reply_p = o->fault_drop;
@@ -184,6 +244,7 @@ main (int argc, char **argv)
                 .time_scale = 1,
                 .initial_soc = 60,
                 .ambient = 25,
+                .flash_size = 256 * 1024,
                 .seed = 1 };
   GOptionEntry entries[] = {
     { "modules", 0, 0, G_OPTION_ARG_INT, &o.modules, "Slave modules (1-16, default 1)", "N" },
@@ -222,6 +283,15 @@ main (int argc, char **argv)
     { "fault-corrupt", 0, 0, G_OPTION_ARG_DOUBLE, &o.fault_corrupt,
       "Probability a reply's checksum is wrong", "P" },
     { "fault-silent", 0, 0, G_OPTION_ARG_NONE, &o.fault_silent, "Answer nothing at all", NULL },
+    { "flash-size", 0, 0, G_OPTION_ARG_INT, &o.flash_size,
+      "Largest firmware image the bootloader takes (default 262144)", "BYTES" },
+    { "in-bootloader", 0, 0, G_OPTION_ARG_NONE, &o.in_bootloader,
+      "Start in the bootloader, as a board left there by an interrupted update", NULL },
+    { "boot-fault", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.boot_faults,
+      "Bootloader fault: corrupt-block=N, drop-byte-block=N, lose-ack-block=N, "
+      "lose-eot-answer=1|2, cancel-at-block=N, silent-at-block=N, no-c, no-segment "
+      "(comma-separated or repeated)",
+      "FAULT" },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &o.seed, "Seed for cell spread and faults (default 1)",
       "N" },
     { NULL }
@@ -233,6 +303,7 @@ main (int argc, char **argv)
   g_autoptr (GMainLoop) loop = NULL;
   BmsSimConfig config;
   BmsSimFaults faults = { 0 };
+  BmsBootloaderFaults boot_faults;
   GThread *thread;
   Run run = { 0 };
 
@@ -261,7 +332,8 @@ main (int argc, char **argv)
     o.chemistry = g_strdup ("lfp");
 
   bms_sim_config_init (&config);
-  if (!check_options (&o, &config, &faults, &error))
+  if (!check_options (&o, &config, &faults, &error)
+      || !parse_boot_faults (o.boot_faults, &boot_faults, &error))
     {
       g_printerr ("packwatch-sim: %s\n", error->message);
       return 2;
@@ -273,6 +345,9 @@ main (int argc, char **argv)
       return 1;
     }
   bms_sim_set_faults (sim, &faults);
+  bms_sim_set_bootloader_faults (sim, &boot_faults);
+  if (o.in_bootloader)
+    bms_sim_enter_bootloader (sim);
   bms_sim_set_ambient (sim, o.ambient, TRUE);
   bms_sim_set_time_scale (sim, o.time_scale);
   bms_sim_set_ready_func (sim, on_ready, NULL);
@@ -293,6 +368,7 @@ main (int argc, char **argv)
   g_free (o.chemistry);
   g_free (o.state);
   g_free (o.pty);
+  g_strfreev (o.boot_faults);
   if (!run.ok)
     {
       g_printerr ("packwatch-sim: %s\n", run.error ? run.error->message : "the line failed");

@@ -388,6 +388,8 @@ test_program_bad_options (void)
     { "--baud", "1200", "--baud must be 9600" },
     { "--fault-drop", "2", "--fault-drop is a probability" },
     { "--time-scale", "0", "--time-scale must be above 0" },
+    { "--boot-fault", "zap", "unknown fault \"zap\"" },
+    { "--flash-size", "10", "--flash-size must be 1024" },
   };
   g_autofree char *prog = sim_program ();
 
@@ -485,6 +487,42 @@ test_program_tcp (void)
   g_rmdir (dir);
 }
 
+/* A board left in its bootloader: it answers the menu, not NW frames. */
+static void
+test_program_in_bootloader (void)
+{
+  g_autofree char *prog = sim_program ();
+  const char *argv[] = { prog, "--tcp", "0", "--in-bootloader", "--no-wire-timing", NULL };
+  g_autoptr (GSubprocess) p = NULL;
+  g_autoptr (GDataInputStream) out = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BmsTransport) t = NULL;
+  g_autofree char *where = NULL;
+  guint8 b = 0x20, buf[16];
+  gssize n = 0;
+
+  p = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
+  g_assert_no_error (error);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (p));
+  where = g_data_input_stream_read_line (out, NULL, NULL, &error);
+  g_assert_nonnull (where);
+  t = bms_transport_new_for_uri (where, 9600, &error);
+  g_assert_true (bms_transport_open (t, &error));
+  {
+    g_autoptr (BmsFrame) none = transact (t, bms_request_read_all (1), 300, NULL);
+    g_assert_null (none);
+  }
+  bms_transport_flush_input (t);
+  g_assert_true (bms_transport_write (t, &b, 1, &error));
+  for (int i = 0; i < 20 && n == 0; i++)
+    n = bms_transport_read (t, buf, sizeof buf, 50, &error);
+  g_assert_cmpint (n, ==, 1); /* the segment number */
+  bms_transport_close (t);
+  g_subprocess_send_signal (p, SIGTERM);
+  g_assert_true (g_subprocess_wait (p, NULL, &error));
+  g_assert_cmpint (g_subprocess_get_exit_status (p), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -497,5 +535,6 @@ main (int argc, char **argv)
   g_test_add_func ("/sim/endpoints/tcp", test_tcp);
   g_test_add_func ("/sim/endpoints/program-bad-options", test_program_bad_options);
   g_test_add_func ("/sim/endpoints/program-tcp", test_program_tcp);
+  g_test_add_func ("/sim/endpoints/program-in-bootloader", test_program_in_bootloader);
   return g_test_run ();
 }
