@@ -16,10 +16,14 @@ access_text (BmsAccess access)
 {
   switch (access)
     {
-    case BMS_ACCESS_R: return "R";
-    case BMS_ACCESS_W: return "W";
-    case BMS_ACCESS_RW: return "RW";
-    default: return "?";
+    case BMS_ACCESS_R:
+      return "R";
+    case BMS_ACCESS_W:
+      return "W";
+    case BMS_ACCESS_RW:
+      return "RW";
+    default:
+      return "?";
     }
 }
 
@@ -59,13 +63,12 @@ names_text (const BmsFieldInfo *field)
 {
   g_autoptr (GString) text = g_string_new (NULL);
 
-  if (field->names == NULL
-      || (field->type != BMS_FIELD_ENUM && field->type != BMS_FIELD_BITS))
+  if (field->names == NULL || (field->type != BMS_FIELD_ENUM && field->type != BMS_FIELD_BITS))
     return g_strdup ("");
   for (guint i = 0; field->names[i] != NULL; i++)
     g_string_append_printf (text, "%s%s%u `%s`", i > 0 ? ", " : "",
-                            field->type == BMS_FIELD_BITS && i == 0 ? "bit " : "",
-                            i, field->names[i]);
+                            field->type == BMS_FIELD_BITS && i == 0 ? "bit " : "", i,
+                            field->names[i]);
   return g_string_free (g_steal_pointer (&text), FALSE);
 }
 
@@ -101,10 +104,9 @@ print_markdown_table (GString *out, gboolean extension)
       description = md_escape (f->description != NULL ? f->description : f->label);
       meaning = names[0] != '\0' ? g_strdup_printf ("%s Values: %s.", description, names)
                                  : g_strdup (description);
-      g_string_append_printf (out, "| 0x%02X | `%s` | %s | %s | %s | %s | %s | %s | %s |\n",
-                              f->id, f->name, size, access_text (f->access),
-                              bms_field_type_name (f->type), f->unit != NULL ? f->unit : "",
-                              scale, range, meaning);
+      g_string_append_printf (out, "| 0x%02X | `%s` | %s | %s | %s | %s | %s | %s | %s |\n", f->id,
+                              f->name, size, access_text (f->access), bms_field_type_name (f->type),
+                              f->unit != NULL ? f->unit : "", scale, range, meaning);
     }
 }
 
@@ -141,11 +143,10 @@ print_markdown (const char *template_path)
   marker = strstr (template, TEMPLATE_MARKER "\n");
   if (marker == NULL)
     {
-      cli_error ("fields", "%s has no line %s where the tables go", template_path,
-                 TEMPLATE_MARKER);
+      cli_error ("fields", "%s has no line %s where the tables go", template_path, TEMPLATE_MARKER);
       return CLI_EXIT_USAGE;
     }
-  fwrite (template, 1, (gsize) (marker - template), stdout);
+  fwrite (template, 1, (gsize)(marker - template), stdout);
   fputs (tables, stdout);
   fputs (marker + strlen (TEMPLATE_MARKER "\n"), stdout);
   return CLI_EXIT_OK;
@@ -212,8 +213,8 @@ print_table (void)
   guint n_fields = 0;
   const BmsFieldInfo *fields = bms_field_all (&n_fields);
 
-  printf ("%-4s  %-30s %-4s %-2s %-6s %-18s %s\n", "id", "name", "size", "rw", "unit",
-          "range", "label");
+  printf ("%-4s  %-30s %-4s %-2s %-6s %-18s %s\n", "id", "name", "size", "rw", "unit", "range",
+          "label");
   for (guint i = 0; i < n_fields; i++)
     {
       const BmsFieldInfo *f = &fields[i];
@@ -222,8 +223,7 @@ print_table (void)
       g_autofree char *unit = cli_pad (f->unit, 6);
 
       printf ("0x%02X  %-30s %-4s %-2s %s %-18s %s%s\n", f->id, f->name, size,
-              access_text (f->access), unit, range, f->label,
-              f->extension ? " (extension)" : "");
+              access_text (f->access), unit, range, f->label, f->extension ? " (extension)" : "");
     }
 }
 
@@ -239,7 +239,7 @@ cli_fields (int argc, char **argv)
       "With --markdown: print FILE with its line " TEMPLATE_MARKER " replaced by the tables",
       "FILE" },
     { "json", 'j', 0, G_OPTION_ARG_NONE, &json, "A JSON array of field descriptions", NULL },
-    { NULL }
+    { NULL },
   };
 
   if (!cli_parse_options (&argc, &argv, "",

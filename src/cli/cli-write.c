@@ -13,11 +13,12 @@
 #include "bms-snapshot.h"
 #include "cli-common.h"
 
-typedef struct {
+typedef struct
+{
   const BmsFieldInfo *field;
-  const char *text;   /* as given */
+  const char *text; /* as given */
   gint64 raw;
-  char *string;       /* ASCII fields */
+  char *string; /* ASCII fields */
 } Assignment;
 
 static void
@@ -35,8 +36,10 @@ report_unknown (const char *name)
   g_autofree char *list = g_strjoinv (", ", close);
 
   if (close[0] != NULL)
-    cli_error ("write", "refused: there is no field \"%s\"; did you mean %s? "
-                        "(`packwatch-cli fields` lists them all)", name, list);
+    cli_error ("write",
+               "refused: there is no field \"%s\"; did you mean %s? "
+               "(`packwatch-cli fields` lists them all)",
+               name, list);
   else
     cli_error ("write", "refused: there is no field \"%s\" (`packwatch-cli fields` lists them all)",
                name);
@@ -56,7 +59,7 @@ parse_assignment (const char *arg, GArray *assignments)
       cli_error ("write", "refused: \"%s\" is not NAME=VALUE (e.g. cell_ovp_mv=3650)", arg);
       return FALSE;
     }
-  name = g_strndup (arg, (gsize) (eq - arg));
+  name = g_strndup (arg, (gsize)(eq - arg));
   a.text = eq + 1;
   a.field = bms_field_lookup_name (name);
   if (a.field == NULL)
@@ -134,8 +137,7 @@ write_all (const CliConnection *conn, const char *password, GArray *assignments)
       gboolean denied = g_error_matches (error, BMS_SESSION_ERROR, BMS_SESSION_ERROR_DENIED);
 
       for (guint i = 0; i < assignments->len; i++)
-        printf ("%s: not written: %s\n",
-                g_array_index (assignments, Assignment, i).field->name,
+        printf ("%s: not written: %s\n", g_array_index (assignments, Assignment, i).field->name,
                 denied ? "the board refused the password" : "not unlocked");
       cli_error ("write", "%s: %s", conn->port, error->message);
       bms_session_close (session);
@@ -163,7 +165,7 @@ cli_write (int argc, char **argv)
   const GOptionEntry entries[] = {
     { "password", 'P', 0, G_OPTION_ARG_STRING, &password,
       "The board's parameter password (factory default 123456)", "PW" },
-    { NULL }
+    { NULL },
   };
 
   g_array_set_clear_func (assignments, assignment_clear);
