@@ -65,9 +65,13 @@ def json_lines(text):
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
-def shared_dir():
-    return os.environ.get("PACKWATCH_SHARED") or os.path.join(
-        os.environ.get("PACKWATCH_SOURCE_ROOT", "."), "..", "shared")
+def vectors_dir():
+    """The shared test vectors (PACKWATCH_SHARED/vectors); a checkout without
+    ../shared (CI) uses the copies in tests/cli/vectors/."""
+    shared = os.environ.get("PACKWATCH_SHARED")
+    if shared and os.path.isfile(os.path.join(shared, "vectors", "nw-readall-14s.hex")):
+        return os.path.join(shared, "vectors")
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "vectors")
 
 
 def nw_frame(command, source, transport, info, terminal=0, record=0):

@@ -11,7 +11,7 @@ import socket
 import sys
 import threading
 
-from taplib import Tap, nw_frame, run, shared_dir
+from taplib import Tap, nw_frame, run, vectors_dir
 
 CLI = sys.argv[1]
 tap = Tap()
@@ -23,7 +23,7 @@ if "\n  write " not in help_text:
 
 status, out, err = run([CLI, "fields", "--json"])
 SIZES = {f["id"]: f["size"] for f in json.loads(out)}
-with open(os.path.join(shared_dir(), "vectors", "nw-readall-14s.hex")) as f:
+with open(os.path.join(vectors_dir(), "nw-readall-14s.hex")) as f:
     REPLY14 = bytes.fromhex(f.readline())
 
 

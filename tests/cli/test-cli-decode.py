@@ -7,11 +7,11 @@ import os
 import sys
 import tempfile
 
-from taplib import Tap, hexline, json_lines, nw_frame, run, shared_dir, with_checksum
+from taplib import Tap, hexline, json_lines, nw_frame, run, vectors_dir, with_checksum
 
 CLI = sys.argv[1]
 tap = Tap()
-vectors = os.path.join(shared_dir(), "vectors")
+vectors = vectors_dir()
 with open(os.path.join(vectors, "nw-readall-14s.hex")) as f:
     REPLY14 = bytes.fromhex(f.readline())
 with open(os.path.join(vectors, "nw-request-readall.hex")) as f:
