@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "bms-field.h"
+#include "bms-param-set.h"
 #include "cli-common.h"
 
 #define TEMPLATE_MARKER "@FIELD_TABLES@"
@@ -110,6 +111,51 @@ print_markdown_table (GString *out, gboolean extension)
     }
 }
 
+static void
+append_rules (GString *out)
+{
+  g_auto (GStrv) rules = bms_param_set_describe_rules ();
+
+  g_string_append (out, "\n## Rules between parameters\n\n"
+                        "Packwatch refuses a change that breaks one of these rules, judged on\n"
+                        "the board's values with the change in place (`packwatch-cli write`\n"
+                        "reads the board once to check them, and orders its writes so that\n"
+                        "every intermediate state keeps them):\n\n");
+  /* The list ends with the vendor ranges ("… from A to B"): they get their
+   * own table below. */
+  for (guint i = 0; rules[i] != NULL; i++)
+    if (strstr (rules[i], " must be ") != NULL)
+      g_string_append_printf (out, "- %s\n", rules[i]);
+}
+
+static void
+append_vendor_ranges (GString *out)
+{
+  guint n_fields = 0;
+  const BmsFieldInfo *fields = bms_field_all (&n_fields);
+
+  g_string_append (out, "\n## Vendor limits\n\n"
+                        "The app's parameter pages narrow these ranges further, to the vendor\n"
+                        "parameter sheet of the master BMS (`packwatch-cli write` checks the\n"
+                        "catalogue range above, which boards of the JK family accept):\n\n"
+                        "| id | name | catalogue range | vendor range | unit |\n"
+                        "|---|---|---|---|---|\n");
+  for (guint i = 0; i < n_fields; i++)
+    {
+      const BmsFieldInfo *f = &fields[i];
+      g_autofree char *catalogue = NULL, *lo = NULL, *hi = NULL;
+      gint64 min, max;
+
+      if (!bms_param_is_parameter (f) || !bms_param_get_range (f, &min, &max))
+        continue;
+      catalogue = range_text (f, " … ");
+      lo = cli_format_number (f, min);
+      hi = cli_format_number (f, max);
+      g_string_append_printf (out, "| 0x%02X | `%s` | %s | %s … %s | %s |\n", f->id, f->name,
+                              catalogue, lo, hi, f->unit != NULL ? f->unit : "");
+    }
+}
+
 static char *
 markdown_tables (void)
 {
@@ -119,6 +165,8 @@ markdown_tables (void)
   print_markdown_table (out, FALSE);
   g_string_append (out, "\n## Packwatch extensions (0xD0–0xEF)\n\n");
   print_markdown_table (out, TRUE);
+  append_rules (out);
+  append_vendor_ranges (out);
   return g_string_free (g_steal_pointer (&out), FALSE);
 }
 

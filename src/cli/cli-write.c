@@ -2,7 +2,10 @@
  * catalogue, then unlock with the password, write each and read it back.
  *
  * Nothing is sent unless every value is valid: the port is not even opened
- * before the last value has been checked. */
+ * before the last value has been checked against the catalogue. Then one
+ * read of the board lets the rules between fields (recovery below
+ * protection, …) be judged on the values as they will be, and picks an
+ * order of writes that keeps every step within them. */
 
 #include "config.h"
 
@@ -10,6 +13,7 @@
 #include <string.h>
 
 #include "bms-field.h"
+#include "bms-param-set.h"
 #include "bms-snapshot.h"
 #include "cli-common.h"
 
@@ -119,19 +123,110 @@ write_one (BmsSession *session, const Assignment *a)
   return TRUE;
 }
 
+static void
+param_set_apply (BmsParamSet *set, const Assignment *a)
+{
+  if (a->string != NULL)
+    bms_param_set_set_string (set, a->field->id, a->string);
+  else
+    bms_param_set_set_raw (set, a->field->id, a->raw);
+}
+
+static gboolean
+is_parameter (const Assignment *a)
+{
+  return bms_param_is_parameter (a->field);
+}
+
+/* The rules between fields, on the board's values with every change in
+ * place; prints the broken rule. */
+static gboolean
+check_rules (GArray *assignments, const BmsSnapshot *snapshot)
+{
+  g_autoptr (BmsParamSet) target = bms_param_set_new_from_snapshot (snapshot);
+  g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (guint8));
+  g_autoptr (GError) error = NULL;
+
+  for (guint i = 0; i < assignments->len; i++)
+    {
+      const Assignment *a = &g_array_index (assignments, Assignment, i);
+
+      if (!is_parameter (a))
+        continue;
+      param_set_apply (target, a);
+      g_array_append_val (ids, a->field->id);
+    }
+  if (ids->len == 0 || bms_param_set_check_rules (target, (guint8 *)ids->data, ids->len, &error))
+    return TRUE;
+  cli_error ("write", "refused: %s", error->message);
+  return FALSE;
+}
+
+/* Indices into assignments: parameters first, each step chosen so that the
+ * values on the board keep the rules after it (the given order where no
+ * such step exists), then commands (restart, …) in the given order. */
+static GArray *
+write_order (GArray *assignments, const BmsSnapshot *snapshot)
+{
+  g_autoptr (BmsParamSet) step = bms_param_set_new_from_snapshot (snapshot);
+  g_autofree gboolean *done = g_new0 (gboolean, assignments->len);
+  GArray *order = g_array_new (FALSE, FALSE, sizeof (guint));
+
+  for (guint n = 0; n < assignments->len; n++)
+    {
+      guint pick = G_MAXUINT, first = G_MAXUINT;
+
+      for (guint i = 0; i < assignments->len && pick == G_MAXUINT; i++)
+        {
+          const Assignment *a = &g_array_index (assignments, Assignment, i);
+          g_autoptr (BmsParamSet) trial = NULL;
+
+          if (done[i] || !is_parameter (a))
+            continue;
+          first = MIN (first, i);
+          trial = bms_param_set_copy (step);
+          param_set_apply (trial, a);
+          if (bms_param_set_check_rules (trial, &a->field->id, 1, NULL))
+            pick = i;
+        }
+      if (pick == G_MAXUINT)
+        pick = first;
+      if (pick == G_MAXUINT)
+        break; /* only commands left */
+      done[pick] = TRUE;
+      param_set_apply (step, &g_array_index (assignments, Assignment, pick));
+      g_array_append_val (order, pick);
+    }
+  for (guint i = 0; i < assignments->len; i++)
+    if (!done[i])
+      g_array_append_val (order, i);
+  return order;
+}
+
 static int
 write_all (const CliConnection *conn, const char *password, GArray *assignments)
 {
   g_autoptr (BmsSession) session = NULL;
+  g_autoptr (BmsSnapshot) snapshot = NULL;
+  g_autoptr (GArray) order = NULL;
   g_autoptr (GError) error = NULL;
   guint failed = 0;
 
   session = cli_connection_open (conn, &error);
-  if (session == NULL)
+  if (session == NULL || (snapshot = bms_session_read_all (session, NULL, &error)) == NULL)
     {
       cli_error ("write", "%s: %s", conn->port, error->message);
+      if (session != NULL)
+        bms_session_close (session);
       return CLI_EXIT_UNREACHABLE;
     }
+  if (!check_rules (assignments, snapshot))
+    {
+      cli_error ("write", "nothing was written to the board");
+      bms_session_close (session);
+      return CLI_EXIT_USAGE;
+    }
+  order = write_order (assignments, snapshot);
   if (!bms_session_unlock (session, password, NULL, &error))
     {
       gboolean denied = g_error_matches (error, BMS_SESSION_ERROR, BMS_SESSION_ERROR_DENIED);
@@ -143,8 +238,9 @@ write_all (const CliConnection *conn, const char *password, GArray *assignments)
       bms_session_close (session);
       return denied ? CLI_EXIT_FAILED : CLI_EXIT_UNREACHABLE;
     }
-  for (guint i = 0; i < assignments->len; i++)
-    if (!write_one (session, &g_array_index (assignments, Assignment, i)))
+  for (guint i = 0; i < order->len; i++)
+    if (!write_one (session,
+                    &g_array_index (assignments, Assignment, g_array_index (order, guint, i))))
       failed++;
   bms_session_close (session);
   if (failed > 0)

@@ -171,6 +171,31 @@ try:
     tap.ok([w[4] for w in writes] == [b"\x90\x10\x68", b"\xAF\x00"],
            "one write frame per field: 90 1068, AF 00", writes)
     tap.ok(board.fields[0x90] == b"\x10\x68", "the board holds the new value")
+
+    # rules between fields: judged on the board's values with the change in place
+    board.received.clear()
+    status, out, err = run([CLI, "write", "--port", port, "--password", "123456",
+                            "cell_ovp_recovery_mv=4300"])
+    tap.ok(status == 2 and "must be below" in err and "nothing was written" in err
+           and not board.commands(0x02) and not board.commands(0x05),
+           "recovery above protection (4300 > 4200): refused before unlocking, exit 2",
+           f"{status}\n{out}{err}")
+
+    # an order of writes that keeps every step within the rules
+    board.received.clear()
+    status, out, err = run([CLI, "write", "--port", port, "--password", "123456",
+                            "cell_ovp_mv=3900", "cell_ovp_recovery_mv=3800"])
+    ids = [w[4][0] for w in board.commands(0x02)]
+    tap.ok(status == 0 and ids == [0x91, 0x90],
+           "lowering protection below the old recovery: recovery written first",
+           f"{status} {[hex(i) for i in ids]}\n{out}{err}")
+    board.received.clear()
+    status, out, err = run([CLI, "write", "--port", port, "--password", "123456",
+                            "cell_ovp_recovery_mv=4250", "cell_ovp_mv=4400"])
+    ids = [w[4][0] for w in board.commands(0x02)]
+    tap.ok(status == 0 and ids == [0x90, 0x91],
+           "raising recovery above the old protection: protection written first",
+           f"{status} {[hex(i) for i in ids]}\n{out}{err}")
 finally:
     board.stop()
 
