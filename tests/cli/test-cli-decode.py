@@ -156,6 +156,27 @@ if objs and len(objs) == 3:
     tap.ok(objs[2].get("command") == "password" and objs[2].get("result") == "denied",
            "password reply: result denied", objs[2])
 
+# --- random mutations: every line gets exactly one valid JSON object ---------
+import random
+rng = random.Random(20261121)
+lines = []
+for i in range(400):
+    frame = bytearray(REPLY14 if i % 2 else nw_frame(0x02, 3, 0, [0xB4] + list(b"Pack\x01\"\\7")))
+    for _ in range(rng.randint(0, 4)):
+        frame[rng.randrange(len(frame))] = rng.randrange(256)
+    if i % 3 == 0:
+        frame = bytearray(with_checksum(frame))  # reach the info decoder too
+    lines.append(hexline(frame))
+status, out, err = run([CLI, "decode"], stdin_text="\n".join(lines) + "\n")
+try:
+    objs = json_lines(out)
+    valid = len(objs) == len(lines) and [o["line"] for o in objs] == list(range(1, 401))
+    diag = ""
+except ValueError as e:
+    valid, diag = False, f"{e}"
+tap.ok(valid and status in (0, 1), "400 mutated frames: one valid JSON line each", diag + err[-500:])
+tap.ok(status == 1, "mutated frames: exit 1 (some are invalid)", status)
+
 # --- files and arguments ----------------------------------------------------
 with tempfile.NamedTemporaryFile("w", suffix=".hex", delete=False) as f:
     f.write(hexline(REPLY14) + "\n")
