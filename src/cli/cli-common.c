@@ -361,12 +361,19 @@ cli_format_snapshot_value (const BmsSnapshot *snapshot, const BmsFieldInfo *fiel
       return bms_snapshot_dup_string (snapshot, field->id);
     case BMS_FIELD_BYTES:
       {
-        GString *hex = g_string_new (NULL);
+        GString *text = g_string_new (NULL);
+        /* Cells per module are counts; other byte fields (addresses) read as hex. */
+        gboolean counts = field->id == BMS_ID_MODULE_CELLS;
 
         bytes = bms_snapshot_get_bytes (snapshot, field->id);
         for (guint i = 0; bytes != NULL && i < field->size; i++)
-          g_string_append_printf (hex, "%s%02X", i > 0 ? " " : "", bytes[i]);
-        return g_string_free (hex, FALSE);
+          {
+            if (counts && bytes[i] == 0)
+              continue; /* no module in this slot */
+            g_string_append_printf (text, counts ? "%s%u" : "%s%02X", text->len > 0 ? " " : "",
+                                    bytes[i]);
+          }
+        return g_string_free (text, FALSE);
       }
     case BMS_FIELD_CELLS:
     case BMS_FIELD_CELLS_EXT:
