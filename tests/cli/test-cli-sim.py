@@ -170,6 +170,18 @@ try:
             o = check_read(big, endpoint, 256)
         big.stop()
 
+    # The default line speed, with the sim's wire timing: 9600 baud.
+    slow = Sim("pty", "--baud", "9600")
+    if tap.ok(slow.ready, "pty at 9600 baud: simulator serves"):
+        status, out, err = cli("read", "--port", slow.port, "--json")
+        tap.ok(status == 0 and '"cell_count": 16' in out, "read at the default 9600 baud", err)
+    slow.stop()
+
+    # In-process simulator (sim:// registered by the CLI).
+    for uri, n in (("sim://", 16), ("sim://master", 256)):
+        status, out, err = cli("read", "--port", uri, "--json")
+        tap.ok(status == 0 and f'"cell_count": {n}' in out, f"read --port {uri}: {n} cells", err)
+
     status, out, err = cli("read", "--port", os.path.join(workdir, "no-such-port"))
     tap.ok(status == 3 and "no-such-port" in err, "absent port: exit 3, named", err)
 finally:
