@@ -177,6 +177,20 @@ try:
         tap.ok(status == 0 and '"cell_count": 16' in out, "read at the default 9600 baud", err)
     slow.stop()
 
+    # A line with garbage before every reply still reads; a silent board is exit 3.
+    noisy = Sim("tcp", "--fault-noise-bytes", "40")
+    if tap.ok(noisy.ready, "noisy simulator serves"):
+        status, o, err = read_json(noisy)
+        tap.ok(status == 0 and o and o.get("cell_count") == 16,
+               "read through 40 garbage bytes before each reply", err)
+    noisy.stop()
+    silent = Sim("tcp", "--fault-silent")
+    if tap.ok(silent.ready, "silent simulator serves"):
+        status, out, err = cli("read", "--port", silent.port, "--baud", BAUD, "--json")
+        tap.ok(status == 3 and "No reply" in err and '"ok": false' in out,
+               "silent board: exit 3, says there was no reply, JSON error", f"{status} {out} {err}")
+    silent.stop()
+
     # In-process simulator (sim:// registered by the CLI).
     for uri, n in (("sim://", 16), ("sim://master", 256)):
         status, out, err = cli("read", "--port", uri, "--json")
