@@ -19,6 +19,9 @@ BAUD = "115200"
 tap = Tap()
 workdir = tempfile.mkdtemp(prefix="packwatch-cli-test-")
 children = []
+# The sims run in their own process group (killed as a group in stop());
+# a timeout's SIGTERM must still reach the finally below that stops them.
+signal.signal(signal.SIGTERM, lambda *_: sys.exit("terminated"))
 
 
 class Sim:
