@@ -164,7 +164,8 @@ check_rules (GArray *assignments, const BmsSnapshot *snapshot)
 
 /* Indices into assignments: parameters first, each step chosen so that the
  * values on the board keep the rules after it (the given order where no
- * such step exists), then commands (restart, …) in the given order. */
+ * such step exists), then a new password (a board may want it for the
+ * writes before), then commands (restart, …) in the given order. */
 static GArray *
 write_order (GArray *assignments, const BmsSnapshot *snapshot)
 {
@@ -181,7 +182,7 @@ write_order (GArray *assignments, const BmsSnapshot *snapshot)
           const Assignment *a = &g_array_index (assignments, Assignment, i);
           g_autoptr (BmsParamSet) trial = NULL;
 
-          if (done[i] || !is_parameter (a))
+          if (done[i] || !is_parameter (a) || a->field->id == BMS_ID_PASSWORD)
             continue;
           first = MIN (first, i);
           trial = bms_param_set_copy (step);
@@ -197,6 +198,12 @@ write_order (GArray *assignments, const BmsSnapshot *snapshot)
       param_set_apply (step, &g_array_index (assignments, Assignment, pick));
       g_array_append_val (order, pick);
     }
+  for (guint i = 0; i < assignments->len; i++)
+    if (!done[i] && g_array_index (assignments, Assignment, i).field->id == BMS_ID_PASSWORD)
+      {
+        done[i] = TRUE;
+        g_array_append_val (order, i);
+      }
   for (guint i = 0; i < assignments->len; i++)
     if (!done[i])
       g_array_append_val (order, i);

@@ -196,6 +196,16 @@ try:
     tap.ok(status == 0 and ids == [0x90, 0x91],
            "raising recovery above the old protection: protection written first",
            f"{status} {[hex(i) for i in ids]}\n{out}{err}")
+
+    # a new password after the parameters, commands last
+    board.received.clear()
+    status, out, err = run([CLI, "write", "--port", port, "--password", "123456",
+                            "restart=1", "parameter_password=111111", "cell_ovp_mv=4450"])
+    ids = [w[4][0] for w in board.commands(0x02)]
+    tap.ok(status == 0 and ids == [0x90, 0xB2, 0xBB],
+           "order: parameters, then the new password, then commands",
+           f"{status} {[hex(i) for i in ids]}\n{out}{err}")
+    tap.ok("111111" not in out, "the new password is not echoed", out)
 finally:
     board.stop()
 
