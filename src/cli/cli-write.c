@@ -95,6 +95,8 @@ parse_assignment (const char *arg, GArray *assignments)
 static char *
 describe_written (const Assignment *a)
 {
+  if (a->field->id == BMS_ID_PASSWORD)
+    return g_strdup ("(new password, not shown)");
   if (a->string != NULL)
     return g_strdup_printf ("\"%s\"", a->string);
   return cli_format_raw (a->field, a->raw);

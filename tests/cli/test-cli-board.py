@@ -109,6 +109,8 @@ class Board(threading.Thread):
             if not self.authed:
                 return nw_frame(0x02, 0, 1, [fid, 1])
             self.fields[fid] = bytes(info[1:])
+            if fid == 0xB2:
+                self.password = bytes(info[1:]).rstrip(b"\0")
             return nw_frame(0x02, 0, 1, [fid, 0])
         return None
 
