@@ -212,8 +212,29 @@ write_order (GArray *assignments, const BmsSnapshot *snapshot)
   return order;
 }
 
+/* --dry-run: what would be written, in order, old → new. */
+static void
+print_plan (GArray *assignments, GArray *order, const BmsSnapshot *snapshot)
+{
+  for (guint i = 0; i < order->len; i++)
+    {
+      const Assignment *a
+          = &g_array_index (assignments, Assignment, g_array_index (order, guint, i));
+      g_autofree char *old = cli_format_snapshot_value (snapshot, a->field);
+      g_autofree char *new = describe_written (a);
+
+      if (a->field->id == BMS_ID_PASSWORD)
+        {
+          g_free (old);
+          old = g_strdup ("(not shown)");
+        }
+      printf ("%s: %s → %s\n", a->field->name, old != NULL ? old : "(not reported)", new);
+    }
+  printf ("dry run: the values are valid and keep the rules; nothing was written\n");
+}
+
 static int
-write_all (const CliConnection *conn, const char *password, GArray *assignments)
+write_all (const CliConnection *conn, const char *password, gboolean dry_run, GArray *assignments)
 {
   g_autoptr (BmsSession) session = NULL;
   g_autoptr (BmsSnapshot) snapshot = NULL;
@@ -236,6 +257,12 @@ write_all (const CliConnection *conn, const char *password, GArray *assignments)
       return CLI_EXIT_USAGE;
     }
   order = write_order (assignments, snapshot);
+  if (dry_run)
+    {
+      print_plan (assignments, order, snapshot);
+      bms_session_close (session);
+      return CLI_EXIT_OK;
+    }
   if (!bms_session_unlock (session, password, NULL, &error))
     {
       gboolean denied = g_error_matches (error, BMS_SESSION_ERROR, BMS_SESSION_ERROR_DENIED);
@@ -265,11 +292,15 @@ cli_write (int argc, char **argv)
   g_autofree char *password = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (GArray) assignments = g_array_new (FALSE, TRUE, sizeof (Assignment));
-  gboolean valid = TRUE;
+  gboolean valid = TRUE, dry_run = FALSE;
   int status;
   const GOptionEntry entries[] = {
     { "password", 'P', 0, G_OPTION_ARG_STRING, &password,
       "The board's parameter password (factory default 123456)", "PW" },
+    { "dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run,
+      "Check values and rules against the board (one read), print old → new in write "
+      "order, write nothing",
+      NULL },
     { NULL },
   };
 
@@ -289,7 +320,7 @@ cli_write (int argc, char **argv)
       cli_error ("write", "%s", error->message);
       valid = FALSE;
     }
-  if (password == NULL)
+  if (password == NULL && !dry_run)
     {
       cli_error ("write", "--password is required (the board's parameter password, "
                           "factory default 123456)");
@@ -311,7 +342,7 @@ cli_write (int argc, char **argv)
       status = CLI_EXIT_USAGE;
     }
   else
-    status = write_all (&conn, password, assignments);
+    status = write_all (&conn, password, dry_run, assignments);
   cli_connection_clear (&conn);
   return status;
 }

@@ -199,6 +199,17 @@ try:
            "raising recovery above the old protection: protection written first",
            f"{status} {[hex(i) for i in ids]}\n{out}{err}")
 
+    # --dry-run: one read, the plan, nothing written, no password needed
+    board.received.clear()
+    status, out, err = run([CLI, "write", "--port", port, "--dry-run",
+                            "cell_ovp_mv=3900", "cell_ovp_recovery_mv=3800"])
+    tap.ok(status == 0 and out.splitlines()[:2] == ["cell_ovp_recovery_mv: 4250 mV → 3800 mV",
+                                                    "cell_ovp_mv: 4400 mV → 3900 mV"]
+           and "nothing was written" in out and board.commands(0x02) == []
+           and board.commands(0x05) == [],
+           "--dry-run: old → new in write order, no password or write frame",
+           f"{status}\n{out}{err}")
+
     # a new password after the parameters, commands last
     board.received.clear()
     status, out, err = run([CLI, "write", "--port", port, "--password", "123456",
