@@ -177,6 +177,19 @@ except ValueError as e:
 tap.ok(valid and status in (0, 1), "400 mutated frames: one valid JSON line each", diag + err[-500:])
 tap.ok(status == 1, "mutated frames: exit 1 (some are invalid)", status)
 
+# --- random text from the hex reader's alphabet: never a crash, JSON only ---
+alphabet = "0123456789abcdefABCDEFxX:,; \t<>#z\r"
+lines = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60))) for _ in range(300)]
+status, out, err = run([CLI, "decode"], stdin_text="\n".join(lines) + "\n")
+try:
+    objs = json_lines(out)
+    good = all(isinstance(o.get("ok"), bool) and 1 <= o.get("line", 0) <= 300 for o in objs)
+    diag = ""
+except ValueError as e:
+    good, diag = False, str(e)
+tap.ok(good and status in (0, 1), "300 lines of random hex-ish text: JSON lines only",
+       diag + err[-300:])
+
 # --- files and arguments ----------------------------------------------------
 with tempfile.NamedTemporaryFile("w", suffix=".hex", delete=False) as f:
     f.write(hexline(REPLY14) + "\n")
