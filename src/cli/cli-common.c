@@ -248,11 +248,10 @@ cli_suggest_field_names (const char *unknown, guint max_results)
   for (guint i = 0; i < n_fields; i++)
     {
       Candidate c = { fields[i].name, cli_edit_distance (lower, fields[i].name) };
-
       /* "ovp" finds cell_ovp_mv: a part of the name counts as close */
-      if (strlen (lower) >= 3 && strstr (fields[i].name, lower) != NULL)
-        c.score = MIN (c.score, 1);
-      if (c.score <= limit)
+      gboolean part = strlen (lower) >= 3 && strstr (fields[i].name, lower) != NULL;
+
+      if (c.score <= limit || part)
         g_array_append_val (candidates, c);
     }
   g_array_sort (candidates, compare_candidates);

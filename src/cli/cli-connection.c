@@ -94,7 +94,8 @@ cli_connection_open (const CliConnection *conn, GError **error)
   if (transport == NULL)
     return NULL;
   session = bms_session_new (transport, (guint) conn->address);
-  if (!bms_session_open (session, error))
+  if (!bms_session_set_baud (session, (guint) conn->baud, error)
+      || !bms_session_open (session, error))
     return NULL;
   return g_steal_pointer (&session);
 }

@@ -35,7 +35,9 @@ print_cell_summary (const BmsSnapshot *s)
 static void
 print_cell_row (const BmsSnapshot *s, const char *title, guint first, guint count)
 {
-  printf ("  %-10s %3u-%-3u", title, first + 1, first + count);
+  if (title != NULL)
+    printf ("  %-10s", title);
+  printf ("  %3u-%-3u", first + 1, first + count);
   for (guint i = first; i < first + count && i < s->n_cells; i++)
     printf (" %.3f", s->cells_mv[i] / 1000.0);
   printf ("\n");
@@ -65,7 +67,8 @@ print_cells (const BmsSnapshot *s)
       first += per_module[m];
     }
   for (; first < s->n_cells; first += CELLS_PER_ROW)
-    print_cell_row (s, "", first, MIN (CELLS_PER_ROW, s->n_cells - first));
+    print_cell_row (s, per_module != NULL ? "" : NULL, first,
+                    MIN (CELLS_PER_ROW, s->n_cells - first));
   printf ("  (volts, in cell order)\n");
 }
 
@@ -130,7 +133,12 @@ print_groups (const BmsSnapshot *s)
           if ((int) f->group != group || is_block (f) || !bms_snapshot_has (s, f->id))
             continue;
           if (!header)
-            printf ("\n%s\n", bms_field_group_name ((BmsFieldGroup) group));
+            {
+              g_autofree char *title = g_strdup (bms_field_group_name ((BmsFieldGroup) group));
+
+              title[0] = g_ascii_toupper (title[0]);
+              printf ("\n%s\n", title);
+            }
           header = TRUE;
           print_field (s, f);
         }

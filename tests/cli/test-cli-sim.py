@@ -8,11 +8,9 @@ usage: test-cli-sim.py PATH-TO-packwatch-cli PATH-TO-packwatch-sim"""
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 
 from taplib import Tap, run
 
@@ -21,12 +19,6 @@ BAUD = "115200"
 tap = Tap()
 workdir = tempfile.mkdtemp(prefix="packwatch-cli-test-")
 children = []
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Sim:
@@ -42,9 +34,8 @@ class Sim:
             argv += ["--pty", link]
             self.port = link
         else:
-            tcp = free_port()
-            argv += ["--tcp", str(tcp)]
-            self.port = f"tcp://127.0.0.1:{tcp}"
+            argv += ["--tcp", "0"]  # the sim picks a free port and prints tcp://…
+            self.port = None
         self.argv = argv
         self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=self.log, text=True,
                                      start_new_session=True)
@@ -53,19 +44,12 @@ class Sim:
 
     def _wait_ready(self, endpoint, argv):
         # The sim prints the pty path (or the port) on stdout once it serves.
-        deadline = time.monotonic() + 10
-        line = self.proc.stdout.readline()
+        line = self.proc.stdout.readline().strip()
         if endpoint == "pty":
-            ok = os.path.exists(self.port)
+            ok = line == self.port and os.path.exists(self.port)
         else:
-            ok = False
-            while not ok and time.monotonic() < deadline and self.proc.poll() is None:
-                try:
-                    socket.create_connection(("127.0.0.1", int(self.port.rsplit(":", 1)[1])),
-                                             timeout=0.5).close()
-                    ok = True
-                except OSError:
-                    time.sleep(0.05)
+            self.port = line
+            ok = line.startswith("tcp://127.0.0.1:")
         if not ok:
             self.log.seek(0)
             tap.diag(f"simulator did not start: {' '.join(argv)}\nstdout: {line}\n{self.log.read()}")
@@ -115,9 +99,14 @@ def check_read(sim, endpoint, n_cells):
            f"len {len(cells)}, cell_count {o.get('cell_count')}")
     tap.ok(all(1500 <= c <= 4500 for c in cells), f"{endpoint}: cell voltages plausible",
            cells[:16])
-    pack = o.get("pack_voltage_v", 0)
-    tap.ok(abs(pack - sum(cells) / 1000.0) < 0.05 * pack + 0.1,
-           f"{endpoint}: pack voltage {pack} V matches the cells' sum {sum(cells) / 1000:.2f} V")
+    pack, total = o.get("pack_voltage_v", 0), sum(cells) / 1000.0
+    if total <= 655.35:
+        tap.ok(abs(pack - total) < 0.02 * total + 0.1,
+               f"{endpoint}: pack voltage {pack} V matches the cells' sum {total:.2f} V")
+    else:
+        # 0x83 is u16 in 10 mV: a 256S pack does not fit (no extension yet).
+        tap.ok(pack == 655.35,
+               f"{endpoint}: pack voltage of a {total:.0f} V pack saturates 0x83 at 655.35 V")
     tap.ok(o.get("battery_type") in ("lfp", "nmc", "lto"), f"{endpoint}: battery_type a name",
            o.get("battery_type"))
     return o
