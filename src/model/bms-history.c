@@ -400,7 +400,8 @@ set_sql_error (GError **error, sqlite3 *db, int code, const char *what)
                code == SQLITE_CORRUPT || code == SQLITE_NOTADB ? BMS_HISTORY_ERROR_CORRUPT :
                BMS_HISTORY_ERROR_OPEN,
                "%s: %s%s", what, db ? sqlite3_errmsg (db) : sqlite3_errstr (code),
-               code == SQLITE_FULL ? " (the disk is full: free some space)" : "");
+               code == SQLITE_FULL ? " (the disk is full: free some space)" :
+               (code & 0xff) == SQLITE_IOERR ? " (the disk may be full or failing)" : "");
   return FALSE;
 }
 
@@ -1116,7 +1117,9 @@ writer_record_failure (BmsHistory *self, const GError *error, guint n_jobs)
 {
   FailReport *r = g_new0 (FailReport, 1);
 
-  g_warning ("History: a write failed and was dropped: %s", error->message);
+  /* Not a g_warning: a full disk is an expected condition, reported to the
+   * caller through bms_history_flush and "write-failed". */
+  g_message ("History: a write failed and was dropped: %s", error->message);
   g_mutex_lock (&self->state_lock);
   self->stats.failed_jobs += n_jobs;
   if (!self->pending_error)
