@@ -142,7 +142,7 @@ test_schema (Fixture *f, gconstpointer data)
   g_assert_cmpint (sql_int (f->path, "PRAGMA user_version"), ==, BMS_HISTORY_SCHEMA_VERSION);
   g_assert_cmpint (sql_int (f->path, "SELECT count(*) FROM sqlite_schema WHERE name IN"
                             " ('devices','samples','alarm_events','audit','rollup_minute',"
-                            "'rollup_hour')"), ==, 6);
+                            "'rollup_hour', 'rollup_minute_cells', 'rollup_hour_cells')"), ==, 8);
   g_assert_true (g_file_test (f->path, G_FILE_TEST_EXISTS));
   /* WAL is a property of the file: a fresh connection sees it. */
   {
@@ -309,7 +309,8 @@ measure (Fixture *f, guint n_cells, guint n, double *btree, double *file)
   g_clear_object (&h);   /* checkpoints the WAL into the file */
 
   pages = sql_int (f->path, "SELECT sum(pgsize) FROM dbstat WHERE name IN"
-                   " ('samples', 'rollup_minute', 'rollup_hour')");
+                   " ('samples', 'rollup_minute', 'rollup_hour', 'rollup_minute_cells',"
+                   " 'rollup_hour_cells')");
   g_assert_cmpint (g_stat (f->path, &st), ==, 0);
   size = st.st_size;
   *btree = (double) pages / n;
