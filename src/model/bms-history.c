@@ -1656,7 +1656,8 @@ bms_history_list_devices (BmsHistory *self, GError **error)
     return NULL;
   st = prepare (db, "SELECT id, key, name, (SELECT min(t_ms) FROM samples WHERE device_id = d.id),"
                 " (SELECT max(t_ms) FROM samples WHERE device_id = d.id),"
-                " (SELECT count(*) FROM samples WHERE device_id = d.id) FROM devices d ORDER BY id",
+                " (SELECT coalesce(sum(n), 0) FROM rollup_hour WHERE device_id = d.id)"
+                " FROM devices d ORDER BY id",
                 error);
   while (st && (rc = sqlite3_step (st)) == SQLITE_ROW)
     {
@@ -1675,31 +1676,49 @@ bms_history_list_devices (BmsHistory *self, GError **error)
   return ok ? g_steal_pointer (&out) : NULL;
 }
 
+static BmsHistoryRange *range_query (sqlite3 *db, gint64 device_id, gint64 from_ms,
+                                     gint64 to_ms, guint max_points, gboolean with_cells,
+                                     GError **error);
+
+/* Counting rows would read every sample of the range (a month of 256 cells
+ * is 850 MB); one bucket of the rollup cover reads a few hundred rows. */
+static gint64
+count_device (sqlite3 *db, gint64 device_id, gint64 from_ms, gint64 to_ms, GError **error)
+{
+  g_autoptr (BmsHistoryRange) r = range_query (db, device_id, from_ms, to_ms, 1, FALSE, error);
+
+  if (!r)
+    return -1;
+  return r->n_points ? r->count[0] : 0;
+}
+
 gint64
 bms_history_count_samples (BmsHistory *self, gint64 device_id, gint64 from_us, gint64 to_us,
                            GError **error)
 {
   g_autoptr (sqlite3_stmt) st = NULL;
-  gint64 n = -1;
+  gint64 n = 0;
   sqlite3 *db;
   int rc;
 
   g_return_val_if_fail (BMS_IS_HISTORY (self), -1);
   if (!(db = reader_lock (self, error)))
     return -1;
-  st = prepare (db, device_id > 0
-                ? "SELECT count(*) FROM samples WHERE device_id = ?1 AND t_ms BETWEEN ?2 AND ?3"
-                : "SELECT count(*) FROM samples WHERE t_ms BETWEEN ?2 AND ?3", error);
-  if (st)
+  if (device_id > 0)
+    n = count_device (db, device_id, to_ms_from (from_us), to_ms_to (to_us), error);
+  else if ((st = prepare (db, "SELECT id FROM devices", error)))
     {
-      sqlite3_bind_int64 (st, 1, device_id);
-      sqlite3_bind_int64 (st, 2, to_ms_from (from_us));
-      sqlite3_bind_int64 (st, 3, to_ms_to (to_us));
-      if ((rc = sqlite3_step (st)) == SQLITE_ROW)
-        n = sqlite3_column_int64 (st, 0);
-      else
-        set_sql_error (error, db, rc, "Cannot count the samples");
+      while (n >= 0 && (rc = sqlite3_step (st)) == SQLITE_ROW)
+        {
+          gint64 c = count_device (db, sqlite3_column_int64 (st, 0), to_ms_from (from_us),
+                                   to_ms_to (to_us), error);
+          n = c < 0 ? -1 : n + c;
+        }
+      if (n >= 0 && rc != SQLITE_DONE)
+        n = set_sql_error (error, db, rc, "Cannot list the devices") - 1;
     }
+  else
+    n = -1;
   g_clear_pointer (&st, sqlite3_finalize);
   reader_unlock (self);
   return n;
@@ -1961,8 +1980,10 @@ range_collect (RangeCtx *c, gint64 from_ms, gint64 to_ms, Level level)
 static gboolean
 range_extent (sqlite3 *db, gint64 device_id, gint64 *from_ms, gint64 *to_ms, GError **error)
 {
-  g_autoptr (sqlite3_stmt) st = prepare (db, "SELECT min(t_ms), max(t_ms) FROM samples"
-                                         " WHERE device_id = ?1", error);
+  /* Two subqueries: min() and max() together would scan every sample. */
+  g_autoptr (sqlite3_stmt) st = prepare (db, "SELECT (SELECT min(t_ms) FROM samples WHERE"
+                                         " device_id = ?1), (SELECT max(t_ms) FROM samples"
+                                         " WHERE device_id = ?1)", error);
   int rc;
 
   if (!st)

@@ -186,7 +186,7 @@ test_migration (Fixture *f, gconstpointer data)
     "CREATE TABLE audit (id INTEGER PRIMARY KEY, device_id INTEGER NOT NULL,"
     " t_ms INTEGER NOT NULL, field TEXT NOT NULL, old_value TEXT, new_value TEXT,"
     " result TEXT NOT NULL);"
-    "INSERT INTO devices VALUES (1, 'sim:1', 'old', 0);");
+    "BEGIN; INSERT INTO devices VALUES (1, 'sim:1', 'old', 0);");
 
   /* 3 hours at one sample per 10 s; pack voltage 50.00 V + i × 10 mV. Cells
    * blob: zigzag varints 3300 (= 6600: 0xC8 0x33), +1 (0x02). */
@@ -194,6 +194,7 @@ test_migration (Fixture *f, gconstpointer data)
     g_string_append_printf (sql, "INSERT INTO samples (device_id, t_ms, pack_cv, cells)"
                             " VALUES (1, %" G_GINT64_FORMAT ", %u, x'c83302');",
                             T0_US / 1000 + i * 10000, 5000 + i);
+  g_string_append (sql, "COMMIT;");
   sql_exec (f->path, sql->str);
 
   h = bms_history_new (f->path, &error);
