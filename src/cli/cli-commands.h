@@ -19,3 +19,7 @@ CLI_COMMAND (write,  cli_write,  "--port PORT --password PW NAME=VALUE…",
              "Validate, write and read back parameters")
 CLI_COMMAND (fields, cli_fields, "[--markdown [--template FILE] | --json]",
              "Print the field catalogue (docs/protocol.md is generated from it)")
+CLI_COMMAND (profile, cli_profile, "save|load --port PORT [--password PW] [--dry-run] FILE",
+             "Save a board's parameters to a profile file, or load one (old → new first)")
+CLI_COMMAND (scan,   cli_scan,   "--port PORT [--first A] [--last A] [--json]",
+             "List the boards that answer on a bus")
