@@ -364,6 +364,195 @@ test_interval_limits (void)
   g_assert_cmpfloat (bms_poller_get_interval (poller), ==, 0.2);
 }
 
+
+/* ---- a line whose adapter can be unplugged: open fails while it is ---- */
+
+#define TEST_TYPE_FLAKY (test_flaky_get_type ())
+G_DECLARE_FINAL_TYPE (TestFlaky, test_flaky, TEST, FLAKY, GObject)
+
+struct _TestFlaky
+{
+  GObject       parent_instance;
+  BmsTransport *inner;
+  gint          unplugged;     /* atomic */
+  GMutex        lock;
+  GArray       *open_attempts; /* gint64 monotonic µs, while unplugged */
+};
+
+static void test_flaky_iface_init (BmsTransportInterface *iface);
+G_DEFINE_TYPE_WITH_CODE (TestFlaky, test_flaky, G_TYPE_OBJECT,
+                         G_IMPLEMENT_INTERFACE (BMS_TYPE_TRANSPORT, test_flaky_iface_init))
+
+static gboolean
+flaky_gone (TestFlaky *self, GError **error)
+{
+  if (!g_atomic_int_get (&self->unplugged))
+    return FALSE;
+  g_set_error (error, BMS_TRANSPORT_ERROR, BMS_TRANSPORT_ERROR_NOT_FOUND,
+               "/dev/ttyUSB9: no such port (adapter unplugged)");
+  return TRUE;
+}
+
+static gboolean
+flaky_open (BmsTransport *t, GError **error)
+{
+  TestFlaky *self = TEST_FLAKY (t);
+  gint64 now = g_get_monotonic_time ();
+
+  if (flaky_gone (self, error))
+    {
+      g_mutex_lock (&self->lock);
+      g_array_append_val (self->open_attempts, now);
+      g_mutex_unlock (&self->lock);
+      return FALSE;
+    }
+  return bms_transport_open (self->inner, error);
+}
+
+static void
+flaky_close (BmsTransport *t)
+{
+  bms_transport_close (TEST_FLAKY (t)->inner);
+}
+
+static gboolean
+flaky_set_baud (BmsTransport *t, guint baud, GError **error)
+{
+  return bms_transport_set_baud (TEST_FLAKY (t)->inner, baud, error);
+}
+
+static gboolean
+flaky_write (BmsTransport *t, const guint8 *data, gsize len, GError **error)
+{
+  if (flaky_gone (TEST_FLAKY (t), error))
+    return FALSE;
+  return bms_transport_write (TEST_FLAKY (t)->inner, data, len, error);
+}
+
+static gssize
+flaky_read (BmsTransport *t, guint8 *buf, gsize len, guint timeout_ms, GError **error)
+{
+  if (flaky_gone (TEST_FLAKY (t), error))
+    return -1;
+  return bms_transport_read (TEST_FLAKY (t)->inner, buf, len, timeout_ms, error);
+}
+
+static void
+flaky_flush_input (BmsTransport *t)
+{
+  bms_transport_flush_input (TEST_FLAKY (t)->inner);
+}
+
+static const char *
+flaky_get_name (BmsTransport *t)
+{
+  return "/dev/ttyUSB9";
+}
+
+static void
+test_flaky_iface_init (BmsTransportInterface *iface)
+{
+  iface->open = flaky_open;
+  iface->close = flaky_close;
+  iface->set_baud = flaky_set_baud;
+  iface->write = flaky_write;
+  iface->read = flaky_read;
+  iface->flush_input = flaky_flush_input;
+  iface->get_name = flaky_get_name;
+}
+
+static void
+test_flaky_finalize (GObject *object)
+{
+  TestFlaky *self = TEST_FLAKY (object);
+
+  g_clear_object (&self->inner);
+  g_array_unref (self->open_attempts);
+  g_mutex_clear (&self->lock);
+  G_OBJECT_CLASS (test_flaky_parent_class)->finalize (object);
+}
+
+static void
+test_flaky_class_init (TestFlakyClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = test_flaky_finalize;
+}
+
+static void
+test_flaky_init (TestFlaky *self)
+{
+  g_mutex_init (&self->lock);
+  self->open_attempts = g_array_new (FALSE, FALSE, sizeof (gint64));
+}
+
+static guint
+open_attempts (TestFlaky *flaky)
+{
+  guint n;
+
+  g_mutex_lock (&flaky->lock);
+  n = flaky->open_attempts->len;
+  g_mutex_unlock (&flaky->lock);
+  return n;
+}
+
+static TestFlaky *the_flaky;
+
+static gboolean
+four_open_attempts (Fixture *fx)
+{
+  return open_attempts (the_flaky) >= 4;
+}
+
+/* The adapter disappears (open fails): the poller retries with a growing
+ * delay — the interval, then doubled — and picks up when it is back. */
+static void
+test_reopen_with_backoff (void)
+{
+  g_autoptr(GError) error = NULL;
+  Fixture fx = { 0 };
+  BmsSimConfig config;
+  gint64 t[4];
+
+  bms_sim_config_init (&config);
+  fx.sim = bms_sim_new (&config, &error);
+  g_assert_no_error (error);
+  the_flaky = g_object_new (TEST_TYPE_FLAKY, NULL);
+  the_flaky->inner = bms_loopback_transport_new (fx.sim, FALSE, 1.0);
+  fx.transport = BMS_TRANSPORT (the_flaky);
+  fx.session = bms_session_new (fx.transport, 1);
+  bms_session_set_timing (fx.session, &fast_timing);
+  fx.poller = bms_poller_new (fx.session);
+  g_assert_true (bms_poller_set_interval (fx.poller, 0.2, NULL));
+
+  bms_poller_start (fx.poller);
+  connect_device (&fx);
+  g_assert_true (wait_until (&fx, online, 5));
+
+  g_atomic_int_set (&the_flaky->unplugged, TRUE);
+  g_assert_true (wait_until (&fx, four_open_attempts, 10));
+  g_assert_true (wait_until (&fx, offline, 2));
+  g_assert_false (bms_poller_get_connected (fx.poller));
+  g_test_message ("%s", bms_poller_get_message (fx.poller));
+  g_assert_nonnull (strstr (bms_poller_get_message (fx.poller), "trying again in"));
+  g_mutex_lock (&the_flaky->lock);
+  memcpy (t, the_flaky->open_attempts->data, sizeof t);
+  g_mutex_unlock (&the_flaky->lock);
+  /* Gaps of about 0.2, 0.4, 0.8 s: growing, not hammering the port. */
+  for (guint i = 1; i < 3; i++)
+    {
+      double gap = (t[i] - t[i - 1]) / 1e6, next = (t[i + 1] - t[i]) / 1e6;
+      g_test_message ("reopen gap %.2f s, then %.2f s", gap, next);
+      g_assert_cmpfloat (next, >, gap * 1.5);
+    }
+
+  g_atomic_int_set (&the_flaky->unplugged, FALSE);
+  g_assert_true (wait_until (&fx, reconnected, 5));
+  g_test_message ("%s", bms_poller_get_message (fx.poller));
+  fixture_tear_down (&fx, NULL);
+  the_flaky = NULL;
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -377,6 +566,7 @@ main (int argc, char *argv[])
               test_backoff_when_cycle_exceeds_interval, fixture_tear_down);
   g_test_add ("/poller/reconnect", Fixture, NULL, fixture_set_up, test_reconnect,
               fixture_tear_down);
+  g_test_add_func ("/poller/reopen-with-backoff", test_reopen_with_backoff);
   g_test_add ("/poller/scan", Fixture, NULL, fixture_set_up_at_3, test_scan, fixture_tear_down);
   return g_test_run ();
 }
