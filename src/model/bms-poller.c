@@ -392,7 +392,7 @@ missed (Worker *w, Board *board)
   post (w->sh, msg);
 }
 
-typedef enum { POLL_OK, POLL_MISSED, POLL_LINE_DOWN } PollResult;
+typedef enum { POLL_OK, POLL_MISSED, POLL_LINE_DOWN, POLL_STOPPED } PollResult;
 
 static PollResult
 poll_board (Worker *w, Board *board)
@@ -411,6 +411,9 @@ poll_board (Worker *w, Board *board)
       post_snapshot (w, board, snapshot);
       return POLL_OK;
     }
+  /* Stopped mid-request: not the board's fault. */
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || should_stop (w))
+    return POLL_STOPPED;
   missed (w, board);
   if (is_line_error (error))
     {
@@ -528,6 +531,8 @@ run_cycle (Worker *w)
     {
       PollResult r = poll_board (w, &g_array_index (w->boards, Board, i));
 
+      if (r == POLL_STOPPED)
+        return;
       if (r == POLL_OK)
         answered++;
       if (r == POLL_LINE_DOWN)
