@@ -5,6 +5,7 @@
 #include <string.h>
 #include <glib/gstdio.h>
 #include "bms-poller.h"
+#include "bms-change-set.h"
 #include "bms-sim.h"
 #include "bms-loopback-transport.h"
 
@@ -553,6 +554,89 @@ test_reopen_with_backoff (void)
   the_flaky = NULL;
 }
 
+
+typedef struct {
+  BmsChangeSet *set;
+  GMainContext *context;
+} WriteJob;
+
+static gboolean
+write_in_poller (BmsSession *session, guint address, gpointer data, GCancellable *cancellable,
+                 GError **error)
+{
+  WriteJob *job = data;
+
+  g_assert_cmpuint (bms_session_get_address (session), ==, address);
+  return bms_change_set_apply_full (job->set, session, "123456", NULL, 0, job->context,
+                                    cancellable, error);
+}
+
+typedef struct {
+  gboolean done;
+  gboolean ok;
+  GError  *error;
+} RunResult;
+
+static void
+on_run_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  RunResult *r = data;
+
+  r->ok = bms_poller_run_finish (BMS_POLLER (source), result, &r->error);
+  r->done = TRUE;
+}
+
+static gboolean
+change_ok (Fixture *fx)
+{
+  return fx->updates > 0;
+}
+
+static void
+test_write_between_cycles (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(BmsParamSet) current = NULL;
+  g_autoptr(BmsChangeSet) set = NULL;
+  g_autoptr(BmsChange) change = NULL;
+  RunResult r = { 0 };
+  WriteJob job;
+  guint updates;
+
+  /* Not running: refused without calling the function. */
+  bms_poller_run_async (fx->poller, 1, write_in_poller, NULL, NULL, NULL, on_run_done, &r);
+  while (!r.done)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (r.ok);
+  g_assert_error (r.error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED);
+  g_clear_error (&r.error);
+  r.done = FALSE;
+
+  bms_poller_start (fx->poller);
+  connect_device (fx);
+  g_assert_true (wait_until (fx, online, 5));
+  current = bms_param_set_new_from_snapshot (bms_device_get_snapshot (device1 (fx)));
+  set = bms_change_set_new (current);
+  g_assert_true (bms_change_set_set_text (set, "cell_ovp_delay_s", "9", NULL));
+  job.set = set;
+  job.context = g_main_context_default ();
+  bms_poller_run_async (fx->poller, 1, write_in_poller, &job, NULL, NULL, on_run_done, &r);
+  while (!r.done)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_no_error (r.error);
+  g_assert_true (r.ok);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  change = g_list_model_get_item (G_LIST_MODEL (set), 0);
+  g_assert_cmpint (bms_change_get_result (change), ==, BMS_CHANGE_OK);
+
+  /* Polling carries on and sees the new value. */
+  updates = fx->updates;
+  fx->updates = 0;
+  g_assert_true (wait_until (fx, change_ok, 3));
+  g_assert_cmpint (bms_snapshot_get_raw (bms_device_get_snapshot (device1 (fx)), 0x92), ==, 9);
+  g_assert_cmpuint (updates, >, 0);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -567,6 +651,8 @@ main (int argc, char *argv[])
   g_test_add ("/poller/reconnect", Fixture, NULL, fixture_set_up, test_reconnect,
               fixture_tear_down);
   g_test_add_func ("/poller/reopen-with-backoff", test_reopen_with_backoff);
+  g_test_add ("/poller/write-between-cycles", Fixture, NULL, fixture_set_up,
+              test_write_between_cycles, fixture_tear_down);
   g_test_add ("/poller/scan", Fixture, NULL, fixture_set_up_at_3, test_scan, fixture_tear_down);
   return g_test_run ();
 }
