@@ -1,4 +1,4 @@
-/* bms-alarm-page.h — the Alarm page of the window */
+/* bms-alarm-page.h — active alarms, the event history, desktop notifications */
 #pragma once
 
 #include <adwaita.h>
@@ -9,11 +9,15 @@ G_BEGIN_DECLS
 #define BMS_TYPE_ALARM_PAGE (bms_alarm_page_get_type ())
 G_DECLARE_FINAL_TYPE (BmsAlarmPage, bms_alarm_page, BMS, ALARM_PAGE, AdwBin)
 
-GtkWidget     *bms_alarm_page_new            (BmsConnection *connection);
-BmsConnection *bms_alarm_page_get_connection (BmsAlarmPage *self);
-/* The live device (BmsDevice) of the connection; NULL while disconnected. */
-BmsDevice     *bms_alarm_page_get_device     (BmsAlarmPage *self);
-void           bms_alarm_page_set_device     (BmsAlarmPage *self,
-                                               BmsDevice    *device);
+GtkWidget     *bms_alarm_page_new             (BmsConnection *connection);
+BmsConnection *bms_alarm_page_get_connection  (BmsAlarmPage  *self);
+BmsDevice     *bms_alarm_page_get_device      (BmsAlarmPage  *self);
+void           bms_alarm_page_set_device      (BmsAlarmPage  *self,
+                                               BmsDevice     *device);
+/* Reads the event history for the chosen range again (off the main thread). */
+void           bms_alarm_page_refresh_history (BmsAlarmPage  *self);
+/* Rows shown now: active alarms, history events. */
+guint          bms_alarm_page_get_n_active    (BmsAlarmPage  *self);
+guint          bms_alarm_page_get_n_events    (BmsAlarmPage  *self);
 
 G_END_DECLS

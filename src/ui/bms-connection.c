@@ -21,7 +21,11 @@ struct _BmsConnection
   guint               address;
   BmsSession         *session;
   BmsDevice          *device;
-  GObject            *history;
+  BmsAlarmMonitor    *alarm_monitor;
+  BmsHistory         *history;
+  char               *history_error;
+  gint64              history_device_id;
+  gboolean            ensuring_device;
   gint64              connected_since;
 
   GCancellable       *cancellable;     /* everything of the current connection */
@@ -52,6 +56,9 @@ enum {
   PROP_POLL_COUNT,
   PROP_POLL_INTERVAL,
   PROP_LOCK_TIMEOUT,
+  PROP_HISTORY,
+  PROP_HISTORY_ERROR,
+  PROP_ALARM_MONITOR,
   N_PROPS
 };
 
@@ -157,6 +164,148 @@ lock_tick (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* ---- history ---- */
+
+static void
+ensure_thread (GTask        *task,
+               gpointer      source,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  BmsHistory *history = g_object_get_data (G_OBJECT (task), "history");
+  char **key_name = task_data;
+  GError *error = NULL;
+  gint64 id = bms_history_ensure_device (history, key_name[0], key_name[1], &error);
+
+  if (id <= 0)
+    g_task_return_error (task, error);
+  else
+    g_task_return_int (task, id);
+}
+
+static void
+ensure_done (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  BmsConnection *self = BMS_CONNECTION (source);
+  g_autoptr(GError) error = NULL;
+  gint64 id = g_task_propagate_int (G_TASK (result), &error);
+
+  self->ensuring_device = FALSE;
+  if (id <= 0)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_warning ("History: %s", error->message);
+      return;
+    }
+  if (self->device == NULL || self->history == NULL)
+    return;
+  self->history_device_id = id;
+  if (self->alarm_monitor != NULL)
+    bms_alarm_monitor_set_history (self->alarm_monitor, self->history, id);
+}
+
+/* The device's history row needs the writer (a wait): found on a worker,
+ * samples before it is known are not recorded. */
+static void
+record_sample (BmsConnection     *self,
+               const BmsSnapshot *snapshot)
+{
+  g_autoptr(GTask) task = NULL;
+  char **key_name;
+
+  if (self->history == NULL)
+    return;
+  if (self->history_device_id > 0)
+    {
+      bms_history_append_snapshot (self->history, self->history_device_id, snapshot);
+      return;
+    }
+  if (self->ensuring_device)
+    return;
+  self->ensuring_device = TRUE;
+  key_name = g_new0 (char *, 3);
+  key_name[0] = bms_device_dup_key (self->device);
+  key_name[1] = g_strdup (bms_device_get_device_id (self->device));
+  task = g_task_new (self, self->cancellable, ensure_done, NULL);
+  g_object_set_data_full (G_OBJECT (task), "history", g_object_ref (self->history),
+                          g_object_unref);
+  g_task_set_task_data (task, key_name, (GDestroyNotify) g_strfreev);
+  g_task_run_in_thread (task, ensure_thread);
+}
+
+static void
+history_opened (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(BmsConnection) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BmsHistory) history = bms_history_new_finish (result, &error);
+  guint retention = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (self), "retention"));
+
+  g_clear_pointer (&self->history_error, g_free);
+  if (history == NULL)
+    {
+      self->history_error = g_strdup (error->message);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HISTORY_ERROR]);
+      return;
+    }
+  bms_history_set_retention_days (history, retention);
+  g_set_object (&self->history, history);
+  self->history_device_id = 0;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HISTORY]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HISTORY_ERROR]);
+}
+
+void
+bms_connection_open_history (BmsConnection *self,
+                             const char    *path,
+                             guint          retention_days)
+{
+  g_return_if_fail (BMS_IS_CONNECTION (self));
+
+  if (self->history != NULL)
+    {
+      bms_history_close (self->history);
+      g_clear_object (&self->history);
+      self->history_device_id = 0;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HISTORY]);
+    }
+  g_object_set_data (G_OBJECT (self), "retention", GUINT_TO_POINTER (retention_days));
+  bms_history_new_async (path != NULL && *path != '\0' ? path : NULL, NULL,
+                         history_opened, g_object_ref (self));
+}
+
+BmsHistory *
+bms_connection_get_history (BmsConnection *self)
+{
+  g_return_val_if_fail (BMS_IS_CONNECTION (self), NULL);
+  return self->history;
+}
+
+gint64
+bms_connection_get_history_device_id (BmsConnection *self)
+{
+  g_return_val_if_fail (BMS_IS_CONNECTION (self), 0);
+  return self->history_device_id;
+}
+
+const char *
+bms_connection_get_history_error (BmsConnection *self)
+{
+  g_return_val_if_fail (BMS_IS_CONNECTION (self), NULL);
+  return self->history_error;
+}
+
+BmsAlarmMonitor *
+bms_connection_get_alarm_monitor (BmsConnection *self)
+{
+  g_return_val_if_fail (BMS_IS_CONNECTION (self), NULL);
+  return self->alarm_monitor;
+}
+
 /* ---- polling ---- */
 
 static void
@@ -189,6 +338,7 @@ poll_done (GObject      *source,
       self->polls++;
       set_state (self, BMS_CONNECTION_POLLING, NULL);
       bms_device_update (self->device, snapshot);
+      record_sample (self, snapshot);
       refresh_lock_state (self);
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_POLL_COUNT]);
     }
@@ -555,7 +705,10 @@ bms_connection_dispose (GObject *object)
 
   bms_connection_disconnect (self);
   g_clear_handle_id (&self->lock_tick, g_source_remove);
+  g_clear_object (&self->alarm_monitor);
   g_clear_object (&self->device);
+  if (self->history != NULL)
+    bms_history_close (self->history);
   g_clear_object (&self->history);
 
   G_OBJECT_CLASS (bms_connection_parent_class)->dispose (object);
@@ -567,6 +720,7 @@ bms_connection_finalize (GObject *object)
   BmsConnection *self = BMS_CONNECTION (object);
 
   g_free (self->error_message);
+  g_free (self->history_error);
   g_free (self->uri);
 
   G_OBJECT_CLASS (bms_connection_parent_class)->finalize (object);
@@ -611,6 +765,15 @@ bms_connection_get_property (GObject    *object,
       break;
     case PROP_LOCK_TIMEOUT:
       g_value_set_uint (value, self->lock_timeout);
+      break;
+    case PROP_HISTORY:
+      g_value_set_object (value, self->history);
+      break;
+    case PROP_HISTORY_ERROR:
+      g_value_set_string (value, self->history_error);
+      break;
+    case PROP_ALARM_MONITOR:
+      g_value_set_object (value, self->alarm_monitor);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -674,6 +837,13 @@ bms_connection_class_init (BmsConnectionClass *klass)
     g_param_spec_uint ("lock-timeout", NULL, NULL, 1, 86400, 300,
                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
+  properties[PROP_HISTORY] =
+    g_param_spec_object ("history", NULL, NULL, BMS_TYPE_HISTORY, ro);
+  properties[PROP_HISTORY_ERROR] =
+    g_param_spec_string ("history-error", NULL, NULL, NULL, ro);
+  properties[PROP_ALARM_MONITOR] =
+    g_param_spec_object ("alarm-monitor", NULL, NULL, BMS_TYPE_ALARM_MONITOR, ro);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -720,13 +890,6 @@ bms_connection_get_device (BmsConnection *self)
   return self->device;
 }
 
-GObject *
-bms_connection_get_history (BmsConnection *self)
-{
-  g_return_val_if_fail (BMS_IS_CONNECTION (self), NULL);
-  return self->history;
-}
-
 BmsSession *
 bms_connection_get_session (BmsConnection *self)
 {
@@ -747,8 +910,14 @@ bms_connection_set_device (BmsConnection *self,
 {
   g_return_if_fail (BMS_IS_CONNECTION (self));
 
-  if (g_set_object (&self->device, device))
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DEVICE]);
+  if (!g_set_object (&self->device, device))
+    return;
+  g_clear_object (&self->alarm_monitor);
+  self->history_device_id = 0;
+  if (device != NULL)
+    self->alarm_monitor = bms_alarm_monitor_new (device);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ALARM_MONITOR]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DEVICE]);
 }
 
 void

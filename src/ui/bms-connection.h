@@ -12,7 +12,9 @@
 #pragma once
 
 #include <gio/gio.h>
+#include "bms-alarm-monitor.h"
 #include "bms-device.h"
+#include "bms-history.h"
 #include "bms-snapshot.h"
 
 G_BEGIN_DECLS
@@ -40,8 +42,19 @@ const char         *bms_connection_get_error_message (BmsConnection *self);
 const char         *bms_connection_get_uri           (BmsConnection *self);
 BmsDevice          *bms_connection_get_device        (BmsConnection *self);
 BmsSession         *bms_connection_get_session       (BmsConnection *self);
-/* The history database (BmsHistory) once open, else NULL. */
-GObject            *bms_connection_get_history       (BmsConnection *self);
+/* The history database once open, else NULL. */
+BmsHistory         *bms_connection_get_history       (BmsConnection *self);
+/* The device's row in the history, 0 until known. */
+gint64              bms_connection_get_history_device_id (BmsConnection *self);
+/* Why the history could not be opened, or NULL. */
+const char         *bms_connection_get_history_error (BmsConnection *self);
+/* Opens path (NULL: the default location) on a worker; samples and alarm
+ * events of every later poll go there. */
+void                bms_connection_open_history      (BmsConnection *self,
+                                                      const char    *path,
+                                                      guint          retention_days);
+/* The active alarms of the device (NULL while disconnected). */
+BmsAlarmMonitor    *bms_connection_get_alarm_monitor (BmsConnection *self);
 /* Real time (g_get_real_time) when the current connection was made; 0 if none. */
 gint64              bms_connection_get_connected_since (BmsConnection *self);
 /* Show this device (tests, and the connect logic). */

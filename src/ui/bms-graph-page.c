@@ -477,9 +477,9 @@ on_pick_done (GObject      *source,
     }
   if (id == 0)
     {
-      set_status (self, self->live->len > 0 ? _("The history has no samples of this board yet: "
-                                                "showing live data")
-                                            : _("The history is empty: connect a board to record data"));
+      set_status (self, self->device != NULL ? _("No recorded history of this board yet: "
+                                                 "showing the live data of this session")
+                                             : _("The history is empty: connect a board to record data"));
       return;
     }
   self->history_device_id = id;

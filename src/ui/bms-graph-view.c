@@ -736,6 +736,7 @@ draw_series (BmsGraphView   *self,
       cairo_save (cr);
       cairo_set_antialias (cr, CAIRO_ANTIALIAS_FAST);
       cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
+      cairo_set_line_cap (cr, CAIRO_LINE_CAP_ROUND);   /* a lone sample shows as a dot */
       cairo_stroke (cr);
       cairo_restore (cr);
       return;

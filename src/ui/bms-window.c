@@ -255,6 +255,15 @@ bms_window_init (BmsWindow *self)
 }
 
 static void
+open_history (BmsWindow *self)
+{
+  g_autofree char *path = g_settings_get_string (self->settings, "database-path");
+
+  bms_connection_open_history (self->connection, path,
+                               g_settings_get_uint (self->settings, "retention-days"));
+}
+
+static void
 bms_window_restore_state (BmsWindow      *self,
                           BmsApplication *application)
 {
@@ -267,6 +276,11 @@ bms_window_restore_state (BmsWindow      *self,
                    G_SETTINGS_BIND_GET);
   g_settings_bind (self->settings, "lock-timeout", self->connection, "lock-timeout",
                    G_SETTINGS_BIND_GET);
+  g_signal_connect_object (self->settings, "changed::database-path",
+                           G_CALLBACK (open_history), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->settings, "changed::retention-days",
+                           G_CALLBACK (open_history), self, G_CONNECT_SWAPPED);
+  open_history (self);
   gtk_window_set_default_size (GTK_WINDOW (self),
                                g_settings_get_int (self->settings, "window-width"),
                                g_settings_get_int (self->settings, "window-height"));
@@ -429,6 +443,16 @@ bms_window_get_page (BmsWindow *self)
   g_return_val_if_fail (BMS_IS_WINDOW (self), NULL);
   name = adw_view_stack_get_visible_child_name (self->stack);
   return name != NULL ? name : "monitor";
+}
+
+GtkWidget *
+bms_window_get_page_widget (BmsWindow  *self,
+                            const char *name)
+{
+  g_return_val_if_fail (BMS_IS_WINDOW (self), NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+
+  return adw_view_stack_get_child_by_name (self->stack, name);
 }
 
 gboolean

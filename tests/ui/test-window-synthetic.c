@@ -64,7 +64,7 @@ int
 main (int   argc,
       char *argv[])
 {
-  g_setenv ("PACKWATCH_SCREENSHOT_WAIT", "1", TRUE);
+  ui_test_isolate ();
   gtk_test_init (&argc, &argv, NULL);
   g_test_add_func ("/ui/window/monitor-16", test_monitor_16);
   g_test_add_func ("/ui/window/monitor-256", test_monitor_256);

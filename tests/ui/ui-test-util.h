@@ -3,6 +3,8 @@
 
 #include <math.h>
 #include <gtk/gtk.h>
+#include <unistd.h>
+#include "bms-application.h"
 #include "bms-snapshot.h"
 
 /* A plausible LFP pack: modules × cells_per_module cells around 3.30 V with a
@@ -91,4 +93,34 @@ ui_test_assert_png (const char *path,
   g_assert_no_error (error);
   g_assert_cmpint (gdk_texture_get_width (texture), >=, min_width);
   g_assert_cmpint (gdk_texture_get_height (texture), >=, min_height);
+}
+
+/* Keep the history database of a test run inside the build tree. */
+static inline void
+ui_test_isolate (void)
+{
+  const char *build = g_getenv ("PACKWATCH_BUILD_ROOT");
+  g_autofree char *dir = g_strdup_printf ("%s/tests/ui/data-%d", build ? build : ".",
+                                          (int) getpid ());
+
+  g_setenv ("XDG_DATA_HOME", dir, TRUE);
+  g_setenv ("PACKWATCH_SCREENSHOT_WAIT", "1", TRUE);
+}
+
+/* Runs the whole app with these arguments; returns its exit status. */
+static inline int
+ui_test_run_app (const char * const *args,
+                 GCallback           after_activate,
+                 gpointer            user_data)
+{
+  g_autoptr(GApplication) app = G_APPLICATION (bms_application_new ());
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+
+  g_ptr_array_add (argv, (gpointer) "packwatch");
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  if (after_activate != NULL)
+    g_signal_connect_after (app, "activate", after_activate, user_data);
+  return g_application_run (app, argv->len - 1, (char **) argv->pdata);
 }
