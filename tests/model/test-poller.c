@@ -637,6 +637,46 @@ test_write_between_cycles (Fixture *fx, gconstpointer data)
   g_assert_cmpuint (updates, >, 0);
 }
 
+
+static gboolean
+two_cycles_lagging (Fixture *fx)
+{
+  return bms_poller_get_cycles (fx->poller) >= 2 && bms_poller_get_lagging (fx->poller);
+}
+
+/* The issue's case: 256 cells at 9600 baud take longer than 1 s on the wire.
+ * The sim times every byte like a UART (10 bits at 9600 baud). */
+static void
+test_master_256_at_9600 (void)
+{
+  g_autoptr(GError) error = NULL;
+  BmsSessionTiming timing = { 1500, 100, 0, 100 };
+  Fixture fx = { 0 };
+  BmsSimConfig config;
+
+  bms_sim_config_init (&config);
+  config.modules = 16;
+  config.cells_per_module = 16;
+  fx.sim = bms_sim_new (&config, &error);
+  g_assert_no_error (error);
+  fx.transport = bms_loopback_transport_new (fx.sim, TRUE, 1.0);
+  fx.session = bms_session_new (fx.transport, 1);
+  bms_session_set_timing (fx.session, &timing);
+  g_assert_true (bms_session_set_baud (fx.session, 9600, &error));
+  fx.poller = bms_poller_new (fx.session);
+
+  bms_poller_start (fx.poller);
+  connect_device (&fx);
+  g_assert_true (wait_until (&fx, two_cycles_lagging, 8));
+  g_test_message ("%s", bms_poller_get_message (fx.poller));
+  g_assert_cmpfloat (bms_poller_get_cycle_time (fx.poller), >, 1.0);
+  g_assert_cmpfloat (bms_poller_get_cycle_time (fx.poller), <, 1.6);
+  g_assert_cmpuint (bms_device_get_cell_count (device1 (&fx)), ==, 256);
+  g_assert_cmpuint (g_list_model_get_n_items (bms_device_get_modules (device1 (&fx))), ==, 16);
+  g_assert_true (bms_device_get_online (device1 (&fx)));
+  fixture_tear_down (&fx, NULL);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -651,6 +691,7 @@ main (int argc, char *argv[])
   g_test_add ("/poller/reconnect", Fixture, NULL, fixture_set_up, test_reconnect,
               fixture_tear_down);
   g_test_add_func ("/poller/reopen-with-backoff", test_reopen_with_backoff);
+  g_test_add_func ("/poller/master-256-at-9600", test_master_256_at_9600);
   g_test_add ("/poller/write-between-cycles", Fixture, NULL, fixture_set_up,
               test_write_between_cycles, fixture_tear_down);
   g_test_add ("/poller/scan", Fixture, NULL, fixture_set_up_at_3, test_scan, fixture_tear_down);
