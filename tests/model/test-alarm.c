@@ -1,6 +1,7 @@
 /* BmsAlarm and BmsAlarmMonitor: every warning bit, status flag, extension
  * alarm and relay decoded; raise/clear events reach the signal and history. */
 #include <math.h>
+#include <string.h>
 #include <glib/gstdio.h>
 #include "bms-alarm-monitor.h"
 #include "device-test-util.h"
@@ -380,6 +381,33 @@ test_comm_lost (void)
   g_free (events.last_code);
 }
 
+
+/* docs/alarms.md lists every code with its names and severity. */
+static void
+test_documented (void)
+{
+  const char *root = g_getenv ("PACKWATCH_SOURCE_ROOT");
+  g_autofree char *path = g_build_filename (root ? root : ".", "docs", "alarms.md", NULL);
+  g_autofree char *doc = NULL;
+  const BmsAlarmInfo *all;
+  guint n;
+
+  g_assert_true (g_file_get_contents (path, &doc, NULL, NULL));
+  all = bms_alarm_info_all (&n);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *row = g_strdup_printf ("| `%s` | ", all[i].code);
+      g_autofree char *names = g_strdup_printf ("| %s | %s | %s |", all[i].name, all[i].name_zh,
+                                                bms_alarm_severity_to_string (all[i].severity));
+      const char *line = strstr (doc, row);
+
+      g_test_message ("%s", all[i].code);
+      g_assert_nonnull (line);
+      g_assert_nonnull (strstr (line, names));
+      g_assert_true (strstr (line, names) < strchr (line, '\n'));
+    }
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -393,5 +421,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/alarm/module-of-cell", test_module_of_cell);
   g_test_add_func ("/alarm/monitor-events-to-history", test_monitor_events_to_history);
   g_test_add_func ("/alarm/comm-lost", test_comm_lost);
+  g_test_add_func ("/alarm/documented", test_documented);
   return g_test_run ();
 }
