@@ -1680,6 +1680,42 @@ bms_history_count_samples (BmsHistory *self, gint64 device_id, gint64 from_us, g
   return n;
 }
 
+gint
+bms_history_get_max_cells (BmsHistory *self, gint64 device_id, gint64 from_us, gint64 to_us,
+                           GError **error)
+{
+  g_autoptr (sqlite3_stmt) st = NULL;
+  gint n = 0;
+  sqlite3 *db;
+  int rc = SQLITE_DONE;
+
+  g_return_val_if_fail (BMS_IS_HISTORY (self), -1);
+  if (!(db = reader_lock (self, error)))
+    return -1;
+  st = prepare (db, "SELECT cells FROM rollup_hour WHERE (?1 = 0 OR device_id = ?1)"
+                " AND t_ms BETWEEN ?2 AND ?3 AND cells IS NOT NULL", error);
+  if (st)
+    {
+      sqlite3_bind_int64 (st, 1, device_id);
+      sqlite3_bind_int64 (st, 2, floor_to (to_ms_from (from_us), HOUR_MS));
+      sqlite3_bind_int64 (st, 3, to_ms_to (to_us));
+      while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+        {
+          const guint8 *p = sqlite3_column_blob (st, 0);
+          guint64 nc = 0;
+          if (get_varint (&p, p + sqlite3_column_bytes (st, 0), &nc))
+            n = MAX (n, (gint) MIN (nc, BMS_MAX_CELLS));
+        }
+      if (rc != SQLITE_DONE)
+        n = set_sql_error (error, db, rc, "Cannot read the rollups") - 1;
+    }
+  else
+    n = -1;
+  g_clear_pointer (&st, sqlite3_finalize);
+  reader_unlock (self);
+  return n;
+}
+
 static void
 sample_from_row (BmsHistorySample *s, const Row *row)
 {

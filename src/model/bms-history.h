@@ -169,6 +169,14 @@ gint64      bms_history_count_samples   (BmsHistory *self,
                                          gint64      to_us,
                                          GError    **error);
 
+/* The most cells any sample in the range carried (from the hour rollups, so
+ * whole hours around the range count). -1 on error. */
+gint        bms_history_get_max_cells   (BmsHistory *self,
+                                         gint64      device_id,
+                                         gint64      from_us,
+                                         gint64      to_us,
+                                         GError    **error);
+
 typedef struct {
   gint64   device_id;
   gint64   time_us;

@@ -87,6 +87,6 @@ BmsBootloaderState bms_bootloader_get_state (BmsBootloader *self);
 void           bms_bootloader_reset        (BmsBootloader *self);
 
 /* The version marker itself is parsed by bms_firmware_find_version ()
- * (src/link/bms-flasher.h), shared with the flasher's confirmation step. */
+ * (src/link/bms-firmware.h), shared with the flasher's confirmation step. */
 
 G_END_DECLS

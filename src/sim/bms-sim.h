@@ -64,6 +64,10 @@ void         bms_sim_receive        (BmsSim *sim, const guint8 *data, gsize len,
 /* What a read-all would report now (new). */
 BmsSnapshot *bms_sim_snapshot       (BmsSim *sim);
 void         bms_sim_set_faults     (BmsSim *sim, const BmsSimFaults *faults);
+/* From any thread (e.g. a signal handler's main loop): flip the disconnected
+ * or silent fault; the sim's owner applies it at its next advance. */
+void         bms_sim_toggle_disconnected (BmsSim *sim);
+void         bms_sim_toggle_silent  (BmsSim *sim);
 void         bms_sim_set_current    (BmsSim *sim, double current_a);
 gboolean     bms_sim_in_bootloader  (BmsSim *sim);
 /* The air around the pack; settle: the pack has already taken it on. */

@@ -154,6 +154,20 @@ on_signal (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+static gboolean
+on_usr1 (gpointer data)
+{
+  bms_sim_toggle_disconnected (((Run *) data)->sim);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_usr2 (gpointer data)
+{
+  bms_sim_toggle_silent (((Run *) data)->sim);
+  return G_SOURCE_CONTINUE;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -199,7 +213,11 @@ main (int argc, char **argv)
   g_option_context_set_summary (ctx,
     "Examples:\n"
     "  packwatch-sim --pty /tmp/ttyBMS\n"
-    "  packwatch-sim --tcp 5020 --modules 16 --cells-per-module 16 --cycle --time-scale 60");
+    "  packwatch-sim --tcp 5020 --modules 16 --cells-per-module 16 --cycle --time-scale 60\n"
+    "\n"
+    "Prints where it listens (the pty path or tcp://127.0.0.1:PORT) once ready.\n"
+    "Signals: SIGUSR1 unplugs/replugs the line, SIGUSR2 silences/unsilences the board,\n"
+    "SIGINT/SIGTERM stop it (parameters are saved to --state).");
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     {
@@ -237,6 +255,8 @@ main (int argc, char **argv)
   run = (Run) { sim, &o, cancellable, loop, NULL, TRUE };
   g_unix_signal_add (SIGINT, on_signal, &run);
   g_unix_signal_add (SIGTERM, on_signal, &run);
+  g_unix_signal_add (SIGUSR1, on_usr1, &run);
+  g_unix_signal_add (SIGUSR2, on_usr2, &run);
   thread = g_thread_new ("sim-line", serve_thread, &run);
   g_main_loop_run (loop);
   g_thread_join (thread);

@@ -3,6 +3,8 @@
 
 #include <adwaita.h>
 #include "bms-connection.h"
+#include "bms-graph-view.h"
+#include "bms-history.h"
 
 G_BEGIN_DECLS
 
@@ -15,5 +17,16 @@ BmsConnection *bms_graph_page_get_connection (BmsGraphPage *self);
 BmsDevice     *bms_graph_page_get_device     (BmsGraphPage *self);
 void           bms_graph_page_set_device     (BmsGraphPage *self,
                                                BmsDevice    *device);
+/* The history shown; by default the connection's. Setting one overrides
+ * the connection's (tests, a database opened from a file). */
+void           bms_graph_page_set_history    (BmsGraphPage *self,
+                                               BmsHistory   *history);
+BmsGraphView  *bms_graph_page_get_view       (BmsGraphPage *self);
+/* Exports the visible time range of the shown board to file (".csv" is
+ * CSV, anything else Excel) on a worker, with the page's progress bar;
+ * the result appears in the status line. */
+void           bms_graph_page_export_visible (BmsGraphPage *self,
+                                               GFile        *file);
+gboolean       bms_graph_page_get_exporting  (BmsGraphPage *self);
 
 G_END_DECLS

@@ -1,18 +1,43 @@
-/* bms-lease-page.c — the Lease page of the window */
+/* bms-lease-page.c — the LeaseSet page: the board's rental lock.
+ *
+ * Shows lease end (0xE3, Unix time), remaining days, code (0xE4) and state
+ * (0xE5) from the device's last poll, and writes a new end date and code
+ * (or removes the lease) through the password-gated session on a worker.
+ */
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <math.h>
 
 #include "bms-lease-page.h"
+#include "bms-device.h"
+#include "bms-field.h"
+#include "bms-field-writes.h"
+
+#define ID_LEASE_END   0xE3
+#define ID_LEASE_CODE  0xE4
+#define ID_LEASE_STATE 0xE5
 
 struct _BmsLeasePage
 {
-  AdwBin         parent_instance;
+  AdwBin          parent_instance;
 
-  BmsConnection *connection;
-  GObject       *device;
+  BmsConnection  *connection;
+  GObject        *device;
 
-  AdwStatusPage *status_page;
+  GtkLabel       *state_label;
+  GtkLabel       *end_label;
+  GtkLabel       *remaining_label;
+  GtkLabel       *code_label;
+  GtkMenuButton  *date_button;
+  GtkCalendar    *calendar;
+  GtkSpinButton  *days_spin;
+  AdwEntryRow    *code_row;
+  GtkLabel       *result_label;
+
+  gboolean        syncing;
+  GPtrArray      *writes;       /* the write in flight */
+  GCancellable   *cancellable;
 };
 
 G_DEFINE_FINAL_TYPE (BmsLeasePage, bms_lease_page, ADW_TYPE_BIN)
@@ -26,14 +51,343 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
+static void update_actions (BmsLeasePage *self);
+
+/* --- dates -------------------------------------------------------------- */
+
+/* The lease runs to the end of the chosen local day. */
+static gint64
+end_of_day (GDateTime *day)
+{
+  g_autoptr(GDateTime) midnight =
+    g_date_time_new_local (g_date_time_get_year (day), g_date_time_get_month (day),
+                           g_date_time_get_day_of_month (day), 0, 0, 0);
+  g_autoptr(GDateTime) next = g_date_time_add_days (midnight, 1);
+  return g_date_time_to_unix (next);
+}
+
+static GDateTime *
+today (void)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  return g_date_time_new_local (g_date_time_get_year (now), g_date_time_get_month (now),
+                                g_date_time_get_day_of_month (now), 0, 0, 0);
+}
+
+/* "in 23 days", "expires today", "expired 3 days ago". */
+char *
+bms_lease_page_format_remaining (gint64 end,
+                                 gint64 now)
+{
+  gint64 left = end - now;
+  gint64 days;
+
+  if (end <= 0)
+    return g_strdup (_("No lease"));
+  if (left > 0)
+    {
+      days = (left + 86399) / 86400;
+      if (left < 86400)
+        return g_strdup_printf (_("Ends in %u h %u min"), (guint) (left / 3600),
+                                (guint) (left % 3600 / 60));
+      return g_strdup_printf (ngettext ("%" G_GINT64_FORMAT " day left",
+                                        "%" G_GINT64_FORMAT " days left", days), days);
+    }
+  days = -left / 86400;
+  if (days == 0)
+    return g_strdup (_("Expired today"));
+  return g_strdup_printf (ngettext ("Expired %" G_GINT64_FORMAT " day ago",
+                                    "Expired %" G_GINT64_FORMAT " days ago", days), days);
+}
+
+static void
+sync_date_button (BmsLeasePage *self)
+{
+  g_autoptr(GDateTime) day = gtk_calendar_get_date (self->calendar);
+  g_autofree char *text = g_date_time_format (day, "%Y-%m-%d");
+
+  gtk_menu_button_set_label (self->date_button, text);
+}
+
+static void
+on_day_selected (BmsLeasePage *self)
+{
+  g_autoptr(GDateTime) day = gtk_calendar_get_date (self->calendar);
+  g_autoptr(GDateTime) start = today ();
+  double days = floor (g_date_time_difference (day, start) / (double) G_TIME_SPAN_DAY + 0.5);
+
+  sync_date_button (self);
+  if (self->syncing)
+    return;
+  self->syncing = TRUE;
+  gtk_spin_button_set_value (self->days_spin, MAX (days, 0));
+  self->syncing = FALSE;
+  gtk_popover_popdown (gtk_menu_button_get_popover (self->date_button));
+  update_actions (self);
+}
+
+static void
+on_days_changed (BmsLeasePage *self)
+{
+  g_autoptr(GDateTime) start = today ();
+  g_autoptr(GDateTime) day = NULL;
+
+  if (self->syncing)
+    return;
+  day = g_date_time_add_days (start, gtk_spin_button_get_value_as_int (self->days_spin));
+  self->syncing = TRUE;
+  gtk_calendar_select_day (self->calendar, day);
+  self->syncing = FALSE;
+  sync_date_button (self);
+  update_actions (self);
+}
+
+/* --- showing the board's lease ------------------------------------------ */
+
+static void
+set_state_style (GtkLabel   *label,
+                 const char *style)
+{
+  const char *styles[] = { "success", "warning", "error", "dim-label" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (styles); i++)
+    gtk_widget_remove_css_class (GTK_WIDGET (label), styles[i]);
+  if (style)
+    gtk_widget_add_css_class (GTK_WIDGET (label), style);
+}
+
+static void
+show_lease (BmsLeasePage *self)
+{
+  const BmsSnapshot *snapshot = self->device ? bms_device_get_snapshot (BMS_DEVICE (self->device)) : NULL;
+  g_autofree char *code = NULL;
+  g_autofree char *remaining = NULL;
+  gint64 end, state;
+
+  if (snapshot == NULL || !bms_snapshot_has (snapshot, ID_LEASE_END))
+    {
+      gtk_label_set_text (self->state_label, self->device ? _("Not reported by this board")
+                                                          : _("Not connected"));
+      set_state_style (self->state_label, "dim-label");
+      gtk_label_set_text (self->end_label, "—");
+      gtk_label_set_text (self->remaining_label, "—");
+      gtk_label_set_text (self->code_label, "—");
+      return;
+    }
+  end = bms_snapshot_get_raw (snapshot, ID_LEASE_END);
+  state = bms_snapshot_has (snapshot, ID_LEASE_STATE) ? bms_snapshot_get_raw (snapshot, ID_LEASE_STATE)
+                                                      : (end == 0 ? 0 : 1);
+  switch (state)
+    {
+    case 0:
+      gtk_label_set_text (self->state_label, _("No lease: the battery is unrestricted"));
+      set_state_style (self->state_label, NULL);
+      break;
+    case 1:
+      gtk_label_set_text (self->state_label, _("Active"));
+      set_state_style (self->state_label, "success");
+      break;
+    default:
+      gtk_label_set_text (self->state_label, _("Expired: discharge stopped, charging allowed"));
+      set_state_style (self->state_label, "error");
+      break;
+    }
+  if (end > 0)
+    {
+      g_autoptr(GDateTime) when = g_date_time_new_from_unix_local (end);
+      g_autofree char *text = g_date_time_format (when, "%Y-%m-%d %H:%M");
+      gtk_label_set_text (self->end_label, text);
+    }
+  else
+    gtk_label_set_text (self->end_label, "—");
+  remaining = bms_lease_page_format_remaining (end, g_get_real_time () / G_USEC_PER_SEC);
+  gtk_label_set_text (self->remaining_label, end > 0 ? remaining : "—");
+  code = bms_snapshot_dup_string (snapshot, ID_LEASE_CODE);
+  gtk_label_set_text (self->code_label, code && *code ? code : "—");
+}
+
+/* --- writing ------------------------------------------------------------ */
+
+static BmsSession *
+session_of (BmsLeasePage *self)
+{
+  return self->connection ? bms_connection_get_session (self->connection) : NULL;
+}
+
+static gboolean
+code_is_valid (const char *code,
+               GError    **error)
+{
+  const BmsFieldInfo *field = bms_field_lookup (ID_LEASE_CODE);
+
+  if (strlen (code) > field->size)
+    {
+      g_set_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_RANGE,
+                   _("The code has %u characters; the board keeps at most %u"),
+                   (guint) strlen (code), field->size);
+      return FALSE;
+    }
+  for (const char *p = code; *p; p++)
+    if (*p < 0x20 || *p > 0x7E)
+      {
+        g_set_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_PARSE,
+                     _("Use letters, digits and ASCII signs only in the code"));
+        return FALSE;
+      }
+  return TRUE;
+}
+
+static void
+update_actions (BmsLeasePage *self)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean ready = self->device != NULL && session_of (self) != NULL && self->writes == NULL;
+  gboolean code_ok = code_is_valid (gtk_editable_get_text (GTK_EDITABLE (self->code_row)), &error);
+
+  if (!code_ok)
+    {
+      gtk_widget_add_css_class (GTK_WIDGET (self->code_row), "error");
+      gtk_label_set_text (self->result_label, error->message);
+    }
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (self->code_row), "error");
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "lease.write", ready && code_ok);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "lease.remove", ready);
+}
+
+static void
+on_code_changed (BmsLeasePage *self)
+{
+  gtk_label_set_text (self->result_label, "");
+  update_actions (self);
+}
+
+static void
+on_written (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(BmsLeasePage) self = user_data;
+  g_autoptr(GPtrArray) writes = g_steal_pointer (&self->writes);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) text = g_string_new (NULL);
+
+  g_clear_object (&self->cancellable);
+  if (!bms_field_writes_run_finish (result, &error))
+    g_string_assign (text, error->message);
+  else if (bms_field_writes_all_ok (writes))
+    g_string_assign (text, _("Lease written and read back."));
+  else
+    for (guint i = 0; i < writes->len; i++)
+      {
+        BmsFieldWrite *w = g_ptr_array_index (writes, i);
+        if (!w->ok)
+          g_string_append_printf (text, "%s%s: %s", text->len ? "\n" : "",
+                                  _(bms_field_lookup (w->id)->label), w->result);
+      }
+  gtk_label_set_text (self->result_label, text->str);
+  update_actions (self);
+}
+
+static void
+start_write (GtkWidget  *widget,
+             gboolean    proceed,
+             const char *password,
+             gpointer    user_data)
+{
+  BmsLeasePage *self = BMS_LEASE_PAGE (widget);
+  BmsSession *session = session_of (self);
+
+  if (!proceed || session == NULL)
+    {
+      g_clear_pointer (&self->writes, g_ptr_array_unref);
+      gtk_label_set_text (self->result_label, proceed ? _("Not connected") : "");
+      update_actions (self);
+      return;
+    }
+  gtk_label_set_text (self->result_label, _("Writing…"));
+  self->cancellable = g_cancellable_new ();
+  bms_field_writes_run_async (session, self->writes, password, TRUE, NULL, NULL,
+                              self->cancellable, on_written, g_object_ref (self));
+}
+
+static void
+write_lease (BmsLeasePage *self,
+             gint64        end,
+             const char   *code)
+{
+  BmsSession *session = session_of (self);
+
+  if (session == NULL || self->writes != NULL)
+    return;
+  self->writes = bms_field_writes_new ();
+  bms_field_writes_add (self->writes, ID_LEASE_END, end, NULL);
+  bms_field_writes_add (self->writes, ID_LEASE_CODE, 0, code);
+  update_actions (self);
+  bms_field_writes_ask_password (GTK_WIDGET (self), session,
+                                 _("Enter the parameter password to change the lease."),
+                                 start_write, NULL);
+}
+
+static void
+action_write (GtkWidget  *widget,
+              const char *name,
+              GVariant   *param)
+{
+  BmsLeasePage *self = BMS_LEASE_PAGE (widget);
+  g_autoptr(GDateTime) day = gtk_calendar_get_date (self->calendar);
+
+  write_lease (self, end_of_day (day), gtk_editable_get_text (GTK_EDITABLE (self->code_row)));
+}
+
+static void
+on_remove_response (AdwMessageDialog *dialog,
+                    const char       *response,
+                    BmsLeasePage     *self)
+{
+  if (g_str_equal (response, "remove"))
+    write_lease (self, 0, "");
+  g_object_unref (self);
+}
+
+static void
+action_remove (GtkWidget  *widget,
+               const char *name,
+               GVariant   *param)
+{
+  BmsLeasePage *self = BMS_LEASE_PAGE (widget);
+  GtkRoot *root = gtk_widget_get_root (widget);
+  GtkWidget *dialog =
+    adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                            _("Remove the Lease?"),
+                            _("The battery will no longer lock at the end date: discharging "
+                              "stays allowed for good, and an expired battery discharges again."));
+
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"), "remove", _("_Remove Lease"), NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "remove",
+                                              ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_signal_connect (dialog, "response", G_CALLBACK (on_remove_response), g_object_ref (self));
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* --- GObject ------------------------------------------------------------ */
+
 static void
 bms_lease_page_dispose (GObject *object)
 {
   BmsLeasePage *self = BMS_LEASE_PAGE (object);
 
-  /* AdwBin unparents its child itself; gtk_widget_dispose_template would
-   * unparent it first and leave AdwBin a dangling pointer. */
+  if (self->cancellable)
+    g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  if (self->device)
+    g_signal_handlers_disconnect_by_data (self->device, self);
   g_clear_object (&self->device);
+  if (self->connection)
+    g_signal_handlers_disconnect_by_data (self->connection, self);
   g_clear_object (&self->connection);
 
   G_OBJECT_CLASS (bms_lease_page_parent_class)->dispose (object);
@@ -41,9 +395,9 @@ bms_lease_page_dispose (GObject *object)
 
 static void
 bms_lease_page_get_property (GObject    *object,
-                              guint       prop_id,
-                              GValue     *value,
-                              GParamSpec *pspec)
+                             guint       prop_id,
+                             GValue     *value,
+                             GParamSpec *pspec)
 {
   BmsLeasePage *self = BMS_LEASE_PAGE (object);
 
@@ -62,17 +416,23 @@ bms_lease_page_get_property (GObject    *object,
 
 static void
 bms_lease_page_set_property (GObject      *object,
-                              guint         prop_id,
-                              const GValue *value,
-                              GParamSpec   *pspec)
+                             guint         prop_id,
+                             const GValue *value,
+                             GParamSpec   *pspec)
 {
   BmsLeasePage *self = BMS_LEASE_PAGE (object);
 
   switch (prop_id)
     {
     case PROP_CONNECTION:
+      if (self->connection)
+        g_signal_handlers_disconnect_by_data (self->connection, self);
       if (g_set_object (&self->connection, g_value_get_object (value)))
         g_object_notify_by_pspec (object, pspec);
+      if (self->connection)
+        g_signal_connect_object (self->connection, "notify::state",
+                                 G_CALLBACK (update_actions), self, G_CONNECT_SWAPPED);
+      update_actions (self);
       break;
     case PROP_DEVICE:
       bms_lease_page_set_device (self, g_value_get_object (value));
@@ -96,7 +456,6 @@ bms_lease_page_class_init (BmsLeasePageClass *klass)
     g_param_spec_object ("connection", NULL, NULL, BMS_TYPE_CONNECTION,
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY |
                          G_PARAM_STATIC_STRINGS);
-  /* G_TYPE_OBJECT until the model's BmsDevice type is on main. */
   properties[PROP_DEVICE] =
     g_param_spec_object ("device", NULL, NULL, G_TYPE_OBJECT,
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY |
@@ -105,13 +464,30 @@ bms_lease_page_class_init (BmsLeasePageClass *klass)
 
   gtk_widget_class_set_template_from_resource (widget_class,
       "/io/github/packwatch/Packwatch/ui/bms-lease-page.ui");
-  gtk_widget_class_bind_template_child (widget_class, BmsLeasePage, status_page);
+  gtk_widget_class_bind_template_child (widget_class, BmsLeasePage, state_label);
+  gtk_widget_class_bind_template_child (widget_class, BmsLeasePage, end_label);
+  gtk_widget_class_bind_template_child (widget_class, BmsLeasePage, remaining_label);
+  gtk_widget_class_bind_template_child (widget_class, BmsLeasePage, code_label);
+  gtk_widget_class_bind_template_child (widget_class, BmsLeasePage, date_button);
+  gtk_widget_class_bind_template_child (widget_class, BmsLeasePage, calendar);
+  gtk_widget_class_bind_template_child (widget_class, BmsLeasePage, days_spin);
+  gtk_widget_class_bind_template_child (widget_class, BmsLeasePage, code_row);
+  gtk_widget_class_bind_template_child (widget_class, BmsLeasePage, result_label);
+  gtk_widget_class_bind_template_callback (widget_class, on_day_selected);
+  gtk_widget_class_bind_template_callback (widget_class, on_days_changed);
+  gtk_widget_class_bind_template_callback (widget_class, on_code_changed);
+
+  gtk_widget_class_install_action (widget_class, "lease.write", NULL, action_write);
+  gtk_widget_class_install_action (widget_class, "lease.remove", NULL, action_remove);
 }
 
 static void
 bms_lease_page_init (BmsLeasePage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  on_days_changed (self);
+  show_lease (self);
+  update_actions (self);
 }
 
 GtkWidget *
@@ -136,11 +512,18 @@ bms_lease_page_get_device (BmsLeasePage *self)
 
 void
 bms_lease_page_set_device (BmsLeasePage *self,
-                            BmsDevice    *device)
+                           BmsDevice    *device)
 {
   g_return_if_fail (BMS_IS_LEASE_PAGE (self));
 
-  if (!g_set_object (&self->device, (GObject *) device))
+  if (self->device == (GObject *) device)
     return;
+  if (self->device)
+    g_signal_handlers_disconnect_by_data (self->device, self);
+  g_set_object (&self->device, (GObject *) device);
+  if (device)
+    g_signal_connect_object (device, "updated", G_CALLBACK (show_lease), self, G_CONNECT_SWAPPED);
+  show_lease (self);
+  update_actions (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DEVICE]);
 }

@@ -16,4 +16,8 @@ BmsDevice     *bms_lease_page_get_device     (BmsLeasePage *self);
 void           bms_lease_page_set_device     (BmsLeasePage *self,
                                                BmsDevice    *device);
 
+/* "12 days left", "Expired 3 days ago", … for a lease end (Unix s) at now. */
+char          *bms_lease_page_format_remaining (gint64 end,
+                                                gint64 now);
+
 G_END_DECLS

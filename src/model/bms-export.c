@@ -1,0 +1,1099 @@
+/* bms-export.c — history to .xlsx (libxlsxwriter) or .csv, atomically. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
+#include <xlsxwriter.h>
+
+#include "bms-export.h"
+
+#define CHART_BUCKETS 1000
+#define EXCEL_EPOCH_DAYS 25569.0   /* 1970-01-01 as an Excel serial date */
+
+G_DEFINE_QUARK (bms-export-error-quark, bms_export_error)
+
+struct _BmsExport
+{
+  GObject          parent_instance;
+
+  BmsHistory      *history;
+  BmsExportFormat  format;
+  gint64           from_us, to_us;
+  gint64           device_id;
+  guint            max_rows;
+
+  double           fraction;   /* main context only */
+  guint64          rows;
+};
+
+G_DEFINE_FINAL_TYPE (BmsExport, bms_export, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_HISTORY,
+  PROP_FRACTION,
+  PROP_ROWS,
+  N_PROPS
+};
+static GParamSpec *props[N_PROPS];
+
+/* ---------------------------------------------------------- write state */
+
+typedef struct {
+  BmsExport             *self;
+  const char            *path;
+  GCancellable          *cancellable;
+  BmsExportProgressFunc  progress;
+  gpointer               user_data;
+  guint64                total, done, last_done;
+  gint64                 last_report;
+  GTimeZone             *tz;
+  GHashTable            *device_labels;  /* gint64* → char* */
+  GError                *error;
+
+  /* xlsx */
+  lxw_workbook          *wb;
+  lxw_format            *f_date, *f_v2, *f_v3, *f_int, *f_bold, *f_title;
+  GPtrArray             *sample_sheets;  /* lxw_worksheet* */
+  GPtrArray             *cell_sheets;
+  guint                  data_rows;      /* per sheet, header excluded */
+  guint64                n_written;
+  guint                  n_cells;
+
+  /* csv */
+  FILE                  *csv;
+} Ctx;
+
+static void
+ctx_clear (Ctx *c)
+{
+  g_clear_pointer (&c->tz, g_time_zone_unref);
+  g_clear_pointer (&c->device_labels, g_hash_table_unref);
+  g_clear_pointer (&c->sample_sheets, g_ptr_array_unref);
+  g_clear_pointer (&c->cell_sheets, g_ptr_array_unref);
+  g_clear_error (&c->error);
+}
+
+static void
+ctx_progress (Ctx *c, guint64 n)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  /* Ten times a second, or every 4096 rows when the clock is coarse. */
+  c->done += n;
+  if (!c->progress ||
+      (now - c->last_report < 100000 && c->done - c->last_done < 4096 && c->done < c->total))
+    return;
+  c->last_report = now;
+  c->last_done = c->done;
+  c->progress (c->total ? MIN (1.0, (double) c->done / c->total) : 1.0, c->done, c->user_data);
+}
+
+static gint64
+utc_offset_s (Ctx *c, gint64 t_us)
+{
+  gint64 secs = t_us / G_USEC_PER_SEC;
+  gint interval = g_time_zone_find_interval (c->tz, G_TIME_TYPE_UNIVERSAL, secs);
+
+  return interval < 0 ? 0 : g_time_zone_get_offset (c->tz, interval);
+}
+
+static double
+excel_date (Ctx *c, gint64 t_us)
+{
+  return EXCEL_EPOCH_DAYS + (t_us / 1e6 + utc_offset_s (c, t_us)) / 86400.0;
+}
+
+static char *
+iso_local (Ctx *c, gint64 t_us)
+{
+  g_autoptr (GDateTime) utc = g_date_time_new_from_unix_utc (t_us / G_USEC_PER_SEC);
+  g_autoptr (GDateTime) base = utc ? g_date_time_to_timezone (utc, c->tz) : NULL;
+  g_autoptr (GDateTime) dt = base ? g_date_time_add (base, t_us % G_USEC_PER_SEC) : NULL;
+
+  return dt ? g_date_time_format (dt, "%Y-%m-%dT%H:%M:%S.%f%:z") : g_strdup ("");
+}
+
+static const char *
+device_label (Ctx *c, gint64 device_id)
+{
+  const char *label = g_hash_table_lookup (c->device_labels, &device_id);
+  return label ? label : "?";
+}
+
+static gboolean
+load_devices (Ctx *c, GPtrArray **devices_out, GError **error)
+{
+  g_autoptr (GPtrArray) devices = bms_history_list_devices (c->self->history, error);
+
+  if (!devices)
+    return FALSE;
+  c->device_labels = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
+  for (guint i = 0; i < devices->len; i++)
+    {
+      BmsHistoryDevice *d = g_ptr_array_index (devices, i);
+      gint64 *key = g_new (gint64, 1);
+      *key = d->id;
+      g_hash_table_insert (c->device_labels, key,
+                           g_strdup (d->name && *d->name ? d->name : d->key));
+    }
+  *devices_out = g_steal_pointer (&devices);
+  return TRUE;
+}
+
+/* ------------------------------------------------------------ temp file */
+
+static char *
+make_temp (const char *path, GError **error)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *base = g_path_get_basename (path);
+  g_autofree char *name = g_strdup_printf (".%s.XXXXXX", base);
+  char *tmp = g_build_filename (dir, name, NULL);
+  int fd = g_mkstemp_full (tmp, O_RDWR | O_CLOEXEC, 0644);
+
+  if (fd < 0)
+    {
+      int saved = errno;
+      g_set_error (error, BMS_EXPORT_ERROR, BMS_EXPORT_ERROR_WRITE,
+                   "Cannot create a file in “%s”: %s", dir, g_strerror (saved));
+      g_free (tmp);
+      return NULL;
+    }
+  close (fd);
+  return tmp;
+}
+
+/* fsync the finished file, then rename it over the target. */
+static gboolean
+commit_temp (const char *tmp, const char *path, GError **error)
+{
+  int fd = open (tmp, O_RDONLY | O_CLOEXEC);
+  int saved = 0;
+
+  if (fd < 0 || fsync (fd) != 0)
+    saved = errno;
+  if (fd >= 0)
+    close (fd);
+  if (saved == 0 && g_rename (tmp, path) != 0)
+    saved = errno;
+  if (saved == 0)
+    return TRUE;
+  g_set_error (error, BMS_EXPORT_ERROR, BMS_EXPORT_ERROR_WRITE,
+               "Cannot save “%s”: %s%s", path, g_strerror (saved),
+               saved == ENOSPC ? " (the disk is full: free some space and export again)" : "");
+  return FALSE;
+}
+
+/* --------------------------------------------------------- xlsx check */
+
+/* libxlsxwriter does not check the writes to its temporary files: on a full
+ * disk it can produce a well-formed zip with truncated sheets. So the
+ * finished file is read back: every worksheet must inflate completely and
+ * end with its closing tag. */
+
+static guint64 rd16 (const guint8 *p) { return p[0] | p[1] << 8; }
+static guint64 rd32 (const guint8 *p) { return rd16 (p) | rd16 (p + 2) << 16; }
+static guint64 rd64 (const guint8 *p) { return rd32 (p) | rd32 (p + 4) << 32; }
+
+static gboolean
+inflate_tail (const guint8 *data, gsize len, guint method, char *tail, gsize tail_len,
+              GCancellable *cancellable)
+{
+  g_autoptr (GConverter) z = G_CONVERTER (g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_RAW));
+  g_autofree guint8 *buf = g_malloc (1 << 16);
+  gsize in_done = 0, read, written;
+  GConverterResult r;
+
+  memset (tail, 0, tail_len);
+  if (method == 0)
+    {
+      gsize n = MIN (len, tail_len - 1);
+      memcpy (tail, data + len - n, n);
+      return TRUE;
+    }
+  do
+    {
+      if (g_cancellable_is_cancelled (cancellable))
+        return FALSE;
+      r = g_converter_convert (z, data + in_done, len - in_done, buf, 1 << 16,
+                               G_CONVERTER_INPUT_AT_END, &read, &written, NULL);
+      if (r == G_CONVERTER_ERROR)
+        return FALSE;
+      in_done += read;
+      if (written >= tail_len - 1)
+        memcpy (tail, buf + written - (tail_len - 1), tail_len - 1);
+      else if (written)
+        {
+          memmove (tail, tail + written, tail_len - 1 - written);
+          memcpy (tail + tail_len - 1 - written, buf, written);
+        }
+    }
+  while (r != G_CONVERTER_FINISHED);
+  return TRUE;
+}
+
+/* Locates the central directory (zip64 aware). */
+static gboolean
+zip_directory (const guint8 *d, gsize size, guint64 *offset, guint64 *entries)
+{
+  gssize i;
+
+  for (i = (gssize) size - 22; i >= 0 && i >= (gssize) size - 22 - 65535; i--)
+    if (rd32 (d + i) == 0x06054b50)
+      break;
+  if (i < 0 || i < (gssize) size - 22 - 65535)
+    return FALSE;
+  *entries = rd16 (d + i + 10);
+  *offset = rd32 (d + i + 16);
+  if ((*offset == 0xffffffff || *entries == 0xffff) && i >= 20 && rd32 (d + i - 20) == 0x07064b50)
+    {
+      guint64 z = rd64 (d + i - 20 + 8);
+      if (z + 56 > size || rd32 (d + z) != 0x06064b50)
+        return FALSE;
+      *entries = rd64 (d + z + 32);
+      *offset = rd64 (d + z + 48);
+    }
+  return *offset < size;
+}
+
+static gboolean
+verify_xlsx (const char *tmp, const char *path, guint expected_sheets, GCancellable *cancellable,
+             GError **error)
+{
+  g_autoptr (GMappedFile) map = g_mapped_file_new (tmp, FALSE, NULL);
+  const guint8 *d = map ? (const guint8 *) g_mapped_file_get_contents (map) : NULL;
+  gsize size = map ? g_mapped_file_get_length (map) : 0;
+  guint64 p, entries, sheets = 0;
+
+  if (!d || !zip_directory (d, size, &p, &entries))
+    goto bad;
+  for (guint64 e = 0; e < entries; e++)
+    {
+      guint64 csize, usize, local, n, x, c, data;
+      const char *name;
+      char tail[16];
+
+      if (p + 46 > size || rd32 (d + p) != 0x02014b50)
+        goto bad;
+      csize = rd32 (d + p + 20), usize = rd32 (d + p + 24), local = rd32 (d + p + 42);
+      n = rd16 (d + p + 28), x = rd16 (d + p + 30), c = rd16 (d + p + 32);
+      name = (const char *) d + p + 46;
+      for (guint64 q = p + 46 + n; q + 4 <= p + 46 + n + x && q + 4 <= size; q += 4 + rd16 (d + q + 2))
+        if (rd16 (d + q) == 1)
+          {
+            const guint8 *v = d + q + 4;
+            if (usize == 0xffffffff) usize = rd64 (v), v += 8;
+            if (csize == 0xffffffff) csize = rd64 (v), v += 8;
+            if (local == 0xffffffff) local = rd64 (v);
+          }
+      p += 46 + n + x + c;
+      if (n < 19 || strncmp (name, "xl/worksheets/sheet", 19) != 0)
+        continue;
+      if (local + 30 > size)
+        goto bad;
+      data = local + 30 + rd16 (d + local + 26) + rd16 (d + local + 28);
+      if (data + csize > size ||
+          !inflate_tail (d + data, csize, rd16 (d + local + 8), tail, sizeof tail, cancellable))
+        goto bad;
+      if (!g_str_has_suffix (tail, "</worksheet>"))
+        goto bad;
+      sheets++;
+    }
+  if (sheets == expected_sheets)
+    return TRUE;
+
+bad:
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+  g_set_error (error, BMS_EXPORT_ERROR, BMS_EXPORT_ERROR_WRITE,
+               "Cannot write “%s”: the workbook came out incomplete (the disk is full, "
+               "or the temporary folder is: free some space and export again)", path);
+  return FALSE;
+}
+
+/* ----------------------------------------------------------------- xlsx */
+
+static const char * const sample_headers[] = {
+  "Time", "Device", "Pack voltage (V)", "Current (A)", "SOC (%)", "MOSFET (°C)",
+  "Temperature 1 (°C)", "Temperature 2 (°C)", "Lowest cell (V)", "Lowest cell no.",
+  "Highest cell (V)", "Highest cell no.", "Difference (mV)", "Status", "Warnings",
+  "Extended alarms", NULL
+};
+static const char * const alarm_headers[] = {
+  "Time", "Device", "Alarm", "Event", "Value", "Threshold", "Text", NULL
+};
+static const char * const audit_headers[] = {
+  "Time", "Device", "Field", "Old value", "New value", "Result", NULL
+};
+
+static void
+write_headers (Ctx *c, lxw_worksheet *ws, const char * const *headers)
+{
+  guint i;
+
+  for (i = 0; headers[i]; i++)
+    worksheet_write_string (ws, 0, i, headers[i], c->f_bold);
+  worksheet_set_column (ws, 0, 0, 20, NULL);
+  worksheet_set_column (ws, 1, i - 1, 14, NULL);
+  worksheet_freeze_panes (ws, 1, 1);
+}
+
+static void
+write_cell_headers (Ctx *c, lxw_worksheet *ws)
+{
+  worksheet_write_string (ws, 0, 0, "Time", c->f_bold);
+  worksheet_write_string (ws, 0, 1, "Device", c->f_bold);
+  for (guint i = 0; i < c->n_cells; i++)
+    {
+      char name[32];
+      g_snprintf (name, sizeof name, "Cell %u (V)", i + 1);
+      worksheet_write_string (ws, 0, 2 + i, name, c->f_bold);
+    }
+  worksheet_set_column (ws, 0, 0, 20, NULL);
+  worksheet_set_column (ws, 1, 1, 14, NULL);
+  worksheet_freeze_panes (ws, 1, 2);
+}
+
+static char *
+sheet_name (const char *base, guint index)
+{
+  return index == 0 ? g_strdup (base) : g_strdup_printf ("%s (%u)", base, index + 1);
+}
+
+static lxw_worksheet *
+add_data_sheet (Ctx *c, GPtrArray *sheets, const char *base, gboolean cells)
+{
+  g_autofree char *name = sheet_name (base, sheets->len);
+  lxw_worksheet *ws = workbook_add_worksheet (c->wb, name);
+
+  if (cells)
+    write_cell_headers (c, ws);
+  else
+    write_headers (c, ws, sample_headers);
+  g_ptr_array_add (sheets, ws);
+  return ws;
+}
+
+static void
+write_opt_number (lxw_worksheet *ws, guint row, guint col, double v, lxw_format *f)
+{
+  if (!isnan (v))
+    worksheet_write_number (ws, row, col, v, f);
+}
+
+static gboolean
+xlsx_sample (const BmsHistorySample *s, gpointer data)
+{
+  Ctx *c = data;
+  guint sheet = c->n_written / c->data_rows;
+  guint row = c->n_written % c->data_rows + 1;
+  lxw_worksheet *ws, *wc = NULL;
+  double date = excel_date (c, s->time_us);
+
+  if (g_cancellable_is_cancelled (c->cancellable))
+    return FALSE;
+  /* Samples arrived since the sheets were planned: continue at the end. */
+  while (sheet >= c->sample_sheets->len)
+    add_data_sheet (c, c->sample_sheets, "Samples", FALSE);
+  while (c->n_cells && sheet >= c->cell_sheets->len)
+    add_data_sheet (c, c->cell_sheets, "Cells", TRUE);
+  ws = g_ptr_array_index (c->sample_sheets, sheet);
+  if (c->n_cells)
+    wc = g_ptr_array_index (c->cell_sheets, sheet);
+
+  worksheet_write_number (ws, row, 0, date, c->f_date);
+  worksheet_write_string (ws, row, 1, device_label (c, s->device_id), NULL);
+  write_opt_number (ws, row, 2, s->values[BMS_SERIES_PACK_VOLTAGE], c->f_v2);
+  write_opt_number (ws, row, 3, s->values[BMS_SERIES_CURRENT], c->f_v2);
+  write_opt_number (ws, row, 4, s->values[BMS_SERIES_SOC], NULL);
+  write_opt_number (ws, row, 5, s->values[BMS_SERIES_TEMP_MOSFET], NULL);
+  write_opt_number (ws, row, 6, s->values[BMS_SERIES_TEMP1], NULL);
+  write_opt_number (ws, row, 7, s->values[BMS_SERIES_TEMP2], NULL);
+  if (s->n_cells)
+    {
+      write_opt_number (ws, row, 8, s->values[BMS_SERIES_CELL_MIN], c->f_v3);
+      worksheet_write_number (ws, row, 9, s->cell_min_index, NULL);
+      write_opt_number (ws, row, 10, s->values[BMS_SERIES_CELL_MAX], c->f_v3);
+      worksheet_write_number (ws, row, 11, s->cell_max_index, NULL);
+      worksheet_write_number (ws, row, 12, round ((s->values[BMS_SERIES_CELL_MAX] -
+                                                   s->values[BMS_SERIES_CELL_MIN]) * 1000), NULL);
+    }
+  worksheet_write_number (ws, row, 13, s->status, c->f_int);
+  worksheet_write_number (ws, row, 14, s->warnings, c->f_int);
+  worksheet_write_number (ws, row, 15, s->alarms_ext, c->f_int);
+
+  if (wc)
+    {
+      worksheet_write_number (wc, row, 0, date, c->f_date);
+      worksheet_write_string (wc, row, 1, device_label (c, s->device_id), NULL);
+      for (guint i = 0; i < s->n_cells && i < c->n_cells; i++)
+        worksheet_write_number (wc, row, 2 + i, s->cells_mv[i] / 1000.0, c->f_v3);
+    }
+  c->n_written++;
+  ctx_progress (c, 1);
+  return TRUE;
+}
+
+static void
+xlsx_alarms (Ctx *c, lxw_worksheet *ws, GPtrArray *events)
+{
+  write_headers (c, ws, alarm_headers);
+  worksheet_set_column (ws, 6, 6, 40, NULL);
+  for (guint i = 0; i < events->len; i++)
+    {
+      BmsHistoryAlarmEvent *e = g_ptr_array_index (events, i);
+      worksheet_write_number (ws, i + 1, 0, excel_date (c, e->time_us), c->f_date);
+      worksheet_write_string (ws, i + 1, 1, device_label (c, e->device_id), NULL);
+      worksheet_write_string (ws, i + 1, 2, e->code, NULL);
+      worksheet_write_string (ws, i + 1, 3, e->raised ? "raised" : "cleared", NULL);
+      write_opt_number (ws, i + 1, 4, e->value, NULL);
+      write_opt_number (ws, i + 1, 5, e->threshold, NULL);
+      if (e->text)
+        worksheet_write_string (ws, i + 1, 6, e->text, NULL);
+    }
+  ctx_progress (c, events->len);
+}
+
+static void
+xlsx_audit (Ctx *c, lxw_worksheet *ws, GPtrArray *rows)
+{
+  write_headers (c, ws, audit_headers);
+  for (guint i = 0; i < rows->len; i++)
+    {
+      BmsHistoryAudit *a = g_ptr_array_index (rows, i);
+      worksheet_write_number (ws, i + 1, 0, excel_date (c, a->time_us), c->f_date);
+      worksheet_write_string (ws, i + 1, 1, device_label (c, a->device_id), NULL);
+      worksheet_write_string (ws, i + 1, 2, a->field, NULL);
+      if (a->old_value)
+        worksheet_write_string (ws, i + 1, 3, a->old_value, NULL);
+      if (a->new_value)
+        worksheet_write_string (ws, i + 1, 4, a->new_value, NULL);
+      worksheet_write_string (ws, i + 1, 5, a->result, NULL);
+    }
+  ctx_progress (c, rows->len);
+}
+
+static void
+summary_pair (Ctx *c, lxw_worksheet *ws, guint *row, const char *key, const char *value)
+{
+  worksheet_write_string (ws, *row, 0, key, c->f_bold);
+  worksheet_write_string (ws, *row, 1, value, NULL);
+  (*row)++;
+}
+
+static void
+summary_number (Ctx *c, lxw_worksheet *ws, guint *row, const char *key, double value,
+                lxw_format *f)
+{
+  worksheet_write_string (ws, *row, 0, key, c->f_bold);
+  worksheet_write_number (ws, *row, 1, value, f);
+  (*row)++;
+}
+
+static void
+xlsx_summary (Ctx *c, lxw_worksheet *ws, GPtrArray *devices, gint64 n_samples,
+              guint n_alarms, guint n_audit, gint64 from_us, gint64 to_us)
+{
+  g_autoptr (GDateTime) now = g_date_time_new_now (c->tz);
+  g_autofree char *offset = g_date_time_format (now, "UTC%:z");
+  g_autofree char *zone = g_strdup_printf ("Times are local time (%s, %s)",
+                                           g_time_zone_get_identifier (c->tz), offset);
+  guint row = 0;
+
+  worksheet_set_column (ws, 0, 0, 22, NULL);
+  worksheet_set_column (ws, 1, 5, 20, NULL);
+  worksheet_write_string (ws, row++, 0, "Packwatch history export", c->f_title);
+  row++;
+  summary_pair (c, ws, &row, "Database", bms_history_get_path (c->self->history));
+  summary_number (c, ws, &row, "Exported", excel_date (c, g_get_real_time ()), c->f_date);
+  if (from_us > 0)
+    summary_number (c, ws, &row, "From", excel_date (c, from_us), c->f_date);
+  else
+    summary_pair (c, ws, &row, "From", "first sample");
+  if (to_us < G_MAXINT64)
+    summary_number (c, ws, &row, "To", excel_date (c, to_us), c->f_date);
+  else
+    summary_pair (c, ws, &row, "To", "last sample");
+  summary_pair (c, ws, &row, "Time zone", zone);
+  summary_number (c, ws, &row, "Samples", n_samples, NULL);
+  summary_number (c, ws, &row, "Cells per sample (max)", c->n_cells, NULL);
+  summary_number (c, ws, &row, "Alarm events", n_alarms, NULL);
+  summary_number (c, ws, &row, "Audit rows", n_audit, NULL);
+  summary_number (c, ws, &row, "Sample sheets", c->sample_sheets->len, NULL);
+  row++;
+  worksheet_write_string (ws, row, 0, "Device", c->f_bold);
+  worksheet_write_string (ws, row, 1, "Key", c->f_bold);
+  worksheet_write_string (ws, row, 2, "Samples (all time)", c->f_bold);
+  worksheet_write_string (ws, row, 3, "First sample", c->f_bold);
+  worksheet_write_string (ws, row, 4, "Last sample", c->f_bold);
+  row++;
+  for (guint i = 0; i < devices->len; i++, row++)
+    {
+      BmsHistoryDevice *d = g_ptr_array_index (devices, i);
+      if (c->self->device_id && d->id != c->self->device_id)
+        continue;
+      worksheet_write_string (ws, row, 0, device_label (c, d->id), NULL);
+      worksheet_write_string (ws, row, 1, d->key, NULL);
+      worksheet_write_number (ws, row, 2, d->n_samples, NULL);
+      if (d->n_samples)
+        {
+          worksheet_write_number (ws, row, 3, excel_date (c, d->first_us), c->f_date);
+          worksheet_write_number (ws, row, 4, excel_date (c, d->last_us), c->f_date);
+        }
+    }
+}
+
+/* The chart device: the one asked for, else the one with most samples. */
+static gint64
+chart_device (Ctx *c, GPtrArray *devices)
+{
+  gint64 best = 0, n = -1;
+
+  if (c->self->device_id)
+    return c->self->device_id;
+  for (guint i = 0; i < devices->len; i++)
+    {
+      BmsHistoryDevice *d = g_ptr_array_index (devices, i);
+      if (d->n_samples > n)
+        best = d->id, n = d->n_samples;
+    }
+  return best;
+}
+
+static lxw_chart *
+make_chart (Ctx *c, const char *title, const char *axis, guint col, guint n_rows)
+{
+  lxw_chart *chart = workbook_add_chart (c->wb, LXW_CHART_LINE);
+  lxw_chart_series *series = chart_add_series (chart, NULL, NULL);
+  lxw_chart_line line = { .width = 1.0 };
+
+  chart_series_set_categories (series, "Chart", 1, 0, n_rows, 0);
+  chart_series_set_values (series, "Chart", 1, col, n_rows, col);
+  chart_series_set_name (series, title);
+  chart_series_set_line (series, &line);
+  chart_title_set_name (chart, title);
+  chart_axis_set_name (chart->y_axis, axis);
+  chart_axis_set_num_format (chart->x_axis, "yyyy-mm-dd hh:mm");
+  chart_legend_set_position (chart, LXW_CHART_LEGEND_NONE);
+  return chart;
+}
+
+/* Envelope rows: each bucket gives its minimum at the bucket start and its
+ * maximum half a bucket later, so the line traces the full band. */
+static gboolean
+xlsx_chart (Ctx *c, lxw_worksheet *ws, GPtrArray *devices, gint64 from_us, gint64 to_us,
+            GError **error)
+{
+  g_autoptr (BmsHistoryRange) r = NULL;
+  lxw_chart_options place = { .x_offset = 10, .y_offset = 10, .x_scale = 2.0, .y_scale = 1.5 };
+  gint64 dev = chart_device (c, devices);
+  guint row = 1;
+
+  worksheet_write_string (ws, 0, 0, "Time", c->f_bold);
+  worksheet_write_string (ws, 0, 1, "Pack voltage (V)", c->f_bold);
+  worksheet_write_string (ws, 0, 2, "Current (A)", c->f_bold);
+  worksheet_set_column (ws, 0, 0, 20, NULL);
+  worksheet_set_column (ws, 1, 2, 16, NULL);
+  if (dev <= 0)
+    return TRUE;
+  r = bms_history_query_range (c->self->history, dev, from_us, to_us, CHART_BUCKETS, FALSE, error);
+  if (!r)
+    return FALSE;
+  for (guint i = 0; i < r->n_points; i++)
+    for (guint half = 0; half < 2; half++, row++)
+      {
+        double *v = half ? r->max[BMS_SERIES_PACK_VOLTAGE] : r->min[BMS_SERIES_PACK_VOLTAGE];
+        double *a = half ? r->max[BMS_SERIES_CURRENT] : r->min[BMS_SERIES_CURRENT];
+        worksheet_write_number (ws, row, 0,
+                                excel_date (c, r->time_us[i] + half * r->bucket_us / 2), c->f_date);
+        write_opt_number (ws, row, 1, v[i], c->f_v2);
+        write_opt_number (ws, row, 2, a[i], c->f_v2);
+      }
+  if (row > 1)
+    {
+      worksheet_insert_chart_opt (ws, 1, 4,
+                                  make_chart (c, "Pack voltage", "V", 1, row - 1), &place);
+      worksheet_insert_chart_opt (ws, 25, 4,
+                                  make_chart (c, "Current", "A", 2, row - 1), &place);
+    }
+  return TRUE;
+}
+
+static void
+xlsx_formats (Ctx *c)
+{
+  c->f_date = workbook_add_format (c->wb);
+  format_set_num_format (c->f_date, "yyyy-mm-dd hh:mm:ss");
+  c->f_v2 = workbook_add_format (c->wb);
+  format_set_num_format (c->f_v2, "0.00");
+  c->f_v3 = workbook_add_format (c->wb);
+  format_set_num_format (c->f_v3, "0.000");
+  c->f_int = workbook_add_format (c->wb);
+  format_set_num_format (c->f_int, "0");
+  c->f_bold = workbook_add_format (c->wb);
+  format_set_bold (c->f_bold);
+  c->f_title = workbook_add_format (c->wb);
+  format_set_bold (c->f_title);
+  format_set_font_size (c->f_title, 14);
+}
+
+static gboolean
+write_xlsx (Ctx *c, const char *tmp, GError **error)
+{
+  BmsExport *self = c->self;
+  g_autoptr (GPtrArray) devices = NULL, alarms = NULL, audit = NULL;
+  lxw_workbook_options opts = { .constant_memory = LXW_TRUE };
+  lxw_worksheet *summary, *ws_alarms, *ws_audit, *ws_chart;
+  gint64 n_samples;
+  gint n_cells;
+  guint n_sheets;
+  lxw_error err;
+
+  if (!load_devices (c, &devices, error) ||
+      (n_samples = bms_history_count_samples (self->history, self->device_id, self->from_us,
+                                              self->to_us, error)) < 0 ||
+      (n_cells = bms_history_get_max_cells (self->history, self->device_id, self->from_us,
+                                            self->to_us, error)) < 0 ||
+      !(alarms = bms_history_query_alarm_events (self->history, self->device_id, self->from_us,
+                                                 self->to_us, 0, error)) ||
+      !(audit = bms_history_query_audit (self->history, self->device_id, self->from_us,
+                                         self->to_us, 0, error)))
+    return FALSE;
+  c->n_cells = n_cells;
+  c->data_rows = self->max_rows - 1;
+  c->total = n_samples + alarms->len + audit->len;
+  /* Very large files need ZIP64; small ones stay readable by old tools. */
+  opts.use_zip64 = (double) n_samples * (16 + n_cells) > 2e7;
+
+  c->wb = workbook_new_opt (tmp, &opts);
+  if (!c->wb)
+    {
+      g_set_error (error, BMS_EXPORT_ERROR, BMS_EXPORT_ERROR_WRITE,
+                   "Cannot start the workbook “%s” (out of memory or temporary space)", c->path);
+      return FALSE;
+    }
+  xlsx_formats (c);
+  c->sample_sheets = g_ptr_array_new ();
+  c->cell_sheets = g_ptr_array_new ();
+  n_sheets = MAX (1, (n_samples + c->data_rows - 1) / c->data_rows);
+  summary = workbook_add_worksheet (c->wb, "Summary");
+  for (guint i = 0; i < n_sheets; i++)
+    add_data_sheet (c, c->sample_sheets, "Samples", FALSE);
+  for (guint i = 0; n_cells && i < n_sheets; i++)
+    add_data_sheet (c, c->cell_sheets, "Cells", TRUE);
+  ws_alarms = workbook_add_worksheet (c->wb, "Alarms");
+  ws_audit = workbook_add_worksheet (c->wb, "Audit");
+  ws_chart = workbook_add_worksheet (c->wb, "Chart");
+
+  xlsx_summary (c, summary, devices, n_samples, alarms->len, audit->len,
+                self->from_us, self->to_us);
+  if (!bms_history_foreach_sample (self->history, self->device_id, self->from_us, self->to_us,
+                                   xlsx_sample, c, c->cancellable, error) ||
+      g_cancellable_set_error_if_cancelled (c->cancellable, error))
+    return FALSE;
+  xlsx_alarms (c, ws_alarms, alarms);
+  xlsx_audit (c, ws_audit, audit);
+  if (!xlsx_chart (c, ws_chart, devices, self->from_us, self->to_us, error) ||
+      g_cancellable_set_error_if_cancelled (c->cancellable, error))
+    return FALSE;
+
+  n_sheets = 4 + c->sample_sheets->len + c->cell_sheets->len;
+  err = workbook_close (g_steal_pointer (&c->wb));
+  if (err != LXW_NO_ERROR)
+    {
+      g_set_error (error, BMS_EXPORT_ERROR, BMS_EXPORT_ERROR_WRITE,
+                   "Cannot write “%s”: %s (is the disk full?)", c->path, lxw_strerror (err));
+      return FALSE;
+    }
+  return verify_xlsx (tmp, c->path, n_sheets, c->cancellable, error);
+}
+
+/* ------------------------------------------------------------------ csv */
+
+static void
+csv_field (Ctx *c, const char *text)
+{
+  gboolean quote = strpbrk (text, ",\"\n\r") != NULL;
+
+  if (!quote)
+    {
+      fputs (text, c->csv);
+      return;
+    }
+  fputc ('"', c->csv);
+  for (const char *p = text; *p; p++)
+    {
+      if (*p == '"')
+        fputc ('"', c->csv);
+      fputc (*p, c->csv);
+    }
+  fputc ('"', c->csv);
+}
+
+static void
+csv_number (Ctx *c, double v, const char *fmt)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  fputc (',', c->csv);
+  if (!isnan (v))
+    fputs (g_ascii_formatd (buf, sizeof buf, fmt, v), c->csv);
+}
+
+static gboolean
+csv_sample (const BmsHistorySample *s, gpointer data)
+{
+  Ctx *c = data;
+  g_autofree char *time = iso_local (c, s->time_us);
+
+  if (g_cancellable_is_cancelled (c->cancellable) || ferror (c->csv))
+    return FALSE;
+  fputs (time, c->csv);
+  fputc (',', c->csv);
+  csv_field (c, device_label (c, s->device_id));
+  csv_number (c, s->values[BMS_SERIES_PACK_VOLTAGE], "%.2f");
+  csv_number (c, s->values[BMS_SERIES_CURRENT], "%.2f");
+  csv_number (c, s->values[BMS_SERIES_SOC], "%.0f");
+  csv_number (c, s->values[BMS_SERIES_TEMP_MOSFET], "%.0f");
+  csv_number (c, s->values[BMS_SERIES_TEMP1], "%.0f");
+  csv_number (c, s->values[BMS_SERIES_TEMP2], "%.0f");
+  csv_number (c, s->values[BMS_SERIES_CELL_MIN], "%.3f");
+  csv_number (c, s->n_cells ? s->cell_min_index : NAN, "%.0f");
+  csv_number (c, s->values[BMS_SERIES_CELL_MAX], "%.3f");
+  csv_number (c, s->n_cells ? s->cell_max_index : NAN, "%.0f");
+  fprintf (c->csv, ",%u,%u,%u", s->status, s->warnings, s->alarms_ext);
+  for (guint i = 0; i < c->n_cells; i++)
+    csv_number (c, i < s->n_cells ? s->cells_mv[i] / 1000.0 : NAN, "%.3f");
+  fputc ('\n', c->csv);
+  ctx_progress (c, 1);
+  return TRUE;
+}
+
+static gboolean
+csv_failed (Ctx *c, int saved, GError **error)
+{
+  g_set_error (error, BMS_EXPORT_ERROR, BMS_EXPORT_ERROR_WRITE, "Cannot write “%s”: %s%s",
+               c->path, g_strerror (saved),
+               saved == ENOSPC || saved == EFBIG ? " (the disk is full: free some space and export again)" : "");
+  return FALSE;
+}
+
+static gboolean
+write_csv (Ctx *c, const char *tmp, GError **error)
+{
+  BmsExport *self = c->self;
+  g_autoptr (GPtrArray) devices = NULL;
+  gint64 n_samples;
+  gint n_cells;
+  gboolean ok;
+  int rc;
+
+  if (!load_devices (c, &devices, error) ||
+      (n_samples = bms_history_count_samples (self->history, self->device_id, self->from_us,
+                                              self->to_us, error)) < 0 ||
+      (n_cells = bms_history_get_max_cells (self->history, self->device_id, self->from_us,
+                                            self->to_us, error)) < 0)
+    return FALSE;
+  c->n_cells = n_cells;
+  c->total = n_samples;
+  if (!(c->csv = g_fopen (tmp, "w")))
+    return csv_failed (c, errno, error);
+  setvbuf (c->csv, NULL, _IOFBF, 1 << 16);
+  fputs ("time,device,pack_voltage_v,current_a,soc_pct,temp_mosfet_c,temp1_c,temp2_c,"
+         "cell_min_v,cell_min_index,cell_max_v,cell_max_index,status,warnings,alarms_ext",
+         c->csv);
+  for (gint i = 0; i < n_cells; i++)
+    fprintf (c->csv, ",cell_%d_v", i + 1);
+  fputc ('\n', c->csv);
+  ok = bms_history_foreach_sample (self->history, self->device_id, self->from_us, self->to_us,
+                                   csv_sample, c, c->cancellable, error);
+  errno = 0;
+  if (ok && (fflush (c->csv) != 0 || ferror (c->csv)))
+    {
+      int saved = errno ? errno : EIO;
+      fclose (c->csv);
+      c->csv = NULL;
+      return csv_failed (c, saved, error);
+    }
+  rc = fclose (c->csv);
+  c->csv = NULL;
+  if (!ok || g_cancellable_set_error_if_cancelled (c->cancellable, error))
+    return FALSE;
+  return rc == 0 || csv_failed (c, errno, error);
+}
+
+/* ------------------------------------------------------------------ run */
+
+gboolean
+bms_export_write (BmsExport *self, const char *path, BmsExportProgressFunc progress,
+                  gpointer user_data, GCancellable *cancellable, GError **error)
+{
+  Ctx c = { .self = self, .path = path, .cancellable = cancellable,
+            .progress = progress, .user_data = user_data };
+  g_autofree char *tmp = NULL;
+  gboolean ok;
+
+  g_return_val_if_fail (BMS_IS_EXPORT (self), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+  if (self->from_us > self->to_us)
+    {
+      g_set_error (error, BMS_EXPORT_ERROR, BMS_EXPORT_ERROR_INVALID,
+                   "The export range ends before it starts");
+      return FALSE;
+    }
+  if (!(tmp = make_temp (path, error)))
+    return FALSE;
+  c.tz = g_time_zone_new_local ();
+  if (self->format == BMS_EXPORT_FORMAT_CSV)
+    ok = write_csv (&c, tmp, error);
+  else
+    ok = write_xlsx (&c, tmp, error);
+  if (c.wb)
+    lxw_workbook_free (g_steal_pointer (&c.wb));
+  if (c.csv)
+    fclose (c.csv);
+  ok = ok && commit_temp (tmp, path, error);
+  if (!ok)
+    g_unlink (tmp);
+  else if (progress)
+    progress (1.0, c.done, user_data);
+  ctx_clear (&c);
+  return ok;
+}
+
+/* ---------------------------------------------------------------- async */
+
+typedef struct {
+  GWeakRef  ref;
+  double    fraction;
+  guint64   rows;
+} ProgressUpdate;
+
+static void
+set_progress (BmsExport *self, double fraction, guint64 rows)
+{
+  if (self->fraction != fraction)
+    {
+      self->fraction = fraction;
+      g_object_notify_by_pspec (G_OBJECT (self), props[PROP_FRACTION]);
+    }
+  if (self->rows != rows)
+    {
+      self->rows = rows;
+      g_object_notify_by_pspec (G_OBJECT (self), props[PROP_ROWS]);
+    }
+}
+
+static gboolean
+apply_progress (gpointer data)
+{
+  ProgressUpdate *u = data;
+  g_autoptr (BmsExport) self = g_weak_ref_get (&u->ref);
+
+  if (self)
+    set_progress (self, u->fraction, u->rows);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+progress_update_free (gpointer data)
+{
+  ProgressUpdate *u = data;
+  g_weak_ref_clear (&u->ref);
+  g_free (u);
+}
+
+static void
+post_progress (double fraction, guint64 rows, gpointer data)
+{
+  GTask *task = data;
+  ProgressUpdate *u = g_new0 (ProgressUpdate, 1);
+
+  g_weak_ref_init (&u->ref, g_task_get_source_object (task));
+  u->fraction = fraction;
+  u->rows = rows;
+  g_main_context_invoke_full (g_task_get_context (task), G_PRIORITY_DEFAULT, apply_progress, u,
+                              progress_update_free);
+}
+
+static void
+write_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  GError *error = NULL;
+
+  if (bms_export_write (source, data, post_progress, task, cancellable, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+void
+bms_export_write_async (BmsExport *self, const char *path, GCancellable *cancellable,
+                        GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+
+  g_return_if_fail (BMS_IS_EXPORT (self));
+  set_progress (self, 0.0, 0);
+  g_task_set_source_tag (task, bms_export_write_async);
+  g_task_set_task_data (task, g_strdup (path), g_free);
+  g_task_run_in_thread (task, write_thread);
+}
+
+gboolean
+bms_export_write_finish (BmsExport *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* --------------------------------------------------------------- object */
+
+static void
+bms_export_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  BmsExport *self = BMS_EXPORT (object);
+
+  switch (prop_id)
+    {
+    case PROP_HISTORY:
+      g_value_set_object (value, self->history);
+      break;
+    case PROP_FRACTION:
+      g_value_set_double (value, self->fraction);
+      break;
+    case PROP_ROWS:
+      g_value_set_uint64 (value, self->rows);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+bms_export_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+  BmsExport *self = BMS_EXPORT (object);
+
+  switch (prop_id)
+    {
+    case PROP_HISTORY:
+      self->history = g_value_dup_object (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+bms_export_dispose (GObject *object)
+{
+  g_clear_object (&BMS_EXPORT (object)->history);
+  G_OBJECT_CLASS (bms_export_parent_class)->dispose (object);
+}
+
+static void
+bms_export_class_init (BmsExportClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->get_property = bms_export_get_property;
+  object_class->set_property = bms_export_set_property;
+  object_class->dispose = bms_export_dispose;
+
+  props[PROP_HISTORY] =
+    g_param_spec_object ("history", NULL, NULL, BMS_TYPE_HISTORY,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  props[PROP_FRACTION] =
+    g_param_spec_double ("fraction", NULL, NULL, 0.0, 1.0, 0.0,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  props[PROP_ROWS] =
+    g_param_spec_uint64 ("rows", NULL, NULL, 0, G_MAXUINT64, 0,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, props);
+}
+
+static void
+bms_export_init (BmsExport *self)
+{
+  self->to_us = G_MAXINT64;
+  self->max_rows = BMS_EXPORT_EXCEL_MAX_ROWS;
+}
+
+BmsExport *
+bms_export_new (BmsHistory *history)
+{
+  g_return_val_if_fail (BMS_IS_HISTORY (history), NULL);
+  return g_object_new (BMS_TYPE_EXPORT, "history", history, NULL);
+}
+
+BmsHistory *
+bms_export_get_history (BmsExport *self)
+{
+  g_return_val_if_fail (BMS_IS_EXPORT (self), NULL);
+  return self->history;
+}
+
+BmsExportFormat
+bms_export_format_for_path (const char *path)
+{
+  g_autofree char *lower = g_ascii_strdown (path, -1);
+  return g_str_has_suffix (lower, ".csv") ? BMS_EXPORT_FORMAT_CSV : BMS_EXPORT_FORMAT_XLSX;
+}
+
+void
+bms_export_set_format (BmsExport *self, BmsExportFormat format)
+{
+  g_return_if_fail (BMS_IS_EXPORT (self));
+  self->format = format;
+}
+
+void
+bms_export_set_range (BmsExport *self, gint64 from_us, gint64 to_us)
+{
+  g_return_if_fail (BMS_IS_EXPORT (self));
+  self->from_us = from_us;
+  self->to_us = to_us;
+}
+
+void
+bms_export_set_device (BmsExport *self, gint64 device_id)
+{
+  g_return_if_fail (BMS_IS_EXPORT (self));
+  self->device_id = device_id;
+}
+
+gboolean
+bms_export_set_max_rows_per_sheet (BmsExport *self, guint rows, GError **error)
+{
+  g_return_val_if_fail (BMS_IS_EXPORT (self), FALSE);
+  if (rows < 3 || rows > BMS_EXPORT_EXCEL_MAX_ROWS)
+    {
+      g_set_error (error, BMS_EXPORT_ERROR, BMS_EXPORT_ERROR_INVALID,
+                   "Rows per sheet must be between 3 and %d, not %u",
+                   BMS_EXPORT_EXCEL_MAX_ROWS, rows);
+      return FALSE;
+    }
+  self->max_rows = rows;
+  return TRUE;
+}
+
+double
+bms_export_get_fraction (BmsExport *self)
+{
+  g_return_val_if_fail (BMS_IS_EXPORT (self), 0.0);
+  return self->fraction;
+}
+
+guint64
+bms_export_get_rows (BmsExport *self)
+{
+  g_return_val_if_fail (BMS_IS_EXPORT (self), 0);
+  return self->rows;
+}

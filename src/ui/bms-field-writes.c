@@ -1,0 +1,275 @@
+/* bms-field-writes.c — verified field writes on a worker. */
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "bms-field-writes.h"
+#include "bms-field.h"
+
+static void
+field_write_free (BmsFieldWrite *write)
+{
+  g_free (write->text);
+  g_free (write->result);
+  g_free (write);
+}
+
+GPtrArray *
+bms_field_writes_new (void)
+{
+  return g_ptr_array_new_with_free_func ((GDestroyNotify) field_write_free);
+}
+
+void
+bms_field_writes_add (GPtrArray  *writes,
+                      guint8      id,
+                      gint64      raw,
+                      const char *text)
+{
+  BmsFieldWrite *write = g_new0 (BmsFieldWrite, 1);
+
+  g_return_if_fail (writes != NULL);
+  write->id = id;
+  write->raw = raw;
+  write->text = g_strdup (text);
+  g_ptr_array_add (writes, write);
+}
+
+gboolean
+bms_field_writes_all_ok (GPtrArray *writes)
+{
+  for (guint i = 0; i < writes->len; i++)
+    if (!((BmsFieldWrite *) g_ptr_array_index (writes, i))->ok)
+      return FALSE;
+  return writes->len > 0;
+}
+
+typedef struct {
+  BmsSession            *session;
+  GPtrArray             *writes;
+  char                  *password;
+  gboolean               stop_on_error;
+  BmsFieldWritesProgress progress;
+  gpointer               progress_data;
+  GMainContext          *context;
+} RunData;
+
+static void
+run_data_free (RunData *data)
+{
+  g_clear_object (&data->session);
+  g_ptr_array_unref (data->writes);
+  g_free (data->password);
+  g_main_context_unref (data->context);
+  g_free (data);
+}
+
+typedef struct {
+  RunData *data;
+  guint    index;
+  GTask   *task;   /* keeps data alive until the report ran */
+} Report;
+
+static gboolean
+report_in_context (gpointer user_data)
+{
+  Report *report = user_data;
+
+  report->data->progress (report->data->writes, report->index, report->data->progress_data);
+  g_object_unref (report->task);
+  g_free (report);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+report (GTask   *task,
+        RunData *data,
+        guint    index)
+{
+  Report *r;
+
+  if (data->progress == NULL)
+    return;
+  r = g_new0 (Report, 1);
+  r->data = data;
+  r->index = index;
+  r->task = g_object_ref (task);
+  g_main_context_invoke (data->context, report_in_context, r);
+}
+
+static char *
+describe_readback (BmsFieldWrite *write,
+                   BmsSnapshot   *readback)
+{
+  const BmsFieldInfo *field = bms_field_lookup (write->id);
+
+  if (readback == NULL || field == NULL || !bms_snapshot_has (readback, write->id))
+    return g_strdup (_("OK"));
+  if (field->type == BMS_FIELD_ASCII)
+    return g_strdup (_("OK"));
+  {
+    g_autofree char *value = bms_field_format (field, bms_snapshot_get_raw (readback, write->id));
+    /* TRANSLATORS: a write succeeded; %s is the value read back */
+    return g_strdup_printf (_("OK, reads %s"), value);
+  }
+}
+
+static void
+run_thread (GTask        *task,
+            gpointer      source,
+            gpointer      task_data,
+            GCancellable *cancellable)
+{
+  RunData *data = task_data;
+  GError *error = NULL;
+  gboolean failed = FALSE;
+
+  if (data->password != NULL && !bms_session_is_unlocked (data->session)
+      && !bms_session_unlock (data->session, data->password, cancellable, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  for (guint i = 0; i < data->writes->len; i++)
+    {
+      BmsFieldWrite *write = g_ptr_array_index (data->writes, i);
+      g_autoptr(BmsSnapshot) readback = NULL;
+      g_autoptr(GError) werror = NULL;
+
+      if (g_cancellable_set_error_if_cancelled (cancellable, &error))
+        {
+          g_task_return_error (task, error);
+          return;
+        }
+      if (failed && data->stop_on_error)
+        {
+          write->result = g_strdup (_("Not written (an earlier field failed)"));
+          continue;
+        }
+      write->done = TRUE;
+      write->ok = bms_session_write (data->session, write->id, write->raw, write->text,
+                                     &readback, cancellable, &werror);
+      write->result = write->ok ? describe_readback (write, readback)
+                                : g_strdup (werror->message);
+      failed |= !write->ok;
+      report (task, data, i);
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+void
+bms_field_writes_run_async (BmsSession            *session,
+                            GPtrArray             *writes,
+                            const char            *password,
+                            gboolean               stop_on_error,
+                            BmsFieldWritesProgress progress,
+                            gpointer               progress_data,
+                            GCancellable          *cancellable,
+                            GAsyncReadyCallback    callback,
+                            gpointer               user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  RunData *data;
+
+  g_return_if_fail (BMS_IS_SESSION (session));
+  g_return_if_fail (writes != NULL);
+
+  data = g_new0 (RunData, 1);
+  data->session = g_object_ref (session);
+  data->writes = g_ptr_array_ref (writes);
+  data->password = g_strdup (password);
+  data->stop_on_error = stop_on_error;
+  data->progress = progress;
+  data->progress_data = progress_data;
+  data->context = g_main_context_ref_thread_default ();
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, bms_field_writes_run_async);
+  g_task_set_task_data (task, data, (GDestroyNotify) run_data_free);
+  g_task_run_in_thread (task, run_thread);
+}
+
+gboolean
+bms_field_writes_run_finish (GAsyncResult *result,
+                             GError      **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* --- password ----------------------------------------------------------- */
+
+typedef struct {
+  GtkWidget      *widget;
+  GtkWidget      *entry;
+  BmsPasswordFunc func;
+  gpointer        user_data;
+} AskData;
+
+static void
+on_password_response (AdwMessageDialog *dialog,
+                      const char       *response,
+                      AskData          *data)
+{
+  if (g_str_equal (response, "unlock"))
+    data->func (data->widget, TRUE, gtk_editable_get_text (GTK_EDITABLE (data->entry)),
+                data->user_data);
+  else
+    data->func (data->widget, FALSE, NULL, data->user_data);
+  g_object_unref (data->widget);
+  g_free (data);
+}
+
+static void
+on_password_activate (GtkWidget        *entry,
+                      AdwMessageDialog *dialog)
+{
+  adw_message_dialog_response (dialog, "unlock");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+}
+
+void
+bms_field_writes_ask_password (GtkWidget      *widget,
+                               BmsSession     *session,
+                               const char     *reason,
+                               BmsPasswordFunc func,
+                               gpointer        user_data)
+{
+  GtkRoot *root;
+  GtkWidget *dialog;
+  AskData *data;
+
+  g_return_if_fail (GTK_IS_WIDGET (widget));
+  g_return_if_fail (BMS_IS_SESSION (session));
+
+  if (bms_session_is_unlocked (session))
+    {
+      func (widget, TRUE, NULL, user_data);
+      return;
+    }
+  root = gtk_widget_get_root (widget);
+  dialog = adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                   _("Parameter Password"), reason);
+  data = g_new0 (AskData, 1);
+  data->widget = g_object_ref (widget);
+  data->func = func;
+  data->user_data = user_data;
+  data->entry = gtk_password_entry_new ();
+  gtk_password_entry_set_show_peek_icon (GTK_PASSWORD_ENTRY (data->entry), TRUE);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (data->entry),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _("Password"), -1);
+  g_signal_connect (data->entry, "activate", G_CALLBACK (on_password_activate), dialog);
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), data->entry);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"),
+                                    "unlock", _("_Unlock and Write"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "unlock",
+                                              ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "unlock");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_signal_connect (dialog, "response", G_CALLBACK (on_password_response), data);
+  gtk_window_present (GTK_WINDOW (dialog));
+  gtk_widget_grab_focus (data->entry);
+}

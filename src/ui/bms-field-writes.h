@@ -1,0 +1,70 @@
+/* bms-field-writes.h — writes of a few fields through the password-gated
+ * session, on a worker, for the Update, Lease and DLoad pages.
+ *
+ * Each write is verified by the session (read back and compared); the
+ * result of every field is kept in its BmsFieldWrite so a page can show a
+ * result per row. A locked session is unlocked first with the password the
+ * user typed (bms_field_writes_ask_password).
+ */
+#pragma once
+
+#include <adwaita.h>
+#include "bms-session.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  guint8   id;
+  gint64   raw;        /* numeric fields */
+  char    *text;       /* ASCII fields (NULL for numeric ones) */
+  gboolean done;       /* attempted */
+  gboolean ok;
+  char    *result;     /* "OK", or what went wrong, for a result column */
+} BmsFieldWrite;
+
+/* Element type BmsFieldWrite*, freed with the array. */
+GPtrArray *bms_field_writes_new          (void);
+void       bms_field_writes_add          (GPtrArray   *writes,
+                                          guint8       id,
+                                          gint64       raw,
+                                          const char  *text);
+
+/* Called in the caller's main context after each field (index into writes). */
+typedef void (*BmsFieldWritesProgress) (GPtrArray *writes,
+                                        guint      index,
+                                        gpointer   user_data);
+
+/* Unlocks with password when given (and the session is locked), then
+ * writes every field in order; stop_on_error skips the rest after a
+ * failure. The task fails only when unlocking fails or on cancel; the
+ * fields' own outcomes are in the array. writes must stay alive and
+ * untouched until the callback. */
+void       bms_field_writes_run_async    (BmsSession            *session,
+                                          GPtrArray             *writes,
+                                          const char            *password,
+                                          gboolean               stop_on_error,
+                                          BmsFieldWritesProgress progress,
+                                          gpointer               progress_data,
+                                          GCancellable          *cancellable,
+                                          GAsyncReadyCallback    callback,
+                                          gpointer               user_data);
+gboolean   bms_field_writes_run_finish   (GAsyncResult          *result,
+                                          GError               **error);
+/* Every field ok. */
+gboolean   bms_field_writes_all_ok       (GPtrArray             *writes);
+
+/* Asks for the parameter password when the session is locked (an
+ * AdwMessageDialog with a password entry, transient for widget's window),
+ * then calls func once: proceed TRUE with the password (NULL when the
+ * session was already unlocked), or proceed FALSE when the user cancelled. */
+typedef void (*BmsPasswordFunc) (GtkWidget  *widget,
+                                 gboolean    proceed,
+                                 const char *password,
+                                 gpointer    user_data);
+void       bms_field_writes_ask_password (GtkWidget             *widget,
+                                          BmsSession            *session,
+                                          const char            *reason,
+                                          BmsPasswordFunc        func,
+                                          gpointer               user_data);
+
+G_END_DECLS
