@@ -154,8 +154,12 @@ revalidate (Ask *ask)
   g_autoptr(GError) error = NULL;
   gboolean ok = read_value (ask, &error);
 
+  /* An empty entry only disables Write: no scolding before typing. */
+  gboolean empty = GTK_IS_EDITABLE (ask->entry) &&
+                   *gtk_editable_get_text (GTK_EDITABLE (ask->entry)) == '\0';
+
   gtk_label_set_label (GTK_LABEL (ask->problem), ok ? "" : error->message);
-  gtk_widget_set_visible (ask->problem, !ok);
+  gtk_widget_set_visible (ask->problem, !ok && !empty);
   adw_message_dialog_set_response_enabled (ADW_MESSAGE_DIALOG (ask->dialog), "write", ok);
 }
 

@@ -472,9 +472,9 @@ bms_window_get_page_widget (BmsWindow  *self,
 }
 
 static GskRenderNode *
-render_window (BmsWindow *self)
+render_window (gpointer native)
 {
-  GtkWidget *widget = GTK_WIDGET (self);
+  GtkWidget *widget = GTK_WIDGET (native);
   g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
   GtkSnapshot *snapshot = gtk_snapshot_new ();
 
@@ -496,14 +496,24 @@ bms_window_save_png (BmsWindow   *self,
                      const char  *path,
                      GError     **error)
 {
-  GtkWidget *widget = GTK_WIDGET (self);
+  g_return_val_if_fail (BMS_IS_WINDOW (self), FALSE);
+  return bms_save_native_png (GTK_WIDGET (self), path, error);
+}
+
+gboolean
+bms_save_native_png (GtkWidget   *native,
+                     const char  *path,
+                     GError     **error)
+{
+  GtkWidget *widget = native;
+  gpointer self = native;
   int width = gtk_widget_get_width (widget);
   int height = gtk_widget_get_height (widget);
   g_autoptr(GskRenderNode) node = NULL;
   g_autoptr(GdkTexture) texture = NULL;
   GskRenderer *renderer;
 
-  g_return_val_if_fail (BMS_IS_WINDOW (self), FALSE);
+  g_return_val_if_fail (GTK_IS_NATIVE (native), FALSE);
   g_return_val_if_fail (path != NULL, FALSE);
 
   renderer = gtk_native_get_renderer (GTK_NATIVE (self));
