@@ -1023,13 +1023,12 @@ set_history (BmsGraphPage *self,
 static void
 on_connection_history (BmsGraphPage *self)
 {
-  GObject *history = NULL;
+  GObject *history;
 
   if (self->history_explicit)
     return;
-  g_object_get (self->connection, "history", &history, NULL);
+  history = bms_connection_get_history (self->connection);
   set_history (self, BMS_IS_HISTORY (history) ? BMS_HISTORY (history) : NULL);
-  g_clear_object (&history);
 }
 
 void

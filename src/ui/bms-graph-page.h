@@ -4,6 +4,7 @@
 #include <adwaita.h>
 #include "bms-connection.h"
 #include "bms-graph-view.h"
+#include "bms-history.h"
 
 G_BEGIN_DECLS
 

@@ -1,0 +1,196 @@
+/* History: ingest through BmsHistory against raw SQLite inserts of the same
+ * rows in the same run, and the decimated query over 30 days of 1 Hz samples
+ * of 256 cells against a naive GROUP BY over the raw samples.
+ *   bench-history [--days N]   (default 30) */
+#include <glib/gstdio.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include "bench-common.h"
+#include "bms-history.h"
+
+static BmsSnapshot *
+make_snapshot (guint n_cells, gint64 t_us, guint i)
+{
+  BmsSnapshot *s = bms_snapshot_new ();
+  guint16 mv[BMS_MAX_CELLS];
+
+  s->timestamp_us = t_us;
+  for (guint c = 0; c < n_cells; c++)
+    mv[c] = 3300 + (guint16) ((i / 60 + c * 7) % 40);
+  bms_snapshot_set_cells (s, mv, n_cells);
+  bms_snapshot_set_raw (s, BMS_ID_PACK_VOLTAGE, 5300 + i % 50);
+  bms_snapshot_set_raw (s, BMS_ID_CURRENT, (gint64) (1000 * sin (i / 600.0)));
+  bms_snapshot_set_raw (s, BMS_ID_SOC, 50 + i % 30);
+  bms_snapshot_set_raw (s, BMS_ID_MOSFET_TEMP, 30);
+  bms_snapshot_set_raw (s, BMS_ID_TEMP1, 25);
+  bms_snapshot_set_raw (s, BMS_ID_TEMP2, 26);
+  bms_snapshot_set_raw (s, BMS_ID_STATUS, 0x000F);
+  bms_snapshot_set_raw (s, BMS_ID_WARNINGS, 0);
+  bms_snapshot_set_raw (s, BMS_ID_CELL_COUNT, n_cells);
+  return s;
+}
+
+/* Through the history layer: batches of `batch` samples (1 = one transaction
+ * per poll cycle). Returns samples per second. */
+static double
+ingest_history (const char *dir, guint n_cells, guint n, guint batch)
+{
+  g_autofree char *path = g_strdup_printf ("%s/h-%u-%u.db", dir, n_cells, batch);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BmsHistory) h = bms_history_new (path, &error);
+  g_autoptr(GPtrArray) snaps = g_ptr_array_new_with_free_func ((GDestroyNotify) bms_snapshot_free);
+  gint64 dev, t0 = G_GINT64_CONSTANT (1700000000000000);
+  double start;
+
+  g_assert_no_error (error);
+  dev = bms_history_ensure_device (h, "bench", "bench", &error);
+  for (guint i = 0; i < n; i++)
+    g_ptr_array_add (snaps, make_snapshot (n_cells, t0 + (gint64) i * G_USEC_PER_SEC, i));
+  start = bench_now_ms ();
+  for (guint i = 0; i < n; i += batch)
+    {
+      guint k = MIN (batch, n - i);
+      if (k == 1)
+        bms_history_append_snapshot (h, dev, snaps->pdata[i]);
+      else
+        bms_history_append_batch (h, dev, (const BmsSnapshot *const *) snaps->pdata + i, k);
+    }
+  if (!bms_history_flush (h, &error))
+    g_error ("flush: %s", error->message);
+  return n / ((bench_now_ms () - start) / 1000.0);
+}
+
+/* Raw SQLite: the same columns and cell bytes, prepared statement, the same
+ * batching, WAL + synchronous=NORMAL like the history. */
+static double
+ingest_raw (const char *dir, guint n_cells, guint n, guint batch)
+{
+  g_autofree char *path = g_strdup_printf ("%s/raw-%u-%u.db", dir, n_cells, batch);
+  sqlite3 *db;
+  sqlite3_stmt *st;
+  guint16 cells[BMS_MAX_CELLS];
+  double start;
+
+  sqlite3_open (path, &db);
+  sqlite3_exec (db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                "CREATE TABLE samples (device_id INTEGER NOT NULL, t_ms INTEGER NOT NULL,"
+                " pack_cv INTEGER, current_ca INTEGER, soc INTEGER, temp_mosfet INTEGER,"
+                " temp1 INTEGER, temp2 INTEGER, status INTEGER, warnings INTEGER,"
+                " alarms_ext INTEGER, cells BLOB, PRIMARY KEY (device_id, t_ms)) WITHOUT ROWID;",
+                NULL, NULL, NULL);
+  sqlite3_prepare_v2 (db, "INSERT INTO samples VALUES (1, ?, ?, ?, ?, 30, 25, 26, 15, 0, 0, ?)",
+                      -1, &st, NULL);
+  start = bench_now_ms ();
+  for (guint i = 0; i < n; i++)
+    {
+      if (i % batch == 0)
+        sqlite3_exec (db, "BEGIN", NULL, NULL, NULL);
+      for (guint c = 0; c < n_cells; c++)
+        cells[c] = 3300 + (guint16) ((i / 60 + c * 7) % 40);
+      sqlite3_bind_int64 (st, 1, G_GINT64_CONSTANT (1700000000000) + (gint64) i * 1000);
+      sqlite3_bind_int (st, 2, 5300 + i % 50);
+      sqlite3_bind_int (st, 3, (int) (1000 * sin (i / 600.0)));
+      sqlite3_bind_int (st, 4, 50 + i % 30);
+      sqlite3_bind_blob (st, 5, cells, n_cells * 2, SQLITE_TRANSIENT);
+      sqlite3_step (st);
+      sqlite3_reset (st);
+      if (i % batch == batch - 1 || i == n - 1)
+        sqlite3_exec (db, "COMMIT", NULL, NULL, NULL);
+    }
+  sqlite3_finalize (st);
+  sqlite3_close (db);
+  return n / ((bench_now_ms () - start) / 1000.0);
+}
+
+static void
+bench_ingest (const char *dir, guint n_cells, guint n)
+{
+  double batched = ingest_history (dir, n_cells, n, 1000);
+  double per_cycle = ingest_history (dir, n_cells, n / 4, 1);
+  double raw = ingest_raw (dir, n_cells, n, 1000);
+  g_autofree char *name = g_strdup_printf ("ingest_%u", n_cells);
+  g_autofree char *extra = g_strdup_printf ("\"per_cycle_samples_per_s\": %.0f", per_cycle);
+  gboolean ok = batched >= raw * 0.5 && (n_cells != 16 || batched >= 10000);
+
+  bench_emit (name, batched, "samples/s", raw, batched / raw,
+              n_cells == 16 ? ">= 0.5 x raw and >= 10000/s" : ">= 0.5 x raw", ok, extra);
+}
+
+static void
+bench_query (const char *dir, guint days)
+{
+  g_autofree char *path = g_strdup_printf ("%s/month.db", dir);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BmsHistory) h = bms_history_new (path, &error);
+  gint64 dev, t0 = G_GINT64_CONSTANT (1700000000000000);
+  guint n = days * 86400, batch = 3600;
+  double best = G_MAXDOUBLE, naive;
+  g_autoptr(GPtrArray) snaps = g_ptr_array_new_with_free_func ((GDestroyNotify) bms_snapshot_free);
+  sqlite3 *db;
+  double start;
+
+  g_assert_no_error (error);
+  dev = bms_history_ensure_device (h, "bench", "bench", &error);
+  for (guint i = 0; i < n; i += batch)
+    {
+      g_ptr_array_set_size (snaps, 0);
+      for (guint k = 0; k < batch; k++)
+        g_ptr_array_add (snaps, make_snapshot (256, t0 + (gint64) (i + k) * G_USEC_PER_SEC, i + k));
+      bms_history_append_batch (h, dev, (const BmsSnapshot *const *) snaps->pdata, batch);
+      if ((i / batch) % 24 == 23 && !bms_history_flush (h, &error))
+        g_error ("flush: %s", error->message);
+    }
+  if (!bms_history_flush (h, &error))
+    g_error ("flush: %s", error->message);
+
+  for (guint r = 0; r < 3; r++)
+    {
+      g_autoptr(BmsHistoryRange) range = NULL;
+      start = bench_now_ms ();
+      range = bms_history_query_range (h, dev, t0, t0 + (gint64) n * G_USEC_PER_SEC, 1920, TRUE,
+                                       &error);
+      if (!range)
+        g_error ("query: %s", error->message);
+      best = MIN (best, bench_now_ms () - start);
+      g_assert_cmpuint (range->n_points, <=, 1920);
+    }
+  /* Naive: min/max of pack voltage per pixel column straight from samples. */
+  sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL);
+  start = bench_now_ms ();
+  {
+    g_autofree char *sql = g_strdup_printf (
+      "SELECT t_ms / %" G_GINT64_FORMAT ", min(pack_cv), max(pack_cv) FROM samples"
+      " GROUP BY 1", (gint64) n * 1000 / 1920 + 1);
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2 (db, sql, -1, &st, NULL);
+    while (sqlite3_step (st) == SQLITE_ROW)
+      ;
+    sqlite3_finalize (st);
+  }
+  naive = bench_now_ms () - start;
+  sqlite3_close (db);
+  {
+    g_autofree char *name = g_strdup_printf ("query_%ud_256", days);
+    g_autofree char *extra = g_strdup_printf ("\"samples\": %u, \"note\": \"reference is a naive"
+                                              " GROUP BY of one series over the raw samples\"", n);
+    bench_emit (name, best, "ms", naive, best / naive, "< 100 ms", best < 100, extra);
+  }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autofree char *dir = g_dir_make_tmp ("bench-history-XXXXXX", NULL);
+  guint days = 30;
+  g_autofree char *cmd = NULL;
+
+  if (argc > 2 && g_str_equal (argv[1], "--days"))
+    days = atoi (argv[2]);
+  bench_ingest (dir, 16, 40000);
+  bench_ingest (dir, 256, 10000);
+  bench_query (dir, days);
+  cmd = g_strdup_printf ("rm -rf '%s'", dir);
+  return system (cmd) == 0 ? 0 : 1;
+}

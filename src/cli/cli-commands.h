@@ -1,0 +1,21 @@
+/* cli-commands.h — the packwatch-cli subcommand table, one line each.
+ *
+ * CLI_COMMAND (name, function, synopsis, summary)
+ *
+ * To add a subcommand: write `int cli_NAME (int argc, char **argv)` in
+ * src/cli/cli-NAME.c (argv[0] is the subcommand's name; parse options with
+ * cli_parse_options, return a CLI_EXIT_* status), add the file to
+ * cli_sources in src/cli/meson.build and add its line below. main.c turns
+ * this list into both the prototypes and the dispatch table, so there is
+ * nothing else to edit. Deliberately no include guard: included twice.
+ */
+CLI_COMMAND (ports,  cli_ports,  "[--json]",
+             "List serial ports with description and USB VID:PID")
+CLI_COMMAND (decode, cli_decode, "[FILE]",
+             "Decode hex frames (one per line) from FILE or stdin into JSON")
+CLI_COMMAND (read,   cli_read,   "--port PORT [--baud B] [--address A] [--json]",
+             "Read every field from a board once: a table, or JSON")
+CLI_COMMAND (write,  cli_write,  "--port PORT --password PW NAME=VALUE…",
+             "Validate, write and read back parameters")
+CLI_COMMAND (fields, cli_fields, "[--markdown [--template FILE] | --json]",
+             "Print the field catalogue (docs/protocol.md is generated from it)")

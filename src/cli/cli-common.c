@@ -1,0 +1,383 @@
+/* cli-common.c — helpers shared by the packwatch-cli subcommands. */
+
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bms-field.h"
+#include "cli-common.h"
+
+G_DEFINE_QUARK (packwatch-cli-error-quark, cli_error)
+
+void
+cli_error (const char *command, const char *format, ...)
+{
+  va_list args;
+  g_autofree char *message = NULL;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  fprintf (stderr, "packwatch-cli %s: %s\n", command, message);
+}
+
+gboolean
+cli_parse_options (int                *argc,
+                   char             ***argv,
+                   const char         *parameter_string,
+                   const char         *summary,
+                   const GOptionEntry *entries,
+                   GOptionGroup       *group)
+{
+  g_autoptr (GOptionContext) context = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *command = g_strdup ((*argv)[0]);
+  g_autofree char *prgname = g_strdup_printf ("packwatch-cli %s", command);
+
+  /* GOptionContext prints "Usage: <prgname> [OPTION…] …" */
+  g_set_prgname (prgname);
+  context = g_option_context_new (parameter_string);
+  g_option_context_set_summary (context, summary);
+  if (entries != NULL)
+    g_option_context_add_main_entries (context, entries, NULL);
+  if (group != NULL)
+    g_option_context_add_group (context, group);
+
+  if (!g_option_context_parse (context, argc, argv, &error))
+    {
+      cli_error (command, "%s (see packwatch-cli %s --help)", error->message, command);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+void
+cli_json_append_string (GString *out, const char *text)
+{
+  g_autofree char *valid = g_utf8_make_valid (text != NULL ? text : "", -1);
+
+  g_string_append_c (out, '"');
+  for (const char *p = valid; *p != '\0'; p++)
+    {
+      guchar c = (guchar) *p;
+
+      switch (c)
+        {
+        case '"': g_string_append (out, "\\\""); break;
+        case '\\': g_string_append (out, "\\\\"); break;
+        case '\n': g_string_append (out, "\\n"); break;
+        case '\r': g_string_append (out, "\\r"); break;
+        case '\t': g_string_append (out, "\\t"); break;
+        default:
+          if (c < 0x20)
+            g_string_append_printf (out, "\\u%04x", c);
+          else
+            g_string_append_c (out, (char) c);
+        }
+    }
+  g_string_append_c (out, '"');
+}
+
+char *
+cli_json_compact (const char *json)
+{
+  GString *out = g_string_sized_new (strlen (json));
+  gboolean in_string = FALSE;
+
+  for (const char *p = json; *p != '\0'; p++)
+    {
+      char c = *p;
+
+      if (in_string)
+        {
+          g_string_append_c (out, c);
+          if (c == '\\' && p[1] != '\0')
+            g_string_append_c (out, *++p);
+          else if (c == '"')
+            in_string = FALSE;
+          continue;
+        }
+      if (g_ascii_isspace (c))
+        continue;
+      g_string_append_c (out, c);
+      if (c == '"')
+        in_string = TRUE;
+      else if (c == ',' || c == ':')
+        g_string_append_c (out, ' '); /* readable, still one line */
+    }
+  return g_string_free (out, FALSE);
+}
+
+void
+cli_json_merge_object (GString *out, const char *object_json)
+{
+  g_autofree char *compact = cli_json_compact (object_json);
+  gsize len = strlen (compact);
+
+  if (len < 2 || compact[0] != '{' || compact[len - 1] != '}')
+    return;
+  if (len == 2)
+    return; /* empty object */
+  if (out->len > 0 && out->str[out->len - 1] != '{')
+    g_string_append (out, ", ");
+  g_string_append_len (out, compact + 1, (gssize) len - 2);
+}
+
+static gboolean
+is_separator (char c)
+{
+  return c == ' ' || c == '\t' || c == ':' || c == ',' || c == ';' || c == '\r' || c == '\n';
+}
+
+static gboolean
+hex_error (GError **error, const char *line, const char *at, const char *what)
+{
+  g_autofree char *shown = g_strndup (at, MIN (strcspn (at, " \t,:;\r\n"), 16));
+
+  g_set_error (error, CLI_ERROR, CLI_ERROR_HEX, "bad hex at column %d: %s in \"%s\"",
+               (int) (at - line) + 1, what, shown);
+  return FALSE;
+}
+
+gboolean
+cli_hex_parse_line (const char *line, GByteArray *out, GError **error)
+{
+  const char *p = line;
+  gsize end = strcspn (line, "#"); /* a comment runs to the end of the line */
+
+  while (g_ascii_isspace (*p))
+    p++;
+  if (g_str_has_prefix (p, "<<<") || g_str_has_prefix (p, ">>>"))
+    p += 3;
+
+  while (p < line + end && *p != '\0')
+    {
+      const char *token = p;
+      gsize digits = 0;
+      gboolean prefixed = FALSE;
+
+      if (is_separator (*p))
+        {
+          p++;
+          continue;
+        }
+      if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
+        {
+          prefixed = TRUE;
+          p += 2;
+        }
+      while (p + digits < line + end && g_ascii_isxdigit (p[digits]))
+        digits++;
+      if (p + digits < line + end && p[digits] != '\0' && !is_separator (p[digits]))
+        return hex_error (error, line, p + digits, "not a hex digit");
+      if (digits == 0)
+        return hex_error (error, line, token, "no hex digits after 0x");
+      if (prefixed && digits > 2)
+        return hex_error (error, line, token, "a 0x-prefixed byte has more than two digits");
+      if (!prefixed && digits % 2 != 0)
+        return hex_error (error, line, token, "odd number of hex digits (a byte is two digits)");
+
+      if (prefixed && digits == 1)
+        {
+          guint8 b = (guint8) g_ascii_xdigit_value (p[0]);
+          g_byte_array_append (out, &b, 1);
+        }
+      else
+        for (gsize i = 0; i < digits; i += 2)
+          {
+            guint8 b = (guint8) (g_ascii_xdigit_value (p[i]) << 4 | g_ascii_xdigit_value (p[i + 1]));
+            g_byte_array_append (out, &b, 1);
+          }
+      p += digits;
+    }
+  return TRUE;
+}
+
+guint
+cli_edit_distance (const char *a, const char *b)
+{
+  gsize la = strlen (a), lb = strlen (b);
+  g_autofree guint *row = g_new (guint, lb + 1);
+
+  for (gsize j = 0; j <= lb; j++)
+    row[j] = (guint) j;
+  for (gsize i = 1; i <= la; i++)
+    {
+      guint diagonal = row[0];
+
+      row[0] = (guint) i;
+      for (gsize j = 1; j <= lb; j++)
+        {
+          guint above = row[j];
+          guint cost = g_ascii_tolower (a[i - 1]) == g_ascii_tolower (b[j - 1]) ? 0 : 1;
+
+          row[j] = MIN (MIN (row[j] + 1, row[j - 1] + 1), diagonal + cost);
+          diagonal = above;
+        }
+    }
+  return row[lb];
+}
+
+typedef struct {
+  const char *name;
+  guint score;
+} Candidate;
+
+static int
+compare_candidates (gconstpointer a, gconstpointer b)
+{
+  const Candidate *ca = a, *cb = b;
+
+  if (ca->score != cb->score)
+    return ca->score < cb->score ? -1 : 1;
+  return strcmp (ca->name, cb->name);
+}
+
+char **
+cli_suggest_field_names (const char *unknown, guint max_results)
+{
+  guint n_fields = 0;
+  const BmsFieldInfo *fields = bms_field_all (&n_fields);
+  g_autoptr (GArray) candidates = g_array_new (FALSE, FALSE, sizeof (Candidate));
+  g_autoptr (GPtrArray) result = g_ptr_array_new ();
+  g_autofree char *lower = g_ascii_strdown (unknown, -1);
+  guint limit = MAX (2, (guint) strlen (unknown) / 3);
+
+  for (guint i = 0; i < n_fields; i++)
+    {
+      Candidate c = { fields[i].name, cli_edit_distance (lower, fields[i].name) };
+      /* "ovp" finds cell_ovp_mv: a part of the name counts as close */
+      gboolean part = strlen (lower) >= 3 && strstr (fields[i].name, lower) != NULL;
+
+      if (c.score <= limit || part)
+        g_array_append_val (candidates, c);
+    }
+  g_array_sort (candidates, compare_candidates);
+  for (guint i = 0; i < candidates->len && i < max_results; i++)
+    g_ptr_array_add (result, g_strdup (g_array_index (candidates, Candidate, i).name));
+  g_ptr_array_add (result, NULL);
+  return (char **) g_ptr_array_free (g_steal_pointer (&result), FALSE);
+}
+
+char *
+cli_bit_names (const BmsFieldInfo *field, gint64 raw)
+{
+  g_autoptr (GString) text = g_string_new (NULL);
+  guint n_names = 0;
+
+  while (field->names != NULL && field->names[n_names] != NULL)
+    n_names++;
+  for (guint bit = 0; bit < 64; bit++)
+    {
+      if ((raw & ((gint64) 1 << bit)) == 0)
+        continue;
+      if (text->len > 0)
+        g_string_append (text, ", ");
+      if (bit < n_names)
+        g_string_append (text, field->names[bit]);
+      else
+        g_string_append_printf (text, "bit %u", bit);
+    }
+  if (text->len == 0)
+    g_string_append (text, "none");
+  return g_string_free (g_steal_pointer (&text), FALSE);
+}
+
+static guint
+scale_decimals (double scale)
+{
+  guint decimals = 0;
+
+  while (decimals < 6 && scale - (gint64) scale > 1e-9)
+    {
+      scale *= 10;
+      decimals++;
+    }
+  return decimals;
+}
+
+char *
+cli_format_number (const BmsFieldInfo *field, gint64 raw)
+{
+  char buffer[G_ASCII_DTOSTR_BUF_SIZE];
+  g_autofree char *format = NULL;
+  double scale = field->scale != 0 ? field->scale : 1.0;
+
+  if (scale == 1.0)
+    return g_strdup_printf ("%" G_GINT64_FORMAT, raw);
+  format = g_strdup_printf ("%%.%uf", scale_decimals (scale));
+  return g_strdup (g_ascii_formatd (buffer, sizeof buffer, format,
+                                    bms_field_to_engineering (field, raw)));
+}
+
+char *
+cli_format_raw (const BmsFieldInfo *field, gint64 raw)
+{
+  g_autofree char *number = NULL;
+  guint n_names = 0;
+
+  while (field->names != NULL && field->names[n_names] != NULL)
+    n_names++;
+  switch (field->type)
+    {
+    case BMS_FIELD_BOOL:
+      return g_strdup (raw == 0 ? "off" : raw == 1 ? "on" : "invalid");
+    case BMS_FIELD_ENUM:
+      if (raw >= 0 && raw < n_names)
+        return g_strdup (field->names[raw]);
+      return g_strdup_printf ("%" G_GINT64_FORMAT, raw);
+    case BMS_FIELD_BITS:
+      {
+        g_autofree char *bits = cli_bit_names (field, raw);
+        return g_strdup_printf ("0x%04" G_GINT64_MODIFIER "x (%s)", raw, bits);
+      }
+    default:
+      number = cli_format_number (field, raw);
+      if (field->unit == NULL || field->unit[0] == '\0')
+        return g_steal_pointer (&number);
+      return g_strdup_printf ("%s %s", number, field->unit);
+    }
+}
+
+char *
+cli_format_snapshot_value (const BmsSnapshot *snapshot, const BmsFieldInfo *field)
+{
+  const guint8 *bytes;
+
+  if (!bms_snapshot_has (snapshot, field->id))
+    return NULL;
+  switch (field->type)
+    {
+    case BMS_FIELD_ASCII:
+      return bms_snapshot_dup_string (snapshot, field->id);
+    case BMS_FIELD_BYTES:
+      {
+        GString *hex = g_string_new (NULL);
+
+        bytes = bms_snapshot_get_bytes (snapshot, field->id);
+        for (guint i = 0; bytes != NULL && i < field->size; i++)
+          g_string_append_printf (hex, "%s%02X", i > 0 ? " " : "", bytes[i]);
+        return g_string_free (hex, FALSE);
+      }
+    case BMS_FIELD_CELLS:
+    case BMS_FIELD_CELLS_EXT:
+      return g_strdup_printf ("%u cells", snapshot->n_cells);
+    case BMS_FIELD_MODULE_TEMPS:
+      return g_strdup_printf ("%u modules", snapshot->n_module_temps);
+    default:
+      return cli_format_raw (field, bms_snapshot_get_raw (snapshot, field->id));
+    }
+}
+
+char *
+cli_pad (const char *text, guint width)
+{
+  GString *out = g_string_new (text != NULL ? text : "");
+  glong chars = g_utf8_strlen (out->str, -1);
+
+  for (glong i = chars; i < (glong) width; i++)
+    g_string_append_c (out, ' ');
+  return g_string_free (out, FALSE);
+}

@@ -1,0 +1,217 @@
+/* cli-read.c — `packwatch-cli read`: one full read of a board, as a table
+ * for people or as JSON. */
+
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "bms-field.h"
+#include "bms-snapshot.h"
+#include "cli-common.h"
+
+#define CELLS_PER_ROW 8
+
+static void
+print_cell_summary (const BmsSnapshot *s)
+{
+  guint min_i = 0, max_i = 0;
+  guint64 sum = 0;
+
+  for (guint i = 0; i < s->n_cells; i++)
+    {
+      sum += s->cells_mv[i];
+      if (s->cells_mv[i] < s->cells_mv[min_i])
+        min_i = i;
+      if (s->cells_mv[i] > s->cells_mv[max_i])
+        max_i = i;
+    }
+  printf ("Cells: %u   min %.3f V (#%u)   max %.3f V (#%u)   spread %u mV   average %.3f V\n",
+          s->n_cells, s->cells_mv[min_i] / 1000.0, min_i + 1, s->cells_mv[max_i] / 1000.0,
+          max_i + 1, (guint) (s->cells_mv[max_i] - s->cells_mv[min_i]),
+          (double) sum / s->n_cells / 1000.0);
+}
+
+static void
+print_cell_row (const BmsSnapshot *s, const char *title, guint first, guint count)
+{
+  if (title != NULL)
+    printf ("  %-10s", title);
+  printf ("  %3u-%-3u", first + 1, first + count);
+  for (guint i = first; i < first + count && i < s->n_cells; i++)
+    printf (" %.3f", s->cells_mv[i] / 1000.0);
+  printf ("\n");
+}
+
+/* One row per module when the master says how many cells each has (0xD2),
+ * else rows of eight. */
+static void
+print_cells (const BmsSnapshot *s)
+{
+  const guint8 *per_module = bms_snapshot_get_bytes (s, BMS_ID_MODULE_CELLS);
+  guint first = 0;
+
+  if (s->n_cells == 0)
+    {
+      printf ("Cells: none reported\n");
+      return;
+    }
+  print_cell_summary (s);
+  for (guint m = 0; per_module != NULL && m < BMS_MAX_MODULES && first < s->n_cells; m++)
+    {
+      g_autofree char *title = g_strdup_printf ("module %u", m + 1);
+
+      if (per_module[m] == 0)
+        continue;
+      print_cell_row (s, title, first, MIN (per_module[m], s->n_cells - first));
+      first += per_module[m];
+    }
+  for (; first < s->n_cells; first += CELLS_PER_ROW)
+    print_cell_row (s, per_module != NULL ? "" : NULL, first,
+                    MIN (CELLS_PER_ROW, s->n_cells - first));
+  printf ("  (volts, in cell order)\n");
+}
+
+static void
+print_module_temps (const BmsSnapshot *s)
+{
+  for (guint m = 0; m < s->n_module_temps; m++)
+    printf ("    module %-2u  T0 %d °C  T1 %d °C  T2 %d °C\n", m + 1, s->module_temps_c[m][0],
+            s->module_temps_c[m][1], s->module_temps_c[m][2]);
+}
+
+static gboolean
+is_block (const BmsFieldInfo *f)
+{
+  return f->type == BMS_FIELD_CELLS || f->type == BMS_FIELD_CELLS_EXT;
+}
+
+static void
+print_field (const BmsSnapshot *s, const BmsFieldInfo *f)
+{
+  g_autofree char *value = NULL;
+  g_autofree char *label = NULL;
+  g_autofree char *padded = NULL;
+
+  if (f->id == BMS_ID_PASSWORD)
+    value = g_strdup ("(not shown; see --json)");
+  else
+    value = cli_format_snapshot_value (s, f);
+  if (value == NULL)
+    value = g_strdup ("");
+  if (f->id == BMS_ID_CURRENT && bms_snapshot_get_raw (s, f->id) != 0)
+    {
+      char *with_direction = g_strdup_printf ("%s%s (%s)",
+                                              bms_snapshot_get_raw (s, f->id) > 0 ? "+" : "",
+                                              value,
+                                              bms_snapshot_get_raw (s, f->id) > 0
+                                                ? "charging" : "discharging");
+      g_free (value);
+      value = with_direction;
+    }
+  label = cli_pad (f->label, 36);
+  padded = cli_pad (value, 24);
+  printf ("  %s %s %s\n", label, padded, f->name);
+  if (f->type == BMS_FIELD_MODULE_TEMPS)
+    print_module_temps (s);
+}
+
+static void
+print_groups (const BmsSnapshot *s)
+{
+  guint n_fields = 0;
+  const BmsFieldInfo *fields = bms_field_all (&n_fields);
+
+  for (int group = BMS_GROUP_TELEMETRY; group <= BMS_GROUP_COMMAND; group++)
+    {
+      gboolean header = FALSE;
+
+      for (guint i = 0; i < n_fields; i++)
+        {
+          const BmsFieldInfo *f = &fields[i];
+
+          if ((int) f->group != group || is_block (f) || !bms_snapshot_has (s, f->id))
+            continue;
+          if (!header)
+            {
+              g_autofree char *title = g_strdup (bms_field_group_name ((BmsFieldGroup) group));
+
+              title[0] = g_ascii_toupper (title[0]);
+              printf ("\n%s\n", title);
+            }
+          header = TRUE;
+          print_field (s, f);
+        }
+    }
+}
+
+static void
+print_table (const CliConnection *conn, const BmsSnapshot *s)
+{
+  g_autofree char *software = bms_snapshot_dup_string (s, BMS_ID_SOFTWARE_VERSION);
+
+  printf ("Board %d on %s at %d baud", conn->address, conn->port, conn->baud);
+  if (software != NULL)
+    printf (", software %s", software);
+  printf ("\n\n");
+  print_cells (s);
+  print_groups (s);
+}
+
+static void
+print_json_error (const char *message)
+{
+  g_autoptr (GString) out = g_string_new ("{\"ok\": false, \"error\": ");
+
+  cli_json_append_string (out, message);
+  g_string_append (out, "}");
+  puts (out->str);
+}
+
+int
+cli_read (int argc, char **argv)
+{
+  CliConnection conn;
+  gboolean json = FALSE;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BmsSession) session = NULL;
+  g_autoptr (BmsSnapshot) snapshot = NULL;
+  int status = CLI_EXIT_OK;
+  const GOptionEntry entries[] = {
+    { "json", 'j', 0, G_OPTION_ARG_NONE, &json,
+      "Print one JSON object (keys: docs/cli.md)", NULL },
+    { NULL }
+  };
+
+  cli_connection_init (&conn);
+  if (!cli_parse_options (&argc, &argv, "",
+                          "Reads every field of a board once (read all) and prints cells, pack\n"
+                          "values, temperatures, status and warnings, and parameters.",
+                          entries, cli_connection_option_group (&conn)))
+    status = CLI_EXIT_USAGE;
+  else if (argc > 1 || !cli_connection_validate (&conn, &error))
+    {
+      cli_error ("read", "%s", error != NULL ? error->message : "takes no arguments");
+      status = CLI_EXIT_USAGE;
+    }
+  else if ((session = cli_connection_open (&conn, &error)) == NULL
+           || (snapshot = bms_session_read_all (session, NULL, &error)) == NULL)
+    {
+      cli_error ("read", "%s: %s", conn.port, error->message);
+      if (json)
+        print_json_error (error->message);
+      status = CLI_EXIT_UNREACHABLE;
+    }
+  else if (json)
+    {
+      g_autofree char *text = bms_snapshot_to_json (snapshot);
+      puts (text);
+    }
+  else
+    print_table (&conn, snapshot);
+
+  if (session != NULL)
+    bms_session_close (session);
+  cli_connection_clear (&conn);
+  return status;
+}

@@ -1,0 +1,353 @@
+/* BmsChangeSet: preset change sets per chemistry, validation before anything
+ * is sent, write order, and writing to the simulator with read-back and
+ * audit rows. */
+#include <string.h>
+#include <glib/gstdio.h>
+#include "bms-change-set.h"
+#include "bms-sim.h"
+#include "device-test-util.h"
+
+static const BmsSessionTiming fast_timing = {
+  .first_byte_timeout_ms = 300,
+  .inter_byte_timeout_ms = 50,
+  .retries = 1,
+  .min_gap_ms = 100,
+};
+
+typedef struct {
+  BmsSim       *sim;
+  BmsTransport *transport;
+  BmsSession   *session;
+  char         *dir;
+  BmsHistory   *history;
+  gint64        device_id;
+} Fixture;
+
+static void
+fixture_set_up (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  BmsSimConfig config;
+
+  bms_sim_config_init (&config);
+  fx->sim = bms_sim_new (&config, &error);
+  g_assert_no_error (error);
+  fx->transport = bms_loopback_transport_new (fx->sim, FALSE, 1.0);
+  fx->session = bms_session_new (fx->transport, 1);
+  bms_session_set_timing (fx->session, &fast_timing);
+  g_assert_true (bms_session_open (fx->session, &error));
+  g_assert_no_error (error);
+
+  fx->dir = g_dir_make_tmp ("change-set-XXXXXX", NULL);
+  path = g_build_filename (fx->dir, "history.db", NULL);
+  fx->history = bms_history_new (path, &error);
+  g_assert_no_error (error);
+  fx->device_id = bms_history_ensure_device (fx->history, "addr:1", "sim", &error);
+  g_assert_no_error (error);
+}
+
+static void
+fixture_tear_down (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GDir) dir = NULL;
+  const char *name;
+
+  bms_session_close (fx->session);
+  g_clear_object (&fx->session);
+  g_clear_object (&fx->transport);
+  bms_sim_free (fx->sim);
+  bms_history_close (fx->history);
+  g_clear_object (&fx->history);
+  dir = g_dir_open (fx->dir, 0, NULL);
+  while (dir && (name = g_dir_read_name (dir)))
+    {
+      g_autofree char *p = g_build_filename (fx->dir, name, NULL);
+      g_unlink (p);
+    }
+  g_rmdir (fx->dir);
+  g_free (fx->dir);
+}
+
+static BmsParamSet *
+read_params (Fixture *fx)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BmsSnapshot) snap = bms_session_read_all (fx->session, NULL, &error);
+
+  g_assert_no_error (error);
+  return bms_param_set_new_from_snapshot (snap);
+}
+
+static GPtrArray *
+audit_rows (Fixture *fx)
+{
+  g_autoptr(GError) error = NULL;
+  GPtrArray *rows;
+
+  g_assert_true (bms_history_flush (fx->history, &error));
+  rows = bms_history_query_audit (fx->history, fx->device_id, 0, G_MAXINT64, 0, &error);
+  g_assert_no_error (error);
+  return rows;
+}
+
+/* ---- without a board ---- */
+
+static void
+test_presets_per_chemistry (void)
+{
+  static const struct {
+    guint  type;
+    gint64 ovp, ovp2, ovp_rec, uvp, uvp2, uvp_rec, bal;
+  } columns[] = {
+    { BMS_BATTERY_TYPE_LFP, 3650, 3750, 3550, 2500, 2250, 2900, 3400 },
+    { BMS_BATTERY_TYPE_NMC, 4200, 4300, 4100, 2750, 2500, 3100, 4100 },
+    { BMS_BATTERY_TYPE_LTO, 2800, 2950, 2700, 1800, 1600, 2200, 2600 },
+  };
+  g_autoptr(BmsSnapshot) snap = device_test_load_14s ();
+  g_autoptr(BmsParamSet) current = bms_param_set_new_from_snapshot (snap);
+
+  for (guint i = 0; i < G_N_ELEMENTS (columns); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(BmsChangeSet) set = bms_change_set_new_preset (current, columns[i].type, &error);
+      g_autoptr(BmsParamSet) result = NULL;
+      g_autofree char *text = NULL;
+      BmsChange *ovp;
+
+      g_assert_no_error (error);
+      g_assert_true (bms_change_set_validate (set, &error));
+      g_assert_no_error (error);
+      result = bms_change_set_dup_result (set);
+      g_assert_cmpint (bms_param_set_get_raw (result, 0x90), ==, columns[i].ovp);
+      g_assert_cmpint (bms_param_set_get_raw (result, 0xD5), ==, columns[i].ovp2);
+      g_assert_cmpint (bms_param_set_get_raw (result, 0x91), ==, columns[i].ovp_rec);
+      g_assert_cmpint (bms_param_set_get_raw (result, 0x93), ==, columns[i].uvp);
+      g_assert_cmpint (bms_param_set_get_raw (result, 0xD6), ==, columns[i].uvp2);
+      g_assert_cmpint (bms_param_set_get_raw (result, 0x94), ==, columns[i].uvp_rec);
+      g_assert_cmpint (bms_param_set_get_raw (result, 0x9B), ==, columns[i].bal);
+      g_assert_cmpint (bms_param_set_get_raw (result, 0xAF), ==, columns[i].type);
+      /* Nothing else of the board is touched. */
+      g_assert_cmpint (bms_param_set_get_raw (result, 0xAA), ==, 14);
+      g_assert_null (bms_change_set_lookup (set, 0xAA));
+
+      ovp = bms_change_set_lookup (set, 0x90);
+      g_assert_nonnull (ovp);
+      g_assert_cmpstr (bms_change_get_old_text (ovp), ==, "4050 mV");
+      g_assert_cmpint (bms_change_get_result (ovp), ==, BMS_CHANGE_PENDING);
+      /* A field the board did not report shows "?" as the old value. */
+      g_assert_cmpstr (bms_change_get_old_text (bms_change_set_lookup (set, 0xD5)), ==, "?");
+      /* The vector is NMC already: no battery type change for NMC. */
+      g_assert_cmpint (bms_change_set_lookup (set, 0xAF) == NULL, ==,
+                       columns[i].type == BMS_BATTERY_TYPE_NMC);
+      text = bms_change_set_to_text (set);
+      g_test_message ("%s", text);
+      g_assert_nonnull (strstr (text, "cell_ovp_mv (Charge protection (level 1)): 4050 mV → "));
+    }
+}
+
+static void
+test_write_order_keeps_rules (void)
+{
+  g_autoptr(BmsParamSet) lfp = bms_param_set_new_preset (BMS_BATTERY_TYPE_LFP, NULL);
+  g_autoptr(BmsChangeSet) set = bms_change_set_new_preset (lfp, BMS_BATTERY_TYPE_NMC, NULL);
+  g_autoptr(GPtrArray) order = bms_change_set_get_write_order (set);
+  g_autoptr(BmsParamSet) state = bms_param_set_copy (lfp);
+  g_autoptr(GPtrArray) naive = NULL;
+  gboolean naive_ok = TRUE;
+
+  g_assert_cmpuint (order->len, ==, bms_change_set_get_size (set));
+  for (guint i = 0; i < order->len; i++)
+    {
+      BmsChange *change = g_ptr_array_index (order, i);
+      bms_param_set_set_raw (state, bms_change_get_id (change), bms_change_get_new_raw (change));
+      g_assert_true (bms_param_set_validate (state, NULL));
+    }
+  /* Id order would break a rule on the way (charge protection 4200 before
+   * its level 2 is raised), which is why the order matters. */
+  g_clear_object (&state);
+  state = bms_param_set_copy (lfp);
+  for (guint i = 0; i < bms_change_set_get_size (set); i++)
+    {
+      g_autoptr(BmsChange) change = g_list_model_get_item (G_LIST_MODEL (set), i);
+      bms_param_set_set_raw (state, bms_change_get_id (change), bms_change_get_new_raw (change));
+      naive_ok = naive_ok && bms_param_set_validate (state, NULL);
+    }
+  g_assert_false (naive_ok);
+}
+
+static void
+test_set_value_checks (void)
+{
+  g_autoptr(BmsParamSet) lfp = bms_param_set_new_preset (BMS_BATTERY_TYPE_LFP, NULL);
+  g_autoptr(BmsChangeSet) set = bms_change_set_new (lfp);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (bms_change_set_set_text (set, "cell_ovp_delay_s", "2", &error));
+  g_assert_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_RULE);
+  g_clear_error (&error);
+  g_assert_false (bms_change_set_set_text (set, "pack_voltage_v", "50", &error));
+  g_assert_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_ACCESS);
+  g_clear_error (&error);
+  g_assert_false (bms_change_set_set_text (set, "no_such_field", "1", &error));
+  g_assert_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_UNKNOWN);
+  g_clear_error (&error);
+
+  g_assert_true (bms_change_set_set_text (set, "cell_ovp_mv", "3600", &error));
+  g_assert_cmpuint (bms_change_set_get_size (set), ==, 1);
+  g_assert_true (bms_change_set_set_text (set, "cell_ovp_mv", "3620", &error));
+  g_assert_cmpuint (bms_change_set_get_size (set), ==, 1);
+  g_assert_cmpstr (bms_change_get_new_text (bms_change_set_lookup (set, 0x90)), ==, "3620 mV");
+  /* Back to the current value: no change left. */
+  g_assert_true (bms_change_set_set_text (set, "cell_ovp_mv", "3650", &error));
+  g_assert_cmpuint (bms_change_set_get_size (set), ==, 0);
+
+  /* The combination is judged: the unchanged recovery is now above the
+   * new protection. */
+  g_assert_true (bms_change_set_set_text (set, "cell_ovp_mv", "3500", &error));
+  g_assert_false (bms_change_set_validate (set, &error));
+  g_assert_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_RULE);
+  g_assert_cmpstr (error->message, ==,
+                   "Charge recovery 3550 mV must be below charge protection (level 1) 3500 mV");
+  g_clear_error (&error);
+  g_assert_true (bms_change_set_set_text (set, "cell_ovp_recovery_mv", "3450", &error));
+  g_assert_true (bms_change_set_validate (set, &error));
+}
+
+/* ---- against the simulator ---- */
+
+static void
+test_apply_preset (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(BmsParamSet) current = read_params (fx);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BmsChangeSet) set = NULL;
+  g_autoptr(BmsParamSet) after = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  guint n;
+
+  g_assert_cmpint (bms_param_set_get_raw (current, 0xAF), ==, BMS_BATTERY_TYPE_LFP);
+  set = bms_change_set_new_preset (current, BMS_BATTERY_TYPE_NMC, &error);
+  g_assert_no_error (error);
+  n = bms_change_set_get_size (set);
+  g_assert_cmpuint (n, >=, 8);
+
+  g_assert_true (bms_change_set_apply (set, fx->session, "123456", fx->history, fx->device_id,
+                                       NULL, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(BmsChange) change = g_list_model_get_item (G_LIST_MODEL (set), i);
+      g_assert_cmpint (bms_change_get_result (change), ==, BMS_CHANGE_OK);
+      g_assert_cmpint (bms_sim_get_parameter (fx->sim, bms_change_get_id (change)), ==,
+                       bms_change_get_new_raw (change));
+    }
+  after = read_params (fx);
+  g_assert_cmpint (bms_param_set_get_raw (after, 0x90), ==, 4200);
+
+  rows = audit_rows (fx);
+  g_assert_cmpuint (rows->len, ==, n + 1);
+  g_assert_cmpstr (((BmsHistoryAudit *) g_ptr_array_index (rows, 0))->field, ==, "unlock");
+  for (guint i = 1; i < rows->len; i++)
+    g_assert_cmpstr (((BmsHistoryAudit *) g_ptr_array_index (rows, i))->result, ==, "ok");
+}
+
+static void
+test_invalid_sends_nothing (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(BmsParamSet) current = read_params (fx);
+  g_autoptr(BmsChangeSet) set = bms_change_set_new (current);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  BmsSessionStats before, after;
+  gint64 ovp = bms_param_set_get_raw (current, 0x90);
+
+  g_assert_true (bms_change_set_set_value (set, 0x92, 5, NULL, &error));      /* fine alone */
+  g_assert_true (bms_change_set_set_value (set, 0x91, ovp + 50, NULL, &error)); /* breaks */
+  bms_session_get_stats (fx->session, &before);
+  g_assert_false (bms_change_set_apply (set, fx->session, "123456", fx->history, fx->device_id,
+                                        NULL, &error));
+  g_assert_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_RULE);
+  bms_session_get_stats (fx->session, &after);
+  g_assert_cmpuint (after.requests, ==, before.requests);
+  g_assert_cmpint (bms_sim_get_parameter (fx->sim, 0x92), ==, bms_param_set_get_raw (current, 0x92));
+  rows = audit_rows (fx);
+  g_assert_cmpuint (rows->len, ==, 0);
+}
+
+static void
+test_wrong_password (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(BmsParamSet) current = read_params (fx);
+  g_autoptr(BmsChangeSet) set = bms_change_set_new (current);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(BmsChange) change = NULL;
+  gint64 delay = bms_param_set_get_raw (current, 0x92);
+
+  g_assert_true (bms_change_set_set_value (set, 0x92, delay == 5 ? 6 : 5, NULL, &error));
+  g_assert_false (bms_change_set_apply (set, fx->session, "654321", fx->history, fx->device_id,
+                                        NULL, &error));
+  g_assert_nonnull (error);
+  g_test_message ("%s", error->message);
+  change = g_list_model_get_item (G_LIST_MODEL (set), 0);
+  g_assert_cmpint (bms_change_get_result (change), ==, BMS_CHANGE_NOT_SENT);
+  g_assert_cmpint (bms_sim_get_parameter (fx->sim, 0x92), ==, delay);
+  rows = audit_rows (fx);
+  g_assert_cmpuint (rows->len, ==, 1);
+  g_assert_cmpstr (((BmsHistoryAudit *) g_ptr_array_index (rows, 0))->field, ==, "unlock");
+  g_assert_true (g_str_has_prefix (((BmsHistoryAudit *) g_ptr_array_index (rows, 0))->result,
+                                   "failed: "));
+}
+
+static void
+on_applied (GObject *source, GAsyncResult *result, gpointer data)
+{
+  gboolean *done = data;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (bms_change_set_apply_finish (BMS_CHANGE_SET (source), result, &error));
+  g_assert_no_error (error);
+  *done = TRUE;
+}
+
+static void
+test_apply_async (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(BmsParamSet) current = read_params (fx);
+  g_autoptr(BmsChangeSet) set = bms_change_set_new (current);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BmsChange) change = NULL;
+  gboolean done = FALSE;
+
+  g_assert_true (bms_change_set_set_text (set, "balance_start_mv", "3450", &error));
+  g_assert_true (bms_change_set_set_text (set, "cell_uvp_delay_s", "7", &error));
+  bms_change_set_apply_async (set, fx->session, "123456", NULL, 0, NULL, on_applied, &done);
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
+  /* Results arrive on this thread before the completion. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  change = g_list_model_get_item (G_LIST_MODEL (set), 1);
+  g_assert_cmpint (bms_change_get_result (change), ==, BMS_CHANGE_OK);
+  g_assert_cmpint (bms_sim_get_parameter (fx->sim, 0x9B), ==, 3450);
+  g_assert_cmpint (bms_sim_get_parameter (fx->sim, 0x95), ==, 7);
+}
+
+int
+main (int argc, char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/change-set/presets-per-chemistry", test_presets_per_chemistry);
+  g_test_add_func ("/change-set/write-order-keeps-rules", test_write_order_keeps_rules);
+  g_test_add_func ("/change-set/set-value-checks", test_set_value_checks);
+  g_test_add ("/change-set/apply-preset", Fixture, NULL, fixture_set_up, test_apply_preset,
+              fixture_tear_down);
+  g_test_add ("/change-set/invalid-sends-nothing", Fixture, NULL, fixture_set_up,
+              test_invalid_sends_nothing, fixture_tear_down);
+  g_test_add ("/change-set/wrong-password", Fixture, NULL, fixture_set_up, test_wrong_password,
+              fixture_tear_down);
+  g_test_add ("/change-set/apply-async", Fixture, NULL, fixture_set_up, test_apply_async,
+              fixture_tear_down);
+  return g_test_run ();
+}

@@ -1,0 +1,382 @@
+/* BmsPoller against the simulator's loopback transport: samples reach the
+ * device and history, offline after three missed cycles, back-to-back cycles
+ * when a cycle outlasts the interval, reconnect after the line breaks, and a
+ * bus scan. */
+#include <string.h>
+#include <glib/gstdio.h>
+#include "bms-poller.h"
+#include "bms-sim.h"
+#include "bms-loopback-transport.h"
+
+static const BmsSessionTiming fast_timing = {
+  .first_byte_timeout_ms = 150,
+  .inter_byte_timeout_ms = 50,
+  .retries = 0,
+  .min_gap_ms = 20,
+};
+
+typedef struct {
+  BmsSim       *sim;
+  BmsTransport *transport;
+  BmsSession   *session;
+  BmsPoller    *poller;
+  /* Cycle bookkeeping, from the main thread's view. */
+  guint64       cycles_at_update;
+  guint64       cycles_at_offline;
+  guint         updates;
+  guint         went_offline;
+} Fixture;
+
+static void
+on_updated (BmsDevice *device, Fixture *fx)
+{
+  fx->updates++;
+  fx->cycles_at_update = bms_poller_get_cycles (fx->poller);
+}
+
+static void
+on_online (BmsDevice *device, GParamSpec *pspec, Fixture *fx)
+{
+  if (bms_device_get_online (device))
+    return;
+  fx->went_offline++;
+  fx->cycles_at_offline = bms_poller_get_cycles (fx->poller);
+}
+
+static void
+fixture_set_up_at (Fixture *fx, guint address)
+{
+  g_autoptr(GError) error = NULL;
+  BmsSimConfig config;
+
+  bms_sim_config_init (&config);
+  config.address = address;
+  fx->sim = bms_sim_new (&config, &error);
+  g_assert_no_error (error);
+  fx->transport = bms_loopback_transport_new (fx->sim, FALSE, 1.0);
+  fx->session = bms_session_new (fx->transport, 1);
+  bms_session_set_timing (fx->session, &fast_timing);
+  fx->poller = bms_poller_new (fx->session);
+  g_assert_true (bms_poller_set_interval (fx->poller, 0.2, NULL));
+}
+
+static void
+fixture_set_up (Fixture *fx, gconstpointer data)
+{
+  fixture_set_up_at (fx, 1);
+}
+
+static void
+fixture_tear_down (Fixture *fx, gconstpointer data)
+{
+  bms_poller_stop_sync (fx->poller);
+  /* Drop what the worker posted last. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_clear_object (&fx->poller);
+  bms_session_close (fx->session);
+  g_clear_object (&fx->session);
+  g_clear_object (&fx->transport);
+  bms_sim_free (fx->sim);
+}
+
+typedef gboolean (*Condition) (Fixture *fx);
+
+static gboolean
+timeout_cb (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+wait_until (Fixture *fx, Condition cond, double seconds)
+{
+  gboolean timed_out = FALSE;
+  guint id = g_timeout_add ((guint) (seconds * 1000), timeout_cb, &timed_out);
+
+  while (!cond (fx) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (!timed_out)
+    g_source_remove (id);
+  return cond (fx);
+}
+
+static void
+set_faults_cb (BmsSim *sim, gpointer data)
+{
+  bms_sim_set_faults (sim, data);
+}
+
+static void
+set_faults (Fixture *fx, const BmsSimFaults *faults)
+{
+  bms_loopback_transport_with_sim (BMS_LOOPBACK_TRANSPORT (fx->transport), set_faults_cb,
+                                   (gpointer) faults);
+}
+
+static BmsDevice *
+device1 (Fixture *fx)
+{
+  return bms_poller_lookup_device (fx->poller, 1);
+}
+
+static gboolean
+online (Fixture *fx)
+{
+  return device1 (fx) && bms_device_get_online (device1 (fx));
+}
+
+static gboolean
+offline (Fixture *fx)
+{
+  return fx->went_offline > 0;
+}
+
+static gboolean
+five_updates (Fixture *fx)
+{
+  return fx->updates >= 5;
+}
+
+static void
+connect_device (Fixture *fx)
+{
+  g_signal_connect (device1 (fx), "updated", G_CALLBACK (on_updated), fx);
+  g_signal_connect (device1 (fx), "notify::online", G_CALLBACK (on_online), fx);
+}
+
+static void
+test_samples_to_device_and_history (Fixture *fx, gconstpointer data)
+{
+  g_autofree char *dir = g_dir_make_tmp ("poller-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "history.db", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BmsHistory) history = bms_history_new (path, &error);
+  g_autoptr(GPtrArray) devices = NULL;
+  gint64 n;
+
+  g_assert_no_error (error);
+  bms_poller_set_history (fx->poller, history);
+  bms_poller_start (fx->poller);
+  g_assert_nonnull (device1 (fx));   /* there at once, offline until it answers */
+  g_assert_false (bms_device_get_online (device1 (fx)));
+  connect_device (fx);
+  g_assert_true (wait_until (fx, five_updates, 5));
+  g_assert_true (online (fx));
+  g_assert_true (bms_poller_get_connected (fx->poller));
+  g_assert_false (bms_poller_get_lagging (fx->poller));
+  g_assert_cmpuint (bms_device_get_cell_count (device1 (fx)), ==, 16);
+  g_assert_cmpuint (g_list_model_get_n_items (bms_device_get_cells (device1 (fx))), ==, 16);
+  g_assert_true (bms_device_get_password_locked (device1 (fx)));
+  g_assert_nonnull (bms_poller_get_alarm_monitor (fx->poller, 1));
+  g_test_message ("%s (cycle %.3f s)", bms_poller_get_message (fx->poller),
+                  bms_poller_get_cycle_time (fx->poller));
+  g_assert_true (g_str_has_prefix (bms_poller_get_message (fx->poller), "Polling 1 board every"));
+
+  bms_poller_stop_sync (fx->poller);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_true (bms_history_flush (history, &error));
+  g_assert_no_error (error);
+  devices = bms_history_list_devices (history, &error);
+  g_assert_cmpuint (devices->len, ==, 1);
+  n = bms_history_count_samples (history, 0, 0, G_MAXINT64, &error);
+  g_assert_cmpint (n, ==, fx->updates);
+
+  bms_history_close (history);
+  {
+    g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+    const char *name;
+    while (d && (name = g_dir_read_name (d)))
+      {
+        g_autofree char *p = g_build_filename (dir, name, NULL);
+        g_unlink (p);
+      }
+  }
+  g_rmdir (dir);
+}
+
+static void
+test_offline_after_three_missed (Fixture *fx, gconstpointer data)
+{
+  BmsSimFaults silent = { .silent = TRUE };
+  BmsSimFaults none = { 0 };
+  gint64 since;
+
+  bms_poller_start (fx->poller);
+  connect_device (fx);
+  g_assert_true (wait_until (fx, online, 5));
+  set_faults (fx, &silent);
+  g_assert_true (wait_until (fx, offline, 10));
+  /* Online until the third cycle without a reply, offline on it. */
+  g_assert_cmpuint (fx->cycles_at_offline - fx->cycles_at_update, ==, 3);
+  g_assert_cmpint (bms_device_get_connected_since (device1 (fx)), ==, 0);
+  g_test_message ("%s", bms_poller_get_message (fx->poller));
+
+  /* Recovery: the board answers again and the device comes back. */
+  set_faults (fx, &none);
+  g_assert_true (wait_until (fx, online, 5));
+  since = bms_device_get_connected_since (device1 (fx));
+  g_assert_cmpint (since, >, 0);
+  g_assert_cmpuint (fx->went_offline, ==, 1);
+}
+
+static gboolean
+lagging (Fixture *fx)
+{
+  return bms_poller_get_lagging (fx->poller);
+}
+
+static gboolean
+not_lagging (Fixture *fx)
+{
+  return !bms_poller_get_lagging (fx->poller) && bms_poller_get_cycles (fx->poller) > 0;
+}
+
+static void
+test_backoff_when_cycle_exceeds_interval (Fixture *fx, gconstpointer data)
+{
+  BmsSimFaults slow = { .delay_reply_ms = 350 };
+  BmsSimFaults none = { 0 };
+  gint64 start;
+  guint64 cycles0, cycles;
+  double elapsed, expected;
+
+  BmsSessionTiming patient = fast_timing;
+
+  patient.first_byte_timeout_ms = 1000;
+  bms_session_set_timing (fx->session, &patient);
+  set_faults (fx, &slow);
+  bms_poller_start (fx->poller);
+  connect_device (fx);
+  g_assert_true (wait_until (fx, lagging, 5));
+  g_assert_true (g_str_has_prefix (bms_poller_get_message (fx->poller), "Lagging: a cycle takes"));
+  g_assert_true (bms_device_get_lagging (device1 (fx)));
+  g_test_message ("%s", bms_poller_get_message (fx->poller));
+
+  /* Back to back, one at a time: about elapsed / cycle time cycles, never
+   * more (a pile-up would show as extra cycles or overlapping replies). */
+  start = g_get_monotonic_time ();
+  cycles0 = bms_poller_get_cycles (fx->poller);
+  while (g_get_monotonic_time () - start < 2 * G_USEC_PER_SEC)
+    g_main_context_iteration (NULL, TRUE);
+  cycles = bms_poller_get_cycles (fx->poller) - cycles0;
+  elapsed = (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC;
+  expected = elapsed / bms_poller_get_cycle_time (fx->poller);
+  g_test_message ("%" G_GUINT64_FORMAT " cycles in %.2f s, cycle %.3f s (interval 0.2 s)",
+                  cycles, elapsed, bms_poller_get_cycle_time (fx->poller));
+  g_assert_cmpfloat (bms_poller_get_cycle_time (fx->poller), >, 0.35);
+  g_assert_cmpuint (cycles, <=, (guint64) expected + 1);
+  g_assert_cmpuint (cycles, >=, (guint64) (expected * 0.7));
+  g_assert_true (bms_device_get_online (device1 (fx)));
+
+  set_faults (fx, &none);
+  g_assert_true (wait_until (fx, not_lagging, 5));
+  g_assert_true (g_str_has_prefix (bms_poller_get_message (fx->poller), "Polling"));
+}
+
+static gboolean
+disconnected (Fixture *fx)
+{
+  return !bms_poller_get_connected (fx->poller) && bms_poller_get_cycles (fx->poller) > 0;
+}
+
+static gboolean
+reconnected (Fixture *fx)
+{
+  return bms_poller_get_connected (fx->poller) && online (fx);
+}
+
+static void
+test_reconnect (Fixture *fx, gconstpointer data)
+{
+  BmsSimFaults unplugged = { .disconnected = TRUE };
+  BmsSimFaults none = { 0 };
+
+  bms_poller_start (fx->poller);
+  connect_device (fx);
+  g_assert_true (wait_until (fx, online, 5));
+  set_faults (fx, &unplugged);
+  g_assert_true (wait_until (fx, disconnected, 5));
+  g_test_message ("%s", bms_poller_get_message (fx->poller));
+  g_assert_nonnull (strstr (bms_poller_get_message (fx->poller), "unplugged"));
+  g_assert_true (wait_until (fx, offline, 10));
+
+  set_faults (fx, &none);
+  g_assert_true (wait_until (fx, reconnected, 15));
+  g_test_message ("%s", bms_poller_get_message (fx->poller));
+}
+
+static void
+fixture_set_up_at_3 (Fixture *fx, gconstpointer data)
+{
+  fixture_set_up_at (fx, 3);
+}
+
+static gboolean
+found_board (Fixture *fx)
+{
+  return g_list_model_get_n_items (bms_poller_get_devices (fx->poller)) > 0
+         && bms_poller_get_cycles (fx->poller) >= 2;
+}
+
+static void
+test_scan (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(BmsDevice) only = NULL;
+
+  bms_poller_set_scan_range (fx->poller, 1, 5);
+  bms_poller_start (fx->poller);
+  g_assert_true (wait_until (fx, found_board, 10));
+  g_assert_cmpuint (g_list_model_get_n_items (bms_poller_get_devices (fx->poller)), ==, 1);
+  only = g_list_model_get_item (bms_poller_get_devices (fx->poller), 0);
+  g_assert_cmpuint (bms_device_get_address (only), ==, 3);
+  g_assert_true (bms_device_get_online (only));
+  g_assert_null (bms_poller_lookup_device (fx->poller, 1));
+  g_test_message ("%s", bms_poller_get_message (fx->poller));
+}
+
+static void
+test_interval_limits (void)
+{
+  BmsSimConfig config;
+  g_autoptr(BmsSim) sim = NULL;
+  g_autoptr(BmsTransport) transport = NULL;
+  g_autoptr(BmsSession) session = NULL;
+  g_autoptr(BmsPoller) poller = NULL;
+  g_autoptr(GError) error = NULL;
+
+  bms_sim_config_init (&config);
+  sim = bms_sim_new (&config, NULL);
+  transport = bms_loopback_transport_new (sim, FALSE, 1.0);
+  session = bms_session_new (transport, 1);
+  poller = bms_poller_new (session);
+  g_assert_cmpfloat (bms_poller_get_interval (poller), ==, 1.0);
+  g_assert_false (bms_poller_set_interval (poller, 0.1, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_test_message ("%s", error->message);
+  g_clear_error (&error);
+  g_assert_false (bms_poller_set_interval (poller, 61, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_assert_true (bms_poller_set_interval (poller, 60, NULL));
+  g_assert_true (bms_poller_set_interval (poller, 0.2, NULL));
+  g_assert_cmpfloat (bms_poller_get_interval (poller), ==, 0.2);
+}
+
+int
+main (int argc, char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/poller/interval-limits", test_interval_limits);
+  g_test_add ("/poller/samples-to-device-and-history", Fixture, NULL, fixture_set_up,
+              test_samples_to_device_and_history, fixture_tear_down);
+  g_test_add ("/poller/offline-after-three-missed", Fixture, NULL, fixture_set_up,
+              test_offline_after_three_missed, fixture_tear_down);
+  g_test_add ("/poller/backoff-when-cycle-exceeds-interval", Fixture, NULL, fixture_set_up,
+              test_backoff_when_cycle_exceeds_interval, fixture_tear_down);
+  g_test_add ("/poller/reconnect", Fixture, NULL, fixture_set_up, test_reconnect,
+              fixture_tear_down);
+  g_test_add ("/poller/scan", Fixture, NULL, fixture_set_up_at_3, test_scan, fixture_tear_down);
+  return g_test_run ();
+}
