@@ -86,7 +86,7 @@ bms_lease_page_format_remaining (gint64 end,
     return g_strdup (_("No lease"));
   if (left > 0)
     {
-      days = (left + 86399) / 86400;
+      days = left / 86400;   /* whole days; the last one counts down in hours */
       if (left < 86400)
         return g_strdup_printf (_("Ends in %u h %u min"), (guint) (left / 3600),
                                 (guint) (left % 3600 / 60));
@@ -485,6 +485,8 @@ static void
 bms_lease_page_init (BmsLeasePage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* Tests type the code like a user would. */
+  g_object_set_data (G_OBJECT (self), "code-row", self->code_row);
   on_days_changed (self);
   show_lease (self);
   update_actions (self);
