@@ -43,7 +43,7 @@ run_tests () {
   # Widget tests need a display; xvfb-run gives each run its own.
   xvfb-run -a -s "-screen 0 1920x1080x24" \
     meson test -C "$BUILD" --setup=full --print-errorlogs --num-processes 2 "$@" || rc=$?
-  /usr/bin/python3 tools/test-summary.py "$BUILD/meson-logs/testlog.json"
+  /usr/bin/python3 tools/test-summary.py "$BUILD/meson-logs/testlog-full.json"
   return $rc
 }
 

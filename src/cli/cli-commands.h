@@ -19,3 +19,9 @@ CLI_COMMAND (write,  cli_write,  "--port PORT --password PW NAME=VALUE…",
              "Validate, write and read back parameters")
 CLI_COMMAND (fields, cli_fields, "[--markdown [--template FILE] | --json]",
              "Print the field catalogue (docs/protocol.md is generated from it)")
+CLI_COMMAND (export, cli_export, "--db FILE (--xlsx OUT | --csv OUT) [--from TIME] [--to TIME]",
+             "Export the history as an Excel workbook or CSV")
+CLI_COMMAND (alarms, cli_alarms, "--db FILE [--from TIME] [--to TIME] [--json]",
+             "Print the alarm events of the history")
+CLI_COMMAND (audit,  cli_audit,  "--db FILE [--from TIME] [--to TIME] [--json]",
+             "Print the audit trail of parameter writes")

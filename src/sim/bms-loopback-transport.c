@@ -25,7 +25,6 @@ struct _BmsLoopbackTransport
   BmsSim   *sim;
   gboolean  owns_sim;
   gboolean  wire_timing;
-  double    time_scale;
   guint     baud, board_baud;
   gboolean  open;
   char     *name;
@@ -50,7 +49,7 @@ byte_us (BmsLoopbackTransport *self)
 static guint
 board_baud (BmsLoopbackTransport *self)
 {
-  return bms_sim_in_bootloader (self->sim) ? BOOTLOADER_BAUD : self->board_baud;
+  return bms_sim_is_booting (self->sim) ? BOOTLOADER_BAUD : self->board_baud;
 }
 
 /* Bytes from the sim, first one due no earlier than start_us. */
@@ -76,7 +75,7 @@ sync_clock (BmsLoopbackTransport *self, gint64 now)
 
   if (now > self->clock_us)
     {
-      bms_sim_advance (self->sim, (now - self->clock_us) / 1e6 * self->time_scale);
+      bms_sim_advance (self->sim, (now - self->clock_us) / 1e6 * bms_sim_get_time_scale (self->sim));
       self->clock_us = now;
     }
   bms_sim_receive (self->sim, NULL, 0, out);
@@ -277,7 +276,6 @@ bms_loopback_transport_init (BmsLoopbackTransport *self)
   g_cond_init (&self->cond);
   self->rx = g_byte_array_new ();
   self->baud = self->board_baud = 9600;
-  self->time_scale = 1;
   self->clock_us = g_get_monotonic_time ();
 }
 
@@ -292,7 +290,7 @@ bms_loopback_transport_new_owning (BmsSim *sim, gboolean wire_timing, double tim
   self->sim = sim;
   self->owns_sim = TRUE;
   self->wire_timing = wire_timing;
-  self->time_scale = time_scale > 0 ? time_scale : 1;
+  bms_sim_set_time_scale (sim, time_scale > 0 ? time_scale : 1);
   self->baud = self->board_baud = board_baud ? board_baud : 9600;
   self->name = g_strdup (name ? name : "sim://");
   return BMS_TRANSPORT (self);

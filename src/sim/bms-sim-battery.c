@@ -42,6 +42,7 @@ struct _BmsSimBattery
   double sensor_offset[BMS_MAX_MODULES][3];
 
   double requested_a, current_a;
+  double sense_gain, calibration;
   gboolean cycle;
   BmsSimPhase phase;
   double phase_time;
@@ -213,6 +214,8 @@ bms_sim_battery_new (guint modules, guint cells_per_module, BmsChemistry chemist
   for (guint m = 0; m < modules; m++)
     for (guint s = 0; s < 3; s++)
       b->sensor_offset[m][s] = g_rand_double_range (b->rand, -0.8, 0.8);
+  b->sense_gain = g_rand_double_range (b->rand, 0.985, 1.015);
+  b->calibration = 1.0;
 
   b->ambient = 25;
   for (guint m = 0; m < modules; m++)
@@ -445,6 +448,7 @@ static void
 update_charge (BmsSimBattery *b, double h)
 {
   double i_pack = b->current_a;
+  double i_seen = bms_sim_battery_measured_current (b);
   double c = b->params.capacity_setting_ah > 0 ? b->params.capacity_setting_ah : b->capacity_ah;
 
   for (guint i = 0; i < b->n_cells; i++)
@@ -453,10 +457,11 @@ update_charge (BmsSimBattery *b, double h)
       b->soc[i] += i_cell * h / 3600.0 / b->cap_ah[i];
       b->v[i] = bms_sim_ocv (b->chemistry, b->soc[i]) + i_cell * b->r_ohm[i];
     }
-  b->soc_estimate = CLAMP (b->soc_estimate + i_pack * h / 3600.0 / c, 0.0, 1.0);
-  if (i_pack < 0)
-    b->discharged_ah += -i_pack * h / 3600.0;
-  b->total_ah += fabs (i_pack) * h / 3600.0;
+  /* The BMS counts what its shunt tells it. */
+  b->soc_estimate = CLAMP (b->soc_estimate + i_seen * h / 3600.0 / c, 0.0, 1.0);
+  if (i_seen < 0)
+    b->discharged_ah += -i_seen * h / 3600.0;
+  b->total_ah += fabs (i_seen) * h / 3600.0;
 }
 
 /* Exponential relaxation towards ambient + P/G: stable for any step. */
@@ -551,7 +556,7 @@ update_protections (BmsSimBattery *b, double h)
   double vmax = max_cell_v (b, NULL), vmin = min_cell_v (b);
   double pack = bms_sim_battery_pack_voltage (b);
   double tmax = max_module_sensor (b), tmin = min_module_sensor (b);
-  double i = b->current_a;
+  double i = bms_sim_battery_measured_current (b);
   gboolean was_ovp = b->tripped & BMS_SIM_PROT_CELL_OVP;
   gboolean was_uvp = b->tripped & BMS_SIM_PROT_CELL_UVP;
 
@@ -673,6 +678,32 @@ bms_sim_battery_pack_voltage (BmsSimBattery *b)
 
 double bms_sim_battery_current (BmsSimBattery *b) { return b->current_a; }
 double bms_sim_battery_requested_current (BmsSimBattery *b) { return b->requested_a; }
+
+double
+bms_sim_battery_measured_current (BmsSimBattery *b)
+{
+  return b->current_a * b->sense_gain * b->calibration;
+}
+
+gboolean
+bms_sim_battery_calibrate_current (BmsSimBattery *b, double real_a)
+{
+  double raw = fabs (b->current_a * b->sense_gain);
+
+  if (raw < 0.5 || !(fabs (real_a) > 0))
+    return FALSE;
+  b->calibration = fabs (real_a) / raw;
+  return TRUE;
+}
+
+double bms_sim_battery_get_calibration (BmsSimBattery *b) { return b->calibration; }
+
+void
+bms_sim_battery_set_calibration (BmsSimBattery *b, double factor)
+{
+  if (factor > 0.5 && factor < 2.0)
+    b->calibration = factor;
+}
 double bms_sim_battery_soc (BmsSimBattery *b) { return b->soc_estimate; }
 
 void

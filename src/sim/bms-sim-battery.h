@@ -138,6 +138,14 @@ double bms_sim_battery_cell_soc      (BmsSimBattery *b, guint i);   /* 0..1 true
 gboolean bms_sim_battery_cell_balancing (BmsSimBattery *b, guint i);
 double bms_sim_battery_pack_voltage  (BmsSimBattery *b);
 double bms_sim_battery_current       (BmsSimBattery *b);            /* flowing */
+/* What the shunt reports: the true current × a gain error (seeded, within
+ * ±1.5 %) × the calibration factor. The BMS acts and counts on this. */
+double bms_sim_battery_measured_current (BmsSimBattery *b);
+/* Current calibration: the real current is real_a (a multimeter's reading);
+ * FALSE if too little current flows to calibrate on (under 0.5 A). */
+gboolean bms_sim_battery_calibrate_current (BmsSimBattery *b, double real_a);
+double bms_sim_battery_get_calibration (BmsSimBattery *b);
+void   bms_sim_battery_set_calibration (BmsSimBattery *b, double factor);
 double bms_sim_battery_requested_current (BmsSimBattery *b);
 double bms_sim_battery_soc           (BmsSimBattery *b);            /* BMS estimate 0..1 */
 void   bms_sim_battery_set_soc_estimate (BmsSimBattery *b, double soc);

@@ -14,6 +14,8 @@ gboolean       bms_sim_is_disconnected    (BmsSim *sim);
 /* The simulated wall clock (Unix seconds): start time + simulated time. */
 gint64         bms_sim_get_unix_time      (BmsSim *sim);
 gboolean       bms_sim_is_asleep          (BmsSim *sim);
+/* In the bootloader or its window after a restart: the line runs at 9600. */
+gboolean       bms_sim_is_booting         (BmsSim *sim);
 gboolean       bms_sim_is_authenticated   (BmsSim *sim);
 double         bms_sim_get_time_scale     (BmsSim *sim);
 void           bms_sim_notify_ready       (BmsSim *sim, const char *where);

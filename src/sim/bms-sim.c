@@ -11,17 +11,18 @@
 #include <math.h>
 #include <string.h>
 
-#include "bms-frame.h"
-#include "bms-sim-config.h"
-#include "bms-sim-private.h"
-#if HAVE_BMS_BOOTLOADER
 #include "bms-bootloader.h"
-#endif
+#include "bms-frame.h"
+#include "bms-sim-private.h"
 
 #define STATE_GROUP          "parameters"
+#define CALIBRATION_GROUP    "calibration"
 #define DEFAULT_VERSION      "PWSIM_S1.0.0___"
 #define HARDWARE_VERSION     "PW-MASTER-HW1.0"
-#define FALLBACK_BOOT_S      10.0   /* without a bootloader: back after this */
+/* After a restart the bootloader listens this long (real seconds) for 0x20
+ * before it starts the application: the vendor's "send the restart command,
+ * reconnect at 9600, send 0x20" path into a firmware update. */
+#define BOOT_WINDOW_S        3.0
 
 struct _BmsSim
 {
@@ -44,12 +45,11 @@ struct _BmsSim
 
   BmsSimFaults    faults;
   GRand          *fault_rand;
+  GRand          *read_rand;        /* the ADC's last-digit jitter */
 
   gboolean        in_bootloader;
-  double          boot_time;
-#if HAVE_BMS_BOOTLOADER
+  double          boot_window;      /* real seconds the restart window stays open */
   BmsBootloader  *bootloader;
-#endif
   GBytes         *flashed_image;
 
   double          time_scale;
@@ -372,6 +372,9 @@ save_state (BmsSim *sim)
           g_key_file_set_string (kf, STATE_GROUP, f->name, hex->str);
         }
     }
+  /* Not a field: the board's own calibration memory. */
+  g_key_file_set_double (kf, CALIBRATION_GROUP, "current_gain",
+                         bms_sim_battery_get_calibration (sim->battery));
   if (!g_key_file_save_to_file (kf, sim->state_file, &error))
     g_printerr ("packwatch-sim: cannot save the parameters to %s: %s\n",
                 sim->state_file, error->message);
@@ -452,6 +455,9 @@ load_state (BmsSim *sim, GError **error)
         }
     }
   sim->runtime_base_min = *store (sim, "runtime_min");
+  if (g_key_file_has_key (kf, CALIBRATION_GROUP, "current_gain", NULL))
+    bms_sim_battery_set_calibration (sim->battery,
+                                     g_key_file_get_double (kf, CALIBRATION_GROUP, "current_gain", NULL));
   return TRUE;
 }
 
@@ -504,6 +510,7 @@ bms_sim_new (const BmsSimConfig *config, GError **error)
                                       config->chemistry, config->capacity_ah,
                                       config->initial_soc, config->seed);
   sim->fault_rand = g_rand_new_with_seed (config->seed ^ 0x5EED5EEDu);
+  sim->read_rand = g_rand_new_with_seed (config->seed ^ 0xADC0ADC0u);
   sim->parser = bms_frame_parser_new (on_frame, NULL, sim);
   sim->start_unix = g_get_real_time () / G_USEC_PER_SEC;
   g_strlcpy (sim->software_version, DEFAULT_VERSION, sizeof sim->software_version);
@@ -529,9 +536,7 @@ static void
 leave_bootloader (BmsSim *sim)
 {
   sim->in_bootloader = FALSE;
-#if HAVE_BMS_BOOTLOADER
   g_clear_pointer (&sim->bootloader, bms_bootloader_free);
-#endif
 }
 
 void
@@ -547,6 +552,7 @@ bms_sim_free (BmsSim *sim)
   g_clear_pointer (&sim->parser, bms_frame_parser_free);
   g_clear_pointer (&sim->battery, bms_sim_battery_free);
   g_clear_pointer (&sim->fault_rand, g_rand_free);
+  g_clear_pointer (&sim->read_rand, g_rand_free);
   g_clear_pointer (&sim->flashed_image, g_bytes_unref);
   g_free (sim->state_file);
   g_free (sim);
@@ -570,12 +576,10 @@ static void
 enter_bootloader (BmsSim *sim)
 {
   sim->in_bootloader = TRUE;
-  sim->boot_time = 0;
   sim->authenticated = FALSE;
   bms_frame_parser_reset (sim->parser);
-#if HAVE_BMS_BOOTLOADER
+  g_clear_pointer (&sim->bootloader, bms_bootloader_free);
   sim->bootloader = bms_bootloader_new (sim->config.flash_size);
-#endif
 }
 
 /* Bytes for the bootloader; its answer goes to out. Once it has accepted an
@@ -583,7 +587,6 @@ enter_bootloader (BmsSim *sim)
 static void
 bootloader_receive (BmsSim *sim, const guint8 *data, gsize len, GByteArray *out)
 {
-#if HAVE_BMS_BOOTLOADER
   bms_bootloader_receive (sim->bootloader, data, len, out);
   if (bms_bootloader_finished (sim->bootloader))
     {
@@ -598,25 +601,12 @@ bootloader_receive (BmsSim *sim, const guint8 *data, gsize len, GByteArray *out)
       leave_bootloader (sim);
       restart (sim);
     }
-#else
-  (void) data; (void) len; (void) out;
-#endif
 }
 
 static void
 bootloader_tick (BmsSim *sim, double dt_s)
 {
-#if HAVE_BMS_BOOTLOADER
   bms_bootloader_tick (sim->bootloader, dt_s);
-#else
-  /* No bootloader in this build: the board comes back by itself. */
-  sim->boot_time += dt_s;
-  if (sim->boot_time >= FALLBACK_BOOT_S)
-    {
-      leave_bootloader (sim);
-      restart (sim);
-    }
-#endif
 }
 
 /* ---- telemetry ----------------------------------------------------------- */
@@ -709,7 +699,7 @@ telemetry (BmsSim *sim, const BmsFieldInfo *f, gint64 *raw)
   else if (g_str_equal (n, "pack_voltage_v"))
     *raw = si_to_raw (f, bms_sim_battery_pack_voltage (b));
   else if (g_str_equal (n, "current_a"))
-    *raw = si_to_raw (f, bms_sim_battery_current (b));
+    *raw = si_to_raw (f, bms_sim_battery_measured_current (b));
   else if (g_str_equal (n, "soc_pct"))
     *raw = si_to_raw (f, 100 * bms_sim_battery_soc (b));
   else if (g_str_equal (n, "temp_sensor_count"))
@@ -751,8 +741,10 @@ fill_blocks (BmsSim *sim, BmsSnapshot *s)
   guint16 mv[BMS_MAX_CELLS];
   gint16 temps[BMS_MAX_MODULES][3];
 
+  /* A real cell ADC wobbles in its last digit from one read to the next. */
   for (guint i = 0; i < n; i++)
-    mv[i] = (guint16) CLAMP (lround (bms_sim_battery_cell_voltage (b, i) * 1000), 0, 65535);
+    mv[i] = (guint16) CLAMP (lround (bms_sim_battery_cell_voltage (b, i) * 1000)
+                             + g_rand_int_range (sim->read_rand, -1, 2), 0, 65535);
   bms_snapshot_set_cells (s, mv, n);
   /* Always carry 0xD0 (empty below 86 cells): every field in every read. */
   bms_snapshot_set_raw (s, BMS_ID_CELLS_EXT, 0);
@@ -835,6 +827,17 @@ check_value (const BmsFieldInfo *f, const guint8 *value, gsize len, gint64 *raw)
   return bms_field_check_range (f, *raw, NULL) ? BMS_RESULT_OK : BMS_RESULT_RANGE;
 }
 
+/* "Start current calibration" with the real current in 0xAD: the shunt's
+ * reading is scaled to it. The trigger reads back 0 once done. */
+static void
+calibrate_current (BmsSim *sim)
+{
+  const BmsFieldInfo *f = field ("current_calibration_ma");
+
+  bms_sim_battery_calibrate_current (sim->battery, raw_to_si (f, sim->raw[f->id]));
+  sim->raw[field ("current_calibration_start")->id] = 0;
+}
+
 typedef enum {
   AFTER_NOTHING,
   AFTER_RESTART,
@@ -877,6 +880,8 @@ apply_write (BmsSim *sim, const BmsFieldInfo *f, const guint8 *value, gsize len,
     sim->runtime_base_min = raw - (gint64) (bms_sim_battery_time (sim->battery) / 60.0);
   else if (g_str_equal (f->name, "soc_set_pct"))
     bms_sim_battery_set_soc_estimate (sim->battery, raw_to_si (f, raw) / 100.0);
+  else if (g_str_equal (f->name, "current_calibration_start") && raw == 1)
+    calibrate_current (sim);
   store_to_params (sim);
   if (persisted (f))
     save_state (sim);
@@ -899,7 +904,7 @@ bms_sim_set_parameter (BmsSim *sim, guint8 id, gint64 raw, GError **error)
     return FALSE;
   switch (apply_write (sim, f, NULL, 0, raw))
     {
-    case AFTER_RESTART: restart (sim); break;
+    case AFTER_RESTART: restart (sim); sim->boot_window = BOOT_WINDOW_S; break;
     case AFTER_BOOTLOADER: enter_bootloader (sim); break;
     case AFTER_SLEEP: sim->asleep = TRUE; bms_sim_battery_set_asleep (sim->battery, TRUE); break;
     case AFTER_NOTHING: break;
@@ -1020,6 +1025,7 @@ handle_write (BmsSim *sim, const BmsFrame *frame)
     {
     case AFTER_RESTART:
       restart (sim);
+      sim->boot_window = BOOT_WINDOW_S;
       break;
     case AFTER_BOOTLOADER:
       enter_bootloader (sim);
@@ -1082,6 +1088,17 @@ bms_sim_receive (BmsSim *sim, const guint8 *data, gsize len, GByteArray *out)
       bootloader_receive (sim, data, len, out);
       return;
     }
+  if (sim->boot_window > 0)
+    {
+      /* Rebooting: only the bootloader's 0x20 is heard, the rest is lost. */
+      const guint8 *hit = len ? memchr (data, 0x20, len) : NULL;
+      if (hit == NULL)
+        return;
+      sim->boot_window = 0;
+      enter_bootloader (sim);
+      bootloader_receive (sim, hit, len - (hit - data), out);
+      return;
+    }
   if (len == 0)
     return;
   sim->reply = out;
@@ -1139,8 +1156,11 @@ bms_sim_advance (BmsSim *sim, double dt_s)
     apply_toggles (sim);
   if (!(dt_s > 0))
     return;
+  /* Boot timing is the firmware's own, in real time whatever the scale. */
   if (sim->in_bootloader)
-    bootloader_tick (sim, dt_s);
+    bootloader_tick (sim, dt_s / sim->time_scale);
+  if (sim->boot_window > 0)
+    sim->boot_window = MAX (0, sim->boot_window - dt_s / sim->time_scale);
   /* The lease runs on the simulated clock: split the step where it ends. */
   if (!lease_expired (sim) && *store (sim, "lease_end") != 0)
     {
@@ -1225,6 +1245,12 @@ gint64
 bms_sim_get_unix_time (BmsSim *sim)
 {
   return sim->start_unix + (gint64) bms_sim_battery_time (sim->battery);
+}
+
+gboolean
+bms_sim_is_booting (BmsSim *sim)
+{
+  return sim->in_bootloader || sim->boot_window > 0;
 }
 
 gboolean

@@ -1,18 +1,29 @@
-/* bms-param-page.c — the Param page of the window */
+/* bms-param-page.c — the Param page */
 #include "config.h"
 
 #include <glib/gi18n.h>
 
+#include "bms-field-writer.h"
+#include "bms-param-dialog.h"
 #include "bms-param-page.h"
+#include "bms-param-set.h"
 
 struct _BmsParamPage
 {
   AdwBin         parent_instance;
 
   BmsConnection *connection;
-  GObject       *device;
+  BmsDevice     *device;
+  BmsParamSet   *params;       /* the board's, from the last snapshot */
+  GHashTable    *rows;         /* id → AdwActionRow */
+  GCancellable  *cancellable;
 
-  AdwStatusPage *status_page;
+  GtkWidget     *lock_box;
+  GtkImage      *lock_icon;
+  GtkLabel      *lock_label;
+  GtkButton     *lock_button;
+  GtkBox        *groups_box;
+  AdwExpanderRow *rules_row;
 };
 
 G_DEFINE_FINAL_TYPE (BmsParamPage, bms_param_page, ADW_TYPE_BIN)
@@ -24,26 +35,581 @@ enum {
   N_PROPS
 };
 
+enum {
+  SIGNAL_WRITE_FINISHED,
+  N_SIGNALS
+};
+
 static GParamSpec *properties[N_PROPS];
+static guint signals[N_SIGNALS];
+
+static const struct {
+  BmsFieldGroup group;
+  const char   *title;
+} page_groups[] = {
+  { BMS_GROUP_VOLTAGE, N_("Voltage Protection") },
+  { BMS_GROUP_CURRENT, N_("Current Protection") },
+  { BMS_GROUP_TEMPERATURE, N_("Temperature Protection") },
+  { BMS_GROUP_BALANCE, N_("Balancing") },
+  { BMS_GROUP_HEATING, N_("Heating") },
+  { BMS_GROUP_CHARGER, N_("Charger") },
+};
+
+static AdwToastOverlay *
+toast_overlay (BmsParamPage *self)
+{
+  return ADW_TOAST_OVERLAY (gtk_widget_get_ancestor (GTK_WIDGET (self),
+                                                     ADW_TYPE_TOAST_OVERLAY));
+}
+
+static void
+toast (BmsParamPage *self,
+       const char   *text)
+{
+  AdwToastOverlay *overlay = toast_overlay (self);
+
+  if (overlay != NULL)
+    adw_toast_overlay_add_toast (overlay, adw_toast_new (text));
+}
+
+/* ---- rows ---- */
+
+static void
+set_row_result (BmsParamPage *self,
+                guint8        id,
+                gboolean      ok,
+                const char   *message)
+{
+  AdwActionRow *row = g_hash_table_lookup (self->rows, GUINT_TO_POINTER (id));
+  GtkWidget *icon;
+
+  if (row == NULL)
+    return;
+  icon = g_object_get_data (G_OBJECT (row), "result-icon");
+  gtk_image_set_from_icon_name (GTK_IMAGE (icon), ok ? "object-select-symbolic"
+                                                     : "dialog-error-symbolic");
+  gtk_widget_remove_css_class (icon, ok ? "error" : "success");
+  gtk_widget_add_css_class (icon, ok ? "success" : "error");
+  gtk_widget_set_tooltip_text (icon, message);
+  gtk_widget_set_visible (icon, TRUE);
+}
+
+static void
+update_row (BmsParamPage *self,
+            guint8        id,
+            AdwActionRow *row)
+{
+  const BmsFieldInfo *field = bms_field_lookup (id);
+  GtkLabel *value = g_object_get_data (G_OBJECT (row), "value-label");
+  gboolean present = self->params != NULL && bms_param_set_has (self->params, id);
+  g_autofree char *text = NULL;
+
+  text = present ? bms_param_dialog_format_value (field, self->params)
+                 : g_strdup (self->params ? _("not reported") : "—");
+  gtk_label_set_label (value, text);
+  gtk_widget_set_sensitive (GTK_WIDGET (row), present);
+}
+
+static void
+update_rows (BmsParamPage *self)
+{
+  GHashTableIter iter;
+  gpointer key, row;
+
+  g_hash_table_iter_init (&iter, self->rows);
+  while (g_hash_table_iter_next (&iter, &key, &row))
+    update_row (self, GPOINTER_TO_UINT (key), row);
+}
+
+static GtkWidget *
+row_new (BmsParamPage       *self,
+         const BmsFieldInfo *field)
+{
+  GtkWidget *row = adw_action_row_new ();
+  GtkWidget *value = gtk_label_new ("—");
+  GtkWidget *icon = gtk_image_new ();
+  GtkWidget *edit = gtk_image_new_from_icon_name ("document-edit-symbolic");
+  g_autofree char *range = bms_param_dialog_format_range (field);
+
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _(field->label));
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), range);
+  gtk_widget_set_tooltip_text (row, field->description);
+  gtk_widget_add_css_class (value, "numeric");
+  gtk_widget_add_css_class (value, "heading");
+  gtk_widget_set_visible (icon, FALSE);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), icon);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), value);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), edit);
+  gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), TRUE);
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (row), "param.edit");
+  gtk_actionable_set_action_target (GTK_ACTIONABLE (row), "y", field->id);
+  g_object_set_data (G_OBJECT (row), "value-label", value);
+  g_object_set_data (G_OBJECT (row), "result-icon", icon);
+  return row;
+}
+
+static void
+build_groups (BmsParamPage *self)
+{
+  guint n;
+  const BmsFieldInfo *fields = bms_field_all (&n);
+
+  for (guint g = 0; g < G_N_ELEMENTS (page_groups); g++)
+    {
+      GtkWidget *group = adw_preferences_group_new ();
+
+      adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), _(page_groups[g].title));
+      for (guint i = 0; i < n; i++)
+        {
+          GtkWidget *row;
+
+          if (fields[i].group != page_groups[g].group || !bms_param_is_parameter (&fields[i]))
+            continue;
+          row = row_new (self, &fields[i]);
+          g_hash_table_insert (self->rows, GUINT_TO_POINTER (fields[i].id), row);
+          adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), row);
+        }
+      gtk_box_append (self->groups_box, group);
+    }
+}
+
+static void
+build_rules (BmsParamPage *self)
+{
+  g_auto(GStrv) rules = bms_param_set_describe_rules ();
+
+  for (guint i = 0; rules[i] != NULL; i++)
+    {
+      GtkWidget *row = adw_action_row_new ();
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), rules[i]);
+      adw_expander_row_add_row (self->rules_row, row);
+    }
+}
+
+/* ---- lock state ---- */
+
+static void
+update_lock (BmsParamPage *self)
+{
+  gboolean connected = self->connection && bms_connection_get_session (self->connection);
+  gboolean locked = !self->connection || bms_connection_get_locked (self->connection);
+  guint left = self->connection ? bms_connection_get_unlock_remaining (self->connection) : 0;
+  g_autofree char *text = NULL;
+
+  if (!connected)
+    text = g_strdup (_("Connect to a board to read and change its parameters."));
+  else if (locked)
+    text = g_strdup (_("Parameters are locked. Changing one asks for the board's parameter password first."));
+  else
+    text = g_strdup_printf (_("Unlocked: changes are written at once. Locks again after %u:%02u without a write."),
+                            left / 60, left % 60);
+  gtk_label_set_label (self->lock_label, text);
+  gtk_image_set_from_icon_name (self->lock_icon, locked ? "system-lock-screen-symbolic"
+                                                        : "changes-allow-symbolic");
+  gtk_button_set_label (self->lock_button, locked ? _("_Unlock…") : _("_Lock Now"));
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->lock_button),
+                                  locked ? "win.unlock" : "win.lock");
+  gtk_widget_set_visible (GTK_WIDGET (self->lock_button), connected);
+}
+
+/* ---- writes ---- */
+
+typedef struct {
+  BmsParamPage *self;
+  guint8        id;
+} WriteCtx;
+
+static void
+write_done (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  WriteCtx *ctx = user_data;
+  BmsParamPage *self = ctx->self;
+  const BmsFieldInfo *field = bms_field_lookup (ctx->id);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *readback = NULL;
+  g_autofree char *message = NULL;
+  gboolean ok = bms_field_writer_write_finish (result, &readback, &error);
+
+  if (!ok && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_object_unref (self);
+      g_free (ctx);
+      return;
+    }
+  message = ok ? g_strdup_printf (_("%s: written, the board reads back %s"),
+                                  _(field->label), readback)
+               : g_strdup_printf (_("%s: not written — %s"), _(field->label), error->message);
+  set_row_result (self, ctx->id, ok, message);
+  toast (self, message);
+  g_signal_emit (self, signals[SIGNAL_WRITE_FINISHED], 0, (guint) ctx->id, ok, message);
+  g_object_unref (self);
+  g_free (ctx);
+}
+
+void
+bms_param_page_write (BmsParamPage *self,
+                      guint8        id,
+                      gint64        raw,
+                      const char   *text,
+                      gboolean      ask_password)
+{
+  WriteCtx *ctx;
+
+  g_return_if_fail (BMS_IS_PARAM_PAGE (self));
+  g_return_if_fail (self->connection != NULL);
+
+  ctx = g_new0 (WriteCtx, 1);
+  ctx->self = g_object_ref (self);
+  ctx->id = id;
+  bms_field_writer_write_async (GTK_WIDGET (self), self->connection, id, raw, text,
+                                ask_password, self->cancellable, write_done, ctx);
+}
+
+static void
+edited (GObject      *source,
+        GAsyncResult *result,
+        gpointer      user_data)
+{
+  WriteCtx *ctx = user_data;
+  g_autofree char *text = NULL;
+  gint64 raw = 0;
+
+  if (bms_param_dialog_ask_finish (result, &raw, &text, NULL))
+    bms_param_page_write (ctx->self, ctx->id, raw, text, TRUE);
+  g_object_unref (ctx->self);
+  g_free (ctx);
+}
+
+static void
+edit_activated (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *parameter)
+{
+  BmsParamPage *self = BMS_PARAM_PAGE (widget);
+  guint8 id = g_variant_get_byte (parameter);
+  const BmsFieldInfo *field = bms_field_lookup (id);
+  WriteCtx *ctx;
+
+  if (field == NULL || self->params == NULL)
+    return;
+  ctx = g_new0 (WriteCtx, 1);
+  ctx->self = g_object_ref (self);
+  ctx->id = id;
+  bms_param_dialog_ask_async (widget, field, self->params, self->cancellable, edited, ctx);
+}
+
+/* ---- chemistry presets: a change set, old → new, then written in turn ---- */
+
+typedef struct {
+  guint8  id;
+  gint64  old_raw, new_raw;
+  gboolean had_old;
+  GtkWidget *check;
+  gboolean ok;
+  char   *message;
+} Change;
+
+typedef struct {
+  BmsParamPage *self;
+  GArray       *changes;     /* Change */
+  guint         next;
+  GtkWidget    *problem;
+  GtkWidget    *dialog;
+  char         *title;
+} ChangeSet;
+
+static void
+change_set_free (ChangeSet *cs)
+{
+  for (guint i = 0; i < cs->changes->len; i++)
+    g_free (g_array_index (cs->changes, Change, i).message);
+  g_array_unref (cs->changes);
+  g_object_unref (cs->self);
+  g_free (cs->title);
+  g_free (cs);
+}
+
+static gboolean
+change_set_valid (ChangeSet  *cs,
+                  GError    **error)
+{
+  g_autoptr(BmsParamSet) merged = bms_param_set_copy (cs->self->params);
+
+  for (guint i = 0; i < cs->changes->len; i++)
+    {
+      Change *c = &g_array_index (cs->changes, Change, i);
+      if (gtk_check_button_get_active (GTK_CHECK_BUTTON (c->check)))
+        bms_param_set_set_raw (merged, c->id, c->new_raw);
+    }
+  return bms_param_set_validate (merged, error);
+}
+
+static void
+change_set_revalidate (ChangeSet *cs)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean ok = change_set_valid (cs, &error);
+  guint selected = 0;
+
+  for (guint i = 0; i < cs->changes->len; i++)
+    selected += gtk_check_button_get_active (GTK_CHECK_BUTTON (g_array_index (cs->changes, Change, i).check));
+  gtk_label_set_label (GTK_LABEL (cs->problem), ok ? "" : error->message);
+  gtk_widget_set_visible (cs->problem, !ok);
+  adw_message_dialog_set_response_enabled (ADW_MESSAGE_DIALOG (cs->dialog), "write",
+                                           ok && selected > 0);
+}
+
+static void
+change_set_report (ChangeSet *cs)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (cs->self));
+  GString *body = g_string_new (NULL);
+  guint ok = 0, done = 0;
+  GtkWidget *dialog;
+
+  for (guint i = 0; i < cs->changes->len; i++)
+    {
+      Change *c = &g_array_index (cs->changes, Change, i);
+      if (c->message == NULL)
+        continue;
+      done++;
+      ok += c->ok;
+      g_string_append_printf (body, "%s %s\n", c->ok ? "✓" : "✗", c->message);
+    }
+  dialog = adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, NULL, NULL);
+  adw_message_dialog_format_heading (ADW_MESSAGE_DIALOG (dialog),
+                                     _("%u of %u Changes Verified"), ok, done);
+  adw_message_dialog_set_body (ADW_MESSAGE_DIALOG (dialog), body->str);
+  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
+  gtk_window_present (GTK_WINDOW (dialog));
+  g_string_free (body, TRUE);
+}
+
+static void change_set_next (ChangeSet *cs);
+
+static void
+change_written (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  ChangeSet *cs = user_data;
+  Change *c = &g_array_index (cs->changes, Change, cs->next);
+  const BmsFieldInfo *field = bms_field_lookup (c->id);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *readback = NULL;
+
+  c->ok = bms_field_writer_write_finish (result, &readback, &error);
+  if (!c->ok && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      /* Password dialog dismissed: nothing more is sent. */
+      change_set_report (cs);
+      change_set_free (cs);
+      return;
+    }
+  c->message = c->ok ? g_strdup_printf (_("%s: %s"), _(field->label), readback)
+                     : g_strdup_printf (_("%s: %s"), _(field->label), error->message);
+  set_row_result (cs->self, c->id, c->ok, c->message);
+  cs->next++;
+  change_set_next (cs);
+}
+
+static void
+change_set_next (ChangeSet *cs)
+{
+  while (cs->next < cs->changes->len &&
+         !gtk_check_button_get_active (GTK_CHECK_BUTTON (g_array_index (cs->changes, Change, cs->next).check)))
+    cs->next++;
+  if (cs->next >= cs->changes->len)
+    {
+      change_set_report (cs);
+      change_set_free (cs);
+      return;
+    }
+  bms_field_writer_write_async (GTK_WIDGET (cs->self), cs->self->connection,
+                                g_array_index (cs->changes, Change, cs->next).id,
+                                g_array_index (cs->changes, Change, cs->next).new_raw,
+                                NULL, TRUE, cs->self->cancellable, change_written, cs);
+}
+
+static void
+change_set_response (AdwMessageDialog *dialog,
+                     const char       *response,
+                     ChangeSet        *cs)
+{
+  if (!g_str_equal (response, "write"))
+    {
+      change_set_free (cs);
+      return;
+    }
+  cs->next = 0;
+  change_set_next (cs);
+}
+
+static GtkWidget *
+change_row_new (Change *c)
+{
+  const BmsFieldInfo *field = bms_field_lookup (c->id);
+  GtkWidget *row = adw_action_row_new ();
+  g_autofree char *old_text = c->had_old ? bms_field_format (field, c->old_raw) : g_strdup ("—");
+  g_autofree char *new_text = bms_field_format (field, c->new_raw);
+  g_autofree char *subtitle = g_strdup_printf ("%s → %s", old_text, new_text);
+
+  c->check = gtk_check_button_new ();
+  gtk_check_button_set_active (GTK_CHECK_BUTTON (c->check), TRUE);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _(field->label));
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+  adw_action_row_add_prefix (ADW_ACTION_ROW (row), c->check);
+  adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), c->check);
+  return row;
+}
+
+static void
+preset_activated (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *parameter)
+{
+  BmsParamPage *self = BMS_PARAM_PAGE (widget);
+  static const char * const names[] = { N_("LiFePO4"), N_("NMC"), N_("LTO") };
+  guint type = g_variant_get_int32 (parameter);
+  g_autoptr(BmsParamSet) preset = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree guint8 *ids = NULL;
+  GtkRoot *root = gtk_widget_get_root (widget);
+  GtkWidget *list, *box, *scroller;
+  ChangeSet *cs;
+  guint n = 0;
+
+  if (self->params == NULL || type >= G_N_ELEMENTS (names))
+    return;
+  preset = bms_param_set_new_preset (type, &error);
+  if (preset == NULL)
+    {
+      toast (self, error->message);
+      return;
+    }
+  cs = g_new0 (ChangeSet, 1);
+  cs->self = g_object_ref (self);
+  cs->changes = g_array_new (FALSE, TRUE, sizeof (Change));
+  ids = bms_param_set_get_ids (preset, &n);
+  for (guint i = 0; i < n; i++)
+    {
+      Change c = { ids[i], 0, bms_param_set_get_raw (preset, ids[i]), FALSE };
+      if (bms_field_lookup (ids[i])->type == BMS_FIELD_ASCII)
+        continue;
+      c.had_old = bms_param_set_has (self->params, ids[i]);
+      c.old_raw = c.had_old ? bms_param_set_get_raw (self->params, ids[i]) : 0;
+      if (!c.had_old || c.old_raw != c.new_raw)
+        g_array_append_val (cs->changes, c);
+    }
+  if (cs->changes->len == 0)
+    {
+      g_autofree char *text = g_strdup_printf (_("The board already has the %s values"),
+                                               _(names[type]));
+      toast (self, text);
+      change_set_free (cs);
+      return;
+    }
+
+  list = gtk_list_box_new ();
+  gtk_list_box_set_selection_mode (GTK_LIST_BOX (list), GTK_SELECTION_NONE);
+  gtk_widget_add_css_class (list, "boxed-list");
+  for (guint i = 0; i < cs->changes->len; i++)
+    {
+      Change *c = &g_array_index (cs->changes, Change, i);
+      gtk_list_box_append (GTK_LIST_BOX (list), change_row_new (c));
+      g_signal_connect_swapped (c->check, "toggled", G_CALLBACK (change_set_revalidate), cs);
+    }
+  scroller = gtk_scrolled_window_new ();
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroller), GTK_POLICY_NEVER,
+                                  GTK_POLICY_AUTOMATIC);
+  gtk_scrolled_window_set_max_content_height (GTK_SCROLLED_WINDOW (scroller), 360);
+  gtk_scrolled_window_set_propagate_natural_height (GTK_SCROLLED_WINDOW (scroller), TRUE);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), list);
+  box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 8);
+  gtk_box_append (GTK_BOX (box), scroller);
+  cs->problem = gtk_label_new (NULL);
+  gtk_label_set_wrap (GTK_LABEL (cs->problem), TRUE);
+  gtk_label_set_xalign (GTK_LABEL (cs->problem), 0);
+  gtk_widget_add_css_class (cs->problem, "error");
+  gtk_box_append (GTK_BOX (box), cs->problem);
+
+  cs->dialog = adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, NULL, NULL);
+  adw_message_dialog_format_heading (ADW_MESSAGE_DIALOG (cs->dialog),
+                                     _("Apply the %s Preset?"), _(names[type]));
+  adw_message_dialog_format_body (ADW_MESSAGE_DIALOG (cs->dialog),
+                                  g_dngettext (GETTEXT_PACKAGE,
+                                               "%u value differs from the vendor sheet. Untick what should stay; each value is read back after writing.",
+                                               "%u values differ from the vendor sheet. Untick what should stay; each value is read back after writing.",
+                                               cs->changes->len),
+                                  cs->changes->len);
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (cs->dialog), box);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (cs->dialog),
+                                    "cancel", _("_Cancel"),
+                                    "write", _("_Write to Board"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (cs->dialog), "write",
+                                              ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (cs->dialog), "cancel");
+  g_signal_connect (cs->dialog, "response", G_CALLBACK (change_set_response), cs);
+  change_set_revalidate (cs);
+  gtk_window_present (GTK_WINDOW (cs->dialog));
+}
+
+/* ---- device ---- */
+
+static void
+device_updated (BmsParamPage *self)
+{
+  const BmsSnapshot *s = bms_device_get_snapshot (self->device);
+
+  g_clear_object (&self->params);
+  if (s != NULL)
+    self->params = bms_param_set_new_from_snapshot (s);
+  update_rows (self);
+  update_lock (self);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "param.preset", self->params != NULL);
+}
+
+/* ---- GObject ---- */
 
 static void
 bms_param_page_dispose (GObject *object)
 {
   BmsParamPage *self = BMS_PARAM_PAGE (object);
 
-  /* AdwBin unparents its child itself; gtk_widget_dispose_template would
-   * unparent it first and leave AdwBin a dangling pointer. */
-  g_clear_object (&self->device);
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  bms_param_page_set_device (self, NULL);
   g_clear_object (&self->connection);
+  g_clear_object (&self->params);
+  g_clear_pointer (&self->rows, g_hash_table_unref);
 
   G_OBJECT_CLASS (bms_param_page_parent_class)->dispose (object);
 }
 
 static void
+bms_param_page_set_connection (BmsParamPage  *self,
+                               BmsConnection *connection)
+{
+  if (!g_set_object (&self->connection, connection))
+    return;
+  g_signal_connect_object (connection, "notify::locked",
+                           G_CALLBACK (update_lock), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (connection, "notify::unlock-remaining",
+                           G_CALLBACK (update_lock), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (connection, "notify::state",
+                           G_CALLBACK (update_lock), self, G_CONNECT_SWAPPED);
+  update_lock (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONNECTION]);
+}
+
+static void
 bms_param_page_get_property (GObject    *object,
-                              guint       prop_id,
-                              GValue     *value,
-                              GParamSpec *pspec)
+                             guint       prop_id,
+                             GValue     *value,
+                             GParamSpec *pspec)
 {
   BmsParamPage *self = BMS_PARAM_PAGE (object);
 
@@ -62,17 +628,16 @@ bms_param_page_get_property (GObject    *object,
 
 static void
 bms_param_page_set_property (GObject      *object,
-                              guint         prop_id,
-                              const GValue *value,
-                              GParamSpec   *pspec)
+                             guint         prop_id,
+                             const GValue *value,
+                             GParamSpec   *pspec)
 {
   BmsParamPage *self = BMS_PARAM_PAGE (object);
 
   switch (prop_id)
     {
     case PROP_CONNECTION:
-      if (g_set_object (&self->connection, g_value_get_object (value)))
-        g_object_notify_by_pspec (object, pspec);
+      bms_param_page_set_connection (self, g_value_get_object (value));
       break;
     case PROP_DEVICE:
       bms_param_page_set_device (self, g_value_get_object (value));
@@ -96,22 +661,40 @@ bms_param_page_class_init (BmsParamPageClass *klass)
     g_param_spec_object ("connection", NULL, NULL, BMS_TYPE_CONNECTION,
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY |
                          G_PARAM_STATIC_STRINGS);
-  /* G_TYPE_OBJECT until the model's BmsDevice type is on main. */
   properties[PROP_DEVICE] =
-    g_param_spec_object ("device", NULL, NULL, G_TYPE_OBJECT,
+    g_param_spec_object ("device", NULL, NULL, BMS_TYPE_DEVICE,
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY |
                          G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
+  signals[SIGNAL_WRITE_FINISHED] =
+    g_signal_new ("write-finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 3,
+                  G_TYPE_UINT, G_TYPE_BOOLEAN, G_TYPE_STRING);
+
   gtk_widget_class_set_template_from_resource (widget_class,
       "/io/github/packwatch/Packwatch/ui/bms-param-page.ui");
-  gtk_widget_class_bind_template_child (widget_class, BmsParamPage, status_page);
+  gtk_widget_class_bind_template_child (widget_class, BmsParamPage, lock_box);
+  gtk_widget_class_bind_template_child (widget_class, BmsParamPage, lock_icon);
+  gtk_widget_class_bind_template_child (widget_class, BmsParamPage, lock_label);
+  gtk_widget_class_bind_template_child (widget_class, BmsParamPage, lock_button);
+  gtk_widget_class_bind_template_child (widget_class, BmsParamPage, groups_box);
+  gtk_widget_class_bind_template_child (widget_class, BmsParamPage, rules_row);
+
+  gtk_widget_class_install_action (widget_class, "param.edit", "y", edit_activated);
+  gtk_widget_class_install_action (widget_class, "param.preset", "i", preset_activated);
 }
 
 static void
 bms_param_page_init (BmsParamPage *self)
 {
+  self->rows = g_hash_table_new (NULL, NULL);
+  self->cancellable = g_cancellable_new ();
   gtk_widget_init_template (GTK_WIDGET (self));
+  build_groups (self);
+  build_rules (self);
+  update_lock (self);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "param.preset", FALSE);
 }
 
 GtkWidget *
@@ -131,16 +714,36 @@ BmsDevice *
 bms_param_page_get_device (BmsParamPage *self)
 {
   g_return_val_if_fail (BMS_IS_PARAM_PAGE (self), NULL);
-  return (BmsDevice *) self->device;
+  return self->device;
 }
 
 void
 bms_param_page_set_device (BmsParamPage *self,
-                            BmsDevice    *device)
+                           BmsDevice    *device)
 {
   g_return_if_fail (BMS_IS_PARAM_PAGE (self));
 
-  if (!g_set_object (&self->device, (GObject *) device))
+  if (self->device == device)
     return;
+  if (self->device != NULL)
+    g_signal_handlers_disconnect_by_data (self->device, self);
+  g_set_object (&self->device, device);
+  if (device != NULL)
+    g_signal_connect_object (device, "updated", G_CALLBACK (device_updated), self,
+                             G_CONNECT_SWAPPED);
+  if (device != NULL)
+    device_updated (self);
+  else
+    {
+      g_clear_object (&self->params);
+      update_rows (self);
+    }
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DEVICE]);
+}
+
+guint
+bms_param_page_get_n_rows (BmsParamPage *self)
+{
+  g_return_val_if_fail (BMS_IS_PARAM_PAGE (self), 0);
+  return g_hash_table_size (self->rows);
 }

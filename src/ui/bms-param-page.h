@@ -1,4 +1,5 @@
-/* bms-param-page.h — the Param page of the window */
+/* bms-param-page.h — the Param page: protection parameters by group, edits,
+ * chemistry presets as change sets, writes with read-back. */
 #pragma once
 
 #include <adwaita.h>
@@ -10,10 +11,19 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (BmsParamPage, bms_param_page, BMS, PARAM_PAGE, AdwBin)
 
 GtkWidget     *bms_param_page_new            (BmsConnection *connection);
-BmsConnection *bms_param_page_get_connection (BmsParamPage *self);
-/* The live device (BmsDevice) of the connection; NULL while disconnected. */
-BmsDevice     *bms_param_page_get_device     (BmsParamPage *self);
-void           bms_param_page_set_device     (BmsParamPage *self,
-                                               BmsDevice    *device);
+BmsConnection *bms_param_page_get_connection (BmsParamPage  *self);
+BmsDevice     *bms_param_page_get_device     (BmsParamPage  *self);
+void           bms_param_page_set_device     (BmsParamPage  *self,
+                                              BmsDevice     *device);
+/* Writes one value as the page's edit dialog does. ask_password FALSE sends
+ * it without the prompt (the session refuses while locked). Emits
+ * "write-finished" (id, success, message). */
+void           bms_param_page_write          (BmsParamPage  *self,
+                                              guint8         id,
+                                              gint64         raw,
+                                              const char    *text,
+                                              gboolean       ask_password);
+/* Rows on the page (one per writable protection parameter). */
+guint          bms_param_page_get_n_rows     (BmsParamPage  *self);
 
 G_END_DECLS

@@ -445,6 +445,16 @@ bms_window_get_page (BmsWindow *self)
   return name != NULL ? name : "monitor";
 }
 
+GtkWidget *
+bms_window_get_page_widget (BmsWindow  *self,
+                            const char *name)
+{
+  g_return_val_if_fail (BMS_IS_WINDOW (self), NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+
+  return adw_view_stack_get_child_by_name (self->stack, name);
+}
+
 gboolean
 bms_window_save_png (BmsWindow   *self,
                      const char  *path,

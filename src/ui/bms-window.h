@@ -16,6 +16,9 @@ BmsConnection *bms_window_get_connection (BmsWindow      *self);
 void           bms_window_show_page      (BmsWindow      *self,
                                           const char     *name);
 const char    *bms_window_get_page       (BmsWindow      *self);
+/* The page widget by name (BmsMonitorPage …), NULL for an unknown name. */
+GtkWidget     *bms_window_get_page_widget (BmsWindow     *self,
+                                           const char    *name);
 /* Render the window as it is now into a PNG file. */
 gboolean       bms_window_save_png       (BmsWindow      *self,
                                           const char     *path,

@@ -67,7 +67,8 @@ test_charge_raises_soc (void)
   for (guint i = 0; i < 16; i++)
     g_assert_cmpfloat (bms_sim_battery_cell_voltage (b, i), >, v0[i] + 0.1);
   g_assert_cmpfloat (bms_sim_battery_pack_voltage (b), >, pack0 + 16 * 0.1);
-  g_assert_cmpfloat_with_epsilon (bms_sim_battery_total_ah (b), 25, 0.01);
+  /* Counted through the shunt, which is off by up to 1.5 %. */
+  g_assert_cmpfloat_with_epsilon (bms_sim_battery_total_ah (b), 25, 0.4);
 
   /* Discharging brings it back and counts toward a cycle. */
   bms_sim_battery_set_current (b, -100);

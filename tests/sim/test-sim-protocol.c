@@ -159,8 +159,10 @@ test_read_all_16 (void)
       g_assert_cmpuint (s->cells_mv[i], <, 3400);
       sum += s->cells_mv[i] / 1000.0;
     }
-  g_assert_cmpfloat_with_epsilon (bms_snapshot_get (s, BMS_ID_PACK_VOLTAGE), sum, 0.02);
-  g_assert_cmpint (bms_snapshot_get_raw (s, BMS_ID_CURRENT), ==, 1000);   /* +10.00 A */
+  g_assert_cmpfloat_with_epsilon (bms_snapshot_get (s, BMS_ID_PACK_VOLTAGE), sum, 0.04);
+  /* +10 A through an uncalibrated shunt (±1.5 %). */
+  g_assert_cmpint (bms_snapshot_get_raw (s, BMS_ID_CURRENT), >=, 985);
+  g_assert_cmpint (bms_snapshot_get_raw (s, BMS_ID_CURRENT), <=, 1015);
   g_assert_cmpint (bms_snapshot_get_raw (s, BMS_ID_PROTOCOL_VERSION), ==, 1);
   g_assert_cmpint (bms_snapshot_get_raw (s, BMS_ID_CELL_COUNT), ==, 16);
   g_assert_cmpint (bms_snapshot_get_raw (s, BMS_ID_CELL_OVP), ==, 3650);
@@ -298,7 +300,9 @@ test_every_writable_field (void)
         g_error ("write of %s refused with %u", f->name, reply->info[1]);
 
       s = read_all (sim, 0, BMS_CMD_READ_ALL);
-      if (bms_field_is_numeric (f) && !g_str_equal (f->name, "runtime_min"))
+      /* The running counter and the calibration trigger read back their own. */
+      if (bms_field_is_numeric (f) && !g_str_equal (f->name, "runtime_min") &&
+          !g_str_equal (f->name, "current_calibration_start"))
         g_assert_cmpint (bms_snapshot_get_raw (s, f->id), ==, raw);
       else if (!bms_field_is_numeric (f))
         g_assert_cmpmem (bms_snapshot_get_bytes (s, f->id), f->size, value, f->size);
@@ -404,6 +408,10 @@ test_restart_and_sleep (void)
 
   g_assert_cmpuint (password (sim, "123456"), ==, BMS_RESULT_OK);
   g_assert_cmpuint (write_raw (sim, 1, BMS_ID_RESTART, 1), ==, BMS_RESULT_OK);
+  /* Rebooting (the bootloader's window): nothing answers. */
+  reply = exchange (sim, bms_request_read_all (1));
+  g_assert_null (reply);
+  bms_sim_advance (sim, 3.5);
   /* After a restart the gate is closed. */
   g_assert_cmpuint (write_raw (sim, 1, BMS_ID_CELL_OVP, 3600), ==, BMS_RESULT_DENIED);
 
@@ -438,7 +446,7 @@ test_lease (void)
 
   bms_sim_set_current (sim, -20);
   bms_sim_advance (sim, 30);
-  g_assert_cmpint (read_one (sim, BMS_ID_CURRENT), ==, -2000);
+  g_assert_cmpint (read_one (sim, BMS_ID_CURRENT), <, -1950);
   bms_sim_advance (sim, 40);
   s = read_all (sim, 1, BMS_CMD_READ_ALL);
   g_assert_cmpint (bms_snapshot_get_raw (s, lease_state), ==, 2);   /* expired */
@@ -448,12 +456,12 @@ test_lease (void)
   /* Charging still works. */
   bms_sim_set_current (sim, 20);
   bms_sim_advance (sim, 1);
-  g_assert_cmpint (read_one (sim, BMS_ID_CURRENT), ==, 2000);
+  g_assert_cmpint (read_one (sim, BMS_ID_CURRENT), >, 1950);
   /* Clearing the lease lets it discharge again. */
   g_assert_cmpuint (write_raw (sim, 1, lease_end, 0), ==, BMS_RESULT_OK);
   bms_sim_set_current (sim, -20);
   bms_sim_advance (sim, 5);
-  g_assert_cmpint (read_one (sim, BMS_ID_CURRENT), ==, -2000);
+  g_assert_cmpint (read_one (sim, BMS_ID_CURRENT), <, -1950);
 }
 
 static void
@@ -474,6 +482,44 @@ test_protection_on_the_wire (void)
   g_assert_cmpstr (relays->names[2], ==, "charge");
   g_assert_false (bms_snapshot_get_raw (s, BMS_ID_RELAYS) & (1u << 2));
   g_assert_cmpint (bms_snapshot_get_raw (s, BMS_ID_CURRENT), ==, 0);
+}
+
+/* The vendor procedure: a known load, type the multimeter's reading into
+ * 0xAD, start calibration (0xB8); the board then shows that current. */
+static void
+test_current_calibration (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("pw-sim-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "state.ini", NULL);
+  guint8 cal = bms_field_lookup_name ("current_calibration_ma")->id;
+  guint8 start = bms_field_lookup_name ("current_calibration_start")->id;
+  BmsSim *sim = new_sim (1, 16, path);
+  gint64 before;
+
+  bms_sim_set_current (sim, -2);
+  bms_sim_advance (sim, 1);
+  before = read_one (sim, BMS_ID_CURRENT);
+  g_test_message ("uncalibrated: %" G_GINT64_FORMAT " (x 0.01 A) for a real -2 A", before);
+  g_assert_cmpint (before, !=, -200);   /* seed 1's shunt is off */
+
+  g_assert_cmpuint (password (sim, "123456"), ==, BMS_RESULT_OK);
+  g_assert_cmpuint (write_raw (sim, 1, cal, 2000), ==, BMS_RESULT_OK);
+  g_assert_cmpuint (write_raw (sim, 1, start, 1), ==, BMS_RESULT_OK);
+  g_assert_cmpint (read_one (sim, start), ==, 0);
+  g_assert_cmpint (read_one (sim, BMS_ID_CURRENT), ==, -200);
+  bms_sim_set_current (sim, 50);
+  bms_sim_advance (sim, 1);
+  g_assert_cmpint (read_one (sim, BMS_ID_CURRENT), ==, 5000);
+  bms_sim_free (sim);
+
+  /* The board remembers it. */
+  sim = new_sim (1, 16, path);
+  bms_sim_set_current (sim, -2);
+  bms_sim_advance (sim, 1);
+  g_assert_cmpint (read_one (sim, BMS_ID_CURRENT), ==, -200);
+  bms_sim_free (sim);
+  g_unlink (path);
+  g_rmdir (dir);
 }
 
 static void
@@ -510,6 +556,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sim/protocol/restart-and-sleep", test_restart_and_sleep);
   g_test_add_func ("/sim/protocol/lease", test_lease);
   g_test_add_func ("/sim/protocol/protection-on-the-wire", test_protection_on_the_wire);
+  g_test_add_func ("/sim/protocol/current-calibration", test_current_calibration);
   g_test_add_func ("/sim/protocol/bootloader-entry", test_bootloader_entry);
   return g_test_run ();
 }

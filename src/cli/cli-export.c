@@ -1,0 +1,140 @@
+/* cli-export.c — `packwatch-cli export`: the history as .xlsx or .csv. */
+
+#include "config.h"
+
+#include <stdio.h>
+#include <unistd.h>
+#include <glib-unix.h>
+
+#include "bms-export.h"
+#include "cli-common.h"
+#include "cli-history.h"
+
+typedef struct {
+  GMainLoop    *loop;
+  GCancellable *cancel;
+  GError       *error;
+  gboolean      ok;
+  gboolean      show_progress;
+} ExportRun;
+
+static gboolean
+on_signal (gpointer data)
+{
+  ExportRun *run = data;
+
+  g_cancellable_cancel (run->cancel);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+on_progress (BmsExport *export, GParamSpec *pspec, ExportRun *run)
+{
+  if (run->show_progress)
+    fprintf (stderr, "\rExporting … %3.0f %% (%" G_GUINT64_FORMAT " rows)",
+             100 * bms_export_get_fraction (export), bms_export_get_rows (export));
+}
+
+static void
+on_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  ExportRun *run = data;
+
+  run->ok = bms_export_write_finish (BMS_EXPORT (source), result, &run->error);
+  g_main_loop_quit (run->loop);
+}
+
+int
+cli_export (int argc, char **argv)
+{
+  g_autofree char *db = NULL, *xlsx = NULL, *csv = NULL, *from = NULL, *to = NULL;
+  g_autofree char *device = NULL;
+  int rows_per_sheet = 0;
+  g_autoptr (BmsHistory) history = NULL;
+  g_autoptr (BmsExport) export = NULL;
+  g_autoptr (GError) error = NULL;
+  gint64 from_us = 0, to_us = G_MAXINT64, device_id = 0;
+  ExportRun run = { 0 };
+  const char *out;
+  guint sigint, sigterm;
+  const GOptionEntry entries[] = {
+    { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "History database (default: the per-user one)", "FILE" },
+    { "xlsx", 0, 0, G_OPTION_ARG_FILENAME, &xlsx, "Write an Excel workbook", "OUT" },
+    { "csv", 0, 0, G_OPTION_ARG_FILENAME, &csv, "Write CSV (one row per sample)", "OUT" },
+    { "from", 0, 0, G_OPTION_ARG_STRING, &from, "First time (ISO 8601 or a date)", "TIME" },
+    { "to", 0, 0, G_OPTION_ARG_STRING, &to, "Last time (ISO 8601, or a date: to its end)", "TIME" },
+    { "device", 0, 0, G_OPTION_ARG_STRING, &device, "Only this device (id, key or name)", "DEVICE" },
+    { "rows-per-sheet", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT, &rows_per_sheet,
+      "Rows per Excel sheet including the header (tests)", "N" },
+    { NULL }
+  };
+
+  if (!cli_parse_options (&argc, &argv, "",
+                          "Exports the history: an Excel workbook (summary, samples, one column\n"
+                          "per cell, alarm events, audit log, charts of pack voltage and current)\n"
+                          "or a CSV file. The file is written next to OUT and renamed over it when\n"
+                          "complete, so an interrupted export (Ctrl+C) leaves an earlier OUT as it was.",
+                          entries, NULL))
+    return CLI_EXIT_USAGE;
+  if (argc > 1 || (xlsx == NULL) == (csv == NULL))
+    {
+      cli_error ("export", "give exactly one of --xlsx OUT or --csv OUT");
+      return CLI_EXIT_USAGE;
+    }
+  if (!cli_history_parse_time ("--from", from, FALSE, &from_us, &error) ||
+      !cli_history_parse_time ("--to", to, TRUE, &to_us, &error))
+    {
+      cli_error ("export", "%s", error->message);
+      return CLI_EXIT_USAGE;
+    }
+  if (from_us > to_us)
+    {
+      cli_error ("export", "--from is after --to: nothing to export");
+      return CLI_EXIT_USAGE;
+    }
+  if (!(history = cli_history_open (db, TRUE, &error)) ||
+      !cli_history_find_device (history, device, &device_id, &error))
+    {
+      cli_error ("export", "%s", error->message);
+      return g_error_matches (error, CLI_ERROR, CLI_ERROR_USAGE) ? CLI_EXIT_USAGE : CLI_EXIT_FAILED;
+    }
+
+  out = xlsx ? xlsx : csv;
+  export = bms_export_new (history);
+  bms_export_set_format (export, xlsx ? BMS_EXPORT_FORMAT_XLSX : BMS_EXPORT_FORMAT_CSV);
+  bms_export_set_range (export, from_us, to_us);
+  bms_export_set_device (export, device_id);
+  if (rows_per_sheet && !bms_export_set_max_rows_per_sheet (export, rows_per_sheet, &error))
+    {
+      cli_error ("export", "%s", error->message);
+      return CLI_EXIT_USAGE;
+    }
+
+  run.loop = g_main_loop_new (NULL, FALSE);
+  run.cancel = g_cancellable_new ();
+  run.show_progress = isatty (STDERR_FILENO);
+  sigint = g_unix_signal_add (SIGINT, on_signal, &run);
+  sigterm = g_unix_signal_add (SIGTERM, on_signal, &run);
+  g_signal_connect (export, "notify::fraction", G_CALLBACK (on_progress), &run);
+  bms_export_write_async (export, out, run.cancel, on_done, &run);
+  g_main_loop_run (run.loop);
+  while (g_main_context_iteration (NULL, FALSE))
+    ; /* the last progress update */
+  g_source_remove (sigint);
+  g_source_remove (sigterm);
+  g_main_loop_unref (run.loop);
+  g_object_unref (run.cancel);
+  if (run.show_progress)
+    fputc ('\n', stderr);
+
+  if (!run.ok)
+    {
+      cli_error ("export", "%s%s", run.error->message,
+                 g_error_matches (run.error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
+                 ? " (interrupted; any earlier file is unchanged)" : "");
+      g_clear_error (&run.error);
+      return CLI_EXIT_FAILED;
+    }
+  fprintf (stderr, "Wrote %s (%" G_GUINT64_FORMAT " rows)\n", out, bms_export_get_rows (export));
+  return CLI_EXIT_OK;
+}

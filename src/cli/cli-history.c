@@ -1,0 +1,119 @@
+/* cli-history.c — helpers of the history subcommands. */
+
+#include "config.h"
+
+#include <string.h>
+
+#include "cli-common.h"
+#include "cli-history.h"
+
+BmsHistory *
+cli_history_open (const char *path, gboolean must_exist, GError **error)
+{
+  g_autofree char *resolved = path ? g_strdup (path) : bms_history_default_path ();
+
+  if (must_exist && !g_file_test (resolved, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, CLI_ERROR, CLI_ERROR_USAGE,
+                   "no history database at “%s” (record one with `packwatch-cli log`, "
+                   "or name it with --db FILE)", resolved);
+      return NULL;
+    }
+  return bms_history_new (resolved, error);
+}
+
+gboolean
+cli_history_parse_time (const char *option, const char *text, gboolean is_end,
+                        gint64 *time_us, GError **error)
+{
+  g_autoptr (GTimeZone) local = g_time_zone_new_local ();
+  g_autoptr (GDateTime) dt = NULL;
+  gboolean date_only;
+
+  if (text == NULL || *text == '\0')
+    return TRUE;
+  date_only = strlen (text) == 10 && text[4] == '-' && text[7] == '-';
+  if (date_only)
+    {
+      g_autofree char *full = g_strconcat (text, "T00:00:00", NULL);
+      dt = g_date_time_new_from_iso8601 (full, local);
+      if (dt && is_end)
+        {
+          GDateTime *next = g_date_time_add_days (dt, 1);
+          g_date_time_unref (dt);
+          dt = next;
+        }
+    }
+  else
+    dt = g_date_time_new_from_iso8601 (text, local);
+  if (dt == NULL)
+    {
+      g_set_error (error, CLI_ERROR, CLI_ERROR_USAGE,
+                   "%s “%s” is not a date: use ISO 8601, e.g. 2026-01-31, "
+                   "2026-01-31T18:00:00 (local time) or 2026-01-31T17:00:00Z", option, text);
+      return FALSE;
+    }
+  *time_us = g_date_time_to_unix (dt) * G_USEC_PER_SEC + g_date_time_get_microsecond (dt);
+  if (date_only && is_end)
+    *time_us -= 1;   /* the whole day, inclusive */
+  return TRUE;
+}
+
+gboolean
+cli_history_find_device (BmsHistory *history, const char *text, gint64 *device_id,
+                         GError **error)
+{
+  g_autoptr (GPtrArray) devices = NULL;
+  g_autoptr (GString) known = g_string_new (NULL);
+  char *end = NULL;
+  gint64 id;
+
+  *device_id = 0;
+  if (text == NULL || *text == '\0')
+    return TRUE;
+  if (!(devices = bms_history_list_devices (history, error)))
+    return FALSE;
+  id = g_ascii_strtoll (text, &end, 10);
+  for (guint i = 0; i < devices->len; i++)
+    {
+      BmsHistoryDevice *d = g_ptr_array_index (devices, i);
+      if ((*end == '\0' && d->id == id) || g_strcmp0 (d->key, text) == 0 ||
+          g_strcmp0 (d->name, text) == 0)
+        {
+          *device_id = d->id;
+          return TRUE;
+        }
+      g_string_append_printf (known, "%s%" G_GINT64_FORMAT " %s", known->len ? ", " : "",
+                              d->id, d->key);
+    }
+  g_set_error (error, CLI_ERROR, CLI_ERROR_USAGE, "no device “%s” in the history (%s%s)",
+               text, known->len ? "known: " : "it has no devices yet", known->str);
+  return FALSE;
+}
+
+char *
+cli_history_format_time (gint64 time_us)
+{
+  g_autoptr (GDateTime) dt = g_date_time_new_from_unix_local (time_us / G_USEC_PER_SEC);
+  g_autofree char *base = dt ? g_date_time_format (dt, "%Y-%m-%d %H:%M:%S") : g_strdup ("?");
+
+  return g_strdup_printf ("%s.%03d", base, (int) (time_us % G_USEC_PER_SEC / 1000));
+}
+
+GHashTable *
+cli_history_device_labels (BmsHistory *history, GError **error)
+{
+  g_autoptr (GPtrArray) devices = bms_history_list_devices (history, error);
+  GHashTable *labels;
+
+  if (!devices)
+    return NULL;
+  labels = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
+  for (guint i = 0; i < devices->len; i++)
+    {
+      BmsHistoryDevice *d = g_ptr_array_index (devices, i);
+      g_hash_table_insert (labels, g_memdup2 (&d->id, sizeof d->id),
+                           g_strdup (d->name && *d->name ? d->name : d->key));
+    }
+  return labels;
+}
