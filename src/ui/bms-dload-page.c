@@ -70,6 +70,12 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
+/* History, its device row and the board's values for the audit log. */
+#define AUDIT_ARGS(self) \
+  ((self)->connection ? bms_connection_get_history ((self)->connection) : NULL), \
+  ((self)->connection ? bms_connection_get_history_device_id ((self)->connection) : 0), \
+  ((self)->device ? bms_device_get_snapshot (BMS_DEVICE ((self)->device)) : NULL)
+
 static void update_actions (BmsDloadPage *self);
 
 static BmsSession *
@@ -466,7 +472,8 @@ write_new_password (BmsDloadPage *self,
     }
   self->password_write = bms_field_writes_new ();
   bms_field_writes_add (self->password_write, BMS_ID_PASSWORD, 0, password);
-  bms_field_writes_run_async (session_of (self), self->password_write, NULL, TRUE, NULL, NULL,
+  bms_field_writes_run_async (session_of (self), self->password_write, NULL, TRUE,
+                              AUDIT_ARGS (self), NULL, NULL,
                               self->cancellable, on_password_written, g_object_ref (self));
 }
 

@@ -51,6 +51,12 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
+/* History, its device row and the board's values for the audit log. */
+#define AUDIT_ARGS(self) \
+  ((self)->connection ? bms_connection_get_history ((self)->connection) : NULL), \
+  ((self)->connection ? bms_connection_get_history_device_id ((self)->connection) : 0), \
+  ((self)->device ? bms_device_get_snapshot (BMS_DEVICE ((self)->device)) : NULL)
+
 static void update_actions (BmsLeasePage *self);
 
 /* --- dates -------------------------------------------------------------- */
@@ -307,7 +313,8 @@ start_write (GtkWidget  *widget,
     }
   gtk_label_set_text (self->result_label, _("Writing…"));
   self->cancellable = g_cancellable_new ();
-  bms_field_writes_run_async (session, self->writes, password, TRUE, NULL, NULL,
+  bms_field_writes_run_async (session, self->writes, password, TRUE,
+                              AUDIT_ARGS (self), NULL, NULL,
                               self->cancellable, on_written, g_object_ref (self));
 }
 

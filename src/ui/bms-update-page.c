@@ -84,6 +84,12 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
+/* History, its device row and the board's values for the audit log. */
+#define AUDIT_ARGS(self) \
+  ((self)->connection ? bms_connection_get_history ((self)->connection) : NULL), \
+  ((self)->connection ? bms_connection_get_history_device_id ((self)->connection) : 0), \
+  ((self)->device ? bms_device_get_snapshot (BMS_DEVICE ((self)->device)) : NULL)
+
 static void update_actions (BmsUpdatePage *self);
 
 static BmsSession *
@@ -289,7 +295,8 @@ start_flash_with_password (GtkWidget  *widget,
   gtk_progress_bar_set_fraction (self->progress_bar, 0);
   gtk_label_set_text (self->result_label, "");
   self->writes = bms_field_writes_new ();
-  bms_field_writes_run_async (session, self->writes, password, TRUE, NULL, NULL,
+  bms_field_writes_run_async (session, self->writes, password, TRUE,
+                              AUDIT_ARGS (self), NULL, NULL,
                               self->flash_cancellable, on_unlocked_for_flash, g_object_ref (self));
 }
 
@@ -564,7 +571,8 @@ start_settings_write (GtkWidget  *widget,
     }
   gtk_label_set_text (self->result_label, _("Writing…"));
   self->write_cancellable = g_cancellable_new ();
-  bms_field_writes_run_async (session, self->writes, password, TRUE, NULL, NULL,
+  bms_field_writes_run_async (session, self->writes, password, TRUE,
+                              AUDIT_ARGS (self), NULL, NULL,
                               self->write_cancellable, on_settings_written, g_object_ref (self));
 }
 
