@@ -126,6 +126,8 @@ bms_flasher_new (BmsSession *session)
   self = g_object_new (BMS_TYPE_FLASHER, NULL);
   self->session = g_object_ref (session);
   self->address = bms_session_get_address (session);
+  if (bms_session_get_baud (session) > 0)
+    self->board_baud = bms_session_get_baud (session);
   return self;
 }
 
@@ -622,10 +624,16 @@ exclusive_cb (BmsTransport *transport, gpointer user_data, GCancellable *cancell
 {
   BmsFlasher *self = user_data;
 
-  if (!step_enter_bootloader (self, transport, cancellable, error) ||
-      !step_reopen (self, transport, cancellable, error))
+  if (!step_enter_bootloader (self, transport, cancellable, error))
     return FALSE;
-  return run_bootloader_steps (self, transport, cancellable, error);
+  if (step_reopen (self, transport, cancellable, error) &&
+      run_bootloader_steps (self, transport, cancellable, error))
+    return TRUE;
+  /* Leave the line as the session knows it; a --bootloader retry
+   * switches to 9600 baud again by itself. */
+  if (self->board_baud != BMS_FLASHER_BOOTLOADER_BAUD && self->step < BMS_FLASHER_STEP_CONFIRM)
+    bms_transport_set_baud (transport, self->board_baud, NULL);
+  return FALSE;
 }
 
 static gboolean
