@@ -48,6 +48,7 @@ struct _BmsFlasher
   gint64         start_us;
   gint64         transfer_start_us;
   BmsYmodemProgress ymodem;
+  gint           running;        /* atomic: one update at a time */
 };
 
 G_DEFINE_FINAL_TYPE (BmsFlasher, bms_flasher, G_TYPE_OBJECT)
@@ -660,12 +661,30 @@ step_check_file (BmsFlasher *self, GError **error)
   return TRUE;
 }
 
+static gboolean run_steps (BmsFlasher *self, GCancellable *cancellable, GError **error);
+
 gboolean
 bms_flasher_run (BmsFlasher *self, GCancellable *cancellable, GError **error)
 {
-  g_autoptr(GError) local = NULL;
+  gboolean ok;
 
   g_return_val_if_fail (BMS_IS_FLASHER (self), FALSE);
+
+  if (!g_atomic_int_compare_and_exchange (&self->running, 0, 1))
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_BUSY,
+                           "this update is already running; wait for it or cancel it");
+      return FALSE;
+    }
+  ok = run_steps (self, cancellable, error);
+  g_atomic_int_set (&self->running, 0);
+  return ok;
+}
+
+static gboolean
+run_steps (BmsFlasher *self, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GError) local = NULL;
 
   self->start_us = self->clock (self->clock_data);
   self->transfer_start_us = 0;
