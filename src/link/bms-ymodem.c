@@ -585,7 +585,9 @@ report (BmsYmodemSender *self, BmsYmodemProgressFunc progress, gpointer user_dat
   if (progress == NULL)
     return;
   bms_ymodem_sender_get_progress (self, &now);
-  if (memcmp (&now, last, sizeof now) == 0)
+  if (now.state == last->state && now.bytes_acked == last->bytes_acked &&
+      now.block == last->block && now.retries == last->retries &&
+      now.timeouts == last->timeouts)
     return;
   *last = now;
   progress (&now, user_data);
