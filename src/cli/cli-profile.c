@@ -61,8 +61,8 @@ profile_save (int argc, char **argv)
     return CLI_EXIT_USAGE;
   if (!cli_connection_validate (&conn, &error) || argc != 2)
     {
-      cli_error ("profile", "save: %s", error ? error->message
-                                              : "give exactly one FILE to save the profile to");
+      cli_error ("profile", "save: %s",
+                 error ? error->message : "give exactly one FILE to save the profile to");
       cli_connection_clear (&conn);
       return CLI_EXIT_USAGE;
     }
@@ -97,8 +97,8 @@ print_results (BmsChangeSet *set)
 
       printf ("%s: %s → %s: %s%s%s\n", bms_change_get_name (change),
               bms_change_get_old_text (change), bms_change_get_new_text (change),
-              bms_change_result_to_string (bms_change_get_result (change)),
-              message ? ": " : "", message ? message : "");
+              bms_change_result_to_string (bms_change_get_result (change)), message ? ": " : "",
+              message ? message : "");
     }
 }
 
@@ -136,7 +136,8 @@ load_into_board (const CliConnection *conn, BmsProfile *profile, const char *fil
       print_results (set);
       cli_error ("profile", "load: %s", error->message);
       status = g_error_matches (error, BMS_SESSION_ERROR, BMS_SESSION_ERROR_TIMEOUT)
-               ? CLI_EXIT_UNREACHABLE : CLI_EXIT_FAILED;
+                   ? CLI_EXIT_UNREACHABLE
+                   : CLI_EXIT_FAILED;
     }
   else
     {
@@ -157,13 +158,12 @@ profile_load (int argc, char **argv)
   g_autoptr (BmsProfile) profile = NULL;
   gboolean dry_run = FALSE, valid = TRUE;
   int status = CLI_EXIT_USAGE;
-  const GOptionEntry entries[] = {
-    { "password", 'P', 0, G_OPTION_ARG_STRING, &password,
-      "The board's parameter password (factory default 123456)", "PW" },
-    { "dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run,
-      "Print the changes (old → new) and send nothing", NULL },
-    { NULL }
-  };
+  const GOptionEntry entries[]
+      = { { "password", 'P', 0, G_OPTION_ARG_STRING, &password,
+            "The board's parameter password (factory default 123456)", "PW" },
+          { "dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run,
+            "Print the changes (old → new) and send nothing", NULL },
+          { NULL } };
 
   cli_connection_init (&conn);
   if (!cli_parse_options (&argc, &argv, "FILE",
@@ -223,8 +223,9 @@ cli_profile (int argc, char **argv)
               "docs/profile-format.md describes the file.\n");
       return CLI_EXIT_OK;
     }
-  cli_error ("profile", "%s%s%s: use `profile save …` or `profile load …` "
-                        "(packwatch-cli profile --help)",
+  cli_error ("profile",
+             "%s%s%s: use `profile save …` or `profile load …` "
+             "(packwatch-cli profile --help)",
              argc >= 2 ? "unknown action \"" : "missing action", argc >= 2 ? argv[1] : "",
              argc >= 2 ? "\"" : "");
   return CLI_EXIT_USAGE;
