@@ -880,6 +880,18 @@ bms_device_dup_key (BmsDevice *self)
   return g_strdup_printf ("addr:%u", self->address);
 }
 
+char *
+bms_device_key_for_snapshot (const BmsSnapshot *snapshot, guint address)
+{
+  g_autofree char *id = NULL;
+
+  g_return_val_if_fail (snapshot != NULL, NULL);
+  id = bms_snapshot_dup_string (snapshot, 0xB4);
+  if (id != NULL && id[0] != '\0')
+    return g_strdup_printf ("id:%s", id);
+  return g_strdup_printf ("addr:%u", address);
+}
+
 #define GETTER(type, name, field)                                                                  \
   type bms_device_get_##name (BmsDevice *self)                                                     \
   {                                                                                                \

@@ -57,6 +57,9 @@ const char *bms_device_get_name (BmsDevice *self);
 /* Stable key for the history database: "id:<device id>" when the board has a
  * device id, else "addr:<address>". */
 char *bms_device_dup_key (BmsDevice *self);
+/* The same key from a snapshot (for code without a device: the poller's
+ * worker, the CLI), so every writer of the history names a board alike. */
+char *bms_device_key_for_snapshot (const BmsSnapshot *snapshot, guint address);
 gboolean bms_device_get_online (BmsDevice *self);
 gint64 bms_device_get_connected_since (BmsDevice *self); /* µs, 0 offline */
 gint64 bms_device_get_time_connected (BmsDevice *self);  /* s */

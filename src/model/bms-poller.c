@@ -345,17 +345,6 @@ is_line_error (const GError *error)
   return g_error_matches (error, BMS_SESSION_ERROR, BMS_SESSION_ERROR_CLOSED);
 }
 
-static char *
-history_key (Worker *w, const BmsSnapshot *snapshot, guint address)
-{
-  g_autofree char *id = bms_snapshot_dup_string (snapshot, 0xB4);
-
-  if (id != NULL && *id != '\0')
-    return g_strdup_printf ("id:%s", id);
-  return g_strdup_printf (
-      "%s:%u", bms_transport_get_name (bms_session_get_transport (w->sh->session)), address);
-}
-
 /* Appends to history (ensuring the device row first) and says under which
  * id; the history reference is returned for the alarm monitor. */
 static BmsHistory *
@@ -372,7 +361,7 @@ record_history (Worker *w, Board *board, const BmsSnapshot *snapshot)
   if (history == NULL)
     return NULL;
 
-  key = history_key (w, snapshot, board->address);
+  key = bms_device_key_for_snapshot (snapshot, board->address);
   if (board->history_serial != serial || g_strcmp0 (key, board->history_key) != 0)
     {
       g_autoptr (GError) error = NULL;
