@@ -28,7 +28,8 @@ typedef struct
   GMainContext *context;
   GWeakRef poller;
   GCancellable *cancellable;
-  GQueue jobs; /* GTask of bms_poller_run_async; under lock */
+  GQueue jobs;     /* GTask of bms_poller_run_async; under lock */
+  gboolean rescan; /* bms_poller_rescan asked for a scan; under lock */
 } Shared;
 
 static Shared *
@@ -565,6 +566,11 @@ run_cycle (Worker *w)
   guint answered = 0;
   gboolean lagging;
 
+  g_mutex_lock (&w->sh->lock);
+  if (w->sh->rescan && w->sh->scan)
+    w->need_scan = TRUE;
+  w->sh->rescan = FALSE;
+  g_mutex_unlock (&w->sh->lock);
   if (w->need_scan)
     scan (w);
   for (guint i = 0; i < w->boards->len && !should_stop (w); i++)
@@ -941,6 +947,15 @@ bms_poller_start (BmsPoller *self)
   self->thread = g_thread_new ("bms-poller", worker_main, worker);
   self->running = TRUE;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
+}
+
+void
+bms_poller_rescan (BmsPoller *self)
+{
+  g_return_if_fail (BMS_IS_POLLER (self));
+  g_mutex_lock (&self->shared->lock);
+  self->shared->rescan = TRUE;
+  g_mutex_unlock (&self->shared->lock);
 }
 
 void

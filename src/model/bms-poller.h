@@ -50,6 +50,9 @@ double bms_poller_get_interval (BmsPoller *self);
 void bms_poller_set_history (BmsPoller *self, BmsHistory *history);
 
 void bms_poller_start (BmsPoller *self);
+/* In scan mode: probe the whole range again at the next cycle (boards added
+ * to the bus while polling; a scan also follows every reconnect). */
+void bms_poller_rescan (BmsPoller *self);
 /* Asks the worker to stop and returns at once. */
 void bms_poller_stop (BmsPoller *self);
 /* Stops and waits for the worker (at most one request's timeout); for the

@@ -325,6 +325,19 @@ found_board (Fixture *fx)
 }
 
 static void
+readdress_cb (BmsSim *sim, gpointer data)
+{
+  g_assert_true (bms_sim_set_parameter (sim, BMS_ID_BOARD_ADDRESS, 5, NULL));
+}
+
+static gboolean
+found_board_5 (Fixture *fx)
+{
+  BmsDevice *five = bms_poller_lookup_device (fx->poller, 5);
+  return five != NULL && bms_device_get_online (five);
+}
+
+static void
 test_scan (Fixture *fx, gconstpointer data)
 {
   g_autoptr (BmsDevice) only = NULL;
@@ -338,6 +351,13 @@ test_scan (Fixture *fx, gconstpointer data)
   g_assert_true (bms_device_get_online (only));
   g_assert_null (bms_poller_lookup_device (fx->poller, 1));
   g_test_message ("%s", bms_poller_get_message (fx->poller));
+
+  /* The board is given address 5 (as the vendor tool's "board address"
+   * setting would): a rescan finds it there, and 3 goes quiet. */
+  bms_loopback_transport_with_sim (BMS_LOOPBACK_TRANSPORT (fx->transport), readdress_cb, NULL);
+  bms_poller_rescan (fx->poller);
+  g_assert_true (wait_until (fx, found_board_5, 10));
+  g_assert_cmpuint (g_list_model_get_n_items (bms_poller_get_devices (fx->poller)), ==, 2);
 }
 
 static void
