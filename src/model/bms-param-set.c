@@ -72,11 +72,11 @@ bms_param_get_range (const BmsFieldInfo *field, gint64 *min_out, gint64 *max_out
   return FALSE;
 }
 
+/* "3650 mV", "56.70 V": the catalogue's own formatting. */
 static char *
 format_number (const BmsFieldInfo *field, gint64 raw)
 {
-  g_autofree char *text = bms_field_format (field, raw);
-  return g_steal_pointer (&text);
+  return bms_field_format (field, raw);
 }
 
 gboolean
