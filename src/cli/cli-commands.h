@@ -11,7 +11,7 @@
  */
 CLI_COMMAND (ports,  cli_ports,  "[--json]",
              "List serial ports with description and USB VID:PID")
-CLI_COMMAND (decode, cli_decode, "[FILE]",
+CLI_COMMAND (decode, cli_decode, "[--stream | --binary] [FILE]",
              "Decode hex frames (one per line) from FILE or stdin into JSON")
 CLI_COMMAND (read,   cli_read,   "--port PORT [--baud B] [--address A] [--json]",
              "Read every field from a board once: a table, or JSON")
