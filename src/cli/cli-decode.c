@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bms-field.h"
 #include "bms-frame.h"
@@ -231,11 +232,17 @@ decode_stream (FILE *in, gboolean binary)
   size_t text_size = 0;
   guint line = 0;
   guint8 buffer[4096];
-  size_t n;
+  gssize n;
 
+  /* read (), not fread (): a live line (socat … | decode -b) gives a few
+   * bytes at a time, and each frame should show as soon as it is complete. */
   if (binary)
-    while ((n = fread (buffer, 1, sizeof buffer, in)) > 0)
-      bms_frame_parser_push (parser, buffer, n);
+    while ((n = read (fileno (in), buffer, sizeof buffer)) > 0 || (n < 0 && errno == EINTR))
+      {
+        if (n > 0)
+          bms_frame_parser_push (parser, buffer, (gsize)n);
+        fflush (stdout);
+      }
   else
     while (getline (&text, &text_size, in) >= 0)
       {
