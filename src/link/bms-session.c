@@ -1094,7 +1094,7 @@ bms_session_init (BmsSession *self)
   g_mutex_init (&self->lock);
   self->timing.first_byte_timeout_ms = 1500;
   self->timing.inter_byte_timeout_ms = 100;
-  self->timing.retries = 2;
+  self->timing.retries = 3;
   self->timing.min_gap_ms = 100;
   self->baud = DEFAULT_BAUD;
   self->lock_timeout_s = DEFAULT_LOCK_TIMEOUT;
