@@ -11,11 +11,11 @@
  */
 CLI_COMMAND (ports,  cli_ports,  "[--json]",
              "List serial ports with description and USB VID:PID")
-CLI_COMMAND (decode, cli_decode, "[FILE]",
+CLI_COMMAND (decode, cli_decode, "[--stream | --binary] [FILE]",
              "Decode hex frames (one per line) from FILE or stdin into JSON")
 CLI_COMMAND (read,   cli_read,   "--port PORT [--baud B] [--address A] [--json]",
              "Read every field from a board once: a table, or JSON")
-CLI_COMMAND (write,  cli_write,  "--port PORT (--password PW | --dry-run) NAME=VALUE…",
+CLI_COMMAND (write,  cli_write,  "--port PORT (--password PW | --dry-run) [--json] NAME=VALUE…",
              "Validate, write and read back parameters")
 CLI_COMMAND (fields, cli_fields, "[--markdown [--template FILE] | --json]",
              "Print the field catalogue (docs/protocol.md is generated from it)")
