@@ -31,3 +31,5 @@ CLI_COMMAND (profile, cli_profile, "save|load --port PORT [--password PW] [--dry
              "Save a board's parameters to a profile file, or load one (old → new first)")
 CLI_COMMAND (scan,   cli_scan,   "--port PORT [--first A] [--last A] [--json]",
              "List the boards that answer on a bus")
+CLI_COMMAND (flash,  bms_cli_flash, "--port PORT [--baud B] [--address A] (--password PW | --bootloader) [--max-size BYTES] FILE",
+             "Update a board's firmware (YMODEM via its bootloader), verified")
