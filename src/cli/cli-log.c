@@ -94,7 +94,8 @@ typedef struct {
 static void
 name_device (Logger *log, const BmsSnapshot *s)
 {
-  g_autofree char *name = bms_snapshot_dup_string (s, 0xB4);  /* device id code */
+  const BmsFieldInfo *id_code = bms_field_lookup_name ("device_id");
+  g_autofree char *name = id_code ? bms_snapshot_dup_string (s, id_code->id) : NULL;
   g_autoptr (GError) error = NULL;
 
   log->named = TRUE;
