@@ -118,7 +118,6 @@ run_cycle (Logger *log)
           return;
         }
       log->connected = TRUE;
-      fprintf (stderr, "packwatch-cli log: connected again\n");
     }
   snapshot = bms_session_read_all (log->session, NULL, &error);
   if (snapshot == NULL)

@@ -97,6 +97,24 @@ with tempfile.TemporaryDirectory(prefix="log-kill-") as tmp:
         tap.ok(proc.returncode == 0 and "samples saved" in err, "SIGTERM: clean exit 0", err)
         tap.ok(check == "ok" and count == total + reported,
                f"SIGTERM: all {reported} cycles saved", f"stored {count}, expected {total + reported}")
+        # The line goes away (SIGUSR1 unplugs the simulated gateway) and
+        # comes back: logging resumes by itself.
+        proc = subprocess.Popen([CLI, "log", "--port", uri, "--db", db, "--interval",
+                                 str(INTERVAL), "--duration", "4"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(1.0)
+        sim.send_signal(signal.SIGUSR1)
+        time.sleep(1.2)
+        sim.send_signal(signal.SIGUSR1)
+        t_back = time.time()
+        out, err = proc.communicate(timeout=30)
+        con = sqlite3.connect(db)
+        after = con.execute("SELECT count(*) FROM samples WHERE t_ms > ?",
+                            (int(t_back * 1000) + 300,)).fetchone()[0]
+        con.close()
+        tap.ok(proc.returncode == 0 and "no sample" in err and "answers again" in err,
+               "unplugged and back: reported once, then resumed", err)
+        tap.ok(after >= 3, f"{after} samples after the line came back", err)
     finally:
         sim.terminate()
         sim.wait(timeout=10)
