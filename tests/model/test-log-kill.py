@@ -84,7 +84,10 @@ with tempfile.TemporaryDirectory(prefix="log-kill-") as tmp:
             tap.ok(total - 1 <= count <= total,
                    f"kill -9 #{round_ + 1}: {count} samples stored, {total} reported (at most the "
                    f"cycle in flight lost)", f"stored {count}, reported {total}")
-            tap.ok(abs(reported - elapsed) <= 1,
+            # The clock bounds the cycles from above; on a loaded machine a
+            # cycle may take longer than the interval (the logger then backs
+            # off), so below it only has to have really run.
+            tap.ok(elapsed // 2 <= reported <= elapsed + 1,
                    f"kill -9 #{round_ + 1}: {reported} cycles in {elapsed} intervals",
                    f"reported {reported}, elapsed {elapsed}")
             tap.ok(rollup == count, f"kill -9 #{round_ + 1}: rollups agree with the samples",
