@@ -12,6 +12,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include "bms-bootloader.h"
 #include "bms-snapshot.h"
 #include "bms-transport.h"
 
@@ -70,6 +71,10 @@ void         bms_sim_toggle_disconnected (BmsSim *sim);
 void         bms_sim_toggle_silent  (BmsSim *sim);
 void         bms_sim_set_current    (BmsSim *sim, double current_a);
 gboolean     bms_sim_in_bootloader  (BmsSim *sim);
+/* As after a write of 0xBD (a board left in its bootloader). */
+void         bms_sim_enter_bootloader (BmsSim *sim);
+/* Faults of the bootloader (issue 5's matrix); armed at every entry. */
+void         bms_sim_set_bootloader_faults (BmsSim *sim, const BmsBootloaderFaults *faults);
 /* The air around the pack; settle: the pack has already taken it on. */
 void         bms_sim_set_ambient    (BmsSim *sim, double celsius, gboolean settle);
 /* Direct access to a parameter, as the board's own panel would (no password,

@@ -1,18 +1,62 @@
-/* bms-dload-page.c — the DLoad page of the window */
+/* bms-dload-page.c — DLoad, production programming of many boards.
+ *
+ * The vendor's table (Parameter / Actual / Set / Result) for a fixed list of
+ * fields. "Set" comes from a profile (BmsProfile; the password and the
+ * Bluetooth name are per board and never stored in profiles) or is typed.
+ * Writing builds a BmsChangeSet against the board's values, which checks the
+ * whole combination against the vendor rules before anything is sent and
+ * writes in a rule-safe order with read-back; the new password goes last,
+ * through the same unlocked session. Every board programmed adds one row to
+ * a CSV report (appended on a worker) and counts.
+ */
 #include "config.h"
 
 #include <glib/gi18n.h>
 
 #include "bms-dload-page.h"
+#include "bms-change-set.h"
+#include "bms-device.h"
+#include "bms-field.h"
+#include "bms-field-writes.h"
+#include "bms-history.h"
+#include "bms-param-set.h"
+#include "bms-profile.h"
+
+#define ID_BT_NAME 0xDD
+
+/* The vendor's rows, in the vendor's order. */
+static const guint8 dload_ids[] = {
+  0xD5, 0x90, 0x91, 0x99, 0xD6, 0x93, 0x94, 0x97, 0x9B, 0xAA, 0xA9, BMS_ID_PASSWORD, ID_BT_NAME,
+};
+#define N_ROWS G_N_ELEMENTS (dload_ids)
+
+typedef struct {
+  guint8    id;
+  GtkLabel *actual;
+  GtkEntry *set;
+  GtkLabel *result;
+  char     *outcome;   /* for the report: "ok", "already set", "failed: …" */
+} Row;
 
 struct _BmsDloadPage
 {
-  AdwBin         parent_instance;
+  AdwBin            parent_instance;
 
-  BmsConnection *connection;
-  GObject       *device;
+  BmsConnection    *connection;
+  GObject          *device;
 
-  AdwStatusPage *status_page;
+  GtkGrid          *table;
+  GtkPasswordEntry *unlock_entry;
+  GtkLabel         *counter_label;
+  GtkLabel         *status_label;
+  GtkButton        *report_button;
+
+  Row               rows[N_ROWS];
+  guint             boards_done;
+  char             *report_path;
+  BmsChangeSet     *change_set;
+  GPtrArray        *password_write;
+  GCancellable     *cancellable;
 };
 
 G_DEFINE_FINAL_TYPE (BmsDloadPage, bms_dload_page, ADW_TYPE_BIN)
@@ -26,24 +70,887 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
+/* History, its device row and the board's values for the audit log. */
+#define AUDIT_ARGS(self) \
+  ((self)->connection ? bms_connection_get_history ((self)->connection) : NULL), \
+  ((self)->connection ? bms_connection_get_history_device_id ((self)->connection) : 0), \
+  ((self)->device ? bms_device_get_snapshot (BMS_DEVICE ((self)->device)) : NULL)
+
+static void update_actions (BmsDloadPage *self);
+
+static BmsSession *
+session_of (BmsDloadPage *self)
+{
+  return self->connection ? bms_connection_get_session (self->connection) : NULL;
+}
+
+static GtkWindow *
+parent_window (BmsDloadPage *self)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  return GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL;
+}
+
+static void
+set_status (BmsDloadPage *self,
+            const char   *text)
+{
+  gtk_label_set_text (self->status_label, text);
+}
+
+static Row *
+row_for (BmsDloadPage *self,
+         guint8        id)
+{
+  for (guint i = 0; i < N_ROWS; i++)
+    if (self->rows[i].id == id)
+      return &self->rows[i];
+  return NULL;
+}
+
+/* --- table -------------------------------------------------------------- */
+
+static void
+set_result (Row        *row,
+            const char *style,
+            const char *text,
+            const char *outcome)
+{
+  const char *styles[] = { "success", "error", "warning", "dim-label" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (styles); i++)
+    gtk_widget_remove_css_class (GTK_WIDGET (row->result), styles[i]);
+  if (style)
+    gtk_widget_add_css_class (GTK_WIDGET (row->result), style);
+  gtk_label_set_text (row->result, text);
+  g_free (row->outcome);
+  row->outcome = g_strdup (outcome);
+}
+
+static GtkWidget *
+header_label (const char *text)
+{
+  GtkWidget *label = gtk_label_new (text);
+
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_widget_add_css_class (label, "heading");
+  return label;
+}
+
+static char *
+row_title (const BmsFieldInfo *field)
+{
+  if (field->unit && *field->unit)
+    return g_strdup_printf ("%s (%s)", _(field->label), field->unit);
+  return g_strdup (_(field->label));
+}
+
+static void
+build_table (BmsDloadPage *self)
+{
+  gtk_grid_attach (self->table, header_label (_("Parameter")), 0, 0, 1, 1);
+  gtk_grid_attach (self->table, header_label (_("Actual")), 1, 0, 1, 1);
+  gtk_grid_attach (self->table, header_label (_("Set")), 2, 0, 1, 1);
+  gtk_grid_attach (self->table, header_label (_("Result")), 3, 0, 1, 1);
+
+  for (guint i = 0; i < N_ROWS; i++)
+    {
+      const BmsFieldInfo *field = bms_field_lookup (dload_ids[i]);
+      g_autofree char *title = row_title (field);
+      Row *row = &self->rows[i];
+      GtkWidget *name = gtk_label_new (title);
+
+      row->id = dload_ids[i];
+      row->actual = GTK_LABEL (gtk_label_new ("—"));
+      row->set = GTK_ENTRY (gtk_entry_new ());
+      row->result = GTK_LABEL (gtk_label_new (""));
+      gtk_label_set_xalign (GTK_LABEL (name), 0);
+      gtk_widget_set_tooltip_text (name, field->description);
+      gtk_label_set_xalign (row->actual, 0);
+      gtk_widget_add_css_class (GTK_WIDGET (row->actual), "numeric");
+      gtk_label_set_xalign (row->result, 0);
+      gtk_label_set_wrap (row->result, TRUE);
+      gtk_label_set_max_width_chars (row->result, 36);
+      gtk_widget_set_hexpand (GTK_WIDGET (row->result), TRUE);
+      gtk_editable_set_width_chars (GTK_EDITABLE (row->set), 14);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (row->set),
+                                      GTK_ACCESSIBLE_PROPERTY_LABEL, title, -1);
+      if (row->id == ID_BT_NAME)
+        gtk_entry_set_placeholder_text (row->set, _("e.g. PACK-{n}"));
+      if (row->id == BMS_ID_PASSWORD)
+        {
+          gtk_entry_set_visibility (row->set, FALSE);
+          gtk_entry_set_placeholder_text (row->set, _("unchanged"));
+        }
+      gtk_grid_attach (self->table, name, 0, i + 1, 1, 1);
+      gtk_grid_attach (self->table, GTK_WIDGET (row->actual), 1, i + 1, 1, 1);
+      gtk_grid_attach (self->table, GTK_WIDGET (row->set), 2, i + 1, 1, 1);
+      gtk_grid_attach (self->table, GTK_WIDGET (row->result), 3, i + 1, 1, 1);
+    }
+  {
+    GtkWidget *note = gtk_label_new (_("Empty “Set” cells are left as they are. {n} in the "
+                                       "Bluetooth name becomes the board number (0001, 0002, …). "
+                                       "Profiles keep neither the password nor the Bluetooth name."));
+    gtk_label_set_wrap (GTK_LABEL (note), TRUE);
+    gtk_label_set_xalign (GTK_LABEL (note), 0);
+    gtk_widget_add_css_class (note, "dim-label");
+    gtk_widget_set_margin_top (note, 12);
+    gtk_grid_attach (self->table, note, 0, N_ROWS + 1, 4, 1);
+  }
+}
+
+static void
+show_actual (BmsDloadPage *self)
+{
+  const BmsSnapshot *snapshot = self->device ? bms_device_get_snapshot (BMS_DEVICE (self->device)) : NULL;
+
+  for (guint i = 0; i < N_ROWS; i++)
+    {
+      Row *row = &self->rows[i];
+      const BmsFieldInfo *field = bms_field_lookup (row->id);
+      g_autofree char *text = NULL;
+
+      if (snapshot == NULL || !bms_snapshot_has (snapshot, row->id))
+        text = g_strdup ("—");
+      else if (row->id == BMS_ID_PASSWORD)
+        text = g_strdup ("••••••");   /* never shown on a shop floor */
+      else if (field->type == BMS_FIELD_ASCII)
+        text = bms_snapshot_dup_string (snapshot, row->id);
+      else
+        text = bms_field_format (field, bms_snapshot_get_raw (snapshot, row->id));
+      gtk_label_set_text (row->actual, text ? text : "");
+    }
+}
+
+static void
+update_counter (BmsDloadPage *self)
+{
+  g_autofree char *text = g_strdup_printf (ngettext ("%u board programmed", "%u boards programmed",
+                                                     self->boards_done), self->boards_done);
+  g_autofree char *base = g_path_get_basename (self->report_path);
+  g_autofree char *report = g_strdup_printf (_("Report: %s"), base);
+
+  gtk_label_set_text (self->counter_label, text);
+  gtk_button_set_label (self->report_button, report);
+}
+
+/* The Set column as a parameter set; FALSE (and the row marked) when a
+ * cell does not parse. The password and the Bluetooth name come back
+ * separately; {n} in the name is the board number. */
+static BmsParamSet *
+collect_target (BmsDloadPage *self,
+                char        **password_out,
+                gboolean      portable_only)
+{
+  g_autoptr(BmsParamSet) target = bms_param_set_new ();
+  gboolean ok = TRUE;
+
+  *password_out = NULL;
+  for (guint i = 0; i < N_ROWS; i++)
+    {
+      Row *row = &self->rows[i];
+      const BmsFieldInfo *field = bms_field_lookup (row->id);
+      g_autofree char *text = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (row->set))));
+      g_autofree char *string = NULL;
+      g_autoptr(GError) error = NULL;
+      gint64 raw = 0;
+
+      gtk_widget_remove_css_class (GTK_WIDGET (row->set), "error");
+      if (*text == '\0' || (portable_only && !bms_param_is_portable (field)))
+        continue;
+      if (row->id == ID_BT_NAME && strstr (text, "{n}") != NULL)
+        {
+          g_autofree char *number = g_strdup_printf ("%04u", self->boards_done + 1);
+          g_auto(GStrv) parts = g_strsplit (text, "{n}", -1);
+          g_free (text);
+          text = g_strjoinv (number, parts);
+        }
+      if (!bms_field_parse_value (field, text, &raw, &string, &error))
+        {
+          gtk_widget_add_css_class (GTK_WIDGET (row->set), "error");
+          set_result (row, "error", error->message, "invalid");
+          ok = FALSE;
+          continue;
+        }
+      if (row->id == BMS_ID_PASSWORD)
+        *password_out = g_strdup (string ? string : text);
+      else if (field->type == BMS_FIELD_ASCII)
+        bms_param_set_set_string (target, row->id, string ? string : text);
+      else
+        bms_param_set_set_raw (target, row->id, raw);
+    }
+  if (!ok)
+    {
+      g_clear_pointer (password_out, g_free);
+      return NULL;
+    }
+  return g_steal_pointer (&target);
+}
+
+/* --- report ------------------------------------------------------------- */
+
+static char *
+csv_field (const char *text)
+{
+  g_autoptr(GString) out = g_string_new ("\"");
+
+  for (const char *p = text ? text : ""; *p; p++)
+    {
+      if (*p == '"')
+        g_string_append_c (out, '"');
+      g_string_append_c (out, *p == '\n' ? ' ' : *p);
+    }
+  g_string_append_c (out, '"');
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+static char *
+report_header (void)
+{
+  g_autoptr(GString) line = g_string_new ("time,device_id,board");
+
+  for (guint i = 0; i < N_ROWS; i++)
+    g_string_append_printf (line, ",%s", bms_field_lookup (dload_ids[i])->name);
+  g_string_append (line, ",overall\n");
+  return g_string_free (g_steal_pointer (&line), FALSE);
+}
+
+static char *
+report_line (BmsDloadPage *self,
+             gboolean      all_ok)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autofree char *stamp = g_date_time_format_iso8601 (now);
+  const char *device_id = self->device ? bms_device_get_device_id (BMS_DEVICE (self->device)) : NULL;
+  g_autofree char *id = csv_field (device_id ? device_id : "");
+  g_autoptr(GString) line = g_string_new (NULL);
+
+  g_string_append_printf (line, "%s,%s,%u", stamp, id, self->boards_done);
+  for (guint i = 0; i < N_ROWS; i++)
+    {
+      g_autofree char *cell = csv_field (self->rows[i].outcome ? self->rows[i].outcome : "skipped");
+      g_string_append_printf (line, ",%s", cell);
+    }
+  g_string_append_printf (line, ",%s\n", all_ok ? "ok" : "failed");
+  return g_string_free (g_steal_pointer (&line), FALSE);
+}
+
+typedef struct {
+  char *path;
+  char *line;
+} AppendData;
+
+static void
+append_data_free (AppendData *d)
+{
+  g_free (d->path);
+  g_free (d->line);
+  g_free (d);
+}
+
+static void
+append_thread (GTask        *task,
+               gpointer      source,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  AppendData *d = task_data;
+  g_autoptr(GFile) file = g_file_new_for_path (d->path);
+  g_autoptr(GFileOutputStream) out = NULL;
+  g_autoptr(GString) text = g_string_new (NULL);
+  GError *error = NULL;
+  goffset size = 0;
+  g_autoptr(GFileInfo) info = g_file_query_info (file, G_FILE_ATTRIBUTE_STANDARD_SIZE,
+                                                 G_FILE_QUERY_INFO_NONE, NULL, NULL);
+
+  if (info != NULL)
+    size = g_file_info_get_size (info);
+  if (size == 0)
+    {
+      g_autofree char *header = report_header ();
+      g_string_append (text, header);
+    }
+  g_string_append (text, d->line);
+  out = g_file_append_to (file, G_FILE_CREATE_NONE, NULL, &error);
+  if (out == NULL
+      || !g_output_stream_write_all (G_OUTPUT_STREAM (out), text->str, text->len, NULL, NULL, &error)
+      || !g_output_stream_close (G_OUTPUT_STREAM (out), NULL, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+on_report_appended (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(BmsDloadPage) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      g_autofree char *text = g_strdup_printf (_("The report could not be written: %s"), error->message);
+      set_status (self, text);
+    }
+}
+
+static void
+append_report (BmsDloadPage *self,
+               gboolean      all_ok)
+{
+  g_autoptr(GTask) task = g_task_new (NULL, NULL, on_report_appended, g_object_ref (self));
+  AppendData *d = g_new0 (AppendData, 1);
+
+  d->path = g_strdup (self->report_path);
+  d->line = report_line (self, all_ok);
+  g_task_set_task_data (task, d, (GDestroyNotify) append_data_free);
+  g_task_run_in_thread (task, append_thread);
+}
+
+/* --- writing ------------------------------------------------------------ */
+
+static void
+finish_board (BmsDloadPage *self,
+              gboolean      all_ok)
+{
+  g_autofree char *text = NULL;
+
+  self->boards_done++;
+  append_report (self, all_ok);
+  update_counter (self);
+  text = g_strdup_printf (all_ok ? _("Board %u programmed. Connect the next board and press Next Board.")
+                                 : _("Board %u: some fields failed (see Result). The report says which."),
+                          self->boards_done);
+  set_status (self, text);
+  g_clear_object (&self->cancellable);
+  update_actions (self);
+}
+
+static void
+on_password_written (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(BmsDloadPage) self = user_data;
+  g_autoptr(GPtrArray) writes = g_steal_pointer (&self->password_write);
+  g_autoptr(GError) error = NULL;
+  BmsFieldWrite *w = g_ptr_array_index (writes, 0);
+  Row *row = row_for (self, BMS_ID_PASSWORD);
+  gboolean ok;
+
+  ok = bms_field_writes_run_finish (result, &error) && w->ok;
+  if (ok)
+    set_result (row, "success", _("Written"), "ok");
+  else
+    {
+      g_autofree char *outcome = g_strdup_printf ("failed: %s", error ? error->message : w->result);
+      set_result (row, "error", error ? error->message : w->result, outcome);
+    }
+  finish_board (self, ok && GPOINTER_TO_INT (g_object_get_data (G_OBJECT (self), "changes-ok")));
+}
+
+static void
+write_new_password (BmsDloadPage *self,
+                    const char   *password,
+                    gboolean      changes_ok)
+{
+  g_object_set_data (G_OBJECT (self), "changes-ok", GINT_TO_POINTER (changes_ok));
+  if (password == NULL)
+    {
+      finish_board (self, changes_ok);
+      return;
+    }
+  if (!changes_ok)
+    {
+      set_result (row_for (self, BMS_ID_PASSWORD), "dim-label",
+                  _("Not sent (an earlier field failed)"), "not sent");
+      finish_board (self, FALSE);
+      return;
+    }
+  self->password_write = bms_field_writes_new ();
+  bms_field_writes_add (self->password_write, BMS_ID_PASSWORD, 0, password);
+  bms_field_writes_run_async (session_of (self), self->password_write, NULL, TRUE,
+                              AUDIT_ARGS (self), NULL, NULL,
+                              self->cancellable, on_password_written, g_object_ref (self));
+}
+
+static void
+show_change_results (BmsDloadPage *self)
+{
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->change_set)); i++)
+    {
+      g_autoptr(BmsChange) change = g_list_model_get_item (G_LIST_MODEL (self->change_set), i);
+      Row *row = row_for (self, bms_change_get_id (change));
+      const char *message = bms_change_get_message (change);
+      g_autofree char *outcome = NULL;
+
+      if (row == NULL)
+        continue;
+      switch (bms_change_get_result (change))
+        {
+        case BMS_CHANGE_OK:
+          set_result (row, "success", message && *message ? message : _("Written"), "ok");
+          break;
+        case BMS_CHANGE_FAILED:
+          outcome = g_strdup_printf ("failed: %s", message ? message : "");
+          set_result (row, "error", message ? message : _("Failed"), outcome);
+          break;
+        case BMS_CHANGE_NOT_SENT:
+          set_result (row, "dim-label", _("Not sent (an earlier field failed)"), "not sent");
+          break;
+        case BMS_CHANGE_PENDING:
+        default:
+          set_result (row, "dim-label", _("Not written"), "not written");
+          break;
+        }
+    }
+}
+
+typedef struct {
+  BmsDloadPage *self;
+  char         *new_password;
+} ApplyData;
+
+static void
+on_changes_applied (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  ApplyData *data = user_data;
+  g_autoptr(BmsDloadPage) self = data->self;
+  g_autofree char *new_password = data->new_password;
+  g_autoptr(GError) error = NULL;
+  gboolean ok;
+
+  g_free (data);
+  ok = bms_change_set_apply_finish (BMS_CHANGE_SET (source), result, &error);
+  show_change_results (self);
+  g_clear_object (&self->change_set);
+  if (!ok)
+    set_status (self, error->message);
+  write_new_password (self, new_password, ok);
+}
+
+void
+bms_dload_page_write_board (BmsDloadPage *self)
+{
+  BmsSession *session;
+  const BmsSnapshot *snapshot;
+  g_autoptr(BmsParamSet) current = NULL;
+  g_autoptr(BmsParamSet) target = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *new_password = NULL;
+  const char *unlock;
+  ApplyData *data;
+
+  g_return_if_fail (BMS_IS_DLOAD_PAGE (self));
+
+  session = session_of (self);
+  snapshot = self->device ? bms_device_get_snapshot (BMS_DEVICE (self->device)) : NULL;
+  if (session == NULL || snapshot == NULL || self->cancellable != NULL)
+    return;
+  for (guint i = 0; i < N_ROWS; i++)
+    set_result (&self->rows[i], NULL, "", NULL);
+  target = collect_target (self, &new_password, FALSE);
+  if (target == NULL)
+    {
+      set_status (self, _("Fix the marked “Set” cells first; nothing was sent."));
+      return;
+    }
+  current = bms_param_set_new_from_snapshot (snapshot);
+  self->change_set = bms_change_set_new_from_target (current, target);
+  if (!bms_change_set_validate (self->change_set, &error))
+    {
+      g_autofree char *text = g_strdup_printf (_("Nothing was sent: %s"), error->message);
+      set_status (self, text);
+      g_clear_object (&self->change_set);
+      return;
+    }
+  /* Rows asked for but equal on the board already. */
+  for (guint i = 0; i < N_ROWS; i++)
+    if (self->rows[i].id != BMS_ID_PASSWORD && bms_param_set_has (target, self->rows[i].id)
+        && bms_change_set_lookup (self->change_set, self->rows[i].id) == NULL)
+      set_result (&self->rows[i], "success", _("Already set"), "already set");
+
+  unlock = gtk_editable_get_text (GTK_EDITABLE (self->unlock_entry));
+  if (unlock == NULL || *unlock == '\0')
+    unlock = BMS_DEFAULT_PASSWORD;
+  self->cancellable = g_cancellable_new ();
+  set_status (self, _("Writing…"));
+  update_actions (self);
+
+  data = g_new0 (ApplyData, 1);
+  data->self = g_object_ref (self);
+  data->new_password = g_steal_pointer (&new_password);
+  bms_change_set_apply_async (self->change_set, session, unlock,
+                              self->connection ? bms_connection_get_history (self->connection) : NULL,
+                              self->connection ? bms_connection_get_history_device_id (self->connection) : 0,
+                              self->cancellable, on_changes_applied, data);
+}
+
+static void
+action_write (GtkWidget  *widget,
+              const char *name,
+              GVariant   *param)
+{
+  bms_dload_page_write_board (BMS_DLOAD_PAGE (widget));
+}
+
+static void
+action_next (GtkWidget  *widget,
+             const char *name,
+             GVariant   *param)
+{
+  BmsDloadPage *self = BMS_DLOAD_PAGE (widget);
+  g_autofree char *text = g_strdup_printf (_("Ready for board %u: connect it, then Write to Board."),
+                                           self->boards_done + 1);
+
+  for (guint i = 0; i < N_ROWS; i++)
+    set_result (&self->rows[i], NULL, "", NULL);
+  set_status (self, text);
+}
+
+static void
+action_copy_actual (GtkWidget  *widget,
+                    const char *name,
+                    GVariant   *param)
+{
+  BmsDloadPage *self = BMS_DLOAD_PAGE (widget);
+  const BmsSnapshot *snapshot = self->device ? bms_device_get_snapshot (BMS_DEVICE (self->device)) : NULL;
+  g_autoptr(BmsParamSet) params = NULL;
+
+  if (snapshot == NULL)
+    return;
+  params = bms_param_set_new_from_snapshot (snapshot);
+  for (guint i = 0; i < N_ROWS; i++)
+    {
+      Row *row = &self->rows[i];
+      g_autofree char *text = NULL;
+
+      if (row->id == BMS_ID_PASSWORD || !bms_param_set_has (params, row->id))
+        continue;
+      text = bms_param_set_format_plain (params, row->id);
+      gtk_editable_set_text (GTK_EDITABLE (row->set), text ? text : "");
+    }
+  set_status (self, _("The board's values are now the set to program."));
+}
+
+/* --- profiles ----------------------------------------------------------- */
+
+void
+bms_dload_page_apply_profile (BmsDloadPage *self,
+                              BmsProfile   *profile)
+{
+  BmsParamSet *params;
+
+  g_return_if_fail (BMS_IS_DLOAD_PAGE (self));
+  g_return_if_fail (BMS_IS_PROFILE (profile));
+
+  params = bms_profile_get_params (profile);
+  for (guint i = 0; i < N_ROWS; i++)
+    {
+      Row *row = &self->rows[i];
+      g_autofree char *text = NULL;
+
+      if (!bms_param_is_portable (bms_field_lookup (row->id)))
+        continue;   /* the per-board rows keep what was typed */
+      text = bms_param_set_has (params, row->id) ? bms_param_set_format_plain (params, row->id) : NULL;
+      gtk_editable_set_text (GTK_EDITABLE (row->set), text ? text : "");
+      set_result (row, NULL, "", NULL);
+    }
+}
+
+static void
+load_thread (GTask        *task,
+             gpointer      source,
+             gpointer      task_data,
+             GCancellable *cancellable)
+{
+  GError *error = NULL;
+  BmsProfile *profile = bms_profile_load (task_data, &error);
+
+  if (profile == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, profile, g_object_unref);
+}
+
+static void
+show_error (BmsDloadPage *self,
+            const char   *heading,
+            const char   *body)
+{
+  GtkWidget *dialog = adw_message_dialog_new (parent_window (self), heading, body);
+
+  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+on_profile_loaded (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(BmsDloadPage) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BmsProfile) profile = g_task_propagate_pointer (G_TASK (result), &error);
+  g_autofree char *base = g_path_get_basename (g_task_get_task_data (G_TASK (result)));
+  g_autofree char *text = NULL;
+
+  if (profile == NULL)
+    {
+      show_error (self, _("The profile was not opened"), error->message);
+      return;
+    }
+  bms_dload_page_apply_profile (self, profile);
+  text = g_strdup_printf (_("Profile %s loaded"), base);
+  set_status (self, text);
+}
+
+static void
+save_thread (GTask        *task,
+             gpointer      source,
+             gpointer      task_data,
+             GCancellable *cancellable)
+{
+  BmsProfile *profile = g_object_get_data (G_OBJECT (task), "profile");
+  GError *error = NULL;
+
+  if (!bms_profile_save (profile, task_data, &error))
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+on_profile_saved (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(BmsDloadPage) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *base = g_path_get_basename (g_task_get_task_data (G_TASK (result)));
+  g_autofree char *text = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      show_error (self, _("The profile was not saved"), error->message);
+      return;
+    }
+  text = g_strdup_printf (_("Profile saved as %s"), base);
+  set_status (self, text);
+}
+
+typedef struct {
+  BmsDloadPage *self;
+  gboolean      save;
+} ChooserData;
+
+static void
+on_profile_chosen (GtkNativeDialog *native,
+                   int              response,
+                   ChooserData     *data)
+{
+  BmsDloadPage *self = data->self;
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (native));
+      g_autofree char *path = g_file_get_path (file);
+      g_autoptr(GTask) task = NULL;
+
+      if (path != NULL && data->save)
+        {
+          g_autofree char *password = NULL;
+          g_autoptr(BmsParamSet) params = collect_target (self, &password, TRUE);
+
+          if (params == NULL)
+            set_status (self, _("Fix the marked “Set” cells first; the profile was not saved."));
+          else
+            {
+              task = g_task_new (NULL, NULL, on_profile_saved, g_object_ref (self));
+              g_object_set_data_full (G_OBJECT (task), "profile", bms_profile_new (params),
+                                      g_object_unref);
+              g_task_set_task_data (task, g_strdup (path), g_free);
+              g_task_run_in_thread (task, save_thread);
+            }
+        }
+      else if (path != NULL)
+        {
+          task = g_task_new (NULL, NULL, on_profile_loaded, g_object_ref (self));
+          g_task_set_task_data (task, g_strdup (path), g_free);
+          g_task_run_in_thread (task, load_thread);
+        }
+    }
+  g_object_unref (data->self);
+  g_free (data);
+  g_object_unref (native);
+}
+
+static void
+action_profile (GtkWidget  *widget,
+                const char *name,
+                GVariant   *param)
+{
+  BmsDloadPage *self = BMS_DLOAD_PAGE (widget);
+  gboolean save = g_str_equal (name, "dload.save");
+  GtkFileChooserNative *native =
+    gtk_file_chooser_native_new (save ? _("Save Profile") : _("Open Profile"), parent_window (self),
+                                 save ? GTK_FILE_CHOOSER_ACTION_SAVE : GTK_FILE_CHOOSER_ACTION_OPEN,
+                                 save ? _("_Save") : _("_Open"), _("_Cancel"));
+  g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
+  ChooserData *data = g_new0 (ChooserData, 1);
+
+  gtk_file_filter_set_name (filter, _("Packwatch profiles (*.pwprofile)"));
+  gtk_file_filter_add_pattern (filter, "*.pwprofile");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (native), filter);
+  if (save)
+    gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (native), "production.pwprofile");
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (native), TRUE);
+  data->self = g_object_ref (self);
+  data->save = save;
+  g_signal_connect (native, "response", G_CALLBACK (on_profile_chosen), data);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (native));
+}
+
+static void
+on_report_chosen (GtkNativeDialog *native,
+                  int              response,
+                  BmsDloadPage    *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (native));
+      g_autofree char *path = g_file_get_path (file);
+
+      if (path != NULL)
+        bms_dload_page_set_report_path (self, path);
+    }
+  g_object_unref (native);
+  g_object_unref (self);
+}
+
+static void
+action_choose_report (GtkWidget  *widget,
+                      const char *name,
+                      GVariant   *param)
+{
+  BmsDloadPage *self = BMS_DLOAD_PAGE (widget);
+  GtkFileChooserNative *native =
+    gtk_file_chooser_native_new (_("Report File"), parent_window (self),
+                                 GTK_FILE_CHOOSER_ACTION_SAVE, _("_Use"), _("_Cancel"));
+  g_autofree char *base = g_path_get_basename (self->report_path);
+
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (native), base);
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (native), TRUE);
+  g_signal_connect (native, "response", G_CALLBACK (on_report_chosen), g_object_ref (self));
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (native));
+}
+
+void
+bms_dload_page_set_report_path (BmsDloadPage *self,
+                                const char   *path)
+{
+  g_return_if_fail (BMS_IS_DLOAD_PAGE (self));
+  g_return_if_fail (path != NULL);
+
+  g_free (self->report_path);
+  self->report_path = g_strdup (path);
+  update_counter (self);
+}
+
+guint
+bms_dload_page_get_boards_done (BmsDloadPage *self)
+{
+  g_return_val_if_fail (BMS_IS_DLOAD_PAGE (self), 0);
+  return self->boards_done;
+}
+
+gboolean
+bms_dload_page_get_busy (BmsDloadPage *self)
+{
+  g_return_val_if_fail (BMS_IS_DLOAD_PAGE (self), FALSE);
+  return self->cancellable != NULL;
+}
+
+void
+bms_dload_page_set_value (BmsDloadPage *self,
+                          guint8        id,
+                          const char   *text)
+{
+  Row *row;
+
+  g_return_if_fail (BMS_IS_DLOAD_PAGE (self));
+  row = row_for (self, id);
+  g_return_if_fail (row != NULL);
+  gtk_editable_set_text (GTK_EDITABLE (row->set), text ? text : "");
+}
+
+const char *
+bms_dload_page_get_result (BmsDloadPage *self,
+                           guint8        id)
+{
+  Row *row;
+
+  g_return_val_if_fail (BMS_IS_DLOAD_PAGE (self), NULL);
+  row = row_for (self, id);
+  g_return_val_if_fail (row != NULL, NULL);
+  return row->outcome;
+}
+
+/* --- GObject ------------------------------------------------------------ */
+
+static void
+update_actions (BmsDloadPage *self)
+{
+  gboolean connected = self->device != NULL && session_of (self) != NULL;
+  gboolean busy = self->cancellable != NULL;
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "dload.write", connected && !busy);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "dload.copy-actual", self->device != NULL && !busy);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "dload.next", !busy);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "dload.open", !busy);
+}
+
 static void
 bms_dload_page_dispose (GObject *object)
 {
   BmsDloadPage *self = BMS_DLOAD_PAGE (object);
 
-  /* AdwBin unparents its child itself; gtk_widget_dispose_template would
-   * unparent it first and leave AdwBin a dangling pointer. */
+  if (self->cancellable)
+    g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  g_clear_object (&self->change_set);
+  g_clear_pointer (&self->password_write, g_ptr_array_unref);
+  if (self->device)
+    g_signal_handlers_disconnect_by_data (self->device, self);
   g_clear_object (&self->device);
+  if (self->connection)
+    g_signal_handlers_disconnect_by_data (self->connection, self);
   g_clear_object (&self->connection);
 
   G_OBJECT_CLASS (bms_dload_page_parent_class)->dispose (object);
 }
 
 static void
+bms_dload_page_finalize (GObject *object)
+{
+  BmsDloadPage *self = BMS_DLOAD_PAGE (object);
+
+  for (guint i = 0; i < N_ROWS; i++)
+    g_free (self->rows[i].outcome);
+  g_free (self->report_path);
+  G_OBJECT_CLASS (bms_dload_page_parent_class)->finalize (object);
+}
+
+static void
 bms_dload_page_get_property (GObject    *object,
-                              guint       prop_id,
-                              GValue     *value,
-                              GParamSpec *pspec)
+                             guint       prop_id,
+                             GValue     *value,
+                             GParamSpec *pspec)
 {
   BmsDloadPage *self = BMS_DLOAD_PAGE (object);
 
@@ -62,17 +969,23 @@ bms_dload_page_get_property (GObject    *object,
 
 static void
 bms_dload_page_set_property (GObject      *object,
-                              guint         prop_id,
-                              const GValue *value,
-                              GParamSpec   *pspec)
+                             guint         prop_id,
+                             const GValue *value,
+                             GParamSpec   *pspec)
 {
   BmsDloadPage *self = BMS_DLOAD_PAGE (object);
 
   switch (prop_id)
     {
     case PROP_CONNECTION:
+      if (self->connection)
+        g_signal_handlers_disconnect_by_data (self->connection, self);
       if (g_set_object (&self->connection, g_value_get_object (value)))
         g_object_notify_by_pspec (object, pspec);
+      if (self->connection)
+        g_signal_connect_object (self->connection, "notify::state",
+                                 G_CALLBACK (update_actions), self, G_CONNECT_SWAPPED);
+      update_actions (self);
       break;
     case PROP_DEVICE:
       bms_dload_page_set_device (self, g_value_get_object (value));
@@ -89,6 +1002,7 @@ bms_dload_page_class_init (BmsDloadPageClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = bms_dload_page_dispose;
+  object_class->finalize = bms_dload_page_finalize;
   object_class->get_property = bms_dload_page_get_property;
   object_class->set_property = bms_dload_page_set_property;
 
@@ -96,7 +1010,6 @@ bms_dload_page_class_init (BmsDloadPageClass *klass)
     g_param_spec_object ("connection", NULL, NULL, BMS_TYPE_CONNECTION,
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY |
                          G_PARAM_STATIC_STRINGS);
-  /* G_TYPE_OBJECT until the model's BmsDevice type is on main. */
   properties[PROP_DEVICE] =
     g_param_spec_object ("device", NULL, NULL, G_TYPE_OBJECT,
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY |
@@ -105,13 +1018,41 @@ bms_dload_page_class_init (BmsDloadPageClass *klass)
 
   gtk_widget_class_set_template_from_resource (widget_class,
       "/io/github/packwatch/Packwatch/ui/bms-dload-page.ui");
-  gtk_widget_class_bind_template_child (widget_class, BmsDloadPage, status_page);
+  gtk_widget_class_bind_template_child (widget_class, BmsDloadPage, table);
+  gtk_widget_class_bind_template_child (widget_class, BmsDloadPage, unlock_entry);
+  gtk_widget_class_bind_template_child (widget_class, BmsDloadPage, counter_label);
+  gtk_widget_class_bind_template_child (widget_class, BmsDloadPage, status_label);
+  gtk_widget_class_bind_template_child (widget_class, BmsDloadPage, report_button);
+
+  gtk_widget_class_install_action (widget_class, "dload.open", NULL, action_profile);
+  gtk_widget_class_install_action (widget_class, "dload.save", NULL, action_profile);
+  gtk_widget_class_install_action (widget_class, "dload.copy-actual", NULL, action_copy_actual);
+  gtk_widget_class_install_action (widget_class, "dload.write", NULL, action_write);
+  gtk_widget_class_install_action (widget_class, "dload.next", NULL, action_next);
+  gtk_widget_class_install_action (widget_class, "dload.choose-report", NULL, action_choose_report);
+}
+
+static char *
+default_report_path (void)
+{
+  const char *dir = g_get_user_special_dir (G_USER_DIRECTORY_DOCUMENTS);
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autofree char *stamp = g_date_time_format (now, "%Y-%m-%d");
+  g_autofree char *name = g_strdup_printf ("packwatch-dload-%s.csv", stamp);
+
+  return g_build_filename (dir ? dir : g_get_home_dir (), name, NULL);
 }
 
 static void
 bms_dload_page_init (BmsDloadPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  self->report_path = default_report_path ();
+  build_table (self);
+  show_actual (self);
+  update_counter (self);
+  update_actions (self);
+  set_status (self, _("Open a profile or type the values, then Write to Board."));
 }
 
 GtkWidget *
@@ -136,11 +1077,18 @@ bms_dload_page_get_device (BmsDloadPage *self)
 
 void
 bms_dload_page_set_device (BmsDloadPage *self,
-                            BmsDevice    *device)
+                           BmsDevice    *device)
 {
   g_return_if_fail (BMS_IS_DLOAD_PAGE (self));
 
-  if (!g_set_object (&self->device, (GObject *) device))
+  if (self->device == (GObject *) device)
     return;
+  if (self->device)
+    g_signal_handlers_disconnect_by_data (self->device, self);
+  g_set_object (&self->device, (GObject *) device);
+  if (device)
+    g_signal_connect_object (device, "updated", G_CALLBACK (show_actual), self, G_CONNECT_SWAPPED);
+  show_actual (self);
+  update_actions (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DEVICE]);
 }

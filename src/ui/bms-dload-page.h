@@ -16,4 +16,26 @@ BmsDevice     *bms_dload_page_get_device     (BmsDloadPage *self);
 void           bms_dload_page_set_device     (BmsDloadPage *self,
                                                BmsDevice    *device);
 
+typedef struct _BmsProfile BmsProfile;
+
+/* The profile's values into the "Set" column (per-board rows untouched). */
+void           bms_dload_page_apply_profile   (BmsDloadPage *self,
+                                               BmsProfile   *profile);
+/* One "Set" cell, as typed. */
+void           bms_dload_page_set_value       (BmsDloadPage *self,
+                                               guint8        id,
+                                               const char   *text);
+/* Writes the Set column to the connected board (the button does this):
+ * rules checked first, results per row, one report row, the counter. */
+void           bms_dload_page_write_board     (BmsDloadPage *self);
+gboolean       bms_dload_page_get_busy        (BmsDloadPage *self);
+guint          bms_dload_page_get_boards_done (BmsDloadPage *self);
+/* The row's outcome as written to the report ("ok", "already set",
+ * "failed: …", "not sent"), NULL before a write. */
+const char    *bms_dload_page_get_result      (BmsDloadPage *self,
+                                               guint8        id);
+/* The CSV file every programmed board is appended to. */
+void           bms_dload_page_set_report_path (BmsDloadPage *self,
+                                               const char   *path);
+
 G_END_DECLS

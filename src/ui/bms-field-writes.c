@@ -49,6 +49,9 @@ typedef struct {
   GPtrArray             *writes;
   char                  *password;
   gboolean               stop_on_error;
+  BmsHistory            *history;
+  gint64                 device_id;
+  BmsSnapshot           *current;
   BmsFieldWritesProgress progress;
   gpointer               progress_data;
   GMainContext          *context;
@@ -58,6 +61,8 @@ static void
 run_data_free (RunData *data)
 {
   g_clear_object (&data->session);
+  g_clear_object (&data->history);
+  g_clear_pointer (&data->current, bms_snapshot_free);
   g_ptr_array_unref (data->writes);
   g_free (data->password);
   g_main_context_unref (data->context);
@@ -114,6 +119,48 @@ describe_readback (BmsFieldWrite *write,
   }
 }
 
+static char *
+value_text (guint8      id,
+            gboolean    have,
+            gint64      raw,
+            const char *text)
+{
+  const BmsFieldInfo *field = bms_field_lookup (id);
+
+  if (!have || field == NULL)
+    return NULL;
+  if (id == BMS_ID_PASSWORD)
+    return g_strdup ("(hidden)");
+  if (field->type == BMS_FIELD_ASCII)
+    return g_strdup (text ? text : "");
+  return bms_field_format (field, raw);
+}
+
+static void
+audit (RunData       *data,
+       BmsFieldWrite *write)
+{
+  const BmsFieldInfo *field = bms_field_lookup (write->id);
+  g_autofree char *old_text = NULL;
+  g_autofree char *new_text = NULL;
+  g_autofree char *old_ascii = NULL;
+  g_autofree char *result = NULL;
+
+  if (data->history == NULL || data->device_id <= 0)
+    return;
+  if (data->current != NULL && bms_snapshot_has (data->current, write->id))
+    {
+      if (field && field->type == BMS_FIELD_ASCII)
+        old_ascii = bms_snapshot_dup_string (data->current, write->id);
+      old_text = value_text (write->id, TRUE, bms_snapshot_get_raw (data->current, write->id),
+                             old_ascii);
+    }
+  new_text = value_text (write->id, TRUE, write->raw, write->text);
+  result = write->ok ? g_strdup ("ok") : g_strdup_printf ("failed: %s", write->result);
+  bms_history_add_audit (data->history, data->device_id, g_get_real_time (),
+                         field ? field->name : "unknown", old_text, new_text, result);
+}
+
 static void
 run_thread (GTask        *task,
             gpointer      source,
@@ -153,6 +200,7 @@ run_thread (GTask        *task,
       write->result = write->ok ? describe_readback (write, readback)
                                 : g_strdup (werror->message);
       failed |= !write->ok;
+      audit (data, write);
       report (task, data, i);
     }
   g_task_return_boolean (task, TRUE);
@@ -163,6 +211,9 @@ bms_field_writes_run_async (BmsSession            *session,
                             GPtrArray             *writes,
                             const char            *password,
                             gboolean               stop_on_error,
+                            BmsHistory            *history,
+                            gint64                 device_id,
+                            const BmsSnapshot     *current,
                             BmsFieldWritesProgress progress,
                             gpointer               progress_data,
                             GCancellable          *cancellable,
@@ -180,6 +231,9 @@ bms_field_writes_run_async (BmsSession            *session,
   data->writes = g_ptr_array_ref (writes);
   data->password = g_strdup (password);
   data->stop_on_error = stop_on_error;
+  data->history = history ? g_object_ref (history) : NULL;
+  data->device_id = device_id;
+  data->current = current ? bms_snapshot_copy (current) : NULL;
   data->progress = progress;
   data->progress_data = progress_data;
   data->context = g_main_context_ref_thread_default ();

@@ -10,6 +10,7 @@
 
 #include <adwaita.h>
 #include "bms-session.h"
+#include "bms-history.h"
 
 G_BEGIN_DECLS
 
@@ -38,11 +39,16 @@ typedef void (*BmsFieldWritesProgress) (GPtrArray *writes,
  * writes every field in order; stop_on_error skips the rest after a
  * failure. The task fails only when unlocking fails or on cancel; the
  * fields' own outcomes are in the array. writes must stay alive and
- * untouched until the callback. */
+ * untouched until the callback. With a history (and its device id) every
+ * attempt goes to the audit log, old values taken from current (a copy is
+ * kept; may be NULL); passwords are logged as hidden. */
 void       bms_field_writes_run_async    (BmsSession            *session,
                                           GPtrArray             *writes,
                                           const char            *password,
                                           gboolean               stop_on_error,
+                                          BmsHistory            *history,
+                                          gint64                 device_id,
+                                          const BmsSnapshot     *current,
                                           BmsFieldWritesProgress progress,
                                           gpointer               progress_data,
                                           GCancellable          *cancellable,

@@ -1023,12 +1023,9 @@ set_history (BmsGraphPage *self,
 static void
 on_connection_history (BmsGraphPage *self)
 {
-  GObject *history;
-
   if (self->history_explicit)
     return;
-  history = bms_connection_get_history (self->connection);
-  set_history (self, BMS_IS_HISTORY (history) ? BMS_HISTORY (history) : NULL);
+  set_history (self, bms_connection_get_history (self->connection));
 }
 
 void

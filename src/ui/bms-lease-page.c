@@ -51,6 +51,12 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
+/* History, its device row and the board's values for the audit log. */
+#define AUDIT_ARGS(self) \
+  ((self)->connection ? bms_connection_get_history ((self)->connection) : NULL), \
+  ((self)->connection ? bms_connection_get_history_device_id ((self)->connection) : 0), \
+  ((self)->device ? bms_device_get_snapshot (BMS_DEVICE ((self)->device)) : NULL)
+
 static void update_actions (BmsLeasePage *self);
 
 /* --- dates -------------------------------------------------------------- */
@@ -86,7 +92,7 @@ bms_lease_page_format_remaining (gint64 end,
     return g_strdup (_("No lease"));
   if (left > 0)
     {
-      days = (left + 86399) / 86400;
+      days = left / 86400;   /* whole days; the last one counts down in hours */
       if (left < 86400)
         return g_strdup_printf (_("Ends in %u h %u min"), (guint) (left / 3600),
                                 (guint) (left % 3600 / 60));
@@ -307,7 +313,8 @@ start_write (GtkWidget  *widget,
     }
   gtk_label_set_text (self->result_label, _("Writing…"));
   self->cancellable = g_cancellable_new ();
-  bms_field_writes_run_async (session, self->writes, password, TRUE, NULL, NULL,
+  bms_field_writes_run_async (session, self->writes, password, TRUE,
+                              AUDIT_ARGS (self), NULL, NULL,
                               self->cancellable, on_written, g_object_ref (self));
 }
 
@@ -485,6 +492,8 @@ static void
 bms_lease_page_init (BmsLeasePage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* Tests type the code like a user would. */
+  g_object_set_data (G_OBJECT (self), "code-row", self->code_row);
   on_days_changed (self);
   show_lease (self);
   update_actions (self);

@@ -1,18 +1,76 @@
-/* bms-update-page.c — the Update page of the window */
+/* bms-update-page.c — the Update page: firmware upload and service settings.
+ *
+ * The firmware file is checked on a worker (size, CRC-32, version marker)
+ * before anything is sent; the upload itself is BmsFlasher on the session's
+ * worker, each vendor step shown as it happens with bytes, rate, elapsed
+ * and remaining time. Calibration, address, voltage-difference protection,
+ * the master's total cell count and sleep are verified writes through the
+ * password-gated session.
+ */
 #include "config.h"
 
 #include <glib/gi18n.h>
 
 #include "bms-update-page.h"
+#include "bms-device.h"
+#include "bms-field.h"
+#include "bms-field-writes.h"
+#include "bms-flasher.h"
+#include "bms-firmware.h"
+
+#define ID_DIFF_PROTECT       0x96
+#define ID_CALIBRATION_MA     0xAD
+#define ID_CALIBRATION_START  0xB8
+
+/* The vendor's seven steps, plus Packwatch's read-back of the version. */
+static const char * const step_titles[] = {
+  N_("1  Choose and check the firmware file"),
+  N_("2  Send the restart command"),
+  N_("3  Reconnect at 9600 baud"),
+  N_("4  Send 0x20: the bootloader answers its segment"),
+  N_("5  Send 0x31 (download)"),
+  N_("6  The board answers 0x43 (“C”)"),
+  N_("7  Send the firmware information and image"),
+  N_("8  Restart and read the new version"),
+};
+#define N_STEPS G_N_ELEMENTS (step_titles)
+
+typedef enum {
+  STEP_PENDING,
+  STEP_RUNNING,
+  STEP_DONE,
+  STEP_FAILED,
+} StepState;
 
 struct _BmsUpdatePage
 {
-  AdwBin         parent_instance;
+  AdwBin               parent_instance;
 
-  BmsConnection *connection;
-  GObject       *device;
+  BmsConnection       *connection;
+  GObject             *device;
 
-  AdwStatusPage *status_page;
+  AdwActionRow        *file_row;
+  AdwPreferencesGroup *steps_group;
+  GtkProgressBar      *progress_bar;
+  GtkLabel            *board_current_label;
+  GtkSpinButton       *calibration_spin;
+  GtkSpinButton       *address_spin;
+  GtkSpinButton       *diff_spin;
+  GtkSpinButton       *pack_cells_spin;
+  GtkLabel            *result_label;
+
+  AdwActionRow        *step_rows[N_STEPS];
+  GtkImage            *step_icons[N_STEPS];
+  GtkSpinner          *step_spinners[N_STEPS];
+
+  char                *file_path;
+  gboolean             file_ok;
+  GCancellable        *check_cancellable;
+  BmsFlasher          *flasher;
+  GCancellable        *flash_cancellable;
+  GPtrArray           *writes;
+  GCancellable        *write_cancellable;
+  gboolean             values_loaded;
 };
 
 G_DEFINE_FINAL_TYPE (BmsUpdatePage, bms_update_page, ADW_TYPE_BIN)
@@ -26,17 +84,688 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
+/* History, its device row and the board's values for the audit log. */
+#define AUDIT_ARGS(self) \
+  ((self)->connection ? bms_connection_get_history ((self)->connection) : NULL), \
+  ((self)->connection ? bms_connection_get_history_device_id ((self)->connection) : 0), \
+  ((self)->device ? bms_device_get_snapshot (BMS_DEVICE ((self)->device)) : NULL)
+
+static void update_actions (BmsUpdatePage *self);
+
+static BmsSession *
+session_of (BmsUpdatePage *self)
+{
+  return self->connection ? bms_connection_get_session (self->connection) : NULL;
+}
+
+static GtkWindow *
+parent_window (BmsUpdatePage *self)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  return GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL;
+}
+
+/* --- steps -------------------------------------------------------------- */
+
+static void
+set_step (BmsUpdatePage *self,
+          guint          index,
+          StepState      state,
+          const char    *detail)
+{
+  static const char * const icons[] = {
+    "content-loading-symbolic", NULL, "emblem-ok-symbolic", "dialog-error-symbolic",
+  };
+  GtkWidget *icon;
+
+  if (index >= N_STEPS)
+    return;
+  icon = GTK_WIDGET (self->step_icons[index]);
+  gtk_widget_set_visible (GTK_WIDGET (self->step_spinners[index]), state == STEP_RUNNING);
+  gtk_spinner_set_spinning (self->step_spinners[index], state == STEP_RUNNING);
+  gtk_widget_set_visible (icon, state != STEP_RUNNING);
+  if (icons[state])
+    gtk_image_set_from_icon_name (self->step_icons[index], icons[state]);
+  gtk_widget_remove_css_class (icon, "success");
+  gtk_widget_remove_css_class (icon, "error");
+  gtk_widget_remove_css_class (icon, "dim-label");
+  gtk_widget_add_css_class (icon, state == STEP_DONE ? "success"
+                                  : state == STEP_FAILED ? "error" : "dim-label");
+  adw_action_row_set_subtitle (self->step_rows[index], detail ? detail : "");
+}
+
+static void
+reset_steps (BmsUpdatePage *self)
+{
+  for (guint i = 0; i < N_STEPS; i++)
+    set_step (self, i, STEP_PENDING, NULL);
+}
+
+static void
+build_steps (BmsUpdatePage *self)
+{
+  for (guint i = 0; i < N_STEPS; i++)
+    {
+      AdwActionRow *row = ADW_ACTION_ROW (adw_action_row_new ());
+      GtkWidget *icon = gtk_image_new ();
+      GtkWidget *spinner = gtk_spinner_new ();
+
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _(step_titles[i]));
+      adw_action_row_add_prefix (row, icon);
+      adw_action_row_add_prefix (row, spinner);
+      adw_preferences_group_add (self->steps_group, GTK_WIDGET (row));
+      self->step_rows[i] = row;
+      self->step_icons[i] = GTK_IMAGE (icon);
+      self->step_spinners[i] = GTK_SPINNER (spinner);
+    }
+  reset_steps (self);
+}
+
+static char *
+format_bytes (guint64 bytes)
+{
+  return g_format_size_full (bytes, G_FORMAT_SIZE_IEC_UNITS);
+}
+
+static char *
+format_clock (double seconds)
+{
+  guint s = (guint) MAX (seconds, 0);
+  return g_strdup_printf ("%u:%02u", s / 60, s % 60);
+}
+
+static void
+on_flasher_progress (BmsFlasher               *flasher,
+                     const BmsFlasherProgress *p,
+                     BmsUpdatePage            *self)
+{
+  g_autofree char *sent = format_bytes (p->bytes_sent);
+  g_autofree char *total = format_bytes (p->bytes_total);
+  g_autofree char *rate = format_bytes ((guint64) p->rate_bps);
+  g_autofree char *elapsed = format_clock (p->elapsed_s);
+  g_autofree char *left = p->remaining_s >= 0 ? format_clock (p->remaining_s) : g_strdup ("—");
+  g_autofree char *text = NULL;
+  guint index = (guint) p->step - 1;
+
+  if (p->step >= BMS_FLASHER_STEP_CHECK_FILE && p->step <= BMS_FLASHER_STEP_CONFIRM)
+    {
+      for (guint i = 0; i < index; i++)
+        set_step (self, i, STEP_DONE, adw_action_row_get_subtitle (self->step_rows[i]));
+      set_step (self, index, STEP_RUNNING, p->detail);
+    }
+  if (p->step == BMS_FLASHER_STEP_DONE)
+    for (guint i = 0; i < N_STEPS; i++)
+      set_step (self, i, STEP_DONE, adw_action_row_get_subtitle (self->step_rows[i]));
+
+  /* TRANSLATORS: bytes sent of total · rate · elapsed · time left */
+  text = g_strdup_printf (_("%s of %s · %s/s · %s elapsed · %s left"),
+                          sent, total, rate, elapsed, left);
+  gtk_progress_bar_set_text (self->progress_bar, text);
+  if (p->bytes_total > 0)
+    gtk_progress_bar_set_fraction (self->progress_bar, (double) p->bytes_sent / p->bytes_total);
+}
+
+static void
+on_flash_done (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(BmsUpdatePage) self = user_data;
+  BmsFlasher *flasher = BMS_FLASHER (source);
+  g_autoptr(GError) error = NULL;
+
+  if (bms_flasher_run_finish (flasher, result, &error))
+    {
+      g_autofree char *text =
+        g_strdup_printf (_("Update complete: the board runs version %s"),
+                         bms_flasher_get_board_version (flasher)
+                         ? bms_flasher_get_board_version (flasher) : _("(not read back)"));
+      for (guint i = 0; i < N_STEPS; i++)
+        set_step (self, i, STEP_DONE, adw_action_row_get_subtitle (self->step_rows[i]));
+      gtk_progress_bar_set_fraction (self->progress_bar, 1);
+      gtk_label_set_text (self->result_label, text);
+    }
+  else
+    {
+      guint failed = (guint) bms_flasher_get_step (flasher);
+
+      if (failed >= 1 && failed <= N_STEPS)
+        set_step (self, failed - 1, STEP_FAILED, error->message);
+      gtk_label_set_text (self->result_label,
+                          failed > BMS_FLASHER_STEP_REOPEN
+                          ? _("The update stopped; the board waits in its bootloader. Start the update again to finish it.")
+                          : _("The update stopped before the board left its firmware; nothing was changed."));
+      gtk_progress_bar_set_text (self->progress_bar, error->message);
+    }
+  g_signal_handlers_disconnect_by_data (flasher, self);
+  g_clear_object (&self->flasher);
+  g_clear_object (&self->flash_cancellable);
+  update_actions (self);
+}
+
+static void
+run_flasher (BmsUpdatePage *self)
+{
+  BmsSession *session = session_of (self);
+
+  self->flasher = bms_flasher_new (session);
+  bms_flasher_set_file (self->flasher, self->file_path);
+  bms_flasher_set_board_baud (self->flasher, bms_session_get_baud (session));
+  g_signal_connect (self->flasher, "progress", G_CALLBACK (on_flasher_progress), self);
+  bms_flasher_run_async (self->flasher, self->flash_cancellable, on_flash_done, g_object_ref (self));
+}
+
+/* The flasher needs an unlocked session: unlock (with no writes), then run. */
+static void
+on_unlocked_for_flash (GObject      *source,
+                       GAsyncResult *result,
+                       gpointer      user_data)
+{
+  g_autoptr(BmsUpdatePage) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_clear_pointer (&self->writes, g_ptr_array_unref);
+  if (!bms_field_writes_run_finish (result, &error) || session_of (self) == NULL)
+    {
+      set_step (self, 1, STEP_FAILED, error ? error->message : _("Not connected"));
+      g_clear_object (&self->flash_cancellable);
+      update_actions (self);
+      return;
+    }
+  run_flasher (self);
+}
+
+static void
+start_flash_with_password (GtkWidget  *widget,
+                           gboolean    proceed,
+                           const char *password,
+                           gpointer    user_data)
+{
+  BmsUpdatePage *self = BMS_UPDATE_PAGE (widget);
+  BmsSession *session = session_of (self);
+
+  if (!proceed || session == NULL)
+    {
+      g_clear_object (&self->flash_cancellable);
+      update_actions (self);
+      return;
+    }
+  reset_steps (self);
+  set_step (self, 0, STEP_DONE, adw_action_row_get_subtitle (self->file_row));
+  gtk_progress_bar_set_fraction (self->progress_bar, 0);
+  gtk_label_set_text (self->result_label, "");
+  self->writes = bms_field_writes_new ();
+  bms_field_writes_run_async (session, self->writes, password, TRUE,
+                              AUDIT_ARGS (self), NULL, NULL,
+                              self->flash_cancellable, on_unlocked_for_flash, g_object_ref (self));
+}
+
+void
+bms_update_page_start_update (BmsUpdatePage *self,
+                              const char    *password)
+{
+  g_return_if_fail (BMS_IS_UPDATE_PAGE (self));
+  g_return_if_fail (self->flash_cancellable == NULL);
+
+  if (!self->file_ok || session_of (self) == NULL)
+    return;
+  self->flash_cancellable = g_cancellable_new ();
+  start_flash_with_password (GTK_WIDGET (self), TRUE, password, NULL);
+}
+
+gboolean
+bms_update_page_get_busy (BmsUpdatePage *self)
+{
+  g_return_val_if_fail (BMS_IS_UPDATE_PAGE (self), FALSE);
+  return self->flash_cancellable != NULL || self->writes != NULL || self->check_cancellable != NULL;
+}
+
+const char *
+bms_update_page_get_result (BmsUpdatePage *self)
+{
+  g_return_val_if_fail (BMS_IS_UPDATE_PAGE (self), NULL);
+  return gtk_label_get_text (self->result_label);
+}
+
+static void
+on_start_response (AdwMessageDialog *dialog,
+                   const char       *response,
+                   BmsUpdatePage    *self)
+{
+  if (g_str_equal (response, "update") && session_of (self) != NULL)
+    {
+      self->flash_cancellable = g_cancellable_new ();
+      update_actions (self);
+      bms_field_writes_ask_password (GTK_WIDGET (self), session_of (self),
+                                     _("Enter the parameter password to update the firmware."),
+                                     start_flash_with_password, NULL);
+    }
+  g_object_unref (self);
+}
+
+static void
+action_start (GtkWidget  *widget,
+              const char *name,
+              GVariant   *param)
+{
+  BmsUpdatePage *self = BMS_UPDATE_PAGE (widget);
+  g_autofree char *base = g_path_get_basename (self->file_path);
+  g_autofree char *body =
+    g_strdup_printf (_("The board restarts into its bootloader and receives %s. It stops "
+                       "protecting the pack while it updates: disconnect loads and chargers "
+                       "first, and do not unplug the adapter."), base);
+  GtkWidget *dialog = adw_message_dialog_new (parent_window (self), _("Update the Firmware?"), body);
+
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"), "update", _("_Update"), NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "update",
+                                              ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_signal_connect (dialog, "response", G_CALLBACK (on_start_response), g_object_ref (self));
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+action_cancel (GtkWidget  *widget,
+               const char *name,
+               GVariant   *param)
+{
+  BmsUpdatePage *self = BMS_UPDATE_PAGE (widget);
+
+  if (self->flash_cancellable)
+    g_cancellable_cancel (self->flash_cancellable);
+}
+
+/* --- file check --------------------------------------------------------- */
+
+typedef struct {
+  guint32 crc;
+  gsize   size;
+  char   *version;
+} CheckResult;
+
+static void
+check_result_free (CheckResult *r)
+{
+  g_free (r->version);
+  g_free (r);
+}
+
+static void
+check_thread (GTask        *task,
+              gpointer      source,
+              gpointer      task_data,
+              GCancellable *cancellable)
+{
+  const char *path = task_data;
+  CheckResult *r = g_new0 (CheckResult, 1);
+  GError *error = NULL;
+  g_autoptr(GBytes) image = bms_firmware_check_file (path, BMS_FLASHER_DEFAULT_MAX_SIZE,
+                                                     &r->crc, &error);
+
+  if (image == NULL)
+    {
+      check_result_free (r);
+      g_task_return_error (task, error);
+      return;
+    }
+  r->size = g_bytes_get_size (image);
+  r->version = bms_firmware_find_version (g_bytes_get_data (image, NULL), r->size);
+  g_task_return_pointer (task, r, (GDestroyNotify) check_result_free);
+}
+
+static void
+on_check_done (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(BmsUpdatePage) self = user_data;
+  g_autoptr(GError) error = NULL;
+  CheckResult *r = g_task_propagate_pointer (G_TASK (result), &error);
+  g_autofree char *text = NULL;
+
+  g_clear_object (&self->check_cancellable);
+  if (r == NULL)
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+      self->file_ok = FALSE;
+      adw_action_row_set_subtitle (self->file_row, error->message);
+      gtk_widget_add_css_class (GTK_WIDGET (self->file_row), "error");
+      set_step (self, 0, STEP_FAILED, error->message);
+    }
+  else
+    {
+      g_autofree char *base = g_path_get_basename (self->file_path);
+      g_autofree char *size = format_bytes (r->size);
+
+      self->file_ok = TRUE;
+      /* TRANSLATORS: file name, size, CRC-32, firmware version */
+      text = g_strdup_printf (_("%s — %s, CRC-32 %08X, version %s"), base, size, r->crc, r->version);
+      adw_action_row_set_subtitle (self->file_row, text);
+      gtk_widget_remove_css_class (GTK_WIDGET (self->file_row), "error");
+      set_step (self, 0, STEP_DONE, text);
+      check_result_free (r);
+    }
+  update_actions (self);
+}
+
+void
+bms_update_page_set_file (BmsUpdatePage *self,
+                          const char    *path)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (BMS_IS_UPDATE_PAGE (self));
+  g_return_if_fail (path != NULL);
+
+  if (self->check_cancellable)
+    g_cancellable_cancel (self->check_cancellable);
+  g_clear_object (&self->check_cancellable);
+  g_free (self->file_path);
+  self->file_path = g_strdup (path);
+  self->file_ok = FALSE;
+  reset_steps (self);
+  set_step (self, 0, STEP_RUNNING, _("Checking…"));
+  adw_action_row_set_subtitle (self->file_row, _("Checking…"));
+  update_actions (self);
+
+  self->check_cancellable = g_cancellable_new ();
+  task = g_task_new (NULL, self->check_cancellable, on_check_done, g_object_ref (self));
+  g_task_set_task_data (task, g_strdup (path), g_free);
+  g_task_run_in_thread (task, check_thread);
+}
+
+gboolean
+bms_update_page_get_file_ok (BmsUpdatePage *self)
+{
+  g_return_val_if_fail (BMS_IS_UPDATE_PAGE (self), FALSE);
+  return self->file_ok;
+}
+
+static void
+on_file_chosen (GtkNativeDialog *native,
+                int              response,
+                BmsUpdatePage   *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (native));
+      g_autofree char *path = g_file_get_path (file);
+
+      if (path != NULL)
+        bms_update_page_set_file (self, path);
+      else
+        adw_action_row_set_subtitle (self->file_row,
+                                     _("Choose a file on this computer (the update reads it directly)"));
+    }
+  g_object_unref (native);
+  g_object_unref (self);
+}
+
+static void
+action_choose_file (GtkWidget  *widget,
+                    const char *name,
+                    GVariant   *param)
+{
+  BmsUpdatePage *self = BMS_UPDATE_PAGE (widget);
+  GtkFileChooserNative *native =
+    gtk_file_chooser_native_new (_("Choose Firmware"), parent_window (self),
+                                 GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), _("_Cancel"));
+  g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
+  g_autoptr(GtkFileFilter) all = gtk_file_filter_new ();
+
+  gtk_file_filter_set_name (filter, _("Firmware images (*.bin)"));
+  gtk_file_filter_add_pattern (filter, "*.bin");
+  gtk_file_filter_add_pattern (filter, "*.BIN");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (native), filter);
+  gtk_file_filter_set_name (all, _("All files"));
+  gtk_file_filter_add_pattern (all, "*");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (native), all);
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (native), TRUE);
+  g_signal_connect (native, "response", G_CALLBACK (on_file_chosen), g_object_ref (self));
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (native));
+}
+
+/* --- settings writes ---------------------------------------------------- */
+
+static void
+on_settings_written (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(BmsUpdatePage) self = user_data;
+  g_autoptr(GPtrArray) writes = g_steal_pointer (&self->writes);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) text = g_string_new (NULL);
+
+  g_clear_object (&self->write_cancellable);
+  if (!bms_field_writes_run_finish (result, &error))
+    g_string_assign (text, error->message);
+  else
+    for (guint i = 0; i < writes->len; i++)
+      {
+        BmsFieldWrite *w = g_ptr_array_index (writes, i);
+        g_string_append_printf (text, "%s%s: %s", text->len ? "\n" : "",
+                                _(bms_field_lookup (w->id)->label), w->result);
+      }
+  gtk_label_set_text (self->result_label, text->str);
+  update_actions (self);
+}
+
+static void
+start_settings_write (GtkWidget  *widget,
+                      gboolean    proceed,
+                      const char *password,
+                      gpointer    user_data)
+{
+  BmsUpdatePage *self = BMS_UPDATE_PAGE (widget);
+  BmsSession *session = session_of (self);
+
+  if (!proceed || session == NULL)
+    {
+      g_clear_pointer (&self->writes, g_ptr_array_unref);
+      update_actions (self);
+      return;
+    }
+  gtk_label_set_text (self->result_label, _("Writing…"));
+  self->write_cancellable = g_cancellable_new ();
+  bms_field_writes_run_async (session, self->writes, password, TRUE,
+                              AUDIT_ARGS (self), NULL, NULL,
+                              self->write_cancellable, on_settings_written, g_object_ref (self));
+}
+
+static void
+write_fields (BmsUpdatePage *self,
+              GPtrArray     *writes,
+              const char    *reason)
+{
+  if (session_of (self) == NULL || self->writes != NULL)
+    {
+      g_ptr_array_unref (writes);
+      return;
+    }
+  self->writes = writes;
+  update_actions (self);
+  bms_field_writes_ask_password (GTK_WIDGET (self), session_of (self), reason,
+                                 start_settings_write, NULL);
+}
+
+static gboolean
+checked_raw (BmsUpdatePage *self,
+             guint8         id,
+             double         value,
+             gint64        *raw)
+{
+  const BmsFieldInfo *field = bms_field_lookup (id);
+  g_autoptr(GError) error = NULL;
+
+  *raw = bms_field_from_engineering (field, value);
+  if (!bms_field_check_range (field, *raw, &error))
+    {
+      gtk_label_set_text (self->result_label, error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+action_write_field (GtkWidget  *widget,
+                    const char *name,
+                    GVariant   *param)
+{
+  BmsUpdatePage *self = BMS_UPDATE_PAGE (widget);
+  guint8 id = g_variant_get_byte (param);
+  GtkSpinButton *spin = id == BMS_ID_BOARD_ADDRESS ? self->address_spin
+                      : id == ID_DIFF_PROTECT ? self->diff_spin
+                      : self->pack_cells_spin;
+  GPtrArray *writes;
+  gint64 raw;
+
+  if (!checked_raw (self, id, gtk_spin_button_get_value (spin), &raw))
+    return;
+  writes = bms_field_writes_new ();
+  bms_field_writes_add (writes, id, raw, NULL);
+  write_fields (self, writes, _("Enter the parameter password to change this setting."));
+}
+
+static void
+action_calibrate (GtkWidget  *widget,
+                  const char *name,
+                  GVariant   *param)
+{
+  BmsUpdatePage *self = BMS_UPDATE_PAGE (widget);
+  GPtrArray *writes;
+  gint64 raw;
+
+  /* The measured current in mA, then "start calibration". */
+  if (!checked_raw (self, ID_CALIBRATION_MA, gtk_spin_button_get_value (self->calibration_spin) * 1000,
+                    &raw))
+    return;
+  writes = bms_field_writes_new ();
+  bms_field_writes_add (writes, ID_CALIBRATION_MA, raw, NULL);
+  bms_field_writes_add (writes, ID_CALIBRATION_START, 1, NULL);
+  write_fields (self, writes, _("Enter the parameter password to calibrate the current."));
+}
+
+static void
+on_sleep_response (AdwMessageDialog *dialog,
+                   const char       *response,
+                   BmsUpdatePage    *self)
+{
+  if (g_str_equal (response, "sleep"))
+    {
+      GPtrArray *writes = bms_field_writes_new ();
+      bms_field_writes_add (writes, BMS_ID_SLEEP_NOW, 1, NULL);
+      write_fields (self, writes, _("Enter the parameter password to put the board to sleep."));
+    }
+  g_object_unref (self);
+}
+
+static void
+action_sleep (GtkWidget  *widget,
+              const char *name,
+              GVariant   *param)
+{
+  BmsUpdatePage *self = BMS_UPDATE_PAGE (widget);
+  GtkWidget *dialog =
+    adw_message_dialog_new (parent_window (self), _("Put the Board to Sleep?"),
+                            _("The board stops answering and opens its MOSFETs: the pack "
+                              "neither charges nor discharges until the board is woken by a "
+                              "charger, a load or its button."));
+
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"), "sleep", _("_Sleep"), NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "sleep",
+                                              ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_signal_connect (dialog, "response", G_CALLBACK (on_sleep_response), g_object_ref (self));
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* --- device ------------------------------------------------------------- */
+
+static void
+update_actions (BmsUpdatePage *self)
+{
+  gboolean connected = self->device != NULL && session_of (self) != NULL;
+  gboolean busy = self->flash_cancellable != NULL || self->writes != NULL;
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "update.start",
+                                 connected && !busy && self->file_ok);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "update.cancel", self->flash_cancellable != NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "update.choose-file", !busy);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "update.write-field", connected && !busy);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "update.calibrate", connected && !busy);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "update.sleep", connected && !busy);
+}
+
+static void
+load_spin (GtkSpinButton     *spin,
+           const BmsSnapshot *snapshot,
+           guint8             id)
+{
+  if (bms_snapshot_has (snapshot, id))
+    gtk_spin_button_set_value (spin, bms_snapshot_get (snapshot, id));
+}
+
+static void
+on_device_updated (BmsUpdatePage *self)
+{
+  BmsDevice *device = BMS_DEVICE (self->device);
+  const BmsSnapshot *snapshot = bms_device_get_snapshot (device);
+  g_autofree char *current = g_strdup_printf ("%.2f A", bms_device_get_current (device));
+
+  gtk_label_set_text (self->board_current_label, current);
+  /* The board's values once, so later edits are not overwritten by polls. */
+  if (snapshot != NULL && !self->values_loaded)
+    {
+      load_spin (self->address_spin, snapshot, BMS_ID_BOARD_ADDRESS);
+      load_spin (self->diff_spin, snapshot, ID_DIFF_PROTECT);
+      load_spin (self->pack_cells_spin, snapshot, BMS_ID_PACK_CELL_COUNT);
+      self->values_loaded = TRUE;
+    }
+}
+
+/* --- GObject ------------------------------------------------------------ */
+
 static void
 bms_update_page_dispose (GObject *object)
 {
   BmsUpdatePage *self = BMS_UPDATE_PAGE (object);
+  GCancellable **cancellables[] = {
+    &self->check_cancellable, &self->flash_cancellable, &self->write_cancellable,
+  };
 
-  /* AdwBin unparents its child itself; gtk_widget_dispose_template would
-   * unparent it first and leave AdwBin a dangling pointer. */
+  for (guint i = 0; i < G_N_ELEMENTS (cancellables); i++)
+    {
+      if (*cancellables[i])
+        g_cancellable_cancel (*cancellables[i]);
+      g_clear_object (cancellables[i]);
+    }
+  if (self->flasher)
+    g_signal_handlers_disconnect_by_data (self->flasher, self);
+  g_clear_object (&self->flasher);
+  if (self->device)
+    g_signal_handlers_disconnect_by_data (self->device, self);
   g_clear_object (&self->device);
+  if (self->connection)
+    g_signal_handlers_disconnect_by_data (self->connection, self);
   g_clear_object (&self->connection);
 
   G_OBJECT_CLASS (bms_update_page_parent_class)->dispose (object);
+}
+
+static void
+bms_update_page_finalize (GObject *object)
+{
+  BmsUpdatePage *self = BMS_UPDATE_PAGE (object);
+
+  g_free (self->file_path);
+  g_clear_pointer (&self->writes, g_ptr_array_unref);
+  G_OBJECT_CLASS (bms_update_page_parent_class)->finalize (object);
 }
 
 static void
@@ -71,8 +800,14 @@ bms_update_page_set_property (GObject      *object,
   switch (prop_id)
     {
     case PROP_CONNECTION:
+      if (self->connection)
+        g_signal_handlers_disconnect_by_data (self->connection, self);
       if (g_set_object (&self->connection, g_value_get_object (value)))
         g_object_notify_by_pspec (object, pspec);
+      if (self->connection)
+        g_signal_connect_object (self->connection, "notify::state",
+                                 G_CALLBACK (update_actions), self, G_CONNECT_SWAPPED);
+      update_actions (self);
       break;
     case PROP_DEVICE:
       bms_update_page_set_device (self, g_value_get_object (value));
@@ -89,6 +824,7 @@ bms_update_page_class_init (BmsUpdatePageClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = bms_update_page_dispose;
+  object_class->finalize = bms_update_page_finalize;
   object_class->get_property = bms_update_page_get_property;
   object_class->set_property = bms_update_page_set_property;
 
@@ -96,7 +832,6 @@ bms_update_page_class_init (BmsUpdatePageClass *klass)
     g_param_spec_object ("connection", NULL, NULL, BMS_TYPE_CONNECTION,
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY |
                          G_PARAM_STATIC_STRINGS);
-  /* G_TYPE_OBJECT until the model's BmsDevice type is on main. */
   properties[PROP_DEVICE] =
     g_param_spec_object ("device", NULL, NULL, G_TYPE_OBJECT,
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY |
@@ -105,13 +840,30 @@ bms_update_page_class_init (BmsUpdatePageClass *klass)
 
   gtk_widget_class_set_template_from_resource (widget_class,
       "/io/github/packwatch/Packwatch/ui/bms-update-page.ui");
-  gtk_widget_class_bind_template_child (widget_class, BmsUpdatePage, status_page);
+  gtk_widget_class_bind_template_child (widget_class, BmsUpdatePage, file_row);
+  gtk_widget_class_bind_template_child (widget_class, BmsUpdatePage, steps_group);
+  gtk_widget_class_bind_template_child (widget_class, BmsUpdatePage, progress_bar);
+  gtk_widget_class_bind_template_child (widget_class, BmsUpdatePage, board_current_label);
+  gtk_widget_class_bind_template_child (widget_class, BmsUpdatePage, calibration_spin);
+  gtk_widget_class_bind_template_child (widget_class, BmsUpdatePage, address_spin);
+  gtk_widget_class_bind_template_child (widget_class, BmsUpdatePage, diff_spin);
+  gtk_widget_class_bind_template_child (widget_class, BmsUpdatePage, pack_cells_spin);
+  gtk_widget_class_bind_template_child (widget_class, BmsUpdatePage, result_label);
+
+  gtk_widget_class_install_action (widget_class, "update.choose-file", NULL, action_choose_file);
+  gtk_widget_class_install_action (widget_class, "update.start", NULL, action_start);
+  gtk_widget_class_install_action (widget_class, "update.cancel", NULL, action_cancel);
+  gtk_widget_class_install_action (widget_class, "update.write-field", "y", action_write_field);
+  gtk_widget_class_install_action (widget_class, "update.calibrate", NULL, action_calibrate);
+  gtk_widget_class_install_action (widget_class, "update.sleep", NULL, action_sleep);
 }
 
 static void
 bms_update_page_init (BmsUpdatePage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  build_steps (self);
+  update_actions (self);
 }
 
 GtkWidget *
@@ -136,11 +888,24 @@ bms_update_page_get_device (BmsUpdatePage *self)
 
 void
 bms_update_page_set_device (BmsUpdatePage *self,
-                            BmsDevice    *device)
+                            BmsDevice     *device)
 {
   g_return_if_fail (BMS_IS_UPDATE_PAGE (self));
 
-  if (!g_set_object (&self->device, (GObject *) device))
+  if (self->device == (GObject *) device)
     return;
+  if (self->device)
+    g_signal_handlers_disconnect_by_data (self->device, self);
+  g_set_object (&self->device, (GObject *) device);
+  self->values_loaded = FALSE;
+  if (device)
+    {
+      g_signal_connect_object (device, "updated", G_CALLBACK (on_device_updated),
+                               self, G_CONNECT_SWAPPED);
+      on_device_updated (self);
+    }
+  else
+    gtk_label_set_text (self->board_current_label, "—");
+  update_actions (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DEVICE]);
 }

@@ -16,4 +16,18 @@ BmsDevice     *bms_update_page_get_device     (BmsUpdatePage *self);
 void           bms_update_page_set_device     (BmsUpdatePage *self,
                                                BmsDevice    *device);
 
+/* Checks path on a worker (size, CRC-32, version) as if chosen in the file
+ * chooser; get_file_ok says whether it passed. */
+void           bms_update_page_set_file       (BmsUpdatePage *self,
+                                               const char    *path);
+gboolean       bms_update_page_get_file_ok    (BmsUpdatePage *self);
+/* Starts the update without the confirmation dialog (the button asks
+ * first), unlocking with password when the session is locked. */
+void           bms_update_page_start_update   (BmsUpdatePage *self,
+                                               const char    *password);
+/* A check, an update or a write is running. */
+gboolean       bms_update_page_get_busy       (BmsUpdatePage *self);
+/* The last outcome shown to the user. */
+const char    *bms_update_page_get_result     (BmsUpdatePage *self);
+
 G_END_DECLS
