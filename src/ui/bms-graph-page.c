@@ -24,7 +24,6 @@
 #define MAX_CELL_SERIES   32
 #define REQUERY_DELAY_MS  150
 #define N_FIXED           BMS_SERIES_COUNT
-#define CELL_COLOR_BASE   8
 
 typedef struct {
   double  t;
@@ -107,14 +106,18 @@ static void update_export_actions (BmsGraphPage *self);
 
 /* --- series ------------------------------------------------------------- */
 
+/* Cells share the mV pane with the lowest and highest cell: their colours
+ * skip those two slots (6 and 7). */
 static BmsGraphSeries *
-new_cell_series (guint cell)
+new_cell_series (guint cell,
+                 guint position)
 {
+  static const guint slots[] = { 0, 1, 2, 3, 4, 5, 8, 9 };
   g_autofree char *name = g_strdup_printf ("cell_%u", cell);
   g_autofree char *label = g_strdup_printf (_("Cell %u"), cell);
   BmsGraphSeries *s = bms_graph_series_new (name, label, "mV");
 
-  bms_graph_series_set_color_index (s, CELL_COLOR_BASE + cell);
+  bms_graph_series_set_color_index (s, slots[position % G_N_ELEMENTS (slots)]);
   return s;
 }
 
@@ -663,7 +666,7 @@ set_cells (BmsGraphPage *self,
   for (guint i = 0; i < cells->len; i++)
     {
       guint cell = g_array_index (cells, guint, i);
-      BmsGraphSeries *s = new_cell_series (cell);
+      BmsGraphSeries *s = new_cell_series (cell, i);
 
       g_array_append_val (self->cells, cell);
       g_ptr_array_add (self->cell_series, s);
@@ -1023,12 +1026,9 @@ set_history (BmsGraphPage *self,
 static void
 on_connection_history (BmsGraphPage *self)
 {
-  GObject *history;
-
   if (self->history_explicit)
     return;
-  history = bms_connection_get_history (self->connection);
-  set_history (self, BMS_IS_HISTORY (history) ? BMS_HISTORY (history) : NULL);
+  set_history (self, bms_connection_get_history (self->connection));
 }
 
 void
@@ -1221,6 +1221,8 @@ static void
 bms_graph_page_init (BmsGraphPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* Tests type cells like a user would. */
+  g_object_set_data (G_OBJECT (self), "cells-entry", self->cells_entry);
 
   self->cell_series = g_ptr_array_new_with_free_func (g_object_unref);
   self->cells = g_array_new (FALSE, FALSE, sizeof (guint));

@@ -164,8 +164,29 @@ test_page_on_history (void)
   g_assert_cmpfloat (t1 - t0, >, HOURS * 3600);
   g_assert_cmpuint (g_list_model_get_n_items (model), ==, BMS_SERIES_COUNT);
 
+  /* Two cells from the picker, filled from the history's cell columns. */
+  {
+    GtkWidget *entry = g_object_get_data (G_OBJECT (page), "cells-entry");
+    gtk_editable_set_text (GTK_EDITABLE (entry), "7, 3");
+    g_signal_emit_by_name (entry, "activate");
+    g_assert_cmpuint (g_list_model_get_n_items (model), ==, BMS_SERIES_COUNT + 2);
+    wait_until (view, has_data);
+  }
+
   spin (300);
   save_picture (window, "graph-page.png");
+
+  /* Dark mode takes its colours from the theme; the keyboard crosshair
+   * reads values at a time in the middle of the range. */
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (),
+                                      ADW_COLOR_SCHEME_FORCE_DARK);
+  bms_graph_view_get_time_range (view, &t0, &t1);
+  bms_graph_view_set_cursor_time (view, t0 + (t1 - t0) * 0.3);
+  spin (300);
+  save_picture (window, "graph-page-dark.png");
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (),
+                                      ADW_COLOR_SCHEME_DEFAULT);
+  bms_graph_view_set_cursor_time (view, NAN);
 
   /* The visible range to CSV through the export layer, on its worker. */
   {
