@@ -9,10 +9,11 @@
 #include <glib/gstdio.h>
 #include <math.h>
 
+#include "page-test-util.h"
+
 #include "bms-graph-page.h"
 #include "bms-history.h"
 #include "bms-field.h"
-#include "packwatch-resources.h"
 
 #define HOURS 2
 #define N_CELLS 16
@@ -222,13 +223,41 @@ test_page_on_history (void)
   g_rmdir (dir);
 }
 
+static gboolean
+three_live_samples (gpointer data)
+{
+  BmsGraphView *view = data;
+  BmsGraphSeries *volts = bms_graph_view_find_series (view, "pack_voltage");
+  return bms_graph_series_get_n_points (volts) >= 3;
+}
+
+/* Connected to the simulator: every poll appears at once (live follow),
+ * database or not. */
+static void
+test_page_live (void)
+{
+  BmsConnection *connection = page_test_connect ();
+  GtkWidget *page = bms_graph_page_new (connection);
+  GtkWidget *window = page_test_window (connection, page);
+  BmsGraphView *view = bms_graph_page_get_view (BMS_GRAPH_PAGE (page));
+  BmsGraphSeries *volts = bms_graph_view_find_series (view, "pack_voltage");
+  double t0, t1, last;
+
+  g_assert_true (page_test_wait (three_live_samples, view, 20));
+  g_assert_true (bms_graph_view_get_follow (view));
+  g_assert_true (bms_graph_series_get_time_range (volts, NULL, &last));
+  bms_graph_view_get_time_range (view, &t0, &t1);
+  g_assert_cmpfloat (t1, >=, last);           /* the newest sample is in view */
+  g_assert_cmpfloat (t0, <, last);
+  g_assert_cmpfloat (bms_graph_series_get_values (volts)[0], >, 10);   /* volts, not raw */
+  page_test_close (window, connection);
+}
+
 int
 main (int argc, char **argv)
 {
-  gtk_test_init (&argc, &argv, NULL);
-  adw_init ();
-  /* Referencing the bundle links it (and its registration) into the test. */
-  (void) packwatch_get_resource ();
+  page_test_init (&argc, &argv);
   g_test_add_func ("/graph-page/on-history", test_page_on_history);
+  g_test_add_func ("/graph-page/live", test_page_live);
   return g_test_run ();
 }
