@@ -836,12 +836,15 @@ on_export_progress (BmsGraphPage *self,
                     GParamSpec   *pspec,
                     BmsExport    *export)
 {
-  g_autofree char *text = NULL;
   guint64 rows = bms_export_get_rows (export);
+  /* Numbers go in as text: gettext cannot see through G_GUINT64_FORMAT. */
+  g_autofree char *count = g_strdup_printf ("%" G_GUINT64_FORMAT, rows);
+  g_autofree char *text = NULL;
 
   gtk_progress_bar_set_fraction (self->progress_bar, bms_export_get_fraction (export));
-  text = g_strdup_printf (ngettext ("Exporting… %" G_GUINT64_FORMAT " row written",
-                                    "Exporting… %" G_GUINT64_FORMAT " rows written", rows), rows);
+  text = g_strdup_printf (ngettext ("Exporting… %s row written",
+                                    "Exporting… %s rows written", (gulong) MIN (rows, G_MAXULONG)),
+                          count);
   gtk_label_set_text (self->progress_label, text);
 }
 
@@ -868,6 +871,7 @@ on_export_done (GObject      *source,
   g_autofree char *name = data->name;
   g_autoptr(GError) error = NULL;
   g_autofree char *text = NULL;
+  g_autofree char *count = NULL;
   guint64 rows = bms_export_get_rows (BMS_EXPORT (source));
 
   g_free (data);
@@ -881,9 +885,10 @@ on_export_done (GObject      *source,
         show_error (self, _("The export failed"), error->message);
       return;
     }
-  text = g_strdup_printf (ngettext ("Exported %" G_GUINT64_FORMAT " row to %s",
-                                    "Exported %" G_GUINT64_FORMAT " rows to %s", rows),
-                          rows, name);
+  count = g_strdup_printf ("%" G_GUINT64_FORMAT, rows);
+  text = g_strdup_printf (ngettext ("Exported %s row to %s",
+                                    "Exported %s rows to %s", (gulong) MIN (rows, G_MAXULONG)),
+                          count, name);
   set_status (self, text);
 }
 
