@@ -9,7 +9,7 @@
 #include "bms-field.h"
 #include "cli-common.h"
 
-G_DEFINE_QUARK (packwatch-cli-error-quark, cli_error)
+G_DEFINE_QUARK (packwatch - cli - error - quark, cli_error)
 
 void
 cli_error (const char *command, const char *format, ...)
@@ -24,12 +24,8 @@ cli_error (const char *command, const char *format, ...)
 }
 
 gboolean
-cli_parse_options (int                *argc,
-                   char             ***argv,
-                   const char         *parameter_string,
-                   const char         *summary,
-                   const GOptionEntry *entries,
-                   GOptionGroup       *group)
+cli_parse_options (int *argc, char ***argv, const char *parameter_string, const char *summary,
+                   const GOptionEntry *entries, GOptionGroup *group)
 {
   g_autoptr (GOptionContext) context = NULL;
   g_autoptr (GError) error = NULL;
@@ -61,20 +57,30 @@ cli_json_append_string (GString *out, const char *text)
   g_string_append_c (out, '"');
   for (const char *p = valid; *p != '\0'; p++)
     {
-      guchar c = (guchar) *p;
+      guchar c = (guchar)*p;
 
       switch (c)
         {
-        case '"': g_string_append (out, "\\\""); break;
-        case '\\': g_string_append (out, "\\\\"); break;
-        case '\n': g_string_append (out, "\\n"); break;
-        case '\r': g_string_append (out, "\\r"); break;
-        case '\t': g_string_append (out, "\\t"); break;
+        case '"':
+          g_string_append (out, "\\\"");
+          break;
+        case '\\':
+          g_string_append (out, "\\\\");
+          break;
+        case '\n':
+          g_string_append (out, "\\n");
+          break;
+        case '\r':
+          g_string_append (out, "\\r");
+          break;
+        case '\t':
+          g_string_append (out, "\\t");
+          break;
         default:
           if (c < 0x20)
             g_string_append_printf (out, "\\u%04x", c);
           else
-            g_string_append_c (out, (char) c);
+            g_string_append_c (out, (char)c);
         }
     }
   g_string_append_c (out, '"');
@@ -122,7 +128,7 @@ cli_json_merge_object (GString *out, const char *object_json)
     return; /* empty object */
   if (out->len > 0 && out->str[out->len - 1] != '{')
     g_string_append (out, ", ");
-  g_string_append_len (out, compact + 1, (gssize) len - 2);
+  g_string_append_len (out, compact + 1, (gssize)len - 2);
 }
 
 static gboolean
@@ -137,7 +143,7 @@ hex_error (GError **error, const char *line, const char *at, const char *what)
   g_autofree char *shown = g_strndup (at, MIN (strcspn (at, " \t,:;\r\n"), 16));
 
   g_set_error (error, CLI_ERROR, CLI_ERROR_HEX, "bad hex at column %d: %s in \"%s\"",
-               (int) (at - line) + 1, what, shown);
+               (int)(at - line) + 1, what, shown);
   return FALSE;
 }
 
@@ -181,13 +187,13 @@ cli_hex_parse_line (const char *line, GByteArray *out, GError **error)
 
       if (prefixed && digits == 1)
         {
-          guint8 b = (guint8) g_ascii_xdigit_value (p[0]);
+          guint8 b = (guint8)g_ascii_xdigit_value (p[0]);
           g_byte_array_append (out, &b, 1);
         }
       else
         for (gsize i = 0; i < digits; i += 2)
           {
-            guint8 b = (guint8) (g_ascii_xdigit_value (p[i]) << 4 | g_ascii_xdigit_value (p[i + 1]));
+            guint8 b = (guint8)(g_ascii_xdigit_value (p[i]) << 4 | g_ascii_xdigit_value (p[i + 1]));
             g_byte_array_append (out, &b, 1);
           }
       p += digits;
@@ -202,12 +208,12 @@ cli_edit_distance (const char *a, const char *b)
   g_autofree guint *row = g_new (guint, lb + 1);
 
   for (gsize j = 0; j <= lb; j++)
-    row[j] = (guint) j;
+    row[j] = (guint)j;
   for (gsize i = 1; i <= la; i++)
     {
       guint diagonal = row[0];
 
-      row[0] = (guint) i;
+      row[0] = (guint)i;
       for (gsize j = 1; j <= lb; j++)
         {
           guint above = row[j];
@@ -220,7 +226,8 @@ cli_edit_distance (const char *a, const char *b)
   return row[lb];
 }
 
-typedef struct {
+typedef struct
+{
   const char *name;
   guint score;
 } Candidate;
@@ -243,7 +250,7 @@ cli_suggest_field_names (const char *unknown, guint max_results)
   g_autoptr (GArray) candidates = g_array_new (FALSE, FALSE, sizeof (Candidate));
   g_autoptr (GPtrArray) result = g_ptr_array_new ();
   g_autofree char *lower = g_ascii_strdown (unknown, -1);
-  guint limit = MAX (2, (guint) strlen (unknown) / 3);
+  guint limit = MAX (2, (guint)strlen (unknown) / 3);
 
   for (guint i = 0; i < n_fields; i++)
     {
@@ -258,7 +265,7 @@ cli_suggest_field_names (const char *unknown, guint max_results)
   for (guint i = 0; i < candidates->len && i < max_results; i++)
     g_ptr_array_add (result, g_strdup (g_array_index (candidates, Candidate, i).name));
   g_ptr_array_add (result, NULL);
-  return (char **) g_ptr_array_free (g_steal_pointer (&result), FALSE);
+  return (char **)g_ptr_array_free (g_steal_pointer (&result), FALSE);
 }
 
 char *
@@ -271,7 +278,7 @@ cli_bit_names (const BmsFieldInfo *field, gint64 raw)
     n_names++;
   for (guint bit = 0; bit < 64; bit++)
     {
-      if ((raw & ((gint64) 1 << bit)) == 0)
+      if ((raw & ((gint64)1 << bit)) == 0)
         continue;
       if (text->len > 0)
         g_string_append (text, ", ");
@@ -290,7 +297,7 @@ scale_decimals (double scale)
 {
   guint decimals = 0;
 
-  while (decimals < 6 && scale - (gint64) scale > 1e-9)
+  while (decimals < 6 && scale - (gint64)scale > 1e-9)
     {
       scale *= 10;
       decimals++;
@@ -308,8 +315,8 @@ cli_format_number (const BmsFieldInfo *field, gint64 raw)
   if (scale == 1.0)
     return g_strdup_printf ("%" G_GINT64_FORMAT, raw);
   format = g_strdup_printf ("%%.%uf", scale_decimals (scale));
-  return g_strdup (g_ascii_formatd (buffer, sizeof buffer, format,
-                                    bms_field_to_engineering (field, raw)));
+  return g_strdup (
+      g_ascii_formatd (buffer, sizeof buffer, format, bms_field_to_engineering (field, raw)));
 }
 
 char *
@@ -354,12 +361,19 @@ cli_format_snapshot_value (const BmsSnapshot *snapshot, const BmsFieldInfo *fiel
       return bms_snapshot_dup_string (snapshot, field->id);
     case BMS_FIELD_BYTES:
       {
-        GString *hex = g_string_new (NULL);
+        GString *text = g_string_new (NULL);
+        /* Cells per module are counts; other byte fields (addresses) read as hex. */
+        gboolean counts = field->id == BMS_ID_MODULE_CELLS;
 
         bytes = bms_snapshot_get_bytes (snapshot, field->id);
         for (guint i = 0; bytes != NULL && i < field->size; i++)
-          g_string_append_printf (hex, "%s%02X", i > 0 ? " " : "", bytes[i]);
-        return g_string_free (hex, FALSE);
+          {
+            if (counts && bytes[i] == 0)
+              continue; /* no module in this slot */
+            g_string_append_printf (text, counts ? "%s%u" : "%s%02X", text->len > 0 ? " " : "",
+                                    bytes[i]);
+          }
+        return g_string_free (text, FALSE);
       }
     case BMS_FIELD_CELLS:
     case BMS_FIELD_CELLS_EXT:
@@ -377,7 +391,7 @@ cli_pad (const char *text, guint width)
   GString *out = g_string_new (text != NULL ? text : "");
   glong chars = g_utf8_strlen (out->str, -1);
 
-  for (glong i = chars; i < (glong) width; i++)
+  for (glong i = chars; i < (glong)width; i++)
     g_string_append_c (out, ' ');
   return g_string_free (out, FALSE);
 }

@@ -14,28 +14,26 @@
 G_BEGIN_DECLS
 
 /* Exit statuses, documented in docs/cli.md. */
-enum {
+enum
+{
   CLI_EXIT_OK = 0,
   CLI_EXIT_FAILED = 1,      /* an invalid frame, a write the board refused, a read-back mismatch */
   CLI_EXIT_USAGE = 2,       /* bad option or value: nothing was sent to the board */
   CLI_EXIT_UNREACHABLE = 3, /* the port cannot be opened or the board does not answer */
 };
 
-#define CLI_DEFAULT_BAUD    9600
+#define CLI_DEFAULT_BAUD 9600
 #define CLI_DEFAULT_ADDRESS 1
 
 /* Parses the options of one subcommand (argv[0] is its name) with GOptionContext.
  * On --help prints the help and exits 0; on an error prints it with a hint
  * and returns FALSE (the caller returns CLI_EXIT_USAGE). */
-gboolean cli_parse_options (int                *argc,
-                            char             ***argv,
-                            const char         *parameter_string,
-                            const char         *summary,
-                            const GOptionEntry *entries,
-                            GOptionGroup       *group);
+gboolean cli_parse_options (int *argc, char ***argv, const char *parameter_string,
+                            const char *summary, const GOptionEntry *entries, GOptionGroup *group);
 
 /* --port/--baud/--address, shared by every subcommand that talks to a board. */
-typedef struct {
+typedef struct
+{
   char *port;
   int baud;
   int address;
@@ -67,9 +65,7 @@ void cli_json_merge_object (GString *out, const char *object_json);
  * A leading "<<<" or ">>>" direction marker and anything after '#' are
  * ignored. Appends the bytes to out (none for a blank or comment line);
  * returns FALSE with an error naming the column on bad input. */
-gboolean cli_hex_parse_line (const char *line,
-                             GByteArray *out,
-                             GError    **error);
+gboolean cli_hex_parse_line (const char *line, GByteArray *out, GError **error);
 
 /* text padded with spaces to width characters (not bytes: "°C" is two). */
 char *cli_pad (const char *text, guint width);
@@ -96,7 +92,8 @@ char *cli_bit_names (const BmsFieldInfo *field, gint64 raw);
 
 #define CLI_ERROR (cli_error_quark ())
 GQuark cli_error_quark (void);
-typedef enum {
+typedef enum
+{
   CLI_ERROR_HEX,
   CLI_ERROR_USAGE,
 } CliError;

@@ -25,16 +25,15 @@ cli_connection_option_group (CliConnection *conn)
 {
   const GOptionEntry entries[] = {
     { "port", 'p', 0, G_OPTION_ARG_STRING, &conn->port,
-      "Serial port (/dev/ttyUSB0, COM3), pseudo-terminal path, tcp://HOST:PORT or sim://",
-      "PORT" },
+      "Serial port (/dev/ttyUSB0, COM3), pseudo-terminal path, tcp://HOST:PORT or sim://", "PORT" },
     { "baud", 'b', 0, G_OPTION_ARG_INT, &conn->baud,
       "Baud rate: 9600 (default), 19200, 38400, 57600 or 115200", "BAUD" },
     { "address", 'a', 0, G_OPTION_ARG_INT, &conn->address,
       "Board address (terminal number), 1 by default; 0 reaches any board", "ADDR" },
-    { NULL }
+    { NULL },
   };
-  GOptionGroup *group = g_option_group_new ("connection", "Connection options:",
-                                            "Show the connection options", NULL, NULL);
+  GOptionGroup *group = g_option_group_new (
+      "connection", "Connection options:", "Show the connection options", NULL, NULL);
 
   g_option_group_add_entries (group, entries);
   return group;
@@ -64,19 +63,18 @@ cli_connection_validate (const CliConnection *conn, GError **error)
       return FALSE;
     }
   for (guint i = 0; bms_supported_bauds[i] != 0; i++)
-    baud_ok |= (guint) conn->baud == bms_supported_bauds[i];
+    baud_ok |= (guint)conn->baud == bms_supported_bauds[i];
   if (!baud_ok)
     {
       g_autofree char *bauds = supported_bauds_text ();
-      g_set_error (error, CLI_ERROR, CLI_ERROR_USAGE,
-                   "--baud %d is not supported; use one of %s", conn->baud, bauds);
+      g_set_error (error, CLI_ERROR, CLI_ERROR_USAGE, "--baud %d is not supported; use one of %s",
+                   conn->baud, bauds);
       return FALSE;
     }
   if (conn->address < 0 || conn->address > 255)
     {
       g_set_error (error, CLI_ERROR, CLI_ERROR_USAGE,
-                   "--address %d is out of range; board addresses are 0 to 255",
-                   conn->address);
+                   "--address %d is out of range; board addresses are 0 to 255", conn->address);
       return FALSE;
     }
   return TRUE;
@@ -90,11 +88,11 @@ cli_connection_open (const CliConnection *conn, GError **error)
 
   /* Makes sim:// and sim://master work from the command line. */
   bms_sim_register_uri_scheme ();
-  transport = bms_transport_new_for_uri (conn->port, (guint) conn->baud, error);
+  transport = bms_transport_new_for_uri (conn->port, (guint)conn->baud, error);
   if (transport == NULL)
     return NULL;
-  session = bms_session_new (transport, (guint) conn->address);
-  if (!bms_session_set_baud (session, (guint) conn->baud, error)
+  session = bms_session_new (transport, (guint)conn->address);
+  if (!bms_session_set_baud (session, (guint)conn->baud, error)
       || !bms_session_open (session, error))
     return NULL;
   return g_steal_pointer (&session);

@@ -17,12 +17,18 @@ command_name (guint8 command)
 {
   switch (command)
     {
-    case BMS_CMD_ACTIVATE: return "activate";
-    case BMS_CMD_WRITE: return "write";
-    case BMS_CMD_READ: return "read";
-    case BMS_CMD_PASSWORD: return "password";
-    case BMS_CMD_READ_ALL: return "read_all";
-    default: return NULL;
+    case BMS_CMD_ACTIVATE:
+      return "activate";
+    case BMS_CMD_WRITE:
+      return "write";
+    case BMS_CMD_READ:
+      return "read";
+    case BMS_CMD_PASSWORD:
+      return "password";
+    case BMS_CMD_READ_ALL:
+      return "read_all";
+    default:
+      return NULL;
     }
 }
 
@@ -65,7 +71,7 @@ frame_error_reason (const GError *error)
   if (error->domain == CLI_ERROR && error->code == CLI_ERROR_HEX)
     return "bad_hex";
   if (error->domain == BMS_FRAME_ERROR && error->code >= 0
-      && (gsize) error->code < G_N_ELEMENTS (reasons))
+      && (gsize)error->code < G_N_ELEMENTS (reasons))
     return reasons[error->code];
   return "error";
 }
@@ -95,13 +101,14 @@ print_error (guint line, const GError *error, const guint8 *data, gsize len)
 {
   g_autoptr (GString) out = g_string_new (NULL);
 
-  g_string_append_printf (out, "{\"ok\": false, \"line\": %u, \"reason\": \"%s\", \"error\": ",
-                          line, frame_error_reason (error));
+  g_string_append_printf (out,
+                          "{\"ok\": false, \"line\": %u, \"reason\": \"%s\", \"error\": ", line,
+                          frame_error_reason (error));
   cli_json_append_string (out, error->message);
   if (g_error_matches (error, BMS_FRAME_ERROR, BMS_FRAME_ERROR_CHECKSUM) && len >= 4)
     g_string_append_printf (out, ", \"expected\": \"0x%04x\", \"actual\": \"0x%04x\"",
                             bms_frame_checksum (data, len - 4),
-                            (guint) (data[len - 2] << 8 | data[len - 1]));
+                            (guint)(data[len - 2] << 8 | data[len - 1]));
   g_string_append (out, "}");
   puts (out->str);
 }
@@ -161,8 +168,8 @@ decode_frame (guint line, const guint8 *data, gsize len)
   append_named (out, "command", command_name (frame->command), frame->command);
   append_named (out, "source", source_name (frame->source), frame->source);
   append_named (out, "transport", transport_name (frame->transport), frame->transport);
-  g_string_append_printf (out, ", \"terminal\": %u, \"record\": %u",
-                          frame->terminal, frame->record);
+  g_string_append_printf (out, ", \"terminal\": %u, \"record\": %u", frame->terminal,
+                          frame->record);
   if (!append_info (out, frame, &error))
     {
       print_error (line, error, data, len);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "bms-field.h"
+#include "bms-param-set.h"
 #include "cli-common.h"
 
 #define TEMPLATE_MARKER "@FIELD_TABLES@"
@@ -16,10 +17,14 @@ access_text (BmsAccess access)
 {
   switch (access)
     {
-    case BMS_ACCESS_R: return "R";
-    case BMS_ACCESS_W: return "W";
-    case BMS_ACCESS_RW: return "RW";
-    default: return "?";
+    case BMS_ACCESS_R:
+      return "R";
+    case BMS_ACCESS_W:
+      return "W";
+    case BMS_ACCESS_RW:
+      return "RW";
+    default:
+      return "?";
     }
 }
 
@@ -59,13 +64,12 @@ names_text (const BmsFieldInfo *field)
 {
   g_autoptr (GString) text = g_string_new (NULL);
 
-  if (field->names == NULL
-      || (field->type != BMS_FIELD_ENUM && field->type != BMS_FIELD_BITS))
+  if (field->names == NULL || (field->type != BMS_FIELD_ENUM && field->type != BMS_FIELD_BITS))
     return g_strdup ("");
   for (guint i = 0; field->names[i] != NULL; i++)
     g_string_append_printf (text, "%s%s%u `%s`", i > 0 ? ", " : "",
-                            field->type == BMS_FIELD_BITS && i == 0 ? "bit " : "",
-                            i, field->names[i]);
+                            field->type == BMS_FIELD_BITS && i == 0 ? "bit " : "", i,
+                            field->names[i]);
   return g_string_free (g_steal_pointer (&text), FALSE);
 }
 
@@ -101,10 +105,54 @@ print_markdown_table (GString *out, gboolean extension)
       description = md_escape (f->description != NULL ? f->description : f->label);
       meaning = names[0] != '\0' ? g_strdup_printf ("%s Values: %s.", description, names)
                                  : g_strdup (description);
-      g_string_append_printf (out, "| 0x%02X | `%s` | %s | %s | %s | %s | %s | %s | %s |\n",
-                              f->id, f->name, size, access_text (f->access),
-                              bms_field_type_name (f->type), f->unit != NULL ? f->unit : "",
-                              scale, range, meaning);
+      g_string_append_printf (out, "| 0x%02X | `%s` | %s | %s | %s | %s | %s | %s | %s |\n", f->id,
+                              f->name, size, access_text (f->access), bms_field_type_name (f->type),
+                              f->unit != NULL ? f->unit : "", scale, range, meaning);
+    }
+}
+
+static void
+append_rules (GString *out)
+{
+  g_auto (GStrv) rules = bms_param_set_describe_rules ();
+
+  g_string_append (out, "\n## Rules between parameters\n\n"
+                        "Packwatch refuses a change that breaks one of these rules, judged on\n"
+                        "the board's values with the change in place (`packwatch-cli write`\n"
+                        "reads the board once to check them, and orders its writes so that\n"
+                        "every intermediate state keeps them):\n\n");
+  /* The list ends with the vendor ranges ("… from A to B"): they get their
+   * own table below. */
+  for (guint i = 0; rules[i] != NULL; i++)
+    if (strstr (rules[i], " must be ") != NULL)
+      g_string_append_printf (out, "- %s\n", rules[i]);
+}
+
+static void
+append_vendor_ranges (GString *out)
+{
+  guint n_fields = 0;
+  const BmsFieldInfo *fields = bms_field_all (&n_fields);
+
+  g_string_append (out, "\n## Vendor limits\n\n"
+                        "The app's parameter pages narrow these ranges further, to the vendor\n"
+                        "parameter sheet of the master BMS (`packwatch-cli write` checks the\n"
+                        "catalogue range above, which boards of the JK family accept):\n\n"
+                        "| id | name | catalogue range | vendor range | unit |\n"
+                        "|---|---|---|---|---|\n");
+  for (guint i = 0; i < n_fields; i++)
+    {
+      const BmsFieldInfo *f = &fields[i];
+      g_autofree char *catalogue = NULL, *lo = NULL, *hi = NULL;
+      gint64 min, max;
+
+      if (!bms_param_is_parameter (f) || !bms_param_get_range (f, &min, &max))
+        continue;
+      catalogue = range_text (f, " … ");
+      lo = cli_format_number (f, min);
+      hi = cli_format_number (f, max);
+      g_string_append_printf (out, "| 0x%02X | `%s` | %s | %s … %s | %s |\n", f->id, f->name,
+                              catalogue, lo, hi, f->unit != NULL ? f->unit : "");
     }
 }
 
@@ -117,6 +165,8 @@ markdown_tables (void)
   print_markdown_table (out, FALSE);
   g_string_append (out, "\n## Packwatch extensions (0xD0–0xEF)\n\n");
   print_markdown_table (out, TRUE);
+  append_rules (out);
+  append_vendor_ranges (out);
   return g_string_free (g_steal_pointer (&out), FALSE);
 }
 
@@ -141,11 +191,10 @@ print_markdown (const char *template_path)
   marker = strstr (template, TEMPLATE_MARKER "\n");
   if (marker == NULL)
     {
-      cli_error ("fields", "%s has no line %s where the tables go", template_path,
-                 TEMPLATE_MARKER);
+      cli_error ("fields", "%s has no line %s where the tables go", template_path, TEMPLATE_MARKER);
       return CLI_EXIT_USAGE;
     }
-  fwrite (template, 1, (gsize) (marker - template), stdout);
+  fwrite (template, 1, (gsize)(marker - template), stdout);
   fputs (tables, stdout);
   fputs (marker + strlen (TEMPLATE_MARKER "\n"), stdout);
   return CLI_EXIT_OK;
@@ -212,8 +261,8 @@ print_table (void)
   guint n_fields = 0;
   const BmsFieldInfo *fields = bms_field_all (&n_fields);
 
-  printf ("%-4s  %-30s %-4s %-2s %-6s %-18s %s\n", "id", "name", "size", "rw", "unit",
-          "range", "label");
+  printf ("%-4s  %-30s %-4s %-2s %-6s %-18s %s\n", "id", "name", "size", "rw", "unit", "range",
+          "label");
   for (guint i = 0; i < n_fields; i++)
     {
       const BmsFieldInfo *f = &fields[i];
@@ -222,8 +271,7 @@ print_table (void)
       g_autofree char *unit = cli_pad (f->unit, 6);
 
       printf ("0x%02X  %-30s %-4s %-2s %s %-18s %s%s\n", f->id, f->name, size,
-              access_text (f->access), unit, range, f->label,
-              f->extension ? " (extension)" : "");
+              access_text (f->access), unit, range, f->label, f->extension ? " (extension)" : "");
     }
 }
 
@@ -239,7 +287,7 @@ cli_fields (int argc, char **argv)
       "With --markdown: print FILE with its line " TEMPLATE_MARKER " replaced by the tables",
       "FILE" },
     { "json", 'j', 0, G_OPTION_ARG_NONE, &json, "A JSON array of field descriptions", NULL },
-    { NULL }
+    { NULL },
   };
 
   if (!cli_parse_options (&argc, &argv, "",

@@ -58,7 +58,7 @@ cli_ports (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   const GOptionEntry entries[] = {
     { "json", 'j', 0, G_OPTION_ARG_NONE, &json, "Print a JSON array", NULL },
-    { NULL }
+    { NULL },
   };
 
   if (!cli_parse_options (&argc, &argv, "",

@@ -28,8 +28,8 @@ print_cell_summary (const BmsSnapshot *s)
     }
   printf ("Cells: %u   min %.3f V (#%u)   max %.3f V (#%u)   spread %u mV   average %.3f V\n",
           s->n_cells, s->cells_mv[min_i] / 1000.0, min_i + 1, s->cells_mv[max_i] / 1000.0,
-          max_i + 1, (guint) (s->cells_mv[max_i] - s->cells_mv[min_i]),
-          (double) sum / s->n_cells / 1000.0);
+          max_i + 1, (guint)(s->cells_mv[max_i] - s->cells_mv[min_i]),
+          (double)sum / s->n_cells / 1000.0);
 }
 
 static void
@@ -101,11 +101,9 @@ print_field (const BmsSnapshot *s, const BmsFieldInfo *f)
     value = g_strdup ("");
   if (f->id == BMS_ID_CURRENT && bms_snapshot_get_raw (s, f->id) != 0)
     {
-      char *with_direction = g_strdup_printf ("%s%s (%s)",
-                                              bms_snapshot_get_raw (s, f->id) > 0 ? "+" : "",
-                                              value,
-                                              bms_snapshot_get_raw (s, f->id) > 0
-                                                ? "charging" : "discharging");
+      char *with_direction
+          = g_strdup_printf ("%s%s (%s)", bms_snapshot_get_raw (s, f->id) > 0 ? "+" : "", value,
+                             bms_snapshot_get_raw (s, f->id) > 0 ? "charging" : "discharging");
       g_free (value);
       value = with_direction;
     }
@@ -130,11 +128,11 @@ print_groups (const BmsSnapshot *s)
         {
           const BmsFieldInfo *f = &fields[i];
 
-          if ((int) f->group != group || is_block (f) || !bms_snapshot_has (s, f->id))
+          if ((int)f->group != group || is_block (f) || !bms_snapshot_has (s, f->id))
             continue;
           if (!header)
             {
-              g_autofree char *title = g_strdup (bms_field_group_name ((BmsFieldGroup) group));
+              g_autofree char *title = g_strdup (bms_field_group_name ((BmsFieldGroup)group));
 
               title[0] = g_ascii_toupper (title[0]);
               printf ("\n%s\n", title);
@@ -178,9 +176,8 @@ cli_read (int argc, char **argv)
   g_autoptr (BmsSnapshot) snapshot = NULL;
   int status = CLI_EXIT_OK;
   const GOptionEntry entries[] = {
-    { "json", 'j', 0, G_OPTION_ARG_NONE, &json,
-      "Print one JSON object (keys: docs/cli.md)", NULL },
-    { NULL }
+    { "json", 'j', 0, G_OPTION_ARG_NONE, &json, "Print one JSON object (keys: docs/cli.md)", NULL },
+    { NULL },
   };
 
   cli_connection_init (&conn);

@@ -12,7 +12,8 @@
 #include "cli-commands.h"
 #undef CLI_COMMAND
 
-typedef struct {
+typedef struct
+{
   const char *name;
   int (*run) (int argc, char **argv);
   const char *synopsis;

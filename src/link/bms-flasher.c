@@ -58,7 +58,7 @@ static guint signals[N_SIGNALS];
 
 static const char *step_names[] = {
   "idle", "check file", "enter bootloader", "reopen at 9600 baud",
-  "segment (0x20)", "menu (0x31)", "wait for 'C'", "send image (YMODEM)",
+  "send 0x20", "send 0x31", "wait for 'C'", "send image",
   "confirm version", "done",
 };
 
@@ -497,7 +497,7 @@ step_menu_and_wait_c (BmsFlasher *self, BmsTransport *t, GCancellable *cancellab
   n = read_for (self, t, WAIT_C_TIMEOUT_MS, BMS_YMODEM_CRC, buf, cancellable, error);
   if (n < 0)
     return FALSE;
-  if (memchr (buf->data, BMS_YMODEM_CRC, buf->len) == NULL)
+  if (buf->len == 0 || memchr (buf->data, BMS_YMODEM_CRC, buf->len) == NULL)
     {
       /* Leave it in its menu rather than waiting for a download. */
       write_bytes (t, (guint8[]) { BMS_YMODEM_CAN, BMS_YMODEM_CAN }, 2, NULL);
@@ -533,11 +533,17 @@ step_transfer (BmsFlasher *self, BmsTransport *t, GCancellable *cancellable, GEr
   bms_ymodem_sender_set_clock (sender, self->clock, self->clock_data);
   /* Step 6 consumed the bootloader's 'C'. */
   bms_ymodem_sender_feed (sender, (guint8[]) { BMS_YMODEM_CRC }, 1);
-  if (!bms_ymodem_sender_run (sender, t, on_ymodem_progress, self, cancellable, &local))
+  if (bms_ymodem_sender_run (sender, t, on_ymodem_progress, self, cancellable, &local))
+    return TRUE;
+  if (g_error_matches (local, BMS_YMODEM_ERROR, BMS_YMODEM_ERROR_CANCELLED))
     return step_failed (self, error, local,
-                        "the image was not accepted; the board is still in its bootloader "
-                        "— run again with --bootloader");
-  return TRUE;
+                        "stopped at %" G_GUINT64_FORMAT " of %" G_GSIZE_FORMAT " bytes; the "
+                        "board waits in its bootloader — finish with --bootloader",
+                        self->ymodem.bytes_acked, g_bytes_get_size (self->image));
+  step_failed (self, error, NULL, "%s — the board is still in its bootloader: run again "
+               "with --bootloader", local->message);
+  g_error_free (local);
+  return FALSE;
 }
 
 static gboolean
@@ -629,7 +635,11 @@ step_check_file (BmsFlasher *self, GError **error)
     return step_failed (self, error, NULL, "no firmware file chosen");
   self->image = bms_firmware_check_file (self->path, self->max_size, &self->crc32, &local);
   if (self->image == NULL)
-    return step_failed (self, error, local, "the file cannot be used");
+    {
+      step_failed (self, error, NULL, "%s", local->message);
+      g_error_free (local);
+      return FALSE;
+    }
   self->file_version = bms_firmware_find_version (g_bytes_get_data (self->image, NULL),
                                                   g_bytes_get_size (self->image));
   enter_step (self, BMS_FLASHER_STEP_CHECK_FILE, "%" G_GSIZE_FORMAT " bytes, CRC-32 %08X, version %s",

@@ -2,6 +2,7 @@
 #include "bms-serial-transport.h"
 
 #include <errno.h>
+#include <string.h>
 #include <libserialport.h>
 
 #include "bms-termios-transport.h"
@@ -336,7 +337,13 @@ bms_serial_transport_new (const char *port_name, guint baud)
   g_return_val_if_fail (port_name != NULL, NULL);
 
   self = g_object_new (BMS_TYPE_SERIAL_TRANSPORT, NULL);
-  self->name = g_strdup (port_name);
+#ifdef G_OS_UNIX
+  /* "ttyUSB0" means the device node, not a file in the current folder. */
+  if (strchr (port_name, '/') == NULL)
+    self->name = g_build_filename ("/dev", port_name, NULL);
+  else
+#endif
+    self->name = g_strdup (port_name);
   if (baud != 0)
     self->baud = baud;
   return self;

@@ -51,6 +51,7 @@ struct _BmsSession
   gint64 line_free_us;         /* last byte on the line (sent or received) */
   gint64 last_reply_us;        /* 0 = never */
   gboolean need_wake;
+  GHashTable *wake_states;     /* other boards on the bus: address -> WakeState */
   guint8 protocol_version;
 };
 
@@ -92,6 +93,14 @@ typedef struct
   GMutex done_lock;
   GCond done_cond;
 } Job;
+
+/* Whether a board was heard from lately, kept per address while the
+ * session talks to another board on the same bus. */
+typedef struct
+{
+  gint64 last_reply_us;
+  gboolean need_wake;
+} WakeState;
 
 /* Helpers for the wire */
 
@@ -604,6 +613,7 @@ run_open (BmsSession *self, Job *job, GError **error)
   self->open = TRUE;
   self->last_reply_us = 0;
   self->line_free_us = 0;
+  g_hash_table_remove_all (self->wake_states);
   return TRUE;
 }
 
@@ -889,6 +899,29 @@ run_exclusive (BmsSession *self, Job *job, GError **error)
 }
 
 static gboolean
+run_set_address (BmsSession *self, Job *job, GError **error)
+{
+  WakeState *state;
+
+  if (job->address == self->address)
+    return TRUE;
+  state = g_new (WakeState, 1);
+  state->last_reply_us = self->last_reply_us;
+  state->need_wake = self->need_wake;
+  g_hash_table_replace (self->wake_states, GUINT_TO_POINTER (self->address), state);
+
+  /* A board not heard from yet (or long ago) is woken first. */
+  state = g_hash_table_lookup (self->wake_states, GUINT_TO_POINTER (job->address));
+  self->last_reply_us = state != NULL ? state->last_reply_us : 0;
+  self->need_wake = state != NULL ? state->need_wake : TRUE;
+
+  g_mutex_lock (&self->lock);
+  self->address = job->address;
+  g_mutex_unlock (&self->lock);
+  return TRUE;
+}
+
+static gboolean
 run_job (BmsSession *self, Job *job, GError **error)
 {
   if (job->kind != JOB_CLOSE && g_cancellable_set_error_if_cancelled (job->cancellable, error))
@@ -904,7 +937,7 @@ run_job (BmsSession *self, Job *job, GError **error)
     case JOB_UNLOCK: return run_unlock (self, job, error);
     case JOB_WRITE: return run_write (self, job, error);
     case JOB_EXCLUSIVE: return run_exclusive (self, job, error);
-    case JOB_SET_ADDRESS: self->address = job->address; return TRUE;
+    case JOB_SET_ADDRESS: return run_set_address (self, job, error);
     case JOB_QUIT:
     default: g_assert_not_reached ();
     }
@@ -1041,6 +1074,7 @@ bms_session_finalize (GObject *object)
 
   relock_locked (self);
   g_clear_pointer (&self->queue, g_async_queue_unref);
+  g_clear_pointer (&self->wake_states, g_hash_table_unref);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (bms_session_parent_class)->finalize (object);
 }
@@ -1060,13 +1094,14 @@ bms_session_init (BmsSession *self)
   g_mutex_init (&self->lock);
   self->timing.first_byte_timeout_ms = 1500;
   self->timing.inter_byte_timeout_ms = 100;
-  self->timing.retries = 2;
+  self->timing.retries = 3;
   self->timing.min_gap_ms = 100;
   self->baud = DEFAULT_BAUD;
   self->lock_timeout_s = DEFAULT_LOCK_TIMEOUT;
   self->wake_after_ms = DEFAULT_WAKE_AFTER_MS;
   self->protocol_version = DEFAULT_PROTOCOL;
   self->queue = g_async_queue_new ();
+  self->wake_states = g_hash_table_new_full (NULL, NULL, NULL, g_free);
 }
 
 /* Public API */
@@ -1096,9 +1131,14 @@ bms_session_get_transport (BmsSession *self)
 guint
 bms_session_get_address (BmsSession *self)
 {
+  guint address;
+
   g_return_val_if_fail (BMS_IS_SESSION (self), 0);
 
-  return self->address;
+  g_mutex_lock (&self->lock);
+  address = self->address;
+  g_mutex_unlock (&self->lock);
+  return address;
 }
 
 /* Several boards on one bus share one line: the poller points the session at

@@ -37,7 +37,7 @@ typedef enum {
 typedef struct {
   guint first_byte_timeout_ms;  /* default 1500 */
   guint inter_byte_timeout_ms;  /* default 100 (+ wire time of a byte) */
-  guint retries;                /* default 2 */
+  guint retries;                /* default 3: a noisy line (BER 1e-4) loses a third of long replies */
   guint min_gap_ms;             /* default 100 */
 } BmsSessionTiming;
 

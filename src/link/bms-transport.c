@@ -200,6 +200,14 @@ bms_transport_new_for_uri (const char *uri, guint baud, GError **error)
       factory = lookup_scheme (scheme);
       if (factory != NULL)
         return factory (uri, baud, error);
+      if (g_ascii_strcasecmp (scheme, "sim") == 0)
+        {
+          g_set_error (error, BMS_TRANSPORT_ERROR, BMS_TRANSPORT_ERROR_INVALID,
+                       "The simulator is not available in this program ('%s'): "
+                       "use packwatch-sim --pty PATH or --tcp PORT and connect to that",
+                       uri);
+          return NULL;
+        }
       g_set_error (error, BMS_TRANSPORT_ERROR, BMS_TRANSPORT_ERROR_INVALID,
                    "Unknown scheme '%s' in '%s': use a serial port, tcp://host:port or sim://",
                    scheme, uri);
@@ -246,13 +254,30 @@ known_adapter_name (guint16 vid, guint16 pid)
   return NULL;
 }
 
+/* Product strings some adapters give that say nothing about the chip (the
+ * CH340 says "USB Serial"); compared lower case, letters and digits only. */
+static gboolean
+is_generic_description (const char *text)
+{
+  static const char *const generic[] = { "usbserial", "usb20serial", "usbserialcontroller",
+                                         "usbserialport", "usbuart", "usb2serial", NULL };
+  g_autoptr(GString) key = g_string_new (NULL);
+
+  for (const char *p = text; *p != '\0'; p++)
+    if (g_ascii_isalnum (*p))
+      g_string_append_c (key, g_ascii_tolower (*p));
+  return g_strv_contains (generic, key->str);
+}
+
 BmsPortInfo *
 bms_port_info_new (const char *name, const char *os_description, guint16 vid, guint16 pid)
 {
   BmsPortInfo *info;
   g_autofree char *base = NULL;
+  g_autofree char *suffix = NULL;
   const char *label = NULL;
   const char *chip = known_adapter_name (vid, pid);
+  gboolean useful;
 
   g_return_val_if_fail (name != NULL, NULL);
 
@@ -264,10 +289,12 @@ bms_port_info_new (const char *name, const char *os_description, guint16 vid, gu
     info->vid_pid = g_strdup_printf ("%04x:%04x", vid, pid);
 
   base = g_path_get_basename (name);
-  /* An empty description, or one that only repeats the device name, says
-   * nothing: prefer the adapter's chip when we know it. */
-  if (os_description != NULL && *os_description != '\0' && g_strcmp0 (os_description, base) != 0
-      && g_strcmp0 (os_description, name) != 0)
+  suffix = g_strdup_printf ("(%s)", base);
+  /* Empty, only the device name again, or generic: the chip says more. */
+  useful = os_description != NULL && *os_description != '\0'
+           && g_strcmp0 (os_description, base) != 0 && g_strcmp0 (os_description, name) != 0
+           && !(chip != NULL && is_generic_description (os_description));
+  if (useful)
     label = os_description;
   else if (chip != NULL)
     label = chip;
@@ -276,7 +303,11 @@ bms_port_info_new (const char *name, const char *os_description, guint16 vid, gu
   else
     label = "Serial port";
 
-  info->description = g_strdup_printf ("%s (%s)", label, base);
+  /* Windows descriptions already end in "(COM3)". */
+  if (g_str_has_suffix (label, suffix))
+    info->description = g_strdup (label);
+  else
+    info->description = g_strdup_printf ("%s %s", label, suffix);
   return info;
 }
 

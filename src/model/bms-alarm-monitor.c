@@ -10,6 +10,7 @@ struct _BmsAlarmMonitor
   GObject     parent_instance;
   BmsDevice  *device;
   gulong      updated_id;
+  gulong      online_id;
   GPtrArray  *active;      /* BmsAlarm, order raised */
   BmsHistory *history;
   gint64      history_device_id;
@@ -334,7 +335,8 @@ bms_alarm_monitor_process (BmsAlarmMonitor   *self,
   for (guint i = self->active->len; i > 0; i--)
     {
       g_autoptr(BmsAlarm) alarm = g_object_ref (g_ptr_array_index (self->active, i - 1));
-      if (find (now, bms_alarm_get_code (alarm), NULL) != NULL)
+      if (find (now, bms_alarm_get_code (alarm), NULL) != NULL
+          || g_str_equal (bms_alarm_get_code (alarm), "comm_lost"))
         continue;
       g_ptr_array_remove_index (self->active, i - 1);
       g_list_model_items_changed (G_LIST_MODEL (self), i - 1, 1, 0);
@@ -394,12 +396,50 @@ on_device_updated (BmsDevice       *device,
     bms_alarm_monitor_process (self, snapshot);
 }
 
+/* A board that stops answering is an alarm of its own ("comm_lost"), raised
+ * when the device goes offline and cleared by its next reply. The other
+ * alarms stay as last reported: nobody knows better. */
+static void
+on_device_online (BmsDevice       *device,
+                  GParamSpec      *pspec,
+                  BmsAlarmMonitor *self)
+{
+  guint index;
+  BmsAlarm *active = find (self->active, "comm_lost", &index);
+  gint old_severity = bms_alarm_monitor_get_highest_severity (self);
+  gint64 now = g_get_real_time ();
+
+  if (bms_device_get_online (device) == (active == NULL))
+    return;
+  if (active == NULL)
+    {
+      g_autoptr(BmsAlarm) alarm = bms_alarm_new ("comm_lost");
+
+      bms_alarm_set_raised_at (alarm, now);
+      g_ptr_array_add (self->active, g_object_ref (alarm));
+      g_list_model_items_changed (G_LIST_MODEL (self), self->active->len - 1, 0, 1);
+      record (self, alarm, TRUE, now);
+    }
+  else
+    {
+      g_autoptr(BmsAlarm) alarm = g_object_ref (active);
+
+      g_ptr_array_remove_index (self->active, index);
+      g_list_model_items_changed (G_LIST_MODEL (self), index, 1, 0);
+      record (self, alarm, FALSE, now);
+    }
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_ITEMS]);
+  if (old_severity != bms_alarm_monitor_get_highest_severity (self))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HIGHEST_SEVERITY]);
+}
+
 static void
 bms_alarm_monitor_dispose (GObject *object)
 {
   BmsAlarmMonitor *self = BMS_ALARM_MONITOR (object);
 
   g_clear_signal_handler (&self->updated_id, self->device);
+  g_clear_signal_handler (&self->online_id, self->device);
   g_clear_object (&self->device);
   g_clear_object (&self->history);
   G_OBJECT_CLASS (bms_alarm_monitor_parent_class)->dispose (object);
@@ -451,8 +491,12 @@ bms_alarm_monitor_set_property (GObject      *object,
     case PROP_DEVICE:
       self->device = g_value_dup_object (value);
       if (self->device != NULL)
-        self->updated_id = g_signal_connect (self->device, "updated",
-                                             G_CALLBACK (on_device_updated), self);
+        {
+          self->updated_id = g_signal_connect (self->device, "updated",
+                                               G_CALLBACK (on_device_updated), self);
+          self->online_id = g_signal_connect (self->device, "notify::online",
+                                              G_CALLBACK (on_device_online), self);
+        }
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);

@@ -2,7 +2,8 @@
  *
  * Derives alarms from every warning bit (0x8B), the status flags (0x8C: cell
  * wire off, MOS opened by the board), the master's extension alarm bits
- * (0xD7) and the level-2 relay (0xD4). Each change is an event: the "event"
+ * (0xD7) and the level-2 relay (0xD4), plus "comm_lost" while the device is
+ * offline (it stopped answering). Each change is an event: the "event"
  * signal, and a row in the history database when one is set.
  *
  * Lives on the thread that owns the device (the GTK main thread); the history

@@ -46,6 +46,8 @@ static const BmsAlarmInfo alarm_table[] = {
     M(NONE), 0, 0 },
   { "discharge_mos_off", 0x8C, N_("Discharge MOS opened by the board"), "放电MOS断开", S(INFO),
     M(NONE), 0, 0 },
+  /* Packwatch itself: the board stopped answering (BmsDevice "online"). */
+  { "comm_lost", 0, N_("No reply from the board"), "通讯中断", S(FAULT), M(NONE), 0, 0 },
   /* 0xD4 relays */
   { "level2", 0xD4, N_("Level-2 protection relay tripped"), "二级保护继电器动作", S(FAULT),
     M(NONE), 0, 0 },

@@ -472,11 +472,8 @@ bms_change_set_apply (BmsChangeSet *self,
                       GCancellable *cancellable,
                       GError      **error)
 {
-  g_return_val_if_fail (BMS_IS_CHANGE_SET (self), FALSE);
-  g_return_val_if_fail (BMS_IS_SESSION (session), FALSE);
-  g_return_val_if_fail (password != NULL, FALSE);
-  return apply_core (self, session, password, history, device_id, cancellable, report_direct,
-                     NULL, error);
+  return bms_change_set_apply_full (self, session, password, history, device_id, NULL,
+                                    cancellable, error);
 }
 
 typedef struct {
@@ -532,6 +529,28 @@ report_invoke (BmsChange *change, BmsChangeResult result, const char *message, g
   r->result = result;
   r->message = g_strdup (message);
   g_main_context_invoke_full (d->context, G_PRIORITY_DEFAULT, report_on_owner, r, report_free);
+}
+
+gboolean
+bms_change_set_apply_full (BmsChangeSet *self,
+                           BmsSession   *session,
+                           const char   *password,
+                           BmsHistory   *history,
+                           gint64        device_id,
+                           GMainContext *results_context,
+                           GCancellable *cancellable,
+                           GError      **error)
+{
+  ApplyData d = { NULL, NULL, NULL, 0, results_context };
+
+  g_return_val_if_fail (BMS_IS_CHANGE_SET (self), FALSE);
+  g_return_val_if_fail (BMS_IS_SESSION (session), FALSE);
+  g_return_val_if_fail (password != NULL, FALSE);
+  if (results_context == NULL)
+    return apply_core (self, session, password, history, device_id, cancellable, report_direct,
+                       NULL, error);
+  return apply_core (self, session, password, history, device_id, cancellable, report_invoke,
+                     &d, error);
 }
 
 static void

@@ -72,6 +72,17 @@ gboolean      bms_change_set_apply          (BmsChangeSet *self,
                                              gint64        device_id,
                                              GCancellable *cancellable,
                                              GError      **error);
+/* The same, with the BmsChange results set on results_context (NULL: on the
+ * calling thread). For a caller that is already on a worker, e.g. a
+ * function run by bms_poller_run_async. */
+gboolean      bms_change_set_apply_full     (BmsChangeSet *self,
+                                             BmsSession   *session,
+                                             const char   *password,
+                                             BmsHistory   *history,
+                                             gint64        device_id,
+                                             GMainContext *results_context,
+                                             GCancellable *cancellable,
+                                             GError      **error);
 /* The same on a worker; results reach the BmsChange objects on the thread
  * that called this (its thread-default main context). */
 void          bms_change_set_apply_async    (BmsChangeSet        *self,

@@ -4,7 +4,7 @@
  *   1  devices, samples (WITHOUT ROWID, key (device_id, t_ms): the key is
  *      the time index, so a sample costs no separate index entry), alarm
  *      events, audit log.
- *   2  rollup_minute / rollup_hour: per device and whole minute/hour, the
+ *   2  rollup_minute / rollup_hour (+ _cells): per device and whole minute/hour, the
  *      sample count, min/max of every series ("mm") and of every cell
  *      ("cells"); maintained by the writer in the sample's transaction.
  *      Migrating from 1 builds them from the samples.
@@ -400,7 +400,8 @@ set_sql_error (GError **error, sqlite3 *db, int code, const char *what)
                code == SQLITE_CORRUPT || code == SQLITE_NOTADB ? BMS_HISTORY_ERROR_CORRUPT :
                BMS_HISTORY_ERROR_OPEN,
                "%s: %s%s", what, db ? sqlite3_errmsg (db) : sqlite3_errstr (code),
-               code == SQLITE_FULL ? " (the disk is full: free some space)" : "");
+               code == SQLITE_FULL ? " (the disk is full: free some space)" :
+               (code & 0xff) == SQLITE_IOERR ? " (the disk may be full or failing)" : "");
   return FALSE;
 }
 
@@ -488,50 +489,66 @@ static const char schema_v1[] =
   "  field TEXT NOT NULL, old_value TEXT, new_value TEXT, result TEXT NOT NULL);"
   "CREATE INDEX audit_time ON audit (t_ms);";
 
+/* The cells of a rollup live in a table of their own: a graph of pack
+ * voltage over a month then reads 40 bytes per minute, not 600. */
 static const char schema_v2[] =
   "CREATE TABLE rollup_minute ("
   "  device_id INTEGER NOT NULL, t_ms INTEGER NOT NULL, n INTEGER NOT NULL,"
-  "  mm BLOB NOT NULL, cells BLOB,"
+  "  mm BLOB NOT NULL, PRIMARY KEY (device_id, t_ms)) WITHOUT ROWID;"
+  "CREATE TABLE rollup_minute_cells ("
+  "  device_id INTEGER NOT NULL, t_ms INTEGER NOT NULL, cells BLOB NOT NULL,"
   "  PRIMARY KEY (device_id, t_ms)) WITHOUT ROWID;"
   "CREATE TABLE rollup_hour ("
   "  device_id INTEGER NOT NULL, t_ms INTEGER NOT NULL, n INTEGER NOT NULL,"
-  "  mm BLOB NOT NULL, cells BLOB,"
+  "  mm BLOB NOT NULL, PRIMARY KEY (device_id, t_ms)) WITHOUT ROWID;"
+  "CREATE TABLE rollup_hour_cells ("
+  "  device_id INTEGER NOT NULL, t_ms INTEGER NOT NULL, cells BLOB NOT NULL,"
   "  PRIMARY KEY (device_id, t_ms)) WITHOUT ROWID;";
+
+static gboolean
+step_done (sqlite3 *db, const char *sql, const Acc *acc, const GByteArray *blob, GError **error)
+{
+  g_autoptr (sqlite3_stmt) st = prepare (db, sql, error);
+  int rc;
+
+  if (!st)
+    return FALSE;
+  sqlite3_bind_int64 (st, 1, acc->device_id);
+  sqlite3_bind_int64 (st, 2, acc->t_ms);
+  sqlite3_bind_int (st, 3, acc->n);
+  if (blob)
+    sqlite3_bind_blob (st, 4, blob->data, blob->len, SQLITE_STATIC);
+  rc = sqlite3_step (st);
+  return rc == SQLITE_DONE || set_sql_error (error, db, rc, "Cannot write a rollup");
+}
 
 static gboolean
 rollup_write (sqlite3 *db, Level level, const Acc *acc, GError **error)
 {
-  g_autofree char *sql = NULL;
-  g_autoptr (sqlite3_stmt) st = NULL;
+  g_autofree char *main_sql = NULL, *cells_sql = NULL;
   g_autoptr (GByteArray) mm = g_byte_array_new ();
   g_autoptr (GByteArray) cells = g_byte_array_new ();
-  int rc;
 
   if (acc->n == 0)
-    sql = g_strdup_printf ("DELETE FROM %s WHERE device_id = ?1 AND t_ms = ?2",
-                           level_table[level]);
-  else
-    sql = g_strdup_printf ("INSERT OR REPLACE INTO %s (device_id, t_ms, n, mm, cells)"
-                           " VALUES (?1, ?2, ?3, ?4, ?5)", level_table[level]);
-  if (!(st = prepare (db, sql, error)))
-    return FALSE;
-  sqlite3_bind_int64 (st, 1, acc->device_id);
-  sqlite3_bind_int64 (st, 2, acc->t_ms);
-  if (acc->n)
     {
-      acc_encode_mm (acc, mm);
-      sqlite3_bind_int (st, 3, acc->n);
-      sqlite3_bind_blob (st, 4, mm->data, mm->len, SQLITE_STATIC);
-      if (acc->n_cells)
-        {
-          acc_encode_cells (acc, cells);
-          sqlite3_bind_blob (st, 5, cells->data, cells->len, SQLITE_STATIC);
-        }
+      main_sql = g_strdup_printf ("DELETE FROM %s WHERE device_id = ?1 AND t_ms = ?2",
+                                  level_table[level]);
+      cells_sql = g_strdup_printf ("DELETE FROM %s_cells WHERE device_id = ?1 AND t_ms = ?2",
+                                   level_table[level]);
+      return step_done (db, main_sql, acc, NULL, error) &&
+             step_done (db, cells_sql, acc, NULL, error);
     }
-  rc = sqlite3_step (st);
-  if (rc != SQLITE_DONE)
-    return set_sql_error (error, db, rc, "Cannot write a rollup");
-  return TRUE;
+  main_sql = g_strdup_printf ("INSERT OR REPLACE INTO %s (device_id, t_ms, n, mm)"
+                              " VALUES (?1, ?2, ?3, ?4)", level_table[level]);
+  acc_encode_mm (acc, mm);
+  if (!step_done (db, main_sql, acc, mm, error))
+    return FALSE;
+  if (acc->n_cells == 0)
+    return TRUE;
+  cells_sql = g_strdup_printf ("INSERT OR REPLACE INTO %s_cells (device_id, t_ms, cells)"
+                               " VALUES (?1, ?2, ?4)", level_table[level]);
+  acc_encode_cells (acc, cells);
+  return step_done (db, cells_sql, acc, cells, error);
 }
 
 /* Recomputes the rollup units of one level for a device from the samples in
@@ -547,8 +564,10 @@ rollup_rebuild (sqlite3 *db, Level level, gint64 device_id, gint64 from_ms,
   gint64 unit = level_unit[level];
   int rc;
 
-  del = g_strdup_printf ("DELETE FROM %s WHERE device_id = %" G_GINT64_FORMAT
-                         " AND t_ms >= %" G_GINT64_FORMAT " AND t_ms < %" G_GINT64_FORMAT,
+  del = g_strdup_printf ("DELETE FROM %1$s WHERE device_id = %2$" G_GINT64_FORMAT
+                         " AND t_ms >= %3$" G_GINT64_FORMAT " AND t_ms < %4$" G_GINT64_FORMAT ";"
+                         "DELETE FROM %1$s_cells WHERE device_id = %2$" G_GINT64_FORMAT
+                         " AND t_ms >= %3$" G_GINT64_FORMAT " AND t_ms < %4$" G_GINT64_FORMAT,
                          level_table[level], device_id, from_ms, to_ms);
   if (!exec_sql (db, del, error))
     return FALSE;
@@ -900,8 +919,10 @@ writer_acc (BmsHistory *self, gint64 device_id)
 static gboolean
 acc_load (sqlite3 *db, Level level, Acc *acc, gint64 device_id, gint64 t_ms, GError **error)
 {
-  g_autofree char *sql = g_strdup_printf ("SELECT n, mm, cells FROM %s WHERE device_id = ?1"
-                                          " AND t_ms = ?2", level_table[level]);
+  g_autofree char *sql = g_strdup_printf ("SELECT r.n, r.mm, c.cells FROM %1$s r LEFT JOIN"
+                                          " %1$s_cells c USING (device_id, t_ms)"
+                                          " WHERE r.device_id = ?1 AND r.t_ms = ?2",
+                                          level_table[level]);
   g_autoptr (sqlite3_stmt) st = prepare (db, sql, error);
   int rc;
 
@@ -936,8 +957,10 @@ writer_delete_before (BmsHistory *self, gint64 t_ms, gint64 *n_deleted, GError *
     return FALSE;
   /* Drop whole units before the cut; rebuild the two units it falls in. */
   g_free (sql);
-  sql = g_strdup_printf ("DELETE FROM rollup_minute WHERE t_ms < %" G_GINT64_FORMAT ";"
-                         "DELETE FROM rollup_hour WHERE t_ms < %" G_GINT64_FORMAT ";",
+  sql = g_strdup_printf ("DELETE FROM rollup_minute WHERE t_ms < %1$" G_GINT64_FORMAT ";"
+                         "DELETE FROM rollup_minute_cells WHERE t_ms < %1$" G_GINT64_FORMAT ";"
+                         "DELETE FROM rollup_hour WHERE t_ms < %2$" G_GINT64_FORMAT ";"
+                         "DELETE FROM rollup_hour_cells WHERE t_ms < %2$" G_GINT64_FORMAT ";",
                          floor_to (t_ms, MINUTE_MS), floor_to (t_ms, HOUR_MS));
   if (!exec_sql (self->wdb, sql, error) ||
       !rollup_rebuild_all (self->wdb, t_ms, floor_to (t_ms, HOUR_MS) + HOUR_MS, error))
@@ -1116,7 +1139,9 @@ writer_record_failure (BmsHistory *self, const GError *error, guint n_jobs)
 {
   FailReport *r = g_new0 (FailReport, 1);
 
-  g_warning ("History: a write failed and was dropped: %s", error->message);
+  /* Not a g_warning: a full disk is an expected condition, reported to the
+   * caller through bms_history_flush and "write-failed". */
+  g_message ("History: a write failed and was dropped: %s", error->message);
   g_mutex_lock (&self->state_lock);
   self->stats.failed_jobs += n_jobs;
   if (!self->pending_error)
@@ -1631,7 +1656,8 @@ bms_history_list_devices (BmsHistory *self, GError **error)
     return NULL;
   st = prepare (db, "SELECT id, key, name, (SELECT min(t_ms) FROM samples WHERE device_id = d.id),"
                 " (SELECT max(t_ms) FROM samples WHERE device_id = d.id),"
-                " (SELECT count(*) FROM samples WHERE device_id = d.id) FROM devices d ORDER BY id",
+                " (SELECT coalesce(sum(n), 0) FROM rollup_hour WHERE device_id = d.id)"
+                " FROM devices d ORDER BY id",
                 error);
   while (st && (rc = sqlite3_step (st)) == SQLITE_ROW)
     {
@@ -1650,31 +1676,49 @@ bms_history_list_devices (BmsHistory *self, GError **error)
   return ok ? g_steal_pointer (&out) : NULL;
 }
 
+static BmsHistoryRange *range_query (sqlite3 *db, gint64 device_id, gint64 from_ms,
+                                     gint64 to_ms, guint max_points, gboolean with_cells,
+                                     GError **error);
+
+/* Counting rows would read every sample of the range (a month of 256 cells
+ * is 850 MB); one bucket of the rollup cover reads a few hundred rows. */
+static gint64
+count_device (sqlite3 *db, gint64 device_id, gint64 from_ms, gint64 to_ms, GError **error)
+{
+  g_autoptr (BmsHistoryRange) r = range_query (db, device_id, from_ms, to_ms, 1, FALSE, error);
+
+  if (!r)
+    return -1;
+  return r->n_points ? r->count[0] : 0;
+}
+
 gint64
 bms_history_count_samples (BmsHistory *self, gint64 device_id, gint64 from_us, gint64 to_us,
                            GError **error)
 {
   g_autoptr (sqlite3_stmt) st = NULL;
-  gint64 n = -1;
+  gint64 n = 0;
   sqlite3 *db;
   int rc;
 
   g_return_val_if_fail (BMS_IS_HISTORY (self), -1);
   if (!(db = reader_lock (self, error)))
     return -1;
-  st = prepare (db, device_id > 0
-                ? "SELECT count(*) FROM samples WHERE device_id = ?1 AND t_ms BETWEEN ?2 AND ?3"
-                : "SELECT count(*) FROM samples WHERE t_ms BETWEEN ?2 AND ?3", error);
-  if (st)
+  if (device_id > 0)
+    n = count_device (db, device_id, to_ms_from (from_us), to_ms_to (to_us), error);
+  else if ((st = prepare (db, "SELECT id FROM devices", error)))
     {
-      sqlite3_bind_int64 (st, 1, device_id);
-      sqlite3_bind_int64 (st, 2, to_ms_from (from_us));
-      sqlite3_bind_int64 (st, 3, to_ms_to (to_us));
-      if ((rc = sqlite3_step (st)) == SQLITE_ROW)
-        n = sqlite3_column_int64 (st, 0);
-      else
-        set_sql_error (error, db, rc, "Cannot count the samples");
+      while (n >= 0 && (rc = sqlite3_step (st)) == SQLITE_ROW)
+        {
+          gint64 c = count_device (db, sqlite3_column_int64 (st, 0), to_ms_from (from_us),
+                                   to_ms_to (to_us), error);
+          n = c < 0 ? -1 : n + c;
+        }
+      if (n >= 0 && rc != SQLITE_DONE)
+        n = set_sql_error (error, db, rc, "Cannot list the devices") - 1;
     }
+  else
+    n = -1;
   g_clear_pointer (&st, sqlite3_finalize);
   reader_unlock (self);
   return n;
@@ -1692,8 +1736,8 @@ bms_history_get_max_cells (BmsHistory *self, gint64 device_id, gint64 from_us, g
   g_return_val_if_fail (BMS_IS_HISTORY (self), -1);
   if (!(db = reader_lock (self, error)))
     return -1;
-  st = prepare (db, "SELECT cells FROM rollup_hour WHERE (?1 = 0 OR device_id = ?1)"
-                " AND t_ms BETWEEN ?2 AND ?3 AND cells IS NOT NULL", error);
+  st = prepare (db, "SELECT cells FROM rollup_hour_cells WHERE (?1 = 0 OR device_id = ?1)"
+                " AND t_ms BETWEEN ?2 AND ?3", error);
   if (st)
     {
       sqlite3_bind_int64 (st, 1, device_id);
@@ -1845,9 +1889,12 @@ range_scan_samples (RangeCtx *c, gint64 lo, gint64 hi, GError **error)
 static gboolean
 range_scan_rollup (RangeCtx *c, Level level, gint64 lo, gint64 hi, GError **error)
 {
-  g_autofree char *sql = g_strdup_printf ("SELECT t_ms, n, mm, %s FROM %s WHERE device_id = ?1"
-                                          " AND t_ms >= ?2 AND t_ms < ?3",
-                                          c->with_cells ? "cells" : "NULL", level_table[level]);
+  g_autofree char *sql = c->with_cells
+    ? g_strdup_printf ("SELECT r.t_ms, r.n, r.mm, c.cells FROM %1$s r LEFT JOIN %1$s_cells c"
+                       " USING (device_id, t_ms) WHERE r.device_id = ?1 AND r.t_ms >= ?2"
+                       " AND r.t_ms < ?3", level_table[level])
+    : g_strdup_printf ("SELECT t_ms, n, mm, NULL FROM %s WHERE device_id = ?1"
+                       " AND t_ms >= ?2 AND t_ms < ?3", level_table[level]);
   g_autoptr (sqlite3_stmt) st = prepare (c->db, sql, error);
   int rc;
 
@@ -1933,8 +1980,10 @@ range_collect (RangeCtx *c, gint64 from_ms, gint64 to_ms, Level level)
 static gboolean
 range_extent (sqlite3 *db, gint64 device_id, gint64 *from_ms, gint64 *to_ms, GError **error)
 {
-  g_autoptr (sqlite3_stmt) st = prepare (db, "SELECT min(t_ms), max(t_ms) FROM samples"
-                                         " WHERE device_id = ?1", error);
+  /* Two subqueries: min() and max() together would scan every sample. */
+  g_autoptr (sqlite3_stmt) st = prepare (db, "SELECT (SELECT min(t_ms) FROM samples WHERE"
+                                         " device_id = ?1), (SELECT max(t_ms) FROM samples"
+                                         " WHERE device_id = ?1)", error);
   int rc;
 
   if (!st)

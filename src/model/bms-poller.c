@@ -27,6 +27,7 @@ typedef struct {
   GMainContext   *context;
   GWeakRef        poller;
   GCancellable   *cancellable;
+  GQueue          jobs;           /* GTask of bms_poller_run_async; under lock */
 } Shared;
 
 static Shared *
@@ -44,6 +45,7 @@ shared_unref (Shared *sh)
   g_clear_object (&sh->session);
   g_clear_object (&sh->history);
   g_clear_object (&sh->cancellable);
+  g_queue_clear_full (&sh->jobs, g_object_unref);
   g_array_unref (sh->addresses);
   g_main_context_unref (sh->context);
   g_weak_ref_clear (&sh->poller);
@@ -59,6 +61,7 @@ struct _BmsPoller
   GThread    *thread;
   GListStore *devices;
   GHashTable *monitors;     /* address -> BmsAlarmMonitor */
+  GHashTable *history_ids;  /* address -> history device id */
   gboolean    running;
   gboolean    connected;
   gboolean    lagging;
@@ -204,8 +207,12 @@ deliver (gpointer data)
     case MSG_SNAPSHOT:
       device = ensure_device (self, msg->address);
       if (msg->history != NULL)
-        bms_alarm_monitor_set_history (bms_poller_get_alarm_monitor (self, msg->address),
-                                       msg->history, msg->history_id);
+        {
+          bms_alarm_monitor_set_history (bms_poller_get_alarm_monitor (self, msg->address),
+                                         msg->history, msg->history_id);
+          g_hash_table_insert (self->history_ids, GUINT_TO_POINTER (msg->address),
+                               GSIZE_TO_POINTER ((gsize) msg->history_id));
+        }
       bms_device_update (device, msg->snapshot);
       bms_device_set_password_state (device, msg->locked, msg->unlock_remaining);
       break;
@@ -286,10 +293,43 @@ wait_for (Worker *w, double seconds)
   gint64 end = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
 
   g_mutex_lock (&w->sh->lock);
-  while (w->sh->generation == w->generation && g_cond_wait_until (&w->sh->cond, &w->sh->lock, end))
+  while (w->sh->generation == w->generation && g_queue_is_empty (&w->sh->jobs)
+         && g_cond_wait_until (&w->sh->cond, &w->sh->lock, end))
     ;
   g_mutex_unlock (&w->sh->lock);
 }
+
+/* ---- work run between cycles (bms_poller_run_async) ---- */
+
+typedef struct {
+  guint          address;
+  BmsPollerFunc  func;
+  gpointer       data;
+  GDestroyNotify destroy;
+} RunJob;
+
+static void
+run_job_free (gpointer data)
+{
+  RunJob *job = data;
+
+  if (job->destroy != NULL)
+    job->destroy (job->data);
+  g_free (job);
+}
+
+static GTask *
+pop_job (Shared *sh)
+{
+  GTask *task;
+
+  g_mutex_lock (&sh->lock);
+  task = g_queue_pop_head (&sh->jobs);
+  g_mutex_unlock (&sh->lock);
+  return task;
+}
+
+static void run_jobs (Worker *w);
 
 static gboolean
 is_line_error (const GError *error)
@@ -392,7 +432,7 @@ missed (Worker *w, Board *board)
   post (w->sh, msg);
 }
 
-typedef enum { POLL_OK, POLL_MISSED, POLL_LINE_DOWN } PollResult;
+typedef enum { POLL_OK, POLL_MISSED, POLL_LINE_DOWN, POLL_STOPPED } PollResult;
 
 static PollResult
 poll_board (Worker *w, Board *board)
@@ -411,6 +451,9 @@ poll_board (Worker *w, Board *board)
       post_snapshot (w, board, snapshot);
       return POLL_OK;
     }
+  /* Stopped mid-request: not the board's fault. */
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || should_stop (w))
+    return POLL_STOPPED;
   missed (w, board);
   if (is_line_error (error))
     {
@@ -528,6 +571,8 @@ run_cycle (Worker *w)
     {
       PollResult r = poll_board (w, &g_array_index (w->boards, Board, i));
 
+      if (r == POLL_STOPPED)
+        return;
       if (r == POLL_OK)
         answered++;
       if (r == POLL_LINE_DOWN)
@@ -551,6 +596,48 @@ run_cycle (Worker *w)
     wait_for (w, interval - elapsed);
 }
 
+static void
+run_jobs (Worker *w)
+{
+  GTask *task;
+
+  while ((task = pop_job (w->sh)) != NULL)
+    {
+      RunJob *job = g_task_get_task_data (task);
+      GError *error = NULL;
+      guint address = bms_session_get_address (w->sh->session);
+
+      if (!w->connected)
+        g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED, "%s",
+                                 _("The line is down: nothing was sent"));
+      else
+        {
+          /* The line is ours until func returns: no poll can re-aim it. */
+          bms_session_set_address (w->sh->session, job->address);
+          if (job->func (w->sh->session, job->address, job->data,
+                         g_task_get_cancellable (task), &error))
+            g_task_return_boolean (task, TRUE);
+          else
+            g_task_return_error (task, error);
+          bms_session_set_address (w->sh->session, address);
+        }
+      g_object_unref (task);
+    }
+}
+
+static void
+fail_jobs (Shared *sh)
+{
+  GTask *task;
+
+  while ((task = pop_job (sh)) != NULL)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "%s",
+                               _("Polling stopped: nothing was sent"));
+      g_object_unref (task);
+    }
+}
+
 static gpointer
 worker_main (gpointer data)
 {
@@ -570,9 +657,14 @@ worker_main (gpointer data)
   while (!should_stop (&w))
     {
       if (!w.connected && !reconnect (&w))
-        continue;
+        {
+          run_jobs (&w);
+          continue;
+        }
+      run_jobs (&w);
       run_cycle (&w);
     }
+  fail_jobs (sh);
 
   g_array_unref (w.boards);
   g_free (w.line_error);
@@ -591,6 +683,7 @@ bms_poller_dispose (GObject *object)
   bms_poller_stop (self);
   g_clear_pointer (&self->thread, g_thread_unref);
   g_clear_pointer (&self->monitors, g_hash_table_unref);
+  g_clear_pointer (&self->history_ids, g_hash_table_unref);
   g_clear_object (&self->devices);
   G_OBJECT_CLASS (bms_poller_parent_class)->dispose (object);
 }
@@ -708,6 +801,7 @@ bms_poller_init (BmsPoller *self)
   self->shared = sh;
   self->devices = g_list_store_new (BMS_TYPE_DEVICE);
   self->monitors = g_hash_table_new_full (NULL, NULL, NULL, g_object_unref);
+  self->history_ids = g_hash_table_new (NULL, NULL);
 }
 
 BmsPoller *
@@ -908,6 +1002,59 @@ bms_poller_get_message (BmsPoller *self)
 {
   g_return_val_if_fail (BMS_IS_POLLER (self), NULL);
   return self->message;
+}
+
+void
+bms_poller_run_async (BmsPoller          *self,
+                      guint               address,
+                      BmsPollerFunc       func,
+                      gpointer            data,
+                      GDestroyNotify      destroy,
+                      GCancellable       *cancellable,
+                      GAsyncReadyCallback callback,
+                      gpointer            user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  RunJob *job;
+
+  g_return_if_fail (BMS_IS_POLLER (self));
+  g_return_if_fail (func != NULL);
+
+  job = g_new0 (RunJob, 1);
+  job->address = address;
+  job->func = func;
+  job->data = data;
+  job->destroy = destroy;
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, bms_poller_run_async);
+  g_task_set_task_data (task, job, run_job_free);
+  if (!self->running)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED, "%s",
+                               _("Polling is not running: nothing was sent"));
+      return;
+    }
+  g_mutex_lock (&self->shared->lock);
+  g_queue_push_tail (&self->shared->jobs, g_steal_pointer (&task));
+  g_cond_broadcast (&self->shared->cond);
+  g_mutex_unlock (&self->shared->lock);
+}
+
+gboolean
+bms_poller_run_finish (BmsPoller     *self,
+                       GAsyncResult  *result,
+                       GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+gint64
+bms_poller_get_history_device_id (BmsPoller *self,
+                                  guint      address)
+{
+  g_return_val_if_fail (BMS_IS_POLLER (self), 0);
+  return GPOINTER_TO_SIZE (g_hash_table_lookup (self->history_ids, GUINT_TO_POINTER (address)));
 }
 
 GListModel *

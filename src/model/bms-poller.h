@@ -78,4 +78,31 @@ GListModel    *bms_poller_get_devices      (BmsPoller *self);
 BmsDevice     *bms_poller_lookup_device    (BmsPoller *self, guint address);
 BmsAlarmMonitor *bms_poller_get_alarm_monitor (BmsPoller *self, guint address);
 
+/* The history's row for a board (for audit rows), 0 before its first
+ * sample was recorded or without history. */
+gint64         bms_poller_get_history_device_id (BmsPoller *self, guint address);
+
+/* Runs func on the poller's worker between two cycles, with the session
+ * aimed at address and the line to itself: how the app writes parameters
+ * while polling (on a bus, a write must not go to whichever board the poller
+ * is reading). func blocks; results come back to the calling thread's
+ * context. Fails with G_IO_ERROR_NOT_CONNECTED when polling is not running
+ * or the line is down, without calling func. */
+typedef gboolean (*BmsPollerFunc) (BmsSession   *session,
+                                   guint         address,
+                                   gpointer      data,
+                                   GCancellable *cancellable,
+                                   GError      **error);
+void           bms_poller_run_async        (BmsPoller          *self,
+                                            guint               address,
+                                            BmsPollerFunc       func,
+                                            gpointer            data,
+                                            GDestroyNotify      destroy,
+                                            GCancellable       *cancellable,
+                                            GAsyncReadyCallback callback,
+                                            gpointer            user_data);
+gboolean       bms_poller_run_finish       (BmsPoller     *self,
+                                            GAsyncResult  *result,
+                                            GError       **error);
+
 G_END_DECLS

@@ -13,25 +13,25 @@
 
 #include "bms-sim-private.h"
 
-#define POLL_US        20000   /* wake this often while waiting for a reply */
+#define POLL_US 20000 /* wake this often while waiting for a reply */
 #define BOOTLOADER_BAUD 9600
 
 struct _BmsLoopbackTransport
 {
-  GObject   parent_instance;
+  GObject parent_instance;
 
-  GMutex    lock;
-  GCond     cond;
-  BmsSim   *sim;
-  gboolean  owns_sim;
-  gboolean  wire_timing;
-  guint     baud, board_baud;
-  gboolean  open;
-  char     *name;
+  GMutex lock;
+  GCond cond;
+  BmsSim *sim;
+  gboolean owns_sim;
+  gboolean wire_timing;
+  guint baud, board_baud;
+  gboolean open;
+  char *name;
 
-  gint64    clock_us;     /* monotonic time the sim was last advanced to */
-  GByteArray *rx;         /* reply bytes on their way to the reader */
-  gint64    rx_due_us;    /* due time of rx->data[0] */
+  gint64 clock_us;  /* monotonic time the sim was last advanced to */
+  GByteArray *rx;   /* reply bytes on their way to the reader */
+  gint64 rx_due_us; /* due time of rx->data[0] */
 };
 
 static void bms_loopback_transport_iface_init (BmsTransportInterface *iface);
@@ -52,17 +52,19 @@ board_baud (BmsLoopbackTransport *self)
   return bms_sim_is_booting (self->sim) ? BOOTLOADER_BAUD : self->board_baud;
 }
 
-/* Bytes from the sim, first one due no earlier than start_us. */
+/* Bytes from the sim, first one due no earlier than start_us, sent at the
+ * speed the board ran at when it took the request (the reply to 0xBD still
+ * comes from the application, the last ACK still from the bootloader). */
 static void
-queue_reply (BmsLoopbackTransport *self, GByteArray *bytes, gint64 start_us)
+queue_reply (BmsLoopbackTransport *self, GByteArray *bytes, gint64 start_us, guint sent_baud)
 {
   if (bytes->len == 0)
     return;
-  if (board_baud (self) != self->baud)
+  if (sent_baud != self->baud)
     for (guint i = 0; i < bytes->len; i++)
-      bytes->data[i] = (bytes->data[i] >> 1) | 0x80;   /* framing garbage */
+      bytes->data[i] = (bytes->data[i] >> 1) | 0x80; /* framing garbage */
   if (self->rx->len == 0)
-    self->rx_due_us = start_us + (gint64) byte_us (self);
+    self->rx_due_us = start_us + (gint64)byte_us (self);
   g_byte_array_append (self->rx, bytes->data, bytes->len);
   g_cond_broadcast (&self->cond);
 }
@@ -71,15 +73,18 @@ queue_reply (BmsLoopbackTransport *self, GByteArray *bytes, gint64 start_us)
 static void
 sync_clock (BmsLoopbackTransport *self, gint64 now)
 {
-  g_autoptr(GByteArray) out = g_byte_array_new ();
+  g_autoptr (GByteArray) out = g_byte_array_new ();
 
   if (now > self->clock_us)
     {
-      bms_sim_advance (self->sim, (now - self->clock_us) / 1e6 * bms_sim_get_time_scale (self->sim));
+      bms_sim_advance (self->sim,
+                       (now - self->clock_us) / 1e6 * bms_sim_get_time_scale (self->sim));
       self->clock_us = now;
     }
+  guint baud = board_baud (self);
+
   bms_sim_receive (self->sim, NULL, 0, out);
-  queue_reply (self, out, now);
+  queue_reply (self, out, now, baud);
 }
 
 static guint
@@ -91,14 +96,14 @@ bytes_due (BmsLoopbackTransport *self, gint64 now)
     return 0;
   if (per <= 0)
     return self->rx->len;
-  return MIN (self->rx->len, (guint) ((now - self->rx_due_us) / per) + 1);
+  return MIN (self->rx->len, (guint)((now - self->rx_due_us) / per) + 1);
 }
 
 static void
 take (BmsLoopbackTransport *self, guint n)
 {
   g_byte_array_remove_range (self->rx, 0, n);
-  self->rx_due_us += (gint64) (n * byte_us (self));
+  self->rx_due_us += (gint64)(n * byte_us (self));
 }
 
 static gboolean
@@ -106,8 +111,8 @@ check_line (BmsLoopbackTransport *self, GError **error)
 {
   if (!self->open)
     {
-      g_set_error (error, BMS_TRANSPORT_ERROR, BMS_TRANSPORT_ERROR_CLOSED,
-                   "%s is not open", self->name);
+      g_set_error (error, BMS_TRANSPORT_ERROR, BMS_TRANSPORT_ERROR_CLOSED, "%s is not open",
+                   self->name);
       return FALSE;
     }
   if (bms_sim_is_disconnected (self->sim))
@@ -159,7 +164,7 @@ static gboolean
 lb_write (BmsTransport *transport, const guint8 *data, gsize len, GError **error)
 {
   BmsLoopbackTransport *self = BMS_LOOPBACK_TRANSPORT (transport);
-  g_autoptr(GByteArray) out = g_byte_array_new ();
+  g_autoptr (GByteArray) out = g_byte_array_new ();
   g_autofree guint8 *copy = g_memdup2 (data, len);
   gboolean ok;
   gint64 now = g_get_monotonic_time ();
@@ -168,14 +173,19 @@ lb_write (BmsTransport *transport, const guint8 *data, gsize len, GError **error
   ok = check_line (self, error);
   if (ok)
     {
+      guint baud;
+
       sync_clock (self, now);
-      if (board_baud (self) != self->baud)
+      baud = board_baud (self);
+      if (baud != self->baud)
         for (gsize i = 0; i < len; i++)
           copy[i] = (copy[i] << 1) | 1;
       bms_sim_receive (self->sim, copy, len, out);
       /* The reply starts once the request is on the board, plus any delay. */
-      queue_reply (self, out, now + (gint64) (len * byte_us (self))
-                              + (gint64) bms_sim_get_reply_delay_ms (self->sim) * 1000);
+      queue_reply (self, out,
+                   now + (gint64)(len * byte_us (self))
+                       + (gint64)bms_sim_get_reply_delay_ms (self->sim) * 1000,
+                   baud);
     }
   g_mutex_unlock (&self->lock);
   return ok;
@@ -185,7 +195,7 @@ static gssize
 lb_read (BmsTransport *transport, guint8 *buf, gsize len, guint timeout_ms, GError **error)
 {
   BmsLoopbackTransport *self = BMS_LOOPBACK_TRANSPORT (transport);
-  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  gint64 deadline = g_get_monotonic_time () + (gint64)timeout_ms * 1000;
   gssize result = 0;
 
   g_mutex_lock (&self->lock);
@@ -319,13 +329,13 @@ bms_loopback_transport_with_sim (BmsLoopbackTransport *self,
 
 static gboolean
 parse_query (BmsSimConfig *config, const char *query, gboolean *wire, double *scale,
-             GError **error)
+             double *ambient, GError **error)
 {
-  g_auto(GStrv) pairs = g_strsplit (query, "&", -1);
+  g_auto (GStrv) pairs = g_strsplit (query, "&", -1);
 
   for (guint i = 0; pairs[i]; i++)
     {
-      g_auto(GStrv) kv = g_strsplit (pairs[i], "=", 2);
+      g_auto (GStrv) kv = g_strsplit (pairs[i], "=", 2);
       const char *k = kv[0], *v = kv[1] ? kv[1] : "1";
       char *end = NULL;
 
@@ -337,7 +347,11 @@ parse_query (BmsSimConfig *config, const char *query, gboolean *wire, double *sc
         config->cycle_profile = g_strcmp0 (v, "0") != 0;
       else if (g_str_equal (k, "scale") && (*scale = g_ascii_strtod (v, &end)) > 0 && *end == '\0')
         ;
-      else if (g_str_equal (k, "seed") && (config->seed = (guint32) g_ascii_strtoull (v, &end, 10), *end == '\0'))
+      else if (g_str_equal (k, "ambient") && (*ambient = g_ascii_strtod (v, &end), *end == '\0')
+               && *ambient >= -40 && *ambient <= 80)
+        ;
+      else if (g_str_equal (k, "seed")
+               && (config->seed = (guint32)g_ascii_strtoull (v, &end, 10), *end == '\0'))
         ;
       else if (g_str_equal (k, "chemistry") && g_str_equal (v, "lfp"))
         config->chemistry = BMS_CHEMISTRY_LFP;
@@ -349,7 +363,8 @@ parse_query (BmsSimConfig *config, const char *query, gboolean *wire, double *sc
         {
           g_set_error (error, BMS_TRANSPORT_ERROR, BMS_TRANSPORT_ERROR_INVALID,
                        "Bad simulator option '%s': use wire=0|1, cycle=0|1, scale=X, "
-                       "seed=N or chemistry=lfp|nmc|lto", pairs[i]);
+                       "ambient=C (-40 to 80), seed=N or chemistry=lfp|nmc|lto",
+                       pairs[i]);
           return FALSE;
         }
     }
@@ -361,10 +376,10 @@ sim_factory (const char *uri, guint baud, GError **error)
 {
   const char *rest = strstr (uri, "://") + 3;
   const char *q = strchr (rest, '?');
-  g_autofree char *kind = g_strndup (rest, q ? (gsize) (q - rest) : strlen (rest));
+  g_autofree char *kind = g_strndup (rest, q ? (gsize)(q - rest) : strlen (rest));
   BmsSimConfig config;
   gboolean wire = TRUE;
-  double scale = 1;
+  double scale = 1, ambient = 25;
   BmsSim *sim;
 
   bms_sim_config_init (&config);
@@ -380,11 +395,12 @@ sim_factory (const char *uri, guint baud, GError **error)
                    uri);
       return NULL;
     }
-  if (q && !parse_query (&config, q + 1, &wire, &scale, error))
+  if (q && !parse_query (&config, q + 1, &wire, &scale, &ambient, error))
     return NULL;
   sim = bms_sim_new (&config, error);
   if (sim == NULL)
     return NULL;
+  bms_sim_set_ambient (sim, ambient, TRUE);
   return bms_loopback_transport_new_owning (sim, wire, scale, baud, uri);
 }
 

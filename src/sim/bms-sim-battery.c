@@ -12,33 +12,33 @@
 #include <math.h>
 #include <string.h>
 
-#define MAX_CELLS            (BMS_MAX_MODULES * 16)
-#define SUBSTEP_S            0.25
-#define MAX_SUBSTEPS         4000   /* bounds CPU at huge time scales */
-#define OCP_RELEASE_S        30.0   /* over-current trips release after this */
-#define TEMP_TRIP_DELAY_S    2.0
-#define TEMP_HYSTERESIS_C    5.0
-#define PRECHARGE_S          2.0
-#define REST_S               600.0
-#define BALANCE_OHMS         40.0   /* bleed resistor: 3.4 V → 85 mA */
-#define BALANCE_MIN_A        0.070
-#define BALANCE_MAX_A        0.100
-#define MOS_OHMS             0.001
-#define BOARD_IDLE_W         0.5
+#define MAX_CELLS (BMS_MAX_MODULES * 16)
+#define SUBSTEP_S 0.25
+#define MAX_SUBSTEPS 4000  /* bounds CPU at huge time scales */
+#define OCP_RELEASE_S 30.0 /* over-current trips release after this */
+#define TEMP_TRIP_DELAY_S 2.0
+#define TEMP_HYSTERESIS_C 5.0
+#define PRECHARGE_S 2.0
+#define REST_S 600.0
+#define BALANCE_OHMS 40.0 /* bleed resistor: 3.4 V → 85 mA */
+#define BALANCE_MIN_A 0.070
+#define BALANCE_MAX_A 0.100
+#define MOS_OHMS 0.001
+#define BOARD_IDLE_W 0.5
 
 struct _BmsSimBattery
 {
-  guint        n_modules, cells_per_module, n_cells;
+  guint n_modules, cells_per_module, n_cells;
   BmsChemistry chemistry;
-  double       capacity_ah;
-  GRand       *rand;
+  double capacity_ah;
+  GRand *rand;
   BmsSimParams params;
 
   double cap_ah[MAX_CELLS];
   double soc[MAX_CELLS];
   double r_ohm[MAX_CELLS];
-  double v[MAX_CELLS];           /* terminal voltage at the last step */
-  double bal_a[MAX_CELLS];       /* bleed current now (0 = not balancing) */
+  double v[MAX_CELLS];     /* terminal voltage at the last step */
+  double bal_a[MAX_CELLS]; /* bleed current now (0 = not balancing) */
   double sensor_offset[BMS_MAX_MODULES][3];
 
   double requested_a, current_a;
@@ -51,9 +51,9 @@ struct _BmsSimBattery
   double ambient, module_t[BMS_MAX_MODULES], mos_t, box_t, balance_t;
   gboolean heater;
 
-  guint  tripped;                             /* BmsSimProtection */
-  double timer[BMS_SIM_PROT_COUNT];           /* condition held for … s */
-  double since[BMS_SIM_PROT_COUNT];           /* tripped for … s */
+  guint tripped;                    /* BmsSimProtection */
+  double timer[BMS_SIM_PROT_COUNT]; /* condition held for … s */
+  double since[BMS_SIM_PROT_COUNT]; /* tripped for … s */
   gboolean chg_mos, dis_mos, asleep;
   double precharge_left;
 
@@ -63,21 +63,23 @@ struct _BmsSimBattery
 
 /* ---- open-circuit voltage ------------------------------------------------ */
 
-typedef struct { double soc, v; } OcvPoint;
+typedef struct
+{
+  double soc, v;
+} OcvPoint;
 
 /* LFP: steep below 10 %, the long flat plateau 3.25–3.34 V, steep above 95 %. */
 static const OcvPoint ocv_lfp[] = {
-  { 0.00, 2.500 }, { 0.02, 2.900 }, { 0.05, 3.100 }, { 0.10, 3.200 },
-  { 0.20, 3.250 }, { 0.30, 3.275 }, { 0.40, 3.290 }, { 0.50, 3.300 },
-  { 0.60, 3.305 }, { 0.70, 3.315 }, { 0.80, 3.330 }, { 0.90, 3.340 },
+  { 0.00, 2.500 }, { 0.02, 2.900 }, { 0.05, 3.100 },  { 0.10, 3.200 },
+  { 0.20, 3.250 }, { 0.30, 3.275 }, { 0.40, 3.290 },  { 0.50, 3.300 },
+  { 0.60, 3.305 }, { 0.70, 3.315 }, { 0.80, 3.330 },  { 0.90, 3.340 },
   { 0.95, 3.360 }, { 0.98, 3.420 }, { 0.995, 3.500 }, { 1.00, 3.650 },
 };
 /* NMC: sloped all the way, 3.0 V empty, 4.2 V full. */
 static const OcvPoint ocv_nmc[] = {
-  { 0.00, 3.000 }, { 0.03, 3.300 }, { 0.07, 3.450 }, { 0.10, 3.500 },
-  { 0.20, 3.580 }, { 0.30, 3.630 }, { 0.40, 3.680 }, { 0.50, 3.740 },
-  { 0.60, 3.820 }, { 0.70, 3.900 }, { 0.80, 3.980 }, { 0.90, 4.070 },
-  { 0.97, 4.150 }, { 1.00, 4.200 },
+  { 0.00, 3.000 }, { 0.03, 3.300 }, { 0.07, 3.450 }, { 0.10, 3.500 }, { 0.20, 3.580 },
+  { 0.30, 3.630 }, { 0.40, 3.680 }, { 0.50, 3.740 }, { 0.60, 3.820 }, { 0.70, 3.900 },
+  { 0.80, 3.980 }, { 0.90, 4.070 }, { 0.97, 4.150 }, { 1.00, 4.200 },
 };
 /* LTO: 1.8 V empty, a gentle 2.25–2.4 V middle, 2.8 V full. */
 static const OcvPoint ocv_lto[] = {
@@ -94,10 +96,19 @@ bms_sim_ocv (BmsChemistry chemistry, double soc)
 
   switch (chemistry)
     {
-    case BMS_CHEMISTRY_NMC: t = ocv_nmc; n = G_N_ELEMENTS (ocv_nmc); break;
-    case BMS_CHEMISTRY_LTO: t = ocv_lto; n = G_N_ELEMENTS (ocv_lto); break;
+    case BMS_CHEMISTRY_NMC:
+      t = ocv_nmc;
+      n = G_N_ELEMENTS (ocv_nmc);
+      break;
+    case BMS_CHEMISTRY_LTO:
+      t = ocv_lto;
+      n = G_N_ELEMENTS (ocv_lto);
+      break;
     case BMS_CHEMISTRY_LFP:
-    default:                t = ocv_lfp; n = G_N_ELEMENTS (ocv_lfp); break;
+    default:
+      t = ocv_lfp;
+      n = G_N_ELEMENTS (ocv_lfp);
+      break;
     }
 
   /* Beyond the ends the cell runs away: 10 mV per 0.1 % of SOC. */
@@ -118,18 +129,17 @@ bms_sim_ocv (BmsChemistry chemistry, double soc)
 /* ---- parameters ---------------------------------------------------------- */
 
 void
-bms_sim_params_defaults (BmsSimParams *p, BmsChemistry chemistry,
-                         guint n_cells, double capacity_ah)
+bms_sim_params_defaults (BmsSimParams *p, BmsChemistry chemistry, guint n_cells, double capacity_ah)
 {
   /* Vendor sheet columns, in BmsChemistry order: LFP, NMC, LTO (V per cell). */
-  static const double ovp[]    = { 3.650, 4.200, 2.800 };
-  static const double ovp2[]   = { 3.750, 4.300, 2.950 };
-  static const double ovp_r[]  = { 3.550, 4.100, 2.700 };
-  static const double uvp[]    = { 2.500, 2.750, 1.800 };
-  static const double uvp2[]   = { 2.250, 2.500, 1.600 };
-  static const double uvp_r[]  = { 2.900, 3.100, 2.200 };
-  static const double bal[]    = { 3.400, 4.100, 2.600 };
-  guint c = CLAMP ((guint) chemistry, 0, 2);
+  static const double ovp[] = { 3.650, 4.200, 2.800 };
+  static const double ovp2[] = { 3.750, 4.300, 2.950 };
+  static const double ovp_r[] = { 3.550, 4.100, 2.700 };
+  static const double uvp[] = { 2.500, 2.750, 1.800 };
+  static const double uvp2[] = { 2.250, 2.500, 1.600 };
+  static const double uvp_r[] = { 2.900, 3.100, 2.200 };
+  static const double bal[] = { 3.400, 4.100, 2.600 };
+  guint c = CLAMP ((guint)chemistry, 0, 2);
 
   memset (p, 0, sizeof *p);
   p->cell_ovp_v = ovp[c];
@@ -355,8 +365,8 @@ run_profile (BmsSimBattery *b, double h)
         double cv = p->cell_ovp_v - 0.03;
         double f = CLAMP ((cv - vmax) / 0.07, 0.05, 1.0);
         b->requested_a = 0.5 * c * f;
-        if (b->soc_estimate >= 0.99 || (b->tripped & BMS_SIM_PROT_CELL_OVP) ||
-            (f <= 0.05 && vmax >= cv))
+        if (b->soc_estimate >= 0.99 || (b->tripped & BMS_SIM_PROT_CELL_OVP)
+            || (f <= 0.05 && vmax >= cv))
           {
             b->phase = BMS_SIM_PHASE_REST_FULL;
             b->phase_time = 0;
@@ -365,8 +375,8 @@ run_profile (BmsSimBattery *b, double h)
       break;
     case BMS_SIM_PHASE_DISCHARGE:
       b->requested_a = -0.5 * c * (1.0 + 0.2 * sin (2 * G_PI * b->time / 300.0));
-      if (b->soc_estimate <= 0.10 || (b->tripped & BMS_SIM_PROT_CELL_UVP) ||
-          vmin <= p->cell_uvp_v + 0.1)
+      if (b->soc_estimate <= 0.10 || (b->tripped & BMS_SIM_PROT_CELL_UVP)
+          || vmin <= p->cell_uvp_v + 0.1)
         {
           b->phase = BMS_SIM_PHASE_REST_EMPTY;
           b->phase_time = 0;
@@ -377,8 +387,8 @@ run_profile (BmsSimBattery *b, double h)
       b->requested_a = 0;
       if (b->phase_time >= REST_S)
         {
-          b->phase = b->phase == BMS_SIM_PHASE_REST_FULL
-                     ? BMS_SIM_PHASE_DISCHARGE : BMS_SIM_PHASE_CHARGE;
+          b->phase = b->phase == BMS_SIM_PHASE_REST_FULL ? BMS_SIM_PHASE_DISCHARGE
+                                                         : BMS_SIM_PHASE_CHARGE;
           b->phase_time = 0;
         }
       break;
@@ -394,11 +404,19 @@ update_heater (BmsSimBattery *b)
 
   switch (p->heater_mode)
     {
-    case BMS_SIM_HEATER_CHARGE:    wanted = b->requested_a > 0; break;
-    case BMS_SIM_HEATER_DISCHARGE: wanted = b->requested_a < 0; break;
-    case BMS_SIM_HEATER_ALWAYS:    wanted = TRUE; break;
+    case BMS_SIM_HEATER_CHARGE:
+      wanted = b->requested_a > 0;
+      break;
+    case BMS_SIM_HEATER_DISCHARGE:
+      wanted = b->requested_a < 0;
+      break;
+    case BMS_SIM_HEATER_ALWAYS:
+      wanted = TRUE;
+      break;
     case BMS_SIM_HEATER_OFF:
-    default:                       wanted = FALSE; break;
+    default:
+      wanted = FALSE;
+      break;
     }
   if (!wanted || b->asleep)
     b->heater = FALSE;
@@ -437,9 +455,8 @@ update_balancing (BmsSimBattery *b)
 
   for (guint i = 0; i < b->n_cells; i++)
     {
-      gboolean on = p->balancer && !b->asleep &&
-                    b->v[i] > p->balance_start_v &&
-                    b->v[i] - vmin > p->balance_diff_v;
+      gboolean on = p->balancer && !b->asleep && b->v[i] > p->balance_start_v
+                    && b->v[i] - vmin > p->balance_diff_v;
       b->bal_a[i] = on ? CLAMP (b->v[i] / BALANCE_OHMS, BALANCE_MIN_A, BALANCE_MAX_A) : 0;
     }
 }
@@ -466,8 +483,7 @@ update_charge (BmsSimBattery *b, double h)
 
 /* Exponential relaxation towards ambient + P/G: stable for any step. */
 static double
-relax (double t, double ambient, double power_w, double g_w_per_k,
-       double c_j_per_k, double h)
+relax (double t, double ambient, double power_w, double g_w_per_k, double c_j_per_k, double h)
 {
   double eq = ambient + power_w / g_w_per_k;
   return eq + (t - eq) * exp (-h * g_w_per_k / c_j_per_k);
@@ -481,7 +497,7 @@ update_thermal (BmsSimBattery *b, double h)
 
   for (guint m = 0; m < b->n_modules; m++)
     {
-      double c = b->cells_per_module * b->capacity_ah * 20.0;   /* 2 kJ/K per 100 Ah cell */
+      double c = b->cells_per_module * b->capacity_ah * 20.0; /* 2 kJ/K per 100 Ah cell */
       double g = b->cells_per_module * 0.5;
       double w = 0;
       for (guint k = 0; k < b->cells_per_module; k++)
@@ -495,9 +511,18 @@ update_thermal (BmsSimBattery *b, double h)
       b->module_t[m] = relax (b->module_t[m], b->ambient, w, g, c, h);
       sum_module += b->module_t[m];
     }
-  for (guint i = 0; i < b->n_cells; i++)
-    bal_w += b->bal_a[i] * b->v[i];
-
+  /* Each slave module bleeds through its own resistors; the one balance
+   * sensor sits on the hottest (the module bleeding most). */
+  for (guint m = 0; m < b->n_modules; m++)
+    {
+      double w = 0;
+      for (guint k = 0; k < b->cells_per_module; k++)
+        {
+          guint i = m * b->cells_per_module + k;
+          w += b->bal_a[i] * b->v[i];
+        }
+      bal_w = MAX (bal_w, w);
+    }
   b->mos_t = relax (b->mos_t, b->ambient, BOARD_IDLE_W + i2 * MOS_OHMS, 1.0, 200.0, h);
   b->balance_t = relax (b->balance_t, b->ambient, bal_w, 0.3, 50.0, h);
   /* Box air sits between ambient and the cells. */
@@ -513,8 +538,8 @@ prot_index (BmsSimProtection p)
 /* Generic trip/recover: the condition must hold for delay_s to trip; once
  * tripped it stays until recover is true. */
 static void
-protect (BmsSimBattery *b, BmsSimProtection which, gboolean trip, gboolean recover,
-         double delay_s, double h)
+protect (BmsSimBattery *b, BmsSimProtection which, gboolean trip, gboolean recover, double delay_s,
+         double h)
 {
   guint k = prot_index (which);
 
@@ -582,18 +607,18 @@ update_protections (BmsSimBattery *b, double h)
   protect (b, BMS_SIM_PROT_PEAK_OCP, p->peak_discharge_a > 0 && -i > p->peak_discharge_a,
            released (b, BMS_SIM_PROT_PEAK_OCP), 0, h);
 
-  protect (b, BMS_SIM_PROT_MOS_OT, b->mos_t >= p->mos_ot_c,
-           b->mos_t <= p->mos_ot_recovery_c, TEMP_TRIP_DELAY_S, h);
-  protect (b, BMS_SIM_PROT_BOX_OT, b->box_t >= p->box_ot_c,
-           b->box_t <= p->box_ot_recovery_c, TEMP_TRIP_DELAY_S, h);
+  protect (b, BMS_SIM_PROT_MOS_OT, b->mos_t >= p->mos_ot_c, b->mos_t <= p->mos_ot_recovery_c,
+           TEMP_TRIP_DELAY_S, h);
+  protect (b, BMS_SIM_PROT_BOX_OT, b->box_t >= p->box_ot_c, b->box_t <= p->box_ot_recovery_c,
+           TEMP_TRIP_DELAY_S, h);
   protect (b, BMS_SIM_PROT_BALANCE_OT, p->balance_ot_c > 0 && b->balance_t >= p->balance_ot_c,
            b->balance_t <= p->balance_ot_recovery_c, TEMP_TRIP_DELAY_S, h);
   protect (b, BMS_SIM_PROT_CHARGE_OT, tmax >= p->charge_ot_c,
            tmax <= p->charge_ot_c - TEMP_HYSTERESIS_C, TEMP_TRIP_DELAY_S, h);
   protect (b, BMS_SIM_PROT_DISCHARGE_OT, tmax >= p->discharge_ot_c,
            tmax <= p->discharge_ot_c - TEMP_HYSTERESIS_C, TEMP_TRIP_DELAY_S, h);
-  protect (b, BMS_SIM_PROT_CHARGE_LT, tmin <= p->charge_lt_c,
-           tmin >= p->charge_lt_recovery_c, TEMP_TRIP_DELAY_S, h);
+  protect (b, BMS_SIM_PROT_CHARGE_LT, tmin <= p->charge_lt_c, tmin >= p->charge_lt_recovery_c,
+           TEMP_TRIP_DELAY_S, h);
   protect (b, BMS_SIM_PROT_DISCHARGE_LT, tmin <= p->discharge_lt_c,
            tmin >= p->discharge_lt_recovery_c, TEMP_TRIP_DELAY_S, h);
   protect (b, BMS_SIM_PROT_TEMP_DIFF, p->temp_diff_c > 0 && tmax - tmin >= p->temp_diff_c,
@@ -632,7 +657,7 @@ bms_sim_battery_advance (BmsSimBattery *b, double dt_s)
 
   if (!(dt_s > 0))
     return;
-  n = (guint) MIN (ceil (dt_s / SUBSTEP_S - 1e-9), (double) MAX_SUBSTEPS);
+  n = (guint)MIN (ceil (dt_s / SUBSTEP_S - 1e-9), (double)MAX_SUBSTEPS);
   n = MAX (n, 1);
   h = dt_s / n;
   for (guint k = 0; k < n; k++)
@@ -641,10 +666,26 @@ bms_sim_battery_advance (BmsSimBattery *b, double dt_s)
 
 /* ---- read-outs ----------------------------------------------------------- */
 
-guint bms_sim_battery_n_cells (BmsSimBattery *b) { return b->n_cells; }
-guint bms_sim_battery_n_modules (BmsSimBattery *b) { return b->n_modules; }
-guint bms_sim_battery_cells_per_module (BmsSimBattery *b) { return b->cells_per_module; }
-BmsChemistry bms_sim_battery_chemistry (BmsSimBattery *b) { return b->chemistry; }
+guint
+bms_sim_battery_n_cells (BmsSimBattery *b)
+{
+  return b->n_cells;
+}
+guint
+bms_sim_battery_n_modules (BmsSimBattery *b)
+{
+  return b->n_modules;
+}
+guint
+bms_sim_battery_cells_per_module (BmsSimBattery *b)
+{
+  return b->cells_per_module;
+}
+BmsChemistry
+bms_sim_battery_chemistry (BmsSimBattery *b)
+{
+  return b->chemistry;
+}
 
 double
 bms_sim_battery_cell_voltage (BmsSimBattery *b, guint i)
@@ -676,8 +717,16 @@ bms_sim_battery_pack_voltage (BmsSimBattery *b)
   return sum;
 }
 
-double bms_sim_battery_current (BmsSimBattery *b) { return b->current_a; }
-double bms_sim_battery_requested_current (BmsSimBattery *b) { return b->requested_a; }
+double
+bms_sim_battery_current (BmsSimBattery *b)
+{
+  return b->current_a;
+}
+double
+bms_sim_battery_requested_current (BmsSimBattery *b)
+{
+  return b->requested_a;
+}
 
 double
 bms_sim_battery_measured_current (BmsSimBattery *b)
@@ -696,7 +745,11 @@ bms_sim_battery_calibrate_current (BmsSimBattery *b, double real_a)
   return TRUE;
 }
 
-double bms_sim_battery_get_calibration (BmsSimBattery *b) { return b->calibration; }
+double
+bms_sim_battery_get_calibration (BmsSimBattery *b)
+{
+  return b->calibration;
+}
 
 void
 bms_sim_battery_set_calibration (BmsSimBattery *b, double factor)
@@ -704,7 +757,11 @@ bms_sim_battery_set_calibration (BmsSimBattery *b, double factor)
   if (factor > 0.5 && factor < 2.0)
     b->calibration = factor;
 }
-double bms_sim_battery_soc (BmsSimBattery *b) { return b->soc_estimate; }
+double
+bms_sim_battery_soc (BmsSimBattery *b)
+{
+  return b->soc_estimate;
+}
 
 void
 bms_sim_battery_set_soc_estimate (BmsSimBattery *b, double soc)
@@ -712,10 +769,26 @@ bms_sim_battery_set_soc_estimate (BmsSimBattery *b, double soc)
   b->soc_estimate = CLAMP (soc, 0.0, 1.0);
 }
 
-double bms_sim_battery_mos_temp (BmsSimBattery *b) { return b->mos_t; }
-double bms_sim_battery_box_temp (BmsSimBattery *b) { return b->box_t; }
-double bms_sim_battery_balance_temp (BmsSimBattery *b) { return b->balance_t; }
-double bms_sim_battery_ambient (BmsSimBattery *b) { return b->ambient; }
+double
+bms_sim_battery_mos_temp (BmsSimBattery *b)
+{
+  return b->mos_t;
+}
+double
+bms_sim_battery_box_temp (BmsSimBattery *b)
+{
+  return b->box_t;
+}
+double
+bms_sim_battery_balance_temp (BmsSimBattery *b)
+{
+  return b->balance_t;
+}
+double
+bms_sim_battery_ambient (BmsSimBattery *b)
+{
+  return b->ambient;
+}
 
 double
 bms_sim_battery_cell_temp (BmsSimBattery *b)
@@ -733,14 +806,46 @@ bms_sim_battery_module_temp (BmsSimBattery *b, guint module, guint sensor)
   return b->module_t[module] + b->sensor_offset[module][sensor];
 }
 
-gboolean bms_sim_battery_charge_mos (BmsSimBattery *b) { return b->chg_mos; }
-gboolean bms_sim_battery_discharge_mos (BmsSimBattery *b) { return b->dis_mos; }
-gboolean bms_sim_battery_heater_on (BmsSimBattery *b) { return b->heater; }
-guint bms_sim_battery_protections (BmsSimBattery *b) { return b->tripped; }
-double bms_sim_battery_total_ah (BmsSimBattery *b) { return b->total_ah; }
-double bms_sim_battery_time (BmsSimBattery *b) { return b->time; }
-BmsSimPhase bms_sim_battery_phase (BmsSimBattery *b) { return b->phase; }
-double bms_sim_battery_random (BmsSimBattery *b) { return g_rand_double (b->rand); }
+gboolean
+bms_sim_battery_charge_mos (BmsSimBattery *b)
+{
+  return b->chg_mos;
+}
+gboolean
+bms_sim_battery_discharge_mos (BmsSimBattery *b)
+{
+  return b->dis_mos;
+}
+gboolean
+bms_sim_battery_heater_on (BmsSimBattery *b)
+{
+  return b->heater;
+}
+guint
+bms_sim_battery_protections (BmsSimBattery *b)
+{
+  return b->tripped;
+}
+double
+bms_sim_battery_total_ah (BmsSimBattery *b)
+{
+  return b->total_ah;
+}
+double
+bms_sim_battery_time (BmsSimBattery *b)
+{
+  return b->time;
+}
+BmsSimPhase
+bms_sim_battery_phase (BmsSimBattery *b)
+{
+  return b->phase;
+}
+double
+bms_sim_battery_random (BmsSimBattery *b)
+{
+  return g_rand_double (b->rand);
+}
 
 gboolean
 bms_sim_battery_balancing (BmsSimBattery *b)
@@ -772,7 +877,11 @@ bms_sim_battery_relays (BmsSimBattery *b)
 guint16
 bms_sim_battery_warnings (BmsSimBattery *b)
 {
-  static const struct { guint prot; guint bit; } map[] = {
+  static const struct
+  {
+    guint prot;
+    guint bit;
+  } map[] = {
     { BMS_SIM_PROT_LOW_SOC, 0 },
     { BMS_SIM_PROT_MOS_OT, 1 },
     { BMS_SIM_PROT_PACK_OVP, 2 },
@@ -798,17 +907,17 @@ guint
 bms_sim_battery_cycles (BmsSimBattery *b)
 {
   double c = b->params.capacity_setting_ah > 0 ? b->params.capacity_setting_ah : b->capacity_ah;
-  return (guint) (b->discharged_ah / c);
+  return (guint)(b->discharged_ah / c);
 }
 
 const char *
 bms_sim_protection_name (BmsSimProtection p)
 {
-  static const char * const names[BMS_SIM_PROT_COUNT] = {
-    "cell_ovp", "cell_uvp", "cell_ovp2", "cell_uvp2", "pack_ovp", "pack_uvp",
-    "charge_ocp", "discharge_ocp", "mos_ot", "box_ot", "balance_ot",
-    "charge_ot", "discharge_ot", "charge_lt", "discharge_lt", "cell_diff",
-    "temp_diff", "low_soc", "lease", "peak_ocp",
+  static const char *const names[BMS_SIM_PROT_COUNT] = {
+    "cell_ovp",   "cell_uvp",   "cell_ovp2",     "cell_uvp2", "pack_ovp",
+    "pack_uvp",   "charge_ocp", "discharge_ocp", "mos_ot",    "box_ot",
+    "balance_ot", "charge_ot",  "discharge_ot",  "charge_lt", "discharge_lt",
+    "cell_diff",  "temp_diff",  "low_soc",       "lease",     "peak_ocp",
   };
   guint k = prot_index (p);
   return k < BMS_SIM_PROT_COUNT ? names[k] : "unknown";

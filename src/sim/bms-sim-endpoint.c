@@ -19,18 +19,20 @@
 
 #define TICK_MS 20
 
-typedef struct {
-  BmsSim     *sim;
-  guint       baud;
-  gboolean    wire_timing;
+typedef struct
+{
+  BmsSim *sim;
+  guint baud;
+  gboolean wire_timing;
   GByteArray *tx;
-  gint64      tx_due_us;   /* when tx->data[0] may go out */
-  gint64      clock_us;
+  gint64 tx_due_us; /* when tx->data[0] may go out */
+  gint64 clock_us;
 } Line;
 
-typedef enum {
-  LINE_HANGUP,     /* the peer went away (TCP) */
-  LINE_DROPPED,    /* the disconnect fault is on */
+typedef enum
+{
+  LINE_HANGUP,  /* the peer went away (TCP) */
+  LINE_DROPPED, /* the disconnect fault is on */
   LINE_CANCELLED,
   LINE_ERROR,
 } LineEnd;
@@ -63,21 +65,22 @@ line_queue (Line *line, GByteArray *bytes, gint64 start_us)
   if (bytes->len == 0)
     return;
   if (line->tx->len == 0)
-    line->tx_due_us = start_us + (gint64) byte_us (line);
+    line->tx_due_us = start_us + (gint64)byte_us (line);
   g_byte_array_append (line->tx, bytes->data, bytes->len);
 }
 
 static void
 line_tick (Line *line, gint64 now)
 {
-  g_autoptr(GByteArray) out = g_byte_array_new ();
+  g_autoptr (GByteArray) out = g_byte_array_new ();
 
   if (now > line->clock_us)
     {
-      bms_sim_advance (line->sim, (now - line->clock_us) / 1e6 * bms_sim_get_time_scale (line->sim));
+      bms_sim_advance (line->sim,
+                       (now - line->clock_us) / 1e6 * bms_sim_get_time_scale (line->sim));
       line->clock_us = now;
     }
-  bms_sim_receive (line->sim, NULL, 0, out);   /* the bootloader's own bytes */
+  bms_sim_receive (line->sim, NULL, 0, out); /* the bootloader's own bytes */
   line_queue (line, out, now);
 }
 
@@ -90,7 +93,7 @@ line_write_due (Line *line, int fd, gint64 now, GError **error)
 
   if (line->tx->len == 0 || now < line->tx_due_us)
     return TRUE;
-  n = per > 0 ? MIN (line->tx->len, (guint) ((now - line->tx_due_us) / per) + 1) : line->tx->len;
+  n = per > 0 ? MIN (line->tx->len, (guint)((now - line->tx_due_us) / per) + 1) : line->tx->len;
   w = write (fd, line->tx->data, n);
   if (w < 0)
     {
@@ -101,7 +104,7 @@ line_write_due (Line *line, int fd, gint64 now, GError **error)
       return FALSE;
     }
   g_byte_array_remove_range (line->tx, 0, w);
-  line->tx_due_us += (gint64) (w * per);
+  line->tx_due_us += (gint64)(w * per);
   return TRUE;
 }
 
@@ -111,7 +114,7 @@ poll_timeout (Line *line, gint64 now)
   int ms = TICK_MS;
 
   if (line->tx->len > 0)
-    ms = MIN (ms, (int) MAX (0, (line->tx_due_us - now + 999) / 1000));
+    ms = MIN (ms, (int)MAX (0, (line->tx_due_us - now + 999) / 1000));
   return ms;
 }
 
@@ -154,7 +157,7 @@ line_serve (Line *line, int fd, GCancellable *cancellable, GError **error)
       if (r > 0 && (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
         {
           gssize n = read (fd, buf, sizeof buf);
-          g_autoptr(GByteArray) out = g_byte_array_new ();
+          g_autoptr (GByteArray) out = g_byte_array_new ();
 
           if (n == 0 || (n < 0 && (errno == ECONNRESET || errno == EIO)))
             {
@@ -171,8 +174,9 @@ line_serve (Line *line, int fd, GCancellable *cancellable, GError **error)
             {
               now = g_get_monotonic_time ();
               bms_sim_receive (line->sim, buf, n, out);
-              line_queue (line, out, now + (gint64) (n * byte_us (line))
-                                     + (gint64) bms_sim_get_reply_delay_ms (line->sim) * 1000);
+              line_queue (line, out,
+                          now + (gint64)(n * byte_us (line))
+                              + (gint64)bms_sim_get_reply_delay_ms (line->sim) * 1000);
             }
         }
     }
@@ -227,8 +231,8 @@ open_pty (const char *link_path, int *master_out, int *slave_out, GError **error
   int master, slave = -1;
 
   master = posix_openpt (O_RDWR | O_NOCTTY);
-  if (master < 0 || grantpt (master) < 0 || unlockpt (master) < 0 ||
-      (name = ptsname (master)) == NULL)
+  if (master < 0 || grantpt (master) < 0 || unlockpt (master) < 0
+      || (name = ptsname (master)) == NULL)
     {
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno),
                    "Cannot create a pseudo-terminal: %s", g_strerror (errno));
@@ -237,8 +241,8 @@ open_pty (const char *link_path, int *master_out, int *slave_out, GError **error
   slave = open (name, O_RDWR | O_NOCTTY);
   if (slave < 0)
     {
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno),
-                   "Cannot open %s: %s", name, g_strerror (errno));
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "Cannot open %s: %s", name,
+                   g_strerror (errno));
       goto fail;
     }
   if (!make_raw (slave, error))
@@ -316,10 +320,10 @@ bms_sim_serve_pty (BmsSim *sim, const char *link_path, guint baud, gboolean wire
 static GSocket *
 listen_tcp (guint16 port, guint16 *bound_port, GError **error)
 {
-  g_autoptr(GSocket) sock = NULL;
-  g_autoptr(GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) addr = g_inet_socket_address_new (lo, port);
-  g_autoptr(GSocketAddress) local = NULL;
+  g_autoptr (GSocket) sock = NULL;
+  g_autoptr (GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) addr = g_inet_socket_address_new (lo, port);
+  g_autoptr (GSocketAddress) local = NULL;
 
   sock = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, error);
   if (sock == NULL)
@@ -341,7 +345,7 @@ gboolean
 bms_sim_serve_tcp (BmsSim *sim, guint16 port, guint baud, gboolean wire_timing,
                    GCancellable *cancellable, GError **error)
 {
-  g_autoptr(GSocket) server = NULL;
+  g_autoptr (GSocket) server = NULL;
   g_autofree char *where = NULL;
   guint16 bound = 0;
   Line line;
@@ -356,8 +360,8 @@ bms_sim_serve_tcp (BmsSim *sim, guint16 port, guint baud, gboolean wire_timing,
   line_init (&line, sim, baud, wire_timing);
   while (!g_cancellable_is_cancelled (cancellable))
     {
-      g_autoptr(GSocket) client = NULL;
-      g_autoptr(GError) local = NULL;
+      g_autoptr (GSocket) client = NULL;
+      g_autoptr (GError) local = NULL;
       struct pollfd pfd = { g_socket_get_fd (server), POLLIN, 0 };
       LineEnd end;
 
@@ -368,7 +372,7 @@ bms_sim_serve_tcp (BmsSim *sim, guint16 port, guint baud, gboolean wire_timing,
       if (client == NULL)
         continue;
       if (bms_sim_is_disconnected (sim))
-        continue;   /* the board is "unplugged": hang up at once */
+        continue; /* the board is "unplugged": hang up at once */
       g_socket_set_blocking (client, FALSE);
       g_byte_array_set_size (line.tx, 0);
       end = line_serve (&line, g_socket_get_fd (client), cancellable, &local);

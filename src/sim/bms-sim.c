@@ -15,47 +15,49 @@
 #include "bms-frame.h"
 #include "bms-sim-private.h"
 
-#define STATE_GROUP          "parameters"
-#define CALIBRATION_GROUP    "calibration"
-#define DEFAULT_VERSION      "PWSIM_S1.0.0___"
-#define HARDWARE_VERSION     "PW-MASTER-HW1.0"
+#define STATE_GROUP "parameters"
+#define CALIBRATION_GROUP "calibration"
+#define DEFAULT_VERSION "PWSIM_S1.0.0___"
+#define HARDWARE_VERSION "PW-MASTER-HW1.0"
 /* After a restart the bootloader listens this long (real seconds) for 0x20
  * before it starts the application: the vendor's "send the restart command,
  * reconnect at 9600, send 0x20" path into a firmware update. */
-#define BOOT_WINDOW_S        3.0
+#define BOOT_WINDOW_S 3.0
 
 struct _BmsSim
 {
-  BmsSimConfig    config;
-  char           *state_file;
-  BmsSimBattery  *battery;
+  BmsSimConfig config;
+  char *state_file;
+  BmsSimBattery *battery;
 
-  gint64          raw[256];
-  guint8         *bytes[256];       /* ASCII and BYTES fields, field size */
-  guint           address;
-  gboolean        authenticated;
-  gboolean        asleep;
-  char            software_version[16];
-  gint64          start_unix;
-  gint64          runtime_base_min;
-  gboolean        state_loaded;     /* never overwrite a file we could not read */
+  gint64 raw[256];
+  guint8 *bytes[256]; /* ASCII and BYTES fields, field size */
+  guint address;
+  gboolean authenticated;
+  gboolean asleep;
+  char software_version[16];
+  gint64 start_unix;
+  gint64 runtime_base_min;
+  gboolean state_loaded;   /* never overwrite a file we could not read */
+  gboolean slaves_missing; /* the configured pack is not the one found (since boot) */
 
   BmsFrameParser *parser;
-  GByteArray     *reply;            /* replies of the current receive call */
+  GByteArray *reply; /* replies of the current receive call */
 
-  BmsSimFaults    faults;
-  GRand          *fault_rand;
-  GRand          *read_rand;        /* the ADC's last-digit jitter */
+  BmsSimFaults faults;
+  GRand *fault_rand;
+  GRand *read_rand; /* the ADC's last-digit jitter */
 
-  gboolean        in_bootloader;
-  double          boot_window;      /* real seconds the restart window stays open */
-  BmsBootloader  *bootloader;
-  GBytes         *flashed_image;
+  gboolean in_bootloader;
+  double boot_window; /* real seconds the restart window stays open */
+  BmsBootloader *bootloader;
+  BmsBootloaderFaults boot_faults;
+  GBytes *flashed_image;
 
-  double          time_scale;
-  gint            toggles;          /* TOGGLE_* bits, set from any thread */
+  double time_scale;
+  gint toggles; /* TOGGLE_* bits, set from any thread */
   BmsSimReadyFunc ready_func;
-  gpointer        ready_data;
+  gpointer ready_data;
 };
 
 void
@@ -112,23 +114,38 @@ static const BmsFieldInfo *
 field (const char *name)
 {
   const BmsFieldInfo *f = bms_field_lookup_name (name);
-  g_assert (f != NULL);   /* the names below are the catalogue's */
+  g_assert (f != NULL); /* the names below are the catalogue's */
   return f;
 }
 
 /* ---- parameters <-> model ------------------------------------------------ */
 
-typedef enum { P_DOUBLE, P_BOOL, P_ENUM } ParamKind;
+typedef enum
+{
+  P_DOUBLE,
+  P_BOOL,
+  P_ENUM
+} ParamKind;
 
-typedef struct {
+typedef struct
+{
   const char *name;
-  gsize       offset;
-  ParamKind   kind;
+  gsize offset;
+  ParamKind kind;
 } ParamMap;
 
-#define D(n, m) { n, G_STRUCT_OFFSET (BmsSimParams, m), P_DOUBLE }
-#define B(n, m) { n, G_STRUCT_OFFSET (BmsSimParams, m), P_BOOL }
-#define E(n, m) { n, G_STRUCT_OFFSET (BmsSimParams, m), P_ENUM }
+#define D(n, m)                                                                                    \
+  {                                                                                                \
+    n, G_STRUCT_OFFSET (BmsSimParams, m), P_DOUBLE                                                 \
+  }
+#define B(n, m)                                                                                    \
+  {                                                                                                \
+    n, G_STRUCT_OFFSET (BmsSimParams, m), P_BOOL                                                   \
+  }
+#define E(n, m)                                                                                    \
+  {                                                                                                \
+    n, G_STRUCT_OFFSET (BmsSimParams, m), P_ENUM                                                   \
+  }
 static const ParamMap param_map[] = {
   D ("pack_ovp_v", pack_ovp_v),
   D ("pack_uvp_v", pack_uvp_v),
@@ -185,13 +202,14 @@ set_bytes (BmsSim *sim, const BmsFieldInfo *f, const guint8 *data, gsize len)
 {
   g_free (sim->bytes[f->id]);
   sim->bytes[f->id] = g_malloc0 (f->size);
-  memcpy (sim->bytes[f->id], data, MIN (len, f->size));
+  if (data != NULL)
+    memcpy (sim->bytes[f->id], data, MIN (len, f->size));
 }
 
 static void
 set_text (BmsSim *sim, const char *name, const char *text)
 {
-  set_bytes (sim, field (name), (const guint8 *) text, strlen (text));
+  set_bytes (sim, field (name), (const guint8 *)text, strlen (text));
 }
 
 static void
@@ -200,13 +218,19 @@ params_to_store (BmsSim *sim, const BmsSimParams *p)
   for (gsize k = 0; k < G_N_ELEMENTS (param_map); k++)
     {
       const BmsFieldInfo *f = field (param_map[k].name);
-      const guint8 *member = (const guint8 *) p + param_map[k].offset;
+      const guint8 *member = (const guint8 *)p + param_map[k].offset;
 
       switch (param_map[k].kind)
         {
-        case P_DOUBLE: sim->raw[f->id] = si_to_raw (f, *(const double *) member); break;
-        case P_BOOL:   sim->raw[f->id] = *(const gboolean *) member ? 1 : 0; break;
-        case P_ENUM:   sim->raw[f->id] = clamp_raw (f, *(const BmsSimHeaterMode *) member); break;
+        case P_DOUBLE:
+          sim->raw[f->id] = si_to_raw (f, *(const double *)member);
+          break;
+        case P_BOOL:
+          sim->raw[f->id] = *(const gboolean *)member ? 1 : 0;
+          break;
+        case P_ENUM:
+          sim->raw[f->id] = clamp_raw (f, *(const BmsSimHeaterMode *)member);
+          break;
         }
     }
 }
@@ -224,24 +248,36 @@ store_to_params (BmsSim *sim)
 {
   BmsSimParams p = *bms_sim_battery_get_params (sim->battery);
   const BmsFieldInfo *pack_ovp = field ("pack_ovp_v");
+  const BmsFieldInfo *pack_uvp = field ("pack_uvp_v");
   guint n = bms_sim_battery_n_cells (sim->battery);
 
   for (gsize k = 0; k < G_N_ELEMENTS (param_map); k++)
     {
       const BmsFieldInfo *f = field (param_map[k].name);
-      guint8 *member = (guint8 *) &p + param_map[k].offset;
+      guint8 *member = (guint8 *)&p + param_map[k].offset;
 
       switch (param_map[k].kind)
         {
-        case P_DOUBLE: *(double *) member = raw_to_si (f, sim->raw[f->id]); break;
-        case P_BOOL:   *(gboolean *) member = sim->raw[f->id] != 0; break;
-        case P_ENUM:   *(BmsSimHeaterMode *) member = (BmsSimHeaterMode) sim->raw[f->id]; break;
+        case P_DOUBLE:
+          *(double *)member = raw_to_si (f, sim->raw[f->id]);
+          break;
+        case P_BOOL:
+          *(gboolean *)member = sim->raw[f->id] != 0;
+          break;
+        case P_ENUM:
+          *(BmsSimHeaterMode *)member = (BmsSimHeaterMode)sim->raw[f->id];
+          break;
         }
     }
-  /* A pack above the field's reach (a 256-cell master is ~900 V, the public
-   * field ends at 150 V) cannot have a pack limit: the cell limits guard it. */
-  if (sim->raw[pack_ovp->id] == pack_ovp->max && n * p.cell_uvp_v >= raw_to_si (pack_ovp, pack_ovp->max))
+  /* A pack beyond the field's reach (the public field ends at 150 V, a
+   * 256-cell master is ~900 V) holds the clamped maximum, which means "no
+   * pack limit": the cell limits guard it. */
+  if (sim->raw[pack_ovp->id] == pack_ovp->max
+      && n * p.cell_ovp_v > raw_to_si (pack_ovp, pack_ovp->max))
     p.pack_ovp_v = 0;
+  if (sim->raw[pack_uvp->id] == pack_uvp->max
+      && n * p.cell_uvp_v > raw_to_si (pack_uvp, pack_uvp->max))
+    p.pack_uvp_v = 0;
   p.lease_expired = lease_expired (sim);
   bms_sim_battery_set_params (sim->battery, &p);
 }
@@ -251,14 +287,16 @@ store_to_params (BmsSim *sim)
 static void
 manufacturer_id (BmsSim *sim, char out[25])
 {
-  static const char type_code[] = { '1', '3', '4' };   /* LFP, NMC, LTO */
+  static const char type_code[] = { '1', '3', '4' }; /* LFP, NMC, LTO */
   const BmsSimConfig *c = &sim->config;
   double nominal = bms_sim_ocv (c->chemistry, 0.5) * c->modules * c->cells_per_module;
 
   g_snprintf (out, 25, "BT%c%03u%03u%02u0000260101%03u",
-              type_code[CLAMP ((guint) c->chemistry, 0, 2)],
-              MIN ((guint) lround (nominal), 999u), MIN ((guint) lround (c->capacity_ah), 999u),
-              c->chemistry == BMS_CHEMISTRY_NMC ? 12u : c->chemistry == BMS_CHEMISTRY_LTO ? 99u : 40u,
+              type_code[CLAMP ((guint)c->chemistry, 0, 2)], MIN ((guint)lround (nominal), 999u),
+              MIN ((guint)lround (c->capacity_ah), 999u),
+              c->chemistry == BMS_CHEMISTRY_NMC   ? 12u
+              : c->chemistry == BMS_CHEMISTRY_LTO ? 99u
+                                                  : 40u,
               c->seed % 1000);
 }
 
@@ -318,7 +356,7 @@ load_defaults (BmsSim *sim)
   for (guint m = 0; m < c->modules; m++)
     mc[m] = c->cells_per_module;
   set_bytes (sim, field ("module_cells"), mc, sizeof mc);
-  bt[0] = 0x02;   /* locally administered */
+  bt[0] = 0x02; /* locally administered */
   bt[1] = 0x50;
   for (guint i = 2; i < 6; i++)
     bt[i] = (c->seed >> (8 * (5 - i))) & 0xFF;
@@ -329,7 +367,7 @@ load_defaults (BmsSim *sim)
 static gint64
 runtime_min (BmsSim *sim)
 {
-  return sim->runtime_base_min + (gint64) (bms_sim_battery_time (sim->battery) / 60.0);
+  return sim->runtime_base_min + (gint64)(bms_sim_battery_time (sim->battery) / 60.0);
 }
 
 static gboolean
@@ -341,8 +379,8 @@ persisted (const BmsFieldInfo *f)
 static void
 save_state (BmsSim *sim)
 {
-  g_autoptr(GKeyFile) kf = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GKeyFile) kf = NULL;
+  g_autoptr (GError) error = NULL;
   const BmsFieldInfo *all;
   guint n;
 
@@ -361,12 +399,12 @@ save_state (BmsSim *sim)
         g_key_file_set_int64 (kf, STATE_GROUP, f->name, sim->raw[f->id]);
       else if (f->type == BMS_FIELD_ASCII)
         {
-          g_autofree char *text = g_strndup ((const char *) sim->bytes[f->id], f->size);
+          g_autofree char *text = g_strndup ((const char *)sim->bytes[f->id], f->size);
           g_key_file_set_string (kf, STATE_GROUP, f->name, text);
         }
       else
         {
-          g_autoptr(GString) hex = g_string_new (NULL);
+          g_autoptr (GString) hex = g_string_new (NULL);
           for (guint k = 0; k < f->size; k++)
             g_string_append_printf (hex, "%02x", sim->bytes[f->id][k]);
           g_key_file_set_string (kf, STATE_GROUP, f->name, hex->str);
@@ -376,8 +414,8 @@ save_state (BmsSim *sim)
   g_key_file_set_double (kf, CALIBRATION_GROUP, "current_gain",
                          bms_sim_battery_get_calibration (sim->battery));
   if (!g_key_file_save_to_file (kf, sim->state_file, &error))
-    g_printerr ("packwatch-sim: cannot save the parameters to %s: %s\n",
-                sim->state_file, error->message);
+    g_printerr ("packwatch-sim: cannot save the parameters to %s: %s\n", sim->state_file,
+                error->message);
 }
 
 static gboolean
@@ -405,9 +443,9 @@ load_bytes_hex (BmsSim *sim, const BmsFieldInfo *f, const char *hex)
 static gboolean
 load_state (BmsSim *sim, GError **error)
 {
-  g_autoptr(GKeyFile) kf = g_key_file_new ();
-  g_autoptr(GError) local = NULL;
-  g_auto(GStrv) keys = NULL;
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+  g_autoptr (GError) local = NULL;
+  g_auto (GStrv) keys = NULL;
 
   if (sim->state_file == NULL)
     return TRUE;
@@ -416,8 +454,8 @@ load_state (BmsSim *sim, GError **error)
       if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
         return TRUE;
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   "State file %s is not readable: %s (fix or delete it)",
-                   sim->state_file, local->message);
+                   "State file %s is not readable: %s (fix or delete it)", sim->state_file,
+                   local->message);
       return FALSE;
     }
   keys = g_key_file_get_keys (kf, STATE_GROUP, NULL, NULL);
@@ -425,11 +463,11 @@ load_state (BmsSim *sim, GError **error)
     {
       const BmsFieldInfo *f = bms_field_lookup_name (keys[i]);
       g_autofree char *value = g_key_file_get_string (kf, STATE_GROUP, keys[i], NULL);
-      g_autoptr(GError) why = NULL;
+      g_autoptr (GError) why = NULL;
       gboolean ok = TRUE;
 
       if (f == NULL || !persisted (f))
-        continue;   /* a field of another version: ignore */
+        continue; /* a field of another version: ignore */
       if (bms_field_is_numeric (f))
         {
           gint64 raw = g_key_file_get_int64 (kf, STATE_GROUP, keys[i], &why);
@@ -441,29 +479,31 @@ load_state (BmsSim *sim, GError **error)
         {
           ok = value && strlen (value) <= f->size;
           if (ok)
-            set_bytes (sim, f, (const guint8 *) value, strlen (value));
+            set_bytes (sim, f, (const guint8 *)value, strlen (value));
         }
       else
         ok = value && load_bytes_hex (sim, f, value);
       if (!ok)
         {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                       "State file %s: %s = \"%s\" is not a valid value%s%s (fix or delete the line)",
-                       sim->state_file, keys[i], value ? value : "",
-                       why ? ": " : "", why ? why->message : "");
+          g_set_error (
+              error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+              "State file %s: %s = \"%s\" is not a valid value%s%s (fix or delete the line)",
+              sim->state_file, keys[i], value ? value : "", why ? ": " : "",
+              why ? why->message : "");
           return FALSE;
         }
     }
   sim->runtime_base_min = *store (sim, "runtime_min");
   if (g_key_file_has_key (kf, CALIBRATION_GROUP, "current_gain", NULL))
-    bms_sim_battery_set_calibration (sim->battery,
-                                     g_key_file_get_double (kf, CALIBRATION_GROUP, "current_gain", NULL));
+    bms_sim_battery_set_calibration (
+        sim->battery, g_key_file_get_double (kf, CALIBRATION_GROUP, "current_gain", NULL));
   return TRUE;
 }
 
 /* ---- life cycle ---------------------------------------------------------- */
 
 static void on_frame (BmsFrame *frame, gpointer user_data);
+static void check_slaves (BmsSim *sim);
 
 static gboolean
 check_config (const BmsSimConfig *c, GError **error)
@@ -494,7 +534,7 @@ check_config (const BmsSimConfig *c, GError **error)
 BmsSim *
 bms_sim_new (const BmsSimConfig *config, GError **error)
 {
-  g_autoptr(BmsSim) sim = NULL;
+  g_autoptr (BmsSim) sim = NULL;
 
   g_return_val_if_fail (config != NULL, NULL);
   if (!check_config (config, error))
@@ -506,15 +546,15 @@ bms_sim_new (const BmsSimConfig *config, GError **error)
   sim->config.state_file = sim->state_file;
   if (sim->config.flash_size == 0)
     sim->config.flash_size = 256 * 1024;
-  sim->battery = bms_sim_battery_new (config->modules, config->cells_per_module,
-                                      config->chemistry, config->capacity_ah,
-                                      config->initial_soc, config->seed);
+  sim->battery = bms_sim_battery_new (config->modules, config->cells_per_module, config->chemistry,
+                                      config->capacity_ah, config->initial_soc, config->seed);
   sim->fault_rand = g_rand_new_with_seed (config->seed ^ 0x5EED5EEDu);
   sim->read_rand = g_rand_new_with_seed (config->seed ^ 0xADC0ADC0u);
   sim->parser = bms_frame_parser_new (on_frame, NULL, sim);
   sim->start_unix = g_get_real_time () / G_USEC_PER_SEC;
   g_strlcpy (sim->software_version, DEFAULT_VERSION, sizeof sim->software_version);
   sim->time_scale = 1;
+  bms_bootloader_faults_init (&sim->boot_faults);
 
   load_defaults (sim);
   if (!load_state (sim, error))
@@ -524,6 +564,7 @@ bms_sim_new (const BmsSimConfig *config, GError **error)
   sim->address = config->address;
   *store (sim, "board_address") = clamp_raw (field ("board_address"), config->address);
   store_to_params (sim);
+  check_slaves (sim);
 
   if (config->cycle_profile)
     bms_sim_battery_set_cycle (sim->battery, TRUE);
@@ -561,6 +602,22 @@ bms_sim_free (BmsSim *sim)
 /* ---- bootloader hand-over ------------------------------------------------ */
 
 /* A board restart: protections cleared, password gate closed, awake. */
+/* What the board finds at boot against what it was told: a cell count
+ * (0xE7) or a module layout (0xD2) the wiring does not have means a slave
+ * it cannot reach. Settings take effect at boot, as on the real master. */
+static void
+check_slaves (BmsSim *sim)
+{
+  const BmsSimConfig *c = &sim->config;
+  const guint8 *mc = sim->bytes[field ("module_cells")->id];
+  gboolean missing = *store (sim, "pack_cell_count") != (gint64)(c->modules * c->cells_per_module);
+
+  for (guint m = 0; m < BMS_MAX_MODULES && mc; m++)
+    if (mc[m] != (m < c->modules ? c->cells_per_module : 0))
+      missing = TRUE;
+  sim->slaves_missing = missing;
+}
+
 static void
 restart (BmsSim *sim)
 {
@@ -570,6 +627,7 @@ restart (BmsSim *sim)
   bms_sim_battery_reset_protections (sim->battery);
   bms_frame_parser_reset (sim->parser);
   store_to_params (sim);
+  check_slaves (sim);
 }
 
 static void
@@ -580,6 +638,24 @@ enter_bootloader (BmsSim *sim)
   bms_frame_parser_reset (sim->parser);
   g_clear_pointer (&sim->bootloader, bms_bootloader_free);
   sim->bootloader = bms_bootloader_new (sim->config.flash_size);
+  bms_bootloader_set_faults (sim->bootloader, &sim->boot_faults);
+}
+
+void
+bms_sim_enter_bootloader (BmsSim *sim)
+{
+  g_return_if_fail (sim != NULL);
+  sim->boot_window = 0;
+  enter_bootloader (sim);
+}
+
+void
+bms_sim_set_bootloader_faults (BmsSim *sim, const BmsBootloaderFaults *faults)
+{
+  g_return_if_fail (sim != NULL && faults != NULL);
+  sim->boot_faults = *faults;
+  if (sim->bootloader)
+    bms_bootloader_set_faults (sim->bootloader, faults);
 }
 
 /* Bytes for the bootloader; its answer goes to out. Once it has accepted an
@@ -620,7 +696,11 @@ temp_raw (const BmsFieldInfo *f, double celsius)
 static guint
 alarms_ext (BmsSim *sim, const BmsFieldInfo *f)
 {
-  static const struct { guint prot; const char *bit; } map[] = {
+  static const struct
+  {
+    guint prot;
+    const char *bit;
+  } map[] = {
     { BMS_SIM_PROT_CELL_OVP2, "cell_over_voltage_level2" },
     { BMS_SIM_PROT_CELL_UVP2, "cell_under_voltage_level2" },
     { BMS_SIM_PROT_BALANCE_OT, "balance_module_over_temp" },
@@ -633,17 +713,21 @@ alarms_ext (BmsSim *sim, const BmsFieldInfo *f)
   for (gsize k = 0; k < G_N_ELEMENTS (map); k++)
     if (tripped & map[k].prot)
       set_bit_by_name (&mask, f, map[k].bit);
-  return (guint) mask;
+  if (sim->slaves_missing)
+    set_bit_by_name (&mask, f, "slave_offline");
+  return (guint)mask;
 }
 
 static guint
 relays (BmsSim *sim, const BmsFieldInfo *f)
 {
-  static const struct { guint relay; const char *bit; } map[] = {
-    { BMS_SIM_RELAY_DISCHARGE, "discharge" },
-    { BMS_SIM_RELAY_PRECHARGE, "precharge" },
-    { BMS_SIM_RELAY_CHARGE, "charge" },
-    { BMS_SIM_RELAY_LEVEL2, "level2" },
+  static const struct
+  {
+    guint relay;
+    const char *bit;
+  } map[] = {
+    { BMS_SIM_RELAY_DISCHARGE, "discharge" }, { BMS_SIM_RELAY_PRECHARGE, "precharge" },
+    { BMS_SIM_RELAY_CHARGE, "charge" },       { BMS_SIM_RELAY_LEVEL2, "level2" },
     { BMS_SIM_RELAY_HEATER, "heater" },
   };
   guint r = bms_sim_battery_relays (sim->battery);
@@ -652,7 +736,7 @@ relays (BmsSim *sim, const BmsFieldInfo *f)
   for (gsize k = 0; k < G_N_ELEMENTS (map); k++)
     if (r & map[k].relay)
       set_bit_by_name (&mask, f, map[k].bit);
-  return (guint) mask;
+  return (guint)mask;
 }
 
 static guint
@@ -667,16 +751,17 @@ status_bits (BmsSim *sim, const BmsFieldInfo *f)
     set_bit_by_name (&mask, f, "discharge_mos_on");
   if (bms_sim_battery_balancing (b))
     set_bit_by_name (&mask, f, "balancer_on");
-  set_bit_by_name (&mask, f, "battery_connected");
-  return (guint) mask;
+  if (!sim->slaves_missing)
+    set_bit_by_name (&mask, f, "battery_connected");
+  return (guint)mask;
 }
 
 static gint64
 lease_state (BmsSim *sim)
 {
   if (*store (sim, "lease_end") == 0)
-    return 0;                           /* none */
-  return lease_expired (sim) ? 2 : 1;   /* expired : active */
+    return 0;                         /* none */
+  return lease_expired (sim) ? 2 : 1; /* expired : active */
 }
 
 /* The raw value of a read-only field computed from the model; FALSE if the
@@ -743,16 +828,17 @@ fill_blocks (BmsSim *sim, BmsSnapshot *s)
 
   /* A real cell ADC wobbles in its last digit from one read to the next. */
   for (guint i = 0; i < n; i++)
-    mv[i] = (guint16) CLAMP (lround (bms_sim_battery_cell_voltage (b, i) * 1000)
-                             + g_rand_int_range (sim->read_rand, -1, 2), 0, 65535);
+    mv[i] = (guint16)CLAMP (lround (bms_sim_battery_cell_voltage (b, i) * 1000)
+                                + g_rand_int_range (sim->read_rand, -1, 2),
+                            0, 65535);
   bms_snapshot_set_cells (s, mv, n);
   /* Always carry 0xD0 (empty below 86 cells): every field in every read. */
   bms_snapshot_set_raw (s, BMS_ID_CELLS_EXT, 0);
 
   for (guint m = 0; m < nm; m++)
     for (guint k = 0; k < 3; k++)
-      temps[m][k] = (gint16) lround (bms_sim_battery_module_temp (b, m, k));
-  bms_snapshot_set_module_temps (s, (const gint16 (*)[3]) temps, nm);
+      temps[m][k] = (gint16)lround (bms_sim_battery_module_temp (b, m, k));
+  bms_snapshot_set_module_temps (s, (const gint16 (*)[3])temps, nm);
 }
 
 BmsSnapshot *
@@ -776,11 +862,11 @@ bms_sim_snapshot (BmsSim *sim)
         case BMS_FIELD_CELLS:
         case BMS_FIELD_CELLS_EXT:
         case BMS_FIELD_MODULE_TEMPS:
-          break;   /* fill_blocks */
+          break; /* fill_blocks */
         case BMS_FIELD_ASCII:
         case BMS_FIELD_BYTES:
           if (f->id == BMS_ID_SOFTWARE_VERSION)
-            bms_snapshot_set_bytes (s, f->id, (const guint8 *) sim->software_version,
+            bms_snapshot_set_bytes (s, f->id, (const guint8 *)sim->software_version,
                                     strlen (sim->software_version));
           else
             bms_snapshot_set_bytes (s, f->id, sim->bytes[f->id], f->size);
@@ -838,7 +924,8 @@ calibrate_current (BmsSim *sim)
   sim->raw[field ("current_calibration_start")->id] = 0;
 }
 
-typedef enum {
+typedef enum
+{
   AFTER_NOTHING,
   AFTER_RESTART,
   AFTER_BOOTLOADER,
@@ -860,7 +947,12 @@ apply_write (BmsSim *sim, const BmsFieldInfo *f, const guint8 *value, gsize len,
     case BMS_ID_RESTART:
       return AFTER_RESTART;
     case BMS_ID_FACTORY_RESET:
-      load_defaults (sim);
+      {
+        /* The working-time counter is the board's life, not a setting. */
+        gint64 runtime = runtime_min (sim);
+        load_defaults (sim);
+        sim->runtime_base_min = runtime - (gint64)(bms_sim_battery_time (sim->battery) / 60.0);
+      }
       sim->address = sim->config.address;
       *store (sim, "board_address") = clamp_raw (field ("board_address"), sim->address);
       store_to_params (sim);
@@ -875,9 +967,9 @@ apply_write (BmsSim *sim, const BmsFieldInfo *f, const guint8 *value, gsize len,
     }
   sim->raw[f->id] = raw;
   if (f->id == BMS_ID_BOARD_ADDRESS)
-    sim->address = (guint) raw;
+    sim->address = (guint)raw;
   else if (g_str_equal (f->name, "runtime_min"))
-    sim->runtime_base_min = raw - (gint64) (bms_sim_battery_time (sim->battery) / 60.0);
+    sim->runtime_base_min = raw - (gint64)(bms_sim_battery_time (sim->battery) / 60.0);
   else if (g_str_equal (f->name, "soc_set_pct"))
     bms_sim_battery_set_soc_estimate (sim->battery, raw_to_si (f, raw) / 100.0);
   else if (g_str_equal (f->name, "current_calibration_start") && raw == 1)
@@ -904,10 +996,19 @@ bms_sim_set_parameter (BmsSim *sim, guint8 id, gint64 raw, GError **error)
     return FALSE;
   switch (apply_write (sim, f, NULL, 0, raw))
     {
-    case AFTER_RESTART: restart (sim); sim->boot_window = BOOT_WINDOW_S; break;
-    case AFTER_BOOTLOADER: enter_bootloader (sim); break;
-    case AFTER_SLEEP: sim->asleep = TRUE; bms_sim_battery_set_asleep (sim->battery, TRUE); break;
-    case AFTER_NOTHING: break;
+    case AFTER_RESTART:
+      restart (sim);
+      sim->boot_window = BOOT_WINDOW_S;
+      break;
+    case AFTER_BOOTLOADER:
+      enter_bootloader (sim);
+      break;
+    case AFTER_SLEEP:
+      sim->asleep = TRUE;
+      bms_sim_battery_set_asleep (sim->battery, TRUE);
+      break;
+    case AFTER_NOTHING:
+      break;
     }
   return TRUE;
 }
@@ -929,9 +1030,9 @@ bms_sim_get_parameter (BmsSim *sim, guint8 id)
 static void
 send_reply (BmsSim *sim, guint8 command, const guint8 *info, gsize len)
 {
-  g_autoptr(BmsFrame) frame = bms_frame_new (command, BMS_SOURCE_BMS, BMS_TRANSPORT_REPLY,
-                                             info, len);
-  g_autoptr(GByteArray) bytes = g_byte_array_new ();
+  g_autoptr (BmsFrame) frame
+      = bms_frame_new (command, BMS_SOURCE_BMS, BMS_TRANSPORT_REPLY, info, len);
+  g_autoptr (GByteArray) bytes = g_byte_array_new ();
   const BmsSimFaults *fl = &sim->faults;
 
   if (fl->silent || (fl->drop_reply_p > 0 && g_rand_double (sim->fault_rand) < fl->drop_reply_p))
@@ -946,7 +1047,7 @@ send_reply (BmsSim *sim, guint8 command, const guint8 *info, gsize len)
           bytes->data[i] ^= 1u << bit;
   for (guint i = 0; i < fl->noise_bytes; i++)
     {
-      guint8 junk = (guint8) g_rand_int_range (sim->fault_rand, 0, 256);
+      guint8 junk = (guint8)g_rand_int_range (sim->fault_rand, 0, 256);
       g_byte_array_append (sim->reply, &junk, 1);
     }
   g_byte_array_append (sim->reply, bytes->data, bytes->len);
@@ -962,8 +1063,8 @@ send_result (BmsSim *sim, guint8 command, guint8 id, BmsResult result)
 static void
 handle_read (BmsSim *sim, const BmsFrame *frame)
 {
-  g_autoptr(BmsSnapshot) s = bms_sim_snapshot (sim);
-  g_autoptr(GByteArray) info = g_byte_array_new ();
+  g_autoptr (BmsSnapshot) s = bms_sim_snapshot (sim);
+  g_autoptr (GByteArray) info = g_byte_array_new ();
   guint8 id = frame->info_len > 0 ? frame->info[0] : BMS_ID_READ_ALL;
 
   if (frame->command == BMS_CMD_READ_ALL || id == BMS_ID_READ_ALL)
@@ -983,11 +1084,10 @@ handle_password (BmsSim *sim, const BmsFrame *frame)
   guint8 given[BMS_PASSWORD_SIZE] = { 0 };
   gboolean ok;
 
-  if (frame->info_len < 1 || frame->info[0] != BMS_ID_PASSWORD ||
-      frame->info_len > 1 + BMS_PASSWORD_SIZE)
+  if (frame->info_len < 1 || frame->info[0] != BMS_ID_PASSWORD
+      || frame->info_len > 1 + BMS_PASSWORD_SIZE)
     {
-      send_result (sim, frame->command, frame->info_len ? frame->info[0] : 0,
-                   BMS_RESULT_DENIED);
+      send_result (sim, frame->command, frame->info_len ? frame->info[0] : 0, BMS_RESULT_DENIED);
       return;
     }
   memcpy (given, frame->info + 1, frame->info_len - 1);
@@ -1044,7 +1144,7 @@ static void
 on_frame (BmsFrame *frame, gpointer user_data)
 {
   BmsSim *sim = user_data;
-  g_autoptr(BmsFrame) owned = frame;
+  g_autoptr (BmsFrame) owned = frame;
 
   if (sim->in_bootloader || frame->transport != BMS_TRANSPORT_REQUEST)
     return;
@@ -1117,7 +1217,11 @@ bms_sim_receive (BmsSim *sim, const guint8 *data, gsize len, GByteArray *out)
 
 /* ---- the rest of the API ------------------------------------------------- */
 
-enum { TOGGLE_DISCONNECTED = 1, TOGGLE_SILENT = 2 };
+enum
+{
+  TOGGLE_DISCONNECTED = 1,
+  TOGGLE_SILENT = 2
+};
 
 void
 bms_sim_toggle_disconnected (BmsSim *sim)
@@ -1139,7 +1243,8 @@ apply_toggles (BmsSim *sim)
   if (t & TOGGLE_DISCONNECTED)
     {
       sim->faults.disconnected = !sim->faults.disconnected;
-      g_printerr ("packwatch-sim: line %s\n", sim->faults.disconnected ? "disconnected" : "connected again");
+      g_printerr ("packwatch-sim: line %s\n",
+                  sim->faults.disconnected ? "disconnected" : "connected again");
     }
   if (t & TOGGLE_SILENT)
     {
@@ -1164,7 +1269,7 @@ bms_sim_advance (BmsSim *sim, double dt_s)
   /* The lease runs on the simulated clock: split the step where it ends. */
   if (!lease_expired (sim) && *store (sim, "lease_end") != 0)
     {
-      double left = (double) (*store (sim, "lease_end") - bms_sim_get_unix_time (sim));
+      double left = (double)(*store (sim, "lease_end") - bms_sim_get_unix_time (sim));
       if (left > 0 && left < dt_s)
         {
           bms_sim_battery_advance (sim->battery, left);
@@ -1244,7 +1349,7 @@ bms_sim_is_disconnected (BmsSim *sim)
 gint64
 bms_sim_get_unix_time (BmsSim *sim)
 {
-  return sim->start_unix + (gint64) bms_sim_battery_time (sim->battery);
+  return sim->start_unix + (gint64)bms_sim_battery_time (sim->battery);
 }
 
 gboolean

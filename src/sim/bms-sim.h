@@ -12,6 +12,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include "bms-bootloader.h"
 #include "bms-snapshot.h"
 #include "bms-transport.h"
 
@@ -70,6 +71,10 @@ void         bms_sim_toggle_disconnected (BmsSim *sim);
 void         bms_sim_toggle_silent  (BmsSim *sim);
 void         bms_sim_set_current    (BmsSim *sim, double current_a);
 gboolean     bms_sim_in_bootloader  (BmsSim *sim);
+/* As after a write of 0xBD (a board left in its bootloader). */
+void         bms_sim_enter_bootloader (BmsSim *sim);
+/* Faults of the bootloader (issue 5's matrix); armed at every entry. */
+void         bms_sim_set_bootloader_faults (BmsSim *sim, const BmsBootloaderFaults *faults);
 /* The air around the pack; settle: the pack has already taken it on. */
 void         bms_sim_set_ambient    (BmsSim *sim, double celsius, gboolean settle);
 /* Direct access to a parameter, as the board's own panel would (no password,
@@ -90,7 +95,8 @@ typedef void (*BmsSimReadyFunc) (const char *where, gpointer user_data);
 void         bms_sim_set_ready_func (BmsSim *sim, BmsSimReadyFunc func, gpointer user_data);
 
 /* Endpoints. wire_timing: deliver each byte after 10/baud s, as a UART would.
- * These run until cancelled. */
+ * These run until cancelled (then TRUE); FALSE with error if the endpoint
+ * cannot be set up or the pty fails. TCP serves one client at a time. */
 gboolean     bms_sim_serve_pty      (BmsSim *sim, const char *link_path, guint baud,
                                      gboolean wire_timing, GCancellable *cancellable,
                                      GError **error);

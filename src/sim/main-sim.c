@@ -9,27 +9,30 @@
 
 #include "bms-sim.h"
 
-typedef struct {
-  int      modules, cells_per_module, address, baud, tcp_port, fault_delay_ms;
-  int      fault_noise_bytes;
-  char    *chemistry, *state, *pty;
-  double   capacity, current, time_scale, initial_soc;
-  double   fault_noise, fault_drop, fault_corrupt;
-  gboolean cycle, no_wire_timing, fault_silent;
-  gint64   seed;
+typedef struct
+{
+  int modules, cells_per_module, address, baud, tcp_port, fault_delay_ms;
+  int fault_noise_bytes;
+  char *chemistry, *state, *pty;
+  double capacity, current, time_scale, initial_soc, ambient;
+  double fault_noise, fault_drop, fault_corrupt;
+  gboolean cycle, no_wire_timing, fault_silent, in_bootloader;
+  char **boot_faults;
+  int flash_size;
+  gint64 seed;
 } Options;
 
-typedef struct {
-  BmsSim       *sim;
-  Options      *opt;
+typedef struct
+{
+  BmsSim *sim;
+  Options *opt;
   GCancellable *cancellable;
-  GMainLoop    *loop;
-  GError       *error;
-  gboolean      ok;
+  GMainLoop *loop;
+  GError *error;
+  gboolean ok;
 } Run;
 
-static gboolean
-fail (GError **error, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
+static gboolean fail (GError **error, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
 
 static gboolean
 fail (GError **error, const char *fmt, ...)
@@ -49,9 +52,64 @@ static gboolean
 baud_ok (int baud)
 {
   for (guint i = 0; bms_supported_bauds[i]; i++)
-    if ((int) bms_supported_bauds[i] == baud)
+    if ((int)bms_supported_bauds[i] == baud)
       return TRUE;
   return FALSE;
+}
+
+/* "corrupt-block=3,no-c": the bootloader's fault knobs (bms-bootloader.h). */
+static gboolean
+parse_boot_fault (const char *item, BmsBootloaderFaults *f, GError **error)
+{
+  static const struct
+  {
+    const char *name;
+    gsize offset;
+  } knobs[] = {
+    { "corrupt-block", G_STRUCT_OFFSET (BmsBootloaderFaults, corrupt_block) },
+    { "drop-byte-block", G_STRUCT_OFFSET (BmsBootloaderFaults, drop_byte_block) },
+    { "lose-ack-block", G_STRUCT_OFFSET (BmsBootloaderFaults, lose_ack_block) },
+    { "lose-eot-answer", G_STRUCT_OFFSET (BmsBootloaderFaults, lose_eot_answer) },
+    { "cancel-at-block", G_STRUCT_OFFSET (BmsBootloaderFaults, cancel_at_block) },
+    { "silent-at-block", G_STRUCT_OFFSET (BmsBootloaderFaults, silent_at_block) },
+  };
+  g_auto (GStrv) kv = g_strsplit (item, "=", 2);
+  char *end = NULL;
+  gint64 n;
+
+  if (g_str_equal (kv[0], "no-c") && kv[1] == NULL)
+    return (f->no_c = TRUE), TRUE;
+  if (g_str_equal (kv[0], "no-segment") && kv[1] == NULL)
+    return (f->no_segment = TRUE), TRUE;
+  for (gsize k = 0; k < G_N_ELEMENTS (knobs); k++)
+    if (g_str_equal (kv[0], knobs[k].name) && kv[1] != NULL)
+      {
+        n = g_ascii_strtoll (kv[1], &end, 10);
+        if (end == kv[1] || *end != '\0' || n < 0 || n > 100000)
+          return fail (error, "--boot-fault %s needs a block number 0 to 100000 (got \"%s\")",
+                       kv[0], kv[1]);
+        G_STRUCT_MEMBER (gint, f, knobs[k].offset) = (gint)n;
+        return TRUE;
+      }
+  return fail (error,
+               "--boot-fault: unknown fault \"%s\": use corrupt-block=N, drop-byte-block=N, "
+               "lose-ack-block=N, lose-eot-answer=1|2, cancel-at-block=N, silent-at-block=N, "
+               "no-c or no-segment",
+               item);
+}
+
+static gboolean
+parse_boot_faults (char **specs, BmsBootloaderFaults *f, GError **error)
+{
+  bms_bootloader_faults_init (f);
+  for (guint i = 0; specs && specs[i]; i++)
+    {
+      g_auto (GStrv) items = g_strsplit (specs[i], ",", -1);
+      for (guint k = 0; items[k]; k++)
+        if (*g_strstrip (items[k]) && !parse_boot_fault (items[k], f, error))
+          return FALSE;
+    }
+  return TRUE;
 }
 
 static gboolean
@@ -73,6 +131,8 @@ check_options (Options *o, BmsSimConfig *config, BmsSimFaults *faults, GError **
     return fail (error, "--capacity must be 1 to 2000 Ah (got %g)", o->capacity);
   if (!(o->current >= -1000 && o->current <= 1000))
     return fail (error, "--current must be -1000 to 1000 A (got %g)", o->current);
+  if (!(o->ambient >= -40 && o->ambient <= 80))
+    return fail (error, "--ambient must be -40 to 80 °C (got %g)", o->ambient);
   if (!(o->initial_soc >= 0 && o->initial_soc <= 100))
     return fail (error, "--soc must be 0 to 100 %% (got %g)", o->initial_soc);
   if (o->address < 1 || o->address > 255)
@@ -84,7 +144,8 @@ check_options (Options *o, BmsSimConfig *config, BmsSimFaults *faults, GError **
   if ((o->pty != NULL) == (o->tcp_port >= 0))
     return fail (error, "give exactly one endpoint: --pty PATH or --tcp PORT");
   if (o->tcp_port > 65535)
-    return fail (error, "--tcp must be a port 0 to 65535 (got %d; 0 picks a free one)", o->tcp_port);
+    return fail (error, "--tcp must be a port 0 to 65535 (got %d; 0 picks a free one)",
+                 o->tcp_port);
   if (!(o->fault_noise >= 0 && o->fault_noise <= 1))
     return fail (error, "--fault-noise is a bit error rate 0 to 1 (got %g)", o->fault_noise);
   if (!(o->fault_drop >= 0 && o->fault_drop <= 1))
@@ -95,6 +156,8 @@ check_options (Options *o, BmsSimConfig *config, BmsSimFaults *faults, GError **
     return fail (error, "--fault-delay must be 0 to 60000 ms (got %d)", o->fault_delay_ms);
   if (o->fault_noise_bytes < 0 || o->fault_noise_bytes > 1000)
     return fail (error, "--fault-noise-bytes must be 0 to 1000 (got %d)", o->fault_noise_bytes);
+  if (o->flash_size < 1024 || o->flash_size > 16 * 1024 * 1024)
+    return fail (error, "--flash-size must be 1024 to 16777216 bytes (got %d)", o->flash_size);
   if (o->seed < 0 || o->seed > G_MAXUINT32)
     return fail (error, "--seed must be 0 to %u", G_MAXUINT32);
 
@@ -105,8 +168,9 @@ check_options (Options *o, BmsSimConfig *config, BmsSimFaults *faults, GError **
   config->initial_soc = o->initial_soc / 100;
   config->cycle_profile = o->cycle;
   config->address = o->address;
-  config->seed = (guint32) o->seed;
+  config->seed = (guint32)o->seed;
   config->state_file = o->state;
+  config->flash_size = (guint)o->flash_size;
 
   faults->noise_ber = o->fault_noise;
   faults->drop_reply_p = o->fault_drop;
@@ -127,7 +191,7 @@ on_ready (const char *where, gpointer user_data)
 static gboolean
 quit_idle (gpointer data)
 {
-  g_main_loop_quit (((Run *) data)->loop);
+  g_main_loop_quit (((Run *)data)->loop);
   return G_SOURCE_REMOVE;
 }
 
@@ -138,10 +202,10 @@ serve_thread (gpointer data)
   Options *o = run->opt;
 
   if (o->pty)
-    run->ok = bms_sim_serve_pty (run->sim, o->pty, o->baud, !o->no_wire_timing,
-                                 run->cancellable, &run->error);
+    run->ok = bms_sim_serve_pty (run->sim, o->pty, o->baud, !o->no_wire_timing, run->cancellable,
+                                 &run->error);
   else
-    run->ok = bms_sim_serve_tcp (run->sim, (guint16) o->tcp_port, o->baud, !o->no_wire_timing,
+    run->ok = bms_sim_serve_tcp (run->sim, (guint16)o->tcp_port, o->baud, !o->no_wire_timing,
                                  run->cancellable, &run->error);
   g_idle_add (quit_idle, run);
   return NULL;
@@ -150,74 +214,109 @@ serve_thread (gpointer data)
 static gboolean
 on_signal (gpointer data)
 {
-  g_cancellable_cancel (((Run *) data)->cancellable);
+  g_cancellable_cancel (((Run *)data)->cancellable);
   return G_SOURCE_CONTINUE;
 }
 
 static gboolean
 on_usr1 (gpointer data)
 {
-  bms_sim_toggle_disconnected (((Run *) data)->sim);
+  bms_sim_toggle_disconnected (((Run *)data)->sim);
   return G_SOURCE_CONTINUE;
 }
 
 static gboolean
 on_usr2 (gpointer data)
 {
-  bms_sim_toggle_silent (((Run *) data)->sim);
+  bms_sim_toggle_silent (((Run *)data)->sim);
   return G_SOURCE_CONTINUE;
 }
 
 int
 main (int argc, char **argv)
 {
-  Options o = { .modules = 1, .cells_per_module = 16, .address = 1, .baud = 9600,
-                .tcp_port = -1, .capacity = 100, .time_scale = 1, .initial_soc = 60,
+  Options o = { .modules = 1,
+                .cells_per_module = 16,
+                .address = 1,
+                .baud = 9600,
+                .tcp_port = -1,
+                .capacity = 100,
+                .time_scale = 1,
+                .initial_soc = 60,
+                .ambient = 25,
+                .flash_size = 256 * 1024,
                 .seed = 1 };
   GOptionEntry entries[] = {
     { "modules", 0, 0, G_OPTION_ARG_INT, &o.modules, "Slave modules (1-16, default 1)", "N" },
-    { "cells-per-module", 0, 0, G_OPTION_ARG_INT, &o.cells_per_module, "Cells per module (5-16, default 16)", "N" },
+    { "cells-per-module", 0, 0, G_OPTION_ARG_INT, &o.cells_per_module,
+      "Cells per module (5-16, default 16)", "N" },
     { "chemistry", 0, 0, G_OPTION_ARG_STRING, &o.chemistry, "lfp (default), nmc or lto", "TYPE" },
-    { "capacity", 0, 0, G_OPTION_ARG_DOUBLE, &o.capacity, "Cell capacity in Ah (default 100)", "AH" },
-    { "soc", 0, 0, G_OPTION_ARG_DOUBLE, &o.initial_soc, "Initial state of charge in % (default 60)", "PCT" },
-    { "current", 0, 0, G_OPTION_ARG_DOUBLE, &o.current, "Constant current, + charge, - discharge (default 0)", "A" },
-    { "cycle", 0, 0, G_OPTION_ARG_NONE, &o.cycle, "Run the demo cycle: charge, rest, discharge, rest", NULL },
+    { "capacity", 0, 0, G_OPTION_ARG_DOUBLE, &o.capacity, "Cell capacity in Ah (default 100)",
+      "AH" },
+    { "ambient", 0, 0, G_OPTION_ARG_DOUBLE, &o.ambient,
+      "Air temperature around the pack in °C; the pack starts at it (default 25)", "C" },
+    { "soc", 0, 0, G_OPTION_ARG_DOUBLE, &o.initial_soc, "Initial state of charge in % (default 60)",
+      "PCT" },
+    { "current", 0, 0, G_OPTION_ARG_DOUBLE, &o.current,
+      "Constant current, + charge, - discharge (default 0)", "A" },
+    { "cycle", 0, 0, G_OPTION_ARG_NONE, &o.cycle,
+      "Run the demo cycle: charge, rest, discharge, rest", NULL },
     { "address", 0, 0, G_OPTION_ARG_INT, &o.address, "Board address (1-255, default 1)", "N" },
     { "baud", 0, 0, G_OPTION_ARG_INT, &o.baud, "Line speed for wire timing (default 9600)", "B" },
     { "state", 0, 0, G_OPTION_ARG_FILENAME, &o.state, "Keep the parameters in this file", "FILE" },
-    { "pty", 0, 0, G_OPTION_ARG_FILENAME, &o.pty, "Serve on a pseudo-terminal linked at PATH", "PATH" },
-    { "tcp", 0, 0, G_OPTION_ARG_INT, &o.tcp_port, "Serve on 127.0.0.1:PORT (0 picks a free port)", "PORT" },
-    { "no-wire-timing", 0, 0, G_OPTION_ARG_NONE, &o.no_wire_timing, "Send replies at once instead of 10/baud s per byte", NULL },
-    { "time-scale", 0, 0, G_OPTION_ARG_DOUBLE, &o.time_scale, "Battery time runs X times real time (default 1)", "X" },
-    { "fault-noise", 0, 0, G_OPTION_ARG_DOUBLE, &o.fault_noise, "Bit error rate on replies", "BER" },
-    { "fault-noise-bytes", 0, 0, G_OPTION_ARG_INT, &o.fault_noise_bytes, "Garbage bytes before each reply", "N" },
-    { "fault-drop", 0, 0, G_OPTION_ARG_DOUBLE, &o.fault_drop, "Probability a reply is not sent", "P" },
-    { "fault-delay", 0, 0, G_OPTION_ARG_INT, &o.fault_delay_ms, "Extra delay before each reply", "MS" },
-    { "fault-corrupt", 0, 0, G_OPTION_ARG_DOUBLE, &o.fault_corrupt, "Probability a reply's checksum is wrong", "P" },
+    { "pty", 0, 0, G_OPTION_ARG_FILENAME, &o.pty, "Serve on a pseudo-terminal linked at PATH",
+      "PATH" },
+    { "tcp", 0, 0, G_OPTION_ARG_INT, &o.tcp_port, "Serve on 127.0.0.1:PORT (0 picks a free port)",
+      "PORT" },
+    { "no-wire-timing", 0, 0, G_OPTION_ARG_NONE, &o.no_wire_timing,
+      "Send replies at once instead of 10/baud s per byte", NULL },
+    { "time-scale", 0, 0, G_OPTION_ARG_DOUBLE, &o.time_scale,
+      "Battery time runs X times real time (default 1)", "X" },
+    { "fault-noise", 0, 0, G_OPTION_ARG_DOUBLE, &o.fault_noise, "Bit error rate on replies",
+      "BER" },
+    { "fault-noise-bytes", 0, 0, G_OPTION_ARG_INT, &o.fault_noise_bytes,
+      "Garbage bytes before each reply", "N" },
+    { "fault-drop", 0, 0, G_OPTION_ARG_DOUBLE, &o.fault_drop, "Probability a reply is not sent",
+      "P" },
+    { "fault-delay", 0, 0, G_OPTION_ARG_INT, &o.fault_delay_ms, "Extra delay before each reply",
+      "MS" },
+    { "fault-corrupt", 0, 0, G_OPTION_ARG_DOUBLE, &o.fault_corrupt,
+      "Probability a reply's checksum is wrong", "P" },
     { "fault-silent", 0, 0, G_OPTION_ARG_NONE, &o.fault_silent, "Answer nothing at all", NULL },
-    { "seed", 0, 0, G_OPTION_ARG_INT64, &o.seed, "Seed for cell spread and faults (default 1)", "N" },
+    { "flash-size", 0, 0, G_OPTION_ARG_INT, &o.flash_size,
+      "Largest firmware image the bootloader takes (default 262144)", "BYTES" },
+    { "in-bootloader", 0, 0, G_OPTION_ARG_NONE, &o.in_bootloader,
+      "Start in the bootloader, as a board left there by an interrupted update", NULL },
+    { "boot-fault", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.boot_faults,
+      "Bootloader fault: corrupt-block=N, drop-byte-block=N, lose-ack-block=N, "
+      "lose-eot-answer=1|2, cancel-at-block=N, silent-at-block=N, no-c, no-segment "
+      "(comma-separated or repeated)",
+      "FAULT" },
+    { "seed", 0, 0, G_OPTION_ARG_INT64, &o.seed, "Seed for cell spread and faults (default 1)",
+      "N" },
     { NULL }
   };
-  g_autoptr(GOptionContext) ctx = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BmsSim) sim = NULL;
-  g_autoptr(GCancellable) cancellable = NULL;
-  g_autoptr(GMainLoop) loop = NULL;
+  g_autoptr (GOptionContext) ctx = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BmsSim) sim = NULL;
+  g_autoptr (GCancellable) cancellable = NULL;
+  g_autoptr (GMainLoop) loop = NULL;
   BmsSimConfig config;
   BmsSimFaults faults = { 0 };
+  BmsBootloaderFaults boot_faults;
   GThread *thread;
   Run run = { 0 };
 
   setlocale (LC_ALL, "");
   ctx = g_option_context_new ("— a simulated master BMS speaking the NW protocol");
-  g_option_context_set_summary (ctx,
-    "Examples:\n"
-    "  packwatch-sim --pty /tmp/ttyBMS\n"
-    "  packwatch-sim --tcp 5020 --modules 16 --cells-per-module 16 --cycle --time-scale 60\n"
-    "\n"
-    "Prints where it listens (the pty path or tcp://127.0.0.1:PORT) once ready.\n"
-    "Signals: SIGUSR1 unplugs/replugs the line, SIGUSR2 silences/unsilences the board,\n"
-    "SIGINT/SIGTERM stop it (parameters are saved to --state).");
+  g_option_context_set_summary (
+      ctx, "Examples:\n"
+           "  packwatch-sim --pty /tmp/ttyBMS\n"
+           "  packwatch-sim --tcp 5020 --modules 16 --cells-per-module 16 --cycle --time-scale 60\n"
+           "\n"
+           "Prints where it listens (the pty path or tcp://127.0.0.1:PORT) once ready.\n"
+           "Signals: SIGUSR1 unplugs/replugs the line, SIGUSR2 silences/unsilences the board,\n"
+           "SIGINT/SIGTERM stop it (parameters are saved to --state).");
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     {
@@ -233,7 +332,8 @@ main (int argc, char **argv)
     o.chemistry = g_strdup ("lfp");
 
   bms_sim_config_init (&config);
-  if (!check_options (&o, &config, &faults, &error))
+  if (!check_options (&o, &config, &faults, &error)
+      || !parse_boot_faults (o.boot_faults, &boot_faults, &error))
     {
       g_printerr ("packwatch-sim: %s\n", error->message);
       return 2;
@@ -245,6 +345,10 @@ main (int argc, char **argv)
       return 1;
     }
   bms_sim_set_faults (sim, &faults);
+  bms_sim_set_bootloader_faults (sim, &boot_faults);
+  if (o.in_bootloader)
+    bms_sim_enter_bootloader (sim);
+  bms_sim_set_ambient (sim, o.ambient, TRUE);
   bms_sim_set_time_scale (sim, o.time_scale);
   bms_sim_set_ready_func (sim, on_ready, NULL);
 
@@ -252,7 +356,7 @@ main (int argc, char **argv)
   signal (SIGPIPE, SIG_IGN);
   cancellable = g_cancellable_new ();
   loop = g_main_loop_new (NULL, FALSE);
-  run = (Run) { sim, &o, cancellable, loop, NULL, TRUE };
+  run = (Run){ sim, &o, cancellable, loop, NULL, TRUE };
   g_unix_signal_add (SIGINT, on_signal, &run);
   g_unix_signal_add (SIGTERM, on_signal, &run);
   g_unix_signal_add (SIGUSR1, on_usr1, &run);
@@ -264,6 +368,7 @@ main (int argc, char **argv)
   g_free (o.chemistry);
   g_free (o.state);
   g_free (o.pty);
+  g_strfreev (o.boot_faults);
   if (!run.ok)
     {
       g_printerr ("packwatch-sim: %s\n", run.error ? run.error->message : "the line failed");

@@ -5,6 +5,7 @@
 #include <glib/gi18n.h>
 
 #include "bms-alarm-page.h"
+#include "bms-application.h"
 
 #define MAX_EVENTS 500
 
@@ -177,7 +178,9 @@ notify_desktop (BmsAlarmPage *self,
   if (!GTK_IS_WINDOW (root) || gtk_window_is_active (GTK_WINDOW (root)))
     return;
   app = gtk_window_get_application (GTK_WINDOW (root));
-  if (app == NULL)
+  /* A --screenshot run is for pictures, not for the desktop's attention. */
+  if (app == NULL || (BMS_IS_APPLICATION (app) &&
+                      bms_application_get_screenshot_path (BMS_APPLICATION (app)) != NULL))
     return;
   body = describe_alarm (alarm);
   notification = g_notification_new (bms_alarm_get_name (alarm));
@@ -185,7 +188,7 @@ notify_desktop (BmsAlarmPage *self,
   g_notification_set_priority (notification,
                                bms_alarm_get_severity (alarm) >= BMS_ALARM_SEVERITY_PROTECTION
                                ? G_NOTIFICATION_PRIORITY_URGENT : G_NOTIFICATION_PRIORITY_HIGH);
-  g_notification_set_default_action_and_target (notification, "win.show-page", "s", "alarm");
+  g_notification_set_default_action_and_target (notification, "app.show-page", "s", "alarm");
   id = g_strdup_printf ("alarm-%s", bms_alarm_get_code (alarm));
   g_application_send_notification (G_APPLICATION (app), id, notification);
 }

@@ -199,7 +199,22 @@ quit_activated (GSimpleAction *action,
     }
 }
 
+/* From a desktop notification: raise the window on a page. */
+static void
+show_page_activated (GSimpleAction *action,
+                     GVariant      *parameter,
+                     gpointer       user_data)
+{
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (user_data));
+
+  if (window == NULL)
+    return;
+  bms_window_show_page (BMS_WINDOW (window), g_variant_get_string (parameter, NULL));
+  gtk_window_present (window);
+}
+
 static const GActionEntry app_actions[] = {
+  { "show-page", show_page_activated, "s" },
   { "preferences", preferences_activated },
   { "about", about_activated },
   { "quit", quit_activated },

@@ -1,18 +1,43 @@
-/* bms-normal-page.c — the Normal page of the window */
+/* bms-normal-page.c — the Normal page */
 #include "config.h"
 
 #include <glib/gi18n.h>
 
+#include "bms-field-writer.h"
 #include "bms-normal-page.h"
+#include "bms-param-dialog.h"
+#include "bms-param-set.h"
+
+#define MAKER_ID_LEN 24
 
 struct _BmsNormalPage
 {
   AdwBin         parent_instance;
 
   BmsConnection *connection;
-  GObject       *device;
+  BmsDevice     *device;
+  BmsParamSet   *params;
+  GPtrArray     *value_rows;    /* AdwActionRow with "show-id" */
+  GPtrArray     *switches;      /* GtkSwitch with "field-id" and "bit" */
+  GCancellable  *cancellable;
+  char          *maker_id;      /* on the board */
 
-  AdwStatusPage *status_page;
+  AdwPreferencesGroup *battery_group;
+  AdwPreferencesGroup *switches_group;
+  AdwPreferencesGroup *system_group;
+  GtkLabel      *maker_current_label;
+  GtkSwitch     *free_switch;
+  AdwEntryRow   *free_entry;
+  AdwEntryRow   *fixbit_entry;
+  AdwComboRow   *type_row;
+  AdwEntryRow   *voltage_entry;
+  AdwEntryRow   *capacity_entry;
+  AdwEntryRow   *cycle_entry;
+  AdwEntryRow   *company_entry;
+  AdwEntryRow   *date_entry;
+  AdwEntryRow   *serial_entry;
+  GtkLabel      *maker_preview_label;
+  GtkWidget     *maker_write_button;
 };
 
 G_DEFINE_FINAL_TYPE (BmsNormalPage, bms_normal_page, ADW_TYPE_BIN)
@@ -26,17 +51,567 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
+/* 0xE9 bit names → labels. */
+static const struct {
+  const char *name;
+  const char *label;
+} switch_bit_labels[] = {
+  { "charging", N_("Charging switch") },
+  { "short_circuit_protection", N_("Short-circuit protection") },
+  { "power", N_("Power switch") },
+  { "anti_ignition", N_("Anti-ignition") },
+  { "smart_sleep", N_("Smart sleep") },
+  { "smart_lock", N_("Smart lock") },
+  { "charge_reserved_capacity", N_("Charging reserved capacity") },
+  { "force_relay", N_("Force-activate relay") },
+  { "keep_heating", N_("Keep heating") },
+  { "forced_heating", N_("Forced heating") },
+};
+
+static void
+toast (BmsNormalPage *self,
+       const char    *text)
+{
+  GtkWidget *overlay = gtk_widget_get_ancestor (GTK_WIDGET (self), ADW_TYPE_TOAST_OVERLAY);
+
+  if (overlay != NULL)
+    adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (overlay), adw_toast_new (text));
+}
+
+static const BmsSnapshot *
+snapshot (BmsNormalPage *self)
+{
+  return self->device ? bms_device_get_snapshot (self->device) : NULL;
+}
+
+/* ---- writing ---- */
+
+typedef struct {
+  BmsNormalPage *self;
+  guint8         id;
+  GtkSwitch     *sw;      /* the switch to settle, or NULL */
+  gboolean       wanted;
+} WriteCtx;
+
+static void
+write_done (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  WriteCtx *ctx = user_data;
+  const BmsFieldInfo *field = bms_field_lookup (ctx->id);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *readback = NULL;
+  g_autofree char *message = NULL;
+  gboolean ok = bms_field_writer_write_finish (result, &readback, &error);
+
+  if (ctx->sw != NULL)
+    {
+      /* The switch shows the board's state: the new one, or the old one back. */
+      gboolean state = ok ? ctx->wanted : !ctx->wanted;
+      gtk_switch_set_state (ctx->sw, state);
+      gtk_switch_set_active (ctx->sw, state);
+    }
+  if (ok)
+    message = g_strdup_printf (_("%s: written, the board reads back %s"), _(field->label), readback);
+  else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    message = g_strdup_printf (_("%s: not written — %s"), _(field->label), error->message);
+  if (message != NULL)
+    toast (ctx->self, message);
+  g_clear_object (&ctx->sw);
+  g_object_unref (ctx->self);
+  g_free (ctx);
+}
+
+static void
+write_field (BmsNormalPage *self,
+             guint8         id,
+             gint64         raw,
+             const char    *text,
+             GtkSwitch     *sw,
+             gboolean       wanted)
+{
+  WriteCtx *ctx = g_new0 (WriteCtx, 1);
+
+  ctx->self = g_object_ref (self);
+  ctx->id = id;
+  ctx->sw = sw ? g_object_ref (sw) : NULL;
+  ctx->wanted = wanted;
+  bms_field_writer_write_async (GTK_WIDGET (self), self->connection, id, raw, text, TRUE,
+                                self->cancellable, write_done, ctx);
+}
+
+static void
+edited (GObject      *source,
+        GAsyncResult *result,
+        gpointer      user_data)
+{
+  WriteCtx *ctx = user_data;
+  g_autofree char *text = NULL;
+  gint64 raw = 0;
+
+  if (bms_param_dialog_ask_finish (result, &raw, &text, NULL))
+    write_field (ctx->self, ctx->id, raw, text, NULL, FALSE);
+  g_object_unref (ctx->self);
+  g_free (ctx);
+}
+
+static void
+edit_activated (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *parameter)
+{
+  BmsNormalPage *self = BMS_NORMAL_PAGE (widget);
+  guint8 id = g_variant_get_byte (parameter);
+  WriteCtx *ctx;
+
+  if (snapshot (self) == NULL)
+    return;
+  ctx = g_new0 (WriteCtx, 1);
+  ctx->self = g_object_ref (self);
+  ctx->id = id;
+  bms_param_dialog_ask_async (widget, bms_field_lookup (id), self->params,
+                              self->cancellable, edited, ctx);
+}
+
+/* ---- restart and reset ---- */
+
+static void
+command_response (AdwMessageDialog *dialog,
+                  const char       *response,
+                  BmsNormalPage    *self)
+{
+  guint8 id = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (dialog), "field-id"));
+
+  if (g_str_equal (response, "do"))
+    write_field (self, id, 1, NULL, NULL, FALSE);
+  g_object_unref (self);
+}
+
+static void
+confirm_command (BmsNormalPage *self,
+                 guint8         id,
+                 const char    *heading,
+                 const char    *body,
+                 const char    *verb)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  GtkWidget *dialog;
+
+  if (snapshot (self) == NULL)
+    {
+      toast (self, _("Connect to a board first"));
+      return;
+    }
+  dialog = adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, heading, body);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"), "do", verb, NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "do",
+                                              ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_object_set_data (G_OBJECT (dialog), "field-id", GUINT_TO_POINTER (id));
+  g_signal_connect (dialog, "response", G_CALLBACK (command_response), g_object_ref (self));
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+restart_activated (GtkWidget  *widget,
+                   const char *action_name,
+                   GVariant   *parameter)
+{
+  confirm_command (BMS_NORMAL_PAGE (widget), BMS_ID_RESTART, _("Restart the Board?"),
+                   _("The board stops protecting and measuring for a few seconds while it restarts. "
+                     "Do not restart it under heavy load."),
+                   _("_Restart"));
+}
+
+static void
+reset_activated (GtkWidget  *widget,
+                 const char *action_name,
+                 GVariant   *parameter)
+{
+  confirm_command (BMS_NORMAL_PAGE (widget), BMS_ID_FACTORY_RESET,
+                   _("Restore Factory Parameters?"),
+                   _("Every protection parameter, the capacity and the switches go back to the factory "
+                     "values. Check them against the battery before charging or discharging again."),
+                   _("_Restore Factory Parameters"));
+}
+
+/* ---- rows ---- */
+
+static char *
+display_value (BmsNormalPage *self,
+               guint8         id)
+{
+  const BmsSnapshot *s = snapshot (self);
+  const BmsFieldInfo *field = bms_field_lookup (id);
+
+  if (s == NULL)
+    return g_strdup ("—");
+  if (!bms_snapshot_has (s, id))
+    return g_strdup (_("not reported"));
+  if (field->type == BMS_FIELD_ASCII)
+    {
+      g_autofree char *text = bms_snapshot_dup_string (s, id);
+      return g_strdup (text && *text ? text : _("(empty)"));
+    }
+  if (field->type == BMS_FIELD_BOOL || field->type == BMS_FIELD_ENUM)
+    {
+      char *label = bms_param_dialog_choice_label (field, bms_snapshot_get_raw (s, id));
+      if (label != NULL)
+        return label;
+    }
+  return bms_field_format (field, bms_snapshot_get_raw (s, id));
+}
+
+static void
+add_value_row (BmsNormalPage       *self,
+               AdwPreferencesGroup *group,
+               guint8               id,
+               guint8               show_id,
+               const char          *title)
+{
+  const BmsFieldInfo *field = bms_field_lookup (id);
+  GtkWidget *row = adw_action_row_new ();
+  GtkWidget *value = gtk_label_new ("—");
+  gboolean editable = bms_field_is_writable (field);
+
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row),
+                                 title ? title : _(field->label));
+  gtk_widget_set_tooltip_text (row, field->description);
+  if (editable)
+    {
+      g_autofree char *range = bms_param_dialog_format_range (field);
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), range);
+    }
+  gtk_widget_add_css_class (value, "heading");
+  gtk_widget_add_css_class (value, "numeric");
+  gtk_label_set_selectable (GTK_LABEL (value), TRUE);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), value);
+  if (editable)
+    {
+      adw_action_row_add_suffix (ADW_ACTION_ROW (row),
+                                 gtk_image_new_from_icon_name ("document-edit-symbolic"));
+      gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), TRUE);
+      gtk_actionable_set_action_name (GTK_ACTIONABLE (row), "normal.edit");
+      gtk_actionable_set_action_target (GTK_ACTIONABLE (row), "y", id);
+    }
+  g_object_set_data (G_OBJECT (row), "show-id", GUINT_TO_POINTER (show_id));
+  g_object_set_data (G_OBJECT (row), "value-label", value);
+  g_ptr_array_add (self->value_rows, row);
+  adw_preferences_group_add (group, row);
+}
+
+static gboolean
+switch_state_set (GtkSwitch     *sw,
+                  gboolean       state,
+                  BmsNormalPage *self)
+{
+  guint8 id = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (sw), "field-id"));
+  int bit = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (sw), "bit"));
+  const BmsSnapshot *s = snapshot (self);
+  gint64 raw = state;
+
+  if (s == NULL || !bms_snapshot_has (s, id))
+    return TRUE;   /* nothing to change yet: the switch stays as it was */
+  if (bit >= 0)
+    {
+      raw = bms_snapshot_get_raw (s, id);
+      raw = state ? (raw | (G_GINT64_CONSTANT (1) << bit)) : (raw & ~(G_GINT64_CONSTANT (1) << bit));
+    }
+  write_field (self, id, raw, NULL, sw, state);
+  return TRUE;     /* the state follows the board's answer */
+}
+
+static void
+add_switch_row (BmsNormalPage       *self,
+                AdwPreferencesGroup *group,
+                guint8               id,
+                int                  bit,
+                const char          *title)
+{
+  GtkWidget *row = adw_action_row_new ();
+  GtkWidget *sw = gtk_switch_new ();
+
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+  gtk_widget_set_valign (sw, GTK_ALIGN_CENTER);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), sw);
+  adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), sw);
+  g_object_set_data (G_OBJECT (sw), "field-id", GUINT_TO_POINTER (id));
+  g_object_set_data (G_OBJECT (sw), "bit", GINT_TO_POINTER (bit));
+  g_signal_connect (sw, "state-set", G_CALLBACK (switch_state_set), self);
+  g_ptr_array_add (self->switches, sw);
+  adw_preferences_group_add (group, row);
+}
+
+static void
+build_rows (BmsNormalPage *self)
+{
+  const BmsFieldInfo *bits = bms_field_lookup (0xE9);
+
+  add_value_row (self, self->battery_group, 0xAA, 0xAA, NULL);
+  add_value_row (self, self->battery_group, 0xA9, 0xA9, NULL);
+  add_value_row (self, self->battery_group, 0xEA, BMS_ID_SOC, _("State of charge"));
+  add_value_row (self, self->battery_group, 0xB1, 0xB1, NULL);
+  add_value_row (self, self->battery_group, 0x9C, 0x9C, NULL);
+  add_value_row (self, self->battery_group, 0x9B, 0x9B, NULL);
+  add_value_row (self, self->battery_group, 0xB9, 0xB9, NULL);
+  add_value_row (self, self->battery_group, 0xEB, 0xEB, NULL);
+  add_value_row (self, self->battery_group, BMS_ID_BATTERY_TYPE, BMS_ID_BATTERY_TYPE, NULL);
+
+  add_switch_row (self, self->switches_group, 0xAB, -1, _("Charge MOS"));
+  add_switch_row (self, self->switches_group, 0xAC, -1, _("Discharge MOS"));
+  add_switch_row (self, self->switches_group, 0x9D, -1, _("Balancer"));
+  add_switch_row (self, self->switches_group, 0xB3, -1, _("Special charger"));
+  add_switch_row (self, self->switches_group, 0xDB, -1, _("Buzzer"));
+  add_value_row (self, self->switches_group, BMS_ID_HEATER_MODE, BMS_ID_HEATER_MODE, NULL);
+  for (guint b = 0; bits->names[b] != NULL; b++)
+    for (guint k = 0; k < G_N_ELEMENTS (switch_bit_labels); k++)
+      if (g_str_equal (bits->names[b], switch_bit_labels[k].name))
+        add_switch_row (self, self->switches_group, 0xE9, b, _(switch_bit_labels[k].label));
+
+  add_value_row (self, self->system_group, 0xDC, 0xDC, NULL);
+  add_value_row (self, self->system_group, 0xDD, 0xDD, NULL);
+  add_value_row (self, self->system_group, 0xB4, 0xB4, NULL);
+}
+
+static void
+update_switches (BmsNormalPage *self)
+{
+  const BmsSnapshot *s = snapshot (self);
+
+  for (guint i = 0; i < self->switches->len; i++)
+    {
+      GtkSwitch *sw = g_ptr_array_index (self->switches, i);
+      guint8 id = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (sw), "field-id"));
+      int bit = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (sw), "bit"));
+      gboolean present = s != NULL && bms_snapshot_has (s, id);
+      gboolean on = present && (bit >= 0 ? (bms_snapshot_get_raw (s, id) >> bit) & 1
+                                         : bms_snapshot_get_raw (s, id) != 0);
+
+      gtk_widget_set_sensitive (gtk_widget_get_ancestor (GTK_WIDGET (sw), ADW_TYPE_ACTION_ROW),
+                                present);
+      g_signal_handlers_block_by_func (sw, switch_state_set, self);
+      gtk_switch_set_active (sw, on);
+      gtk_switch_set_state (sw, on);
+      g_signal_handlers_unblock_by_func (sw, switch_state_set, self);
+    }
+}
+
+/* ---- manufacturer id ---- */
+
+typedef struct {
+  AdwEntryRow *entry;
+  guint        len;
+  gboolean     digits;
+} Part;
+
+static guint
+maker_parts (BmsNormalPage *self,
+             Part          *parts)
+{
+  Part p[] = {
+    { self->fixbit_entry, 2, FALSE }, { NULL, 1, TRUE },  /* type: combo */
+    { self->voltage_entry, 3, TRUE }, { self->capacity_entry, 3, TRUE },
+    { self->cycle_entry, 2, TRUE }, { self->company_entry, 4, FALSE },
+    { self->date_entry, 6, TRUE }, { self->serial_entry, 3, TRUE },
+  };
+  memcpy (parts, p, sizeof p);
+  return G_N_ELEMENTS (p);
+}
+
+static gboolean
+valid_ascii (const char *text)
+{
+  for (const char *c = text; *c; c++)
+    if (*c < 0x20 || *c > 0x7E)
+      return FALSE;
+  return TRUE;
+}
+
+char *
+bms_normal_page_build_maker_id (BmsNormalPage  *self,
+                                GError        **error)
+{
+  Part parts[8];
+  guint n = maker_parts (self, parts);
+  GString *id;
+
+  g_return_val_if_fail (BMS_IS_NORMAL_PAGE (self), NULL);
+
+  if (gtk_switch_get_active (self->free_switch))
+    {
+      const char *text = gtk_editable_get_text (GTK_EDITABLE (self->free_entry));
+      if (strlen (text) != MAKER_ID_LEN || !valid_ascii (text))
+        {
+          g_set_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_PARSE,
+                       _("The manufacturer ID needs exactly 24 plain characters (has %u)"),
+                       (guint) g_utf8_strlen (text, -1));
+          return NULL;
+        }
+      return g_strdup (text);
+    }
+  id = g_string_new (NULL);
+  for (guint i = 0; i < n; i++)
+    {
+      const char *text;
+      char type[2] = { 0 };
+
+      if (parts[i].entry == NULL)
+        {
+          type[0] = '1' + adw_combo_row_get_selected (self->type_row);
+          g_string_append (id, type);
+          continue;
+        }
+      text = gtk_editable_get_text (GTK_EDITABLE (parts[i].entry));
+      if (strlen (text) != parts[i].len || !valid_ascii (text) ||
+          (parts[i].digits && strspn (text, "0123456789") != parts[i].len))
+        {
+          g_set_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_PARSE,
+                       parts[i].digits ? _("%s: needs exactly %u digits")
+                                       : _("%s: needs exactly %u characters"),
+                       adw_preferences_row_get_title (ADW_PREFERENCES_ROW (parts[i].entry)),
+                       parts[i].len);
+          g_string_free (id, TRUE);
+          return NULL;
+        }
+      g_string_append (id, text);
+    }
+  return g_string_free (id, FALSE);
+}
+
+void
+bms_normal_page_set_maker_id (BmsNormalPage *self,
+                              const char    *id)
+{
+  Part parts[8];
+  guint n = maker_parts (self, parts);
+  guint at = 0;
+
+  g_return_if_fail (BMS_IS_NORMAL_PAGE (self));
+
+  gtk_editable_set_text (GTK_EDITABLE (self->free_entry), id ? id : "");
+  if (id == NULL || strlen (id) != MAKER_ID_LEN)
+    return;
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *part = g_strndup (id + at, parts[i].len);
+
+      if (parts[i].entry != NULL)
+        gtk_editable_set_text (GTK_EDITABLE (parts[i].entry), part);
+      else if (part[0] >= '1' && part[0] <= '3')
+        adw_combo_row_set_selected (self->type_row, part[0] - '1');
+      at += parts[i].len;
+    }
+}
+
+static void
+maker_changed (BmsNormalPage *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = bms_normal_page_build_maker_id (self, &error);
+  gboolean free_input = gtk_switch_get_active (self->free_switch);
+  Part parts[8];
+  guint n = maker_parts (self, parts);
+
+  gtk_widget_set_visible (GTK_WIDGET (self->free_entry), free_input);
+  gtk_widget_set_visible (GTK_WIDGET (self->type_row), !free_input);
+  for (guint i = 0; i < n; i++)
+    if (parts[i].entry != NULL)
+      gtk_widget_set_visible (GTK_WIDGET (parts[i].entry), !free_input);
+  gtk_label_set_label (self->maker_preview_label, id ? id : error->message);
+  if (id != NULL)
+    gtk_widget_remove_css_class (GTK_WIDGET (self->maker_preview_label), "error");
+  else
+    gtk_widget_add_css_class (GTK_WIDGET (self->maker_preview_label), "error");
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "normal.write-maker-id",
+                                 id != NULL && snapshot (self) != NULL &&
+                                 g_strcmp0 (id, self->maker_id) != 0);
+}
+
+static void
+write_maker_id_activated (GtkWidget  *widget,
+                          const char *action_name,
+                          GVariant   *parameter)
+{
+  BmsNormalPage *self = BMS_NORMAL_PAGE (widget);
+  g_autofree char *id = bms_normal_page_build_maker_id (self, NULL);
+
+  if (id != NULL)
+    write_field (self, 0xBA, 0, id, NULL, FALSE);
+}
+
+static void
+connect_maker_editors (BmsNormalPage *self)
+{
+  Part parts[8];
+  guint n = maker_parts (self, parts);
+
+  for (guint i = 0; i < n; i++)
+    if (parts[i].entry != NULL)
+      g_signal_connect_swapped (parts[i].entry, "changed", G_CALLBACK (maker_changed), self);
+  g_signal_connect_swapped (self->free_entry, "changed", G_CALLBACK (maker_changed), self);
+  g_signal_connect_swapped (self->type_row, "notify::selected", G_CALLBACK (maker_changed), self);
+  g_signal_connect_swapped (self->free_switch, "notify::active", G_CALLBACK (maker_changed), self);
+}
+
+/* ---- device ---- */
+
+static void
+device_updated (BmsNormalPage *self)
+{
+  const BmsSnapshot *s = snapshot (self);
+  g_autofree char *maker = s ? bms_snapshot_dup_string (s, 0xBA) : NULL;
+
+  g_clear_object (&self->params);
+  if (s != NULL)
+    self->params = bms_param_set_new_from_snapshot (s);
+  for (guint i = 0; i < self->value_rows->len; i++)
+    {
+      GtkWidget *row = g_ptr_array_index (self->value_rows, i);
+      guint8 id = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (row), "show-id"));
+      g_autofree char *text = display_value (self, id);
+
+      gtk_label_set_label (g_object_get_data (G_OBJECT (row), "value-label"), text);
+      gtk_widget_set_sensitive (row, s != NULL);
+    }
+  update_switches (self);
+  gtk_label_set_label (self->maker_current_label, maker && *maker ? maker : "—");
+  /* Fill the editors from the board once, and again when the board's id
+   * changes (after a write), never over the user's typing otherwise. */
+  if (g_strcmp0 (maker, self->maker_id) != 0)
+    {
+      g_free (self->maker_id);
+      self->maker_id = g_steal_pointer (&maker);
+      bms_normal_page_set_maker_id (self, self->maker_id);
+    }
+  maker_changed (self);
+}
+
+/* ---- GObject ---- */
+
 static void
 bms_normal_page_dispose (GObject *object)
 {
   BmsNormalPage *self = BMS_NORMAL_PAGE (object);
 
-  /* AdwBin unparents its child itself; gtk_widget_dispose_template would
-   * unparent it first and leave AdwBin a dangling pointer. */
-  g_clear_object (&self->device);
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  bms_normal_page_set_device (self, NULL);
   g_clear_object (&self->connection);
+  g_clear_object (&self->params);
+  g_clear_pointer (&self->value_rows, g_ptr_array_unref);
+  g_clear_pointer (&self->switches, g_ptr_array_unref);
 
   G_OBJECT_CLASS (bms_normal_page_parent_class)->dispose (object);
+}
+
+static void
+bms_normal_page_finalize (GObject *object)
+{
+  g_free (BMS_NORMAL_PAGE (object)->maker_id);
+  G_OBJECT_CLASS (bms_normal_page_parent_class)->finalize (object);
 }
 
 static void
@@ -89,6 +664,7 @@ bms_normal_page_class_init (BmsNormalPageClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = bms_normal_page_dispose;
+  object_class->finalize = bms_normal_page_finalize;
   object_class->get_property = bms_normal_page_get_property;
   object_class->set_property = bms_normal_page_set_property;
 
@@ -96,22 +672,48 @@ bms_normal_page_class_init (BmsNormalPageClass *klass)
     g_param_spec_object ("connection", NULL, NULL, BMS_TYPE_CONNECTION,
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY |
                          G_PARAM_STATIC_STRINGS);
-  /* G_TYPE_OBJECT until the model's BmsDevice type is on main. */
   properties[PROP_DEVICE] =
-    g_param_spec_object ("device", NULL, NULL, G_TYPE_OBJECT,
+    g_param_spec_object ("device", NULL, NULL, BMS_TYPE_DEVICE,
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY |
                          G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_set_template_from_resource (widget_class,
       "/io/github/packwatch/Packwatch/ui/bms-normal-page.ui");
-  gtk_widget_class_bind_template_child (widget_class, BmsNormalPage, status_page);
+  gtk_widget_class_bind_template_child (widget_class, BmsNormalPage, battery_group);
+  gtk_widget_class_bind_template_child (widget_class, BmsNormalPage, switches_group);
+  gtk_widget_class_bind_template_child (widget_class, BmsNormalPage, system_group);
+  gtk_widget_class_bind_template_child (widget_class, BmsNormalPage, maker_current_label);
+  gtk_widget_class_bind_template_child (widget_class, BmsNormalPage, free_switch);
+  gtk_widget_class_bind_template_child (widget_class, BmsNormalPage, free_entry);
+  gtk_widget_class_bind_template_child (widget_class, BmsNormalPage, fixbit_entry);
+  gtk_widget_class_bind_template_child (widget_class, BmsNormalPage, type_row);
+  gtk_widget_class_bind_template_child (widget_class, BmsNormalPage, voltage_entry);
+  gtk_widget_class_bind_template_child (widget_class, BmsNormalPage, capacity_entry);
+  gtk_widget_class_bind_template_child (widget_class, BmsNormalPage, cycle_entry);
+  gtk_widget_class_bind_template_child (widget_class, BmsNormalPage, company_entry);
+  gtk_widget_class_bind_template_child (widget_class, BmsNormalPage, date_entry);
+  gtk_widget_class_bind_template_child (widget_class, BmsNormalPage, serial_entry);
+  gtk_widget_class_bind_template_child (widget_class, BmsNormalPage, maker_preview_label);
+  gtk_widget_class_bind_template_child (widget_class, BmsNormalPage, maker_write_button);
+
+  gtk_widget_class_install_action (widget_class, "normal.edit", "y", edit_activated);
+  gtk_widget_class_install_action (widget_class, "normal.restart", NULL, restart_activated);
+  gtk_widget_class_install_action (widget_class, "normal.reset", NULL, reset_activated);
+  gtk_widget_class_install_action (widget_class, "normal.write-maker-id", NULL,
+                                   write_maker_id_activated);
 }
 
 static void
 bms_normal_page_init (BmsNormalPage *self)
 {
+  self->value_rows = g_ptr_array_new ();
+  self->switches = g_ptr_array_new ();
+  self->cancellable = g_cancellable_new ();
   gtk_widget_init_template (GTK_WIDGET (self));
+  build_rows (self);
+  connect_maker_editors (self);
+  device_updated (self);
 }
 
 GtkWidget *
@@ -131,16 +733,24 @@ BmsDevice *
 bms_normal_page_get_device (BmsNormalPage *self)
 {
   g_return_val_if_fail (BMS_IS_NORMAL_PAGE (self), NULL);
-  return (BmsDevice *) self->device;
+  return self->device;
 }
 
 void
 bms_normal_page_set_device (BmsNormalPage *self,
-                            BmsDevice    *device)
+                            BmsDevice     *device)
 {
   g_return_if_fail (BMS_IS_NORMAL_PAGE (self));
 
-  if (!g_set_object (&self->device, (GObject *) device))
+  if (self->device == device)
     return;
+  if (self->device != NULL)
+    g_signal_handlers_disconnect_by_data (self->device, self);
+  g_set_object (&self->device, device);
+  if (device != NULL)
+    g_signal_connect_object (device, "updated", G_CALLBACK (device_updated), self,
+                             G_CONNECT_SWAPPED);
+  if (self->value_rows != NULL)
+    device_updated (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DEVICE]);
 }

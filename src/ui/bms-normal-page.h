@@ -1,4 +1,5 @@
-/* bms-normal-page.h — the Normal page of the window */
+/* bms-normal-page.h — the Normal page: battery settings, restart/reset,
+ * switches, inverter protocol, Bluetooth name, manufacturer id. */
 #pragma once
 
 #include <adwaita.h>
@@ -11,9 +12,15 @@ G_DECLARE_FINAL_TYPE (BmsNormalPage, bms_normal_page, BMS, NORMAL_PAGE, AdwBin)
 
 GtkWidget     *bms_normal_page_new            (BmsConnection *connection);
 BmsConnection *bms_normal_page_get_connection (BmsNormalPage *self);
-/* The live device (BmsDevice) of the connection; NULL while disconnected. */
 BmsDevice     *bms_normal_page_get_device     (BmsNormalPage *self);
 void           bms_normal_page_set_device     (BmsNormalPage *self,
-                                               BmsDevice    *device);
+                                               BmsDevice     *device);
+/* The manufacturer id the part editors (or the free input) make now, or
+ * NULL with the reason when a part is malformed. */
+char          *bms_normal_page_build_maker_id (BmsNormalPage *self,
+                                               GError       **error);
+/* Split a 24-character id into the editors. */
+void           bms_normal_page_set_maker_id   (BmsNormalPage *self,
+                                               const char    *id);
 
 G_END_DECLS

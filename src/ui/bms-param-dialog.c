@@ -31,6 +31,34 @@ is_choice (const BmsFieldInfo *field)
 }
 
 char *
+bms_param_dialog_choice_label (const BmsFieldInfo *field,
+                               gint64              raw)
+{
+  static const struct { const char *key, *label; } labels[] = {
+    { "lfp", N_("LiFePO4 (iron phosphate)") },
+    { "nmc", N_("NMC (ternary)") },
+    { "lto", N_("LTO (titanate)") },
+    { "off", N_("Off") },
+    { "charge", N_("When charging") },
+    { "discharge", N_("When discharging") },
+    { "all", N_("Always") },
+    { "none", N_("None") },
+  };
+  const char *key;
+
+  if (field->type == BMS_FIELD_BOOL)
+    return g_strdup (raw ? _("On") : _("Off"));
+  if (field->type != BMS_FIELD_ENUM || field->names == NULL || raw < 0 ||
+      raw >= (gint64) g_strv_length ((char **) field->names))
+    return NULL;
+  key = field->names[raw];
+  for (guint i = 0; i < G_N_ELEMENTS (labels); i++)
+    if (g_str_equal (key, labels[i].key))
+      return g_strdup (_(labels[i].label));
+  return g_ascii_strup (key, -1);   /* fk1 → FK1 */
+}
+
+char *
 bms_param_dialog_format_range (const BmsFieldInfo *field)
 {
   gint64 lo, hi;
@@ -78,8 +106,8 @@ bms_param_dialog_format_value (const BmsFieldInfo *field,
       const char *text = bms_param_set_get_string (set, field->id);
       return g_strdup (text && *text ? text : _("(empty)"));
     }
-  if (field->type == BMS_FIELD_BOOL)
-    return g_strdup (bms_param_set_get_raw (set, field->id) ? _("On") : _("Off"));
+  if (is_choice (field))
+    return bms_param_dialog_choice_label (field, bms_param_set_get_raw (set, field->id));
   return bms_field_format (field, bms_param_set_get_raw (set, field->id));
 }
 
@@ -126,8 +154,12 @@ revalidate (Ask *ask)
   g_autoptr(GError) error = NULL;
   gboolean ok = read_value (ask, &error);
 
+  /* An empty entry only disables Write: no scolding before typing. */
+  gboolean empty = GTK_IS_EDITABLE (ask->entry) &&
+                   *gtk_editable_get_text (GTK_EDITABLE (ask->entry)) == '\0';
+
   gtk_label_set_label (GTK_LABEL (ask->problem), ok ? "" : error->message);
-  gtk_widget_set_visible (ask->problem, !ok);
+  gtk_widget_set_visible (ask->problem, !ok && !empty);
   adw_message_dialog_set_response_enabled (ADW_MESSAGE_DIALOG (ask->dialog), "write", ok);
 }
 
@@ -153,13 +185,20 @@ make_editor (Ask *ask)
 {
   const BmsFieldInfo *f = ask->field;
 
-  if (f->type == BMS_FIELD_BOOL)
+  if (is_choice (f))
     {
-      const char *items[] = { _("Off"), _("On"), NULL };
-      ask->entry = gtk_drop_down_new_from_strings (items);
+      g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+      g_auto(GStrv) items = NULL;
+      gint64 n = f->type == BMS_FIELD_BOOL ? 2 : g_strv_length ((char **) f->names);
+
+      for (gint64 v = 0; v < n; v++)
+        {
+          g_autofree char *label = bms_param_dialog_choice_label (f, v);
+          g_strv_builder_add (builder, label);
+        }
+      items = g_strv_builder_end (builder);
+      ask->entry = gtk_drop_down_new_from_strings ((const char * const *) items);
     }
-  else if (is_choice (f))
-    ask->entry = gtk_drop_down_new_from_strings ((const char * const *) f->names);
   else
     {
       ask->entry = gtk_entry_new ();

@@ -28,4 +28,9 @@ char    *bms_param_dialog_format_type  (const BmsFieldInfo *field);
 char    *bms_param_dialog_format_value (const BmsFieldInfo *field,
                                         BmsParamSet        *set);
 
+/* The translated label of a choice value ("LiFePO4 (iron phosphate)", "When
+ * charging", "FK3"); NULL for fields that are not choices. */
+char    *bms_param_dialog_choice_label (const BmsFieldInfo *field,
+                                        gint64              raw);
+
 G_END_DECLS

@@ -3,6 +3,7 @@
 
 #include <glib/gi18n.h>
 
+#include "bms-history.h"
 #include "bms-preferences-window.h"
 
 struct _BmsPreferencesWindow
@@ -86,8 +87,7 @@ update_database_subtitle (BmsPreferencesWindow *self)
 
   if (*path == '\0')
     {
-      fallback = g_build_filename (g_get_user_data_dir (), "packwatch",
-                                   "history.sqlite", NULL);
+      fallback = bms_history_default_path ();
       adw_action_row_set_subtitle (self->database_row, fallback);
     }
   else
@@ -123,7 +123,7 @@ choose_database (GtkWidget  *widget,
                                                GTK_FILE_CHOOSER_ACTION_SAVE,
                                                _("_Use"), _("_Cancel"));
   gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (self->chooser),
-                                     "history.sqlite");
+                                     "history.db");
   g_signal_connect (self->chooser, "response", G_CALLBACK (chooser_response), self);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
 }

@@ -27,6 +27,7 @@ struct _BmsWindow
   guint                 screenshot_timeout_id;
   guint                 screenshot_tick_id;   /* 1 while watching frames */
   gboolean              screenshot_ready;
+  guint                 screenshot_retries;
   guint                 screenshot_frames;
 
   AdwToastOverlay      *toast_overlay;
@@ -76,6 +77,7 @@ bms_window_close_request (GtkWindow *window)
 
 static void screenshot_watch_frames (BmsWindow *self);
 static void screenshot_after_paint (GdkFrameClock *clock, BmsWindow *self);
+static gboolean bms_window_can_snapshot (BmsWindow *self);
 
 static void
 bms_window_map (GtkWidget *widget)
@@ -307,10 +309,24 @@ take_screenshot (BmsWindow *self)
   gtk_window_close (GTK_WINDOW (self));
 }
 
+static void screenshot_watch_frames (BmsWindow *self);
+
 static gboolean
 screenshot_idle (gpointer user_data)
 {
-  take_screenshot (BMS_WINDOW (user_data));
+  BmsWindow *self = user_data;
+
+  /* A relayout pending at this moment gives an empty picture: try again
+   * after the next frame (a few times), rather than save nothing. */
+  self->screenshot_tick_id = 0;
+  if (gtk_widget_get_mapped (GTK_WIDGET (self)) && self->screenshot_retries < 20 &&
+      !bms_window_can_snapshot (self))
+    {
+      self->screenshot_retries++;
+      screenshot_watch_frames (self);
+      return G_SOURCE_REMOVE;
+    }
+  take_screenshot (self);
   return G_SOURCE_REMOVE;
 }
 
@@ -455,21 +471,49 @@ bms_window_get_page_widget (BmsWindow  *self,
   return adw_view_stack_get_child_by_name (self->stack, name);
 }
 
+static GskRenderNode *
+render_window (gpointer native)
+{
+  GtkWidget *widget = GTK_WIDGET (native);
+  g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
+  GtkSnapshot *snapshot = gtk_snapshot_new ();
+
+  gdk_paintable_snapshot (paintable, snapshot, gtk_widget_get_width (widget),
+                          gtk_widget_get_height (widget));
+  return gtk_snapshot_free_to_node (snapshot);
+}
+
+static gboolean
+bms_window_can_snapshot (BmsWindow *self)
+{
+  g_autoptr(GskRenderNode) node = render_window (self);
+
+  return node != NULL;
+}
+
 gboolean
 bms_window_save_png (BmsWindow   *self,
                      const char  *path,
                      GError     **error)
 {
-  GtkWidget *widget = GTK_WIDGET (self);
+  g_return_val_if_fail (BMS_IS_WINDOW (self), FALSE);
+  return bms_save_native_png (GTK_WIDGET (self), path, error);
+}
+
+gboolean
+bms_save_native_png (GtkWidget   *native,
+                     const char  *path,
+                     GError     **error)
+{
+  GtkWidget *widget = native;
+  gpointer self = native;
   int width = gtk_widget_get_width (widget);
   int height = gtk_widget_get_height (widget);
-  g_autoptr(GdkPaintable) paintable = NULL;
-  g_autoptr(GtkSnapshot) snapshot = NULL;
   g_autoptr(GskRenderNode) node = NULL;
   g_autoptr(GdkTexture) texture = NULL;
   GskRenderer *renderer;
 
-  g_return_val_if_fail (BMS_IS_WINDOW (self), FALSE);
+  g_return_val_if_fail (GTK_IS_NATIVE (native), FALSE);
   g_return_val_if_fail (path != NULL, FALSE);
 
   renderer = gtk_native_get_renderer (GTK_NATIVE (self));
@@ -479,10 +523,7 @@ bms_window_save_png (BmsWindow   *self,
                    _("Cannot save a picture of the window: it is not shown yet"));
       return FALSE;
     }
-  paintable = gtk_widget_paintable_new (widget);
-  snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, snapshot, width, height);
-  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  node = render_window (self);
   if (node == NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,

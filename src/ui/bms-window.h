@@ -24,4 +24,9 @@ gboolean       bms_window_save_png       (BmsWindow      *self,
                                           const char     *path,
                                           GError        **error);
 
+/* The same for any shown window or dialog (the Preferences, a message dialog). */
+gboolean       bms_save_native_png       (GtkWidget      *native,
+                                          const char     *path,
+                                          GError        **error);
+
 G_END_DECLS

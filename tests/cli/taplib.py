@@ -39,10 +39,24 @@ class Tap:
         sys.exit(1 if self.failed else 0)
 
 
+def valgrind_prefix(program):
+    """Under `meson test --setup=valgrind` (PACKWATCH_VALGRIND=1) the CLI
+    itself runs under memcheck too; an error or a definite leak makes it
+    exit 99, which no test accepts."""
+    if not os.environ.get("PACKWATCH_VALGRIND") or not program.endswith("packwatch-cli"):
+        return []
+    root = os.environ.get("PACKWATCH_SOURCE_ROOT", ".")
+    return ["valgrind", "-q", "--error-exitcode=99", "--leak-check=full",
+            "--errors-for-leak-kinds=definite", "--show-leak-kinds=definite",
+            "--suppressions=/usr/share/glib-2.0/valgrind/glib.supp",
+            "--suppressions=" + os.path.join(root, "tests", "valgrind.supp")]
+
+
 def run(argv, stdin_text=None, timeout=30):
     """Runs a command; returns (exit status, stdout, stderr)."""
+    argv = valgrind_prefix(argv[0]) + list(argv)
     p = subprocess.run(argv, input=stdin_text, capture_output=True, text=True,
-                       timeout=timeout)
+                       timeout=timeout * (10 if os.environ.get("PACKWATCH_VALGRIND") else 1))
     return p.returncode, p.stdout, p.stderr
 
 
@@ -51,9 +65,13 @@ def json_lines(text):
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
-def shared_dir():
-    return os.environ.get("PACKWATCH_SHARED") or os.path.join(
-        os.environ.get("PACKWATCH_SOURCE_ROOT", "."), "..", "shared")
+def vectors_dir():
+    """The shared test vectors (PACKWATCH_SHARED/vectors); a checkout without
+    ../shared (CI) uses the copies in tests/cli/vectors/."""
+    shared = os.environ.get("PACKWATCH_SHARED")
+    if shared and os.path.isfile(os.path.join(shared, "vectors", "nw-readall-14s.hex")):
+        return os.path.join(shared, "vectors")
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "vectors")
 
 
 def nw_frame(command, source, transport, info, terminal=0, record=0):

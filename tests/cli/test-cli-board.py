@@ -11,7 +11,7 @@ import socket
 import sys
 import threading
 
-from taplib import Tap, nw_frame, run, shared_dir
+from taplib import Tap, nw_frame, run, vectors_dir
 
 CLI = sys.argv[1]
 tap = Tap()
@@ -23,7 +23,7 @@ if "\n  write " not in help_text:
 
 status, out, err = run([CLI, "fields", "--json"])
 SIZES = {f["id"]: f["size"] for f in json.loads(out)}
-with open(os.path.join(shared_dir(), "vectors", "nw-readall-14s.hex")) as f:
+with open(os.path.join(vectors_dir(), "nw-readall-14s.hex")) as f:
     REPLY14 = bytes.fromhex(f.readline())
 
 
@@ -109,6 +109,8 @@ class Board(threading.Thread):
             if not self.authed:
                 return nw_frame(0x02, 0, 1, [fid, 1])
             self.fields[fid] = bytes(info[1:])
+            if fid == 0xB2:
+                self.password = bytes(info[1:]).rstrip(b"\0")
             return nw_frame(0x02, 0, 1, [fid, 0])
         return None
 
@@ -171,6 +173,52 @@ try:
     tap.ok([w[4] for w in writes] == [b"\x90\x10\x68", b"\xAF\x00"],
            "one write frame per field: 90 1068, AF 00", writes)
     tap.ok(board.fields[0x90] == b"\x10\x68", "the board holds the new value")
+
+    # rules between fields: judged on the board's values with the change in place
+    board.received.clear()
+    status, out, err = run([CLI, "write", "--port", port, "--password", "123456",
+                            "cell_ovp_recovery_mv=4300"])
+    tap.ok(status == 2 and "must be below" in err and "nothing was written" in err
+           and not board.commands(0x02) and not board.commands(0x05),
+           "recovery above protection (4300 > 4200): refused before unlocking, exit 2",
+           f"{status}\n{out}{err}")
+
+    # an order of writes that keeps every step within the rules
+    board.received.clear()
+    status, out, err = run([CLI, "write", "--port", port, "--password", "123456",
+                            "cell_ovp_mv=3900", "cell_ovp_recovery_mv=3800"])
+    ids = [w[4][0] for w in board.commands(0x02)]
+    tap.ok(status == 0 and ids == [0x91, 0x90],
+           "lowering protection below the old recovery: recovery written first",
+           f"{status} {[hex(i) for i in ids]}\n{out}{err}")
+    board.received.clear()
+    status, out, err = run([CLI, "write", "--port", port, "--password", "123456",
+                            "cell_ovp_recovery_mv=4250", "cell_ovp_mv=4400"])
+    ids = [w[4][0] for w in board.commands(0x02)]
+    tap.ok(status == 0 and ids == [0x90, 0x91],
+           "raising recovery above the old protection: protection written first",
+           f"{status} {[hex(i) for i in ids]}\n{out}{err}")
+
+    # --dry-run: one read, the plan, nothing written, no password needed
+    board.received.clear()
+    status, out, err = run([CLI, "write", "--port", port, "--dry-run",
+                            "cell_ovp_mv=3900", "cell_ovp_recovery_mv=3800"])
+    tap.ok(status == 0 and out.splitlines()[:2] == ["cell_ovp_recovery_mv: 4250 mV → 3800 mV",
+                                                    "cell_ovp_mv: 4400 mV → 3900 mV"]
+           and "nothing was written" in out and board.commands(0x02) == []
+           and board.commands(0x05) == [],
+           "--dry-run: old → new in write order, no password or write frame",
+           f"{status}\n{out}{err}")
+
+    # a new password after the parameters, commands last
+    board.received.clear()
+    status, out, err = run([CLI, "write", "--port", port, "--password", "123456",
+                            "restart=1", "parameter_password=111111", "cell_ovp_mv=4450"])
+    ids = [w[4][0] for w in board.commands(0x02)]
+    tap.ok(status == 0 and ids == [0x90, 0xB2, 0xBB],
+           "order: parameters, then the new password, then commands",
+           f"{status} {[hex(i) for i in ids]}\n{out}{err}")
+    tap.ok("111111" not in out, "the new password is not echoed", out)
 finally:
     board.stop()
 

@@ -7,11 +7,11 @@ import os
 import sys
 import tempfile
 
-from taplib import Tap, hexline, json_lines, nw_frame, run, shared_dir, with_checksum
+from taplib import Tap, hexline, json_lines, nw_frame, run, vectors_dir, with_checksum
 
 CLI = sys.argv[1]
 tap = Tap()
-vectors = os.path.join(shared_dir(), "vectors")
+vectors = vectors_dir()
 with open(os.path.join(vectors, "nw-readall-14s.hex")) as f:
     REPLY14 = bytes.fromhex(f.readline())
 with open(os.path.join(vectors, "nw-request-readall.hex")) as f:
@@ -155,6 +155,40 @@ if objs and len(objs) == 3:
            "write reply: field and result ok", objs[1])
     tap.ok(objs[2].get("command") == "password" and objs[2].get("result") == "denied",
            "password reply: result denied", objs[2])
+
+# --- random mutations: every line gets exactly one valid JSON object ---------
+import random
+rng = random.Random(20261121)
+lines = []
+for i in range(400):
+    frame = bytearray(REPLY14 if i % 2 else nw_frame(0x02, 3, 0, [0xB4] + list(b"Pack\x01\"\\7")))
+    for _ in range(rng.randint(0, 4)):
+        frame[rng.randrange(len(frame))] = rng.randrange(256)
+    if i % 3 == 0:
+        frame = bytearray(with_checksum(frame))  # reach the info decoder too
+    lines.append(hexline(frame))
+status, out, err = run([CLI, "decode"], stdin_text="\n".join(lines) + "\n")
+try:
+    objs = json_lines(out)
+    valid = len(objs) == len(lines) and [o["line"] for o in objs] == list(range(1, 401))
+    diag = ""
+except ValueError as e:
+    valid, diag = False, f"{e}"
+tap.ok(valid and status in (0, 1), "400 mutated frames: one valid JSON line each", diag + err[-500:])
+tap.ok(status == 1, "mutated frames: exit 1 (some are invalid)", status)
+
+# --- random text from the hex reader's alphabet: never a crash, JSON only ---
+alphabet = "0123456789abcdefABCDEFxX:,; \t<>#z\r"
+lines = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60))) for _ in range(300)]
+status, out, err = run([CLI, "decode"], stdin_text="\n".join(lines) + "\n")
+try:
+    objs = json_lines(out)
+    good = all(isinstance(o.get("ok"), bool) and 1 <= o.get("line", 0) <= 300 for o in objs)
+    diag = ""
+except ValueError as e:
+    good, diag = False, str(e)
+tap.ok(good and status in (0, 1), "300 lines of random hex-ish text: JSON lines only",
+       diag + err[-300:])
 
 # --- files and arguments ----------------------------------------------------
 with tempfile.NamedTemporaryFile("w", suffix=".hex", delete=False) as f:

@@ -19,6 +19,9 @@ BAUD = "115200"
 tap = Tap()
 workdir = tempfile.mkdtemp(prefix="packwatch-cli-test-")
 children = []
+# The sims run in their own process group (killed as a group in stop());
+# a timeout's SIGTERM must still reach the finally below that stops them.
+signal.signal(signal.SIGTERM, lambda *_: sys.exit("terminated"))
 
 
 class Sim:
@@ -169,6 +172,32 @@ try:
         if tap.ok(big.ready, f"{endpoint}: 256-cell simulator serves"):
             o = check_read(big, endpoint, 256)
         big.stop()
+
+    # The default line speed, with the sim's wire timing: 9600 baud.
+    slow = Sim("pty", "--baud", "9600")
+    if tap.ok(slow.ready, "pty at 9600 baud: simulator serves"):
+        status, out, err = cli("read", "--port", slow.port, "--json")
+        tap.ok(status == 0 and '"cell_count": 16' in out, "read at the default 9600 baud", err)
+    slow.stop()
+
+    # A line with garbage before every reply still reads; a silent board is exit 3.
+    noisy = Sim("tcp", "--fault-noise-bytes", "40")
+    if tap.ok(noisy.ready, "noisy simulator serves"):
+        status, o, err = read_json(noisy)
+        tap.ok(status == 0 and o and o.get("cell_count") == 16,
+               "read through 40 garbage bytes before each reply", err)
+    noisy.stop()
+    silent = Sim("tcp", "--fault-silent")
+    if tap.ok(silent.ready, "silent simulator serves"):
+        status, out, err = cli("read", "--port", silent.port, "--baud", BAUD, "--json")
+        tap.ok(status == 3 and "No reply" in err and '"ok": false' in out,
+               "silent board: exit 3, says there was no reply, JSON error", f"{status} {out} {err}")
+    silent.stop()
+
+    # In-process simulator (sim:// registered by the CLI).
+    for uri, n in (("sim://", 16), ("sim://master", 256)):
+        status, out, err = cli("read", "--port", uri, "--json")
+        tap.ok(status == 0 and f'"cell_count": {n}' in out, f"read --port {uri}: {n} cells", err)
 
     status, out, err = cli("read", "--port", os.path.join(workdir, "no-such-port"))
     tap.ok(status == 3 and "no-such-port" in err, "absent port: exit 3, named", err)

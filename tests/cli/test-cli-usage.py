@@ -37,6 +37,15 @@ for command in ("ports", "decode", "fields") + board_commands:
     tap.ok(status == 0 and f"packwatch-cli {command}" in out, f"{command} --help", f"{status} {err}")
 status, out, err = run([CLI, "decode", "--bogus"])
 tap.ok(status == 2 and "--bogus" in err, "unknown option: exit 2, named", err)
+status, out, err = run([CLI, "ports", "--json"])
+try:
+    ports = json.loads(out)
+except ValueError:
+    ports = None
+tap.ok(status == 0 and isinstance(ports, list)
+       and all({"name", "description", "vid_pid"} <= set(p) for p in ports),
+       f"ports --json: a list ({len(ports or [])} ports here)", f"{status} {out} {err}")
+
 # --- fields -----------------------------------------------------------------
 status, out, err = run([CLI, "fields", "--json"])
 fields = json.loads(out) if status == 0 else []

@@ -23,7 +23,8 @@
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
 /* What the parser said, in order: frames re-encoded, errors as codes. */
-typedef struct {
+typedef struct
+{
   GByteArray *log;
 } Trace;
 
@@ -84,7 +85,7 @@ static void
 on_error (const GError *error, gpointer user_data)
 {
   Trace *trace = user_data;
-  guint8 entry[2] = { 'E', (guint8) error->code };
+  guint8 entry[2] = { 'E', (guint8)error->code };
 
   if (error->message == NULL || error->message[0] == '\0')
     abort ();

@@ -31,7 +31,7 @@ collect (const char *path, GPtrArray *files)
 static int
 compare_paths (gconstpointer a, gconstpointer b)
 {
-  return g_strcmp0 (*(char * const *) a, *(char * const *) b);
+  return g_strcmp0 (*(char *const *)a, *(char *const *)b);
 }
 
 int
@@ -63,7 +63,7 @@ main (int argc, char **argv)
         }
       /* A property violation aborts the whole program: the log shows which file. */
       fflush (stdout);
-      LLVMFuzzerTestOneInput ((const uint8_t *) contents, len);
+      LLVMFuzzerTestOneInput ((const uint8_t *)contents, len);
       printf ("ok %u - %s (%" G_GSIZE_FORMAT " bytes)\n", i + 1, path, len);
     }
   return failed > 0 ? 1 : 0;

@@ -13,9 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <glib/gstdio.h>
 
 #include "bms-frame.h"
+#include "bms-loopback-transport.h"
 #include "bms-session.h"
+#include "bms-sim.h"
 #include "bms-snapshot.h"
 #include "bms-termios-transport.h"
 #include "bms-transport.h"
@@ -42,6 +45,7 @@ typedef struct
   /* What the board saw. */
   GArray *commands;        /* guint8 */
   GArray *times;           /* gint64, when each frame had arrived */
+  GArray *terminals;       /* guint32, the address each frame was for */
   GQueue pending;          /* frames from the parser */
 } Board;
 
@@ -117,6 +121,7 @@ board_handle (Board *board, const BmsFrame *frame)
 
   g_array_append_val (board->commands, frame->command);
   g_array_append_val (board->times, now);
+  g_array_append_val (board->terminals, frame->terminal);
   if (frame->source != BMS_SOURCE_PC || frame->transport != BMS_TRANSPORT_REQUEST
       || frame->command == BMS_CMD_ACTIVATE)
     return;
@@ -258,6 +263,7 @@ board_start (Board *board, int fd)
   g_strlcpy (board->password, BMS_DEFAULT_PASSWORD, sizeof board->password);
   board->commands = g_array_new (FALSE, FALSE, sizeof (guint8));
   board->times = g_array_new (FALSE, FALSE, sizeof (gint64));
+  board->terminals = g_array_new (FALSE, FALSE, sizeof (guint32));
   g_queue_init (&board->pending);
   board->thread = g_thread_new ("fake-board", board_main, board);
 }
@@ -281,6 +287,7 @@ board_stop (Board *board)
   bms_snapshot_free (board->store);
   g_array_unref (board->commands);
   g_array_unref (board->times);
+  g_array_unref (board->terminals);
   g_mutex_clear (&board->lock);
 }
 
@@ -429,18 +436,47 @@ test_wake_after_silence (Fixture *fx, gconstpointer data)
   g_autoptr(GError) error = NULL;
   g_autofree char *seq = NULL;
 
-  bms_session_set_wake_after (fx->session, 400);
+  bms_session_set_wake_after (fx->session, 800);
   for (guint i = 0; i < 3; i++)
     {
       g_autoptr(BmsSnapshot) snap = NULL;
 
       /* Short pauses, then one longer than the board stays awake. */
-      g_usleep (i < 2 ? 50 * 1000 : 600 * 1000);
+      g_usleep (i < 2 ? 50 * 1000 : 1000 * 1000);
       snap = bms_session_read_one (fx->session, BMS_ID_SOC, NULL, &error);
       g_assert_no_error (error);
     }
   seq = board_sequence (&fx->board);
   g_assert_cmpstr (seq, ==, "01 03 03 01 03");
+}
+
+/* One line, several boards: each address is woken on its own. */
+static void
+test_several_addresses (Fixture *fx, gconstpointer data)
+{
+  const guint addresses[] = { 1, 2, 1, 2 };
+  g_autofree char *seq = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (addresses); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(BmsSnapshot) snap = NULL;
+
+      bms_session_set_address (fx->session, addresses[i]);
+      g_assert_cmpuint (bms_session_get_address (fx->session), ==, addresses[i]);
+      snap = bms_session_read_one (fx->session, BMS_ID_SOC, NULL, &error);
+      g_assert_no_error (error);
+    }
+  seq = board_sequence (&fx->board);
+  g_assert_cmpstr (seq, ==, "01 03 01 03 03 03");
+  g_mutex_lock (&fx->board.lock);
+  g_assert_cmpuint (fx->board.terminals->len, ==, 6);
+  g_assert_cmpuint (g_array_index (fx->board.terminals, guint32, 0), ==, 1);
+  g_assert_cmpuint (g_array_index (fx->board.terminals, guint32, 2), ==, 2);
+  g_assert_cmpuint (g_array_index (fx->board.terminals, guint32, 3), ==, 2);
+  g_assert_cmpuint (g_array_index (fx->board.terminals, guint32, 4), ==, 1);
+  g_assert_cmpuint (g_array_index (fx->board.terminals, guint32, 5), ==, 2);
+  g_mutex_unlock (&fx->board.lock);
 }
 
 static void
@@ -834,6 +870,27 @@ test_port_disappears (Fixture *fx, gconstpointer data)
 }
 
 static void
+test_close_and_reopen (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BmsSnapshot) snap = NULL;
+
+  g_assert_true (bms_session_unlock (fx->session, BMS_DEFAULT_PASSWORD, NULL, &error));
+  bms_session_close (fx->session);
+  /* Closing drops the gate too. */
+  g_assert_false (bms_session_is_unlocked (fx->session));
+  g_assert_null (bms_session_read_all (fx->session, NULL, &error));
+  g_assert_error (error, BMS_SESSION_ERROR, BMS_SESSION_ERROR_CLOSED);
+  g_clear_error (&error);
+
+  g_assert_true (bms_session_open (fx->session, &error));
+  g_assert_no_error (error);
+  snap = bms_session_read_all (fx->session, NULL, &error);
+  g_assert_no_error (error);
+  assert_vector_values (snap);
+}
+
+static void
 test_baud (Fixture *fx, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
@@ -965,6 +1022,336 @@ test_not_open (void)
   g_assert_error (error, BMS_TRANSPORT_ERROR, BMS_TRANSPORT_ERROR_NOT_FOUND);
 }
 
+/* Against the simulator (src/sim) through the in-process loopback. */
+
+typedef struct
+{
+  BmsSim *sim;                 /* owned by the transport */
+  BmsTransport *transport;
+  BmsSession *session;
+} SimFixture;
+
+static void
+sim_fixture_open (SimFixture *fx, guint modules, gboolean wire_timing, guint baud)
+{
+  BmsSimConfig config;
+  g_autoptr(GError) error = NULL;
+
+  bms_sim_config_init (&config);
+  config.modules = modules;
+  fx->sim = bms_sim_new (&config, &error);
+  g_assert_no_error (error);
+  /* The board listens at the line's baud (at any other it hears garbage). */
+  fx->transport = bms_loopback_transport_new_owning (fx->sim, wire_timing, 1.0, baud, NULL);
+  fx->session = bms_session_new (fx->transport, config.address);
+  bms_session_set_timing (fx->session, &fast_timing);
+  g_assert_true (bms_session_set_baud (fx->session, baud, &error));
+  g_assert_no_error (error);
+  g_assert_true (bms_session_open (fx->session, &error));
+  g_assert_no_error (error);
+}
+
+static void
+sim_fixture_set_up (SimFixture *fx, gconstpointer data)
+{
+  sim_fixture_open (fx, 1, FALSE, 9600);
+}
+
+static void
+sim_fixture_tear_down (SimFixture *fx, gconstpointer data)
+{
+  g_clear_object (&fx->session);
+  g_clear_object (&fx->transport); /* frees the sim */
+  fx->sim = NULL;
+}
+
+static void
+apply_faults (BmsSim *sim, gpointer data)
+{
+  bms_sim_set_faults (sim, data);
+}
+
+static void
+sim_set_faults (SimFixture *fx, const BmsSimFaults *faults)
+{
+  /* The session's worker drives the sim: change it under the line's lock. */
+  bms_loopback_transport_with_sim (BMS_LOOPBACK_TRANSPORT (fx->transport), apply_faults,
+                                   (gpointer) faults);
+}
+
+static void
+test_sim_read_all (SimFixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BmsSnapshot) snap = bms_session_read_all (fx->session, NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (snap->n_cells, ==, 16);
+  g_assert_cmpint (bms_snapshot_get_raw (snap, BMS_ID_CELL_COUNT), ==, 16);
+  for (guint i = 0; i < snap->n_cells; i++)
+    {
+      g_assert_cmpuint (snap->cells_mv[i], >, 2500);
+      g_assert_cmpuint (snap->cells_mv[i], <, 3700);
+    }
+}
+
+static void
+test_sim_256_cells (void)
+{
+  SimFixture fx = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BmsSnapshot) snap = NULL;
+
+  sim_fixture_open (&fx, 16, FALSE, 9600);
+  snap = bms_session_read_all (fx.session, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (snap->n_cells, ==, 256);
+  g_assert_cmpuint (snap->cells_mv[255], >, 2500);
+  sim_fixture_tear_down (&fx, NULL);
+}
+
+static void
+test_sim_write (SimFixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BmsSnapshot) back = NULL;
+  g_autoptr(BmsSnapshot) now = NULL;
+
+  g_assert_false (bms_session_write (fx->session, BMS_ID_CELL_UVP, 2700, NULL, NULL, NULL, &error));
+  g_assert_error (error, BMS_SESSION_ERROR, BMS_SESSION_ERROR_LOCKED);
+  g_clear_error (&error);
+
+  g_assert_false (bms_session_unlock (fx->session, "000000", NULL, &error));
+  g_assert_error (error, BMS_SESSION_ERROR, BMS_SESSION_ERROR_DENIED);
+  g_clear_error (&error);
+
+  g_assert_true (bms_session_unlock (fx->session, BMS_DEFAULT_PASSWORD, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (bms_session_write (fx->session, BMS_ID_CELL_UVP, 2700, NULL, &back, NULL,
+                                    &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (bms_snapshot_get_raw (back, BMS_ID_CELL_UVP), ==, 2700);
+  now = bms_session_read_all (fx->session, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (bms_snapshot_get_raw (now, BMS_ID_CELL_UVP), ==, 2700);
+}
+
+static void
+test_sim_faults (SimFixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BmsSnapshot) snap = NULL;
+  g_autofree char *lower = NULL;
+  BmsSimFaults faults = { 0 };
+
+  faults.noise_bytes = 30;
+  sim_set_faults (fx, &faults);
+  snap = bms_session_read_all (fx->session, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (snap->n_cells, ==, 16);
+  g_clear_pointer (&snap, bms_snapshot_free);
+
+  memset (&faults, 0, sizeof faults);
+  faults.corrupt_checksum_p = 1.0;
+  sim_set_faults (fx, &faults);
+  snap = bms_session_read_all (fx->session, NULL, &error);
+  g_assert_null (snap);
+  g_assert_error (error, BMS_SESSION_ERROR, BMS_SESSION_ERROR_BAD_REPLY);
+  lower = g_ascii_strdown (error->message, -1);
+  g_assert_nonnull (strstr (lower, "checksum"));
+  g_clear_error (&error);
+
+  memset (&faults, 0, sizeof faults);
+  faults.silent = TRUE;
+  sim_set_faults (fx, &faults);
+  snap = bms_session_read_all (fx->session, NULL, &error);
+  g_assert_error (error, BMS_SESSION_ERROR, BMS_SESSION_ERROR_TIMEOUT);
+  g_clear_error (&error);
+
+  memset (&faults, 0, sizeof faults);
+  faults.disconnected = TRUE;
+  sim_set_faults (fx, &faults);
+  snap = bms_session_read_all (fx->session, NULL, &error);
+  g_assert_error (error, BMS_TRANSPORT_ERROR, BMS_TRANSPORT_ERROR_IO);
+}
+
+/* A board at another baud hears garbage and says nothing: the error says
+ * what to check. */
+static void
+test_sim_baud_mismatch (void)
+{
+  SimFixture fx = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BmsSnapshot) snap = NULL;
+
+  sim_fixture_open (&fx, 1, FALSE, 9600);
+  g_assert_true (bms_session_set_baud (fx.session, 115200, &error));
+  snap = bms_session_read_all (fx.session, NULL, &error);
+  g_assert_null (snap);
+  g_assert_error (error, BMS_SESSION_ERROR, BMS_SESSION_ERROR_TIMEOUT);
+  g_assert_nonnull (strstr (error->message, "baud rate"));
+  sim_fixture_tear_down (&fx, NULL);
+}
+
+/* With wire timing, a read all takes the time its bytes need on the line. */
+static void
+test_sim_wire_timing (void)
+{
+  const guint bauds[] = { 9600, 115200 };
+
+  for (guint b = 0; b < G_N_ELEMENTS (bauds); b++)
+    {
+      SimFixture fx = { 0 };
+      g_autoptr(GError) error = NULL;
+      g_autoptr(BmsSnapshot) first = NULL;
+      g_autoptr(BmsSnapshot) snap = NULL;
+      g_autoptr(GByteArray) info = g_byte_array_new ();
+      BmsSessionStats before, after;
+      double wire_ms, took_ms;
+      gint64 t0;
+
+      sim_fixture_open (&fx, 1, TRUE, bauds[b]);
+      first = bms_session_read_all (fx.session, NULL, &error); /* wakes the board */
+      g_assert_no_error (error);
+      g_usleep (150 * 1000); /* the gap is not what we measure */
+      bms_session_get_stats (fx.session, &before);
+      t0 = g_get_monotonic_time ();
+      snap = bms_session_read_all (fx.session, NULL, &error);
+      took_ms = (g_get_monotonic_time () - t0) / 1000.0;
+      g_assert_no_error (error);
+      bms_session_get_stats (fx.session, &after);
+      wire_ms = (after.bytes_out - before.bytes_out + after.bytes_in - before.bytes_in) * 10.0
+                * 1000.0 / bauds[b];
+      g_test_message ("read all at %u baud: %.1f ms, wire time %.1f ms (%" G_GUINT64_FORMAT
+                      " bytes in)", bauds[b], took_ms, wire_ms, after.bytes_in - before.bytes_in);
+      g_assert_cmpfloat (took_ms, >=, wire_ms * 0.95);
+      /* Slack for a loaded machine, well under one 100 ms gap. */
+      g_assert_cmpfloat (took_ms, <=, wire_ms * 1.10 + 40);
+      sim_fixture_tear_down (&fx, NULL);
+    }
+}
+
+/* A board put to sleep ignores requests until an activate: the timeout
+ * makes the session wake it, and the retry gets the answer. */
+static void
+test_sim_wakes_sleeping_board (SimFixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BmsSnapshot) snap = NULL;
+  BmsSessionStats st;
+
+  g_assert_true (bms_session_unlock (fx->session, BMS_DEFAULT_PASSWORD, NULL, &error));
+  g_assert_true (bms_session_write (fx->session, BMS_ID_SLEEP_NOW, 1, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+
+  snap = bms_session_read_all (fx->session, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (snap->n_cells, ==, 16);
+  bms_session_get_stats (fx->session, &st);
+  g_assert_cmpuint (st.timeouts, ==, 1);
+  g_assert_cmpuint (st.retries, ==, 1);
+}
+
+/* End to end: the serial transport (falling back to termios) on the pty
+ * the simulator serves, with wire timing at 9600 baud, as packwatch-cli
+ * sees `packwatch-sim --pty`. */
+
+typedef struct
+{
+  BmsSim *sim;
+  char *path;
+  GCancellable *cancellable;
+  GMutex lock;
+  GCond cond;
+  gboolean ready;
+  gboolean ok;
+} PtyServer;
+
+static void
+pty_server_ready (const char *where, gpointer data)
+{
+  PtyServer *server = data;
+
+  g_mutex_lock (&server->lock);
+  server->ready = TRUE;
+  g_cond_signal (&server->cond);
+  g_mutex_unlock (&server->lock);
+}
+
+static gpointer
+pty_server_main (gpointer data)
+{
+  PtyServer *server = data;
+  g_autoptr(GError) error = NULL;
+
+  server->ok = bms_sim_serve_pty (server->sim, server->path, 9600, TRUE, server->cancellable,
+                                  &error);
+  g_assert_no_error (error);
+  return NULL;
+}
+
+static void
+test_sim_pty_endpoint (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("packwatch-session-XXXXXX", NULL);
+  PtyServer server = { 0 };
+  BmsSimConfig config;
+  GThread *thread;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BmsTransport) transport = NULL;
+  g_autoptr(BmsSession) session = NULL;
+  g_autoptr(BmsSnapshot) snap = NULL;
+  g_autoptr(BmsSnapshot) back = NULL;
+  gint64 t0;
+
+  bms_sim_config_init (&config);
+  server.sim = bms_sim_new (&config, &error);
+  g_assert_no_error (error);
+  server.path = g_build_filename (dir, "ttyBMS", NULL);
+  server.cancellable = g_cancellable_new ();
+  g_mutex_init (&server.lock);
+  g_cond_init (&server.cond);
+  bms_sim_set_ready_func (server.sim, pty_server_ready, &server);
+  thread = g_thread_new ("sim-pty", pty_server_main, &server);
+  g_mutex_lock (&server.lock);
+  while (!server.ready)
+    g_cond_wait (&server.cond, &server.lock);
+  g_mutex_unlock (&server.lock);
+
+  transport = bms_transport_new_for_uri (server.path, 9600, &error);
+  g_assert_no_error (error);
+  session = bms_session_new (transport, 1);
+  g_assert_true (bms_session_open (session, &error));
+  g_assert_no_error (error);
+
+  t0 = g_get_monotonic_time ();
+  snap = bms_session_read_all (session, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (snap->n_cells, ==, 16);
+  g_test_message ("read all over the sim's pty at 9600 baud, with wake-up: %.1f ms",
+                  (g_get_monotonic_time () - t0) / 1000.0);
+
+  g_assert_true (bms_session_unlock (session, BMS_DEFAULT_PASSWORD, NULL, &error));
+  g_assert_no_error (error);
+  t0 = g_get_monotonic_time ();
+  g_assert_true (bms_session_write (session, BMS_ID_CELL_OVP, 3600, NULL, &back, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (bms_snapshot_get_raw (back, BMS_ID_CELL_OVP), ==, 3600);
+  g_test_message ("verified write (password, write, read back): %.1f ms",
+                  (g_get_monotonic_time () - t0) / 1000.0);
+
+  bms_session_close (session);
+  g_cancellable_cancel (server.cancellable);
+  g_thread_join (thread);
+  g_assert_true (server.ok);
+  bms_sim_free (server.sim);
+  g_object_unref (server.cancellable);
+  g_mutex_clear (&server.lock);
+  g_cond_clear (&server.cond);
+  g_free (server.path);
+  g_rmdir (dir);
+}
+
 #define ADD(path, func) \
   g_test_add ("/session/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
 
@@ -976,6 +1363,7 @@ main (int argc, char **argv)
   ADD ("read-all", test_read_all);
   ADD ("read-one", test_read_one);
   ADD ("wake-after-silence", test_wake_after_silence);
+  ADD ("several-addresses", test_several_addresses);
   ADD ("gap-between-frames", test_gap_between_frames);
   ADD ("timeout-then-retry", test_timeout_then_retry);
   ADD ("timeout-gives-up", test_timeout_gives_up);
@@ -993,9 +1381,22 @@ main (int argc, char **argv)
   ADD ("run-exclusive", test_run_exclusive);
   ADD ("cancelled", test_cancelled);
   ADD ("port-disappears", test_port_disappears);
+  ADD ("close-and-reopen", test_close_and_reopen);
   ADD ("baud", test_baud);
   g_test_add_func ("/session/async-over-tcp", test_async_over_tcp);
   g_test_add_func ("/session/not-open", test_not_open);
+
+#define ADD_SIM(path, func) \
+  g_test_add ("/session/sim/" path, SimFixture, NULL, sim_fixture_set_up, func, \
+              sim_fixture_tear_down)
+  ADD_SIM ("read-all", test_sim_read_all);
+  ADD_SIM ("write", test_sim_write);
+  ADD_SIM ("faults", test_sim_faults);
+  ADD_SIM ("wakes-sleeping-board", test_sim_wakes_sleeping_board);
+  g_test_add_func ("/session/sim/256-cells", test_sim_256_cells);
+  g_test_add_func ("/session/sim/baud-mismatch", test_sim_baud_mismatch);
+  g_test_add_func ("/session/sim/wire-timing", test_sim_wire_timing);
+  g_test_add_func ("/session/sim/pty-endpoint", test_sim_pty_endpoint);
 
   return g_test_run ();
 }

@@ -110,6 +110,13 @@ test_uri_dispatch (void)
   g_assert_true (BMS_IS_SERIAL_TRANSPORT (serial));
   g_assert_cmpstr (bms_transport_get_name (serial), ==, "/dev/ttyUSB0");
 
+  {
+    /* A bare device name is the device node. */
+    g_autoptr(BmsTransport) bare = bms_transport_new_for_uri ("ttyUSB0", 9600, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (bms_transport_get_name (bare), ==, "/dev/ttyUSB0");
+  }
+
   bad = bms_transport_new_for_uri ("fake://board", 19200, &error);
   g_assert_null (bad);
   g_assert_error (error, BMS_TRANSPORT_ERROR, BMS_TRANSPORT_ERROR_INVALID);
@@ -198,6 +205,27 @@ test_port_info (void)
 
   info = bms_port_info_new ("COM3", "USB-SERIAL CH340", 0x1a86, 0x7523);
   g_assert_cmpstr (info->description, ==, "USB-SERIAL CH340 (COM3)");
+  bms_port_info_free (info);
+
+  /* The CH340's own product string is just "USB Serial". */
+  info = bms_port_info_new ("/dev/ttyUSB4", "USB Serial", 0x1a86, 0x7523);
+  g_assert_cmpstr (info->description, ==, "USB-SERIAL CH340 (ttyUSB4)");
+  bms_port_info_free (info);
+
+  /* A specific product string is kept. */
+  info = bms_port_info_new ("/dev/ttyUSB5", "CP2102N USB to UART Bridge Controller", 0x10c4, 0xea60);
+  g_assert_cmpstr (info->description, ==, "CP2102N USB to UART Bridge Controller (ttyUSB5)");
+  bms_port_info_free (info);
+
+  /* Windows already names the port in its description. */
+  info = bms_port_info_new ("COM4", "USB-SERIAL CH340 (COM4)", 0x1a86, 0x7523);
+  g_assert_cmpstr (info->description, ==, "USB-SERIAL CH340 (COM4)");
+  bms_port_info_free (info);
+
+  /* An unknown adapter with nothing to say. */
+  info = bms_port_info_new ("/dev/ttyACM0", "", 0x2341, 0x0043);
+  g_assert_cmpstr (info->description, ==, "USB serial adapter (ttyACM0)");
+  g_assert_cmpstr (info->vid_pid, ==, "2341:0043");
   bms_port_info_free (info);
 
   info = bms_port_info_new ("/dev/ttyS0", NULL, 0, 0);

@@ -1,6 +1,7 @@
 /* BmsAlarm and BmsAlarmMonitor: every warning bit, status flag, extension
  * alarm and relay decoded; raise/clear events reach the signal and history. */
 #include <math.h>
+#include <string.h>
 #include <glib/gstdio.h>
 #include "bms-alarm-monitor.h"
 #include "device-test-util.h"
@@ -342,6 +343,71 @@ test_module_of_cell (void)
   g_assert_cmpuint (bms_alarm_get_module (g_ptr_array_index (alarms, 0)), ==, 2);
 }
 
+
+static void
+test_comm_lost (void)
+{
+  g_autoptr(BmsDevice) device = bms_device_new (1);
+  g_autoptr(BmsAlarmMonitor) monitor = bms_alarm_monitor_new (device);
+  g_autoptr(BmsSnapshot) s = quiet_snapshot ();
+  Events events = { 0 };
+  BmsAlarm *alarm;
+
+  g_signal_connect (monitor, "event", G_CALLBACK (on_event), &events);
+  bms_snapshot_set_raw (s, BMS_ID_WARNINGS, 1 << 10);
+  bms_device_update (device, s);
+  g_assert_cmpuint (events.raised, ==, 1);
+
+  /* Three missed cycles later the poller marks the device offline. */
+  bms_device_set_online (device, FALSE);
+  g_assert_cmpuint (events.raised, ==, 2);
+  g_assert_cmpstr (events.last_code, ==, "comm_lost");
+  alarm = bms_alarm_monitor_lookup (monitor, "comm_lost");
+  g_assert_nonnull (alarm);
+  g_assert_cmpint (bms_alarm_get_severity (alarm), ==, BMS_ALARM_SEVERITY_FAULT);
+  g_assert_cmpstr (bms_alarm_get_name_zh (alarm), ==, "通讯中断");
+  /* What the board said last stays: nobody knows better. */
+  g_assert_nonnull (bms_alarm_monitor_lookup (monitor, "cell_over_voltage"));
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (monitor)), ==, 2);
+
+  /* It answers again, with the over-voltage gone. */
+  s->timestamp_us += 10 * G_USEC_PER_SEC;
+  bms_snapshot_set_raw (s, BMS_ID_WARNINGS, 0);
+  bms_device_update (device, s);
+  g_assert_cmpuint (events.cleared, ==, 2);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (monitor)), ==, 0);
+
+  g_signal_handlers_disconnect_by_data (monitor, &events);
+  g_free (events.last_code);
+}
+
+
+/* docs/alarms.md lists every code with its names and severity. */
+static void
+test_documented (void)
+{
+  const char *root = g_getenv ("PACKWATCH_SOURCE_ROOT");
+  g_autofree char *path = g_build_filename (root ? root : ".", "docs", "alarms.md", NULL);
+  g_autofree char *doc = NULL;
+  const BmsAlarmInfo *all;
+  guint n;
+
+  g_assert_true (g_file_get_contents (path, &doc, NULL, NULL));
+  all = bms_alarm_info_all (&n);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *row = g_strdup_printf ("| `%s` | ", all[i].code);
+      g_autofree char *names = g_strdup_printf ("| %s | %s | %s |", all[i].name, all[i].name_zh,
+                                                bms_alarm_severity_to_string (all[i].severity));
+      const char *line = strstr (doc, row);
+
+      g_test_message ("%s", all[i].code);
+      g_assert_nonnull (line);
+      g_assert_nonnull (strstr (line, names));
+      g_assert_true (strstr (line, names) < strchr (line, '\n'));
+    }
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -354,5 +420,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/alarm/table-complete", test_table_complete);
   g_test_add_func ("/alarm/module-of-cell", test_module_of_cell);
   g_test_add_func ("/alarm/monitor-events-to-history", test_monitor_events_to_history);
+  g_test_add_func ("/alarm/comm-lost", test_comm_lost);
+  g_test_add_func ("/alarm/documented", test_documented);
   return g_test_run ();
 }

@@ -2,7 +2,9 @@
  * damaged files, bytes per sample, decimated queries, transactions,
  * retention, events and audit. */
 #include <math.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sqlite3.h>
 #include <glib/gstdio.h>
 
@@ -140,7 +142,7 @@ test_schema (Fixture *f, gconstpointer data)
   g_assert_cmpint (sql_int (f->path, "PRAGMA user_version"), ==, BMS_HISTORY_SCHEMA_VERSION);
   g_assert_cmpint (sql_int (f->path, "SELECT count(*) FROM sqlite_schema WHERE name IN"
                             " ('devices','samples','alarm_events','audit','rollup_minute',"
-                            "'rollup_hour')"), ==, 6);
+                            "'rollup_hour', 'rollup_minute_cells', 'rollup_hour_cells')"), ==, 8);
   g_assert_true (g_file_test (f->path, G_FILE_TEST_EXISTS));
   /* WAL is a property of the file: a fresh connection sees it. */
   {
@@ -184,7 +186,7 @@ test_migration (Fixture *f, gconstpointer data)
     "CREATE TABLE audit (id INTEGER PRIMARY KEY, device_id INTEGER NOT NULL,"
     " t_ms INTEGER NOT NULL, field TEXT NOT NULL, old_value TEXT, new_value TEXT,"
     " result TEXT NOT NULL);"
-    "INSERT INTO devices VALUES (1, 'sim:1', 'old', 0);");
+    "BEGIN; INSERT INTO devices VALUES (1, 'sim:1', 'old', 0);");
 
   /* 3 hours at one sample per 10 s; pack voltage 50.00 V + i × 10 mV. Cells
    * blob: zigzag varints 3300 (= 6600: 0xC8 0x33), +1 (0x02). */
@@ -192,6 +194,7 @@ test_migration (Fixture *f, gconstpointer data)
     g_string_append_printf (sql, "INSERT INTO samples (device_id, t_ms, pack_cv, cells)"
                             " VALUES (1, %" G_GINT64_FORMAT ", %u, x'c83302');",
                             T0_US / 1000 + i * 10000, 5000 + i);
+  g_string_append (sql, "COMMIT;");
   sql_exec (f->path, sql->str);
 
   h = bms_history_new (f->path, &error);
@@ -307,7 +310,8 @@ measure (Fixture *f, guint n_cells, guint n, double *btree, double *file)
   g_clear_object (&h);   /* checkpoints the WAL into the file */
 
   pages = sql_int (f->path, "SELECT sum(pgsize) FROM dbstat WHERE name IN"
-                   " ('samples', 'rollup_minute', 'rollup_hour')");
+                   " ('samples', 'rollup_minute', 'rollup_hour', 'rollup_minute_cells',"
+                   " 'rollup_hour_cells')");
   g_assert_cmpint (g_stat (f->path, &st), ==, 0);
   size = st.st_size;
   *btree = (double) pages / n;
@@ -653,6 +657,69 @@ test_async (Fixture *f, gconstpointer data)
   g_assert_error (error, BMS_HISTORY_ERROR, BMS_HISTORY_ERROR_CLOSED);
 }
 
+static void
+on_write_failed (BmsHistory *h, const char *message, gpointer data)
+{
+  *(char **) data = g_strdup (message);
+}
+
+/* A file size limit stands in for a full disk: the failed cycle is
+ * reported (flush and the write-failed signal), what was committed before
+ * stays readable, and the history keeps working for reads. */
+static void
+test_write_failure (void)
+{
+  g_autofree char *dir = NULL, *path = NULL, *signalled = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BmsHistory) h = NULL;
+  struct rlimit limit = { 512 * 1024, 512 * 1024 };
+  gint64 dev, before = 0, after;
+  guint i;
+
+  if (!g_test_subprocess ())
+    {
+      g_test_trap_subprocess (NULL, 30 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_DEFAULT);
+      g_test_trap_assert_passed ();
+      g_test_trap_assert_stderr ("*a write failed*");
+      return;
+    }
+  dir = g_dir_make_tmp ("history-full-XXXXXX", NULL);
+  path = g_build_filename (dir, "history.db", NULL);
+  h = bms_history_new (path, &error);
+  g_assert_no_error (error);
+  g_signal_connect (h, "write-failed", G_CALLBACK (on_write_failed), &signalled);
+  dev = bms_history_ensure_device (h, "sim:full", NULL, &error);
+  signal (SIGXFSZ, SIG_IGN);
+  g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &limit), ==, 0);
+  for (i = 0; i < 200; i++)
+    {
+      g_autoptr (GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) bms_snapshot_free);
+      for (guint j = 0; j < 300; j++)
+        g_ptr_array_add (batch, make_snapshot (T0_US + (i * 300 + j) * SEC, i * 300 + j, 256));
+      bms_history_append_batch (h, dev, (const BmsSnapshot *const *) batch->pdata, batch->len);
+      if (!bms_history_flush (h, &error))
+        break;
+      before = bms_history_count_samples (h, dev, 0, G_MAXINT64, NULL);
+    }
+  g_assert_cmpuint (i, <, 200);
+  g_assert_error (error, BMS_HISTORY_ERROR, BMS_HISTORY_ERROR_WRITE);
+  g_printerr ("flush: %s\n", error->message);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_nonnull (signalled);
+  g_clear_error (&error);
+  after = bms_history_count_samples (h, dev, 0, G_MAXINT64, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (after, ==, before);
+  g_assert_cmpint (after, >, 0);
+  g_clear_object (&h);
+  {
+    Fixture f = { dir, path };
+    fixture_teardown (&f, NULL);
+    dir = path = NULL;   /* freed by the teardown */
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -669,5 +736,6 @@ main (int argc, char **argv)
   ADD ("/history/retention", test_retention);
   ADD ("/history/events", test_events);
   ADD ("/history/async", test_async);
+  g_test_add_func ("/history/write-failure", test_write_failure);
   return g_test_run ();
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <glib/gstdio.h>
 #include "bms-poller.h"
+#include "bms-change-set.h"
 #include "bms-sim.h"
 #include "bms-loopback-transport.h"
 
@@ -364,6 +365,318 @@ test_interval_limits (void)
   g_assert_cmpfloat (bms_poller_get_interval (poller), ==, 0.2);
 }
 
+
+/* ---- a line whose adapter can be unplugged: open fails while it is ---- */
+
+#define TEST_TYPE_FLAKY (test_flaky_get_type ())
+G_DECLARE_FINAL_TYPE (TestFlaky, test_flaky, TEST, FLAKY, GObject)
+
+struct _TestFlaky
+{
+  GObject       parent_instance;
+  BmsTransport *inner;
+  gint          unplugged;     /* atomic */
+  GMutex        lock;
+  GArray       *open_attempts; /* gint64 monotonic µs, while unplugged */
+};
+
+static void test_flaky_iface_init (BmsTransportInterface *iface);
+G_DEFINE_TYPE_WITH_CODE (TestFlaky, test_flaky, G_TYPE_OBJECT,
+                         G_IMPLEMENT_INTERFACE (BMS_TYPE_TRANSPORT, test_flaky_iface_init))
+
+static gboolean
+flaky_gone (TestFlaky *self, GError **error)
+{
+  if (!g_atomic_int_get (&self->unplugged))
+    return FALSE;
+  g_set_error (error, BMS_TRANSPORT_ERROR, BMS_TRANSPORT_ERROR_NOT_FOUND,
+               "/dev/ttyUSB9: no such port (adapter unplugged)");
+  return TRUE;
+}
+
+static gboolean
+flaky_open (BmsTransport *t, GError **error)
+{
+  TestFlaky *self = TEST_FLAKY (t);
+  gint64 now = g_get_monotonic_time ();
+
+  if (flaky_gone (self, error))
+    {
+      g_mutex_lock (&self->lock);
+      g_array_append_val (self->open_attempts, now);
+      g_mutex_unlock (&self->lock);
+      return FALSE;
+    }
+  return bms_transport_open (self->inner, error);
+}
+
+static void
+flaky_close (BmsTransport *t)
+{
+  bms_transport_close (TEST_FLAKY (t)->inner);
+}
+
+static gboolean
+flaky_set_baud (BmsTransport *t, guint baud, GError **error)
+{
+  return bms_transport_set_baud (TEST_FLAKY (t)->inner, baud, error);
+}
+
+static gboolean
+flaky_write (BmsTransport *t, const guint8 *data, gsize len, GError **error)
+{
+  if (flaky_gone (TEST_FLAKY (t), error))
+    return FALSE;
+  return bms_transport_write (TEST_FLAKY (t)->inner, data, len, error);
+}
+
+static gssize
+flaky_read (BmsTransport *t, guint8 *buf, gsize len, guint timeout_ms, GError **error)
+{
+  if (flaky_gone (TEST_FLAKY (t), error))
+    return -1;
+  return bms_transport_read (TEST_FLAKY (t)->inner, buf, len, timeout_ms, error);
+}
+
+static void
+flaky_flush_input (BmsTransport *t)
+{
+  bms_transport_flush_input (TEST_FLAKY (t)->inner);
+}
+
+static const char *
+flaky_get_name (BmsTransport *t)
+{
+  return "/dev/ttyUSB9";
+}
+
+static void
+test_flaky_iface_init (BmsTransportInterface *iface)
+{
+  iface->open = flaky_open;
+  iface->close = flaky_close;
+  iface->set_baud = flaky_set_baud;
+  iface->write = flaky_write;
+  iface->read = flaky_read;
+  iface->flush_input = flaky_flush_input;
+  iface->get_name = flaky_get_name;
+}
+
+static void
+test_flaky_finalize (GObject *object)
+{
+  TestFlaky *self = TEST_FLAKY (object);
+
+  g_clear_object (&self->inner);
+  g_array_unref (self->open_attempts);
+  g_mutex_clear (&self->lock);
+  G_OBJECT_CLASS (test_flaky_parent_class)->finalize (object);
+}
+
+static void
+test_flaky_class_init (TestFlakyClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = test_flaky_finalize;
+}
+
+static void
+test_flaky_init (TestFlaky *self)
+{
+  g_mutex_init (&self->lock);
+  self->open_attempts = g_array_new (FALSE, FALSE, sizeof (gint64));
+}
+
+static guint
+open_attempts (TestFlaky *flaky)
+{
+  guint n;
+
+  g_mutex_lock (&flaky->lock);
+  n = flaky->open_attempts->len;
+  g_mutex_unlock (&flaky->lock);
+  return n;
+}
+
+static TestFlaky *the_flaky;
+
+static gboolean
+four_open_attempts (Fixture *fx)
+{
+  return open_attempts (the_flaky) >= 4;
+}
+
+/* The adapter disappears (open fails): the poller retries with a growing
+ * delay — the interval, then doubled — and picks up when it is back. */
+static void
+test_reopen_with_backoff (void)
+{
+  g_autoptr(GError) error = NULL;
+  Fixture fx = { 0 };
+  BmsSimConfig config;
+  gint64 t[4];
+
+  bms_sim_config_init (&config);
+  fx.sim = bms_sim_new (&config, &error);
+  g_assert_no_error (error);
+  the_flaky = g_object_new (TEST_TYPE_FLAKY, NULL);
+  the_flaky->inner = bms_loopback_transport_new (fx.sim, FALSE, 1.0);
+  fx.transport = BMS_TRANSPORT (the_flaky);
+  fx.session = bms_session_new (fx.transport, 1);
+  bms_session_set_timing (fx.session, &fast_timing);
+  fx.poller = bms_poller_new (fx.session);
+  g_assert_true (bms_poller_set_interval (fx.poller, 0.2, NULL));
+
+  bms_poller_start (fx.poller);
+  connect_device (&fx);
+  g_assert_true (wait_until (&fx, online, 5));
+
+  g_atomic_int_set (&the_flaky->unplugged, TRUE);
+  g_assert_true (wait_until (&fx, four_open_attempts, 10));
+  g_assert_true (wait_until (&fx, offline, 2));
+  g_assert_false (bms_poller_get_connected (fx.poller));
+  g_test_message ("%s", bms_poller_get_message (fx.poller));
+  g_assert_nonnull (strstr (bms_poller_get_message (fx.poller), "trying again in"));
+  g_mutex_lock (&the_flaky->lock);
+  memcpy (t, the_flaky->open_attempts->data, sizeof t);
+  g_mutex_unlock (&the_flaky->lock);
+  /* Gaps of about 0.2, 0.4, 0.8 s: growing, not hammering the port. */
+  for (guint i = 1; i < 3; i++)
+    {
+      double gap = (t[i] - t[i - 1]) / 1e6, next = (t[i + 1] - t[i]) / 1e6;
+      g_test_message ("reopen gap %.2f s, then %.2f s", gap, next);
+      g_assert_cmpfloat (next, >, gap * 1.5);
+    }
+
+  g_atomic_int_set (&the_flaky->unplugged, FALSE);
+  g_assert_true (wait_until (&fx, reconnected, 5));
+  g_test_message ("%s", bms_poller_get_message (fx.poller));
+  fixture_tear_down (&fx, NULL);
+  the_flaky = NULL;
+}
+
+
+typedef struct {
+  BmsChangeSet *set;
+  GMainContext *context;
+} WriteJob;
+
+static gboolean
+write_in_poller (BmsSession *session, guint address, gpointer data, GCancellable *cancellable,
+                 GError **error)
+{
+  WriteJob *job = data;
+
+  g_assert_cmpuint (bms_session_get_address (session), ==, address);
+  return bms_change_set_apply_full (job->set, session, "123456", NULL, 0, job->context,
+                                    cancellable, error);
+}
+
+typedef struct {
+  gboolean done;
+  gboolean ok;
+  GError  *error;
+} RunResult;
+
+static void
+on_run_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  RunResult *r = data;
+
+  r->ok = bms_poller_run_finish (BMS_POLLER (source), result, &r->error);
+  r->done = TRUE;
+}
+
+static gboolean
+change_ok (Fixture *fx)
+{
+  return fx->updates > 0;
+}
+
+static void
+test_write_between_cycles (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(BmsParamSet) current = NULL;
+  g_autoptr(BmsChangeSet) set = NULL;
+  g_autoptr(BmsChange) change = NULL;
+  RunResult r = { 0 };
+  WriteJob job;
+  guint updates;
+
+  /* Not running: refused without calling the function. */
+  bms_poller_run_async (fx->poller, 1, write_in_poller, NULL, NULL, NULL, on_run_done, &r);
+  while (!r.done)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (r.ok);
+  g_assert_error (r.error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED);
+  g_clear_error (&r.error);
+  r.done = FALSE;
+
+  bms_poller_start (fx->poller);
+  connect_device (fx);
+  g_assert_true (wait_until (fx, online, 5));
+  current = bms_param_set_new_from_snapshot (bms_device_get_snapshot (device1 (fx)));
+  set = bms_change_set_new (current);
+  g_assert_true (bms_change_set_set_text (set, "cell_ovp_delay_s", "9", NULL));
+  job.set = set;
+  job.context = g_main_context_default ();
+  bms_poller_run_async (fx->poller, 1, write_in_poller, &job, NULL, NULL, on_run_done, &r);
+  while (!r.done)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_no_error (r.error);
+  g_assert_true (r.ok);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  change = g_list_model_get_item (G_LIST_MODEL (set), 0);
+  g_assert_cmpint (bms_change_get_result (change), ==, BMS_CHANGE_OK);
+
+  /* Polling carries on and sees the new value. */
+  updates = fx->updates;
+  fx->updates = 0;
+  g_assert_true (wait_until (fx, change_ok, 3));
+  g_assert_cmpint (bms_snapshot_get_raw (bms_device_get_snapshot (device1 (fx)), 0x92), ==, 9);
+  g_assert_cmpuint (updates, >, 0);
+}
+
+
+static gboolean
+two_cycles_lagging (Fixture *fx)
+{
+  return bms_poller_get_cycles (fx->poller) >= 2 && bms_poller_get_lagging (fx->poller);
+}
+
+/* The issue's case: 256 cells at 9600 baud take longer than 1 s on the wire.
+ * The sim times every byte like a UART (10 bits at 9600 baud). */
+static void
+test_master_256_at_9600 (void)
+{
+  g_autoptr(GError) error = NULL;
+  BmsSessionTiming timing = { 1500, 100, 0, 100 };
+  Fixture fx = { 0 };
+  BmsSimConfig config;
+
+  bms_sim_config_init (&config);
+  config.modules = 16;
+  config.cells_per_module = 16;
+  fx.sim = bms_sim_new (&config, &error);
+  g_assert_no_error (error);
+  fx.transport = bms_loopback_transport_new (fx.sim, TRUE, 1.0);
+  fx.session = bms_session_new (fx.transport, 1);
+  bms_session_set_timing (fx.session, &timing);
+  g_assert_true (bms_session_set_baud (fx.session, 9600, &error));
+  fx.poller = bms_poller_new (fx.session);
+
+  bms_poller_start (fx.poller);
+  connect_device (&fx);
+  g_assert_true (wait_until (&fx, two_cycles_lagging, 8));
+  g_test_message ("%s", bms_poller_get_message (fx.poller));
+  g_assert_cmpfloat (bms_poller_get_cycle_time (fx.poller), >, 1.0);
+  g_assert_cmpfloat (bms_poller_get_cycle_time (fx.poller), <, 1.6);
+  g_assert_cmpuint (bms_device_get_cell_count (device1 (&fx)), ==, 256);
+  g_assert_cmpuint (g_list_model_get_n_items (bms_device_get_modules (device1 (&fx))), ==, 16);
+  g_assert_true (bms_device_get_online (device1 (&fx)));
+  fixture_tear_down (&fx, NULL);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -377,6 +690,10 @@ main (int argc, char *argv[])
               test_backoff_when_cycle_exceeds_interval, fixture_tear_down);
   g_test_add ("/poller/reconnect", Fixture, NULL, fixture_set_up, test_reconnect,
               fixture_tear_down);
+  g_test_add_func ("/poller/reopen-with-backoff", test_reopen_with_backoff);
+  g_test_add_func ("/poller/master-256-at-9600", test_master_256_at_9600);
+  g_test_add ("/poller/write-between-cycles", Fixture, NULL, fixture_set_up,
+              test_write_between_cycles, fixture_tear_down);
   g_test_add ("/poller/scan", Fixture, NULL, fixture_set_up_at_3, test_scan, fixture_tear_down);
   return g_test_run ();
 }

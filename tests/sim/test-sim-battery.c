@@ -60,7 +60,7 @@ test_charge_raises_soc (void)
     v0[i] = bms_sim_battery_cell_voltage (b, i);
 
   bms_sim_battery_set_current (b, 50);
-  bms_sim_battery_advance (b, 1800);   /* 25 Ah into 100 Ah */
+  bms_sim_battery_advance (b, 1800); /* 25 Ah into 100 Ah */
 
   g_assert_cmpfloat_with_epsilon (bms_sim_battery_current (b), 50, 1e-9);
   g_assert_cmpfloat_with_epsilon (bms_sim_battery_soc (b), soc0 + 0.25, 0.01);
@@ -182,7 +182,8 @@ test_uvp_and_level2 (void)
   bms_sim_battery_set_params (b, &p);
   bms_sim_battery_set_current (b, 5);
   bms_sim_battery_advance (b, 1800);
-  g_assert_false (bms_sim_battery_protections (b) & (BMS_SIM_PROT_CELL_UVP | BMS_SIM_PROT_CELL_UVP2));
+  g_assert_false (bms_sim_battery_protections (b)
+                  & (BMS_SIM_PROT_CELL_UVP | BMS_SIM_PROT_CELL_UVP2));
   g_assert_true (bms_sim_battery_discharge_mos (b));
 }
 
@@ -217,7 +218,7 @@ test_heater (void)
   bms_sim_battery_set_params (b, &p);
   bms_sim_battery_set_ambient (b, -5, TRUE);
   bms_sim_battery_advance (b, 1);
-  g_assert_false (bms_sim_battery_heater_on (b));   /* no charger, no heat */
+  g_assert_false (bms_sim_battery_heater_on (b)); /* no charger, no heat */
 
   bms_sim_battery_set_current (b, 10);
   bms_sim_battery_advance (b, 1);
@@ -309,8 +310,34 @@ test_cycle_profile (void)
     g_assert_true (seen[k]);
   g_assert_cmpuint (bms_sim_battery_cycles (b), >=, 1);
   /* The demo stays inside the limits: no protection tripped. */
-  g_assert_false (bms_sim_battery_protections (b) &
-                  (BMS_SIM_PROT_CELL_OVP | BMS_SIM_PROT_CELL_UVP));
+  g_assert_false (bms_sim_battery_protections (b)
+                  & (BMS_SIM_PROT_CELL_OVP | BMS_SIM_PROT_CELL_UVP));
+}
+
+/* The 256-cell demo runs for hours without tripping anything: only the
+ * low-capacity warning at the bottom of each discharge. */
+static void
+test_master_cycle_quiet (void)
+{
+  g_autoptr (BmsSimBattery) b = bms_sim_battery_new (16, 16, BMS_CHEMISTRY_LFP, 100, 0.6, 1);
+  guint seen = 0;
+  double mos_max = 0, bal_max = 0;
+
+  bms_sim_battery_set_cycle (b, TRUE);
+  for (int k = 0; k < 12 * 60; k++)
+    {
+      bms_sim_battery_advance (b, 60);
+      seen |= bms_sim_battery_protections (b);
+      mos_max = MAX (mos_max, bms_sim_battery_mos_temp (b));
+      bal_max = MAX (bal_max, bms_sim_battery_balance_temp (b));
+    }
+  g_test_message ("12 h: %u cycles, MOSFET up to %.1f °C, balancer up to %.1f °C",
+                  bms_sim_battery_cycles (b), mos_max, bal_max);
+  g_assert_cmpuint (seen & ~BMS_SIM_PROT_LOW_SOC, ==, 0);
+  g_assert_cmpuint (bms_sim_battery_cycles (b), >=, 2);
+  /* 50 A through 1 mΩ: about 3 K above ambient. */
+  g_assert_cmpfloat (mos_max, >, bms_sim_battery_ambient (b) + 2);
+  g_assert_cmpfloat (bal_max, <, 60);
 }
 
 int
@@ -327,5 +354,6 @@ main (int argc, char **argv)
   g_test_add_func ("/sim/battery/lease-stops-discharge", test_lease_stops_discharge);
   g_test_add_func ("/sim/battery/over-current-and-heat", test_over_current_and_heat);
   g_test_add_func ("/sim/battery/cycle-profile", test_cycle_profile);
+  g_test_add_func ("/sim/battery/master-cycle-quiet", test_master_cycle_quiet);
   return g_test_run ();
 }

@@ -5,7 +5,8 @@
 #include "bms-loopback-transport.h"
 #include "bms-sim-private.h"
 
-typedef struct {
+typedef struct
+{
   guint frames, errors;
   GError *last_error;
 } Count;
@@ -13,7 +14,7 @@ typedef struct {
 static void
 count_frame (BmsFrame *frame, gpointer data)
 {
-  ((Count *) data)->frames++;
+  ((Count *)data)->frames++;
   bms_frame_free (frame);
 }
 
@@ -44,13 +45,13 @@ static Count
 poll_n (BmsSim *sim, guint n, gsize *bytes_out)
 {
   Count c = { 0 };
-  g_autoptr(BmsFrameParser) parser = bms_frame_parser_new (count_frame, count_error, &c);
-  g_autoptr(GByteArray) req = bms_request_read_all (1);
+  g_autoptr (BmsFrameParser) parser = bms_frame_parser_new (count_frame, count_error, &c);
+  g_autoptr (GByteArray) req = bms_request_read_all (1);
   gsize bytes = 0;
 
   for (guint i = 0; i < n; i++)
     {
-      g_autoptr(GByteArray) out = g_byte_array_new ();
+      g_autoptr (GByteArray) out = g_byte_array_new ();
       bms_sim_receive (sim, req->data, req->len, out);
       bms_frame_parser_push (parser, out->data, out->len);
       bytes += out->len;
@@ -65,7 +66,7 @@ static void
 test_silent_and_drop (void)
 {
   BmsSimFaults f = { 0 };
-  g_autoptr(BmsSim) sim = NULL;
+  g_autoptr (BmsSim) sim = NULL;
   gsize bytes;
   Count c;
 
@@ -93,7 +94,7 @@ static void
 test_corrupt_checksum (void)
 {
   BmsSimFaults f = { .corrupt_checksum_p = 1.0 };
-  g_autoptr(BmsSim) sim = new_sim (&f);
+  g_autoptr (BmsSim) sim = new_sim (&f);
   Count c = poll_n (sim, 3, NULL);
 
   g_assert_cmpuint (c.frames, ==, 0);
@@ -106,7 +107,7 @@ static void
 test_bit_errors (void)
 {
   BmsSimFaults f = { .noise_ber = 1e-4 };
-  g_autoptr(BmsSim) sim = new_sim (&f);
+  g_autoptr (BmsSim) sim = new_sim (&f);
   Count c = poll_n (sim, 100, NULL);
 
   /* ~3400 bits a reply: about 70 % get through untouched. */
@@ -121,7 +122,7 @@ static void
 test_noise_bytes (void)
 {
   BmsSimFaults f = { .noise_bytes = 16 };
-  g_autoptr(BmsSim) sim = new_sim (&f);
+  g_autoptr (BmsSim) sim = new_sim (&f);
   gsize bytes;
   Count c = poll_n (sim, 10, &bytes);
 
@@ -135,9 +136,9 @@ test_delay_and_disconnect (void)
 {
   BmsSimFaults f = { .delay_reply_ms = 300 };
   BmsSim *sim = new_sim (&f);
-  g_autoptr(BmsTransport) t = bms_loopback_transport_new (sim, FALSE, 1);
-  g_autoptr(GByteArray) req = bms_request_read_all (1);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (BmsTransport) t = bms_loopback_transport_new (sim, FALSE, 1);
+  g_autoptr (GByteArray) req = bms_request_read_all (1);
+  g_autoptr (GError) error = NULL;
   guint8 buf[2048];
   gint64 t0;
   gssize n;

@@ -8,31 +8,32 @@
 #include "bms-frame.h"
 #include "bms-sim-private.h"
 
-typedef struct {
+typedef struct
+{
   GPtrArray *frames;
-  guint      errors;
+  guint errors;
 } Collect;
 
 static void
 collect_frame (BmsFrame *frame, gpointer data)
 {
-  g_ptr_array_add (((Collect *) data)->frames, frame);
+  g_ptr_array_add (((Collect *)data)->frames, frame);
 }
 
 static void
 collect_error (const GError *error, gpointer data)
 {
-  ((Collect *) data)->errors++;
+  ((Collect *)data)->errors++;
 }
 
 /* Sends a request, returns the single reply frame (NULL if none). */
 static BmsFrame *
 exchange (BmsSim *sim, GByteArray *request)
 {
-  g_autoptr(GByteArray) out = g_byte_array_new ();
-  g_autoptr(GPtrArray) frames = g_ptr_array_new_with_free_func ((GDestroyNotify) bms_frame_free);
+  g_autoptr (GByteArray) out = g_byte_array_new ();
+  g_autoptr (GPtrArray) frames = g_ptr_array_new_with_free_func ((GDestroyNotify)bms_frame_free);
   Collect c = { frames, 0 };
-  g_autoptr(BmsFrameParser) parser = bms_frame_parser_new (collect_frame, collect_error, &c);
+  g_autoptr (BmsFrameParser) parser = bms_frame_parser_new (collect_frame, collect_error, &c);
 
   bms_sim_receive (sim, request->data, request->len, out);
   g_byte_array_unref (request);
@@ -48,8 +49,8 @@ exchange (BmsSim *sim, GByteArray *request)
 static BmsSnapshot *
 read_all (BmsSim *sim, guint32 terminal, guint8 command)
 {
-  g_autoptr(BmsFrame) reply = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (BmsFrame) reply = NULL;
+  g_autoptr (GError) error = NULL;
   BmsSnapshot *s = bms_snapshot_new ();
 
   reply = exchange (sim, command == BMS_CMD_READ_ALL ? bms_request_read_all (terminal)
@@ -70,7 +71,7 @@ write_raw (BmsSim *sim, guint32 terminal, guint8 id, gint64 raw)
 {
   const BmsFieldInfo *f = bms_field_lookup (id);
   guint8 value[8];
-  g_autoptr(BmsFrame) reply = NULL;
+  g_autoptr (BmsFrame) reply = NULL;
 
   bms_field_encode_raw (f, raw, value, 1);
   reply = exchange (sim, bms_request_write (terminal, id, value, f->size));
@@ -84,7 +85,7 @@ write_raw (BmsSim *sim, guint32 terminal, guint8 id, gint64 raw)
 static guint8
 password (BmsSim *sim, const char *pw)
 {
-  g_autoptr(BmsFrame) reply = exchange (sim, bms_request_password (1, pw));
+  g_autoptr (BmsFrame) reply = exchange (sim, bms_request_password (1, pw));
 
   g_assert_nonnull (reply);
   g_assert_cmpuint (reply->command, ==, BMS_CMD_PASSWORD);
@@ -96,8 +97,8 @@ password (BmsSim *sim, const char *pw)
 static gint64
 read_one (BmsSim *sim, guint8 id)
 {
-  g_autoptr(BmsFrame) reply = exchange (sim, bms_request_read_one (1, id));
-  g_autoptr(BmsSnapshot) s = bms_snapshot_new ();
+  g_autoptr (BmsFrame) reply = exchange (sim, bms_request_read_one (1, id));
+  g_autoptr (BmsSnapshot) s = bms_snapshot_new ();
 
   g_assert_nonnull (reply);
   g_assert_cmpuint (reply->command, ==, BMS_CMD_READ);
@@ -111,7 +112,7 @@ static BmsSim *
 new_sim (guint modules, guint cells, const char *state_file)
 {
   BmsSimConfig c;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   BmsSim *sim;
 
   bms_sim_config_init (&c);
@@ -143,9 +144,9 @@ assert_every_field (const BmsSnapshot *s)
 static void
 test_read_all_16 (void)
 {
-  g_autoptr(BmsSim) sim = new_sim (1, 16, NULL);
-  g_autoptr(BmsSnapshot) s = NULL;
-  g_autoptr(BmsSnapshot) s3 = NULL;
+  g_autoptr (BmsSim) sim = new_sim (1, 16, NULL);
+  g_autoptr (BmsSnapshot) s = NULL;
+  g_autoptr (BmsSnapshot) s3 = NULL;
   double sum = 0;
 
   bms_sim_set_current (sim, 10);
@@ -182,10 +183,10 @@ test_read_all_16 (void)
 static void
 test_read_all_256 (void)
 {
-  g_autoptr(BmsSim) sim = new_sim (16, 16, NULL);
-  g_autoptr(BmsFrame) reply = exchange (sim, bms_request_read_all (1));
-  g_autoptr(BmsSnapshot) s = bms_snapshot_new ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr (BmsSim) sim = new_sim (16, 16, NULL);
+  g_autoptr (BmsFrame) reply = exchange (sim, bms_request_read_all (1));
+  g_autoptr (BmsSnapshot) s = bms_snapshot_new ();
+  g_autoptr (GError) error = NULL;
 
   g_assert_nonnull (reply);
   /* Cells 1..85 in 0x79 (255 bytes), the other 171 in 0xD0. */
@@ -205,14 +206,15 @@ test_read_all_256 (void)
   g_assert_cmpint (bms_snapshot_get_raw (s, BMS_ID_MODULE_COUNT), ==, 16);
   g_assert_cmpuint (s->n_module_temps, ==, 16);
   g_assert_cmpuint (reply->info_len + BMS_FRAME_OVERHEAD, <, BMS_FRAME_MAX_SIZE);
-  g_test_message ("256-cell read-all reply: %u bytes", (guint) (reply->info_len + BMS_FRAME_OVERHEAD));
+  g_test_message ("256-cell read-all reply: %u bytes",
+                  (guint)(reply->info_len + BMS_FRAME_OVERHEAD));
 }
 
 static void
 test_read_one (void)
 {
-  g_autoptr(BmsSim) sim = new_sim (1, 16, NULL);
-  g_autoptr(BmsFrame) reply = NULL;
+  g_autoptr (BmsSim) sim = new_sim (1, 16, NULL);
+  g_autoptr (BmsFrame) reply = NULL;
 
   g_assert_cmpint (read_one (sim, BMS_ID_CELL_OVP), ==, 3650);
   g_assert_cmpint (read_one (sim, BMS_ID_CELL_UVP), ==, 2500);
@@ -227,7 +229,7 @@ test_read_one (void)
 static void
 test_write_needs_password (void)
 {
-  g_autoptr(BmsSim) sim = new_sim (1, 16, NULL);
+  g_autoptr (BmsSim) sim = new_sim (1, 16, NULL);
 
   g_assert_cmpuint (write_raw (sim, 1, BMS_ID_CELL_OVP, 3600), ==, BMS_RESULT_DENIED);
   g_assert_cmpint (read_one (sim, BMS_ID_CELL_OVP), ==, 3650);
@@ -247,9 +249,9 @@ test_write_needs_password (void)
 static void
 test_write_results (void)
 {
-  g_autoptr(BmsSim) sim = new_sim (1, 16, NULL);
+  g_autoptr (BmsSim) sim = new_sim (1, 16, NULL);
   guint8 value[2] = { 0x0E, 0x10 };
-  g_autoptr(BmsFrame) reply = NULL;
+  g_autoptr (BmsFrame) reply = NULL;
 
   g_assert_cmpuint (password (sim, "123456"), ==, BMS_RESULT_OK);
   g_assert_cmpuint (write_raw (sim, 1, BMS_ID_CELL_OVP, 5000), ==, BMS_RESULT_RANGE);
@@ -271,7 +273,7 @@ test_write_results (void)
 static void
 test_every_writable_field (void)
 {
-  g_autoptr(BmsSim) sim = new_sim (2, 8, NULL);
+  g_autoptr (BmsSim) sim = new_sim (2, 8, NULL);
   const BmsFieldInfo *all;
   guint n;
 
@@ -280,8 +282,8 @@ test_every_writable_field (void)
   for (guint i = 0; i < n; i++)
     {
       const BmsFieldInfo *f = &all[i];
-      g_autoptr(BmsFrame) reply = NULL;
-      g_autoptr(BmsSnapshot) s = NULL;
+      g_autoptr (BmsFrame) reply = NULL;
+      g_autoptr (BmsSnapshot) s = NULL;
       guint8 value[64] = { 0 };
       gint64 raw = f->max;
 
@@ -301,8 +303,8 @@ test_every_writable_field (void)
 
       s = read_all (sim, 0, BMS_CMD_READ_ALL);
       /* The running counter and the calibration trigger read back their own. */
-      if (bms_field_is_numeric (f) && !g_str_equal (f->name, "runtime_min") &&
-          !g_str_equal (f->name, "current_calibration_start"))
+      if (bms_field_is_numeric (f) && !g_str_equal (f->name, "runtime_min")
+          && !g_str_equal (f->name, "current_calibration_start"))
         g_assert_cmpint (bms_snapshot_get_raw (s, f->id), ==, raw);
       else if (!bms_field_is_numeric (f))
         g_assert_cmpmem (bms_snapshot_get_bytes (s, f->id), f->size, value, f->size);
@@ -315,8 +317,8 @@ test_persistence (void)
 {
   g_autofree char *dir = g_dir_make_tmp ("pw-sim-XXXXXX", NULL);
   g_autofree char *path = g_build_filename (dir, "state.ini", NULL);
-  g_autoptr(GKeyFile) kf = g_key_file_new ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+  g_autoptr (GError) error = NULL;
   BmsSim *sim = new_sim (1, 16, path);
 
   g_assert_cmpuint (password (sim, "123456"), ==, BMS_RESULT_OK);
@@ -367,10 +369,32 @@ test_persistence (void)
 }
 
 static void
+test_set_parameter (void)
+{
+  g_autoptr (BmsSim) sim = new_sim (1, 16, NULL);
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (bms_sim_set_parameter (sim, BMS_ID_CELL_OVP, 3600, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (bms_sim_get_parameter (sim, BMS_ID_CELL_OVP), ==, 3600);
+  g_assert_cmpint (read_one (sim, BMS_ID_CELL_OVP), ==, 3600);
+  g_assert_false (bms_sim_set_parameter (sim, BMS_ID_CELL_OVP, 5000, &error));
+  g_assert_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_RANGE);
+  g_clear_error (&error);
+  g_assert_false (bms_sim_set_parameter (sim, BMS_ID_PACK_VOLTAGE, 5000, &error));
+  g_assert_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_ACCESS);
+  g_clear_error (&error);
+  g_assert_false (bms_sim_set_parameter (sim, 0x88, 1, &error));
+  g_assert_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_UNKNOWN);
+  /* Telemetry reads through as well. */
+  g_assert_cmpint (bms_sim_get_parameter (sim, BMS_ID_CELL_COUNT), ==, 16);
+}
+
+static void
 test_password_change (void)
 {
-  g_autoptr(BmsSim) sim = new_sim (1, 16, NULL);
-  g_autoptr(BmsFrame) reply = NULL;
+  g_autoptr (BmsSim) sim = new_sim (1, 16, NULL);
+  g_autoptr (BmsFrame) reply = NULL;
   guint8 pw[BMS_PASSWORD_SIZE] = "s3cret";
 
   g_assert_cmpuint (password (sim, "123456"), ==, BMS_RESULT_OK);
@@ -383,10 +407,10 @@ test_password_change (void)
 static void
 test_address (void)
 {
-  g_autoptr(BmsSim) sim = new_sim (1, 16, NULL);
-  g_autoptr(BmsFrame) none = NULL;
-  g_autoptr(BmsFrame) mine = NULL;
-  g_autoptr(BmsFrame) any = NULL;
+  g_autoptr (BmsSim) sim = new_sim (1, 16, NULL);
+  g_autoptr (BmsFrame) none = NULL;
+  g_autoptr (BmsFrame) mine = NULL;
+  g_autoptr (BmsFrame) any = NULL;
 
   none = exchange (sim, bms_request_read_all (2));
   g_assert_null (none);
@@ -403,8 +427,8 @@ test_address (void)
 static void
 test_restart_and_sleep (void)
 {
-  g_autoptr(BmsSim) sim = new_sim (1, 16, NULL);
-  g_autoptr(BmsFrame) reply = NULL;
+  g_autoptr (BmsSim) sim = new_sim (1, 16, NULL);
+  g_autoptr (BmsFrame) reply = NULL;
 
   g_assert_cmpuint (password (sim, "123456"), ==, BMS_RESULT_OK);
   g_assert_cmpuint (write_raw (sim, 1, BMS_ID_RESTART, 1), ==, BMS_RESULT_OK);
@@ -430,8 +454,8 @@ test_restart_and_sleep (void)
 static void
 test_lease (void)
 {
-  g_autoptr(BmsSim) sim = new_sim (1, 16, NULL);
-  g_autoptr(BmsSnapshot) s = NULL;
+  g_autoptr (BmsSim) sim = new_sim (1, 16, NULL);
+  g_autoptr (BmsSnapshot) s = NULL;
   const BmsFieldInfo *alarms = bms_field_lookup (BMS_ID_ALARMS_EXT);
   guint8 lease_end = bms_field_lookup_name ("lease_end")->id;
   guint8 lease_state = bms_field_lookup_name ("lease_state")->id;
@@ -439,20 +463,21 @@ test_lease (void)
 
   while (!g_str_equal (alarms->names[lease_bit], "lease_expired"))
     lease_bit++;
-  g_assert_cmpint (read_one (sim, lease_state), ==, 0);   /* none */
+  g_assert_cmpint (read_one (sim, lease_state), ==, 0); /* none */
   g_assert_cmpuint (password (sim, "123456"), ==, BMS_RESULT_OK);
-  g_assert_cmpuint (write_raw (sim, 1, lease_end, bms_sim_get_unix_time (sim) + 60), ==, BMS_RESULT_OK);
-  g_assert_cmpint (read_one (sim, lease_state), ==, 1);   /* active */
+  g_assert_cmpuint (write_raw (sim, 1, lease_end, bms_sim_get_unix_time (sim) + 60), ==,
+                    BMS_RESULT_OK);
+  g_assert_cmpint (read_one (sim, lease_state), ==, 1); /* active */
 
   bms_sim_set_current (sim, -20);
   bms_sim_advance (sim, 30);
   g_assert_cmpint (read_one (sim, BMS_ID_CURRENT), <, -1950);
   bms_sim_advance (sim, 40);
   s = read_all (sim, 1, BMS_CMD_READ_ALL);
-  g_assert_cmpint (bms_snapshot_get_raw (s, lease_state), ==, 2);   /* expired */
+  g_assert_cmpint (bms_snapshot_get_raw (s, lease_state), ==, 2); /* expired */
   g_assert_cmpint (bms_snapshot_get_raw (s, BMS_ID_CURRENT), ==, 0);
   g_assert_true (bms_snapshot_get_raw (s, BMS_ID_ALARMS_EXT) & (1u << lease_bit));
-  g_assert_false (bms_snapshot_get_raw (s, BMS_ID_STATUS) & 2);    /* discharge MOS off */
+  g_assert_false (bms_snapshot_get_raw (s, BMS_ID_STATUS) & 2); /* discharge MOS off */
   /* Charging still works. */
   bms_sim_set_current (sim, 20);
   bms_sim_advance (sim, 1);
@@ -467,8 +492,8 @@ test_lease (void)
 static void
 test_protection_on_the_wire (void)
 {
-  g_autoptr(BmsSim) sim = new_sim (1, 16, NULL);
-  g_autoptr(BmsSnapshot) s = NULL;
+  g_autoptr (BmsSim) sim = new_sim (1, 16, NULL);
+  g_autoptr (BmsSnapshot) s = NULL;
   const BmsFieldInfo *relays = bms_field_lookup (BMS_ID_RELAYS);
 
   /* A cold pack refuses charge: warning bit 9, charge MOS and relay open. */
@@ -500,7 +525,7 @@ test_current_calibration (void)
   bms_sim_advance (sim, 1);
   before = read_one (sim, BMS_ID_CURRENT);
   g_test_message ("uncalibrated: %" G_GINT64_FORMAT " (x 0.01 A) for a real -2 A", before);
-  g_assert_cmpint (before, !=, -200);   /* seed 1's shunt is off */
+  g_assert_cmpint (before, !=, -200); /* seed 1's shunt is off */
 
   g_assert_cmpuint (password (sim, "123456"), ==, BMS_RESULT_OK);
   g_assert_cmpuint (write_raw (sim, 1, cal, 2000), ==, BMS_RESULT_OK);
@@ -522,19 +547,124 @@ test_current_calibration (void)
   g_rmdir (dir);
 }
 
+/* Any pack size and chemistry at rest is healthy: no protection, no
+ * warning, both MOS on (the pack limits must not trip packs above 150 V). */
+static void
+test_quiet_at_rest (void)
+{
+  static const guint modules[] = { 1, 3, 5, 16 };
+
+  for (int chem = BMS_CHEMISTRY_LFP; chem <= BMS_CHEMISTRY_LTO; chem++)
+    for (gsize k = 0; k < G_N_ELEMENTS (modules); k++)
+      {
+        g_autoptr (BmsSim) sim = NULL;
+        g_autoptr (BmsSnapshot) s = NULL;
+        BmsSimConfig c;
+
+        bms_sim_config_init (&c);
+        c.modules = modules[k];
+        c.chemistry = chem;
+        sim = bms_sim_new (&c, NULL);
+        bms_sim_advance (sim, 30);
+        s = read_all (sim, 1, BMS_CMD_READ_ALL);
+        if (bms_snapshot_get_raw (s, BMS_ID_WARNINGS) != 0
+            || bms_snapshot_get_raw (s, BMS_ID_ALARMS_EXT) != 0
+            || (bms_snapshot_get_raw (s, BMS_ID_STATUS) & 3) != 3)
+          g_error ("%u modules, chemistry %d: warnings 0x%04" G_GINT64_MODIFIER "x, "
+                   "status 0x%04" G_GINT64_MODIFIER "x",
+                   modules[k], chem, bms_snapshot_get_raw (s, BMS_ID_WARNINGS),
+                   bms_snapshot_get_raw (s, BMS_ID_STATUS));
+      }
+}
+
+/* "Battery set" takes effect at boot: a cell count the wiring does not have
+ * means a slave the master cannot reach. */
+static void
+test_pack_cell_count (void)
+{
+  g_autoptr (BmsSim) sim = new_sim (2, 8, NULL);
+  const BmsFieldInfo *alarms = bms_field_lookup (BMS_ID_ALARMS_EXT);
+  guint8 count = bms_field_lookup_name ("pack_cell_count")->id;
+  guint bit = 0;
+
+  while (!g_str_equal (alarms->names[bit], "slave_offline"))
+    bit++;
+  g_assert_cmpint (read_one (sim, count), ==, 16);
+  g_assert_cmpuint (password (sim, "123456"), ==, BMS_RESULT_OK);
+  g_assert_cmpuint (write_raw (sim, 1, count, 24), ==, BMS_RESULT_OK);
+  g_assert_false (read_one (sim, BMS_ID_ALARMS_EXT) & (1u << bit)); /* not before a restart */
+
+  g_assert_cmpuint (write_raw (sim, 1, BMS_ID_RESTART, 1), ==, BMS_RESULT_OK);
+  bms_sim_advance (sim, 3.5);
+  g_assert_true (read_one (sim, BMS_ID_ALARMS_EXT) & (1u << bit));
+  g_assert_false (read_one (sim, BMS_ID_STATUS) & (1u << 3)); /* battery_connected */
+
+  g_assert_cmpuint (password (sim, "123456"), ==, BMS_RESULT_OK);
+  g_assert_cmpuint (write_raw (sim, 1, count, 16), ==, BMS_RESULT_OK);
+  g_assert_cmpuint (write_raw (sim, 1, BMS_ID_RESTART, 1), ==, BMS_RESULT_OK);
+  bms_sim_advance (sim, 3.5);
+  g_assert_false (read_one (sim, BMS_ID_ALARMS_EXT) & (1u << bit));
+  g_assert_true (read_one (sim, BMS_ID_STATUS) & (1u << 3));
+}
+
+/* Random frames and garbage, authenticated: the board never crashes or
+ * complains, whatever it is told (writes, commands, bad sizes, junk). */
+static void
+test_random_input (void)
+{
+  g_autoptr (BmsSim) sim = new_sim (2, 8, NULL);
+  g_autoptr (GRand) r = g_rand_new_with_seed (42);
+  guint replies = 0;
+
+  for (int k = 0; k < 20000; k++)
+    {
+      g_autoptr (GByteArray) out = g_byte_array_new ();
+      g_autoptr (GByteArray) req = NULL;
+      guint8 info[24];
+      gsize len = g_rand_int_range (r, 0, sizeof info);
+      static const guint8 cmds[] = { 1, 2, 3, 5, 6, 7 };
+
+      for (gsize i = 0; i < len; i++)
+        info[i] = g_rand_int_range (r, 0, 256);
+      if (k % 500 == 0)
+        {
+          g_autoptr (GByteArray) pw = bms_request_password (0, "123456");
+          bms_sim_receive (sim, pw->data, pw->len, out);
+        }
+      if (g_rand_int_range (r, 0, 10) == 0)
+        {
+          /* Plain junk on the line. */
+          bms_sim_receive (sim, info, len, out);
+        }
+      else
+        {
+          g_autoptr (BmsFrame) f = bms_frame_new (cmds[g_rand_int_range (r, 0, 6)], BMS_SOURCE_PC,
+                                                  BMS_TRANSPORT_REQUEST, info, len);
+          f->terminal = g_rand_int_range (r, 0, 3);
+          req = g_byte_array_new ();
+          bms_frame_encode (f, req);
+          bms_sim_receive (sim, req->data, req->len, out);
+        }
+      replies += out->len > 0;
+      bms_sim_advance (sim, 0.5);
+    }
+  g_test_message ("20000 random inputs, %u answered", replies);
+  g_assert_cmpuint (replies, >, 0);
+}
+
 static void
 test_bootloader_entry (void)
 {
-  g_autoptr(BmsSim) sim = new_sim (1, 16, NULL);
-  g_autoptr(BmsFrame) reply = NULL;
+  g_autoptr (BmsSim) sim = new_sim (1, 16, NULL);
+  g_autoptr (BmsFrame) reply = NULL;
 
   g_assert_cmpuint (password (sim, "123456"), ==, BMS_RESULT_OK);
   g_assert_cmpuint (write_raw (sim, 1, BMS_ID_REMOTE_UPGRADE, 1), ==, BMS_RESULT_OK);
   g_assert_true (bms_sim_in_bootloader (sim));
   /* The NW protocol is not spoken in the bootloader. */
   {
-    g_autoptr(GByteArray) out = g_byte_array_new ();
-    g_autoptr(GByteArray) req = bms_request_read_all (1);
+    g_autoptr (GByteArray) out = g_byte_array_new ();
+    g_autoptr (GByteArray) req = bms_request_read_all (1);
     bms_sim_receive (sim, req->data, req->len, out);
     g_assert_true (out->len == 0 || out->data[0] != BMS_FRAME_START0);
   }
@@ -551,12 +681,16 @@ main (int argc, char **argv)
   g_test_add_func ("/sim/protocol/write-results", test_write_results);
   g_test_add_func ("/sim/protocol/every-writable-field", test_every_writable_field);
   g_test_add_func ("/sim/protocol/persistence", test_persistence);
+  g_test_add_func ("/sim/protocol/set-parameter", test_set_parameter);
   g_test_add_func ("/sim/protocol/password-change", test_password_change);
   g_test_add_func ("/sim/protocol/address", test_address);
   g_test_add_func ("/sim/protocol/restart-and-sleep", test_restart_and_sleep);
   g_test_add_func ("/sim/protocol/lease", test_lease);
   g_test_add_func ("/sim/protocol/protection-on-the-wire", test_protection_on_the_wire);
   g_test_add_func ("/sim/protocol/current-calibration", test_current_calibration);
+  g_test_add_func ("/sim/protocol/quiet-at-rest", test_quiet_at_rest);
+  g_test_add_func ("/sim/protocol/pack-cell-count", test_pack_cell_count);
+  g_test_add_func ("/sim/protocol/random-input", test_random_input);
   g_test_add_func ("/sim/protocol/bootloader-entry", test_bootloader_entry);
   return g_test_run ();
 }

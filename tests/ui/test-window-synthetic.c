@@ -7,10 +7,13 @@
 #include "bms-application.h"
 #include "bms-device.h"
 #include "bms-window.h"
+#include "bms-alarm-page.h"
 #include "ui-test-util.h"
 
 typedef struct {
-  guint modules, cells_per_module;
+  guint    modules, cells_per_module;
+  gboolean in_alarm;     /* a cell over the limit, warnings set */
+  gboolean dark;
 } Board;
 
 static void
@@ -24,6 +27,20 @@ activated (GApplication *app,
   g_autoptr(BmsSnapshot) snapshot = ui_test_fake_snapshot (board->modules,
                                                            board->cells_per_module, 7);
 
+  if (board->in_alarm)
+    {
+      guint16 mv[BMS_MAX_CELLS];
+      memcpy (mv, snapshot->cells_mv, snapshot->n_cells * sizeof (guint16));
+      mv[3] = 3662;   /* over the 3650 mV protection: red */
+      mv[9] = 3571;   /* above the 3550 mV recovery: amber */
+      bms_snapshot_set_cells (snapshot, mv, snapshot->n_cells);
+      /* cell over-voltage (bit 10) and cell voltage difference (bit 7) */
+      bms_snapshot_set_raw (snapshot, BMS_ID_WARNINGS, (1 << 10) | (1 << 7));
+      bms_snapshot_set_raw (snapshot, BMS_ID_STATUS, 0x0A);   /* charge MOS opened */
+    }
+  if (board->dark)
+    adw_style_manager_set_color_scheme (adw_style_manager_get_default (),
+                                        ADW_COLOR_SCHEME_FORCE_DARK);
   bms_connection_set_device (connection, device);
   bms_device_update (device, snapshot);
 }
@@ -60,6 +77,23 @@ test_monitor_256 (void)
   run_page ("monitor", &b, "-master");
 }
 
+static void
+test_alarm (void)
+{
+  Board b = { 1, 16, TRUE };
+  run_page ("alarm", &b, "-protection");
+  run_page ("monitor", &b, "-protection");
+}
+
+static void
+test_dark (void)
+{
+  Board b = { 16, 16, TRUE, TRUE };
+  run_page ("monitor", &b, "-master-dark");
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (),
+                                      ADW_COLOR_SCHEME_DEFAULT);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -68,5 +102,7 @@ main (int   argc,
   gtk_test_init (&argc, &argv, NULL);
   g_test_add_func ("/ui/window/monitor-16", test_monitor_16);
   g_test_add_func ("/ui/window/monitor-256", test_monitor_256);
+  g_test_add_func ("/ui/window/alarm", test_alarm);
+  g_test_add_func ("/ui/window/dark", test_dark);
   return g_test_run ();
 }

@@ -1,0 +1,273 @@
+/* cli-log.c — `packwatch-cli log`: headless logging into the history
+ * database (a Raspberry Pi next to the battery).
+ *
+ * One read-all per interval, each sample one transaction. SIGINT/SIGTERM
+ * let the cycle in flight finish, flush and exit 0; a kill -9 loses at most
+ * that cycle. A cycle longer than the interval (256 cells at 9600 baud) is
+ * not piled up: the next one starts right away and the log says so once. A
+ * board that stops answering or an adapter that is unplugged is retried
+ * every interval.
+ */
+
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <pthread.h>
+
+#include "cli-common.h"
+#include "cli-history.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void
+on_stop_signal (int signum)
+{
+  stop_requested = signum;
+}
+
+/* Only this thread takes SIGINT/SIGTERM (the session and writer threads
+ * inherit the blocked mask), so a signal always cuts the sleep short. */
+static void
+install_signals (sigset_t *stop_set)
+{
+  struct sigaction sa = { 0 };
+
+  sigemptyset (stop_set);
+  sigaddset (stop_set, SIGINT);
+  sigaddset (stop_set, SIGTERM);
+  sa.sa_handler = on_stop_signal;
+  sigemptyset (&sa.sa_mask);
+  sigaction (SIGINT, &sa, NULL);
+  sigaction (SIGTERM, &sa, NULL);
+  pthread_sigmask (SIG_BLOCK, stop_set, NULL);
+}
+
+/* Sleeps until the monotonic time deadline or a stop signal. */
+static void
+sleep_until (gint64 deadline)
+{
+  while (!stop_requested)
+    {
+      gint64 left = deadline - g_get_monotonic_time ();
+      struct timespec ts;
+
+      if (left <= 0)
+        return;
+      ts.tv_sec = left / G_USEC_PER_SEC;
+      ts.tv_nsec = (left % G_USEC_PER_SEC) * 1000;
+      nanosleep (&ts, NULL);
+    }
+}
+
+static void
+print_sample (const BmsSnapshot *s)
+{
+  g_autofree char *time = cli_history_format_time (s->timestamp_us);
+  guint16 lo = G_MAXUINT16, hi = 0;
+
+  for (guint i = 0; i < s->n_cells; i++)
+    lo = MIN (lo, s->cells_mv[i]), hi = MAX (hi, s->cells_mv[i]);
+  printf ("%s  %7.2f V  %8.2f A  %3.0f %%", time, bms_snapshot_get (s, BMS_ID_PACK_VOLTAGE),
+          bms_snapshot_get (s, BMS_ID_CURRENT), bms_snapshot_get (s, BMS_ID_SOC));
+  if (s->n_cells)
+    printf ("  cells %u: %.3f … %.3f V", s->n_cells, lo / 1000.0, hi / 1000.0);
+  putchar ('\n');
+  fflush (stdout);
+}
+
+typedef struct {
+  BmsSession *session;
+  BmsHistory *history;
+  gint64      device_id;
+  gboolean    named;
+  gboolean    connected;
+  gboolean    verbose;
+  guint       misses;
+  guint64     samples;
+  char       *key;
+} Logger;
+
+/* Names the device after its id code once the first sample shows it. */
+static void
+name_device (Logger *log, const BmsSnapshot *s)
+{
+  g_autofree char *name = bms_snapshot_dup_string (s, 0xB4);  /* device id code */
+  g_autoptr (GError) error = NULL;
+
+  log->named = TRUE;
+  if (name && *name && !bms_history_ensure_device (log->history, log->key, name, &error))
+    cli_error ("log", "cannot name the device: %s", error->message);
+}
+
+static void
+run_cycle (Logger *log)
+{
+  g_autoptr (BmsSnapshot) snapshot = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (!log->connected)
+    {
+      if (!bms_session_open (log->session, &error))
+        {
+          if (log->misses++ == 0)
+            cli_error ("log", "%s (retrying every interval)", error->message);
+          return;
+        }
+      log->connected = TRUE;
+      fprintf (stderr, "packwatch-cli log: connected again\n");
+    }
+  snapshot = bms_session_read_all (log->session, NULL, &error);
+  if (snapshot == NULL)
+    {
+      if (log->misses++ == 0)
+        cli_error ("log", "no sample: %s (retrying every interval)", error->message);
+      if (error->domain == BMS_TRANSPORT_ERROR
+          || g_error_matches (error, BMS_SESSION_ERROR, BMS_SESSION_ERROR_CLOSED))
+        {
+          bms_session_close (log->session);
+          log->connected = FALSE;
+        }
+      return;
+    }
+  if (log->misses)
+    fprintf (stderr, "packwatch-cli log: the board answers again after %u missed cycles\n",
+             log->misses);
+  log->misses = 0;
+  if (!log->named)
+    name_device (log, snapshot);
+  bms_history_append_snapshot (log->history, log->device_id, snapshot);
+  log->samples++;
+  if (log->verbose)
+    print_sample (snapshot);
+}
+
+static gboolean
+parse_seconds (const char *option, double value, double min, double max, gint64 *out_us,
+               GError **error)
+{
+  if (isnan (value) || value < min || value > max)
+    {
+      g_set_error (error, CLI_ERROR, CLI_ERROR_USAGE, "%s must be between %g and %g seconds, not %g",
+                   option, min, max, value);
+      return FALSE;
+    }
+  *out_us = (gint64) llround (value * G_USEC_PER_SEC);
+  return TRUE;
+}
+
+int
+cli_log (int argc, char **argv)
+{
+  CliConnection conn;
+  g_autofree char *db = NULL;
+  double interval = 1.0, duration = 0.0;
+  gboolean verbose = FALSE;
+  g_autoptr (BmsHistory) history = NULL;
+  g_autoptr (BmsSession) session = NULL;
+  g_autoptr (GError) error = NULL;
+  gint64 interval_us = 0, duration_us = 0, start, next, last_flush;
+  gboolean warned_slow = FALSE;
+  sigset_t stop_set;
+  Logger log = { 0 };
+  const GOptionEntry entries[] = {
+    { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "History database (default: the per-user one)", "FILE" },
+    { "interval", 'i', 0, G_OPTION_ARG_DOUBLE, &interval, "Seconds between samples, 0.2–60 (default 1)", "S" },
+    { "duration", 'd', 0, G_OPTION_ARG_DOUBLE, &duration, "Stop after S seconds (default: until Ctrl+C)", "S" },
+    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Print every sample", NULL },
+    { NULL }
+  };
+  int status = CLI_EXIT_OK;
+
+  cli_connection_init (&conn);
+  if (!cli_parse_options (&argc, &argv, "",
+                          "Polls a board and records every sample, with all cell voltages, in the\n"
+                          "history database until Ctrl+C, SIGTERM or --duration. Stopping lets the\n"
+                          "cycle in flight finish and saves everything; even a power cut or kill -9\n"
+                          "loses at most that one cycle.",
+                          entries, cli_connection_option_group (&conn)))
+    status = CLI_EXIT_USAGE;
+  else if (argc > 1)
+    error = g_error_new (CLI_ERROR, CLI_ERROR_USAGE, "takes no arguments");
+  else if (!cli_connection_validate (&conn, &error)
+           || !parse_seconds ("--interval", interval, 0.2, 60, &interval_us, &error)
+           || (duration != 0 && !parse_seconds ("--duration", duration, 0.001, 1e9, &duration_us, &error)))
+    g_assert (error != NULL);
+  if (error || status != CLI_EXIT_OK)
+    {
+      if (error)
+        cli_error ("log", "%s", error->message);
+      cli_connection_clear (&conn);
+      return CLI_EXIT_USAGE;
+    }
+
+  install_signals (&stop_set);
+  log.key = g_strdup_printf ("%s:%d", conn.port, conn.address);
+  if (!(history = cli_history_open (db, FALSE, &error))
+      || !(log.device_id = bms_history_ensure_device (history, log.key, NULL, &error)))
+    {
+      cli_error ("log", "%s", error->message);
+      status = CLI_EXIT_FAILED;
+      goto out;
+    }
+  if (!(session = cli_connection_open (&conn, &error)))
+    {
+      cli_error ("log", "%s", error->message);
+      status = CLI_EXIT_UNREACHABLE;
+      goto out;
+    }
+  pthread_sigmask (SIG_UNBLOCK, &stop_set, NULL);
+  log.session = session;
+  log.history = history;
+  log.connected = TRUE;
+  log.verbose = verbose;
+  fprintf (stderr, "packwatch-cli log: %s every %g s into %s (Ctrl+C stops)\n", log.key, interval,
+           bms_history_get_path (history));
+
+  start = next = last_flush = g_get_monotonic_time ();
+  while (!stop_requested && (duration_us == 0 || g_get_monotonic_time () - start < duration_us))
+    {
+      gint64 now;
+
+      run_cycle (&log);
+      now = g_get_monotonic_time ();
+      next += interval_us;
+      if (now > next)
+        {
+          if (!warned_slow)
+            fprintf (stderr, "packwatch-cli log: a cycle takes %.2f s, longer than the %g s "
+                     "interval: sampling as fast as the line allows\n",
+                     (now - (next - interval_us)) / 1e6, interval);
+          warned_slow = TRUE;
+          next = now;
+        }
+      if (now - last_flush > 60 * G_USEC_PER_SEC)
+        {
+          /* Surfaces a full disk while running, not only at the end. */
+          if (!bms_history_flush (history, &error))
+            {
+              cli_error ("log", "%s", error->message);
+              g_clear_error (&error);
+            }
+          last_flush = now;
+        }
+      if (duration_us)
+        next = MIN (next, start + duration_us);
+      sleep_until (next);
+    }
+
+  if (!bms_history_flush (history, &error))
+    {
+      cli_error ("log", "%s", error->message);
+      status = CLI_EXIT_FAILED;
+    }
+  fprintf (stderr, "packwatch-cli log: %" G_GUINT64_FORMAT " samples saved%s\n", log.samples,
+           stop_requested ? (stop_requested == SIGINT ? " (interrupted)" : " (terminated)") : "");
+out:
+  pthread_sigmask (SIG_UNBLOCK, &stop_set, NULL);
+  g_free (log.key);
+  cli_connection_clear (&conn);
+  return status;
+}

@@ -1,0 +1,121 @@
+#!/usr/bin/python3
+"""packwatch-cli profile save/load and scan against packwatch-sim over TCP:
+a saved profile loads back unchanged; an edited one shows old → new in a dry
+run and changes nothing, then writes and reads back; a damaged profile and a
+rule-breaking one are refused with their line before the port is opened; a
+wrong password writes nothing; scan finds the board at its address only.
+
+usage: test-cli-profile.py PATH-TO-packwatch-cli PATH-TO-packwatch-sim"""
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+
+from taplib import Tap, run
+
+CLI, SIM = sys.argv[1], sys.argv[2]
+tap = Tap()
+workdir = tempfile.mkdtemp(prefix="packwatch-profile-test-")
+
+
+def start_sim(address):
+    state = os.path.join(workdir, f"sim{address}.state")
+    log = open(os.path.join(workdir, f"sim{address}.log"), "w+")
+    proc = subprocess.Popen([SIM, "--tcp", "0", "--no-wire-timing", "--address", str(address),
+                             "--state", state], stdout=subprocess.PIPE, stderr=log, text=True,
+                            start_new_session=True)
+    port = proc.stdout.readline().strip()
+    if not port.startswith("tcp://"):
+        log.seek(0)
+        tap.bail(f"simulator did not start: {port} {log.read()}")
+    return proc, port
+
+
+def read_json(port, address=3):
+    status, out, err = run([CLI, "read", "--port", port, "--address", str(address), "--json"])
+    return json.loads(out) if status == 0 else {}
+
+
+proc, PORT = start_sim(3)
+try:
+    profile = os.path.join(workdir, "board.profile")
+    status, out, err = run([CLI, "profile", "save", "--port", PORT, "--address", "3", profile])
+    tap.ok(status == 0 and "Saved" in out, "profile save exits 0", err)
+    text = open(profile).read() if os.path.exists(profile) else ""
+    tap.ok(text.startswith("# Packwatch parameter profile") and "\n[Packwatch Profile]\nVersion=1\n"
+           in text and "\ncell_ovp_mv=" in text, "the profile has its header and catalogue keys",
+           text[:400])
+    tap.ok("parameter_password" not in text and "device_id=" not in text,
+           "per-board fields are not saved")
+
+    status, out, err = run([CLI, "profile", "load", "--port", PORT, "--address", "3",
+                            "--password", "123456", profile])
+    tap.ok(status == 0 and "nothing to write" in out, "loading the saved profile changes nothing",
+           out + err)
+
+    before = read_json(PORT)
+    edited = re.sub(r"\ncell_ovp_mv=\d+", "\ncell_ovp_mv=3600", text)
+    edited = re.sub(r"\nbalance_start_mv=\d+", "\nbalance_start_mv=3350", edited)
+    with open(profile, "w") as f:
+        f.write(edited)
+    status, out, err = run([CLI, "profile", "load", "--port", PORT, "--address", "3",
+                            "--dry-run", profile])
+    tap.ok(status == 0 and "cell_ovp_mv (Charge protection (level 1)): 3650 mV → 3600 mV" in out
+           and "Dry run: 2 changes, nothing was sent" in out,
+           "the dry run prints the change set old → new", out + err)
+    tap.ok(read_json(PORT).get("cell_ovp_mv") == before.get("cell_ovp_mv"),
+           "the dry run sent nothing")
+
+    status, out, err = run([CLI, "profile", "load", "--port", PORT, "--address", "3",
+                            "--password", "000000", profile])
+    tap.ok(status == 1 and "not sent" in out, "a wrong password writes nothing", out + err)
+    tap.ok(read_json(PORT).get("cell_ovp_mv") == before.get("cell_ovp_mv"),
+           "the board still has the old value")
+
+    status, out, err = run([CLI, "profile", "load", "--port", PORT, "--address", "3",
+                            "--password", "123456", profile])
+    after = read_json(PORT)
+    tap.ok(status == 0 and "cell_ovp_mv: 3650 mV → 3600 mV: ok" in out,
+           "load writes each field and reports it", out + err)
+    tap.ok(after.get("cell_ovp_mv") == 3600 and after.get("balance_start_mv") == 3350,
+           "the board reads back the profile's values", after)
+
+    lines = edited.split("\n")
+    idx = next(i for i, l in enumerate(lines) if l.startswith("cell_ovp_recovery_mv="))
+    lines[idx] = "cell_ovp_recovery_mv=3700"
+    with open(profile, "w") as f:
+        f.write("\n".join(lines))
+    status, out, err = run([CLI, "profile", "load", "--port", "/nonexistent/tty", "--password",
+                            "123456", profile])
+    tap.ok(status == 2 and f"board.profile:{idx + 1}: Charge recovery 3700 mV must be below"
+           in err and "nothing was sent" in err,
+           "a rule broken inside the profile is refused with its line, before the port", err)
+
+    lines[idx] = "cell_ovp_recovery_mv=3500"
+    lines.insert(idx, "this line is damaged")
+    with open(profile, "w") as f:
+        f.write("\n".join(lines))
+    status, out, err = run([CLI, "profile", "load", "--port", PORT, "--password", "123456",
+                            profile])
+    tap.ok(status == 2 and f"board.profile:{idx + 1}:" in err,
+           "a damaged profile is refused with its line", err)
+
+    status, out, err = run([CLI, "profile", "load", "--port", PORT, profile])
+    tap.ok(status == 2 and "--password is required" in err, "load without a password is refused",
+           err)
+
+    status, out, err = run([CLI, "scan", "--port", PORT, "--first", "1", "--last", "4", "--json"])
+    boards = json.loads(out) if status == 0 else []
+    tap.ok(status == 0 and [b["address"] for b in boards] == [3],
+           "scan finds the board at address 3 only", out + err)
+    status, out, err = run([CLI, "scan", "--port", PORT, "--first", "5", "--last", "6"])
+    tap.ok(status == 3 and "no board answered" in err, "an empty range exits 3", out + err)
+finally:
+    os.killpg(proc.pid, signal.SIGTERM)
+    proc.wait(timeout=10)
+    shutil.rmtree(workdir, ignore_errors=True)
+tap.done()
