@@ -186,7 +186,7 @@ add_protection_flag (BmsMonitorPage *self,
 
   for (guint i = 0; bits[i] != NULL; i++)
     active |= warning_bit (warnings, bits[i]);
-  add_flag (self, title, active ? _("Active") : _("Normal"),
+  add_flag (self, title, active ? _("Active") : C_("protection state", "Normal"),
             active ? FLAG_ERROR : FLAG_OK);
 }
 
