@@ -1094,7 +1094,7 @@ bms_session_init (BmsSession *self)
   g_mutex_init (&self->lock);
   self->timing.first_byte_timeout_ms = 1500;
   self->timing.inter_byte_timeout_ms = 100;
-  self->timing.retries = 2;
+  self->timing.retries = 3;
   self->timing.min_gap_ms = 100;
   self->baud = DEFAULT_BAUD;
   self->lock_timeout_s = DEFAULT_LOCK_TIMEOUT;
@@ -1116,6 +1116,10 @@ bms_session_new (BmsTransport *transport, guint address)
   self = g_object_new (BMS_TYPE_SESSION, NULL);
   self->transport = g_object_ref (transport);
   self->address = address;
+  /* Start from the line's own rate, so the timing is right without a call
+   * to bms_session_set_baud. */
+  if (bms_transport_baud_is_supported (bms_transport_get_baud (transport)))
+    self->baud = bms_transport_get_baud (transport);
   self->worker = g_thread_new ("bms-session", worker_main, self);
   return self;
 }

@@ -533,7 +533,7 @@ xlsx_summary (Ctx *c, lxw_worksheet *ws, GPtrArray *devices, gint64 n_samples,
   worksheet_write_string (ws, row, 3, "First sample", c->f_bold);
   worksheet_write_string (ws, row, 4, "Last sample", c->f_bold);
   row++;
-  for (guint i = 0; i < devices->len; i++, row++)
+  for (guint i = 0; i < devices->len; i++)
     {
       BmsHistoryDevice *d = g_ptr_array_index (devices, i);
       if (c->self->device_id && d->id != c->self->device_id)
@@ -546,6 +546,7 @@ xlsx_summary (Ctx *c, lxw_worksheet *ws, GPtrArray *devices, gint64 n_samples,
           worksheet_write_number (ws, row, 3, excel_date (c, d->first_us), c->f_date);
           worksheet_write_number (ws, row, 4, excel_date (c, d->last_us), c->f_date);
         }
+      row++;
     }
 }
 

@@ -767,6 +767,7 @@ typedef enum {
   JOB_AUDIT,
   JOB_DEVICE,
   JOB_DELETE_BEFORE,
+  JOB_SYNC_MODE,
   JOB_FLUSH,
   JOB_QUIT,
 } JobType;
@@ -1102,6 +1103,7 @@ writer_run_job (BmsHistory *self, Job *job, GError **error)
         return FALSE;
       job->result = n;
       return TRUE;
+    case JOB_SYNC_MODE:  /* applied before the transaction */
     case JOB_FLUSH:
     case JOB_QUIT:
     default:
@@ -1162,8 +1164,15 @@ writer_run_batch (BmsHistory *self, GPtrArray *jobs)
   g_autoptr (GError) error = NULL;
   gboolean ok, idle = TRUE;
 
+  /* PRAGMA synchronous cannot change inside a transaction. */
   for (guint i = 0; i < jobs->len; i++)
-    idle &= ((Job *) g_ptr_array_index (jobs, i))->type >= JOB_FLUSH;
+    {
+      Job *job = g_ptr_array_index (jobs, i);
+      if (job->type == JOB_SYNC_MODE)
+        exec_sql (self->wdb, job->flag ? "PRAGMA synchronous = FULL"
+                                       : "PRAGMA synchronous = NORMAL", NULL);
+      idle &= job->type >= JOB_SYNC_MODE;
+    }
   if (idle)
     {
       for (guint i = 0; i < jobs->len; i++)
@@ -1551,6 +1560,18 @@ gboolean
 bms_history_flush_finish (BmsHistory *self, GAsyncResult *result, GError **error)
 {
   return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+void
+bms_history_set_sync_every_commit (BmsHistory *self, gboolean sync)
+{
+  Job *job;
+
+  g_return_if_fail (BMS_IS_HISTORY (self));
+  job = g_new0 (Job, 1);
+  job->type = JOB_SYNC_MODE;
+  job->flag = sync;
+  queue_push (self, job);
 }
 
 void

@@ -95,7 +95,8 @@ typedef void (*BmsSimReadyFunc) (const char *where, gpointer user_data);
 void         bms_sim_set_ready_func (BmsSim *sim, BmsSimReadyFunc func, gpointer user_data);
 
 /* Endpoints. wire_timing: deliver each byte after 10/baud s, as a UART would.
- * These run until cancelled. */
+ * These run until cancelled (then TRUE); FALSE with error if the endpoint
+ * cannot be set up or the pty fails. TCP serves one client at a time. */
 gboolean     bms_sim_serve_pty      (BmsSim *sim, const char *link_path, guint baud,
                                      gboolean wire_timing, GCancellable *cancellable,
                                      GError **error);

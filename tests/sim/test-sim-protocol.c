@@ -369,6 +369,28 @@ test_persistence (void)
 }
 
 static void
+test_set_parameter (void)
+{
+  g_autoptr (BmsSim) sim = new_sim (1, 16, NULL);
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (bms_sim_set_parameter (sim, BMS_ID_CELL_OVP, 3600, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (bms_sim_get_parameter (sim, BMS_ID_CELL_OVP), ==, 3600);
+  g_assert_cmpint (read_one (sim, BMS_ID_CELL_OVP), ==, 3600);
+  g_assert_false (bms_sim_set_parameter (sim, BMS_ID_CELL_OVP, 5000, &error));
+  g_assert_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_RANGE);
+  g_clear_error (&error);
+  g_assert_false (bms_sim_set_parameter (sim, BMS_ID_PACK_VOLTAGE, 5000, &error));
+  g_assert_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_ACCESS);
+  g_clear_error (&error);
+  g_assert_false (bms_sim_set_parameter (sim, 0x88, 1, &error));
+  g_assert_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_UNKNOWN);
+  /* Telemetry reads through as well. */
+  g_assert_cmpint (bms_sim_get_parameter (sim, BMS_ID_CELL_COUNT), ==, 16);
+}
+
+static void
 test_password_change (void)
 {
   g_autoptr (BmsSim) sim = new_sim (1, 16, NULL);
@@ -659,6 +681,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sim/protocol/write-results", test_write_results);
   g_test_add_func ("/sim/protocol/every-writable-field", test_every_writable_field);
   g_test_add_func ("/sim/protocol/persistence", test_persistence);
+  g_test_add_func ("/sim/protocol/set-parameter", test_set_parameter);
   g_test_add_func ("/sim/protocol/password-change", test_password_change);
   g_test_add_func ("/sim/protocol/address", test_address);
   g_test_add_func ("/sim/protocol/restart-and-sleep", test_restart_and_sleep);
