@@ -79,6 +79,7 @@ struct _BmsGraphPage
   GPtrArray       *cell_series;     /* BmsGraphSeries of the chosen cells */
   GArray          *cells;           /* guint, 1-based, ascending */
   GArray          *live;            /* LiveSample ring (oldest first) */
+  char            *live_key;        /* the board the ring's samples are from */
 
   BmsHistoryRange *range;           /* last history answer */
   double           queried_t0, queried_t1;
@@ -563,6 +564,18 @@ on_device_updated (BmsGraphPage *self)
 
   if (snapshot == NULL)
     return;
+  /* The ring outlives a disconnect (the session's data stays in view) but
+   * not a change of board. */
+  {
+    g_autofree char *key = bms_device_dup_key (device);
+    if (g_strcmp0 (key, self->live_key) != 0)
+      {
+        g_free (self->live_key);
+        self->live_key = g_steal_pointer (&key);
+        g_array_set_size (self->live, 0);
+        refill_all (self);
+      }
+  }
   sample.t = (snapshot->timestamp_us ? snapshot->timestamp_us : g_get_real_time ())
              / (double) G_USEC_PER_SEC;
   if (self->live->len > 0
@@ -1108,6 +1121,7 @@ bms_graph_page_finalize (GObject *object)
 
   g_array_unref (self->cells);
   g_array_unref (self->live);
+  g_free (self->live_key);
   G_OBJECT_CLASS (bms_graph_page_parent_class)->finalize (object);
 }
 
@@ -1289,7 +1303,6 @@ bms_graph_page_set_device (BmsGraphPage *self,
   if (self->device)
     g_signal_handlers_disconnect_by_data (self->device, self);
   g_set_object (&self->device, (GObject *) device);
-  g_array_set_size (self->live, 0);
   self->history_device_id = 0;
   if (device)
     g_signal_connect_object (device, "updated", G_CALLBACK (on_device_updated),
