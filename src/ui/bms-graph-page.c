@@ -24,7 +24,6 @@
 #define MAX_CELL_SERIES   32
 #define REQUERY_DELAY_MS  150
 #define N_FIXED           BMS_SERIES_COUNT
-#define CELL_COLOR_BASE   8
 
 typedef struct {
   double  t;
@@ -107,14 +106,18 @@ static void update_export_actions (BmsGraphPage *self);
 
 /* --- series ------------------------------------------------------------- */
 
+/* Cells share the mV pane with the lowest and highest cell: their colours
+ * skip those two slots (6 and 7). */
 static BmsGraphSeries *
-new_cell_series (guint cell)
+new_cell_series (guint cell,
+                 guint position)
 {
+  static const guint slots[] = { 0, 1, 2, 3, 4, 5, 8, 9 };
   g_autofree char *name = g_strdup_printf ("cell_%u", cell);
   g_autofree char *label = g_strdup_printf (_("Cell %u"), cell);
   BmsGraphSeries *s = bms_graph_series_new (name, label, "mV");
 
-  bms_graph_series_set_color_index (s, CELL_COLOR_BASE + cell);
+  bms_graph_series_set_color_index (s, slots[position % G_N_ELEMENTS (slots)]);
   return s;
 }
 
@@ -663,7 +666,7 @@ set_cells (BmsGraphPage *self,
   for (guint i = 0; i < cells->len; i++)
     {
       guint cell = g_array_index (cells, guint, i);
-      BmsGraphSeries *s = new_cell_series (cell);
+      BmsGraphSeries *s = new_cell_series (cell, i);
 
       g_array_append_val (self->cells, cell);
       g_ptr_array_add (self->cell_series, s);
@@ -833,12 +836,15 @@ on_export_progress (BmsGraphPage *self,
                     GParamSpec   *pspec,
                     BmsExport    *export)
 {
-  g_autofree char *text = NULL;
   guint64 rows = bms_export_get_rows (export);
+  /* Numbers go in as text: gettext cannot see through G_GUINT64_FORMAT. */
+  g_autofree char *count = g_strdup_printf ("%" G_GUINT64_FORMAT, rows);
+  g_autofree char *text = NULL;
 
   gtk_progress_bar_set_fraction (self->progress_bar, bms_export_get_fraction (export));
-  text = g_strdup_printf (ngettext ("Exporting… %" G_GUINT64_FORMAT " row written",
-                                    "Exporting… %" G_GUINT64_FORMAT " rows written", rows), rows);
+  text = g_strdup_printf (ngettext ("Exporting… %s row written",
+                                    "Exporting… %s rows written", (gulong) MIN (rows, G_MAXULONG)),
+                          count);
   gtk_label_set_text (self->progress_label, text);
 }
 
@@ -865,6 +871,7 @@ on_export_done (GObject      *source,
   g_autofree char *name = data->name;
   g_autoptr(GError) error = NULL;
   g_autofree char *text = NULL;
+  g_autofree char *count = NULL;
   guint64 rows = bms_export_get_rows (BMS_EXPORT (source));
 
   g_free (data);
@@ -878,9 +885,10 @@ on_export_done (GObject      *source,
         show_error (self, _("The export failed"), error->message);
       return;
     }
-  text = g_strdup_printf (ngettext ("Exported %" G_GUINT64_FORMAT " row to %s",
-                                    "Exported %" G_GUINT64_FORMAT " rows to %s", rows),
-                          rows, name);
+  count = g_strdup_printf ("%" G_GUINT64_FORMAT, rows);
+  text = g_strdup_printf (ngettext ("Exported %s row to %s",
+                                    "Exported %s rows to %s", (gulong) MIN (rows, G_MAXULONG)),
+                          count, name);
   set_status (self, text);
 }
 
@@ -1218,6 +1226,8 @@ static void
 bms_graph_page_init (BmsGraphPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* Tests type cells like a user would. */
+  g_object_set_data (G_OBJECT (self), "cells-entry", self->cells_entry);
 
   self->cell_series = g_ptr_array_new_with_free_func (g_object_unref);
   self->cells = g_array_new (FALSE, FALSE, sizeof (guint));

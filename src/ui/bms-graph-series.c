@@ -664,6 +664,51 @@ fill_bucket (BmsGraphSeries *self,
   b->last = values[i1 - 1];
 }
 
+/* First index in [lo, hi) with time >= t, starting from a guess: gallop
+ * away from it, then bisect. With evenly spaced samples the guess is
+ * (nearly) right, so each column costs a few nearby reads instead of a
+ * binary search through the whole (cache-cold) time array. */
+static gsize
+lower_bound_near (const double *times,
+                  gsize         lo,
+                  gsize         hi,
+                  gsize         guess,
+                  double        t)
+{
+  gsize step = 1;
+
+  guess = CLAMP (guess, lo, hi);
+  if (guess < hi && times[guess] < t)
+    {
+      lo = guess + 1;
+      while (lo + step < hi && times[lo + step] < t)
+        {
+          lo += step + 1;
+          step *= 2;
+        }
+      hi = MIN (hi, lo + step);
+    }
+  else
+    {
+      hi = guess;
+      while (hi > lo + step && times[hi - step - 1] >= t)
+        {
+          hi -= step + 1;
+          step *= 2;
+        }
+      lo = hi > lo + step ? hi - step - 1 : lo;
+    }
+  while (lo < hi)
+    {
+      gsize mid = lo + (hi - lo) / 2;
+      if (times[mid] < t)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  return lo;
+}
+
 gsize
 bms_graph_series_reduce (BmsGraphSeries *self,
                          double          t0,
@@ -671,7 +716,8 @@ bms_graph_series_reduce (BmsGraphSeries *self,
                          guint           n_columns,
                          BmsGraphBucket *out)
 {
-  gsize start, prev;
+  const double *times;
+  gsize start, prev, end;
   double width;
 
   g_return_val_if_fail (BMS_IS_GRAPH_SERIES (self), 0);
@@ -681,12 +727,15 @@ bms_graph_series_reduce (BmsGraphSeries *self,
     return 0;
 
   width = (t1 - t0) / n_columns;
+  times = (const double *) (gpointer) self->times->data;
   start = prev = bms_graph_series_lower_bound (self, t0);
+  end = bms_graph_series_lower_bound (self, t1);
   for (guint c = 0; c < n_columns; c++)
     {
+      gsize guess = start + (gsize) ((double) (end - start) * (c + 1) / n_columns);
       gsize next = (c + 1 == n_columns)
-        ? bms_graph_series_lower_bound (self, t1)
-        : bms_graph_series_lower_bound (self, t0 + width * (c + 1));
+        ? end
+        : lower_bound_near (times, prev, end, guess, t0 + width * (c + 1));
       fill_bucket (self, prev, next, &out[c]);
       prev = next;
     }

@@ -7,8 +7,8 @@
  *
  * Mouse: scroll zooms around the pointer, Shift+scroll or a drag pans, a
  * click on a legend entry hides/shows that series. Keyboard: + and − zoom,
- * ←/→ pan, Home shows everything, End follows the newest data, 1–9 toggle
- * the first nine series.
+ * ←/→ pan, Shift+←/→ move a crosshair, Home shows everything, End follows
+ * the newest data, 1–9 toggle the first nine series.
  */
 #pragma once
 
@@ -62,6 +62,12 @@ void        bms_graph_view_zoom_to_fit    (BmsGraphView   *self);
 gboolean    bms_graph_view_get_data_range (BmsGraphView   *self,
                                            double         *t0,
                                            double         *t1);
+
+/* A crosshair at time t as if the pointer were there (Shift+←/→ move it,
+ * Escape hides it); NAN hides it. The pointer's crosshair wins. */
+void        bms_graph_view_set_cursor_time (BmsGraphView  *self,
+                                            double         t);
+double      bms_graph_view_get_cursor_time (BmsGraphView  *self);
 
 /* The one drawing function: background, legend, panes, axes, curves. */
 void        bms_graph_view_draw           (BmsGraphView   *self,

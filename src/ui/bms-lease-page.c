@@ -96,14 +96,14 @@ bms_lease_page_format_remaining (gint64 end,
       if (left < 86400)
         return g_strdup_printf (_("Ends in %u h %u min"), (guint) (left / 3600),
                                 (guint) (left % 3600 / 60));
-      return g_strdup_printf (ngettext ("%" G_GINT64_FORMAT " day left",
-                                        "%" G_GINT64_FORMAT " days left", days), days);
+      return g_strdup_printf (ngettext ("%u day left", "%u days left", (gulong) days),
+                              (guint) days);
     }
   days = -left / 86400;
   if (days == 0)
     return g_strdup (_("Expired today"));
-  return g_strdup_printf (ngettext ("Expired %" G_GINT64_FORMAT " day ago",
-                                    "Expired %" G_GINT64_FORMAT " days ago", days), days);
+  return g_strdup_printf (ngettext ("Expired %u day ago", "Expired %u days ago", (gulong) days),
+                          (guint) days);
 }
 
 static void

@@ -90,4 +90,14 @@ if [ "$jobs" -gt 1 ]; then
   args+=(-jobs="$jobs" -workers="$jobs")
 fi
 echo "# fuzzing for ${time}s: $bin ${args[*]} $out/corpus $here/corpus-frame"
-"$bin" "${args[@]}" "$out/corpus" "$here/corpus-frame"
+status=0
+"$bin" "${args[@]}" "$out/corpus" "$here/corpus-frame" 2> >(tee "$out/fuzz.log" >&2) || status=$?
+wait # for tee
+# LeakSanitizer needs ptrace-like access that some containers forbid; that
+# is not a finding, so run again without leak detection rather than fail.
+if [ $status != 0 ] && grep -q "LeakSanitizer has encountered a fatal error" "$out/fuzz.log"; then
+  echo "# LeakSanitizer cannot run here (no ptrace?): fuzzing again with -detect_leaks=0"
+  "$bin" "${args[@]}" -detect_leaks=0 "$out/corpus" "$here/corpus-frame"
+  exit $?
+fi
+exit $status

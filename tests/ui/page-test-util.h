@@ -23,13 +23,15 @@ page_test_init (int    *argc,
   bms_sim_register_uri_scheme ();
 }
 
-/* Spins the main loop until cond (data) holds or seconds pass. */
+/* Spins the main loop until cond (data) holds or seconds pass (twenty
+ * times as long under `meson test --setup=valgrind`). */
 static inline gboolean
 page_test_wait (gboolean (*cond) (gpointer),
                 gpointer   data,
                 guint      seconds)
 {
-  gint64 deadline = g_get_monotonic_time () + seconds * G_USEC_PER_SEC;
+  gint64 scale = g_getenv ("PACKWATCH_VALGRIND") ? 20 : 1;
+  gint64 deadline = g_get_monotonic_time () + seconds * scale * G_USEC_PER_SEC;
 
   while (!cond (data) && g_get_monotonic_time () < deadline)
     g_main_context_iteration (NULL, FALSE);
