@@ -212,6 +212,8 @@ gboolean    bms_history_foreach_sample  (BmsHistory           *self,
                                          GCancellable         *cancellable,
                                          GError              **error);
 
+#define BMS_HISTORY_MAX_POINTS 16384  /* larger max_points are clamped */
+
 /* A time range reduced to at most max_points buckets. Bucket i covers
  * [origin_us + k * bucket_us, + bucket_us) for k = bucket_index[i]; only
  * buckets holding data are returned. min/max are exact: whole minutes and

@@ -426,6 +426,15 @@ test_range (Fixture *f, gconstpointer data)
   check_range (h, dev, T0_US + 500 * SEC, T0_US + 520 * SEC,
                1920, t0, n, 24, "samples");
 
+  /* A huge max_points is clamped, not a huge allocation. */
+  {
+    g_autoptr (BmsHistoryRange) all = bms_history_query_range (h, dev, 0, G_MAXINT64, G_MAXUINT,
+                                                               FALSE, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (all->n_points, ==, n);
+    g_assert_cmpint ((all->to_us - all->origin_us) / all->bucket_us + 1, <=, BMS_HISTORY_MAX_POINTS);
+  }
+
   g_assert_true (bms_history_query_cell (h, dev, 6, T0_US + 1000 * SEC,
                                          T0_US + 1099 * SEC, &times, &mvs, &error));
   g_assert_no_error (error);
