@@ -152,9 +152,10 @@ bms_ymodem_sender_set_clock (BmsYmodemSender *self, BmsClockFunc clock, gpointer
 
 /* ---- packets ---------------------------------------------------------- */
 
+/* Data blocks are padded with SUB, block 0 with zeros. */
 static void
 append_packet (BmsYmodemSender *self, guint8 seq, const guint8 *payload, gsize payload_len,
-               gsize block_len)
+               gsize block_len, guint8 pad)
 {
   guint8 head[3] = { block_len == HEADER_SIZE ? BMS_YMODEM_SOH : BMS_YMODEM_STX,
                      seq, (guint8) (0xFF - seq) };
@@ -164,10 +165,9 @@ append_packet (BmsYmodemSender *self, guint8 seq, const guint8 *payload, gsize p
   g_byte_array_append (self->out, head, 3);
   start = self->out->len;
   g_byte_array_set_size (self->out, start + block_len);
-  memcpy (self->out->data + start, payload, payload_len);
-  /* Data blocks are padded with SUB, block 0 with zeros. */
-  memset (self->out->data + start + payload_len, seq == 0 && self->pos == 0 ? 0 : BMS_YMODEM_PAD,
-          block_len - payload_len);
+  if (payload_len > 0)
+    memcpy (self->out->data + start, payload, payload_len);
+  memset (self->out->data + start + payload_len, pad, block_len - payload_len);
   crc = bms_crc16_xmodem (self->out->data + start, block_len);
   g_byte_array_append (self->out, (guint8[]) { crc >> 8, crc & 0xFF }, 2);
 }
@@ -184,7 +184,7 @@ queue_header (BmsYmodemSender *self)
   memcpy (payload + name_len + 1, size, strlen (size));
   /* A long name needs the 1024-byte form of block 0. */
   len = MIN (len, BMS_YMODEM_BLOCK_SIZE);
-  append_packet (self, 0, payload, len, len <= HEADER_SIZE ? HEADER_SIZE : BMS_YMODEM_BLOCK_SIZE);
+  append_packet (self, 0, payload, len, len <= HEADER_SIZE ? HEADER_SIZE : BMS_YMODEM_BLOCK_SIZE, 0);
 }
 
 static void
@@ -202,7 +202,7 @@ queue_pos (BmsYmodemSender *self)
 
       self->state = BMS_YMODEM_STATE_DATA;
       append_packet (self, (guint8) (self->pos & 0xFF), self->buf + off, len,
-                     BMS_YMODEM_BLOCK_SIZE);
+                     BMS_YMODEM_BLOCK_SIZE, BMS_YMODEM_PAD);
     }
   else
     {
@@ -212,18 +212,12 @@ queue_pos (BmsYmodemSender *self)
   self->restart_timer = TRUE;
 }
 
+/* The empty block 0 that ends the batch. */
 static void
 queue_close (BmsYmodemSender *self)
 {
-  guint8 zero = 0;
-
   self->state = BMS_YMODEM_STATE_CLOSE;
-  /* pos is past the data, so append_packet pads with SUB; block 0 must be
-   * all zeros: build it by hand. */
-  g_byte_array_append (self->out, (guint8[]) { BMS_YMODEM_SOH, 0x00, 0xFF }, 3);
-  for (guint i = 0; i < HEADER_SIZE; i++)
-    g_byte_array_append (self->out, &zero, 1);
-  g_byte_array_append (self->out, (guint8[]) { 0x00, 0x00 }, 2); /* CRC of zeros */
+  append_packet (self, 0, NULL, 0, HEADER_SIZE, 0);
   self->restart_timer = TRUE;
 }
 
@@ -568,8 +562,10 @@ bms_ymodem_sender_close_unconfirmed (BmsYmodemSender *self)
 
 /* ---- blocking driver -------------------------------------------------- */
 
+/* echo: what an RS485 adapter that hears itself will hand back first. */
 static gboolean
-flush_output (BmsYmodemSender *self, BmsTransport *transport, gint64 *deadline, GError **error)
+flush_output (BmsYmodemSender *self, BmsTransport *transport, GByteArray *echo,
+              gint64 *deadline, GError **error)
 {
   g_autoptr(GByteArray) out = g_byte_array_new ();
 
@@ -577,6 +573,11 @@ flush_output (BmsYmodemSender *self, BmsTransport *transport, gint64 *deadline, 
     return TRUE;
   if (out->len > 0 && !bms_transport_write (transport, out->data, out->len, error))
     return FALSE;
+  if (out->len > 0)
+    {
+      g_byte_array_set_size (echo, 0);
+      g_byte_array_append (echo, out->data, out->len);
+    }
   *deadline = self->clock (self->clock_data) +
               (gint64) bms_ymodem_sender_get_timeout_ms (self) * 1000;
   return TRUE;
@@ -591,10 +592,30 @@ report (BmsYmodemSender *self, BmsYmodemProgressFunc progress, gpointer user_dat
   if (progress == NULL)
     return;
   bms_ymodem_sender_get_progress (self, &now);
-  if (memcmp (&now, last, sizeof now) == 0)
+  if (now.state == last->state && now.bytes_acked == last->bytes_acked &&
+      now.block == last->block && now.retries == last->retries &&
+      now.timeouts == last->timeouts)
     return;
   *last = now;
   progress (&now, user_data);
+}
+
+/* Drops the echo of our own output from the start of buf. Safe on lines
+ * without echo: our packets start with SOH, STX or EOT, answers are ACK,
+ * NAK, 'C' or CAN, so the first answer byte never matches and ends the
+ * echo check. Returns how many bytes of buf were echo. */
+static gsize
+strip_echo (GByteArray *echo, const guint8 *buf, gsize n)
+{
+  gsize i = 0;
+
+  while (i < n && i < echo->len && buf[i] == echo->data[i])
+    i++;
+  if (i < n)
+    g_byte_array_set_size (echo, 0);
+  else
+    g_byte_array_remove_range (echo, 0, (guint) i);
+  return i;
 }
 
 static gboolean
@@ -616,6 +637,7 @@ bms_ymodem_sender_run (BmsYmodemSender       *self,
                        GError               **error)
 {
   BmsYmodemProgress last = { .state = (BmsYmodemState) -1 };
+  g_autoptr(GByteArray) echo = g_byte_array_new ();
   gint64 deadline = self->clock (self->clock_data) +
                     (gint64) bms_ymodem_sender_get_timeout_ms (self) * 1000;
   GError *local = NULL;
@@ -623,7 +645,7 @@ bms_ymodem_sender_run (BmsYmodemSender       *self,
   g_return_val_if_fail (self != NULL, FALSE);
   g_return_val_if_fail (BMS_IS_TRANSPORT (transport), FALSE);
 
-  if (!flush_output (self, transport, &deadline, &local))
+  if (!flush_output (self, transport, echo, &deadline, &local))
     return io_failed (self, local, error);
   while (!bms_ymodem_sender_is_finished (self))
     {
@@ -641,12 +663,15 @@ bms_ymodem_sender_run (BmsYmodemSender       *self,
           /* Short reads so a cancellation is seen within 100 ms. */
           guint wait = (guint) MIN ((deadline - now + 999) / 1000, 100);
 
+          gsize skip;
+
           n = bms_transport_read (transport, buf, sizeof buf, wait, &local);
           if (n < 0)
             return io_failed (self, local, error);
-          bms_ymodem_sender_feed (self, buf, (gsize) n);
+          skip = strip_echo (echo, buf, (gsize) n);
+          bms_ymodem_sender_feed (self, buf + skip, (gsize) n - skip);
         }
-      if (!flush_output (self, transport, &deadline, &local))
+      if (!flush_output (self, transport, echo, &deadline, &local))
         return io_failed (self, local, error);
     }
   report (self, progress, user_data, &last);

@@ -212,6 +212,8 @@ gboolean    bms_history_foreach_sample  (BmsHistory           *self,
                                          GCancellable         *cancellable,
                                          GError              **error);
 
+#define BMS_HISTORY_MAX_POINTS 16384  /* larger max_points are clamped */
+
 /* A time range reduced to at most max_points buckets. Bucket i covers
  * [origin_us + k * bucket_us, + bucket_us) for k = bucket_index[i]; only
  * buckets holding data are returned. min/max are exact: whole minutes and
@@ -264,6 +266,20 @@ gboolean    bms_history_query_cell      (BmsHistory  *self,
                                          GArray     **times_out,
                                          GArray     **mv_out,
                                          GError     **error);
+
+void        bms_history_query_cell_async  (BmsHistory          *self,
+                                           gint64               device_id,
+                                           guint                cell,
+                                           gint64               from_us,
+                                           gint64               to_us,
+                                           GCancellable        *cancellable,
+                                           GAsyncReadyCallback  callback,
+                                           gpointer             user_data);
+gboolean    bms_history_query_cell_finish (BmsHistory    *self,
+                                           GAsyncResult  *result,
+                                           GArray       **times_out,
+                                           GArray       **mv_out,
+                                           GError       **error);
 
 typedef struct {
   gint64   id;

@@ -79,6 +79,7 @@ struct _BmsGraphPage
   GPtrArray       *cell_series;     /* BmsGraphSeries of the chosen cells */
   GArray          *cells;           /* guint, 1-based, ascending */
   GArray          *live;            /* LiveSample ring (oldest first) */
+  char            *live_key;        /* the board the ring's samples are from */
 
   BmsHistoryRange *range;           /* last history answer */
   double           queried_t0, queried_t1;
@@ -279,6 +280,8 @@ describe_source (BmsGraphPage *self)
     }
   else if (self->range == NULL)
     text = g_strdup (_("Reading the history…"));
+  else if (self->range->n_points == 0)
+    text = g_strdup (_("No recorded history in this range: showing the live data of this session"));
   else
     {
       const char *source = g_strcmp0 (self->range->source, "hour") == 0 ? _("hourly summaries")
@@ -304,7 +307,7 @@ sync_presets (BmsGraphPage *self)
   for (guint i = 0; i < G_N_ELEMENTS (preset_seconds); i++)
     {
       gboolean match = bms_graph_view_get_follow (self->view)
-                       && fabs ((t1 - t0) / 1.02 - preset_seconds[i]) < preset_seconds[i] * 0.01;
+                       && fabs ((t1 - t0) - preset_seconds[i]) < preset_seconds[i] * 0.01;
       gtk_toggle_button_set_active (self->presets[i], match);
     }
   self->syncing_presets = FALSE;
@@ -554,6 +557,23 @@ schedule_query (BmsGraphPage *self,
 
 /* --- live --------------------------------------------------------------- */
 
+/* 0x83 is 16 bits of 10 mV: a pack above 655.35 V (a 256-cell master)
+ * saturates it; the sum of the cells is the pack voltage then (as the
+ * summary bar shows it). */
+static double
+live_pack_voltage (BmsDevice         *device,
+                   const BmsSnapshot *snapshot)
+{
+  double volts = bms_device_get_pack_voltage (device);
+  double sum = 0;
+
+  if (volts < 655.0 || snapshot->n_cells == 0)
+    return volts;
+  for (guint i = 0; i < snapshot->n_cells; i++)
+    sum += snapshot->cells_mv[i] / 1000.0;
+  return MAX (volts, sum);
+}
+
 static void
 on_device_updated (BmsGraphPage *self)
 {
@@ -563,12 +583,24 @@ on_device_updated (BmsGraphPage *self)
 
   if (snapshot == NULL)
     return;
+  /* The ring outlives a disconnect (the session's data stays in view) but
+   * not a change of board. */
+  {
+    g_autofree char *key = bms_device_dup_key (device);
+    if (g_strcmp0 (key, self->live_key) != 0)
+      {
+        g_free (self->live_key);
+        self->live_key = g_steal_pointer (&key);
+        g_array_set_size (self->live, 0);
+        refill_all (self);
+      }
+  }
   sample.t = (snapshot->timestamp_us ? snapshot->timestamp_us : g_get_real_time ())
              / (double) G_USEC_PER_SEC;
   if (self->live->len > 0
       && sample.t <= g_array_index (self->live, LiveSample, self->live->len - 1).t)
     return;
-  sample.v[BMS_SERIES_PACK_VOLTAGE] = bms_device_get_pack_voltage (device);
+  sample.v[BMS_SERIES_PACK_VOLTAGE] = live_pack_voltage (device, snapshot);
   sample.v[BMS_SERIES_CURRENT] = bms_device_get_current (device);
   sample.v[BMS_SERIES_SOC] = bms_device_get_soc (device);
   sample.v[BMS_SERIES_TEMP_MOSFET] = bms_device_get_mosfet_temperature (device);
@@ -1108,6 +1140,7 @@ bms_graph_page_finalize (GObject *object)
 
   g_array_unref (self->cells);
   g_array_unref (self->live);
+  g_free (self->live_key);
   G_OBJECT_CLASS (bms_graph_page_parent_class)->finalize (object);
 }
 
@@ -1228,6 +1261,7 @@ bms_graph_page_init (BmsGraphPage *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   /* Tests type cells like a user would. */
   g_object_set_data (G_OBJECT (self), "cells-entry", self->cells_entry);
+  g_object_set_data (G_OBJECT (self), "preset-1h", self->presets[1]);
 
   self->cell_series = g_ptr_array_new_with_free_func (g_object_unref);
   self->cells = g_array_new (FALSE, FALSE, sizeof (guint));
@@ -1289,7 +1323,6 @@ bms_graph_page_set_device (BmsGraphPage *self,
   if (self->device)
     g_signal_handlers_disconnect_by_data (self->device, self);
   g_set_object (&self->device, (GObject *) device);
-  g_array_set_size (self->live, 0);
   self->history_device_id = 0;
   if (device)
     g_signal_connect_object (device, "updated", G_CALLBACK (on_device_updated),

@@ -621,12 +621,16 @@ path_raw (cairo_t        *cr,
         pen_down = FALSE;
       if (pen_down)
         cairo_line_to (cr, x, y);
-      else
+      else if (i + 1 >= i1 || isnan (v[i + 1]) || (gap > 0 && t[i + 1] - t[i] > gap))
         {
-          cairo_move_to (cr, x, y);
-          /* A lone sample still shows as a dot-sized stroke. */
-          cairo_line_to (cr, x + 0.01, y);
+          /* A lone sample (the first poll, or between gaps) gets a dot
+           * big enough to see. */
+          cairo_new_sub_path (cr);
+          cairo_arc (cr, x, y, 1.25, 0, 2 * G_PI);
+          continue;
         }
+      else
+        cairo_move_to (cr, x, y);
       pen_down = TRUE;
     }
 }

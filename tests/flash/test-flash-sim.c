@@ -88,6 +88,23 @@ on_progress (BmsFlasher *flasher, const BmsFlasherProgress *p, gpointer user_dat
     g_cancellable_cancel (fx->cancellable);
 }
 
+/* The image the board took (bms_sim_get_flashed_image returns a new ref). */
+static gboolean
+board_has_image (Fixture *fx)
+{
+  g_autoptr(GBytes) flashed = bms_sim_get_flashed_image (fx->sim);
+
+  return flashed != NULL && g_bytes_equal (flashed, fx->image);
+}
+
+static gboolean
+board_has_no_image (Fixture *fx)
+{
+  g_autoptr(GBytes) flashed = bms_sim_get_flashed_image (fx->sim);
+
+  return flashed == NULL;
+}
+
 static char *
 board_version (Fixture *fx)
 {
@@ -129,12 +146,31 @@ test_full_update (void)
   g_assert_no_error (error);
   g_assert_cmpint (bms_flasher_get_step (flasher), ==, BMS_FLASHER_STEP_DONE);
   g_assert_cmpstr (bms_flasher_get_board_version (flasher), ==, "PW-SIM-3.0");
-  g_assert_true (g_bytes_equal (bms_sim_get_flashed_image (fx.sim), fx.image));
+  g_assert_true (board_has_image (&fx));
   g_assert_false (bms_sim_in_bootloader (fx.sim));
   /* The session goes on working with the restarted board. */
   after = board_version (&fx);
   g_assert_cmpstr (after, ==, "PW-SIM-3.0");
   g_test_message ("version %s → %s", before, after);
+  tear_down (&fx);
+}
+
+static void
+test_restart_variant (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(BmsFlasher) flasher = NULL;
+  g_autoptr(GError) error = NULL;
+
+  /* Step 2 with restart (0xBB): the board's restart window catches 0x20. */
+  set_up (&fx, FALSE, 3 * 1024);
+  g_assert_true (bms_session_unlock (fx.session, "123456", NULL, &error));
+  flasher = new_flasher (&fx);
+  bms_flasher_set_use_restart (flasher, TRUE);
+  g_assert_true (bms_flasher_run (flasher, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (bms_flasher_get_board_version (flasher), ==, "PW-SIM-3.0");
+  g_assert_true (board_has_image (&fx));
   tear_down (&fx);
 }
 
@@ -153,7 +189,7 @@ test_locked_session (void)
   g_assert_nonnull (strstr (error->message, "password"));
   /* Nothing was sent: the board still runs its firmware. */
   g_assert_false (bms_sim_in_bootloader (fx.sim));
-  g_assert_null (bms_sim_get_flashed_image (fx.sim));
+  g_assert_true (board_has_no_image (&fx));
   tear_down (&fx);
 }
 
@@ -174,7 +210,7 @@ test_interrupted_then_bootloader_mode (void)
   g_assert_true (g_str_has_prefix (error->message, "step 7 ("));
   /* Not bricked: waiting in its bootloader, nothing flashed. */
   g_assert_true (bms_sim_in_bootloader (fx.sim));
-  g_assert_null (bms_sim_get_flashed_image (fx.sim));
+  g_assert_true (board_has_no_image (&fx));
   g_clear_error (&error);
 
   /* The engineer comes back with --bootloader: steps 4–8 on the line. */
@@ -187,7 +223,7 @@ test_interrupted_then_bootloader_mode (void)
   g_assert_true (bms_flasher_run (rescue, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpstr (bms_flasher_get_board_version (rescue), ==, "PW-SIM-3.0");
-  g_assert_true (g_bytes_equal (bms_sim_get_flashed_image (fx.sim), fx.image));
+  g_assert_true (board_has_image (&fx));
   bms_transport_close (fx.line);
   tear_down (&fx);
 }
@@ -221,6 +257,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/flash-sim/full-update", test_full_update);
+  g_test_add_func ("/flash-sim/restart-variant", test_restart_variant);
   g_test_add_func ("/flash-sim/locked-session", test_locked_session);
   g_test_add_func ("/flash-sim/interrupted-then-bootloader-mode",
                    test_interrupted_then_bootloader_mode);

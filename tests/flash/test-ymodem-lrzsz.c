@@ -23,8 +23,9 @@ link_up (Link *link, guint8 segment)
   g_autoptr(GError) error = NULL;
   g_autoptr(GDataInputStream) lines = NULL;
   g_autofree char *pty = NULL;
+  g_autofree char *rb = g_find_program_in_path ("rb");
 
-  if (g_find_program_in_path ("rb") == NULL)
+  if (rb == NULL)
     {
       g_test_skip ("lrzsz (rb) is not installed — see dev.sh");
       return FALSE;
