@@ -11,11 +11,11 @@
  */
 CLI_COMMAND (ports,  cli_ports,  "[--json]",
              "List serial ports with description and USB VID:PID")
-CLI_COMMAND (decode, cli_decode, "[FILE]",
+CLI_COMMAND (decode, cli_decode, "[--stream | --binary] [FILE]",
              "Decode hex frames (one per line) from FILE or stdin into JSON")
 CLI_COMMAND (read,   cli_read,   "--port PORT [--baud B] [--address A] [--json]",
              "Read every field from a board once: a table, or JSON")
-CLI_COMMAND (write,  cli_write,  "--port PORT (--password PW | --dry-run) NAME=VALUE…",
+CLI_COMMAND (write,  cli_write,  "--port PORT (--password PW | --dry-run) [--json] NAME=VALUE…",
              "Validate, write and read back parameters")
 CLI_COMMAND (fields, cli_fields, "[--markdown [--template FILE] | --json]",
              "Print the field catalogue (docs/protocol.md is generated from it)")
@@ -27,7 +27,9 @@ CLI_COMMAND (alarms, cli_alarms, "--db FILE [--from TIME] [--to TIME] [--json]",
              "Print the alarm events of the history")
 CLI_COMMAND (audit,  cli_audit,  "--db FILE [--from TIME] [--to TIME] [--json]",
              "Print the audit trail of parameter writes")
-CLI_COMMAND (profile, cli_profile, "save|load --port PORT [--password PW] [--dry-run] FILE",
+CLI_COMMAND (profile, cli_profile, "save|load --port PORT [--password PW] [--dry-run] [--db DB] FILE",
              "Save a board's parameters to a profile file, or load one (old → new first)")
 CLI_COMMAND (scan,   cli_scan,   "--port PORT [--first A] [--last A] [--json]",
              "List the boards that answer on a bus")
+CLI_COMMAND (flash,  bms_cli_flash, "--port PORT [--baud B] [--address A] (--password PW | --bootloader) [--max-size BYTES] FILE",
+             "Update a board's firmware (YMODEM via its bootloader), verified")

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bms-field.h"
 #include "bms-frame.h"
@@ -96,14 +97,15 @@ append_field_name (GString *out, const char *key, guint8 id)
   cli_json_append_string (out, field != NULL ? field->name : hex);
 }
 
+/* key: "line" (one frame per line) or "frame" (--stream: the nth frame or
+ * rejected candidate in the stream). */
 static void
-print_error (guint line, const GError *error, const guint8 *data, gsize len)
+print_error (const char *key, guint position, const GError *error, const guint8 *data, gsize len)
 {
   g_autoptr (GString) out = g_string_new (NULL);
 
-  g_string_append_printf (out,
-                          "{\"ok\": false, \"line\": %u, \"reason\": \"%s\", \"error\": ", line,
-                          frame_error_reason (error));
+  g_string_append_printf (out, "{\"ok\": false, \"%s\": %u, \"reason\": \"%s\", \"error\": ", key,
+                          position, frame_error_reason (error));
   cli_json_append_string (out, error->message);
   if (g_error_matches (error, BMS_FRAME_ERROR, BMS_FRAME_ERROR_CHECKSUM) && len >= 4)
     g_string_append_printf (out, ", \"expected\": \"0x%04x\", \"actual\": \"0x%04x\"",
@@ -150,21 +152,14 @@ append_info (GString *out, const BmsFrame *frame, GError **error)
   return TRUE;
 }
 
-/* Prints the frame's JSON line; FALSE if it was invalid. */
+/* Prints a decoded frame's JSON line; FALSE if its info field is invalid. */
 static gboolean
-decode_frame (guint line, const guint8 *data, gsize len)
+print_frame (const char *key, guint position, const BmsFrame *frame, const guint8 *data, gsize len)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (BmsFrame) frame = bms_frame_decode (data, len, &error);
-  g_autoptr (GString) out = NULL;
+  g_autoptr (GString) out = g_string_new (NULL);
 
-  if (frame == NULL)
-    {
-      print_error (line, error, data, len);
-      return FALSE;
-    }
-  out = g_string_new (NULL);
-  g_string_append_printf (out, "{\"ok\": true, \"line\": %u", line);
+  g_string_append_printf (out, "{\"ok\": true, \"%s\": %u", key, position);
   append_named (out, "command", command_name (frame->command), frame->command);
   append_named (out, "source", source_name (frame->source), frame->source);
   append_named (out, "transport", transport_name (frame->transport), frame->transport);
@@ -172,7 +167,7 @@ decode_frame (guint line, const guint8 *data, gsize len)
                           frame->record);
   if (!append_info (out, frame, &error))
     {
-      print_error (line, error, data, len);
+      print_error (key, position, error, data, len);
       return FALSE;
     }
   g_string_append (out, "}");
@@ -180,14 +175,136 @@ decode_frame (guint line, const guint8 *data, gsize len)
   return TRUE;
 }
 
+/* One frame on one line; FALSE if it was invalid. */
+static gboolean
+decode_frame (guint line, const guint8 *data, gsize len)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BmsFrame) frame = bms_frame_decode (data, len, &error);
+
+  if (frame == NULL)
+    {
+      print_error ("line", line, error, data, len);
+      return FALSE;
+    }
+  return print_frame ("line", line, frame, data, len);
+}
+
+/* --stream / --binary: the bytes of the whole input go through the
+ * streaming parser, so frames may span lines and garbage between them is
+ * skipped, as on a real line. */
+typedef struct
+{
+  guint events;
+  guint frames;
+  guint invalid;
+} Stream;
+
+static void
+on_stream_frame (BmsFrame *frame, gpointer user_data)
+{
+  g_autoptr (BmsFrame) owned = frame;
+  Stream *stream = user_data;
+
+  stream->events++;
+  stream->frames++;
+  if (!print_frame ("frame", stream->events, owned, NULL, 0))
+    stream->invalid++;
+}
+
+static void
+on_stream_error (const GError *error, gpointer user_data)
+{
+  Stream *stream = user_data;
+
+  stream->events++;
+  stream->invalid++;
+  print_error ("frame", stream->events, error, NULL, 0);
+}
+
+static guint
+decode_stream (FILE *in, gboolean binary)
+{
+  Stream stream = { 0 };
+  g_autoptr (BmsFrameParser) parser
+      = bms_frame_parser_new (on_stream_frame, on_stream_error, &stream);
+  char *text = NULL;
+  size_t text_size = 0;
+  guint line = 0;
+  guint8 buffer[4096];
+  gssize n;
+
+  /* read (), not fread (): a live line (socat … | decode -b) gives a few
+   * bytes at a time, and each frame should show as soon as it is complete. */
+  if (binary)
+    while ((n = read (fileno (in), buffer, sizeof buffer)) > 0 || (n < 0 && errno == EINTR))
+      {
+        if (n > 0)
+          bms_frame_parser_push (parser, buffer, (gsize)n);
+        fflush (stdout);
+      }
+  else
+    while (getline (&text, &text_size, in) >= 0)
+      {
+        g_autoptr (GByteArray) bytes = g_byte_array_new ();
+        g_autoptr (GError) error = NULL;
+
+        line++;
+        if (!cli_hex_parse_line (text, bytes, &error))
+          {
+            print_error ("line", line, error, NULL, 0);
+            stream.invalid++;
+          }
+        bms_frame_parser_push (parser, bytes->data, bytes->len);
+        fflush (stdout);
+      }
+  free (text);
+  bms_frame_parser_finish (parser);
+  fprintf (stderr,
+           "packwatch-cli decode: %u frame%s, %u invalid, %" G_GSIZE_FORMAT
+           " byte%s skipped between frames\n",
+           stream.frames, stream.frames == 1 ? "" : "s", stream.invalid,
+           bms_frame_parser_skipped (parser), bms_frame_parser_skipped (parser) == 1 ? "" : "s");
+  return stream.invalid;
+}
+
+static guint
+decode_lines (FILE *in)
+{
+  char *text = NULL;
+  size_t text_size = 0;
+  guint line = 0, invalid = 0;
+
+  while (getline (&text, &text_size, in) >= 0)
+    {
+      g_autoptr (GByteArray) bytes = g_byte_array_new ();
+      g_autoptr (GError) error = NULL;
+
+      line++;
+      if (!cli_hex_parse_line (text, bytes, &error))
+        {
+          print_error ("line", line, error, NULL, 0);
+          invalid++;
+        }
+      else if (bytes->len > 0 && !decode_frame (line, bytes->data, bytes->len))
+        invalid++;
+      fflush (stdout); /* one line per frame as it comes, for pipes */
+    }
+  free (text);
+  if (invalid > 0)
+    fprintf (stderr, "packwatch-cli decode: %u invalid frame%s\n", invalid,
+             invalid == 1 ? "" : "s");
+  return invalid;
+}
+
 static FILE *
-open_input (const char *path)
+open_input (const char *path, gboolean binary)
 {
   FILE *in;
 
   if (path == NULL || strcmp (path, "-") == 0)
     return stdin;
-  in = fopen (path, "r");
+  in = fopen (path, binary ? "rb" : "r");
   if (in == NULL)
     cli_error ("decode", "cannot open %s: %s", path, g_strerror (errno));
   return in;
@@ -196,11 +313,18 @@ open_input (const char *path)
 int
 cli_decode (int argc, char **argv)
 {
-  const GOptionEntry entries[] = { { NULL } };
+  gboolean stream = FALSE, binary = FALSE;
+  const GOptionEntry entries[] = {
+    { "stream", 's', 0, G_OPTION_ARG_NONE, &stream,
+      "Treat all the hex of the input as one byte stream: frames may span lines, "
+      "garbage between them is skipped",
+      NULL },
+    { "binary", 'b', 0, G_OPTION_ARG_NONE, &binary,
+      "The input is raw bytes (a capture of the line), decoded as a stream", NULL },
+    { NULL },
+  };
   FILE *in;
-  char *text = NULL;
-  size_t text_size = 0;
-  guint line = 0, invalid = 0;
+  guint invalid;
 
   if (!cli_parse_options (&argc, &argv, "[FILE]",
                           "Reads hex frames, one per line, from FILE or standard input and\n"
@@ -215,30 +339,14 @@ cli_decode (int argc, char **argv)
       cli_error ("decode", "expected at most one FILE, got %d arguments", argc - 1);
       return CLI_EXIT_USAGE;
     }
-  in = open_input (argc == 2 ? argv[1] : NULL);
+  in = open_input (argc == 2 ? argv[1] : NULL, binary);
   if (in == NULL)
     return CLI_EXIT_USAGE;
-
-  while (getline (&text, &text_size, in) >= 0)
-    {
-      g_autoptr (GByteArray) bytes = g_byte_array_new ();
-      g_autoptr (GError) error = NULL;
-
-      line++;
-      if (!cli_hex_parse_line (text, bytes, &error))
-        {
-          print_error (line, error, NULL, 0);
-          invalid++;
-        }
-      else if (bytes->len > 0 && !decode_frame (line, bytes->data, bytes->len))
-        invalid++;
-      fflush (stdout); /* one line per frame as it comes, for pipes */
-    }
-  free (text);
+  if (stream || binary)
+    invalid = decode_stream (in, binary);
+  else
+    invalid = decode_lines (in);
   if (in != stdin)
     fclose (in);
-  if (invalid > 0)
-    fprintf (stderr, "packwatch-cli decode: %u invalid frame%s\n", invalid,
-             invalid == 1 ? "" : "s");
   return invalid > 0 ? CLI_EXIT_FAILED : CLI_EXIT_OK;
 }

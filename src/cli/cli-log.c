@@ -94,7 +94,8 @@ typedef struct {
 static void
 name_device (Logger *log, const BmsSnapshot *s)
 {
-  g_autofree char *name = bms_snapshot_dup_string (s, 0xB4);  /* device id code */
+  const BmsFieldInfo *id_code = bms_field_lookup_name ("device_id");
+  g_autofree char *name = id_code ? bms_snapshot_dup_string (s, id_code->id) : NULL;
   g_autoptr (GError) error = NULL;
 
   log->named = TRUE;
@@ -117,7 +118,6 @@ run_cycle (Logger *log)
           return;
         }
       log->connected = TRUE;
-      fprintf (stderr, "packwatch-cli log: connected again\n");
     }
   snapshot = bms_session_read_all (log->session, NULL, &error);
   if (snapshot == NULL)
@@ -164,7 +164,7 @@ cli_log (int argc, char **argv)
   CliConnection conn;
   g_autofree char *db = NULL;
   double interval = 1.0, duration = 0.0;
-  gboolean verbose = FALSE;
+  gboolean verbose = FALSE, fsync_each = FALSE;
   g_autoptr (BmsHistory) history = NULL;
   g_autoptr (BmsSession) session = NULL;
   g_autoptr (GError) error = NULL;
@@ -177,6 +177,8 @@ cli_log (int argc, char **argv)
     { "interval", 'i', 0, G_OPTION_ARG_DOUBLE, &interval, "Seconds between samples, 0.2–60 (default 1)", "S" },
     { "duration", 'd', 0, G_OPTION_ARG_DOUBLE, &duration, "Stop after S seconds (default: until Ctrl+C)", "S" },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Print every sample", NULL },
+    { "fsync", 0, 0, G_OPTION_ARG_NONE, &fsync_each,
+      "Sync every sample to disk: a power cut loses nothing saved (more writes to an SD card)", NULL },
     { NULL }
   };
   int status = CLI_EXIT_OK;
@@ -185,8 +187,8 @@ cli_log (int argc, char **argv)
   if (!cli_parse_options (&argc, &argv, "",
                           "Polls a board and records every sample, with all cell voltages, in the\n"
                           "history database until Ctrl+C, SIGTERM or --duration. Stopping lets the\n"
-                          "cycle in flight finish and saves everything; even a power cut or kill -9\n"
-                          "loses at most that one cycle.",
+                          "cycle in flight finish and saves everything; a crash or kill -9 loses\n"
+                          "at most that one cycle (with --fsync a power cut too).",
                           entries, cli_connection_option_group (&conn)))
     status = CLI_EXIT_USAGE;
   else if (argc > 1)
@@ -219,6 +221,8 @@ cli_log (int argc, char **argv)
       goto out;
     }
   pthread_sigmask (SIG_UNBLOCK, &stop_set, NULL);
+  if (fsync_each)
+    bms_history_set_sync_every_commit (history, TRUE);
   log.session = session;
   log.history = history;
   log.connected = TRUE;

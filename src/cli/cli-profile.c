@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "bms-change-set.h"
+#include "bms-device.h"
 #include "bms-profile.h"
 #include "cli-common.h"
 
@@ -61,8 +62,8 @@ profile_save (int argc, char **argv)
     return CLI_EXIT_USAGE;
   if (!cli_connection_validate (&conn, &error) || argc != 2)
     {
-      cli_error ("profile", "save: %s", error ? error->message
-                                              : "give exactly one FILE to save the profile to");
+      cli_error ("profile", "save: %s",
+                 error ? error->message : "give exactly one FILE to save the profile to");
       cli_connection_clear (&conn);
       return CLI_EXIT_USAGE;
     }
@@ -97,15 +98,37 @@ print_results (BmsChangeSet *set)
 
       printf ("%s: %s → %s: %s%s%s\n", bms_change_get_name (change),
               bms_change_get_old_text (change), bms_change_get_new_text (change),
-              bms_change_result_to_string (bms_change_get_result (change)),
-              message ? ": " : "", message ? message : "");
+              bms_change_result_to_string (bms_change_get_result (change)), message ? ": " : "",
+              message ? message : "");
     }
+}
+
+/* The audit trail: every write attempt goes to the history database when
+ * --db is given (same device key as the app and the poller). */
+static BmsHistory *
+open_audit (const char *db, const BmsSnapshot *snapshot, guint address, gint64 *device_id,
+            GError **error)
+{
+  g_autoptr (BmsHistory) history = bms_history_new (db, error);
+  g_autofree char *key = NULL;
+  g_autofree char *name = NULL;
+
+  if (history == NULL)
+    return NULL;
+  key = bms_device_key_for_snapshot (snapshot, address);
+  name = bms_snapshot_dup_string (snapshot, 0xB4);
+  *device_id = bms_history_ensure_device (history, key, name && *name ? name : key, error);
+  if (*device_id <= 0)
+    return NULL;
+  return g_steal_pointer (&history);
 }
 
 static int
 load_into_board (const CliConnection *conn, BmsProfile *profile, const char *file,
-                 const char *password, gboolean dry_run)
+                 const char *password, const char *db, gboolean dry_run)
 {
+  g_autoptr (BmsHistory) history = NULL;
+  gint64 device_id = 0;
   g_autoptr (BmsSession) session = NULL;
   g_autoptr (BmsSnapshot) snapshot = NULL;
   g_autoptr (BmsParamSet) current = NULL;
@@ -131,12 +154,20 @@ load_into_board (const CliConnection *conn, BmsProfile *profile, const char *fil
   else if (dry_run)
     printf ("Dry run: %u change%s, nothing was sent\n", bms_change_set_get_size (set),
             bms_change_set_get_size (set) == 1 ? "" : "s");
-  else if (!bms_change_set_apply (set, session, password, NULL, 0, NULL, &error))
+  else if (db != NULL
+           && (history = open_audit (db, snapshot, (guint)conn->address, &device_id, &error))
+                  == NULL)
+    {
+      cli_error ("profile", "load: %s: %s; nothing was sent", db, error->message);
+      status = CLI_EXIT_FAILED;
+    }
+  else if (!bms_change_set_apply (set, session, password, history, device_id, NULL, &error))
     {
       print_results (set);
       cli_error ("profile", "load: %s", error->message);
       status = g_error_matches (error, BMS_SESSION_ERROR, BMS_SESSION_ERROR_TIMEOUT)
-               ? CLI_EXIT_UNREACHABLE : CLI_EXIT_FAILED;
+                   ? CLI_EXIT_UNREACHABLE
+                   : CLI_EXIT_FAILED;
     }
   else
     {
@@ -145,6 +176,15 @@ load_into_board (const CliConnection *conn, BmsProfile *profile, const char *fil
               bms_change_set_get_size (set) == 1 ? "" : "s", conn->address);
     }
   bms_session_close (session);
+  if (history != NULL)
+    {
+      g_autoptr (GError) flush_error = NULL;
+
+      if (!bms_history_flush (history, &flush_error))
+        cli_error ("profile", "load: %s: the audit trail was not saved: %s", db,
+                   flush_error->message);
+      bms_history_close (history);
+    }
   return status;
 }
 
@@ -153,17 +193,19 @@ profile_load (int argc, char **argv)
 {
   CliConnection conn;
   g_autofree char *password = NULL;
+  g_autofree char *db = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (BmsProfile) profile = NULL;
   gboolean dry_run = FALSE, valid = TRUE;
   int status = CLI_EXIT_USAGE;
-  const GOptionEntry entries[] = {
-    { "password", 'P', 0, G_OPTION_ARG_STRING, &password,
-      "The board's parameter password (factory default 123456)", "PW" },
-    { "dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run,
-      "Print the changes (old → new) and send nothing", NULL },
-    { NULL }
-  };
+  const GOptionEntry entries[]
+      = { { "password", 'P', 0, G_OPTION_ARG_STRING, &password,
+            "The board's parameter password (factory default 123456)", "PW" },
+          { "dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run,
+            "Print the changes (old → new) and send nothing", NULL },
+          { "db", 0, 0, G_OPTION_ARG_FILENAME, &db,
+            "Record every write attempt in this history database's audit log", "FILE" },
+          { NULL } };
 
   cli_connection_init (&conn);
   if (!cli_parse_options (&argc, &argv, "FILE",
@@ -202,7 +244,7 @@ profile_load (int argc, char **argv)
         }
     }
   if (valid)
-    status = load_into_board (&conn, profile, argv[1], password, dry_run);
+    status = load_into_board (&conn, profile, argv[1], password, db, dry_run);
   cli_connection_clear (&conn);
   return status;
 }
@@ -216,15 +258,17 @@ cli_profile (int argc, char **argv)
     return profile_load (argc - 1, argv + 1);
   if (argc >= 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0))
     {
-      printf ("Usage:\n"
-              "  packwatch-cli profile save --port PORT [--baud B] [--address A] FILE\n"
-              "  packwatch-cli profile load --port PORT --password PW [--dry-run] FILE\n\n"
-              "`packwatch-cli profile save --help` and `… load --help` describe the options;\n"
-              "docs/profile-format.md describes the file.\n");
+      printf (
+          "Usage:\n"
+          "  packwatch-cli profile save --port PORT [--baud B] [--address A] FILE\n"
+          "  packwatch-cli profile load --port PORT --password PW [--dry-run] [--db FILE] FILE\n\n"
+          "`packwatch-cli profile save --help` and `… load --help` describe the options;\n"
+          "docs/profile-format.md describes the file.\n");
       return CLI_EXIT_OK;
     }
-  cli_error ("profile", "%s%s%s: use `profile save …` or `profile load …` "
-                        "(packwatch-cli profile --help)",
+  cli_error ("profile",
+             "%s%s%s: use `profile save …` or `profile load …` "
+             "(packwatch-cli profile --help)",
              argc >= 2 ? "unknown action \"" : "missing action", argc >= 2 ? argv[1] : "",
              argc >= 2 ? "\"" : "");
   return CLI_EXIT_USAGE;

@@ -40,14 +40,13 @@ cli_scan (int argc, char **argv)
   int first = 1, last = 16, timeout_ms = 250;
   gboolean json = FALSE;
   guint found = 0;
-  const GOptionEntry entries[] = {
-    { "first", 0, 0, G_OPTION_ARG_INT, &first, "First address to probe (default 1)", "A" },
-    { "last", 0, 0, G_OPTION_ARG_INT, &last, "Last address to probe (default 16)", "A" },
-    { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout_ms,
-      "Milliseconds to wait for each board's first byte (default 250)", "MS" },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print a JSON array", NULL },
-    { NULL }
-  };
+  const GOptionEntry entries[]
+      = { { "first", 0, 0, G_OPTION_ARG_INT, &first, "First address to probe (default 1)", "A" },
+          { "last", 0, 0, G_OPTION_ARG_INT, &last, "Last address to probe (default 16)", "A" },
+          { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout_ms,
+            "Milliseconds to wait for each board's first byte (default 250)", "MS" },
+          { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print a JSON array", NULL },
+          { NULL } };
 
   cli_connection_init (&conn);
   if (!cli_parse_options (&argc, &argv, "",
@@ -63,8 +62,10 @@ cli_scan (int argc, char **argv)
     }
   if (first < 1 || last > 255 || first > last || timeout_ms < 50 || timeout_ms > 5000)
     {
-      cli_error ("scan", "--first/--last must be 1 to 255 with first ≤ last, and --timeout "
-                         "50 to 5000 ms (given %d..%d, %d ms)", first, last, timeout_ms);
+      cli_error ("scan",
+                 "--first/--last must be 1 to 255 with first ≤ last, and --timeout "
+                 "50 to 5000 ms (given %d..%d, %d ms)",
+                 first, last, timeout_ms);
       cli_connection_clear (&conn);
       return CLI_EXIT_USAGE;
     }
@@ -77,7 +78,7 @@ cli_scan (int argc, char **argv)
       return CLI_EXIT_UNREACHABLE;
     }
   bms_session_get_timing (session, &timing);
-  timing.first_byte_timeout_ms = (guint) timeout_ms;
+  timing.first_byte_timeout_ms = (guint)timeout_ms;
   timing.retries = 0;
   bms_session_set_timing (session, &timing);
 
@@ -88,10 +89,10 @@ cli_scan (int argc, char **argv)
       g_autoptr (BmsSnapshot) snapshot = NULL;
       g_autoptr (GError) local = NULL;
 
-      bms_session_set_address (session, (guint) a);
+      bms_session_set_address (session, (guint)a);
       snapshot = bms_session_read_all (session, NULL, &local);
       if (snapshot != NULL)
-        print_board ((guint) a, snapshot, json, found++ == 0);
+        print_board ((guint)a, snapshot, json, found++ == 0);
       else if (!g_error_matches (local, BMS_SESSION_ERROR, BMS_SESSION_ERROR_TIMEOUT)
                && !g_error_matches (local, BMS_SESSION_ERROR, BMS_SESSION_ERROR_BAD_REPLY))
         {

@@ -9,6 +9,7 @@
 
 #include "config.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -33,6 +34,91 @@ assignment_clear (gpointer data)
   g_clear_pointer (&a->string, g_free);
 }
 
+/* --json collects what text mode prints and emits one object at the end.
+ * One write runs per process, so this lives in the file. */
+static struct
+{
+  gboolean json;
+  gboolean dry_run;
+  GString *fields; /* members of the "fields" array */
+  GPtrArray *errors;
+} report;
+
+/* A reason nothing (more) was done: stderr, and "errors" in JSON. */
+static void G_GNUC_PRINTF (1, 2) refuse (const char *format, ...)
+{
+  va_list args;
+  g_autofree char *message = NULL;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  cli_error ("write", "%s", message);
+  if (report.json)
+    g_ptr_array_add (report.errors, g_steal_pointer (&message));
+}
+
+static void
+json_member (GString *out, const char *key, const char *value)
+{
+  if (value == NULL)
+    return;
+  g_string_append_printf (out, ", \"%s\": ", key);
+  cli_json_append_string (out, value);
+}
+
+/* One field's outcome. result: "ok", "refused", "not_written", "planned". */
+static void
+report_field (const char *name, const char *value, const char *result, const char *old,
+              const char *read_back, const char *message)
+{
+  if (!report.json)
+    {
+      if (g_str_equal (result, "planned"))
+        printf ("%s: %s → %s\n", name, old != NULL ? old : "(not reported)", value);
+      else if (g_str_equal (result, "not_written"))
+        printf ("%s: not written: %s\n", name, message);
+      else if (g_str_equal (result, "refused"))
+        printf ("%s = %s: refused: %s\n", name, value, message);
+      else if (read_back != NULL)
+        printf ("%s = %s: ok (read back %s)\n", name, value, read_back);
+      else
+        printf ("%s = %s: ok\n", name, value);
+      return;
+    }
+  g_string_append (report.fields, report.fields->len > 0 ? ", {\"name\": " : "{\"name\": ");
+  cli_json_append_string (report.fields, name);
+  json_member (report.fields, "value", value);
+  json_member (report.fields, "result", result);
+  json_member (report.fields, "old", old);
+  json_member (report.fields, "read_back", read_back);
+  json_member (report.fields, "error", message);
+  g_string_append (report.fields, "}");
+}
+
+static int
+report_finish (int status)
+{
+  g_autoptr (GString) out = NULL;
+
+  if (!report.json)
+    return status;
+  out = g_string_new (NULL);
+  g_string_append_printf (out, "{\"ok\": %s, \"status\": %d, \"dry_run\": %s, \"fields\": [%s]",
+                          status == CLI_EXIT_OK ? "true" : "false", status,
+                          report.dry_run ? "true" : "false", report.fields->str);
+  g_string_append (out, ", \"errors\": [");
+  for (guint i = 0; i < report.errors->len; i++)
+    {
+      if (i > 0)
+        g_string_append (out, ", ");
+      cli_json_append_string (out, g_ptr_array_index (report.errors, i));
+    }
+  g_string_append (out, "]}");
+  puts (out->str);
+  return status;
+}
+
 static void
 report_unknown (const char *name)
 {
@@ -40,13 +126,11 @@ report_unknown (const char *name)
   g_autofree char *list = g_strjoinv (", ", close);
 
   if (close[0] != NULL)
-    cli_error ("write",
-               "refused: there is no field \"%s\"; did you mean %s? "
-               "(`packwatch-cli fields` lists them all)",
-               name, list);
+    refuse ("refused: there is no field \"%s\"; did you mean %s? "
+            "(`packwatch-cli fields` lists them all)",
+            name, list);
   else
-    cli_error ("write", "refused: there is no field \"%s\" (`packwatch-cli fields` lists them all)",
-               name);
+    refuse ("refused: there is no field \"%s\" (`packwatch-cli fields` lists them all)", name);
 }
 
 /* Checks one NAME=VALUE; prints why it is refused. */
@@ -60,7 +144,7 @@ parse_assignment (const char *arg, GArray *assignments)
 
   if (eq == NULL || eq == arg)
     {
-      cli_error ("write", "refused: \"%s\" is not NAME=VALUE (e.g. cell_ovp_mv=3650)", arg);
+      refuse ("refused: \"%s\" is not NAME=VALUE (e.g. cell_ovp_mv=3650)", arg);
       return FALSE;
     }
   name = g_strndup (arg, (gsize)(eq - arg));
@@ -74,35 +158,36 @@ parse_assignment (const char *arg, GArray *assignments)
   for (guint i = 0; i < assignments->len; i++)
     if (g_array_index (assignments, Assignment, i).field == a.field)
       {
-        cli_error ("write", "refused: %s is given twice", name);
+        refuse ("refused: %s is given twice", name);
         return FALSE;
       }
   if (!bms_field_is_writable (a.field))
     {
-      cli_error ("write", "refused: %s is read-only", name);
+      refuse ("refused: %s is read-only", name);
       return FALSE;
     }
   if (!bms_field_parse_value (a.field, a.text, &a.raw, &a.string, &error))
     {
       /* The catalogue's message names the field, the value and the range. */
-      cli_error ("write", "refused: %s", error->message);
+      refuse ("refused: %s", error->message);
       return FALSE;
     }
   g_array_append_val (assignments, a);
   return TRUE;
 }
 
+/* The value as written: number and unit, name, or text (quoted for people). */
 static char *
 describe_written (const Assignment *a)
 {
   if (a->field->id == BMS_ID_PASSWORD)
     return g_strdup ("(new password, not shown)");
   if (a->string != NULL)
-    return g_strdup_printf ("\"%s\"", a->string);
+    return report.json ? g_strdup (a->string) : g_strdup_printf ("\"%s\"", a->string);
   return cli_format_raw (a->field, a->raw);
 }
 
-/* Writes one value; prints "name = value: ok (read back …)" or why not. */
+/* Writes one value and reports "ok (read back …)" or why not. */
 static gboolean
 write_one (BmsSession *session, const Assignment *a)
 {
@@ -113,15 +198,12 @@ write_one (BmsSession *session, const Assignment *a)
 
   if (!bms_session_write (session, a->field->id, a->raw, a->string, &readback, NULL, &error))
     {
-      printf ("%s = %s: refused: %s\n", a->field->name, written, error->message);
+      report_field (a->field->name, written, "refused", NULL, NULL, error->message);
       return FALSE;
     }
-  if (readback != NULL)
+  if (readback != NULL && a->field->id != BMS_ID_PASSWORD)
     back = cli_format_snapshot_value (readback, a->field);
-  if (back != NULL && a->field->id != BMS_ID_PASSWORD)
-    printf ("%s = %s: ok (read back %s)\n", a->field->name, written, back);
-  else
-    printf ("%s = %s: ok\n", a->field->name, written);
+  report_field (a->field->name, written, "ok", NULL, back, NULL);
   return TRUE;
 }
 
@@ -160,7 +242,7 @@ check_rules (GArray *assignments, const BmsSnapshot *snapshot)
     }
   if (ids->len == 0 || bms_param_set_check_rules (target, (guint8 *)ids->data, ids->len, &error))
     return TRUE;
-  cli_error ("write", "refused: %s", error->message);
+  refuse ("refused: %s", error->message);
   return FALSE;
 }
 
@@ -220,17 +302,17 @@ print_plan (GArray *assignments, GArray *order, const BmsSnapshot *snapshot)
     {
       const Assignment *a
           = &g_array_index (assignments, Assignment, g_array_index (order, guint, i));
-      g_autofree char *old = cli_format_snapshot_value (snapshot, a->field);
+      g_autofree char *old = NULL;
       g_autofree char *new = describe_written (a);
 
       if (a->field->id == BMS_ID_PASSWORD)
-        {
-          g_free (old);
-          old = g_strdup ("(not shown)");
-        }
-      printf ("%s: %s → %s\n", a->field->name, old != NULL ? old : "(not reported)", new);
+        old = g_strdup ("(not shown)");
+      else
+        old = cli_format_snapshot_value (snapshot, a->field);
+      report_field (a->field->name, new, "planned", old, NULL, NULL);
     }
-  printf ("dry run: the values are valid and keep the rules; nothing was written\n");
+  if (!report.json)
+    printf ("dry run: the values are valid and keep the rules; nothing was written\n");
 }
 
 static int
@@ -245,14 +327,14 @@ write_all (const CliConnection *conn, const char *password, gboolean dry_run, GA
   session = cli_connection_open (conn, &error);
   if (session == NULL || (snapshot = bms_session_read_all (session, NULL, &error)) == NULL)
     {
-      cli_error ("write", "%s: %s", conn->port, error->message);
+      refuse ("%s: %s", conn->port, error->message);
       if (session != NULL)
         bms_session_close (session);
       return CLI_EXIT_UNREACHABLE;
     }
   if (!check_rules (assignments, snapshot))
     {
-      cli_error ("write", "nothing was written to the board");
+      refuse ("nothing was written to the board");
       bms_session_close (session);
       return CLI_EXIT_USAGE;
     }
@@ -268,9 +350,14 @@ write_all (const CliConnection *conn, const char *password, gboolean dry_run, GA
       gboolean denied = g_error_matches (error, BMS_SESSION_ERROR, BMS_SESSION_ERROR_DENIED);
 
       for (guint i = 0; i < assignments->len; i++)
-        printf ("%s: not written: %s\n", g_array_index (assignments, Assignment, i).field->name,
-                denied ? "the board refused the password" : "not unlocked");
-      cli_error ("write", "%s: %s", conn->port, error->message);
+        {
+          const Assignment *a = &g_array_index (assignments, Assignment, i);
+          g_autofree char *value = describe_written (a);
+
+          report_field (a->field->name, value, "not_written", NULL, NULL,
+                        denied ? "the board refused the password" : "not unlocked");
+        }
+      refuse ("%s: %s", conn->port, error->message);
       bms_session_close (session);
       return denied ? CLI_EXIT_FAILED : CLI_EXIT_UNREACHABLE;
     }
@@ -280,8 +367,8 @@ write_all (const CliConnection *conn, const char *password, gboolean dry_run, GA
       failed++;
   bms_session_close (session);
   if (failed > 0)
-    cli_error ("write", "%u of %u field%s not written", failed, assignments->len,
-               assignments->len == 1 ? "" : "s");
+    refuse ("%u of %u field%s not written", failed, assignments->len,
+            assignments->len == 1 ? "" : "s");
   return failed > 0 ? CLI_EXIT_FAILED : CLI_EXIT_OK;
 }
 
@@ -292,7 +379,9 @@ cli_write (int argc, char **argv)
   g_autofree char *password = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (GArray) assignments = g_array_new (FALSE, TRUE, sizeof (Assignment));
-  gboolean valid = TRUE, dry_run = FALSE;
+  g_autoptr (GString) fields = g_string_new (NULL);
+  g_autoptr (GPtrArray) errors = g_ptr_array_new_with_free_func (g_free);
+  gboolean valid = TRUE, dry_run = FALSE, json = FALSE;
   int status;
   const GOptionEntry entries[] = {
     { "password", 'P', 0, G_OPTION_ARG_STRING, &password,
@@ -301,6 +390,8 @@ cli_write (int argc, char **argv)
       "Check values and rules against the board (one read), print old → new in write "
       "order, write nothing",
       NULL },
+    { "json", 'j', 0, G_OPTION_ARG_NONE, &json,
+      "Print one JSON object with every field's result (docs/cli.md)", NULL },
     { NULL },
   };
 
@@ -314,21 +405,24 @@ cli_write (int argc, char **argv)
                           "names (lfp), text for ASCII fields.",
                           entries, cli_connection_option_group (&conn)))
     return CLI_EXIT_USAGE;
+  report.json = json;
+  report.dry_run = dry_run;
+  report.fields = fields;
+  report.errors = errors;
 
   if (!cli_connection_validate (&conn, &error))
     {
-      cli_error ("write", "%s", error->message);
+      refuse ("%s", error->message);
       valid = FALSE;
     }
   if (password == NULL && !dry_run)
     {
-      cli_error ("write", "--password is required (the board's parameter password, "
-                          "factory default 123456)");
+      refuse ("--password is required (the board's parameter password, factory default 123456)");
       valid = FALSE;
     }
   if (argc < 2)
     {
-      cli_error ("write", "nothing to write: give one or more NAME=VALUE, e.g. cell_ovp_mv=3650");
+      refuse ("nothing to write: give one or more NAME=VALUE, e.g. cell_ovp_mv=3650");
       valid = FALSE;
     }
   /* Every value is checked, so one run reports every mistake. */
@@ -338,11 +432,11 @@ cli_write (int argc, char **argv)
   if (!valid)
     {
       if (argc >= 2)
-        cli_error ("write", "nothing was sent to the board");
+        refuse ("nothing was sent to the board");
       status = CLI_EXIT_USAGE;
     }
   else
     status = write_all (&conn, password, dry_run, assignments);
   cli_connection_clear (&conn);
-  return status;
+  return report_finish (status);
 }

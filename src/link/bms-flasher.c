@@ -48,6 +48,7 @@ struct _BmsFlasher
   gint64         start_us;
   gint64         transfer_start_us;
   BmsYmodemProgress ymodem;
+  gint           running;        /* atomic: one update at a time */
 };
 
 G_DEFINE_FINAL_TYPE (BmsFlasher, bms_flasher, G_TYPE_OBJECT)
@@ -126,6 +127,8 @@ bms_flasher_new (BmsSession *session)
   self = g_object_new (BMS_TYPE_FLASHER, NULL);
   self->session = g_object_ref (session);
   self->address = bms_session_get_address (session);
+  if (bms_session_get_baud (session) > 0)
+    self->board_baud = bms_session_get_baud (session);
   return self;
 }
 
@@ -325,8 +328,12 @@ check_cancelled (BmsFlasher *self, GCancellable *cancellable, GError **error)
 
 /* ---- line helpers ----------------------------------------------------- */
 
-/* Reads into buf until timeout_ms passed (or stop_at is seen, if >= 0).
- * Returns the number of bytes read, -1 on error/cancel. */
+#define STOP_NEVER     (-1)
+#define STOP_FIRST_BYTE 0x100
+
+/* Reads into buf until timeout_ms passed, or stop_at (a byte value, or
+ * STOP_FIRST_BYTE for any byte) arrived. Returns the number of bytes read,
+ * -1 on error/cancel. */
 static gssize
 read_for (BmsFlasher *self, BmsTransport *t, guint timeout_ms, gint stop_at, GByteArray *buf,
           GCancellable *cancellable, GError **error)
@@ -349,7 +356,8 @@ read_for (BmsFlasher *self, BmsTransport *t, guint timeout_ms, gint stop_at, GBy
       if (n < 0)
         return -1;
       g_byte_array_append (buf, chunk, (guint) n);
-      if (stop_at >= 0 && n > 0 && memchr (chunk, stop_at, (gsize) n) != NULL)
+      if (n > 0 && (stop_at == STOP_FIRST_BYTE ||
+                    (stop_at >= 0 && memchr (chunk, stop_at, (gsize) n) != NULL)))
         break;
     }
   return buf->len - start;
@@ -398,7 +406,7 @@ nw_exchange (BmsFlasher *self, BmsTransport *t, GByteArray *request, guint timeo
     {
       g_autoptr(GByteArray) buf = g_byte_array_new ();
 
-      if (read_for (self, t, READ_SLICE_MS, -1, buf, cancellable, error) < 0)
+      if (read_for (self, t, READ_SLICE_MS, STOP_NEVER, buf, cancellable, error) < 0)
         return NULL;
       bms_frame_parser_push (parser, buf->data, buf->len);
     }
@@ -446,7 +454,7 @@ step_reopen (BmsFlasher *self, BmsTransport *t, GCancellable *cancellable, GErro
   if (!bms_transport_set_baud (t, BMS_FLASHER_BOOTLOADER_BAUD, &local))
     return step_failed (self, error, local, "cannot switch the line to 9600 baud");
   /* Let the board restart; whatever it prints meanwhile is not for us. */
-  if (read_for (self, t, REBOOT_SETTLE_MS, -1, junk, cancellable, error) < 0)
+  if (read_for (self, t, REBOOT_SETTLE_MS, STOP_NEVER, junk, cancellable, error) < 0)
     return FALSE;
   return TRUE;
 }
@@ -465,7 +473,7 @@ step_segment (BmsFlasher *self, BmsTransport *t, GCancellable *cancellable, GErr
       bms_transport_flush_input (t);
       if (!write_bytes (t, (guint8[]) { 0x20 }, 1, &local))
         return step_failed (self, error, local, "cannot send 0x20");
-      n = read_for (self, t, SEGMENT_TIMEOUT_MS, 256, buf, cancellable, error);
+      n = read_for (self, t, SEGMENT_TIMEOUT_MS, STOP_FIRST_BYTE, buf, cancellable, error);
       if (n < 0)
         return FALSE;
       if (n > 0)
@@ -557,7 +565,7 @@ step_confirm (BmsFlasher *self, BmsTransport *t, GCancellable *cancellable, GErr
       !bms_transport_set_baud (t, self->board_baud, &local))
     return step_failed (self, error, local, "cannot switch the line back to %u baud",
                         self->board_baud);
-  if (read_for (self, t, CONFIRM_BOOT_MS, -1, junk, cancellable, error) < 0)
+  if (read_for (self, t, CONFIRM_BOOT_MS, STOP_NEVER, junk, cancellable, error) < 0)
     return FALSE;
   for (guint i = 0; i < CONFIRM_TRIES; i++)
     {
@@ -617,10 +625,16 @@ exclusive_cb (BmsTransport *transport, gpointer user_data, GCancellable *cancell
 {
   BmsFlasher *self = user_data;
 
-  if (!step_enter_bootloader (self, transport, cancellable, error) ||
-      !step_reopen (self, transport, cancellable, error))
+  if (!step_enter_bootloader (self, transport, cancellable, error))
     return FALSE;
-  return run_bootloader_steps (self, transport, cancellable, error);
+  if (step_reopen (self, transport, cancellable, error) &&
+      run_bootloader_steps (self, transport, cancellable, error))
+    return TRUE;
+  /* Leave the line as the session knows it; a --bootloader retry
+   * switches to 9600 baud again by itself. */
+  if (self->board_baud != BMS_FLASHER_BOOTLOADER_BAUD && self->step < BMS_FLASHER_STEP_CONFIRM)
+    bms_transport_set_baud (transport, self->board_baud, NULL);
+  return FALSE;
 }
 
 static gboolean
@@ -647,12 +661,30 @@ step_check_file (BmsFlasher *self, GError **error)
   return TRUE;
 }
 
+static gboolean run_steps (BmsFlasher *self, GCancellable *cancellable, GError **error);
+
 gboolean
 bms_flasher_run (BmsFlasher *self, GCancellable *cancellable, GError **error)
 {
-  g_autoptr(GError) local = NULL;
+  gboolean ok;
 
   g_return_val_if_fail (BMS_IS_FLASHER (self), FALSE);
+
+  if (!g_atomic_int_compare_and_exchange (&self->running, 0, 1))
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_BUSY,
+                           "this update is already running; wait for it or cancel it");
+      return FALSE;
+    }
+  ok = run_steps (self, cancellable, error);
+  g_atomic_int_set (&self->running, 0);
+  return ok;
+}
+
+static gboolean
+run_steps (BmsFlasher *self, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GError) local = NULL;
 
   self->start_us = self->clock (self->clock_data);
   self->transfer_start_us = 0;
@@ -705,6 +737,8 @@ bms_flasher_run_async (BmsFlasher *self, GCancellable *cancellable,
   self->signal_context = g_main_context_ref_thread_default ();
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, bms_flasher_run_async);
+  /* Our own error names the step and what to do; GTask's would not. */
+  g_task_set_check_cancellable (task, FALSE);
   g_task_run_in_thread (task, run_thread);
 }
 

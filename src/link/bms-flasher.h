@@ -79,7 +79,8 @@ void        bms_flasher_set_file          (BmsFlasher *self, const char *path);
 void        bms_flasher_set_max_size      (BmsFlasher *self, guint64 max_size);
 /* Step 2 with restart (0xBB) instead of enter-upgrade (0xBD). */
 void        bms_flasher_set_use_restart   (BmsFlasher *self, gboolean use_restart);
-/* The board's own baud, used again for step 8 (default 9600). */
+/* The board's own baud, used again for step 8 (default: the session's
+ * baud, or 9600 for bms_flasher_new_for_transport). */
 void        bms_flasher_set_board_baud    (BmsFlasher *self, guint baud);
 /* Step 8 on/off (default on). */
 void        bms_flasher_set_confirm       (BmsFlasher *self, gboolean confirm);

@@ -295,6 +295,12 @@ bms_serial_transport_get_name (BmsTransport *transport)
   return BMS_SERIAL_TRANSPORT (transport)->name;
 }
 
+static guint
+bms_serial_transport_get_baud (BmsTransport *transport)
+{
+  return BMS_SERIAL_TRANSPORT (transport)->baud;
+}
+
 static void
 bms_serial_transport_iface_init (BmsTransportInterface *iface)
 {
@@ -305,6 +311,7 @@ bms_serial_transport_iface_init (BmsTransportInterface *iface)
   iface->read = bms_serial_transport_read;
   iface->flush_input = bms_serial_transport_flush_input;
   iface->get_name = bms_serial_transport_get_name;
+  iface->get_baud = bms_serial_transport_get_baud;
 }
 
 static void

@@ -1116,6 +1116,10 @@ bms_session_new (BmsTransport *transport, guint address)
   self = g_object_new (BMS_TYPE_SESSION, NULL);
   self->transport = g_object_ref (transport);
   self->address = address;
+  /* Start from the line's own rate, so the timing is right without a call
+   * to bms_session_set_baud. */
+  if (bms_transport_baud_is_supported (bms_transport_get_baud (transport)))
+    self->baud = bms_transport_get_baud (transport);
   self->worker = g_thread_new ("bms-session", worker_main, self);
   return self;
 }

@@ -53,8 +53,9 @@ void          bms_session_set_timing     (BmsSession   *self,
                                           const BmsSessionTiming *timing);
 void          bms_session_get_timing     (BmsSession   *self,
                                           BmsSessionTiming *timing);
-/* The line's baud rate (default 9600): applied to the transport and used for
- * the wire time of a byte in the inter-byte timeout. */
+/* The line's baud rate: the transport's own at first (9600 if it cannot
+ * tell); set_baud applies a new one to the transport. Used for the wire time
+ * of a byte in the inter-byte timeout. */
 gboolean      bms_session_set_baud       (BmsSession   *self,
                                           guint         baud,
                                           GError      **error);

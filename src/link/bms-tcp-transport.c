@@ -14,6 +14,7 @@ struct _BmsTcpTransport
   guint16 port;
   char *name;                  /* "tcp://host:port" */
   guint connect_timeout_s;
+  guint baud;                  /* of the gateway's serial side, as told */
   GSocketConnection *connection;
   GSocket *socket;             /* owned by connection */
 };
@@ -86,9 +87,11 @@ bms_tcp_transport_close (BmsTransport *transport)
   self->socket = NULL;
 }
 
+/* The gateway's serial side is set up on the gateway: only remember it. */
 static gboolean
 bms_tcp_transport_set_baud (BmsTransport *transport, guint baud, GError **error)
 {
+  BMS_TCP_TRANSPORT (transport)->baud = baud;
   return TRUE;
 }
 
@@ -175,6 +178,12 @@ bms_tcp_transport_get_name (BmsTransport *transport)
   return BMS_TCP_TRANSPORT (transport)->name;
 }
 
+static guint
+bms_tcp_transport_get_baud (BmsTransport *transport)
+{
+  return BMS_TCP_TRANSPORT (transport)->baud;
+}
+
 static void
 bms_tcp_transport_iface_init (BmsTransportInterface *iface)
 {
@@ -185,6 +194,7 @@ bms_tcp_transport_iface_init (BmsTransportInterface *iface)
   iface->read = bms_tcp_transport_read;
   iface->flush_input = bms_tcp_transport_flush_input;
   iface->get_name = bms_tcp_transport_get_name;
+  iface->get_baud = bms_tcp_transport_get_baud;
 }
 
 static void
@@ -208,6 +218,7 @@ static void
 bms_tcp_transport_init (BmsTcpTransport *self)
 {
   self->connect_timeout_s = 5;
+  self->baud = 9600;
 }
 
 BmsTcpTransport *

@@ -269,6 +269,12 @@ bms_termios_transport_get_name (BmsTransport *transport)
   return BMS_TERMIOS_TRANSPORT (transport)->path;
 }
 
+static guint
+bms_termios_transport_get_baud (BmsTransport *transport)
+{
+  return BMS_TERMIOS_TRANSPORT (transport)->baud;
+}
+
 static void
 bms_termios_transport_iface_init (BmsTransportInterface *iface)
 {
@@ -279,6 +285,7 @@ bms_termios_transport_iface_init (BmsTransportInterface *iface)
   iface->read = bms_termios_transport_read;
   iface->flush_input = bms_termios_transport_flush_input;
   iface->get_name = bms_termios_transport_get_name;
+  iface->get_baud = bms_termios_transport_get_baud;
 }
 
 static void

@@ -140,6 +140,17 @@ bms_transport_set_open_error (GError **error, const char *path, int errsv)
     }
 }
 
+guint
+bms_transport_get_baud (BmsTransport *self)
+{
+  BmsTransportInterface *iface;
+
+  g_return_val_if_fail (BMS_IS_TRANSPORT (self), 0);
+
+  iface = BMS_TRANSPORT_GET_IFACE (self);
+  return iface->get_baud != NULL ? iface->get_baud (self) : 0;
+}
+
 /* Scheme registry */
 
 static GMutex schemes_lock;
@@ -196,7 +207,13 @@ bms_transport_new_for_uri (const char *uri, guint baud, GError **error)
       BmsTransportFactory factory;
 
       if (g_ascii_strcasecmp (scheme, "tcp") == 0)
-        return bms_tcp_transport_new_for_uri (uri, error);
+        {
+          BmsTransport *tcp = bms_tcp_transport_new_for_uri (uri, error);
+
+          if (tcp != NULL)
+            bms_transport_set_baud (tcp, baud, NULL);
+          return tcp;
+        }
       factory = lookup_scheme (scheme);
       if (factory != NULL)
         return factory (uri, baud, error);

@@ -31,6 +31,8 @@ struct _BmsTransportInterface
                            guint timeout_ms, GError **error);
   void     (*flush_input) (BmsTransport *self);
   const char *(*get_name) (BmsTransport *self);
+  /* Optional: the line's baud rate (0 = unknown). */
+  guint    (*get_baud)    (BmsTransport *self);
 };
 
 gboolean    bms_transport_open        (BmsTransport *self, GError **error);
@@ -42,6 +44,9 @@ gssize      bms_transport_read        (BmsTransport *self, guint8 *buf, gsize le
                                        guint timeout_ms, GError **error);
 void        bms_transport_flush_input (BmsTransport *self);
 const char *bms_transport_get_name    (BmsTransport *self);
+/* The baud rate the transport was made with or last set to; 0 if it cannot
+ * tell (a transport that does not implement get_baud). */
+guint       bms_transport_get_baud    (BmsTransport *self);
 
 /* "tcp://host:port", "sim://" / "sim://master" (in-process simulator),
  * otherwise a serial port name or path (libserialport, falling back to

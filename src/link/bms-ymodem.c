@@ -152,9 +152,10 @@ bms_ymodem_sender_set_clock (BmsYmodemSender *self, BmsClockFunc clock, gpointer
 
 /* ---- packets ---------------------------------------------------------- */
 
+/* Data blocks are padded with SUB, block 0 with zeros. */
 static void
 append_packet (BmsYmodemSender *self, guint8 seq, const guint8 *payload, gsize payload_len,
-               gsize block_len)
+               gsize block_len, guint8 pad)
 {
   guint8 head[3] = { block_len == HEADER_SIZE ? BMS_YMODEM_SOH : BMS_YMODEM_STX,
                      seq, (guint8) (0xFF - seq) };
@@ -164,10 +165,9 @@ append_packet (BmsYmodemSender *self, guint8 seq, const guint8 *payload, gsize p
   g_byte_array_append (self->out, head, 3);
   start = self->out->len;
   g_byte_array_set_size (self->out, start + block_len);
-  memcpy (self->out->data + start, payload, payload_len);
-  /* Data blocks are padded with SUB, block 0 with zeros. */
-  memset (self->out->data + start + payload_len, seq == 0 && self->pos == 0 ? 0 : BMS_YMODEM_PAD,
-          block_len - payload_len);
+  if (payload_len > 0)
+    memcpy (self->out->data + start, payload, payload_len);
+  memset (self->out->data + start + payload_len, pad, block_len - payload_len);
   crc = bms_crc16_xmodem (self->out->data + start, block_len);
   g_byte_array_append (self->out, (guint8[]) { crc >> 8, crc & 0xFF }, 2);
 }
@@ -184,7 +184,7 @@ queue_header (BmsYmodemSender *self)
   memcpy (payload + name_len + 1, size, strlen (size));
   /* A long name needs the 1024-byte form of block 0. */
   len = MIN (len, BMS_YMODEM_BLOCK_SIZE);
-  append_packet (self, 0, payload, len, len <= HEADER_SIZE ? HEADER_SIZE : BMS_YMODEM_BLOCK_SIZE);
+  append_packet (self, 0, payload, len, len <= HEADER_SIZE ? HEADER_SIZE : BMS_YMODEM_BLOCK_SIZE, 0);
 }
 
 static void
@@ -202,7 +202,7 @@ queue_pos (BmsYmodemSender *self)
 
       self->state = BMS_YMODEM_STATE_DATA;
       append_packet (self, (guint8) (self->pos & 0xFF), self->buf + off, len,
-                     BMS_YMODEM_BLOCK_SIZE);
+                     BMS_YMODEM_BLOCK_SIZE, BMS_YMODEM_PAD);
     }
   else
     {
@@ -212,18 +212,12 @@ queue_pos (BmsYmodemSender *self)
   self->restart_timer = TRUE;
 }
 
+/* The empty block 0 that ends the batch. */
 static void
 queue_close (BmsYmodemSender *self)
 {
-  guint8 zero = 0;
-
   self->state = BMS_YMODEM_STATE_CLOSE;
-  /* pos is past the data, so append_packet pads with SUB; block 0 must be
-   * all zeros: build it by hand. */
-  g_byte_array_append (self->out, (guint8[]) { BMS_YMODEM_SOH, 0x00, 0xFF }, 3);
-  for (guint i = 0; i < HEADER_SIZE; i++)
-    g_byte_array_append (self->out, &zero, 1);
-  g_byte_array_append (self->out, (guint8[]) { 0x00, 0x00 }, 2); /* CRC of zeros */
+  append_packet (self, 0, NULL, 0, HEADER_SIZE, 0);
   self->restart_timer = TRUE;
 }
 
@@ -591,7 +585,9 @@ report (BmsYmodemSender *self, BmsYmodemProgressFunc progress, gpointer user_dat
   if (progress == NULL)
     return;
   bms_ymodem_sender_get_progress (self, &now);
-  if (memcmp (&now, last, sizeof now) == 0)
+  if (now.state == last->state && now.bytes_acked == last->bytes_acked &&
+      now.block == last->block && now.retries == last->retries &&
+      now.timeouts == last->timeouts)
     return;
   *last = now;
   progress (&now, user_data);

@@ -7,13 +7,13 @@
 
 struct _BmsAlarmMonitor
 {
-  GObject     parent_instance;
-  BmsDevice  *device;
-  gulong      updated_id;
-  gulong      online_id;
-  GPtrArray  *active;      /* BmsAlarm, order raised */
+  GObject parent_instance;
+  BmsDevice *device;
+  gulong updated_id;
+  gulong online_id;
+  GPtrArray *active; /* BmsAlarm, order raised */
   BmsHistory *history;
-  gint64      history_device_id;
+  gint64 history_device_id;
 };
 
 static void list_model_iface_init (GListModelInterface *iface);
@@ -21,7 +21,8 @@ static void list_model_iface_init (GListModelInterface *iface);
 G_DEFINE_FINAL_TYPE_WITH_CODE (BmsAlarmMonitor, bms_alarm_monitor, G_TYPE_OBJECT,
                                G_IMPLEMENT_INTERFACE (G_TYPE_LIST_MODEL, list_model_iface_init))
 
-enum {
+enum
+{
   PROP_0,
   PROP_DEVICE,
   PROP_N_ITEMS,
@@ -29,7 +30,8 @@ enum {
   N_PROPS
 };
 
-enum {
+enum
+{
   SIGNAL_EVENT,
   N_SIGNALS
 };
@@ -80,7 +82,7 @@ module_of_cell (const BmsSnapshot *s, guint cell)
 
   if (counts == NULL || !bms_snapshot_has (s, BMS_ID_MODULE_COUNT))
     return 0;
-  n_modules = (guint) CLAMP (bms_snapshot_get_raw (s, BMS_ID_MODULE_COUNT), 0, BMS_MAX_MODULES);
+  n_modules = (guint)CLAMP (bms_snapshot_get_raw (s, BMS_ID_MODULE_COUNT), 0, BMS_MAX_MODULES);
   for (guint m = 0; m < n_modules; m++)
     {
       if (cell >= first && cell < first + counts[m])
@@ -90,11 +92,12 @@ module_of_cell (const BmsSnapshot *s, guint cell)
   return 0;
 }
 
-typedef struct {
+typedef struct
+{
   gboolean has;
-  double   value;
-  guint    cell;
-  guint    module;
+  double value;
+  guint cell;
+  guint module;
 } Measured;
 
 static void
@@ -163,11 +166,21 @@ measure (const BmsSnapshot *s, BmsAlarmMeasure what)
 
   switch (what)
     {
-    case BMS_ALARM_MEASURE_SOC:          measure_field (s, BMS_ID_SOC, &m); break;
-    case BMS_ALARM_MEASURE_PACK_VOLTAGE: measure_field (s, BMS_ID_PACK_VOLTAGE, &m); break;
-    case BMS_ALARM_MEASURE_MOSFET_TEMP:  measure_field (s, BMS_ID_MOSFET_TEMP, &m); break;
-    case BMS_ALARM_MEASURE_BOX_TEMP:     measure_field (s, BMS_ID_TEMP1, &m); break;
-    case BMS_ALARM_MEASURE_BALANCE_TEMP: measure_field (s, 0xE0, &m); break;
+    case BMS_ALARM_MEASURE_SOC:
+      measure_field (s, BMS_ID_SOC, &m);
+      break;
+    case BMS_ALARM_MEASURE_PACK_VOLTAGE:
+      measure_field (s, BMS_ID_PACK_VOLTAGE, &m);
+      break;
+    case BMS_ALARM_MEASURE_MOSFET_TEMP:
+      measure_field (s, BMS_ID_MOSFET_TEMP, &m);
+      break;
+    case BMS_ALARM_MEASURE_BOX_TEMP:
+      measure_field (s, BMS_ID_TEMP1, &m);
+      break;
+    case BMS_ALARM_MEASURE_BALANCE_TEMP:
+      measure_field (s, 0xE0, &m);
+      break;
     case BMS_ALARM_MEASURE_CHARGE_CURRENT:
       measure_field (s, BMS_ID_CURRENT, &m);
       break;
@@ -180,8 +193,12 @@ measure (const BmsSnapshot *s, BmsAlarmMeasure what)
     case BMS_ALARM_MEASURE_CELL_DIFF:
       measure_cells (s, what, &m);
       break;
-    case BMS_ALARM_MEASURE_MAX_TEMP: measure_battery_temp (s, TRUE, &m); break;
-    case BMS_ALARM_MEASURE_MIN_TEMP: measure_battery_temp (s, FALSE, &m); break;
+    case BMS_ALARM_MEASURE_MAX_TEMP:
+      measure_battery_temp (s, TRUE, &m);
+      break;
+    case BMS_ALARM_MEASURE_MIN_TEMP:
+      measure_battery_temp (s, FALSE, &m);
+      break;
     case BMS_ALARM_MEASURE_NONE:
     default:
       break;
@@ -222,8 +239,8 @@ derive_bits (const BmsSnapshot *s, guint8 id, GPtrArray *out)
 
   if (field == NULL || field->names == NULL || !bms_snapshot_has (s, id))
     return;
-  bits = (guint64) bms_snapshot_get_raw (s, id);
-  n_names = g_strv_length ((char **) field->names);
+  bits = (guint64)bms_snapshot_get_raw (s, id);
+  n_names = g_strv_length ((char **)field->names);
   for (guint bit = 0; bit < field->size * 8u; bit++)
     {
       const char *name = bit < n_names ? field->names[bit] : NULL;
@@ -296,12 +313,10 @@ record (BmsAlarmMonitor *self, BmsAlarm *alarm, gboolean raised, gint64 time_us)
   if (self->history != NULL)
     {
       g_autofree char *text = bms_alarm_describe (alarm);
-      bms_history_add_alarm_event (self->history, self->history_device_id, time_us,
-                                   bms_alarm_get_code (alarm), raised,
-                                   bms_alarm_get_has_value (alarm) ? bms_alarm_get_value (alarm) : NAN,
-                                   bms_alarm_get_has_threshold (alarm)
-                                     ? bms_alarm_get_threshold (alarm) : NAN,
-                                   text);
+      bms_history_add_alarm_event (
+          self->history, self->history_device_id, time_us, bms_alarm_get_code (alarm), raised,
+          bms_alarm_get_has_value (alarm) ? bms_alarm_get_value (alarm) : NAN,
+          bms_alarm_get_has_threshold (alarm) ? bms_alarm_get_threshold (alarm) : NAN, text);
     }
   g_signal_emit (self, signals[SIGNAL_EVENT], 0, alarm, raised, time_us);
 }
@@ -316,10 +331,9 @@ refresh (BmsAlarm *alarm, BmsAlarm *fresh)
 }
 
 void
-bms_alarm_monitor_process (BmsAlarmMonitor   *self,
-                           const BmsSnapshot *snapshot)
+bms_alarm_monitor_process (BmsAlarmMonitor *self, const BmsSnapshot *snapshot)
 {
-  g_autoptr(GPtrArray) now = NULL;
+  g_autoptr (GPtrArray) now = NULL;
   gint64 time_us;
   gint old_severity;
   guint old_n;
@@ -334,7 +348,7 @@ bms_alarm_monitor_process (BmsAlarmMonitor   *self,
   /* Cleared: in the list, not in the snapshot. */
   for (guint i = self->active->len; i > 0; i--)
     {
-      g_autoptr(BmsAlarm) alarm = g_object_ref (g_ptr_array_index (self->active, i - 1));
+      g_autoptr (BmsAlarm) alarm = g_object_ref (g_ptr_array_index (self->active, i - 1));
       if (find (now, bms_alarm_get_code (alarm), NULL) != NULL
           || g_str_equal (bms_alarm_get_code (alarm), "comm_lost"))
         continue;
@@ -365,8 +379,7 @@ bms_alarm_monitor_process (BmsAlarmMonitor   *self,
 }
 
 BmsAlarm *
-bms_alarm_monitor_lookup (BmsAlarmMonitor *self,
-                          const char      *code)
+bms_alarm_monitor_lookup (BmsAlarmMonitor *self, const char *code)
 {
   g_return_val_if_fail (BMS_IS_ALARM_MONITOR (self), NULL);
   g_return_val_if_fail (code != NULL, NULL);
@@ -380,15 +393,14 @@ bms_alarm_monitor_get_highest_severity (BmsAlarmMonitor *self)
 
   g_return_val_if_fail (BMS_IS_ALARM_MONITOR (self), -1);
   for (guint i = 0; i < self->active->len; i++)
-    highest = MAX (highest, (gint) bms_alarm_get_severity (g_ptr_array_index (self->active, i)));
+    highest = MAX (highest, (gint)bms_alarm_get_severity (g_ptr_array_index (self->active, i)));
   return highest;
 }
 
 /* ---- object ---- */
 
 static void
-on_device_updated (BmsDevice       *device,
-                   BmsAlarmMonitor *self)
+on_device_updated (BmsDevice *device, BmsAlarmMonitor *self)
 {
   const BmsSnapshot *snapshot = bms_device_get_snapshot (device);
 
@@ -400,9 +412,7 @@ on_device_updated (BmsDevice       *device,
  * when the device goes offline and cleared by its next reply. The other
  * alarms stay as last reported: nobody knows better. */
 static void
-on_device_online (BmsDevice       *device,
-                  GParamSpec      *pspec,
-                  BmsAlarmMonitor *self)
+on_device_online (BmsDevice *device, GParamSpec *pspec, BmsAlarmMonitor *self)
 {
   guint index;
   BmsAlarm *active = find (self->active, "comm_lost", &index);
@@ -413,7 +423,7 @@ on_device_online (BmsDevice       *device,
     return;
   if (active == NULL)
     {
-      g_autoptr(BmsAlarm) alarm = bms_alarm_new ("comm_lost");
+      g_autoptr (BmsAlarm) alarm = bms_alarm_new ("comm_lost");
 
       bms_alarm_set_raised_at (alarm, now);
       g_ptr_array_add (self->active, g_object_ref (alarm));
@@ -422,7 +432,7 @@ on_device_online (BmsDevice       *device,
     }
   else
     {
-      g_autoptr(BmsAlarm) alarm = g_object_ref (active);
+      g_autoptr (BmsAlarm) alarm = g_object_ref (active);
 
       g_ptr_array_remove_index (self->active, index);
       g_list_model_items_changed (G_LIST_MODEL (self), index, 1, 0);
@@ -455,10 +465,7 @@ bms_alarm_monitor_finalize (GObject *object)
 }
 
 static void
-bms_alarm_monitor_get_property (GObject    *object,
-                                guint       prop_id,
-                                GValue     *value,
-                                GParamSpec *pspec)
+bms_alarm_monitor_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
   BmsAlarmMonitor *self = BMS_ALARM_MONITOR (object);
 
@@ -479,10 +486,8 @@ bms_alarm_monitor_get_property (GObject    *object,
 }
 
 static void
-bms_alarm_monitor_set_property (GObject      *object,
-                                guint         prop_id,
-                                const GValue *value,
-                                GParamSpec   *pspec)
+bms_alarm_monitor_set_property (GObject *object, guint prop_id, const GValue *value,
+                                GParamSpec *pspec)
 {
   BmsAlarmMonitor *self = BMS_ALARM_MONITOR (object);
 
@@ -492,8 +497,8 @@ bms_alarm_monitor_set_property (GObject      *object,
       self->device = g_value_dup_object (value);
       if (self->device != NULL)
         {
-          self->updated_id = g_signal_connect (self->device, "updated",
-                                               G_CALLBACK (on_device_updated), self);
+          self->updated_id
+              = g_signal_connect (self->device, "updated", G_CALLBACK (on_device_updated), self);
           self->online_id = g_signal_connect (self->device, "notify::online",
                                               G_CALLBACK (on_device_online), self);
         }
@@ -513,22 +518,21 @@ bms_alarm_monitor_class_init (BmsAlarmMonitorClass *klass)
   object_class->get_property = bms_alarm_monitor_get_property;
   object_class->set_property = bms_alarm_monitor_set_property;
 
-  properties[PROP_DEVICE] =
-    g_param_spec_object ("device", NULL, NULL, BMS_TYPE_DEVICE,
-                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
-  properties[PROP_N_ITEMS] =
-    g_param_spec_uint ("n-items", NULL, "active alarms", 0, G_MAXUINT, 0,
-                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  properties[PROP_HIGHEST_SEVERITY] =
-    g_param_spec_int ("highest-severity", NULL, "BmsAlarmSeverity, -1 none", -1,
-                      BMS_ALARM_SEVERITY_FAULT, -1,
-                      G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_DEVICE]
+      = g_param_spec_object ("device", NULL, NULL, BMS_TYPE_DEVICE,
+                             G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_N_ITEMS]
+      = g_param_spec_uint ("n-items", NULL, "active alarms", 0, G_MAXUINT, 0,
+                           G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_HIGHEST_SEVERITY] = g_param_spec_int (
+      "highest-severity", NULL, "BmsAlarmSeverity, -1 none", -1, BMS_ALARM_SEVERITY_FAULT, -1,
+      G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /* event (alarm, raised, time_us): one per raise and per clear. */
-  signals[SIGNAL_EVENT] =
-    g_signal_new ("event", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-                  G_TYPE_NONE, 3, BMS_TYPE_ALARM, G_TYPE_BOOLEAN, G_TYPE_INT64);
+  signals[SIGNAL_EVENT]
+      = g_signal_new ("event", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                      G_TYPE_NONE, 3, BMS_TYPE_ALARM, G_TYPE_BOOLEAN, G_TYPE_INT64);
 }
 
 static void
@@ -552,9 +556,7 @@ bms_alarm_monitor_get_device (BmsAlarmMonitor *self)
 }
 
 void
-bms_alarm_monitor_set_history (BmsAlarmMonitor *self,
-                               BmsHistory      *history,
-                               gint64           device_id)
+bms_alarm_monitor_set_history (BmsAlarmMonitor *self, BmsHistory *history, gint64 device_id)
 {
   g_return_if_fail (BMS_IS_ALARM_MONITOR (self));
   g_return_if_fail (history == NULL || BMS_IS_HISTORY (history));

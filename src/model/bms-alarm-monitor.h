@@ -23,22 +23,18 @@ G_DECLARE_FINAL_TYPE (BmsAlarmMonitor, bms_alarm_monitor, BMS, ALARM_MONITOR, GO
 
 /* Follows device's "updated" signal; device may be NULL, then feed it with
  * bms_alarm_monitor_process. Items: BmsAlarm, in the order raised. */
-BmsAlarmMonitor *bms_alarm_monitor_new          (BmsDevice       *device);
-BmsDevice       *bms_alarm_monitor_get_device   (BmsAlarmMonitor *self);
+BmsAlarmMonitor *bms_alarm_monitor_new (BmsDevice *device);
+BmsDevice *bms_alarm_monitor_get_device (BmsAlarmMonitor *self);
 /* Events go to history under device_id (bms_history_ensure_device). */
-void             bms_alarm_monitor_set_history  (BmsAlarmMonitor *self,
-                                                 BmsHistory      *history,
-                                                 gint64           device_id);
-void             bms_alarm_monitor_process      (BmsAlarmMonitor   *self,
-                                                 const BmsSnapshot *snapshot);
+void bms_alarm_monitor_set_history (BmsAlarmMonitor *self, BmsHistory *history, gint64 device_id);
+void bms_alarm_monitor_process (BmsAlarmMonitor *self, const BmsSnapshot *snapshot);
 /* The active alarm with this code, or NULL (transfer none). */
-BmsAlarm        *bms_alarm_monitor_lookup       (BmsAlarmMonitor *self,
-                                                 const char      *code);
+BmsAlarm *bms_alarm_monitor_lookup (BmsAlarmMonitor *self, const char *code);
 /* Highest severity among the active alarms; -1 when none. */
-gint             bms_alarm_monitor_get_highest_severity (BmsAlarmMonitor *self);
+gint bms_alarm_monitor_get_highest_severity (BmsAlarmMonitor *self);
 
 /* The alarms a snapshot shows, with value, threshold, cell and module filled
  * in where known (new BmsAlarm objects, raised-at = snapshot time). */
-GPtrArray       *bms_alarm_monitor_derive       (const BmsSnapshot *snapshot);
+GPtrArray *bms_alarm_monitor_derive (const BmsSnapshot *snapshot);
 
 G_END_DECLS

@@ -7,9 +7,9 @@
 
 struct _BmsChangeSet
 {
-  GObject      parent_instance;
+  GObject parent_instance;
   BmsParamSet *current;
-  GPtrArray   *changes;   /* BmsChange, ascending id */
+  GPtrArray *changes; /* BmsChange, ascending id */
 };
 
 static void list_model_iface_init (GListModelInterface *iface);
@@ -88,8 +88,7 @@ bms_change_set_new (BmsParamSet *current)
 }
 
 BmsChangeSet *
-bms_change_set_new_from_target (BmsParamSet *current,
-                                BmsParamSet *target)
+bms_change_set_new_from_target (BmsParamSet *current, BmsParamSet *target)
 {
   BmsChangeSet *self = bms_change_set_new (current);
   g_autofree guint8 *ids = NULL;
@@ -107,24 +106,22 @@ bms_change_set_new_from_target (BmsParamSet *current,
       if (bms_param_set_has (current, ids[i])
           && bms_param_set_get_raw (current, ids[i]) == bms_param_set_get_raw (target, ids[i])
           && g_strcmp0 (bms_param_set_get_string (current, ids[i]),
-                        bms_param_set_get_string (target, ids[i])) == 0)
+                        bms_param_set_get_string (target, ids[i]))
+                 == 0)
         continue;
-      change = bms_change_new (ids[i], bms_param_set_has (current, ids[i]),
-                               bms_param_set_get_raw (current, ids[i]),
-                               bms_param_set_get_string (current, ids[i]),
-                               bms_param_set_get_raw (target, ids[i]),
-                               bms_param_set_get_string (target, ids[i]));
+      change = bms_change_new (
+          ids[i], bms_param_set_has (current, ids[i]), bms_param_set_get_raw (current, ids[i]),
+          bms_param_set_get_string (current, ids[i]), bms_param_set_get_raw (target, ids[i]),
+          bms_param_set_get_string (target, ids[i]));
       g_ptr_array_add (self->changes, change);
     }
   return self;
 }
 
 BmsChangeSet *
-bms_change_set_new_preset (BmsParamSet *current,
-                           guint        battery_type,
-                           GError     **error)
+bms_change_set_new_preset (BmsParamSet *current, guint battery_type, GError **error)
 {
-  g_autoptr(BmsParamSet) preset = NULL;
+  g_autoptr (BmsParamSet) preset = NULL;
 
   g_return_val_if_fail (BMS_IS_PARAM_SET (current), NULL);
   preset = bms_param_set_new_preset (battery_type, error);
@@ -159,8 +156,7 @@ find_index (BmsChangeSet *self, guint8 id, gboolean *found)
 }
 
 BmsChange *
-bms_change_set_lookup (BmsChangeSet *self,
-                       guint8        id)
+bms_change_set_lookup (BmsChangeSet *self, guint8 id)
 {
   gboolean found;
   guint i;
@@ -178,8 +174,7 @@ bms_change_set_get_size (BmsChangeSet *self)
 }
 
 void
-bms_change_set_remove (BmsChangeSet *self,
-                       guint8        id)
+bms_change_set_remove (BmsChangeSet *self, guint8 id)
 {
   gboolean found;
   guint i;
@@ -198,7 +193,7 @@ check_one (const BmsFieldInfo *field, gint64 raw, const char *string, GError **e
   if (!bms_param_is_parameter (field))
     {
       g_set_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_ACCESS,
-                   _("%s (%s) is not a parameter that can be set"), field->name, _(field->label));
+                   _ ("%s (%s) is not a parameter that can be set"), field->name, _ (field->label));
       return FALSE;
     }
   if (field->type == BMS_FIELD_ASCII)
@@ -207,11 +202,8 @@ check_one (const BmsFieldInfo *field, gint64 raw, const char *string, GError **e
 }
 
 gboolean
-bms_change_set_set_value (BmsChangeSet *self,
-                          guint8        id,
-                          gint64        raw,
-                          const char   *string,
-                          GError      **error)
+bms_change_set_set_value (BmsChangeSet *self, guint8 id, gint64 raw, const char *string,
+                          GError **error)
 {
   const BmsFieldInfo *field = bms_field_lookup (id);
   BmsParamSet *cur;
@@ -221,7 +213,8 @@ bms_change_set_set_value (BmsChangeSet *self,
   g_return_val_if_fail (BMS_IS_CHANGE_SET (self), FALSE);
   if (field == NULL)
     {
-      g_set_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_UNKNOWN, _("No field with id 0x%02X"), id);
+      g_set_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_UNKNOWN, _ ("No field with id 0x%02X"),
+                   id);
       return FALSE;
     }
   if (!check_one (field, raw, string, error))
@@ -252,10 +245,7 @@ bms_change_set_set_value (BmsChangeSet *self,
 }
 
 gboolean
-bms_change_set_set_text (BmsChangeSet *self,
-                         const char   *name,
-                         const char   *text,
-                         GError      **error)
+bms_change_set_set_text (BmsChangeSet *self, const char *name, const char *text, GError **error)
 {
   const BmsFieldInfo *field;
   g_autofree char *string = NULL;
@@ -266,8 +256,8 @@ bms_change_set_set_text (BmsChangeSet *self,
   field = bms_field_lookup_name (name);
   if (field == NULL)
     {
-      g_set_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_UNKNOWN,
-                   _("Unknown parameter “%s”"), name);
+      g_set_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_UNKNOWN, _ ("Unknown parameter “%s”"),
+                   name);
       return FALSE;
     }
   if (!bms_field_parse_value (field, text, &raw, &string, error))
@@ -299,10 +289,9 @@ bms_change_set_dup_result (BmsChangeSet *self)
 }
 
 gboolean
-bms_change_set_validate (BmsChangeSet *self,
-                         GError      **error)
+bms_change_set_validate (BmsChangeSet *self, GError **error)
 {
-  g_autoptr(BmsParamSet) result = NULL;
+  g_autoptr (BmsParamSet) result = NULL;
   g_autofree guint8 *ids = NULL;
 
   g_return_val_if_fail (BMS_IS_CHANGE_SET (self), FALSE);
@@ -324,8 +313,8 @@ bms_change_set_validate (BmsChangeSet *self,
 GPtrArray *
 bms_change_set_get_write_order (BmsChangeSet *self)
 {
-  g_autoptr(BmsParamSet) state = NULL;
-  g_autoptr(GPtrArray) pending = NULL;
+  g_autoptr (BmsParamSet) state = NULL;
+  g_autoptr (GPtrArray) pending = NULL;
   GPtrArray *order;
 
   g_return_val_if_fail (BMS_IS_CHANGE_SET (self), NULL);
@@ -342,7 +331,7 @@ bms_change_set_get_write_order (BmsChangeSet *self)
 
       for (guint i = 0; i < pending->len; i++)
         {
-          g_autoptr(BmsParamSet) trial = bms_param_set_copy (state);
+          g_autoptr (BmsParamSet) trial = bms_param_set_copy (state);
           BmsChange *change = g_ptr_array_index (pending, i);
           guint8 id = bms_change_get_id (change);
 
@@ -407,8 +396,8 @@ static gboolean
 write_one (BmsChange *change, BmsSession *session, BmsHistory *history, gint64 device_id,
            GCancellable *cancellable, ReportFunc report, gpointer data, GError **error)
 {
-  g_autoptr(BmsSnapshot) readback = NULL;
-  g_autoptr(GError) local = NULL;
+  g_autoptr (BmsSnapshot) readback = NULL;
+  g_autoptr (GError) local = NULL;
   g_autofree char *result = NULL;
   gboolean ok;
 
@@ -419,8 +408,9 @@ write_one (BmsChange *change, BmsSession *session, BmsHistory *history, gint64 d
          bms_change_get_new_text (change), result);
   report (change, ok ? BMS_CHANGE_OK : BMS_CHANGE_FAILED, ok ? NULL : local->message, data);
   if (!ok)
-    g_propagate_prefixed_error (error, g_steal_pointer (&local), "%s (%s): ",
-                                bms_change_get_name (change), bms_change_get_label (change));
+    g_propagate_prefixed_error (error, g_steal_pointer (&local),
+                                "%s (%s): ", bms_change_get_name (change),
+                                bms_change_get_label (change));
   return ok;
 }
 
@@ -429,8 +419,8 @@ apply_core (BmsChangeSet *self, BmsSession *session, const char *password, BmsHi
             gint64 device_id, GCancellable *cancellable, ReportFunc report, gpointer data,
             GError **error)
 {
-  g_autoptr(GPtrArray) order = NULL;
-  g_autoptr(GError) local = NULL;
+  g_autoptr (GPtrArray) order = NULL;
+  g_autoptr (GError) local = NULL;
 
   if (!bms_change_set_validate (self, error))
     return FALSE;
@@ -443,7 +433,7 @@ apply_core (BmsChangeSet *self, BmsSession *session, const char *password, BmsHi
       g_autofree char *result = g_strdup_printf ("failed: %s", local->message);
       audit (history, device_id, "unlock", NULL, NULL, result);
       mark_rest (order, 0, local->message, report, data);
-      g_propagate_prefixed_error (error, g_steal_pointer (&local), "%s", _("Unlocking failed: "));
+      g_propagate_prefixed_error (error, g_steal_pointer (&local), "%s", _ ("Unlocking failed: "));
       return FALSE;
     }
   audit (history, device_id, "unlock", NULL, NULL, "ok");
@@ -454,7 +444,7 @@ apply_core (BmsChangeSet *self, BmsSession *session, const char *password, BmsHi
 
       if (!write_one (change, session, history, device_id, cancellable, report, data, error))
         {
-          g_autofree char *why = g_strdup_printf (_("not sent: writing %s failed before it"),
+          g_autofree char *why = g_strdup_printf (_ ("not sent: writing %s failed before it"),
                                                   bms_change_get_name (change));
           mark_rest (order, i + 1, why, report, data);
           return FALSE;
@@ -464,23 +454,20 @@ apply_core (BmsChangeSet *self, BmsSession *session, const char *password, BmsHi
 }
 
 gboolean
-bms_change_set_apply (BmsChangeSet *self,
-                      BmsSession   *session,
-                      const char   *password,
-                      BmsHistory   *history,
-                      gint64        device_id,
-                      GCancellable *cancellable,
-                      GError      **error)
+bms_change_set_apply (BmsChangeSet *self, BmsSession *session, const char *password,
+                      BmsHistory *history, gint64 device_id, GCancellable *cancellable,
+                      GError **error)
 {
-  return bms_change_set_apply_full (self, session, password, history, device_id, NULL,
-                                    cancellable, error);
+  return bms_change_set_apply_full (self, session, password, history, device_id, NULL, cancellable,
+                                    error);
 }
 
-typedef struct {
-  BmsSession   *session;
-  char         *password;
-  BmsHistory   *history;
-  gint64        device_id;
+typedef struct
+{
+  BmsSession *session;
+  char *password;
+  BmsHistory *history;
+  gint64 device_id;
   GMainContext *context;
 } ApplyData;
 
@@ -494,10 +481,11 @@ apply_data_free (ApplyData *d)
   g_free (d);
 }
 
-typedef struct {
-  BmsChange      *change;
+typedef struct
+{
+  BmsChange *change;
   BmsChangeResult result;
-  char           *message;
+  char *message;
 } Report;
 
 static gboolean
@@ -532,14 +520,9 @@ report_invoke (BmsChange *change, BmsChangeResult result, const char *message, g
 }
 
 gboolean
-bms_change_set_apply_full (BmsChangeSet *self,
-                           BmsSession   *session,
-                           const char   *password,
-                           BmsHistory   *history,
-                           gint64        device_id,
-                           GMainContext *results_context,
-                           GCancellable *cancellable,
-                           GError      **error)
+bms_change_set_apply_full (BmsChangeSet *self, BmsSession *session, const char *password,
+                           BmsHistory *history, gint64 device_id, GMainContext *results_context,
+                           GCancellable *cancellable, GError **error)
 {
   ApplyData d = { NULL, NULL, NULL, 0, results_context };
 
@@ -549,8 +532,8 @@ bms_change_set_apply_full (BmsChangeSet *self,
   if (results_context == NULL)
     return apply_core (self, session, password, history, device_id, cancellable, report_direct,
                        NULL, error);
-  return apply_core (self, session, password, history, device_id, cancellable, report_invoke,
-                     &d, error);
+  return apply_core (self, session, password, history, device_id, cancellable, report_invoke, &d,
+                     error);
 }
 
 static void
@@ -567,16 +550,11 @@ apply_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *ca
 }
 
 void
-bms_change_set_apply_async (BmsChangeSet        *self,
-                            BmsSession          *session,
-                            const char          *password,
-                            BmsHistory          *history,
-                            gint64               device_id,
-                            GCancellable        *cancellable,
-                            GAsyncReadyCallback  callback,
-                            gpointer             user_data)
+bms_change_set_apply_async (BmsChangeSet *self, BmsSession *session, const char *password,
+                            BmsHistory *history, gint64 device_id, GCancellable *cancellable,
+                            GAsyncReadyCallback callback, gpointer user_data)
 {
-  g_autoptr(GTask) task = NULL;
+  g_autoptr (GTask) task = NULL;
   ApplyData *d;
 
   g_return_if_fail (BMS_IS_CHANGE_SET (self));
@@ -591,14 +569,12 @@ bms_change_set_apply_async (BmsChangeSet        *self,
   d->context = g_main_context_ref_thread_default ();
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, bms_change_set_apply_async);
-  g_task_set_task_data (task, d, (GDestroyNotify) apply_data_free);
+  g_task_set_task_data (task, d, (GDestroyNotify)apply_data_free);
   g_task_run_in_thread (task, apply_thread);
 }
 
 gboolean
-bms_change_set_apply_finish (BmsChangeSet  *self,
-                             GAsyncResult  *result,
-                             GError       **error)
+bms_change_set_apply_finish (BmsChangeSet *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);

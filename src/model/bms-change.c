@@ -8,27 +8,28 @@
 
 struct _BmsChange
 {
-  GObject         parent_instance;
-  guint8          id;
-  gboolean        has_old;
-  gint64          old_raw;
-  gint64          new_raw;
-  char           *new_string;
-  char           *old_text;
-  char           *new_text;
+  GObject parent_instance;
+  guint8 id;
+  gboolean has_old;
+  gint64 old_raw;
+  gint64 new_raw;
+  char *new_string;
+  char *old_text;
+  char *new_text;
   BmsChangeResult result;
-  char           *message;
+  char *message;
 };
 
 G_DEFINE_FINAL_TYPE (BmsChange, bms_change, G_TYPE_OBJECT)
 
 G_DEFINE_ENUM_TYPE (BmsChangeResult, bms_change_result,
-  G_DEFINE_ENUM_VALUE (BMS_CHANGE_PENDING, "pending"),
-  G_DEFINE_ENUM_VALUE (BMS_CHANGE_OK, "ok"),
-  G_DEFINE_ENUM_VALUE (BMS_CHANGE_FAILED, "failed"),
-  G_DEFINE_ENUM_VALUE (BMS_CHANGE_NOT_SENT, "not-sent"))
+                    G_DEFINE_ENUM_VALUE (BMS_CHANGE_PENDING, "pending"),
+                    G_DEFINE_ENUM_VALUE (BMS_CHANGE_OK, "ok"),
+                    G_DEFINE_ENUM_VALUE (BMS_CHANGE_FAILED, "failed"),
+                    G_DEFINE_ENUM_VALUE (BMS_CHANGE_NOT_SENT, "not-sent"))
 
-enum {
+enum
+{
   PROP_0,
   PROP_ID,
   PROP_NAME,
@@ -45,7 +46,7 @@ static GParamSpec *properties[N_PROPS];
 const char *
 bms_change_result_to_string (BmsChangeResult result)
 {
-  static const char * const names[] = { "pending", "ok", "failed", "not sent" };
+  static const char *const names[] = { "pending", "ok", "failed", "not sent" };
 
   g_return_val_if_fail (result <= BMS_CHANGE_NOT_SENT, "unknown");
   return names[result];
@@ -64,23 +65,35 @@ bms_change_finalize (GObject *object)
 }
 
 static void
-bms_change_get_property (GObject    *object,
-                         guint       prop_id,
-                         GValue     *value,
-                         GParamSpec *pspec)
+bms_change_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
   BmsChange *self = BMS_CHANGE (object);
 
   switch (prop_id)
     {
-    case PROP_ID:       g_value_set_uint (value, self->id); break;
-    case PROP_NAME:     g_value_set_string (value, bms_change_get_name (self)); break;
-    case PROP_LABEL:    g_value_set_string (value, bms_change_get_label (self)); break;
-    case PROP_OLD_TEXT: g_value_set_string (value, self->old_text); break;
-    case PROP_NEW_TEXT: g_value_set_string (value, self->new_text); break;
-    case PROP_RESULT:   g_value_set_enum (value, self->result); break;
-    case PROP_MESSAGE:  g_value_set_string (value, self->message); break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    case PROP_ID:
+      g_value_set_uint (value, self->id);
+      break;
+    case PROP_NAME:
+      g_value_set_string (value, bms_change_get_name (self));
+      break;
+    case PROP_LABEL:
+      g_value_set_string (value, bms_change_get_label (self));
+      break;
+    case PROP_OLD_TEXT:
+      g_value_set_string (value, self->old_text);
+      break;
+    case PROP_NEW_TEXT:
+      g_value_set_string (value, self->new_text);
+      break;
+    case PROP_RESULT:
+      g_value_set_enum (value, self->result);
+      break;
+    case PROP_MESSAGE:
+      g_value_set_string (value, self->message);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
 
@@ -98,8 +111,8 @@ bms_change_class_init (BmsChangeClass *klass)
   properties[PROP_LABEL] = g_param_spec_string ("label", NULL, NULL, NULL, ro);
   properties[PROP_OLD_TEXT] = g_param_spec_string ("old-text", NULL, NULL, NULL, ro);
   properties[PROP_NEW_TEXT] = g_param_spec_string ("new-text", NULL, NULL, NULL, ro);
-  properties[PROP_RESULT] =
-    g_param_spec_enum ("result", NULL, NULL, BMS_TYPE_CHANGE_RESULT, BMS_CHANGE_PENDING, ro);
+  properties[PROP_RESULT]
+      = g_param_spec_enum ("result", NULL, NULL, BMS_TYPE_CHANGE_RESULT, BMS_CHANGE_PENDING, ro);
   properties[PROP_MESSAGE] = g_param_spec_string ("message", NULL, NULL, NULL, ro);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -120,11 +133,7 @@ format_value (guint8 id, gint64 raw, const char *string)
 }
 
 BmsChange *
-bms_change_new (guint8      id,
-                gboolean    has_old,
-                gint64      old_raw,
-                const char *old_string,
-                gint64      new_raw,
+bms_change_new (guint8 id, gboolean has_old, gint64 old_raw, const char *old_string, gint64 new_raw,
                 const char *new_string)
 {
   BmsChange *self;
@@ -159,7 +168,7 @@ const char *
 bms_change_get_label (BmsChange *self)
 {
   g_return_val_if_fail (BMS_IS_CHANGE (self), NULL);
-  return _(bms_field_lookup (self->id)->label);
+  return _ (bms_field_lookup (self->id)->label);
 }
 
 gboolean
@@ -219,9 +228,7 @@ bms_change_get_message (BmsChange *self)
 }
 
 void
-bms_change_set_new_value (BmsChange  *self,
-                          gint64      raw,
-                          const char *string)
+bms_change_set_new_value (BmsChange *self, gint64 raw, const char *string)
 {
   g_autofree char *text = NULL;
 
@@ -238,9 +245,7 @@ bms_change_set_new_value (BmsChange  *self,
 }
 
 void
-bms_change_set_result (BmsChange      *self,
-                       BmsChangeResult result,
-                       const char     *message)
+bms_change_set_result (BmsChange *self, BmsChangeResult result, const char *message)
 {
   g_return_if_fail (BMS_IS_CHANGE (self));
   if (self->result != result)

@@ -5,67 +5,68 @@
 
 struct _BmsDevice
 {
-  GObject      parent_instance;
+  GObject parent_instance;
 
-  guint        address;
-  char        *name;
+  guint address;
+  char *name;
   BmsSnapshot *snapshot;
 
-  gboolean     online;
-  gint64       connected_since;
-  gint64       time_connected;
-  gint64       last_update;
+  gboolean online;
+  gint64 connected_since;
+  gint64 time_connected;
+  gint64 last_update;
 
-  double       pack_voltage;
-  double       current;
-  double       power;
-  guint        soc;
+  double pack_voltage;
+  double current;
+  double power;
+  guint soc;
   BmsDeviceState state;
-  double       mosfet_temp;
-  double       temp1;
-  double       temp2;
-  double       temp_min;
-  double       temp_max;
-  guint        temp_sensors;
-  guint        cycles;
-  double       total_capacity;
-  double       capacity;
-  guint        warnings;
-  guint        status;
-  guint        relays;
-  guint        alarms_ext;
-  guint        cell_count;
-  guint        module_count;
-  double       min_cell;
-  guint        min_cell_index;
-  double       max_cell;
-  guint        max_cell_index;
-  double       cell_difference;
-  double       cell_average;
-  char        *device_id;
-  char        *software_version;
-  char        *manufacture_date;
-  char        *manufacturer_id;
-  char        *bluetooth_address;
-  guint        protocol_version;
-  guint        battery_type;
-  guint        working_time;
-  gboolean     password_locked;
-  guint        unlock_remaining;
-  gboolean     lagging;
+  double mosfet_temp;
+  double temp1;
+  double temp2;
+  double temp_min;
+  double temp_max;
+  guint temp_sensors;
+  guint cycles;
+  double total_capacity;
+  double capacity;
+  guint warnings;
+  guint status;
+  guint relays;
+  guint alarms_ext;
+  guint cell_count;
+  guint module_count;
+  double min_cell;
+  guint min_cell_index;
+  double max_cell;
+  guint max_cell_index;
+  double cell_difference;
+  double cell_average;
+  char *device_id;
+  char *software_version;
+  char *manufacture_date;
+  char *manufacturer_id;
+  char *bluetooth_address;
+  guint protocol_version;
+  guint battery_type;
+  guint working_time;
+  gboolean password_locked;
+  guint unlock_remaining;
+  gboolean lagging;
 
-  GListStore  *cells;
-  GListStore  *modules;
+  GListStore *cells;
+  GListStore *modules;
 };
 
 G_DEFINE_FINAL_TYPE (BmsDevice, bms_device, G_TYPE_OBJECT)
 
 G_DEFINE_ENUM_TYPE (BmsDeviceState, bms_device_state,
-  G_DEFINE_ENUM_VALUE (BMS_DEVICE_STATE_STANDBY, "standby"),
-  G_DEFINE_ENUM_VALUE (BMS_DEVICE_STATE_CHARGING, "charging"),
-  G_DEFINE_ENUM_VALUE (BMS_DEVICE_STATE_DISCHARGING, "discharging"))
+                    G_DEFINE_ENUM_VALUE (BMS_DEVICE_STATE_STANDBY, "standby"),
+                    G_DEFINE_ENUM_VALUE (BMS_DEVICE_STATE_CHARGING, "charging"),
+                    G_DEFINE_ENUM_VALUE (BMS_DEVICE_STATE_DISCHARGING, "discharging"))
 
-enum {
+enum
+{
   PROP_0,
   PROP_ADDRESS,
   PROP_NAME,
@@ -119,7 +120,8 @@ enum {
   N_PROPS
 };
 
-enum {
+enum
+{
   SIGNAL_UPDATED,
   N_SIGNALS
 };
@@ -198,39 +200,84 @@ bms_device_finalize (GObject *object)
 }
 
 static void
-bms_device_get_property (GObject    *object,
-                         guint       prop_id,
-                         GValue     *value,
-                         GParamSpec *pspec)
+bms_device_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
   BmsDevice *self = BMS_DEVICE (object);
 
   switch (prop_id)
     {
-    case PROP_ADDRESS:             g_value_set_uint (value, self->address); break;
-    case PROP_NAME:                g_value_set_string (value, self->name); break;
-    case PROP_ONLINE:              g_value_set_boolean (value, self->online); break;
-    case PROP_CONNECTED_SINCE:     g_value_set_int64 (value, self->connected_since); break;
-    case PROP_TIME_CONNECTED:      g_value_set_int64 (value, self->time_connected); break;
-    case PROP_LAST_UPDATE:         g_value_set_int64 (value, self->last_update); break;
-    case PROP_PACK_VOLTAGE:        g_value_set_double (value, self->pack_voltage); break;
-    case PROP_CURRENT:             g_value_set_double (value, self->current); break;
-    case PROP_POWER:               g_value_set_double (value, self->power); break;
-    case PROP_SOC:                 g_value_set_uint (value, self->soc); break;
-    case PROP_STATE:               g_value_set_enum (value, self->state); break;
-    case PROP_MOSFET_TEMPERATURE:  g_value_set_double (value, self->mosfet_temp); break;
-    case PROP_TEMPERATURE_1:       g_value_set_double (value, self->temp1); break;
-    case PROP_TEMPERATURE_2:       g_value_set_double (value, self->temp2); break;
-    case PROP_TEMPERATURE_MIN:     g_value_set_double (value, self->temp_min); break;
-    case PROP_TEMPERATURE_MAX:     g_value_set_double (value, self->temp_max); break;
-    case PROP_TEMPERATURE_SENSORS: g_value_set_uint (value, self->temp_sensors); break;
-    case PROP_CYCLES:              g_value_set_uint (value, self->cycles); break;
-    case PROP_TOTAL_CAPACITY:      g_value_set_double (value, self->total_capacity); break;
-    case PROP_CAPACITY:            g_value_set_double (value, self->capacity); break;
-    case PROP_WARNINGS:            g_value_set_uint (value, self->warnings); break;
-    case PROP_STATUS:              g_value_set_uint (value, self->status); break;
-    case PROP_RELAYS:              g_value_set_uint (value, self->relays); break;
-    case PROP_ALARMS_EXT:          g_value_set_uint (value, self->alarms_ext); break;
+    case PROP_ADDRESS:
+      g_value_set_uint (value, self->address);
+      break;
+    case PROP_NAME:
+      g_value_set_string (value, self->name);
+      break;
+    case PROP_ONLINE:
+      g_value_set_boolean (value, self->online);
+      break;
+    case PROP_CONNECTED_SINCE:
+      g_value_set_int64 (value, self->connected_since);
+      break;
+    case PROP_TIME_CONNECTED:
+      g_value_set_int64 (value, self->time_connected);
+      break;
+    case PROP_LAST_UPDATE:
+      g_value_set_int64 (value, self->last_update);
+      break;
+    case PROP_PACK_VOLTAGE:
+      g_value_set_double (value, self->pack_voltage);
+      break;
+    case PROP_CURRENT:
+      g_value_set_double (value, self->current);
+      break;
+    case PROP_POWER:
+      g_value_set_double (value, self->power);
+      break;
+    case PROP_SOC:
+      g_value_set_uint (value, self->soc);
+      break;
+    case PROP_STATE:
+      g_value_set_enum (value, self->state);
+      break;
+    case PROP_MOSFET_TEMPERATURE:
+      g_value_set_double (value, self->mosfet_temp);
+      break;
+    case PROP_TEMPERATURE_1:
+      g_value_set_double (value, self->temp1);
+      break;
+    case PROP_TEMPERATURE_2:
+      g_value_set_double (value, self->temp2);
+      break;
+    case PROP_TEMPERATURE_MIN:
+      g_value_set_double (value, self->temp_min);
+      break;
+    case PROP_TEMPERATURE_MAX:
+      g_value_set_double (value, self->temp_max);
+      break;
+    case PROP_TEMPERATURE_SENSORS:
+      g_value_set_uint (value, self->temp_sensors);
+      break;
+    case PROP_CYCLES:
+      g_value_set_uint (value, self->cycles);
+      break;
+    case PROP_TOTAL_CAPACITY:
+      g_value_set_double (value, self->total_capacity);
+      break;
+    case PROP_CAPACITY:
+      g_value_set_double (value, self->capacity);
+      break;
+    case PROP_WARNINGS:
+      g_value_set_uint (value, self->warnings);
+      break;
+    case PROP_STATUS:
+      g_value_set_uint (value, self->status);
+      break;
+    case PROP_RELAYS:
+      g_value_set_uint (value, self->relays);
+      break;
+    case PROP_ALARMS_EXT:
+      g_value_set_uint (value, self->alarms_ext);
+      break;
     case PROP_CHARGE_MOS:
       g_value_set_boolean (value, (self->status & BMS_STATUS_CHARGE_MOS) != 0);
       break;
@@ -243,44 +290,89 @@ bms_device_get_property (GObject    *object,
     case PROP_CELL_WIRE_OK:
       g_value_set_boolean (value, (self->status & BMS_STATUS_BATTERY_OK) != 0);
       break;
-    case PROP_CELL_COUNT:          g_value_set_uint (value, self->cell_count); break;
-    case PROP_MODULE_COUNT:        g_value_set_uint (value, self->module_count); break;
-    case PROP_MIN_CELL_VOLTAGE:    g_value_set_double (value, self->min_cell); break;
-    case PROP_MIN_CELL_INDEX:      g_value_set_uint (value, self->min_cell_index); break;
-    case PROP_MAX_CELL_VOLTAGE:    g_value_set_double (value, self->max_cell); break;
-    case PROP_MAX_CELL_INDEX:      g_value_set_uint (value, self->max_cell_index); break;
-    case PROP_CELL_DIFFERENCE:     g_value_set_double (value, self->cell_difference); break;
-    case PROP_CELL_AVERAGE:        g_value_set_double (value, self->cell_average); break;
-    case PROP_DEVICE_ID:           g_value_set_string (value, self->device_id); break;
-    case PROP_SOFTWARE_VERSION:    g_value_set_string (value, self->software_version); break;
-    case PROP_MANUFACTURE_DATE:    g_value_set_string (value, self->manufacture_date); break;
-    case PROP_MANUFACTURER_ID:     g_value_set_string (value, self->manufacturer_id); break;
-    case PROP_BLUETOOTH_ADDRESS:   g_value_set_string (value, self->bluetooth_address); break;
-    case PROP_PROTOCOL_VERSION:    g_value_set_uint (value, self->protocol_version); break;
-    case PROP_BATTERY_TYPE:        g_value_set_uint (value, self->battery_type); break;
-    case PROP_WORKING_TIME:        g_value_set_uint (value, self->working_time); break;
-    case PROP_PASSWORD_LOCKED:     g_value_set_boolean (value, self->password_locked); break;
-    case PROP_UNLOCK_REMAINING:    g_value_set_uint (value, self->unlock_remaining); break;
-    case PROP_LAGGING:             g_value_set_boolean (value, self->lagging); break;
-    case PROP_CELLS:               g_value_set_object (value, self->cells); break;
-    case PROP_MODULES:             g_value_set_object (value, self->modules); break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    case PROP_CELL_COUNT:
+      g_value_set_uint (value, self->cell_count);
+      break;
+    case PROP_MODULE_COUNT:
+      g_value_set_uint (value, self->module_count);
+      break;
+    case PROP_MIN_CELL_VOLTAGE:
+      g_value_set_double (value, self->min_cell);
+      break;
+    case PROP_MIN_CELL_INDEX:
+      g_value_set_uint (value, self->min_cell_index);
+      break;
+    case PROP_MAX_CELL_VOLTAGE:
+      g_value_set_double (value, self->max_cell);
+      break;
+    case PROP_MAX_CELL_INDEX:
+      g_value_set_uint (value, self->max_cell_index);
+      break;
+    case PROP_CELL_DIFFERENCE:
+      g_value_set_double (value, self->cell_difference);
+      break;
+    case PROP_CELL_AVERAGE:
+      g_value_set_double (value, self->cell_average);
+      break;
+    case PROP_DEVICE_ID:
+      g_value_set_string (value, self->device_id);
+      break;
+    case PROP_SOFTWARE_VERSION:
+      g_value_set_string (value, self->software_version);
+      break;
+    case PROP_MANUFACTURE_DATE:
+      g_value_set_string (value, self->manufacture_date);
+      break;
+    case PROP_MANUFACTURER_ID:
+      g_value_set_string (value, self->manufacturer_id);
+      break;
+    case PROP_BLUETOOTH_ADDRESS:
+      g_value_set_string (value, self->bluetooth_address);
+      break;
+    case PROP_PROTOCOL_VERSION:
+      g_value_set_uint (value, self->protocol_version);
+      break;
+    case PROP_BATTERY_TYPE:
+      g_value_set_uint (value, self->battery_type);
+      break;
+    case PROP_WORKING_TIME:
+      g_value_set_uint (value, self->working_time);
+      break;
+    case PROP_PASSWORD_LOCKED:
+      g_value_set_boolean (value, self->password_locked);
+      break;
+    case PROP_UNLOCK_REMAINING:
+      g_value_set_uint (value, self->unlock_remaining);
+      break;
+    case PROP_LAGGING:
+      g_value_set_boolean (value, self->lagging);
+      break;
+    case PROP_CELLS:
+      g_value_set_object (value, self->cells);
+      break;
+    case PROP_MODULES:
+      g_value_set_object (value, self->modules);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
 
 static void
-bms_device_set_property (GObject      *object,
-                         guint         prop_id,
-                         const GValue *value,
-                         GParamSpec   *pspec)
+bms_device_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
 {
   BmsDevice *self = BMS_DEVICE (object);
 
   switch (prop_id)
     {
-    case PROP_ADDRESS: self->address = g_value_get_uint (value); break;
-    case PROP_NAME:    bms_device_set_name (self, g_value_get_string (value)); break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    case PROP_ADDRESS:
+      self->address = g_value_get_uint (value);
+      break;
+    case PROP_NAME:
+      bms_device_set_name (self, g_value_get_string (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
 
@@ -325,12 +417,12 @@ bms_device_class_init (BmsDeviceClass *klass)
   object_class->get_property = bms_device_get_property;
   object_class->set_property = bms_device_set_property;
 
-  properties[PROP_ADDRESS] =
-    g_param_spec_uint ("address", NULL, "board address on the bus", 0, G_MAXUINT32, 1,
-                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
-  properties[PROP_NAME] =
-    g_param_spec_string ("name", NULL, "display name", NULL,
-                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_ADDRESS]
+      = g_param_spec_uint ("address", NULL, "board address on the bus", 0, G_MAXUINT32, 1,
+                           G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_NAME]
+      = g_param_spec_string ("name", NULL, "display name", NULL,
+                             G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_ONLINE] = pb ("online", "answered within the last three cycles", FALSE);
   properties[PROP_CONNECTED_SINCE] = pi64 ("connected-since", "µs since the epoch, 0 offline");
   properties[PROP_TIME_CONNECTED] = pi64 ("time-connected", "seconds online");
@@ -339,9 +431,8 @@ bms_device_class_init (BmsDeviceClass *klass)
   properties[PROP_CURRENT] = pd ("current", "A, positive charging");
   properties[PROP_POWER] = pd ("power", "W, positive charging");
   properties[PROP_SOC] = pu ("soc", "%");
-  properties[PROP_STATE] =
-    g_param_spec_enum ("state", NULL, NULL, BMS_TYPE_DEVICE_STATE,
-                       BMS_DEVICE_STATE_STANDBY, RO);
+  properties[PROP_STATE] = g_param_spec_enum ("state", NULL, NULL, BMS_TYPE_DEVICE_STATE,
+                                              BMS_DEVICE_STATE_STANDBY, RO);
   properties[PROP_MOSFET_TEMPERATURE] = pd ("mosfet-temperature", "°C");
   properties[PROP_TEMPERATURE_1] = pd ("temperature-1", "°C, sensor 1 (battery box)");
   properties[PROP_TEMPERATURE_2] = pd ("temperature-2", "°C, sensor 2 (battery)");
@@ -378,19 +469,16 @@ bms_device_class_init (BmsDeviceClass *klass)
   properties[PROP_PASSWORD_LOCKED] = pb ("password-locked", NULL, TRUE);
   properties[PROP_UNLOCK_REMAINING] = pu ("unlock-remaining", "seconds");
   properties[PROP_LAGGING] = pb ("lagging", "polling slower than the interval", FALSE);
-  properties[PROP_CELLS] =
-    g_param_spec_object ("cells", NULL, NULL, G_TYPE_LIST_MODEL,
-                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  properties[PROP_MODULES] =
-    g_param_spec_object ("modules", NULL, NULL, G_TYPE_LIST_MODEL,
-                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_CELLS] = g_param_spec_object ("cells", NULL, NULL, G_TYPE_LIST_MODEL,
+                                                G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_MODULES] = g_param_spec_object ("modules", NULL, NULL, G_TYPE_LIST_MODEL,
+                                                  G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /* After every bms_device_update, once all properties are set. */
-  signals[SIGNAL_UPDATED] =
-    g_signal_new ("updated", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[SIGNAL_UPDATED] = g_signal_new ("updated", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                          0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void
@@ -418,7 +506,7 @@ snap_double (const BmsSnapshot *s, guint8 id, double fallback)
 static guint
 snap_uint (const BmsSnapshot *s, guint8 id, guint fallback)
 {
-  return bms_snapshot_has (s, id) ? (guint) MAX (bms_snapshot_get_raw (s, id), 0) : fallback;
+  return bms_snapshot_has (s, id) ? (guint)MAX (bms_snapshot_get_raw (s, id), 0) : fallback;
 }
 
 /* A field known only by its catalogue name (extension fields). */
@@ -465,7 +553,7 @@ module_layout (const BmsSnapshot *s, guint n_cells, guint counts[BMS_MAX_MODULES
   guint per_module = 0;
 
   if (bms_snapshot_has (s, BMS_ID_MODULE_COUNT))
-    n_modules = (guint) CLAMP (bms_snapshot_get_raw (s, BMS_ID_MODULE_COUNT), 1, BMS_MAX_MODULES);
+    n_modules = (guint)CLAMP (bms_snapshot_get_raw (s, BMS_ID_MODULE_COUNT), 1, BMS_MAX_MODULES);
   else if (s->n_module_temps > 0)
     n_modules = MIN (s->n_module_temps, BMS_MAX_MODULES);
 
@@ -483,7 +571,7 @@ module_layout (const BmsSnapshot *s, guint n_cells, guint counts[BMS_MAX_MODULES
             return n_modules;
         }
       else if (field != NULL && bms_field_is_numeric (field))
-        per_module = (guint) MAX (bms_snapshot_get_raw (s, BMS_ID_MODULE_CELLS), 0);
+        per_module = (guint)MAX (bms_snapshot_get_raw (s, BMS_ID_MODULE_CELLS), 0);
     }
 
   if (per_module == 0 || per_module * n_modules < n_cells)
@@ -506,7 +594,7 @@ sync_cells (BmsDevice *self, const BmsSnapshot *s)
     g_list_store_splice (self->cells, want, have - want, NULL, 0);
   else if (want > have)
     {
-      g_autoptr(GPtrArray) added = g_ptr_array_new_with_free_func (g_object_unref);
+      g_autoptr (GPtrArray) added = g_ptr_array_new_with_free_func (g_object_unref);
       for (guint i = have; i < want; i++)
         g_ptr_array_add (added, bms_cell_new (i + 1, 1));
       g_list_store_splice (self->cells, have, 0, added->pdata, added->len);
@@ -526,13 +614,13 @@ sync_modules (BmsDevice *self, const BmsSnapshot *s)
     g_list_store_splice (self->modules, n_modules, have - n_modules, NULL, 0);
   for (guint m = have; m < n_modules; m++)
     {
-      g_autoptr(BmsModule) module = bms_module_new (m + 1);
+      g_autoptr (BmsModule) module = bms_module_new (m + 1);
       g_list_store_append (self->modules, module);
     }
 
   for (guint m = 0; m < n_modules; m++)
     {
-      g_autoptr(BmsModule) module = g_list_model_get_item (G_LIST_MODEL (self->modules), m);
+      g_autoptr (BmsModule) module = g_list_model_get_item (G_LIST_MODEL (self->modules), m);
       g_autofree BmsCell **cells = g_new0 (BmsCell *, counts[m] + 1);
       gboolean has_temps = m < s->n_module_temps;
       double temps[3] = { 0, 0, 0 };
@@ -567,7 +655,7 @@ cell_balancing (const BmsSnapshot *s, guint mv, guint min_mv)
   if (!bms_snapshot_has (s, 0x9B) || !bms_snapshot_has (s, 0x9C))
     return FALSE;
   return mv >= bms_snapshot_get_raw (s, 0x9B)
-         && (gint64) mv - (gint64) min_mv >= bms_snapshot_get_raw (s, 0x9C);
+         && (gint64)mv - (gint64)min_mv >= bms_snapshot_get_raw (s, 0x9C);
 }
 
 static void
@@ -589,7 +677,7 @@ update_cells (BmsDevice *self, const BmsSnapshot *s)
 
   for (guint i = 0; i < n; i++)
     {
-      g_autoptr(BmsCell) cell = g_list_model_get_item (G_LIST_MODEL (self->cells), i);
+      g_autoptr (BmsCell) cell = g_list_model_get_item (G_LIST_MODEL (self->cells), i);
       bms_cell_set_millivolts (cell, s->cells_mv[i]);
       bms_cell_set_is_min (cell, i == min_i);
       bms_cell_set_is_max (cell, i == max_i);
@@ -606,8 +694,7 @@ update_cells (BmsDevice *self, const BmsSnapshot *s)
   set_uint (self, &self->max_cell_index, n ? max_i + 1 : 0, PROP_MAX_CELL_INDEX);
   set_double (self, &self->cell_difference,
               n ? (s->cells_mv[max_i] - s->cells_mv[min_i]) / 1000.0 : 0, PROP_CELL_DIFFERENCE);
-  set_double (self, &self->cell_average,
-              n ? (double) sum / n / 1000.0 : 0, PROP_CELL_AVERAGE);
+  set_double (self, &self->cell_average, n ? (double)sum / n / 1000.0 : 0, PROP_CELL_AVERAGE);
 }
 
 static void
@@ -700,8 +787,8 @@ update_status (BmsDevice *self, const BmsSnapshot *s)
     take_string (self, &self->manufacturer_id, bms_snapshot_dup_string (s, 0xBA),
                  PROP_MANUFACTURER_ID);
   if (lookup_named (s, "bluetooth_address", &id))
-    take_string (self, &self->bluetooth_address,
-                 snap_string_named (s, "bluetooth_address"), PROP_BLUETOOTH_ADDRESS);
+    take_string (self, &self->bluetooth_address, snap_string_named (s, "bluetooth_address"),
+                 PROP_BLUETOOTH_ADDRESS);
 }
 
 static void
@@ -713,13 +800,12 @@ update_connection (BmsDevice *self, gint64 now_us)
       set_int64 (self, &self->connected_since, now_us, PROP_CONNECTED_SINCE);
       set_bool (self, &self->online, TRUE, PROP_ONLINE);
     }
-  set_int64 (self, &self->time_connected,
-             MAX (now_us - self->connected_since, 0) / G_USEC_PER_SEC, PROP_TIME_CONNECTED);
+  set_int64 (self, &self->time_connected, MAX (now_us - self->connected_since, 0) / G_USEC_PER_SEC,
+             PROP_TIME_CONNECTED);
 }
 
 void
-bms_device_update (BmsDevice         *self,
-                   const BmsSnapshot *snapshot)
+bms_device_update (BmsDevice *self, const BmsSnapshot *snapshot)
 {
   g_return_if_fail (BMS_IS_DEVICE (self));
   g_return_if_fail (snapshot != NULL);
@@ -746,8 +832,7 @@ bms_device_get_snapshot (BmsDevice *self)
 }
 
 void
-bms_device_set_online (BmsDevice *self,
-                       gboolean   online)
+bms_device_set_online (BmsDevice *self, gboolean online)
 {
   g_return_if_fail (BMS_IS_DEVICE (self));
 
@@ -765,27 +850,22 @@ bms_device_set_online (BmsDevice *self,
 }
 
 void
-bms_device_set_password_state (BmsDevice *self,
-                               gboolean   locked,
-                               guint      unlock_remaining_s)
+bms_device_set_password_state (BmsDevice *self, gboolean locked, guint unlock_remaining_s)
 {
   g_return_if_fail (BMS_IS_DEVICE (self));
   set_bool (self, &self->password_locked, locked, PROP_PASSWORD_LOCKED);
-  set_uint (self, &self->unlock_remaining, locked ? 0 : unlock_remaining_s,
-            PROP_UNLOCK_REMAINING);
+  set_uint (self, &self->unlock_remaining, locked ? 0 : unlock_remaining_s, PROP_UNLOCK_REMAINING);
 }
 
 void
-bms_device_set_lagging (BmsDevice *self,
-                        gboolean   lagging)
+bms_device_set_lagging (BmsDevice *self, gboolean lagging)
 {
   g_return_if_fail (BMS_IS_DEVICE (self));
   set_bool (self, &self->lagging, lagging, PROP_LAGGING);
 }
 
 void
-bms_device_set_name (BmsDevice  *self,
-                     const char *name)
+bms_device_set_name (BmsDevice *self, const char *name)
 {
   g_return_if_fail (BMS_IS_DEVICE (self));
   take_string (self, &self->name, g_strdup (name), PROP_NAME);
@@ -800,11 +880,23 @@ bms_device_dup_key (BmsDevice *self)
   return g_strdup_printf ("addr:%u", self->address);
 }
 
-#define GETTER(type, name, field) \
-  type bms_device_get_##name (BmsDevice *self) \
-  { \
-    g_return_val_if_fail (BMS_IS_DEVICE (self), (type) 0); \
-    return self->field; \
+char *
+bms_device_key_for_snapshot (const BmsSnapshot *snapshot, guint address)
+{
+  g_autofree char *id = NULL;
+
+  g_return_val_if_fail (snapshot != NULL, NULL);
+  id = bms_snapshot_dup_string (snapshot, 0xB4);
+  if (id != NULL && id[0] != '\0')
+    return g_strdup_printf ("id:%s", id);
+  return g_strdup_printf ("addr:%u", address);
+}
+
+#define GETTER(type, name, field)                                                                  \
+  type bms_device_get_##name (BmsDevice *self)                                                     \
+  {                                                                                                \
+    g_return_val_if_fail (BMS_IS_DEVICE (self), (type)0);                                          \
+    return self->field;                                                                            \
   }
 
 GETTER (guint, address, address)

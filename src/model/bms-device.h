@@ -17,7 +17,8 @@
 
 G_BEGIN_DECLS
 
-typedef enum {
+typedef enum
+{
   BMS_DEVICE_STATE_STANDBY,
   BMS_DEVICE_STATE_CHARGING,
   BMS_DEVICE_STATE_DISCHARGING,
@@ -30,71 +31,71 @@ GType bms_device_state_get_type (void) G_GNUC_CONST;
 #define BMS_DEVICE_STANDBY_CURRENT_A 0.1
 
 /* Status bits of 0x8C. */
-#define BMS_STATUS_CHARGE_MOS      (1u << 0)
-#define BMS_STATUS_DISCHARGE_MOS   (1u << 1)
-#define BMS_STATUS_BALANCER        (1u << 2)
-#define BMS_STATUS_BATTERY_OK      (1u << 3)   /* clear = a cell wire is off */
+#define BMS_STATUS_CHARGE_MOS (1u << 0)
+#define BMS_STATUS_DISCHARGE_MOS (1u << 1)
+#define BMS_STATUS_BALANCER (1u << 2)
+#define BMS_STATUS_BATTERY_OK (1u << 3) /* clear = a cell wire is off */
 
 #define BMS_TYPE_DEVICE (bms_device_get_type ())
 G_DECLARE_FINAL_TYPE (BmsDevice, bms_device, BMS, DEVICE, GObject)
 
-BmsDevice         *bms_device_new                  (guint address);
+BmsDevice *bms_device_new (guint address);
 
 /* Takes the values of snapshot (copied) and marks the device online. */
-void               bms_device_update               (BmsDevice         *self,
-                                                    const BmsSnapshot *snapshot);
+void bms_device_update (BmsDevice *self, const BmsSnapshot *snapshot);
 /* The last snapshot given to bms_device_update, or NULL. Owned by the device,
  * valid until the next update. */
-const BmsSnapshot *bms_device_get_snapshot         (BmsDevice *self);
+const BmsSnapshot *bms_device_get_snapshot (BmsDevice *self);
 
-void               bms_device_set_online           (BmsDevice *self, gboolean online);
-void               bms_device_set_password_state   (BmsDevice *self,
-                                                    gboolean   locked,
-                                                    guint      unlock_remaining_s);
-void               bms_device_set_lagging          (BmsDevice *self, gboolean lagging);
-void               bms_device_set_name             (BmsDevice *self, const char *name);
+void bms_device_set_online (BmsDevice *self, gboolean online);
+void bms_device_set_password_state (BmsDevice *self, gboolean locked, guint unlock_remaining_s);
+void bms_device_set_lagging (BmsDevice *self, gboolean lagging);
+void bms_device_set_name (BmsDevice *self, const char *name);
 
-guint              bms_device_get_address          (BmsDevice *self);
-const char        *bms_device_get_name             (BmsDevice *self);
+guint bms_device_get_address (BmsDevice *self);
+const char *bms_device_get_name (BmsDevice *self);
 /* Stable key for the history database: "id:<device id>" when the board has a
  * device id, else "addr:<address>". */
-char              *bms_device_dup_key              (BmsDevice *self);
-gboolean           bms_device_get_online           (BmsDevice *self);
-gint64             bms_device_get_connected_since  (BmsDevice *self); /* µs, 0 offline */
-gint64             bms_device_get_time_connected   (BmsDevice *self); /* s */
-gint64             bms_device_get_last_update      (BmsDevice *self); /* µs */
-double             bms_device_get_pack_voltage     (BmsDevice *self); /* V */
-double             bms_device_get_current          (BmsDevice *self); /* A, + charging */
-double             bms_device_get_power            (BmsDevice *self); /* W */
-guint              bms_device_get_soc              (BmsDevice *self); /* % */
-BmsDeviceState     bms_device_get_state            (BmsDevice *self);
-double             bms_device_get_mosfet_temperature (BmsDevice *self);
-double             bms_device_get_temperature_1    (BmsDevice *self);
-double             bms_device_get_temperature_2    (BmsDevice *self);
-double             bms_device_get_temperature_min  (BmsDevice *self);
-double             bms_device_get_temperature_max  (BmsDevice *self);
-guint              bms_device_get_cycles           (BmsDevice *self);
-guint              bms_device_get_warnings         (BmsDevice *self);
-guint              bms_device_get_status           (BmsDevice *self);
-guint              bms_device_get_cell_count       (BmsDevice *self);
-double             bms_device_get_min_cell_voltage (BmsDevice *self); /* V */
-guint              bms_device_get_min_cell_index   (BmsDevice *self); /* 1-based, 0 none */
-double             bms_device_get_max_cell_voltage (BmsDevice *self);
-guint              bms_device_get_max_cell_index   (BmsDevice *self);
-double             bms_device_get_cell_difference  (BmsDevice *self); /* V */
-double             bms_device_get_cell_average     (BmsDevice *self); /* V */
-const char        *bms_device_get_device_id        (BmsDevice *self);
-const char        *bms_device_get_software_version (BmsDevice *self);
-const char        *bms_device_get_manufacture_date (BmsDevice *self);
-const char        *bms_device_get_bluetooth_address (BmsDevice *self);
-guint              bms_device_get_protocol_version (BmsDevice *self);
-gboolean           bms_device_get_password_locked  (BmsDevice *self);
-guint              bms_device_get_unlock_remaining (BmsDevice *self);
-gboolean           bms_device_get_lagging          (BmsDevice *self);
+char *bms_device_dup_key (BmsDevice *self);
+/* The same key from a snapshot (for code without a device: the poller's
+ * worker, the CLI), so every writer of the history names a board alike. */
+char *bms_device_key_for_snapshot (const BmsSnapshot *snapshot, guint address);
+gboolean bms_device_get_online (BmsDevice *self);
+gint64 bms_device_get_connected_since (BmsDevice *self); /* µs, 0 offline */
+gint64 bms_device_get_time_connected (BmsDevice *self);  /* s */
+gint64 bms_device_get_last_update (BmsDevice *self);     /* µs */
+double bms_device_get_pack_voltage (BmsDevice *self);    /* V */
+double bms_device_get_current (BmsDevice *self);         /* A, + charging */
+double bms_device_get_power (BmsDevice *self);           /* W */
+guint bms_device_get_soc (BmsDevice *self);              /* % */
+BmsDeviceState bms_device_get_state (BmsDevice *self);
+double bms_device_get_mosfet_temperature (BmsDevice *self);
+double bms_device_get_temperature_1 (BmsDevice *self);
+double bms_device_get_temperature_2 (BmsDevice *self);
+double bms_device_get_temperature_min (BmsDevice *self);
+double bms_device_get_temperature_max (BmsDevice *self);
+guint bms_device_get_cycles (BmsDevice *self);
+guint bms_device_get_warnings (BmsDevice *self);
+guint bms_device_get_status (BmsDevice *self);
+guint bms_device_get_cell_count (BmsDevice *self);
+double bms_device_get_min_cell_voltage (BmsDevice *self); /* V */
+guint bms_device_get_min_cell_index (BmsDevice *self);    /* 1-based, 0 none */
+double bms_device_get_max_cell_voltage (BmsDevice *self);
+guint bms_device_get_max_cell_index (BmsDevice *self);
+double bms_device_get_cell_difference (BmsDevice *self); /* V */
+double bms_device_get_cell_average (BmsDevice *self);    /* V */
+const char *bms_device_get_device_id (BmsDevice *self);
+const char *bms_device_get_software_version (BmsDevice *self);
+const char *bms_device_get_manufacture_date (BmsDevice *self);
+const char *bms_device_get_bluetooth_address (BmsDevice *self);
+guint bms_device_get_protocol_version (BmsDevice *self);
+gboolean bms_device_get_password_locked (BmsDevice *self);
+guint bms_device_get_unlock_remaining (BmsDevice *self);
+gboolean bms_device_get_lagging (BmsDevice *self);
 
 /* BmsCell items, cell order. */
-GListModel        *bms_device_get_cells            (BmsDevice *self);
+GListModel *bms_device_get_cells (BmsDevice *self);
 /* BmsModule items, module order. */
-GListModel        *bms_device_get_modules          (BmsDevice *self);
+GListModel *bms_device_get_modules (BmsDevice *self);
 
 G_END_DECLS

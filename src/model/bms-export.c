@@ -51,6 +51,7 @@ typedef struct {
   BmsExportProgressFunc  progress;
   gpointer               user_data;
   guint64                total, done, last_done;
+  double                 rows_share;     /* of the whole job, for the fraction */
   gint64                 last_report;
   GTimeZone             *tz;
   GHashTable            *device_labels;  /* gint64* → char* */
@@ -91,7 +92,8 @@ ctx_progress (Ctx *c, guint64 n)
     return;
   c->last_report = now;
   c->last_done = c->done;
-  c->progress (c->total ? MIN (1.0, (double) c->done / c->total) : 1.0, c->done, c->user_data);
+  c->progress (c->rows_share * (c->total ? MIN (1.0, (double) c->done / c->total) : 1.0),
+               c->done, c->user_data);
 }
 
 static gint64
@@ -533,7 +535,7 @@ xlsx_summary (Ctx *c, lxw_worksheet *ws, GPtrArray *devices, gint64 n_samples,
   worksheet_write_string (ws, row, 3, "First sample", c->f_bold);
   worksheet_write_string (ws, row, 4, "Last sample", c->f_bold);
   row++;
-  for (guint i = 0; i < devices->len; i++, row++)
+  for (guint i = 0; i < devices->len; i++)
     {
       BmsHistoryDevice *d = g_ptr_array_index (devices, i);
       if (c->self->device_id && d->id != c->self->device_id)
@@ -546,6 +548,7 @@ xlsx_summary (Ctx *c, lxw_worksheet *ws, GPtrArray *devices, gint64 n_samples,
           worksheet_write_number (ws, row, 3, excel_date (c, d->first_us), c->f_date);
           worksheet_write_number (ws, row, 4, excel_date (c, d->last_us), c->f_date);
         }
+      row++;
     }
 }
 
@@ -704,7 +707,11 @@ write_xlsx (Ctx *c, const char *tmp, GError **error)
     return FALSE;
 
   n_sheets = 4 + c->sample_sheets->len + c->cell_sheets->len;
+  /* Compressing (inside workbook_close) takes about as long as the rows;
+   * it reports no progress, so the fraction steps over it. */
   err = workbook_close (g_steal_pointer (&c->wb));
+  if (c->progress && err == LXW_NO_ERROR)
+    c->progress (0.9, c->done, c->user_data);
   if (err != LXW_NO_ERROR)
     {
       g_set_error (error, BMS_EXPORT_ERROR, BMS_EXPORT_ERROR_WRITE,
@@ -850,6 +857,7 @@ bms_export_write (BmsExport *self, const char *path, BmsExportProgressFunc progr
   if (!(tmp = make_temp (path, error)))
     return FALSE;
   c.tz = g_time_zone_new_local ();
+  c.rows_share = self->format == BMS_EXPORT_FORMAT_CSV ? 1.0 : 0.5;
   if (self->format == BMS_EXPORT_FORMAT_CSV)
     ok = write_csv (&c, tmp, error);
   else

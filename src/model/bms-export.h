@@ -58,8 +58,11 @@ gboolean        bms_export_set_max_rows_per_sheet (BmsExport       *self,
                                                    GError         **error);
 
 /* Progress of the running (or last) export: "fraction" 0…1 and "rows"
- * (samples, events and audit rows written). Notified in the main context
- * that started the async export, at most ten times a second. */
+ * (samples, events and audit rows written). For .xlsx the rows are the
+ * first half: libxlsxwriter compresses everything when the workbook is
+ * closed, without progress, so the fraction then steps to 0.9 and, once
+ * the file is checked, to 1. Notified in the main context that started the
+ * async export, about ten times a second. */
 double          bms_export_get_fraction           (BmsExport       *self);
 guint64         bms_export_get_rows               (BmsExport       *self);
 

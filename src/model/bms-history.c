@@ -767,6 +767,7 @@ typedef enum {
   JOB_AUDIT,
   JOB_DEVICE,
   JOB_DELETE_BEFORE,
+  JOB_SYNC_MODE,
   JOB_FLUSH,
   JOB_QUIT,
 } JobType;
@@ -1102,6 +1103,7 @@ writer_run_job (BmsHistory *self, Job *job, GError **error)
         return FALSE;
       job->result = n;
       return TRUE;
+    case JOB_SYNC_MODE:  /* applied before the transaction */
     case JOB_FLUSH:
     case JOB_QUIT:
     default:
@@ -1162,8 +1164,15 @@ writer_run_batch (BmsHistory *self, GPtrArray *jobs)
   g_autoptr (GError) error = NULL;
   gboolean ok, idle = TRUE;
 
+  /* PRAGMA synchronous cannot change inside a transaction. */
   for (guint i = 0; i < jobs->len; i++)
-    idle &= ((Job *) g_ptr_array_index (jobs, i))->type >= JOB_FLUSH;
+    {
+      Job *job = g_ptr_array_index (jobs, i);
+      if (job->type == JOB_SYNC_MODE)
+        exec_sql (self->wdb, job->flag ? "PRAGMA synchronous = FULL"
+                                       : "PRAGMA synchronous = NORMAL", NULL);
+      idle &= job->type >= JOB_SYNC_MODE;
+    }
   if (idle)
     {
       for (guint i = 0; i < jobs->len; i++)
@@ -1554,6 +1563,18 @@ bms_history_flush_finish (BmsHistory *self, GAsyncResult *result, GError **error
 }
 
 void
+bms_history_set_sync_every_commit (BmsHistory *self, gboolean sync)
+{
+  Job *job;
+
+  g_return_if_fail (BMS_IS_HISTORY (self));
+  job = g_new0 (Job, 1);
+  job->type = JOB_SYNC_MODE;
+  job->flag = sync;
+  queue_push (self, job);
+}
+
+void
 bms_history_set_retention_days (BmsHistory *self, guint days)
 {
   g_return_if_fail (BMS_IS_HISTORY (self));
@@ -1850,7 +1871,7 @@ typedef struct {
   gint64     origin, bucket;
   guint      n_buckets;
   gboolean   with_cells;
-  Acc       *accs;   /* n_buckets */
+  Acc      **accs;   /* n_buckets, allocated when a bucket gets data */
   Row       *row;
 } RangeCtx;
 
@@ -1858,7 +1879,10 @@ static Acc *
 range_bucket (RangeCtx *c, gint64 t_ms)
 {
   gint64 k = (t_ms - c->origin) / c->bucket;
-  return &c->accs[CLAMP (k, 0, (gint64) c->n_buckets - 1)];
+  k = CLAMP (k, 0, (gint64) c->n_buckets - 1);
+  if (!c->accs[k])
+    c->accs[k] = g_new0 (Acc, 1);
+  return c->accs[k];
 }
 
 static gboolean
@@ -1938,7 +1962,7 @@ range_collect (RangeCtx *c, gint64 from_ms, gint64 to_ms, Level level)
   guint n = 0, k;
 
   for (k = 0; k < c->n_buckets; k++)
-    if (c->accs[k].n)
+    if (c->accs[k] && c->accs[k]->n)
       n++;
   r->from_us = from_ms * 1000;
   r->to_us = to_ms * 1000;
@@ -1954,13 +1978,14 @@ range_collect (RangeCtx *c, gint64 from_ms, gint64 to_ms, Level level)
       r->max[s] = g_new (double, n);
     }
   for (k = 0; k < c->n_buckets; k++)
-    r->n_cells = MAX (r->n_cells, c->accs[k].n_cells);
+    if (c->accs[k])
+      r->n_cells = MAX (r->n_cells, c->accs[k]->n_cells);
   r->cell_min_mv = g_new0 (guint16, (gsize) n * r->n_cells);
   r->cell_max_mv = g_new0 (guint16, (gsize) n * r->n_cells);
   for (k = 0, n = 0; k < c->n_buckets; k++)
     {
-      const Acc *a = &c->accs[k];
-      if (!a->n)
+      const Acc *a = c->accs[k];
+      if (!a || !a->n)
         continue;
       r->time_us[n] = (c->origin + (gint64) k * c->bucket) * 1000;
       r->count[n] = a->n;
@@ -2043,12 +2068,14 @@ range_query (sqlite3 *db, gint64 device_id, gint64 from_ms, gint64 to_ms, guint 
   while ((to_ms - c.origin) / c.bucket + 1 > max_points)
     c.bucket += unit;
   c.n_buckets = (to_ms - c.origin) / c.bucket + 1;
-  c.accs = g_new0 (Acc, c.n_buckets);
+  c.accs = g_new0 (Acc *, c.n_buckets);
   c.row = g_new0 (Row, 1);
   if (range_cover (&c, level, from_ms, to_ms + 1, error))
     r = range_collect (&c, from_ms, to_ms, level);
   else
     r = NULL;
+  for (guint k = 0; k < c.n_buckets; k++)
+    g_free (c.accs[k]);
   g_free (c.accs);
   g_free (c.row);
   return r;
@@ -2062,6 +2089,7 @@ bms_history_query_range (BmsHistory *self, gint64 device_id, gint64 from_us, gin
   sqlite3 *db;
 
   g_return_val_if_fail (BMS_IS_HISTORY (self), NULL);
+  max_points = MIN (max_points, BMS_HISTORY_MAX_POINTS);
   if (device_id <= 0 || max_points == 0 || from_us > to_us)
     {
       g_set_error (error, BMS_HISTORY_ERROR, BMS_HISTORY_ERROR_INVALID,

@@ -123,6 +123,13 @@ gboolean    bms_history_flush_finish    (BmsHistory    *self,
                                          GAsyncResult  *result,
                                          GError       **error);
 
+/* WAL with synchronous=NORMAL (the default) survives a crash or kill -9
+ * losing at most the queued cycle, but a power cut may also lose the
+ * commits since the last checkpoint. TRUE syncs every commit
+ * (synchronous=FULL): nothing committed is lost, at the cost of one fsync
+ * per cycle. Applied by the writer in queue order. */
+void        bms_history_set_sync_every_commit (BmsHistory *self, gboolean sync);
+
 /* Retention: samples, rollups and alarm events older than days are deleted
  * by the writer (checked once per hour of data and when set). 0 keeps
  * everything (the default). The audit log is never deleted. */
@@ -204,6 +211,8 @@ gboolean    bms_history_foreach_sample  (BmsHistory           *self,
                                          gpointer              user_data,
                                          GCancellable         *cancellable,
                                          GError              **error);
+
+#define BMS_HISTORY_MAX_POINTS 16384  /* larger max_points are clamped */
 
 /* A time range reduced to at most max_points buckets. Bucket i covers
  * [origin_us + k * bucket_us, + bucket_us) for k = bucket_index[i]; only

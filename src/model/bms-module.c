@@ -3,18 +3,19 @@
 
 struct _BmsModule
 {
-  GObject     parent_instance;
-  guint       index;
+  GObject parent_instance;
+  guint index;
   GListStore *cells;
-  gboolean    has_temps;
-  double      temps[3];
-  guint       min_mv;
-  guint       max_mv;
+  gboolean has_temps;
+  double temps[3];
+  guint min_mv;
+  guint max_mv;
 };
 
 G_DEFINE_FINAL_TYPE (BmsModule, bms_module, G_TYPE_OBJECT)
 
-enum {
+enum
+{
   PROP_0,
   PROP_INDEX,
   PROP_CELL_COUNT,
@@ -41,41 +42,59 @@ bms_module_dispose (GObject *object)
 }
 
 static void
-bms_module_get_property (GObject    *object,
-                         guint       prop_id,
-                         GValue     *value,
-                         GParamSpec *pspec)
+bms_module_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
   BmsModule *self = BMS_MODULE (object);
 
   switch (prop_id)
     {
-    case PROP_INDEX:            g_value_set_uint (value, self->index); break;
-    case PROP_CELL_COUNT:       g_value_set_uint (value, bms_module_get_cell_count (self)); break;
-    case PROP_FIRST_CELL:       g_value_set_uint (value, bms_module_get_first_cell (self)); break;
-    case PROP_CELLS:            g_value_set_object (value, self->cells); break;
-    case PROP_HAS_TEMPERATURES: g_value_set_boolean (value, self->has_temps); break;
-    case PROP_T0:               g_value_set_double (value, self->temps[0]); break;
-    case PROP_T1:               g_value_set_double (value, self->temps[1]); break;
-    case PROP_T2:               g_value_set_double (value, self->temps[2]); break;
-    case PROP_MIN_MILLIVOLTS:   g_value_set_uint (value, self->min_mv); break;
-    case PROP_MAX_MILLIVOLTS:   g_value_set_uint (value, self->max_mv); break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    case PROP_INDEX:
+      g_value_set_uint (value, self->index);
+      break;
+    case PROP_CELL_COUNT:
+      g_value_set_uint (value, bms_module_get_cell_count (self));
+      break;
+    case PROP_FIRST_CELL:
+      g_value_set_uint (value, bms_module_get_first_cell (self));
+      break;
+    case PROP_CELLS:
+      g_value_set_object (value, self->cells);
+      break;
+    case PROP_HAS_TEMPERATURES:
+      g_value_set_boolean (value, self->has_temps);
+      break;
+    case PROP_T0:
+      g_value_set_double (value, self->temps[0]);
+      break;
+    case PROP_T1:
+      g_value_set_double (value, self->temps[1]);
+      break;
+    case PROP_T2:
+      g_value_set_double (value, self->temps[2]);
+      break;
+    case PROP_MIN_MILLIVOLTS:
+      g_value_set_uint (value, self->min_mv);
+      break;
+    case PROP_MAX_MILLIVOLTS:
+      g_value_set_uint (value, self->max_mv);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
 
 static void
-bms_module_set_property (GObject      *object,
-                         guint         prop_id,
-                         const GValue *value,
-                         GParamSpec   *pspec)
+bms_module_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
 {
   BmsModule *self = BMS_MODULE (object);
 
   switch (prop_id)
     {
-    case PROP_INDEX: self->index = g_value_get_uint (value); break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    case PROP_INDEX:
+      self->index = g_value_get_uint (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
 
@@ -89,23 +108,22 @@ bms_module_class_init (BmsModuleClass *klass)
   object_class->get_property = bms_module_get_property;
   object_class->set_property = bms_module_set_property;
 
-  properties[PROP_INDEX] =
-    g_param_spec_uint ("index", NULL, "1-based module number", 1, G_MAXUINT, 1,
-                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_INDEX]
+      = g_param_spec_uint ("index", NULL, "1-based module number", 1, G_MAXUINT, 1,
+                           G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
   properties[PROP_CELL_COUNT] = g_param_spec_uint ("cell-count", NULL, NULL, 0, G_MAXUINT, 0, ro);
   properties[PROP_FIRST_CELL] = g_param_spec_uint ("first-cell", NULL, NULL, 0, G_MAXUINT, 0, ro);
-  properties[PROP_CELLS] =
-    g_param_spec_object ("cells", NULL, NULL, G_TYPE_LIST_MODEL,
-                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  properties[PROP_HAS_TEMPERATURES] =
-    g_param_spec_boolean ("has-temperatures", NULL, NULL, FALSE, ro);
+  properties[PROP_CELLS] = g_param_spec_object ("cells", NULL, NULL, G_TYPE_LIST_MODEL,
+                                                G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_HAS_TEMPERATURES]
+      = g_param_spec_boolean ("has-temperatures", NULL, NULL, FALSE, ro);
   properties[PROP_T0] = g_param_spec_double ("t0", NULL, "°C", -273, 1000, 0, ro);
   properties[PROP_T1] = g_param_spec_double ("t1", NULL, "°C", -273, 1000, 0, ro);
   properties[PROP_T2] = g_param_spec_double ("t2", NULL, "°C", -273, 1000, 0, ro);
-  properties[PROP_MIN_MILLIVOLTS] =
-    g_param_spec_uint ("min-millivolts", NULL, NULL, 0, G_MAXUINT, 0, ro);
-  properties[PROP_MAX_MILLIVOLTS] =
-    g_param_spec_uint ("max-millivolts", NULL, NULL, 0, G_MAXUINT, 0, ro);
+  properties[PROP_MIN_MILLIVOLTS]
+      = g_param_spec_uint ("min-millivolts", NULL, NULL, 0, G_MAXUINT, 0, ro);
+  properties[PROP_MAX_MILLIVOLTS]
+      = g_param_spec_uint ("max-millivolts", NULL, NULL, 0, G_MAXUINT, 0, ro);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -141,7 +159,7 @@ bms_module_get_cell_count (BmsModule *self)
 guint
 bms_module_get_first_cell (BmsModule *self)
 {
-  g_autoptr(BmsCell) first = NULL;
+  g_autoptr (BmsCell) first = NULL;
 
   g_return_val_if_fail (BMS_IS_MODULE (self), 0);
   first = g_list_model_get_item (G_LIST_MODEL (self->cells), 0);
@@ -163,8 +181,7 @@ bms_module_get_has_temperatures (BmsModule *self)
 }
 
 double
-bms_module_get_temperature (BmsModule *self,
-                            guint      sensor)
+bms_module_get_temperature (BmsModule *self, guint sensor)
 {
   g_return_val_if_fail (BMS_IS_MODULE (self), 0);
   g_return_val_if_fail (sensor < 3, 0);
@@ -186,15 +203,13 @@ bms_module_get_max_millivolts (BmsModule *self)
 }
 
 static gboolean
-same_cells (BmsModule *self,
-            BmsCell  **cells,
-            guint      n)
+same_cells (BmsModule *self, BmsCell **cells, guint n)
 {
   if (g_list_model_get_n_items (G_LIST_MODEL (self->cells)) != n)
     return FALSE;
   for (guint i = 0; i < n; i++)
     {
-      g_autoptr(BmsCell) cell = g_list_model_get_item (G_LIST_MODEL (self->cells), i);
+      g_autoptr (BmsCell) cell = g_list_model_get_item (G_LIST_MODEL (self->cells), i);
       if (cell != cells[i])
         return FALSE;
     }
@@ -202,9 +217,7 @@ same_cells (BmsModule *self,
 }
 
 void
-bms_module_set_cells (BmsModule *self,
-                      BmsCell  **cells,
-                      guint      n)
+bms_module_set_cells (BmsModule *self, BmsCell **cells, guint n)
 {
   guint old_n;
   guint old_first;
@@ -214,7 +227,7 @@ bms_module_set_cells (BmsModule *self,
     return;
   old_n = bms_module_get_cell_count (self);
   old_first = bms_module_get_first_cell (self);
-  g_list_store_splice (self->cells, 0, old_n, (gpointer *) cells, n);
+  g_list_store_splice (self->cells, 0, old_n, (gpointer *)cells, n);
   if (old_n != n)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CELL_COUNT]);
   if (old_first != bms_module_get_first_cell (self))
@@ -223,9 +236,7 @@ bms_module_set_cells (BmsModule *self,
 }
 
 void
-bms_module_set_temperatures (BmsModule    *self,
-                             gboolean      present,
-                             const double  temps[3])
+bms_module_set_temperatures (BmsModule *self, gboolean present, const double temps[3])
 {
   static const guint props[3] = { PROP_T0, PROP_T1, PROP_T2 };
 
@@ -256,7 +267,7 @@ bms_module_refresh (BmsModule *self)
   g_return_if_fail (BMS_IS_MODULE (self));
   for (guint i = 0; i < n; i++)
     {
-      g_autoptr(BmsCell) cell = g_list_model_get_item (G_LIST_MODEL (self->cells), i);
+      g_autoptr (BmsCell) cell = g_list_model_get_item (G_LIST_MODEL (self->cells), i);
       guint mv = bms_cell_get_millivolts (cell);
       min_mv = MIN (min_mv, mv);
       max_mv = MAX (max_mv, mv);

@@ -9,22 +9,23 @@
 /* ---- ranges ---- */
 
 /* The vendor parameter sheet (seed-features.md), raw units of each field. */
-typedef struct {
+typedef struct
+{
   guint8 id;
   gint64 min;
   gint64 max;
 } VendorRange;
 
 static const VendorRange vendor_ranges[] = {
-  { 0x90, 1500, 4500 },   /* charge protection level 1, mV */
-  { 0xD5, 2950, 4800 },   /* charge protection level 2, mV */
-  { 0x93, 1500, 4500 },   /* discharge protection level 1, mV */
-  { 0x92, 4, 10 },        /* over-charge delay, s */
-  { 0x95, 4, 10 },        /* over-discharge delay, s */
-  { 0x9B, 1000, 4300 },   /* balance start voltage, mV */
-  { 0x9C, 1, 30 },        /* balance voltage difference, mV */
-  { 0x99, 0, 500 },       /* charge current, A */
-  { 0x97, 0, 500 },       /* continuous discharge current, A */
+  { 0x90, 1500, 4500 }, /* charge protection level 1, mV */
+  { 0xD5, 2950, 4800 }, /* charge protection level 2, mV */
+  { 0x93, 1500, 4500 }, /* discharge protection level 1, mV */
+  { 0x92, 4, 10 },      /* over-charge delay, s */
+  { 0x95, 4, 10 },      /* over-discharge delay, s */
+  { 0x9B, 1000, 4300 }, /* balance start voltage, mV */
+  { 0x9C, 1, 30 },      /* balance voltage difference, mV */
+  { 0x99, 0, 500 },     /* charge current, A */
+  { 0x97, 0, 500 },     /* continuous discharge current, A */
 };
 
 gboolean
@@ -56,9 +57,7 @@ bms_param_is_portable (const BmsFieldInfo *field)
 }
 
 gboolean
-bms_param_get_range (const BmsFieldInfo *field,
-                     gint64             *min_out,
-                     gint64             *max_out)
+bms_param_get_range (const BmsFieldInfo *field, gint64 *min_out, gint64 *max_out)
 {
   g_return_val_if_fail (field != NULL, FALSE);
   *min_out = field->min;
@@ -73,17 +72,15 @@ bms_param_get_range (const BmsFieldInfo *field,
   return FALSE;
 }
 
+/* "3650 mV", "56.70 V": the catalogue's own formatting. */
 static char *
 format_number (const BmsFieldInfo *field, gint64 raw)
 {
-  g_autofree char *text = bms_field_format (field, raw);
-  return g_steal_pointer (&text);
+  return bms_field_format (field, raw);
 }
 
 gboolean
-bms_param_check_range (const BmsFieldInfo *field,
-                       gint64              raw,
-                       GError            **error)
+bms_param_check_range (const BmsFieldInfo *field, gint64 raw, GError **error)
 {
   gint64 lo, hi;
 
@@ -98,8 +95,8 @@ bms_param_check_range (const BmsFieldInfo *field,
       g_autofree char *min = format_number (field, lo);
       g_autofree char *max = format_number (field, hi);
       g_set_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_RULE,
-                   _("%s (%s) = %s is outside the vendor sheet's range: allowed %s to %s"),
-                   field->name, _(field->label), value, min, max);
+                   _ ("%s (%s) = %s is outside the vendor sheet's range: allowed %s to %s"),
+                   field->name, _ (field->label), value, min, max);
       return FALSE;
     }
   return TRUE;
@@ -107,40 +104,42 @@ bms_param_check_range (const BmsFieldInfo *field,
 
 /* ---- rules between fields ---- */
 
-typedef enum {
-  REL_ABOVE,        /* a > b */
-  REL_BELOW,        /* a < b */
-  REL_AT_MOST_3X,   /* a <= 3 × b */
+typedef enum
+{
+  REL_ABOVE,      /* a > b */
+  REL_BELOW,      /* a < b */
+  REL_AT_MOST_3X, /* a <= 3 × b */
 } Relation;
 
-typedef struct {
-  guint8   a;
+typedef struct
+{
+  guint8 a;
   Relation rel;
-  guint8   b;
+  guint8 b;
 } Rule;
 
 /* The field whose value is judged comes first. */
 static const Rule rules[] = {
-  { 0xD5, REL_ABOVE, 0x90 },       /* level-2 charge protection above level 1 */
-  { 0x91, REL_BELOW, 0x90 },       /* charge recovery below level 1 */
-  { 0xD6, REL_BELOW, 0x93 },       /* level-2 discharge protection below level 1 */
-  { 0x94, REL_ABOVE, 0x93 },       /* discharge recovery above level 1 */
-  { 0x93, REL_BELOW, 0x90 },       /* discharge protection below charge protection */
-  { 0x8F, REL_BELOW, 0x8E },       /* pack under-voltage below pack over-voltage */
-  { 0xDF, REL_AT_MOST_3X, 0x97 },  /* peak discharge at most 3 × continuous */
-  { 0x9F, REL_BELOW, 0x9E },       /* MOSFET recovery below protection */
-  { 0xA1, REL_BELOW, 0xA0 },       /* battery box recovery below protection */
-  { 0xE2, REL_BELOW, 0xE1 },       /* balance module recovery below protection */
-  { 0xA6, REL_ABOVE, 0xA5 },       /* charge low-temperature recovery above protection */
-  { 0xA8, REL_ABOVE, 0xA7 },       /* discharge low-temperature recovery above protection */
-  { 0xD9, REL_BELOW, 0xDA },       /* heating starts below where it stops */
+  { 0xD5, REL_ABOVE, 0x90 },      /* level-2 charge protection above level 1 */
+  { 0x91, REL_BELOW, 0x90 },      /* charge recovery below level 1 */
+  { 0xD6, REL_BELOW, 0x93 },      /* level-2 discharge protection below level 1 */
+  { 0x94, REL_ABOVE, 0x93 },      /* discharge recovery above level 1 */
+  { 0x93, REL_BELOW, 0x90 },      /* discharge protection below charge protection */
+  { 0x8F, REL_BELOW, 0x8E },      /* pack under-voltage below pack over-voltage */
+  { 0xDF, REL_AT_MOST_3X, 0x97 }, /* peak discharge at most 3 × continuous */
+  { 0x9F, REL_BELOW, 0x9E },      /* MOSFET recovery below protection */
+  { 0xA1, REL_BELOW, 0xA0 },      /* battery box recovery below protection */
+  { 0xE2, REL_BELOW, 0xE1 },      /* balance module recovery below protection */
+  { 0xA6, REL_ABOVE, 0xA5 },      /* charge low-temperature recovery above protection */
+  { 0xA8, REL_ABOVE, 0xA7 },      /* discharge low-temperature recovery above protection */
+  { 0xD9, REL_BELOW, 0xDA },      /* heating starts below where it stops */
 };
 
 /* "Charge protection (level 1)" in the middle of a sentence. */
 static char *
 label_inside (const BmsFieldInfo *field)
 {
-  const char *label = _(field->label);
+  const char *label = _ (field->label);
   char *text = g_strdup (label);
 
   if (g_ascii_isupper (text[0]) && text[1] != '\0' && g_ascii_islower (text[1]))
@@ -153,10 +152,14 @@ rule_holds (const Rule *rule, gint64 a, gint64 b)
 {
   switch (rule->rel)
     {
-    case REL_ABOVE:      return a > b;
-    case REL_BELOW:      return a < b;
-    case REL_AT_MOST_3X: return a <= 3 * b;
-    default:             g_return_val_if_reached (FALSE);
+    case REL_ABOVE:
+      return a > b;
+    case REL_BELOW:
+      return a < b;
+    case REL_AT_MOST_3X:
+      return a <= 3 * b;
+    default:
+      g_return_val_if_reached (FALSE);
     }
 }
 
@@ -172,19 +175,19 @@ set_rule_error (const Rule *rule, gint64 a_raw, gint64 b_raw, GError **error)
   switch (rule->rel)
     {
     case REL_ABOVE:
-      g_set_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_RULE,
-                   _("%s %s must be above %s %s"), _(fa->label), a, b_label, b);
+      g_set_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_RULE, _ ("%s %s must be above %s %s"),
+                   _ (fa->label), a, b_label, b);
       break;
     case REL_BELOW:
-      g_set_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_RULE,
-                   _("%s %s must be below %s %s"), _(fa->label), a, b_label, b);
+      g_set_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_RULE, _ ("%s %s must be below %s %s"),
+                   _ (fa->label), a, b_label, b);
       break;
     case REL_AT_MOST_3X:
       {
         g_autofree char *limit = format_number (fa, 3 * b_raw);
         g_set_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_RULE,
-                     _("%s %s must be at most 3 × %s %s, that is %s"), _(fa->label), a,
-                     b_label, b, limit);
+                     _ ("%s %s must be at most 3 × %s %s, that is %s"), _ (fa->label), a, b_label,
+                     b, limit);
       }
       break;
     default:
@@ -201,10 +204,10 @@ bms_param_set_describe_rules (void)
     {
       const BmsFieldInfo *fa = bms_field_lookup (rules[i].a);
       g_autofree char *b_label = label_inside (bms_field_lookup (rules[i].b));
-      const char *fmt = rules[i].rel == REL_ABOVE ? _("%s must be above %s")
-                        : rules[i].rel == REL_BELOW ? _("%s must be below %s")
-                        : _("%s must be at most 3 × %s");
-      g_ptr_array_add (out, g_strdup_printf (fmt, _(fa->label), b_label));
+      const char *fmt = rules[i].rel == REL_ABOVE   ? _ ("%s must be above %s")
+                        : rules[i].rel == REL_BELOW ? _ ("%s must be below %s")
+                                                    : _ ("%s must be at most 3 × %s");
+      g_ptr_array_add (out, g_strdup_printf (fmt, _ (fa->label), b_label));
     }
   for (guint i = 0; i < G_N_ELEMENTS (vendor_ranges); i++)
     {
@@ -215,25 +218,25 @@ bms_param_set_describe_rules (void)
       bms_param_get_range (f, &lo, &hi);
       min = format_number (f, lo);
       max = format_number (f, hi);
-      g_ptr_array_add (out, g_strdup_printf (_("%s from %s to %s"), _(f->label), min, max));
+      g_ptr_array_add (out, g_strdup_printf (_ ("%s from %s to %s"), _ (f->label), min, max));
     }
   g_ptr_array_add (out, NULL);
-  return (char **) g_ptr_array_free (out, FALSE);
+  return (char **)g_ptr_array_free (out, FALSE);
 }
 
 /* ---- the set ---- */
 
 struct _BmsParamSet
 {
-  GObject  parent_instance;
-  guint64  present[4];
-  gint64   raw[256];
-  char    *text[256];
+  GObject parent_instance;
+  guint64 present[4];
+  gint64 raw[256];
+  char *text[256];
 };
 
 G_DEFINE_FINAL_TYPE (BmsParamSet, bms_param_set, G_TYPE_OBJECT)
 
-#define IS_PRESENT(s, id) (((s)->present[(id) >> 6] >> ((id) & 63)) & 1)
+#define IS_PRESENT(s, id) (((s)->present[(id) >> 6] >> ((id)&63)) & 1)
 
 static void
 bms_param_set_finalize (GObject *object)
@@ -288,40 +291,40 @@ bms_param_set_new_from_snapshot (const BmsSnapshot *snapshot)
   return self;
 }
 
-typedef struct {
+typedef struct
+{
   guint8 id;
-  gint64 value[3];   /* LiFePO4, NMC, LTO: the values of field 0xAF */
+  gint64 value[3]; /* LiFePO4, NMC, LTO: the values of field 0xAF */
 } PresetRow;
 
 /* The vendor parameter sheet; low temperatures are "set by hand" there and
  * are left out on purpose. */
 static const PresetRow preset_rows[] = {
-  { 0x90, { 3650, 4200, 2800 } },  /* charge protection level 1 */
-  { 0xD5, { 3750, 4300, 2950 } },  /* charge protection level 2 */
-  { 0x91, { 3550, 4100, 2700 } },  /* over-charge recovery */
-  { 0x93, { 2500, 2750, 1800 } },  /* discharge protection level 1 */
-  { 0xD6, { 2250, 2500, 1600 } },  /* discharge protection level 2 */
-  { 0x94, { 2900, 3100, 2200 } },  /* over-discharge recovery */
-  { 0x9B, { 3400, 4100, 2600 } },  /* balance start voltage */
-  { 0x9C, { 20, 20, 20 } },        /* balance voltage difference */
-  { 0x9E, { 90, 90, 90 } },        /* power module protection, °C */
-  { 0x9F, { 70, 70, 70 } },        /* power module recovery */
-  { 0xE1, { 70, 70, 70 } },        /* balance module protection */
-  { 0xE2, { 65, 65, 65 } },        /* balance module recovery */
-  { 0xA3, { 60, 60, 60 } },        /* battery high temperature, charging */
-  { 0xA4, { 60, 60, 60 } },        /* battery high temperature, discharging */
+  { 0x90, { 3650, 4200, 2800 } }, /* charge protection level 1 */
+  { 0xD5, { 3750, 4300, 2950 } }, /* charge protection level 2 */
+  { 0x91, { 3550, 4100, 2700 } }, /* over-charge recovery */
+  { 0x93, { 2500, 2750, 1800 } }, /* discharge protection level 1 */
+  { 0xD6, { 2250, 2500, 1600 } }, /* discharge protection level 2 */
+  { 0x94, { 2900, 3100, 2200 } }, /* over-discharge recovery */
+  { 0x9B, { 3400, 4100, 2600 } }, /* balance start voltage */
+  { 0x9C, { 20, 20, 20 } },       /* balance voltage difference */
+  { 0x9E, { 90, 90, 90 } },       /* power module protection, °C */
+  { 0x9F, { 70, 70, 70 } },       /* power module recovery */
+  { 0xE1, { 70, 70, 70 } },       /* balance module protection */
+  { 0xE2, { 65, 65, 65 } },       /* balance module recovery */
+  { 0xA3, { 60, 60, 60 } },       /* battery high temperature, charging */
+  { 0xA4, { 60, 60, 60 } },       /* battery high temperature, discharging */
 };
 
 BmsParamSet *
-bms_param_set_new_preset (guint    battery_type,
-                          GError **error)
+bms_param_set_new_preset (guint battery_type, GError **error)
 {
   BmsParamSet *self;
 
   if (battery_type > BMS_BATTERY_TYPE_LTO)
     {
       g_set_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_RANGE,
-                   _("No preset for battery type %u: use 0 (LiFePO4), 1 (NMC) or 2 (LTO)"),
+                   _ ("No preset for battery type %u: use 0 (LiFePO4), 1 (NMC) or 2 (LTO)"),
                    battery_type);
       return NULL;
     }
@@ -402,7 +405,7 @@ bms_param_set_get_ids (BmsParamSet *self, guint *n_out)
   g_return_val_if_fail (BMS_IS_PARAM_SET (self), NULL);
   for (guint id = 0; id < 256; id++)
     if (IS_PRESENT (self, id))
-      ids[n++] = (guint8) id;
+      ids[n++] = (guint8)id;
   if (n_out)
     *n_out = n;
   return ids;
@@ -473,10 +476,7 @@ rule_involves (const Rule *rule, const guint8 *ids, guint n_ids)
 }
 
 gboolean
-bms_param_set_check_rules (BmsParamSet  *self,
-                           const guint8 *ids,
-                           guint         n_ids,
-                           GError      **error)
+bms_param_set_check_rules (BmsParamSet *self, const guint8 *ids, guint n_ids, GError **error)
 {
   g_return_val_if_fail (BMS_IS_PARAM_SET (self), FALSE);
   for (guint i = 0; i < G_N_ELEMENTS (rules); i++)
@@ -486,26 +486,22 @@ bms_param_set_check_rules (BmsParamSet  *self,
 }
 
 gboolean
-bms_param_set_check_value (BmsParamSet *self,
-                           guint8       id,
-                           gint64       raw,
-                           GError     **error)
+bms_param_set_check_value (BmsParamSet *self, guint8 id, gint64 raw, GError **error)
 {
   const BmsFieldInfo *field = bms_field_lookup (id);
-  g_autoptr(BmsParamSet) trial = NULL;
+  g_autoptr (BmsParamSet) trial = NULL;
 
   g_return_val_if_fail (BMS_IS_PARAM_SET (self), FALSE);
   if (field == NULL)
     {
-      g_set_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_UNKNOWN,
-                   _("No field with id 0x%02X"), id);
+      g_set_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_UNKNOWN, _ ("No field with id 0x%02X"),
+                   id);
       return FALSE;
     }
   if (!bms_param_is_parameter (field))
     {
       g_set_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_ACCESS,
-                   _("%s (%s) is not a parameter that can be set"), field->name,
-                   _(field->label));
+                   _ ("%s (%s) is not a parameter that can be set"), field->name, _ (field->label));
       return FALSE;
     }
   if (!bms_param_check_range (field, raw, error))
@@ -516,8 +512,7 @@ bms_param_set_check_value (BmsParamSet *self,
 }
 
 gboolean
-bms_param_set_validate (BmsParamSet *self,
-                        GError     **error)
+bms_param_set_validate (BmsParamSet *self, GError **error)
 {
   g_return_val_if_fail (BMS_IS_PARAM_SET (self), FALSE);
   for (guint id = 0; id < 256; id++)

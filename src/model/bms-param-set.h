@@ -22,66 +22,55 @@ G_BEGIN_DECLS
 
 /* A writable, readable numeric or ASCII field: what a parameter set holds.
  * Commands (write-only) and byte blocks are not parameters. */
-gboolean  bms_param_is_parameter (const BmsFieldInfo *field);
+gboolean bms_param_is_parameter (const BmsFieldInfo *field);
 /* A parameter that may be copied from one board to another (profiles,
  * presets): not identity, address, password, calibration or lease fields. */
-gboolean  bms_param_is_portable  (const BmsFieldInfo *field);
+gboolean bms_param_is_portable (const BmsFieldInfo *field);
 /* The allowed raw range: the catalogue range intersected with the vendor
  * sheet's. Returns TRUE when the vendor sheet narrows it. */
-gboolean  bms_param_get_range    (const BmsFieldInfo *field,
-                                  gint64             *min_out,
-                                  gint64             *max_out);
+gboolean bms_param_get_range (const BmsFieldInfo *field, gint64 *min_out, gint64 *max_out);
 /* Catalogue range, then vendor range; the error says which and why. */
-gboolean  bms_param_check_range  (const BmsFieldInfo *field,
-                                  gint64              raw,
-                                  GError            **error);
+gboolean bms_param_check_range (const BmsFieldInfo *field, gint64 raw, GError **error);
 
 #define BMS_TYPE_PARAM_SET (bms_param_set_get_type ())
 G_DECLARE_FINAL_TYPE (BmsParamSet, bms_param_set, BMS, PARAM_SET, GObject)
 
-BmsParamSet *bms_param_set_new               (void);
+BmsParamSet *bms_param_set_new (void);
 /* Every parameter field the snapshot carries. */
 BmsParamSet *bms_param_set_new_from_snapshot (const BmsSnapshot *snapshot);
 /* The vendor sheet's column for this battery type (0xAF value) plus the
  * sheet's temperatures; NULL with an error for an unknown type. */
-BmsParamSet *bms_param_set_new_preset        (guint              battery_type,
-                                              GError           **error);
-BmsParamSet *bms_param_set_copy              (BmsParamSet       *self);
+BmsParamSet *bms_param_set_new_preset (guint battery_type, GError **error);
+BmsParamSet *bms_param_set_copy (BmsParamSet *self);
 
-gboolean     bms_param_set_has               (BmsParamSet *self, guint8 id);
-gint64       bms_param_set_get_raw           (BmsParamSet *self, guint8 id);
+gboolean bms_param_set_has (BmsParamSet *self, guint8 id);
+gint64 bms_param_set_get_raw (BmsParamSet *self, guint8 id);
 /* ASCII fields; NULL when absent. */
-const char  *bms_param_set_get_string        (BmsParamSet *self, guint8 id);
+const char *bms_param_set_get_string (BmsParamSet *self, guint8 id);
 /* Unchecked: the caller validates (see bms_param_set_check_value). */
-void         bms_param_set_set_raw           (BmsParamSet *self, guint8 id, gint64 raw);
-void         bms_param_set_set_string        (BmsParamSet *self, guint8 id, const char *text);
-void         bms_param_set_remove            (BmsParamSet *self, guint8 id);
+void bms_param_set_set_raw (BmsParamSet *self, guint8 id, gint64 raw);
+void bms_param_set_set_string (BmsParamSet *self, guint8 id, const char *text);
+void bms_param_set_remove (BmsParamSet *self, guint8 id);
 /* Ids present, ascending; n_out gets the count. */
-guint8      *bms_param_set_get_ids           (BmsParamSet *self, guint *n_out);
-guint        bms_param_set_get_size          (BmsParamSet *self);
+guint8 *bms_param_set_get_ids (BmsParamSet *self, guint *n_out);
+guint bms_param_set_get_size (BmsParamSet *self);
 /* "3650 mV", "lfp", "on", the text of an ASCII field; NULL when absent. */
-char        *bms_param_set_format            (BmsParamSet *self, guint8 id);
+char *bms_param_set_format (BmsParamSet *self, guint8 id);
 /* Text a profile stores: the engineering number without unit ("3650",
  * "58.40"), the name of an enum value, "on"/"off", or the ASCII text. */
-char        *bms_param_set_format_plain      (BmsParamSet *self, guint8 id);
+char *bms_param_set_format_plain (BmsParamSet *self, guint8 id);
 
 /* Would setting id to raw be accepted? Range checks plus every rule that
  * involves id, evaluated on this set with the new value in place. */
-gboolean     bms_param_set_check_value       (BmsParamSet *self,
-                                              guint8       id,
-                                              gint64       raw,
-                                              GError     **error);
+gboolean bms_param_set_check_value (BmsParamSet *self, guint8 id, gint64 raw, GError **error);
 /* Rules that involve at least one of ids (all rules when ids is NULL). */
-gboolean     bms_param_set_check_rules       (BmsParamSet  *self,
-                                              const guint8 *ids,
-                                              guint         n_ids,
-                                              GError      **error);
+gboolean bms_param_set_check_rules (BmsParamSet *self, const guint8 *ids, guint n_ids,
+                                    GError **error);
 /* Ranges of every value and every rule. */
-gboolean     bms_param_set_validate          (BmsParamSet *self,
-                                              GError     **error);
+gboolean bms_param_set_validate (BmsParamSet *self, GError **error);
 
 /* For documentation and the UI: the rules in words ("Charge recovery must
  * be below charge protection (level 1)"), NULL-terminated. */
-char       **bms_param_set_describe_rules    (void);
+char **bms_param_set_describe_rules (void);
 
 G_END_DECLS

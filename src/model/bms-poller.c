@@ -11,23 +11,25 @@
 
 #include "bms-poller.h"
 
-typedef struct {
+typedef struct
+{
   gatomicrefcount ref;
-  GMutex          lock;
-  GCond           cond;
-  guint           generation;     /* bumped by start and stop: old workers quit */
-  double          interval_s;
-  BmsSession     *session;
-  BmsHistory     *history;        /* under lock */
-  guint           history_serial; /* bumped when history changes */
-  GArray         *addresses;      /* guint; fixed once started */
-  gboolean        scan;
-  guint           scan_first;
-  guint           scan_last;
-  GMainContext   *context;
-  GWeakRef        poller;
-  GCancellable   *cancellable;
-  GQueue          jobs;           /* GTask of bms_poller_run_async; under lock */
+  GMutex lock;
+  GCond cond;
+  guint generation; /* bumped by start and stop: old workers quit */
+  double interval_s;
+  BmsSession *session;
+  BmsHistory *history;  /* under lock */
+  guint history_serial; /* bumped when history changes */
+  GArray *addresses;    /* guint; fixed once started */
+  gboolean scan;
+  guint scan_first;
+  guint scan_last;
+  GMainContext *context;
+  GWeakRef poller;
+  GCancellable *cancellable;
+  GQueue jobs;     /* GTask of bms_poller_run_async; under lock */
+  gboolean rescan; /* bms_poller_rescan asked for a scan; under lock */
 } Shared;
 
 static Shared *
@@ -56,23 +58,24 @@ shared_unref (Shared *sh)
 
 struct _BmsPoller
 {
-  GObject     parent_instance;
-  Shared     *shared;
-  GThread    *thread;
+  GObject parent_instance;
+  Shared *shared;
+  GThread *thread;
   GListStore *devices;
-  GHashTable *monitors;     /* address -> BmsAlarmMonitor */
-  GHashTable *history_ids;  /* address -> history device id */
-  gboolean    running;
-  gboolean    connected;
-  gboolean    lagging;
-  double      cycle_time;
-  guint64     cycles;
-  char       *message;
+  GHashTable *monitors;    /* address -> BmsAlarmMonitor */
+  GHashTable *history_ids; /* address -> history device id */
+  gboolean running;
+  gboolean connected;
+  gboolean lagging;
+  double cycle_time;
+  guint64 cycles;
+  char *message;
 };
 
 G_DEFINE_FINAL_TYPE (BmsPoller, bms_poller, G_TYPE_OBJECT)
 
-enum {
+enum
+{
   PROP_0,
   PROP_SESSION,
   PROP_INTERVAL,
@@ -91,26 +94,28 @@ static GParamSpec *properties[N_PROPS];
 
 /* ---- messages from the worker ---- */
 
-typedef enum {
+typedef enum
+{
   MSG_SNAPSHOT,
   MSG_OFFLINE,
   MSG_STATUS,
 } MsgKind;
 
-typedef struct {
-  MsgKind      kind;
-  Shared      *shared;
-  guint        address;
+typedef struct
+{
+  MsgKind kind;
+  Shared *shared;
+  guint address;
   BmsSnapshot *snapshot;
-  BmsHistory  *history;
-  gint64       history_id;
-  gboolean     locked;
-  guint        unlock_remaining;
-  gboolean     connected;
-  gboolean     lagging;
-  double       cycle_time;
-  guint64      cycles;
-  char        *message;
+  BmsHistory *history;
+  gint64 history_id;
+  gboolean locked;
+  guint unlock_remaining;
+  gboolean connected;
+  gboolean lagging;
+  double cycle_time;
+  guint64 cycles;
+  char *message;
 } Msg;
 
 static void
@@ -128,8 +133,8 @@ msg_free (gpointer data)
 static gint
 compare_address (gconstpointer a, gconstpointer b, gpointer data)
 {
-  guint aa = bms_device_get_address ((BmsDevice *) a);
-  guint bb = bms_device_get_address ((BmsDevice *) b);
+  guint aa = bms_device_get_address ((BmsDevice *)a);
+  guint bb = bms_device_get_address ((BmsDevice *)b);
 
   return aa < bb ? -1 : aa > bb;
 }
@@ -138,17 +143,16 @@ static BmsDevice *
 ensure_device (BmsPoller *self, guint address)
 {
   BmsDevice *device = bms_poller_lookup_device (self, address);
-  g_autoptr(BmsDevice) created = NULL;
+  g_autoptr (BmsDevice) created = NULL;
   g_autofree char *name = NULL;
 
   if (device != NULL)
     return device;
   created = bms_device_new (address);
-  name = g_strdup_printf (_("Board %u"), address);
+  name = g_strdup_printf (_ ("Board %u"), address);
   bms_device_set_name (created, name);
   g_list_store_insert_sorted (self->devices, created, compare_address, NULL);
-  g_hash_table_insert (self->monitors, GUINT_TO_POINTER (address),
-                       bms_alarm_monitor_new (created));
+  g_hash_table_insert (self->monitors, GUINT_TO_POINTER (address), bms_alarm_monitor_new (created));
   return created;
 }
 
@@ -188,7 +192,7 @@ set_status (BmsPoller *self, const Msg *msg)
 
   for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->devices)); i++)
     {
-      g_autoptr(BmsDevice) device = g_list_model_get_item (G_LIST_MODEL (self->devices), i);
+      g_autoptr (BmsDevice) device = g_list_model_get_item (G_LIST_MODEL (self->devices), i);
       bms_device_set_lagging (device, self->lagging);
     }
 }
@@ -197,7 +201,7 @@ static gboolean
 deliver (gpointer data)
 {
   Msg *msg = data;
-  g_autoptr(BmsPoller) self = g_weak_ref_get (&msg->shared->poller);
+  g_autoptr (BmsPoller) self = g_weak_ref_get (&msg->shared->poller);
   BmsDevice *device;
 
   if (self == NULL)
@@ -211,7 +215,7 @@ deliver (gpointer data)
           bms_alarm_monitor_set_history (bms_poller_get_alarm_monitor (self, msg->address),
                                          msg->history, msg->history_id);
           g_hash_table_insert (self->history_ids, GUINT_TO_POINTER (msg->address),
-                               GSIZE_TO_POINTER ((gsize) msg->history_id));
+                               GSIZE_TO_POINTER ((gsize)msg->history_id));
         }
       bms_device_update (device, msg->snapshot);
       bms_device_set_password_state (device, msg->locked, msg->unlock_remaining);
@@ -237,31 +241,33 @@ post (Shared *sh, Msg *msg)
 
 /* ---- the worker ---- */
 
-typedef struct {
-  guint  address;
-  guint  missed;
-  char  *history_key;
+typedef struct
+{
+  guint address;
+  guint missed;
+  char *history_key;
   gint64 history_id;
-  guint  history_serial;
+  guint history_serial;
 } Board;
 
-typedef struct {
-  Shared  *sh;
-  guint    generation;
+typedef struct
+{
+  Shared *sh;
+  guint generation;
   GCancellable *cancellable;
-  GArray  *boards;          /* Board */
+  GArray *boards; /* Board */
   gboolean connected;
-  gboolean multi;           /* more than one address: point the session at each */
+  gboolean multi; /* more than one address: point the session at each */
   gboolean need_scan;
-  double   backoff_s;
-  guint64  cycles;
-  char    *line_error;      /* why the line is down */
+  double backoff_s;
+  guint64 cycles;
+  char *line_error; /* why the line is down */
 } Worker;
 
 static void
 board_clear (gpointer data)
 {
-  g_free (((Board *) data)->history_key);
+  g_free (((Board *)data)->history_key);
 }
 
 static gboolean
@@ -290,7 +296,7 @@ get_interval (Shared *sh)
 static void
 wait_for (Worker *w, double seconds)
 {
-  gint64 end = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
+  gint64 end = g_get_monotonic_time () + (gint64)(seconds * G_USEC_PER_SEC);
 
   g_mutex_lock (&w->sh->lock);
   while (w->sh->generation == w->generation && g_queue_is_empty (&w->sh->jobs)
@@ -301,10 +307,11 @@ wait_for (Worker *w, double seconds)
 
 /* ---- work run between cycles (bms_poller_run_async) ---- */
 
-typedef struct {
-  guint          address;
-  BmsPollerFunc  func;
-  gpointer       data;
+typedef struct
+{
+  guint address;
+  BmsPollerFunc func;
+  gpointer data;
   GDestroyNotify destroy;
 } RunJob;
 
@@ -339,24 +346,12 @@ is_line_error (const GError *error)
   return g_error_matches (error, BMS_SESSION_ERROR, BMS_SESSION_ERROR_CLOSED);
 }
 
-static char *
-history_key (Worker *w, const BmsSnapshot *snapshot, guint address)
-{
-  g_autofree char *id = bms_snapshot_dup_string (snapshot, 0xB4);
-
-  if (id != NULL && *id != '\0')
-    return g_strdup_printf ("id:%s", id);
-  return g_strdup_printf ("%s:%u",
-                          bms_transport_get_name (bms_session_get_transport (w->sh->session)),
-                          address);
-}
-
 /* Appends to history (ensuring the device row first) and says under which
  * id; the history reference is returned for the alarm monitor. */
 static BmsHistory *
 record_history (Worker *w, Board *board, const BmsSnapshot *snapshot)
 {
-  g_autoptr(BmsHistory) history = NULL;
+  g_autoptr (BmsHistory) history = NULL;
   g_autofree char *key = NULL;
   guint serial;
 
@@ -367,14 +362,13 @@ record_history (Worker *w, Board *board, const BmsSnapshot *snapshot)
   if (history == NULL)
     return NULL;
 
-  key = history_key (w, snapshot, board->address);
+  key = bms_device_key_for_snapshot (snapshot, board->address);
   if (board->history_serial != serial || g_strcmp0 (key, board->history_key) != 0)
     {
-      g_autoptr(GError) error = NULL;
+      g_autoptr (GError) error = NULL;
       g_autofree char *name = bms_snapshot_dup_string (snapshot, 0xB4);
       g_autofree char *fallback = g_strdup_printf ("Board %u", board->address);
-      gint64 id = bms_history_ensure_device (history, key, name && *name ? name : fallback,
-                                             &error);
+      gint64 id = bms_history_ensure_device (history, key, name && *name ? name : fallback, &error);
       if (id <= 0)
         {
           g_warning ("History: cannot register board %u: %s", board->address,
@@ -432,12 +426,18 @@ missed (Worker *w, Board *board)
   post (w->sh, msg);
 }
 
-typedef enum { POLL_OK, POLL_MISSED, POLL_LINE_DOWN, POLL_STOPPED } PollResult;
+typedef enum
+{
+  POLL_OK,
+  POLL_MISSED,
+  POLL_LINE_DOWN,
+  POLL_STOPPED
+} PollResult;
 
 static PollResult
 poll_board (Worker *w, Board *board)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   BmsSnapshot *snapshot;
 
   if (w->multi)
@@ -493,7 +493,7 @@ scan (Worker *w)
 
   for (guint a = w->sh->scan_first; a <= w->sh->scan_last && !should_stop (w); a++)
     {
-      g_autoptr(GError) error = NULL;
+      g_autoptr (GError) error = NULL;
       BmsSnapshot *snapshot;
       Board *board;
 
@@ -517,7 +517,7 @@ scan (Worker *w)
 static gboolean
 reconnect (Worker *w)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   double interval = get_interval (w->sh);
 
   if (bms_session_open (w->sh->session, &error))
@@ -531,7 +531,7 @@ reconnect (Worker *w)
     missed (w, &g_array_index (w->boards, Board, i));
   w->backoff_s = w->backoff_s == 0 ? interval : MIN (w->backoff_s * 2, BMS_POLLER_RECONNECT_MAX_S);
   post_status (w, FALSE, 0,
-               g_strdup_printf (_("Cannot open the line (%s); trying again in %.1f s"),
+               g_strdup_printf (_ ("Cannot open the line (%s); trying again in %.1f s"),
                                 error->message, w->backoff_s));
   wait_for (w, w->backoff_s);
   return FALSE;
@@ -541,20 +541,21 @@ static char *
 cycle_message (Worker *w, gboolean lagging, double elapsed, double interval, guint answered)
 {
   if (!w->connected)
-    return g_strdup_printf (_("The line is down (%s); reconnecting"),
+    return g_strdup_printf (_ ("The line is down (%s); reconnecting"),
                             w->line_error ? w->line_error : "?");
   if (w->sh->scan && w->boards->len == 0)
-    return g_strdup_printf (_("No board answered at addresses %u to %u; scanning again"),
+    return g_strdup_printf (_ ("No board answered at addresses %u to %u; scanning again"),
                             w->sh->scan_first, w->sh->scan_last);
   if (lagging)
-    return g_strdup_printf (_("Lagging: a cycle takes %.2f s, longer than the %.1f s interval; "
-                              "polling back to back"), elapsed, interval);
+    return g_strdup_printf (_ ("Lagging: a cycle takes %.2f s, longer than the %.1f s interval; "
+                               "polling back to back"),
+                            elapsed, interval);
   if (answered < w->boards->len)
-    return g_strdup_printf (_("%u of %u boards answered; polling every %.1f s"), answered,
+    return g_strdup_printf (_ ("%u of %u boards answered; polling every %.1f s"), answered,
                             w->boards->len, interval);
-  return g_strdup_printf (ngettext ("Polling %u board every %.1f s",
-                                    "Polling %u boards every %.1f s", w->boards->len),
-                          w->boards->len, interval);
+  return g_strdup_printf (
+      ngettext ("Polling %u board every %.1f s", "Polling %u boards every %.1f s", w->boards->len),
+      w->boards->len, interval);
 }
 
 static void
@@ -565,6 +566,11 @@ run_cycle (Worker *w)
   guint answered = 0;
   gboolean lagging;
 
+  g_mutex_lock (&w->sh->lock);
+  if (w->sh->rescan && w->sh->scan)
+    w->need_scan = TRUE;
+  w->sh->rescan = FALSE;
+  g_mutex_unlock (&w->sh->lock);
   if (w->need_scan)
     scan (w);
   for (guint i = 0; i < w->boards->len && !should_stop (w); i++)
@@ -586,7 +592,7 @@ run_cycle (Worker *w)
     }
   w->cycles++;
   interval = get_interval (w->sh);
-  elapsed = (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC;
+  elapsed = (g_get_monotonic_time () - start) / (double)G_USEC_PER_SEC;
   /* Lagging is about the line being too slow for the interval; boards that
    * do not answer are reported as such instead. */
   lagging = w->connected && answered == w->boards->len && answered > 0 && elapsed > interval;
@@ -609,13 +615,13 @@ run_jobs (Worker *w)
 
       if (!w->connected)
         g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED, "%s",
-                                 _("The line is down: nothing was sent"));
+                                 _ ("The line is down: nothing was sent"));
       else
         {
           /* The line is ours until func returns: no poll can re-aim it. */
           bms_session_set_address (w->sh->session, job->address);
-          if (job->func (w->sh->session, job->address, job->data,
-                         g_task_get_cancellable (task), &error))
+          if (job->func (w->sh->session, job->address, job->data, g_task_get_cancellable (task),
+                         &error))
             g_task_return_boolean (task, TRUE);
           else
             g_task_return_error (task, error);
@@ -633,7 +639,7 @@ fail_jobs (Shared *sh)
   while ((task = pop_job (sh)) != NULL)
     {
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "%s",
-                               _("Polling stopped: nothing was sent"));
+                               _ ("Polling stopped: nothing was sent"));
       g_object_unref (task);
     }
 }
@@ -699,38 +705,51 @@ bms_poller_finalize (GObject *object)
 }
 
 static void
-bms_poller_get_property (GObject    *object,
-                         guint       prop_id,
-                         GValue     *value,
-                         GParamSpec *pspec)
+bms_poller_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
   BmsPoller *self = BMS_POLLER (object);
 
   switch (prop_id)
     {
-    case PROP_SESSION:    g_value_set_object (value, self->shared->session); break;
-    case PROP_INTERVAL:   g_value_set_double (value, bms_poller_get_interval (self)); break;
+    case PROP_SESSION:
+      g_value_set_object (value, self->shared->session);
+      break;
+    case PROP_INTERVAL:
+      g_value_set_double (value, bms_poller_get_interval (self));
+      break;
     case PROP_HISTORY:
       g_mutex_lock (&self->shared->lock);
       g_value_set_object (value, self->shared->history);
       g_mutex_unlock (&self->shared->lock);
       break;
-    case PROP_RUNNING:    g_value_set_boolean (value, self->running); break;
-    case PROP_CONNECTED:  g_value_set_boolean (value, self->connected); break;
-    case PROP_LAGGING:    g_value_set_boolean (value, self->lagging); break;
-    case PROP_CYCLE_TIME: g_value_set_double (value, self->cycle_time); break;
-    case PROP_CYCLES:     g_value_set_uint64 (value, self->cycles); break;
-    case PROP_MESSAGE:    g_value_set_string (value, self->message); break;
-    case PROP_DEVICES:    g_value_set_object (value, self->devices); break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    case PROP_RUNNING:
+      g_value_set_boolean (value, self->running);
+      break;
+    case PROP_CONNECTED:
+      g_value_set_boolean (value, self->connected);
+      break;
+    case PROP_LAGGING:
+      g_value_set_boolean (value, self->lagging);
+      break;
+    case PROP_CYCLE_TIME:
+      g_value_set_double (value, self->cycle_time);
+      break;
+    case PROP_CYCLES:
+      g_value_set_uint64 (value, self->cycles);
+      break;
+    case PROP_MESSAGE:
+      g_value_set_string (value, self->message);
+      break;
+    case PROP_DEVICES:
+      g_value_set_object (value, self->devices);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
 
 static void
-bms_poller_set_property (GObject      *object,
-                         guint         prop_id,
-                         const GValue *value,
-                         GParamSpec   *pspec)
+bms_poller_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
 {
   BmsPoller *self = BMS_POLLER (object);
 
@@ -761,27 +780,26 @@ bms_poller_class_init (BmsPollerClass *klass)
   object_class->get_property = bms_poller_get_property;
   object_class->set_property = bms_poller_set_property;
 
-  properties[PROP_SESSION] =
-    g_param_spec_object ("session", NULL, NULL, BMS_TYPE_SESSION,
-                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
-  properties[PROP_INTERVAL] =
-    g_param_spec_double ("interval", NULL, "seconds", BMS_POLLER_INTERVAL_MIN,
-                         BMS_POLLER_INTERVAL_MAX, BMS_POLLER_INTERVAL_DEFAULT,
-                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  properties[PROP_HISTORY] =
-    g_param_spec_object ("history", NULL, NULL, BMS_TYPE_HISTORY,
-                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SESSION]
+      = g_param_spec_object ("session", NULL, NULL, BMS_TYPE_SESSION,
+                             G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_INTERVAL]
+      = g_param_spec_double ("interval", NULL, "seconds", BMS_POLLER_INTERVAL_MIN,
+                             BMS_POLLER_INTERVAL_MAX, BMS_POLLER_INTERVAL_DEFAULT,
+                             G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_HISTORY]
+      = g_param_spec_object ("history", NULL, NULL, BMS_TYPE_HISTORY,
+                             G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_RUNNING] = g_param_spec_boolean ("running", NULL, NULL, FALSE, ro);
   properties[PROP_CONNECTED] = g_param_spec_boolean ("connected", NULL, NULL, FALSE, ro);
-  properties[PROP_LAGGING] =
-    g_param_spec_boolean ("lagging", NULL, "a cycle takes longer than the interval", FALSE, ro);
-  properties[PROP_CYCLE_TIME] =
-    g_param_spec_double ("cycle-time", NULL, "seconds", 0, G_MAXDOUBLE, 0, ro);
+  properties[PROP_LAGGING]
+      = g_param_spec_boolean ("lagging", NULL, "a cycle takes longer than the interval", FALSE, ro);
+  properties[PROP_CYCLE_TIME]
+      = g_param_spec_double ("cycle-time", NULL, "seconds", 0, G_MAXDOUBLE, 0, ro);
   properties[PROP_CYCLES] = g_param_spec_uint64 ("cycles", NULL, NULL, 0, G_MAXUINT64, 0, ro);
   properties[PROP_MESSAGE] = g_param_spec_string ("message", NULL, NULL, NULL, ro);
-  properties[PROP_DEVICES] =
-    g_param_spec_object ("devices", NULL, NULL, G_TYPE_LIST_MODEL,
-                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_DEVICES] = g_param_spec_object ("devices", NULL, NULL, G_TYPE_LIST_MODEL,
+                                                  G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -819,9 +837,7 @@ bms_poller_get_session (BmsPoller *self)
 }
 
 void
-bms_poller_set_addresses (BmsPoller   *self,
-                          const guint *addresses,
-                          guint        n_addresses)
+bms_poller_set_addresses (BmsPoller *self, const guint *addresses, guint n_addresses)
 {
   g_return_if_fail (BMS_IS_POLLER (self));
   g_return_if_fail (!self->running);
@@ -831,9 +847,7 @@ bms_poller_set_addresses (BmsPoller   *self,
 }
 
 void
-bms_poller_set_scan_range (BmsPoller *self,
-                           guint      first,
-                           guint      last)
+bms_poller_set_scan_range (BmsPoller *self, guint first, guint last)
 {
   g_return_if_fail (BMS_IS_POLLER (self));
   g_return_if_fail (!self->running);
@@ -844,15 +858,13 @@ bms_poller_set_scan_range (BmsPoller *self,
 }
 
 gboolean
-bms_poller_set_interval (BmsPoller *self,
-                         double     seconds,
-                         GError   **error)
+bms_poller_set_interval (BmsPoller *self, double seconds, GError **error)
 {
   g_return_val_if_fail (BMS_IS_POLLER (self), FALSE);
   if (!(seconds >= BMS_POLLER_INTERVAL_MIN && seconds <= BMS_POLLER_INTERVAL_MAX))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   _("A poll interval of %.3f s is not possible: use %.1f to %.0f s"), seconds,
+                   _ ("A poll interval of %.3f s is not possible: use %.1f to %.0f s"), seconds,
                    BMS_POLLER_INTERVAL_MIN, BMS_POLLER_INTERVAL_MAX);
       return FALSE;
     }
@@ -877,8 +889,7 @@ bms_poller_get_interval (BmsPoller *self)
 }
 
 void
-bms_poller_set_history (BmsPoller  *self,
-                        BmsHistory *history)
+bms_poller_set_history (BmsPoller *self, BmsHistory *history)
 {
   gboolean changed;
 
@@ -936,6 +947,15 @@ bms_poller_start (BmsPoller *self)
   self->thread = g_thread_new ("bms-poller", worker_main, worker);
   self->running = TRUE;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
+}
+
+void
+bms_poller_rescan (BmsPoller *self)
+{
+  g_return_if_fail (BMS_IS_POLLER (self));
+  g_mutex_lock (&self->shared->lock);
+  self->shared->rescan = TRUE;
+  g_mutex_unlock (&self->shared->lock);
 }
 
 void
@@ -1005,16 +1025,11 @@ bms_poller_get_message (BmsPoller *self)
 }
 
 void
-bms_poller_run_async (BmsPoller          *self,
-                      guint               address,
-                      BmsPollerFunc       func,
-                      gpointer            data,
-                      GDestroyNotify      destroy,
-                      GCancellable       *cancellable,
-                      GAsyncReadyCallback callback,
-                      gpointer            user_data)
+bms_poller_run_async (BmsPoller *self, guint address, BmsPollerFunc func, gpointer data,
+                      GDestroyNotify destroy, GCancellable *cancellable,
+                      GAsyncReadyCallback callback, gpointer user_data)
 {
-  g_autoptr(GTask) task = NULL;
+  g_autoptr (GTask) task = NULL;
   RunJob *job;
 
   g_return_if_fail (BMS_IS_POLLER (self));
@@ -1031,7 +1046,7 @@ bms_poller_run_async (BmsPoller          *self,
   if (!self->running)
     {
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED, "%s",
-                               _("Polling is not running: nothing was sent"));
+                               _ ("Polling is not running: nothing was sent"));
       return;
     }
   g_mutex_lock (&self->shared->lock);
@@ -1041,17 +1056,14 @@ bms_poller_run_async (BmsPoller          *self,
 }
 
 gboolean
-bms_poller_run_finish (BmsPoller     *self,
-                       GAsyncResult  *result,
-                       GError       **error)
+bms_poller_run_finish (BmsPoller *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 gint64
-bms_poller_get_history_device_id (BmsPoller *self,
-                                  guint      address)
+bms_poller_get_history_device_id (BmsPoller *self, guint address)
 {
   g_return_val_if_fail (BMS_IS_POLLER (self), 0);
   return GPOINTER_TO_SIZE (g_hash_table_lookup (self->history_ids, GUINT_TO_POINTER (address)));
@@ -1065,22 +1077,20 @@ bms_poller_get_devices (BmsPoller *self)
 }
 
 BmsDevice *
-bms_poller_lookup_device (BmsPoller *self,
-                          guint      address)
+bms_poller_lookup_device (BmsPoller *self, guint address)
 {
   g_return_val_if_fail (BMS_IS_POLLER (self), NULL);
   for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->devices)); i++)
     {
-      g_autoptr(BmsDevice) device = g_list_model_get_item (G_LIST_MODEL (self->devices), i);
+      g_autoptr (BmsDevice) device = g_list_model_get_item (G_LIST_MODEL (self->devices), i);
       if (bms_device_get_address (device) == address)
-        return device;   /* the store keeps it alive */
+        return device; /* the store keeps it alive */
     }
   return NULL;
 }
 
 BmsAlarmMonitor *
-bms_poller_get_alarm_monitor (BmsPoller *self,
-                              guint      address)
+bms_poller_get_alarm_monitor (BmsPoller *self, guint address)
 {
   g_return_val_if_fail (BMS_IS_POLLER (self), NULL);
   return g_hash_table_lookup (self->monitors, GUINT_TO_POINTER (address));

@@ -24,63 +24,59 @@
 
 G_BEGIN_DECLS
 
-#define BMS_POLLER_INTERVAL_MIN      0.2
-#define BMS_POLLER_INTERVAL_MAX      60.0
-#define BMS_POLLER_INTERVAL_DEFAULT  1.0
-#define BMS_POLLER_MISSED_OFFLINE    3
-#define BMS_POLLER_RECONNECT_MAX_S   10.0
+#define BMS_POLLER_INTERVAL_MIN 0.2
+#define BMS_POLLER_INTERVAL_MAX 60.0
+#define BMS_POLLER_INTERVAL_DEFAULT 1.0
+#define BMS_POLLER_MISSED_OFFLINE 3
+#define BMS_POLLER_RECONNECT_MAX_S 10.0
 
 #define BMS_TYPE_POLLER (bms_poller_get_type ())
 G_DECLARE_FINAL_TYPE (BmsPoller, bms_poller, BMS, POLLER, GObject)
 
 /* Polls the session's address until told otherwise. */
-BmsPoller     *bms_poller_new              (BmsSession *session);
-BmsSession    *bms_poller_get_session      (BmsPoller  *self);
+BmsPoller *bms_poller_new (BmsSession *session);
+BmsSession *bms_poller_get_session (BmsPoller *self);
 
 /* Before start: poll these addresses (a device each, offline until they
  * answer) … */
-void           bms_poller_set_addresses    (BmsPoller   *self,
-                                            const guint *addresses,
-                                            guint        n_addresses);
+void bms_poller_set_addresses (BmsPoller *self, const guint *addresses, guint n_addresses);
 /* … or scan first..last at start (and after each reconnect) and poll the
  * boards that answer. */
-void           bms_poller_set_scan_range   (BmsPoller *self,
-                                            guint      first,
-                                            guint      last);
+void bms_poller_set_scan_range (BmsPoller *self, guint first, guint last);
 /* Seconds; outside 0.2–60 is refused (G_IO_ERROR_INVALID_ARGUMENT). */
-gboolean       bms_poller_set_interval     (BmsPoller *self,
-                                            double     seconds,
-                                            GError   **error);
-double         bms_poller_get_interval     (BmsPoller *self);
+gboolean bms_poller_set_interval (BmsPoller *self, double seconds, GError **error);
+double bms_poller_get_interval (BmsPoller *self);
 /* Samples go to history (may be NULL); alarm events of the devices too. */
-void           bms_poller_set_history      (BmsPoller  *self,
-                                            BmsHistory *history);
+void bms_poller_set_history (BmsPoller *self, BmsHistory *history);
 
-void           bms_poller_start            (BmsPoller *self);
+void bms_poller_start (BmsPoller *self);
+/* In scan mode: probe the whole range again at the next cycle (boards added
+ * to the bus while polling; a scan also follows every reconnect). */
+void bms_poller_rescan (BmsPoller *self);
 /* Asks the worker to stop and returns at once. */
-void           bms_poller_stop             (BmsPoller *self);
+void bms_poller_stop (BmsPoller *self);
 /* Stops and waits for the worker (at most one request's timeout); for the
  * CLI and tests, not the GTK main thread. */
-void           bms_poller_stop_sync        (BmsPoller *self);
+void bms_poller_stop_sync (BmsPoller *self);
 
-gboolean       bms_poller_get_running      (BmsPoller *self);
-gboolean       bms_poller_get_connected    (BmsPoller *self);
-gboolean       bms_poller_get_lagging      (BmsPoller *self);
+gboolean bms_poller_get_running (BmsPoller *self);
+gboolean bms_poller_get_connected (BmsPoller *self);
+gboolean bms_poller_get_lagging (BmsPoller *self);
 /* Duration of the last cycle, seconds. */
-double         bms_poller_get_cycle_time   (BmsPoller *self);
-guint64        bms_poller_get_cycles       (BmsPoller *self);
+double bms_poller_get_cycle_time (BmsPoller *self);
+guint64 bms_poller_get_cycles (BmsPoller *self);
 /* What the poller is doing, in words ("Polling 1 board every 1.0 s",
  * "Lagging: …", "Reconnecting in 4 s: …"). */
-const char    *bms_poller_get_message      (BmsPoller *self);
+const char *bms_poller_get_message (BmsPoller *self);
 
 /* BmsDevice items, ascending address. */
-GListModel    *bms_poller_get_devices      (BmsPoller *self);
-BmsDevice     *bms_poller_lookup_device    (BmsPoller *self, guint address);
+GListModel *bms_poller_get_devices (BmsPoller *self);
+BmsDevice *bms_poller_lookup_device (BmsPoller *self, guint address);
 BmsAlarmMonitor *bms_poller_get_alarm_monitor (BmsPoller *self, guint address);
 
 /* The history's row for a board (for audit rows), 0 before its first
  * sample was recorded or without history. */
-gint64         bms_poller_get_history_device_id (BmsPoller *self, guint address);
+gint64 bms_poller_get_history_device_id (BmsPoller *self, guint address);
 
 /* Runs func on the poller's worker between two cycles, with the session
  * aimed at address and the line to itself: how the app writes parameters
@@ -88,21 +84,11 @@ gint64         bms_poller_get_history_device_id (BmsPoller *self, guint address)
  * is reading). func blocks; results come back to the calling thread's
  * context. Fails with G_IO_ERROR_NOT_CONNECTED when polling is not running
  * or the line is down, without calling func. */
-typedef gboolean (*BmsPollerFunc) (BmsSession   *session,
-                                   guint         address,
-                                   gpointer      data,
-                                   GCancellable *cancellable,
-                                   GError      **error);
-void           bms_poller_run_async        (BmsPoller          *self,
-                                            guint               address,
-                                            BmsPollerFunc       func,
-                                            gpointer            data,
-                                            GDestroyNotify      destroy,
-                                            GCancellable       *cancellable,
-                                            GAsyncReadyCallback callback,
-                                            gpointer            user_data);
-gboolean       bms_poller_run_finish       (BmsPoller     *self,
-                                            GAsyncResult  *result,
-                                            GError       **error);
+typedef gboolean (*BmsPollerFunc) (BmsSession *session, guint address, gpointer data,
+                                   GCancellable *cancellable, GError **error);
+void bms_poller_run_async (BmsPoller *self, guint address, BmsPollerFunc func, gpointer data,
+                           GDestroyNotify destroy, GCancellable *cancellable,
+                           GAsyncReadyCallback callback, gpointer user_data);
+gboolean bms_poller_run_finish (BmsPoller *self, GAsyncResult *result, GError **error);
 
 G_END_DECLS

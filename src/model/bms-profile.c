@@ -11,23 +11,22 @@
 
 #include "bms-profile.h"
 
-G_DEFINE_QUARK (bms-profile-error-quark, bms_profile_error)
+G_DEFINE_QUARK (bms - profile - error - quark, bms_profile_error)
 
 struct _BmsProfile
 {
-  GObject      parent_instance;
+  GObject parent_instance;
   BmsParamSet *params;
-  char        *device;
-  char        *software_version;
-  gint         chemistry;
-  gint64       created;
+  char *device;
+  char *software_version;
+  gint chemistry;
+  gint64 created;
 };
 
 G_DEFINE_FINAL_TYPE (BmsProfile, bms_profile, G_TYPE_OBJECT)
 
-static const char * const header_keys[] = {
-  "Version", "Device", "Chemistry", "SoftwareVersion", "Created", "Application", NULL
-};
+static const char *const header_keys[]
+    = { "Version", "Device", "Chemistry", "SoftwareVersion", "Created", "Application", NULL };
 
 static void
 bms_profile_finalize (GObject *object)
@@ -76,14 +75,14 @@ bms_profile_new (BmsParamSet *params)
         bms_param_set_set_raw (self->params, ids[i], bms_param_set_get_raw (params, ids[i]));
     }
   if (bms_param_set_has (params, BMS_ID_BATTERY_TYPE))
-    self->chemistry = (gint) bms_param_set_get_raw (params, BMS_ID_BATTERY_TYPE);
+    self->chemistry = (gint)bms_param_set_get_raw (params, BMS_ID_BATTERY_TYPE);
   return self;
 }
 
 BmsProfile *
 bms_profile_new_from_snapshot (const BmsSnapshot *snapshot)
 {
-  g_autoptr(BmsParamSet) params = NULL;
+  g_autoptr (BmsParamSet) params = NULL;
   BmsProfile *self;
 
   g_return_val_if_fail (snapshot != NULL, NULL);
@@ -159,7 +158,7 @@ chemistry_name (gint battery_type)
 {
   const BmsFieldInfo *field = bms_field_lookup (BMS_ID_BATTERY_TYPE);
 
-  if (battery_type < 0 || battery_type > (gint) field->max)
+  if (battery_type < 0 || battery_type > (gint)field->max)
     return NULL;
   return field->names[battery_type];
 }
@@ -177,7 +176,7 @@ describe_field (BmsParamSet *scratch, const BmsFieldInfo *field)
     return g_strdup_printf (" %s, on or off", field->label);
   if (field->type == BMS_FIELD_ENUM && field->names)
     {
-      g_autofree char *names = g_strjoinv (", ", (char **) field->names);
+      g_autofree char *names = g_strjoinv (", ", (char **)field->names);
       return g_strdup_printf (" %s, one of %s", field->label, names);
     }
   bms_param_get_range (field, &lo, &hi);
@@ -190,12 +189,11 @@ describe_field (BmsParamSet *scratch, const BmsFieldInfo *field)
 }
 
 char *
-bms_profile_to_data (BmsProfile *self,
-                     gsize      *length)
+bms_profile_to_data (BmsProfile *self, gsize *length)
 {
-  g_autoptr(GKeyFile) kf = g_key_file_new ();
-  g_autoptr(BmsParamSet) scratch = bms_param_set_new ();
-  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+  g_autoptr (BmsParamSet) scratch = bms_param_set_new ();
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
   g_autofree char *created = g_date_time_format_iso8601 (now);
   g_autofree guint8 *ids = NULL;
   guint n = 0;
@@ -206,7 +204,8 @@ bms_profile_to_data (BmsProfile *self,
   g_key_file_set_integer (kf, BMS_PROFILE_GROUP, "Version", BMS_PROFILE_VERSION);
   g_key_file_set_comment (kf, BMS_PROFILE_GROUP, NULL,
                           " Packwatch parameter profile (docs/profile-format.md).\n"
-                          " Values are in the unit named above each key.", NULL);
+                          " Values are in the unit named above each key.",
+                          NULL);
   if (self->device && *self->device)
     g_key_file_set_string (kf, BMS_PROFILE_GROUP, "Device", self->device);
   if (chemistry_name (self->chemistry))
@@ -232,13 +231,11 @@ bms_profile_to_data (BmsProfile *self,
 }
 
 gboolean
-bms_profile_save (BmsProfile *self,
-                  const char *path,
-                  GError    **error)
+bms_profile_save (BmsProfile *self, const char *path, GError **error)
 {
   g_autofree char *data = NULL;
   gsize length = 0;
-  g_autoptr(GError) local = NULL;
+  g_autoptr (GError) local = NULL;
 
   g_return_val_if_fail (BMS_IS_PROFILE (self), FALSE);
   g_return_val_if_fail (path != NULL, FALSE);
@@ -246,7 +243,7 @@ bms_profile_save (BmsProfile *self,
   if (!g_file_set_contents (path, data, length, &local))
     {
       g_set_error (error, BMS_PROFILE_ERROR, BMS_PROFILE_ERROR_IO,
-                   _("Cannot write the profile: %s"), local->message);
+                   _ ("Cannot write the profile: %s"), local->message);
       return FALSE;
     }
   return TRUE;
@@ -254,12 +251,13 @@ bms_profile_save (BmsProfile *self,
 
 /* ---- reading ---- */
 
-typedef struct {
+typedef struct
+{
   const char *name;
-  GHashTable *header_lines;  /* key -> line */
-  GHashTable *param_lines;   /* key -> line */
-  guint       header_line;   /* line of [Packwatch Profile] */
-  guint       n_lines;
+  GHashTable *header_lines; /* key -> line */
+  GHashTable *param_lines;  /* key -> line */
+  guint header_line;        /* line of [Packwatch Profile] */
+  guint n_lines;
 } Scan;
 
 static void
@@ -299,13 +297,13 @@ scan_group (Scan *scan, const char *group, guint line, int *section, GError **er
 {
   if (*section == 0 && !g_str_equal (group, BMS_PROFILE_GROUP))
     return fail (error, BMS_PROFILE_ERROR_FOREIGN, scan->name, line,
-                 _("the first group is [%s], a Packwatch profile starts with [%s]"),
-                 group, BMS_PROFILE_GROUP);
+                 _ ("the first group is [%s], a Packwatch profile starts with [%s]"), group,
+                 BMS_PROFILE_GROUP);
   if (g_str_equal (group, BMS_PROFILE_GROUP))
     {
       if (*section != 0)
         return fail (error, BMS_PROFILE_ERROR_DUPLICATE, scan->name, line,
-                     _("the group [%s] appears twice"), group);
+                     _ ("the group [%s] appears twice"), group);
       scan->header_line = line;
       *section = 1;
       return TRUE;
@@ -314,13 +312,13 @@ scan_group (Scan *scan, const char *group, guint line, int *section, GError **er
     {
       if (*section == 2)
         return fail (error, BMS_PROFILE_ERROR_DUPLICATE, scan->name, line,
-                     _("the group [%s] appears twice"), group);
+                     _ ("the group [%s] appears twice"), group);
       *section = 2;
       return TRUE;
     }
   return fail (error, BMS_PROFILE_ERROR_UNKNOWN_KEY, scan->name, line,
-               _("unknown group [%s]: a profile has [%s] and [%s] only"),
-               group, BMS_PROFILE_GROUP, BMS_PROFILE_PARAMS);
+               _ ("unknown group [%s]: a profile has [%s] and [%s] only"), group, BMS_PROFILE_GROUP,
+               BMS_PROFILE_PARAMS);
 }
 
 static gboolean
@@ -330,12 +328,13 @@ scan_param_key (Scan *scan, const char *key, guint line, GError **error)
 
   if (field == NULL || !bms_param_is_parameter (field))
     return fail (error, BMS_PROFILE_ERROR_UNKNOWN_KEY, scan->name, line,
-                 field ? _("“%s” cannot be set, so it has no place in a profile")
-                       : _("unknown parameter “%s”"), key);
+                 field ? _ ("“%s” cannot be set, so it has no place in a profile")
+                       : _ ("unknown parameter “%s”"),
+                 key);
   if (!bms_param_is_portable (field))
     return fail (error, BMS_PROFILE_ERROR_NOT_PORTABLE, scan->name, line,
-                 _("“%s” (%s) belongs to one board and cannot be loaded from a profile"),
-                 key, _(field->label));
+                 _ ("“%s” (%s) belongs to one board and cannot be loaded from a profile"), key,
+                 _ (field->label));
   return TRUE;
 }
 
@@ -348,25 +347,25 @@ scan_key (Scan *scan, char *text, guint line, int section, GError **error)
 
   if (section == 0)
     return fail (error, BMS_PROFILE_ERROR_FOREIGN, scan->name, line,
-                 _("text before any group: a Packwatch profile starts with [%s]"),
+                 _ ("text before any group: a Packwatch profile starts with [%s]"),
                  BMS_PROFILE_GROUP);
   if (eq == NULL)
     return fail (error, BMS_PROFILE_ERROR_SYNTAX, scan->name, line,
-                 _("expected “key=value”, a [group] or a # comment"));
+                 _ ("expected “key=value”, a [group] or a # comment"));
   *eq = '\0';
   g_strchomp (text);
   if (*text == '\0')
-    return fail (error, BMS_PROFILE_ERROR_SYNTAX, scan->name, line, _("a value without a key"));
+    return fail (error, BMS_PROFILE_ERROR_SYNTAX, scan->name, line, _ ("a value without a key"));
   if (section == 1 && !g_strv_contains (header_keys, text))
     return fail (error, BMS_PROFILE_ERROR_UNKNOWN_KEY, scan->name, line,
-                 _("unknown key “%s” in [%s]"), text, BMS_PROFILE_GROUP);
+                 _ ("unknown key “%s” in [%s]"), text, BMS_PROFILE_GROUP);
   if (section == 2 && !scan_param_key (scan, text, line, error))
     return FALSE;
 
   lines = section == 1 ? scan->header_lines : scan->param_lines;
   if (g_hash_table_lookup_extended (lines, text, NULL, &first))
     return fail (error, BMS_PROFILE_ERROR_DUPLICATE, scan->name, line,
-                 _("“%s” appears twice (first on line %u)"), text, GPOINTER_TO_UINT (first));
+                 _ ("“%s” appears twice (first on line %u)"), text, GPOINTER_TO_UINT (first));
   g_hash_table_insert (lines, g_strdup (text), GUINT_TO_POINTER (line));
   return TRUE;
 }
@@ -375,18 +374,17 @@ static gboolean
 scan_lines (Scan *scan, const char *data, gsize length, GError **error)
 {
   const char *end = NULL;
-  g_auto(GStrv) lines = NULL;
+  g_auto (GStrv) lines = NULL;
   int section = 0;
 
   /* Also stops at a zero byte: binary files end here. */
   if (!g_utf8_validate (data, length, &end))
-    return fail (error, BMS_PROFILE_ERROR_FOREIGN, scan->name,
-                 line_of_offset (data, end - data),
-                 _("binary data or text that is not UTF-8: this is not a Packwatch profile"));
+    return fail (error, BMS_PROFILE_ERROR_FOREIGN, scan->name, line_of_offset (data, end - data),
+                 _ ("binary data or text that is not UTF-8: this is not a Packwatch profile"));
   lines = g_strsplit (data, "\n", -1);
   for (guint i = 0; lines[i]; i++)
     {
-      char *text = g_strstrip (lines[i]);   /* also drops a trailing \r */
+      char *text = g_strstrip (lines[i]); /* also drops a trailing \r */
       guint line = i + 1;
 
       scan->n_lines = line;
@@ -397,7 +395,7 @@ scan_lines (Scan *scan, const char *data, gsize length, GError **error)
           gsize len = strlen (text);
           if (text[len - 1] != ']' || len < 3)
             return fail (error, BMS_PROFILE_ERROR_SYNTAX, scan->name, line,
-                         _("a group name must be written [Name]"));
+                         _ ("a group name must be written [Name]"));
           text[len - 1] = '\0';
           if (!scan_group (scan, text + 1, line, &section, error))
             return FALSE;
@@ -408,10 +406,10 @@ scan_lines (Scan *scan, const char *data, gsize length, GError **error)
     }
   if (section == 0)
     return fail (error, BMS_PROFILE_ERROR_FOREIGN, scan->name, MAX (scan->n_lines, 1),
-                 _("no [%s] group: this is not a Packwatch profile"), BMS_PROFILE_GROUP);
+                 _ ("no [%s] group: this is not a Packwatch profile"), BMS_PROFILE_GROUP);
   if (!g_hash_table_contains (scan->header_lines, "Version"))
     return fail (error, BMS_PROFILE_ERROR_VERSION, scan->name, scan->header_line,
-                 _("[%s] has no Version key"), BMS_PROFILE_GROUP);
+                 _ ("[%s] has no Version key"), BMS_PROFILE_GROUP);
   return TRUE;
 }
 
@@ -430,7 +428,7 @@ read_header (BmsProfile *self, Scan *scan, GKeyFile *kf, GError **error)
 
   if (version == NULL || strcmp (g_strstrip (version), "1") != 0)
     return fail (error, BMS_PROFILE_ERROR_VERSION, scan->name, header_line (scan, "Version"),
-                 _("Version=%s is not supported: this Packwatch reads version %d"),
+                 _ ("Version=%s is not supported: this Packwatch reads version %d"),
                  version ? version : "", BMS_PROFILE_VERSION);
   if (chemistry != NULL)
     {
@@ -439,15 +437,15 @@ read_header (BmsProfile *self, Scan *scan, GKeyFile *kf, GError **error)
 
       if (!bms_field_parse_value (field, chemistry, &raw, NULL, NULL))
         return fail (error, BMS_PROFILE_ERROR_VALUE, scan->name, header_line (scan, "Chemistry"),
-                     _("Chemistry=%s is not one of lfp, nmc, lto"), chemistry);
-      self->chemistry = (gint) raw;
+                     _ ("Chemistry=%s is not one of lfp, nmc, lto"), chemistry);
+      self->chemistry = (gint)raw;
     }
   if (created != NULL)
     {
-      g_autoptr(GDateTime) dt = g_date_time_new_from_iso8601 (created, NULL);
+      g_autoptr (GDateTime) dt = g_date_time_new_from_iso8601 (created, NULL);
       if (dt == NULL)
         return fail (error, BMS_PROFILE_ERROR_VALUE, scan->name, header_line (scan, "Created"),
-                     _("Created=%s is not an ISO 8601 date and time"), created);
+                     _ ("Created=%s is not an ISO 8601 date and time"), created);
       self->created = g_date_time_to_unix (dt) * G_USEC_PER_SEC;
     }
   self->device = g_key_file_get_string (kf, BMS_PROFILE_GROUP, "Device", NULL);
@@ -455,15 +453,16 @@ read_header (BmsProfile *self, Scan *scan, GKeyFile *kf, GError **error)
   return TRUE;
 }
 
-typedef struct {
+typedef struct
+{
   guint8 id;
-  guint  line;
+  guint line;
 } KeyLine;
 
 static gint
 by_line (gconstpointer a, gconstpointer b)
 {
-  return (gint) ((const KeyLine *) a)->line - (gint) ((const KeyLine *) b)->line;
+  return (gint)((const KeyLine *)a)->line - (gint)((const KeyLine *)b)->line;
 }
 
 static gboolean
@@ -472,7 +471,7 @@ read_param (BmsProfile *self, Scan *scan, GKeyFile *kf, const KeyLine *key, GErr
   const BmsFieldInfo *field = bms_field_lookup (key->id);
   g_autofree char *value = g_key_file_get_string (kf, BMS_PROFILE_PARAMS, field->name, NULL);
   g_autofree char *text = NULL;
-  g_autoptr(GError) local = NULL;
+  g_autoptr (GError) local = NULL;
   gint64 raw = 0;
 
   if (value == NULL)
@@ -495,7 +494,7 @@ read_param (BmsProfile *self, Scan *scan, GKeyFile *kf, const KeyLine *key, GErr
 static gboolean
 read_params (BmsProfile *self, Scan *scan, GKeyFile *kf, GError **error)
 {
-  g_autoptr(GArray) keys = g_array_new (FALSE, FALSE, sizeof (KeyLine));
+  g_autoptr (GArray) keys = g_array_new (FALSE, FALSE, sizeof (KeyLine));
   GHashTableIter iter;
   gpointer name, line;
 
@@ -513,14 +512,11 @@ read_params (BmsProfile *self, Scan *scan, GKeyFile *kf, GError **error)
 }
 
 BmsProfile *
-bms_profile_load_from_data (const char *data,
-                            gsize       length,
-                            const char *name,
-                            GError    **error)
+bms_profile_load_from_data (const char *data, gsize length, const char *name, GError **error)
 {
-  g_autoptr(BmsProfile) self = NULL;
-  g_autoptr(GKeyFile) kf = g_key_file_new ();
-  g_autoptr(GError) local = NULL;
+  g_autoptr (BmsProfile) self = NULL;
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+  g_autoptr (GError) local = NULL;
   g_autofree char *copy = NULL;
   Scan scan = { name ? name : "profile" };
   gboolean ok;
@@ -529,7 +525,7 @@ bms_profile_load_from_data (const char *data,
   if (length == 0)
     {
       fail (error, BMS_PROFILE_ERROR_FOREIGN, scan.name, 1,
-            _("the file is empty: this is not a Packwatch profile"));
+            _ ("the file is empty: this is not a Packwatch profile"));
       return NULL;
     }
   copy = g_strndup (data, length);
@@ -548,19 +544,18 @@ bms_profile_load_from_data (const char *data,
 }
 
 BmsProfile *
-bms_profile_load (const char *path,
-                  GError    **error)
+bms_profile_load (const char *path, GError **error)
 {
   g_autofree char *data = NULL;
   g_autofree char *display = NULL;
-  g_autoptr(GError) local = NULL;
+  g_autoptr (GError) local = NULL;
   gsize length = 0;
 
   g_return_val_if_fail (path != NULL, NULL);
   if (!g_file_get_contents (path, &data, &length, &local))
     {
       g_set_error (error, BMS_PROFILE_ERROR, BMS_PROFILE_ERROR_IO,
-                   _("Cannot read the profile: %s"), local->message);
+                   _ ("Cannot read the profile: %s"), local->message);
       return NULL;
     }
   display = g_filename_display_name (path);

@@ -229,14 +229,21 @@ update_status (BmsConnectionBar *self)
       break;
     case BMS_CONNECTION_POLLING:
       {
-        guint64 n = bms_connection_get_poll_count (self->connection);
+        guint n = (guint) MIN (bms_connection_get_poll_count (self->connection), G_MAXUINT);
         text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                             "Connected to %s · polling every %.1f s · %" G_GUINT64_FORMAT " reply",
-                                             "Connected to %s · polling every %.1f s · %" G_GUINT64_FORMAT " replies",
+                                             "Connected to %s · polling every %.1f s · %u reply",
+                                             "Connected to %s · polling every %.1f s · %u replies",
                                              n),
                                 uri, bms_connection_get_poll_interval (self->connection), n);
+        /* Polling, but slower than asked (256 cells at 9600 baud): say so. */
+        if (message != NULL)
+          {
+            g_autofree char *both = g_strdup_printf ("%s · %s", text, message);
+            show_status (self, "dialog-warning-symbolic", "warning", both);
+          }
+        else
+          show_status (self, "emblem-ok-symbolic", "success", text);
       }
-      show_status (self, "emblem-ok-symbolic", "success", text);
       break;
     case BMS_CONNECTION_NO_REPLY:
       show_status (self, "dialog-warning-symbolic", "warning",

@@ -4,11 +4,10 @@
 #include <glib/gi18n.h>
 
 #include "bms-connection.h"
+#include "bms-poller.h"
 #include "bms-session.h"
 #include "bms-transport.h"
 
-#define MISSES_OFFLINE   3
-#define RECONNECT_DELAY  3
 
 struct _BmsConnection
 {
@@ -29,11 +28,8 @@ struct _BmsConnection
   gint64              connected_since;
 
   GCancellable       *cancellable;     /* everything of the current connection */
+  BmsPoller          *poller;
   double              poll_interval;
-  guint               poll_source;
-  guint               reconnect_source;
-  gint64              poll_started;
-  guint               misses;
   guint64             polls;
 
   guint               lock_timeout;
@@ -64,22 +60,9 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
-static void start_poll (BmsConnection *self);
-static void open_session (BmsConnection *self);
-
-static gboolean
-poll_timeout (gpointer user_data)
-{
-  start_poll (user_data);
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-reconnect (gpointer user_data)
-{
-  open_session (user_data);
-  return G_SOURCE_REMOVE;
-}
+static void bms_connection_show_device (BmsConnection   *self,
+                                        BmsDevice       *device,
+                                        BmsAlarmMonitor *monitor);
 
 GType
 bms_connection_state_get_type (void)
@@ -199,35 +182,35 @@ ensure_done (GObject      *source,
         g_warning ("History: %s", error->message);
       return;
     }
-  if (self->device == NULL || self->history == NULL)
-    return;
   self->history_device_id = id;
-  if (self->alarm_monitor != NULL)
-    bms_alarm_monitor_set_history (self->alarm_monitor, self->history, id);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HISTORY]);
 }
 
-/* The device's history row needs the writer (a wait): found on a worker,
- * samples before it is known are not recorded. */
+/* The poller records samples and alarm events; the pages need the device's
+ * row for their queries and the audit log. The key is the poller's (device
+ * id, else transport and address), so both find the same row; looking it
+ * up waits for the writer, hence a worker. */
 static void
-record_sample (BmsConnection     *self,
-               const BmsSnapshot *snapshot)
+find_history_device (BmsConnection *self)
 {
   g_autoptr(GTask) task = NULL;
+  const char *device_id;
   char **key_name;
 
-  if (self->history == NULL)
-    return;
-  if (self->history_device_id > 0)
-    {
-      bms_history_append_snapshot (self->history, self->history_device_id, snapshot);
-      return;
-    }
-  if (self->ensuring_device)
+  if (self->history == NULL || self->device == NULL || self->history_device_id > 0 ||
+      self->ensuring_device || bms_device_get_snapshot (self->device) == NULL)
     return;
   self->ensuring_device = TRUE;
+  device_id = bms_device_get_device_id (self->device);
   key_name = g_new0 (char *, 3);
-  key_name[0] = bms_device_dup_key (self->device);
-  key_name[1] = g_strdup (bms_device_get_device_id (self->device));
+  if (device_id != NULL && *device_id != '\0')
+    key_name[0] = g_strdup_printf ("id:%s", device_id);
+  else
+    key_name[0] = g_strdup_printf ("%s:%u",
+                                   self->session ? bms_transport_get_name (bms_session_get_transport (self->session)) : "board",
+                                   self->address);
+  key_name[1] = device_id && *device_id ? g_strdup (device_id)
+                                        : g_strdup_printf ("Board %u", self->address);
   task = g_task_new (self, self->cancellable, ensure_done, NULL);
   g_object_set_data_full (G_OBJECT (task), "history", g_object_ref (self->history),
                           g_object_unref);
@@ -255,6 +238,9 @@ history_opened (GObject      *source,
   bms_history_set_retention_days (history, retention);
   g_set_object (&self->history, history);
   self->history_device_id = 0;
+  if (self->poller != NULL)
+    bms_poller_set_history (self->poller, history);
+  find_history_device (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HISTORY]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HISTORY_ERROR]);
 }
@@ -268,6 +254,8 @@ bms_connection_open_history (BmsConnection *self,
 
   if (self->history != NULL)
     {
+      if (self->poller != NULL)
+        bms_poller_set_history (self->poller, NULL);
       bms_history_close (self->history);
       g_clear_object (&self->history);
       self->history_device_id = 0;
@@ -306,77 +294,54 @@ bms_connection_get_alarm_monitor (BmsConnection *self)
   return self->alarm_monitor;
 }
 
-/* ---- polling ---- */
+/* ---- following the poller ---- */
 
 static void
-schedule_poll (BmsConnection *self)
+update_state_from_poller (BmsConnection *self)
 {
-  gint64 elapsed_ms = (g_get_monotonic_time () - self->poll_started) / 1000;
-  gint64 wait_ms = (gint64) (self->poll_interval * 1000) - elapsed_ms;
+  const char *message = bms_poller_get_message (self->poller);
 
-  /* A cycle longer than the interval backs off to back-to-back polls
-   * instead of piling requests up. */
-  self->poll_source = g_timeout_add (MAX (wait_ms, 10), poll_timeout, self);
-}
-
-static void
-poll_done (GObject      *source,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  g_autoptr(BmsConnection) self = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BmsSnapshot) snapshot = NULL;
-
-  snapshot = bms_session_read_all_finish (BMS_SESSION (source), result, &error);
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
-      self->session != BMS_SESSION (source))
-    return;
-  if (snapshot != NULL)
+  if (!bms_poller_get_connected (self->poller))
     {
-      self->misses = 0;
-      self->polls++;
-      set_state (self, BMS_CONNECTION_POLLING, NULL);
-      bms_device_update (self->device, snapshot);
-      record_sample (self, snapshot);
-      refresh_lock_state (self);
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_POLL_COUNT]);
-    }
-  else if (error->domain == BMS_TRANSPORT_ERROR)
-    {
-      g_autofree char *why = explain_error (error);
-
-      /* The port itself failed (adapter unplugged …): reopen in a while. */
-      set_state (self, BMS_CONNECTION_ERROR, why);
-      bms_device_set_online (self->device, FALSE);
-      g_clear_object (&self->session);
-      self->reconnect_source = g_timeout_add_seconds (RECONNECT_DELAY, reconnect, self);
+      /* Line down: the poller reopens it by itself and says when. */
+      if (bms_poller_get_cycles (self->poller) > 0 || self->state != BMS_CONNECTION_CONNECTING)
+        set_state (self, BMS_CONNECTION_ERROR, message);
       return;
     }
-  else
+  if (self->device != NULL && !bms_device_get_online (self->device) && self->polls > 0)
     {
-      g_autofree char *why = NULL;
-
-      if (++self->misses >= MISSES_OFFLINE)
-        bms_device_set_online (self->device, FALSE);
-      why = g_error_matches (error, BMS_SESSION_ERROR, BMS_SESSION_ERROR_TIMEOUT)
-            ? g_strdup_printf (_("No reply from board %u — check the wiring (A/B), "
-                                 "baud rate and address."), self->address)
-            : g_strdup (error->message);
+      g_autofree char *why = g_strdup_printf (_("No reply from board %u — check the wiring (A/B), "
+                                                "baud rate and address."), self->address);
       set_state (self, BMS_CONNECTION_NO_REPLY, why);
+      return;
     }
-  schedule_poll (self);
+  if (self->polls > 0)
+    set_state (self, BMS_CONNECTION_POLLING,
+               bms_poller_get_lagging (self->poller) ? message : NULL);
 }
 
 static void
-start_poll (BmsConnection *self)
+device_updated (BmsConnection *self)
 {
-  self->poll_source = 0;
-  if (self->session == NULL)
-    return;
-  self->poll_started = g_get_monotonic_time ();
-  bms_session_read_all_async (self->session, self->cancellable, poll_done,
-                              g_object_ref (self));
+  self->polls++;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_POLL_COUNT]);
+  find_history_device (self);
+  refresh_lock_state (self);
+  update_state_from_poller (self);
+}
+
+static void
+follow_poller (BmsConnection *self)
+{
+  const char *props[] = { "notify::connected", "notify::lagging", "notify::message" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (props); i++)
+    g_signal_connect_object (self->poller, props[i],
+                             G_CALLBACK (update_state_from_poller), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->device, "updated",
+                           G_CALLBACK (device_updated), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->device, "notify::online",
+                           G_CALLBACK (update_state_from_poller), self, G_CONNECT_SWAPPED);
 }
 
 /* ---- opening and closing ---- */
@@ -423,6 +388,25 @@ open_thread (GTask        *task,
 }
 
 static void
+start_poller (BmsConnection *self)
+{
+  g_autoptr(GError) error = NULL;
+  guint address = self->address;
+
+  self->poller = bms_poller_new (self->session);
+  bms_poller_set_addresses (self->poller, &address, 1);
+  if (!bms_poller_set_interval (self->poller, self->poll_interval, &error))
+    g_warning ("%s", error->message);
+  if (self->history != NULL)
+    bms_poller_set_history (self->poller, self->history);
+  bms_poller_start (self->poller);
+  /* The poller made the device (and its alarm monitor) on start. */
+  bms_connection_show_device (self, bms_poller_lookup_device (self->poller, address),
+                              bms_poller_get_alarm_monitor (self->poller, address));
+  follow_poller (self);
+}
+
+static void
 open_done (GObject      *source,
            GAsyncResult *result,
            gpointer      user_data)
@@ -436,22 +420,14 @@ open_done (GObject      *source,
   if (session == NULL)
     {
       g_autofree char *why = explain_error (error);
-
       set_state (self, BMS_CONNECTION_ERROR, why);
-      /* A board that was polling before (cable pulled) is retried; a port
-       * that never opened waits for the user. */
-      if (self->connected_since != 0)
-        self->reconnect_source = g_timeout_add_seconds (RECONNECT_DELAY, reconnect, self);
       return;
     }
   self->session = g_steal_pointer (&session);
-  if (self->connected_since == 0)
-    {
-      self->connected_since = g_get_real_time ();
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONNECTED_SINCE]);
-    }
+  self->connected_since = g_get_real_time ();
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONNECTED_SINCE]);
   refresh_lock_state (self);
-  start_poll (self);
+  start_poller (self);
 }
 
 static void
@@ -460,7 +436,6 @@ open_session (BmsConnection *self)
   g_autoptr(GTask) task = NULL;
   OpenJob *job = g_new0 (OpenJob, 1);
 
-  self->reconnect_source = 0;
   job->uri = g_strdup (self->uri);
   job->baud = self->baud;
   job->address = self->address;
@@ -477,17 +452,35 @@ close_thread (GTask        *task,
               gpointer      task_data,
               GCancellable *cancellable)
 {
+  BmsPoller *poller = g_object_get_data (G_OBJECT (task), "poller");
+
+  /* Already told to stop on the main thread: this only joins its worker,
+   * which may be inside a request, before the line is closed. */
+  if (poller != NULL)
+    bms_poller_stop_sync (poller);
   bms_session_close (task_data);
   g_task_return_boolean (task, TRUE);
 }
 
-/* Closing joins the session's worker, which may be inside a request: off
- * the main thread. */
 static void
-close_session_in_thread (BmsSession *session)
+closed (GObject      *source,
+        GAsyncResult *result,
+        gpointer      user_data)
 {
-  g_autoptr(GTask) task = g_task_new (NULL, NULL, NULL, NULL);
+  /* Runs on the main thread, so the poller and session are released here. */
+}
 
+static void
+close_in_thread (BmsPoller  *poller,
+                 BmsSession *session)
+{
+  g_autoptr(GTask) task = g_task_new (NULL, NULL, closed, NULL);
+
+  if (poller != NULL)
+    {
+      bms_poller_stop (poller);
+      g_object_set_data_full (G_OBJECT (task), "poller", poller, g_object_unref);
+    }
   g_task_set_task_data (task, session, g_object_unref);
   g_task_run_in_thread (task, close_thread);
 }
@@ -498,8 +491,6 @@ bms_connection_connect (BmsConnection *self,
                         guint          baud,
                         guint          address)
 {
-  g_autoptr(BmsDevice) device = NULL;
-
   g_return_if_fail (BMS_IS_CONNECTION (self));
   g_return_if_fail (uri != NULL);
 
@@ -508,12 +499,9 @@ bms_connection_connect (BmsConnection *self,
   self->uri = g_strdup (uri);
   self->baud = baud;
   self->address = address;
-  self->misses = 0;
   self->polls = 0;
   self->cancellable = g_cancellable_new ();
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_URI]);
-  device = bms_device_new (address);
-  bms_connection_set_device (self, device);
   set_state (self, BMS_CONNECTION_CONNECTING, NULL);
   open_session (self);
 }
@@ -526,10 +514,17 @@ bms_connection_disconnect (BmsConnection *self)
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
-  g_clear_handle_id (&self->poll_source, g_source_remove);
-  g_clear_handle_id (&self->reconnect_source, g_source_remove);
+  if (self->poller != NULL)
+    g_signal_handlers_disconnect_by_data (self->poller, self);
+  if (self->device != NULL)
+    {
+      g_signal_handlers_disconnect_by_func (self->device, device_updated, self);
+      g_signal_handlers_disconnect_by_func (self->device, update_state_from_poller, self);
+    }
   if (self->session != NULL)
-    close_session_in_thread (g_steal_pointer (&self->session));
+    close_in_thread (g_steal_pointer (&self->poller), g_steal_pointer (&self->session));
+  g_clear_object (&self->poller);
+  self->ensuring_device = FALSE;
   if (self->device != NULL)
     bms_device_set_online (self->device, FALSE);
   if (self->connected_since != 0)
@@ -904,20 +899,32 @@ bms_connection_get_connected_since (BmsConnection *self)
   return self->connected_since;
 }
 
+static void
+bms_connection_show_device (BmsConnection   *self,
+                            BmsDevice       *device,
+                            BmsAlarmMonitor *monitor)
+{
+  if (self->device == device)
+    return;
+  g_set_object (&self->device, device);
+  g_set_object (&self->alarm_monitor, monitor);
+  self->history_device_id = 0;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ALARM_MONITOR]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DEVICE]);
+}
+
 void
 bms_connection_set_device (BmsConnection *self,
                            BmsDevice     *device)
 {
+  g_autoptr(BmsAlarmMonitor) monitor = NULL;
+
   g_return_if_fail (BMS_IS_CONNECTION (self));
 
-  if (!g_set_object (&self->device, device))
-    return;
-  g_clear_object (&self->alarm_monitor);
-  self->history_device_id = 0;
-  if (device != NULL)
-    self->alarm_monitor = bms_alarm_monitor_new (device);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ALARM_MONITOR]);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DEVICE]);
+  if (device != NULL && device != self->device)
+    monitor = bms_alarm_monitor_new (device);
+  bms_connection_show_device (self, device, device == self->device ? self->alarm_monitor
+                                                                   : monitor);
 }
 
 void
@@ -929,6 +936,8 @@ bms_connection_set_poll_interval (BmsConnection *self,
   seconds = CLAMP (seconds, 0.2, 60.0);
   if (seconds == self->poll_interval)
     return;
+  if (self->poller != NULL)
+    bms_poller_set_interval (self->poller, seconds, NULL);
   self->poll_interval = seconds;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_POLL_INTERVAL]);
 }

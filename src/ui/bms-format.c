@@ -47,7 +47,7 @@ bms_format_duration (gint64 seconds)
   seconds %= 86400;
   if (days > 0)
     /* TRANSLATORS: days, then hours:minutes:seconds */
-    return g_strdup_printf (_("%" G_GINT64_FORMAT " d %02d:%02d:%02d"), days,
+    return g_strdup_printf (_("%d d %02d:%02d:%02d"), (int) days,
                             (int) (seconds / 3600), (int) (seconds / 60 % 60),
                             (int) (seconds % 60));
   return g_strdup_printf ("%02d:%02d:%02d", (int) (seconds / 3600),

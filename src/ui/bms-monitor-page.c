@@ -186,7 +186,7 @@ add_protection_flag (BmsMonitorPage *self,
 
   for (guint i = 0; bits[i] != NULL; i++)
     active |= warning_bit (warnings, bits[i]);
-  add_flag (self, title, active ? _("Active") : _("Normal"),
+  add_flag (self, title, active ? _("Active") : C_("protection state", "Normal"),
             active ? FLAG_ERROR : FLAG_OK);
 }
 
@@ -302,6 +302,18 @@ update_labels (BmsMonitorPage *self)
                            n_cells);
   if (n_modules > 1)
     count = g_strdup_printf (_("%s in %u modules"), cells, n_modules);
+  if (!bms_device_get_online (self->device))
+    {
+      /* Keep the last values on screen, but say they are old. */
+      g_autoptr(GDateTime) when = g_date_time_new_from_unix_local (bms_device_get_last_update (self->device) / G_USEC_PER_SEC);
+      g_autofree char *at = when ? g_date_time_format (when, "%H:%M:%S") : g_strdup ("—");
+      g_autofree char *offline = g_strdup_printf (_("%s · offline, last reply at %s"),
+                                                  count ? count : cells, at);
+      gtk_label_set_label (self->cell_count_label, offline);
+      gtk_widget_add_css_class (GTK_WIDGET (self->cell_count_label), "warning");
+      return;
+    }
+  gtk_widget_remove_css_class (GTK_WIDGET (self->cell_count_label), "warning");
   gtk_label_set_label (self->cell_count_label, count ? count : cells);
 
   if (s != NULL && bms_snapshot_has (s, 0xE0))
@@ -324,6 +336,13 @@ device_updated (BmsMonitorPage *self)
   update_grid (self);
   update_labels (self);
   update_flags (self);
+}
+
+static void
+online_changed (BmsMonitorPage *self)
+{
+  if (bms_device_get_snapshot (self->device) != NULL)
+    update_labels (self);
 }
 
 static void
@@ -486,12 +505,19 @@ bms_monitor_page_set_device (BmsMonitorPage *self,
   if (self->device == device)
     return;
   if (self->device != NULL)
-    g_clear_signal_handler (&self->updated_id, self->device);
+    {
+      g_clear_signal_handler (&self->updated_id, self->device);
+      g_signal_handlers_disconnect_by_func (self->device, online_changed, self);
+    }
   g_set_object (&self->device, device);
   if (device != NULL)
-    self->updated_id = g_signal_connect_object (device, "updated",
-                                                G_CALLBACK (device_updated), self,
-                                                G_CONNECT_SWAPPED);
+    {
+      self->updated_id = g_signal_connect_object (device, "updated",
+                                                  G_CALLBACK (device_updated), self,
+                                                  G_CONNECT_SWAPPED);
+      g_signal_connect_object (device, "notify::online", G_CALLBACK (online_changed), self,
+                               G_CONNECT_SWAPPED);
+    }
   if (device != NULL)
     device_updated (self);
   else

@@ -7,6 +7,8 @@
 #include "bms-param-dialog.h"
 #include "bms-param-page.h"
 #include "bms-param-set.h"
+#include "bms-change-set.h"
+#include "bms-password-dialog.h"
 
 struct _BmsParamPage
 {
@@ -300,169 +302,184 @@ edit_activated (GtkWidget  *widget,
   bms_param_dialog_ask_async (widget, field, self->params, self->cancellable, edited, ctx);
 }
 
-/* ---- chemistry presets: a change set, old → new, then written in turn ---- */
-
-typedef struct {
-  guint8  id;
-  gint64  old_raw, new_raw;
-  gboolean had_old;
-  GtkWidget *check;
-  gboolean ok;
-  char   *message;
-} Change;
+/* ---- chemistry presets: the model's change set, old → new ---- */
 
 typedef struct {
   BmsParamPage *self;
-  GArray       *changes;     /* Change */
-  guint         next;
+  BmsChangeSet *set;
+  GPtrArray    *proposals;   /* BmsChange, as proposed (kept when unticked) */
+  GPtrArray    *checks;      /* GtkCheckButton per proposal */
   GtkWidget    *problem;
   GtkWidget    *dialog;
-  char         *title;
-} ChangeSet;
+} Proposal;
 
 static void
-change_set_free (ChangeSet *cs)
+proposal_free (Proposal *p)
 {
-  for (guint i = 0; i < cs->changes->len; i++)
-    g_free (g_array_index (cs->changes, Change, i).message);
-  g_array_unref (cs->changes);
-  g_object_unref (cs->self);
-  g_free (cs->title);
-  g_free (cs);
-}
-
-static gboolean
-change_set_valid (ChangeSet  *cs,
-                  GError    **error)
-{
-  g_autoptr(BmsParamSet) merged = bms_param_set_copy (cs->self->params);
-
-  for (guint i = 0; i < cs->changes->len; i++)
-    {
-      Change *c = &g_array_index (cs->changes, Change, i);
-      if (gtk_check_button_get_active (GTK_CHECK_BUTTON (c->check)))
-        bms_param_set_set_raw (merged, c->id, c->new_raw);
-    }
-  return bms_param_set_validate (merged, error);
+  g_object_unref (p->self);
+  g_object_unref (p->set);
+  g_ptr_array_unref (p->proposals);
+  g_ptr_array_unref (p->checks);
+  g_free (p);
 }
 
 static void
-change_set_revalidate (ChangeSet *cs)
+proposal_revalidate (Proposal *p)
 {
   g_autoptr(GError) error = NULL;
-  gboolean ok = change_set_valid (cs, &error);
-  guint selected = 0;
+  gboolean ok;
 
-  for (guint i = 0; i < cs->changes->len; i++)
-    selected += gtk_check_button_get_active (GTK_CHECK_BUTTON (g_array_index (cs->changes, Change, i).check));
-  gtk_label_set_label (GTK_LABEL (cs->problem), ok ? "" : error->message);
-  gtk_widget_set_visible (cs->problem, !ok);
-  adw_message_dialog_set_response_enabled (ADW_MESSAGE_DIALOG (cs->dialog), "write",
-                                           ok && selected > 0);
+  /* The change set holds exactly the ticked proposals. */
+  for (guint i = 0; i < p->proposals->len; i++)
+    {
+      BmsChange *c = g_ptr_array_index (p->proposals, i);
+      gboolean on = gtk_check_button_get_active (g_ptr_array_index (p->checks, i));
+
+      if (on)
+        bms_change_set_set_value (p->set, bms_change_get_id (c), bms_change_get_new_raw (c),
+                                  bms_change_get_new_string (c), NULL);
+      else
+        bms_change_set_remove (p->set, bms_change_get_id (c));
+    }
+  ok = bms_change_set_validate (p->set, &error);
+  gtk_label_set_label (GTK_LABEL (p->problem), ok ? "" : error->message);
+  gtk_widget_set_visible (p->problem, !ok);
+  adw_message_dialog_set_response_enabled (ADW_MESSAGE_DIALOG (p->dialog), "write",
+                                           ok && bms_change_set_get_size (p->set) > 0);
 }
 
 static void
-change_set_report (ChangeSet *cs)
+proposal_report (Proposal     *p,
+                 const GError *error)
 {
-  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (cs->self));
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (p->self));
+  GListModel *changes = G_LIST_MODEL (p->set);
   GString *body = g_string_new (NULL);
-  guint ok = 0, done = 0;
+  guint ok = 0, n = g_list_model_get_n_items (changes);
   GtkWidget *dialog;
 
-  for (guint i = 0; i < cs->changes->len; i++)
+  for (guint i = 0; i < n; i++)
     {
-      Change *c = &g_array_index (cs->changes, Change, i);
-      if (c->message == NULL)
-        continue;
-      done++;
-      ok += c->ok;
-      g_string_append_printf (body, "%s %s\n", c->ok ? "✓" : "✗", c->message);
+      g_autoptr(BmsChange) c = g_list_model_get_item (changes, i);
+      BmsChangeResult r = bms_change_get_result (c);
+      const char *mark = r == BMS_CHANGE_OK ? "✓" : r == BMS_CHANGE_NOT_SENT ? "–" : "✗";
+      const char *message = bms_change_get_message (c);
+      g_autofree char *line = g_strdup_printf ("%s %s: %s → %s%s%s", mark,
+                                               bms_change_get_label (c),
+                                               bms_change_get_old_text (c),
+                                               bms_change_get_new_text (c),
+                                               message ? " — " : "", message ? message : "");
+
+      ok += r == BMS_CHANGE_OK;
+      g_string_append_printf (body, "%s\n", line);
+      set_row_result (p->self, bms_change_get_id (c), r == BMS_CHANGE_OK, line + 4);
     }
+  if (error != NULL)
+    g_string_append_printf (body, "\n%s", error->message);
   dialog = adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, NULL, NULL);
   adw_message_dialog_format_heading (ADW_MESSAGE_DIALOG (dialog),
-                                     _("%u of %u Changes Verified"), ok, done);
+                                     _("%u of %u Changes Verified"), ok, n);
   adw_message_dialog_set_body (ADW_MESSAGE_DIALOG (dialog), body->str);
   adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
   gtk_window_present (GTK_WINDOW (dialog));
   g_string_free (body, TRUE);
 }
 
-static void change_set_next (ChangeSet *cs);
-
 static void
-change_written (GObject      *source,
-                GAsyncResult *result,
-                gpointer      user_data)
+proposal_applied (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
 {
-  ChangeSet *cs = user_data;
-  Change *c = &g_array_index (cs->changes, Change, cs->next);
-  const BmsFieldInfo *field = bms_field_lookup (c->id);
+  Proposal *p = user_data;
   g_autoptr(GError) error = NULL;
-  g_autofree char *readback = NULL;
 
-  c->ok = bms_field_writer_write_finish (result, &readback, &error);
-  if (!c->ok && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    {
-      /* Password dialog dismissed: nothing more is sent. */
-      change_set_report (cs);
-      change_set_free (cs);
-      return;
-    }
-  c->message = c->ok ? g_strdup_printf (_("%s: %s"), _(field->label), readback)
-                     : g_strdup_printf (_("%s: %s"), _(field->label), error->message);
-  set_row_result (cs->self, c->id, c->ok, c->message);
-  cs->next++;
-  change_set_next (cs);
+  bms_change_set_apply_finish (BMS_CHANGE_SET (source), result, &error);
+  if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    proposal_report (p, error);
+  proposal_free (p);
 }
 
 static void
-change_set_next (ChangeSet *cs)
+proposal_unlocked (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
 {
-  while (cs->next < cs->changes->len &&
-         !gtk_check_button_get_active (GTK_CHECK_BUTTON (g_array_index (cs->changes, Change, cs->next).check)))
-    cs->next++;
-  if (cs->next >= cs->changes->len)
+  Proposal *p = user_data;
+  BmsConnection *connection = p->self->connection;
+  g_autofree char *password = NULL;
+
+  if (!bms_password_dialog_ask_finish_password (result, &password, NULL) ||
+      bms_connection_get_session (connection) == NULL)
     {
-      change_set_report (cs);
-      change_set_free (cs);
+      proposal_free (p);
       return;
     }
-  bms_field_writer_write_async (GTK_WIDGET (cs->self), cs->self->connection,
-                                g_array_index (cs->changes, Change, cs->next).id,
-                                g_array_index (cs->changes, Change, cs->next).new_raw,
-                                NULL, TRUE, cs->self->cancellable, change_written, cs);
+  /* Validates again, unlocks, writes in an order that keeps every step
+   * within the rules, reads back and audits — on a worker. */
+  bms_change_set_apply_async (p->set, bms_connection_get_session (connection), password,
+                              bms_connection_get_history (connection),
+                              bms_connection_get_history_device_id (connection),
+                              p->self->cancellable, proposal_applied, p);
 }
 
 static void
-change_set_response (AdwMessageDialog *dialog,
-                     const char       *response,
-                     ChangeSet        *cs)
+proposal_response (AdwMessageDialog *dialog,
+                   const char       *response,
+                   Proposal         *p)
 {
   if (!g_str_equal (response, "write"))
     {
-      change_set_free (cs);
+      proposal_free (p);
       return;
     }
-  cs->next = 0;
-  change_set_next (cs);
+  bms_password_dialog_ask_async (GTK_WIDGET (p->self), p->self->connection,
+                                 _("Writing a change set needs the board's parameter password."),
+                                 p->self->cancellable, proposal_unlocked, p);
 }
 
 static GtkWidget *
-change_row_new (Change *c)
+proposal_row_new (Proposal  *p,
+                  BmsChange *c)
 {
-  const BmsFieldInfo *field = bms_field_lookup (c->id);
   GtkWidget *row = adw_action_row_new ();
-  g_autofree char *old_text = c->had_old ? bms_field_format (field, c->old_raw) : g_strdup ("—");
-  g_autofree char *new_text = bms_field_format (field, c->new_raw);
-  g_autofree char *subtitle = g_strdup_printf ("%s → %s", old_text, new_text);
+  GtkWidget *check = gtk_check_button_new ();
+  g_autofree char *subtitle = g_strdup_printf ("%s → %s", bms_change_get_old_text (c),
+                                               bms_change_get_new_text (c));
 
-  c->check = gtk_check_button_new ();
-  gtk_check_button_set_active (GTK_CHECK_BUTTON (c->check), TRUE);
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _(field->label));
+  gtk_check_button_set_active (GTK_CHECK_BUTTON (check), TRUE);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), bms_change_get_label (c));
   adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
-  adw_action_row_add_prefix (ADW_ACTION_ROW (row), c->check);
-  adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), c->check);
+  adw_action_row_add_prefix (ADW_ACTION_ROW (row), check);
+  adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), check);
+  g_ptr_array_add (p->checks, check);
+  g_signal_connect_swapped (check, "toggled", G_CALLBACK (proposal_revalidate), p);
   return row;
+}
+
+static GtkWidget *
+proposal_body (Proposal *p)
+{
+  GtkWidget *list = gtk_list_box_new ();
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 8);
+  GtkWidget *scroller = gtk_scrolled_window_new ();
+
+  gtk_list_box_set_selection_mode (GTK_LIST_BOX (list), GTK_SELECTION_NONE);
+  gtk_widget_add_css_class (list, "boxed-list");
+  for (guint i = 0; i < p->proposals->len; i++)
+    gtk_list_box_append (GTK_LIST_BOX (list),
+                         proposal_row_new (p, g_ptr_array_index (p->proposals, i)));
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroller), GTK_POLICY_NEVER,
+                                  GTK_POLICY_AUTOMATIC);
+  gtk_scrolled_window_set_max_content_height (GTK_SCROLLED_WINDOW (scroller), 360);
+  gtk_scrolled_window_set_propagate_natural_height (GTK_SCROLLED_WINDOW (scroller), TRUE);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), list);
+  gtk_box_append (GTK_BOX (box), scroller);
+  p->problem = gtk_label_new (NULL);
+  gtk_label_set_wrap (GTK_LABEL (p->problem), TRUE);
+  gtk_label_set_xalign (GTK_LABEL (p->problem), 0);
+  gtk_widget_add_css_class (p->problem, "error");
+  gtk_box_append (GTK_BOX (box), p->problem);
+  return box;
 }
 
 static void
@@ -473,88 +490,56 @@ preset_activated (GtkWidget  *widget,
   BmsParamPage *self = BMS_PARAM_PAGE (widget);
   static const char * const names[] = { N_("LiFePO4"), N_("NMC"), N_("LTO") };
   guint type = g_variant_get_int32 (parameter);
-  g_autoptr(BmsParamSet) preset = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree guint8 *ids = NULL;
   GtkRoot *root = gtk_widget_get_root (widget);
-  GtkWidget *list, *box, *scroller;
-  ChangeSet *cs;
-  guint n = 0;
+  BmsChangeSet *set;
+  Proposal *p;
+  guint n;
 
   if (self->params == NULL || type >= G_N_ELEMENTS (names))
     return;
-  preset = bms_param_set_new_preset (type, &error);
-  if (preset == NULL)
+  set = bms_change_set_new_preset (self->params, type, &error);
+  if (set == NULL)
     {
       toast (self, error->message);
       return;
     }
-  cs = g_new0 (ChangeSet, 1);
-  cs->self = g_object_ref (self);
-  cs->changes = g_array_new (FALSE, TRUE, sizeof (Change));
-  ids = bms_param_set_get_ids (preset, &n);
-  for (guint i = 0; i < n; i++)
-    {
-      Change c = { ids[i], 0, bms_param_set_get_raw (preset, ids[i]), FALSE };
-      if (bms_field_lookup (ids[i])->type == BMS_FIELD_ASCII)
-        continue;
-      c.had_old = bms_param_set_has (self->params, ids[i]);
-      c.old_raw = c.had_old ? bms_param_set_get_raw (self->params, ids[i]) : 0;
-      if (!c.had_old || c.old_raw != c.new_raw)
-        g_array_append_val (cs->changes, c);
-    }
-  if (cs->changes->len == 0)
+  n = g_list_model_get_n_items (G_LIST_MODEL (set));
+  if (n == 0)
     {
       g_autofree char *text = g_strdup_printf (_("The board already has the %s values"),
                                                _(names[type]));
       toast (self, text);
-      change_set_free (cs);
+      g_object_unref (set);
       return;
     }
+  p = g_new0 (Proposal, 1);
+  p->self = g_object_ref (self);
+  p->set = set;
+  p->proposals = g_ptr_array_new_with_free_func (g_object_unref);
+  p->checks = g_ptr_array_new ();
+  for (guint i = 0; i < n; i++)
+    g_ptr_array_add (p->proposals, g_list_model_get_item (G_LIST_MODEL (set), i));
 
-  list = gtk_list_box_new ();
-  gtk_list_box_set_selection_mode (GTK_LIST_BOX (list), GTK_SELECTION_NONE);
-  gtk_widget_add_css_class (list, "boxed-list");
-  for (guint i = 0; i < cs->changes->len; i++)
-    {
-      Change *c = &g_array_index (cs->changes, Change, i);
-      gtk_list_box_append (GTK_LIST_BOX (list), change_row_new (c));
-      g_signal_connect_swapped (c->check, "toggled", G_CALLBACK (change_set_revalidate), cs);
-    }
-  scroller = gtk_scrolled_window_new ();
-  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroller), GTK_POLICY_NEVER,
-                                  GTK_POLICY_AUTOMATIC);
-  gtk_scrolled_window_set_max_content_height (GTK_SCROLLED_WINDOW (scroller), 360);
-  gtk_scrolled_window_set_propagate_natural_height (GTK_SCROLLED_WINDOW (scroller), TRUE);
-  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), list);
-  box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 8);
-  gtk_box_append (GTK_BOX (box), scroller);
-  cs->problem = gtk_label_new (NULL);
-  gtk_label_set_wrap (GTK_LABEL (cs->problem), TRUE);
-  gtk_label_set_xalign (GTK_LABEL (cs->problem), 0);
-  gtk_widget_add_css_class (cs->problem, "error");
-  gtk_box_append (GTK_BOX (box), cs->problem);
-
-  cs->dialog = adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, NULL, NULL);
-  adw_message_dialog_format_heading (ADW_MESSAGE_DIALOG (cs->dialog),
+  p->dialog = adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, NULL, NULL);
+  adw_message_dialog_format_heading (ADW_MESSAGE_DIALOG (p->dialog),
                                      _("Apply the %s Preset?"), _(names[type]));
-  adw_message_dialog_format_body (ADW_MESSAGE_DIALOG (cs->dialog),
+  adw_message_dialog_format_body (ADW_MESSAGE_DIALOG (p->dialog),
                                   g_dngettext (GETTEXT_PACKAGE,
                                                "%u value differs from the vendor sheet. Untick what should stay; each value is read back after writing.",
                                                "%u values differ from the vendor sheet. Untick what should stay; each value is read back after writing.",
-                                               cs->changes->len),
-                                  cs->changes->len);
-  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (cs->dialog), box);
-  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (cs->dialog),
+                                               n), n);
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (p->dialog), proposal_body (p));
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (p->dialog),
                                     "cancel", _("_Cancel"),
                                     "write", _("_Write to Board"),
                                     NULL);
-  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (cs->dialog), "write",
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (p->dialog), "write",
                                               ADW_RESPONSE_SUGGESTED);
-  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (cs->dialog), "cancel");
-  g_signal_connect (cs->dialog, "response", G_CALLBACK (change_set_response), cs);
-  change_set_revalidate (cs);
-  gtk_window_present (GTK_WINDOW (cs->dialog));
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (p->dialog), "cancel");
+  g_signal_connect (p->dialog, "response", G_CALLBACK (proposal_response), p);
+  proposal_revalidate (p);
+  gtk_window_present (GTK_WINDOW (p->dialog));
 }
 
 /* ---- device ---- */

@@ -9,6 +9,7 @@ typedef struct {
   GtkWidget     *parent;
   BmsConnection *connection;
   char          *reason;
+  char          *password;
 } Ask;
 
 static void
@@ -17,6 +18,7 @@ ask_free (Ask *ask)
   g_clear_object (&ask->parent);
   g_clear_object (&ask->connection);
   g_free (ask->reason);
+  g_free (ask->password);
   g_free (ask);
 }
 
@@ -51,6 +53,10 @@ response (AdwMessageDialog *dialog,
   Ask *ask = g_task_get_task_data (task);
   GtkEditable *entry = g_object_get_data (G_OBJECT (dialog), "entry");
 
+  /* GTK 4.8's password entry follows the keyboard's caps-lock state while
+   * focused and can be called after the dialog is gone: drop the focus
+   * before the dialog closes. */
+  gtk_window_set_focus (GTK_WINDOW (dialog), NULL);
   if (!g_str_equal (response_id, "unlock"))
     {
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED,
@@ -58,7 +64,9 @@ response (AdwMessageDialog *dialog,
       g_object_unref (task);
       return;
     }
-  bms_connection_unlock_async (ask->connection, gtk_editable_get_text (entry),
+  g_free (ask->password);
+  ask->password = g_strdup (gtk_editable_get_text (entry));
+  bms_connection_unlock_async (ask->connection, ask->password,
                                g_task_get_cancellable (task), unlocked, task);
 }
 
@@ -137,4 +145,21 @@ bms_password_dialog_ask_finish (GAsyncResult  *result,
 {
   g_return_val_if_fail (G_IS_TASK (result), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+gboolean
+bms_password_dialog_ask_finish_password (GAsyncResult  *result,
+                                         char         **password,
+                                         GError       **error)
+{
+  Ask *ask;
+
+  g_return_val_if_fail (G_IS_TASK (result), FALSE);
+
+  if (!g_task_propagate_boolean (G_TASK (result), error))
+    return FALSE;
+  ask = g_task_get_task_data (G_TASK (result));
+  if (password != NULL)
+    *password = g_strdup (ask->password);
+  return TRUE;
 }

@@ -18,4 +18,10 @@ void     bms_password_dialog_ask_async  (GtkWidget           *parent,
 gboolean bms_password_dialog_ask_finish (GAsyncResult        *result,
                                          GError             **error);
 
+/* The same, and the password that unlocked (for a change set, which unlocks
+ * again on its worker). */
+gboolean bms_password_dialog_ask_finish_password (GAsyncResult  *result,
+                                                  char         **password,
+                                                  GError       **error);
+
 G_END_DECLS

@@ -6,6 +6,32 @@
 
 #include "bms-application.h"
 
+/* Installed: LOCALEDIR. Run from the build tree: the catalogues meson
+ * compiled into build/po (so the language switch works uninstalled). */
+static const char *
+locale_dir (void)
+{
+  static char *dir = NULL;
+  g_autofree char *exe = NULL;
+  g_autofree char *bindir = NULL;
+  g_autofree char *probe = NULL;
+
+  if (dir != NULL)
+    return dir;
+  exe = g_file_read_link ("/proc/self/exe", NULL);
+  bindir = exe ? g_path_get_dirname (exe) : NULL;
+  if (bindir != NULL)
+    {
+      g_autofree char *build_po = g_build_filename (bindir, "..", "po", NULL);
+      probe = g_build_filename (build_po, "zh_CN", "LC_MESSAGES", GETTEXT_PACKAGE ".mo", NULL);
+      if (g_file_test (probe, G_FILE_TEST_EXISTS))
+        dir = g_steal_pointer (&build_po);
+    }
+  if (dir == NULL)
+    dir = g_strdup (LOCALEDIR);
+  return dir;
+}
+
 /* PACKWATCH_REPORT_FIRST_FRAME=1 prints "first-frame" on stdout once the
  * window has been painted for the first time: bench/bench-startup times it. */
 static void
@@ -48,7 +74,7 @@ main (int   argc,
   if (*language != '\0')
     g_setenv ("LANGUAGE", language, TRUE);
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bindtextdomain (GETTEXT_PACKAGE, locale_dir ());
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 

@@ -210,6 +210,23 @@ try:
            "--dry-run: old → new in write order, no password or write frame",
            f"{status}\n{out}{err}")
 
+    # --json: one object with a result per field
+    status, out, err = run([CLI, "write", "--port", port, "--password", "123456", "--json",
+                            "device_id=Pack-07", "cell_ovp_mv=4450"])
+    try:
+        o = json.loads(out)
+    except ValueError:
+        o = {}
+    tap.ok(status == 0 and o.get("ok") is True and o.get("errors") == []
+           and {(f["name"], f["result"], f.get("read_back")) for f in o.get("fields", [])}
+           == {("device_id", "ok", "Pack-07"), ("cell_ovp_mv", "ok", "4450 mV")},
+           "write --json: ok, a result and read-back per field", f"{status} {out} {err}")
+    status, out, err = run([CLI, "write", "--port", port, "--json", "cell_ovp_mv=99999"])
+    o = json.loads(out) if out.strip() else {}
+    tap.ok(status == 2 and o.get("ok") is False and o.get("fields") == []
+           and any("99999" in e for e in o.get("errors", [])),
+           "write --json refused: ok false, the reasons in errors", f"{status} {out}")
+
     # a new password after the parameters, commands last
     board.received.clear()
     status, out, err = run([CLI, "write", "--port", port, "--password", "123456",

@@ -156,6 +156,32 @@ if objs and len(objs) == 3:
     tap.ok(objs[2].get("command") == "password" and objs[2].get("result") == "denied",
            "password reply: result denied", objs[2])
 
+# --- --stream / --binary: frames across lines, garbage between them ---------
+dump = "# a serial monitor's dump, 16 bytes a line\n>>> " + "\n".join(
+    hexline(REPLY14[i:i + 16]) for i in range(0, len(REPLY14), 16))
+dump += "\nFF FF\n<<< " + hexline(REQUEST[:7]) + "\n" + hexline(REQUEST[7:]) + "\n"
+status, out, err = run([CLI, "decode", "--stream"], stdin_text=dump)
+objs = json_lines(out)
+tap.ok(status == 0 and [(o["ok"], o.get("frame"), o.get("transport")) for o in objs]
+       == [(True, 1, "reply"), (True, 2, "request")]
+       and objs[0].get("cells_mv") == expected_cells
+       and "2 frames, 0 invalid, 2 bytes skipped" in err,
+       "--stream: a frame over 18 lines, 2 garbage bytes, a frame over 2 lines", f"{status} {err}")
+status, out, err = run([CLI, "decode", "--stream"],
+                       stdin_text=hexline(REQUEST) + "\n" + hexline(bad_sum) + "\n" + hexline(REQUEST))
+objs = json_lines(out)
+tap.ok(status == 1 and [o.get("reason") for o in objs] == [None, "checksum_mismatch", None],
+       "--stream: a rejected candidate between good frames, exit 1", f"{status} {objs} {err}")
+with tempfile.NamedTemporaryFile("wb", suffix=".bin", delete=False) as f:
+    f.write(b"\x00\x13" + REPLY14 + REQUEST + REPLY14[:50])
+    path = f.name
+status, out, err = run([CLI, "decode", "--binary", path])
+os.unlink(path)
+objs = json_lines(out)
+tap.ok(status == 1 and [o.get("ok") for o in objs] == [True, True, False]
+       and objs[2].get("reason") == "truncated",
+       "--binary: raw capture, two frames and a truncated tail", f"{status} {objs} {err}")
+
 # --- random mutations: every line gets exactly one valid JSON object ---------
 import random
 rng = random.Random(20261121)

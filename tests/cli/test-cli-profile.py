@@ -76,13 +76,20 @@ try:
     tap.ok(read_json(PORT).get("cell_ovp_mv") == before.get("cell_ovp_mv"),
            "the board still has the old value")
 
+    db = os.path.join(workdir, "history.db")
     status, out, err = run([CLI, "profile", "load", "--port", PORT, "--address", "3",
-                            "--password", "123456", profile])
+                            "--password", "123456", "--db", db, profile])
     after = read_json(PORT)
     tap.ok(status == 0 and "cell_ovp_mv: 3650 mV → 3600 mV: ok" in out,
            "load writes each field and reports it", out + err)
     tap.ok(after.get("cell_ovp_mv") == 3600 and after.get("balance_start_mv") == 3350,
            "the board reads back the profile's values", after)
+    status, out, err = run([CLI, "audit", "--db", db, "--json"])
+    rows = json.loads(out) if status == 0 else []
+    tap.ok([(r["field"], r["old"], r["new"], r["result"]) for r in rows]
+           == [("unlock", "", "", "ok"), ("cell_ovp_mv", "3650 mV", "3600 mV", "ok"),
+               ("balance_start_mv", "3400 mV", "3350 mV", "ok")],
+           "--db keeps every write attempt in the audit log", out + err)
 
     lines = edited.split("\n")
     idx = next(i for i, l in enumerate(lines) if l.startswith("cell_ovp_recovery_mv="))

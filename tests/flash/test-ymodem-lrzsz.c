@@ -4,6 +4,7 @@
 #include <string.h>
 #include <glib/gstdio.h>
 
+#include "bms-flasher.h"
 #include "bms-termios-transport.h"
 #include "bms-ymodem.h"
 
@@ -22,8 +23,9 @@ link_up (Link *link, guint8 segment)
   g_autoptr(GError) error = NULL;
   g_autoptr(GDataInputStream) lines = NULL;
   g_autofree char *pty = NULL;
+  g_autofree char *rb = g_find_program_in_path ("rb");
 
-  if (g_find_program_in_path ("rb") == NULL)
+  if (rb == NULL)
     {
       g_test_skip ("lrzsz (rb) is not installed — see dev.sh");
       return FALSE;
@@ -171,6 +173,45 @@ test_firmware_sized (void)
   send_to_rb (96 * 1024 + 333);
 }
 
+/* Steps 4–7 of the flasher itself (--bootloader flavour) against rb. */
+static void
+test_flasher_steps (void)
+{
+  g_autoptr(GBytes) image = make_image (10 * 1024 + 1);
+  g_autoptr(BmsFlasher) flasher = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *src_dir = g_dir_make_tmp ("packwatch-fw-XXXXXX", NULL);
+  g_autofree char *src = g_build_filename (src_dir, "fw-flasher.bin", NULL);
+  g_autofree char *received = NULL;
+  g_autofree char *path = NULL;
+  gsize received_len = 0;
+  Link link = { 0 };
+
+  if (!link_up (&link, 0x42))
+    return;
+  g_file_set_contents (src, g_bytes_get_data (image, NULL), g_bytes_get_size (image), &error);
+  g_assert_no_error (error);
+  flasher = bms_flasher_new_for_transport (link.line, 1);
+  bms_flasher_set_file (flasher, src);
+  /* rb is no BMS: there is no version to read back afterwards. */
+  bms_flasher_set_confirm (flasher, FALSE);
+  g_assert_true (bms_flasher_run (flasher, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (bms_flasher_get_segment (flasher), ==, 0x42);
+
+  bms_transport_close (link.line);
+  g_subprocess_wait_check (link.wrapper, NULL, &error);
+  g_assert_no_error (error);
+  path = g_build_filename (link.dir, "fw-flasher.bin", NULL);
+  g_file_get_contents (path, &received, &received_len, &error);
+  g_assert_no_error (error);
+  g_assert_cmpmem (received, received_len, g_bytes_get_data (image, NULL),
+                   g_bytes_get_size (image));
+  g_unlink (src);
+  g_rmdir (src_dir);
+  link_down (&link);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -178,5 +219,6 @@ main (int argc, char **argv)
   g_test_add_func ("/ymodem-lrzsz/small", test_small);
   g_test_add_func ("/ymodem-lrzsz/exact-blocks", test_exact_blocks);
   g_test_add_func ("/ymodem-lrzsz/firmware-sized", test_firmware_sized);
+  g_test_add_func ("/ymodem-lrzsz/flasher-steps-4-to-7", test_flasher_steps);
   return g_test_run ();
 }

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Build the libFuzzer target for the frame parser with clang (ASan + UBSan)
-# straight from the sources, then run it. See docs/fuzzing.md.
+# Build a libFuzzer target with clang (ASan + UBSan) straight from the
+# sources, then run it. See docs/fuzzing.md.
 #
-#   tests/fuzz/run-fuzz.sh                   build, fuzz 20 s
-#   tests/fuzz/run-fuzz.sh --time 3600       fuzz an hour
-#   tests/fuzz/run-fuzz.sh --jobs 2 --time 0 fuzz until stopped, two processes
-#   tests/fuzz/run-fuzz.sh --build-only
-#   tests/fuzz/run-fuzz.sh -- CRASH-FILE     reproduce one input (any libFuzzer args after --)
+#   tests/fuzz/run-fuzz.sh [TARGET] [OPTIONS]
+#
+# TARGET: frame-parser (default), profile or ymodem.
+#
+#   tests/fuzz/run-fuzz.sh profile                  build, fuzz 20 s
+#   tests/fuzz/run-fuzz.sh ymodem --time 3600       fuzz an hour
+#   tests/fuzz/run-fuzz.sh --jobs 2 --time 0        fuzz until stopped, two processes
+#   tests/fuzz/run-fuzz.sh profile --build-only
+#   tests/fuzz/run-fuzz.sh ymodem -- CRASH-FILE     reproduce one input (any libFuzzer args after --)
 #
 # Exits 77 (skipped, for meson) when clang or its fuzzer runtime is missing.
 set -euo pipefail
@@ -15,10 +19,15 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 build_root=${PACKWATCH_BUILD_ROOT:-$root/_build}
 out=$build_root/tests/fuzz/libfuzzer
+target=frame-parser
 time=20
 jobs=1
 build_only=0
 extra=()
+
+case "${1:-}" in
+  frame-parser|profile|ymodem) target=$1; shift ;;
+esac
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -27,10 +36,43 @@ while [ $# -gt 0 ]; do
     --out) out=$2; shift 2 ;;
     --build-only) build_only=1; shift ;;
     --) shift; extra=("$@"); break ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "run-fuzz.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
+
+# What each target is built from, where its seeds are, how long an input may be.
+link=$root/src/link
+case "$target" in
+  frame-parser)
+    sources=("$link/bms-field.c" "$link/bms-frame.c" "$link/bms-frame-parser.c"
+             "$link/bms-snapshot.c")
+    includes=(-I"$link")
+    pkgs=(gio-2.0)
+    seeds=$here/corpus-frame
+    max_len=8192
+    ;;
+  profile)
+    sources=("$link/bms-field.c" "$link/bms-frame.c" "$link/bms-snapshot.c"
+             "$root/src/model/bms-param-set.c" "$root/src/model/bms-profile.c")
+    includes=(-I"$link" -I"$root/src/model")
+    pkgs=(gio-2.0)
+    seeds=$here/corpus-profile
+    max_len=16384
+    ;;
+  ymodem)
+    # bms-ymodem.c's blocking driver needs the transport interface, which
+    # brings the serial and TCP transports along.
+    sources=("$link/bms-ymodem.c" "$link/bms-firmware.c" "$link/bms-transport.c"
+             "$link/bms-serial-transport.c" "$link/bms-termios-transport.c"
+             "$link/bms-tcp-transport.c" "$root/src/sim/bms-bootloader.c")
+    includes=(-I"$link" -I"$root/src/sim")
+    pkgs=(gio-2.0 libserialport)
+    seeds=$here/corpus-ymodem
+    max_len=4096
+    ;;
+esac
+sources+=("$here/fuzz-$target.c")
 
 cc=${CLANG:-clang}
 if ! command -v "$cc" >/dev/null; then
@@ -38,26 +80,20 @@ if ! command -v "$cc" >/dev/null; then
   exit 77
 fi
 
-mkdir -p "$out/include" "$out/corpus"
-# The codec may include config.h: use the build's, or a minimal one.
+mkdir -p "$out/include" "$out/corpus-$target"
+# The sources may include config.h: use the build's, or a minimal one.
 if [ -f "$build_root/config.h" ]; then
-  cp "$build_root/config.h" "$out/include/config.h"
+  cmp -s "$build_root/config.h" "$out/include/config.h" \
+    || cp "$build_root/config.h" "$out/include/config.h"
 else
   printf '#pragma once\n#define GETTEXT_PACKAGE "packwatch"\n#define PACKAGE_VERSION "fuzz"\n' \
     > "$out/include/config.h"
 fi
 
-sources=(
-  "$root/src/link/bms-field.c"
-  "$root/src/link/bms-frame.c"
-  "$root/src/link/bms-frame-parser.c"
-  "$root/src/link/bms-snapshot.c"
-  "$here/fuzz-frame-parser.c"
-)
-bin=$out/fuzz-frame-parser
+bin=$out/fuzz-$target
 stale=0
 [ -x "$bin" ] || stale=1
-for f in "${sources[@]}" "$root"/src/link/*.h; do
+for f in "${sources[@]}" "$here/coverage-ignore.txt" "$root"/src/link/*.h "$root"/src/model/*.h "$root"/src/sim/*.h; do
   [ "$f" -nt "$bin" ] && stale=1
 done
 
@@ -66,17 +102,19 @@ if [ $stale = 1 ]; then
   # shellcheck disable=SC2046
   if ! "$cc" -g -O1 -fno-omit-frame-pointer \
       -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-      -I"$out/include" -I"$root/src/link" $(pkg-config --cflags gio-2.0) \
-      "${sources[@]}" $(pkg-config --libs gio-2.0) -lm -o "$bin.tmp" 2> "$out/build.log"; then
-    if grep -q "libclang_rt.fuzzer\|cannot find -l\|unsupported option" "$out/build.log"; then
-      cat "$out/build.log" >&2
+      -fsanitize-coverage-ignorelist="$here/coverage-ignore.txt" \
+      -I"$out/include" "${includes[@]}" $(pkg-config --cflags "${pkgs[@]}") \
+      "${sources[@]}" $(pkg-config --libs "${pkgs[@]}") -lm -o "$bin.tmp.$$" \
+      2> "$out/build-$target.log"; then
+    if grep -q "libclang_rt.fuzzer\|cannot find -l\|unsupported option" "$out/build-$target.log"; then
+      cat "$out/build-$target.log" >&2
       echo "run-fuzz.sh: clang's fuzzer runtime is missing: install libclang-rt-14-dev" >&2
       exit 77
     fi
-    cat "$out/build.log" >&2
+    cat "$out/build-$target.log" >&2
     exit 1
   fi
-  mv "$bin.tmp" "$bin"
+  mv "$bin.tmp.$$" "$bin"
 fi
 [ $build_only = 1 ] && exit 0
 
@@ -85,9 +123,19 @@ if [ ${#extra[@]} -gt 0 ]; then
 fi
 
 # New inputs go to the build tree's corpus; the seeds stay read-only.
-args=(-max_len=8192 -print_final_stats=1 -artifact_prefix="$out/" -max_total_time="$time")
+args=(-max_len="$max_len" -print_final_stats=1 -artifact_prefix="$out/" -max_total_time="$time")
 if [ "$jobs" -gt 1 ]; then
   args+=(-jobs="$jobs" -workers="$jobs")
 fi
-echo "# fuzzing for ${time}s: $bin ${args[*]} $out/corpus $here/corpus-frame"
-"$bin" "${args[@]}" "$out/corpus" "$here/corpus-frame"
+echo "# fuzzing for ${time}s: $bin ${args[*]} $out/corpus-$target $seeds"
+status=0
+"$bin" "${args[@]}" "$out/corpus-$target" "$seeds" 2> >(tee "$out/fuzz-$target.log" >&2) || status=$?
+wait # for tee
+# LeakSanitizer needs ptrace-like access that some containers forbid; that
+# is not a finding, so run again without leak detection rather than fail.
+if [ $status != 0 ] && grep -q "LeakSanitizer has encountered a fatal error" "$out/fuzz-$target.log"; then
+  echo "# LeakSanitizer cannot run here (no ptrace?): fuzzing again with -detect_leaks=0"
+  "$bin" "${args[@]}" -detect_leaks=0 "$out/corpus-$target" "$seeds"
+  exit $?
+fi
+exit $status

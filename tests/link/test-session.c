@@ -1006,6 +1006,16 @@ test_async_over_tcp (void)
   g_main_loop_unref (fx.loop);
 }
 
+/* The session takes the line's rate from the transport. */
+static void
+test_baud_from_transport (void)
+{
+  g_autoptr(BmsTermiosTransport) transport = bms_termios_transport_new ("/dev/null-none", 57600);
+  g_autoptr(BmsSession) session = bms_session_new (BMS_TRANSPORT (transport), 1);
+
+  g_assert_cmpuint (bms_session_get_baud (session), ==, 57600);
+}
+
 static void
 test_not_open (void)
 {
@@ -1385,6 +1395,7 @@ main (int argc, char **argv)
   ADD ("baud", test_baud);
   g_test_add_func ("/session/async-over-tcp", test_async_over_tcp);
   g_test_add_func ("/session/not-open", test_not_open);
+  g_test_add_func ("/session/baud-from-transport", test_baud_from_transport);
 
 #define ADD_SIM(path, func) \
   g_test_add ("/session/sim/" path, SimFixture, NULL, sim_fixture_set_up, func, \

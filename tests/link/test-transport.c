@@ -100,15 +100,17 @@ test_uri_dispatch (void)
   g_autoptr(BmsTransport) fake = NULL;
   BmsTransport *bad;
 
-  tcp = bms_transport_new_for_uri ("tcp://127.0.0.1:8899", 9600, &error);
+  tcp = bms_transport_new_for_uri ("tcp://127.0.0.1:8899", 57600, &error);
   g_assert_no_error (error);
   g_assert_true (BMS_IS_TCP_TRANSPORT (tcp));
+  g_assert_cmpuint (bms_transport_get_baud (tcp), ==, 57600);
   g_assert_cmpstr (bms_transport_get_name (tcp), ==, "tcp://127.0.0.1:8899");
 
   serial = bms_transport_new_for_uri ("/dev/ttyUSB0", 115200, &error);
   g_assert_no_error (error);
   g_assert_true (BMS_IS_SERIAL_TRANSPORT (serial));
   g_assert_cmpstr (bms_transport_get_name (serial), ==, "/dev/ttyUSB0");
+  g_assert_cmpuint (bms_transport_get_baud (serial), ==, 115200);
 
   {
     /* A bare device name is the device node. */
@@ -366,6 +368,7 @@ test_termios_pty (void)
       g_assert_true (bms_transport_set_baud (transport, bms_supported_bauds[i], &error));
       g_assert_no_error (error);
     }
+  g_assert_cmpuint (bms_transport_get_baud (transport), ==, 115200);
   g_assert_false (bms_transport_set_baud (transport, 1200, &error));
   g_assert_error (error, BMS_TRANSPORT_ERROR, BMS_TRANSPORT_ERROR_INVALID);
   g_clear_error (&error);

@@ -11,13 +11,13 @@ static inline BmsSnapshot *
 device_test_load_14s (void)
 {
   const char *root = g_getenv ("PACKWATCH_SOURCE_ROOT");
-  g_autofree char *path = g_build_filename (root ? root : ".", "tests", "data",
-                                            "nw-readall-14s.hex", NULL);
+  g_autofree char *path
+      = g_build_filename (root ? root : ".", "tests", "data", "nw-readall-14s.hex", NULL);
   g_autofree char *text = NULL;
-  g_autoptr(GByteArray) bytes = g_byte_array_new ();
-  g_autoptr(GError) error = NULL;
-  g_auto(GStrv) tokens = NULL;
-  g_autoptr(BmsFrame) frame = NULL;
+  g_autoptr (GByteArray) bytes = g_byte_array_new ();
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) tokens = NULL;
+  g_autoptr (BmsFrame) frame = NULL;
   BmsSnapshot *snapshot = bms_snapshot_new ();
 
   g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
@@ -25,7 +25,7 @@ device_test_load_14s (void)
   for (guint i = 0; tokens[i]; i++)
     if (*tokens[i])
       {
-        guint8 b = (guint8) g_ascii_strtoull (tokens[i], NULL, 16);
+        guint8 b = (guint8)g_ascii_strtoull (tokens[i], NULL, 16);
         g_byte_array_append (bytes, &b, 1);
       }
   frame = bms_frame_decode (bytes->data, bytes->len, &error);

@@ -20,19 +20,20 @@ quiet_snapshot (void)
 static GPtrArray *
 derive_one_bit (guint8 id, guint bit)
 {
-  g_autoptr(BmsSnapshot) s = quiet_snapshot ();
+  g_autoptr (BmsSnapshot) s = quiet_snapshot ();
   bms_snapshot_set_raw (s, id, 1 << bit);
   return bms_alarm_monitor_derive (s);
 }
 
 /* Written out here, independent of the implementation's table. */
-static const struct {
-  const char      *code;
+static const struct
+{
+  const char *code;
   BmsAlarmSeverity severity;
-  gboolean         has_value;
-  double           value;
-  double           threshold;   /* NAN: none */
-  guint            cell;
+  gboolean has_value;
+  double value;
+  double threshold; /* NAN: none */
+  guint cell;
 } warning_bits[16] = {
   { "low_capacity", BMS_ALARM_SEVERITY_WARNING, TRUE, 15, 20, 0 },
   { "mosfet_over_temp", BMS_ALARM_SEVERITY_PROTECTION, TRUE, 29, 90, 0 },
@@ -59,7 +60,7 @@ test_every_warning_bit (void)
 
   for (guint bit = 0; bit < 16; bit++)
     {
-      g_autoptr(GPtrArray) alarms = derive_one_bit (BMS_ID_WARNINGS, bit);
+      g_autoptr (GPtrArray) alarms = derive_one_bit (BMS_ID_WARNINGS, bit);
       BmsAlarm *alarm;
 
       g_test_message ("0x8B bit %u", bit);
@@ -89,7 +90,7 @@ test_every_warning_bit (void)
 static void
 test_describe (void)
 {
-  g_autoptr(GPtrArray) alarms = derive_one_bit (BMS_ID_WARNINGS, 10);
+  g_autoptr (GPtrArray) alarms = derive_one_bit (BMS_ID_WARNINGS, 10);
   g_autofree char *text = bms_alarm_describe (g_ptr_array_index (alarms, 0));
 
   g_assert_cmpstr (text, ==, "Cell over-voltage (cell 12): 3835 mV, limit 4050 mV");
@@ -99,17 +100,17 @@ test_describe (void)
 static void
 test_discharging_threshold (void)
 {
-  g_autoptr(BmsSnapshot) s = quiet_snapshot ();
-  g_autoptr(GPtrArray) alarms = NULL;
+  g_autoptr (BmsSnapshot) s = quiet_snapshot ();
+  g_autoptr (GPtrArray) alarms = NULL;
 
   bms_snapshot_set_raw (s, BMS_ID_CURRENT, -1500);
-  bms_snapshot_set_raw (s, BMS_ID_WARNINGS, 1 << 4);   /* battery over-temperature */
+  bms_snapshot_set_raw (s, BMS_ID_WARNINGS, 1 << 4); /* battery over-temperature */
   alarms = bms_alarm_monitor_derive (s);
   /* Discharging: the discharge high-temperature limit (0xA4 = 70 °C). */
   g_assert_cmpfloat (bms_alarm_get_threshold (g_ptr_array_index (alarms, 0)), ==,
                      bms_snapshot_get (s, 0xA4));
   g_ptr_array_unref (g_steal_pointer (&alarms));
-  bms_snapshot_set_raw (s, BMS_ID_WARNINGS, 1 << 6);   /* discharge over-current */
+  bms_snapshot_set_raw (s, BMS_ID_WARNINGS, 1 << 6); /* discharge over-current */
   alarms = bms_alarm_monitor_derive (s);
   g_assert_cmpfloat_with_epsilon (bms_alarm_get_value (g_ptr_array_index (alarms, 0)), 15, 1e-9);
 }
@@ -118,11 +119,11 @@ static void
 test_every_extension_bit (void)
 {
   const BmsFieldInfo *field = bms_field_lookup (BMS_ID_ALARMS_EXT);
-  guint n_names = g_strv_length ((char **) field->names);
+  guint n_names = g_strv_length ((char **)field->names);
 
   for (guint bit = 0; bit < field->size * 8u; bit++)
     {
-      g_autoptr(GPtrArray) alarms = derive_one_bit (BMS_ID_ALARMS_EXT, bit);
+      g_autoptr (GPtrArray) alarms = derive_one_bit (BMS_ID_ALARMS_EXT, bit);
       BmsAlarm *alarm;
 
       g_test_message ("0xD7 bit %u", bit);
@@ -143,8 +144,8 @@ test_every_extension_bit (void)
     }
   /* Level-2 over-voltage carries the highest cell and the level-2 limit. */
   {
-    g_autoptr(BmsSnapshot) s = quiet_snapshot ();
-    g_autoptr(GPtrArray) alarms = NULL;
+    g_autoptr (BmsSnapshot) s = quiet_snapshot ();
+    g_autoptr (GPtrArray) alarms = NULL;
     BmsAlarm *alarm;
 
     bms_snapshot_set_raw (s, BMS_ID_CELL_OVP2, 4200);
@@ -161,8 +162,8 @@ test_every_extension_bit (void)
 static void
 test_status_and_relays (void)
 {
-  g_autoptr(BmsSnapshot) s = quiet_snapshot ();
-  g_autoptr(GPtrArray) alarms = NULL;
+  g_autoptr (BmsSnapshot) s = quiet_snapshot ();
+  g_autoptr (GPtrArray) alarms = NULL;
   const BmsFieldInfo *relays = bms_field_lookup (BMS_ID_RELAYS);
 
   /* The vector as published: status 0x0007, battery-connected bit clear. */
@@ -180,7 +181,7 @@ test_status_and_relays (void)
   g_assert_cmpuint (alarms->len, ==, 1);
   g_assert_cmpstr (bms_alarm_get_code (g_ptr_array_index (alarms, 0)), ==, "charge_mos_off");
   g_ptr_array_unref (g_steal_pointer (&alarms));
-  bms_snapshot_set_raw (s, 0xAB, 0);   /* switched off by the user: no alarm */
+  bms_snapshot_set_raw (s, 0xAB, 0); /* switched off by the user: no alarm */
   alarms = bms_alarm_monitor_derive (s);
   g_assert_cmpuint (alarms->len, ==, 0);
   g_ptr_array_unref (g_steal_pointer (&alarms));
@@ -232,7 +233,8 @@ test_table_complete (void)
     }
 }
 
-typedef struct {
+typedef struct
+{
   guint raised;
   guint cleared;
   char *last_code;
@@ -255,12 +257,12 @@ test_monitor_events_to_history (void)
 {
   g_autofree char *dir = g_dir_make_tmp ("alarm-XXXXXX", NULL);
   g_autofree char *path = g_build_filename (dir, "history.db", NULL);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BmsHistory) history = bms_history_new (path, &error);
-  g_autoptr(BmsDevice) device = bms_device_new (1);
-  g_autoptr(BmsAlarmMonitor) monitor = bms_alarm_monitor_new (device);
-  g_autoptr(BmsSnapshot) s = quiet_snapshot ();
-  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BmsHistory) history = bms_history_new (path, &error);
+  g_autoptr (BmsDevice) device = bms_device_new (1);
+  g_autoptr (BmsAlarmMonitor) monitor = bms_alarm_monitor_new (device);
+  g_autoptr (BmsSnapshot) s = quiet_snapshot ();
+  g_autoptr (GPtrArray) rows = NULL;
   Events events = { 0 };
   BmsHistoryAlarmEvent *row;
   gint64 id;
@@ -308,7 +310,8 @@ test_monitor_events_to_history (void)
   g_assert_true (row->raised);
   g_assert_cmpfloat (row->value, ==, 3835);
   g_assert_cmpfloat (row->threshold, ==, 4050);
-  g_assert_cmpint (row->time_us / 1000, ==, (G_GINT64_CONSTANT (1700000001) * G_USEC_PER_SEC) / 1000);
+  g_assert_cmpint (row->time_us / 1000, ==,
+                   (G_GINT64_CONSTANT (1700000001) * G_USEC_PER_SEC) / 1000);
   row = g_ptr_array_index (rows, 1);
   g_assert_false (row->raised);
   g_assert_cmpfloat (row->value, ==, 3840);
@@ -317,7 +320,7 @@ test_monitor_events_to_history (void)
   g_free (events.last_code);
   bms_history_close (history);
   {
-    g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+    g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
     const char *name;
     while (d && (name = g_dir_read_name (d)))
       {
@@ -331,8 +334,8 @@ test_monitor_events_to_history (void)
 static void
 test_module_of_cell (void)
 {
-  g_autoptr(BmsSnapshot) s = quiet_snapshot ();
-  g_autoptr(GPtrArray) alarms = NULL;
+  g_autoptr (BmsSnapshot) s = quiet_snapshot ();
+  g_autoptr (GPtrArray) alarms = NULL;
   guint8 counts[16] = { 8, 6 };
 
   bms_snapshot_set_raw (s, BMS_ID_MODULE_COUNT, 2);
@@ -343,13 +346,12 @@ test_module_of_cell (void)
   g_assert_cmpuint (bms_alarm_get_module (g_ptr_array_index (alarms, 0)), ==, 2);
 }
 
-
 static void
 test_comm_lost (void)
 {
-  g_autoptr(BmsDevice) device = bms_device_new (1);
-  g_autoptr(BmsAlarmMonitor) monitor = bms_alarm_monitor_new (device);
-  g_autoptr(BmsSnapshot) s = quiet_snapshot ();
+  g_autoptr (BmsDevice) device = bms_device_new (1);
+  g_autoptr (BmsAlarmMonitor) monitor = bms_alarm_monitor_new (device);
+  g_autoptr (BmsSnapshot) s = quiet_snapshot ();
   Events events = { 0 };
   BmsAlarm *alarm;
 
@@ -380,7 +382,6 @@ test_comm_lost (void)
   g_signal_handlers_disconnect_by_data (monitor, &events);
   g_free (events.last_code);
 }
-
 
 /* docs/alarms.md lists every code with its names and severity. */
 static void

@@ -14,19 +14,20 @@ static const BmsSessionTiming fast_timing = {
   .min_gap_ms = 100,
 };
 
-typedef struct {
-  BmsSim       *sim;
+typedef struct
+{
+  BmsSim *sim;
   BmsTransport *transport;
-  BmsSession   *session;
-  char         *dir;
-  BmsHistory   *history;
-  gint64        device_id;
+  BmsSession *session;
+  char *dir;
+  BmsHistory *history;
+  gint64 device_id;
 } Fixture;
 
 static void
 fixture_set_up (Fixture *fx, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *path = NULL;
   BmsSimConfig config;
 
@@ -50,7 +51,7 @@ fixture_set_up (Fixture *fx, gconstpointer data)
 static void
 fixture_tear_down (Fixture *fx, gconstpointer data)
 {
-  g_autoptr(GDir) dir = NULL;
+  g_autoptr (GDir) dir = NULL;
   const char *name;
 
   bms_session_close (fx->session);
@@ -72,8 +73,8 @@ fixture_tear_down (Fixture *fx, gconstpointer data)
 static BmsParamSet *
 read_params (Fixture *fx)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BmsSnapshot) snap = bms_session_read_all (fx->session, NULL, &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BmsSnapshot) snap = bms_session_read_all (fx->session, NULL, &error);
 
   g_assert_no_error (error);
   return bms_param_set_new_from_snapshot (snap);
@@ -82,7 +83,7 @@ read_params (Fixture *fx)
 static GPtrArray *
 audit_rows (Fixture *fx)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   GPtrArray *rows;
 
   g_assert_true (bms_history_flush (fx->history, &error));
@@ -96,22 +97,23 @@ audit_rows (Fixture *fx)
 static void
 test_presets_per_chemistry (void)
 {
-  static const struct {
-    guint  type;
+  static const struct
+  {
+    guint type;
     gint64 ovp, ovp2, ovp_rec, uvp, uvp2, uvp_rec, bal;
   } columns[] = {
     { BMS_BATTERY_TYPE_LFP, 3650, 3750, 3550, 2500, 2250, 2900, 3400 },
     { BMS_BATTERY_TYPE_NMC, 4200, 4300, 4100, 2750, 2500, 3100, 4100 },
     { BMS_BATTERY_TYPE_LTO, 2800, 2950, 2700, 1800, 1600, 2200, 2600 },
   };
-  g_autoptr(BmsSnapshot) snap = device_test_load_14s ();
-  g_autoptr(BmsParamSet) current = bms_param_set_new_from_snapshot (snap);
+  g_autoptr (BmsSnapshot) snap = device_test_load_14s ();
+  g_autoptr (BmsParamSet) current = bms_param_set_new_from_snapshot (snap);
 
   for (guint i = 0; i < G_N_ELEMENTS (columns); i++)
     {
-      g_autoptr(GError) error = NULL;
-      g_autoptr(BmsChangeSet) set = bms_change_set_new_preset (current, columns[i].type, &error);
-      g_autoptr(BmsParamSet) result = NULL;
+      g_autoptr (GError) error = NULL;
+      g_autoptr (BmsChangeSet) set = bms_change_set_new_preset (current, columns[i].type, &error);
+      g_autoptr (BmsParamSet) result = NULL;
       g_autofree char *text = NULL;
       BmsChange *ovp;
 
@@ -149,11 +151,11 @@ test_presets_per_chemistry (void)
 static void
 test_write_order_keeps_rules (void)
 {
-  g_autoptr(BmsParamSet) lfp = bms_param_set_new_preset (BMS_BATTERY_TYPE_LFP, NULL);
-  g_autoptr(BmsChangeSet) set = bms_change_set_new_preset (lfp, BMS_BATTERY_TYPE_NMC, NULL);
-  g_autoptr(GPtrArray) order = bms_change_set_get_write_order (set);
-  g_autoptr(BmsParamSet) state = bms_param_set_copy (lfp);
-  g_autoptr(GPtrArray) naive = NULL;
+  g_autoptr (BmsParamSet) lfp = bms_param_set_new_preset (BMS_BATTERY_TYPE_LFP, NULL);
+  g_autoptr (BmsChangeSet) set = bms_change_set_new_preset (lfp, BMS_BATTERY_TYPE_NMC, NULL);
+  g_autoptr (GPtrArray) order = bms_change_set_get_write_order (set);
+  g_autoptr (BmsParamSet) state = bms_param_set_copy (lfp);
+  g_autoptr (GPtrArray) naive = NULL;
   gboolean naive_ok = TRUE;
 
   g_assert_cmpuint (order->len, ==, bms_change_set_get_size (set));
@@ -169,7 +171,7 @@ test_write_order_keeps_rules (void)
   state = bms_param_set_copy (lfp);
   for (guint i = 0; i < bms_change_set_get_size (set); i++)
     {
-      g_autoptr(BmsChange) change = g_list_model_get_item (G_LIST_MODEL (set), i);
+      g_autoptr (BmsChange) change = g_list_model_get_item (G_LIST_MODEL (set), i);
       bms_param_set_set_raw (state, bms_change_get_id (change), bms_change_get_new_raw (change));
       naive_ok = naive_ok && bms_param_set_validate (state, NULL);
     }
@@ -179,9 +181,9 @@ test_write_order_keeps_rules (void)
 static void
 test_set_value_checks (void)
 {
-  g_autoptr(BmsParamSet) lfp = bms_param_set_new_preset (BMS_BATTERY_TYPE_LFP, NULL);
-  g_autoptr(BmsChangeSet) set = bms_change_set_new (lfp);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (BmsParamSet) lfp = bms_param_set_new_preset (BMS_BATTERY_TYPE_LFP, NULL);
+  g_autoptr (BmsChangeSet) set = bms_change_set_new (lfp);
+  g_autoptr (GError) error = NULL;
 
   g_assert_false (bms_change_set_set_text (set, "cell_ovp_delay_s", "2", &error));
   g_assert_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_RULE);
@@ -219,11 +221,11 @@ test_set_value_checks (void)
 static void
 test_apply_preset (Fixture *fx, gconstpointer data)
 {
-  g_autoptr(BmsParamSet) current = read_params (fx);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BmsChangeSet) set = NULL;
-  g_autoptr(BmsParamSet) after = NULL;
-  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr (BmsParamSet) current = read_params (fx);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BmsChangeSet) set = NULL;
+  g_autoptr (BmsParamSet) after = NULL;
+  g_autoptr (GPtrArray) rows = NULL;
   guint n;
 
   g_assert_cmpint (bms_param_set_get_raw (current, 0xAF), ==, BMS_BATTERY_TYPE_LFP);
@@ -232,12 +234,12 @@ test_apply_preset (Fixture *fx, gconstpointer data)
   n = bms_change_set_get_size (set);
   g_assert_cmpuint (n, >=, 8);
 
-  g_assert_true (bms_change_set_apply (set, fx->session, "123456", fx->history, fx->device_id,
-                                       NULL, &error));
+  g_assert_true (
+      bms_change_set_apply (set, fx->session, "123456", fx->history, fx->device_id, NULL, &error));
   g_assert_no_error (error);
   for (guint i = 0; i < n; i++)
     {
-      g_autoptr(BmsChange) change = g_list_model_get_item (G_LIST_MODEL (set), i);
+      g_autoptr (BmsChange) change = g_list_model_get_item (G_LIST_MODEL (set), i);
       g_assert_cmpint (bms_change_get_result (change), ==, BMS_CHANGE_OK);
       g_assert_cmpint (bms_sim_get_parameter (fx->sim, bms_change_get_id (change)), ==,
                        bms_change_get_new_raw (change));
@@ -247,30 +249,31 @@ test_apply_preset (Fixture *fx, gconstpointer data)
 
   rows = audit_rows (fx);
   g_assert_cmpuint (rows->len, ==, n + 1);
-  g_assert_cmpstr (((BmsHistoryAudit *) g_ptr_array_index (rows, 0))->field, ==, "unlock");
+  g_assert_cmpstr (((BmsHistoryAudit *)g_ptr_array_index (rows, 0))->field, ==, "unlock");
   for (guint i = 1; i < rows->len; i++)
-    g_assert_cmpstr (((BmsHistoryAudit *) g_ptr_array_index (rows, i))->result, ==, "ok");
+    g_assert_cmpstr (((BmsHistoryAudit *)g_ptr_array_index (rows, i))->result, ==, "ok");
 }
 
 static void
 test_invalid_sends_nothing (Fixture *fx, gconstpointer data)
 {
-  g_autoptr(BmsParamSet) current = read_params (fx);
-  g_autoptr(BmsChangeSet) set = bms_change_set_new (current);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr (BmsParamSet) current = read_params (fx);
+  g_autoptr (BmsChangeSet) set = bms_change_set_new (current);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) rows = NULL;
   BmsSessionStats before, after;
   gint64 ovp = bms_param_set_get_raw (current, 0x90);
 
-  g_assert_true (bms_change_set_set_value (set, 0x92, 5, NULL, &error));      /* fine alone */
+  g_assert_true (bms_change_set_set_value (set, 0x92, 5, NULL, &error));        /* fine alone */
   g_assert_true (bms_change_set_set_value (set, 0x91, ovp + 50, NULL, &error)); /* breaks */
   bms_session_get_stats (fx->session, &before);
-  g_assert_false (bms_change_set_apply (set, fx->session, "123456", fx->history, fx->device_id,
-                                        NULL, &error));
+  g_assert_false (
+      bms_change_set_apply (set, fx->session, "123456", fx->history, fx->device_id, NULL, &error));
   g_assert_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_RULE);
   bms_session_get_stats (fx->session, &after);
   g_assert_cmpuint (after.requests, ==, before.requests);
-  g_assert_cmpint (bms_sim_get_parameter (fx->sim, 0x92), ==, bms_param_set_get_raw (current, 0x92));
+  g_assert_cmpint (bms_sim_get_parameter (fx->sim, 0x92), ==,
+                   bms_param_set_get_raw (current, 0x92));
   rows = audit_rows (fx);
   g_assert_cmpuint (rows->len, ==, 0);
 }
@@ -278,16 +281,16 @@ test_invalid_sends_nothing (Fixture *fx, gconstpointer data)
 static void
 test_wrong_password (Fixture *fx, gconstpointer data)
 {
-  g_autoptr(BmsParamSet) current = read_params (fx);
-  g_autoptr(BmsChangeSet) set = bms_change_set_new (current);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) rows = NULL;
-  g_autoptr(BmsChange) change = NULL;
+  g_autoptr (BmsParamSet) current = read_params (fx);
+  g_autoptr (BmsChangeSet) set = bms_change_set_new (current);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) rows = NULL;
+  g_autoptr (BmsChange) change = NULL;
   gint64 delay = bms_param_set_get_raw (current, 0x92);
 
   g_assert_true (bms_change_set_set_value (set, 0x92, delay == 5 ? 6 : 5, NULL, &error));
-  g_assert_false (bms_change_set_apply (set, fx->session, "654321", fx->history, fx->device_id,
-                                        NULL, &error));
+  g_assert_false (
+      bms_change_set_apply (set, fx->session, "654321", fx->history, fx->device_id, NULL, &error));
   g_assert_nonnull (error);
   g_test_message ("%s", error->message);
   change = g_list_model_get_item (G_LIST_MODEL (set), 0);
@@ -295,16 +298,16 @@ test_wrong_password (Fixture *fx, gconstpointer data)
   g_assert_cmpint (bms_sim_get_parameter (fx->sim, 0x92), ==, delay);
   rows = audit_rows (fx);
   g_assert_cmpuint (rows->len, ==, 1);
-  g_assert_cmpstr (((BmsHistoryAudit *) g_ptr_array_index (rows, 0))->field, ==, "unlock");
-  g_assert_true (g_str_has_prefix (((BmsHistoryAudit *) g_ptr_array_index (rows, 0))->result,
-                                   "failed: "));
+  g_assert_cmpstr (((BmsHistoryAudit *)g_ptr_array_index (rows, 0))->field, ==, "unlock");
+  g_assert_true (
+      g_str_has_prefix (((BmsHistoryAudit *)g_ptr_array_index (rows, 0))->result, "failed: "));
 }
 
 static void
 on_applied (GObject *source, GAsyncResult *result, gpointer data)
 {
   gboolean *done = data;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   g_assert_true (bms_change_set_apply_finish (BMS_CHANGE_SET (source), result, &error));
   g_assert_no_error (error);
@@ -314,10 +317,10 @@ on_applied (GObject *source, GAsyncResult *result, gpointer data)
 static void
 test_apply_async (Fixture *fx, gconstpointer data)
 {
-  g_autoptr(BmsParamSet) current = read_params (fx);
-  g_autoptr(BmsChangeSet) set = bms_change_set_new (current);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BmsChange) change = NULL;
+  g_autoptr (BmsParamSet) current = read_params (fx);
+  g_autoptr (BmsChangeSet) set = bms_change_set_new (current);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BmsChange) change = NULL;
   gboolean done = FALSE;
 
   g_assert_true (bms_change_set_set_text (set, "balance_start_mv", "3450", &error));

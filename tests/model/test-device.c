@@ -3,15 +3,16 @@
 #include "bms-device.h"
 #include "device-test-util.h"
 
-typedef struct {
-  GHashTable *counts;   /* property name -> notify count */
+typedef struct
+{
+  GHashTable *counts; /* property name -> notify count */
 } NotifyLog;
 
 static void
 on_notify (GObject *object, GParamSpec *pspec, NotifyLog *log)
 {
   guint n = GPOINTER_TO_UINT (g_hash_table_lookup (log->counts, pspec->name));
-  g_hash_table_insert (log->counts, (gpointer) pspec->name, GUINT_TO_POINTER (n + 1));
+  g_hash_table_insert (log->counts, (gpointer)pspec->name, GUINT_TO_POINTER (n + 1));
 }
 
 static guint
@@ -23,10 +24,10 @@ notified (NotifyLog *log, const char *name)
 static void
 test_values_from_vector (void)
 {
-  g_autoptr(BmsSnapshot) snap = device_test_load_14s ();
-  g_autoptr(BmsDevice) device = bms_device_new (1);
-  g_autoptr(BmsCell) cell9 = NULL;
-  g_autoptr(BmsModule) module = NULL;
+  g_autoptr (BmsSnapshot) snap = device_test_load_14s ();
+  g_autoptr (BmsDevice) device = bms_device_new (1);
+  g_autoptr (BmsCell) cell9 = NULL;
+  g_autoptr (BmsModule) module = NULL;
   g_autofree char *key = NULL;
   BmsDeviceState state;
 
@@ -80,14 +81,14 @@ test_values_from_vector (void)
 static void
 test_balancing_derived (void)
 {
-  g_autoptr(BmsSnapshot) snap = device_test_load_14s ();
-  g_autoptr(BmsDevice) device = bms_device_new (1);
+  g_autoptr (BmsSnapshot) snap = device_test_load_14s ();
+  g_autoptr (BmsDevice) device = bms_device_new (1);
   GListModel *cells = bms_device_get_cells (device);
 
   bms_device_update (device, snap);
   for (guint i = 0; i < 14; i++)
     {
-      g_autoptr(BmsCell) cell = g_list_model_get_item (cells, i);
+      g_autoptr (BmsCell) cell = g_list_model_get_item (cells, i);
       gboolean expect = snap->cells_mv[i] - 3811 >= 8;
       g_assert_cmpint (bms_cell_get_balancing (cell), ==, expect);
     }
@@ -96,7 +97,7 @@ test_balancing_derived (void)
   bms_device_update (device, snap);
   for (guint i = 0; i < 14; i++)
     {
-      g_autoptr(BmsCell) cell = g_list_model_get_item (cells, i);
+      g_autoptr (BmsCell) cell = g_list_model_get_item (cells, i);
       g_assert_false (bms_cell_get_balancing (cell));
     }
   g_assert_true (bms_device_get_status (device) == 0x0B);
@@ -105,9 +106,9 @@ test_balancing_derived (void)
 static void
 test_notify_only_on_change (void)
 {
-  g_autoptr(BmsSnapshot) snap = device_test_load_14s ();
-  g_autoptr(BmsDevice) device = bms_device_new (1);
-  g_autoptr(BmsCell) cell1 = NULL, cell2 = NULL;
+  g_autoptr (BmsSnapshot) snap = device_test_load_14s ();
+  g_autoptr (BmsDevice) device = bms_device_new (1);
+  g_autoptr (BmsCell) cell1 = NULL, cell2 = NULL;
   NotifyLog dev_log = { g_hash_table_new (g_str_hash, g_str_equal) };
   NotifyLog c1_log = { g_hash_table_new (g_str_hash, g_str_equal) };
   NotifyLog c2_log = { g_hash_table_new (g_str_hash, g_str_equal) };
@@ -172,8 +173,8 @@ test_notify_only_on_change (void)
 static void
 test_modules_256 (void)
 {
-  g_autoptr(BmsSnapshot) snap = bms_snapshot_new ();
-  g_autoptr(BmsDevice) device = bms_device_new (1);
+  g_autoptr (BmsSnapshot) snap = bms_snapshot_new ();
+  g_autoptr (BmsDevice) device = bms_device_new (1);
   guint16 mv[BMS_MAX_CELLS];
   gint16 temps[BMS_MAX_MODULES][3];
   guint8 counts[16];
@@ -190,7 +191,7 @@ test_modules_256 (void)
     }
   temps[7][1] = -5;
   bms_snapshot_set_cells (snap, mv, BMS_MAX_CELLS);
-  bms_snapshot_set_module_temps (snap, (const gint16 (*)[3]) temps, BMS_MAX_MODULES);
+  bms_snapshot_set_module_temps (snap, (const gint16 (*)[3])temps, BMS_MAX_MODULES);
   bms_snapshot_set_raw (snap, BMS_ID_MODULE_COUNT, 16);
   bms_snapshot_set_bytes (snap, BMS_ID_MODULE_CELLS, counts, 16);
   bms_device_update (device, snap);
@@ -202,8 +203,8 @@ test_modules_256 (void)
   g_assert_cmpfloat (bms_device_get_temperature_max (device), ==, 37);
   for (guint m = 0; m < 16; m++)
     {
-      g_autoptr(BmsModule) module = g_list_model_get_item (modules, m);
-      g_autoptr(BmsCell) first = g_list_model_get_item (bms_module_get_cells (module), 0);
+      g_autoptr (BmsModule) module = g_list_model_get_item (modules, m);
+      g_autoptr (BmsCell) first = g_list_model_get_item (bms_module_get_cells (module), 0);
       g_assert_cmpuint (bms_module_get_cell_count (module), ==, 16);
       g_assert_cmpuint (bms_module_get_first_cell (module), ==, m * 16 + 1);
       g_assert_cmpuint (bms_cell_get_module (first), ==, m + 1);
@@ -217,12 +218,12 @@ test_modules_256 (void)
   bms_snapshot_set_cells (snap, mv, 16);
   bms_snapshot_set_raw (snap, BMS_ID_MODULE_COUNT, 2);
   bms_snapshot_set_bytes (snap, BMS_ID_MODULE_CELLS, counts, 16);
-  bms_snapshot_set_module_temps (snap, (const gint16 (*)[3]) temps, 2);
+  bms_snapshot_set_module_temps (snap, (const gint16 (*)[3])temps, 2);
   bms_device_update (device, snap);
   g_assert_cmpuint (g_list_model_get_n_items (bms_device_get_cells (device)), ==, 16);
   g_assert_cmpuint (g_list_model_get_n_items (modules), ==, 2);
   {
-    g_autoptr(BmsModule) second = g_list_model_get_item (modules, 1);
+    g_autoptr (BmsModule) second = g_list_model_get_item (modules, 1);
     g_assert_cmpuint (bms_module_get_cell_count (second), ==, 7);
     g_assert_cmpuint (bms_module_get_first_cell (second), ==, 10);
   }

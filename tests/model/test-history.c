@@ -426,6 +426,15 @@ test_range (Fixture *f, gconstpointer data)
   check_range (h, dev, T0_US + 500 * SEC, T0_US + 520 * SEC,
                1920, t0, n, 24, "samples");
 
+  /* A huge max_points is clamped, not a huge allocation. */
+  {
+    g_autoptr (BmsHistoryRange) all = bms_history_query_range (h, dev, 0, G_MAXINT64, G_MAXUINT,
+                                                               FALSE, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (all->n_points, ==, n);
+    g_assert_cmpint ((all->to_us - all->origin_us) / all->bucket_us + 1, <=, BMS_HISTORY_MAX_POINTS);
+  }
+
   g_assert_true (bms_history_query_cell (h, dev, 6, T0_US + 1000 * SEC,
                                          T0_US + 1099 * SEC, &times, &mvs, &error));
   g_assert_no_error (error);
@@ -495,12 +504,25 @@ test_transactions (Fixture *f, gconstpointer data)
   g_assert_cmpuint (after.samples - before.samples, ==, 20);
   g_assert_cmpuint (after.queued, ==, 0);
 
+  /* Syncing every commit changes durability, not the transactions. */
+  bms_history_set_sync_every_commit (h, TRUE);
+  before = after;
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr (BmsSnapshot) s = make_snapshot (T0_US + (60 + i) * SEC, i, 16);
+      bms_history_append_snapshot (h, dev, s);
+    }
+  g_assert_true (bms_history_flush (h, &error));
+  bms_history_set_sync_every_commit (h, FALSE);
+  bms_history_get_stats (h, &after);
+  g_assert_cmpuint (after.commits - before.commits, ==, 3);
+
   /* A batch is one transaction. */
   before = after;
   fill (h, dev, T0_US + 100 * SEC, 500, 16);
   bms_history_get_stats (h, &after);
   g_assert_cmpuint (after.commits - before.commits, ==, 1);
-  g_assert_cmpint (bms_history_count_samples (h, dev, 0, G_MAXINT64, &error), ==, 520);
+  g_assert_cmpint (bms_history_count_samples (h, dev, 0, G_MAXINT64, &error), ==, 523);
   g_assert_cmpint (bms_history_count_samples (h, 0, T0_US, T0_US + 9 * SEC, &error), ==, 10);
 
   /* The same device and millisecond twice: stored once, rollups count once. */

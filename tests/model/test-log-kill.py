@@ -44,11 +44,11 @@ def db_state(path):
     return check, count, rollup
 
 
-def run_logger(db, uri, how, seconds):
+def run_logger(db, uri, how, seconds, extra=()):
     """Logs for about `seconds`, then stops the logger with `how`; returns
     (samples reported on stdout, cycles elapsed by the clock, process)."""
     proc = subprocess.Popen([CLI, "log", "--port", uri, "--db", db, "--interval", str(INTERVAL),
-                             "--verbose"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             "--verbose", *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, bufsize=1)
     first = proc.stdout.readline()
     t_first = time.monotonic()
@@ -75,7 +75,9 @@ with tempfile.TemporaryDirectory(prefix="log-kill-") as tmp:
         rng = random.Random()
         for round_ in range(3):
             seconds = 1.0 + rng.random() * 1.5
-            reported, elapsed, proc = run_logger(db, uri, signal.SIGKILL, seconds)
+            # The first round syncs every commit (--fsync), the others not.
+            reported, elapsed, proc = run_logger(db, uri, signal.SIGKILL, seconds,
+                                                 ["--fsync"] if round_ == 0 else [])
             total += reported
             check, count, rollup = db_state(db)
             tap.ok(proc.returncode == -signal.SIGKILL, f"kill -9 #{round_ + 1} after {seconds:.2f} s",
@@ -84,7 +86,10 @@ with tempfile.TemporaryDirectory(prefix="log-kill-") as tmp:
             tap.ok(total - 1 <= count <= total,
                    f"kill -9 #{round_ + 1}: {count} samples stored, {total} reported (at most the "
                    f"cycle in flight lost)", f"stored {count}, reported {total}")
-            tap.ok(abs(reported - elapsed) <= 1,
+            # The clock bounds the cycles from above; on a loaded machine a
+            # cycle may take longer than the interval (the logger then backs
+            # off), so below it only has to have really run.
+            tap.ok(elapsed // 2 <= reported <= elapsed + 1,
                    f"kill -9 #{round_ + 1}: {reported} cycles in {elapsed} intervals",
                    f"reported {reported}, elapsed {elapsed}")
             tap.ok(rollup == count, f"kill -9 #{round_ + 1}: rollups agree with the samples",
@@ -97,6 +102,24 @@ with tempfile.TemporaryDirectory(prefix="log-kill-") as tmp:
         tap.ok(proc.returncode == 0 and "samples saved" in err, "SIGTERM: clean exit 0", err)
         tap.ok(check == "ok" and count == total + reported,
                f"SIGTERM: all {reported} cycles saved", f"stored {count}, expected {total + reported}")
+        # The line goes away (SIGUSR1 unplugs the simulated gateway) and
+        # comes back: logging resumes by itself.
+        proc = subprocess.Popen([CLI, "log", "--port", uri, "--db", db, "--interval",
+                                 str(INTERVAL), "--duration", "4"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(1.0)
+        sim.send_signal(signal.SIGUSR1)
+        time.sleep(1.2)
+        sim.send_signal(signal.SIGUSR1)
+        t_back = time.time()
+        out, err = proc.communicate(timeout=30)
+        con = sqlite3.connect(db)
+        after = con.execute("SELECT count(*) FROM samples WHERE t_ms > ?",
+                            (int(t_back * 1000) + 300,)).fetchone()[0]
+        con.close()
+        tap.ok(proc.returncode == 0 and "no sample" in err and "answers again" in err,
+               "unplugged and back: reported once, then resumed", err)
+        tap.ok(after >= 3, f"{after} samples after the line came back", err)
     finally:
         sim.terminate()
         sim.wait(timeout=10)

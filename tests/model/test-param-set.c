@@ -3,29 +3,35 @@
 #include "bms-param-set.h"
 #include "device-test-util.h"
 
-typedef enum { ABOVE, BELOW, AT_MOST_3X } Rel;
+typedef enum
+{
+  ABOVE,
+  BELOW,
+  AT_MOST_3X
+} Rel;
 
 /* Stated again here, independently of the implementation's table. */
-static const struct {
+static const struct
+{
   guint8 a;
-  Rel    rel;
+  Rel rel;
   guint8 b;
-  gint64 a_val;   /* a valid pair, away from the boundary */
+  gint64 a_val; /* a valid pair, away from the boundary */
   gint64 b_val;
 } rule_cases[] = {
-  { 0xD5, ABOVE, 0x90, 3750, 3650 },     /* level-2 charge above level 1 */
-  { 0x91, BELOW, 0x90, 3550, 3650 },     /* charge recovery below level 1 */
-  { 0xD6, BELOW, 0x93, 2250, 2500 },     /* level-2 discharge below level 1 */
-  { 0x94, ABOVE, 0x93, 2900, 2500 },     /* discharge recovery above level 1 */
-  { 0x93, BELOW, 0x90, 2500, 3650 },     /* discharge protection below charge protection */
-  { 0x8F, BELOW, 0x8E, 4000, 5840 },     /* pack under-voltage below over-voltage */
-  { 0xDF, AT_MOST_3X, 0x97, 240, 100 },  /* peak discharge at most 3 × continuous */
-  { 0x9F, BELOW, 0x9E, 70, 90 },         /* MOSFET recovery below protection */
-  { 0xA1, BELOW, 0xA0, 65, 70 },         /* box recovery below protection */
-  { 0xE2, BELOW, 0xE1, 65, 70 },         /* balance module recovery below protection */
-  { 0xA6, ABOVE, 0xA5, 5, 0 },           /* charge low-temperature recovery above */
-  { 0xA8, ABOVE, 0xA7, -10, -20 },       /* discharge low-temperature recovery above */
-  { 0xD9, BELOW, 0xDA, 0, 10 },          /* heating start below stop */
+  { 0xD5, ABOVE, 0x90, 3750, 3650 },    /* level-2 charge above level 1 */
+  { 0x91, BELOW, 0x90, 3550, 3650 },    /* charge recovery below level 1 */
+  { 0xD6, BELOW, 0x93, 2250, 2500 },    /* level-2 discharge below level 1 */
+  { 0x94, ABOVE, 0x93, 2900, 2500 },    /* discharge recovery above level 1 */
+  { 0x93, BELOW, 0x90, 2500, 3650 },    /* discharge protection below charge protection */
+  { 0x8F, BELOW, 0x8E, 4000, 5840 },    /* pack under-voltage below over-voltage */
+  { 0xDF, AT_MOST_3X, 0x97, 240, 100 }, /* peak discharge at most 3 × continuous */
+  { 0x9F, BELOW, 0x9E, 70, 90 },        /* MOSFET recovery below protection */
+  { 0xA1, BELOW, 0xA0, 65, 70 },        /* box recovery below protection */
+  { 0xE2, BELOW, 0xE1, 65, 70 },        /* balance module recovery below protection */
+  { 0xA6, ABOVE, 0xA5, 5, 0 },          /* charge low-temperature recovery above */
+  { 0xA8, ABOVE, 0xA7, -10, -20 },      /* discharge low-temperature recovery above */
+  { 0xD9, BELOW, 0xDA, 0, 10 },         /* heating start below stop */
 };
 
 static BmsParamSet *
@@ -40,7 +46,7 @@ pair_set (guint i)
 static void
 expect (BmsParamSet *set, guint8 id, gint64 raw, gboolean ok, gint code)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   gboolean result = bms_param_set_check_value (set, id, raw, &error);
 
   if (ok)
@@ -60,7 +66,7 @@ test_every_rule_both_sides (void)
 {
   for (guint i = 0; i < G_N_ELEMENTS (rule_cases); i++)
     {
-      g_autoptr(BmsParamSet) set = pair_set (i);
+      g_autoptr (BmsParamSet) set = pair_set (i);
       guint8 a = rule_cases[i].a, b = rule_cases[i].b;
       gint64 av = rule_cases[i].a_val, bv = rule_cases[i].b_val;
 
@@ -83,7 +89,7 @@ test_every_rule_both_sides (void)
         case AT_MOST_3X:
           expect (set, a, 3 * bv, TRUE, 0);
           expect (set, a, 3 * bv + 1, FALSE, BMS_FIELD_ERROR_RULE);
-          expect (set, b, 80, TRUE, 0);        /* 240 = 3 × 80 */
+          expect (set, b, 80, TRUE, 0); /* 240 = 3 × 80 */
           expect (set, b, 79, FALSE, BMS_FIELD_ERROR_RULE);
           break;
         }
@@ -93,8 +99,8 @@ test_every_rule_both_sides (void)
 static void
 test_rule_in_words (void)
 {
-  g_autoptr(BmsParamSet) set = bms_param_set_new ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr (BmsParamSet) set = bms_param_set_new ();
+  g_autoptr (GError) error = NULL;
 
   bms_param_set_set_raw (set, 0x90, 3650);
   bms_param_set_set_raw (set, 0x91, 3550);
@@ -116,17 +122,18 @@ test_rule_in_words (void)
   g_assert_true (bms_param_set_check_value (set, 0x93, 3000, NULL));
 }
 
-static const struct {
+static const struct
+{
   guint8 id;
   gint64 value;
   gboolean ok;
   gint code;
 } range_cases[] = {
-  { 0x92, 3, FALSE, BMS_FIELD_ERROR_RULE },   /* over-charge delay 4–10 s */
+  { 0x92, 3, FALSE, BMS_FIELD_ERROR_RULE }, /* over-charge delay 4–10 s */
   { 0x92, 4, TRUE, 0 },
   { 0x92, 10, TRUE, 0 },
   { 0x92, 11, FALSE, BMS_FIELD_ERROR_RULE },
-  { 0x95, 3, FALSE, BMS_FIELD_ERROR_RULE },   /* over-discharge delay 4–10 s */
+  { 0x95, 3, FALSE, BMS_FIELD_ERROR_RULE }, /* over-discharge delay 4–10 s */
   { 0x95, 4, TRUE, 0 },
   { 0x95, 10, TRUE, 0 },
   { 0x95, 11, FALSE, BMS_FIELD_ERROR_RULE },
@@ -134,7 +141,7 @@ static const struct {
   { 0x9B, 2000, TRUE, 0 },
   { 0x9B, 4300, TRUE, 0 },
   { 0x9B, 4301, FALSE, BMS_FIELD_ERROR_RULE },
-  { 0x9C, 9, FALSE, BMS_FIELD_ERROR_RANGE },  /* catalogue 10–1000 ∩ sheet 1–30 */
+  { 0x9C, 9, FALSE, BMS_FIELD_ERROR_RANGE }, /* catalogue 10–1000 ∩ sheet 1–30 */
   { 0x9C, 10, TRUE, 0 },
   { 0x9C, 30, TRUE, 0 },
   { 0x9C, 31, FALSE, BMS_FIELD_ERROR_RULE },
@@ -148,39 +155,38 @@ static const struct {
   { 0xD5, 4801, FALSE, BMS_FIELD_ERROR_RANGE },
   { 0x93, 1499, FALSE, BMS_FIELD_ERROR_RULE }, /* level 1 discharge 1500–4500 */
   { 0x93, 1500, TRUE, 0 },
-  { 0x99, 500, TRUE, 0 },                      /* charge current 0–500 A */
+  { 0x99, 500, TRUE, 0 }, /* charge current 0–500 A */
   { 0x99, 501, FALSE, BMS_FIELD_ERROR_RULE },
-  { 0x97, 500, TRUE, 0 },                      /* continuous discharge 0–500 A */
+  { 0x97, 500, TRUE, 0 }, /* continuous discharge 0–500 A */
   { 0x97, 501, FALSE, BMS_FIELD_ERROR_RULE },
 };
 
 static void
 test_vendor_ranges (void)
 {
-  g_autoptr(BmsParamSet) set = bms_param_set_new ();
+  g_autoptr (BmsParamSet) set = bms_param_set_new ();
 
   for (guint i = 0; i < G_N_ELEMENTS (range_cases); i++)
     {
       g_test_message ("0x%02X = %" G_GINT64_FORMAT, range_cases[i].id, range_cases[i].value);
-      expect (set, range_cases[i].id, range_cases[i].value, range_cases[i].ok,
-              range_cases[i].code);
+      expect (set, range_cases[i].id, range_cases[i].value, range_cases[i].ok, range_cases[i].code);
     }
 }
 
 static void
 test_not_a_parameter (void)
 {
-  g_autoptr(BmsParamSet) set = bms_param_set_new ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr (BmsParamSet) set = bms_param_set_new ();
+  g_autoptr (GError) error = NULL;
 
-  g_assert_false (bms_param_set_check_value (set, 0x83, 5000, &error));   /* read only */
+  g_assert_false (bms_param_set_check_value (set, 0x83, 5000, &error)); /* read only */
   g_assert_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_ACCESS);
   g_clear_error (&error);
-  g_assert_false (bms_param_set_check_value (set, 0xBB, 1, &error));      /* a command */
+  g_assert_false (bms_param_set_check_value (set, 0xBB, 1, &error)); /* a command */
   g_assert_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_ACCESS);
-  g_assert_false (bms_param_is_portable (bms_field_lookup (0xB2)));       /* password */
-  g_assert_false (bms_param_is_portable (bms_field_lookup (0xB4)));       /* device id */
-  g_assert_false (bms_param_is_portable (bms_field_lookup (0xAE)));       /* address */
+  g_assert_false (bms_param_is_portable (bms_field_lookup (0xB2))); /* password */
+  g_assert_false (bms_param_is_portable (bms_field_lookup (0xB4))); /* device id */
+  g_assert_false (bms_param_is_portable (bms_field_lookup (0xAE))); /* address */
   g_assert_true (bms_param_is_portable (bms_field_lookup (0x90)));
 }
 
@@ -189,16 +195,16 @@ test_presets (void)
 {
   static const gint64 expected[3][6] = {
     /* 0x90, 0xD5, 0x91, 0x93, 0xD6, 0x94 */
-    { 3650, 3750, 3550, 2500, 2250, 2900 },  /* LiFePO4 */
-    { 4200, 4300, 4100, 2750, 2500, 3100 },  /* NMC */
-    { 2800, 2950, 2700, 1800, 1600, 2200 },  /* LTO */
+    { 3650, 3750, 3550, 2500, 2250, 2900 }, /* LiFePO4 */
+    { 4200, 4300, 4100, 2750, 2500, 3100 }, /* NMC */
+    { 2800, 2950, 2700, 1800, 1600, 2200 }, /* LTO */
   };
   static const guint8 ids[6] = { 0x90, 0xD5, 0x91, 0x93, 0xD6, 0x94 };
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   for (guint type = 0; type < 3; type++)
     {
-      g_autoptr(BmsParamSet) preset = bms_param_set_new_preset (type, &error);
+      g_autoptr (BmsParamSet) preset = bms_param_set_new_preset (type, &error);
       g_assert_no_error (error);
       g_assert_true (bms_param_set_validate (preset, &error));
       g_assert_no_error (error);
@@ -208,7 +214,7 @@ test_presets (void)
       g_assert_cmpint (bms_param_set_get_raw (preset, 0x9C), ==, 20);
       g_assert_cmpint (bms_param_set_get_raw (preset, 0x9E), ==, 90);
       g_assert_cmpint (bms_param_set_get_raw (preset, 0xE2), ==, 65);
-      g_assert_false (bms_param_set_has (preset, 0xA5));  /* low temperatures: by hand */
+      g_assert_false (bms_param_set_has (preset, 0xA5)); /* low temperatures: by hand */
     }
   g_assert_null (bms_param_set_new_preset (3, &error));
   g_assert_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_RANGE);
@@ -217,14 +223,14 @@ test_presets (void)
 static void
 test_from_snapshot (void)
 {
-  g_autoptr(BmsSnapshot) snap = device_test_load_14s ();
-  g_autoptr(BmsParamSet) set = bms_param_set_new_from_snapshot (snap);
+  g_autoptr (BmsSnapshot) snap = device_test_load_14s ();
+  g_autoptr (BmsParamSet) set = bms_param_set_new_from_snapshot (snap);
   g_autofree char *ovp = NULL, *pack = NULL, *plain = NULL, *type = NULL;
-  g_auto(GStrv) rules = bms_param_set_describe_rules ();
+  g_auto (GStrv) rules = bms_param_set_describe_rules ();
 
   g_assert_true (bms_param_set_has (set, 0x90));
-  g_assert_false (bms_param_set_has (set, 0x83));   /* telemetry */
-  g_assert_false (bms_param_set_has (set, 0xB7));   /* read only */
+  g_assert_false (bms_param_set_has (set, 0x83)); /* telemetry */
+  g_assert_false (bms_param_set_has (set, 0xB7)); /* read only */
   g_assert_cmpint (bms_param_set_get_raw (set, 0xA5), ==, -20);
   g_assert_cmpstr (bms_param_set_get_string (set, 0xB2), ==, "123456");
   ovp = bms_param_set_format (set, 0x90);

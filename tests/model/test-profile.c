@@ -11,7 +11,7 @@
 static BmsParamSet *
 valid_params (void)
 {
-  g_autoptr(BmsSnapshot) snap = device_test_load_14s ();
+  g_autoptr (BmsSnapshot) snap = device_test_load_14s ();
   BmsParamSet *params = bms_param_set_new_from_snapshot (snap);
 
   bms_param_set_set_raw (params, 0x9C, 10);
@@ -24,10 +24,10 @@ valid_params (void)
 static void
 test_round_trip (void)
 {
-  g_autoptr(BmsParamSet) params = valid_params ();
-  g_autoptr(BmsProfile) profile = bms_profile_new (params);
-  g_autoptr(BmsProfile) back = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (BmsParamSet) params = valid_params ();
+  g_autoptr (BmsProfile) profile = bms_profile_new (params);
+  g_autoptr (BmsProfile) back = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *dir = g_dir_make_tmp ("packwatch-profile-XXXXXX", NULL);
   g_autofree char *path = g_build_filename (dir, "board.pwprofile", NULL);
   g_autofree char *data = NULL;
@@ -47,7 +47,7 @@ test_round_trip (void)
   g_assert_nonnull (strstr (data, "pack_ovp_v=56.70\n"));
   g_assert_nonnull (strstr (data, "battery_type=nmc\n"));
   g_assert_nonnull (strstr (data, "# Charge protection (level 1), mV, 1500 to 4500\n"));
-  g_assert_null (strstr (data, "parameter_password"));   /* per board: never saved */
+  g_assert_null (strstr (data, "parameter_password")); /* per board: never saved */
   g_assert_null (strstr (data, "device_id="));
 
   back = bms_profile_load (path, &error);
@@ -84,58 +84,67 @@ test_round_trip (void)
   g_rmdir (dir);
 }
 
-static const char good[] =
-  "# comment\n"                          /* 1 */
-  "[Packwatch Profile]\n"                /* 2 */
-  "Version=1\n"                          /* 3 */
-  "Chemistry=lfp\n"                      /* 4 */
-  "\n"                                   /* 5 */
-  "[Parameters]\n"                       /* 6 */
-  "cell_ovp_mv=3650\n"                   /* 7 */
-  "cell_ovp_recovery_mv=3550\n"          /* 8 */
-  "cell_ovp_delay_s=5\n"                 /* 9 */
-  "balance_start_mv=3400\n";             /* 10 */
+static const char good[] = "# comment\n"                 /* 1 */
+                           "[Packwatch Profile]\n"       /* 2 */
+                           "Version=1\n"                 /* 3 */
+                           "Chemistry=lfp\n"             /* 4 */
+                           "\n"                          /* 5 */
+                           "[Parameters]\n"              /* 6 */
+                           "cell_ovp_mv=3650\n"          /* 7 */
+                           "cell_ovp_recovery_mv=3550\n" /* 8 */
+                           "cell_ovp_delay_s=5\n"        /* 9 */
+                           "balance_start_mv=3400\n";    /* 10 */
 
-typedef struct {
+typedef struct
+{
   const char *what;
   const char *data;
-  gint        code;
-  guint       line;
+  gint code;
+  guint line;
 } Corrupt;
 
 static const Corrupt corrupt_cases[] = {
-  { "unknown key", "[Packwatch Profile]\nVersion=1\n[Parameters]\ncell_ovp_mv=3650\n"
-    "cell_ovp_mvv=3600\n", BMS_PROFILE_ERROR_UNKNOWN_KEY, 5 },
+  { "unknown key",
+    "[Packwatch Profile]\nVersion=1\n[Parameters]\ncell_ovp_mv=3650\n"
+    "cell_ovp_mvv=3600\n",
+    BMS_PROFILE_ERROR_UNKNOWN_KEY, 5 },
   { "out of range", "[Packwatch Profile]\nVersion=1\n[Parameters]\n\n# x\ncell_ovp_mv=5000\n",
     BMS_PROFILE_ERROR_VALUE, 6 },
   { "outside vendor range", "[Packwatch Profile]\nVersion=1\n[Parameters]\ncell_ovp_delay_s=2\n",
     BMS_PROFILE_ERROR_VALUE, 4 },
   { "not a number", "[Packwatch Profile]\nVersion=1\n[Parameters]\ncell_ovp_mv=high\n",
     BMS_PROFILE_ERROR_VALUE, 4 },
-  { "rule broken", "[Packwatch Profile]\nVersion=1\n[Parameters]\ncell_ovp_recovery_mv=3700\n"
-    "balance_diff_mv=20\ncell_ovp_mv=3650\n", BMS_PROFILE_ERROR_RULE, 6 },
-  { "garbage line", "[Packwatch Profile]\nVersion=1\n[Parameters]\ncell_ovp_mv=3650\n"
-    "this line is damaged\n", BMS_PROFILE_ERROR_SYNTAX, 5 },
+  { "rule broken",
+    "[Packwatch Profile]\nVersion=1\n[Parameters]\ncell_ovp_recovery_mv=3700\n"
+    "balance_diff_mv=20\ncell_ovp_mv=3650\n",
+    BMS_PROFILE_ERROR_RULE, 6 },
+  { "garbage line",
+    "[Packwatch Profile]\nVersion=1\n[Parameters]\ncell_ovp_mv=3650\n"
+    "this line is damaged\n",
+    BMS_PROFILE_ERROR_SYNTAX, 5 },
   { "truncated", "[Packwatch Profile]\nVersion=1\n[Parameters]\ncell_ovp_mv=3650\ncell_ov",
     BMS_PROFILE_ERROR_SYNTAX, 5 },
-  { "duplicate", "[Packwatch Profile]\nVersion=1\n[Parameters]\ncell_ovp_mv=3650\n"
-    "cell_ovp_mv=3600\n", BMS_PROFILE_ERROR_DUPLICATE, 5 },
+  { "duplicate",
+    "[Packwatch Profile]\nVersion=1\n[Parameters]\ncell_ovp_mv=3650\n"
+    "cell_ovp_mv=3600\n",
+    BMS_PROFILE_ERROR_DUPLICATE, 5 },
   { "per-board key", "[Packwatch Profile]\nVersion=1\n[Parameters]\nparameter_password=1\n",
     BMS_PROFILE_ERROR_NOT_PORTABLE, 4 },
   { "read-only key", "[Packwatch Profile]\nVersion=1\n[Parameters]\npack_voltage_v=50\n",
     BMS_PROFILE_ERROR_UNKNOWN_KEY, 4 },
   { "newer version", "# x\n[Packwatch Profile]\nVersion=2\n[Parameters]\n",
     BMS_PROFILE_ERROR_VERSION, 3 },
-  { "no version", "\n[Packwatch Profile]\nDevice=x\n[Parameters]\n",
-    BMS_PROFILE_ERROR_VERSION, 2 },
+  { "no version", "\n[Packwatch Profile]\nDevice=x\n[Parameters]\n", BMS_PROFILE_ERROR_VERSION, 2 },
   { "unknown header key", "[Packwatch Profile]\nVersion=1\nColour=red\n",
     BMS_PROFILE_ERROR_UNKNOWN_KEY, 3 },
-  { "bad chemistry", "[Packwatch Profile]\nVersion=1\nChemistry=lead\n",
-    BMS_PROFILE_ERROR_VALUE, 3 },
+  { "bad chemistry", "[Packwatch Profile]\nVersion=1\nChemistry=lead\n", BMS_PROFILE_ERROR_VALUE,
+    3 },
   { "foreign group", "# x\n\n[Desktop Entry]\nName=x\n", BMS_PROFILE_ERROR_FOREIGN, 3 },
   { "json", "{\n  \"cell_ovp_mv\": 3650\n}\n", BMS_PROFILE_ERROR_FOREIGN, 1 },
-  { "unknown group", "[Packwatch Profile]\nVersion=1\n[Extra]\n", BMS_PROFILE_ERROR_UNKNOWN_KEY, 3 },
-  { "bad group line", "[Packwatch Profile]\nVersion=1\n[Parameters\n", BMS_PROFILE_ERROR_SYNTAX, 3 },
+  { "unknown group", "[Packwatch Profile]\nVersion=1\n[Extra]\n", BMS_PROFILE_ERROR_UNKNOWN_KEY,
+    3 },
+  { "bad group line", "[Packwatch Profile]\nVersion=1\n[Parameters\n", BMS_PROFILE_ERROR_SYNTAX,
+    3 },
   { "not utf-8", "[Packwatch Profile]\nVersion=1\n[Parameters]\nbluetooth_name=\xff\xfe\n",
     BMS_PROFILE_ERROR_FOREIGN, 4 },
   { "empty", "", BMS_PROFILE_ERROR_FOREIGN, 1 },
@@ -144,8 +153,8 @@ static const Corrupt corrupt_cases[] = {
 static void
 test_good (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BmsProfile) profile = bms_profile_load_from_data (good, strlen (good), "good", &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BmsProfile) profile = bms_profile_load_from_data (good, strlen (good), "good", &error);
 
   g_assert_no_error (error);
   g_assert_cmpint (bms_profile_get_chemistry (profile), ==, 0);
@@ -159,8 +168,8 @@ test_corrupt_refused_with_line (void)
   for (guint i = 0; i < G_N_ELEMENTS (corrupt_cases); i++)
     {
       const Corrupt *c = &corrupt_cases[i];
-      g_autoptr(GError) error = NULL;
-      g_autoptr(BmsProfile) profile = NULL;
+      g_autoptr (GError) error = NULL;
+      g_autoptr (BmsProfile) profile = NULL;
       g_autofree char *prefix = g_strdup_printf ("p.txt:%u: ", c->line);
 
       profile = bms_profile_load_from_data (c->data, strlen (c->data), "p.txt", &error);
@@ -175,8 +184,8 @@ static void
 test_binary_file (void)
 {
   static const char png[] = "\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BmsProfile) profile = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BmsProfile) profile = NULL;
 
   profile = bms_profile_load_from_data (png, sizeof png - 1, "image.png", &error);
   g_assert_null (profile);
@@ -188,8 +197,8 @@ static void
 test_rule_message (void)
 {
   const char *data = corrupt_cases[4].data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BmsProfile) profile = bms_profile_load_from_data (data, strlen (data), "p", &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BmsProfile) profile = bms_profile_load_from_data (data, strlen (data), "p", &error);
 
   g_assert_null (profile);
   g_assert_cmpstr (error->message, ==,
@@ -200,8 +209,8 @@ test_rule_message (void)
 static void
 test_missing_file (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BmsProfile) profile = bms_profile_load ("/nonexistent/packwatch.profile", &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BmsProfile) profile = bms_profile_load ("/nonexistent/packwatch.profile", &error);
 
   g_assert_null (profile);
   g_assert_error (error, BMS_PROFILE_ERROR, BMS_PROFILE_ERROR_IO);

@@ -28,8 +28,14 @@ main (int   argc,
     "monitor", "alarm", "param", "normal",
   };
 
+  g_autoptr(GSettings) settings = NULL;
+
   ui_test_isolate ();
   gtk_test_init (&argc, &argv, NULL);
+  /* The target: a 1366×768 laptop screen (the window, less the panel). */
+  settings = bms_settings_new ();
+  g_settings_set_int (settings, "window-width", 1366);
+  g_settings_set_int (settings, "window-height", 740);
   for (guint i = 0; i < G_N_ELEMENTS (pages); i++)
     {
       g_autofree char *test = g_strdup_printf ("/ui/demo-master/%s", pages[i]);

@@ -142,6 +142,130 @@ test_password_gate (void)
   g_free (f.refusal);
 }
 
+/* ---- a chemistry preset through the dialogs, as a user would ---- */
+
+typedef struct {
+  BmsWindow     *window;
+  BmsConnection *connection;
+  int            step;
+  char          *report;
+  guint          tick;
+  guint          give_up;
+} Preset;
+
+/* The shown message dialog; with want_entry, the password dialog. */
+static AdwMessageDialog *
+find_dialog (Preset   *p,
+             gboolean  want_entry)
+{
+  GList *windows = gtk_window_list_toplevels ();
+  AdwMessageDialog *found = NULL;
+
+  for (GList *l = windows; l != NULL; l = l->next)
+    if (ADW_IS_MESSAGE_DIALOG (l->data) && gtk_widget_get_visible (l->data) &&
+        (g_object_get_data (l->data, "entry") != NULL) == want_entry)
+      found = l->data;
+  g_list_free (windows);
+  return found;
+}
+
+static gboolean
+preset_tick (gpointer user_data)
+{
+  Preset *p = user_data;
+  AdwMessageDialog *dialog = find_dialog (p, p->step == 2);
+  GtkWidget *page;
+
+  switch (p->step)
+    {
+    case 0:   /* data arrived: ask for the NMC preset */
+      if (bms_connection_get_poll_count (p->connection) < 1)
+        return G_SOURCE_CONTINUE;
+      page = bms_window_get_page_widget (p->window, "param");
+      gtk_widget_activate_action (page, "param.preset", "i", 1);
+      p->step = 1;
+      return G_SOURCE_CONTINUE;
+    case 1:   /* the change set: old → new, write it */
+      if (dialog == NULL)
+        return G_SOURCE_CONTINUE;
+      g_assert_true (adw_message_dialog_get_response_enabled (dialog, "write"));
+      /* As a click does: the response, then the dialog closes. */
+      adw_message_dialog_response (dialog, "write");
+      gtk_window_destroy (GTK_WINDOW (dialog));
+      p->step = 2;
+      return G_SOURCE_CONTINUE;
+    case 2:   /* the password */
+      if (dialog == NULL || g_object_get_data (G_OBJECT (dialog), "entry") == NULL)
+        return G_SOURCE_CONTINUE;
+      gtk_editable_set_text (g_object_get_data (G_OBJECT (dialog), "entry"), "123456");
+      adw_message_dialog_response (dialog, "unlock");
+      gtk_window_destroy (GTK_WINDOW (dialog));
+      p->step = 3;
+      return G_SOURCE_CONTINUE;
+    case 3:   /* the report */
+      if (dialog == NULL || adw_message_dialog_get_heading (dialog) == NULL ||
+          !strstr (adw_message_dialog_get_heading (dialog), "Verified"))
+        return G_SOURCE_CONTINUE;
+      p->report = g_strdup_printf ("%s\n%s", adw_message_dialog_get_heading (dialog),
+                                   adw_message_dialog_get_body (dialog));
+      adw_message_dialog_response (dialog, "close");
+      gtk_window_destroy (GTK_WINDOW (dialog));
+      p->step = 4;
+      return G_SOURCE_CONTINUE;
+    case 4:   /* a poll after the writes shows the board's new values */
+      if (board_value ((Fixture *) &(Fixture) { .connection = p->connection }, BMS_ID_CELL_OVP) != 4200)
+        return G_SOURCE_CONTINUE;
+      p->step = 5;
+      p->tick = 0;
+      gtk_window_close (GTK_WINDOW (p->window));
+      return G_SOURCE_REMOVE;
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+preset_activated (GApplication *app,
+                  Preset       *p)
+{
+  p->window = BMS_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app)));
+  p->connection = bms_window_get_connection (p->window);
+  p->tick = g_timeout_add (100, preset_tick, p);
+}
+
+static gboolean
+preset_give_up (gpointer user_data)
+{
+  Preset *p = user_data;
+
+  AdwMessageDialog *dialog = find_dialog (p, FALSE);
+
+  g_test_message ("stuck at step %d; dialog: %s / %s", p->step,
+                  dialog ? adw_message_dialog_get_heading (dialog) : "none",
+                  dialog ? adw_message_dialog_get_body (dialog) : "");
+  p->give_up = 0;
+  if (p->tick != 0)
+    g_source_remove (p->tick);
+  p->tick = 0;
+  gtk_window_close (GTK_WINDOW (p->window));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+test_preset (void)
+{
+  Preset p = { 0 };
+  const char *args[] = { "--demo", "--page", "param", NULL };
+  p.give_up = g_timeout_add_seconds (25, preset_give_up, &p);
+  g_assert_cmpint (ui_test_run_app (args, G_CALLBACK (preset_activated), &p), ==, 0);
+  if (p.give_up != 0)
+    g_source_remove (p.give_up);
+  g_test_message ("%s", p.report ? p.report : "(no report)");
+  g_assert_cmpint (p.step, ==, 5);
+  g_assert_nonnull (p.report);
+  g_assert_null (strstr (p.report, "✗"));
+  g_free (p.report);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -149,5 +273,6 @@ main (int   argc,
   ui_test_isolate ();
   gtk_test_init (&argc, &argv, NULL);
   g_test_add_func ("/ui/param/password-gate", test_password_gate);
+  g_test_add_func ("/ui/param/preset-nmc", test_preset);
   return g_test_run ();
 }
