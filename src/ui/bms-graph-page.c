@@ -622,6 +622,16 @@ on_device_updated (BmsGraphPage *self)
                              live_value (&sample, -1, g_array_index (self->cells, guint, i)));
   if (self->history == NULL)
     describe_source (self);
+
+  /* A long live session would grow the series without end: swap them for
+   * the database's buckets again (or, without one, for the ring). */
+  if (bms_graph_series_get_n_points (self->fixed[0]) > 4 * LIVE_CAPACITY)
+    {
+      if (self->history != NULL && self->history_device_id > 0)
+        schedule_query (self, TRUE);
+      else
+        refill_all (self);
+    }
 }
 
 /* --- cells -------------------------------------------------------------- */
