@@ -16,6 +16,7 @@
 #define CONFIRM_TRIES        6
 #define CONFIRM_REPLY_MS     1500
 #define READ_SLICE_MS        100
+#define ECHO_WAIT_MS         300
 
 struct _BmsFlasher
 {
@@ -476,10 +477,15 @@ step_segment (BmsFlasher *self, BmsTransport *t, GCancellable *cancellable, GErr
       n = read_for (self, t, SEGMENT_TIMEOUT_MS, STOP_FIRST_BYTE, buf, cancellable, error);
       if (n < 0)
         return FALSE;
+      /* An RS485 adapter that hears itself hands back our 0x20 first;
+       * then the segment follows at once. */
+      if (n > 0 && buf->data[0] == 0x20 &&
+          read_for (self, t, ECHO_WAIT_MS, STOP_FIRST_BYTE, buf, cancellable, error) < 0)
+        return FALSE;
       if (n > 0)
         {
-          /* The first byte answers; anything after it is stale. */
-          self->segment = buf->data[0];
+          /* The answer; anything after it is stale. */
+          self->segment = buf->data[buf->len > 1 && buf->data[0] == 0x20 ? 1 : 0];
           enter_step (self, BMS_FLASHER_STEP_SEGMENT, "segment 0x%02X", self->segment);
           return TRUE;
         }
