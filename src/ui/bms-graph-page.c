@@ -653,24 +653,26 @@ parse_cells (const char *text,
              GError    **error)
 {
   g_autoptr(GArray) cells = g_array_new (FALSE, FALSE, sizeof (guint));
-  g_auto(GStrv) parts = g_regex_split_simple ("[,;\\s]+", text, 0, 0);
+  /* "1 - 4" is a range too. */
+  g_autoptr(GRegex) dash = g_regex_new ("\\s*-\\s*", 0, 0, NULL);
+  g_autofree char *tight = g_regex_replace_literal (dash, text, -1, 0, "-", 0, NULL);
+  g_auto(GStrv) parts = g_regex_split_simple ("[,;\\s]+", tight ? tight : text, 0, 0);
   gboolean seen[BMS_MAX_CELLS + 1] = { FALSE };
 
   for (guint i = 0; parts[i] != NULL; i++)
     {
       guint64 a, b;
-      char *end = NULL;
 
       if (*parts[i] == '\0')
         continue;
       if (!g_ascii_string_to_unsigned (parts[i], 10, 1, n_cells, &a, NULL))
         {
-          const char *dash = strchr (parts[i], '-');
-          g_autofree char *first = dash ? g_strndup (parts[i], dash - parts[i]) : NULL;
+          const char *minus = strchr (parts[i], '-');
+          g_autofree char *first = minus ? g_strndup (parts[i], minus - parts[i]) : NULL;
 
-          if (dash == NULL
+          if (minus == NULL
               || !g_ascii_string_to_unsigned (first, 10, 1, n_cells, &a, NULL)
-              || !g_ascii_string_to_unsigned (dash + 1, 10, a, n_cells, &b, NULL))
+              || !g_ascii_string_to_unsigned (minus + 1, 10, a, n_cells, &b, NULL))
             {
               g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                            _("“%s” is not a cell or a range of cells between 1 and %u"),
@@ -680,7 +682,6 @@ parse_cells (const char *text,
         }
       else
         b = a;
-      (void) end;
       for (guint64 c = a; c <= b; c++)
         seen[c] = TRUE;
     }
