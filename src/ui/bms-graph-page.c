@@ -557,23 +557,6 @@ schedule_query (BmsGraphPage *self,
 
 /* --- live --------------------------------------------------------------- */
 
-/* 0x83 is 16 bits of 10 mV: a pack above 655.35 V (a 256-cell master)
- * saturates it; the sum of the cells is the pack voltage then (as the
- * summary bar shows it). */
-static double
-live_pack_voltage (BmsDevice         *device,
-                   const BmsSnapshot *snapshot)
-{
-  double volts = bms_device_get_pack_voltage (device);
-  double sum = 0;
-
-  if (volts < 655.0 || snapshot->n_cells == 0)
-    return volts;
-  for (guint i = 0; i < snapshot->n_cells; i++)
-    sum += snapshot->cells_mv[i] / 1000.0;
-  return MAX (volts, sum);
-}
-
 static void
 on_device_updated (BmsGraphPage *self)
 {
@@ -600,7 +583,8 @@ on_device_updated (BmsGraphPage *self)
   if (self->live->len > 0
       && sample.t <= g_array_index (self->live, LiveSample, self->live->len - 1).t)
     return;
-  sample.v[BMS_SERIES_PACK_VOLTAGE] = live_pack_voltage (device, snapshot);
+  /* The device reads 0xED (high-voltage packs) before the 16-bit 0x83. */
+  sample.v[BMS_SERIES_PACK_VOLTAGE] = bms_device_get_pack_voltage (device);
   sample.v[BMS_SERIES_CURRENT] = bms_device_get_current (device);
   sample.v[BMS_SERIES_SOC] = bms_device_get_soc (device);
   sample.v[BMS_SERIES_TEMP_MOSFET] = bms_device_get_mosfet_temperature (device);
