@@ -307,7 +307,7 @@ sync_presets (BmsGraphPage *self)
   for (guint i = 0; i < G_N_ELEMENTS (preset_seconds); i++)
     {
       gboolean match = bms_graph_view_get_follow (self->view)
-                       && fabs ((t1 - t0) / 1.02 - preset_seconds[i]) < preset_seconds[i] * 0.01;
+                       && fabs ((t1 - t0) - preset_seconds[i]) < preset_seconds[i] * 0.01;
       gtk_toggle_button_set_active (self->presets[i], match);
     }
   self->syncing_presets = FALSE;
@@ -1261,6 +1261,7 @@ bms_graph_page_init (BmsGraphPage *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   /* Tests type cells like a user would. */
   g_object_set_data (G_OBJECT (self), "cells-entry", self->cells_entry);
+  g_object_set_data (G_OBJECT (self), "preset-1h", self->presets[1]);
 
   self->cell_series = g_ptr_array_new_with_free_func (g_object_unref);
   self->cells = g_array_new (FALSE, FALSE, sizeof (guint));

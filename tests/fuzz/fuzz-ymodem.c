@@ -16,10 +16,11 @@
  *
  * B. The bootloader against arbitrary sender bytes mixed with well-formed
  *    packets (good or bad CRC or complement, any block number), EOT, CAN,
- *    menu bytes and clock ticks. A packet with a bad CRC or complement is
- *    answered with exactly one NAK; a block is acknowledged only when it is
- *    the one expected; an accepted image has the size block 0 declared, at
- *    most the flash size, and is exactly the acknowledged blocks' data.
+ *    menu bytes and clock ticks. A packet with a bad CRC or complement gets
+ *    nothing at once and exactly one NAK once the line is quiet; a block is
+ *    acknowledged only when it is the one expected; an accepted image has
+ *    the size block 0 declared, at most the flash size, and is exactly the
+ *    acknowledged blocks' data.
  *
  * C. Both wired together on a virtual clock through a line whose faults
  *    (one bit flipped, one byte dropped, a whole chunk lost — either
@@ -472,8 +473,14 @@ fuzz_bootloader (Input *in)
               }
             if (bad_crc || bad_cpl)
               {
+                /* Refused: nothing at once (it waits for a quiet line), then
+                 * exactly one NAK once the line has been quiet. */
+                if (out->len != 0)
+                  abort ();
+                bms_bootloader_tick (bl, 1.0);
+                bms_bootloader_receive (bl, NULL, 0, out);
                 if (out->len != 1 || out->data[0] != BMS_YMODEM_NAK)
-                  abort (); /* a broken packet must be refused, and only that */
+                  abort ();
                 break;
               }
             if (!contains (out, BMS_YMODEM_ACK) || !m.valid)

@@ -69,7 +69,7 @@ case "$target" in
     includes=(-I"$link" -I"$root/src/sim")
     pkgs=(gio-2.0 libserialport)
     seeds=$here/corpus-ymodem
-    max_len=4096
+    max_len=1024
     ;;
 esac
 sources+=("$here/fuzz-$target.c")

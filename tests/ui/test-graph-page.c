@@ -244,6 +244,8 @@ test_page_live (void)
   double t0, t1, last;
 
   g_assert_true (page_test_wait (three_live_samples, view, 20));
+  /* The page opens on the last hour, following: the 1 h preset is lit. */
+  g_assert_true (gtk_toggle_button_get_active (g_object_get_data (G_OBJECT (page), "preset-1h")));
   g_assert_true (bms_graph_view_get_follow (view));
   g_assert_true (bms_graph_series_get_time_range (volts, NULL, &last));
   bms_graph_view_get_time_range (view, &t0, &t1);
