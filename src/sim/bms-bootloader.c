@@ -10,6 +10,7 @@
 #define BLOCK_TIMEOUT_S    1.0   /* a packet cut short is NAKed after this */
 #define C_INTERVAL_S       1.0
 #define TRANSFER_IDLE_S    30.0  /* an abandoned transfer falls back to the menu */
+#define PURGE_QUIET_S      0.1   /* after a bad packet: wait for this much silence */
 #define FAULT_BYTE_OFFSET  10    /* which byte of a packet a fault hits */
 
 struct _BmsBootloader
@@ -29,6 +30,8 @@ struct _BmsBootloader
   double              idle;
   gboolean            prev_can;
   gboolean            silent;
+  gboolean            purging;    /* bad packet: drop bytes until the line is quiet */
+  double              purge_idle;
 
   guint               expected;   /* next block: 0 header, 1.. data */
   guint64             declared;
@@ -108,6 +111,7 @@ to_menu (BmsBootloader *self)
   self->declared = 0;
   self->eot_count = 0;
   self->prev_can = FALSE;
+  self->purging = FALSE;
 }
 
 void
@@ -238,7 +242,11 @@ on_packet (BmsBootloader *self, GByteArray *out)
     }
   if ((guint8) (seq + p[2]) != 0xFF || bms_crc16_xmodem (p + 3, data_len) != crc)
     {
-      emit (self, out, BMS_YMODEM_NAK);
+      /* We may be out of step with the sender (a lost or garbled header
+       * byte): like lrzsz, drop whatever still comes until the line is
+       * quiet, and only then NAK. tick () sends it. */
+      self->purging = TRUE;
+      self->purge_idle = 0;
       return;
     }
   if (self->state == BMS_BOOTLOADER_WAIT_CLOSE)
@@ -346,6 +354,11 @@ packet_byte (BmsBootloader *self, guint8 c, GByteArray *out)
 static void
 transfer_byte (BmsBootloader *self, guint8 c, GByteArray *out)
 {
+  if (self->purging)
+    {
+      self->purge_idle = 0;
+      return;
+    }
   if (self->pkt->len > 0)
     {
       packet_byte (self, c, out);
@@ -404,6 +417,16 @@ bms_bootloader_tick (BmsBootloader *self, double dt_s)
 
   if (self->state == BMS_BOOTLOADER_MENU || self->state == BMS_BOOTLOADER_FINISHED)
     return;
+  if (self->purging)
+    {
+      self->purge_idle += dt_s;
+      if (self->purge_idle >= PURGE_QUIET_S)
+        {
+          self->purging = FALSE;
+          emit (self, self->pending, BMS_YMODEM_NAK);
+        }
+      return;
+    }
   if (self->state == BMS_BOOTLOADER_WAIT_FIRST && self->pkt->len == 0)
     {
       self->c_timer += dt_s;

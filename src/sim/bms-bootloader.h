@@ -5,7 +5,9 @@
  *   0x31 ('1')    → answers 'C' and repeats 'C' every second until the
  *                   first YMODEM block arrives
  *   YMODEM-1K/CRC → block 0 (name, size), data blocks with CRC-16/XMODEM,
- *                   NAK on a bad CRC, a bad complement or any block number
+ *                   NAK on a bad CRC or complement (sent once the line has
+ *                   been quiet for 0.1 s, so a receiver out of step with
+ *                   the sender resynchronises), on any block number
  *                   but the expected one (like ST's bootloader: a duplicate
  *                   is NAKed too), NAK on a block cut short (1 s silence),
  *                   EOT answered NAK then ACK, batch closed by an empty
