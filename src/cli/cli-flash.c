@@ -170,8 +170,12 @@ open_normal (const CliConnection *conn, const char *password, BmsSession **sessi
     }
   if (!bms_session_unlock (session, password, NULL, &error))
     {
-      cli_error ("flash", "step 2 (enter bootloader): unlocking failed, nothing was changed: %s",
-                 error->message);
+      gboolean silent = g_error_matches (error, BMS_SESSION_ERROR, BMS_SESSION_ERROR_TIMEOUT);
+
+      cli_error ("flash", "step 2 (enter bootloader): unlocking failed, nothing was changed: %s%s",
+                 error->message,
+                 silent ? " — a board left in its bootloader by an interrupted update does "
+                          "not answer: finish it with --bootloader" : "");
       bms_session_close (session);
       *status = g_error_matches (error, BMS_SESSION_ERROR, BMS_SESSION_ERROR_DENIED)
                   ? CLI_EXIT_FAILED : CLI_EXIT_UNREACHABLE;

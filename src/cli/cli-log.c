@@ -70,7 +70,7 @@ print_sample (const BmsSnapshot *s)
 
   for (guint i = 0; i < s->n_cells; i++)
     lo = MIN (lo, s->cells_mv[i]), hi = MAX (hi, s->cells_mv[i]);
-  printf ("%s  %7.2f V  %8.2f A  %3.0f %%", time, bms_snapshot_get (s, BMS_ID_PACK_VOLTAGE),
+  printf ("%s  %7.2f V  %8.2f A  %3.0f %%", time, bms_snapshot_get_pack_voltage (s),
           bms_snapshot_get (s, BMS_ID_CURRENT), bms_snapshot_get (s, BMS_ID_SOC));
   if (s->n_cells)
     printf ("  cells %u: %.3f … %.3f V", s->n_cells, lo / 1000.0, hi / 1000.0);

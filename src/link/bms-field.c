@@ -236,6 +236,8 @@ static const BmsFieldInfo fields[] = {
     "Capacity discharged since the last full charge, 0.1 Ah steps." },
   { 0xEC, "hardware_version", N_("Hardware version"), T(ASCII), 15, R, "", 1, 0, 0, G(IDENTITY), TRUE, NULL,
     "Hardware version, ASCII." },
+  { 0xED, "pack_voltage_hv_v", N_("Pack voltage (high voltage)"), T(UINT), 4, R, "V", 0.01, 0, G_MAXUINT32, G(TELEMETRY), TRUE, NULL,
+    "Pack voltage of a high-voltage master in 10 mV steps, 4 bytes: 0x83 stops at 655.35 V, a 256S pack reaches 930 V." },
 };
 
 #undef R

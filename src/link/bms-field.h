@@ -104,6 +104,7 @@ enum {
   BMS_ID_HEATER_MODE       = 0xD8,
   BMS_ID_SLEEP_NOW         = 0xE6,
   BMS_ID_PACK_CELL_COUNT   = 0xE7,
+  BMS_ID_PACK_VOLTAGE_HV   = 0xED,
 };
 
 #define BMS_MAX_CELLS        256

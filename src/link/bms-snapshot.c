@@ -1,6 +1,7 @@
 /* bms-snapshot.c — decode/encode info fields through the catalogue. */
 #include "config.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "bms-frame.h"
@@ -56,6 +57,21 @@ bms_snapshot_get (const BmsSnapshot *snapshot, guint8 id)
 {
   const BmsFieldInfo *f = bms_field_lookup (id);
   return f ? bms_field_to_engineering (f, snapshot->raw[id]) : 0;
+}
+
+guint8
+bms_snapshot_pack_voltage_id (const BmsSnapshot *snapshot)
+{
+  if (PRESENT (snapshot, BMS_ID_PACK_VOLTAGE_HV))
+    return BMS_ID_PACK_VOLTAGE_HV;
+  return PRESENT (snapshot, BMS_ID_PACK_VOLTAGE) ? BMS_ID_PACK_VOLTAGE : 0;
+}
+
+double
+bms_snapshot_get_pack_voltage (const BmsSnapshot *snapshot)
+{
+  guint8 id = bms_snapshot_pack_voltage_id (snapshot);
+  return id ? bms_snapshot_get (snapshot, id) : NAN;
 }
 
 const guint8 *

@@ -48,6 +48,11 @@ gint64       bms_snapshot_get_raw      (const BmsSnapshot *snapshot, guint8 id);
 double       bms_snapshot_get          (const BmsSnapshot *snapshot, guint8 id); /* engineering */
 /* ASCII fields as a trimmed, NUL-terminated string (new); NULL if absent. */
 char        *bms_snapshot_dup_string   (const BmsSnapshot *snapshot, guint8 id);
+/* Pack voltage in V: the 4-byte extension 0xED when the board sends it
+ * (0x83 saturates at 655.35 V), else 0x83; NAN when neither is present. */
+double       bms_snapshot_get_pack_voltage (const BmsSnapshot *snapshot);
+/* The id that carries the pack voltage (0xED or 0x83), 0 when none. */
+guint8       bms_snapshot_pack_voltage_id  (const BmsSnapshot *snapshot);
 const guint8 *bms_snapshot_get_bytes   (const BmsSnapshot *snapshot, guint8 id);
 
 void         bms_snapshot_set_raw      (BmsSnapshot *snapshot, guint8 id, gint64 raw);

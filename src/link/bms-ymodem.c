@@ -562,8 +562,10 @@ bms_ymodem_sender_close_unconfirmed (BmsYmodemSender *self)
 
 /* ---- blocking driver -------------------------------------------------- */
 
+/* echo: what an RS485 adapter that hears itself will hand back first. */
 static gboolean
-flush_output (BmsYmodemSender *self, BmsTransport *transport, gint64 *deadline, GError **error)
+flush_output (BmsYmodemSender *self, BmsTransport *transport, GByteArray *echo,
+              gint64 *deadline, GError **error)
 {
   g_autoptr(GByteArray) out = g_byte_array_new ();
 
@@ -571,6 +573,11 @@ flush_output (BmsYmodemSender *self, BmsTransport *transport, gint64 *deadline, 
     return TRUE;
   if (out->len > 0 && !bms_transport_write (transport, out->data, out->len, error))
     return FALSE;
+  if (out->len > 0)
+    {
+      g_byte_array_set_size (echo, 0);
+      g_byte_array_append (echo, out->data, out->len);
+    }
   *deadline = self->clock (self->clock_data) +
               (gint64) bms_ymodem_sender_get_timeout_ms (self) * 1000;
   return TRUE;
@@ -593,6 +600,24 @@ report (BmsYmodemSender *self, BmsYmodemProgressFunc progress, gpointer user_dat
   progress (&now, user_data);
 }
 
+/* Drops the echo of our own output from the start of buf. Safe on lines
+ * without echo: our packets start with SOH, STX or EOT, answers are ACK,
+ * NAK, 'C' or CAN, so the first answer byte never matches and ends the
+ * echo check. Returns how many bytes of buf were echo. */
+static gsize
+strip_echo (GByteArray *echo, const guint8 *buf, gsize n)
+{
+  gsize i = 0;
+
+  while (i < n && i < echo->len && buf[i] == echo->data[i])
+    i++;
+  if (i < n)
+    g_byte_array_set_size (echo, 0);
+  else
+    g_byte_array_remove_range (echo, 0, (guint) i);
+  return i;
+}
+
 static gboolean
 io_failed (BmsYmodemSender *self, GError *local, GError **error)
 {
@@ -612,6 +637,7 @@ bms_ymodem_sender_run (BmsYmodemSender       *self,
                        GError               **error)
 {
   BmsYmodemProgress last = { .state = (BmsYmodemState) -1 };
+  g_autoptr(GByteArray) echo = g_byte_array_new ();
   gint64 deadline = self->clock (self->clock_data) +
                     (gint64) bms_ymodem_sender_get_timeout_ms (self) * 1000;
   GError *local = NULL;
@@ -619,7 +645,7 @@ bms_ymodem_sender_run (BmsYmodemSender       *self,
   g_return_val_if_fail (self != NULL, FALSE);
   g_return_val_if_fail (BMS_IS_TRANSPORT (transport), FALSE);
 
-  if (!flush_output (self, transport, &deadline, &local))
+  if (!flush_output (self, transport, echo, &deadline, &local))
     return io_failed (self, local, error);
   while (!bms_ymodem_sender_is_finished (self))
     {
@@ -637,12 +663,15 @@ bms_ymodem_sender_run (BmsYmodemSender       *self,
           /* Short reads so a cancellation is seen within 100 ms. */
           guint wait = (guint) MIN ((deadline - now + 999) / 1000, 100);
 
+          gsize skip;
+
           n = bms_transport_read (transport, buf, sizeof buf, wait, &local);
           if (n < 0)
             return io_failed (self, local, error);
-          bms_ymodem_sender_feed (self, buf, (gsize) n);
+          skip = strip_echo (echo, buf, (gsize) n);
+          bms_ymodem_sender_feed (self, buf + skip, (gsize) n - skip);
         }
-      if (!flush_output (self, transport, &deadline, &local))
+      if (!flush_output (self, transport, echo, &deadline, &local))
         return io_failed (self, local, error);
     }
   report (self, progress, user_data, &last);

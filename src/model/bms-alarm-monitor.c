@@ -170,7 +170,8 @@ measure (const BmsSnapshot *s, BmsAlarmMeasure what)
       measure_field (s, BMS_ID_SOC, &m);
       break;
     case BMS_ALARM_MEASURE_PACK_VOLTAGE:
-      measure_field (s, BMS_ID_PACK_VOLTAGE, &m);
+      if (bms_snapshot_pack_voltage_id (s))
+        measure_field (s, bms_snapshot_pack_voltage_id (s), &m);
       break;
     case BMS_ALARM_MEASURE_MOSFET_TEMP:
       measure_field (s, BMS_ID_MOSFET_TEMP, &m);

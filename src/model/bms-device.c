@@ -727,7 +727,7 @@ update_temperatures (BmsDevice *self, const BmsSnapshot *s)
 static void
 update_power (BmsDevice *self, const BmsSnapshot *s)
 {
-  double voltage = snap_double (s, BMS_ID_PACK_VOLTAGE, 0);
+  double voltage = bms_snapshot_pack_voltage_id (s) ? bms_snapshot_get_pack_voltage (s) : 0;
   double current = snap_double (s, BMS_ID_CURRENT, 0);
   BmsDeviceState state = BMS_DEVICE_STATE_STANDBY;
 

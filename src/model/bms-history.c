@@ -172,7 +172,9 @@ row_from_snapshot (Row *row, gint64 device_id, const BmsSnapshot *snap)
   memset (row, 0, sizeof *row);
   row->device_id = device_id;
   row->t_ms = snap->timestamp_us / 1000;
-  row_set_field (row, BMS_SERIES_PACK_VOLTAGE, snap, BMS_ID_PACK_VOLTAGE, 100);
+  row_set_field (row, BMS_SERIES_PACK_VOLTAGE, snap,
+                 bms_snapshot_has (snap, BMS_ID_PACK_VOLTAGE_HV) ? BMS_ID_PACK_VOLTAGE_HV
+                                                                  : BMS_ID_PACK_VOLTAGE, 100);
   row_set_field (row, BMS_SERIES_CURRENT, snap, BMS_ID_CURRENT, 100);
   row_set_field (row, BMS_SERIES_SOC, snap, BMS_ID_SOC, 1);
   row_set_field (row, BMS_SERIES_TEMP_MOSFET, snap, BMS_ID_MOSFET_TEMP, 1);
@@ -1650,6 +1652,24 @@ reader_unlock (BmsHistory *self)
   g_mutex_unlock (&self->reader_lock);
 }
 
+/* For reads on a connection of their own (long scans). */
+static sqlite3 *
+open_private_reader (BmsHistory *self, GError **error)
+{
+  gboolean closed;
+
+  g_mutex_lock (&self->state_lock);
+  closed = self->closed;
+  g_mutex_unlock (&self->state_lock);
+  if (closed)
+    {
+      g_set_error (error, BMS_HISTORY_ERROR, BMS_HISTORY_ERROR_CLOSED,
+                   "The history database is closed");
+      return NULL;
+    }
+  return open_db (self->path, SQLITE_OPEN_READONLY, error);
+}
+
 static gint64 to_ms_from (gint64 us) { return us <= 0 ? G_MININT64 / 2 : us / 1000; }
 static gint64 to_ms_to (gint64 us) { return us >= G_MAXINT64 / 2 ? G_MAXINT64 / 2 : us / 1000; }
 
@@ -1812,7 +1832,7 @@ bms_history_foreach_sample (BmsHistory *self, gint64 device_id, gint64 from_us, 
 
   g_return_val_if_fail (BMS_IS_HISTORY (self), FALSE);
   g_return_val_if_fail (func != NULL, FALSE);
-  if (!(db = open_db (self->path, SQLITE_OPEN_READONLY, error)))
+  if (!(db = open_private_reader (self, error)))
     return FALSE;
   st = prepare (db, device_id > 0
                 ? "SELECT " SAMPLE_COLUMNS " FROM samples WHERE device_id = ?1"
@@ -2164,7 +2184,9 @@ bms_history_query_cell (BmsHistory *self, gint64 device_id, guint cell, gint64 f
                    "Cell %u does not exist: cells are numbered 1 to %d", cell, BMS_MAX_CELLS);
       return FALSE;
     }
-  if (!(db = reader_lock (self, error)))
+  /* A month is seconds of decoding: a connection of its own keeps the
+   * shared reader free for the graphs meanwhile. */
+  if (!(db = open_private_reader (self, error)))
     return FALSE;
   st = prepare (db, "SELECT t_ms, cells FROM samples WHERE device_id = ?1"
                 " AND t_ms BETWEEN ?2 AND ?3 ORDER BY t_ms", error);
@@ -2188,13 +2210,73 @@ bms_history_query_cell (BmsHistory *self, gint64 device_id, guint cell, gint64 f
   else
     ok = FALSE;
   g_clear_pointer (&st, sqlite3_finalize);
-  reader_unlock (self);
+  sqlite3_close (db);
   if (!ok)
     return FALSE;
   if (times_out)
     *times_out = g_steal_pointer (&times);
   if (mv_out)
     *mv_out = g_steal_pointer (&mvs);
+  return TRUE;
+}
+
+typedef struct {
+  gint64  device_id, from_us, to_us;
+  guint   cell;
+  GArray *times, *mvs;
+} CellQuery;
+
+static void
+cell_query_free (gpointer data)
+{
+  CellQuery *q = data;
+  g_clear_pointer (&q->times, g_array_unref);
+  g_clear_pointer (&q->mvs, g_array_unref);
+  g_free (q);
+}
+
+static void
+cell_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  CellQuery *q = data;
+  GError *error = NULL;
+
+  if (bms_history_query_cell (source, q->device_id, q->cell, q->from_us, q->to_us,
+                              &q->times, &q->mvs, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+void
+bms_history_query_cell_async (BmsHistory *self, gint64 device_id, guint cell, gint64 from_us,
+                              gint64 to_us, GCancellable *cancellable,
+                              GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+  CellQuery *q = g_new0 (CellQuery, 1);
+
+  q->device_id = device_id;
+  q->cell = cell;
+  q->from_us = from_us;
+  q->to_us = to_us;
+  g_task_set_source_tag (task, bms_history_query_cell_async);
+  g_task_set_task_data (task, q, cell_query_free);
+  g_task_run_in_thread (task, cell_thread);
+}
+
+gboolean
+bms_history_query_cell_finish (BmsHistory *self, GAsyncResult *result, GArray **times_out,
+                               GArray **mv_out, GError **error)
+{
+  CellQuery *q = g_task_get_task_data (G_TASK (result));
+
+  if (!g_task_propagate_boolean (G_TASK (result), error))
+    return FALSE;
+  if (times_out)
+    *times_out = g_steal_pointer (&q->times);
+  if (mv_out)
+    *mv_out = g_steal_pointer (&q->mvs);
   return TRUE;
 }
 
@@ -2384,7 +2466,7 @@ bms_history_check_integrity (BmsHistory *self, GError **error)
   gboolean ok;
 
   g_return_val_if_fail (BMS_IS_HISTORY (self), FALSE);
-  if (!(db = open_db (self->path, SQLITE_OPEN_READONLY, error)))
+  if (!(db = open_private_reader (self, error)))
     return FALSE;
   ok = check_integrity (db, self->path, "PRAGMA integrity_check", error);
   sqlite3_close (db);

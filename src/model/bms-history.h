@@ -267,6 +267,20 @@ gboolean    bms_history_query_cell      (BmsHistory  *self,
                                          GArray     **mv_out,
                                          GError     **error);
 
+void        bms_history_query_cell_async  (BmsHistory          *self,
+                                           gint64               device_id,
+                                           guint                cell,
+                                           gint64               from_us,
+                                           gint64               to_us,
+                                           GCancellable        *cancellable,
+                                           GAsyncReadyCallback  callback,
+                                           gpointer             user_data);
+gboolean    bms_history_query_cell_finish (BmsHistory    *self,
+                                           GAsyncResult  *result,
+                                           GArray       **times_out,
+                                           GArray       **mv_out,
+                                           GError       **error);
+
 typedef struct {
   gint64   id;
   gint64   device_id;

@@ -245,6 +245,23 @@ history_opened (GObject      *source,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HISTORY_ERROR]);
 }
 
+static void
+close_history_thread (GTask        *task,
+                      gpointer      source,
+                      gpointer      task_data,
+                      GCancellable *cancellable)
+{
+  bms_history_close (task_data);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+history_closed (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+}
+
 void
 bms_connection_open_history (BmsConnection *self,
                              const char    *path,
@@ -254,10 +271,13 @@ bms_connection_open_history (BmsConnection *self,
 
   if (self->history != NULL)
     {
+      g_autoptr(GTask) task = g_task_new (NULL, NULL, history_closed, NULL);
+
       if (self->poller != NULL)
         bms_poller_set_history (self->poller, NULL);
-      bms_history_close (self->history);
-      g_clear_object (&self->history);
+      /* Closing commits the queue and joins the writer: off the main thread. */
+      g_task_set_task_data (task, g_steal_pointer (&self->history), g_object_unref);
+      g_task_run_in_thread (task, close_history_thread);
       self->history_device_id = 0;
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HISTORY]);
     }

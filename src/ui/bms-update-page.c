@@ -58,6 +58,7 @@ struct _BmsUpdatePage
   GtkSpinButton       *diff_spin;
   GtkSpinButton       *pack_cells_spin;
   GtkLabel            *result_label;
+  GtkSwitch           *resume_switch;
 
   AdwActionRow        *step_rows[N_STEPS];
   GtkImage            *step_icons[N_STEPS];
@@ -71,6 +72,12 @@ struct _BmsUpdatePage
   GPtrArray           *writes;
   GCancellable        *write_cancellable;
   gboolean             values_loaded;
+
+  /* Resuming in the bootloader: the line is ours until the end. */
+  BmsTransport        *resume_transport;
+  char                *resume_uri;
+  guint                resume_baud;
+  guint                resume_address;
 };
 
 G_DEFINE_FINAL_TYPE (BmsUpdatePage, bms_update_page, ADW_TYPE_BIN)
@@ -231,10 +238,18 @@ on_flash_done (GObject      *source,
 
       if (failed >= 1 && failed <= N_STEPS)
         set_step (self, failed - 1, STEP_FAILED, error->message);
-      gtk_label_set_text (self->result_label,
-                          failed > BMS_FLASHER_STEP_REOPEN
-                          ? _("The update stopped; the board waits in its bootloader. Start the update again to finish it.")
-                          : _("The update stopped before the board left its firmware; nothing was changed."));
+      if (self->resume_transport != NULL && failed == BMS_FLASHER_STEP_SEGMENT)
+        gtk_label_set_text (self->result_label,
+                            _("No bootloader answered. If the board runs its firmware, turn off "
+                              "“Resume in the bootloader”; otherwise check the line and try again."));
+      else if (failed > BMS_FLASHER_STEP_REOPEN)
+        gtk_label_set_text (self->result_label,
+                            _("The update stopped; the board waits in its bootloader. Turn on "
+                              "“Resume in the bootloader” and start again to finish it."));
+      else
+        gtk_label_set_text (self->result_label,
+                            _("The update stopped before the board left its firmware; nothing "
+                              "was changed."));
       gtk_progress_bar_set_text (self->progress_bar, error->message);
     }
   g_signal_handlers_disconnect_by_data (flasher, self);
@@ -300,6 +315,114 @@ start_flash_with_password (GtkWidget  *widget,
                               self->flash_cancellable, on_unlocked_for_flash, g_object_ref (self));
 }
 
+/* --- resuming a board that waits in its bootloader --------------------- */
+
+static void
+on_resume_done (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(BmsUpdatePage) self = user_data;
+  g_autofree char *uri = g_steal_pointer (&self->resume_uri);
+
+  on_flash_done (source, result, g_object_ref (self));
+  /* The line goes back to the connection, at the board's own baud. */
+  if (self->resume_transport)
+    bms_transport_close (self->resume_transport);
+  g_clear_object (&self->resume_transport);
+  if (self->connection && uri)
+    bms_connection_connect (self->connection, uri, self->resume_baud, self->resume_address);
+}
+
+static void
+open_thread (GTask        *task,
+             gpointer      source,
+             gpointer      task_data,
+             GCancellable *cancellable)
+{
+  GError *error = NULL;
+
+  if (!bms_transport_open (task_data, &error))
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+on_resume_opened (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(BmsUpdatePage) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      set_step (self, 3, STEP_FAILED, error->message);
+      g_clear_object (&self->resume_transport);
+      g_clear_object (&self->flash_cancellable);
+      if (self->connection && self->resume_uri)
+        bms_connection_connect (self->connection, self->resume_uri, self->resume_baud,
+                                self->resume_address);
+      g_clear_pointer (&self->resume_uri, g_free);
+      update_actions (self);
+      return;
+    }
+  self->flasher = bms_flasher_new_for_transport (self->resume_transport, self->resume_address);
+  bms_flasher_set_file (self->flasher, self->file_path);
+  bms_flasher_set_board_baud (self->flasher, self->resume_baud);
+  g_signal_connect (self->flasher, "progress", G_CALLBACK (on_flasher_progress), self);
+  bms_flasher_run_async (self->flasher, self->flash_cancellable, on_resume_done, g_object_ref (self));
+}
+
+/* The poller must not touch the line meanwhile: disconnect, open the port
+ * ourselves (on a worker), run steps 4-8, then connect again. */
+static void
+start_resume (BmsUpdatePage *self)
+{
+  BmsSession *session = session_of (self);
+  const char *uri = self->connection ? bms_connection_get_uri (self->connection) : NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GTask) task = NULL;
+
+  if (uri == NULL)
+    return;
+  self->resume_uri = g_strdup (uri);
+  self->resume_baud = session ? bms_session_get_baud (session) : BMS_FLASHER_BOOTLOADER_BAUD;
+  self->resume_address = session ? bms_session_get_address (session) : 1;
+  self->flash_cancellable = g_cancellable_new ();
+  reset_steps (self);
+  set_step (self, 0, STEP_DONE, adw_action_row_get_subtitle (self->file_row));
+  set_step (self, 1, STEP_DONE, _("Skipped: the board already waits in its bootloader"));
+  set_step (self, 2, STEP_RUNNING, _("Opening the port at 9600 baud…"));
+  gtk_progress_bar_set_fraction (self->progress_bar, 0);
+  gtk_label_set_text (self->result_label, "");
+  update_actions (self);
+
+  bms_connection_disconnect (self->connection);
+  self->resume_transport = bms_transport_new_for_uri (self->resume_uri, BMS_FLASHER_BOOTLOADER_BAUD,
+                                                      &error);
+  if (self->resume_transport == NULL)
+    {
+      set_step (self, 2, STEP_FAILED, error->message);
+      g_clear_object (&self->flash_cancellable);
+      bms_connection_connect (self->connection, self->resume_uri, self->resume_baud,
+                              self->resume_address);
+      g_clear_pointer (&self->resume_uri, g_free);
+      update_actions (self);
+      return;
+    }
+  task = g_task_new (NULL, self->flash_cancellable, on_resume_opened, g_object_ref (self));
+  g_task_set_task_data (task, g_object_ref (self->resume_transport), g_object_unref);
+  g_task_run_in_thread (task, open_thread);
+}
+
+static void
+on_resume_toggled (BmsUpdatePage *self)
+{
+  update_actions (self);
+}
+
 void
 bms_update_page_start_update (BmsUpdatePage *self,
                               const char    *password)
@@ -307,7 +430,14 @@ bms_update_page_start_update (BmsUpdatePage *self,
   g_return_if_fail (BMS_IS_UPDATE_PAGE (self));
   g_return_if_fail (self->flash_cancellable == NULL);
 
-  if (!self->file_ok || session_of (self) == NULL)
+  if (!self->file_ok)
+    return;
+  if (gtk_switch_get_active (self->resume_switch))
+    {
+      start_resume (self);
+      return;
+    }
+  if (session_of (self) == NULL)
     return;
   self->flash_cancellable = g_cancellable_new ();
   start_flash_with_password (GTK_WIDGET (self), TRUE, password, NULL);
@@ -332,7 +462,9 @@ on_start_response (AdwMessageDialog *dialog,
                    const char       *response,
                    BmsUpdatePage    *self)
 {
-  if (g_str_equal (response, "update") && session_of (self) != NULL)
+  if (g_str_equal (response, "update") && gtk_switch_get_active (self->resume_switch))
+    start_resume (self);
+  else if (g_str_equal (response, "update") && session_of (self) != NULL)
     {
       self->flash_cancellable = g_cancellable_new ();
       update_actions (self);
@@ -693,8 +825,11 @@ update_actions (BmsUpdatePage *self)
   gboolean connected = self->device != NULL && session_of (self) != NULL;
   gboolean busy = self->flash_cancellable != NULL || self->writes != NULL;
 
+  gboolean resume = gtk_switch_get_active (self->resume_switch);
+  gboolean have_line = self->connection && bms_connection_get_uri (self->connection);
+
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "update.start",
-                                 connected && !busy && self->file_ok);
+                                 (resume ? have_line : connected) && !busy && self->file_ok);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "update.cancel", self->flash_cancellable != NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "update.choose-file", !busy);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "update.write-field", connected && !busy);
@@ -748,6 +883,9 @@ bms_update_page_dispose (GObject *object)
   if (self->flasher)
     g_signal_handlers_disconnect_by_data (self->flasher, self);
   g_clear_object (&self->flasher);
+  if (self->resume_transport)
+    bms_transport_close (self->resume_transport);
+  g_clear_object (&self->resume_transport);
   if (self->device)
     g_signal_handlers_disconnect_by_data (self->device, self);
   g_clear_object (&self->device);
@@ -764,6 +902,7 @@ bms_update_page_finalize (GObject *object)
   BmsUpdatePage *self = BMS_UPDATE_PAGE (object);
 
   g_free (self->file_path);
+  g_free (self->resume_uri);
   g_clear_pointer (&self->writes, g_ptr_array_unref);
   G_OBJECT_CLASS (bms_update_page_parent_class)->finalize (object);
 }
@@ -849,6 +988,8 @@ bms_update_page_class_init (BmsUpdatePageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, BmsUpdatePage, diff_spin);
   gtk_widget_class_bind_template_child (widget_class, BmsUpdatePage, pack_cells_spin);
   gtk_widget_class_bind_template_child (widget_class, BmsUpdatePage, result_label);
+  gtk_widget_class_bind_template_child (widget_class, BmsUpdatePage, resume_switch);
+  gtk_widget_class_bind_template_callback (widget_class, on_resume_toggled);
 
   gtk_widget_class_install_action (widget_class, "update.choose-file", NULL, action_choose_file);
   gtk_widget_class_install_action (widget_class, "update.start", NULL, action_start);
@@ -862,6 +1003,8 @@ static void
 bms_update_page_init (BmsUpdatePage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* Tests flip the switch like a user would. */
+  g_object_set_data (G_OBJECT (self), "resume-switch", self->resume_switch);
   build_steps (self);
   update_actions (self);
 }

@@ -266,6 +266,16 @@ open_history (BmsWindow *self)
 }
 
 static void
+retention_changed (BmsWindow *self)
+{
+  BmsHistory *history = bms_connection_get_history (self->connection);
+
+  if (history != NULL)
+    bms_history_set_retention_days (history,
+                                    g_settings_get_uint (self->settings, "retention-days"));
+}
+
+static void
 bms_window_restore_state (BmsWindow      *self,
                           BmsApplication *application)
 {
@@ -281,7 +291,7 @@ bms_window_restore_state (BmsWindow      *self,
   g_signal_connect_object (self->settings, "changed::database-path",
                            G_CALLBACK (open_history), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->settings, "changed::retention-days",
-                           G_CALLBACK (open_history), self, G_CONNECT_SWAPPED);
+                           G_CALLBACK (retention_changed), self, G_CONNECT_SWAPPED);
   open_history (self);
   gtk_window_set_default_size (GTK_WINDOW (self),
                                g_settings_get_int (self->settings, "window-width"),

@@ -103,11 +103,14 @@ def check_read(sim, endpoint, n_cells):
     tap.ok(all(1500 <= c <= 4500 for c in cells), f"{endpoint}: cell voltages plausible",
            cells[:16])
     pack, total = o.get("pack_voltage_v", 0), sum(cells) / 1000.0
+    hv = o.get("pack_voltage_hv_v", 0)
+    tap.ok(abs(hv - total) < 0.02 * total + 0.1,
+           f"{endpoint}: pack_voltage_hv_v {hv} V matches the cells' sum {total:.2f} V")
     if total <= 655.35:
         tap.ok(abs(pack - total) < 0.02 * total + 0.1,
                f"{endpoint}: pack voltage {pack} V matches the cells' sum {total:.2f} V")
     else:
-        # 0x83 is u16 in 10 mV: a 256S pack does not fit (no extension yet).
+        # 0x83 is u16 in 10 mV: a 256S pack does not fit; 0xED carries it.
         tap.ok(pack == 655.35,
                f"{endpoint}: pack voltage of a {total:.0f} V pack saturates 0x83 at 655.35 V")
     tap.ok(o.get("battery_type") in ("lfp", "nmc", "lto"), f"{endpoint}: battery_type a name",

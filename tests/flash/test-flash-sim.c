@@ -156,6 +156,25 @@ test_full_update (void)
 }
 
 static void
+test_restart_variant (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(BmsFlasher) flasher = NULL;
+  g_autoptr(GError) error = NULL;
+
+  /* Step 2 with restart (0xBB): the board's restart window catches 0x20. */
+  set_up (&fx, FALSE, 3 * 1024);
+  g_assert_true (bms_session_unlock (fx.session, "123456", NULL, &error));
+  flasher = new_flasher (&fx);
+  bms_flasher_set_use_restart (flasher, TRUE);
+  g_assert_true (bms_flasher_run (flasher, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (bms_flasher_get_board_version (flasher), ==, "PW-SIM-3.0");
+  g_assert_true (board_has_image (&fx));
+  tear_down (&fx);
+}
+
+static void
 test_locked_session (void)
 {
   Fixture fx = { 0 };
@@ -238,6 +257,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/flash-sim/full-update", test_full_update);
+  g_test_add_func ("/flash-sim/restart-variant", test_restart_variant);
   g_test_add_func ("/flash-sim/locked-session", test_locked_session);
   g_test_add_func ("/flash-sim/interrupted-then-bootloader-mode",
                    test_interrupted_then_bootloader_mode);

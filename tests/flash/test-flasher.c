@@ -28,6 +28,7 @@ struct _TestBootLine
   guint           baud;
   guint           baud_changes;
   char           *app_version;   /* what the board reports after restart; NULL = image's */
+  gboolean        echo;          /* an RS485 adapter that hears itself */
 };
 
 static void test_boot_line_iface_init (BmsTransportInterface *iface);
@@ -79,6 +80,8 @@ tbl_write (BmsTransport *t, const guint8 *data, gsize len, GError **error)
   TestBootLine *self = TEST_BOOT_LINE (t);
 
   g_byte_array_append (self->tx_log, data, len);
+  if (self->echo)
+    g_byte_array_append (self->rx, data, len);
   if (bms_bootloader_finished (self->boot))
     bms_frame_parser_push (self->parser, data, len);
   else if (self->baud == 9600)
@@ -173,6 +176,7 @@ typedef struct {
   guint64       last_sent;
   double        last_rate;
   double        last_remaining;
+  guint         last_retries;
   GCancellable *cancellable;
   guint         cancel_at_bytes;
 } Fixture;
@@ -212,6 +216,7 @@ on_progress (BmsFlasher *flasher, const BmsFlasherProgress *p, gpointer user_dat
   fx->last_sent = p->bytes_sent;
   fx->last_rate = p->rate_bps;
   fx->last_remaining = p->remaining_s;
+  fx->last_retries = p->retries;
   if (fx->cancel_at_bytes > 0 && p->bytes_sent >= fx->cancel_at_bytes)
     g_cancellable_cancel (fx->cancellable);
 }
@@ -360,6 +365,23 @@ static void
 edit_silent_block_2 (BmsBootloaderFaults *f)
 {
   f->silent_at_block = 2;
+}
+
+static void
+test_echoing_adapter (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean ok;
+
+  /* Every byte we send comes back before the board's answer. */
+  fx->line->echo = TRUE;
+  bms_bootloader_set_segment (fx->line->boot, 0x03);
+  ok = bms_flasher_run (fx->flasher, NULL, &error);
+  assert_complete (fx, ok, error);
+  g_assert_cmpuint (bms_flasher_get_segment (fx->flasher), ==, 0x03);
+  /* The echo is recognised, not mistaken for answers (an echoed 0x06 in
+   * the data would read as an ACK). */
+  g_assert_cmpuint (fx->last_retries, ==, 0);
 }
 
 static void
@@ -516,6 +538,36 @@ test_cancel_before_start (Fixture *fx, gconstpointer data)
 }
 
 static void
+test_rescue_abandoned_transfer (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GBytes) old = make_image (5000, "PW-OLD");
+  g_autoptr(BmsYmodemSender) gone = bms_ymodem_sender_new ("old.bin", old);
+  g_autoptr(GByteArray) out = g_byte_array_new ();
+  g_autoptr(GByteArray) answer = g_byte_array_new ();
+  g_autoptr(GError) error = NULL;
+  gboolean ok;
+
+  /* An earlier sender vanished in the middle of block 2 (no CAN CAN), and
+   * the board's ACK to block 1 still waits on the line. */
+  bms_bootloader_receive (fx->line->boot, (guint8[]) { 0x20, 0x31 }, 2, answer);
+  bms_ymodem_sender_feed (gone, (guint8[]) { 'C' }, 1);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_byte_array_set_size (out, 0);
+      g_byte_array_set_size (answer, 0);
+      bms_ymodem_sender_take_output (gone, out);
+      bms_bootloader_receive (fx->line->boot, out->data, i < 2 ? out->len : 500, answer);
+      bms_ymodem_sender_feed (gone, answer->data, answer->len);
+    }
+  g_byte_array_append (fx->line->rx, (guint8[]) { BMS_YMODEM_ACK }, 1);
+  g_assert_cmpint (bms_bootloader_get_state (fx->line->boot), ==, BMS_BOOTLOADER_RECEIVING);
+
+  ok = bms_flasher_run (fx->flasher, NULL, &error);
+  assert_complete (fx, ok, error);
+  g_assert_cmpuint (bms_flasher_get_segment (fx->flasher), ==, 0x01);
+}
+
+static void
 test_version_mismatch (Fixture *fx, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
@@ -622,6 +674,7 @@ main (int argc, char **argv)
 #define ADD(path, fn) g_test_add ("/flasher/" path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
   ADD ("bootloader-mode/full", test_full_bootloader_mode);
   ADD ("bootloader-mode/rate", test_rate_and_time_left);
+  ADD ("bootloader-mode/echoing-adapter", test_echoing_adapter);
   ADD ("fault/corrupted-byte", test_corrupted_byte);
   ADD ("fault/dropped-byte", test_dropped_byte);
   ADD ("fault/lost-ack", test_lost_ack);
@@ -637,6 +690,7 @@ main (int argc, char **argv)
   ADD ("fault/image-over-budget", test_image_over_budget);
   ADD ("fault/empty-file", test_empty_file);
   ADD ("fault/missing-file", test_missing_file);
+  ADD ("fault/rescue-abandoned-transfer", test_rescue_abandoned_transfer);
   ADD ("cancel/midway", test_cancel_midway);
   ADD ("cancel/before-start", test_cancel_before_start);
   ADD ("confirm/version-mismatch", test_version_mismatch);

@@ -525,6 +525,70 @@ test_many_faults (void)
   run_fault (&f, 9 * 1024 + 5, 4);
 }
 
+static guint
+count_byte (GByteArray *a, guint8 b)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < a->len; i++)
+    n += a->data[i] == b;
+  return n;
+}
+
+static void
+test_bootloader_menu (void)
+{
+  g_autoptr(BmsBootloader) boot = bms_bootloader_new (FLASH_SIZE);
+  g_autoptr(GByteArray) out = g_byte_array_new ();
+
+  /* Menu: 0x20 → segment; anything else is ignored. */
+  bms_bootloader_set_segment (boot, 0x05);
+  bms_bootloader_receive (boot, (guint8[]) { 'x', 0x20 }, 2, out);
+  g_assert_cmpmem (out->data, out->len, (guint8[]) { 0x05 }, 1);
+  g_byte_array_set_size (out, 0);
+
+  /* 0x31 → 'C' at once and every second until the first block. */
+  bms_bootloader_receive (boot, (guint8[]) { 0x31 }, 1, out);
+  for (int i = 0; i < 350; i++)
+    bms_bootloader_tick (boot, 0.01);
+  bms_bootloader_receive (boot, NULL, 0, out);
+  g_assert_cmpuint (count_byte (out, 'C'), ==, 4);
+  g_assert_cmpint (bms_bootloader_get_state (boot), ==, BMS_BOOTLOADER_WAIT_FIRST);
+
+  /* A sender starting over with 0x20 gets the menu back. */
+  g_byte_array_set_size (out, 0);
+  bms_bootloader_receive (boot, (guint8[]) { 0x20 }, 1, out);
+  g_assert_cmpmem (out->data, out->len, (guint8[]) { 0x05 }, 1);
+  g_assert_cmpint (bms_bootloader_get_state (boot), ==, BMS_BOOTLOADER_MENU);
+  g_assert_null (bms_bootloader_get_version (boot));
+}
+
+static void
+test_bootloader_abandoned (void)
+{
+  g_autoptr(GBytes) image = make_image (4096, NULL);
+  g_autoptr(GByteArray) answer = g_byte_array_new ();
+  Rig rig;
+
+  /* The sender vanishes after two blocks: 30 s later the board is back
+   * in its menu, ready for --bootloader. */
+  rig_init (&rig, image, NULL);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr(GByteArray) out = g_byte_array_new ();
+
+      bms_ymodem_sender_take_output (rig.sender, out);
+      bms_bootloader_receive (rig.boot, out->data, out->len, answer);
+      deliver_to_sender (&rig, answer);
+    }
+  g_assert_cmpint (bms_bootloader_get_state (rig.boot), ==, BMS_BOOTLOADER_RECEIVING);
+  for (int i = 0; i < 3100; i++)
+    bms_bootloader_tick (rig.boot, 0.01);
+  g_assert_cmpint (bms_bootloader_get_state (rig.boot), ==, BMS_BOOTLOADER_MENU);
+  g_assert_false (bms_bootloader_finished (rig.boot));
+  rig_clear (&rig);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -545,5 +609,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ymodem/fault/several", test_many_faults);
   g_test_add_func ("/ymodem/cancel", test_cancel);
   g_test_add_func ("/ymodem/line-noise", test_line_noise);
+  g_test_add_func ("/bootloader/menu", test_bootloader_menu);
+  g_test_add_func ("/bootloader/abandoned-transfer", test_bootloader_abandoned);
   return g_test_run ();
 }

@@ -22,6 +22,7 @@
 #include "bms-snapshot.h"
 #include "bms-termios-transport.h"
 #include "bms-transport.h"
+#include "test-util.h"
 
 /* The fake board */
 
@@ -224,28 +225,16 @@ board_main (gpointer data)
   return NULL;
 }
 
-/* The published 14-cell read-all reply is the board's starting state. */
+/* The published 14-cell read-all reply (tests/data) is the board's
+ * starting state. */
 static BmsSnapshot *
 vector_snapshot (void)
 {
-  const char *shared = g_getenv ("PACKWATCH_SHARED");
-  g_autofree char *path = g_build_filename (shared ? shared : "../shared", "vectors",
-                                            "nw-readall-14s.hex", NULL);
-  g_autofree char *text = NULL;
-  g_autoptr(GByteArray) bytes = g_byte_array_new ();
-  g_auto(GStrv) tokens = NULL;
+  g_autoptr(GByteArray) bytes = test_load_hex ("nw-readall-14s.hex");
   g_autoptr(GError) error = NULL;
   g_autoptr(BmsFrame) frame = NULL;
   BmsSnapshot *snapshot = bms_snapshot_new ();
 
-  g_assert_true (g_file_get_contents (path, &text, NULL, &error));
-  tokens = g_strsplit_set (g_strstrip (text), " \n", -1);
-  for (guint i = 0; tokens[i] != NULL; i++)
-    if (*tokens[i] != '\0')
-      {
-        guint8 b = (guint8) g_ascii_strtoull (tokens[i], NULL, 16);
-        g_byte_array_append (bytes, &b, 1);
-      }
   frame = bms_frame_decode (bytes->data, bytes->len, &error);
   g_assert_no_error (error);
   g_assert_true (bms_snapshot_parse (snapshot, frame->info, frame->info_len, &error));

@@ -158,7 +158,13 @@ with tempfile.TemporaryDirectory(prefix="cli-history-") as tmp:
         f.write(OLD)
     proc = subprocess.Popen([CLI, "export", "--db", big, "--xlsx", xlsx],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(0.4)
+    # Interrupt once the export is under way (its temporary file exists: the
+    # signal handlers are installed before it is created).
+    for _ in range(1000):
+        if [n for n in os.listdir(tmp) if n.startswith(".out.xlsx.")] or proc.poll() is not None:
+            break
+        time.sleep(0.01)
+    time.sleep(0.1)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     tap.ok(proc.returncode == 1 and "interrupted" in err, "SIGINT cancels the export", err)

@@ -658,6 +658,12 @@ on_range (GObject *source, GAsyncResult *res, gpointer data)
 }
 
 static void
+on_cell (GObject *source, GAsyncResult *res, gpointer data)
+{
+  *(GAsyncResult **) data = g_object_ref (res);
+}
+
+static void
 test_async (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
@@ -672,10 +678,28 @@ test_async (Fixture *f, gconstpointer data)
   g_assert_cmpuint (r->n_points, ==, 10);
   g_assert_cmpuint (r->n_cells, ==, 0);
 
+  {
+    g_autoptr (GArray) times = NULL, mvs = NULL;
+    gboolean done = FALSE;
+    g_autoptr (GAsyncResult) res = NULL;
+
+    bms_history_query_cell_async (h, dev, 16, 0, G_MAXINT64, NULL, on_cell, &res);
+    while (!res)
+      g_main_context_iteration (NULL, TRUE);
+    done = bms_history_query_cell_finish (h, res, &times, &mvs, &error);
+    g_assert_no_error (error);
+    g_assert_true (done);
+    g_assert_cmpuint (times->len, ==, 300);
+    g_assert_cmpuint (g_array_index (mvs, guint16, 7), ==, cell_mv (7, 15));
+  }
+
   /* Closed: writes are dropped, reads fail clearly. */
   bms_history_close (h);
   bms_history_append_snapshot (h, dev, &(BmsSnapshot) { .timestamp_us = T0_US });
   g_assert_cmpint (bms_history_count_samples (h, dev, 0, G_MAXINT64, &error), ==, -1);
+  g_assert_error (error, BMS_HISTORY_ERROR, BMS_HISTORY_ERROR_CLOSED);
+  g_clear_error (&error);
+  g_assert_false (bms_history_query_cell (h, dev, 1, 0, G_MAXINT64, NULL, NULL, &error));
   g_assert_error (error, BMS_HISTORY_ERROR, BMS_HISTORY_ERROR_CLOSED);
 }
 

@@ -3,7 +3,9 @@
  *
  * Each row runs the poller for a while at a 0.2 s interval and checks what a
  * service engineer relies on: no crash, the main loop keeps turning (no
- * frozen UI), at least 95 % of the cycles store a sample where the line is
+ * frozen UI: no main-loop gap over 250 ms — a line timeout blocking it would
+ * be 150 ms or more per request, repeated; a loaded CI machine alone has
+ * shown 153 ms), at least 95 % of the cycles store a sample where the line is
  * merely noisy, polling resumes within two intervals after the line comes
  * back, and not one corrupted sample reaches the database. The table the
  * rows print is docs/robustness.md's. */
@@ -205,7 +207,7 @@ noisy_row (const char *what, const BmsSimFaults *faults, double seconds)
     g_test_message ("corrupt sample: %s", c.why);
   g_assert_cmpuint (c.bad, ==, 0);
   g_assert_cmpfloat (ratio, >=, 0.95);
-  g_assert_cmpint (rig.max_loop_gap_us, <, 100 * 1000);
+  g_assert_cmpint (rig.max_loop_gap_us, <, 250 * 1000);
   rig_clear (&rig);
 }
 
@@ -277,7 +279,7 @@ outage_row (const char *what, const BmsSimFaults *outage, double outage_s)
                   c.bad, loop_gap / 1000.0);
   g_assert_cmpfloat (resume, <=, 2 * INTERVAL + 0.05);
   g_assert_cmpuint (c.bad, ==, 0);
-  g_assert_cmpint (loop_gap, <, 100 * 1000);
+  g_assert_cmpint (loop_gap, <, 250 * 1000);
   rig_clear (&rig);
 }
 

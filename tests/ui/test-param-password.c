@@ -266,6 +266,89 @@ test_preset (void)
   g_free (p.report);
 }
 
+/* ---- a switch of the Normal page: asks the password, writes, settles ---- */
+
+static GtkSwitch *
+find_switch (GtkWidget *widget,
+             guint8     id)
+{
+  if (GTK_IS_SWITCH (widget) &&
+      GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (widget), "field-id")) == id)
+    return GTK_SWITCH (widget);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkSwitch *found = find_switch (child, id);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static gboolean
+switch_tick (gpointer user_data)
+{
+  Preset *p = user_data;
+  AdwMessageDialog *dialog = find_dialog (p, TRUE);
+  Fixture f = { .connection = p->connection };
+  GtkSwitch *sw;
+
+  switch (p->step)
+    {
+    case 0:   /* data: flip the buzzer */
+      if (bms_connection_get_poll_count (p->connection) < 1)
+        return G_SOURCE_CONTINUE;
+      sw = find_switch (bms_window_get_page_widget (p->window, "normal"), 0xDB);
+      g_assert_nonnull (sw);
+      g_assert_true (gtk_widget_is_sensitive (GTK_WIDGET (sw)));
+      p->report = g_strdup (board_value (&f, 0xDB) ? "on" : "off");
+      gtk_switch_set_active (sw, !gtk_switch_get_active (sw));
+      p->step = 1;
+      return G_SOURCE_CONTINUE;
+    case 1:   /* locked: the password is asked for */
+      if (dialog == NULL)
+        return G_SOURCE_CONTINUE;
+      gtk_editable_set_text (g_object_get_data (G_OBJECT (dialog), "entry"), "123456");
+      adw_message_dialog_response (dialog, "unlock");
+      gtk_window_destroy (GTK_WINDOW (dialog));
+      p->step = 2;
+      return G_SOURCE_CONTINUE;
+    case 2:   /* the board has it, and the switch shows it */
+      sw = find_switch (bms_window_get_page_widget (p->window, "normal"), 0xDB);
+      if (board_value (&f, 0xDB) == (g_str_equal (p->report, "on") ? 1 : 0) ||
+          gtk_switch_get_state (sw) != gtk_switch_get_active (sw))
+        return G_SOURCE_CONTINUE;
+      p->step = 3;
+      p->tick = 0;
+      gtk_window_close (GTK_WINDOW (p->window));
+      return G_SOURCE_REMOVE;
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+switch_activated (GApplication *app,
+                  Preset       *p)
+{
+  p->window = BMS_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app)));
+  p->connection = bms_window_get_connection (p->window);
+  p->tick = g_timeout_add (100, switch_tick, p);
+}
+
+static void
+test_switch (void)
+{
+  Preset p = { 0 };
+  const char *args[] = { "--demo", "--page", "normal", NULL };
+
+  p.give_up = g_timeout_add_seconds (25, preset_give_up, &p);
+  g_assert_cmpint (ui_test_run_app (args, G_CALLBACK (switch_activated), &p), ==, 0);
+  if (p.give_up != 0)
+    g_source_remove (p.give_up);
+  g_assert_cmpint (p.step, ==, 3);
+  g_free (p.report);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -274,5 +357,6 @@ main (int   argc,
   gtk_test_init (&argc, &argv, NULL);
   g_test_add_func ("/ui/param/password-gate", test_password_gate);
   g_test_add_func ("/ui/param/preset-nmc", test_preset);
+  g_test_add_func ("/ui/normal/buzzer-switch", test_switch);
   return g_test_run ();
 }

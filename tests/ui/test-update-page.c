@@ -59,6 +59,17 @@ test_update (void)
   g_assert_nonnull (strstr (bms_update_page_get_result (update), "version PW-2.1.0"));
   page_test_save_png (window, "update-page.png");
 
+  /* Resume on a board that is not in its bootloader (a fresh simulator
+   * behind sim://): step 4 fails with a message, nothing hangs, and the
+   * connection comes back afterwards. */
+  gtk_switch_set_active (g_object_get_data (G_OBJECT (page), "resume-switch"), TRUE);
+  bms_update_page_start_update (update, NULL);
+  g_assert_true (bms_update_page_get_busy (update));
+  g_assert_true (page_test_wait (not_busy, update, 90));
+  g_test_message ("resume result: %s", bms_update_page_get_result (update));
+  g_assert_nonnull (strstr (bms_update_page_get_result (update), "No bootloader answered"));
+  g_assert_true (page_test_wait (page_test_has_snapshot, connection, 20));
+
   page_test_close (window, g_steal_pointer (&connection));
   g_remove (empty);
   g_remove (good);
