@@ -2159,8 +2159,11 @@ range_collect (RangeCtx *c, gint64 from_ms, gint64 to_ms, Level level)
           r->min[s][n] = a->has[s] ? a->min[s] * series_info[s].scale : NAN;
           r->max[s][n] = a->has[s] ? a->max[s] * series_info[s].scale : NAN;
         }
-      memcpy (r->cell_min_mv + (gsize) n * r->n_cells, a->cmin, a->n_cells * sizeof (guint16));
-      memcpy (r->cell_max_mv + (gsize) n * r->n_cells, a->cmax, a->n_cells * sizeof (guint16));
+      if (a->n_cells > 0) /* cmin/cmax are NULL when no cells were asked for */
+        {
+          memcpy (r->cell_min_mv + (gsize) n * r->n_cells, a->cmin, a->n_cells * sizeof (guint16));
+          memcpy (r->cell_max_mv + (gsize) n * r->n_cells, a->cmax, a->n_cells * sizeof (guint16));
+        }
       n++;
     }
   return r;
