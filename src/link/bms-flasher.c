@@ -7,7 +7,7 @@
 #include "bms-frame.h"
 #include "bms-snapshot.h"
 
-#define SEGMENT_TRIES        5
+#define SEGMENT_TRIES        3
 #define SEGMENT_TIMEOUT_MS   1000
 #define WAIT_C_TIMEOUT_MS    3000   /* the bootloader repeats 'C' every second */
 #define REBOOT_SETTLE_MS     500
@@ -17,6 +17,7 @@
 #define CONFIRM_REPLY_MS     1500
 #define READ_SLICE_MS        100
 #define ECHO_WAIT_MS         300
+#define RESET_SETTLE_MS      1200   /* > the bootloader's 1 s block timeout */
 
 struct _BmsFlasher
 {
@@ -460,6 +461,42 @@ step_reopen (BmsFlasher *self, BmsTransport *t, GCancellable *cancellable, GErro
   return TRUE;
 }
 
+/* A board in an unknown state (--bootloader, or a retry) may still be in an
+ * earlier transfer: CAN CAN takes it back to its menu, and the pause lets a
+ * packet cut short time out and stale answers (a late ACK) arrive, to be
+ * thrown away. */
+static gboolean
+reset_to_menu (BmsFlasher *self, BmsTransport *t, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GByteArray) junk = g_byte_array_new ();
+  GError *local = NULL;
+
+  if (!write_bytes (t, (guint8[]) { BMS_YMODEM_CAN, BMS_YMODEM_CAN }, 2, &local))
+    return step_failed (self, error, local, "cannot send CAN CAN");
+  if (read_for (self, t, RESET_SETTLE_MS, STOP_NEVER, junk, cancellable, error) < 0)
+    return FALSE;
+  bms_transport_flush_input (t);
+  return TRUE;
+}
+
+/* The segment byte among what came back: skip our own echoed 0x20 and
+ * late YMODEM answers from an earlier transfer. */
+static guint8
+pick_segment (const GByteArray *buf)
+{
+  for (guint i = 0; i < buf->len; i++)
+    {
+      guint8 b = buf->data[i];
+      gboolean more = i + 1 < buf->len;
+
+      if (more && (b == 0x20 || b == BMS_YMODEM_ACK || b == BMS_YMODEM_NAK ||
+                   b == BMS_YMODEM_CRC || b == BMS_YMODEM_CAN))
+        continue;
+      return b;
+    }
+  return buf->data[buf->len - 1];
+}
+
 static gboolean
 step_segment (BmsFlasher *self, BmsTransport *t, GCancellable *cancellable, GError **error)
 {
@@ -471,24 +508,23 @@ step_segment (BmsFlasher *self, BmsTransport *t, GCancellable *cancellable, GErr
       g_autoptr(GByteArray) buf = g_byte_array_new ();
       gssize n;
 
+      /* Fresh from 0xBD the board sits in its menu; otherwise make sure. */
+      if ((i > 0 || self->transport != NULL) && !reset_to_menu (self, t, cancellable, error))
+        return FALSE;
       bms_transport_flush_input (t);
       if (!write_bytes (t, (guint8[]) { 0x20 }, 1, &local))
         return step_failed (self, error, local, "cannot send 0x20");
       n = read_for (self, t, SEGMENT_TIMEOUT_MS, STOP_FIRST_BYTE, buf, cancellable, error);
       if (n < 0)
         return FALSE;
-      /* An RS485 adapter that hears itself hands back our 0x20 first;
-       * then the segment follows at once. */
-      if (n > 0 && buf->data[0] == 0x20 &&
-          read_for (self, t, ECHO_WAIT_MS, STOP_FIRST_BYTE, buf, cancellable, error) < 0)
+      if (n == 0)
+        continue;
+      /* An echoing adapter hands back our 0x20 first; the answer follows. */
+      if (read_for (self, t, ECHO_WAIT_MS, STOP_NEVER, buf, cancellable, error) < 0)
         return FALSE;
-      if (n > 0)
-        {
-          /* The answer; anything after it is stale. */
-          self->segment = buf->data[buf->len > 1 && buf->data[0] == 0x20 ? 1 : 0];
-          enter_step (self, BMS_FLASHER_STEP_SEGMENT, "segment 0x%02X", self->segment);
-          return TRUE;
-        }
+      self->segment = pick_segment (buf);
+      enter_step (self, BMS_FLASHER_STEP_SEGMENT, "segment 0x%02X", self->segment);
+      return TRUE;
     }
   return step_failed (self, error, NULL,
                       "the bootloader did not answer 0x20 (%u tries) — is the board in its "

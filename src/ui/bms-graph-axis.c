@@ -373,10 +373,10 @@ bms_graph_axis_format_tick (BmsGraphAxis *self,
   if (step >= MONTH)
     return g_date_time_format (local, "%b %Y");
   if (step >= DAY)
-    return g_date_time_format (local, "%b %e");
+    return g_date_time_format (local, "%b %-d");
   if (g_date_time_get_hour (local) == 0 && g_date_time_get_minute (local) == 0
       && g_date_time_get_second (local) == 0)
-    return g_date_time_format (local, "%b %e");   /* midnight: say which day */
+    return g_date_time_format (local, "%b %-d");   /* midnight: say which day */
   if (step >= MINUTE)
     return g_date_time_format (local, "%H:%M");
   return g_date_time_format (local, "%H:%M:%S");

@@ -557,23 +557,6 @@ schedule_query (BmsGraphPage *self,
 
 /* --- live --------------------------------------------------------------- */
 
-/* 0x83 is 16 bits of 10 mV: a pack above 655.35 V (a 256-cell master)
- * saturates it; the sum of the cells is the pack voltage then (as the
- * summary bar shows it). */
-static double
-live_pack_voltage (BmsDevice         *device,
-                   const BmsSnapshot *snapshot)
-{
-  double volts = bms_device_get_pack_voltage (device);
-  double sum = 0;
-
-  if (volts < 655.0 || snapshot->n_cells == 0)
-    return volts;
-  for (guint i = 0; i < snapshot->n_cells; i++)
-    sum += snapshot->cells_mv[i] / 1000.0;
-  return MAX (volts, sum);
-}
-
 static void
 on_device_updated (BmsGraphPage *self)
 {
@@ -600,7 +583,8 @@ on_device_updated (BmsGraphPage *self)
   if (self->live->len > 0
       && sample.t <= g_array_index (self->live, LiveSample, self->live->len - 1).t)
     return;
-  sample.v[BMS_SERIES_PACK_VOLTAGE] = live_pack_voltage (device, snapshot);
+  /* The device reads 0xED (high-voltage packs) before the 16-bit 0x83. */
+  sample.v[BMS_SERIES_PACK_VOLTAGE] = bms_device_get_pack_voltage (device);
   sample.v[BMS_SERIES_CURRENT] = bms_device_get_current (device);
   sample.v[BMS_SERIES_SOC] = bms_device_get_soc (device);
   sample.v[BMS_SERIES_TEMP_MOSFET] = bms_device_get_mosfet_temperature (device);
@@ -622,6 +606,16 @@ on_device_updated (BmsGraphPage *self)
                              live_value (&sample, -1, g_array_index (self->cells, guint, i)));
   if (self->history == NULL)
     describe_source (self);
+
+  /* A long live session would grow the series without end: swap them for
+   * the database's buckets again (or, without one, for the ring). */
+  if (bms_graph_series_get_n_points (self->fixed[0]) > 4 * LIVE_CAPACITY)
+    {
+      if (self->history != NULL && self->history_device_id > 0)
+        schedule_query (self, TRUE);
+      else
+        refill_all (self);
+    }
 }
 
 /* --- cells -------------------------------------------------------------- */
@@ -643,24 +637,26 @@ parse_cells (const char *text,
              GError    **error)
 {
   g_autoptr(GArray) cells = g_array_new (FALSE, FALSE, sizeof (guint));
-  g_auto(GStrv) parts = g_regex_split_simple ("[,;\\s]+", text, 0, 0);
+  /* "1 - 4" is a range too. */
+  g_autoptr(GRegex) dash = g_regex_new ("\\s*-\\s*", 0, 0, NULL);
+  g_autofree char *tight = g_regex_replace_literal (dash, text, -1, 0, "-", 0, NULL);
+  g_auto(GStrv) parts = g_regex_split_simple ("[,;\\s]+", tight ? tight : text, 0, 0);
   gboolean seen[BMS_MAX_CELLS + 1] = { FALSE };
 
   for (guint i = 0; parts[i] != NULL; i++)
     {
       guint64 a, b;
-      char *end = NULL;
 
       if (*parts[i] == '\0')
         continue;
       if (!g_ascii_string_to_unsigned (parts[i], 10, 1, n_cells, &a, NULL))
         {
-          const char *dash = strchr (parts[i], '-');
-          g_autofree char *first = dash ? g_strndup (parts[i], dash - parts[i]) : NULL;
+          const char *minus = strchr (parts[i], '-');
+          g_autofree char *first = minus ? g_strndup (parts[i], minus - parts[i]) : NULL;
 
-          if (dash == NULL
+          if (minus == NULL
               || !g_ascii_string_to_unsigned (first, 10, 1, n_cells, &a, NULL)
-              || !g_ascii_string_to_unsigned (dash + 1, 10, a, n_cells, &b, NULL))
+              || !g_ascii_string_to_unsigned (minus + 1, 10, a, n_cells, &b, NULL))
             {
               g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                            _("“%s” is not a cell or a range of cells between 1 and %u"),
@@ -670,7 +666,6 @@ parse_cells (const char *text,
         }
       else
         b = a;
-      (void) end;
       for (guint64 c = a; c <= b; c++)
         seen[c] = TRUE;
     }

@@ -626,7 +626,7 @@ path_raw (cairo_t        *cr,
           /* A lone sample (the first poll, or between gaps) gets a dot
            * big enough to see. */
           cairo_new_sub_path (cr);
-          cairo_arc (cr, x, y, 1.25, 0, 2 * G_PI);
+          cairo_arc (cr, x, y, 2.0, 0, 2 * G_PI);
           continue;
         }
       else

@@ -538,6 +538,36 @@ test_cancel_before_start (Fixture *fx, gconstpointer data)
 }
 
 static void
+test_rescue_abandoned_transfer (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GBytes) old = make_image (5000, "PW-OLD");
+  g_autoptr(BmsYmodemSender) gone = bms_ymodem_sender_new ("old.bin", old);
+  g_autoptr(GByteArray) out = g_byte_array_new ();
+  g_autoptr(GByteArray) answer = g_byte_array_new ();
+  g_autoptr(GError) error = NULL;
+  gboolean ok;
+
+  /* An earlier sender vanished in the middle of block 2 (no CAN CAN), and
+   * the board's ACK to block 1 still waits on the line. */
+  bms_bootloader_receive (fx->line->boot, (guint8[]) { 0x20, 0x31 }, 2, answer);
+  bms_ymodem_sender_feed (gone, (guint8[]) { 'C' }, 1);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_byte_array_set_size (out, 0);
+      g_byte_array_set_size (answer, 0);
+      bms_ymodem_sender_take_output (gone, out);
+      bms_bootloader_receive (fx->line->boot, out->data, i < 2 ? out->len : 500, answer);
+      bms_ymodem_sender_feed (gone, answer->data, answer->len);
+    }
+  g_byte_array_append (fx->line->rx, (guint8[]) { BMS_YMODEM_ACK }, 1);
+  g_assert_cmpint (bms_bootloader_get_state (fx->line->boot), ==, BMS_BOOTLOADER_RECEIVING);
+
+  ok = bms_flasher_run (fx->flasher, NULL, &error);
+  assert_complete (fx, ok, error);
+  g_assert_cmpuint (bms_flasher_get_segment (fx->flasher), ==, 0x01);
+}
+
+static void
 test_version_mismatch (Fixture *fx, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
@@ -660,6 +690,7 @@ main (int argc, char **argv)
   ADD ("fault/image-over-budget", test_image_over_budget);
   ADD ("fault/empty-file", test_empty_file);
   ADD ("fault/missing-file", test_missing_file);
+  ADD ("fault/rescue-abandoned-transfer", test_rescue_abandoned_transfer);
   ADD ("cancel/midway", test_cancel_midway);
   ADD ("cancel/before-start", test_cancel_before_start);
   ADD ("confirm/version-mismatch", test_version_mismatch);

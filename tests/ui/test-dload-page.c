@@ -3,6 +3,7 @@
 #include "page-test-util.h"
 #include "bms-dload-page.h"
 #include "bms-field.h"
+#include "bms-profile.h"
 
 static gboolean
 not_busy (gpointer page)
@@ -74,6 +75,24 @@ test_program_board (void)
   bms_dload_page_write_board (dload);
   g_assert_false (bms_dload_page_get_busy (dload));
   g_assert_cmpuint (bms_dload_page_get_boards_done (dload), ==, 1);
+
+  /* A profile fills the portable rows; a value the board already has is
+   * reported as such and the board still counts. */
+  {
+    g_autoptr(BmsParamSet) params = bms_param_set_new ();
+    g_autoptr(BmsProfile) profile = NULL;
+
+    bms_param_set_set_raw (params, 0x90, 3600);    /* written above */
+    bms_param_set_set_raw (params, 0x99, 90);      /* charge current */
+    profile = bms_profile_new (params);
+    bms_dload_page_set_value (dload, 0x91, "");
+    bms_dload_page_apply_profile (dload, profile);
+    bms_dload_page_write_board (dload);
+    g_assert_true (page_test_wait (not_busy, dload, 30));
+    g_assert_cmpstr (bms_dload_page_get_result (dload, 0x90), ==, "already set");
+    g_assert_cmpstr (bms_dload_page_get_result (dload, 0x99), ==, "ok");
+    g_assert_cmpuint (bms_dload_page_get_boards_done (dload), ==, 2);
+  }
 
   page_test_close (window, g_steal_pointer (&connection));
   g_remove (report);

@@ -172,6 +172,60 @@ test_draw_10m (void)
   check_draw (10000000, "graph-10m.png");
 }
 
+/* A month of 1 Hz samples of 256 cells as the Graph page holds it: the
+ * database's min/max buckets (two points per pixel column), not 670 M raw
+ * samples. Drawing every cell must stay bounded; the figure itself belongs
+ * to bench-draw. The bound here only catches an accidental O(samples). */
+static void
+test_month_256_cells (void)
+{
+  GtkWidget *view = g_object_ref_sink (bms_graph_view_new ());
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, W, H);
+  double start = 1.7e9, month = 30 * 86400.0, bucket = month / (2 * W);
+  g_autofree double *t = g_new (double, 4 * W);
+  g_autofree float *v = g_new (float, 4 * W);
+  GPtrArray *all = g_ptr_array_new_with_free_func (g_object_unref);
+  gint64 t_start;
+  double ms;
+  cairo_t *cr;
+
+  for (guint c = 0; c < 256; c++)
+    {
+      g_autofree char *name = g_strdup_printf ("cell_%u", c + 1);
+      BmsGraphSeries *s = bms_graph_series_new (name, name, "mV");
+
+      for (guint i = 0; i < 2 * W; i++)
+        {
+          double base = 3300 + 60 * sin (i / 200.0) + (c % 16);
+          t[2 * i] = start + i * bucket + bucket / 4;
+          v[2 * i] = base - 4;
+          t[2 * i + 1] = start + i * bucket + 3 * bucket / 4;
+          v[2 * i + 1] = base + 4;
+        }
+      bms_graph_series_set_color_index (s, c);
+      bms_graph_series_set_data (s, t, v, 4 * W);
+      bms_graph_view_add_series (BMS_GRAPH_VIEW (view), s);
+      g_ptr_array_add (all, s);
+    }
+  bms_graph_view_set_follow (BMS_GRAPH_VIEW (view), FALSE);
+  bms_graph_view_set_time_range (BMS_GRAPH_VIEW (view), start, start + month);
+
+  cr = cairo_create (surface);
+  t_start = g_get_monotonic_time ();
+  bms_graph_view_draw (BMS_GRAPH_VIEW (view), cr, W, H);
+  cairo_surface_flush (surface);
+  ms = (g_get_monotonic_time () - t_start) / 1000.0;
+  cairo_destroy (cr);
+  g_test_message ("month of 256 cells (bucketed): %.1f ms", ms);
+  g_assert_cmpfloat (ms, <, 5000);
+  save_png (surface, "graph-month-256.png");
+
+  cairo_surface_destroy (surface);
+  bms_graph_view_remove_all (BMS_GRAPH_VIEW (view));
+  g_ptr_array_unref (all);
+  g_object_unref (view);
+}
+
 static void
 test_export (void)
 {
@@ -242,6 +296,7 @@ main (int argc, char **argv)
   gtk_test_init (&argc, &argv, NULL);
   g_test_add_func ("/graph-draw/1m", test_draw_1m);
   g_test_add_func ("/graph-draw/10m", test_draw_10m);
+  g_test_add_func ("/graph-draw/month-256-cells", test_month_256_cells);
   g_test_add_func ("/graph-draw/export", test_export);
   g_test_add_func ("/graph-draw/zoom-pan", test_zoom_pan);
   return g_test_run ();

@@ -169,6 +169,10 @@ test_page_on_history (void)
   /* Two cells from the picker, filled from the history's cell columns. */
   {
     GtkWidget *entry = g_object_get_data (G_OBJECT (page), "cells-entry");
+    gtk_editable_set_text (GTK_EDITABLE (entry), "2 - 40");    /* 16 cells only */
+    g_signal_emit_by_name (entry, "activate");
+    g_assert_true (gtk_widget_has_css_class (entry, "error"));
+    g_assert_cmpuint (g_list_model_get_n_items (model), ==, BMS_SERIES_COUNT);
     gtk_editable_set_text (GTK_EDITABLE (entry), "7, 3");
     g_signal_emit_by_name (entry, "activate");
     g_assert_cmpuint (g_list_model_get_n_items (model), ==, BMS_SERIES_COUNT + 2);
