@@ -313,7 +313,7 @@ bms_alarm_page_refresh_history (BmsAlarmPage *self)
 
   g_return_if_fail (BMS_IS_ALARM_PAGE (self));
 
-  history = BMS_PAGE_CONNECTION (self) ? bms_connection_get_history (BMS_PAGE_CONNECTION (self)) : NULL;
+  history = bms_page_get_history (BMS_PAGE (self));
   g_cancellable_cancel (self->query_cancellable);
   g_clear_object (&self->query_cancellable);
   if (history == NULL)
@@ -327,7 +327,7 @@ bms_alarm_page_refresh_history (BmsAlarmPage *self)
     }
   self->query_cancellable = g_cancellable_new ();
   bms_history_query_alarm_events_async (history,
-                                        bms_connection_get_history_device_id (BMS_PAGE_CONNECTION (self)),
+                                        bms_page_get_history_device_id (BMS_PAGE (self)),
                                         range_start (self), G_MAXINT64, MAX_EVENTS,
                                         self->query_cancellable, events_loaded, self);
 }
@@ -434,7 +434,7 @@ bms_alarm_page_get_device (BmsAlarmPage *self)
 
 void
 bms_alarm_page_set_device (BmsAlarmPage *self,
-                           BmsDevice *device)
+                           BmsDevice    *device)
 {
   g_return_if_fail (BMS_IS_ALARM_PAGE (self));
   bms_page_set_device (BMS_PAGE (self), device);

@@ -58,12 +58,6 @@ struct _BmsDloadPage
 
 G_DEFINE_FINAL_TYPE (BmsDloadPage, bms_dload_page, BMS_TYPE_PAGE)
 
-/* History, its device row and the board's values for the audit log. */
-#define AUDIT_ARGS(self) \
-  (BMS_PAGE_CONNECTION (self) ? bms_connection_get_history (BMS_PAGE_CONNECTION (self)) : NULL), \
-  (BMS_PAGE_CONNECTION (self) ? bms_connection_get_history_device_id (BMS_PAGE_CONNECTION (self)) : 0), \
-  (BMS_PAGE_DEVICE (self) ? bms_device_get_snapshot (BMS_PAGE_DEVICE (self)) : NULL)
-
 static void update_actions (BmsDloadPage *self);
 
 static void
@@ -177,7 +171,7 @@ build_table (BmsDloadPage *self)
 static void
 show_actual (BmsDloadPage *self)
 {
-  const BmsSnapshot *snapshot = BMS_PAGE_DEVICE (self) ? bms_device_get_snapshot (BMS_PAGE_DEVICE (self)) : NULL;
+  const BmsSnapshot *snapshot = bms_page_get_snapshot (BMS_PAGE (self));
 
   for (guint i = 0; i < N_ROWS; i++)
     {
@@ -448,7 +442,7 @@ write_new_password (BmsDloadPage *self,
   self->password_write = bms_field_writes_new ();
   bms_field_writes_add (self->password_write, BMS_ID_PASSWORD, 0, password);
   bms_field_writes_run_async (bms_page_get_session (BMS_PAGE (self)), self->password_write, NULL, TRUE,
-                              AUDIT_ARGS (self), NULL, NULL,
+                              BMS_PAGE_AUDIT_ARGS (self), NULL, NULL,
                               self->cancellable, on_password_written, g_object_ref (self));
 }
 
@@ -524,7 +518,7 @@ bms_dload_page_write_board (BmsDloadPage *self)
   g_return_if_fail (BMS_IS_DLOAD_PAGE (self));
 
   session = bms_page_get_session (BMS_PAGE (self));
-  snapshot = BMS_PAGE_DEVICE (self) ? bms_device_get_snapshot (BMS_PAGE_DEVICE (self)) : NULL;
+  snapshot = bms_page_get_snapshot (BMS_PAGE (self));
   if (session == NULL || snapshot == NULL || self->cancellable != NULL)
     return;
   for (guint i = 0; i < N_ROWS; i++)
@@ -561,8 +555,8 @@ bms_dload_page_write_board (BmsDloadPage *self)
   data->self = g_object_ref (self);
   data->new_password = g_steal_pointer (&new_password);
   bms_change_set_apply_async (self->change_set, session, unlock,
-                              BMS_PAGE_CONNECTION (self) ? bms_connection_get_history (BMS_PAGE_CONNECTION (self)) : NULL,
-                              BMS_PAGE_CONNECTION (self) ? bms_connection_get_history_device_id (BMS_PAGE_CONNECTION (self)) : 0,
+                              bms_page_get_history (BMS_PAGE (self)),
+                              bms_page_get_history_device_id (BMS_PAGE (self)),
                               self->cancellable, on_changes_applied, data);
 }
 
@@ -594,7 +588,7 @@ action_copy_actual (GtkWidget  *widget,
                     GVariant   *param)
 {
   BmsDloadPage *self = BMS_DLOAD_PAGE (widget);
-  const BmsSnapshot *snapshot = BMS_PAGE_DEVICE (self) ? bms_device_get_snapshot (BMS_PAGE_DEVICE (self)) : NULL;
+  const BmsSnapshot *snapshot = bms_page_get_snapshot (BMS_PAGE (self));
   g_autoptr(BmsParamSet) params = NULL;
 
   if (snapshot == NULL)
@@ -1013,7 +1007,7 @@ bms_dload_page_get_device (BmsDloadPage *self)
 
 void
 bms_dload_page_set_device (BmsDloadPage *self,
-                           BmsDevice *device)
+                           BmsDevice    *device)
 {
   g_return_if_fail (BMS_IS_DLOAD_PAGE (self));
   bms_page_set_device (BMS_PAGE (self), device);

@@ -1242,7 +1242,7 @@ bms_graph_page_get_device (BmsGraphPage *self)
 
 void
 bms_graph_page_set_device (BmsGraphPage *self,
-                           BmsDevice *device)
+                           BmsDevice    *device)
 {
   g_return_if_fail (BMS_IS_GRAPH_PAGE (self));
   bms_page_set_device (BMS_PAGE (self), device);

@@ -39,12 +39,6 @@ struct _BmsLeasePage
 
 G_DEFINE_FINAL_TYPE (BmsLeasePage, bms_lease_page, BMS_TYPE_PAGE)
 
-/* History, its device row and the board's values for the audit log. */
-#define AUDIT_ARGS(self) \
-  (BMS_PAGE_CONNECTION (self) ? bms_connection_get_history (BMS_PAGE_CONNECTION (self)) : NULL), \
-  (BMS_PAGE_CONNECTION (self) ? bms_connection_get_history_device_id (BMS_PAGE_CONNECTION (self)) : 0), \
-  (BMS_PAGE_DEVICE (self) ? bms_device_get_snapshot (BMS_PAGE_DEVICE (self)) : NULL)
-
 static void update_actions (BmsLeasePage *self);
 
 /* --- dates -------------------------------------------------------------- */
@@ -153,7 +147,7 @@ set_state_style (GtkLabel   *label,
 static void
 show_lease (BmsLeasePage *self)
 {
-  const BmsSnapshot *snapshot = BMS_PAGE_DEVICE (self) ? bms_device_get_snapshot (BMS_PAGE_DEVICE (self)) : NULL;
+  const BmsSnapshot *snapshot = bms_page_get_snapshot (BMS_PAGE (self));
   g_autofree char *code = NULL;
   g_autofree char *remaining = NULL;
   gint64 end, state;
@@ -296,7 +290,7 @@ start_write (GtkWidget  *widget,
   gtk_label_set_text (self->result_label, _("Writing…"));
   self->cancellable = g_cancellable_new ();
   bms_field_writes_run_async (session, self->writes, password, TRUE,
-                              AUDIT_ARGS (self), NULL, NULL,
+                              BMS_PAGE_AUDIT_ARGS (self), NULL, NULL,
                               self->cancellable, on_written, g_object_ref (self));
 }
 
@@ -464,7 +458,7 @@ bms_lease_page_get_device (BmsLeasePage *self)
 
 void
 bms_lease_page_set_device (BmsLeasePage *self,
-                           BmsDevice *device)
+                           BmsDevice    *device)
 {
   g_return_if_fail (BMS_IS_LEASE_PAGE (self));
   bms_page_set_device (BMS_PAGE (self), device);

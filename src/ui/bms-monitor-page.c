@@ -450,7 +450,7 @@ bms_monitor_page_get_device (BmsMonitorPage *self)
 
 void
 bms_monitor_page_set_device (BmsMonitorPage *self,
-                             BmsDevice *device)
+                             BmsDevice      *device)
 {
   g_return_if_fail (BMS_IS_MONITOR_PAGE (self));
   bms_page_set_device (BMS_PAGE (self), device);

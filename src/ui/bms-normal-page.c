@@ -686,7 +686,7 @@ bms_normal_page_get_device (BmsNormalPage *self)
 
 void
 bms_normal_page_set_device (BmsNormalPage *self,
-                            BmsDevice *device)
+                            BmsDevice     *device)
 {
   g_return_if_fail (BMS_IS_NORMAL_PAGE (self));
   bms_page_set_device (BMS_PAGE (self), device);

@@ -190,6 +190,33 @@ bms_page_get_window (BmsPage *self)
   return GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL;
 }
 
+/* The history database, or NULL while it opens or without a connection. */
+BmsHistory *
+bms_page_get_history (BmsPage *self)
+{
+  BmsConnection *connection = bms_page_get_connection (self);
+
+  return connection != NULL ? bms_connection_get_history (connection) : NULL;
+}
+
+/* The device's row in the history, or 0 when there is none. */
+gint64
+bms_page_get_history_device_id (BmsPage *self)
+{
+  BmsConnection *connection = bms_page_get_connection (self);
+
+  return connection != NULL ? bms_connection_get_history_device_id (connection) : 0;
+}
+
+/* The device's last decoded values, or NULL. */
+const BmsSnapshot *
+bms_page_get_snapshot (BmsPage *self)
+{
+  BmsDevice *device = bms_page_get_device (self);
+
+  return device != NULL ? bms_device_get_snapshot (device) : NULL;
+}
+
 /* Makes template bindings that format with the settings run again. */
 void
 bms_page_notify_device (BmsPage *self)

@@ -664,7 +664,7 @@ bms_param_page_get_device (BmsParamPage *self)
 
 void
 bms_param_page_set_device (BmsParamPage *self,
-                           BmsDevice *device)
+                           BmsDevice    *device)
 {
   g_return_if_fail (BMS_IS_PARAM_PAGE (self));
   bms_page_set_device (BMS_PAGE (self), device);

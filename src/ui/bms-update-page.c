@@ -79,12 +79,6 @@ struct _BmsUpdatePage
 
 G_DEFINE_FINAL_TYPE (BmsUpdatePage, bms_update_page, BMS_TYPE_PAGE)
 
-/* History, its device row and the board's values for the audit log. */
-#define AUDIT_ARGS(self) \
-  (BMS_PAGE_CONNECTION (self) ? bms_connection_get_history (BMS_PAGE_CONNECTION (self)) : NULL), \
-  (BMS_PAGE_CONNECTION (self) ? bms_connection_get_history_device_id (BMS_PAGE_CONNECTION (self)) : 0), \
-  (BMS_PAGE_DEVICE (self) ? bms_device_get_snapshot (BMS_PAGE_DEVICE (self)) : NULL)
-
 static void update_actions (BmsUpdatePage *self);
 
 /* --- steps -------------------------------------------------------------- */
@@ -286,7 +280,7 @@ start_flash_with_password (GtkWidget  *widget,
   gtk_label_set_text (self->result_label, "");
   self->writes = bms_field_writes_new ();
   bms_field_writes_run_async (session, self->writes, password, TRUE,
-                              AUDIT_ARGS (self), NULL, NULL,
+                              BMS_PAGE_AUDIT_ARGS (self), NULL, NULL,
                               self->flash_cancellable, on_unlocked_for_flash, g_object_ref (self));
 }
 
@@ -679,7 +673,7 @@ start_settings_write (GtkWidget  *widget,
   gtk_label_set_text (self->result_label, _("Writing…"));
   self->write_cancellable = g_cancellable_new ();
   bms_field_writes_run_async (session, self->writes, password, TRUE,
-                              AUDIT_ARGS (self), NULL, NULL,
+                              BMS_PAGE_AUDIT_ARGS (self), NULL, NULL,
                               self->write_cancellable, on_settings_written, g_object_ref (self));
 }
 
@@ -973,7 +967,7 @@ bms_update_page_get_device (BmsUpdatePage *self)
 
 void
 bms_update_page_set_device (BmsUpdatePage *self,
-                            BmsDevice *device)
+                            BmsDevice     *device)
 {
   g_return_if_fail (BMS_IS_UPDATE_PAGE (self));
   bms_page_set_device (BMS_PAGE (self), device);
