@@ -11,7 +11,10 @@
 
 #include "bms-profile.h"
 
-G_DEFINE_QUARK (bms - profile - error - quark, bms_profile_error)
+/* clang-format off: the macro turns its first argument into the domain's
+ * name, and spaces around the hyphens would end up in it. */
+G_DEFINE_QUARK (bms-profile-error-quark, bms_profile_error)
+/* clang-format on */
 
 struct _BmsProfile
 {
