@@ -2,12 +2,13 @@
 #pragma once
 
 #include <adwaita.h>
+#include "bms-page.h"
 #include "bms-connection.h"
 
 G_BEGIN_DECLS
 
 #define BMS_TYPE_ALARM_PAGE (bms_alarm_page_get_type ())
-G_DECLARE_FINAL_TYPE (BmsAlarmPage, bms_alarm_page, BMS, ALARM_PAGE, AdwBin)
+G_DECLARE_FINAL_TYPE (BmsAlarmPage, bms_alarm_page, BMS, ALARM_PAGE, BmsPage)
 
 GtkWidget     *bms_alarm_page_new             (BmsConnection *connection);
 BmsConnection *bms_alarm_page_get_connection  (BmsAlarmPage  *self);

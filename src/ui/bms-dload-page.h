@@ -2,12 +2,13 @@
 #pragma once
 
 #include <adwaita.h>
+#include "bms-page.h"
 #include "bms-connection.h"
 
 G_BEGIN_DECLS
 
 #define BMS_TYPE_DLOAD_PAGE (bms_dload_page_get_type ())
-G_DECLARE_FINAL_TYPE (BmsDloadPage, bms_dload_page, BMS, DLOAD_PAGE, AdwBin)
+G_DECLARE_FINAL_TYPE (BmsDloadPage, bms_dload_page, BMS, DLOAD_PAGE, BmsPage)
 
 GtkWidget     *bms_dload_page_new            (BmsConnection *connection);
 BmsConnection *bms_dload_page_get_connection (BmsDloadPage *self);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <adwaita.h>
+#include "bms-page.h"
 #include "bms-connection.h"
 #include "bms-graph-view.h"
 #include "bms-history.h"
@@ -9,7 +10,7 @@
 G_BEGIN_DECLS
 
 #define BMS_TYPE_GRAPH_PAGE (bms_graph_page_get_type ())
-G_DECLARE_FINAL_TYPE (BmsGraphPage, bms_graph_page, BMS, GRAPH_PAGE, AdwBin)
+G_DECLARE_FINAL_TYPE (BmsGraphPage, bms_graph_page, BMS, GRAPH_PAGE, BmsPage)
 
 GtkWidget     *bms_graph_page_new            (BmsConnection *connection);
 BmsConnection *bms_graph_page_get_connection (BmsGraphPage *self);

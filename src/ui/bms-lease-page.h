@@ -2,12 +2,13 @@
 #pragma once
 
 #include <adwaita.h>
+#include "bms-page.h"
 #include "bms-connection.h"
 
 G_BEGIN_DECLS
 
 #define BMS_TYPE_LEASE_PAGE (bms_lease_page_get_type ())
-G_DECLARE_FINAL_TYPE (BmsLeasePage, bms_lease_page, BMS, LEASE_PAGE, AdwBin)
+G_DECLARE_FINAL_TYPE (BmsLeasePage, bms_lease_page, BMS, LEASE_PAGE, BmsPage)
 
 GtkWidget     *bms_lease_page_new            (BmsConnection *connection);
 BmsConnection *bms_lease_page_get_connection (BmsLeasePage *self);

@@ -3,12 +3,13 @@
 #pragma once
 
 #include <adwaita.h>
+#include "bms-page.h"
 #include "bms-connection.h"
 
 G_BEGIN_DECLS
 
 #define BMS_TYPE_NORMAL_PAGE (bms_normal_page_get_type ())
-G_DECLARE_FINAL_TYPE (BmsNormalPage, bms_normal_page, BMS, NORMAL_PAGE, AdwBin)
+G_DECLARE_FINAL_TYPE (BmsNormalPage, bms_normal_page, BMS, NORMAL_PAGE, BmsPage)
 
 GtkWidget     *bms_normal_page_new            (BmsConnection *connection);
 BmsConnection *bms_normal_page_get_connection (BmsNormalPage *self);

@@ -3,12 +3,13 @@
 #pragma once
 
 #include <adwaita.h>
+#include "bms-page.h"
 #include "bms-connection.h"
 
 G_BEGIN_DECLS
 
 #define BMS_TYPE_PARAM_PAGE (bms_param_page_get_type ())
-G_DECLARE_FINAL_TYPE (BmsParamPage, bms_param_page, BMS, PARAM_PAGE, AdwBin)
+G_DECLARE_FINAL_TYPE (BmsParamPage, bms_param_page, BMS, PARAM_PAGE, BmsPage)
 
 GtkWidget     *bms_param_page_new            (BmsConnection *connection);
 BmsConnection *bms_param_page_get_connection (BmsParamPage  *self);

@@ -2,12 +2,13 @@
 #pragma once
 
 #include <adwaita.h>
+#include "bms-page.h"
 #include "bms-connection.h"
 
 G_BEGIN_DECLS
 
 #define BMS_TYPE_UPDATE_PAGE (bms_update_page_get_type ())
-G_DECLARE_FINAL_TYPE (BmsUpdatePage, bms_update_page, BMS, UPDATE_PAGE, AdwBin)
+G_DECLARE_FINAL_TYPE (BmsUpdatePage, bms_update_page, BMS, UPDATE_PAGE, BmsPage)
 
 GtkWidget     *bms_update_page_new            (BmsConnection *connection);
 BmsConnection *bms_update_page_get_connection (BmsUpdatePage *self);
