@@ -945,7 +945,6 @@ bms_dload_page_class_init (BmsDloadPageClass *klass)
   page_class->device_changed = bms_dload_page_device_changed;
   object_class->finalize = bms_dload_page_finalize;
 
-
   gtk_widget_class_set_template_from_resource (widget_class,
       "/io/github/packwatch/Packwatch/ui/bms-dload-page.ui");
   gtk_widget_class_bind_template_child (widget_class, BmsDloadPage, table);

@@ -1136,7 +1136,6 @@ bms_graph_page_class_init (BmsGraphPageClass *klass)
   page_class->connection_changed = bms_graph_page_connection_changed;
   page_class->device_changed = bms_graph_page_device_changed;
 
-
   g_type_ensure (BMS_TYPE_GRAPH_VIEW);
   gtk_widget_class_set_template_from_resource (widget_class,
       "/io/github/packwatch/Packwatch/ui/bms-graph-page.ui");

@@ -405,7 +405,6 @@ bms_lease_page_class_init (BmsLeasePageClass *klass)
   page_class->connection_changed = bms_lease_page_connection_changed;
   page_class->device_changed = bms_lease_page_device_changed;
 
-
   gtk_widget_class_set_template_from_resource (widget_class,
       "/io/github/packwatch/Packwatch/ui/bms-lease-page.ui");
   gtk_widget_class_bind_template_child (widget_class, BmsLeasePage, state_label);

@@ -395,7 +395,6 @@ bms_monitor_page_class_init (BmsMonitorPageClass *klass)
   object_class->dispose = bms_monitor_page_dispose;
   page_class->device_changed = bms_monitor_page_device_changed;
 
-
   g_type_ensure (BMS_TYPE_CELL_GRID);
   g_type_ensure (BMS_TYPE_DEVICE);
   gtk_widget_class_set_template_from_resource (widget_class,

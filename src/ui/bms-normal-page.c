@@ -625,7 +625,6 @@ bms_normal_page_class_init (BmsNormalPageClass *klass)
   object_class->finalize = bms_normal_page_finalize;
   BMS_PAGE_CLASS (klass)->device_changed = bms_normal_page_device_changed;
 
-
   gtk_widget_class_set_template_from_resource (widget_class,
       "/io/github/packwatch/Packwatch/ui/bms-normal-page.ui");
   gtk_widget_class_bind_template_child (widget_class, BmsNormalPage, battery_group);

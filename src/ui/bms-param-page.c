@@ -611,7 +611,6 @@ bms_param_page_class_init (BmsParamPageClass *klass)
   page_class->connection_changed = bms_param_page_connection_changed;
   page_class->device_changed = bms_param_page_device_changed;
 
-
   signals[SIGNAL_WRITE_FINISHED] =
     g_signal_new ("write-finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 3,

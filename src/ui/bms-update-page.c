@@ -912,7 +912,6 @@ bms_update_page_class_init (BmsUpdatePageClass *klass)
   page_class->device_changed = bms_update_page_device_changed;
   object_class->finalize = bms_update_page_finalize;
 
-
   gtk_widget_class_set_template_from_resource (widget_class,
       "/io/github/packwatch/Packwatch/ui/bms-update-page.ui");
   gtk_widget_class_bind_template_child (widget_class, BmsUpdatePage, file_row);
