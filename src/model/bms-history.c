@@ -2011,6 +2011,17 @@ bms_history_foreach_sample (BmsHistory *self, gint64 device_id, gint64 from_us, 
   return ok;
 }
 
+/* Open ranges arrive as the extremes of gint64 in ms: saturate, not overflow. */
+static gint64
+ms_to_us_saturated (gint64 ms)
+{
+  if (ms <= G_MININT64 / 1000)
+    return G_MININT64;
+  if (ms >= G_MAXINT64 / 1000)
+    return G_MAXINT64;
+  return ms * 1000;
+}
+
 /* ---------------------------------------------------------- range query */
 
 void
@@ -2129,8 +2140,8 @@ range_collect (RangeCtx *c, gint64 from_ms, gint64 to_ms, Level level)
   for (k = 0; k < c->n_buckets; k++)
     if (c->accs[k] && c->accs[k]->n)
       n++;
-  r->from_us = from_ms * 1000;
-  r->to_us = to_ms * 1000;
+  r->from_us = ms_to_us_saturated (from_ms);
+  r->to_us = ms_to_us_saturated (to_ms);
   r->origin_us = c->origin * 1000;
   r->bucket_us = c->bucket * 1000;
   r->source = level_name[level];
@@ -2196,8 +2207,8 @@ range_empty (gint64 from_ms, gint64 to_ms)
 {
   BmsHistoryRange *r = g_new0 (BmsHistoryRange, 1);
 
-  r->from_us = from_ms * 1000;
-  r->to_us = to_ms * 1000;
+  r->from_us = ms_to_us_saturated (from_ms);
+  r->to_us = ms_to_us_saturated (to_ms);
   r->bucket_us = 1000;
   r->origin_us = r->from_us;
   r->source = "samples";
