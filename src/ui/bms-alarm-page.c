@@ -418,28 +418,6 @@ bms_alarm_page_new (BmsConnection *connection)
   return g_object_new (BMS_TYPE_ALARM_PAGE, "connection", connection, NULL);
 }
 
-BmsConnection *
-bms_alarm_page_get_connection (BmsAlarmPage *self)
-{
-  g_return_val_if_fail (BMS_IS_ALARM_PAGE (self), NULL);
-  return bms_page_get_connection (BMS_PAGE (self));
-}
-
-BmsDevice *
-bms_alarm_page_get_device (BmsAlarmPage *self)
-{
-  g_return_val_if_fail (BMS_IS_ALARM_PAGE (self), NULL);
-  return bms_page_get_device (BMS_PAGE (self));
-}
-
-void
-bms_alarm_page_set_device (BmsAlarmPage *self,
-                           BmsDevice    *device)
-{
-  g_return_if_fail (BMS_IS_ALARM_PAGE (self));
-  bms_page_set_device (BMS_PAGE (self), device);
-}
-
 guint
 bms_alarm_page_get_n_active (BmsAlarmPage *self)
 {

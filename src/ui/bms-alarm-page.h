@@ -11,10 +11,6 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (BmsAlarmPage, bms_alarm_page, BMS, ALARM_PAGE, BmsPage)
 
 GtkWidget     *bms_alarm_page_new             (BmsConnection *connection);
-BmsConnection *bms_alarm_page_get_connection  (BmsAlarmPage  *self);
-BmsDevice     *bms_alarm_page_get_device      (BmsAlarmPage  *self);
-void           bms_alarm_page_set_device      (BmsAlarmPage  *self,
-                                               BmsDevice     *device);
 /* Reads the event history for the chosen range again (off the main thread). */
 void           bms_alarm_page_refresh_history (BmsAlarmPage  *self);
 /* Rows shown now: active alarms, history events. */

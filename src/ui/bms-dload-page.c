@@ -990,24 +990,3 @@ bms_dload_page_new (BmsConnection *connection)
   return g_object_new (BMS_TYPE_DLOAD_PAGE, "connection", connection, NULL);
 }
 
-BmsConnection *
-bms_dload_page_get_connection (BmsDloadPage *self)
-{
-  g_return_val_if_fail (BMS_IS_DLOAD_PAGE (self), NULL);
-  return bms_page_get_connection (BMS_PAGE (self));
-}
-
-BmsDevice *
-bms_dload_page_get_device (BmsDloadPage *self)
-{
-  g_return_val_if_fail (BMS_IS_DLOAD_PAGE (self), NULL);
-  return bms_page_get_device (BMS_PAGE (self));
-}
-
-void
-bms_dload_page_set_device (BmsDloadPage *self,
-                           BmsDevice    *device)
-{
-  g_return_if_fail (BMS_IS_DLOAD_PAGE (self));
-  bms_page_set_device (BMS_PAGE (self), device);
-}

@@ -11,11 +11,6 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (BmsDloadPage, bms_dload_page, BMS, DLOAD_PAGE, BmsPage)
 
 GtkWidget     *bms_dload_page_new            (BmsConnection *connection);
-BmsConnection *bms_dload_page_get_connection (BmsDloadPage *self);
-/* The live device (BmsDevice) of the connection; NULL while disconnected. */
-BmsDevice     *bms_dload_page_get_device     (BmsDloadPage *self);
-void           bms_dload_page_set_device     (BmsDloadPage *self,
-                                               BmsDevice    *device);
 
 typedef struct _BmsProfile BmsProfile;
 

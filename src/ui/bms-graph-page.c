@@ -1225,24 +1225,3 @@ bms_graph_page_new (BmsConnection *connection)
   return g_object_new (BMS_TYPE_GRAPH_PAGE, "connection", connection, NULL);
 }
 
-BmsConnection *
-bms_graph_page_get_connection (BmsGraphPage *self)
-{
-  g_return_val_if_fail (BMS_IS_GRAPH_PAGE (self), NULL);
-  return bms_page_get_connection (BMS_PAGE (self));
-}
-
-BmsDevice *
-bms_graph_page_get_device (BmsGraphPage *self)
-{
-  g_return_val_if_fail (BMS_IS_GRAPH_PAGE (self), NULL);
-  return bms_page_get_device (BMS_PAGE (self));
-}
-
-void
-bms_graph_page_set_device (BmsGraphPage *self,
-                           BmsDevice    *device)
-{
-  g_return_if_fail (BMS_IS_GRAPH_PAGE (self));
-  bms_page_set_device (BMS_PAGE (self), device);
-}

@@ -13,11 +13,6 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (BmsGraphPage, bms_graph_page, BMS, GRAPH_PAGE, BmsPage)
 
 GtkWidget     *bms_graph_page_new            (BmsConnection *connection);
-BmsConnection *bms_graph_page_get_connection (BmsGraphPage *self);
-/* The live device (BmsDevice) of the connection; NULL while disconnected. */
-BmsDevice     *bms_graph_page_get_device     (BmsGraphPage *self);
-void           bms_graph_page_set_device     (BmsGraphPage *self,
-                                               BmsDevice    *device);
 /* The history shown; by default the connection's. Setting one overrides
  * the connection's (tests, a database opened from a file). */
 void           bms_graph_page_set_history    (BmsGraphPage *self,

@@ -441,24 +441,3 @@ bms_lease_page_new (BmsConnection *connection)
   return g_object_new (BMS_TYPE_LEASE_PAGE, "connection", connection, NULL);
 }
 
-BmsConnection *
-bms_lease_page_get_connection (BmsLeasePage *self)
-{
-  g_return_val_if_fail (BMS_IS_LEASE_PAGE (self), NULL);
-  return bms_page_get_connection (BMS_PAGE (self));
-}
-
-BmsDevice *
-bms_lease_page_get_device (BmsLeasePage *self)
-{
-  g_return_val_if_fail (BMS_IS_LEASE_PAGE (self), NULL);
-  return bms_page_get_device (BMS_PAGE (self));
-}
-
-void
-bms_lease_page_set_device (BmsLeasePage *self,
-                           BmsDevice    *device)
-{
-  g_return_if_fail (BMS_IS_LEASE_PAGE (self));
-  bms_page_set_device (BMS_PAGE (self), device);
-}

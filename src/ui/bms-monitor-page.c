@@ -379,7 +379,7 @@ bms_monitor_page_dispose (GObject *object)
 {
   BmsMonitorPage *self = BMS_MONITOR_PAGE (object);
 
-  bms_monitor_page_set_device (self, NULL);
+  bms_page_set_device (BMS_PAGE (self), NULL);
   g_clear_object (&self->settings);
 
   G_OBJECT_CLASS (bms_monitor_page_parent_class)->dispose (object);
@@ -433,24 +433,3 @@ bms_monitor_page_new (BmsConnection *connection)
   return g_object_new (BMS_TYPE_MONITOR_PAGE, "connection", connection, NULL);
 }
 
-BmsConnection *
-bms_monitor_page_get_connection (BmsMonitorPage *self)
-{
-  g_return_val_if_fail (BMS_IS_MONITOR_PAGE (self), NULL);
-  return bms_page_get_connection (BMS_PAGE (self));
-}
-
-BmsDevice *
-bms_monitor_page_get_device (BmsMonitorPage *self)
-{
-  g_return_val_if_fail (BMS_IS_MONITOR_PAGE (self), NULL);
-  return bms_page_get_device (BMS_PAGE (self));
-}
-
-void
-bms_monitor_page_set_device (BmsMonitorPage *self,
-                             BmsDevice      *device)
-{
-  g_return_if_fail (BMS_IS_MONITOR_PAGE (self));
-  bms_page_set_device (BMS_PAGE (self), device);
-}

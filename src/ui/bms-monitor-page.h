@@ -12,9 +12,5 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (BmsMonitorPage, bms_monitor_page, BMS, MONITOR_PAGE, BmsPage)
 
 GtkWidget     *bms_monitor_page_new            (BmsConnection  *connection);
-BmsConnection *bms_monitor_page_get_connection (BmsMonitorPage *self);
-BmsDevice     *bms_monitor_page_get_device     (BmsMonitorPage *self);
-void           bms_monitor_page_set_device     (BmsMonitorPage *self,
-                                                BmsDevice      *device);
 
 G_END_DECLS

@@ -600,7 +600,7 @@ bms_normal_page_dispose (GObject *object)
 
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
-  bms_normal_page_set_device (self, NULL);
+  bms_page_set_device (BMS_PAGE (self), NULL);
   g_clear_object (&self->params);
   g_clear_pointer (&self->value_rows, g_ptr_array_unref);
   g_clear_pointer (&self->switches, g_ptr_array_unref);
@@ -669,24 +669,3 @@ bms_normal_page_new (BmsConnection *connection)
   return g_object_new (BMS_TYPE_NORMAL_PAGE, "connection", connection, NULL);
 }
 
-BmsConnection *
-bms_normal_page_get_connection (BmsNormalPage *self)
-{
-  g_return_val_if_fail (BMS_IS_NORMAL_PAGE (self), NULL);
-  return bms_page_get_connection (BMS_PAGE (self));
-}
-
-BmsDevice *
-bms_normal_page_get_device (BmsNormalPage *self)
-{
-  g_return_val_if_fail (BMS_IS_NORMAL_PAGE (self), NULL);
-  return bms_page_get_device (BMS_PAGE (self));
-}
-
-void
-bms_normal_page_set_device (BmsNormalPage *self,
-                            BmsDevice     *device)
-{
-  g_return_if_fail (BMS_IS_NORMAL_PAGE (self));
-  bms_page_set_device (BMS_PAGE (self), device);
-}

@@ -12,10 +12,6 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (BmsNormalPage, bms_normal_page, BMS, NORMAL_PAGE, BmsPage)
 
 GtkWidget     *bms_normal_page_new            (BmsConnection *connection);
-BmsConnection *bms_normal_page_get_connection (BmsNormalPage *self);
-BmsDevice     *bms_normal_page_get_device     (BmsNormalPage *self);
-void           bms_normal_page_set_device     (BmsNormalPage *self,
-                                               BmsDevice     *device);
 /* The manufacturer id the part editors (or the free input) make now, or
  * NULL with the reason when a part is malformed. */
 char          *bms_normal_page_build_maker_id (BmsNormalPage *self,

@@ -556,7 +556,7 @@ bms_param_page_dispose (GObject *object)
 
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
-  bms_param_page_set_device (self, NULL);
+  bms_page_set_device (BMS_PAGE (self), NULL);
   g_clear_object (&self->params);
   g_clear_pointer (&self->rows, g_hash_table_unref);
 
@@ -645,28 +645,6 @@ GtkWidget *
 bms_param_page_new (BmsConnection *connection)
 {
   return g_object_new (BMS_TYPE_PARAM_PAGE, "connection", connection, NULL);
-}
-
-BmsConnection *
-bms_param_page_get_connection (BmsParamPage *self)
-{
-  g_return_val_if_fail (BMS_IS_PARAM_PAGE (self), NULL);
-  return bms_page_get_connection (BMS_PAGE (self));
-}
-
-BmsDevice *
-bms_param_page_get_device (BmsParamPage *self)
-{
-  g_return_val_if_fail (BMS_IS_PARAM_PAGE (self), NULL);
-  return bms_page_get_device (BMS_PAGE (self));
-}
-
-void
-bms_param_page_set_device (BmsParamPage *self,
-                           BmsDevice    *device)
-{
-  g_return_if_fail (BMS_IS_PARAM_PAGE (self));
-  bms_page_set_device (BMS_PAGE (self), device);
 }
 
 guint

@@ -950,24 +950,3 @@ bms_update_page_new (BmsConnection *connection)
   return g_object_new (BMS_TYPE_UPDATE_PAGE, "connection", connection, NULL);
 }
 
-BmsConnection *
-bms_update_page_get_connection (BmsUpdatePage *self)
-{
-  g_return_val_if_fail (BMS_IS_UPDATE_PAGE (self), NULL);
-  return bms_page_get_connection (BMS_PAGE (self));
-}
-
-BmsDevice *
-bms_update_page_get_device (BmsUpdatePage *self)
-{
-  g_return_val_if_fail (BMS_IS_UPDATE_PAGE (self), NULL);
-  return bms_page_get_device (BMS_PAGE (self));
-}
-
-void
-bms_update_page_set_device (BmsUpdatePage *self,
-                            BmsDevice     *device)
-{
-  g_return_if_fail (BMS_IS_UPDATE_PAGE (self));
-  bms_page_set_device (BMS_PAGE (self), device);
-}

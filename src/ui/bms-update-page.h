@@ -11,11 +11,6 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (BmsUpdatePage, bms_update_page, BMS, UPDATE_PAGE, BmsPage)
 
 GtkWidget     *bms_update_page_new            (BmsConnection *connection);
-BmsConnection *bms_update_page_get_connection (BmsUpdatePage *self);
-/* The live device (BmsDevice) of the connection; NULL while disconnected. */
-BmsDevice     *bms_update_page_get_device     (BmsUpdatePage *self);
-void           bms_update_page_set_device     (BmsUpdatePage *self,
-                                               BmsDevice    *device);
 
 /* Checks path on a worker (size, CRC-32, version) as if chosen in the file
  * chooser; get_file_ok says whether it passed. */
