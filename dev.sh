@@ -11,7 +11,7 @@ PACKAGES=(
   libserialport-dev libxlsxwriter-dev libsqlite3-dev
   xvfb xauth dbus-x11 socat lrzsz python3 python3-openpyxl
   desktop-file-utils appstream libglib2.0-bin
-  clang libclang-rt-14-dev valgrind
+  clang libclang-rt-14-dev valgrind fonts-wqy-microhei
 )
 BUILD=${PACKWATCH_BUILD_DIR:-_build}
 

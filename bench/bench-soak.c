@@ -2,10 +2,9 @@
  * compressed: cycles of the same chain the app runs each poll (session read
  * over the loopback transport, device update, alarm monitor, history
  * append), one simulated second apart. The reference is the anonymous
- * resident memory after the first hour (by then SQLite's 2 MB page cache of
- * the writer connection has filled: it grows through the first hour, bounded
- * by cache_size); the figure is the memory after three hours. Flat = no
- * growth after that first hour.
+ * resident memory after the first hour (by then the writer connection's
+ * 128 KiB page cache and the reader's have filled); the figure is the memory
+ * after three hours. Flat = no growth after that first hour.
  *   bench-soak [CYCLES] */
 #include <stdlib.h>
 #include <string.h>

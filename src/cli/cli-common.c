@@ -278,7 +278,7 @@ cli_bit_names (const BmsFieldInfo *field, gint64 raw)
     n_names++;
   for (guint bit = 0; bit < 64; bit++)
     {
-      if ((raw & ((gint64)1 << bit)) == 0)
+      if (((guint64) raw & (G_GUINT64_CONSTANT (1) << bit)) == 0)
         continue;
       if (text->len > 0)
         g_string_append (text, ", ");

@@ -117,3 +117,64 @@ cli_history_device_labels (BmsHistory *history, GError **error)
     }
   return labels;
 }
+
+void
+cli_history_json_row_start (GString    *out,
+                            guint       index,
+                            gint64      time_us,
+                            const char *device)
+{
+  g_autofree char *time = cli_history_format_time (time_us);
+
+  g_string_append (out, index ? ",\n  {\"time\": " : "\n  {\"time\": ");
+  cli_json_append_string (out, time);
+  g_string_append_printf (out, ", \"time_us\": %" G_GINT64_FORMAT ", \"device\": ", time_us);
+  cli_json_append_string (out, device);
+}
+
+int
+cli_history_list (const CliHistoryListing *listing,
+                  int                      argc,
+                  char                   **argv)
+{
+  g_autofree char *db = NULL, *from = NULL, *to = NULL, *device = NULL;
+  g_autoptr (BmsHistory) history = NULL;
+  g_autoptr (GPtrArray) rows = NULL;
+  g_autoptr (GHashTable) labels = NULL;
+  g_autoptr (GError) error = NULL;
+  gint64 from_us = 0, to_us = G_MAXINT64, device_id = 0;
+  gboolean json = FALSE;
+  int limit = 0;
+  const GOptionEntry entries[] = {
+    { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "History database (default: the per-user one)", "FILE" },
+    { "from", 0, 0, G_OPTION_ARG_STRING, &from, "First time (ISO 8601 or a date)", "TIME" },
+    { "to", 0, 0, G_OPTION_ARG_STRING, &to, "Last time (ISO 8601, or a date: to its end)", "TIME" },
+    { "device", 0, 0, G_OPTION_ARG_STRING, &device, "Only this device (id, key or name)", "DEVICE" },
+    { "limit", 'n', 0, G_OPTION_ARG_INT, &limit, listing->limit_help, "N" },
+    { "json", 'j', 0, G_OPTION_ARG_NONE, &json, "Print a JSON array", NULL },
+    { NULL }
+  };
+
+  if (!cli_parse_options (&argc, &argv, "", listing->summary, entries, NULL))
+    return CLI_EXIT_USAGE;
+  if (argc > 1 || limit < 0)
+    {
+      cli_error (listing->command, argc > 1 ? "takes no arguments" : "--limit must be 0 or more");
+      return CLI_EXIT_USAGE;
+    }
+  if (!cli_history_parse_time ("--from", from, FALSE, &from_us, &error) ||
+      !cli_history_parse_time ("--to", to, TRUE, &to_us, &error) ||
+      !(history = cli_history_open (db, TRUE, &error)) ||
+      !cli_history_find_device (history, device, &device_id, &error) ||
+      !(labels = cli_history_device_labels (history, &error)) ||
+      !(rows = listing->query (history, device_id, from_us, to_us, limit, &error)))
+    {
+      cli_error (listing->command, "%s", error->message);
+      return g_error_matches (error, CLI_ERROR, CLI_ERROR_USAGE) ? CLI_EXIT_USAGE : CLI_EXIT_FAILED;
+    }
+  if (json)
+    listing->print_json (rows, labels);
+  else
+    listing->print_table (rows, labels);
+  return CLI_EXIT_OK;
+}

@@ -31,4 +31,36 @@ char       *cli_history_format_time  (gint64       time_us);
 GHashTable *cli_history_device_labels (BmsHistory *history,
                                        GError    **error);
 
+/* Starts the index-th object of a JSON array with its "time", "time_us"
+ * and "device" members; the caller appends the rest and the "}". */
+void        cli_history_json_row_start (GString    *out,
+                                        guint       index,
+                                        gint64      time_us,
+                                        const char *device);
+
+/* What the listing subcommands (alarms, audit) differ in; the options
+ * (--db, --from, --to, --device, --limit, --json), their checks and the
+ * errors are the same for both. */
+typedef struct
+{
+  const char *command;
+  const char *summary;
+  const char *limit_help;
+  GPtrArray *(*query)       (BmsHistory  *history,
+                             gint64       device_id,
+                             gint64       from_us,
+                             gint64       to_us,
+                             guint        limit,
+                             GError     **error);
+  void       (*print_json)  (GPtrArray   *rows,
+                             GHashTable  *labels);
+  void       (*print_table) (GPtrArray   *rows,
+                             GHashTable  *labels);
+} CliHistoryListing;
+
+/* Runs a listing subcommand; returns the exit status. */
+int         cli_history_list           (const CliHistoryListing *listing,
+                                        int                      argc,
+                                        char                   **argv);
+
 G_END_DECLS

@@ -22,6 +22,17 @@ typedef struct
   gint64 seed;
 } Options;
 
+/* The option strings are freed on every way out of main, errors included. */
+static void
+options_clear (Options *o)
+{
+  g_clear_pointer (&o->chemistry, g_free);
+  g_clear_pointer (&o->state, g_free);
+  g_clear_pointer (&o->pty, g_free);
+  g_clear_pointer (&o->boot_faults, g_strfreev);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Options, options_clear)
+
 typedef struct
 {
   BmsSim *sim;
@@ -235,7 +246,7 @@ on_usr2 (gpointer data)
 int
 main (int argc, char **argv)
 {
-  Options o = { .modules = 1,
+  g_auto (Options) o = { .modules = 1,
                 .cells_per_module = 16,
                 .address = 1,
                 .baud = 9600,
@@ -365,10 +376,6 @@ main (int argc, char **argv)
   g_main_loop_run (loop);
   g_thread_join (thread);
 
-  g_free (o.chemistry);
-  g_free (o.state);
-  g_free (o.pty);
-  g_strfreev (o.boot_faults);
   if (!run.ok)
     {
       g_printerr ("packwatch-sim: %s\n", run.error ? run.error->message : "the line failed");

@@ -11,10 +11,8 @@
 
 struct _BmsAlarmPage
 {
-  AdwBin           parent_instance;
+  BmsPage          parent_instance;
 
-  BmsConnection   *connection;
-  BmsDevice       *device;
   BmsAlarmMonitor *monitor;
   GCancellable    *query_cancellable;
   guint            refresh_id;
@@ -28,16 +26,7 @@ struct _BmsAlarmPage
   GtkDropDown     *range_dropdown;
 };
 
-G_DEFINE_FINAL_TYPE (BmsAlarmPage, bms_alarm_page, ADW_TYPE_BIN)
-
-enum {
-  PROP_0,
-  PROP_CONNECTION,
-  PROP_DEVICE,
-  N_PROPS
-};
-
-static GParamSpec *properties[N_PROPS];
+G_DEFINE_FINAL_TYPE (BmsAlarmPage, bms_alarm_page, BMS_TYPE_PAGE)
 
 static const char *
 severity_icon (BmsAlarmSeverity severity)
@@ -324,12 +313,12 @@ bms_alarm_page_refresh_history (BmsAlarmPage *self)
 
   g_return_if_fail (BMS_IS_ALARM_PAGE (self));
 
-  history = self->connection ? bms_connection_get_history (self->connection) : NULL;
+  history = bms_page_get_history (BMS_PAGE (self));
   g_cancellable_cancel (self->query_cancellable);
   g_clear_object (&self->query_cancellable);
   if (history == NULL)
     {
-      const char *why = self->connection ? bms_connection_get_history_error (self->connection) : NULL;
+      const char *why = BMS_PAGE_CONNECTION (self) ? bms_connection_get_history_error (BMS_PAGE_CONNECTION (self)) : NULL;
       g_autofree char *text = why ? g_strdup_printf (_("No history database: %s"), why)
                                   : g_strdup (_("The history database is opening…"));
       clear_events (self);
@@ -338,7 +327,7 @@ bms_alarm_page_refresh_history (BmsAlarmPage *self)
     }
   self->query_cancellable = g_cancellable_new ();
   bms_history_query_alarm_events_async (history,
-                                        bms_connection_get_history_device_id (self->connection),
+                                        bms_page_get_history_device_id (BMS_PAGE (self)),
                                         range_start (self), G_MAXINT64, MAX_EVENTS,
                                         self->query_cancellable, events_loaded, self);
 }
@@ -354,8 +343,6 @@ bms_alarm_page_dispose (GObject *object)
   g_clear_object (&self->query_cancellable);
   g_clear_handle_id (&self->refresh_id, g_source_remove);
   set_monitor (self, NULL);
-  g_clear_object (&self->device);
-  g_clear_object (&self->connection);
 
   G_OBJECT_CLASS (bms_alarm_page_parent_class)->dispose (object);
 }
@@ -363,15 +350,15 @@ bms_alarm_page_dispose (GObject *object)
 static void
 connection_monitor_changed (BmsAlarmPage *self)
 {
-  set_monitor (self, bms_connection_get_alarm_monitor (self->connection));
+  BmsConnection *connection = BMS_PAGE_CONNECTION (self);
+
+  set_monitor (self, connection ? bms_connection_get_alarm_monitor (connection) : NULL);
 }
 
 static void
-bms_alarm_page_set_connection (BmsAlarmPage  *self,
-                               BmsConnection *connection)
+connect_connection (BmsAlarmPage  *self,
+                    BmsConnection *connection)
 {
-  if (!g_set_object (&self->connection, connection))
-    return;
   g_signal_connect_object (connection, "notify::alarm-monitor",
                            G_CALLBACK (connection_monitor_changed), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (connection, "notify::history",
@@ -380,51 +367,18 @@ bms_alarm_page_set_connection (BmsAlarmPage  *self,
   g_signal_connect_object (connection, "notify::history-error",
                            G_CALLBACK (bms_alarm_page_refresh_history), self,
                            G_CONNECT_SWAPPED);
+}
+
+static void
+bms_alarm_page_connection_changed (BmsPage *page)
+{
+  BmsAlarmPage *self = BMS_ALARM_PAGE (page);
+  BmsConnection *connection = bms_page_get_connection (page);
+
+  if (connection != NULL)
+    connect_connection (self, connection);
   connection_monitor_changed (self);
   bms_alarm_page_refresh_history (self);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONNECTION]);
-}
-
-static void
-bms_alarm_page_get_property (GObject    *object,
-                             guint       prop_id,
-                             GValue     *value,
-                             GParamSpec *pspec)
-{
-  BmsAlarmPage *self = BMS_ALARM_PAGE (object);
-
-  switch (prop_id)
-    {
-    case PROP_CONNECTION:
-      g_value_set_object (value, self->connection);
-      break;
-    case PROP_DEVICE:
-      g_value_set_object (value, self->device);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
-bms_alarm_page_set_property (GObject      *object,
-                             guint         prop_id,
-                             const GValue *value,
-                             GParamSpec   *pspec)
-{
-  BmsAlarmPage *self = BMS_ALARM_PAGE (object);
-
-  switch (prop_id)
-    {
-    case PROP_CONNECTION:
-      bms_alarm_page_set_connection (self, g_value_get_object (value));
-      break;
-    case PROP_DEVICE:
-      bms_alarm_page_set_device (self, g_value_get_object (value));
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
 }
 
 static void
@@ -434,18 +388,7 @@ bms_alarm_page_class_init (BmsAlarmPageClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = bms_alarm_page_dispose;
-  object_class->get_property = bms_alarm_page_get_property;
-  object_class->set_property = bms_alarm_page_set_property;
-
-  properties[PROP_CONNECTION] =
-    g_param_spec_object ("connection", NULL, NULL, BMS_TYPE_CONNECTION,
-                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY |
-                         G_PARAM_STATIC_STRINGS);
-  properties[PROP_DEVICE] =
-    g_param_spec_object ("device", NULL, NULL, BMS_TYPE_DEVICE,
-                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY |
-                         G_PARAM_STATIC_STRINGS);
-  g_object_class_install_properties (object_class, N_PROPS, properties);
+  BMS_PAGE_CLASS (klass)->connection_changed = bms_alarm_page_connection_changed;
 
   gtk_widget_class_set_template_from_resource (widget_class,
       "/io/github/packwatch/Packwatch/ui/bms-alarm-page.ui");
@@ -473,30 +416,6 @@ GtkWidget *
 bms_alarm_page_new (BmsConnection *connection)
 {
   return g_object_new (BMS_TYPE_ALARM_PAGE, "connection", connection, NULL);
-}
-
-BmsConnection *
-bms_alarm_page_get_connection (BmsAlarmPage *self)
-{
-  g_return_val_if_fail (BMS_IS_ALARM_PAGE (self), NULL);
-  return self->connection;
-}
-
-BmsDevice *
-bms_alarm_page_get_device (BmsAlarmPage *self)
-{
-  g_return_val_if_fail (BMS_IS_ALARM_PAGE (self), NULL);
-  return self->device;
-}
-
-void
-bms_alarm_page_set_device (BmsAlarmPage *self,
-                           BmsDevice    *device)
-{
-  g_return_if_fail (BMS_IS_ALARM_PAGE (self));
-
-  if (g_set_object (&self->device, device))
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DEVICE]);
 }
 
 guint

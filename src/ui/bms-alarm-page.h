@@ -2,18 +2,15 @@
 #pragma once
 
 #include <adwaita.h>
+#include "bms-page.h"
 #include "bms-connection.h"
 
 G_BEGIN_DECLS
 
 #define BMS_TYPE_ALARM_PAGE (bms_alarm_page_get_type ())
-G_DECLARE_FINAL_TYPE (BmsAlarmPage, bms_alarm_page, BMS, ALARM_PAGE, AdwBin)
+G_DECLARE_FINAL_TYPE (BmsAlarmPage, bms_alarm_page, BMS, ALARM_PAGE, BmsPage)
 
 GtkWidget     *bms_alarm_page_new             (BmsConnection *connection);
-BmsConnection *bms_alarm_page_get_connection  (BmsAlarmPage  *self);
-BmsDevice     *bms_alarm_page_get_device      (BmsAlarmPage  *self);
-void           bms_alarm_page_set_device      (BmsAlarmPage  *self,
-                                               BmsDevice     *device);
 /* Reads the event history for the chosen range again (off the main thread). */
 void           bms_alarm_page_refresh_history (BmsAlarmPage  *self);
 /* Rows shown now: active alarms, history events. */

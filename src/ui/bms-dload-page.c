@@ -40,10 +40,7 @@ typedef struct {
 
 struct _BmsDloadPage
 {
-  AdwBin            parent_instance;
-
-  BmsConnection    *connection;
-  GObject          *device;
+  BmsPage          parent_instance;
 
   GtkGrid          *table;
   GtkPasswordEntry *unlock_entry;
@@ -59,37 +56,9 @@ struct _BmsDloadPage
   GCancellable     *cancellable;
 };
 
-G_DEFINE_FINAL_TYPE (BmsDloadPage, bms_dload_page, ADW_TYPE_BIN)
-
-enum {
-  PROP_0,
-  PROP_CONNECTION,
-  PROP_DEVICE,
-  N_PROPS
-};
-
-static GParamSpec *properties[N_PROPS];
-
-/* History, its device row and the board's values for the audit log. */
-#define AUDIT_ARGS(self) \
-  ((self)->connection ? bms_connection_get_history ((self)->connection) : NULL), \
-  ((self)->connection ? bms_connection_get_history_device_id ((self)->connection) : 0), \
-  ((self)->device ? bms_device_get_snapshot (BMS_DEVICE ((self)->device)) : NULL)
+G_DEFINE_FINAL_TYPE (BmsDloadPage, bms_dload_page, BMS_TYPE_PAGE)
 
 static void update_actions (BmsDloadPage *self);
-
-static BmsSession *
-session_of (BmsDloadPage *self)
-{
-  return self->connection ? bms_connection_get_session (self->connection) : NULL;
-}
-
-static GtkWindow *
-parent_window (BmsDloadPage *self)
-{
-  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
-  return GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL;
-}
 
 static void
 set_status (BmsDloadPage *self,
@@ -202,7 +171,7 @@ build_table (BmsDloadPage *self)
 static void
 show_actual (BmsDloadPage *self)
 {
-  const BmsSnapshot *snapshot = self->device ? bms_device_get_snapshot (BMS_DEVICE (self->device)) : NULL;
+  const BmsSnapshot *snapshot = bms_page_get_snapshot (BMS_PAGE (self));
 
   for (guint i = 0; i < N_ROWS; i++)
     {
@@ -321,7 +290,7 @@ report_line (BmsDloadPage *self,
 {
   g_autoptr(GDateTime) now = g_date_time_new_now_local ();
   g_autofree char *stamp = g_date_time_format_iso8601 (now);
-  const char *device_id = self->device ? bms_device_get_device_id (BMS_DEVICE (self->device)) : NULL;
+  const char *device_id = BMS_PAGE_DEVICE (self) ? bms_device_get_device_id (BMS_PAGE_DEVICE (self)) : NULL;
   g_autofree char *id = csv_field (device_id ? device_id : "");
   g_autoptr(GString) line = g_string_new (NULL);
 
@@ -472,8 +441,8 @@ write_new_password (BmsDloadPage *self,
     }
   self->password_write = bms_field_writes_new ();
   bms_field_writes_add (self->password_write, BMS_ID_PASSWORD, 0, password);
-  bms_field_writes_run_async (session_of (self), self->password_write, NULL, TRUE,
-                              AUDIT_ARGS (self), NULL, NULL,
+  bms_field_writes_run_async (bms_page_get_session (BMS_PAGE (self)), self->password_write, NULL, TRUE,
+                              BMS_PAGE_AUDIT_ARGS (self), NULL, NULL,
                               self->cancellable, on_password_written, g_object_ref (self));
 }
 
@@ -548,8 +517,8 @@ bms_dload_page_write_board (BmsDloadPage *self)
 
   g_return_if_fail (BMS_IS_DLOAD_PAGE (self));
 
-  session = session_of (self);
-  snapshot = self->device ? bms_device_get_snapshot (BMS_DEVICE (self->device)) : NULL;
+  session = bms_page_get_session (BMS_PAGE (self));
+  snapshot = bms_page_get_snapshot (BMS_PAGE (self));
   if (session == NULL || snapshot == NULL || self->cancellable != NULL)
     return;
   for (guint i = 0; i < N_ROWS; i++)
@@ -586,8 +555,8 @@ bms_dload_page_write_board (BmsDloadPage *self)
   data->self = g_object_ref (self);
   data->new_password = g_steal_pointer (&new_password);
   bms_change_set_apply_async (self->change_set, session, unlock,
-                              self->connection ? bms_connection_get_history (self->connection) : NULL,
-                              self->connection ? bms_connection_get_history_device_id (self->connection) : 0,
+                              bms_page_get_history (BMS_PAGE (self)),
+                              bms_page_get_history_device_id (BMS_PAGE (self)),
                               self->cancellable, on_changes_applied, data);
 }
 
@@ -619,7 +588,7 @@ action_copy_actual (GtkWidget  *widget,
                     GVariant   *param)
 {
   BmsDloadPage *self = BMS_DLOAD_PAGE (widget);
-  const BmsSnapshot *snapshot = self->device ? bms_device_get_snapshot (BMS_DEVICE (self->device)) : NULL;
+  const BmsSnapshot *snapshot = bms_page_get_snapshot (BMS_PAGE (self));
   g_autoptr(BmsParamSet) params = NULL;
 
   if (snapshot == NULL)
@@ -683,7 +652,7 @@ show_error (BmsDloadPage *self,
             const char   *heading,
             const char   *body)
 {
-  GtkWidget *dialog = adw_message_dialog_new (parent_window (self), heading, body);
+  GtkWidget *dialog = adw_message_dialog_new (bms_page_get_window (BMS_PAGE (self)), heading, body);
 
   adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
   gtk_window_present (GTK_WINDOW (dialog));
@@ -798,7 +767,7 @@ action_profile (GtkWidget  *widget,
   BmsDloadPage *self = BMS_DLOAD_PAGE (widget);
   gboolean save = g_str_equal (name, "dload.save");
   GtkFileChooserNative *native =
-    gtk_file_chooser_native_new (save ? _("Save Profile") : _("Open Profile"), parent_window (self),
+    gtk_file_chooser_native_new (save ? _("Save Profile") : _("Open Profile"), bms_page_get_window (BMS_PAGE (self)),
                                  save ? GTK_FILE_CHOOSER_ACTION_SAVE : GTK_FILE_CHOOSER_ACTION_OPEN,
                                  save ? _("_Save") : _("_Open"), _("_Cancel"));
   g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
@@ -840,7 +809,7 @@ action_choose_report (GtkWidget  *widget,
 {
   BmsDloadPage *self = BMS_DLOAD_PAGE (widget);
   GtkFileChooserNative *native =
-    gtk_file_chooser_native_new (_("Report File"), parent_window (self),
+    gtk_file_chooser_native_new (_("Report File"), bms_page_get_window (BMS_PAGE (self)),
                                  GTK_FILE_CHOOSER_ACTION_SAVE, _("_Use"), _("_Cancel"));
   g_autofree char *base = g_path_get_basename (self->report_path);
 
@@ -906,13 +875,37 @@ bms_dload_page_get_result (BmsDloadPage *self,
 static void
 update_actions (BmsDloadPage *self)
 {
-  gboolean connected = self->device != NULL && session_of (self) != NULL;
+  gboolean connected = BMS_PAGE_DEVICE (self) != NULL && bms_page_get_session (BMS_PAGE (self)) != NULL;
   gboolean busy = self->cancellable != NULL;
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "dload.write", connected && !busy);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "dload.copy-actual", self->device != NULL && !busy);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "dload.copy-actual", BMS_PAGE_DEVICE (self) != NULL && !busy);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "dload.next", !busy);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "dload.open", !busy);
+}
+
+static void
+bms_dload_page_connection_changed (BmsPage *page)
+{
+  BmsDloadPage *self = BMS_DLOAD_PAGE (page);
+  BmsConnection *connection = bms_page_get_connection (page);
+
+  if (connection)
+    g_signal_connect_object (connection, "notify::state",
+                             G_CALLBACK (update_actions), self, G_CONNECT_SWAPPED);
+  update_actions (self);
+}
+
+static void
+bms_dload_page_device_changed (BmsPage *page)
+{
+  BmsDloadPage *self = BMS_DLOAD_PAGE (page);
+  BmsDevice *device = bms_page_get_device (page);
+
+  if (device)
+    g_signal_connect_object (device, "updated", G_CALLBACK (show_actual), self, G_CONNECT_SWAPPED);
+  show_actual (self);
+  update_actions (self);
 }
 
 static void
@@ -925,12 +918,6 @@ bms_dload_page_dispose (GObject *object)
   g_clear_object (&self->cancellable);
   g_clear_object (&self->change_set);
   g_clear_pointer (&self->password_write, g_ptr_array_unref);
-  if (self->device)
-    g_signal_handlers_disconnect_by_data (self->device, self);
-  g_clear_object (&self->device);
-  if (self->connection)
-    g_signal_handlers_disconnect_by_data (self->connection, self);
-  g_clear_object (&self->connection);
 
   G_OBJECT_CLASS (bms_dload_page_parent_class)->dispose (object);
 }
@@ -947,74 +934,16 @@ bms_dload_page_finalize (GObject *object)
 }
 
 static void
-bms_dload_page_get_property (GObject    *object,
-                             guint       prop_id,
-                             GValue     *value,
-                             GParamSpec *pspec)
-{
-  BmsDloadPage *self = BMS_DLOAD_PAGE (object);
-
-  switch (prop_id)
-    {
-    case PROP_CONNECTION:
-      g_value_set_object (value, self->connection);
-      break;
-    case PROP_DEVICE:
-      g_value_set_object (value, self->device);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
-bms_dload_page_set_property (GObject      *object,
-                             guint         prop_id,
-                             const GValue *value,
-                             GParamSpec   *pspec)
-{
-  BmsDloadPage *self = BMS_DLOAD_PAGE (object);
-
-  switch (prop_id)
-    {
-    case PROP_CONNECTION:
-      if (self->connection)
-        g_signal_handlers_disconnect_by_data (self->connection, self);
-      if (g_set_object (&self->connection, g_value_get_object (value)))
-        g_object_notify_by_pspec (object, pspec);
-      if (self->connection)
-        g_signal_connect_object (self->connection, "notify::state",
-                                 G_CALLBACK (update_actions), self, G_CONNECT_SWAPPED);
-      update_actions (self);
-      break;
-    case PROP_DEVICE:
-      bms_dload_page_set_device (self, g_value_get_object (value));
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
 bms_dload_page_class_init (BmsDloadPageClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  BmsPageClass *page_class = BMS_PAGE_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = bms_dload_page_dispose;
+  page_class->connection_changed = bms_dload_page_connection_changed;
+  page_class->device_changed = bms_dload_page_device_changed;
   object_class->finalize = bms_dload_page_finalize;
-  object_class->get_property = bms_dload_page_get_property;
-  object_class->set_property = bms_dload_page_set_property;
-
-  properties[PROP_CONNECTION] =
-    g_param_spec_object ("connection", NULL, NULL, BMS_TYPE_CONNECTION,
-                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY |
-                         G_PARAM_STATIC_STRINGS);
-  properties[PROP_DEVICE] =
-    g_param_spec_object ("device", NULL, NULL, G_TYPE_OBJECT,
-                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY |
-                         G_PARAM_STATIC_STRINGS);
-  g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_set_template_from_resource (widget_class,
       "/io/github/packwatch/Packwatch/ui/bms-dload-page.ui");
@@ -1061,34 +990,3 @@ bms_dload_page_new (BmsConnection *connection)
   return g_object_new (BMS_TYPE_DLOAD_PAGE, "connection", connection, NULL);
 }
 
-BmsConnection *
-bms_dload_page_get_connection (BmsDloadPage *self)
-{
-  g_return_val_if_fail (BMS_IS_DLOAD_PAGE (self), NULL);
-  return self->connection;
-}
-
-BmsDevice *
-bms_dload_page_get_device (BmsDloadPage *self)
-{
-  g_return_val_if_fail (BMS_IS_DLOAD_PAGE (self), NULL);
-  return (BmsDevice *) self->device;
-}
-
-void
-bms_dload_page_set_device (BmsDloadPage *self,
-                           BmsDevice    *device)
-{
-  g_return_if_fail (BMS_IS_DLOAD_PAGE (self));
-
-  if (self->device == (GObject *) device)
-    return;
-  if (self->device)
-    g_signal_handlers_disconnect_by_data (self->device, self);
-  g_set_object (&self->device, (GObject *) device);
-  if (device)
-    g_signal_connect_object (device, "updated", G_CALLBACK (show_actual), self, G_CONNECT_SWAPPED);
-  show_actual (self);
-  update_actions (self);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DEVICE]);
-}

@@ -2,19 +2,15 @@
 #pragma once
 
 #include <adwaita.h>
+#include "bms-page.h"
 #include "bms-connection.h"
 
 G_BEGIN_DECLS
 
 #define BMS_TYPE_DLOAD_PAGE (bms_dload_page_get_type ())
-G_DECLARE_FINAL_TYPE (BmsDloadPage, bms_dload_page, BMS, DLOAD_PAGE, AdwBin)
+G_DECLARE_FINAL_TYPE (BmsDloadPage, bms_dload_page, BMS, DLOAD_PAGE, BmsPage)
 
 GtkWidget     *bms_dload_page_new            (BmsConnection *connection);
-BmsConnection *bms_dload_page_get_connection (BmsDloadPage *self);
-/* The live device (BmsDevice) of the connection; NULL while disconnected. */
-BmsDevice     *bms_dload_page_get_device     (BmsDloadPage *self);
-void           bms_dload_page_set_device     (BmsDloadPage *self,
-                                               BmsDevice    *device);
 
 typedef struct _BmsProfile BmsProfile;
 

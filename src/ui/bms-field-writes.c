@@ -5,6 +5,7 @@
 
 #include "bms-field-writes.h"
 #include "bms-field.h"
+#include "bms-field-writer.h"
 
 static void
 field_write_free (BmsFieldWrite *write)
@@ -131,9 +132,7 @@ value_text (guint8      id,
     return NULL;
   if (id == BMS_ID_PASSWORD)
     return g_strdup ("(hidden)");
-  if (field->type == BMS_FIELD_ASCII)
-    return g_strdup (text ? text : "");
-  return bms_field_format (field, raw);
+  return bms_field_writer_format (id, raw, text);
 }
 
 static void

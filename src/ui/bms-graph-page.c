@@ -55,10 +55,8 @@ static const double preset_seconds[] = { 600, 3600, 86400, 7 * 86400, 30 * 86400
 
 struct _BmsGraphPage
 {
-  AdwBin           parent_instance;
+  BmsPage          parent_instance;
 
-  BmsConnection   *connection;
-  GObject         *device;
   BmsHistory      *history;
   gboolean         history_explicit;
   gint64           history_device_id;   /* 0: not looked up yet */
@@ -91,16 +89,7 @@ struct _BmsGraphPage
   GCancellable    *export_cancellable;
 };
 
-G_DEFINE_FINAL_TYPE (BmsGraphPage, bms_graph_page, ADW_TYPE_BIN)
-
-enum {
-  PROP_0,
-  PROP_CONNECTION,
-  PROP_DEVICE,
-  N_PROPS
-};
-
-static GParamSpec *properties[N_PROPS];
+G_DEFINE_FINAL_TYPE (BmsGraphPage, bms_graph_page, BMS_TYPE_PAGE)
 
 static void schedule_query (BmsGraphPage *self, gboolean force);
 static void update_export_actions (BmsGraphPage *self);
@@ -483,7 +472,7 @@ on_pick_done (GObject      *source,
     }
   if (id == 0)
     {
-      set_status (self, self->device != NULL ? _("No recorded history of this board yet: "
+      set_status (self, BMS_PAGE_DEVICE (self) != NULL ? _("No recorded history of this board yet: "
                                                  "showing the live data of this session")
                                              : _("The history is empty: connect a board to record data"));
       return;
@@ -513,8 +502,8 @@ requery_timeout (gpointer user_data)
     }
   data = g_new0 (PickData, 1);
   data->history = g_object_ref (self->history);
-  if (self->device != NULL)
-    data->key = bms_device_dup_key (BMS_DEVICE (self->device));
+  if (BMS_PAGE_DEVICE (self) != NULL)
+    data->key = bms_device_dup_key (BMS_PAGE_DEVICE (self));
   task = g_task_new (NULL, NULL, on_pick_done, g_object_ref (self));
   g_task_set_task_data (task, data, (GDestroyNotify) pick_data_free);
   g_task_run_in_thread (task, pick_thread);
@@ -560,7 +549,7 @@ schedule_query (BmsGraphPage *self,
 static void
 on_device_updated (BmsGraphPage *self)
 {
-  BmsDevice *device = BMS_DEVICE (self->device);
+  BmsDevice *device = BMS_PAGE_DEVICE (self);
   const BmsSnapshot *snapshot = bms_device_get_snapshot (device);
   LiveSample sample = { 0 };
 
@@ -623,8 +612,8 @@ on_device_updated (BmsGraphPage *self)
 static guint
 known_cell_count (BmsGraphPage *self)
 {
-  if (self->device != NULL && bms_device_get_cell_count (BMS_DEVICE (self->device)) > 0)
-    return bms_device_get_cell_count (BMS_DEVICE (self->device));
+  if (BMS_PAGE_DEVICE (self) != NULL && bms_device_get_cell_count (BMS_PAGE_DEVICE (self)) > 0)
+    return bms_device_get_cell_count (BMS_PAGE_DEVICE (self));
   if (self->range != NULL && self->range->n_cells > 0)
     return self->range->n_cells;
   return BMS_MAX_CELLS;
@@ -723,19 +712,12 @@ on_cells_apply (BmsGraphPage *self)
 
 /* --- export: pictures --------------------------------------------------- */
 
-static GtkWindow *
-parent_window (BmsGraphPage *self)
-{
-  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
-  return GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL;
-}
-
 static void
 show_error (BmsGraphPage *self,
             const char   *heading,
             const char   *body)
 {
-  GtkWidget *dialog = adw_message_dialog_new (parent_window (self), heading, body);
+  GtkWidget *dialog = adw_message_dialog_new (bms_page_get_window (BMS_PAGE (self)), heading, body);
 
   adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
   gtk_window_present (GTK_WINDOW (dialog));
@@ -781,7 +763,7 @@ choose_file (BmsGraphPage *self,
              ChosenFunc    func)
 {
   GtkFileChooserNative *native =
-    gtk_file_chooser_native_new (title, parent_window (self), GTK_FILE_CHOOSER_ACTION_SAVE,
+    gtk_file_chooser_native_new (title, bms_page_get_window (BMS_PAGE (self)), GTK_FILE_CHOOSER_ACTION_SAVE,
                                  _("_Save"), _("_Cancel"));
   g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
   g_autofree char *pattern = g_strdup_printf ("*.%s", kind);
@@ -1060,7 +1042,7 @@ on_connection_history (BmsGraphPage *self)
 {
   if (self->history_explicit)
     return;
-  set_history (self, bms_connection_get_history (self->connection));
+  set_history (self, bms_connection_get_history (BMS_PAGE_CONNECTION (self)));
 }
 
 void
@@ -1082,21 +1064,30 @@ bms_graph_page_get_view (BmsGraphPage *self)
 }
 
 static void
-set_connection (BmsGraphPage  *self,
-                BmsConnection *connection)
+bms_graph_page_connection_changed (BmsPage *page)
 {
-  if (self->connection == connection)
+  BmsGraphPage *self = BMS_GRAPH_PAGE (page);
+  BmsConnection *connection = bms_page_get_connection (page);
+
+  if (connection == NULL)
     return;
-  if (self->connection)
-    g_signal_handlers_disconnect_by_data (self->connection, self);
-  g_set_object (&self->connection, connection);
-  if (connection)
-    {
-      g_signal_connect_object (connection, "notify::history",
-                               G_CALLBACK (on_connection_history), self, G_CONNECT_SWAPPED);
-      on_connection_history (self);
-    }
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONNECTION]);
+  g_signal_connect_object (connection, "notify::history",
+                           G_CALLBACK (on_connection_history), self, G_CONNECT_SWAPPED);
+  on_connection_history (self);
+}
+
+static void
+bms_graph_page_device_changed (BmsPage *page)
+{
+  BmsGraphPage *self = BMS_GRAPH_PAGE (page);
+  BmsDevice *device = bms_page_get_device (page);
+
+  self->history_device_id = 0;
+  if (device)
+    g_signal_connect_object (device, "updated", G_CALLBACK (on_device_updated),
+                             self, G_CONNECT_SWAPPED);
+  refill_all (self);
+  schedule_query (self, TRUE);
 }
 
 /* --- GObject ------------------------------------------------------------ */
@@ -1113,12 +1104,6 @@ bms_graph_page_dispose (GObject *object)
     g_cancellable_cancel (self->export_cancellable);
   g_clear_object (&self->query_cancellable);
   g_clear_object (&self->export_cancellable);
-  if (self->device)
-    g_signal_handlers_disconnect_by_data (self->device, self);
-  if (self->connection)
-    g_signal_handlers_disconnect_by_data (self->connection, self);
-  g_clear_object (&self->device);
-  g_clear_object (&self->connection);
   g_clear_object (&self->history);
   g_clear_pointer (&self->range, bms_history_range_free);
   for (guint i = 0; i < N_FIXED; i++)
@@ -1140,68 +1125,16 @@ bms_graph_page_finalize (GObject *object)
 }
 
 static void
-bms_graph_page_get_property (GObject    *object,
-                             guint       prop_id,
-                             GValue     *value,
-                             GParamSpec *pspec)
-{
-  BmsGraphPage *self = BMS_GRAPH_PAGE (object);
-
-  switch (prop_id)
-    {
-    case PROP_CONNECTION:
-      g_value_set_object (value, self->connection);
-      break;
-    case PROP_DEVICE:
-      g_value_set_object (value, self->device);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
-bms_graph_page_set_property (GObject      *object,
-                             guint         prop_id,
-                             const GValue *value,
-                             GParamSpec   *pspec)
-{
-  BmsGraphPage *self = BMS_GRAPH_PAGE (object);
-
-  switch (prop_id)
-    {
-    case PROP_CONNECTION:
-      set_connection (self, g_value_get_object (value));
-      break;
-    case PROP_DEVICE:
-      bms_graph_page_set_device (self, g_value_get_object (value));
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
 bms_graph_page_class_init (BmsGraphPageClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  BmsPageClass *page_class = BMS_PAGE_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = bms_graph_page_dispose;
   object_class->finalize = bms_graph_page_finalize;
-  object_class->get_property = bms_graph_page_get_property;
-  object_class->set_property = bms_graph_page_set_property;
-
-  properties[PROP_CONNECTION] =
-    g_param_spec_object ("connection", NULL, NULL, BMS_TYPE_CONNECTION,
-                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY |
-                         G_PARAM_STATIC_STRINGS);
-  /* G_TYPE_OBJECT: the window binds BmsConnection:device (typed so) here. */
-  properties[PROP_DEVICE] =
-    g_param_spec_object ("device", NULL, NULL, G_TYPE_OBJECT,
-                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY |
-                         G_PARAM_STATIC_STRINGS);
-  g_object_class_install_properties (object_class, N_PROPS, properties);
+  page_class->connection_changed = bms_graph_page_connection_changed;
+  page_class->device_changed = bms_graph_page_device_changed;
 
   g_type_ensure (BMS_TYPE_GRAPH_VIEW);
   gtk_widget_class_set_template_from_resource (widget_class,
@@ -1292,37 +1225,3 @@ bms_graph_page_new (BmsConnection *connection)
   return g_object_new (BMS_TYPE_GRAPH_PAGE, "connection", connection, NULL);
 }
 
-BmsConnection *
-bms_graph_page_get_connection (BmsGraphPage *self)
-{
-  g_return_val_if_fail (BMS_IS_GRAPH_PAGE (self), NULL);
-  return self->connection;
-}
-
-BmsDevice *
-bms_graph_page_get_device (BmsGraphPage *self)
-{
-  g_return_val_if_fail (BMS_IS_GRAPH_PAGE (self), NULL);
-  return (BmsDevice *) self->device;
-}
-
-void
-bms_graph_page_set_device (BmsGraphPage *self,
-                           BmsDevice    *device)
-{
-  g_return_if_fail (BMS_IS_GRAPH_PAGE (self));
-  g_return_if_fail (device == NULL || BMS_IS_DEVICE (device));
-
-  if (self->device == (GObject *) device)
-    return;
-  if (self->device)
-    g_signal_handlers_disconnect_by_data (self->device, self);
-  g_set_object (&self->device, (GObject *) device);
-  self->history_device_id = 0;
-  if (device)
-    g_signal_connect_object (device, "updated", G_CALLBACK (on_device_updated),
-                             self, G_CONNECT_SWAPPED);
-  refill_all (self);
-  schedule_query (self, TRUE);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DEVICE]);
-}

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <adwaita.h>
+#include "bms-page.h"
 #include "bms-connection.h"
 #include "bms-graph-view.h"
 #include "bms-history.h"
@@ -9,14 +10,9 @@
 G_BEGIN_DECLS
 
 #define BMS_TYPE_GRAPH_PAGE (bms_graph_page_get_type ())
-G_DECLARE_FINAL_TYPE (BmsGraphPage, bms_graph_page, BMS, GRAPH_PAGE, AdwBin)
+G_DECLARE_FINAL_TYPE (BmsGraphPage, bms_graph_page, BMS, GRAPH_PAGE, BmsPage)
 
 GtkWidget     *bms_graph_page_new            (BmsConnection *connection);
-BmsConnection *bms_graph_page_get_connection (BmsGraphPage *self);
-/* The live device (BmsDevice) of the connection; NULL while disconnected. */
-BmsDevice     *bms_graph_page_get_device     (BmsGraphPage *self);
-void           bms_graph_page_set_device     (BmsGraphPage *self,
-                                               BmsDevice    *device);
 /* The history shown; by default the connection's. Setting one overrides
  * the connection's (tests, a database opened from a file). */
 void           bms_graph_page_set_history    (BmsGraphPage *self,

@@ -1618,6 +1618,22 @@ draw_offscreen (BmsGraphView    *self,
   geometry_free (&geo);
 }
 
+/* PNG and SVG exports take the same sizes: what cairo can draw. */
+static gboolean
+check_picture_size (int      width,
+                    int      height,
+                    GError **error)
+{
+  if (width <= 0 || height <= 0 || width > 16384 || height > 16384)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("Picture size %d × %d is not possible; use 1 to 16384 pixels per side"),
+                   width, height);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 GBytes *
 bms_graph_view_render_png (BmsGraphView *self,
                            int           width,
@@ -1630,13 +1646,8 @@ bms_graph_view_render_png (BmsGraphView *self,
 
   g_return_val_if_fail (BMS_IS_GRAPH_VIEW (self), NULL);
 
-  if (width <= 0 || height <= 0 || width > 16384 || height > 16384)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   _("Picture size %d × %d is not possible; use 1 to 16384 pixels per side"),
-                   width, height);
-      return NULL;
-    }
+  if (!check_picture_size (width, height, error))
+    return NULL;
   surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, width, height);
   draw_offscreen (self, surface, width, height);
   status = cairo_surface_write_to_png_stream (surface, append_to_bytes, bytes);
@@ -1662,13 +1673,8 @@ bms_graph_view_render_svg (BmsGraphView *self,
 
   g_return_val_if_fail (BMS_IS_GRAPH_VIEW (self), NULL);
 
-  if (width <= 0 || height <= 0 || width > 16384 || height > 16384)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   _("Picture size %d × %d is not possible; use 1 to 16384 pixels per side"),
-                   width, height);
-      return NULL;
-    }
+  if (!check_picture_size (width, height, error))
+    return NULL;
   surface = cairo_svg_surface_create_for_stream (append_to_bytes, bytes, width, height);
   draw_offscreen (self, surface, width, height);
   cairo_surface_finish (surface);

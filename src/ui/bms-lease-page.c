@@ -20,10 +20,7 @@
 
 struct _BmsLeasePage
 {
-  AdwBin          parent_instance;
-
-  BmsConnection  *connection;
-  GObject        *device;
+  BmsPage        parent_instance;
 
   GtkLabel       *state_label;
   GtkLabel       *end_label;
@@ -40,22 +37,7 @@ struct _BmsLeasePage
   GCancellable   *cancellable;
 };
 
-G_DEFINE_FINAL_TYPE (BmsLeasePage, bms_lease_page, ADW_TYPE_BIN)
-
-enum {
-  PROP_0,
-  PROP_CONNECTION,
-  PROP_DEVICE,
-  N_PROPS
-};
-
-static GParamSpec *properties[N_PROPS];
-
-/* History, its device row and the board's values for the audit log. */
-#define AUDIT_ARGS(self) \
-  ((self)->connection ? bms_connection_get_history ((self)->connection) : NULL), \
-  ((self)->connection ? bms_connection_get_history_device_id ((self)->connection) : 0), \
-  ((self)->device ? bms_device_get_snapshot (BMS_DEVICE ((self)->device)) : NULL)
+G_DEFINE_FINAL_TYPE (BmsLeasePage, bms_lease_page, BMS_TYPE_PAGE)
 
 static void update_actions (BmsLeasePage *self);
 
@@ -165,14 +147,14 @@ set_state_style (GtkLabel   *label,
 static void
 show_lease (BmsLeasePage *self)
 {
-  const BmsSnapshot *snapshot = self->device ? bms_device_get_snapshot (BMS_DEVICE (self->device)) : NULL;
+  const BmsSnapshot *snapshot = bms_page_get_snapshot (BMS_PAGE (self));
   g_autofree char *code = NULL;
   g_autofree char *remaining = NULL;
   gint64 end, state;
 
   if (snapshot == NULL || !bms_snapshot_has (snapshot, ID_LEASE_END))
     {
-      gtk_label_set_text (self->state_label, self->device ? _("Not reported by this board")
+      gtk_label_set_text (self->state_label, BMS_PAGE_DEVICE (self) ? _("Not reported by this board")
                                                           : _("Not connected"));
       set_state_style (self->state_label, "dim-label");
       gtk_label_set_text (self->end_label, "—");
@@ -214,12 +196,6 @@ show_lease (BmsLeasePage *self)
 
 /* --- writing ------------------------------------------------------------ */
 
-static BmsSession *
-session_of (BmsLeasePage *self)
-{
-  return self->connection ? bms_connection_get_session (self->connection) : NULL;
-}
-
 static gboolean
 code_is_valid (const char *code,
                GError    **error)
@@ -247,7 +223,7 @@ static void
 update_actions (BmsLeasePage *self)
 {
   g_autoptr(GError) error = NULL;
-  gboolean ready = self->device != NULL && session_of (self) != NULL && self->writes == NULL;
+  gboolean ready = BMS_PAGE_DEVICE (self) != NULL && bms_page_get_session (BMS_PAGE (self)) != NULL && self->writes == NULL;
   gboolean code_ok = code_is_valid (gtk_editable_get_text (GTK_EDITABLE (self->code_row)), &error);
 
   if (!code_ok)
@@ -302,7 +278,7 @@ start_write (GtkWidget  *widget,
              gpointer    user_data)
 {
   BmsLeasePage *self = BMS_LEASE_PAGE (widget);
-  BmsSession *session = session_of (self);
+  BmsSession *session = bms_page_get_session (BMS_PAGE (self));
 
   if (!proceed || session == NULL)
     {
@@ -314,7 +290,7 @@ start_write (GtkWidget  *widget,
   gtk_label_set_text (self->result_label, _("Writing…"));
   self->cancellable = g_cancellable_new ();
   bms_field_writes_run_async (session, self->writes, password, TRUE,
-                              AUDIT_ARGS (self), NULL, NULL,
+                              BMS_PAGE_AUDIT_ARGS (self), NULL, NULL,
                               self->cancellable, on_written, g_object_ref (self));
 }
 
@@ -323,7 +299,7 @@ write_lease (BmsLeasePage *self,
              gint64        end,
              const char   *code)
 {
-  BmsSession *session = session_of (self);
+  BmsSession *session = bms_page_get_session (BMS_PAGE (self));
 
   if (session == NULL || self->writes != NULL)
     return;
@@ -383,6 +359,30 @@ action_remove (GtkWidget  *widget,
 /* --- GObject ------------------------------------------------------------ */
 
 static void
+bms_lease_page_connection_changed (BmsPage *page)
+{
+  BmsLeasePage *self = BMS_LEASE_PAGE (page);
+  BmsConnection *connection = bms_page_get_connection (page);
+
+  if (connection)
+    g_signal_connect_object (connection, "notify::state",
+                             G_CALLBACK (update_actions), self, G_CONNECT_SWAPPED);
+  update_actions (self);
+}
+
+static void
+bms_lease_page_device_changed (BmsPage *page)
+{
+  BmsLeasePage *self = BMS_LEASE_PAGE (page);
+  BmsDevice *device = bms_page_get_device (page);
+
+  if (device)
+    g_signal_connect_object (device, "updated", G_CALLBACK (show_lease), self, G_CONNECT_SWAPPED);
+  show_lease (self);
+  update_actions (self);
+}
+
+static void
 bms_lease_page_dispose (GObject *object)
 {
   BmsLeasePage *self = BMS_LEASE_PAGE (object);
@@ -390,84 +390,20 @@ bms_lease_page_dispose (GObject *object)
   if (self->cancellable)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
-  if (self->device)
-    g_signal_handlers_disconnect_by_data (self->device, self);
-  g_clear_object (&self->device);
-  if (self->connection)
-    g_signal_handlers_disconnect_by_data (self->connection, self);
-  g_clear_object (&self->connection);
 
   G_OBJECT_CLASS (bms_lease_page_parent_class)->dispose (object);
-}
-
-static void
-bms_lease_page_get_property (GObject    *object,
-                             guint       prop_id,
-                             GValue     *value,
-                             GParamSpec *pspec)
-{
-  BmsLeasePage *self = BMS_LEASE_PAGE (object);
-
-  switch (prop_id)
-    {
-    case PROP_CONNECTION:
-      g_value_set_object (value, self->connection);
-      break;
-    case PROP_DEVICE:
-      g_value_set_object (value, self->device);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
-bms_lease_page_set_property (GObject      *object,
-                             guint         prop_id,
-                             const GValue *value,
-                             GParamSpec   *pspec)
-{
-  BmsLeasePage *self = BMS_LEASE_PAGE (object);
-
-  switch (prop_id)
-    {
-    case PROP_CONNECTION:
-      if (self->connection)
-        g_signal_handlers_disconnect_by_data (self->connection, self);
-      if (g_set_object (&self->connection, g_value_get_object (value)))
-        g_object_notify_by_pspec (object, pspec);
-      if (self->connection)
-        g_signal_connect_object (self->connection, "notify::state",
-                                 G_CALLBACK (update_actions), self, G_CONNECT_SWAPPED);
-      update_actions (self);
-      break;
-    case PROP_DEVICE:
-      bms_lease_page_set_device (self, g_value_get_object (value));
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
 }
 
 static void
 bms_lease_page_class_init (BmsLeasePageClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  BmsPageClass *page_class = BMS_PAGE_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = bms_lease_page_dispose;
-  object_class->get_property = bms_lease_page_get_property;
-  object_class->set_property = bms_lease_page_set_property;
-
-  properties[PROP_CONNECTION] =
-    g_param_spec_object ("connection", NULL, NULL, BMS_TYPE_CONNECTION,
-                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY |
-                         G_PARAM_STATIC_STRINGS);
-  properties[PROP_DEVICE] =
-    g_param_spec_object ("device", NULL, NULL, G_TYPE_OBJECT,
-                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY |
-                         G_PARAM_STATIC_STRINGS);
-  g_object_class_install_properties (object_class, N_PROPS, properties);
+  page_class->connection_changed = bms_lease_page_connection_changed;
+  page_class->device_changed = bms_lease_page_device_changed;
 
   gtk_widget_class_set_template_from_resource (widget_class,
       "/io/github/packwatch/Packwatch/ui/bms-lease-page.ui");
@@ -505,34 +441,3 @@ bms_lease_page_new (BmsConnection *connection)
   return g_object_new (BMS_TYPE_LEASE_PAGE, "connection", connection, NULL);
 }
 
-BmsConnection *
-bms_lease_page_get_connection (BmsLeasePage *self)
-{
-  g_return_val_if_fail (BMS_IS_LEASE_PAGE (self), NULL);
-  return self->connection;
-}
-
-BmsDevice *
-bms_lease_page_get_device (BmsLeasePage *self)
-{
-  g_return_val_if_fail (BMS_IS_LEASE_PAGE (self), NULL);
-  return (BmsDevice *) self->device;
-}
-
-void
-bms_lease_page_set_device (BmsLeasePage *self,
-                           BmsDevice    *device)
-{
-  g_return_if_fail (BMS_IS_LEASE_PAGE (self));
-
-  if (self->device == (GObject *) device)
-    return;
-  if (self->device)
-    g_signal_handlers_disconnect_by_data (self->device, self);
-  g_set_object (&self->device, (GObject *) device);
-  if (device)
-    g_signal_connect_object (device, "updated", G_CALLBACK (show_lease), self, G_CONNECT_SWAPPED);
-  show_lease (self);
-  update_actions (self);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DEVICE]);
-}

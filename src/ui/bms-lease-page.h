@@ -2,19 +2,15 @@
 #pragma once
 
 #include <adwaita.h>
+#include "bms-page.h"
 #include "bms-connection.h"
 
 G_BEGIN_DECLS
 
 #define BMS_TYPE_LEASE_PAGE (bms_lease_page_get_type ())
-G_DECLARE_FINAL_TYPE (BmsLeasePage, bms_lease_page, BMS, LEASE_PAGE, AdwBin)
+G_DECLARE_FINAL_TYPE (BmsLeasePage, bms_lease_page, BMS, LEASE_PAGE, BmsPage)
 
 GtkWidget     *bms_lease_page_new            (BmsConnection *connection);
-BmsConnection *bms_lease_page_get_connection (BmsLeasePage *self);
-/* The live device (BmsDevice) of the connection; NULL while disconnected. */
-BmsDevice     *bms_lease_page_get_device     (BmsLeasePage *self);
-void           bms_lease_page_set_device     (BmsLeasePage *self,
-                                               BmsDevice    *device);
 
 /* "12 days left", "Expired 3 days ago", … for a lease end (Unix s) at now. */
 char          *bms_lease_page_format_remaining (gint64 end,

@@ -11,11 +11,8 @@
 
 struct _BmsMonitorPage
 {
-  AdwBin         parent_instance;
+  BmsPage        parent_instance;
 
-  BmsConnection *connection;
-  BmsDevice     *device;
-  gulong         updated_id;
   GSettings     *settings;
 
   GtkStack      *stack;
@@ -28,16 +25,7 @@ struct _BmsMonitorPage
   guint          n_flags;
 };
 
-G_DEFINE_FINAL_TYPE (BmsMonitorPage, bms_monitor_page, ADW_TYPE_BIN)
-
-enum {
-  PROP_0,
-  PROP_CONNECTION,
-  PROP_DEVICE,
-  N_PROPS
-};
-
-static GParamSpec *properties[N_PROPS];
+G_DEFINE_FINAL_TYPE (BmsMonitorPage, bms_monitor_page, BMS_TYPE_PAGE)
 
 typedef enum { FLAG_OFF, FLAG_OK, FLAG_INFO, FLAG_WARNING, FLAG_ERROR } FlagLevel;
 
@@ -201,7 +189,7 @@ add_onoff_flag (BmsMonitorPage *self,
 static void
 update_flags (BmsMonitorPage *self)
 {
-  BmsDevice *d = self->device;
+  BmsDevice *d = BMS_PAGE_DEVICE (self);
   const BmsSnapshot *s = bms_device_get_snapshot (d);
   guint w = bms_device_get_warnings (d);
   static const char * const charge[] = { "cell_over_voltage", "pack_over_voltage",
@@ -253,9 +241,9 @@ limit_mv (const BmsSnapshot *s,
 static void
 update_grid (BmsMonitorPage *self)
 {
-  GListModel *cells = bms_device_get_cells (self->device);
-  GListModel *modules = bms_device_get_modules (self->device);
-  const BmsSnapshot *s = bms_device_get_snapshot (self->device);
+  GListModel *cells = bms_device_get_cells (BMS_PAGE_DEVICE (self));
+  GListModel *modules = bms_device_get_modules (BMS_PAGE_DEVICE (self));
+  const BmsSnapshot *s = bms_device_get_snapshot (BMS_PAGE_DEVICE (self));
   guint n = MIN (g_list_model_get_n_items (cells), BMS_MAX_CELLS);
   guint n_modules = MIN (g_list_model_get_n_items (modules), BMS_MAX_MODULES);
   guint16 mv[BMS_MAX_CELLS];
@@ -292,9 +280,9 @@ update_grid (BmsMonitorPage *self)
 static void
 update_labels (BmsMonitorPage *self)
 {
-  const BmsSnapshot *s = bms_device_get_snapshot (self->device);
-  guint n_modules = g_list_model_get_n_items (bms_device_get_modules (self->device));
-  guint n_cells = g_list_model_get_n_items (bms_device_get_cells (self->device));
+  const BmsSnapshot *s = bms_device_get_snapshot (BMS_PAGE_DEVICE (self));
+  guint n_modules = g_list_model_get_n_items (bms_device_get_modules (BMS_PAGE_DEVICE (self)));
+  guint n_cells = g_list_model_get_n_items (bms_device_get_cells (BMS_PAGE_DEVICE (self)));
   g_autofree char *cells = NULL;
   g_autofree char *count = NULL;
 
@@ -302,10 +290,10 @@ update_labels (BmsMonitorPage *self)
                            n_cells);
   if (n_modules > 1)
     count = g_strdup_printf (_("%s in %u modules"), cells, n_modules);
-  if (!bms_device_get_online (self->device))
+  if (!bms_device_get_online (BMS_PAGE_DEVICE (self)))
     {
       /* Keep the last values on screen, but say they are old. */
-      g_autoptr(GDateTime) when = g_date_time_new_from_unix_local (bms_device_get_last_update (self->device) / G_USEC_PER_SEC);
+      g_autoptr(GDateTime) when = g_date_time_new_from_unix_local (bms_device_get_last_update (BMS_PAGE_DEVICE (self)) / G_USEC_PER_SEC);
       g_autofree char *at = when ? g_date_time_format (when, "%H:%M:%S") : g_strdup ("—");
       g_autofree char *offline = g_strdup_printf (_("%s · offline, last reply at %s"),
                                                   count ? count : cells, at);
@@ -328,7 +316,7 @@ update_labels (BmsMonitorPage *self)
 static void
 device_updated (BmsMonitorPage *self)
 {
-  gboolean has_data = bms_device_get_snapshot (self->device) != NULL;
+  gboolean has_data = bms_device_get_snapshot (BMS_PAGE_DEVICE (self)) != NULL;
 
   gtk_stack_set_visible_child_name (self->stack, has_data ? "data" : "empty");
   if (!has_data)
@@ -341,7 +329,7 @@ device_updated (BmsMonitorPage *self)
 static void
 online_changed (BmsMonitorPage *self)
 {
-  if (bms_device_get_snapshot (self->device) != NULL)
+  if (bms_device_get_snapshot (BMS_PAGE_DEVICE (self)) != NULL)
     update_labels (self);
 }
 
@@ -364,8 +352,26 @@ units_changed (BmsMonitorPage *self)
 
   bms_cell_grid_set_show_volts (self->cell_grid, g_str_equal (unit, "volt"));
   /* Re-evaluate the template bindings that format with the settings. */
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DEVICE]);
+  bms_page_notify_device (BMS_PAGE (self));
   selected_changed (self);
+}
+
+static void
+bms_monitor_page_device_changed (BmsPage *page)
+{
+  BmsMonitorPage *self = BMS_MONITOR_PAGE (page);
+  BmsDevice *device = bms_page_get_device (page);
+
+  if (device == NULL)
+    {
+      gtk_stack_set_visible_child_name (self->stack, "empty");
+      return;
+    }
+  g_signal_connect_object (device, "updated", G_CALLBACK (device_updated), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (device, "notify::online", G_CALLBACK (online_changed), self,
+                           G_CONNECT_SWAPPED);
+  device_updated (self);
 }
 
 static void
@@ -373,54 +379,10 @@ bms_monitor_page_dispose (GObject *object)
 {
   BmsMonitorPage *self = BMS_MONITOR_PAGE (object);
 
-  bms_monitor_page_set_device (self, NULL);
-  g_clear_object (&self->connection);
+  bms_page_set_device (BMS_PAGE (self), NULL);
   g_clear_object (&self->settings);
 
   G_OBJECT_CLASS (bms_monitor_page_parent_class)->dispose (object);
-}
-
-static void
-bms_monitor_page_get_property (GObject    *object,
-                               guint       prop_id,
-                               GValue     *value,
-                               GParamSpec *pspec)
-{
-  BmsMonitorPage *self = BMS_MONITOR_PAGE (object);
-
-  switch (prop_id)
-    {
-    case PROP_CONNECTION:
-      g_value_set_object (value, self->connection);
-      break;
-    case PROP_DEVICE:
-      g_value_set_object (value, self->device);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
-bms_monitor_page_set_property (GObject      *object,
-                               guint         prop_id,
-                               const GValue *value,
-                               GParamSpec   *pspec)
-{
-  BmsMonitorPage *self = BMS_MONITOR_PAGE (object);
-
-  switch (prop_id)
-    {
-    case PROP_CONNECTION:
-      if (g_set_object (&self->connection, g_value_get_object (value)))
-        g_object_notify_by_pspec (object, pspec);
-      break;
-    case PROP_DEVICE:
-      bms_monitor_page_set_device (self, g_value_get_object (value));
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
 }
 
 static void
@@ -428,20 +390,10 @@ bms_monitor_page_class_init (BmsMonitorPageClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  BmsPageClass *page_class = BMS_PAGE_CLASS (klass);
 
   object_class->dispose = bms_monitor_page_dispose;
-  object_class->get_property = bms_monitor_page_get_property;
-  object_class->set_property = bms_monitor_page_set_property;
-
-  properties[PROP_CONNECTION] =
-    g_param_spec_object ("connection", NULL, NULL, BMS_TYPE_CONNECTION,
-                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY |
-                         G_PARAM_STATIC_STRINGS);
-  properties[PROP_DEVICE] =
-    g_param_spec_object ("device", NULL, NULL, BMS_TYPE_DEVICE,
-                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY |
-                         G_PARAM_STATIC_STRINGS);
-  g_object_class_install_properties (object_class, N_PROPS, properties);
+  page_class->device_changed = bms_monitor_page_device_changed;
 
   g_type_ensure (BMS_TYPE_CELL_GRID);
   g_type_ensure (BMS_TYPE_DEVICE);
@@ -481,46 +433,3 @@ bms_monitor_page_new (BmsConnection *connection)
   return g_object_new (BMS_TYPE_MONITOR_PAGE, "connection", connection, NULL);
 }
 
-BmsConnection *
-bms_monitor_page_get_connection (BmsMonitorPage *self)
-{
-  g_return_val_if_fail (BMS_IS_MONITOR_PAGE (self), NULL);
-  return self->connection;
-}
-
-BmsDevice *
-bms_monitor_page_get_device (BmsMonitorPage *self)
-{
-  g_return_val_if_fail (BMS_IS_MONITOR_PAGE (self), NULL);
-  return self->device;
-}
-
-void
-bms_monitor_page_set_device (BmsMonitorPage *self,
-                             BmsDevice      *device)
-{
-  g_return_if_fail (BMS_IS_MONITOR_PAGE (self));
-  g_return_if_fail (device == NULL || BMS_IS_DEVICE (device));
-
-  if (self->device == device)
-    return;
-  if (self->device != NULL)
-    {
-      g_clear_signal_handler (&self->updated_id, self->device);
-      g_signal_handlers_disconnect_by_func (self->device, online_changed, self);
-    }
-  g_set_object (&self->device, device);
-  if (device != NULL)
-    {
-      self->updated_id = g_signal_connect_object (device, "updated",
-                                                  G_CALLBACK (device_updated), self,
-                                                  G_CONNECT_SWAPPED);
-      g_signal_connect_object (device, "notify::online", G_CALLBACK (online_changed), self,
-                               G_CONNECT_SWAPPED);
-    }
-  if (device != NULL)
-    device_updated (self);
-  else
-    gtk_stack_set_visible_child_name (self->stack, "empty");
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DEVICE]);
-}

@@ -2,18 +2,15 @@
 #pragma once
 
 #include <adwaita.h>
+#include "bms-page.h"
 #include "bms-connection.h"
 #include "bms-device.h"
 
 G_BEGIN_DECLS
 
 #define BMS_TYPE_MONITOR_PAGE (bms_monitor_page_get_type ())
-G_DECLARE_FINAL_TYPE (BmsMonitorPage, bms_monitor_page, BMS, MONITOR_PAGE, AdwBin)
+G_DECLARE_FINAL_TYPE (BmsMonitorPage, bms_monitor_page, BMS, MONITOR_PAGE, BmsPage)
 
 GtkWidget     *bms_monitor_page_new            (BmsConnection  *connection);
-BmsConnection *bms_monitor_page_get_connection (BmsMonitorPage *self);
-BmsDevice     *bms_monitor_page_get_device     (BmsMonitorPage *self);
-void           bms_monitor_page_set_device     (BmsMonitorPage *self,
-                                                BmsDevice      *device);
 
 G_END_DECLS

@@ -12,10 +12,8 @@
 
 struct _BmsNormalPage
 {
-  AdwBin         parent_instance;
+  BmsPage        parent_instance;
 
-  BmsConnection *connection;
-  BmsDevice     *device;
   BmsParamSet   *params;
   GPtrArray     *value_rows;    /* AdwActionRow with "show-id" */
   GPtrArray     *switches;      /* GtkSwitch with "field-id" and "bit" */
@@ -40,16 +38,7 @@ struct _BmsNormalPage
   GtkWidget     *maker_write_button;
 };
 
-G_DEFINE_FINAL_TYPE (BmsNormalPage, bms_normal_page, ADW_TYPE_BIN)
-
-enum {
-  PROP_0,
-  PROP_CONNECTION,
-  PROP_DEVICE,
-  N_PROPS
-};
-
-static GParamSpec *properties[N_PROPS];
+G_DEFINE_FINAL_TYPE (BmsNormalPage, bms_normal_page, BMS_TYPE_PAGE)
 
 /* 0xE9 bit names → labels. */
 static const struct {
@@ -81,7 +70,7 @@ toast (BmsNormalPage *self,
 static const BmsSnapshot *
 snapshot (BmsNormalPage *self)
 {
-  return self->device ? bms_device_get_snapshot (self->device) : NULL;
+  return BMS_PAGE_DEVICE (self) ? bms_device_get_snapshot (BMS_PAGE_DEVICE (self)) : NULL;
 }
 
 /* ---- writing ---- */
@@ -137,7 +126,7 @@ write_field (BmsNormalPage *self,
   ctx->id = id;
   ctx->sw = sw ? g_object_ref (sw) : NULL;
   ctx->wanted = wanted;
-  bms_field_writer_write_async (GTK_WIDGET (self), self->connection, id, raw, text, TRUE,
+  bms_field_writer_write_async (GTK_WIDGET (self), BMS_PAGE_CONNECTION (self), id, raw, text, TRUE,
                                 self->cancellable, write_done, ctx);
 }
 
@@ -592,14 +581,26 @@ device_updated (BmsNormalPage *self)
 /* ---- GObject ---- */
 
 static void
+bms_normal_page_device_changed (BmsPage *page)
+{
+  BmsNormalPage *self = BMS_NORMAL_PAGE (page);
+  BmsDevice *device = bms_page_get_device (page);
+
+  if (device != NULL)
+    g_signal_connect_object (device, "updated", G_CALLBACK (device_updated), self,
+                             G_CONNECT_SWAPPED);
+  if (self->value_rows != NULL)
+    device_updated (self);
+}
+
+static void
 bms_normal_page_dispose (GObject *object)
 {
   BmsNormalPage *self = BMS_NORMAL_PAGE (object);
 
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
-  bms_normal_page_set_device (self, NULL);
-  g_clear_object (&self->connection);
+  bms_page_set_device (BMS_PAGE (self), NULL);
   g_clear_object (&self->params);
   g_clear_pointer (&self->value_rows, g_ptr_array_unref);
   g_clear_pointer (&self->switches, g_ptr_array_unref);
@@ -615,49 +616,6 @@ bms_normal_page_finalize (GObject *object)
 }
 
 static void
-bms_normal_page_get_property (GObject    *object,
-                              guint       prop_id,
-                              GValue     *value,
-                              GParamSpec *pspec)
-{
-  BmsNormalPage *self = BMS_NORMAL_PAGE (object);
-
-  switch (prop_id)
-    {
-    case PROP_CONNECTION:
-      g_value_set_object (value, self->connection);
-      break;
-    case PROP_DEVICE:
-      g_value_set_object (value, self->device);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
-bms_normal_page_set_property (GObject      *object,
-                              guint         prop_id,
-                              const GValue *value,
-                              GParamSpec   *pspec)
-{
-  BmsNormalPage *self = BMS_NORMAL_PAGE (object);
-
-  switch (prop_id)
-    {
-    case PROP_CONNECTION:
-      if (g_set_object (&self->connection, g_value_get_object (value)))
-        g_object_notify_by_pspec (object, pspec);
-      break;
-    case PROP_DEVICE:
-      bms_normal_page_set_device (self, g_value_get_object (value));
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
 bms_normal_page_class_init (BmsNormalPageClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
@@ -665,18 +623,7 @@ bms_normal_page_class_init (BmsNormalPageClass *klass)
 
   object_class->dispose = bms_normal_page_dispose;
   object_class->finalize = bms_normal_page_finalize;
-  object_class->get_property = bms_normal_page_get_property;
-  object_class->set_property = bms_normal_page_set_property;
-
-  properties[PROP_CONNECTION] =
-    g_param_spec_object ("connection", NULL, NULL, BMS_TYPE_CONNECTION,
-                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY |
-                         G_PARAM_STATIC_STRINGS);
-  properties[PROP_DEVICE] =
-    g_param_spec_object ("device", NULL, NULL, BMS_TYPE_DEVICE,
-                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY |
-                         G_PARAM_STATIC_STRINGS);
-  g_object_class_install_properties (object_class, N_PROPS, properties);
+  BMS_PAGE_CLASS (klass)->device_changed = bms_normal_page_device_changed;
 
   gtk_widget_class_set_template_from_resource (widget_class,
       "/io/github/packwatch/Packwatch/ui/bms-normal-page.ui");
@@ -722,35 +669,3 @@ bms_normal_page_new (BmsConnection *connection)
   return g_object_new (BMS_TYPE_NORMAL_PAGE, "connection", connection, NULL);
 }
 
-BmsConnection *
-bms_normal_page_get_connection (BmsNormalPage *self)
-{
-  g_return_val_if_fail (BMS_IS_NORMAL_PAGE (self), NULL);
-  return self->connection;
-}
-
-BmsDevice *
-bms_normal_page_get_device (BmsNormalPage *self)
-{
-  g_return_val_if_fail (BMS_IS_NORMAL_PAGE (self), NULL);
-  return self->device;
-}
-
-void
-bms_normal_page_set_device (BmsNormalPage *self,
-                            BmsDevice     *device)
-{
-  g_return_if_fail (BMS_IS_NORMAL_PAGE (self));
-
-  if (self->device == device)
-    return;
-  if (self->device != NULL)
-    g_signal_handlers_disconnect_by_data (self->device, self);
-  g_set_object (&self->device, device);
-  if (device != NULL)
-    g_signal_connect_object (device, "updated", G_CALLBACK (device_updated), self,
-                             G_CONNECT_SWAPPED);
-  if (self->value_rows != NULL)
-    device_updated (self);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DEVICE]);
-}

@@ -3,18 +3,15 @@
 #pragma once
 
 #include <adwaita.h>
+#include "bms-page.h"
 #include "bms-connection.h"
 
 G_BEGIN_DECLS
 
 #define BMS_TYPE_NORMAL_PAGE (bms_normal_page_get_type ())
-G_DECLARE_FINAL_TYPE (BmsNormalPage, bms_normal_page, BMS, NORMAL_PAGE, AdwBin)
+G_DECLARE_FINAL_TYPE (BmsNormalPage, bms_normal_page, BMS, NORMAL_PAGE, BmsPage)
 
 GtkWidget     *bms_normal_page_new            (BmsConnection *connection);
-BmsConnection *bms_normal_page_get_connection (BmsNormalPage *self);
-BmsDevice     *bms_normal_page_get_device     (BmsNormalPage *self);
-void           bms_normal_page_set_device     (BmsNormalPage *self,
-                                               BmsDevice     *device);
 /* The manufacturer id the part editors (or the free input) make now, or
  * NULL with the reason when a part is malformed. */
 char          *bms_normal_page_build_maker_id (BmsNormalPage *self,

@@ -12,10 +12,8 @@
 
 struct _BmsParamPage
 {
-  AdwBin         parent_instance;
+  BmsPage        parent_instance;
 
-  BmsConnection *connection;
-  BmsDevice     *device;
   BmsParamSet   *params;       /* the board's, from the last snapshot */
   GHashTable    *rows;         /* id → AdwActionRow */
   GCancellable  *cancellable;
@@ -28,21 +26,13 @@ struct _BmsParamPage
   AdwExpanderRow *rules_row;
 };
 
-G_DEFINE_FINAL_TYPE (BmsParamPage, bms_param_page, ADW_TYPE_BIN)
-
-enum {
-  PROP_0,
-  PROP_CONNECTION,
-  PROP_DEVICE,
-  N_PROPS
-};
+G_DEFINE_FINAL_TYPE (BmsParamPage, bms_param_page, BMS_TYPE_PAGE)
 
 enum {
   SIGNAL_WRITE_FINISHED,
   N_SIGNALS
 };
 
-static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
 
 static const struct {
@@ -193,9 +183,9 @@ build_rules (BmsParamPage *self)
 static void
 update_lock (BmsParamPage *self)
 {
-  gboolean connected = self->connection && bms_connection_get_session (self->connection);
-  gboolean locked = !self->connection || bms_connection_get_locked (self->connection);
-  guint left = self->connection ? bms_connection_get_unlock_remaining (self->connection) : 0;
+  gboolean connected = BMS_PAGE_CONNECTION (self) && bms_connection_get_session (BMS_PAGE_CONNECTION (self));
+  gboolean locked = !BMS_PAGE_CONNECTION (self) || bms_connection_get_locked (BMS_PAGE_CONNECTION (self));
+  guint left = BMS_PAGE_CONNECTION (self) ? bms_connection_get_unlock_remaining (BMS_PAGE_CONNECTION (self)) : 0;
   g_autofree char *text = NULL;
 
   if (!connected)
@@ -260,12 +250,12 @@ bms_param_page_write (BmsParamPage *self,
   WriteCtx *ctx;
 
   g_return_if_fail (BMS_IS_PARAM_PAGE (self));
-  g_return_if_fail (self->connection != NULL);
+  g_return_if_fail (BMS_PAGE_CONNECTION (self) != NULL);
 
   ctx = g_new0 (WriteCtx, 1);
   ctx->self = g_object_ref (self);
   ctx->id = id;
-  bms_field_writer_write_async (GTK_WIDGET (self), self->connection, id, raw, text,
+  bms_field_writer_write_async (GTK_WIDGET (self), BMS_PAGE_CONNECTION (self), id, raw, text,
                                 ask_password, self->cancellable, write_done, ctx);
 }
 
@@ -405,7 +395,7 @@ proposal_unlocked (GObject      *source,
                    gpointer      user_data)
 {
   Proposal *p = user_data;
-  BmsConnection *connection = p->self->connection;
+  BmsConnection *connection = BMS_PAGE_CONNECTION (p->self);
   g_autofree char *password = NULL;
 
   if (!bms_password_dialog_ask_finish_password (result, &password, NULL) ||
@@ -432,7 +422,7 @@ proposal_response (AdwMessageDialog *dialog,
       proposal_free (p);
       return;
     }
-  bms_password_dialog_ask_async (GTK_WIDGET (p->self), p->self->connection,
+  bms_password_dialog_ask_async (GTK_WIDGET (p->self), BMS_PAGE_CONNECTION (p->self),
                                  _("Writing a change set needs the board's parameter password."),
                                  p->self->cancellable, proposal_unlocked, p);
 }
@@ -547,7 +537,7 @@ preset_activated (GtkWidget  *widget,
 static void
 device_updated (BmsParamPage *self)
 {
-  const BmsSnapshot *s = bms_device_get_snapshot (self->device);
+  const BmsSnapshot *s = bms_device_get_snapshot (BMS_PAGE_DEVICE (self));
 
   g_clear_object (&self->params);
   if (s != NULL)
@@ -566,8 +556,7 @@ bms_param_page_dispose (GObject *object)
 
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
-  bms_param_page_set_device (self, NULL);
-  g_clear_object (&self->connection);
+  bms_page_set_device (BMS_PAGE (self), NULL);
   g_clear_object (&self->params);
   g_clear_pointer (&self->rows, g_hash_table_unref);
 
@@ -575,11 +564,16 @@ bms_param_page_dispose (GObject *object)
 }
 
 static void
-bms_param_page_set_connection (BmsParamPage  *self,
-                               BmsConnection *connection)
+bms_param_page_connection_changed (BmsPage *page)
 {
-  if (!g_set_object (&self->connection, connection))
-    return;
+  BmsParamPage *self = BMS_PARAM_PAGE (page);
+  BmsConnection *connection = bms_page_get_connection (page);
+
+  if (connection == NULL)
+    {
+      update_lock (self);
+      return;
+    }
   g_signal_connect_object (connection, "notify::locked",
                            G_CALLBACK (update_lock), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (connection, "notify::unlock-remaining",
@@ -587,70 +581,35 @@ bms_param_page_set_connection (BmsParamPage  *self,
   g_signal_connect_object (connection, "notify::state",
                            G_CALLBACK (update_lock), self, G_CONNECT_SWAPPED);
   update_lock (self);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONNECTION]);
 }
 
 static void
-bms_param_page_get_property (GObject    *object,
-                             guint       prop_id,
-                             GValue     *value,
-                             GParamSpec *pspec)
+bms_param_page_device_changed (BmsPage *page)
 {
-  BmsParamPage *self = BMS_PARAM_PAGE (object);
+  BmsParamPage *self = BMS_PARAM_PAGE (page);
+  BmsDevice *device = bms_page_get_device (page);
 
-  switch (prop_id)
+  if (device == NULL)
     {
-    case PROP_CONNECTION:
-      g_value_set_object (value, self->connection);
-      break;
-    case PROP_DEVICE:
-      g_value_set_object (value, self->device);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      g_clear_object (&self->params);
+      update_rows (self);
+      return;
     }
-}
-
-static void
-bms_param_page_set_property (GObject      *object,
-                             guint         prop_id,
-                             const GValue *value,
-                             GParamSpec   *pspec)
-{
-  BmsParamPage *self = BMS_PARAM_PAGE (object);
-
-  switch (prop_id)
-    {
-    case PROP_CONNECTION:
-      bms_param_page_set_connection (self, g_value_get_object (value));
-      break;
-    case PROP_DEVICE:
-      bms_param_page_set_device (self, g_value_get_object (value));
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
+  g_signal_connect_object (device, "updated", G_CALLBACK (device_updated), self,
+                           G_CONNECT_SWAPPED);
+  device_updated (self);
 }
 
 static void
 bms_param_page_class_init (BmsParamPageClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  BmsPageClass *page_class = BMS_PAGE_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = bms_param_page_dispose;
-  object_class->get_property = bms_param_page_get_property;
-  object_class->set_property = bms_param_page_set_property;
-
-  properties[PROP_CONNECTION] =
-    g_param_spec_object ("connection", NULL, NULL, BMS_TYPE_CONNECTION,
-                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY |
-                         G_PARAM_STATIC_STRINGS);
-  properties[PROP_DEVICE] =
-    g_param_spec_object ("device", NULL, NULL, BMS_TYPE_DEVICE,
-                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY |
-                         G_PARAM_STATIC_STRINGS);
-  g_object_class_install_properties (object_class, N_PROPS, properties);
+  page_class->connection_changed = bms_param_page_connection_changed;
+  page_class->device_changed = bms_param_page_device_changed;
 
   signals[SIGNAL_WRITE_FINISHED] =
     g_signal_new ("write-finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -686,44 +645,6 @@ GtkWidget *
 bms_param_page_new (BmsConnection *connection)
 {
   return g_object_new (BMS_TYPE_PARAM_PAGE, "connection", connection, NULL);
-}
-
-BmsConnection *
-bms_param_page_get_connection (BmsParamPage *self)
-{
-  g_return_val_if_fail (BMS_IS_PARAM_PAGE (self), NULL);
-  return self->connection;
-}
-
-BmsDevice *
-bms_param_page_get_device (BmsParamPage *self)
-{
-  g_return_val_if_fail (BMS_IS_PARAM_PAGE (self), NULL);
-  return self->device;
-}
-
-void
-bms_param_page_set_device (BmsParamPage *self,
-                           BmsDevice    *device)
-{
-  g_return_if_fail (BMS_IS_PARAM_PAGE (self));
-
-  if (self->device == device)
-    return;
-  if (self->device != NULL)
-    g_signal_handlers_disconnect_by_data (self->device, self);
-  g_set_object (&self->device, device);
-  if (device != NULL)
-    g_signal_connect_object (device, "updated", G_CALLBACK (device_updated), self,
-                             G_CONNECT_SWAPPED);
-  if (device != NULL)
-    device_updated (self);
-  else
-    {
-      g_clear_object (&self->params);
-      update_rows (self);
-    }
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DEVICE]);
 }
 
 guint

@@ -3,18 +3,15 @@
 #pragma once
 
 #include <adwaita.h>
+#include "bms-page.h"
 #include "bms-connection.h"
 
 G_BEGIN_DECLS
 
 #define BMS_TYPE_PARAM_PAGE (bms_param_page_get_type ())
-G_DECLARE_FINAL_TYPE (BmsParamPage, bms_param_page, BMS, PARAM_PAGE, AdwBin)
+G_DECLARE_FINAL_TYPE (BmsParamPage, bms_param_page, BMS, PARAM_PAGE, BmsPage)
 
 GtkWidget     *bms_param_page_new            (BmsConnection *connection);
-BmsConnection *bms_param_page_get_connection (BmsParamPage  *self);
-BmsDevice     *bms_param_page_get_device     (BmsParamPage  *self);
-void           bms_param_page_set_device     (BmsParamPage  *self,
-                                              BmsDevice     *device);
 /* Writes one value as the page's edit dialog does. ask_password FALSE sends
  * it without the prompt (the session refuses while locked). Emits
  * "write-finished" (id, success, message). */

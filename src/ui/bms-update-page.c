@@ -44,10 +44,7 @@ typedef enum {
 
 struct _BmsUpdatePage
 {
-  AdwBin               parent_instance;
-
-  BmsConnection       *connection;
-  GObject             *device;
+  BmsPage             parent_instance;
 
   AdwActionRow        *file_row;
   AdwPreferencesGroup *steps_group;
@@ -80,37 +77,9 @@ struct _BmsUpdatePage
   guint                resume_address;
 };
 
-G_DEFINE_FINAL_TYPE (BmsUpdatePage, bms_update_page, ADW_TYPE_BIN)
-
-enum {
-  PROP_0,
-  PROP_CONNECTION,
-  PROP_DEVICE,
-  N_PROPS
-};
-
-static GParamSpec *properties[N_PROPS];
-
-/* History, its device row and the board's values for the audit log. */
-#define AUDIT_ARGS(self) \
-  ((self)->connection ? bms_connection_get_history ((self)->connection) : NULL), \
-  ((self)->connection ? bms_connection_get_history_device_id ((self)->connection) : 0), \
-  ((self)->device ? bms_device_get_snapshot (BMS_DEVICE ((self)->device)) : NULL)
+G_DEFINE_FINAL_TYPE (BmsUpdatePage, bms_update_page, BMS_TYPE_PAGE)
 
 static void update_actions (BmsUpdatePage *self);
-
-static BmsSession *
-session_of (BmsUpdatePage *self)
-{
-  return self->connection ? bms_connection_get_session (self->connection) : NULL;
-}
-
-static GtkWindow *
-parent_window (BmsUpdatePage *self)
-{
-  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
-  return GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL;
-}
 
 /* --- steps -------------------------------------------------------------- */
 
@@ -261,7 +230,7 @@ on_flash_done (GObject      *source,
 static void
 run_flasher (BmsUpdatePage *self)
 {
-  BmsSession *session = session_of (self);
+  BmsSession *session = bms_page_get_session (BMS_PAGE (self));
 
   self->flasher = bms_flasher_new (session);
   bms_flasher_set_file (self->flasher, self->file_path);
@@ -280,7 +249,7 @@ on_unlocked_for_flash (GObject      *source,
   g_autoptr(GError) error = NULL;
 
   g_clear_pointer (&self->writes, g_ptr_array_unref);
-  if (!bms_field_writes_run_finish (result, &error) || session_of (self) == NULL)
+  if (!bms_field_writes_run_finish (result, &error) || bms_page_get_session (BMS_PAGE (self)) == NULL)
     {
       set_step (self, 1, STEP_FAILED, error ? error->message : _("Not connected"));
       g_clear_object (&self->flash_cancellable);
@@ -297,7 +266,7 @@ start_flash_with_password (GtkWidget  *widget,
                            gpointer    user_data)
 {
   BmsUpdatePage *self = BMS_UPDATE_PAGE (widget);
-  BmsSession *session = session_of (self);
+  BmsSession *session = bms_page_get_session (BMS_PAGE (self));
 
   if (!proceed || session == NULL)
     {
@@ -311,7 +280,7 @@ start_flash_with_password (GtkWidget  *widget,
   gtk_label_set_text (self->result_label, "");
   self->writes = bms_field_writes_new ();
   bms_field_writes_run_async (session, self->writes, password, TRUE,
-                              AUDIT_ARGS (self), NULL, NULL,
+                              BMS_PAGE_AUDIT_ARGS (self), NULL, NULL,
                               self->flash_cancellable, on_unlocked_for_flash, g_object_ref (self));
 }
 
@@ -330,8 +299,8 @@ on_resume_done (GObject      *source,
   if (self->resume_transport)
     bms_transport_close (self->resume_transport);
   g_clear_object (&self->resume_transport);
-  if (self->connection && uri)
-    bms_connection_connect (self->connection, uri, self->resume_baud, self->resume_address);
+  if (BMS_PAGE_CONNECTION (self) && uri)
+    bms_connection_connect (BMS_PAGE_CONNECTION (self), uri, self->resume_baud, self->resume_address);
 }
 
 static void
@@ -361,8 +330,8 @@ on_resume_opened (GObject      *source,
       set_step (self, 3, STEP_FAILED, error->message);
       g_clear_object (&self->resume_transport);
       g_clear_object (&self->flash_cancellable);
-      if (self->connection && self->resume_uri)
-        bms_connection_connect (self->connection, self->resume_uri, self->resume_baud,
+      if (BMS_PAGE_CONNECTION (self) && self->resume_uri)
+        bms_connection_connect (BMS_PAGE_CONNECTION (self), self->resume_uri, self->resume_baud,
                                 self->resume_address);
       g_clear_pointer (&self->resume_uri, g_free);
       update_actions (self);
@@ -380,8 +349,8 @@ on_resume_opened (GObject      *source,
 static void
 start_resume (BmsUpdatePage *self)
 {
-  BmsSession *session = session_of (self);
-  const char *uri = self->connection ? bms_connection_get_uri (self->connection) : NULL;
+  BmsSession *session = bms_page_get_session (BMS_PAGE (self));
+  const char *uri = BMS_PAGE_CONNECTION (self) ? bms_connection_get_uri (BMS_PAGE_CONNECTION (self)) : NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GTask) task = NULL;
 
@@ -399,14 +368,14 @@ start_resume (BmsUpdatePage *self)
   gtk_label_set_text (self->result_label, "");
   update_actions (self);
 
-  bms_connection_disconnect (self->connection);
+  bms_connection_disconnect (BMS_PAGE_CONNECTION (self));
   self->resume_transport = bms_transport_new_for_uri (self->resume_uri, BMS_FLASHER_BOOTLOADER_BAUD,
                                                       &error);
   if (self->resume_transport == NULL)
     {
       set_step (self, 2, STEP_FAILED, error->message);
       g_clear_object (&self->flash_cancellable);
-      bms_connection_connect (self->connection, self->resume_uri, self->resume_baud,
+      bms_connection_connect (BMS_PAGE_CONNECTION (self), self->resume_uri, self->resume_baud,
                               self->resume_address);
       g_clear_pointer (&self->resume_uri, g_free);
       update_actions (self);
@@ -437,7 +406,7 @@ bms_update_page_start_update (BmsUpdatePage *self,
       start_resume (self);
       return;
     }
-  if (session_of (self) == NULL)
+  if (bms_page_get_session (BMS_PAGE (self)) == NULL)
     return;
   self->flash_cancellable = g_cancellable_new ();
   start_flash_with_password (GTK_WIDGET (self), TRUE, password, NULL);
@@ -464,11 +433,11 @@ on_start_response (AdwMessageDialog *dialog,
 {
   if (g_str_equal (response, "update") && gtk_switch_get_active (self->resume_switch))
     start_resume (self);
-  else if (g_str_equal (response, "update") && session_of (self) != NULL)
+  else if (g_str_equal (response, "update") && bms_page_get_session (BMS_PAGE (self)) != NULL)
     {
       self->flash_cancellable = g_cancellable_new ();
       update_actions (self);
-      bms_field_writes_ask_password (GTK_WIDGET (self), session_of (self),
+      bms_field_writes_ask_password (GTK_WIDGET (self), bms_page_get_session (BMS_PAGE (self)),
                                      _("Enter the parameter password to update the firmware."),
                                      start_flash_with_password, NULL);
     }
@@ -486,7 +455,7 @@ action_start (GtkWidget  *widget,
     g_strdup_printf (_("The board restarts into its bootloader and receives %s. It stops "
                        "protecting the pack while it updates: disconnect loads and chargers "
                        "first, and do not unplug the adapter."), base);
-  GtkWidget *dialog = adw_message_dialog_new (parent_window (self), _("Update the Firmware?"), body);
+  GtkWidget *dialog = adw_message_dialog_new (bms_page_get_window (BMS_PAGE (self)), _("Update the Firmware?"), body);
 
   adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
                                     "cancel", _("_Cancel"), "update", _("_Update"), NULL);
@@ -643,7 +612,7 @@ action_choose_file (GtkWidget  *widget,
 {
   BmsUpdatePage *self = BMS_UPDATE_PAGE (widget);
   GtkFileChooserNative *native =
-    gtk_file_chooser_native_new (_("Choose Firmware"), parent_window (self),
+    gtk_file_chooser_native_new (_("Choose Firmware"), bms_page_get_window (BMS_PAGE (self)),
                                  GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), _("_Cancel"));
   g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
   g_autoptr(GtkFileFilter) all = gtk_file_filter_new ();
@@ -693,7 +662,7 @@ start_settings_write (GtkWidget  *widget,
                       gpointer    user_data)
 {
   BmsUpdatePage *self = BMS_UPDATE_PAGE (widget);
-  BmsSession *session = session_of (self);
+  BmsSession *session = bms_page_get_session (BMS_PAGE (self));
 
   if (!proceed || session == NULL)
     {
@@ -704,7 +673,7 @@ start_settings_write (GtkWidget  *widget,
   gtk_label_set_text (self->result_label, _("Writing…"));
   self->write_cancellable = g_cancellable_new ();
   bms_field_writes_run_async (session, self->writes, password, TRUE,
-                              AUDIT_ARGS (self), NULL, NULL,
+                              BMS_PAGE_AUDIT_ARGS (self), NULL, NULL,
                               self->write_cancellable, on_settings_written, g_object_ref (self));
 }
 
@@ -713,14 +682,14 @@ write_fields (BmsUpdatePage *self,
               GPtrArray     *writes,
               const char    *reason)
 {
-  if (session_of (self) == NULL || self->writes != NULL)
+  if (bms_page_get_session (BMS_PAGE (self)) == NULL || self->writes != NULL)
     {
       g_ptr_array_unref (writes);
       return;
     }
   self->writes = writes;
   update_actions (self);
-  bms_field_writes_ask_password (GTK_WIDGET (self), session_of (self), reason,
+  bms_field_writes_ask_password (GTK_WIDGET (self), bms_page_get_session (BMS_PAGE (self)), reason,
                                  start_settings_write, NULL);
 }
 
@@ -802,7 +771,7 @@ action_sleep (GtkWidget  *widget,
 {
   BmsUpdatePage *self = BMS_UPDATE_PAGE (widget);
   GtkWidget *dialog =
-    adw_message_dialog_new (parent_window (self), _("Put the Board to Sleep?"),
+    adw_message_dialog_new (bms_page_get_window (BMS_PAGE (self)), _("Put the Board to Sleep?"),
                             _("The board stops answering and opens its MOSFETs: the pack "
                               "neither charges nor discharges until the board is woken by a "
                               "charger, a load or its button."));
@@ -822,11 +791,11 @@ action_sleep (GtkWidget  *widget,
 static void
 update_actions (BmsUpdatePage *self)
 {
-  gboolean connected = self->device != NULL && session_of (self) != NULL;
+  gboolean connected = BMS_PAGE_DEVICE (self) != NULL && bms_page_get_session (BMS_PAGE (self)) != NULL;
   gboolean busy = self->flash_cancellable != NULL || self->writes != NULL;
 
   gboolean resume = gtk_switch_get_active (self->resume_switch);
-  gboolean have_line = self->connection && bms_connection_get_uri (self->connection);
+  gboolean have_line = BMS_PAGE_CONNECTION (self) && bms_connection_get_uri (BMS_PAGE_CONNECTION (self));
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "update.start",
                                  (resume ? have_line : connected) && !busy && self->file_ok);
@@ -849,7 +818,7 @@ load_spin (GtkSpinButton     *spin,
 static void
 on_device_updated (BmsUpdatePage *self)
 {
-  BmsDevice *device = BMS_DEVICE (self->device);
+  BmsDevice *device = BMS_PAGE_DEVICE (self);
   const BmsSnapshot *snapshot = bms_device_get_snapshot (device);
   g_autofree char *current = g_strdup_printf ("%.2f A", bms_device_get_current (device));
 
@@ -865,6 +834,36 @@ on_device_updated (BmsUpdatePage *self)
 }
 
 /* --- GObject ------------------------------------------------------------ */
+
+static void
+bms_update_page_connection_changed (BmsPage *page)
+{
+  BmsUpdatePage *self = BMS_UPDATE_PAGE (page);
+  BmsConnection *connection = bms_page_get_connection (page);
+
+  if (connection)
+    g_signal_connect_object (connection, "notify::state",
+                             G_CALLBACK (update_actions), self, G_CONNECT_SWAPPED);
+  update_actions (self);
+}
+
+static void
+bms_update_page_device_changed (BmsPage *page)
+{
+  BmsUpdatePage *self = BMS_UPDATE_PAGE (page);
+  BmsDevice *device = bms_page_get_device (page);
+
+  self->values_loaded = FALSE;
+  if (device)
+    {
+      g_signal_connect_object (device, "updated", G_CALLBACK (on_device_updated),
+                               self, G_CONNECT_SWAPPED);
+      on_device_updated (self);
+    }
+  else
+    gtk_label_set_text (self->board_current_label, "—");
+  update_actions (self);
+}
 
 static void
 bms_update_page_dispose (GObject *object)
@@ -886,12 +885,6 @@ bms_update_page_dispose (GObject *object)
   if (self->resume_transport)
     bms_transport_close (self->resume_transport);
   g_clear_object (&self->resume_transport);
-  if (self->device)
-    g_signal_handlers_disconnect_by_data (self->device, self);
-  g_clear_object (&self->device);
-  if (self->connection)
-    g_signal_handlers_disconnect_by_data (self->connection, self);
-  g_clear_object (&self->connection);
 
   G_OBJECT_CLASS (bms_update_page_parent_class)->dispose (object);
 }
@@ -908,74 +901,16 @@ bms_update_page_finalize (GObject *object)
 }
 
 static void
-bms_update_page_get_property (GObject    *object,
-                              guint       prop_id,
-                              GValue     *value,
-                              GParamSpec *pspec)
-{
-  BmsUpdatePage *self = BMS_UPDATE_PAGE (object);
-
-  switch (prop_id)
-    {
-    case PROP_CONNECTION:
-      g_value_set_object (value, self->connection);
-      break;
-    case PROP_DEVICE:
-      g_value_set_object (value, self->device);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
-bms_update_page_set_property (GObject      *object,
-                              guint         prop_id,
-                              const GValue *value,
-                              GParamSpec   *pspec)
-{
-  BmsUpdatePage *self = BMS_UPDATE_PAGE (object);
-
-  switch (prop_id)
-    {
-    case PROP_CONNECTION:
-      if (self->connection)
-        g_signal_handlers_disconnect_by_data (self->connection, self);
-      if (g_set_object (&self->connection, g_value_get_object (value)))
-        g_object_notify_by_pspec (object, pspec);
-      if (self->connection)
-        g_signal_connect_object (self->connection, "notify::state",
-                                 G_CALLBACK (update_actions), self, G_CONNECT_SWAPPED);
-      update_actions (self);
-      break;
-    case PROP_DEVICE:
-      bms_update_page_set_device (self, g_value_get_object (value));
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
 bms_update_page_class_init (BmsUpdatePageClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  BmsPageClass *page_class = BMS_PAGE_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = bms_update_page_dispose;
+  page_class->connection_changed = bms_update_page_connection_changed;
+  page_class->device_changed = bms_update_page_device_changed;
   object_class->finalize = bms_update_page_finalize;
-  object_class->get_property = bms_update_page_get_property;
-  object_class->set_property = bms_update_page_set_property;
-
-  properties[PROP_CONNECTION] =
-    g_param_spec_object ("connection", NULL, NULL, BMS_TYPE_CONNECTION,
-                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY |
-                         G_PARAM_STATIC_STRINGS);
-  properties[PROP_DEVICE] =
-    g_param_spec_object ("device", NULL, NULL, G_TYPE_OBJECT,
-                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY |
-                         G_PARAM_STATIC_STRINGS);
-  g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_set_template_from_resource (widget_class,
       "/io/github/packwatch/Packwatch/ui/bms-update-page.ui");
@@ -1015,40 +950,3 @@ bms_update_page_new (BmsConnection *connection)
   return g_object_new (BMS_TYPE_UPDATE_PAGE, "connection", connection, NULL);
 }
 
-BmsConnection *
-bms_update_page_get_connection (BmsUpdatePage *self)
-{
-  g_return_val_if_fail (BMS_IS_UPDATE_PAGE (self), NULL);
-  return self->connection;
-}
-
-BmsDevice *
-bms_update_page_get_device (BmsUpdatePage *self)
-{
-  g_return_val_if_fail (BMS_IS_UPDATE_PAGE (self), NULL);
-  return (BmsDevice *) self->device;
-}
-
-void
-bms_update_page_set_device (BmsUpdatePage *self,
-                            BmsDevice     *device)
-{
-  g_return_if_fail (BMS_IS_UPDATE_PAGE (self));
-
-  if (self->device == (GObject *) device)
-    return;
-  if (self->device)
-    g_signal_handlers_disconnect_by_data (self->device, self);
-  g_set_object (&self->device, (GObject *) device);
-  self->values_loaded = FALSE;
-  if (device)
-    {
-      g_signal_connect_object (device, "updated", G_CALLBACK (on_device_updated),
-                               self, G_CONNECT_SWAPPED);
-      on_device_updated (self);
-    }
-  else
-    gtk_label_set_text (self->board_current_label, "—");
-  update_actions (self);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DEVICE]);
-}

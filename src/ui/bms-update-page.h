@@ -2,19 +2,15 @@
 #pragma once
 
 #include <adwaita.h>
+#include "bms-page.h"
 #include "bms-connection.h"
 
 G_BEGIN_DECLS
 
 #define BMS_TYPE_UPDATE_PAGE (bms_update_page_get_type ())
-G_DECLARE_FINAL_TYPE (BmsUpdatePage, bms_update_page, BMS, UPDATE_PAGE, AdwBin)
+G_DECLARE_FINAL_TYPE (BmsUpdatePage, bms_update_page, BMS, UPDATE_PAGE, BmsPage)
 
 GtkWidget     *bms_update_page_new            (BmsConnection *connection);
-BmsConnection *bms_update_page_get_connection (BmsUpdatePage *self);
-/* The live device (BmsDevice) of the connection; NULL while disconnected. */
-BmsDevice     *bms_update_page_get_device     (BmsUpdatePage *self);
-void           bms_update_page_set_device     (BmsUpdatePage *self,
-                                               BmsDevice    *device);
 
 /* Checks path on a worker (size, CRC-32, version) as if chosen in the file
  * chooser; get_file_ok says whether it passed. */
