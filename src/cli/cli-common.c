@@ -9,7 +9,9 @@
 #include "bms-field.h"
 #include "cli-common.h"
 
-G_DEFINE_QUARK (packwatch - cli - error - quark, cli_error)
+// clang-format off
+G_DEFINE_QUARK (packwatch-cli-error-quark, cli_error)
+// clang-format on
 
 void
 cli_error (const char *command, const char *format, ...)
