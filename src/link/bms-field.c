@@ -8,7 +8,9 @@
 
 #include "bms-field.h"
 
+// clang-format off
 G_DEFINE_QUARK (bms-field-error-quark, bms_field_error)
+// clang-format on
 
 static const char * const warning_bits[] = {
   "low_capacity", "mosfet_over_temp", "pack_over_voltage", "pack_under_voltage",

@@ -54,7 +54,9 @@ struct _BmsFlasher
 };
 
 G_DEFINE_FINAL_TYPE (BmsFlasher, bms_flasher, G_TYPE_OBJECT)
+// clang-format off
 G_DEFINE_QUARK (bms-flasher-error-quark, bms_flasher_error)
+// clang-format on
 
 enum { SIGNAL_PROGRESS, N_SIGNALS };
 static guint signals[N_SIGNALS];

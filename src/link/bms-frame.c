@@ -6,7 +6,9 @@
 #include "bms-field.h"
 #include "bms-frame.h"
 
+// clang-format off
 G_DEFINE_QUARK (bms-frame-error-quark, bms_frame_error)
+// clang-format on
 
 BmsFrame *
 bms_frame_new (guint8 command, guint8 source, guint8 transport, const guint8 *info,

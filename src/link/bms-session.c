@@ -56,7 +56,9 @@ struct _BmsSession
 };
 
 G_DEFINE_FINAL_TYPE (BmsSession, bms_session, G_TYPE_OBJECT)
+// clang-format off
 G_DEFINE_QUARK (bms-session-error-quark, bms_session_error)
+// clang-format on
 
 typedef enum {
   JOB_QUIT,

@@ -11,7 +11,9 @@
 #include "bms-tcp-transport.h"
 
 G_DEFINE_INTERFACE (BmsTransport, bms_transport, G_TYPE_OBJECT)
+// clang-format off
 G_DEFINE_QUARK (bms-transport-error-quark, bms_transport_error)
+// clang-format on
 
 const guint bms_supported_bauds[] = { 9600, 19200, 38400, 57600, 115200, 0 };
 

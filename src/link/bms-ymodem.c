@@ -41,7 +41,9 @@ struct _BmsYmodemSender
   GError        *error;
 };
 
+// clang-format off
 G_DEFINE_QUARK (bms-ymodem-error-quark, bms_ymodem_error)
+// clang-format on
 
 guint16
 bms_crc16_xmodem_update (guint16 crc, const guint8 *data, gsize len)

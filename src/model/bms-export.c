@@ -18,7 +18,9 @@
 #define CHART_BUCKETS 1000
 #define EXCEL_EPOCH_DAYS 25569.0   /* 1970-01-01 as an Excel serial date */
 
+// clang-format off
 G_DEFINE_QUARK (bms-export-error-quark, bms_export_error)
+// clang-format on
 
 struct _BmsExport
 {

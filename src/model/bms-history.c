@@ -44,7 +44,9 @@
 #define WRITER_CACHE_KIB 128
 #define READER_CACHE_KIB 2048
 
+// clang-format off
 G_DEFINE_QUARK (bms-history-error-quark, bms_history_error)
+// clang-format on
 
 /* ---------------------------------------------------------------- series */
 
