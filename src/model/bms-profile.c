@@ -11,12 +11,11 @@
 
 #include "bms-profile.h"
 
-/* clang-format off: the macro turns its first argument into the domain's
- * name, and spaces around the hyphens would end up in it. */
+/* The macro turns its first argument into the domain's name: spaces a
+ * formatter put around the hyphens would end up in it. */
 // clang-format off
 G_DEFINE_QUARK (bms-profile-error-quark, bms_profile_error)
 // clang-format on
-/* clang-format on */
 
 struct _BmsProfile
 {
