@@ -343,6 +343,17 @@ scan_param_key (Scan *scan, const char *key, guint line, GError **error)
 }
 
 static gboolean
+ends_with_lone_backslash (const char *value)
+{
+  gsize n = strlen (value);
+  guint backslashes = 0;
+
+  while (n > 0 && value[n - 1] == '\\')
+    backslashes++, n--;
+  return backslashes % 2 == 1;
+}
+
+static gboolean
 scan_key (Scan *scan, char *text, guint line, int section, GError **error)
 {
   char *eq = strchr (text, '=');
@@ -360,6 +371,11 @@ scan_key (Scan *scan, char *text, guint line, int section, GError **error)
   g_strchomp (text);
   if (*text == '\0')
     return fail (error, BMS_PROFILE_ERROR_SYNTAX, scan->name, line, _ ("a value without a key"));
+  if (ends_with_lone_backslash (eq + 1))
+    /* Refused here: GLib 2.74's key file parser sets its GError twice for it. */
+    return fail (error, BMS_PROFILE_ERROR_SYNTAX, scan->name, line,
+                 _ ("the value of “%s” ends with a lone backslash (write \\\\ for a backslash)"),
+                 text);
   if (section == 1 && !g_strv_contains (header_keys, text))
     return fail (error, BMS_PROFILE_ERROR_UNKNOWN_KEY, scan->name, line,
                  _ ("unknown key “%s” in [%s]"), text, BMS_PROFILE_GROUP);

@@ -148,6 +148,10 @@ static const Corrupt corrupt_cases[] = {
   { "not utf-8", "[Packwatch Profile]\nVersion=1\n[Parameters]\nbluetooth_name=\xff\xfe\n",
     BMS_PROFILE_ERROR_FOREIGN, 4 },
   { "empty", "", BMS_PROFILE_ERROR_FOREIGN, 1 },
+  /* GLib 2.74 sets its GError twice for this one (found by fuzz-profile). */
+  { "value ending in a lone backslash",
+    "[Packwatch Profile]\nVersion=1\nDevice=cabinet 7\\\n[Parameters]\ncell_ovp_mv=3650\n",
+    BMS_PROFILE_ERROR_SYNTAX, 3 },
 };
 
 static void
