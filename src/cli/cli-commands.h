@@ -19,17 +19,17 @@ CLI_COMMAND (write,  cli_write,  "--port PORT (--password PW | --dry-run) [--jso
              "Validate, write and read back parameters")
 CLI_COMMAND (fields, cli_fields, "[--markdown [--template FILE] | --json]",
              "Print the field catalogue (docs/protocol.md is generated from it)")
-CLI_COMMAND (log,    cli_log,    "--port PORT --db FILE [--interval S] [--duration S]",
+CLI_COMMAND (log,    cli_log,    "--port PORT [--db FILE] [--interval S] [--duration S]",
              "Record samples into the history database until Ctrl+C")
-CLI_COMMAND (export, cli_export, "--db FILE (--xlsx OUT | --csv OUT) [--from TIME] [--to TIME]",
+CLI_COMMAND (export, cli_export, "[--db FILE] (--xlsx OUT | --csv OUT) [--from TIME] [--to TIME]",
              "Export the history as an Excel workbook or CSV")
-CLI_COMMAND (alarms, cli_alarms, "--db FILE [--from TIME] [--to TIME] [--json]",
+CLI_COMMAND (alarms, cli_alarms, "[--db FILE] [--from TIME] [--to TIME] [--json]",
              "Print the alarm events of the history")
-CLI_COMMAND (audit,  cli_audit,  "--db FILE [--from TIME] [--to TIME] [--json]",
+CLI_COMMAND (audit,  cli_audit,  "[--db FILE] [--from TIME] [--to TIME] [--json]",
              "Print the audit trail of parameter writes")
 CLI_COMMAND (profile, cli_profile, "save|load --port PORT [--password PW] [--dry-run] [--db DB] FILE",
              "Save a board's parameters to a profile file, or load one (old → new first)")
-CLI_COMMAND (scan,   cli_scan,   "--port PORT [--first A] [--last A] [--json]",
+CLI_COMMAND (scan,   cli_scan,   "--port PORT [--first A] [--last A] [--timeout MS] [--json]",
              "List the boards that answer on a bus")
 CLI_COMMAND (flash,  bms_cli_flash, "--port PORT [--baud B] [--address A] (--password PW | --bootloader) [--max-size BYTES] FILE",
              "Update a board's firmware (YMODEM via its bootloader), verified")
