@@ -45,6 +45,20 @@ bms_field_writes_all_ok (GPtrArray *writes)
   return writes->len > 0;
 }
 
+void
+bms_field_writes_describe (GPtrArray *writes,
+                           gboolean   failures_only,
+                           GString   *text)
+{
+  for (guint i = 0; i < writes->len; i++)
+    {
+      BmsFieldWrite *w = g_ptr_array_index (writes, i);
+      if (!failures_only || !w->ok)
+        g_string_append_printf (text, "%s%s: %s", text->len ? "\n" : "",
+                                _(bms_field_lookup (w->id)->label), w->result);
+    }
+}
+
 typedef struct {
   BmsSession            *session;
   GPtrArray             *writes;

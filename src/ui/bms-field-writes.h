@@ -58,6 +58,11 @@ gboolean   bms_field_writes_run_finish   (GAsyncResult          *result,
                                           GError               **error);
 /* Every field ok. */
 gboolean   bms_field_writes_all_ok       (GPtrArray             *writes);
+/* Appends "Label: result" lines to text, one per write (only the failed
+ * ones with failures_only), for the pages' result labels. */
+void       bms_field_writes_describe     (GPtrArray             *writes,
+                                          gboolean               failures_only,
+                                          GString               *text);
 
 /* Asks for the parameter password when the session is locked (an
  * AdwMessageDialog with a password entry, transient for widget's window),

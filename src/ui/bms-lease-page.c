@@ -260,13 +260,7 @@ on_written (GObject      *source,
   else if (bms_field_writes_all_ok (writes))
     g_string_assign (text, _("Lease written and read back."));
   else
-    for (guint i = 0; i < writes->len; i++)
-      {
-        BmsFieldWrite *w = g_ptr_array_index (writes, i);
-        if (!w->ok)
-          g_string_append_printf (text, "%s%s: %s", text->len ? "\n" : "",
-                                  _(bms_field_lookup (w->id)->label), w->result);
-      }
+    bms_field_writes_describe (writes, TRUE, text);
   gtk_label_set_text (self->result_label, text->str);
   update_actions (self);
 }

@@ -645,12 +645,7 @@ on_settings_written (GObject      *source,
   if (!bms_field_writes_run_finish (result, &error))
     g_string_assign (text, error->message);
   else
-    for (guint i = 0; i < writes->len; i++)
-      {
-        BmsFieldWrite *w = g_ptr_array_index (writes, i);
-        g_string_append_printf (text, "%s%s: %s", text->len ? "\n" : "",
-                                _(bms_field_lookup (w->id)->label), w->result);
-      }
+    bms_field_writes_describe (writes, FALSE, text);
   gtk_label_set_text (self->result_label, text->str);
   update_actions (self);
 }
