@@ -4,6 +4,8 @@
  * the candidate is; once that many bytes are in, the candidate is decoded. A
  * rejected candidate is reported and the search resumes one byte after its
  * start, so a real frame hidden behind a false "NW" in noise is still found.
+ * Consumed bytes are skipped by moving `head`, and the buffer is compacted
+ * once per push, so a long run of noise costs linear time, not quadratic.
  */
 #include "config.h"
 
@@ -14,6 +16,7 @@
 struct _BmsFrameParser
 {
   GByteArray       *buf;
+  guint             head;     /* bytes of buf already consumed */
   BmsFrameFunc      on_frame;
   BmsFrameErrorFunc on_error;
   gpointer          user_data;
@@ -52,24 +55,36 @@ report (BmsFrameParser *parser, GError *error)
 static void
 drop (BmsFrameParser *parser, gsize n, gboolean garbage)
 {
-  g_byte_array_remove_range (parser->buf, 0, n);
+  parser->head += (guint) n;
+  if (parser->head == parser->buf->len)
+    {
+      g_byte_array_set_size (parser->buf, 0);
+      parser->head = 0;
+    }
   if (garbage)
     parser->skipped += n;
+}
+
+static const guint8 *
+pending (BmsFrameParser *parser, guint *len)
+{
+  *len = parser->buf->len - parser->head;
+  return *len == 0 ? parser->buf->data : parser->buf->data + parser->head;
 }
 
 /* Skip to the next possible start; TRUE if one is at buf[0]. */
 static gboolean
 sync_start (BmsFrameParser *parser)
 {
-  const guint8 *d = parser->buf->data;
-  guint len = parser->buf->len;
+  guint len;
+  const guint8 *d = pending (parser, &len);
   guint i = 0;
 
   while (i < len && !(d[i] == BMS_FRAME_START0 && (i + 1 == len || d[i + 1] == BMS_FRAME_START1)))
     i++;
   if (i > 0)
     drop (parser, i, TRUE);
-  return parser->buf->len > 0;
+  return i < len;
 }
 
 /* Returns FALSE when more bytes are needed. */
@@ -77,13 +92,16 @@ static gboolean
 step (BmsFrameParser *parser)
 {
   const guint8 *d;
+  guint len;
   gsize declared, total;
   GError *error = NULL;
   BmsFrame *frame;
 
-  if (!sync_start (parser) || parser->buf->len < 4)
+  if (!sync_start (parser))
     return FALSE;
-  d = parser->buf->data;
+  d = pending (parser, &len);
+  if (len < 4)
+    return FALSE;
   declared = ((gsize) d[2] << 8) | d[3];
   total = declared + 2;
   if (total < BMS_FRAME_OVERHEAD || total > BMS_FRAME_MAX_SIZE)
@@ -94,7 +112,7 @@ step (BmsFrameParser *parser)
       drop (parser, 1, TRUE);
       return TRUE;
     }
-  if (parser->buf->len < total)
+  if (len < total)
     return FALSE;
   frame = bms_frame_decode (d, total, &error);
   if (frame == NULL)
@@ -112,6 +130,11 @@ void
 bms_frame_parser_push (BmsFrameParser *parser, const guint8 *data, gsize len)
 {
   g_return_if_fail (parser != NULL);
+  if (parser->head > 0)
+    {
+      g_byte_array_remove_range (parser->buf, 0, parser->head);
+      parser->head = 0;
+    }
   g_byte_array_append (parser->buf, data, len);
   while (step (parser))
     ;
@@ -127,9 +150,13 @@ bms_frame_parser_finish (BmsFrameParser *parser)
 
   while (sync_start (parser))
     {
+      const guint8 *d;
+      guint len;
+
       if (step (parser))
         continue;
-      if (bms_frame_decode (parser->buf->data, parser->buf->len, &error) == NULL)
+      d = pending (parser, &len);
+      if (bms_frame_decode (d, len, &error) == NULL)
         report (parser, error);
       error = NULL;
       drop (parser, 1, TRUE);
@@ -140,6 +167,7 @@ void
 bms_frame_parser_reset (BmsFrameParser *parser)
 {
   g_byte_array_set_size (parser->buf, 0);
+  parser->head = 0;
 }
 
 gsize

@@ -36,7 +36,8 @@ bms_snapshot_free (BmsSnapshot *snapshot)
   if (snapshot == NULL)
     return;
   for (guint i = 0; i < 256; i++)
-    g_free (snapshot->bytes[i]);
+    if (snapshot->bytes[i] != NULL)
+      g_free (snapshot->bytes[i]);
   g_free (snapshot);
 }
 
