@@ -45,15 +45,32 @@ struct _BmsYmodemSender
 G_DEFINE_QUARK (bms-ymodem-error-quark, bms_ymodem_error)
 // clang-format on
 
+/* CRC-16/XMODEM (poly 0x1021, init 0), a byte at a time from a table built
+ * on first use: a 1 KiB block costs 1 024 lookups instead of 8 192 shifts. */
+static guint16 crc_table[256];
+
+static gpointer
+build_crc_table (gpointer unused)
+{
+  for (guint n = 0; n < 256; n++)
+    {
+      guint16 crc = (guint16) (n << 8);
+
+      for (int b = 0; b < 8; b++)
+        crc = (crc & 0x8000) ? (guint16) ((crc << 1) ^ 0x1021) : (guint16) (crc << 1);
+      crc_table[n] = crc;
+    }
+  return NULL;
+}
+
 guint16
 bms_crc16_xmodem_update (guint16 crc, const guint8 *data, gsize len)
 {
+  static GOnce once = G_ONCE_INIT;
+
+  g_once (&once, build_crc_table, NULL);
   for (gsize i = 0; i < len; i++)
-    {
-      crc ^= (guint16) data[i] << 8;
-      for (int b = 0; b < 8; b++)
-        crc = (crc & 0x8000) ? (guint16) ((crc << 1) ^ 0x1021) : (guint16) (crc << 1);
-    }
+    crc = (guint16) (crc << 8) ^ crc_table[(crc >> 8) ^ data[i]];
   return crc;
 }
 

@@ -351,6 +351,30 @@ packet_byte (BmsBootloader *self, guint8 c, GByteArray *out)
   g_byte_array_set_size (self->pkt, 0);
 }
 
+/* The body of a packet: as many bytes as it still needs, stopping at the
+ * byte a fault hits so packet_byte () sees it alone. Returns bytes used. */
+static gsize
+packet_run (BmsBootloader *self, const guint8 *data, gsize len, GByteArray *out)
+{
+  gsize n = MIN (len, self->pkt_need - self->pkt->len);
+
+  if (self->pkt->len == FAULT_BYTE_OFFSET)
+    {
+      packet_byte (self, data[0], out);
+      return 1;
+    }
+  if (self->pkt->len < FAULT_BYTE_OFFSET)
+    n = MIN (n, FAULT_BYTE_OFFSET - self->pkt->len);
+  self->pkt_idle = 0;
+  g_byte_array_append (self->pkt, data, (guint) n);
+  if (self->pkt->len == self->pkt_need)
+    {
+      on_packet (self, out);
+      g_byte_array_set_size (self->pkt, 0);
+    }
+  return n;
+}
+
 static void
 transfer_byte (BmsBootloader *self, guint8 c, GByteArray *out)
 {
@@ -396,6 +420,12 @@ bms_bootloader_receive (BmsBootloader *self, const guint8 *data, gsize len, GByt
   for (gsize i = 0; i < len; i++)
     {
       self->idle = 0;
+      if (self->state != BMS_BOOTLOADER_MENU && self->state != BMS_BOOTLOADER_FINISHED
+          && !self->purging && self->pkt->len > 0)
+        {
+          i += packet_run (self, data + i, len - i, out) - 1;
+          continue;
+        }
       switch (self->state)
         {
         case BMS_BOOTLOADER_MENU:
