@@ -7,6 +7,7 @@
  *   bench-export export DB OUT   exports it, prints "seconds peak_kb"
  *   bench-export direct OUT N    writes the same cells directly */
 #include <glib/gstdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <xlsxwriter.h>
@@ -79,35 +80,82 @@ export (const char *db, const char *out)
   return 0;
 }
 
+/* The cells the export writes for sample j of build (): the same values
+ * computed the same way (raw * scale, as the history does), the same number
+ * formats, headers, column widths and frozen panes, and the dates in UTC
+ * (the children run with TZ=UTC). Only the Summary, Alarms, Audit and Chart
+ * sheets, which the export adds around the data, are not written here. */
+static const char *const sample_headers[] = {
+  "Time", "Device", "Pack voltage (V)", "Current (A)", "SOC (%)", "MOSFET (°C)",
+  "Temperature 1 (°C)", "Temperature 2 (°C)", "Lowest cell (V)", "Lowest cell no.",
+  "Highest cell (V)", "Highest cell no.", "Difference (mV)", "Status", "Warnings",
+  "Extended alarms"
+};
+
 static int
 direct (const char *out, guint n)
 {
   lxw_workbook_options options = { .constant_memory = LXW_TRUE, .tmpdir = NULL };
   lxw_workbook *wb = workbook_new_opt (out, &options);
+  lxw_format *f_date = workbook_add_format (wb), *f_v2 = workbook_add_format (wb);
+  lxw_format *f_v3 = workbook_add_format (wb), *f_int = workbook_add_format (wb);
+  lxw_format *f_bold = workbook_add_format (wb), *f_title = workbook_add_format (wb);
+  lxw_worksheet *summary = workbook_add_worksheet (wb, "Summary");
   lxw_worksheet *ws = workbook_add_worksheet (wb, "Samples");
   lxw_worksheet *wc = workbook_add_worksheet (wb, "Cells");
-  lxw_format *date = workbook_add_format (wb);
   double start = bench_now_ms ();
 
-  format_set_num_format (date, "yyyy-mm-dd hh:mm:ss");
-  for (guint c = 0; c < 16; c++)
-    worksheet_write_string (ws, 0, c, "header", NULL);
-  for (guint c = 0; c < 4; c++)
-    worksheet_write_string (wc, 0, c, "header", NULL);
-  for (guint i = 0; i < n; i++)
+  format_set_num_format (f_date, "yyyy-mm-dd hh:mm:ss");
+  format_set_num_format (f_v2, "0.00");
+  format_set_num_format (f_v3, "0.000");
+  format_set_num_format (f_int, "0");
+  format_set_bold (f_bold);
+  format_set_bold (f_title);
+  format_set_font_size (f_title, 14);
+  /* Two rows, so the title row is flushed first and the formats get the
+   * export's style numbers. */
+  worksheet_write_string (summary, 0, 0, "Packwatch history export", f_title);
+  worksheet_write_string (summary, 2, 0, "Samples", f_bold);
+  for (guint c = 0; c < G_N_ELEMENTS (sample_headers); c++)
+    worksheet_write_string (ws, 0, c, sample_headers[c], f_bold);
+  worksheet_set_column (ws, 0, 0, 20, NULL);
+  worksheet_set_column (ws, 1, 15, 14, NULL);
+  worksheet_freeze_panes (ws, 1, 1);
+  worksheet_write_string (wc, 0, 0, "Time", f_bold);
+  worksheet_write_string (wc, 0, 1, "Device", f_bold);
+  worksheet_write_string (wc, 0, 2, "Cell 1 (V)", f_bold);
+  worksheet_write_string (wc, 0, 3, "Cell 2 (V)", f_bold);
+  worksheet_set_column (wc, 0, 0, 20, NULL);
+  worksheet_set_column (wc, 1, 1, 14, NULL);
+  worksheet_freeze_panes (wc, 1, 2);
+  for (guint j = 0; j < n; j++)
     {
-      double d = 45000 + i / 86400.0;
-      worksheet_write_number (ws, i + 1, 0, d, date);
-      worksheet_write_string (ws, i + 1, 1, "bench", NULL);
-      for (guint c = 2; c < 16; c++)
-        worksheet_write_number (ws, i + 1, c, 3.3 + c + (i % 50) / 100.0, NULL);
-    }
-  for (guint i = 0; i < n; i++)
-    {
-      worksheet_write_number (wc, i + 1, 0, 45000 + i / 86400.0, date);
-      worksheet_write_string (wc, i + 1, 1, "bench", NULL);
-      worksheet_write_number (wc, i + 1, 2, 3.3 + (i % 17) / 1000.0, NULL);
-      worksheet_write_number (wc, i + 1, 3, 3.31 + (i % 13) / 1000.0, NULL);
+      gint64 t_us = T0 + (gint64) j * G_USEC_PER_SEC;
+      double date = 25569.0 + (t_us / 1e6) / 86400.0;
+      guint mv[2] = { 3300 + j % 17, 3310 + j % 13 };
+      guint lo = mv[1] < mv[0] ? 1 : 0, hi = mv[1] > mv[0] ? 1 : 0;
+      double vlo = mv[lo] * 0.001, vhi = mv[hi] * 0.001;
+
+      worksheet_write_number (ws, j + 1, 0, date, f_date);
+      worksheet_write_string (ws, j + 1, 1, "bench", NULL);
+      worksheet_write_number (ws, j + 1, 2, (double) (5300 + j % 50) * 0.01, f_v2);
+      worksheet_write_number (ws, j + 1, 3, (double) ((gint) (j % 400) - 200) * 0.01, f_v2);
+      worksheet_write_number (ws, j + 1, 4, 50, NULL);
+      worksheet_write_number (ws, j + 1, 5, 30, NULL);
+      worksheet_write_number (ws, j + 1, 6, 25, NULL);
+      worksheet_write_number (ws, j + 1, 7, 26, NULL);
+      worksheet_write_number (ws, j + 1, 8, vlo, f_v3);
+      worksheet_write_number (ws, j + 1, 9, lo + 1, NULL);
+      worksheet_write_number (ws, j + 1, 10, vhi, f_v3);
+      worksheet_write_number (ws, j + 1, 11, hi + 1, NULL);
+      worksheet_write_number (ws, j + 1, 12, round ((vhi - vlo) * 1000), NULL);
+      worksheet_write_number (ws, j + 1, 13, 15, f_int);
+      worksheet_write_number (ws, j + 1, 14, 0, f_int);
+      worksheet_write_number (ws, j + 1, 15, 0, f_int);
+      worksheet_write_number (wc, j + 1, 0, date, f_date);
+      worksheet_write_string (wc, j + 1, 1, "bench", NULL);
+      worksheet_write_number (wc, j + 1, 2, mv[0] / 1000.0, f_v3);
+      worksheet_write_number (wc, j + 1, 3, mv[1] / 1000.0, f_v3);
     }
   workbook_close (wb);
   printf ("%f %ld %u\n", (bench_now_ms () - start) / 1000.0, peak_kb (), n);
@@ -154,6 +202,9 @@ main (int argc, char **argv)
     double sb, se, sd;
     long kb, ke, kd;
 
+    /* Both children write the same dates, and the file sizes say whether
+     * they wrote the same cells (the export adds its small extra sheets). */
+    g_setenv ("TZ", "UTC", TRUE);
     run_child (argv[0], b, &sb, &kb);
     run_child (argv[0], e, &se, &ke);
     run_child (argv[0], d, &sd, &kd);
