@@ -252,10 +252,18 @@ profile_load (int argc, char **argv)
 int
 cli_profile (int argc, char **argv)
 {
+  /* The action's argv[0] names it in full, so its --help and errors say
+   * "packwatch-cli profile save", not "packwatch-cli save". */
   if (argc >= 2 && strcmp (argv[1], "save") == 0)
-    return profile_save (argc - 1, argv + 1);
+    {
+      argv[1] = (char *) "profile save";
+      return profile_save (argc - 1, argv + 1);
+    }
   if (argc >= 2 && strcmp (argv[1], "load") == 0)
-    return profile_load (argc - 1, argv + 1);
+    {
+      argv[1] = (char *) "profile load";
+      return profile_load (argc - 1, argv + 1);
+    }
   if (argc >= 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0))
     {
       printf (

@@ -40,6 +40,11 @@ def read_json(port, address=3):
     return json.loads(out) if status == 0 else {}
 
 
+for action in ("save", "load"):
+    status, out, err = run([CLI, "profile", action, "--help"])
+    tap.ok(status == 0 and f"packwatch-cli profile {action} [OPTION" in out,
+           f"profile {action} --help names the command in full", out[:200])
+
 proc, PORT = start_sim(3)
 try:
     profile = os.path.join(workdir, "board.profile")
