@@ -206,8 +206,20 @@ main (int argc, char **argv)
      * they wrote the same cells (the export adds its small extra sheets). */
     g_setenv ("TZ", "UTC", TRUE);
     run_child (argv[0], b, &sb, &kb);
-    run_child (argv[0], e, &se, &ke);
-    run_child (argv[0], d, &sd, &kd);
+    /* Interleaved, best of two each: a burst of load on this shared
+     * machine then shifts one run, not the ratio. */
+    se = sd = G_MAXDOUBLE;
+    ke = kd = 0;
+    for (guint round = 0; round < 2; round++)
+      {
+        double s;
+        long k;
+
+        run_child (argv[0], e, &s, &k);
+        se = MIN (se, s), ke = MAX (ke, k);
+        run_child (argv[0], d, &s, &k);
+        sd = MIN (sd, s), kd = MAX (kd, k);
+      }
     extra = g_strdup_printf ("\"peak_rss_mb\": %.1f, \"direct_peak_rss_mb\": %.1f",
                              ke / 1024.0, kd / 1024.0);
     bench_emit ("export_1m", n / se, "rows/s", n / sd, (n / se) / (n / sd),
