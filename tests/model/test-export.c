@@ -381,6 +381,44 @@ test_disk_full (void)
   remove_tree (dir);
 }
 
+/* A limit between the size of the sheets' XML (libxlsxwriter's unchecked
+ * temporary files) and the size of the zip: the zip comes out well formed
+ * but with cut sheets, and only reading it back can tell. */
+static void
+test_temp_files_cut (void)
+{
+  Fixture fixture = { 0 }, *f = &fixture;
+  g_autofree char *dir = shared_dir (g_test_subprocess () ? getppid () : getpid ());
+  g_autofree char *out = g_build_filename (dir, "out.xlsx", NULL);
+
+  if (g_test_subprocess ())
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (BmsExport) ex = NULL;
+      struct rlimit limit = { 1024 * 1024, 1024 * 1024 };
+
+      open_history (f, dir, 0, 0);
+      ex = bms_export_new (f->history);
+      signal (SIGXFSZ, SIG_IGN);
+      g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &limit), ==, 0);
+      g_assert_false (bms_export_write (ex, out, NULL, NULL, NULL, &error));
+      g_assert_error (error, BMS_EXPORT_ERROR, BMS_EXPORT_ERROR_WRITE);
+      g_printerr ("xlsx: %s\n", error->message);
+      g_clear_object (&f->history);
+      return;
+    }
+  g_mkdir_with_parents (dir, 0700);
+  open_history (f, dir, 6000, 16);
+  g_clear_object (&f->history);
+  g_assert_true (g_file_set_contents (out, OLD_CONTENT, -1, NULL));
+  g_test_trap_subprocess (NULL, 20 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+  g_test_trap_assert_stderr ("*xlsx: Cannot write*came out incomplete*");
+  assert_old_file (out);
+  g_assert_false (dir_has_temp (dir));
+  remove_tree (dir);
+}
+
 static void
 on_written (GObject *source, GAsyncResult *res, gpointer data)
 {
@@ -430,6 +468,7 @@ main (int argc, char **argv)
   ADD ("/export/cancel", test_cancel);
   g_test_add_func ("/export/killed", test_killed);
   g_test_add_func ("/export/disk-full", test_disk_full);
+  g_test_add_func ("/export/temp-files-cut", test_temp_files_cut);
   ADD ("/export/async", test_async);
   return g_test_run ();
 }
