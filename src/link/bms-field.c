@@ -240,6 +240,10 @@ static const BmsFieldInfo fields[] = {
     "Hardware version, ASCII." },
   { 0xED, "pack_voltage_hv_v", N_("Pack voltage (high voltage)"), T(UINT), 4, R, "V", 0.01, 0, G_MAXUINT32, G(TELEMETRY), TRUE, NULL,
     "Pack voltage of a high-voltage master in 10 mV steps, 4 bytes: 0x83 stops at 655.35 V, a 256S pack reaches 930 V." },
+  { 0xEE, "pack_ovp_hv_v", N_("Pack over-voltage protection (high voltage)"), T(UINT), 4, RW, "V", 0.01, 0, 120000, G(VOLTAGE), TRUE, NULL,
+    "Pack over-voltage protection of a high-voltage master in 10 mV steps, 4 bytes; when not 0 it replaces 0x8E, which stops at 150 V. 0 = use 0x8E." },
+  { 0xEF, "pack_uvp_hv_v", N_("Pack under-voltage protection (high voltage)"), T(UINT), 4, RW, "V", 0.01, 0, 120000, G(VOLTAGE), TRUE, NULL,
+    "Pack under-voltage protection of a high-voltage master in 10 mV steps, 4 bytes; when not 0 it replaces 0x8F. 0 = use 0x8F." },
 };
 
 #undef R

@@ -78,6 +78,8 @@ enum {
   BMS_ID_CELL_COUNT        = 0x8A,
   BMS_ID_WARNINGS          = 0x8B,
   BMS_ID_STATUS            = 0x8C,
+  BMS_ID_PACK_OVP          = 0x8E,
+  BMS_ID_PACK_UVP          = 0x8F,
   BMS_ID_CELL_OVP          = 0x90,
   BMS_ID_CELL_OVP_RECOVERY = 0x91,
   BMS_ID_CELL_OVP_DELAY    = 0x92,
@@ -105,6 +107,8 @@ enum {
   BMS_ID_SLEEP_NOW         = 0xE6,
   BMS_ID_PACK_CELL_COUNT   = 0xE7,
   BMS_ID_PACK_VOLTAGE_HV   = 0xED,
+  BMS_ID_PACK_OVP_HV       = 0xEE,
+  BMS_ID_PACK_UVP_HV       = 0xEF,
 };
 
 #define BMS_MAX_CELLS        256

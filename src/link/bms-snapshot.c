@@ -61,6 +61,16 @@ bms_snapshot_get (const BmsSnapshot *snapshot, guint8 id)
 }
 
 guint8
+bms_snapshot_setting_id (const BmsSnapshot *snapshot, guint8 id)
+{
+  guint8 hv = id == BMS_ID_PACK_OVP ? BMS_ID_PACK_OVP_HV
+              : id == BMS_ID_PACK_UVP ? BMS_ID_PACK_UVP_HV
+                                      : 0;
+
+  return hv != 0 && PRESENT (snapshot, hv) && snapshot->raw[hv] != 0 ? hv : id;
+}
+
+guint8
 bms_snapshot_pack_voltage_id (const BmsSnapshot *snapshot)
 {
   if (PRESENT (snapshot, BMS_ID_PACK_VOLTAGE_HV))

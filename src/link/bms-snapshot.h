@@ -51,6 +51,11 @@ char        *bms_snapshot_dup_string   (const BmsSnapshot *snapshot, guint8 id);
 /* Pack voltage in V: the 4-byte extension 0xED when the board sends it
  * (0x83 saturates at 655.35 V), else 0x83; NAN when neither is present. */
 double       bms_snapshot_get_pack_voltage (const BmsSnapshot *snapshot);
+/* The id whose value is in force for a setting: the 4-byte pack
+ * protections 0xEE/0xEF when the board sends them and they are not 0, else
+ * the id asked for (0x8E/0x8F, and every other id, unchanged). */
+guint8       bms_snapshot_setting_id       (const BmsSnapshot *snapshot,
+                                            guint8             id);
 /* The id that carries the pack voltage (0xED or 0x83), 0 when none. */
 guint8       bms_snapshot_pack_voltage_id  (const BmsSnapshot *snapshot);
 const guint8 *bms_snapshot_get_bytes   (const BmsSnapshot *snapshot, guint8 id);

@@ -226,6 +226,7 @@ make_alarm (const BmsSnapshot *s, const char *code)
   if (info->threshold_id_discharging != 0 && bms_snapshot_has (s, BMS_ID_CURRENT)
       && bms_snapshot_get (s, BMS_ID_CURRENT) < 0)
     threshold_id = info->threshold_id_discharging;
+  threshold_id = bms_snapshot_setting_id (s, threshold_id);
   if (threshold_id != 0 && bms_snapshot_has (s, threshold_id))
     bms_alarm_set_threshold (alarm, TRUE, bms_snapshot_get (s, threshold_id));
   return alarm;

@@ -109,6 +109,7 @@ typedef enum
   REL_ABOVE,      /* a > b */
   REL_BELOW,      /* a < b */
   REL_AT_MOST_3X, /* a <= 3 × b */
+  REL_BELOW_SET,  /* a < b when both are set (0 = not used) */
 } Relation;
 
 typedef struct
@@ -116,6 +117,7 @@ typedef struct
   guint8 a;
   Relation rel;
   guint8 b;
+  guint8 unless; /* not checked while this field is present and not 0 */
 } Rule;
 
 /* The field whose value is judged comes first. */
@@ -125,7 +127,11 @@ static const Rule rules[] = {
   { 0xD6, REL_BELOW, 0x93 },      /* level-2 discharge protection below level 1 */
   { 0x94, REL_ABOVE, 0x93 },      /* discharge recovery above level 1 */
   { 0x93, REL_BELOW, 0x90 },      /* discharge protection below charge protection */
-  { 0x8F, REL_BELOW, 0x8E },      /* pack under-voltage below pack over-voltage */
+  /* pack under-voltage below pack over-voltage, unless a high-voltage
+   * master uses the 4-byte pair instead (its 16-bit pair then sits at the
+   * 150 V ceiling and means nothing) */
+  { 0x8F, REL_BELOW, 0x8E, BMS_ID_PACK_OVP_HV },
+  { 0xEF, REL_BELOW_SET, 0xEE },  /* the same for the high-voltage pair, when used */
   { 0xDF, REL_AT_MOST_3X, 0x97 }, /* peak discharge at most 3 × continuous */
   { 0x9F, REL_BELOW, 0x9E },      /* MOSFET recovery below protection */
   { 0xA1, REL_BELOW, 0xA0 },      /* battery box recovery below protection */
@@ -156,6 +162,8 @@ rule_holds (const Rule *rule, gint64 a, gint64 b)
       return a > b;
     case REL_BELOW:
       return a < b;
+    case REL_BELOW_SET:
+      return a == 0 || b == 0 || a < b;
     case REL_AT_MOST_3X:
       return a <= 3 * b;
     default:
@@ -179,6 +187,7 @@ set_rule_error (const Rule *rule, gint64 a_raw, gint64 b_raw, GError **error)
                    _ (fa->label), a, b_label, b);
       break;
     case REL_BELOW:
+    case REL_BELOW_SET:
       g_set_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_RULE, _ ("%s %s must be below %s %s"),
                    _ (fa->label), a, b_label, b);
       break;
@@ -204,10 +213,19 @@ bms_param_set_describe_rules (void)
     {
       const BmsFieldInfo *fa = bms_field_lookup (rules[i].a);
       g_autofree char *b_label = label_inside (bms_field_lookup (rules[i].b));
-      const char *fmt = rules[i].rel == REL_ABOVE   ? _ ("%s must be above %s")
-                        : rules[i].rel == REL_BELOW ? _ ("%s must be below %s")
-                                                    : _ ("%s must be at most 3 × %s");
-      g_ptr_array_add (out, g_strdup_printf (fmt, _ (fa->label), b_label));
+      const char *fmt = rules[i].rel == REL_ABOVE       ? _ ("%s must be above %s")
+                        : rules[i].rel == REL_BELOW     ? _ ("%s must be below %s")
+                        : rules[i].rel == REL_BELOW_SET ? _ ("%s must be below %s when both are set")
+                                                        : _ ("%s must be at most 3 × %s");
+      g_autofree char *text = g_strdup_printf (fmt, _ (fa->label), b_label);
+
+      if (rules[i].unless != 0)
+        {
+          g_autofree char *unless = label_inside (bms_field_lookup (rules[i].unless));
+          g_ptr_array_add (out, g_strdup_printf (_ ("%s, unless %s is set"), text, unless));
+        }
+      else
+        g_ptr_array_add (out, g_steal_pointer (&text));
     }
   for (guint i = 0; i < G_N_ELEMENTS (vendor_ranges); i++)
     {
@@ -458,6 +476,8 @@ check_rule (BmsParamSet *self, const Rule *rule, GError **error)
 {
   if (!IS_PRESENT (self, rule->a) || !IS_PRESENT (self, rule->b))
     return TRUE;
+  if (rule->unless != 0 && IS_PRESENT (self, rule->unless) && self->raw[rule->unless] != 0)
+    return TRUE;
   if (rule_holds (rule, self->raw[rule->a], self->raw[rule->b]))
     return TRUE;
   set_rule_error (rule, self->raw[rule->a], self->raw[rule->b], error);
@@ -470,7 +490,7 @@ rule_involves (const Rule *rule, const guint8 *ids, guint n_ids)
   if (ids == NULL)
     return TRUE;
   for (guint i = 0; i < n_ids; i++)
-    if (rule->a == ids[i] || rule->b == ids[i])
+    if (rule->a == ids[i] || rule->b == ids[i] || (rule->unless != 0 && rule->unless == ids[i]))
       return TRUE;
   return FALSE;
 }

@@ -278,6 +278,11 @@ store_to_params (BmsSim *sim)
   if (sim->raw[pack_uvp->id] == pack_uvp->max
       && n * p.cell_uvp_v > raw_to_si (pack_uvp, pack_uvp->max))
     p.pack_uvp_v = 0;
+  /* The 4-byte high-voltage pair, when set, is the limit in force. */
+  if (*store (sim, "pack_ovp_hv_v") != 0)
+    p.pack_ovp_v = raw_to_si (field ("pack_ovp_hv_v"), *store (sim, "pack_ovp_hv_v"));
+  if (*store (sim, "pack_uvp_hv_v") != 0)
+    p.pack_uvp_v = raw_to_si (field ("pack_uvp_hv_v"), *store (sim, "pack_uvp_hv_v"));
   p.lease_expired = lease_expired (sim);
   bms_sim_battery_set_params (sim->battery, &p);
 }
@@ -332,6 +337,13 @@ load_defaults (BmsSim *sim)
   bms_sim_params_defaults (&p, c->chemistry, n, c->capacity_ah);
   p.peak_discharge_a = 3 * p.discharge_ocp_a;
   params_to_store (sim, &p);
+  /* A pack past what 0x8E/0x8F can hold (150 V) is protected through the
+   * 4-byte pair, as a high-voltage master is; smaller packs leave it 0. */
+  if (p.pack_ovp_v > raw_to_si (field ("pack_ovp_v"), field ("pack_ovp_v")->max))
+    {
+      *store (sim, "pack_ovp_hv_v") = si_to_raw (field ("pack_ovp_hv_v"), p.pack_ovp_v);
+      *store (sim, "pack_uvp_hv_v") = si_to_raw (field ("pack_uvp_hv_v"), p.pack_uvp_v);
+    }
 
   *store (sim, "battery_type") = c->chemistry;
   *store (sim, "board_address") = clamp_raw (field ("board_address"), c->address);

@@ -140,6 +140,38 @@ row_new (BmsParamPage       *self,
   return row;
 }
 
+/* The 4-byte high-voltage pack protections sit under the 16-bit pair they
+ * replace, not at the end of the group in id order. */
+static const struct
+{
+  guint8 after;
+  guint8 id;
+} placed_after[] = {
+  { BMS_ID_PACK_UVP, BMS_ID_PACK_OVP_HV },
+  { BMS_ID_PACK_OVP_HV, BMS_ID_PACK_UVP_HV },
+};
+
+static void
+add_row (BmsParamPage *self, GtkWidget *group, const BmsFieldInfo *field)
+{
+  GtkWidget *row = row_new (self, field);
+
+  g_hash_table_insert (self->rows, GUINT_TO_POINTER (field->id), row);
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), row);
+  for (guint k = 0; k < G_N_ELEMENTS (placed_after); k++)
+    if (placed_after[k].after == field->id)
+      add_row (self, group, bms_field_lookup (placed_after[k].id));
+}
+
+static gboolean
+is_placed_after (guint8 id)
+{
+  for (guint k = 0; k < G_N_ELEMENTS (placed_after); k++)
+    if (placed_after[k].id == id)
+      return TRUE;
+  return FALSE;
+}
+
 static void
 build_groups (BmsParamPage *self)
 {
@@ -153,13 +185,10 @@ build_groups (BmsParamPage *self)
       adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), _(page_groups[g].title));
       for (guint i = 0; i < n; i++)
         {
-          GtkWidget *row;
-
-          if (fields[i].group != page_groups[g].group || !bms_param_is_parameter (&fields[i]))
+          if (fields[i].group != page_groups[g].group || !bms_param_is_parameter (&fields[i])
+              || is_placed_after (fields[i].id))
             continue;
-          row = row_new (self, &fields[i]);
-          g_hash_table_insert (self->rows, GUINT_TO_POINTER (fields[i].id), row);
-          adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), row);
+          add_row (self, group, &fields[i]);
         }
       gtk_box_append (self->groups_box, group);
     }

@@ -113,6 +113,14 @@ def check_read(sim, endpoint, n_cells):
         # 0x83 is u16 in 10 mV: a 256S pack does not fit; 0xED carries it.
         tap.ok(pack == 655.35,
                f"{endpoint}: pack voltage of a {total:.0f} V pack saturates 0x83 at 655.35 V")
+    # Past 150 V the pack protections live in the 4-byte pair 0xEE/0xEF.
+    ovp, uvp = o.get("pack_ovp_hv_v", -1), o.get("pack_uvp_hv_v", -1)
+    if n_cells * 3.7 > 150:
+        tap.ok(n_cells * 3.5 < ovp < n_cells * 4.5 and n_cells * 1.5 < uvp < ovp,
+               f"{endpoint}: pack protections {uvp}..{ovp} V in 0xEE/0xEF for {n_cells} cells")
+    else:
+        tap.ok(ovp == 0 and uvp == 0, f"{endpoint}: 0xEE/0xEF unused (0) for {n_cells} cells",
+               f"{ovp} {uvp}")
     tap.ok(o.get("battery_type") in ("lfp", "nmc", "lto"), f"{endpoint}: battery_type a name",
            o.get("battery_type"))
     return o

@@ -213,6 +213,25 @@ test_bad_info (void)
   g_assert_error (error, BMS_FRAME_ERROR, BMS_FRAME_ERROR_BAD_INFO);
 }
 
+/* 0xEE/0xEF, when sent and not 0, are the pack protections in force. */
+static void
+test_setting_id (void)
+{
+  g_autoptr (BmsSnapshot) s = bms_snapshot_new ();
+
+  g_assert_cmpuint (bms_snapshot_setting_id (s, BMS_ID_PACK_OVP), ==, BMS_ID_PACK_OVP);
+  bms_snapshot_set_raw (s, BMS_ID_PACK_OVP, 15000);
+  bms_snapshot_set_raw (s, BMS_ID_PACK_OVP_HV, 0);
+  g_assert_cmpuint (bms_snapshot_setting_id (s, BMS_ID_PACK_OVP), ==, BMS_ID_PACK_OVP);
+  bms_snapshot_set_raw (s, BMS_ID_PACK_OVP_HV, 94720);
+  g_assert_cmpuint (bms_snapshot_setting_id (s, BMS_ID_PACK_OVP), ==, BMS_ID_PACK_OVP_HV);
+  g_assert_cmpuint (bms_snapshot_setting_id (s, BMS_ID_PACK_UVP), ==, BMS_ID_PACK_UVP);
+  bms_snapshot_set_raw (s, BMS_ID_PACK_UVP_HV, 62720);
+  g_assert_cmpuint (bms_snapshot_setting_id (s, BMS_ID_PACK_UVP), ==, BMS_ID_PACK_UVP_HV);
+  g_assert_cmpuint (bms_snapshot_setting_id (s, 0x90), ==, 0x90);
+  g_assert_cmpfloat_with_epsilon (bms_snapshot_get (s, BMS_ID_PACK_OVP_HV), 947.20, 1e-9);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -224,5 +243,6 @@ main (int argc, char **argv)
   g_test_add_func ("/field/parse-values", test_parse_values);
   g_test_add_func ("/field/format", test_format);
   g_test_add_func ("/field/bad-info", test_bad_info);
+  g_test_add_func ("/field/setting-id", test_setting_id);
   return g_test_run ();
 }

@@ -87,6 +87,33 @@ test_every_warning_bit (void)
     }
 }
 
+/* A high-voltage master protects the pack through the 4-byte pair: the
+ * alarm's limit is 0xEE/0xEF when set, 0x8E/0x8F when they are 0. */
+static void
+test_high_voltage_threshold (void)
+{
+  const struct { guint bit; guint8 hv_id; gint64 hv_raw; double limit; } cases[] = {
+    { 2, BMS_ID_PACK_OVP_HV, 94720, 947.20 },
+    { 3, BMS_ID_PACK_UVP_HV, 62720, 627.20 },
+    { 2, BMS_ID_PACK_OVP_HV, 0, 56.70 }, /* 0: not used */
+    { 3, BMS_ID_PACK_UVP_HV, 0, 42.70 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (BmsSnapshot) s = quiet_snapshot ();
+      g_autoptr (GPtrArray) alarms = NULL;
+
+      bms_snapshot_set_raw (s, BMS_ID_WARNINGS, 1 << cases[i].bit);
+      bms_snapshot_set_raw (s, cases[i].hv_id, cases[i].hv_raw);
+      alarms = bms_alarm_monitor_derive (s);
+      g_assert_cmpuint (alarms->len, ==, 1);
+      g_assert_true (bms_alarm_get_has_threshold (g_ptr_array_index (alarms, 0)));
+      g_assert_cmpfloat_with_epsilon (bms_alarm_get_threshold (g_ptr_array_index (alarms, 0)),
+                                      cases[i].limit, 1e-9);
+    }
+}
+
 static void
 test_describe (void)
 {
@@ -415,6 +442,7 @@ main (int argc, char *argv[])
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/alarm/every-warning-bit", test_every_warning_bit);
   g_test_add_func ("/alarm/describe", test_describe);
+  g_test_add_func ("/alarm/high-voltage-threshold", test_high_voltage_threshold);
   g_test_add_func ("/alarm/discharging-threshold", test_discharging_threshold);
   g_test_add_func ("/alarm/every-extension-bit", test_every_extension_bit);
   g_test_add_func ("/alarm/status-and-relays", test_status_and_relays);

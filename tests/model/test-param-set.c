@@ -7,7 +7,8 @@ typedef enum
 {
   ABOVE,
   BELOW,
-  AT_MOST_3X
+  AT_MOST_3X,
+  BELOW_SET /* BELOW when both are set; 0 means "not used" */
 } Rel;
 
 /* Stated again here, independently of the implementation's table. */
@@ -25,6 +26,7 @@ static const struct
   { 0x94, ABOVE, 0x93, 2900, 2500 },    /* discharge recovery above level 1 */
   { 0x93, BELOW, 0x90, 2500, 3650 },    /* discharge protection below charge protection */
   { 0x8F, BELOW, 0x8E, 4000, 5840 },    /* pack under-voltage below over-voltage */
+  { 0xEF, BELOW_SET, 0xEE, 62720, 94720 }, /* the same, high-voltage pair */
   { 0xDF, AT_MOST_3X, 0x97, 240, 100 }, /* peak discharge at most 3 × continuous */
   { 0x9F, BELOW, 0x9E, 70, 90 },        /* MOSFET recovery below protection */
   { 0xA1, BELOW, 0xA0, 65, 70 },        /* box recovery below protection */
@@ -80,6 +82,10 @@ test_every_rule_both_sides (void)
           expect (set, b, av - 1, TRUE, 0);
           expect (set, b, av, FALSE, BMS_FIELD_ERROR_RULE);
           break;
+        case BELOW_SET:
+          expect (set, a, 0, TRUE, 0); /* not used: no rule */
+          expect (set, b, 0, TRUE, 0);
+          G_GNUC_FALLTHROUGH; /* set, it is BELOW */
         case BELOW:
           expect (set, a, bv - 1, TRUE, 0);
           expect (set, a, bv, FALSE, BMS_FIELD_ERROR_RULE);
@@ -94,6 +100,30 @@ test_every_rule_both_sides (void)
           break;
         }
     }
+}
+
+/* A high-voltage master's 16-bit pack pair sits at the 150 V ceiling and
+ * means nothing while 0xEE is set: the rule between them is not checked
+ * then, and is again once 0xEE goes back to 0. */
+static void
+test_rule_unless_high_voltage (void)
+{
+  g_autoptr (BmsParamSet) set = bms_param_set_new ();
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) rules = bms_param_set_describe_rules ();
+  gboolean described = FALSE;
+
+  bms_param_set_set_raw (set, 0x8E, 15000);
+  bms_param_set_set_raw (set, 0x8F, 15000);
+  bms_param_set_set_raw (set, BMS_ID_PACK_OVP_HV, 94720);
+  bms_param_set_set_raw (set, BMS_ID_PACK_UVP_HV, 62720);
+  g_assert_true (bms_param_set_validate (set, NULL));
+  expect (set, 0x8F, 15000, TRUE, 0);
+  g_assert_false (bms_param_set_check_value (set, BMS_ID_PACK_OVP_HV, 0, &error));
+  g_assert_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_RULE);
+  for (guint i = 0; rules[i]; i++)
+    described = described || g_str_has_suffix (rules[i], ", unless pack over-voltage protection (high voltage) is set");
+  g_assert_true (described);
 }
 
 static void
@@ -250,6 +280,7 @@ main (int argc, char *argv[])
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/param-set/every-rule-both-sides", test_every_rule_both_sides);
   g_test_add_func ("/param-set/rule-in-words", test_rule_in_words);
+  g_test_add_func ("/param-set/rule-unless-high-voltage", test_rule_unless_high_voltage);
   g_test_add_func ("/param-set/vendor-ranges", test_vendor_ranges);
   g_test_add_func ("/param-set/not-a-parameter", test_not_a_parameter);
   g_test_add_func ("/param-set/presets", test_presets);
