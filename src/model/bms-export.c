@@ -226,13 +226,36 @@ release_pages (const guint8 *map, const guint8 *from, const guint8 *to)
 }
 
 #define INFLATE_WINDOW (1 << 20)
+#define INFLATE_OUT    (1 << 16)
+
+/* Keeps the last tail_len - 1 bytes of an inflated stream in tail (NUL
+ * terminated), given each newly inflated piece in turn. */
+static void
+keep_tail (char *tail, gsize tail_len, const guint8 *out, gsize written)
+{
+  if (written >= tail_len - 1)
+    memcpy (tail, out + written - (tail_len - 1), tail_len - 1);
+  else if (written)
+    {
+      memmove (tail, tail + written, tail_len - 1 - written);
+      memcpy (tail + tail_len - 1 - written, out, written);
+    }
+}
+
+static gboolean
+is_worksheet (const char *name, gsize len)
+{
+  static const char prefix[] = "xl/worksheets/sheet";
+
+  return len >= sizeof prefix - 1 && memcmp (name, prefix, sizeof prefix - 1) == 0;
+}
 
 static gboolean
 inflate_tail (const guint8 *map, const guint8 *data, gsize len, guint method, char *tail,
               gsize tail_len, GCancellable *cancellable)
 {
   g_autoptr (GConverter) z = G_CONVERTER (g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_RAW));
-  g_autofree guint8 *buf = g_malloc (1 << 16);
+  g_autofree guint8 *buf = g_malloc (INFLATE_OUT);
   gsize in_done = 0, released = 0, read, written;
   GConverterResult r;
 
@@ -250,7 +273,7 @@ inflate_tail (const guint8 *map, const guint8 *data, gsize len, guint method, ch
 
       if (g_cancellable_is_cancelled (cancellable))
         return FALSE;
-      r = g_converter_convert (z, data + in_done, chunk, buf, 1 << 16, flags, &read, &written,
+      r = g_converter_convert (z, data + in_done, chunk, buf, INFLATE_OUT, flags, &read, &written,
                                NULL);
       if (r == G_CONVERTER_ERROR)
         return FALSE;
@@ -260,13 +283,7 @@ inflate_tail (const guint8 *map, const guint8 *data, gsize len, guint method, ch
           release_pages (map, data + released, data + in_done);
           released = in_done;
         }
-      if (written >= tail_len - 1)
-        memcpy (tail, buf + written - (tail_len - 1), tail_len - 1);
-      else if (written)
-        {
-          memmove (tail, tail + written, tail_len - 1 - written);
-          memcpy (tail + tail_len - 1 - written, buf, written);
-        }
+      keep_tail (tail, tail_len, buf, written);
     }
   while (r != G_CONVERTER_FINISHED);
   release_pages (map, data + released, data + len);
@@ -328,7 +345,7 @@ verify_xlsx (const char *tmp, const char *path, guint expected_sheets, GHashTabl
             if (local == 0xffffffff) local = rd64 (v);
           }
       p += 46 + n + x + c;
-      if (n < 19 || strncmp (name, "xl/worksheets/sheet", 19) != 0)
+      if (!is_worksheet (name, n))
         continue;
       if (checked != NULL && g_hash_table_contains (checked, &local))
         {
@@ -470,11 +487,10 @@ read_samples (Ctx *c, BmsHistorySampleFunc func, GError **error)
 
 #ifdef G_OS_UNIX
 typedef struct {
-  const char   *tmp;
   gint          writer_done;  /* atomic */
   GHashTable   *checked;      /* guint64 local header offsets */
   int           fd;
-  guint8       *in;
+  guint8       *in, *out;     /* LIVE_IN and INFLATE_OUT bytes */
 } LiveCheck;
 
 #define LIVE_IN (1 << 20)
@@ -504,8 +520,6 @@ live_wait (LiveCheck *lc, guint64 end, guint64 *size)
 static gboolean
 live_inflate (LiveCheck *lc, GConverter *z, guint64 pos, guint64 *end, char *tail, gsize tail_len)
 {
-  g_autofree guint8 *out = g_malloc (1 << 16);
-
   g_converter_reset (z);
   memset (tail, 0, tail_len);
   for (;;)
@@ -523,9 +537,9 @@ live_inflate (LiveCheck *lc, GConverter *z, guint64 pos, guint64 *end, char *tai
         {
           g_autoptr (GError) error = NULL;
           gsize read = 0, written = 0;
-          GConverterResult r = g_converter_convert (z, lc->in + off, n - off, out, 1 << 16,
-                                                    G_CONVERTER_NO_FLAGS, &read, &written,
-                                                    &error);
+          GConverterResult r = g_converter_convert (z, lc->in + off, n - off, lc->out,
+                                                    INFLATE_OUT, G_CONVERTER_NO_FLAGS, &read,
+                                                    &written, &error);
 
           if (r == G_CONVERTER_ERROR)
             {
@@ -534,13 +548,7 @@ live_inflate (LiveCheck *lc, GConverter *z, guint64 pos, guint64 *end, char *tai
               break; /* needs bytes not written yet */
             }
           off += read;
-          if (written >= tail_len - 1)
-            memcpy (tail, out + written - (tail_len - 1), tail_len - 1);
-          else if (written)
-            {
-              memmove (tail, tail + written, tail_len - 1 - written);
-              memcpy (tail + tail_len - 1 - written, out, written);
-            }
+          keep_tail (tail, tail_len, lc->out, written);
           if (r == G_CONVERTER_FINISHED)
             {
               *end = pos + off;
@@ -561,6 +569,7 @@ live_thread (gpointer data)
   char name[20], tail[16];
 
   lc->in = g_malloc (LIVE_IN);
+  lc->out = g_malloc (INFLATE_OUT);
   while (live_wait (lc, pos + 30, &size) && pread (lc->fd, h, 30, pos) == 30 &&
          rd32 (h) == 0x04034b50 /* a local header; the central directory ends the walk */
          && !(rd16 (h + 6) & 0x0008) && rd16 (h + 8) == 8)
@@ -571,7 +580,7 @@ live_thread (gpointer data)
 
       if (!live_wait (lc, data_at, &size) || pread (lc->fd, name, name_len, pos + 30) != (gssize) name_len)
         break;
-      sheet = name_len >= 19 && memcmp (name, "xl/worksheets/sheet", 19) == 0;
+      sheet = is_worksheet (name, name_len);
       if (!live_inflate (lc, z, data_at, &end, tail, sizeof tail))
         break;
       if (sheet && g_str_has_suffix (tail, "</worksheet>"))
@@ -579,6 +588,7 @@ live_thread (gpointer data)
       pos = end;
     }
   g_clear_pointer (&lc->in, g_free);
+  g_clear_pointer (&lc->out, g_free);
   return NULL;
 }
 
@@ -592,7 +602,6 @@ live_check_start (const char *tmp, GThread **thread)
   if (fd < 0)
     return NULL;
   lc = g_new0 (LiveCheck, 1);
-  lc->tmp = tmp;
   lc->fd = fd;
   lc->checked = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   *thread = g_thread_new ("export-check", live_thread, lc);
