@@ -1,5 +1,6 @@
 /* bms-flasher.c — the firmware update flow, step by step. */
 #include "bms-flasher.h"
+#include "bms-context.h"
 
 #include <string.h>
 
@@ -269,7 +270,7 @@ report (BmsFlasher *self)
       e->self = g_object_ref (self);
       e->progress = p;
       e->detail = g_strdup (self->detail);
-      g_main_context_invoke (self->signal_context, emit_progress_cb, e);
+      bms_context_post (self->signal_context, emit_progress_cb, e, NULL);
     }
 }
 

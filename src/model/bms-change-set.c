@@ -1,5 +1,6 @@
 /* bms-change-set.c — a validated set of parameter changes and its writing. */
 #include "config.h"
+#include "bms-context.h"
 
 #include <glib/gi18n-lib.h>
 
@@ -516,7 +517,7 @@ report_invoke (BmsChange *change, BmsChangeResult result, const char *message, g
   r->change = g_object_ref (change);
   r->result = result;
   r->message = g_strdup (message);
-  g_main_context_invoke_full (d->context, G_PRIORITY_DEFAULT, report_on_owner, r, report_free);
+  bms_context_post (d->context, report_on_owner, r, report_free);
 }
 
 gboolean

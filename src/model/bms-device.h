@@ -6,7 +6,7 @@
  * and the modules a GListModel of BmsModule (up to 16 × 16).
  *
  * Not thread-safe: change it on the thread that owns it (the poller delivers
- * snapshots there with g_main_context_invoke).
+ * snapshots there with bms_context_post).
  */
 #pragma once
 

@@ -1,5 +1,6 @@
 /* bms-export.c — history to .xlsx (libxlsxwriter) or .csv, atomically. */
 #include "config.h"
+#include "bms-context.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1241,8 +1242,8 @@ post_progress (double fraction, guint64 rows, gpointer data)
   g_weak_ref_init (&u->ref, g_task_get_source_object (task));
   u->fraction = fraction;
   u->rows = rows;
-  g_main_context_invoke_full (g_task_get_context (task), G_PRIORITY_DEFAULT, apply_progress, u,
-                              progress_update_free);
+  bms_context_post (g_task_get_context (task), apply_progress, u,
+                    progress_update_free);
 }
 
 static void

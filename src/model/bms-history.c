@@ -18,6 +18,7 @@
  *          max - min.
  */
 #include "config.h"
+#include "bms-context.h"
 
 #include <errno.h>
 #include <math.h>
@@ -1297,8 +1298,8 @@ writer_record_failure (BmsHistory *self, const GError *error, guint n_jobs)
   g_mutex_unlock (&self->state_lock);
   g_weak_ref_init (&r->ref, self);
   r->message = g_strdup (error->message);
-  g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, emit_write_failed, r,
-                              fail_report_free);
+  bms_context_post (self->context, emit_write_failed, r,
+                    fail_report_free);
 }
 
 /* One transaction: the first job plus the non-sample jobs already queued

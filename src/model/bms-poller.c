@@ -6,6 +6,7 @@
  * waits for the line, and a late message for a dead poller is dropped.
  */
 #include "config.h"
+#include "bms-context.h"
 
 #include <glib/gi18n-lib.h>
 
@@ -236,7 +237,7 @@ static void
 post (Shared *sh, Msg *msg)
 {
   msg->shared = shared_ref (sh);
-  g_main_context_invoke_full (sh->context, G_PRIORITY_DEFAULT, deliver, msg, msg_free);
+  bms_context_post (sh->context, deliver, msg, msg_free);
 }
 
 /* ---- the worker ---- */

@@ -2,7 +2,7 @@
  *
  * Every cycle reads all fields of each board and hands the snapshot to the
  * board's BmsDevice on the thread that created the poller (through
- * g_main_context_invoke on its thread-default context), to its
+ * bms_context_post on its thread-default context), to its
  * BmsAlarmMonitor, and to the history (if set). The interval is 1 s by
  * default (0.2–60 s). A cycle that takes longer than the interval starts the
  * next one right away, never piling up, and sets "lagging". A board that

@@ -1,5 +1,6 @@
 /* bms-field-writes.c — verified field writes on a worker. */
 #include "config.h"
+#include "bms-context.h"
 
 #include <glib/gi18n.h>
 
@@ -114,7 +115,7 @@ report (GTask   *task,
   r->data = data;
   r->index = index;
   r->task = g_object_ref (task);
-  g_main_context_invoke (data->context, report_in_context, r);
+  bms_context_post (data->context, report_in_context, r, NULL);
 }
 
 static char *
