@@ -65,6 +65,14 @@ page_test_connect (void)
   return connection;
 }
 
+static inline gboolean
+page_test_has_size (gpointer data)
+{
+  GtkWidget *widget = data;
+  return gtk_widget_get_mapped (widget)
+         && gtk_widget_get_width (widget) > 0 && gtk_widget_get_height (widget) > 0;
+}
+
 /* The page in a 1280 × 720 window, following the connection's device. */
 static inline GtkWidget *
 page_test_window (BmsConnection *connection,
@@ -76,6 +84,9 @@ page_test_window (BmsConnection *connection,
   gtk_window_set_child (GTK_WINDOW (window), page);
   g_object_bind_property (connection, "device", page, "device", G_BINDING_SYNC_CREATE);
   gtk_window_present (GTK_WINDOW (window));
+  /* On a loaded machine the first allocation can take longer than any
+   * fixed pause: wait for it (pictures of a 0 × 0 window are empty). */
+  g_assert_true (page_test_wait (page_test_has_size, window, 20));
   page_test_spin (200);
   return window;
 }
@@ -102,21 +113,41 @@ page_test_picture_path (const char *name)
   return g_build_filename (dir, name, NULL);
 }
 
+/* The widget's current frame, or NULL while it has none to give (not yet
+ * allocated, or a relayout pending: the paintable then draws nothing). */
+static inline GskRenderNode *
+page_test_snapshot (GtkWidget *widget,
+                    int       *w,
+                    int       *h)
+{
+  g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
+  GtkSnapshot *snapshot = gtk_snapshot_new ();
+
+  *w = gtk_widget_get_width (widget);
+  *h = gtk_widget_get_height (widget);
+  if (*w > 0 && *h > 0)
+    gdk_paintable_snapshot (paintable, snapshot, *w, *h);
+  return gtk_snapshot_free_to_node (snapshot);
+}
+
 static inline void
 page_test_save_png (GtkWidget  *widget,
                     const char *name)
 {
   g_autofree char *path = page_test_picture_path (name);
-  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
-  g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
-  g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
   g_autoptr(GskRenderNode) node = NULL;
   g_autoptr(GdkTexture) texture = NULL;
   GskRenderer *renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
+  gint64 scale = g_getenv ("PACKWATCH_VALGRIND") ? 20 : 1;
+  gint64 deadline = g_get_monotonic_time () + 20 * scale * G_USEC_PER_SEC;
+  int w, h;
 
+  /* A fixed pause is not enough on a loaded machine: retry until the
+   * widget has a frame to give. */
   page_test_spin (300);
-  gdk_paintable_snapshot (paintable, snapshot, w, h);
-  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  while ((node = page_test_snapshot (widget, &w, &h)) == NULL
+         && g_get_monotonic_time () < deadline)
+    page_test_spin (100);
   g_assert_nonnull (node);
   texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, w, h));
   g_assert_true (gdk_texture_save_to_png (texture, path));

@@ -83,7 +83,7 @@ record_history (BmsHistory **history_out)
 }
 
 static gboolean
-has_data (BmsGraphView *view)
+has_data (gpointer view)
 {
   GListModel *model = bms_graph_view_get_series (view);
   guint with_data = 0;
@@ -95,50 +95,6 @@ has_data (BmsGraphView *view)
         with_data++;
     }
   return with_data == g_list_model_get_n_items (model);
-}
-
-static void
-wait_until (BmsGraphView *view,
-            gboolean    (*cond) (BmsGraphView *))
-{
-  gint64 scale = g_getenv ("PACKWATCH_VALGRIND") ? 20 : 1;
-  gint64 deadline = g_get_monotonic_time () + 15 * scale * G_USEC_PER_SEC;
-
-  while (!cond (view) && g_get_monotonic_time () < deadline)
-    g_main_context_iteration (NULL, FALSE);
-  g_assert_true (cond (view));
-}
-
-static void
-spin (guint ms)
-{
-  gint64 end = g_get_monotonic_time () + ms * 1000;
-
-  while (g_get_monotonic_time () < end)
-    g_main_context_iteration (NULL, FALSE);
-}
-
-static void
-save_picture (GtkWidget  *widget,
-              const char *name)
-{
-  const char *root = g_getenv ("PACKWATCH_BUILD_ROOT");
-  g_autofree char *dir = g_build_filename (root ? root : ".", "tests", "ui", "pictures", NULL);
-  g_autofree char *path = g_build_filename (dir, name, NULL);
-  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
-  g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
-  g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  GskRenderer *renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
-
-  g_mkdir_with_parents (dir, 0755);
-  gdk_paintable_snapshot (paintable, snapshot, w, h);
-  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
-  g_assert_nonnull (node);
-  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, w, h));
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("picture: %s", path);
 }
 
 static void
@@ -156,10 +112,11 @@ test_page_on_history (void)
   gtk_window_set_default_size (GTK_WINDOW (window), 1280, 720);
   gtk_window_set_child (GTK_WINDOW (window), page);
   gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (page_test_wait (page_test_has_size, window, 20));
 
   bms_graph_page_set_history (BMS_GRAPH_PAGE (page), history);
   bms_graph_view_show_last (view, HOURS * 3600 + 600);
-  wait_until (view, has_data);
+  g_assert_true (page_test_wait (has_data, view, 15));
 
   /* Zooming in far enough asks the database for finer buckets again. */
   bms_graph_view_get_time_range (view, &t0, &t1);
@@ -176,11 +133,10 @@ test_page_on_history (void)
     gtk_editable_set_text (GTK_EDITABLE (entry), "7, 3");
     g_signal_emit_by_name (entry, "activate");
     g_assert_cmpuint (g_list_model_get_n_items (model), ==, BMS_SERIES_COUNT + 2);
-    wait_until (view, has_data);
+    g_assert_true (page_test_wait (has_data, view, 15));
   }
 
-  spin (300);
-  save_picture (window, "graph-page.png");
+  page_test_save_png (window, "graph-page.png");
 
   /* Dark mode takes its colours from the theme; the keyboard crosshair
    * reads values at a time in the middle of the range. */
@@ -188,8 +144,7 @@ test_page_on_history (void)
                                       ADW_COLOR_SCHEME_FORCE_DARK);
   bms_graph_view_get_time_range (view, &t0, &t1);
   bms_graph_view_set_cursor_time (view, t0 + (t1 - t0) * 0.3);
-  spin (300);
-  save_picture (window, "graph-page-dark.png");
+  page_test_save_png (window, "graph-page-dark.png");
   adw_style_manager_set_color_scheme (adw_style_manager_get_default (),
                                       ADW_COLOR_SCHEME_DEFAULT);
   bms_graph_view_set_cursor_time (view, NAN);
