@@ -241,9 +241,9 @@ static const BmsFieldInfo fields[] = {
   { 0xED, "pack_voltage_hv_v", N_("Pack voltage (high voltage)"), T(UINT), 4, R, "V", 0.01, 0, G_MAXUINT32, G(TELEMETRY), TRUE, NULL,
     "Pack voltage of a high-voltage master in 10 mV steps, 4 bytes: 0x83 stops at 655.35 V, a 256S pack reaches 930 V." },
   { 0xEE, "pack_ovp_hv_v", N_("Pack over-voltage protection (high voltage)"), T(UINT), 4, RW, "V", 0.01, 0, 120000, G(VOLTAGE), TRUE, NULL,
-    "Pack over-voltage protection of a high-voltage master in 10 mV steps, 4 bytes; when not 0 it replaces 0x8E, which stops at 150 V. 0 = use 0x8E." },
+    "Pack over-voltage protection of a high-voltage master in 10 mV steps, 4 bytes; when not 0 it replaces 0x8E, which stops at 150 V. 0 = use 0x8E.", .replaces = 0x8E },
   { 0xEF, "pack_uvp_hv_v", N_("Pack under-voltage protection (high voltage)"), T(UINT), 4, RW, "V", 0.01, 0, 120000, G(VOLTAGE), TRUE, NULL,
-    "Pack under-voltage protection of a high-voltage master in 10 mV steps, 4 bytes; when not 0 it replaces 0x8F. 0 = use 0x8F." },
+    "Pack under-voltage protection of a high-voltage master in 10 mV steps, 4 bytes; when not 0 it replaces 0x8F. 0 = use 0x8F.", .replaces = 0x8F },
 };
 
 #undef R
@@ -253,6 +253,7 @@ static const BmsFieldInfo fields[] = {
 #undef G
 
 static const BmsFieldInfo *by_id[256];
+static const BmsFieldInfo *replacement_of[256];   /* by the id replaced */
 
 static void
 ensure_index (void)
@@ -263,6 +264,9 @@ ensure_index (void)
     {
       for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
         by_id[fields[i].id] = &fields[i];
+      for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
+        if (fields[i].replaces != 0)
+          replacement_of[fields[i].replaces] = &fields[i];
       g_once_init_leave (&done, 1);
     }
 }
@@ -272,6 +276,13 @@ bms_field_lookup (guint8 id)
 {
   ensure_index ();
   return by_id[id];
+}
+
+const BmsFieldInfo *
+bms_field_replacement (guint8 id)
+{
+  ensure_index ();
+  return replacement_of[id];
 }
 
 const BmsFieldInfo *

@@ -62,6 +62,8 @@ typedef struct {
   gboolean      extension;   /* defined by Packwatch, not in the public list */
   const char * const *names; /* ENUM: value names; BITS: bit names; NULL ends */
   const char   *description; /* one sentence for docs/protocol.md and tooltips */
+  guint8        replaces;    /* an extension standing in for this public field
+                              * when not 0 (0 then means "not used"); 0: none */
 } BmsFieldInfo;
 
 /* Protocol ids used by name in code (everything else goes through lookups). */
@@ -119,6 +121,9 @@ enum {
 
 const BmsFieldInfo *bms_field_lookup         (guint8       id);
 const BmsFieldInfo *bms_field_lookup_name    (const char  *name);
+/* The extension that stands in for field id when it is not 0 (0xEE for
+ * 0x8E), or NULL. */
+const BmsFieldInfo *bms_field_replacement    (guint8       id);
 /* Every field, ascending id; sets *n_fields. */
 const BmsFieldInfo *bms_field_all            (guint       *n_fields);
 

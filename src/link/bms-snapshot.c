@@ -63,11 +63,10 @@ bms_snapshot_get (const BmsSnapshot *snapshot, guint8 id)
 guint8
 bms_snapshot_setting_id (const BmsSnapshot *snapshot, guint8 id)
 {
-  guint8 hv = id == BMS_ID_PACK_OVP ? BMS_ID_PACK_OVP_HV
-              : id == BMS_ID_PACK_UVP ? BMS_ID_PACK_UVP_HV
-                                      : 0;
+  const BmsFieldInfo *in_place = bms_field_replacement (id);
 
-  return hv != 0 && PRESENT (snapshot, hv) && snapshot->raw[hv] != 0 ? hv : id;
+  return in_place != NULL && PRESENT (snapshot, in_place->id) && snapshot->raw[in_place->id] != 0
+         ? in_place->id : id;
 }
 
 guint8

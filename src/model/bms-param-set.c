@@ -109,15 +109,18 @@ typedef enum
   REL_ABOVE,      /* a > b */
   REL_BELOW,      /* a < b */
   REL_AT_MOST_3X, /* a <= 3 × b */
-  REL_BELOW_SET,  /* a < b when both are set (0 = not used) */
 } Relation;
 
+/* Two things follow from the catalogue's "replaces" (an extension standing
+ * in for a public field when not 0): a rule on two such extensions holds
+ * while either is 0 ("not used"), and a rule against a public field that
+ * its extension replaces is not checked while the extension is set (the
+ * public value then means nothing). */
 typedef struct
 {
   guint8 a;
   Relation rel;
   guint8 b;
-  guint8 unless; /* not checked while this field is present and not 0 */
 } Rule;
 
 /* The field whose value is judged comes first. */
@@ -130,8 +133,8 @@ static const Rule rules[] = {
   /* pack under-voltage below pack over-voltage, unless a high-voltage
    * master uses the 4-byte pair instead (its 16-bit pair then sits at the
    * 150 V ceiling and means nothing) */
-  { 0x8F, REL_BELOW, 0x8E, BMS_ID_PACK_OVP_HV },
-  { 0xEF, REL_BELOW_SET, 0xEE },  /* the same for the high-voltage pair, when used */
+  { 0x8F, REL_BELOW, 0x8E },
+  { 0xEF, REL_BELOW, 0xEE },      /* the same for the high-voltage pair, when used */
   { 0xDF, REL_AT_MOST_3X, 0x97 }, /* peak discharge at most 3 × continuous */
   { 0x9F, REL_BELOW, 0x9E },      /* MOSFET recovery below protection */
   { 0xA1, REL_BELOW, 0xA0 },      /* battery box recovery below protection */
@@ -153,6 +156,13 @@ label_inside (const BmsFieldInfo *field)
   return text;
 }
 
+/* Both sides are extensions standing in for public fields: 0 = not used. */
+static gboolean
+unused_at_zero (const Rule *rule)
+{
+  return bms_field_lookup (rule->a)->replaces != 0 && bms_field_lookup (rule->b)->replaces != 0;
+}
+
 static gboolean
 rule_holds (const Rule *rule, gint64 a, gint64 b)
 {
@@ -162,8 +172,6 @@ rule_holds (const Rule *rule, gint64 a, gint64 b)
       return a > b;
     case REL_BELOW:
       return a < b;
-    case REL_BELOW_SET:
-      return a == 0 || b == 0 || a < b;
     case REL_AT_MOST_3X:
       return a <= 3 * b;
     default:
@@ -187,7 +195,6 @@ set_rule_error (const Rule *rule, gint64 a_raw, gint64 b_raw, GError **error)
                    _ (fa->label), a, b_label, b);
       break;
     case REL_BELOW:
-    case REL_BELOW_SET:
       g_set_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_RULE, _ ("%s %s must be below %s %s"),
                    _ (fa->label), a, b_label, b);
       break;
@@ -212,16 +219,19 @@ bms_param_set_describe_rules (void)
   for (guint i = 0; i < G_N_ELEMENTS (rules); i++)
     {
       const BmsFieldInfo *fa = bms_field_lookup (rules[i].a);
-      g_autofree char *b_label = label_inside (bms_field_lookup (rules[i].b));
-      const char *fmt = rules[i].rel == REL_ABOVE       ? _ ("%s must be above %s")
-                        : rules[i].rel == REL_BELOW     ? _ ("%s must be below %s")
-                        : rules[i].rel == REL_BELOW_SET ? _ ("%s must be below %s when both are set")
-                                                        : _ ("%s must be at most 3 × %s");
+      const BmsFieldInfo *fb = bms_field_lookup (rules[i].b);
+      const BmsFieldInfo *b_in_place = bms_field_replacement (fb->id);
+      g_autofree char *b_label = label_inside (fb);
+      const char *fmt = rules[i].rel == REL_ABOVE ? _ ("%s must be above %s")
+                        : rules[i].rel == REL_BELOW && unused_at_zero (&rules[i])
+                          ? _ ("%s must be below %s when both are set")
+                        : rules[i].rel == REL_BELOW ? _ ("%s must be below %s")
+                                                    : _ ("%s must be at most 3 × %s");
       g_autofree char *text = g_strdup_printf (fmt, _ (fa->label), b_label);
 
-      if (rules[i].unless != 0)
+      if (b_in_place != NULL)
         {
-          g_autofree char *unless = label_inside (bms_field_lookup (rules[i].unless));
+          g_autofree char *unless = label_inside (b_in_place);
           g_ptr_array_add (out, g_strdup_printf (_ ("%s, unless %s is set"), text, unless));
         }
       else
@@ -474,9 +484,13 @@ bms_param_set_format_plain (BmsParamSet *self, guint8 id)
 static gboolean
 check_rule (BmsParamSet *self, const Rule *rule, GError **error)
 {
+  const BmsFieldInfo *b_in_place = bms_field_replacement (rule->b);
+
   if (!IS_PRESENT (self, rule->a) || !IS_PRESENT (self, rule->b))
     return TRUE;
-  if (rule->unless != 0 && IS_PRESENT (self, rule->unless) && self->raw[rule->unless] != 0)
+  if (b_in_place != NULL && IS_PRESENT (self, b_in_place->id) && self->raw[b_in_place->id] != 0)
+    return TRUE;
+  if (unused_at_zero (rule) && (self->raw[rule->a] == 0 || self->raw[rule->b] == 0))
     return TRUE;
   if (rule_holds (rule, self->raw[rule->a], self->raw[rule->b]))
     return TRUE;
@@ -490,8 +504,12 @@ rule_involves (const Rule *rule, const guint8 *ids, guint n_ids)
   if (ids == NULL)
     return TRUE;
   for (guint i = 0; i < n_ids; i++)
-    if (rule->a == ids[i] || rule->b == ids[i] || (rule->unless != 0 && rule->unless == ids[i]))
-      return TRUE;
+    {
+      const BmsFieldInfo *b_in_place = bms_field_replacement (rule->b);
+
+      if (rule->a == ids[i] || rule->b == ids[i] || (b_in_place != NULL && b_in_place->id == ids[i]))
+        return TRUE;
+    }
   return FALSE;
 }
 

@@ -197,6 +197,17 @@ store (BmsSim *sim, const char *name)
   return &sim->raw[field (name)->id];
 }
 
+/* The value of a setting the board acts on: the extension that stands in
+ * for f when it is set (not 0), else f's own (passed in, in SI units). */
+static double
+in_force (BmsSim *sim, const BmsFieldInfo *f, double own)
+{
+  const BmsFieldInfo *in_place = bms_field_replacement (f->id);
+
+  return in_place != NULL && sim->raw[in_place->id] != 0
+         ? raw_to_si (in_place, sim->raw[in_place->id]) : own;
+}
+
 static void
 set_bytes (BmsSim *sim, const BmsFieldInfo *f, const guint8 *data, gsize len)
 {
@@ -279,10 +290,8 @@ store_to_params (BmsSim *sim)
       && n * p.cell_uvp_v > raw_to_si (pack_uvp, pack_uvp->max))
     p.pack_uvp_v = 0;
   /* The 4-byte high-voltage pair, when set, is the limit in force. */
-  if (*store (sim, "pack_ovp_hv_v") != 0)
-    p.pack_ovp_v = raw_to_si (field ("pack_ovp_hv_v"), *store (sim, "pack_ovp_hv_v"));
-  if (*store (sim, "pack_uvp_hv_v") != 0)
-    p.pack_uvp_v = raw_to_si (field ("pack_uvp_hv_v"), *store (sim, "pack_uvp_hv_v"));
+  p.pack_ovp_v = in_force (sim, pack_ovp, p.pack_ovp_v);
+  p.pack_uvp_v = in_force (sim, pack_uvp, p.pack_uvp_v);
   p.lease_expired = lease_expired (sim);
   bms_sim_battery_set_params (sim->battery, &p);
 }

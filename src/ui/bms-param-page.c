@@ -140,36 +140,19 @@ row_new (BmsParamPage       *self,
   return row;
 }
 
-/* The 4-byte high-voltage pack protections sit under the 16-bit pair they
- * replace, not at the end of the group in id order. */
-static const struct
-{
-  guint8 after;
-  guint8 id;
-} placed_after[] = {
-  { BMS_ID_PACK_UVP, BMS_ID_PACK_OVP_HV },
-  { BMS_ID_PACK_OVP_HV, BMS_ID_PACK_UVP_HV },
-};
-
+/* An extension that stands in for a public field (the 4-byte high-voltage
+ * pack protections for the 16-bit pair) sits right under that field, not at
+ * the end of the group in id order. */
 static void
 add_row (BmsParamPage *self, GtkWidget *group, const BmsFieldInfo *field)
 {
   GtkWidget *row = row_new (self, field);
+  const BmsFieldInfo *in_place = bms_field_replacement (field->id);
 
   g_hash_table_insert (self->rows, GUINT_TO_POINTER (field->id), row);
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), row);
-  for (guint k = 0; k < G_N_ELEMENTS (placed_after); k++)
-    if (placed_after[k].after == field->id)
-      add_row (self, group, bms_field_lookup (placed_after[k].id));
-}
-
-static gboolean
-is_placed_after (guint8 id)
-{
-  for (guint k = 0; k < G_N_ELEMENTS (placed_after); k++)
-    if (placed_after[k].id == id)
-      return TRUE;
-  return FALSE;
+  if (in_place != NULL)
+    add_row (self, group, in_place);
 }
 
 static void
@@ -186,7 +169,7 @@ build_groups (BmsParamPage *self)
       for (guint i = 0; i < n; i++)
         {
           if (fields[i].group != page_groups[g].group || !bms_param_is_parameter (&fields[i])
-              || is_placed_after (fields[i].id))
+              || fields[i].replaces != 0)
             continue;
           add_row (self, group, &fields[i]);
         }
