@@ -108,6 +108,10 @@ bms_param_dialog_format_value (const BmsFieldInfo *field,
     }
   if (is_choice (field))
     return bms_param_dialog_choice_label (field, bms_param_set_get_raw (set, field->id));
+  /* An extension standing in for a public field is off at 0: "0.00 V" next
+   * to a pack protection would read as a limit of zero. */
+  if (field->replaces != 0 && bms_param_set_get_raw (set, field->id) == 0)
+    return g_strdup (C_("parameter value", "Not used"));
   return bms_field_format (field, bms_param_set_get_raw (set, field->id));
 }
 

@@ -5,6 +5,8 @@
 
 #include <glib/gstdio.h>
 
+#include "bms-param-dialog.h"
+#include "bms-param-set.h"
 #include "bms-window.h"
 #include "ui-test-util.h"
 
@@ -105,6 +107,29 @@ test_dialog (gconstpointer data)
   ui_test_assert_png (path, 300, 200);
 }
 
+/* A high-voltage pack protection at 0 is off, and says so instead of
+ * "0.00 V" (which would read as a limit of zero); set, it is a voltage. */
+static void
+test_replacement_not_used (void)
+{
+  g_autoptr(BmsParamSet) set = bms_param_set_new ();
+  const BmsFieldInfo *hv = bms_field_lookup (BMS_ID_PACK_OVP_HV);
+  g_autofree char *off = NULL;
+  g_autofree char *on = NULL;
+  g_autofree char *public_zero = NULL;
+
+  bms_param_set_set_raw (set, BMS_ID_PACK_OVP_HV, 0);
+  off = bms_param_dialog_format_value (hv, set);
+  g_assert_cmpstr (off, ==, "Not used");
+  bms_param_set_set_raw (set, BMS_ID_PACK_OVP_HV, 94720);
+  on = bms_param_dialog_format_value (hv, set);
+  g_assert_cmpstr (on, ==, "947.20 V");
+  /* A public field at 0 stays a number. */
+  bms_param_set_set_raw (set, 0x9B, 0);
+  public_zero = bms_param_dialog_format_value (bms_field_lookup (0x9B), set);
+  g_assert_cmpstr (public_zero, !=, "Not used");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -123,5 +148,6 @@ main (int   argc,
       g_autofree char *name = g_strdup_printf ("/ui/dialogs/%s", runs[i].picture + 7);
       g_test_add_data_func (name, &runs[i], test_dialog);
     }
+  g_test_add_func ("/ui/dialogs/replacement-not-used", test_replacement_not_used);
   return g_test_run ();
 }
