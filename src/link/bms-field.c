@@ -263,10 +263,11 @@ ensure_index (void)
   if (g_once_init_enter (&done))
     {
       for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
-        by_id[fields[i].id] = &fields[i];
-      for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
-        if (fields[i].replaces != 0)
-          replacement_of[fields[i].replaces] = &fields[i];
+        {
+          by_id[fields[i].id] = &fields[i];
+          if (fields[i].replaces != 0)
+            replacement_of[fields[i].replaces] = &fields[i];
+        }
       g_once_init_leave (&done, 1);
     }
 }

@@ -501,15 +501,13 @@ check_rule (BmsParamSet *self, const Rule *rule, GError **error)
 static gboolean
 rule_involves (const Rule *rule, const guint8 *ids, guint n_ids)
 {
+  const BmsFieldInfo *b_in_place = bms_field_replacement (rule->b);
+
   if (ids == NULL)
     return TRUE;
   for (guint i = 0; i < n_ids; i++)
-    {
-      const BmsFieldInfo *b_in_place = bms_field_replacement (rule->b);
-
-      if (rule->a == ids[i] || rule->b == ids[i] || (b_in_place != NULL && b_in_place->id == ids[i]))
-        return TRUE;
-    }
+    if (rule->a == ids[i] || rule->b == ids[i] || (b_in_place != NULL && b_in_place->id == ids[i]))
+      return TRUE;
   return FALSE;
 }
 

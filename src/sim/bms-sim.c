@@ -208,6 +208,15 @@ in_force (BmsSim *sim, const BmsFieldInfo *f, double own)
          ? raw_to_si (in_place, sim->raw[in_place->id]) : own;
 }
 
+/* Sets the extension that stands in for public field id to si. */
+static void
+put_in_place (BmsSim *sim, guint8 id, double si)
+{
+  const BmsFieldInfo *in_place = bms_field_replacement (id);
+
+  sim->raw[in_place->id] = si_to_raw (in_place, si);
+}
+
 static void
 set_bytes (BmsSim *sim, const BmsFieldInfo *f, const guint8 *data, gsize len)
 {
@@ -348,10 +357,11 @@ load_defaults (BmsSim *sim)
   params_to_store (sim, &p);
   /* A pack past what 0x8E/0x8F can hold (150 V) is protected through the
    * 4-byte pair, as a high-voltage master is; smaller packs leave it 0. */
-  if (p.pack_ovp_v > raw_to_si (field ("pack_ovp_v"), field ("pack_ovp_v")->max))
+  if (p.pack_ovp_v > raw_to_si (bms_field_lookup (BMS_ID_PACK_OVP),
+                                bms_field_lookup (BMS_ID_PACK_OVP)->max))
     {
-      *store (sim, "pack_ovp_hv_v") = si_to_raw (field ("pack_ovp_hv_v"), p.pack_ovp_v);
-      *store (sim, "pack_uvp_hv_v") = si_to_raw (field ("pack_uvp_hv_v"), p.pack_uvp_v);
+      put_in_place (sim, BMS_ID_PACK_OVP, p.pack_ovp_v);
+      put_in_place (sim, BMS_ID_PACK_UVP, p.pack_uvp_v);
     }
 
   *store (sim, "battery_type") = c->chemistry;
