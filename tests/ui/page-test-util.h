@@ -23,15 +23,23 @@ page_test_init (int    *argc,
   bms_sim_register_uri_scheme ();
 }
 
-/* Spins the main loop until cond (data) holds or seconds pass (twenty
- * times as long under `meson test --setup=valgrind`). */
+/* The monotonic time seconds from now (twenty times as long under
+ * `meson test --setup=valgrind`). */
+static inline gint64
+page_test_deadline (guint seconds)
+{
+  gint64 scale = g_getenv ("PACKWATCH_VALGRIND") ? 20 : 1;
+
+  return g_get_monotonic_time () + seconds * scale * G_USEC_PER_SEC;
+}
+
+/* Spins the main loop until cond (data) holds or seconds pass. */
 static inline gboolean
 page_test_wait (gboolean (*cond) (gpointer),
                 gpointer   data,
                 guint      seconds)
 {
-  gint64 scale = g_getenv ("PACKWATCH_VALGRIND") ? 20 : 1;
-  gint64 deadline = g_get_monotonic_time () + seconds * scale * G_USEC_PER_SEC;
+  gint64 deadline = page_test_deadline (seconds);
 
   while (!cond (data) && g_get_monotonic_time () < deadline)
     g_main_context_iteration (NULL, FALSE);
@@ -138,8 +146,7 @@ page_test_save_png (GtkWidget  *widget,
   g_autoptr(GskRenderNode) node = NULL;
   g_autoptr(GdkTexture) texture = NULL;
   GskRenderer *renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
-  gint64 scale = g_getenv ("PACKWATCH_VALGRIND") ? 20 : 1;
-  gint64 deadline = g_get_monotonic_time () + 20 * scale * G_USEC_PER_SEC;
+  gint64 deadline = page_test_deadline (20);
   int w, h;
 
   /* A fixed pause is not enough on a loaded machine: retry until the
