@@ -1,6 +1,6 @@
 /* cli-common.h — what every packwatch-cli subcommand shares: exit codes,
  * option parsing, the connection options (--port/--baud/--address), JSON
- * helpers and the hex reader used by `decode`.
+ * helpers.
  *
  * A subcommand is one function `int cli_NAME (int argc, char **argv)` in its
  * own file src/cli/cli-NAME.c, registered by one line in cli-commands.h.
@@ -60,13 +60,6 @@ char *cli_json_compact (const char *json);
  * built in out (which already holds "{" and maybe members). */
 void cli_json_merge_object (GString *out, const char *object_json);
 
-/* One line of a hex dump: bytes as two hex digits, separated by spaces,
- * colons, commas, semicolons or nothing, each optionally prefixed with 0x.
- * A leading "<<<" or ">>>" direction marker and anything after '#' are
- * ignored. Appends the bytes to out (none for a blank or comment line);
- * returns FALSE with an error naming the column on bad input. */
-gboolean cli_hex_parse_line (const char *line, GByteArray *out, GError **error);
-
 /* text padded with spaces to width characters (not bytes: "°C" is two). */
 char *cli_pad (const char *text, guint width);
 
@@ -94,7 +87,6 @@ char *cli_bit_names (const BmsFieldInfo *field, gint64 raw);
 GQuark cli_error_quark (void);
 typedef enum
 {
-  CLI_ERROR_HEX,
   CLI_ERROR_USAGE,
 } CliError;
 

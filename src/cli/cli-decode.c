@@ -10,6 +10,7 @@
 
 #include "bms-field.h"
 #include "bms-frame.h"
+#include "bms-hex.h"
 #include "bms-snapshot.h"
 #include "cli-common.h"
 
@@ -69,7 +70,7 @@ frame_error_reason (const GError *error)
     [BMS_FRAME_ERROR_BAD_INFO] = "bad_info",
   };
 
-  if (error->domain == CLI_ERROR && error->code == CLI_ERROR_HEX)
+  if (error->domain == BMS_HEX_ERROR)
     return "bad_hex";
   if (error->domain == BMS_FRAME_ERROR && error->code >= 0
       && (gsize)error->code < G_N_ELEMENTS (reasons))
@@ -250,7 +251,7 @@ decode_stream (FILE *in, gboolean binary)
         g_autoptr (GError) error = NULL;
 
         line++;
-        if (!cli_hex_parse_line (text, bytes, &error))
+        if (!bms_hex_parse_line (text, bytes, &error))
           {
             print_error ("line", line, error, NULL, 0);
             stream.invalid++;
@@ -281,7 +282,7 @@ decode_lines (FILE *in)
       g_autoptr (GError) error = NULL;
 
       line++;
-      if (!cli_hex_parse_line (text, bytes, &error))
+      if (!bms_hex_parse_line (text, bytes, &error))
         {
           print_error ("line", line, error, NULL, 0);
           invalid++;

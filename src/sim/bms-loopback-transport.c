@@ -404,8 +404,31 @@ sim_factory (const char *uri, guint baud, GError **error)
   return bms_loopback_transport_new_owning (sim, wire, scale, baud, uri);
 }
 
+/* "replay://PATH": a board serving the read-all replies recorded in PATH
+ * (bms_sim_set_replay), e.g. a customer's `packwatch-cli capture`. */
+static BmsTransport *
+replay_factory (const char *uri, guint baud, GError **error)
+{
+  const char *path = strstr (uri, "://") + 3;
+  BmsSimConfig config;
+  g_autoptr (BmsSim) sim = NULL;
+
+  if (*path == '\0')
+    {
+      g_set_error (error, BMS_TRANSPORT_ERROR, BMS_TRANSPORT_ERROR_INVALID,
+                   "No recording given in '%s': use replay://FILE", uri);
+      return NULL;
+    }
+  bms_sim_config_init (&config);
+  sim = bms_sim_new (&config, error);
+  if (sim == NULL || !bms_sim_set_replay (sim, path, error))
+    return NULL;
+  return bms_loopback_transport_new_owning (g_steal_pointer (&sim), TRUE, 1, baud, uri);
+}
+
 void
 bms_sim_register_uri_scheme (void)
 {
   bms_transport_register_scheme ("sim", sim_factory);
+  bms_transport_register_scheme ("replay", replay_factory);
 }

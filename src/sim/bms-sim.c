@@ -13,6 +13,7 @@
 
 #include "bms-bootloader.h"
 #include "bms-frame.h"
+#include "bms-hex.h"
 #include "bms-sim-private.h"
 
 #define STATE_GROUP "parameters"
@@ -58,6 +59,13 @@ struct _BmsSim
   gint toggles; /* TOGGLE_* bits, set from any thread */
   BmsSimReadyFunc ready_func;
   gpointer ready_data;
+
+  /* Replay (bms_sim_set_replay): recorded read-all replies and their
+   * snapshots, served in turn instead of the battery model's. */
+  GPtrArray *replay_frames;
+  GPtrArray *replay_snapshots;
+  guint replay_next;
+  guint replay_last;
 };
 
 void
@@ -626,6 +634,8 @@ bms_sim_free (BmsSim *sim)
   g_clear_pointer (&sim->fault_rand, g_rand_free);
   g_clear_pointer (&sim->read_rand, g_rand_free);
   g_clear_pointer (&sim->flashed_image, g_bytes_unref);
+  g_clear_pointer (&sim->replay_frames, g_ptr_array_unref);
+  g_clear_pointer (&sim->replay_snapshots, g_ptr_array_unref);
   g_free (sim->state_file);
   g_free (sim);
 }
@@ -1059,10 +1069,8 @@ bms_sim_get_parameter (BmsSim *sim, guint8 id)
 /* ---- frames -------------------------------------------------------------- */
 
 static void
-send_reply (BmsSim *sim, guint8 command, const guint8 *info, gsize len)
+send_frame (BmsSim *sim, const BmsFrame *frame)
 {
-  g_autoptr (BmsFrame) frame
-      = bms_frame_new (command, BMS_SOURCE_BMS, BMS_TRANSPORT_REPLY, info, len);
   g_autoptr (GByteArray) bytes = g_byte_array_new ();
   const BmsSimFaults *fl = &sim->faults;
 
@@ -1082,6 +1090,15 @@ send_reply (BmsSim *sim, guint8 command, const guint8 *info, gsize len)
       g_byte_array_append (sim->reply, &junk, 1);
     }
   g_byte_array_append (sim->reply, bytes->data, bytes->len);
+}
+
+static void
+send_reply (BmsSim *sim, guint8 command, const guint8 *info, gsize len)
+{
+  g_autoptr (BmsFrame) frame
+      = bms_frame_new (command, BMS_SOURCE_BMS, BMS_TRANSPORT_REPLY, info, len);
+
+  send_frame (sim, frame);
 }
 
 static void
@@ -1171,6 +1188,130 @@ handle_write (BmsSim *sim, const BmsFrame *frame)
     }
 }
 
+/* ---- replay -------------------------------------------------------------- */
+
+/* A read all (0x06, or 0x03 of id 0x00) gets the next recorded reply, with
+ * the request's command word and terminal number; a read of one field is
+ * answered from the reply served last. */
+static void
+replay_read (BmsSim *sim, const BmsFrame *request)
+{
+  guint8 id = request->info_len > 0 ? request->info[0] : BMS_ID_READ_ALL;
+  g_autoptr (GByteArray) info = g_byte_array_new ();
+  g_autoptr (BmsFrame) reply = NULL;
+  const BmsFrame *recorded;
+
+  if (request->command == BMS_CMD_READ && id != BMS_ID_READ_ALL)
+    {
+      if (!bms_snapshot_encode_field (g_ptr_array_index (sim->replay_snapshots, sim->replay_last),
+                                      id, info))
+        send_result (sim, request->command, id, BMS_RESULT_UNKNOWN_FIELD);
+      else
+        send_reply (sim, request->command, info->data, info->len);
+      return;
+    }
+  sim->replay_last = sim->replay_next;
+  sim->replay_next = (sim->replay_next + 1) % sim->replay_frames->len;
+  recorded = g_ptr_array_index (sim->replay_frames, sim->replay_last);
+  reply = bms_frame_new (request->command, BMS_SOURCE_BMS, BMS_TRANSPORT_REPLY, recorded->info,
+                         recorded->info_len);
+  reply->terminal = request->terminal;
+  reply->record = recorded->record;
+  send_frame (sim, reply);
+}
+
+/* A recording is a locked board: no write, no password opens it. */
+static void
+replay_frame (BmsSim *sim, const BmsFrame *request)
+{
+  guint8 id = request->info_len > 0 ? request->info[0] : 0;
+
+  switch (request->command)
+    {
+    case BMS_CMD_READ:
+    case BMS_CMD_READ_ALL:
+      replay_read (sim, request);
+      break;
+    case BMS_CMD_WRITE:
+      if (request->info_len > 0)
+        send_result (sim, request->command, id,
+                     bms_field_lookup (id) ? BMS_RESULT_DENIED : BMS_RESULT_UNKNOWN_FIELD);
+      break;
+    case BMS_CMD_PASSWORD:
+      send_result (sim, request->command, id, BMS_RESULT_DENIED);
+      break;
+    default:
+      break;
+    }
+}
+
+/* The read-all replies of a hex file; requests and the replies to writes
+ * and passwords (a line capture has them too) are left out. */
+static gboolean
+load_replay (BmsSim *sim, const char *path, GArray *frames, GError **error)
+{
+  for (guint i = 0; i < frames->len; i++)
+    {
+      BmsHexFrame *entry = &g_array_index (frames, BmsHexFrame, i);
+      g_autoptr (BmsSnapshot) snapshot = bms_snapshot_new ();
+      g_autoptr (GError) local = NULL;
+
+      if (entry->frame->transport == BMS_TRANSPORT_REQUEST
+          || (entry->frame->command != BMS_CMD_READ_ALL && entry->frame->command != BMS_CMD_READ))
+        continue;
+      if (!bms_snapshot_parse (snapshot, entry->frame->info, entry->frame->info_len, &local))
+        {
+          g_set_error (error, BMS_HEX_ERROR, BMS_HEX_ERROR_FRAME, "%s:%u: the reply's fields: %s",
+                       path, entry->line, local->message);
+          return FALSE;
+        }
+      if (!bms_snapshot_has (snapshot, BMS_ID_CELLS))
+        continue; /* the answer to a read of one field */
+      g_ptr_array_add (sim->replay_frames, g_steal_pointer (&entry->frame));
+      g_ptr_array_add (sim->replay_snapshots, g_steal_pointer (&snapshot));
+    }
+  if (sim->replay_frames->len == 0)
+    {
+      g_set_error (error, BMS_HEX_ERROR, BMS_HEX_ERROR_NO_FRAME,
+                   "%s: none of its %u frames is a read-all reply (a board's answer to 0x06, "
+                   "starting with the cells 0x79)",
+                   path, frames->len);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+bms_sim_set_replay (BmsSim *sim, const char *path, GError **error)
+{
+  g_autoptr (GArray) frames = NULL;
+
+  g_return_val_if_fail (sim != NULL && path != NULL, FALSE);
+
+  frames = bms_hex_read_frames (path, error);
+  if (frames == NULL)
+    return FALSE;
+  g_clear_pointer (&sim->replay_frames, g_ptr_array_unref);
+  g_clear_pointer (&sim->replay_snapshots, g_ptr_array_unref);
+  sim->replay_frames = g_ptr_array_new_with_free_func ((GDestroyNotify)bms_frame_free);
+  sim->replay_snapshots = g_ptr_array_new_with_free_func ((GDestroyNotify)bms_snapshot_free);
+  sim->replay_next = sim->replay_last = 0;
+  if (!load_replay (sim, path, frames, error))
+    {
+      g_clear_pointer (&sim->replay_frames, g_ptr_array_unref);
+      g_clear_pointer (&sim->replay_snapshots, g_ptr_array_unref);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+guint
+bms_sim_get_replay_length (BmsSim *sim)
+{
+  g_return_val_if_fail (sim != NULL, 0);
+  return sim->replay_frames ? sim->replay_frames->len : 0;
+}
+
 static void
 on_frame (BmsFrame *frame, gpointer user_data)
 {
@@ -1181,6 +1322,11 @@ on_frame (BmsFrame *frame, gpointer user_data)
     return;
   if (frame->terminal != 0 && frame->terminal != sim->address)
     return;
+  if (sim->replay_frames != NULL)
+    {
+      replay_frame (sim, frame);
+      return;
+    }
   if (sim->asleep)
     {
       /* Only an activate wakes a sleeping board; it is not answered. */

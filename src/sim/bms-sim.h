@@ -87,6 +87,17 @@ const char  *bms_sim_get_software_version (BmsSim *sim);
 /* The last image the bootloader accepted (NULL if none). */
 GBytes      *bms_sim_get_flashed_image (BmsSim *sim);
 
+/* Replay, for support cases: from now on every read all is answered with
+ * the next read-all reply recorded in path (hex frames one per line, as
+ * `packwatch-cli capture` writes them; looping), with the request's command
+ * word and terminal number; a read of one field from the reply served last;
+ * writes and passwords are refused as on a locked board. FALSE (the sim
+ * unchanged) with an error naming the file and line if a line is not a
+ * frame or the file holds no read-all reply. */
+gboolean     bms_sim_set_replay     (BmsSim *sim, const char *path, GError **error);
+/* Recorded replies being served (0: not replaying). */
+guint        bms_sim_get_replay_length (BmsSim *sim);
+
 /* Endpoints advance the sim with real time × scale (default 1). */
 void         bms_sim_set_time_scale (BmsSim *sim, double scale);
 /* Called by an endpoint once it accepts connections, with where to reach it

@@ -13,7 +13,7 @@ typedef struct
 {
   int modules, cells_per_module, address, baud, tcp_port, fault_delay_ms;
   int fault_noise_bytes;
-  char *chemistry, *state, *pty;
+  char *chemistry, *state, *pty, *replay;
   double capacity, current, time_scale, initial_soc, ambient;
   double fault_noise, fault_drop, fault_corrupt;
   gboolean cycle, no_wire_timing, fault_silent, in_bootloader;
@@ -29,6 +29,7 @@ options_clear (Options *o)
   g_clear_pointer (&o->chemistry, g_free);
   g_clear_pointer (&o->state, g_free);
   g_clear_pointer (&o->pty, g_free);
+  g_clear_pointer (&o->replay, g_free);
   g_clear_pointer (&o->boot_faults, g_strfreev);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Options, options_clear)
@@ -303,6 +304,10 @@ main (int argc, char **argv)
       "lose-eot-answer=1|2, cancel-at-block=N, silent-at-block=N, no-c, no-segment "
       "(comma-separated or repeated)",
       "FAULT" },
+    { "replay", 0, 0, G_OPTION_ARG_FILENAME, &o.replay,
+      "Answer read-all requests with the replies recorded in FILE (hex frames one per line, "
+      "as packwatch-cli capture writes them; looping); refuse writes as a locked board",
+      "FILE" },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &o.seed, "Seed for cell spread and faults (default 1)",
       "N" },
     { NULL }
@@ -324,6 +329,7 @@ main (int argc, char **argv)
       ctx, "Examples:\n"
            "  packwatch-sim --pty /tmp/ttyBMS\n"
            "  packwatch-sim --tcp 5020 --modules 16 --cells-per-module 16 --cycle --time-scale 60\n"
+           "  packwatch-sim --pty /tmp/ttyBMS --replay capture.hex\n"
            "\n"
            "Prints where it listens (the pty path or tcp://127.0.0.1:PORT) once ready.\n"
            "Signals: SIGUSR1 unplugs/replugs the line, SIGUSR2 silences/unsilences the board,\n"
@@ -354,6 +360,11 @@ main (int argc, char **argv)
     {
       g_printerr ("packwatch-sim: %s\n", error->message);
       return 1;
+    }
+  if (o.replay != NULL && !bms_sim_set_replay (sim, o.replay, &error))
+    {
+      g_printerr ("packwatch-sim: --replay: %s\n", error->message);
+      return 2;
     }
   bms_sim_set_faults (sim, &faults);
   bms_sim_set_bootloader_faults (sim, &boot_faults);
