@@ -15,6 +15,8 @@ CLI_COMMAND (decode, cli_decode, "[--stream | --binary] [FILE]",
              "Decode hex frames (one per line) from FILE or stdin into JSON")
 CLI_COMMAND (read,   cli_read,   "--port PORT [--baud B] [--address A] [--json]",
              "Read every field from a board once: a table, or JSON")
+CLI_COMMAND (capture, cli_capture, "--port PORT --out FILE [--count N] [--interval S]",
+             "Record a board's raw read-all replies as hex lines, for a support case")
 CLI_COMMAND (write,  cli_write,  "--port PORT (--password PW | --dry-run) [--json] NAME=VALUE…",
              "Validate, write and read back parameters")
 CLI_COMMAND (fields, cli_fields, "[--markdown [--template FILE] | --json]",
