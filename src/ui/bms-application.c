@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "bms-application.h"
 #include "bms-sim.h"
@@ -56,6 +57,20 @@ bms_settings_new (void)
   return g_settings_new_full (schema, NULL, NULL);
 }
 
+/* --demo=replay:FILE: the recording is checked now, so a bad file stops
+ * the start with the file and line instead of a failed connection later. */
+static char *
+replay_demo_uri (const char *file, GError **error)
+{
+  g_autofree char *path = g_canonicalize_filename (file, NULL);
+  g_autofree char *uri = g_strconcat ("replay://", path, NULL);
+  g_autoptr(BmsTransport) transport = NULL;
+
+  bms_sim_register_uri_scheme ();
+  transport = bms_transport_new_for_uri (uri, 9600, error);
+  return transport != NULL ? g_steal_pointer (&uri) : NULL;
+}
+
 static gboolean
 parse_demo (const char  *option_name,
             const char  *value,
@@ -63,17 +78,29 @@ parse_demo (const char  *option_name,
             GError     **error)
 {
   BmsApplication *self = data;
+  g_autoptr(GError) local = NULL;
 
   g_clear_pointer (&self->demo_uri, g_free);
   if (value == NULL || *value == '\0')
     self->demo_uri = g_strdup ("sim://");
   else if (g_str_equal (value, "master"))
     self->demo_uri = g_strdup ("sim://master");
+  else if (g_str_has_prefix (value, "replay:"))
+    {
+      self->demo_uri = replay_demo_uri (value + strlen ("replay:"), &local);
+      if (self->demo_uri == NULL)
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       _("Cannot replay the recording: %s"), local->message);
+          return FALSE;
+        }
+    }
   else
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   _("Unknown demo “%s”: use --demo for a 16-cell board or "
-                     "--demo=master for a 256-cell master"), value);
+                   _("Unknown demo “%s”: use --demo for a 16-cell board, "
+                     "--demo=master for a 256-cell master or --demo=replay:FILE for "
+                     "a recording (packwatch-cli capture)"), value);
       return FALSE;
     }
   return TRUE;
@@ -105,8 +132,9 @@ add_options (BmsApplication *self)
 {
   const GOptionEntry entries[] = {
     { "demo", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, parse_demo,
-      N_("Connect to the built-in simulated BMS (--demo=master: 256 cells)"),
-      "master" },
+      N_("Connect to the built-in simulated BMS (--demo=master: 256 cells; "
+         "--demo=replay:FILE: a board's recording from packwatch-cli capture)"),
+      "master|replay:FILE" },
     { "page", 0, 0, G_OPTION_ARG_CALLBACK, parse_page,
       N_("Open on a page: monitor, alarm, param, normal, graph, update, lease, dload"),
       N_("NAME") },

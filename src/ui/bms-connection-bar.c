@@ -7,6 +7,7 @@
 #include "bms-transport.h"
 
 #define URI_TCP "tcp:"
+#define URI_REPLAY "replay://"
 
 struct _BmsConnectionBar
 {
@@ -93,7 +94,15 @@ fill_ports (BmsConnectionBar *self,
         select_uri (self, "sim://");
       return;
     }
-  if (!select_uri (self, keep))
+  if (!select_uri (self, keep) && g_str_has_prefix (keep, URI_REPLAY))
+    {
+      /* A recording (--demo=replay:FILE) is a board of its own. */
+      g_autofree char *name = g_path_get_basename (keep + strlen (URI_REPLAY));
+      g_autofree char *label = g_strdup_printf (_("Recording %s (replay)"), name);
+      add_port (self, keep, label);
+      select_uri (self, keep);
+    }
+  else if (!select_uri (self, keep))
     {
       /* The remembered adapter is unplugged: keep it, marked, so the user
        * sees what is missing instead of a silent switch to another port. */
@@ -167,7 +176,8 @@ port_selected (BmsConnectionBar *self)
 {
   const char *uri = selected_uri (self);
   gboolean tcp = g_strcmp0 (uri, URI_TCP) == 0;
-  gboolean sim = uri != NULL && g_str_has_prefix (uri, "sim://");
+  gboolean sim = uri != NULL &&
+                 (g_str_has_prefix (uri, "sim://") || g_str_has_prefix (uri, URI_REPLAY));
 
   gtk_widget_set_visible (GTK_WIDGET (self->tcp_entry), tcp);
   /* Baud means nothing to a simulator or a TCP gateway's socket. */
