@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
+#include <math.h>
 #include <string.h>
 
 #include "bms-profile.h"
@@ -485,6 +486,63 @@ by_line (gconstpointer a, gconstpointer b)
   return (gint)((const KeyLine *)a)->line - (gint)((const KeyLine *)b)->line;
 }
 
+/* The value v (in engineering units) as the field writes it, no unit. */
+static char *
+format_steps (const BmsFieldInfo *field, double steps)
+{
+  int decimals = field->scale >= 1 ? 0 : (int)ceil (-log10 (field->scale) - 1e-9);
+
+  return g_strdup_printf ("%.*f", decimals, steps * field->scale);
+}
+
+/* What the catalogue's parser would round away or overflow, judged on the
+ * text: 3600.7 for a field in whole mV would be written as 3601, and a
+ * number past 64 bits would become -9223372036854775808. Names (enum
+ * values, on/off, bit names) and 0x hex are left to the parser. */
+static gboolean
+check_number (Scan *scan, const BmsFieldInfo *field, const char *value, guint line,
+              GError **error)
+{
+  g_autofree char *text = g_strstrip (g_strdup (value));
+  g_autofree char *lo = NULL, *hi = NULL;
+  char *end = NULL;
+  double v, steps;
+
+  if (!bms_field_is_numeric (field) || g_ascii_strncasecmp (text, "0x", 2) == 0)
+    return TRUE;
+  v = g_ascii_strtod (text, &end);
+  if (end == text || *end != '\0' || !isfinite (v))
+    return TRUE;
+  steps = v / field->scale;
+  if (fabs (steps) >= 0x1p62)
+    {
+      gint64 min, max;
+
+      bms_param_get_range (field, &min, &max);
+      lo = bms_field_format (field, min);
+      hi = bms_field_format (field, max);
+      return fail (error, BMS_PROFILE_ERROR_VALUE, scan->name, line,
+                   _ ("%s (%s) = %s is out of range: allowed %s to %s"), field->name,
+                   _ (field->label), text, lo, hi);
+    }
+  if (fabs (steps - nearbyint (steps)) <= 1e-6 * MAX (1.0, fabs (steps)))
+    return TRUE;
+  lo = format_steps (field, floor (steps));
+  hi = format_steps (field, ceil (steps));
+  if (field->scale >= 1)
+    return fail (error, BMS_PROFILE_ERROR_VALUE, scan->name, line,
+                 _ ("%s = %s: %s takes whole numbers%s%s, not fractions: write %s or %s"),
+                 field->name, text, _ (field->label), *field->unit ? " of " : "", field->unit,
+                 lo, hi);
+  {
+    g_autofree char *step = format_steps (field, 1);
+
+    return fail (error, BMS_PROFILE_ERROR_VALUE, scan->name, line,
+                 _ ("%s = %s: %s takes steps of %s%s%s: write %s or %s"), field->name, text,
+                 _ (field->label), step, *field->unit ? " " : "", field->unit, lo, hi);
+  }
+}
+
 static gboolean
 read_param (BmsProfile *self, Scan *scan, GKeyFile *kf, const KeyLine *key, GError **error)
 {
@@ -496,6 +554,8 @@ read_param (BmsProfile *self, Scan *scan, GKeyFile *kf, const KeyLine *key, GErr
 
   if (value == NULL)
     value = g_strdup ("");
+  if (!check_number (scan, field, value, key->line, error))
+    return FALSE;
   if (!bms_field_parse_value (field, value, &raw, &text, &local)
       || (field->type != BMS_FIELD_ASCII && !bms_param_check_range (field, raw, &local)))
     return fail (error, BMS_PROFILE_ERROR_VALUE, scan->name, key->line, "%s", local->message);
@@ -542,6 +602,9 @@ bms_profile_load_from_data (const char *data, gsize length, const char *name, GE
   gboolean ok;
 
   g_return_val_if_fail (data != NULL || length == 0, NULL);
+  /* Windows editors (Notepad) start UTF-8 files with a byte-order mark. */
+  if (length >= 3 && memcmp (data, "\xEF\xBB\xBF", 3) == 0)
+    data += 3, length -= 3;
   if (length == 0)
     {
       fail (error, BMS_PROFILE_ERROR_FOREIGN, scan.name, 1,

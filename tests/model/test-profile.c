@@ -210,6 +210,75 @@ test_rule_message (void)
                    "3650 mV");
 }
 
+static char *
+load_error (const char *data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BmsProfile) profile = bms_profile_load_from_data (data, strlen (data), "p", &error);
+
+  g_assert_null (profile);
+  g_assert_error (error, BMS_PROFILE_ERROR, BMS_PROFILE_ERROR_VALUE);
+  return g_strdup (error->message);
+}
+
+/* Issue 11 §8: a number past 64 bits is out of range (not
+ * -9223372036854775808), and a fraction the field cannot hold is refused
+ * with what to write instead (not rounded). */
+static void
+test_numbers_not_rounded_or_wrapped (void)
+{
+  g_autofree char *huge = load_error ("[Packwatch Profile]\nVersion=1\n[Parameters]\n"
+                                      "cell_ovp_mv=99999999999999999999\n");
+  g_autofree char *negative = load_error ("[Packwatch Profile]\nVersion=1\n[Parameters]\n"
+                                          "\ncell_ovp_mv=-99999999999999999999\n");
+  g_autofree char *fraction = load_error ("[Packwatch Profile]\nVersion=1\n[Parameters]\n"
+                                          "cell_ovp_delay_s=5\ncell_ovp_mv=3600.7\n");
+  g_autofree char *step = load_error ("[Packwatch Profile]\nVersion=1\n[Parameters]\n"
+                                      "pack_ovp_v=56.705\n");
+  const char *good_numbers = "[Packwatch Profile]\nVersion=1\n[Parameters]\n"
+                             "cell_ovp_mv=3600.0\npack_ovp_v=56.70\ncell_uvp_mv=2.9e3\n";
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BmsProfile) profile = NULL;
+
+  g_test_message ("%s\n%s\n%s\n%s", huge, negative, fraction, step);
+  g_assert_true (g_str_has_prefix (huge, "p:4: cell_ovp_mv ("));
+  g_assert_true (g_str_has_suffix (huge, ") = 99999999999999999999 is out of range: "
+                                         "allowed 1500 mV to 4500 mV"));
+  g_assert_true (g_str_has_prefix (negative, "p:5: cell_ovp_mv "));
+  g_assert_nonnull (strstr (negative, "= -99999999999999999999 is out of range"));
+  g_assert_null (strstr (negative, "9223372036854775808"));
+  g_assert_true (g_str_has_prefix (fraction, "p:5: cell_ovp_mv = 3600.7: "));
+  g_assert_true (g_str_has_suffix (fraction, " takes whole numbers of mV, not fractions: "
+                                             "write 3600 or 3601"));
+  g_assert_true (g_str_has_prefix (step, "p:4: pack_ovp_v = 56.705: "));
+  g_assert_true (g_str_has_suffix (step, " takes steps of 0.01 V: write 56.70 or 56.71"));
+
+  profile = bms_profile_load_from_data (good_numbers, strlen (good_numbers), "p", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (bms_param_set_get_raw (bms_profile_get_params (profile), 0x90), ==, 3600);
+  g_assert_cmpint (bms_param_set_get_raw (bms_profile_get_params (profile), 0x8E), ==, 5670);
+  g_assert_cmpint (bms_param_set_get_raw (bms_profile_get_params (profile), 0x93), ==, 2900);
+}
+
+/* Notepad saves UTF-8 with a byte-order mark: still a profile, and the line
+ * numbers stay those of the file. */
+static void
+test_byte_order_mark (void)
+{
+  g_autofree char *with_bom = g_strconcat ("\xEF\xBB\xBF", good, NULL);
+  g_autofree char *bad = g_strconcat ("\xEF\xBB\xBF[Packwatch Profile]\nVersion=1\n"
+                                      "[Parameters]\ncell_ovp_mv=5000\n", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BmsProfile) profile = NULL;
+
+  profile = bms_profile_load_from_data (with_bom, strlen (with_bom), "bom", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (bms_param_set_get_raw (bms_profile_get_params (profile), 0x91), ==, 3550);
+  g_assert_null (bms_profile_load_from_data (bad, strlen (bad), "bom", &error));
+  g_assert_error (error, BMS_PROFILE_ERROR, BMS_PROFILE_ERROR_VALUE);
+  g_assert_true (g_str_has_prefix (error->message, "bom:4: "));
+}
+
 static void
 test_missing_file (void)
 {
@@ -230,5 +299,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/profile/binary-file", test_binary_file);
   g_test_add_func ("/profile/rule-message", test_rule_message);
   g_test_add_func ("/profile/missing-file", test_missing_file);
+  g_test_add_func ("/profile/numbers-not-rounded-or-wrapped", test_numbers_not_rounded_or_wrapped);
+  g_test_add_func ("/profile/byte-order-mark", test_byte_order_mark);
   return g_test_run ();
 }
