@@ -95,11 +95,16 @@ print_results (BmsChangeSet *set)
     {
       g_autoptr (BmsChange) change = g_list_model_get_item (G_LIST_MODEL (set), i);
       const char *message = bms_change_get_message (change);
+      const char *result = bms_change_result_to_string (bms_change_get_result (change));
 
+      /* The change set's "not sent: writing X failed before it" says the
+       * result itself: print it once. */
+      if (message != NULL && g_str_has_prefix (message, result)
+          && message[strlen (result)] == ':')
+        result = NULL;
       printf ("%s: %s → %s: %s%s%s\n", bms_change_get_name (change),
               bms_change_get_old_text (change), bms_change_get_new_text (change),
-              bms_change_result_to_string (bms_change_get_result (change)), message ? ": " : "",
-              message ? message : "");
+              result ? result : "", result && message ? ": " : "", message ? message : "");
     }
 }
 

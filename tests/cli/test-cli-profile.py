@@ -3,7 +3,8 @@
 a saved profile loads back unchanged; an edited one shows old → new in a dry
 run and changes nothing, then writes and reads back; a damaged profile and a
 rule-breaking one are refused with their line before the port is opened; a
-wrong password writes nothing; scan finds the board at its address only.
+wrong password writes nothing; scan finds the board at its address only; a
+board refusing the first write: the rest is reported "not sent" once.
 
 usage: test-cli-profile.py PATH-TO-packwatch-cli PATH-TO-packwatch-sim"""
 import json
@@ -13,7 +14,9 @@ import shutil
 import signal
 import subprocess
 import sys
+import socket
 import tempfile
+import threading
 
 from taplib import Tap, run
 
@@ -33,6 +36,54 @@ def start_sim(address):
         log.seek(0)
         tap.bail(f"simulator did not start: {port} {log.read()}")
     return proc, port
+
+
+def nw_frame(command, info):
+    """A reply frame from a board (source 0, transport 1, terminal and record 0)."""
+    body = bytes([0, 0, 0, 0, command, 0, 1]) + bytes(info) + bytes(4) + b"\x68"
+    head = b"NW" + (len(body) + 2 + 4).to_bytes(2, "big")
+    return head + body + b"\0\0" + (sum(head + body) & 0xFFFF).to_bytes(2, "big")
+
+
+def refusing_board():
+    """A TCP board answering read all with the vendor's 14-cell reply,
+    accepting any password and refusing every write as out of range (2).
+    Returns its tcp:// port."""
+    root = os.environ.get("PACKWATCH_SOURCE_ROOT", ".")
+    vendor = bytes.fromhex(open(os.path.join(root, "tests", "data", "nw-readall-14s.hex")).read())
+    readall_info = vendor[11:-9]
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+
+    def serve():
+        conn, _ = server.accept()
+        buf = b""
+        while True:
+            data = conn.recv(4096)
+            if not data:
+                return
+            buf += data
+            while len(buf) >= 4:
+                start = buf.find(b"NW")
+                if start < 0:
+                    buf = b""
+                    break
+                buf = buf[start:]
+                size = int.from_bytes(buf[2:4], "big") + 2
+                if len(buf) < size:
+                    break
+                request, buf = buf[:size], buf[size:]
+                command, info = request[8], request[11:size - 9]
+                if command in (3, 6):
+                    conn.sendall(nw_frame(command, readall_info))
+                elif command == 5:
+                    conn.sendall(nw_frame(5, [info[0], 0]))
+                elif command == 2:
+                    conn.sendall(nw_frame(2, [info[0], 2]))
+
+    threading.Thread(target=serve, daemon=True).start()
+    return f"tcp://127.0.0.1:{server.getsockname()[1]}"
 
 
 def read_json(port, address=3):
@@ -126,6 +177,19 @@ try:
            "scan finds the board at address 3 only", out + err)
     status, out, err = run([CLI, "scan", "--port", PORT, "--first", "5", "--last", "6"])
     tap.ok(status == 3 and "no board answered" in err, "an empty range exits 3", out + err)
+
+    # The first write refused: it failed, the second was not sent, said once
+    # (issue 11 §8: "not sent: not sent:").
+    two = os.path.join(workdir, "two.profile")
+    with open(two, "w") as f:
+        f.write("[Packwatch Profile]\nVersion=1\n[Parameters]\n"
+                "cell_ovp_delay_s=6\ncell_uvp_delay_s=6\n")
+    status, out, err = run([CLI, "profile", "load", "--port", refusing_board(), "--password",
+                            "123456", two])
+    tap.ok(status == 1 and "cell_ovp_delay_s: 5 s → 6 s: failed: " in out
+           and "cell_uvp_delay_s: 5 s → 6 s: not sent: writing cell_ovp_delay_s failed before it\n"
+           in out and "not sent: not sent" not in out,
+           "a refused write: the next field says \"not sent\" once, with why", out + err)
 finally:
     os.killpg(proc.pid, signal.SIGTERM)
     proc.wait(timeout=10)
