@@ -529,18 +529,21 @@ check_number (Scan *scan, const BmsFieldInfo *field, const char *value, guint li
     return TRUE;
   lo = format_steps (field, floor (steps));
   hi = format_steps (field, ceil (steps));
-  if (field->scale >= 1)
-    return fail (error, BMS_PROFILE_ERROR_VALUE, scan->name, line,
-                 _ ("%s = %s: %s takes whole numbers%s%s, not fractions: write %s or %s"),
-                 field->name, text, _ (field->label), *field->unit ? " of " : "", field->unit,
-                 lo, hi);
-  {
-    g_autofree char *step = format_steps (field, 1);
+  if (field->scale < 1)
+    {
+      g_autofree char *step = bms_field_format (field, 1);
 
+      return fail (error, BMS_PROFILE_ERROR_VALUE, scan->name, line,
+                   _ ("%s = %s: %s takes steps of %s: write %s or %s"), field->name, text,
+                   _ (field->label), step, lo, hi);
+    }
+  if (*field->unit == '\0')
     return fail (error, BMS_PROFILE_ERROR_VALUE, scan->name, line,
-                 _ ("%s = %s: %s takes steps of %s%s%s: write %s or %s"), field->name, text,
-                 _ (field->label), step, *field->unit ? " " : "", field->unit, lo, hi);
-  }
+                 _ ("%s = %s: %s takes whole numbers, not fractions: write %s or %s"),
+                 field->name, text, _ (field->label), lo, hi);
+  return fail (error, BMS_PROFILE_ERROR_VALUE, scan->name, line,
+               _ ("%s = %s: %s takes whole %s, not fractions: write %s or %s"), field->name, text,
+               _ (field->label), field->unit, lo, hi);
 }
 
 static gboolean

@@ -248,7 +248,7 @@ test_numbers_not_rounded_or_wrapped (void)
   g_assert_nonnull (strstr (negative, "= -99999999999999999999 is out of range"));
   g_assert_null (strstr (negative, "9223372036854775808"));
   g_assert_true (g_str_has_prefix (fraction, "p:5: cell_ovp_mv = 3600.7: "));
-  g_assert_true (g_str_has_suffix (fraction, " takes whole numbers of mV, not fractions: "
+  g_assert_true (g_str_has_suffix (fraction, " takes whole mV, not fractions: "
                                              "write 3600 or 3601"));
   g_assert_true (g_str_has_prefix (step, "p:4: pack_ovp_v = 56.705: "));
   g_assert_true (g_str_has_suffix (step, " takes steps of 0.01 V: write 56.70 or 56.71"));
