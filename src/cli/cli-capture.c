@@ -215,8 +215,7 @@ open_session (const CliConnection *conn, BmsTransport **tap, GError **error)
 /* One read all, its raw reply appended; FALSE when the board did not give
  * one (the capture ends there). */
 static gboolean
-capture_one (Capture *c, const Options *o, BmsSession *session, BmsTransport *tap,
-             GError **error)
+capture_one (Capture *c, const Options *o, BmsSession *session, BmsTransport *tap, GError **error)
 {
   g_autoptr (BmsSnapshot) snapshot = bms_session_read_all (session, NULL, error);
   g_autoptr (GBytes) frame = NULL;
@@ -283,7 +282,8 @@ run_capture (Options *o)
       status = CLI_EXIT_FAILED;
     }
   fprintf (stderr, "packwatch-cli capture: %u repl%s saved%s%s\n", c.frames,
-           c.frames == 1 ? "y" : "ies", c.frames > 0 ? " in " : "", c.frames > 0 ? o->out_path : "");
+           c.frames == 1 ? "y" : "ies", c.frames > 0 ? " in " : "",
+           c.frames > 0 ? o->out_path : "");
   return status;
 }
 

@@ -4,11 +4,12 @@
 
 #include "bms-hex.h"
 
-#include <errno.h>
-#include <stdio.h>
 #include <string.h>
 
+/* The macro turns its first argument into the domain's name. */
+// clang-format off
 G_DEFINE_QUARK (bms-hex-error-quark, bms_hex_error)
+// clang-format on
 
 static gboolean
 is_separator (char c)

@@ -14,7 +14,7 @@ struct _BmsTapTransport
   BmsTransport *inner;
   BmsFrameParser *parser; /* the worker thread's only */
   GMutex lock;
-  BmsFrame *last_reply;   /* under lock */
+  BmsFrame *last_reply; /* under lock */
 };
 
 static void bms_tap_transport_iface_init (BmsTransportInterface *iface);

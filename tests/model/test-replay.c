@@ -221,9 +221,9 @@ test_loops_and_echoes (void)
     {
       /* 0x03 of id 0x00 is a read all too; both echo the request. */
       guint8 command = i == 1 ? BMS_CMD_READ : BMS_CMD_READ_ALL;
-      g_autoptr (BmsFrame) reply = ask (sim, command == BMS_CMD_READ
-                                                 ? bms_request_read_one (1, BMS_ID_READ_ALL)
-                                                 : bms_request_read_all (1));
+      g_autoptr (BmsFrame) reply
+          = ask (sim, command == BMS_CMD_READ ? bms_request_read_one (1, BMS_ID_READ_ALL)
+                                              : bms_request_read_all (1));
       g_autoptr (BmsSnapshot) s = bms_snapshot_new ();
 
       g_assert_nonnull (reply);
