@@ -782,8 +782,11 @@ status_bits (BmsSim *sim, const BmsFieldInfo *f)
     set_bit_by_name (&mask, f, "discharge_mos_on");
   if (bms_sim_battery_balancing (b))
     set_bit_by_name (&mask, f, "balancer_on");
-  if (!sim->slaves_missing)
-    set_bit_by_name (&mask, f, "battery_connected");
+  /* A healthy real board sends bit 3 clear (the vendor document's "1 =
+   * connected" notwithstanding); with slaves missing the master sets what
+   * the field reads as "battery dropped", next to slave_offline in 0xD7. */
+  if (sim->slaves_missing)
+    set_bit_by_name (&mask, f, "battery_dropped");
   return (guint)mask;
 }
 
