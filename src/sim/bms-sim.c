@@ -815,7 +815,7 @@ telemetry (BmsSim *sim, const BmsFieldInfo *f, gint64 *raw)
     *raw = temp_raw (f, bms_sim_battery_cell_temp (b));
   else if (g_str_equal (n, "balance_temp_c"))
     *raw = temp_raw (f, bms_sim_battery_balance_temp (b));
-  else if (g_str_equal (n, "pack_voltage_v") || g_str_equal (n, "pack_voltage_hv_v"))
+  else if (f->id == BMS_ID_PACK_VOLTAGE || f->id == BMS_ID_PACK_VOLTAGE_HV)
     *raw = si_to_raw (f, bms_sim_battery_pack_voltage (b));
   else if (g_str_equal (n, "current_a"))
     *raw = si_to_raw (f, bms_sim_battery_measured_current (b));
