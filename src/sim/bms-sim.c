@@ -865,9 +865,9 @@ fill_blocks (BmsSim *sim, BmsSnapshot *s)
     mv[i] = (guint16)CLAMP (lround (bms_sim_battery_cell_voltage (b, i) * 1000)
                                 + g_rand_int_range (sim->read_rand, -1, 2),
                             0, 65535);
+  /* 0xD0 only past 85 cells, as docs/protocol.md says a board does: a
+   * 16-cell pack that sends an empty one is not what a real board sends. */
   bms_snapshot_set_cells (s, mv, n);
-  /* Always carry 0xD0 (empty below 86 cells): every field in every read. */
-  bms_snapshot_set_raw (s, BMS_ID_CELLS_EXT, 0);
 
   for (guint m = 0; m < nm; m++)
     for (guint k = 0; k < 3; k++)

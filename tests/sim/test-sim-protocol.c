@@ -132,7 +132,14 @@ assert_every_field (const BmsSnapshot *s)
 
   all = bms_field_all (&n);
   for (guint i = 0; i < n; i++)
-    if (all[i].access & BMS_ACCESS_R)
+    if (all[i].id == BMS_ID_CELLS_EXT)
+      {
+        /* Cells 86 and up: a pack of 85 cells or fewer never sends 0xD0. */
+        if (bms_snapshot_has (s, all[i].id) != (s->n_cells > BMS_CELLS_IN_0X79))
+          g_error ("%u cells, 0xD0 %s", s->n_cells,
+                   bms_snapshot_has (s, all[i].id) ? "sent" : "missing");
+      }
+    else if (all[i].access & BMS_ACCESS_R)
       {
         if (!bms_snapshot_has (s, all[i].id))
           g_error ("read-all lacks 0x%02X %s", all[i].id, all[i].name);
@@ -220,6 +227,12 @@ test_read_one (void)
   g_assert_cmpint (read_one (sim, BMS_ID_CELL_UVP), ==, 2500);
   g_assert_cmpint (read_one (sim, BMS_ID_CELL_OVP2), ==, 3750);
   g_assert_cmpint (read_one (sim, BMS_ID_SOC), ==, 60);
+  /* A 16-cell pack has no cells 86 and up: no 0xD0, as for an unknown id. */
+  reply = exchange (sim, bms_request_read_one (1, BMS_ID_CELLS_EXT));
+  g_assert_nonnull (reply);
+  g_assert_cmpuint (reply->info[0], ==, BMS_ID_CELLS_EXT);
+  g_assert_cmpuint (reply->info[1], ==, BMS_RESULT_UNKNOWN_FIELD);
+  g_clear_pointer (&reply, bms_frame_free);
   /* A write-only field cannot be read. */
   reply = exchange (sim, bms_request_read_one (1, BMS_ID_RESTART));
   g_assert_nonnull (reply);
