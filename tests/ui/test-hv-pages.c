@@ -2,10 +2,12 @@
  * ("sim://master", ~850 V): the pack protections in force (0xEE/0xEF) come
  * first and the 150 V public pair they replace is marked superseded; the
  * cell count offered fits the master (0xE7, 5…256), not one board's 3…32.
- * On a 16-cell board nothing is superseded. */
+ * On a 16-cell board nothing is superseded. The summary bar shows the
+ * board's 0xED, not a guess from the cells. */
 #include "page-test-util.h"
 #include "bms-normal-page.h"
 #include "bms-param-page.h"
+#include "bms-summary-bar.h"
 
 static BmsConnection *
 connect_to (const char *uri)
@@ -113,6 +115,58 @@ test_normal_cell_count (void)
   page_test_close (window, connection);
 }
 
+/* The summary bar's pack voltage label ("big-figure" ending in " V"). */
+static GtkLabel *
+find_voltage_label (GtkWidget *widget)
+{
+  if (GTK_IS_LABEL (widget) && gtk_widget_has_css_class (widget, "big-figure")
+      && g_str_has_suffix (gtk_label_get_label (GTK_LABEL (widget)), " V"))
+    return GTK_LABEL (widget);
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkLabel *label = find_voltage_label (c);
+      if (label != NULL)
+        return label;
+    }
+  return NULL;
+}
+
+static char *
+summary_voltage (gboolean with_0xed)
+{
+  g_autoptr (BmsSnapshot) s = bms_snapshot_new ();
+  g_autoptr (BmsDevice) device = bms_device_new (1);
+  GtkWidget *bar;
+  guint16 cells[256];
+  char *text;
+
+  for (guint i = 0; i < 256; i++)
+    cells[i] = 3306;                             /* 846.336 V in all */
+  bms_snapshot_set_cells (s, cells, 256);
+  bms_snapshot_set_raw (s, BMS_ID_CELL_COUNT, 256);
+  bms_snapshot_set_raw (s, BMS_ID_PACK_VOLTAGE, 65535); /* 0x83's ceiling */
+  if (with_0xed)
+    bms_snapshot_set_raw (s, BMS_ID_PACK_VOLTAGE_HV, 84616);
+  bms_device_update (device, s);
+  bar = g_object_ref_sink (g_object_new (BMS_TYPE_SUMMARY_BAR, "device", device, NULL));
+  text = g_strdup (gtk_label_get_label (find_voltage_label (bar)));
+  g_object_unref (bar);
+  return text;
+}
+
+/* The summary bar shows the board's pack voltage (0xED) when it sends one;
+ * the sum of the cells (Σ) only stands in for a 0x83 stuck at its
+ * ceiling on a board without 0xED. */
+static void
+test_summary_voltage (void)
+{
+  g_autofree char *hv = summary_voltage (TRUE);
+  g_autofree char *saturated = summary_voltage (FALSE);
+
+  g_assert_cmpstr (hv, ==, "846.16 V");
+  g_assert_cmpstr (saturated, ==, "Σ 846.3 V");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -121,5 +175,6 @@ main (int   argc,
   g_test_add_func ("/ui/hv-pages/param-master", test_param_master);
   g_test_add_func ("/ui/hv-pages/param-16", test_param_16);
   g_test_add_func ("/ui/hv-pages/normal-cell-count", test_normal_cell_count);
+  g_test_add_func ("/ui/hv-pages/summary-voltage", test_summary_voltage);
   return g_test_run ();
 }
