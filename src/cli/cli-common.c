@@ -133,6 +133,18 @@ cli_json_merge_object (GString *out, const char *object_json)
   g_string_append_len (out, compact + 1, (gssize)len - 2);
 }
 
+char *
+cli_snapshot_to_json (const BmsSnapshot *snapshot, gboolean show_password)
+{
+  g_autoptr (BmsSnapshot) shown = NULL;
+
+  if (show_password || !bms_snapshot_has (snapshot, BMS_ID_PASSWORD))
+    return bms_snapshot_to_json (snapshot);
+  shown = bms_snapshot_copy (snapshot);
+  bms_snapshot_remove (shown, BMS_ID_PASSWORD);
+  return bms_snapshot_to_json (shown);
+}
+
 guint
 cli_edit_distance (const char *a, const char *b)
 {

@@ -60,6 +60,14 @@ char *cli_json_compact (const char *json);
  * built in out (which already holds "{" and maybe members). */
 void cli_json_merge_object (GString *out, const char *object_json);
 
+/* A snapshot as JSON (bms_snapshot_to_json) without the parameter password
+ * (0xB2) unless show_password: it is the key to every write, and read/decode
+ * output lands in logs and bug reports. */
+char *cli_snapshot_to_json (const BmsSnapshot *snapshot, gboolean show_password);
+/* The help text of --show-password, the same for every command. */
+#define CLI_SHOW_PASSWORD_HELP \
+  "Also print the parameter password (0xB2), e.g. to recover a lost one"
+
 /* text padded with spaces to width characters (not bytes: "°C" is two). */
 char *cli_pad (const char *text, guint width);
 

@@ -116,6 +116,9 @@ print_error (const char *key, guint position, const GError *error, const guint8 
   puts (out->str);
 }
 
+/* --show-password: one run decodes with one setting. */
+static gboolean show_password;
+
 /* The info field: replies to write/password carry [id, result], read
  * requests carry the id to read; everything else is "id value …". */
 static gboolean
@@ -148,7 +151,7 @@ append_info (GString *out, const BmsFrame *frame, GError **error)
   snapshot = bms_snapshot_new ();
   if (!bms_snapshot_parse (snapshot, frame->info, frame->info_len, error))
     return FALSE;
-  json = bms_snapshot_to_json (snapshot);
+  json = cli_snapshot_to_json (snapshot, show_password);
   cli_json_merge_object (out, json);
   return TRUE;
 }
@@ -322,6 +325,7 @@ cli_decode (int argc, char **argv)
       NULL },
     { "binary", 'b', 0, G_OPTION_ARG_NONE, &binary,
       "The input is raw bytes (a capture of the line), decoded as a stream", NULL },
+    { "show-password", 0, 0, G_OPTION_ARG_NONE, &show_password, CLI_SHOW_PASSWORD_HELP, NULL },
     { NULL },
   };
   FILE *in;

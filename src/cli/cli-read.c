@@ -87,14 +87,33 @@ is_block (const BmsFieldInfo *f)
 }
 
 static void
-print_field (const BmsSnapshot *s, const BmsFieldInfo *f)
+print_row (const char *label, const char *value, const char *key)
+{
+  g_autofree char *l = cli_pad (label, 36);
+  g_autofree char *v = cli_pad (value, 24);
+
+  printf ("  %s %s %s\n", l, v, key);
+}
+
+/* The pack's real voltage (0xED on a high-voltage master, else 0x83),
+ * first in the telemetry, before the raw field(s) it comes from. */
+static void
+print_pack_voltage (const BmsSnapshot *s)
 {
   g_autofree char *value = NULL;
-  g_autofree char *label = NULL;
-  g_autofree char *padded = NULL;
+  guint8 id = bms_snapshot_pack_voltage_id (s);
 
-  if (f->id == BMS_ID_PASSWORD)
-    value = g_strdup ("(not shown; see --json)");
+  value = cli_format_snapshot_value (s, bms_field_lookup (id));
+  print_row ("Pack voltage", value != NULL ? value : "", BMS_PACK_VOLTAGE_KEY);
+}
+
+static void
+print_field (const BmsSnapshot *s, const BmsFieldInfo *f, gboolean show_password)
+{
+  g_autofree char *value = NULL;
+
+  if (f->id == BMS_ID_PASSWORD && !show_password)
+    value = g_strdup ("(not shown; see --show-password)");
   else
     value = cli_format_snapshot_value (s, f);
   if (value == NULL)
@@ -107,15 +126,13 @@ print_field (const BmsSnapshot *s, const BmsFieldInfo *f)
       g_free (value);
       value = with_direction;
     }
-  label = cli_pad (f->label, 36);
-  padded = cli_pad (value, 24);
-  printf ("  %s %s %s\n", label, padded, f->name);
+  print_row (f->label, value, f->name);
   if (f->type == BMS_FIELD_MODULE_TEMPS)
     print_module_temps (s);
 }
 
 static void
-print_groups (const BmsSnapshot *s)
+print_groups (const BmsSnapshot *s, gboolean show_password)
 {
   guint n_fields = 0;
   const BmsFieldInfo *fields = bms_field_all (&n_fields);
@@ -136,15 +153,17 @@ print_groups (const BmsSnapshot *s)
 
               title[0] = g_ascii_toupper (title[0]);
               printf ("\n%s\n", title);
+              if (group == BMS_GROUP_TELEMETRY && bms_snapshot_pack_voltage_id (s) != 0)
+                print_pack_voltage (s);
             }
           header = TRUE;
-          print_field (s, f);
+          print_field (s, f, show_password);
         }
     }
 }
 
 static void
-print_table (const CliConnection *conn, const BmsSnapshot *s)
+print_table (const CliConnection *conn, const BmsSnapshot *s, gboolean show_password)
 {
   g_autofree char *software = bms_snapshot_dup_string (s, BMS_ID_SOFTWARE_VERSION);
 
@@ -153,7 +172,7 @@ print_table (const CliConnection *conn, const BmsSnapshot *s)
     printf (", software %s", software);
   printf ("\n\n");
   print_cells (s);
-  print_groups (s);
+  print_groups (s, show_password);
 }
 
 static void
@@ -170,13 +189,14 @@ int
 cli_read (int argc, char **argv)
 {
   CliConnection conn;
-  gboolean json = FALSE;
+  gboolean json = FALSE, show_password = FALSE;
   g_autoptr (GError) error = NULL;
   g_autoptr (BmsSession) session = NULL;
   g_autoptr (BmsSnapshot) snapshot = NULL;
   int status = CLI_EXIT_OK;
   const GOptionEntry entries[] = {
     { "json", 'j', 0, G_OPTION_ARG_NONE, &json, "Print one JSON object (keys: docs/cli.md)", NULL },
+    { "show-password", 0, 0, G_OPTION_ARG_NONE, &show_password, CLI_SHOW_PASSWORD_HELP, NULL },
     { NULL },
   };
 
@@ -201,11 +221,11 @@ cli_read (int argc, char **argv)
     }
   else if (json)
     {
-      g_autofree char *text = bms_snapshot_to_json (snapshot);
+      g_autofree char *text = cli_snapshot_to_json (snapshot, show_password);
       puts (text);
     }
   else
-    print_table (&conn, snapshot);
+    print_table (&conn, snapshot, show_password);
 
   if (session != NULL)
     bms_session_close (session);

@@ -19,8 +19,13 @@ static const char * const warning_bits[] = {
   "cell_over_voltage", "cell_under_voltage", "protection_309_a",
   "protection_309_b", "reserved_14", "reserved_15", NULL
 };
+/* Bit 3: the vendor document says 1 = battery connected, 0 = dropped, but
+ * every real healthy board seen sends it clear (the vendor's own example
+ * 0x0007, others 0x0003, 0x0003, 0x0004), and field drivers read it the
+ * other way round. Real boards win: a set bit is the field's "battery
+ * dropped", shown neutrally, never an alarm (docs/protocol.md). */
 static const char * const status_bits[] = {
-  "charge_mos_on", "discharge_mos_on", "balancer_on", "battery_connected", NULL
+  "charge_mos_on", "discharge_mos_on", "balancer_on", "battery_dropped", NULL
 };
 static const char * const relay_bits[] = {
   "discharge", "precharge", "charge", "level2", "heater", NULL
@@ -59,8 +64,8 @@ static const BmsFieldInfo fields[] = {
     "Battery box temperature (sensor 1), encoded as 0x80." },
   { 0x82, "temp2_c", N_("Battery temperature"), T(TEMP), 2, R, "°C", 1, -40, 100, G(TELEMETRY), FALSE, NULL,
     "Battery temperature (sensor 2), encoded as 0x80." },
-  { 0x83, "pack_voltage_v", N_("Pack voltage"), T(UINT), 2, R, "V", 0.01, 0, 65535, G(TELEMETRY), FALSE, NULL,
-    "Pack voltage in 10 mV steps." },
+  { 0x83, "pack_voltage_16bit_v", N_("Pack voltage (16-bit field)"), T(UINT), 2, R, "V", 0.01, 0, 65535, G(TELEMETRY), FALSE, NULL,
+    "Pack voltage in 10 mV steps, 2 bytes: stops at 655.35 V. The pack's voltage is pack_voltage_v: 0xED when sent, else this." },
   { 0x84, "current_a", N_("Current"), T(CURRENT), 2, R, "A", 0.01, -32767, 32767, G(TELEMETRY), FALSE, NULL,
     "Pack current, positive charging. Protocol 1: bit 15 = charging, bits 0-14 = 10 mA; protocol 0: 10000 = zero." },
   { 0x85, "soc_pct", N_("State of charge"), T(UINT), 1, R, "%", 1, 0, 100, G(TELEMETRY), FALSE, NULL,
@@ -76,7 +81,7 @@ static const BmsFieldInfo fields[] = {
   { 0x8B, "warnings", N_("Warnings"), T(BITS), 2, R, "", 1, 0, 0xFFFF, G(TELEMETRY), FALSE, warning_bits,
     "Warning bit mask." },
   { 0x8C, "status", N_("Status"), T(BITS), 2, R, "", 1, 0, 0xFFFF, G(TELEMETRY), FALSE, status_bits,
-    "Status bits: charge MOS, discharge MOS, balancer, battery connected (0 = cell wire off)." },
+    "Status bits: charge MOS, discharge MOS, balancer; bit 3 is clear on every healthy board seen (field reading of a set bit: battery dropped)." },
   { 0x8E, "pack_ovp_v", N_("Pack over-voltage protection"), T(UINT), 2, RW, "V", 0.01, 1000, 15000, G(VOLTAGE), FALSE, NULL,
     "Pack over-voltage protection in 10 mV steps." },
   { 0x8F, "pack_uvp_v", N_("Pack under-voltage protection"), T(UINT), 2, RW, "V", 0.01, 1000, 15000, G(VOLTAGE), FALSE, NULL,

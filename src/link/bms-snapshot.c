@@ -464,6 +464,15 @@ json_value (GString *s, const BmsSnapshot *snap, const BmsFieldInfo *f)
     }
 }
 
+/* The pack's real voltage goes first among the pack values, before the
+ * raw field(s) it comes from. */
+static gboolean
+json_pack_voltage_here (const BmsSnapshot *snapshot, const BmsFieldInfo *f)
+{
+  return f->id == BMS_ID_PACK_VOLTAGE
+         || (f->id == BMS_ID_PACK_VOLTAGE_HV && !PRESENT (snapshot, BMS_ID_PACK_VOLTAGE));
+}
+
 char *
 bms_snapshot_to_json (const BmsSnapshot *snapshot)
 {
@@ -479,6 +488,15 @@ bms_snapshot_to_json (const BmsSnapshot *snapshot)
         continue;
       g_string_append (s, first ? "" : ", ");
       first = FALSE;
+      if (json_pack_voltage_here (snapshot, f))
+        {
+          const BmsFieldInfo *in_use = bms_field_lookup (bms_snapshot_pack_voltage_id (snapshot));
+
+          json_string (s, BMS_PACK_VOLTAGE_KEY);
+          g_string_append (s, ": ");
+          json_number (s, in_use, snapshot->raw[in_use->id]);
+          g_string_append (s, ", ");
+        }
       json_string (s, f->name);
       g_string_append (s, ": ");
       json_value (s, snapshot, f);

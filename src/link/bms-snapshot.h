@@ -48,8 +48,14 @@ gint64       bms_snapshot_get_raw      (const BmsSnapshot *snapshot, guint8 id);
 double       bms_snapshot_get          (const BmsSnapshot *snapshot, guint8 id); /* engineering */
 /* ASCII fields as a trimmed, NUL-terminated string (new); NULL if absent. */
 char        *bms_snapshot_dup_string   (const BmsSnapshot *snapshot, guint8 id);
+/* The key of the pack's real voltage in JSON, CSV and the CLI table: the
+ * raw fields keep their own names (pack_voltage_16bit_v for 0x83,
+ * pack_voltage_hv_v for 0xED). */
+#define BMS_PACK_VOLTAGE_KEY "pack_voltage_v"
 /* Pack voltage in V: the 4-byte extension 0xED when the board sends it
- * (0x83 saturates at 655.35 V), else 0x83; NAN when neither is present. */
+ * (0x83 saturates at 655.35 V), else 0x83; NAN when neither is present.
+ * The one place that decides it (bms_snapshot_pack_voltage_id): the
+ * device, the alarms, the history and the CLI all ask here. */
 double       bms_snapshot_get_pack_voltage (const BmsSnapshot *snapshot);
 /* The id whose value is in force for a setting: the 4-byte pack
  * protections 0xEE/0xEF when the board sends them and they are not 0, else

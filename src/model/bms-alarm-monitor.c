@@ -267,8 +267,10 @@ derive_status (const BmsSnapshot *s, GPtrArray *out)
   if (!bms_snapshot_has (s, BMS_ID_STATUS))
     return;
   status = bms_snapshot_get_raw (s, BMS_ID_STATUS);
-  if ((status & BMS_STATUS_BATTERY_OK) == 0)
-    g_ptr_array_add (out, make_alarm (s, "cell_wire_off"));
+  /* Bit 3 raises nothing either way: healthy real boards send it clear
+   * against the vendor document, and what a set bit means is only the
+   * field's reading (docs/protocol.md). A master's missing slaves come
+   * with their own alarm in 0xD7. */
   /* A MOS that is switched on in the settings but open: the board opened it. */
   if ((status & BMS_STATUS_CHARGE_MOS) == 0 && bms_snapshot_has (s, 0xAB)
       && bms_snapshot_get_raw (s, 0xAB) != 0)

@@ -43,7 +43,6 @@ static const BmsAlarmInfo alarm_table[] = {
   { "reserved_14", 0x8B, N_ ("Reserved warning bit 14"), "保留告警位14", S (INFO), M (NONE), 0, 0 },
   { "reserved_15", 0x8B, N_ ("Reserved warning bit 15"), "保留告警位15", S (INFO), M (NONE), 0, 0 },
   /* 0x8C status flags */
-  { "cell_wire_off", 0x8C, N_ ("Cell wire disconnected"), "采集线断线", S (FAULT), M (NONE), 0, 0 },
   { "charge_mos_off", 0x8C, N_ ("Charge MOS opened by the board"), "充电MOS断开", S (INFO),
     M (NONE), 0, 0 },
   { "discharge_mos_off", 0x8C, N_ ("Discharge MOS opened by the board"), "放电MOS断开", S (INFO),

@@ -3,7 +3,7 @@
  * Alarms come from the warning bits (0x8B), the status flags (0x8C), the
  * master's extension alarm bits (0xD7) and relays (0xD4); BmsAlarmMonitor
  * creates and updates them. The code is stable (catalogue bit names, plus
- * "cell_wire_off", "charge_mos_off", "discharge_mos_off", and "comm_lost"
+ * "charge_mos_off", "discharge_mos_off", and "comm_lost"
  * while the board does not answer),
  * the name is translated (gettext) and the Chinese name comes from a built-in
  * table so both can be printed side by side.

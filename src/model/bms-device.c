@@ -95,7 +95,7 @@ enum
   PROP_CHARGE_MOS,
   PROP_DISCHARGE_MOS,
   PROP_BALANCER_ACTIVE,
-  PROP_CELL_WIRE_OK,
+  PROP_BATTERY_DROPPED,
   PROP_CELL_COUNT,
   PROP_MODULE_COUNT,
   PROP_MIN_CELL_VOLTAGE,
@@ -287,8 +287,8 @@ bms_device_get_property (GObject *object, guint prop_id, GValue *value, GParamSp
     case PROP_BALANCER_ACTIVE:
       g_value_set_boolean (value, (self->status & BMS_STATUS_BALANCER) != 0);
       break;
-    case PROP_CELL_WIRE_OK:
-      g_value_set_boolean (value, (self->status & BMS_STATUS_BATTERY_OK) != 0);
+    case PROP_BATTERY_DROPPED:
+      g_value_set_boolean (value, (self->status & BMS_STATUS_BATTERY_DROPPED) != 0);
       break;
     case PROP_CELL_COUNT:
       g_value_set_uint (value, self->cell_count);
@@ -449,7 +449,7 @@ bms_device_class_init (BmsDeviceClass *klass)
   properties[PROP_CHARGE_MOS] = pb ("charge-mos", NULL, FALSE);
   properties[PROP_DISCHARGE_MOS] = pb ("discharge-mos", NULL, FALSE);
   properties[PROP_BALANCER_ACTIVE] = pb ("balancer-active", NULL, FALSE);
-  properties[PROP_CELL_WIRE_OK] = pb ("cell-wire-ok", "FALSE: a cell wire is off", FALSE);
+  properties[PROP_BATTERY_DROPPED] = pb ("battery-dropped", "status bit 3 set (field reading)", FALSE);
   properties[PROP_CELL_COUNT] = pu ("cell-count", NULL);
   properties[PROP_MODULE_COUNT] = pu ("module-count", NULL);
   properties[PROP_MIN_CELL_VOLTAGE] = pd ("min-cell-voltage", "V");
@@ -771,8 +771,8 @@ update_status (BmsDevice *self, const BmsSnapshot *s)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DISCHARGE_MOS]);
   if ((old_status ^ self->status) & BMS_STATUS_BALANCER)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BALANCER_ACTIVE]);
-  if ((old_status ^ self->status) & BMS_STATUS_BATTERY_OK)
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CELL_WIRE_OK]);
+  if ((old_status ^ self->status) & BMS_STATUS_BATTERY_DROPPED)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BATTERY_DROPPED]);
 
   /* Identity fields are absent from some replies: keep the last known. */
   if (bms_snapshot_has (s, 0xB4))

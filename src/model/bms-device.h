@@ -34,7 +34,9 @@ GType bms_device_state_get_type (void) G_GNUC_CONST;
 #define BMS_STATUS_CHARGE_MOS (1u << 0)
 #define BMS_STATUS_DISCHARGE_MOS (1u << 1)
 #define BMS_STATUS_BALANCER (1u << 2)
-#define BMS_STATUS_BATTERY_OK (1u << 3) /* clear = a cell wire is off */
+/* Set: the field's "battery dropped". Healthy real boards send it clear,
+ * whatever the vendor document says (docs/protocol.md): never an alarm. */
+#define BMS_STATUS_BATTERY_DROPPED (1u << 3)
 
 #define BMS_TYPE_DEVICE (bms_device_get_type ())
 G_DECLARE_FINAL_TYPE (BmsDevice, bms_device, BMS, DEVICE, GObject)

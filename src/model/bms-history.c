@@ -204,9 +204,7 @@ row_from_snapshot (Row *row, gint64 device_id, const BmsSnapshot *snap)
   memset (row, 0, G_STRUCT_OFFSET (Row, cells));
   row->device_id = device_id;
   row->t_ms = snap->timestamp_us / 1000;
-  row_set_field (row, BMS_SERIES_PACK_VOLTAGE, snap,
-                 bms_snapshot_has (snap, BMS_ID_PACK_VOLTAGE_HV) ? BMS_ID_PACK_VOLTAGE_HV
-                                                                  : BMS_ID_PACK_VOLTAGE, 100);
+  row_set_field (row, BMS_SERIES_PACK_VOLTAGE, snap, bms_snapshot_pack_voltage_id (snap), 100);
   row_set_field (row, BMS_SERIES_CURRENT, snap, BMS_ID_CURRENT, 100);
   row_set_field (row, BMS_SERIES_SOC, snap, BMS_ID_SOC, 1);
   row_set_field (row, BMS_SERIES_TEMP_MOSFET, snap, BMS_ID_MOSFET_TEMP, 1);

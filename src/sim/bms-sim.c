@@ -792,8 +792,11 @@ status_bits (BmsSim *sim, const BmsFieldInfo *f)
     set_bit_by_name (&mask, f, "discharge_mos_on");
   if (bms_sim_battery_balancing (b))
     set_bit_by_name (&mask, f, "balancer_on");
-  if (!sim->slaves_missing)
-    set_bit_by_name (&mask, f, "battery_connected");
+  /* A healthy real board sends bit 3 clear (the vendor document's "1 =
+   * connected" notwithstanding); with slaves missing the master sets what
+   * the field reads as "battery dropped", next to slave_offline in 0xD7. */
+  if (sim->slaves_missing)
+    set_bit_by_name (&mask, f, "battery_dropped");
   return (guint)mask;
 }
 
@@ -822,7 +825,7 @@ telemetry (BmsSim *sim, const BmsFieldInfo *f, gint64 *raw)
     *raw = temp_raw (f, bms_sim_battery_cell_temp (b));
   else if (g_str_equal (n, "balance_temp_c"))
     *raw = temp_raw (f, bms_sim_battery_balance_temp (b));
-  else if (g_str_equal (n, "pack_voltage_v") || g_str_equal (n, "pack_voltage_hv_v"))
+  else if (f->id == BMS_ID_PACK_VOLTAGE || f->id == BMS_ID_PACK_VOLTAGE_HV)
     *raw = si_to_raw (f, bms_sim_battery_pack_voltage (b));
   else if (g_str_equal (n, "current_a"))
     *raw = si_to_raw (f, bms_sim_battery_measured_current (b));
@@ -872,9 +875,9 @@ fill_blocks (BmsSim *sim, BmsSnapshot *s)
     mv[i] = (guint16)CLAMP (lround (bms_sim_battery_cell_voltage (b, i) * 1000)
                                 + g_rand_int_range (sim->read_rand, -1, 2),
                             0, 65535);
+  /* 0xD0 only past 85 cells, as docs/protocol.md says a board does: a
+   * 16-cell pack that sends an empty one is not what a real board sends. */
   bms_snapshot_set_cells (s, mv, n);
-  /* Always carry 0xD0 (empty below 86 cells): every field in every read. */
-  bms_snapshot_set_raw (s, BMS_ID_CELLS_EXT, 0);
 
   for (guint m = 0; m < nm; m++)
     for (guint k = 0; k < 3; k++)

@@ -209,9 +209,11 @@ update_flags (BmsMonitorPage *self)
   add_onoff_flag (self, _("Charge MOS"), bms_device_get_status (d) & BMS_STATUS_CHARGE_MOS);
   add_onoff_flag (self, _("Discharge MOS"), bms_device_get_status (d) & BMS_STATUS_DISCHARGE_MOS);
   add_onoff_flag (self, _("Balancing"), bms_device_get_status (d) & BMS_STATUS_BALANCER);
-  add_flag (self, _("Cell wires"),
-            (bms_device_get_status (d) & BMS_STATUS_BATTERY_OK) ? _("Connected") : _("Disconnected"),
-            (bms_device_get_status (d) & BMS_STATUS_BATTERY_OK) ? FLAG_OK : FLAG_ERROR);
+  /* Healthy real boards send status bit 3 clear: nothing to show then. A
+   * set bit is what the field reads as "battery dropped"; the document
+   * says otherwise, so it is stated, not painted as a fault. */
+  if (bms_device_get_status (d) & BMS_STATUS_BATTERY_DROPPED)
+    add_flag (self, _("Status bit 3"), _("Battery dropped"), FLAG_INFO);
   add_protection_flag (self, _("Charge protection"), w, charge);
   add_protection_flag (self, _("Discharge protection"), w, discharge);
   add_protection_flag (self, _("Over-temperature"), w, hot);

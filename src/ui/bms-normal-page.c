@@ -341,6 +341,7 @@ build_rows (BmsNormalPage *self)
 
   add_value_row (self, self->battery_group, 0xAA, 0xAA, NULL);
   add_value_row (self, self->battery_group, 0xA9, 0xA9, NULL);
+  add_value_row (self, self->battery_group, BMS_ID_PACK_CELL_COUNT, BMS_ID_PACK_CELL_COUNT, NULL);
   add_value_row (self, self->battery_group, 0xEA, BMS_ID_SOC, _("State of charge"));
   add_value_row (self, self->battery_group, 0xB1, 0xB1, NULL);
   add_value_row (self, self->battery_group, 0x9C, 0x9C, NULL);
@@ -547,6 +548,23 @@ connect_maker_editors (BmsNormalPage *self)
 
 /* ---- device ---- */
 
+/* A master reports its whole pack's cell count in 0xE7 ("battery set",
+ * 5…256, over its slave modules): that is the cell count to set there.
+ * 0xA9's 3…32 is one board's, so it is offered only on a board without
+ * 0xE7 (and 0xE7 only on a board that has it). */
+static gboolean
+row_fits_board (const BmsSnapshot *s,
+                guint8             id)
+{
+  gboolean master = s != NULL && bms_snapshot_has (s, BMS_ID_PACK_CELL_COUNT);
+
+  if (id == 0xA9)
+    return !master;
+  if (id == BMS_ID_PACK_CELL_COUNT)
+    return master;
+  return TRUE;
+}
+
 static void
 device_updated (BmsNormalPage *self)
 {
@@ -564,6 +582,7 @@ device_updated (BmsNormalPage *self)
 
       gtk_label_set_label (g_object_get_data (G_OBJECT (row), "value-label"), text);
       gtk_widget_set_sensitive (row, s != NULL);
+      gtk_widget_set_visible (row, row_fits_board (s, id));
     }
   update_switches (self);
   gtk_label_set_label (self->maker_current_label, maker && *maker ? maker : "—");

@@ -86,20 +86,48 @@ set_row_result (BmsParamPage *self,
   gtk_widget_set_visible (icon, TRUE);
 }
 
+/* The extension that is in force for this public field (0xEE for 0x8E on
+ * a high-voltage master), or NULL: the snapshot's own choice
+ * (bms_snapshot_setting_id), so the page, the alarms and the simulator
+ * agree on which limit counts. */
+static const BmsFieldInfo *
+superseded_by (BmsParamPage *self,
+               guint8        id)
+{
+  BmsDevice *device = BMS_PAGE_DEVICE (self);
+  const BmsSnapshot *s = device != NULL ? bms_device_get_snapshot (device) : NULL;
+  guint8 in_force = s != NULL ? bms_snapshot_setting_id (s, id) : id;
+
+  return in_force != id ? bms_field_lookup (in_force) : NULL;
+}
+
 static void
 update_row (BmsParamPage *self,
             guint8        id,
             AdwActionRow *row)
 {
   const BmsFieldInfo *field = bms_field_lookup (id);
+  const BmsFieldInfo *in_force = superseded_by (self, id);
   GtkLabel *value = g_object_get_data (G_OBJECT (row), "value-label");
   gboolean present = self->params != NULL && bms_param_set_has (self->params, id);
   g_autofree char *text = NULL;
+  g_autofree char *subtitle = NULL;
 
   text = present ? bms_param_dialog_format_value (field, self->params)
                  : g_strdup (self->params ? _("not reported") : "—");
   gtk_label_set_label (value, text);
-  gtk_widget_set_sensitive (GTK_WIDGET (row), present);
+  /* A replaced public field (0x8E at its 150 V ceiling) means nothing
+   * while its extension is set: dimmed, not editable, and saying why. */
+  if (in_force != NULL)
+    subtitle = g_strdup_printf (_("Superseded by “%s”"), _(in_force->label));
+  else
+    subtitle = bms_param_dialog_format_range (field);
+  adw_action_row_set_subtitle (row, subtitle);
+  gtk_widget_set_sensitive (GTK_WIDGET (row), present && in_force == NULL);
+  gtk_widget_set_visible (g_object_get_data (G_OBJECT (row), "edit-icon"), in_force == NULL);
+  /* An extension the board does not have is no row of its own. */
+  if (field->replaces != 0)
+    gtk_widget_set_visible (GTK_WIDGET (row), present);
 }
 
 static void
@@ -137,22 +165,24 @@ row_new (BmsParamPage       *self,
   gtk_actionable_set_action_target (GTK_ACTIONABLE (row), "y", field->id);
   g_object_set_data (G_OBJECT (row), "value-label", value);
   g_object_set_data (G_OBJECT (row), "result-icon", icon);
+  g_object_set_data (G_OBJECT (row), "edit-icon", edit);
   return row;
 }
 
 /* An extension that stands in for a public field (the 4-byte high-voltage
- * pack protections for the 16-bit pair) sits right under that field, not at
- * the end of the group in id order. */
+ * pack protections for the 16-bit pair) sits right above that field, not at
+ * the end of the group in id order: on a board that has it, it is the
+ * protection in force, and the public field below it is marked superseded. */
 static void
 add_row (BmsParamPage *self, GtkWidget *group, const BmsFieldInfo *field)
 {
   GtkWidget *row = row_new (self, field);
   const BmsFieldInfo *in_place = bms_field_replacement (field->id);
 
-  g_hash_table_insert (self->rows, GUINT_TO_POINTER (field->id), row);
-  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), row);
   if (in_place != NULL)
     add_row (self, group, in_place);
+  g_hash_table_insert (self->rows, GUINT_TO_POINTER (field->id), row);
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), row);
 }
 
 static void

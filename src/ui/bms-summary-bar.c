@@ -1,6 +1,7 @@
 /* bms-summary-bar.c — SOC, pack voltage, current, power, identity, password state */
 #include "config.h"
 
+#include <math.h>
 #include <glib/gi18n.h>
 
 #include "bms-format.h"
@@ -45,8 +46,10 @@ soc_to_double (BmsSummaryBar *self,
   return soc;
 }
 
-/* 0x83 is 16 bits of 10 mV: a pack above 655.35 V (a 256-cell master)
- * saturates it, so the sum of the cells is shown instead, marked Σ. */
+/* volts is the pack's voltage as the board sends it (the device takes
+ * 0xED when there is one). Only a board without 0xED and a pack above
+ * 655.35 V leaves it stuck at 0x83's ceiling: then the sum of the cells is
+ * shown instead, marked Σ. */
 static char *
 format_pack_voltage (BmsSummaryBar *self,
                      double         volts,
@@ -55,7 +58,7 @@ format_pack_voltage (BmsSummaryBar *self,
 {
   double sum = cell_average * cell_count;
 
-  if (volts >= 655.0 && sum > volts)
+  if (fabs (volts - 655.35) < 0.005 && sum > volts)
     return g_strdup_printf ("Σ %.1f V", sum);
   return g_strdup_printf ("%.2f V", volts);
 }

@@ -46,7 +46,7 @@ expected_cells = [3821, 3834, 3831, 3820, 3832, 3834, 3825, 3832, 3811, 3834, 38
 tap.ok(o.get("cells_mv") == expected_cells and o.get("cell_count") == 14,
        "cells_mv in cell order, cell_count 14", o.get("cells_mv"))
 checks = {
-    "pack_voltage_v": 53.59, "current_a": 2.08, "soc_pct": 15, "mosfet_temp_c": 29,
+    "pack_voltage_v": 53.59, "pack_voltage_16bit_v": 53.59, "current_a": 2.08, "soc_pct": 15, "mosfet_temp_c": 29,
     "temp1_c": 30, "temp2_c": 28, "cycles": 4, "status": 7, "warnings": 0,
     "cell_ovp_mv": 4050, "cell_ovp_recovery_mv": 4000, "cell_uvp_mv": 3050,
     "cell_uvp_recovery_mv": 3100, "capacity_ah": 14, "charge_low_temp_c": -20,
@@ -60,6 +60,22 @@ strings = {
 }
 for key, value in strings.items():
     tap.ok(o.get(key) == value, f"{key} = {value!r}", f"got {o.get(key)!r}")
+
+# --- the parameter password (0xB2) only on request ---------------------------
+tap.ok("parameter_password" not in o, "the board's password is not printed by default",
+       o.get("parameter_password"))
+status, out, err = run([CLI, "decode", "--show-password",
+                        os.path.join(vectors, "nw-readall-14s.hex")])
+shown = json_lines(out)[0] if status == 0 else {}
+tap.ok(shown.get("parameter_password") == "123456"
+       and {k: v for k, v in shown.items() if k != "parameter_password"} == o,
+       "--show-password adds the password, nothing else changes", f"{status} {out} {err}")
+password_request = nw_frame(0x05, 3, 0, bytes([0xB2]) + b"654321".ljust(10, b"\0"))
+status, objs, err = decode(hexline(password_request) + "\n")
+tap.ok(status == 0 and objs and objs[0].get("command") == "password"
+       and "parameter_password" not in objs[0] and "654321" not in str(objs),
+       "a password request on the line: the password it carries is not printed",
+       f"{status} {objs} {err}")
 
 # --- the request vector, via stdin ------------------------------------------
 status, objs, err = decode(hexline(REQUEST) + "\n")

@@ -103,16 +103,21 @@ def check_read(sim, endpoint, n_cells):
     tap.ok(all(1500 <= c <= 4500 for c in cells), f"{endpoint}: cell voltages plausible",
            cells[:16])
     pack, total = o.get("pack_voltage_v", 0), sum(cells) / 1000.0
-    hv = o.get("pack_voltage_hv_v", 0)
+    hv, field83 = o.get("pack_voltage_hv_v", 0), o.get("pack_voltage_16bit_v", 0)
     tap.ok(abs(hv - total) < 0.02 * total + 0.1,
            f"{endpoint}: pack_voltage_hv_v {hv} V matches the cells' sum {total:.2f} V")
+    # pack_voltage_v is the pack's real voltage whatever its size; the raw
+    # public field keeps its own name.
+    tap.ok(abs(pack - total) < 0.02 * total + 0.1 and pack == hv,
+           f"{endpoint}: pack_voltage_v {pack} V is the pack's voltage (cells' sum {total:.2f} V)")
     if total <= 655.35:
-        tap.ok(abs(pack - total) < 0.02 * total + 0.1,
-               f"{endpoint}: pack voltage {pack} V matches the cells' sum {total:.2f} V")
+        tap.ok(field83 == pack, f"{endpoint}: 0x83 ({field83} V) agrees below 655.35 V")
     else:
         # 0x83 is u16 in 10 mV: a 256S pack does not fit; 0xED carries it.
-        tap.ok(pack == 655.35,
-               f"{endpoint}: pack voltage of a {total:.0f} V pack saturates 0x83 at 655.35 V")
+        tap.ok(field83 == 655.35,
+               f"{endpoint}: 0x83 of a {total:.0f} V pack saturates at 655.35 V", field83)
+    tap.ok("parameter_password" not in o, f"{endpoint}: no password in read --json",
+           o.get("parameter_password"))
     # Past 150 V the pack protections live in the 4-byte pair 0xEE/0xEF.
     ovp, uvp = o.get("pack_ovp_hv_v", -1), o.get("pack_uvp_hv_v", -1)
     if n_cells * 3.7 > 150:
@@ -161,6 +166,31 @@ def check_table(sim, endpoint):
     status, out, err = cli("read", "--port", sim.port, "--baud", BAUD)
     tap.ok(status == 0 and "Cells: 16" in out and "cell_ovp_mv" in out and "mV" in out,
            f"{endpoint}: read prints the table", f"{status}\n{out[:600]}\n{err}")
+    tap.ok("123456" not in out and "(not shown; see --show-password)" in out,
+           f"{endpoint}: the table hides the password", out)
+
+
+def check_show_password(port, endpoint):
+    """--show-password: for a lost password, in JSON and in the table."""
+    status, out, err = cli("read", "--port", port, "--baud", BAUD, "--json", "--show-password")
+    tap.ok(status == 0 and '"parameter_password": "123456"' in out,
+           f"{endpoint}: read --json --show-password prints it", f"{status} {err}")
+    status, out, err = cli("read", "--port", port, "--baud", BAUD, "--show-password")
+    password_rows = [l for l in out.splitlines() if l.rstrip().endswith("parameter_password")]
+    tap.ok(status == 0 and len(password_rows) == 1 and "123456" in password_rows[0],
+           f"{endpoint}: read --show-password prints it in the table", password_rows)
+
+
+def check_hv_table(port, endpoint):
+    """The table's first telemetry row is the pack's real voltage."""
+    status, out, err = cli("read", "--port", port, "--baud", BAUD)
+    rows = {l.split()[-1]: l for l in out.splitlines() if "pack_voltage" in l}
+    real = rows.get("pack_voltage_v", "")
+    tap.ok(status == 0 and "655.35 V" in rows.get("pack_voltage_16bit_v", "")
+           and real and real.split()[-3] == rows.get("pack_voltage_hv_v", "?").split()[-3]
+           and out.index(real) < out.index(rows["pack_voltage_16bit_v"]),
+           f"{endpoint}: table shows the pack's voltage (0xED) first, 0x83 at 655.35 V after",
+           rows)
 
 
 # Until the simulator's endpoints exist there is nothing to test against.
@@ -176,12 +206,14 @@ try:
             continue
         check_read(sim, endpoint, 16)
         check_table(sim, endpoint)
+        check_show_password(sim.port, endpoint)
         check_writes(sim, endpoint)
         sim.stop()
 
         big = Sim(endpoint, "--modules", "16", "--cells-per-module", "16")
         if tap.ok(big.ready, f"{endpoint}: 256-cell simulator serves"):
             o = check_read(big, endpoint, 256)
+            check_hv_table(big.port, endpoint)
         big.stop()
 
     # The default line speed, with the sim's wire timing: 9600 baud.

@@ -51,7 +51,7 @@ status, out, err = run([CLI, "fields", "--json"])
 fields = json.loads(out) if status == 0 else []
 names = {f["name"] for f in fields}
 tap.ok(status == 0 and len(fields) > 60, f"fields --json: {len(fields)} fields", err)
-required = ["cell_count", "pack_voltage_v", "current_a", "soc_pct", "mosfet_temp_c",
+required = ["cell_count", "pack_voltage_16bit_v", "pack_voltage_hv_v", "current_a", "soc_pct", "mosfet_temp_c",
             "temp1_c", "temp2_c", "cycles", "warnings", "status", "protocol_version",
             "software_version", "manufacturer_id", "device_id", "runtime_min", "capacity_ah",
             "battery_type", "cell_ovp_mv", "cell_ovp_recovery_mv", "cell_uvp_mv",
@@ -117,7 +117,7 @@ refused(["cell_ovp_mv=3600", "charge_low_temp_c=-80"], ["charge_low_temp_c", "-8
         "one bad value among good ones")
 err = refused(["cell_ovp=3600"], ["cell_ovp", "cell_ovp_mv"], "unknown name suggests cell_ovp_mv")
 tap.diag(err.strip())
-refused(["pack_voltage_v=50"], ["pack_voltage_v", "read-only"], "read-only field")
+refused(["pack_voltage_16bit_v=50"], ["pack_voltage_16bit_v", "read-only"], "read-only field")
 refused(["cell_ovp_mv=high"], ["cell_ovp_mv", "high"], "value that is not a number")
 refused(["cell_ovp_mv"], ["NAME=VALUE"], "argument without =")
 refused(["cell_ovp_mv=3600", "cell_ovp_mv=3550"], ["twice"], "same field twice")

@@ -6,13 +6,13 @@
 #include "bms-alarm-monitor.h"
 #include "device-test-util.h"
 
-/* The vector with the cell-wire flag set (it reports 0x0007, i.e. a wire
- * off) and no warnings: a quiet board to set single bits on. */
+/* The vector with both MOS on and no warnings (as published): a quiet
+ * board to set single bits on. */
 static BmsSnapshot *
 quiet_snapshot (void)
 {
   BmsSnapshot *s = device_test_load_14s ();
-  bms_snapshot_set_raw (s, BMS_ID_STATUS, 0x0F);
+  bms_snapshot_set_raw (s, BMS_ID_STATUS, 0x07);
   bms_snapshot_set_raw (s, BMS_ID_WARNINGS, 0);
   return s;
 }
@@ -193,17 +193,29 @@ test_status_and_relays (void)
   g_autoptr (GPtrArray) alarms = NULL;
   const BmsFieldInfo *relays = bms_field_lookup (BMS_ID_RELAYS);
 
-  /* The vector as published: status 0x0007, battery-connected bit clear. */
-  bms_snapshot_set_raw (s, BMS_ID_STATUS, 0x07);
+  /* Status bit 3 raises nothing, set or clear: healthy real boards send it
+   * clear (0x0007, 0x0003; 0x0004 with both MOS switched off), and a set
+   * bit is only the field's reading "battery dropped". */
+  static const guint statuses[] = { 0x07, 0x03, 0x0F, 0x0B };
+
+  for (guint i = 0; i < G_N_ELEMENTS (statuses); i++)
+    {
+      bms_snapshot_set_raw (s, BMS_ID_STATUS, statuses[i]);
+      alarms = bms_alarm_monitor_derive (s);
+      g_assert_cmpuint (alarms->len, ==, 0);
+      g_ptr_array_unref (g_steal_pointer (&alarms));
+    }
+  bms_snapshot_set_raw (s, BMS_ID_STATUS, 0x04);
+  bms_snapshot_set_raw (s, 0xAB, 0);
+  bms_snapshot_set_raw (s, 0xAC, 0);
   alarms = bms_alarm_monitor_derive (s);
-  g_assert_cmpuint (alarms->len, ==, 1);
-  g_assert_cmpstr (bms_alarm_get_code (g_ptr_array_index (alarms, 0)), ==, "cell_wire_off");
-  g_assert_cmpint (bms_alarm_get_severity (g_ptr_array_index (alarms, 0)), ==,
-                   BMS_ALARM_SEVERITY_FAULT);
+  g_assert_cmpuint (alarms->len, ==, 0);
   g_ptr_array_unref (g_steal_pointer (&alarms));
+  bms_snapshot_set_raw (s, 0xAB, 1);
+  bms_snapshot_set_raw (s, 0xAC, 1);
 
   /* Charge MOS open while its switch (0xAB) is on: the board opened it. */
-  bms_snapshot_set_raw (s, BMS_ID_STATUS, 0x0E);
+  bms_snapshot_set_raw (s, BMS_ID_STATUS, 0x06);
   alarms = bms_alarm_monitor_derive (s);
   g_assert_cmpuint (alarms->len, ==, 1);
   g_assert_cmpstr (bms_alarm_get_code (g_ptr_array_index (alarms, 0)), ==, "charge_mos_off");
@@ -212,12 +224,12 @@ test_status_and_relays (void)
   alarms = bms_alarm_monitor_derive (s);
   g_assert_cmpuint (alarms->len, ==, 0);
   g_ptr_array_unref (g_steal_pointer (&alarms));
-  bms_snapshot_set_raw (s, BMS_ID_STATUS, 0x0D);
+  bms_snapshot_set_raw (s, BMS_ID_STATUS, 0x05);
   alarms = bms_alarm_monitor_derive (s);
   g_assert_cmpuint (alarms->len, ==, 1);
   g_assert_cmpstr (bms_alarm_get_code (g_ptr_array_index (alarms, 0)), ==, "discharge_mos_off");
   g_ptr_array_unref (g_steal_pointer (&alarms));
-  bms_snapshot_set_raw (s, BMS_ID_STATUS, 0x0F);
+  bms_snapshot_set_raw (s, BMS_ID_STATUS, 0x07);
 
   /* Relays: only the level-2 trip is an alarm; the others are states. */
   for (guint bit = 0; relays->names[bit]; bit++)
@@ -231,6 +243,34 @@ test_status_and_relays (void)
                          BMS_ALARM_SEVERITY_FAULT);
       g_ptr_array_unref (g_steal_pointer (&alarms));
     }
+}
+
+/* The vendor's own example frame, as published (status 0x0007): a healthy
+ * board. Through the device and its monitor it raises nothing and the
+ * device reports no dropped battery or wire fault. */
+static void
+test_vendor_example_quiet (void)
+{
+  g_autoptr (BmsSnapshot) s = device_test_load_14s ();
+  g_autoptr (BmsDevice) device = bms_device_new (1);
+  g_autoptr (BmsAlarmMonitor) monitor = bms_alarm_monitor_new (device);
+  gboolean dropped = TRUE;
+
+  g_assert_cmpint (bms_snapshot_get_raw (s, BMS_ID_STATUS), ==, 0x0007);
+  bms_device_update (device, s);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (monitor)), ==, 0);
+  g_assert_cmpint (bms_alarm_monitor_get_highest_severity (monitor), ==, -1);
+  g_object_get (device, "battery-dropped", &dropped, NULL);
+  g_assert_false (dropped);
+  g_assert_null (g_object_class_find_property (G_OBJECT_GET_CLASS (device), "cell-wire-ok"));
+
+  /* A set bit 3 is the field's "battery dropped": stated, not an alarm. */
+  s->timestamp_us += G_USEC_PER_SEC;
+  bms_snapshot_set_raw (s, BMS_ID_STATUS, 0x000F);
+  bms_device_update (device, s);
+  g_object_get (device, "battery-dropped", &dropped, NULL);
+  g_assert_true (dropped);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (monitor)), ==, 0);
 }
 
 static void
@@ -446,6 +486,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/alarm/discharging-threshold", test_discharging_threshold);
   g_test_add_func ("/alarm/every-extension-bit", test_every_extension_bit);
   g_test_add_func ("/alarm/status-and-relays", test_status_and_relays);
+  g_test_add_func ("/alarm/vendor-example-quiet", test_vendor_example_quiet);
   g_test_add_func ("/alarm/table-complete", test_table_complete);
   g_test_add_func ("/alarm/module-of-cell", test_module_of_cell);
   g_test_add_func ("/alarm/monitor-events-to-history", test_monitor_events_to_history);

@@ -188,7 +188,7 @@ test_set_value_checks (void)
   g_assert_false (bms_change_set_set_text (set, "cell_ovp_delay_s", "2", &error));
   g_assert_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_RULE);
   g_clear_error (&error);
-  g_assert_false (bms_change_set_set_text (set, "pack_voltage_v", "50", &error));
+  g_assert_false (bms_change_set_set_text (set, "pack_voltage_16bit_v", "50", &error));
   g_assert_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_ACCESS);
   g_clear_error (&error);
   g_assert_false (bms_change_set_set_text (set, "no_such_field", "1", &error));

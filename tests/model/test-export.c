@@ -243,6 +243,34 @@ test_csv (Fixture *f, gconstpointer data)
   }
 }
 
+/* A 256-cell master: 0x83 stops at 655.35 V, the CSV's pack_voltage_v is
+ * the pack's voltage from 0xED (bms_snapshot_pack_voltage_id decides). */
+static void
+test_csv_high_voltage (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BmsExport) ex = NULL;
+  g_autoptr (BmsSnapshot) s = make_snapshot (T0_US + SEC, 0, 256);
+  g_autofree char *csv = g_build_filename (f->dir, "hv.csv", NULL);
+  g_autofree char *text = NULL;
+  g_auto (GStrv) lines = NULL, row = NULL;
+  const BmsSnapshot *one[] = { s };
+
+  open_history (f, f->dir, 0, 0);
+  bms_snapshot_set_raw (s, BMS_ID_PACK_VOLTAGE, 65535);
+  bms_snapshot_set_raw (s, BMS_ID_PACK_VOLTAGE_HV, 84616);
+  bms_history_append_batch (f->history, f->dev, one, 1);
+  g_assert_true (bms_history_flush (f->history, &error));
+  ex = bms_export_new (f->history);
+  bms_export_set_format (ex, BMS_EXPORT_FORMAT_CSV);
+  g_assert_true (bms_export_write (ex, csv, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (csv, &text, NULL, NULL));
+  lines = g_strsplit (text, "\n", -1);
+  row = g_strsplit (lines[1], ",", -1);
+  g_assert_cmpstr (row[2], ==, "846.16");
+}
+
 static gboolean
 dir_has_temp (const char *path)
 {
@@ -449,6 +477,7 @@ main (int argc, char **argv)
   ADD ("/export/xlsx", test_xlsx);
   ADD ("/export/split", test_split);
   ADD ("/export/csv", test_csv);
+  ADD ("/export/csv-high-voltage", test_csv_high_voltage);
   ADD ("/export/cancel", test_cancel);
   g_test_add_func ("/export/killed", test_killed);
   g_test_add_func ("/export/disk-full", test_disk_full);

@@ -130,7 +130,7 @@ static const Corrupt corrupt_cases[] = {
     BMS_PROFILE_ERROR_DUPLICATE, 5 },
   { "per-board key", "[Packwatch Profile]\nVersion=1\n[Parameters]\nparameter_password=1\n",
     BMS_PROFILE_ERROR_NOT_PORTABLE, 4 },
-  { "read-only key", "[Packwatch Profile]\nVersion=1\n[Parameters]\npack_voltage_v=50\n",
+  { "read-only key", "[Packwatch Profile]\nVersion=1\n[Parameters]\npack_voltage_16bit_v=50\n",
     BMS_PROFILE_ERROR_UNKNOWN_KEY, 4 },
   { "newer version", "# x\n[Packwatch Profile]\nVersion=2\n[Parameters]\n",
     BMS_PROFILE_ERROR_VERSION, 3 },

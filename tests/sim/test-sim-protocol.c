@@ -132,7 +132,14 @@ assert_every_field (const BmsSnapshot *s)
 
   all = bms_field_all (&n);
   for (guint i = 0; i < n; i++)
-    if (all[i].access & BMS_ACCESS_R)
+    if (all[i].id == BMS_ID_CELLS_EXT)
+      {
+        /* Cells 86 and up: a pack of 85 cells or fewer never sends 0xD0. */
+        if (bms_snapshot_has (s, all[i].id) != (s->n_cells > BMS_CELLS_IN_0X79))
+          g_error ("%u cells, 0xD0 %s", s->n_cells,
+                   bms_snapshot_has (s, all[i].id) ? "sent" : "missing");
+      }
+    else if (all[i].access & BMS_ACCESS_R)
       {
         if (!bms_snapshot_has (s, all[i].id))
           g_error ("read-all lacks 0x%02X %s", all[i].id, all[i].name);
@@ -220,6 +227,12 @@ test_read_one (void)
   g_assert_cmpint (read_one (sim, BMS_ID_CELL_UVP), ==, 2500);
   g_assert_cmpint (read_one (sim, BMS_ID_CELL_OVP2), ==, 3750);
   g_assert_cmpint (read_one (sim, BMS_ID_SOC), ==, 60);
+  /* A 16-cell pack has no cells 86 and up: no 0xD0, as for an unknown id. */
+  reply = exchange (sim, bms_request_read_one (1, BMS_ID_CELLS_EXT));
+  g_assert_nonnull (reply);
+  g_assert_cmpuint (reply->info[0], ==, BMS_ID_CELLS_EXT);
+  g_assert_cmpuint (reply->info[1], ==, BMS_RESULT_UNKNOWN_FIELD);
+  g_clear_pointer (&reply, bms_frame_free);
   /* A write-only field cannot be read. */
   reply = exchange (sim, bms_request_read_one (1, BMS_ID_RESTART));
   g_assert_nonnull (reply);
@@ -548,7 +561,8 @@ test_current_calibration (void)
 }
 
 /* Any pack size and chemistry at rest is healthy: no protection, no
- * warning, both MOS on (the pack limits must not trip packs above 150 V). */
+ * warning, both MOS on (the pack limits must not trip packs above 150 V),
+ * and status bit 3 clear, as every real healthy board sends it. */
 static void
 test_quiet_at_rest (void)
 {
@@ -569,7 +583,7 @@ test_quiet_at_rest (void)
         s = read_all (sim, 1, BMS_CMD_READ_ALL);
         if (bms_snapshot_get_raw (s, BMS_ID_WARNINGS) != 0
             || bms_snapshot_get_raw (s, BMS_ID_ALARMS_EXT) != 0
-            || (bms_snapshot_get_raw (s, BMS_ID_STATUS) & 3) != 3)
+            || (bms_snapshot_get_raw (s, BMS_ID_STATUS) & 0x0B) != 0x03)
           g_error ("%u modules, chemistry %d: warnings 0x%04" G_GINT64_MODIFIER "x, "
                    "status 0x%04" G_GINT64_MODIFIER "x",
                    modules[k], chem, bms_snapshot_get_raw (s, BMS_ID_WARNINGS),
@@ -597,14 +611,55 @@ test_pack_cell_count (void)
   g_assert_cmpuint (write_raw (sim, 1, BMS_ID_RESTART, 1), ==, BMS_RESULT_OK);
   bms_sim_advance (sim, 3.5);
   g_assert_true (read_one (sim, BMS_ID_ALARMS_EXT) & (1u << bit));
-  g_assert_false (read_one (sim, BMS_ID_STATUS) & (1u << 3)); /* battery_connected */
+  g_assert_true (read_one (sim, BMS_ID_STATUS) & (1u << 3)); /* battery_dropped */
 
   g_assert_cmpuint (password (sim, "123456"), ==, BMS_RESULT_OK);
   g_assert_cmpuint (write_raw (sim, 1, count, 16), ==, BMS_RESULT_OK);
   g_assert_cmpuint (write_raw (sim, 1, BMS_ID_RESTART, 1), ==, BMS_RESULT_OK);
   bms_sim_advance (sim, 3.5);
   g_assert_false (read_one (sim, BMS_ID_ALARMS_EXT) & (1u << bit));
-  g_assert_true (read_one (sim, BMS_ID_STATUS) & (1u << 3));
+  g_assert_false (read_one (sim, BMS_ID_STATUS) & (1u << 3));
+}
+
+/* Field drivers read 0x8C by position (bit 0 charge MOS, 1 discharge MOS,
+ * 2 balancer, 3 "battery dropped") and refuse to discharge on a set bit 3:
+ * the simulator must speak like the real boards, whose healthy status is
+ * 0x0003 at rest (0x0007 when balancing). */
+static void
+test_status_bits_by_position (void)
+{
+  g_autoptr (BmsSim) sim = NULL;
+  BmsSimConfig c;
+  const BmsFieldInfo *status = bms_field_lookup (BMS_ID_STATUS);
+  static const char * const names[] = { "charge_mos_on", "discharge_mos_on", "balancer_on",
+                                        "battery_dropped" };
+  guint8 start = bms_field_lookup_name ("balance_start_mv")->id;
+  guint8 diff = bms_field_lookup_name ("balance_diff_mv")->id;
+
+  for (guint bit = 0; bit < G_N_ELEMENTS (names); bit++)
+    g_assert_cmpstr (status->names[bit], ==, names[bit]);
+  /* NMC: its steep curve turns the cells' spread of charge into tens of mV. */
+  bms_sim_config_init (&c);
+  c.chemistry = BMS_CHEMISTRY_NMC;
+  sim = bms_sim_new (&c, NULL);
+  bms_sim_advance (sim, 5);
+  g_assert_cmpint (read_one (sim, BMS_ID_STATUS), ==, 0x0003);
+
+  g_assert_cmpuint (password (sim, "123456"), ==, BMS_RESULT_OK);
+  g_assert_cmpuint (write_raw (sim, 1, 0xAB, 0), ==, BMS_RESULT_OK); /* charge MOS off */
+  bms_sim_advance (sim, 1);
+  g_assert_cmpint (read_one (sim, BMS_ID_STATUS), ==, 0x0002);
+  g_assert_cmpuint (write_raw (sim, 1, 0xAC, 0), ==, BMS_RESULT_OK); /* discharge MOS off */
+  bms_sim_advance (sim, 1);
+  g_assert_cmpint (read_one (sim, BMS_ID_STATUS), ==, 0x0000);
+  g_assert_cmpuint (write_raw (sim, 1, 0xAB, 1), ==, BMS_RESULT_OK);
+  g_assert_cmpuint (write_raw (sim, 1, 0xAC, 1), ==, BMS_RESULT_OK);
+  /* Balancing from a low start and the smallest difference: some cell is
+   * more than 10 mV above the lowest, and bleeds. */
+  g_assert_cmpuint (write_raw (sim, 1, start, 2000), ==, BMS_RESULT_OK);
+  g_assert_cmpuint (write_raw (sim, 1, diff, 10), ==, BMS_RESULT_OK);
+  bms_sim_advance (sim, 1);
+  g_assert_cmpint (read_one (sim, BMS_ID_STATUS), ==, 0x0007);
 }
 
 /* Random frames and garbage, authenticated: the board never crashes or
@@ -690,6 +745,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sim/protocol/current-calibration", test_current_calibration);
   g_test_add_func ("/sim/protocol/quiet-at-rest", test_quiet_at_rest);
   g_test_add_func ("/sim/protocol/pack-cell-count", test_pack_cell_count);
+  g_test_add_func ("/sim/protocol/status-bits-by-position", test_status_bits_by_position);
   g_test_add_func ("/sim/protocol/random-input", test_random_input);
   g_test_add_func ("/sim/protocol/bootloader-entry", test_bootloader_entry);
   return g_test_run ();
