@@ -57,6 +57,16 @@ gboolean        bms_export_set_max_rows_per_sheet (BmsExport       *self,
                                                    guint            rows,
                                                    GError         **error);
 
+/* The time axis of the workbook's charts, for data from first to last
+ * (Excel serial dates): whole steps of a round major unit (about four to
+ * eight labels) and a number format that shows what changes between them. */
+void            bms_export_time_axis              (double           first,
+                                                   double           last,
+                                                   double          *min,
+                                                   double          *max,
+                                                   double          *unit,
+                                                   const char     **num_format);
+
 /* Progress of the running (or last) export: "fraction" 0…1 and "rows"
  * (samples, events and audit rows written). For .xlsx the rows are the
  * first half: libxlsxwriter compresses everything when the workbook is
