@@ -35,6 +35,7 @@ struct _BmsExport
 
   double           fraction;   /* main context only */
   guint64          rows;
+  guint64          samples;    /* of the last finished export */
 };
 
 G_DEFINE_FINAL_TYPE (BmsExport, bms_export, G_TYPE_OBJECT)
@@ -1223,6 +1224,7 @@ csv_sample (const BmsHistorySample *s, gpointer data)
   for (guint i = 0; i < c->n_cells; i++)
     csv_number (c, i < s->n_cells ? s->cells_mv[i] / 1000.0 : NAN, "%.3f");
   fputc ('\n', c->csv);
+  c->n_written++;
   ctx_progress (c, 1);
   return TRUE;
 }
@@ -1311,6 +1313,7 @@ bms_export_write (BmsExport *self, const char *path, BmsExportProgressFunc progr
   if (c.csv)
     fclose (c.csv);
   ok = ok && commit_temp (tmp, path, error);
+  self->samples = ok ? c.n_written : 0;
   if (!ok)
     g_unlink (tmp);
   else if (progress)
@@ -1548,4 +1551,11 @@ bms_export_get_rows (BmsExport *self)
 {
   g_return_val_if_fail (BMS_IS_EXPORT (self), 0);
   return self->rows;
+}
+
+guint64
+bms_export_get_samples (BmsExport *self)
+{
+  g_return_val_if_fail (BMS_IS_EXPORT (self), 0);
+  return self->samples;
 }

@@ -75,6 +75,10 @@ void            bms_export_time_axis              (double           first,
  * async export, about ten times a second. */
 double          bms_export_get_fraction           (BmsExport       *self);
 guint64         bms_export_get_rows               (BmsExport       *self);
+/* The samples the last successful export wrote: the data rows of the
+ * Samples sheets (or CSV lines) without the alarm and audit rows that
+ * "rows" also counts. Read it once the export has finished. */
+guint64         bms_export_get_samples            (BmsExport       *self);
 
 typedef void (*BmsExportProgressFunc) (double   fraction,
                                        guint64  rows,
