@@ -89,6 +89,7 @@ struct _BmsGraphPage
   gboolean         fit_data;        /* no span chosen yet: the window fits the data */
   gboolean         fitting;         /* the page itself is moving the window */
   double           fit_span;
+  gboolean         awaiting_history; /* the first history answer is still to come */
   gboolean         status_is_source; /* the footer describes the data, no message */
 
   GCancellable    *export_cancellable;
@@ -363,7 +364,10 @@ fit_to_data (BmsGraphPage *self)
 {
   double first, last;
 
-  if (!self->fit_data || !bms_graph_view_get_data_range (self->view, &first, &last))
+  /* Fitting the first live samples would narrow the window before the
+   * history of the minutes before them arrives, and then never ask for it. */
+  if (!self->fit_data || self->awaiting_history
+      || !bms_graph_view_get_data_range (self->view, &first, &last))
     return;
   /* 4 % more: show_last () puts the newest sample 2 % from the right. */
   self->fit_span = CLAMP ((last - first) * 1.04, BMS_GRAPH_VIEW_MIN_SPAN, DEFAULT_SPAN);
@@ -493,10 +497,12 @@ on_query_done (GObject      *source,
       query_data_free (data);
       return;
     }
+  self->awaiting_history = FALSE;
   if (range == NULL)
     {
       g_autofree char *text = g_strdup_printf (_("Could not read the history: %s"), error->message);
       set_status (self, text);
+      fit_to_data (self);
       query_data_free (data);
       return;
     }
@@ -550,6 +556,8 @@ on_pick_done (GObject      *source,
     {
       g_autofree char *text = g_strdup_printf (_("Could not read the history: %s"), error->message);
       set_status (self, text);
+      self->awaiting_history = FALSE;
+      fit_to_data (self);
       return;
     }
   if (id == 0)
@@ -557,6 +565,8 @@ on_pick_done (GObject      *source,
       set_status (self, BMS_PAGE_DEVICE (self) != NULL ? _("No recorded history of this board yet: "
                                                  "showing the live data of this session")
                                              : _("The history is empty: connect a board to record data"));
+      self->awaiting_history = FALSE;
+      fit_to_data (self);
       return;
     }
   self->history_device_id = id;
@@ -1117,6 +1127,7 @@ set_history (BmsGraphPage *self,
   g_clear_pointer (&self->range, bms_history_range_free);
   self->history = history ? g_object_ref (history) : NULL;
   self->history_device_id = 0;
+  self->awaiting_history = history != NULL;
   update_export_actions (self);
   refill_all (self);
   describe_source (self);
