@@ -19,8 +19,8 @@ TEST_PACKAGES=(
   clang libclang-rt-14-dev valgrind fonts-wqy-microhei
 )
 # Only the app and what it loads from the build tree (the settings schema,
-# the Chinese catalogue): not the tests, fuzzers and benches.
-APP_TARGETS=(src/packwatch data/gschemas.compiled po/zh_CN/LC_MESSAGES/packwatch.mo)
+# the translations): not the tests, fuzzers and benches.
+APP_TARGETS=(src/packwatch data/gschemas.compiled packwatch-gmo)
 BUILD=${PACKWATCH_BUILD_DIR:-_build}
 
 need_root () {
