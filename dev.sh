@@ -1,18 +1,26 @@
 #!/usr/bin/env bash
 # Packwatch developer entry point, for a fresh Debian 12 machine.
-#   ./dev.sh run   install what is missing, build, start the app on the simulated BMS
-#   ./dev.sh test  install what is missing, build, run every test
+#   ./dev.sh run   install what the app needs, build only the app, start it on the simulated BMS
+#   ./dev.sh test  install what the tests need too, build everything, run every test
 set -euo pipefail
 cd "$(dirname "$0")"
 
-PACKAGES=(
+# What the app needs to build and start ...
+APP_PACKAGES=(
   build-essential meson ninja-build pkg-config gettext
-  libglib2.0-dev libgtk-4-dev libadwaita-1-dev
+  libglib2.0-dev libglib2.0-bin libgtk-4-dev libadwaita-1-dev
   libserialport-dev libxlsxwriter-dev libsqlite3-dev
+)
+# ... and what the tests add: a display, serial and YMODEM tools, the
+# workbook reader, the data validators, the fuzzers, memcheck, CJK glyphs.
+TEST_PACKAGES=(
   xvfb xauth dbus-x11 socat lrzsz python3 python3-openpyxl
-  desktop-file-utils appstream libglib2.0-bin
+  desktop-file-utils appstream
   clang libclang-rt-14-dev valgrind fonts-wqy-microhei
 )
+# Only the app and what it loads from the build tree (the settings schema,
+# the translations): not the tests, fuzzers and benches.
+APP_TARGETS=(src/packwatch data/gschemas.compiled packwatch-gmo)
 BUILD=${PACKWATCH_BUILD_DIR:-_build}
 
 need_root () {
@@ -21,7 +29,7 @@ need_root () {
 
 install_missing () {
   local missing=()
-  for p in "${PACKAGES[@]}"; do
+  for p in "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done
   if [ ${#missing[@]} -gt 0 ]; then
@@ -31,11 +39,13 @@ install_missing () {
   fi
 }
 
+# meson setup asks for no test tool: clang (fuzzers) and valgrind are
+# optional there, so `run` works without them.
 build () {
   if [ ! -f "$BUILD/build.ninja" ]; then
     meson setup "$BUILD" --prefix=/usr/local
   fi
-  ninja -C "$BUILD"
+  ninja -C "$BUILD" "$@"
 }
 
 run_tests () {
@@ -48,7 +58,8 @@ run_tests () {
 }
 
 case "${1:-}" in
-  run)  shift; install_missing; build; exec "$BUILD/src/packwatch" --demo "$@" ;;
-  test) shift; install_missing; build; run_tests "$@" ;;
+  run)  shift; install_missing "${APP_PACKAGES[@]}"; build "${APP_TARGETS[@]}"
+        exec "$BUILD/src/packwatch" --demo "$@" ;;
+  test) shift; install_missing "${APP_PACKAGES[@]}" "${TEST_PACKAGES[@]}"; build; run_tests "$@" ;;
   *)    echo "usage: $0 run|test" >&2; exit 2 ;;
 esac

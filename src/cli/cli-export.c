@@ -71,9 +71,10 @@ cli_export (int argc, char **argv)
 
   if (!cli_parse_options (&argc, &argv, "",
                           "Exports the history: an Excel workbook (summary, samples, one column\n"
-                          "per cell, alarm events, audit log, charts of pack voltage and current)\n"
-                          "or a CSV file. The file is written next to OUT and renamed over it when\n"
-                          "complete, so an interrupted export (Ctrl+C) leaves an earlier OUT as it was.",
+                          "per cell, alarm events, audit log, time charts of pack voltage, current,\n"
+                          "SOC, temperatures and lowest/highest cell) or a CSV file. The file is\n"
+                          "written next to OUT and renamed over it when complete, so an interrupted\n"
+                          "export (Ctrl+C) leaves an earlier OUT as it was.",
                           entries, NULL))
     return CLI_EXIT_USAGE;
   if (argc > 1 || (xlsx == NULL) == (csv == NULL))

@@ -35,6 +35,7 @@ struct _BmsExport
 
   double           fraction;   /* main context only */
   guint64          rows;
+  guint64          samples;    /* of the last finished export */
 };
 
 G_DEFINE_FINAL_TYPE (BmsExport, bms_export, G_TYPE_OBJECT)
@@ -880,21 +881,128 @@ chart_device (Ctx *c, GPtrArray *devices)
   return best;
 }
 
-static lxw_chart *
-make_chart (Ctx *c, const char *title, const char *axis, guint col, guint n_rows)
-{
-  lxw_chart *chart = workbook_add_chart (c->wb, LXW_CHART_LINE);
-  lxw_chart_series *series = chart_add_series (chart, NULL, NULL);
-  lxw_chart_line line = { .width = 1.0 };
+/* The Chart sheet's columns after the time, and the charts drawn from them. */
+typedef struct {
+  BmsSeries   series;
+  const char *header;
+  lxw_format *(*format) (Ctx *c);
+} ChartColumn;
 
-  chart_series_set_categories (series, "Chart", 1, 0, n_rows, 0);
-  chart_series_set_values (series, "Chart", 1, col, n_rows, col);
-  chart_series_set_name (series, title);
-  chart_series_set_line (series, &line);
-  chart_title_set_name (chart, title);
-  chart_axis_set_name (chart->y_axis, axis);
-  chart_axis_set_num_format (chart->x_axis, "yyyy-mm-dd hh:mm");
-  chart_legend_set_position (chart, LXW_CHART_LEGEND_NONE);
+static lxw_format *fmt_v2 (Ctx *c) { return c->f_v2; }
+static lxw_format *fmt_v3 (Ctx *c) { return c->f_v3; }
+static lxw_format *fmt_none (Ctx *c) { return NULL; }
+
+static const ChartColumn chart_columns[] = {
+  { BMS_SERIES_PACK_VOLTAGE, "Pack voltage (V)",   fmt_v2 },
+  { BMS_SERIES_CURRENT,      "Current (A)",        fmt_v2 },
+  { BMS_SERIES_SOC,          "SOC (%)",            fmt_none },
+  { BMS_SERIES_TEMP_MOSFET,  "MOSFET (°C)",        fmt_none },
+  { BMS_SERIES_TEMP1,        "Temperature 1 (°C)", fmt_none },
+  { BMS_SERIES_TEMP2,        "Temperature 2 (°C)", fmt_none },
+  { BMS_SERIES_CELL_MIN,     "Lowest cell (V)",    fmt_v3 },
+  { BMS_SERIES_CELL_MAX,     "Highest cell (V)",   fmt_v3 },
+};
+
+typedef struct {
+  const char *title, *axis;
+  guint       first, n;     /* indexes into chart_columns */
+  double      y_min, y_max; /* NAN: automatic */
+} ChartSpec;
+
+static const ChartSpec chart_specs[] = {
+  { "Pack voltage",      "V",  0, 1, NAN, NAN },
+  { "Current",           "A",  1, 1, NAN, NAN },
+  { "SOC",               "%",  2, 1, 0, 100 },
+  { "Temperatures",      "°C", 3, 3, NAN, NAN },
+  { "Lowest and highest cell", "V", 6, 2, NAN, NAN },
+};
+
+/* A major unit for a time axis spanning span_days, from round steps, so
+ * that it carries about four to ten labels; *num_format shows what changes
+ * between two labels. */
+void
+bms_export_time_axis (double first, double last, double *min, double *max, double *unit,
+                      const char **num_format)
+{
+  static const double steps_s[] = {
+    1, 2, 5, 10, 15, 30, 60, 2 * 60, 5 * 60, 10 * 60, 15 * 60, 30 * 60,
+    3600, 2 * 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 2 * 86400, 7 * 86400,
+    14 * 86400, 28 * 86400, 56 * 86400, 91 * 86400, 182 * 86400, 364 * 86400,
+  };
+  double span_s = MAX (last - first, 0) * 86400.0;
+  double step_s = steps_s[G_N_ELEMENTS (steps_s) - 1];
+
+  for (guint i = 0; i < G_N_ELEMENTS (steps_s); i++)
+    if (span_s / steps_s[i] <= 8)
+      {
+        step_s = steps_s[i];
+        break;
+      }
+  *unit = step_s / 86400.0;
+  /* Labels at round times: the axis starts and ends on a whole step (the
+   * rounding of a division may miss the data by a hair: one step more). */
+  *min = floor (first / *unit) * *unit;
+  *max = ceil (last / *unit) * *unit;
+  if (*min > first)
+    *min -= *unit;
+  if (*max < last || *max <= *min)
+    *max += *unit;
+  if (step_s < 60)
+    *num_format = "hh:mm:ss";
+  else if (step_s < 86400 && floor (*min) == floor (*max - 1e-9))
+    *num_format = "hh:mm";
+  else if (step_s < 86400)
+    *num_format = "yyyy-mm-dd hh:mm";
+  else
+    *num_format = "yyyy-mm-dd";
+}
+
+/* A scatter chart on a real time axis: a line chart's category axis treats
+ * dates as whole days, which drew minutes of data as one vertical line. */
+static lxw_chart *
+make_chart (Ctx *c, const ChartSpec *spec, const gboolean *has_data, guint n_rows,
+            double first, double last)
+{
+  lxw_chart *chart = workbook_add_chart (c->wb, LXW_CHART_SCATTER_STRAIGHT);
+  double min, max, unit;
+  const char *num_format;
+  guint n_series = 0;
+
+  for (guint i = spec->first; i < spec->first + spec->n; i++)
+    {
+      lxw_chart_series *series;
+      lxw_chart_line line = { .width = 1.25 };
+
+      if (!has_data[i])
+        continue;
+      series = chart_add_series (chart, NULL, NULL);
+      chart_series_set_categories (series, "Chart", 1, 0, n_rows, 0);
+      chart_series_set_values (series, "Chart", 1, 1 + i, n_rows, 1 + i);
+      chart_series_set_name_range (series, "Chart", 0, 1 + i);
+      chart_series_set_line (series, &line);
+      chart_series_set_marker_type (series, LXW_CHART_MARKER_NONE);
+      n_series++;
+    }
+  bms_export_time_axis (first, last, &min, &max, &unit, &num_format);
+  chart_title_set_name (chart, spec->title);
+  chart_axis_set_num_format (chart->x_axis, num_format);
+  chart_axis_set_min (chart->x_axis, min);
+  chart_axis_set_max (chart->x_axis, max);
+  chart_axis_set_major_unit (chart->x_axis, unit);
+  /* Labels along the bottom edge and the left one, wherever the axes cross
+   * (a current going negative would otherwise put them across the plot). */
+  chart_axis_set_label_position (chart->x_axis, LXW_CHART_AXIS_LABEL_POSITION_LOW);
+  chart_axis_set_label_position (chart->y_axis, LXW_CHART_AXIS_LABEL_POSITION_LOW);
+  chart_axis_set_crossing_min (chart->y_axis);
+  chart_axis_major_gridlines_set_visible (chart->x_axis, LXW_TRUE);
+  chart_axis_set_name (chart->y_axis, spec->axis);
+  if (!isnan (spec->y_min))
+    {
+      chart_axis_set_min (chart->y_axis, spec->y_min);
+      chart_axis_set_max (chart->y_axis, spec->y_max);
+    }
+  chart_legend_set_position (chart, n_series > 1 ? LXW_CHART_LEGEND_BOTTOM
+                                                 : LXW_CHART_LEGEND_NONE);
   return chart;
 }
 
@@ -906,14 +1014,19 @@ xlsx_chart (Ctx *c, lxw_worksheet *ws, GPtrArray *devices, gint64 from_us, gint6
 {
   g_autoptr (BmsHistoryRange) r = NULL;
   lxw_chart_options place = { .x_offset = 10, .y_offset = 10, .x_scale = 2.0, .y_scale = 1.5 };
+  gboolean has_data[G_N_ELEMENTS (chart_columns)] = { FALSE };
   gint64 dev = chart_device (c, devices);
-  guint row = 1;
+  double first = 0, last = 0;
+  guint row = 1, place_row = 1;
 
   worksheet_write_string (ws, 0, 0, "Time", c->f_bold);
-  worksheet_write_string (ws, 0, 1, "Pack voltage (V)", c->f_bold);
-  worksheet_write_string (ws, 0, 2, "Current (A)", c->f_bold);
+  for (guint k = 0; k < G_N_ELEMENTS (chart_columns); k++)
+    worksheet_write_string (ws, 0, 1 + k, chart_columns[k].header, c->f_bold);
   worksheet_set_column (ws, 0, 0, 20, NULL);
-  worksheet_set_column (ws, 1, 2, 16, NULL);
+  worksheet_set_column (ws, 1, G_N_ELEMENTS (chart_columns), 12, NULL);
+  /* Printed, the charts stay whole: one page wide, across. */
+  worksheet_set_landscape (ws);
+  worksheet_fit_to_pages (ws, 1, 0);
   if (dev <= 0)
     return TRUE;
   r = bms_history_query_range (c->self->history, dev, from_us, to_us, CHART_BUCKETS, FALSE, error);
@@ -922,19 +1035,35 @@ xlsx_chart (Ctx *c, lxw_worksheet *ws, GPtrArray *devices, gint64 from_us, gint6
   for (guint i = 0; i < r->n_points; i++)
     for (guint half = 0; half < 2; half++, row++)
       {
-        double *v = half ? r->max[BMS_SERIES_PACK_VOLTAGE] : r->min[BMS_SERIES_PACK_VOLTAGE];
-        double *a = half ? r->max[BMS_SERIES_CURRENT] : r->min[BMS_SERIES_CURRENT];
-        worksheet_write_number (ws, row, 0,
-                                excel_date (c, r->time_us[i] + half * r->bucket_us / 2), c->f_date);
-        write_opt_number (ws, row, 1, v[i], c->f_v2);
-        write_opt_number (ws, row, 2, a[i], c->f_v2);
+        double date = excel_date (c, r->time_us[i] + half * r->bucket_us / 2);
+
+        if (row == 1)
+          first = date;
+        last = date;
+        worksheet_write_number (ws, row, 0, date, c->f_date);
+        for (guint k = 0; k < G_N_ELEMENTS (chart_columns); k++)
+          {
+            BmsSeries s = chart_columns[k].series;
+            double v = half ? r->max[s][i] : r->min[s][i];
+
+            write_opt_number (ws, row, 1 + k, v, chart_columns[k].format (c));
+            has_data[k] |= !isnan (v);
+          }
       }
-  if (row > 1)
+  if (row == 1)
+    return TRUE;
+  for (guint k = 0; k < G_N_ELEMENTS (chart_specs); k++)
     {
-      worksheet_insert_chart_opt (ws, 1, 4,
-                                  make_chart (c, "Pack voltage", "V", 1, row - 1), &place);
-      worksheet_insert_chart_opt (ws, 25, 4,
-                                  make_chart (c, "Current", "A", 2, row - 1), &place);
+      const ChartSpec *spec = &chart_specs[k];
+      gboolean any = FALSE;
+
+      for (guint i = spec->first; i < spec->first + spec->n; i++)
+        any |= has_data[i];
+      if (!any)
+        continue;
+      worksheet_insert_chart_opt (ws, place_row, 2 + G_N_ELEMENTS (chart_columns),
+                                  make_chart (c, spec, has_data, row - 1, first, last), &place);
+      place_row += 24;
     }
   return TRUE;
 }
@@ -1095,6 +1224,7 @@ csv_sample (const BmsHistorySample *s, gpointer data)
   for (guint i = 0; i < c->n_cells; i++)
     csv_number (c, i < s->n_cells ? s->cells_mv[i] / 1000.0 : NAN, "%.3f");
   fputc ('\n', c->csv);
+  c->n_written++;
   ctx_progress (c, 1);
   return TRUE;
 }
@@ -1183,6 +1313,7 @@ bms_export_write (BmsExport *self, const char *path, BmsExportProgressFunc progr
   if (c.csv)
     fclose (c.csv);
   ok = ok && commit_temp (tmp, path, error);
+  self->samples = ok ? c.n_written : 0;
   if (!ok)
     g_unlink (tmp);
   else if (progress)
@@ -1420,4 +1551,11 @@ bms_export_get_rows (BmsExport *self)
 {
   g_return_val_if_fail (BMS_IS_EXPORT (self), 0);
   return self->rows;
+}
+
+guint64
+bms_export_get_samples (BmsExport *self)
+{
+  g_return_val_if_fail (BMS_IS_EXPORT (self), 0);
+  return self->samples;
 }

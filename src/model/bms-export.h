@@ -57,6 +57,16 @@ gboolean        bms_export_set_max_rows_per_sheet (BmsExport       *self,
                                                    guint            rows,
                                                    GError         **error);
 
+/* The time axis of the workbook's charts, for data from first to last
+ * (Excel serial dates): whole steps of a round major unit (about four to
+ * eight labels) and a number format that shows what changes between them. */
+void            bms_export_time_axis              (double           first,
+                                                   double           last,
+                                                   double          *min,
+                                                   double          *max,
+                                                   double          *unit,
+                                                   const char     **num_format);
+
 /* Progress of the running (or last) export: "fraction" 0…1 and "rows"
  * (samples, events and audit rows written). For .xlsx the rows are the
  * first half: libxlsxwriter compresses everything when the workbook is
@@ -65,6 +75,10 @@ gboolean        bms_export_set_max_rows_per_sheet (BmsExport       *self,
  * async export, about ten times a second. */
 double          bms_export_get_fraction           (BmsExport       *self);
 guint64         bms_export_get_rows               (BmsExport       *self);
+/* The samples the last successful export wrote: the data rows of the
+ * Samples sheets (or CSV lines) without the alarm and audit rows that
+ * "rows" also counts. Read it once the export has finished. */
+guint64         bms_export_get_samples            (BmsExport       *self);
 
 typedef void (*BmsExportProgressFunc) (double   fraction,
                                        guint64  rows,

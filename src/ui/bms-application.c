@@ -127,18 +127,21 @@ parse_page (const char  *option_name,
   return FALSE;
 }
 
+/* The options live in a group of their own, so that the callbacks get the
+ * application; G_OPTION_FLAG_IN_MAIN lists them in plain --help, where a
+ * newcomer looks, instead of only under --help-all. */
 static void
 add_options (BmsApplication *self)
 {
   const GOptionEntry entries[] = {
-    { "demo", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, parse_demo,
+    { "demo", 0, G_OPTION_FLAG_OPTIONAL_ARG | G_OPTION_FLAG_IN_MAIN, G_OPTION_ARG_CALLBACK, parse_demo,
       N_("Connect to the built-in simulated BMS (--demo=master: 256 cells; "
          "--demo=replay:FILE: a board's recording from packwatch-cli capture)"),
       "master|replay:FILE" },
-    { "page", 0, 0, G_OPTION_ARG_CALLBACK, parse_page,
+    { "page", 0, G_OPTION_FLAG_IN_MAIN, G_OPTION_ARG_CALLBACK, parse_page,
       N_("Open on a page: monitor, alarm, param, normal, graph, update, lease, dload"),
       N_("NAME") },
-    { "screenshot", 0, 0, G_OPTION_ARG_FILENAME, &self->screenshot_path,
+    { "screenshot", 0, G_OPTION_FLAG_IN_MAIN, G_OPTION_ARG_FILENAME, &self->screenshot_path,
       N_("Save a PNG of the window once the first data is drawn, then quit"),
       N_("FILE") },
     { NULL }

@@ -185,6 +185,65 @@ bms_graph_axis_nice_bounds (double *min,
   return step;
 }
 
+static void
+clamp_to_limits (double *min,
+                 double *max,
+                 double  limit_lo,
+                 double  limit_hi)
+{
+  if (!isnan (limit_lo))
+    *min = MAX (*min, limit_lo);
+  if (!isnan (limit_hi))
+    *max = MIN (*max, limit_hi);
+}
+
+double
+bms_graph_axis_fit_pane (double  lo,
+                         double  hi,
+                         double  limit_lo,
+                         double  limit_hi,
+                         double  pane_h,
+                         double  label_h,
+                         guint   max_ticks,
+                         double *min,
+                         double *max)
+{
+  double step, room, per_px;
+
+  g_return_val_if_fail (min != NULL && max != NULL, 1);
+
+  if (isnan (lo) || isnan (hi))
+    {
+      lo = 0;
+      hi = 1;
+    }
+  else
+    {
+      /* Headroom so a curve at its extreme does not sit on the frame. */
+      double pad = (hi - lo) * 0.05;
+      lo -= pad;
+      hi += pad;
+    }
+  clamp_to_limits (&lo, &hi, limit_lo, limit_hi);
+  step = bms_graph_axis_nice_bounds (&lo, &hi, max_ticks);
+  /* The limits are whole steps (0 and 100 are), so this keeps them so. */
+  clamp_to_limits (&lo, &hi, limit_lo, limit_hi);
+  if (!(hi > lo))
+    hi = lo + step;
+  /* An edge label clamped into the pane would sit off its gridline and
+   * crowd its neighbour: give it the room to be centred instead. */
+  room = label_h / 2 + 1;
+  if (pane_h > 2 * room + 10)
+    {
+      per_px = (hi - lo) / (pane_h - 2 * room);
+      lo -= room * per_px;
+      hi += room * per_px;
+    }
+  *min = lo;
+  *max = hi;
+  return step;
+}
+
 GArray *
 bms_graph_axis_ticks_for_step (BmsGraphAxis *self,
                                double        step)

@@ -53,6 +53,21 @@ double            bms_graph_axis_nice_step  (double           span,
 double            bms_graph_axis_nice_bounds (double          *min,
                                               double          *max,
                                               guint            max_ticks);
+/* The value range of a pane of pane_h pixels showing data from lo to hi
+ * (NAN: none yet): 5 % headroom, kept within [limit_lo, limit_hi] (NAN:
+ * unlimited; SOC stays within 0–100 %), widened to whole steps for at most
+ * max_ticks ticks, then by half a label_h-pixel label at either end so
+ * every label sits centred on its gridline, evenly spaced, inside the
+ * pane. Returns the tick step; the ticks are at multiples of it. */
+double            bms_graph_axis_fit_pane   (double           lo,
+                                             double           hi,
+                                             double           limit_lo,
+                                             double           limit_hi,
+                                             double           pane_h,
+                                             double           label_h,
+                                             guint            max_ticks,
+                                             double          *min,
+                                             double          *max);
 /* Value ticks at multiples of step inside [min, max]. */
 GArray           *bms_graph_axis_ticks_for_step (BmsGraphAxis  *self,
                                                  double         step);

@@ -21,6 +21,7 @@
 #include "bms-export.h"
 
 #define LIVE_CAPACITY     7200      /* two hours at 1 Hz */
+#define DEFAULT_SPAN      3600.0    /* the longest window the page opens on */
 #define MAX_CELL_SERIES   32
 #define REQUERY_DELAY_MS  150
 #define N_FIXED           BMS_SERIES_COUNT
@@ -85,6 +86,11 @@ struct _BmsGraphPage
   GCancellable    *query_cancellable;
   guint            requery_id;
   gboolean         syncing_presets;
+  gboolean         fit_data;        /* no span chosen yet: the window fits the data */
+  gboolean         fitting;         /* the page itself is moving the window */
+  double           fit_span;
+  gboolean         awaiting_history; /* the first history answer is still to come */
+  gboolean         status_is_source; /* the footer describes the data, no message */
 
   GCancellable    *export_cancellable;
 };
@@ -254,12 +260,37 @@ set_status (BmsGraphPage *self,
             const char   *text)
 {
   gtk_label_set_text (self->status_label, text);
+  self->status_is_source = FALSE;
+}
+
+/* What the view shows now: history buckets and the live samples after
+ * them inside the visible range (live, so it follows the data). */
+static guint
+points_in_view (BmsGraphPage *self)
+{
+  double t0, t1, history_end = -G_MAXDOUBLE;
+  guint n = 0;
+
+  bms_graph_view_get_time_range (self->view, &t0, &t1);
+  for (guint i = 0; self->range && i < self->range->n_points; i++)
+    {
+      double t = self->range->time_us[i] / (double) G_USEC_PER_SEC;
+      history_end = t;
+      n += t >= t0 && t <= t1;
+    }
+  for (guint i = 0; i < self->live->len; i++)
+    {
+      double t = g_array_index (self->live, LiveSample, i).t;
+      n += t > history_end && t >= t0 && t <= t1;
+    }
+  return n;
 }
 
 static void
 describe_source (BmsGraphPage *self)
 {
   g_autofree char *text = NULL;
+  guint n;
 
   if (self->history == NULL)
     {
@@ -276,12 +307,22 @@ describe_source (BmsGraphPage *self)
       const char *source = g_strcmp0 (self->range->source, "hour") == 0 ? _("hourly summaries")
                          : g_strcmp0 (self->range->source, "minute") == 0 ? _("per-minute summaries")
                          : _("every sample");
+      n = points_in_view (self);
       text = g_strdup_printf (ngettext ("History: %u point in view from %s, plus live data",
                                         "History: %u points in view from %s, plus live data",
-                                        self->range->n_points),
-                              self->range->n_points, source);
+                                        n),
+                              n, source);
     }
   set_status (self, text);
+  self->status_is_source = TRUE;
+}
+
+/* Keeps the count current, but leaves a message (an export's result) be. */
+static void
+refresh_source (BmsGraphPage *self)
+{
+  if (self->status_is_source)
+    describe_source (self);
 }
 
 /* --- presets ------------------------------------------------------------ */
@@ -308,16 +349,60 @@ on_preset_clicked (GtkToggleButton *button,
 {
   if (self->syncing_presets || !gtk_toggle_button_get_active (button))
     return;
+  self->fit_data = FALSE;
   for (guint i = 0; i < G_N_ELEMENTS (preset_seconds); i++)
     if (self->presets[i] == button)
       bms_graph_view_show_last (self->view, preset_seconds[i]);
   gtk_widget_grab_focus (GTK_WIDGET (self->view));
 }
 
+/* Until the user picks a span, the window shows the data, not an hour
+ * with three minutes of it in the right 5 %: from the first sample in
+ * view to the newest (following), at most DEFAULT_SPAN. */
+static void
+fit_to_data (BmsGraphPage *self)
+{
+  double first, last;
+
+  /* Fitting the first live samples would narrow the window before the
+   * history of the minutes before them arrives, and then never ask for it. */
+  if (!self->fit_data || self->awaiting_history
+      || !bms_graph_view_get_data_range (self->view, &first, &last))
+    return;
+  /* 4 % more: show_last () puts the newest sample 2 % from the right. */
+  self->fit_span = CLAMP ((last - first) * 1.04, BMS_GRAPH_VIEW_MIN_SPAN, DEFAULT_SPAN);
+  self->fitting = TRUE;
+  bms_graph_view_show_last (self->view, self->fit_span);
+  self->fitting = FALSE;
+}
+
+/* A span chosen by hand (preset, zoom, pan, scroll) ends the fitting. */
+static void
+check_span_chosen (BmsGraphPage *self)
+{
+  double t0, t1;
+
+  if (self->fitting || !self->fit_data)
+    return;
+  bms_graph_view_get_time_range (self->view, &t0, &t1);
+  if (!bms_graph_view_get_follow (self->view)
+      || fabs ((t1 - t0) - self->fit_span) > self->fit_span * 0.001)
+    self->fit_data = FALSE;
+}
+
+static void
+on_follow_changed (BmsGraphPage *self)
+{
+  check_span_chosen (self);
+  sync_presets (self);
+}
+
 static void
 on_range_changed (BmsGraphPage *self)
 {
+  check_span_chosen (self);
   update_range_label (self);
+  refresh_source (self);
   sync_presets (self);
   schedule_query (self, FALSE);
 }
@@ -412,10 +497,12 @@ on_query_done (GObject      *source,
       query_data_free (data);
       return;
     }
+  self->awaiting_history = FALSE;
   if (range == NULL)
     {
       g_autofree char *text = g_strdup_printf (_("Could not read the history: %s"), error->message);
       set_status (self, text);
+      fit_to_data (self);
       query_data_free (data);
       return;
     }
@@ -425,6 +512,7 @@ on_query_done (GObject      *source,
   self->queried_t1 = data->to_us / (double) G_USEC_PER_SEC;
   self->queried_cells = data->with_cells;
   refill_all (self);
+  fit_to_data (self);
   describe_source (self);
   query_data_free (data);
 }
@@ -468,6 +556,8 @@ on_pick_done (GObject      *source,
     {
       g_autofree char *text = g_strdup_printf (_("Could not read the history: %s"), error->message);
       set_status (self, text);
+      self->awaiting_history = FALSE;
+      fit_to_data (self);
       return;
     }
   if (id == 0)
@@ -475,6 +565,8 @@ on_pick_done (GObject      *source,
       set_status (self, BMS_PAGE_DEVICE (self) != NULL ? _("No recorded history of this board yet: "
                                                  "showing the live data of this session")
                                              : _("The history is empty: connect a board to record data"));
+      self->awaiting_history = FALSE;
+      fit_to_data (self);
       return;
     }
   self->history_device_id = id;
@@ -593,8 +685,9 @@ on_device_updated (BmsGraphPage *self)
   for (guint i = 0; i < self->cell_series->len; i++)
     bms_graph_series_append (g_ptr_array_index (self->cell_series, i), sample.t,
                              live_value (&sample, -1, g_array_index (self->cells, guint, i)));
-  if (self->history == NULL)
-    describe_source (self);
+  fit_to_data (self);
+  /* The footer counts what is in view: it changes with every sample. */
+  refresh_source (self);
 
   /* A long live session would grow the series without end: swap them for
    * the database's buckets again (or, without one, for the ring). */
@@ -881,7 +974,7 @@ on_export_done (GObject      *source,
   g_autoptr(GError) error = NULL;
   g_autofree char *text = NULL;
   g_autofree char *count = NULL;
-  guint64 rows = bms_export_get_rows (BMS_EXPORT (source));
+  guint64 rows;
 
   g_free (data);
   g_signal_handlers_disconnect_by_data (source, self);
@@ -894,6 +987,9 @@ on_export_done (GObject      *source,
         show_error (self, _("The export failed"), error->message);
       return;
     }
+  /* The rows of the sheet: "rows" also counted the alarm and audit rows
+   * (211 said for a sheet of 204 samples). */
+  rows = bms_export_get_samples (BMS_EXPORT (source));
   count = g_strdup_printf ("%" G_GUINT64_FORMAT, rows);
   text = g_strdup_printf (ngettext ("Exported %s row to %s",
                                     "Exported %s rows to %s", (gulong) MIN (rows, G_MAXULONG)),
@@ -1031,6 +1127,7 @@ set_history (BmsGraphPage *self,
   g_clear_pointer (&self->range, bms_history_range_free);
   self->history = history ? g_object_ref (history) : NULL;
   self->history_device_id = 0;
+  self->awaiting_history = history != NULL;
   update_export_actions (self);
   refill_all (self);
   describe_source (self);
@@ -1190,6 +1287,7 @@ bms_graph_page_init (BmsGraphPage *self)
   /* Tests type cells like a user would. */
   g_object_set_data (G_OBJECT (self), "cells-entry", self->cells_entry);
   g_object_set_data (G_OBJECT (self), "preset-1h", self->presets[1]);
+  g_object_set_data (G_OBJECT (self), "status-label", self->status_label);
 
   self->cell_series = g_ptr_array_new_with_free_func (g_object_unref);
   self->cells = g_array_new (FALSE, FALSE, sizeof (guint));
@@ -1210,9 +1308,13 @@ bms_graph_page_init (BmsGraphPage *self)
                           G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE);
   g_signal_connect_object (self->view, "notify::time-end", G_CALLBACK (on_range_changed),
                            self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->view, "notify::follow", G_CALLBACK (sync_presets),
+  g_signal_connect_object (self->view, "notify::follow", G_CALLBACK (on_follow_changed),
                            self, G_CONNECT_SWAPPED);
-  bms_graph_view_show_last (self->view, 3600);
+  self->fit_data = TRUE;
+  self->fit_span = DEFAULT_SPAN;
+  self->fitting = TRUE;
+  bms_graph_view_show_last (self->view, DEFAULT_SPAN);
+  self->fitting = FALSE;
   update_range_label (self);
   sync_presets (self);
   update_export_actions (self);

@@ -632,6 +632,27 @@ bms_graph_series_nearest (BmsGraphSeries *self,
   return TRUE;
 }
 
+gboolean
+bms_graph_series_value_at (BmsGraphSeries *self,
+                           double          t,
+                           gsize          *index_out)
+{
+  gsize idx;
+  double at;
+
+  g_return_val_if_fail (BMS_IS_GRAPH_SERIES (self), FALSE);
+
+  if (!bms_graph_series_nearest (self, t, &idx))
+    return FALSE;
+  at = g_array_index (self->times, double, idx);
+  /* Half the gap: a line is drawn between samples up to max_gap apart, so
+   * any t on it is that close to one of its ends. */
+  if (self->max_gap > 0 && fabs (t - at) > self->max_gap / 2)
+    return FALSE;
+  *index_out = idx;
+  return TRUE;
+}
+
 static void
 fill_bucket (BmsGraphSeries *self,
              gsize           i0,

@@ -77,6 +77,13 @@ gsize           bms_graph_series_lower_bound  (BmsGraphSeries *self,
 gboolean        bms_graph_series_nearest      (BmsGraphSeries *self,
                                                double          t,
                                                gsize          *index_out);
+/* The sample that holds the value at time t: the nearest one with a finite
+ * value, if it is at most half the max gap away (any distance when the max
+ * gap is 0). FALSE where nothing was measured at t: before the data, after
+ * it, or inside a break of the line. */
+gboolean        bms_graph_series_value_at     (BmsGraphSeries *self,
+                                               double          t,
+                                               gsize          *index_out);
 /* Min and max of the finite values in [first, last) of the index range;
  * FALSE when there is none. O(log n) blocks. */
 gboolean        bms_graph_series_range_minmax (BmsGraphSeries *self,

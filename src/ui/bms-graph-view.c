@@ -499,6 +499,25 @@ show_text (cairo_t     *cr,
 
 /* --- drawing: layout ---------------------------------------------------- */
 
+char **
+bms_graph_view_dup_legend (BmsGraphView *self)
+{
+  GStrvBuilder *builder;
+  char **labels;
+
+  g_return_val_if_fail (BMS_IS_GRAPH_VIEW (self), NULL);
+
+  builder = g_strv_builder_new ();
+  for (guint i = 0; i < self->geo.legend->len; i++)
+    {
+      const LegendHit *hit = &g_array_index (self->geo.legend, LegendHit, i);
+      g_strv_builder_add (builder, bms_graph_series_get_label (series_at (self, hit->index)));
+    }
+  labels = g_strv_builder_end (builder);
+  g_strv_builder_unref (builder);
+  return labels;
+}
+
 static double
 layout_legend (BmsGraphView *self,
                PangoLayout  *layout,
@@ -512,7 +531,12 @@ layout_legend (BmsGraphView *self,
       BmsGraphSeries *s = series_at (self, i);
       LegendHit hit = { .index = i };
       double w, h, entry_w;
+      float lo, hi;
 
+      /* A series the board never reported (a missing sensor) is no
+       * choice to offer. */
+      if (!bms_graph_series_range_minmax (s, 0, bms_graph_series_get_n_points (s), &lo, &hi))
+        continue;
       text_size (layout, bms_graph_series_get_label (s), &w, &h);
       entry_w = LEGEND_SWATCH + 4 + w;
       line_h = MAX (line_h, h);
@@ -895,10 +919,23 @@ measure_value_labels (PangoLayout    *layout,
   return widest;
 }
 
+/* Units with a physical range: a state of charge is 0–100 %. */
+static void
+unit_limits (const char *unit,
+             double     *lo,
+             double     *hi)
+{
+  gboolean percent = g_strcmp0 (unit, "%") == 0;
+
+  *lo = percent ? 0 : NAN;
+  *hi = percent ? 100 : NAN;
+}
+
 static void
 place_panes (Geometry *geo,
              double    top,
-             double    bottom)
+             double    bottom,
+             double    label_h)
 {
   guint n = geo->panes->len;
   double h = (bottom - top - PANE_GAP * (n - 1)) / n;
@@ -906,24 +943,13 @@ place_panes (Geometry *geo,
   for (guint p = 0; p < n; p++)
     {
       Pane *pane = &g_array_index (geo->panes, Pane, p);
-      double min = pane->lo;
-      double max = pane->hi;
+      double min, max, limit_lo, limit_hi;
 
       pane->y = top + p * (h + PANE_GAP);
       pane->h = MAX (h, 10);
-      if (isnan (min) || isnan (max))
-        {
-          min = 0;
-          max = 1;
-        }
-      /* Headroom so a curve at its extreme does not sit on the frame. */
-      else
-        {
-          double pad = (max - min) * 0.05;
-          min -= pad;
-          max += pad;
-        }
-      pane->step = bms_graph_axis_nice_bounds (&min, &max, value_tick_count (pane->h));
+      unit_limits (pane->unit, &limit_lo, &limit_hi);
+      pane->step = bms_graph_axis_fit_pane (pane->lo, pane->hi, limit_lo, limit_hi, pane->h,
+                                            label_h, value_tick_count (pane->h), &min, &max);
       bms_graph_axis_set_range (pane->axis, min, max);
     }
 }
@@ -967,7 +993,7 @@ draw_into (BmsGraphView *self,
   legend_bottom = layout_legend (self, layout, width, geo);
   layout_panes (self, geo);
   bottom = height - PAD - label_h - 4;
-  place_panes (geo, legend_bottom, bottom);
+  place_panes (geo, legend_bottom, bottom, label_h);
   geo->plot_x = round (PAD + measure_value_labels (layout, geo) + 6);
   geo->plot_w = MAX (width - geo->plot_x - PAD - 4, 10);
 
@@ -1077,7 +1103,7 @@ crosshair_lines (BmsGraphView *self,
       double v, px, py;
 
       if (!bms_graph_series_get_visible (s) || pane == NULL
-          || !bms_graph_series_nearest (s, t, &idx))
+          || !bms_graph_series_value_at (s, t, &idx))
         continue;
       v = bms_graph_series_get_values (s)[idx];
       px = time_x (&self->geo, bms_graph_series_get_times (s)[idx]);
@@ -1099,6 +1125,9 @@ crosshair_lines (BmsGraphView *self,
     }
   if (hidden > 0)
     g_ptr_array_add (lines, g_strdup_printf (ngettext ("and %u more", "and %u more", hidden), hidden));
+  /* The time alone would suggest values; say there are none. */
+  if (shown == 0)
+    g_ptr_array_add (lines, g_strdup (_("No data at this time")));
   return lines;
 }
 

@@ -69,6 +69,9 @@ void        bms_graph_view_set_cursor_time (BmsGraphView  *self,
                                             double         t);
 double      bms_graph_view_get_cursor_time (BmsGraphView  *self);
 
+/* The labels of the legend as last drawn: every series that holds data. */
+char      **bms_graph_view_dup_legend     (BmsGraphView   *self);
+
 /* The one drawing function: background, legend, panes, axes, curves. */
 void        bms_graph_view_draw           (BmsGraphView   *self,
                                            cairo_t        *cr,

@@ -1,6 +1,7 @@
 /* test-export.c — BmsExport: .xlsx read back by openpyxl (sheets, rows,
  * dates, the chart), sheet split at a lowered row limit, CSV, and an
  * interrupted, killed or disk-full export leaving the old file whole. */
+#include <math.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -175,8 +176,11 @@ test_xlsx (Fixture *f, gconstpointer data)
     "              [\"Samples\", \"D2\", -50.0], [\"Samples\", \"E2\", 50],"
     "              [\"Samples\", \"J2\", 1], [\"Alarms\", \"D2\", \"raised\"],"
     "              [\"Alarms\", \"G3\", \"Cell 3 over-voltage, \\\"cleared\\\"\"],"
-    "              [\"Audit\", \"E2\", \"3600\"], [\"Summary\", \"A1\", \"Packwatch history export\"]],"
-    " \"charts\": 2}", first, first, first);
+    "              [\"Audit\", \"E2\", \"3600\"], [\"Summary\", \"A1\", \"Packwatch history export\"],"
+    "              [\"Chart\", \"D1\", \"SOC (%%)\"], [\"Chart\", \"D2\", 50]],"
+    " \"charts\": 5, \"chart_y\": {\"SOC\": [0, 100]},"
+    " \"chart_titles\": [\"Pack voltage\", \"Current\", \"SOC\", \"Temperatures\","
+    "                    \"Lowest and highest cell\"]}", first, first, first);
   check_xlsx (f->out, expect);
 }
 
@@ -203,7 +207,7 @@ test_split (Fixture *f, gconstpointer data)
     "  \"Alarms\": 1, \"Audit\": 1, \"Chart\": null},"
     " \"dates\": [[\"Samples\", \"A2\", \"%s\"], [\"Samples (2)\", \"A2\", \"%s\"]],"
     " \"values\": [[\"Cells (3)\", \"J1\", \"Cell 8 (V)\"]],"
-    " \"charts\": 2}", first, second);
+    " \"charts\": 5}", first, second);
   check_xlsx (f->out, expect);
 }
 
@@ -469,6 +473,47 @@ test_async (Fixture *f, gconstpointer data)
   g_assert_true (g_file_test (f->out, G_FILE_TEST_IS_REGULAR));
 }
 
+/* The charts' time axis: round steps at round times, whatever the span. */
+static void
+test_time_axis (void)
+{
+  const double day = 86400, t0 = 46023.5 + 17 / day; /* 2026-01-01 12:00:17 */
+  static const struct {
+    double      span_s, unit_s;
+    const char *format;
+  } cases[] = {
+    { 3,           1,          "hh:mm:ss" },
+    { 183,         30,         "hh:mm:ss" },  /* three minutes of samples */
+    { 3600,        10 * 60,    "hh:mm" },
+    { 11 * 3600,   2 * 3600,   "hh:mm" },
+    { 30 * 3600,   6 * 3600,   "yyyy-mm-dd hh:mm" },
+    { 30 * 86400,  7 * 86400,  "yyyy-mm-dd" },
+  };
+  double min, max, unit;
+  const char *format;
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      double last = t0 + cases[i].span_s / day;
+
+      bms_export_time_axis (t0, last, &min, &max, &unit, &format);
+      g_test_message ("span %.0f s: unit %.0f s, %s", cases[i].span_s, unit * day, format);
+      g_assert_cmpfloat_with_epsilon (unit * day, cases[i].unit_s, 1e-3);
+      g_assert_cmpstr (format, ==, cases[i].format);
+      g_assert_cmpfloat (min, <=, t0);
+      g_assert_cmpfloat (max, >=, last);
+      /* Whole steps from a round start: labels at round times. */
+      g_assert_cmpfloat_with_epsilon (fmod (min * day + 1e-4, cases[i].unit_s), 0, 1e-3);
+      g_assert_cmpfloat (round ((max - min) / unit), >=, 1);
+      g_assert_cmpfloat (round ((max - min) / unit), <=, 9);
+    }
+  /* One sample: still an axis one step wide around it. */
+  bms_export_time_axis (t0, t0, &min, &max, &unit, &format);
+  g_assert_cmpfloat (max, >, min);
+  g_assert_cmpfloat (min, <=, t0);
+  g_assert_cmpfloat (max, >=, t0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -483,5 +528,6 @@ main (int argc, char **argv)
   g_test_add_func ("/export/disk-full", test_disk_full);
   g_test_add_func ("/export/temp-files-cut", test_temp_files_cut);
   ADD ("/export/async", test_async);
+  g_test_add_func ("/export/time-axis", test_time_axis);
   return g_test_run ();
 }

@@ -91,6 +91,65 @@ test_duration (void)
   g_assert_cmpstr (d, ==, "7 d");
 }
 
+/* Every label of a pane centred on its gridline and inside the pane, the
+ * gridlines evenly spaced, SOC within 0–100 %. Before, the edge labels were
+ * pushed inside the pane (uneven spacing) and SOC ticks ran past 100 %. */
+static void
+check_pane (double lo, double hi, double limit_lo, double limit_hi, double pane_h)
+{
+  const double label_h = 17;
+  g_autoptr(BmsGraphAxis) axis = bms_graph_axis_new (BMS_GRAPH_AXIS_VALUE);
+  g_autoptr(GArray) ticks = NULL;
+  double min, max, step, gap = NAN;
+
+  step = bms_graph_axis_fit_pane (lo, hi, limit_lo, limit_hi, pane_h, label_h,
+                                  CLAMP ((guint) (pane_h / 30), 2u, 12u), &min, &max);
+  bms_graph_axis_set_range (axis, min, max);
+  ticks = bms_graph_axis_ticks_for_step (axis, step);
+  g_test_message ("data %g..%g in %g px: axis %g..%g, step %g, %u ticks",
+                  lo, hi, pane_h, min, max, step, ticks->len);
+  g_assert_cmpuint (ticks->len, >=, 2);
+  if (!isnan (lo))
+    {
+      g_assert_cmpfloat (min, <=, lo);
+      g_assert_cmpfloat (max, >=, hi);
+    }
+  for (guint i = 0; i < ticks->len; i++)
+    {
+      double v = g_array_index (ticks, double, i);
+      double y = pane_h * (1 - bms_graph_axis_to_unit (axis, v));
+
+      if (!isnan (limit_lo))
+        g_assert_cmpfloat (v, >=, limit_lo);
+      if (!isnan (limit_hi))
+        g_assert_cmpfloat (v, <=, limit_hi);
+      g_assert_cmpfloat (y - label_h / 2, >=, 0);
+      g_assert_cmpfloat (y + label_h / 2, <=, pane_h);
+      if (i > 0)
+        {
+          double prev = pane_h * (1 - bms_graph_axis_to_unit (axis, g_array_index (ticks, double, i - 1)));
+          if (!isnan (gap))
+            g_assert_cmpfloat_with_epsilon (prev - y, gap, 1e-6);
+          gap = prev - y;
+          g_assert_cmpfloat (gap, >=, label_h);   /* labels never overlap */
+        }
+    }
+}
+
+static void
+test_fit_pane (void)
+{
+  check_pane (60, 61, 0, 100, 75);          /* the demo's SOC */
+  check_pane (55, 100, 0, 100, 150);        /* a charge to full */
+  check_pane (0, 100, 0, 100, 300);
+  check_pane (98, 100, 0, 100, 60);
+  check_pane (48.5, 50, NAN, NAN, 75);      /* the demo's current */
+  check_pane (-30, 20, NAN, NAN, 150);      /* a discharge, then a charge */
+  check_pane (3340, 3370, NAN, NAN, 75);    /* cells in mV */
+  check_pane (NAN, NAN, NAN, NAN, 120);     /* no data yet */
+  check_pane (53.71, 53.71, NAN, NAN, 75);  /* a flat line */
+}
+
 int
 main (int argc, char **argv)
 {
@@ -99,5 +158,6 @@ main (int argc, char **argv)
   g_test_add_func ("/graph-axis/nice-ticks", test_nice_ticks);
   g_test_add_func ("/graph-axis/time-ticks", test_time_ticks);
   g_test_add_func ("/graph-axis/duration", test_duration);
+  g_test_add_func ("/graph-axis/fit-pane", test_fit_pane);
   return g_test_run ();
 }

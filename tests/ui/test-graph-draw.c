@@ -266,6 +266,44 @@ test_export (void)
   g_object_unref (view);
 }
 
+/* A series without data (a sensor the board does not have, or nothing
+ * recorded yet) leaves the legend; it comes back with its first value. */
+static void
+test_legend_skips_empty (void)
+{
+  GtkWidget *view = g_object_ref_sink (bms_graph_view_new ());
+  g_autoptr(BmsGraphSeries) volts = bms_graph_series_new ("pack_voltage", "Pack voltage", "V");
+  g_autoptr(BmsGraphSeries) temp2 = bms_graph_series_new ("temp2", "Temperature 2", "°C");
+  g_autoptr(BmsGraphSeries) empty = bms_graph_series_new ("cell_3", "Cell 3", "mV");
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 800, 400);
+  cairo_t *cr = cairo_create (surface);
+  g_auto(GStrv) legend = NULL;
+
+  for (int i = 0; i < 60; i++)
+    {
+      bms_graph_series_append (volts, 1.7e9 + i, 52);
+      bms_graph_series_append (temp2, 1.7e9 + i, NAN);   /* the board sends none */
+    }
+  bms_graph_view_add_series (BMS_GRAPH_VIEW (view), volts);
+  bms_graph_view_add_series (BMS_GRAPH_VIEW (view), temp2);
+  bms_graph_view_add_series (BMS_GRAPH_VIEW (view), empty);
+  bms_graph_view_zoom_to_fit (BMS_GRAPH_VIEW (view));
+  bms_graph_view_draw (BMS_GRAPH_VIEW (view), cr, 800, 400);
+  legend = bms_graph_view_dup_legend (BMS_GRAPH_VIEW (view));
+  g_assert_cmpstrv (legend, ((const char *[]) { "Pack voltage", NULL }));
+  g_clear_pointer (&legend, g_strfreev);
+
+  bms_graph_series_append (empty, 1.7e9 + 61, 3301);
+  bms_graph_view_draw (BMS_GRAPH_VIEW (view), cr, 800, 400);
+  legend = bms_graph_view_dup_legend (BMS_GRAPH_VIEW (view));
+  g_assert_cmpstrv (legend, ((const char *[]) { "Pack voltage", "Cell 3", NULL }));
+
+  cairo_destroy (cr);
+  cairo_surface_destroy (surface);
+  bms_graph_view_remove_all (BMS_GRAPH_VIEW (view));
+  g_object_unref (view);
+}
+
 /* Zoom and pan keep the span within limits and turn following off. */
 static void
 test_zoom_pan (void)
@@ -299,5 +337,6 @@ main (int argc, char **argv)
   g_test_add_func ("/graph-draw/month-256-cells", test_month_256_cells);
   g_test_add_func ("/graph-draw/export", test_export);
   g_test_add_func ("/graph-draw/zoom-pan", test_zoom_pan);
+  g_test_add_func ("/graph-draw/legend-skips-empty", test_legend_skips_empty);
   return g_test_run ();
 }

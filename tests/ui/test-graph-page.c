@@ -8,6 +8,7 @@
 #include <adwaita.h>
 #include <glib/gstdio.h>
 #include <math.h>
+#include <stdlib.h>
 
 #include "page-test-util.h"
 
@@ -158,6 +159,18 @@ test_page_on_history (void)
     gint64 deadline = g_get_monotonic_time ()
                       + (g_getenv ("PACKWATCH_VALGRIND") ? 400 : 20) * G_USEC_PER_SEC;
 
+    GtkLabel *status = g_object_get_data (G_OBJECT (page), "status-label");
+    g_autofree char *expect = NULL;
+    gint64 device_id = bms_history_ensure_device (history, "addr:1", "Demo pack", NULL);
+
+    /* Alarm and audit rows are exported too (own sheets), but the message
+     * counts the sample rows: it said 211 for a sheet of 204. */
+    for (guint i = 0; i < 4; i++)
+      bms_history_add_alarm_event (history, device_id, g_get_real_time () - (gint64) (600 + i) * G_USEC_PER_SEC,
+                                   "cell_ovp", i % 2 == 0, 3.66, 3.65, "Cell 3 over-voltage");
+    bms_history_add_audit (history, device_id, g_get_real_time () - 700 * G_USEC_PER_SEC,
+                           "cell_ovp", "3650", "3600", "ok");
+    g_assert_true (bms_history_flush (history, NULL));
     bms_graph_page_export_visible (BMS_GRAPH_PAGE (page), file);
     g_assert_true (bms_graph_page_get_exporting (BMS_GRAPH_PAGE (page)));
     while (bms_graph_page_get_exporting (BMS_GRAPH_PAGE (page))
@@ -168,6 +181,8 @@ test_page_on_history (void)
     lines = g_strsplit (contents, "\n", -1);
     /* Header, every sample of the two hours, a final newline. */
     g_assert_cmpuint (g_strv_length (lines), >=, HOURS * 3600);
+    expect = g_strdup_printf ("Exported %u rows to range.csv", g_strv_length (lines) - 2);
+    g_assert_cmpstr (gtk_label_get_text (status), ==, expect);
     g_remove (csv);
   }
 
@@ -202,16 +217,113 @@ test_page_live (void)
   BmsGraphSeries *volts = bms_graph_view_find_series (view, "pack_voltage");
   double t0, t1, last;
 
+  GtkToggleButton *hour = g_object_get_data (G_OBJECT (page), "preset-1h");
+  double first;
+
   g_assert_true (page_test_wait (three_live_samples, view, 20));
-  /* The page opens on the last hour, following: the 1 h preset is lit. */
-  g_assert_true (gtk_toggle_button_get_active (g_object_get_data (G_OBJECT (page), "preset-1h")));
+  /* The page opens fitting the data (not an hour with a few seconds of
+   * it at the right edge), following: no preset is lit. */
+  g_assert_false (gtk_toggle_button_get_active (hour));
   g_assert_true (bms_graph_view_get_follow (view));
-  g_assert_true (bms_graph_series_get_time_range (volts, NULL, &last));
+  g_assert_true (bms_graph_series_get_time_range (volts, &first, &last));
   bms_graph_view_get_time_range (view, &t0, &t1);
   g_assert_cmpfloat (t1, >=, last);           /* the newest sample is in view */
-  g_assert_cmpfloat (t0, <, last);
+  g_assert_cmpfloat (t0, <=, first);          /* and the first */
+  /* Seconds of data: the shortest window; more: the data's own span. */
+  if ((last - first) * 1.04 <= BMS_GRAPH_VIEW_MIN_SPAN)
+    g_assert_cmpfloat_with_epsilon (t1 - t0, BMS_GRAPH_VIEW_MIN_SPAN, 0.01);
+  else
+    g_assert_cmpfloat (first - t0, <, (t1 - t0) * 0.1);
   g_assert_cmpfloat (bms_graph_series_get_values (volts)[0], >, 10);   /* volts, not raw */
+
+  /* A span chosen by hand stays. */
+  g_signal_emit_by_name (hour, "clicked");
+  g_assert_true (gtk_toggle_button_get_active (hour));
+  page_test_spin (2500);
+  bms_graph_view_get_time_range (view, &t0, &t1);
+  g_assert_cmpfloat_with_epsilon (t1 - t0, 3600, 1);
+  g_assert_true (gtk_toggle_button_get_active (hour));
   page_test_close (window, connection);
+}
+
+static gboolean
+history_open (gpointer connection)
+{
+  return bms_connection_get_history (connection) != NULL
+         && bms_connection_get_history_device_id (connection) > 0;
+}
+
+static guint
+footer_points (GtkLabel *status)
+{
+  const char *text = gtk_label_get_text (status);
+  return g_str_has_prefix (text, "History: ") ? (guint) atoi (text + 9) : 0;
+}
+
+static gboolean
+footer_counts (gpointer data)
+{
+  return footer_points (data) >= 3;
+}
+
+/* Three minutes recorded, then the board live: the window fits the
+ * minutes (they sat in the right 5 % of an hour), and the footer's count
+ * grows with every sample (it stayed at the query's). */
+static void
+test_page_short_history_live (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("packwatch-graph-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (dir, "history.db", NULL);
+  BmsConnection *connection = bms_connection_new ();
+  GtkWidget *page, *window;
+  BmsGraphView *view;
+  GtkLabel *status;
+  double t0, t1, first, last;
+  guint before;
+
+  bms_connection_open_history (connection, path, 0);
+  bms_connection_connect (connection, "sim://", 9600, 1);
+  g_assert_true (page_test_wait (page_test_has_snapshot, connection, 20));
+  g_assert_true (page_test_wait (history_open, connection, 20));
+  {
+    /* Three minutes before now, of this very board. */
+    BmsHistory *history = bms_connection_get_history (connection);
+    gint64 id = bms_connection_get_history_device_id (connection), now = g_get_real_time ();
+    g_autoptr(GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) bms_snapshot_free);
+
+    for (guint i = 0; i < 180; i++)
+      g_ptr_array_add (batch, make_sample (now - (gint64) (190 - i) * G_USEC_PER_SEC, i));
+    bms_history_append_batch (history, id, (const BmsSnapshot *const *) batch->pdata, batch->len);
+    g_assert_true (bms_history_flush (history, &error));
+  }
+  page = bms_graph_page_new (connection);
+  window = page_test_window (connection, page);
+  view = bms_graph_page_get_view (BMS_GRAPH_PAGE (page));
+  status = g_object_get_data (G_OBJECT (page), "status-label");
+
+  g_assert_true (page_test_wait (footer_counts, status, 20));
+  page_test_spin (500);
+  g_assert_true (bms_graph_view_get_data_range (view, &first, &last));
+  bms_graph_view_get_time_range (view, &t0, &t1);
+  g_test_message ("data %.0f s, window %.0f s", last - first, t1 - t0);
+  g_assert_cmpfloat (first - (g_get_real_time () / 1e6 - 190), <, 5);
+  g_assert_cmpfloat (t0, <=, first);
+  g_assert_cmpfloat (t1, >=, last);
+  g_assert_cmpfloat (t1 - t0, <, (last - first) * 1.2);
+
+  before = footer_points (status);
+  page_test_spin (3500);
+  g_test_message ("footer: %u then %u points", before, footer_points (status));
+  g_assert_cmpuint (footer_points (status), >, before);
+
+  page_test_close (window, connection);
+  g_autofree char *wal = g_strconcat (path, "-wal", NULL);
+  g_autofree char *shm = g_strconcat (path, "-shm", NULL);
+  g_remove (path);
+  g_remove (wal);
+  g_remove (shm);
+  g_rmdir (dir);
 }
 
 int
@@ -220,5 +332,6 @@ main (int argc, char **argv)
   page_test_init (&argc, &argv);
   g_test_add_func ("/graph-page/on-history", test_page_on_history);
   g_test_add_func ("/graph-page/live", test_page_live);
+  g_test_add_func ("/graph-page/short-history-live", test_page_short_history_live);
   return g_test_run ();
 }

@@ -263,6 +263,40 @@ test_properties_and_signal (void)
   g_assert_cmpstr (bms_graph_series_get_label (s), ==, "Pack voltage");
 }
 
+/* The crosshair's value: only where something was measured. Data at
+ * 1000..1010 s every second, then 1100..1105 (a 90 s break). */
+static void
+test_value_at (void)
+{
+  g_autoptr(BmsGraphSeries) s = bms_graph_series_new ("v", "V", "V");
+  gsize idx = G_MAXSIZE;
+
+  for (guint i = 0; i <= 10; i++)
+    bms_graph_series_append (s, 1000 + i, 50 + i);
+  for (guint i = 0; i <= 5; i++)
+    bms_graph_series_append (s, 1100 + i, 60 + i);
+  /* A max gap of 0 never breaks the line: the nearest value, however far. */
+  bms_graph_series_set_max_gap (s, 0);
+  g_assert_true (bms_graph_series_value_at (s, 1000 - 1800, &idx));
+  g_assert_cmpuint (idx, ==, 0);
+  bms_graph_series_set_max_gap (s, 10);
+
+  /* Half an hour before the data: no value (was the first sample's). */
+  g_assert_false (bms_graph_series_value_at (s, 1000 - 1800, &idx));
+  g_assert_false (bms_graph_series_value_at (s, 994, &idx));
+  g_assert_true (bms_graph_series_value_at (s, 996, &idx));
+  g_assert_cmpuint (idx, ==, 0);
+  g_assert_true (bms_graph_series_value_at (s, 1004.4, &idx));
+  g_assert_cmpfloat (bms_graph_series_get_values (s)[idx], ==, 54);
+  /* Inside the break, away from both ends. */
+  g_assert_false (bms_graph_series_value_at (s, 1050, &idx));
+  g_assert_true (bms_graph_series_value_at (s, 1098, &idx));
+  g_assert_cmpfloat (bms_graph_series_get_values (s)[idx], ==, 60);
+  /* After the last sample. */
+  g_assert_true (bms_graph_series_value_at (s, 1108, &idx));
+  g_assert_false (bms_graph_series_value_at (s, 1200, &idx));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -272,6 +306,7 @@ main (int argc, char **argv)
   g_test_add_func ("/graph-series/reduce", test_reduce);
   g_test_add_func ("/graph-series/reduce-keeps-spike", test_reduce_keeps_spike);
   g_test_add_func ("/graph-series/nearest-and-bounds", test_nearest_and_bounds);
+  g_test_add_func ("/graph-series/value-at", test_value_at);
   g_test_add_func ("/graph-series/properties-and-signal", test_properties_and_signal);
   return g_test_run ();
 }

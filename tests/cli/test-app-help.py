@@ -1,0 +1,26 @@
+#!/usr/bin/python3
+"""`packwatch --help` shows the options a newcomer needs (they used to hide
+under --help-all), and a bad value is refused with the choices.
+
+usage: test-app-help.py PATH-TO-packwatch"""
+import sys
+
+from taplib import Tap, run
+
+APP = sys.argv[1]
+tap = Tap()
+
+status, out, err = run([APP, "--help"])
+tap.ok(status == 0, "packwatch --help exits 0 (no display needed)", err)
+for option in ("--demo", "--page=NAME", "--screenshot=FILE"):
+    tap.ok(any(line.strip().startswith(option) for line in out.splitlines()),
+           f"--help lists {option}", out)
+tap.ok("graph" in out and "dload" in out, "--help names the pages --page takes", out)
+
+status, out, err = run([APP, "--page=nonsense"])
+tap.ok(status != 0 and "nonsense" in err and "monitor" in err,
+       "--page=nonsense fails naming the pages", f"status {status}\n{err}")
+status, out, err = run([APP, "--demo=nonsense"])
+tap.ok(status != 0 and "--demo=master" in err,
+       "--demo=nonsense fails saying what --demo takes", f"status {status}\n{err}")
+tap.done()
