@@ -650,8 +650,8 @@ require_unlocked (BmsSession *self, const char *what, char **password_out, GErro
   return ok;
 }
 
-static gboolean
-check_password_text (const char *password, GError **error)
+gboolean
+bms_session_check_password (const char *password, GError **error)
 {
   gsize len = password != NULL ? strlen (password) : 0;
 
@@ -762,7 +762,7 @@ run_unlock (BmsSession *self, Job *job, GError **error)
 {
   g_autoptr(GError) local_error = NULL;
 
-  if (!check_password_text (job->text, error))
+  if (!bms_session_check_password (job->text, error))
     return FALSE;
   if (!authenticate (self, job->text, job->cancellable, &local_error))
     {
