@@ -133,7 +133,7 @@ cli_log (int argc, char **argv)
   const GOptionEntry entries[] = {
     { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "History database (default: the per-user one)", "FILE" },
     { "interval", 'i', 0, G_OPTION_ARG_DOUBLE, &interval, "Seconds between samples, 0.2–60 (default 1)", "S" },
-    { "duration", 'd', 0, G_OPTION_ARG_DOUBLE, &duration, "Stop after S seconds (default: until Ctrl+C)", "S" },
+    { "duration", 'd', 0, G_OPTION_ARG_DOUBLE, &duration, "Stop S seconds after the start, at the latest (default: until Ctrl+C)", "S" },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Print every sample", NULL },
     { "fsync", 0, 0, G_OPTION_ARG_NONE, &fsync_each,
       "Sync every sample to disk: a power cut loses nothing saved (more writes to an SD card)", NULL },
@@ -144,9 +144,11 @@ cli_log (int argc, char **argv)
   cli_connection_init (&conn);
   if (!cli_parse_options (&argc, &argv, "",
                           "Polls a board and records every sample, with all cell voltages, in the\n"
-                          "history database until Ctrl+C, SIGTERM or --duration. Stopping lets the\n"
-                          "cycle in flight finish and saves everything; a crash or kill -9 loses\n"
-                          "at most that one cycle (with --fsync a power cut too).",
+                          "history database until Ctrl+C, SIGTERM or --duration. Stopping takes\n"
+                          "effect within a second, whatever the line does: the read in flight is\n"
+                          "dropped (a sample is stored whole or not at all) and everything else\n"
+                          "is saved; a crash or kill -9 loses at most that one cycle (with --fsync\n"
+                          "a power cut too).",
                           entries, cli_connection_option_group (&conn)))
     status = CLI_EXIT_USAGE;
   else if (argc > 1)

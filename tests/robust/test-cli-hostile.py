@@ -31,8 +31,9 @@ tmp = tempfile.TemporaryDirectory(prefix="pw-hostile-")
 # Upper bounds in seconds, with margin for a loaded machine. With the default
 # timing (first byte 1.5 s, 3 retries, 100 ms gap) read and write fail within
 # 4 × (0.1 + 1.5 + 1.0 s drain) ≈ 10.4 s against these modes; log ends at
-# --duration; scan probes 3 addresses without retries (3 × 0.6 s).
-BOUND = {"read": 16, "write": 16, "log": LOG_DURATION + 1.5, "scan": 6}
+# --duration (the bound counts process start-up and the final flush too);
+# scan probes 3 addresses without retries (3 × 0.6 s).
+BOUND = {"read": 16, "write": 16, "log": LOG_DURATION + 2.5, "scan": 6}
 COMMANDS = ["read", "write", "log", "scan"]
 
 
