@@ -149,22 +149,27 @@ def signal_stops(command, signum):
 
 def password_checked_first():
     """A password the board cannot take is a usage error found before the
-    port is opened (it used to surface as 'unreachable' after a read)."""
+    port is opened (`write` used to report it as 'unreachable' after a read)."""
+    commands = {
+        "write": (["write"], ["device_id=HOSTILE"]),
+        "profile": (["profile", "load"], [os.path.join(tmp.name, "none.pwprofile")]),
+        "flash": (["flash"], [os.path.join(tmp.name, "none.bin")]),
+    }
     for password, what in (("12345678901", "11 characters"), ("", "empty")):
-        with HostilePeer("silent") as peer:
-            start = time.monotonic()
-            p = subprocess.run(valgrind_prefix(CLI) + [CLI, "write", "--port", peer.uri,
-                                                       "--password", password,
-                                                       "device_id=HOSTILE"],
-                               capture_output=True, text=True, timeout=30 * SLOW)
-            elapsed = time.monotonic() - start
-            connections = peer.connections
-        tap.ok(p.returncode == 2, f"write --password ({what}): status 2", p.stderr)
-        tap.ok("--password" in p.stderr and "1 to 10 characters" in p.stderr,
-               f"write --password ({what}): says what is wrong", p.stderr)
-        tap.ok(connections == 0 and elapsed < 2 * SLOW,
-               f"write --password ({what}): the port is not opened",
-               f"{connections} connections, {elapsed:.1f} s")
+        for command, (words, args) in commands.items():
+            with HostilePeer("silent") as peer:
+                argv = [CLI] + words + ["--port", peer.uri, "--password", password] + args
+                start = time.monotonic()
+                p = subprocess.run(valgrind_prefix(CLI) + argv, capture_output=True, text=True,
+                                   timeout=30 * SLOW)
+                elapsed = time.monotonic() - start
+                connections = peer.connections
+            name = f"{command} --password ({what})"
+            tap.ok(p.returncode == 2, f"{name}: status 2", p.stderr)
+            tap.ok("--password" in p.stderr and "1 to 10 characters" in p.stderr,
+                   f"{name}: says what is wrong", p.stderr)
+            tap.ok(connections == 0 and elapsed < 2 * SLOW, f"{name}: the port is not opened",
+                   f"{connections} connections, {elapsed:.1f} s")
 
 
 password_checked_first()
