@@ -99,10 +99,11 @@ class RequestReader:
 
 
 class Connection:
-    def __init__(self, sock, mode, stop):
+    def __init__(self, sock, mode, stop, heard):
         self.sock = sock
         self.mode = mode
         self.stop = stop
+        self.heard = heard
         self.reader = RequestReader()
         self.answered = 0
         self.random = random.Random(1)
@@ -118,6 +119,7 @@ class Connection:
             return None
         if not data:
             return None
+        self.heard.set()
         return self.reader.feed(data)
 
     def send(self, data):
@@ -130,7 +132,7 @@ class Connection:
         while not self.stop.is_set():
             try:
                 while self.sock.recv(4096):
-                    pass
+                    self.heard.set()
                 return  # the client left
             except BlockingIOError:
                 pass
@@ -245,6 +247,7 @@ class HostilePeer:
         self.port = self.listener.getsockname()[1]
         self.uri = f"tcp://127.0.0.1:{self.port}"
         self.connections = 0
+        self.heard = threading.Event()   # set once the client has sent something
         self.thread = threading.Thread(target=self._serve, daemon=True)
 
     def _serve(self):
@@ -261,7 +264,7 @@ class HostilePeer:
     def _handle(self, sock):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
-            Connection(sock, self.mode, self.stop).run()
+            Connection(sock, self.mode, self.stop, self.heard).run()
         except OSError:
             pass  # the client went away mid-send
         finally:

@@ -118,14 +118,15 @@ def matrix():
 
 
 def signal_stops(command, signum):
-    """Starts command against an "NW" flood, signals it after 1.5 s and
-    measures how long it takes to exit."""
+    """Starts command against an "NW" flood, signals it half a second after
+    its first request and measures how long it takes to exit."""
     db = os.path.join(tmp.name, f"signal-{command}-{signum}.db")
     argv = {"read": [CLI, "read", "--port"], "log": [CLI, "log", "--db", db, "--port"]}[command]
     with HostilePeer("nw-flood") as peer:
         p = subprocess.Popen(valgrind_prefix(CLI) + argv + [peer.uri], stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
-        time.sleep(1.5 * SLOW)
+        peer.heard.wait(30 * SLOW)
+        time.sleep(0.5)
         sent = time.monotonic()
         p.send_signal(signum)
         try:
