@@ -2,9 +2,13 @@
 
 #include "config.h"
 
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bms-field.h"
 #include "cli-common.h"
@@ -12,6 +16,154 @@
 // clang-format off
 G_DEFINE_QUARK (packwatch-cli-error-quark, cli_error)
 // clang-format on
+
+/* Stopping: SIGINT, SIGTERM and the deadline */
+
+#define STOP_WATCH_SLICE_US (100 * 1000) /* how often the watcher looks at the deadline */
+
+static struct
+{
+  GMutex lock;
+  GCond cond;
+  GCancellable *cancellable;
+  sigset_t signals;
+  gint64 deadline_us;
+  int signal;
+  gboolean stopped;
+} stop;
+
+static void
+stop_now (int signum)
+{
+  g_mutex_lock (&stop.lock);
+  if (!stop.stopped)
+    {
+      stop.stopped = TRUE;
+      stop.signal = signum;
+    }
+  g_cond_broadcast (&stop.cond);
+  g_mutex_unlock (&stop.lock);
+  g_cancellable_cancel (stop.cancellable);
+}
+
+/* Takes the signals (blocked everywhere) and watches the deadline. */
+static gpointer
+stop_watch (gpointer data)
+{
+  for (;;)
+    {
+      gint64 now = g_get_monotonic_time ();
+      gint64 wait_us = STOP_WATCH_SLICE_US;
+      struct timespec ts;
+      gboolean signalled;
+      int signum;
+
+      g_mutex_lock (&stop.lock);
+      signalled = stop.signal != 0;
+      if (!stop.stopped && stop.deadline_us > 0)
+        wait_us = MIN (wait_us, stop.deadline_us - now);
+      g_mutex_unlock (&stop.lock);
+      if (wait_us <= 0)
+        {
+          stop_now (0);
+          continue;
+        }
+      ts.tv_sec = wait_us / G_USEC_PER_SEC;
+      ts.tv_nsec = (wait_us % G_USEC_PER_SEC) * 1000;
+      signum = sigtimedwait (&stop.signals, NULL, &ts);
+      if (signum < 0)
+        continue; /* EAGAIN: look at the deadline again; EINTR */
+      /* A second Ctrl+C means now: the first one is taking too long. */
+      if (signalled)
+        _exit (128 + signum);
+      stop_now (signum);
+    }
+  return NULL;
+}
+
+void
+cli_stop_start (void)
+{
+  g_return_if_fail (stop.cancellable == NULL);
+
+  stop.cancellable = g_cancellable_new ();
+  sigemptyset (&stop.signals);
+  sigaddset (&stop.signals, SIGINT);
+  sigaddset (&stop.signals, SIGTERM);
+  pthread_sigmask (SIG_BLOCK, &stop.signals, NULL);
+  g_thread_unref (g_thread_new ("cli-stop", stop_watch, NULL));
+}
+
+void
+cli_stop_set_deadline (gint64 deadline_us)
+{
+  g_mutex_lock (&stop.lock);
+  stop.deadline_us = deadline_us;
+  g_mutex_unlock (&stop.lock);
+}
+
+GCancellable *
+cli_stop_get_cancellable (void)
+{
+  return stop.cancellable;
+}
+
+int
+cli_stop_get_signal (void)
+{
+  int signum;
+
+  g_mutex_lock (&stop.lock);
+  signum = stop.signal;
+  g_mutex_unlock (&stop.lock);
+  return signum;
+}
+
+gboolean
+cli_stop_requested (void)
+{
+  gboolean stopped;
+
+  g_mutex_lock (&stop.lock);
+  stopped = stop.stopped;
+  g_mutex_unlock (&stop.lock);
+  return stopped;
+}
+
+const char *
+cli_stop_describe (void)
+{
+  switch (cli_stop_get_signal ())
+    {
+    case SIGINT: return "interrupted (SIGINT)";
+    case SIGTERM: return "terminated (SIGTERM)";
+    default: return "time is up";
+    }
+}
+
+gboolean
+cli_stop_sleep_until (gint64 until_us)
+{
+  gboolean stopped;
+
+  g_mutex_lock (&stop.lock);
+  while (!stop.stopped && g_get_monotonic_time () < until_us)
+    g_cond_wait_until (&stop.cond, &stop.lock, until_us);
+  stopped = stop.stopped;
+  g_mutex_unlock (&stop.lock);
+  return !stopped;
+}
+
+gboolean
+cli_password_validate (const char *password, GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+
+  if (bms_session_check_password (password, &local_error))
+    return TRUE;
+  g_set_error (error, CLI_ERROR, CLI_ERROR_USAGE, "--password: %s", local_error->message);
+  return FALSE;
+}
 
 void
 cli_error (const char *command, const char *format, ...)

@@ -49,6 +49,29 @@ gboolean cli_connection_validate (const CliConnection *conn, GError **error);
  * and a session with the board. */
 BmsSession *cli_connection_open (const CliConnection *conn, GError **error);
 
+/* Stopping a command that talks to a board, whatever the line does.
+ * cli_stop_start blocks SIGINT and SIGTERM in the calling thread and every
+ * thread started after it (call it before the session's worker exists) and
+ * has a watcher thread take them: the stop cancellable is cancelled at the
+ * first signal or at the deadline; a second signal exits at once with
+ * 128 + its number. */
+void cli_stop_start (void);
+/* Monotonic time (g_get_monotonic_time) at which to stop; 0: none. */
+void cli_stop_set_deadline (gint64 deadline_us);
+/* Cancelled when the command has to stop; NULL before cli_stop_start. */
+GCancellable *cli_stop_get_cancellable (void);
+/* SIGINT or SIGTERM if one stopped the command, else 0. */
+int cli_stop_get_signal (void);
+gboolean cli_stop_requested (void);
+/* "interrupted (SIGINT)", "terminated (SIGTERM)" or "time is up". */
+const char *cli_stop_describe (void);
+/* Sleeps until the monotonic time until_us or the stop; FALSE if stopped. */
+gboolean cli_stop_sleep_until (gint64 until_us);
+
+/* Checks a --password before anything is sent: 1 to 10 printable ASCII
+ * characters (the board keeps 10 bytes in 0xB2). */
+gboolean cli_password_validate (const char *password, GError **error);
+
 /* Prints "packwatch-cli CMD: message" on stderr. */
 void cli_error (const char *command, const char *format, ...) G_GNUC_PRINTF (2, 3);
 

@@ -277,6 +277,11 @@ bms_cli_flash (int argc, char **argv)
                  "the board; for a board already waiting in its bootloader use --bootloader");
       status = CLI_EXIT_USAGE;
     }
+  else if (!bootloader && !cli_password_validate (password, &error))
+    {
+      cli_error ("flash", "%s", error->message);
+      status = CLI_EXIT_USAGE;
+    }
   else if (!check_file_first (argv[1], (guint64) max_size))
     status = CLI_EXIT_USAGE;
   else

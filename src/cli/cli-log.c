@@ -1,66 +1,23 @@
 /* cli-log.c — `packwatch-cli log`: headless logging into the history
  * database (a Raspberry Pi next to the battery).
  *
- * One read-all per interval, each sample one transaction. SIGINT/SIGTERM
- * let the cycle in flight finish, flush and exit 0; a kill -9 loses at most
- * that cycle. A cycle longer than the interval (256 cells at 9600 baud) is
- * not piled up: the next one starts right away and the log says so once. A
- * board that stops answering or an adapter that is unplugged is retried
- * every interval.
+ * One read-all per interval, each sample one transaction. SIGINT, SIGTERM
+ * and the end of --duration cancel the read in flight (a sample is stored
+ * whole or not at all), flush and exit 0 within a second, whatever the line
+ * does; a kill -9 loses at most that cycle. A cycle longer than the interval
+ * (256 cells at 9600 baud) is not piled up: the next one starts right away
+ * and the log says so once. A board that stops answering or an adapter
+ * that is unplugged is retried every interval.
  */
 
 #include "config.h"
 
-#include <errno.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
-#include <pthread.h>
 
 #include "cli-common.h"
 #include "cli-history.h"
-
-static volatile sig_atomic_t stop_requested;
-
-static void
-on_stop_signal (int signum)
-{
-  stop_requested = signum;
-}
-
-/* Only this thread takes SIGINT/SIGTERM (the session and writer threads
- * inherit the blocked mask), so a signal always cuts the sleep short. */
-static void
-install_signals (sigset_t *stop_set)
-{
-  struct sigaction sa = { 0 };
-
-  sigemptyset (stop_set);
-  sigaddset (stop_set, SIGINT);
-  sigaddset (stop_set, SIGTERM);
-  sa.sa_handler = on_stop_signal;
-  sigemptyset (&sa.sa_mask);
-  sigaction (SIGINT, &sa, NULL);
-  sigaction (SIGTERM, &sa, NULL);
-  pthread_sigmask (SIG_BLOCK, stop_set, NULL);
-}
-
-/* Sleeps until the monotonic time deadline or a stop signal. */
-static void
-sleep_until (gint64 deadline)
-{
-  while (!stop_requested)
-    {
-      gint64 left = deadline - g_get_monotonic_time ();
-      struct timespec ts;
-
-      if (left <= 0)
-        return;
-      ts.tv_sec = left / G_USEC_PER_SEC;
-      ts.tv_nsec = (left % G_USEC_PER_SEC) * 1000;
-      nanosleep (&ts, NULL);
-    }
-}
 
 static void
 print_sample (const BmsSnapshot *s)
@@ -119,7 +76,9 @@ run_cycle (Logger *log)
         }
       log->connected = TRUE;
     }
-  snapshot = bms_session_read_all (log->session, NULL, &error);
+  snapshot = bms_session_read_all (log->session, cli_stop_get_cancellable (), &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
   if (snapshot == NULL)
     {
       if (log->misses++ == 0)
@@ -170,12 +129,11 @@ cli_log (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   gint64 interval_us = 0, duration_us = 0, start, next, last_flush;
   gboolean warned_slow = FALSE;
-  sigset_t stop_set;
   Logger log = { 0 };
   const GOptionEntry entries[] = {
     { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "History database (default: the per-user one)", "FILE" },
     { "interval", 'i', 0, G_OPTION_ARG_DOUBLE, &interval, "Seconds between samples, 0.2–60 (default 1)", "S" },
-    { "duration", 'd', 0, G_OPTION_ARG_DOUBLE, &duration, "Stop after S seconds (default: until Ctrl+C)", "S" },
+    { "duration", 'd', 0, G_OPTION_ARG_DOUBLE, &duration, "Stop S seconds after the start, at the latest (default: until Ctrl+C)", "S" },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Print every sample", NULL },
     { "fsync", 0, 0, G_OPTION_ARG_NONE, &fsync_each,
       "Sync every sample to disk: a power cut loses nothing saved (more writes to an SD card)", NULL },
@@ -186,9 +144,11 @@ cli_log (int argc, char **argv)
   cli_connection_init (&conn);
   if (!cli_parse_options (&argc, &argv, "",
                           "Polls a board and records every sample, with all cell voltages, in the\n"
-                          "history database until Ctrl+C, SIGTERM or --duration. Stopping lets the\n"
-                          "cycle in flight finish and saves everything; a crash or kill -9 loses\n"
-                          "at most that one cycle (with --fsync a power cut too).",
+                          "history database until Ctrl+C, SIGTERM or --duration. Stopping takes\n"
+                          "effect within a second, whatever the line does: the read in flight is\n"
+                          "dropped (a sample is stored whole or not at all) and everything else\n"
+                          "is saved; a crash or kill -9 loses at most that one cycle (with --fsync\n"
+                          "a power cut too).",
                           entries, cli_connection_option_group (&conn)))
     status = CLI_EXIT_USAGE;
   else if (argc > 1)
@@ -205,7 +165,11 @@ cli_log (int argc, char **argv)
       return CLI_EXIT_USAGE;
     }
 
-  install_signals (&stop_set);
+  /* Before the history's and the session's threads: they inherit the mask. */
+  cli_stop_start ();
+  start = g_get_monotonic_time ();
+  if (duration_us)
+    cli_stop_set_deadline (start + duration_us);
   log.key = g_strdup_printf ("%s:%d", conn.port, conn.address);
   if (!(history = cli_history_open (db, FALSE, &error))
       || !(log.device_id = bms_history_ensure_device (history, log.key, NULL, &error)))
@@ -220,7 +184,6 @@ cli_log (int argc, char **argv)
       status = CLI_EXIT_UNREACHABLE;
       goto out;
     }
-  pthread_sigmask (SIG_UNBLOCK, &stop_set, NULL);
   if (fsync_each)
     bms_history_set_sync_every_commit (history, TRUE);
   log.session = session;
@@ -230,8 +193,8 @@ cli_log (int argc, char **argv)
   fprintf (stderr, "packwatch-cli log: %s every %g s into %s (Ctrl+C stops)\n", log.key, interval,
            bms_history_get_path (history));
 
-  start = next = last_flush = g_get_monotonic_time ();
-  while (!stop_requested && (duration_us == 0 || g_get_monotonic_time () - start < duration_us))
+  next = last_flush = g_get_monotonic_time ();
+  while (!cli_stop_requested ())
     {
       gint64 now;
 
@@ -257,9 +220,7 @@ cli_log (int argc, char **argv)
             }
           last_flush = now;
         }
-      if (duration_us)
-        next = MIN (next, start + duration_us);
-      sleep_until (next);
+      cli_stop_sleep_until (next);
     }
 
   if (!bms_history_flush (history, &error))
@@ -268,9 +229,10 @@ cli_log (int argc, char **argv)
       status = CLI_EXIT_FAILED;
     }
   fprintf (stderr, "packwatch-cli log: %" G_GUINT64_FORMAT " samples saved%s\n", log.samples,
-           stop_requested ? (stop_requested == SIGINT ? " (interrupted)" : " (terminated)") : "");
+           cli_stop_get_signal () == SIGINT    ? " (interrupted)"
+           : cli_stop_get_signal () == SIGTERM ? " (terminated)"
+                                               : "");
 out:
-  pthread_sigmask (SIG_UNBLOCK, &stop_set, NULL);
   g_free (log.key);
   cli_connection_clear (&conn);
   return status;

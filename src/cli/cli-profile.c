@@ -232,6 +232,12 @@ profile_load (int argc, char **argv)
                             "factory default 123456), or --dry-run to only see the changes");
       valid = FALSE;
     }
+  else if (password != NULL && !dry_run && !cli_password_validate (password, &error))
+    {
+      cli_error ("profile", "load: %s", error->message);
+      g_clear_error (&error);
+      valid = FALSE;
+    }
   if (argc != 2)
     {
       cli_error ("profile", "load: give exactly one profile FILE");

@@ -185,6 +185,19 @@ print_json_error (const char *message)
   puts (out->str);
 }
 
+/* Ctrl+C, SIGTERM: the read stops at once, whatever the line does. */
+static BmsSession *
+open_and_read (const CliConnection *conn, BmsSnapshot **snapshot, GError **error)
+{
+  BmsSession *session;
+
+  cli_stop_start ();
+  session = cli_connection_open (conn, error);
+  if (session != NULL)
+    *snapshot = bms_session_read_all (session, cli_stop_get_cancellable (), error);
+  return session;
+}
+
 int
 cli_read (int argc, char **argv)
 {
@@ -211,13 +224,17 @@ cli_read (int argc, char **argv)
       cli_error ("read", "%s", error != NULL ? error->message : "takes no arguments");
       status = CLI_EXIT_USAGE;
     }
-  else if ((session = cli_connection_open (&conn, &error)) == NULL
-           || (snapshot = bms_session_read_all (session, NULL, &error)) == NULL)
+  else if ((session = open_and_read (&conn, &snapshot, &error)) == NULL || snapshot == NULL)
     {
-      cli_error ("read", "%s: %s", conn.port, error->message);
+      gboolean stopped = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+
+      if (stopped)
+        cli_error ("read", "%s: %s, nothing was read", conn.port, cli_stop_describe ());
+      else
+        cli_error ("read", "%s: %s", conn.port, error->message);
       if (json)
-        print_json_error (error->message);
-      status = CLI_EXIT_UNREACHABLE;
+        print_json_error (stopped ? cli_stop_describe () : error->message);
+      status = stopped ? CLI_EXIT_FAILED : CLI_EXIT_UNREACHABLE;
     }
   else if (json)
     {

@@ -70,6 +70,7 @@ cli_scan (int argc, char **argv)
       return CLI_EXIT_USAGE;
     }
 
+  cli_stop_start ();
   session = cli_connection_open (&conn, &error);
   if (session == NULL)
     {
@@ -90,9 +91,11 @@ cli_scan (int argc, char **argv)
       g_autoptr (GError) local = NULL;
 
       bms_session_set_address (session, (guint)a);
-      snapshot = bms_session_read_all (session, NULL, &local);
+      snapshot = bms_session_read_all (session, cli_stop_get_cancellable (), &local);
       if (snapshot != NULL)
         print_board ((guint)a, snapshot, json, found++ == 0);
+      else if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        break;
       else if (!g_error_matches (local, BMS_SESSION_ERROR, BMS_SESSION_ERROR_TIMEOUT)
                && !g_error_matches (local, BMS_SESSION_ERROR, BMS_SESSION_ERROR_BAD_REPLY))
         {
@@ -103,6 +106,13 @@ cli_scan (int argc, char **argv)
   if (json)
     printf ("%s]\n", found ? "\n" : "");
   bms_session_close (session);
+  if (cli_stop_requested ())
+    {
+      cli_error ("scan", "%s: %s, %u board%s found before", conn.port, cli_stop_describe (),
+                 found, found == 1 ? "" : "s");
+      cli_connection_clear (&conn);
+      return CLI_EXIT_FAILED;
+    }
   if (found == 0)
     cli_error ("scan", "%s: no board answered at addresses %d to %d", conn.port, first, last);
   else if (!json)

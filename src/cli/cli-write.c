@@ -196,7 +196,8 @@ write_one (BmsSession *session, const Assignment *a)
   g_autofree char *written = describe_written (a);
   g_autofree char *back = NULL;
 
-  if (!bms_session_write (session, a->field->id, a->raw, a->string, &readback, NULL, &error))
+  if (!bms_session_write (session, a->field->id, a->raw, a->string, &readback,
+                          cli_stop_get_cancellable (), &error))
     {
       report_field (a->field->name, written, "refused", NULL, NULL, error->message);
       return FALSE;
@@ -324,13 +325,18 @@ write_all (const CliConnection *conn, const char *password, gboolean dry_run, GA
   g_autoptr (GError) error = NULL;
   guint failed = 0;
 
+  cli_stop_start ();
   session = cli_connection_open (conn, &error);
-  if (session == NULL || (snapshot = bms_session_read_all (session, NULL, &error)) == NULL)
+  if (session == NULL
+      || (snapshot = bms_session_read_all (session, cli_stop_get_cancellable (), &error)) == NULL)
     {
-      refuse ("%s: %s", conn->port, error->message);
+      if (cli_stop_requested ())
+        refuse ("%s: %s, nothing was written", conn->port, cli_stop_describe ());
+      else
+        refuse ("%s: %s", conn->port, error->message);
       if (session != NULL)
         bms_session_close (session);
-      return CLI_EXIT_UNREACHABLE;
+      return cli_stop_requested () ? CLI_EXIT_FAILED : CLI_EXIT_UNREACHABLE;
     }
   if (!check_rules (assignments, snapshot))
     {
@@ -345,9 +351,10 @@ write_all (const CliConnection *conn, const char *password, gboolean dry_run, GA
       bms_session_close (session);
       return CLI_EXIT_OK;
     }
-  if (!bms_session_unlock (session, password, NULL, &error))
+  if (!bms_session_unlock (session, password, cli_stop_get_cancellable (), &error))
     {
       gboolean denied = g_error_matches (error, BMS_SESSION_ERROR, BMS_SESSION_ERROR_DENIED);
+      gboolean stopped = cli_stop_requested ();
 
       for (guint i = 0; i < assignments->len; i++)
         {
@@ -355,15 +362,26 @@ write_all (const CliConnection *conn, const char *password, gboolean dry_run, GA
           g_autofree char *value = describe_written (a);
 
           report_field (a->field->name, value, "not_written", NULL, NULL,
-                        denied ? "the board refused the password" : "not unlocked");
+                        denied    ? "the board refused the password"
+                        : stopped ? cli_stop_describe ()
+                                  : "not unlocked");
         }
-      refuse ("%s: %s", conn->port, error->message);
+      refuse ("%s: %s", conn->port, stopped ? cli_stop_describe () : error->message);
       bms_session_close (session);
-      return denied ? CLI_EXIT_FAILED : CLI_EXIT_UNREACHABLE;
+      return denied || stopped ? CLI_EXIT_FAILED : CLI_EXIT_UNREACHABLE;
     }
   for (guint i = 0; i < order->len; i++)
-    if (!write_one (session,
-                    &g_array_index (assignments, Assignment, g_array_index (order, guint, i))))
+    if (cli_stop_requested ())
+      {
+        const Assignment *a
+            = &g_array_index (assignments, Assignment, g_array_index (order, guint, i));
+        g_autofree char *value = describe_written (a);
+
+        report_field (a->field->name, value, "not_written", NULL, NULL, cli_stop_describe ());
+        failed++;
+      }
+    else if (!write_one (session,
+                         &g_array_index (assignments, Assignment, g_array_index (order, guint, i))))
       failed++;
   bms_session_close (session);
   if (failed > 0)
@@ -418,6 +436,12 @@ cli_write (int argc, char **argv)
   if (password == NULL && !dry_run)
     {
       refuse ("--password is required (the board's parameter password, factory default 123456)");
+      valid = FALSE;
+    }
+  else if (password != NULL && !cli_password_validate (password, &error))
+    {
+      refuse ("%s", error->message);
+      g_clear_error (&error);
       valid = FALSE;
     }
   if (argc < 2)

@@ -12,6 +12,16 @@
  *     request's command; other frames (e.g. an RS485 adapter's echo of our
  *     own request) are skipped, garbage between frames too
  *   → a timeout or a rejected frame is retried up to `retries` times.
+ *
+ * Every step has a time limit, whatever the line sends: the reply has to
+ * begin within the first-byte timeout and end within its own wire time
+ * (see receive_reply), draining after a bad frame and emptying the input
+ * are capped, and a cancellation is seen within READ_SLICE_MS. One attempt
+ * at 9600 baud with the default timing takes at most
+ *   gap 0.1 s + first byte 1.5 s + the largest frame 1.25 × 4.3 s + drain 1 s,
+ * so an exchange with its 3 retries ends within about 33 s even against a
+ * line crafted to keep it busy; docs/robustness.md has what it takes
+ * against each kind of hostile line.
  */
 #include "bms-session.h"
 
@@ -178,6 +188,9 @@ typedef struct
   GQueue frames;
   GError *rejected;            /* the first rejected candidate's reason */
   guint n_rejected;
+  guint n_other;               /* whole frames that were not the reply */
+  guint8 other_command, other_source;
+  guint32 other_terminal;
 } ParseSink;
 
 static void
@@ -198,27 +211,39 @@ sink_error (const GError *error, gpointer user_data)
     sink->rejected = g_error_copy (error);
 }
 
+/* Replies carry terminal 0 on every board seen; one naming another address
+ * answers someone else. */
 static gboolean
-is_reply_to (const BmsFrame *frame, guint8 command)
+is_reply_to (BmsSession *self, const BmsFrame *frame, guint8 command)
 {
   return frame->source == BMS_SOURCE_BMS && frame->transport == BMS_TRANSPORT_REPLY
-         && frame->command == command;
+         && frame->command == command
+         && (frame->terminal == 0 || self->address == 0 || frame->terminal == self->address);
 }
 
 /* Takes the first reply to command out of the sink; other frames (our own
  * echo, unsolicited uploads, replies to something else) are dropped. */
 static BmsFrame *
-take_reply (ParseSink *sink, guint8 command)
+take_reply (BmsSession *self, ParseSink *sink, guint8 command)
 {
   BmsFrame *frame;
   BmsFrame *reply = NULL;
 
   while ((frame = g_queue_pop_head (&sink->frames)) != NULL)
     {
-      if (reply == NULL && is_reply_to (frame, command))
-        reply = frame;
-      else
-        bms_frame_free (frame);
+      if (reply == NULL && is_reply_to (self, frame, command))
+        {
+          reply = frame;
+          continue;
+        }
+      /* Our own request echoed by an RS485 adapter is expected, not news. */
+      if (frame->source != BMS_SOURCE_PC && sink->n_other++ == 0)
+        {
+          sink->other_command = frame->command;
+          sink->other_source = frame->source;
+          sink->other_terminal = frame->terminal;
+        }
+      bms_frame_free (frame);
     }
   return reply;
 }
@@ -230,21 +255,75 @@ typedef enum {
   RX_FATAL,   /* transport error or cancelled: no retry */
 } RxResult;
 
-/* Waits for the reply to one request. Until a frame starts, the first-byte
- * deadline applies; inside a frame, and after a rejected candidate, the line
- * only has to keep going byte by byte (inter-byte timeout). A rejected
- * candidate does not end the wait at once: the parser resumes one byte
- * later, so a good reply behind a false start in noise is still taken. */
+/* The longest a frame of total bytes may take on the line once it has
+ * begun: its wire time with a quarter to spare (adapters and gateways pass
+ * bytes on in bursts), plus one inter-byte timeout. */
+static gint64
+frame_budget_us (BmsSession *self, const BmsSessionTiming *t, gsize total)
+{
+  gint64 wire = wire_time_us (self, total);
+
+  return wire + wire / 4 + (gint64) t->inter_byte_timeout_ms * 1000;
+}
+
+/* Where a candidate frame ("NW" and its length) stands in the byte stream. */
+typedef struct
+{
+  gboolean active;             /* an "NW" seen, the frame not yet decoded or rejected */
+  gint64 start_us;             /* when its "NW" arrived */
+  guint header;                /* bytes of 4E 57 LL LL seen so far */
+  guint8 length_hi;
+} Candidate;
+
+/* Counts the candidate's header bytes; once its length is known, a
+ * candidate that began in time (before the reply had to start) may move the
+ * end of the wait to its own end, never further than the largest frame. */
+static void
+candidate_track (BmsSession *self, const BmsSessionTiming *t, Candidate *c, guint8 prev,
+                 guint8 byte, gint64 now, gint64 start_deadline, gint64 *end)
+{
+  gsize total;
+
+  if (prev == BMS_FRAME_START0 && byte == BMS_FRAME_START1)
+    {
+      c->active = TRUE;
+      c->start_us = now;
+      c->header = 2;
+      return;
+    }
+  if (!c->active || c->header >= 4)
+    return;
+  if (c->header++ == 2)
+    {
+      c->length_hi = byte;
+      return;
+    }
+  total = (((gsize) c->length_hi << 8) | byte) + 2;
+  if (c->start_us < start_deadline && total >= BMS_FRAME_OVERHEAD && total <= BMS_FRAME_MAX_SIZE)
+    *end = MAX (*end, c->start_us + frame_budget_us (self, t, total));
+}
+
+/* Waits for the reply to one request. The reply has to begin within the
+ * first-byte timeout; a frame that began in time may finish after it, within
+ * its own wire time (frame_budget_us). Nothing else extends the wait: a line
+ * that never stops talking (noise, a stream of false "NW" starts) ends the
+ * attempt at the first-byte deadline. Inside a frame, and after a rejected
+ * candidate, the line also has to keep going byte by byte (inter-byte
+ * timeout): a quiet line after a bad frame retries at once. A rejected
+ * candidate does not end the wait: the parser resumes one byte later, so a
+ * good reply behind a false start in noise is still taken. The wait is cut
+ * short (within READ_SLICE_MS) when cancellable is cancelled. */
 static RxResult
 receive_reply (BmsSession *self, const BmsSessionTiming *t, guint8 command,
                GCancellable *cancellable, BmsFrame **out, GError **error)
 {
   g_autoptr(BmsFrameParser) parser = NULL;
-  ParseSink sink = { G_QUEUE_INIT, NULL, 0 };
-  gint64 deadline = self->line_free_us + (gint64) t->first_byte_timeout_ms * 1000;
+  ParseSink sink = { G_QUEUE_INIT, NULL, 0, 0, 0 };
+  gint64 start_deadline = self->line_free_us + (gint64) t->first_byte_timeout_ms * 1000;
+  gint64 end = start_deadline;
   gint64 inter_us = (gint64) t->inter_byte_timeout_ms * 1000 + wire_time_us (self, 1);
   gint64 last_byte_us = 0;
-  gboolean in_frame = FALSE;
+  Candidate cand = { FALSE, 0, 0, 0 };
   guint8 prev = 0;
   gsize received = 0;
   RxResult result;
@@ -256,10 +335,15 @@ receive_reply (BmsSession *self, const BmsSessionTiming *t, guint8 command,
     {
       guint8 buf[512];
       gint64 now = g_get_monotonic_time ();
-      gint64 until = (in_frame || sink.n_rejected > 0) ? last_byte_us + inter_us : deadline;
+      gint64 cap = end;
+      gint64 until;
       GError *local_error = NULL;
       gssize n;
 
+      /* A frame that began in time gets the moment it needs to show its length. */
+      if (cand.active && cand.header < 4 && cand.start_us < start_deadline)
+        cap = MAX (cap, cand.start_us + frame_budget_us (self, t, 4));
+      until = (cand.active || sink.n_rejected > 0) ? MIN (last_byte_us + inter_us, cap) : cap;
       if (now >= until)
         break;
       n = bms_transport_read (self->transport, buf, sizeof buf,
@@ -286,15 +370,14 @@ receive_reply (BmsSession *self, const BmsSessionTiming *t, guint8 command,
         {
           guint rejected_before = sink.n_rejected;
 
-          if (prev == BMS_FRAME_START0 && buf[i] == BMS_FRAME_START1)
-            in_frame = TRUE;
+          candidate_track (self, t, &cand, prev, buf[i], last_byte_us, start_deadline, &end);
           prev = buf[i];
           bms_frame_parser_push (parser, &buf[i], 1);
           if (sink.frames.length == 0 && sink.n_rejected == rejected_before)
             continue;
-          in_frame = FALSE;
+          cand.active = FALSE;
           prev = 0;
-          if ((*out = take_reply (&sink, command)) != NULL)
+          if ((*out = take_reply (self, &sink, command)) != NULL)
             {
               result = RX_FRAME;
               goto out;
@@ -302,16 +385,28 @@ receive_reply (BmsSession *self, const BmsSessionTiming *t, guint8 command,
         }
     }
 
-  /* The line went quiet: whatever is left in the parser is reported now
-   * (a cut-off frame as truncated), and may still hold the reply. */
+  /* The line went quiet or the time is up: whatever is left in the parser
+   * is reported now (a cut-off frame as truncated), and may still hold the
+   * reply. */
   bms_frame_parser_finish (parser);
-  if ((*out = take_reply (&sink, command)) != NULL)
+  if ((*out = take_reply (self, &sink, command)) != NULL)
     result = RX_FRAME;
   else if (sink.rejected != NULL)
     {
       g_set_error (error, BMS_SESSION_ERROR, BMS_SESSION_ERROR_BAD_REPLY,
                    "Bad reply from the BMS: %s", sink.rejected->message);
       result = RX_BAD;
+    }
+  else if (sink.n_other > 0)
+    {
+      g_set_error (error, BMS_SESSION_ERROR, BMS_SESSION_ERROR_TIMEOUT,
+                   "No reply from the BMS at address %u within %u ms: %u frame%s that did "
+                   "not answer the request ignored (the first: command 0x%02X, source %u, "
+                   "terminal %u)",
+                   self->address, t->first_byte_timeout_ms, sink.n_other,
+                   sink.n_other == 1 ? "" : "s", sink.other_command, sink.other_source,
+                   sink.other_terminal);
+      result = RX_TIMEOUT;
     }
   else if (received > 0)
     {
@@ -339,14 +434,16 @@ out:
 }
 
 /* After a bad frame the rest of it may still be arriving: let the line go
- * quiet before the retry. */
+ * quiet before the retry. A line that never goes quiet is not waited out:
+ * at most DRAIN_MAX_MS, and no longer than a reply may take to begin. */
 static void
-drain (BmsSession *self, const BmsSessionTiming *t)
+drain (BmsSession *self, const BmsSessionTiming *t, GCancellable *cancellable)
 {
-  gint64 stop = g_get_monotonic_time () + DRAIN_MAX_MS * 1000;
+  gint64 stop = g_get_monotonic_time ()
+                + (gint64) MIN (DRAIN_MAX_MS, MAX (t->first_byte_timeout_ms, 1)) * 1000;
   guint quiet_ms = t->inter_byte_timeout_ms + 1;
 
-  while (g_get_monotonic_time () < stop)
+  while (g_get_monotonic_time () < stop && !g_cancellable_is_cancelled (cancellable))
     {
       guint8 buf[256];
       gssize n = bms_transport_read (self->transport, buf, sizeof buf, quiet_ms, NULL);
@@ -444,7 +541,7 @@ exchange (BmsSession *self, GByteArray *request, guint8 command, ReplyFunc on_re
           self->need_wake = TRUE;
         }
       else
-        drain (self, &t);
+        drain (self, &t, cancellable);
       g_clear_error (&last_error);
       last_error = local_error;
     }
@@ -553,8 +650,8 @@ require_unlocked (BmsSession *self, const char *what, char **password_out, GErro
   return ok;
 }
 
-static gboolean
-check_password_text (const char *password, GError **error)
+gboolean
+bms_session_check_password (const char *password, GError **error)
 {
   gsize len = password != NULL ? strlen (password) : 0;
 
@@ -665,7 +762,7 @@ run_unlock (BmsSession *self, Job *job, GError **error)
 {
   g_autoptr(GError) local_error = NULL;
 
-  if (!check_password_text (job->text, error))
+  if (!bms_session_check_password (job->text, error))
     return FALSE;
   if (!authenticate (self, job->text, job->cancellable, &local_error))
     {

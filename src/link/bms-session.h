@@ -80,6 +80,10 @@ gboolean      bms_session_unlock         (BmsSession   *self,
                                           GCancellable *cancellable,
                                           GError      **error);
 void          bms_session_lock           (BmsSession   *self);
+/* What unlock accepts: 1 to BMS_PASSWORD_SIZE printable ASCII characters.
+ * Lets a caller refuse a password before anything is sent. */
+gboolean      bms_session_check_password (const char   *password,
+                                          GError      **error);
 gboolean      bms_session_is_unlocked    (BmsSession   *self);
 /* Seconds until the gate closes again (0 when locked). */
 guint         bms_session_get_unlock_remaining (BmsSession *self);

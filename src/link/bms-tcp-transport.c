@@ -5,6 +5,10 @@
 #include <gio/gnetworking.h>
 
 #define WRITE_TIMEOUT_MS 5000
+/* Emptying the input takes what has arrived, not what keeps arriving: a
+ * gateway that floods the connection would otherwise keep it going. */
+#define FLUSH_MAX_BYTES  65536
+#define FLUSH_MAX_US     (20 * 1000)
 
 struct _BmsTcpTransport
 {
@@ -164,12 +168,16 @@ static void
 bms_tcp_transport_flush_input (BmsTransport *transport)
 {
   BmsTcpTransport *self = BMS_TCP_TRANSPORT (transport);
-  char junk[256];
+  gint64 stop = g_get_monotonic_time () + FLUSH_MAX_US;
+  gsize taken = 0;
+  char junk[4096];
+  gssize n;
 
   if (self->socket == NULL)
     return;
-  while (g_socket_receive (self->socket, junk, sizeof junk, NULL, NULL) > 0)
-    ;
+  while (taken < FLUSH_MAX_BYTES && g_get_monotonic_time () < stop
+         && (n = g_socket_receive (self->socket, junk, sizeof junk, NULL, NULL)) > 0)
+    taken += n;
 }
 
 static const char *

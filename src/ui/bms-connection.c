@@ -573,6 +573,53 @@ unlock_thread (GTask        *task,
     g_task_return_error (task, error);
 }
 
+static void
+cancel_linked (GCancellable *source,
+               gpointer      target)
+{
+  g_cancellable_cancel (target);
+}
+
+typedef struct {
+  GCancellable *source;
+  gulong        handler;
+} CancelLink;
+
+static void
+cancel_link_free (CancelLink *link)
+{
+  g_cancellable_disconnect (link->source, link->handler);
+  g_object_unref (link->source);
+  g_free (link);
+}
+
+/* A task of an unlock or a write is cancelled by the caller's cancellable
+ * and by Disconnect: a request in flight never holds up closing the line. */
+static GTask *
+job_task_new (BmsConnection       *self,
+              GCancellable        *caller,
+              GAsyncReadyCallback  callback,
+              gpointer             user_data)
+{
+  g_autoptr(GCancellable) both = g_cancellable_new ();
+  GTask *task = g_task_new (self, both, callback, user_data);
+  GCancellable *sources[] = { self->cancellable, caller };
+
+  for (guint i = 0; i < G_N_ELEMENTS (sources); i++)
+    {
+      CancelLink *link;
+
+      if (sources[i] == NULL)
+        continue;
+      link = g_new (CancelLink, 1);
+      link->source = g_object_ref (sources[i]);
+      link->handler = g_cancellable_connect (sources[i], G_CALLBACK (cancel_linked), both, NULL);
+      g_object_set_data_full (G_OBJECT (task), i == 0 ? "disconnect-link" : "caller-link", link,
+                              (GDestroyNotify) cancel_link_free);
+    }
+  return task;
+}
+
 static gboolean
 require_session (BmsConnection *self,
                  GTask         *task)
@@ -596,7 +643,7 @@ bms_connection_unlock_async (BmsConnection       *self,
   g_return_if_fail (BMS_IS_CONNECTION (self));
   g_return_if_fail (password != NULL);
 
-  task = g_task_new (self, cancellable, callback, user_data);
+  task = job_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, bms_connection_unlock_async);
   if (!require_session (self, task))
     return;
@@ -672,7 +719,7 @@ bms_connection_write_async (BmsConnection       *self,
 
   g_return_if_fail (BMS_IS_CONNECTION (self));
 
-  task = g_task_new (self, cancellable, callback, user_data);
+  task = job_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, bms_connection_write_async);
   if (!require_session (self, task))
     return;

@@ -4,7 +4,7 @@
  * TCP connection) and answers like a master BMS: read all, read one, password,
  * write. Faults are switched on per test: dropped replies, noise before a
  * reply, corrupted checksums, truncated replies, an echo of the request, a
- * value that does not stick.
+ * value that does not stick, a line that never stops talking.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -43,6 +43,7 @@ typedef struct
   guint truncate;
   gboolean echo;
   gboolean value_drifts;   /* a write stores value + 1 */
+  gboolean babble;         /* "NW" every 20 ms, whatever is asked (a floating line) */
   /* What the board saw. */
   GArray *commands;        /* guint8 */
   GArray *times;           /* gint64, when each frame had arrived */
@@ -200,6 +201,14 @@ board_main (gpointer data)
       BmsFrame *frame;
       ssize_t n;
 
+      if (g_atomic_int_get (&board->babble))
+        {
+          /* Only while the line takes it: nobody may be reading any more. */
+          struct pollfd out = { .fd = board->fd, .events = POLLOUT };
+
+          if (poll (&out, 1, 0) > 0 && (out.revents & POLLOUT) && write (board->fd, "NW", 2) < 0)
+            g_usleep (20 * 1000);
+        }
       if (poll (&pfd, 1, 20) <= 0)
         continue;
       if (!(pfd.revents & POLLIN))
@@ -627,6 +636,116 @@ test_truncated_reply (Fixture *fx, gconstpointer data)
   snap = bms_session_read_all (fx->session, NULL, &error);
   g_assert_no_error (error);
   assert_vector_values (snap);
+}
+
+/* Cancels a cancellable after a while unless stopped first: a guard for
+ * tests of code that used to hang, and a stand-in for Disconnect. */
+typedef struct
+{
+  GCancellable *cancellable;
+  gint64 at_us;
+  gboolean done;
+  GMutex lock;
+  GCond cond;
+  GThread *thread;
+} Canceller;
+
+static gpointer
+canceller_main (gpointer data)
+{
+  Canceller *c = data;
+
+  g_mutex_lock (&c->lock);
+  while (!c->done && g_get_monotonic_time () < c->at_us)
+    g_cond_wait_until (&c->cond, &c->lock, c->at_us);
+  if (!c->done)
+    g_cancellable_cancel (c->cancellable);
+  g_mutex_unlock (&c->lock);
+  return NULL;
+}
+
+static void
+canceller_start (Canceller *c, GCancellable *cancellable, guint after_ms)
+{
+  memset (c, 0, sizeof *c);
+  c->cancellable = cancellable;
+  c->at_us = g_get_monotonic_time () + (gint64) after_ms * 1000;
+  g_mutex_init (&c->lock);
+  g_cond_init (&c->cond);
+  c->thread = g_thread_new ("canceller", canceller_main, c);
+}
+
+static void
+canceller_stop (Canceller *c)
+{
+  g_mutex_lock (&c->lock);
+  c->done = TRUE;
+  g_cond_signal (&c->cond);
+  g_mutex_unlock (&c->lock);
+  g_thread_join (c->thread);
+  g_mutex_clear (&c->lock);
+  g_cond_clear (&c->cond);
+}
+
+/* Issue 11: a rejected frame followed by a steady stream of bytes (a
+ * floating RS485 line makes "NW" by chance) kept the session waiting byte by
+ * byte for ever. The exchange now ends by its deadline. */
+static void
+test_line_never_stops (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BmsSnapshot) snap = NULL;
+  g_autoptr(GCancellable) guard = g_cancellable_new ();
+  gint64 start = g_get_monotonic_time ();
+  Canceller canceller;
+  gint64 took;
+
+  BOARD_SET (&fx->board, corrupt, 100);
+  g_atomic_int_set (&fx->board.babble, TRUE);
+  canceller_start (&canceller, guard, 10000);
+  snap = bms_session_read_all (fx->session, guard, &error);
+  took = g_get_monotonic_time () - start;
+  canceller_stop (&canceller);
+  g_test_message ("gave up after %.0f ms: %s", took / 1000.0, error ? error->message : "");
+  g_assert_null (snap);
+  g_assert_error (error, BMS_SESSION_ERROR, BMS_SESSION_ERROR_BAD_REPLY);
+  /* 3 attempts × (gaps 0.2 s + first byte 0.3 s + drain 0.3 s) = 2.4 s, with
+   * slack for a loaded machine; the guard cancels at 10 s. */
+  g_assert_cmpint (took, <, 5000 * 1000);
+}
+
+/* Disconnect in the app cancels the request in flight: it has to end within
+ * a read slice even while the line floods the session. */
+static void
+test_cancel_while_babbling (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BmsSnapshot) snap = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  BmsSessionTiming t = fast_timing;
+  Canceller canceller;
+  gint64 start, took;
+
+  /* Long enough that only the cancellation can end the read in time. */
+  t.first_byte_timeout_ms = 3000;
+  t.retries = 5;
+  bms_session_set_timing (fx->session, &t);
+  BOARD_SET (&fx->board, corrupt, 100);
+  g_atomic_int_set (&fx->board.babble, TRUE);
+  start = g_get_monotonic_time ();
+  canceller_start (&canceller, cancellable, 500);
+  snap = bms_session_read_all (fx->session, cancellable, &error);
+  took = g_get_monotonic_time () - start;
+  canceller_stop (&canceller);
+  g_test_message ("cancelled after %.0f ms", took / 1000.0);
+  g_assert_null (snap);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (took, <, (500 + 300) * 1000);
+
+  /* Closing does not wait out anything either. */
+  start = g_get_monotonic_time ();
+  bms_session_close (fx->session);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 300 * 1000);
 }
 
 static gboolean
@@ -1379,6 +1498,8 @@ main (int argc, char **argv)
   ADD ("relock-after-idle", test_relock_after_idle);
   ADD ("run-exclusive", test_run_exclusive);
   ADD ("cancelled", test_cancelled);
+  ADD ("line-never-stops", test_line_never_stops);
+  ADD ("cancel-while-babbling", test_cancel_while_babbling);
   ADD ("port-disappears", test_port_disappears);
   ADD ("close-and-reopen", test_close_and_reopen);
   ADD ("baud", test_baud);

@@ -1,6 +1,7 @@
 /* BmsConnection on its own: a missing port fails with a reason, a bad
  * gateway address is refused, the simulator polls, disconnect and a second
- * connect work, and nothing of it blocks the main loop. */
+ * connect work, Disconnect closes a line that floods the app at once, and
+ * nothing of it blocks the main loop. */
 #include "config.h"
 
 #include "bms-connection.h"
@@ -89,6 +90,130 @@ test_simulator (void)
   bms_connection_disconnect (connection);
 }
 
+/* A gateway that never stops talking: "NW" as fast as the connection takes
+ * it (a floating RS485 line), reading whatever comes. Notes when the app
+ * closes the connection. */
+typedef struct {
+  GSocket *listener;
+  guint16  port;
+  GThread *thread;
+  gint     stop;
+  gint     closed;
+  gint64   closed_at;   /* monotonic, once closed is set */
+} Babbler;
+
+static gpointer
+babbler_main (gpointer data)
+{
+  Babbler *b = data;
+  g_autoptr(GSocket) peer = NULL;
+  char flood[4096];
+
+  for (gsize i = 0; i < sizeof flood; i++)
+    flood[i] = i % 2 == 0 ? 'N' : 'W';
+  peer = g_socket_accept (b->listener, NULL, NULL);
+  if (peer == NULL)
+    return NULL;
+  g_socket_set_blocking (peer, FALSE);
+  while (!g_atomic_int_get (&b->stop))
+    {
+      g_autoptr(GError) error = NULL;
+      char buf[4096];
+      gssize n = g_socket_receive (peer, buf, sizeof buf, NULL, &error);
+
+      if (n == 0 || (n < 0 && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)))
+        {
+          b->closed_at = g_get_monotonic_time ();
+          g_atomic_int_set (&b->closed, 1);
+          break;
+        }
+      if (g_socket_send (peer, flood, sizeof flood, NULL, NULL) < 0)
+        g_usleep (1000);
+    }
+  return NULL;
+}
+
+static void
+babbler_start (Babbler *b)
+{
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_autoptr(GError) error = NULL;
+
+  memset (b, 0, sizeof *b);
+  b->listener = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                              G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_socket_bind (b->listener, any, TRUE, &error));
+  g_assert_true (g_socket_listen (b->listener, &error));
+  bound = g_socket_get_local_address (b->listener, &error);
+  g_assert_no_error (error);
+  b->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  b->thread = g_thread_new ("babbler", babbler_main, b);
+}
+
+static void
+babbler_stop (Babbler *b)
+{
+  g_atomic_int_set (&b->stop, 1);
+  g_socket_shutdown (b->listener, TRUE, TRUE, NULL);
+  g_socket_close (b->listener, NULL);
+  g_thread_join (b->thread);
+  g_object_unref (b->listener);
+}
+
+static void
+unlock_done (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  bms_connection_unlock_finish (BMS_CONNECTION (source), result, &error);
+  *(gboolean *) user_data = TRUE;
+}
+
+/* Issue 11: Disconnect must not wait out an exchange with a line that never
+ * stops talking; the poller's read and an unlock in flight are cancelled. */
+static void
+test_disconnect_flooded (void)
+{
+  g_autoptr(BmsConnection) connection = bms_connection_new ();
+  g_autofree char *uri = NULL;
+  gboolean unlocked = FALSE;
+  gint64 end, asked;
+  Babbler babbler;
+
+  babbler_start (&babbler);
+  uri = g_strdup_printf ("tcp://127.0.0.1:%u", babbler.port);
+  bms_connection_connect (connection, uri, 9600, 1);
+  /* Let the poller get inside its first exchange. */
+  end = g_get_monotonic_time () + G_USEC_PER_SEC;
+  while (g_get_monotonic_time () < end)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (5000);
+    }
+  bms_connection_unlock_async (connection, "123456", NULL, unlock_done, &unlocked);
+  g_usleep (200 * 1000);
+
+  asked = g_get_monotonic_time ();
+  bms_connection_disconnect (connection);
+  end = asked + 5 * G_USEC_PER_SEC;
+  while ((!g_atomic_int_get (&babbler.closed) || !unlocked) && g_get_monotonic_time () < end)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (5000);
+    }
+  g_test_message ("the line closed %.0f ms after Disconnect",
+                  g_atomic_int_get (&babbler.closed) ? (babbler.closed_at - asked) / 1000.0 : -1.0);
+  g_assert_true (g_atomic_int_get (&babbler.closed));
+  g_assert_cmpint (babbler.closed_at - asked, <, G_USEC_PER_SEC);
+  g_assert_true (unlocked);
+  babbler_stop (&babbler);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -99,5 +224,6 @@ main (int   argc,
   g_test_add_func ("/ui/connection/missing-port", test_missing_port);
   g_test_add_func ("/ui/connection/bad-gateway", test_bad_gateway);
   g_test_add_func ("/ui/connection/simulator", test_simulator);
+  g_test_add_func ("/ui/connection/disconnect-flooded", test_disconnect_flooded);
   return g_test_run ();
 }
