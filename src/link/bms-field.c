@@ -389,16 +389,19 @@ bms_field_format_physical (const BmsFieldInfo *field)
 gboolean
 bms_field_check_physical (const BmsFieldInfo *field, gint64 raw, GError **error)
 {
-  g_autofree char *value = NULL, *bounds = NULL;
+  g_autofree char *value = NULL, *lo = NULL, *hi = NULL;
+  const char *space = *field->unit ? " " : "";
 
   g_return_val_if_fail (field != NULL, FALSE);
   if (!field->bounded || (raw >= field->phys_min && raw <= field->phys_max))
     return TRUE;
   value = format_engineering (field, raw);
-  bounds = bms_field_format_physical (field);
+  lo = format_engineering (field, field->phys_min);
+  hi = format_engineering (field, field->phys_max);
   g_set_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_IMPLAUSIBLE,
-               "%s (%s) = %s%s%s is beyond what any pack can report (%s)", _(field->label),
-               field->name, value, *field->unit ? " " : "", field->unit, bounds);
+               "%s (%s) = %s%s%s is beyond what any pack can report (%s to %s%s%s)",
+               _(field->label), field->name, value, space, field->unit, lo, hi, space,
+               field->unit);
   return FALSE;
 }
 

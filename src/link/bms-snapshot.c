@@ -341,7 +341,7 @@ check_cells (const BmsSnapshot *s, GError **error)
         bms_field_lookup (i < BMS_CELLS_IN_0X79 ? BMS_ID_CELLS : BMS_ID_CELLS_EXT);
       if (s->cells_mv[i] > f->phys_max)
         return implausible (error, "cell %u = %u mV is beyond what any cell can show "
-                            "(%" G_GINT64_FORMAT " … %" G_GINT64_FORMAT " mV)",
+                            "(%" G_GINT64_FORMAT " to %" G_GINT64_FORMAT " mV)",
                             i + 1, s->cells_mv[i], f->phys_min, f->phys_max);
     }
   if (PRESENT (s, BMS_ID_CELL_COUNT) && PRESENT (s, BMS_ID_CELLS)
@@ -361,7 +361,7 @@ check_module_temps (const BmsSnapshot *s, GError **error)
     for (guint t = 0; t < 3; t++)
       if (s->module_temps_c[m][t] < f->phys_min || s->module_temps_c[m][t] > f->phys_max)
         return implausible (error, "module %u T%u = %d °C is beyond what any pack can report "
-                            "(%" G_GINT64_FORMAT " … %" G_GINT64_FORMAT " °C)",
+                            "(%" G_GINT64_FORMAT " to %" G_GINT64_FORMAT " °C)",
                             m + 1, t, s->module_temps_c[m][t], f->phys_min, f->phys_max);
   return TRUE;
 }

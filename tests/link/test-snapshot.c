@@ -67,7 +67,7 @@ test_soc_250 (void)
   bms_snapshot_set_raw (s, BMS_ID_SOC, 250);
   wire = over_the_wire (s);
   g_assert_cmpint (bms_snapshot_get_raw (wire, BMS_ID_SOC), ==, 250);
-  assert_implausible (wire, (const char *[]){ "soc_pct", "250 %", "0 … 100 %", NULL });
+  assert_implausible (wire, (const char *[]){ "soc_pct", "250 %", "0 to 100 %", NULL });
 }
 
 static void
@@ -80,7 +80,7 @@ test_minus_150_c (void)
   bms_snapshot_set_raw (s, BMS_ID_TEMP1, -150);
   wire = over_the_wire (s);
   g_assert_cmpint (bms_snapshot_get_raw (wire, BMS_ID_TEMP1), ==, -150);
-  assert_implausible (wire, (const char *[]){ "temp1_c", "-150 °C", "-50 … 150 °C", NULL });
+  assert_implausible (wire, (const char *[]){ "temp1_c", "-150 °C", "-50 to 150 °C", NULL });
 }
 
 static void
