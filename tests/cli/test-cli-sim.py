@@ -228,6 +228,9 @@ try:
     status, out, err = cli("read", "--port", "sim://?lie=duplicate-id&wire=0", "--json")
     tap.ok(status != 0 and "0x85" in err and "twice" in err,
            "an id given twice is refused at decode, named", f"{status} {err}")
+    status, out, err = cli("scan", "--port", "sim://?lie=soc&wire=0", "--last", "1")
+    tap.ok(status == 0 and "implausible reply: " in out and "soc_pct" in out and "cells" not in out,
+           "scan lists a lying board with the reason instead of its cells", f"{status} {out} {err}")
     # A dead cell is a fault, not a lie: shown.
     status, out, err = cli("read", "--port", "sim://?dead-cell=3&wire=0", "--json")
     tap.ok(status == 0 and '"cells_mv": [' in out and out.split('"cells_mv": [')[1].split(",")[2].strip() == "0",
