@@ -55,14 +55,14 @@ physical_text (const BmsFieldInfo *field, const char *dots)
 {
   g_autofree char *min = NULL;
   g_autofree char *max = NULL;
+  gboolean per_element = field->type == BMS_FIELD_CELLS || field->type == BMS_FIELD_CELLS_EXT
+                         || field->type == BMS_FIELD_MODULE_TEMPS;
 
   if (!field->bounded)
     return g_strdup ("");
   min = cli_format_number (field, field->phys_min);
   max = cli_format_number (field, field->phys_max);
-  return g_strdup_printf ("%s%s%s%s", min, dots, max,
-                          field->type == BMS_FIELD_CELLS || field->type == BMS_FIELD_CELLS_EXT
-                          || field->type == BMS_FIELD_MODULE_TEMPS ? " each" : "");
+  return g_strdup_printf ("%s%s%s%s", min, dots, max, per_element ? " each" : "");
 }
 
 static char *
@@ -241,8 +241,9 @@ append_json_field (GString *out, const BmsFieldInfo *f)
     g_string_append_printf (out, ", \"min\": %" G_GINT64_FORMAT ", \"max\": %" G_GINT64_FORMAT,
                             f->min, f->max);
   if (f->bounded)
-    g_string_append_printf (out, ", \"phys_min\": %" G_GINT64_FORMAT ", \"phys_max\": %"
-                            G_GINT64_FORMAT, f->phys_min, f->phys_max);
+    g_string_append_printf (out,
+                            ", \"phys_min\": %" G_GINT64_FORMAT ", \"phys_max\": %" G_GINT64_FORMAT,
+                            f->phys_min, f->phys_max);
   g_string_append (out, ", \"group\": ");
   cli_json_append_string (out, bms_field_group_name (f->group));
   g_string_append_printf (out, ", \"extension\": %s", f->extension ? "true" : "false");

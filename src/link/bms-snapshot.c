@@ -314,8 +314,7 @@ bms_snapshot_parse (BmsSnapshot *snapshot, const guint8 *info, gsize len, GError
 
 /* Plausibility ---------------------------------------------------------- */
 
-static gboolean
-implausible (GError **error, const char *format, ...) G_GNUC_PRINTF (2, 3);
+static gboolean implausible (GError **error, const char *format, ...) G_GNUC_PRINTF (2, 3);
 
 static gboolean
 implausible (GError **error, const char *format, ...)
@@ -337,16 +336,18 @@ check_cells (const BmsSnapshot *s, GError **error)
                         s->n_cells, s->n_cells_missing);
   for (guint i = 0; i < s->n_cells; i++)
     {
-      const BmsFieldInfo *f =
-        bms_field_lookup (i < BMS_CELLS_IN_0X79 ? BMS_ID_CELLS : BMS_ID_CELLS_EXT);
+      const BmsFieldInfo *f
+          = bms_field_lookup (i < BMS_CELLS_IN_0X79 ? BMS_ID_CELLS : BMS_ID_CELLS_EXT);
       if (s->cells_mv[i] > f->phys_max)
-        return implausible (error, "cell %u = %u mV is beyond what any cell can show "
+        return implausible (error,
+                            "cell %u = %u mV is beyond what any cell can show "
                             "(%" G_GINT64_FORMAT " to %" G_GINT64_FORMAT " mV)",
                             i + 1, s->cells_mv[i], f->phys_min, f->phys_max);
     }
   if (PRESENT (s, BMS_ID_CELL_COUNT) && PRESENT (s, BMS_ID_CELLS)
-      && s->raw[BMS_ID_CELL_COUNT] != (gint64) s->n_cells)
-    return implausible (error, "the cell count (cell_count) is %" G_GINT64_FORMAT
+      && s->raw[BMS_ID_CELL_COUNT] != (gint64)s->n_cells)
+    return implausible (error,
+                        "the cell count (cell_count) is %" G_GINT64_FORMAT
                         " but the cell block carries %u cells",
                         s->raw[BMS_ID_CELL_COUNT], s->n_cells);
   return TRUE;
@@ -360,7 +361,8 @@ check_module_temps (const BmsSnapshot *s, GError **error)
   for (guint m = 0; m < s->n_module_temps; m++)
     for (guint t = 0; t < 3; t++)
       if (s->module_temps_c[m][t] < f->phys_min || s->module_temps_c[m][t] > f->phys_max)
-        return implausible (error, "module %u T%u = %d °C is beyond what any pack can report "
+        return implausible (error,
+                            "module %u T%u = %d °C is beyond what any pack can report "
                             "(%" G_GINT64_FORMAT " to %" G_GINT64_FORMAT " °C)",
                             m + 1, t, s->module_temps_c[m][t], f->phys_min, f->phys_max);
   return TRUE;

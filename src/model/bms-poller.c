@@ -276,8 +276,8 @@ typedef struct
   gboolean need_scan;
   double backoff_s;
   guint64 cycles;
-  guint64 implausible;     /* replies refused as implausible, all boards */
-  char *implausible_note;  /* the last reason in this cycle, for the message */
+  guint64 implausible;    /* replies refused as implausible, all boards */
+  char *implausible_note; /* the last reason in this cycle, for the message */
   char *line_error; /* why the line is down */
 } Worker;
 
@@ -437,8 +437,8 @@ reject_reply (Worker *w, Board *board, BmsSnapshot *snapshot, const char *reason
 
   w->implausible++;
   g_free (w->implausible_note);
-  w->implausible_note = g_strdup_printf (_ ("Implausible reply from board %u: %s"),
-                                         board->address, reason);
+  w->implausible_note
+      = g_strdup_printf (_ ("Implausible reply from board %u: %s"), board->address, reason);
   if (history != NULL)
     bms_history_add_alarm_event (history, board->history_id, snapshot->timestamp_us,
                                  BMS_ALARM_CODE_IMPLAUSIBLE, TRUE, NAN, NAN, reason);
@@ -868,9 +868,8 @@ bms_poller_class_init (BmsPollerClass *klass)
   properties[PROP_CYCLE_TIME]
       = g_param_spec_double ("cycle-time", NULL, "seconds", 0, G_MAXDOUBLE, 0, ro);
   properties[PROP_CYCLES] = g_param_spec_uint64 ("cycles", NULL, NULL, 0, G_MAXUINT64, 0, ro);
-  properties[PROP_IMPLAUSIBLE_REPLIES]
-      = g_param_spec_uint64 ("implausible-replies", NULL, "replies refused as implausible", 0,
-                             G_MAXUINT64, 0, ro);
+  properties[PROP_IMPLAUSIBLE_REPLIES] = g_param_spec_uint64 (
+      "implausible-replies", NULL, "replies refused as implausible", 0, G_MAXUINT64, 0, ro);
   properties[PROP_MESSAGE] = g_param_spec_string ("message", NULL, NULL, NULL, ro);
   properties[PROP_DEVICES] = g_param_spec_object ("devices", NULL, NULL, G_TYPE_LIST_MODEL,
                                                   G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);

@@ -169,8 +169,10 @@ check_options (Options *o, BmsSimConfig *config, BmsSimFaults *faults, GError **
   if (o->fault_noise_bytes < 0 || o->fault_noise_bytes > 1000)
     return fail (error, "--fault-noise-bytes must be 0 to 1000 (got %d)", o->fault_noise_bytes);
   if (o->fault_lie != NULL && !bms_sim_lie_from_string (o->fault_lie, &faults->lie))
-    return fail (error, "--fault-lie must be soc, temperature, cell-mv, cell-count, "
-                 "missing-cell or duplicate-id (got \"%s\")", o->fault_lie);
+    return fail (error,
+                 "--fault-lie must be soc, temperature, cell-mv, cell-count, "
+                 "missing-cell or duplicate-id (got \"%s\")",
+                 o->fault_lie);
   if (o->fault_dead_cell < 0 || o->fault_dead_cell > o->modules * o->cells_per_module)
     return fail (error, "--fault-dead-cell must be a cell 1 to %d, or 0 (got %d)",
                  o->modules * o->cells_per_module, o->fault_dead_cell);
@@ -304,7 +306,8 @@ main (int argc, char **argv)
     { "fault-silent", 0, 0, G_OPTION_ARG_NONE, &o.fault_silent, "Answer nothing at all", NULL },
     { "fault-lie", 0, 0, G_OPTION_ARG_STRING, &o.fault_lie,
       "Read-all replies say what no pack can: soc, temperature, cell-mv, cell-count, "
-      "missing-cell or duplicate-id", "KIND" },
+      "missing-cell or duplicate-id",
+      "KIND" },
     { "fault-dead-cell", 0, 0, G_OPTION_ARG_INT, &o.fault_dead_cell,
       "This cell reads 0 mV, as with a broken sense wire (with the board's warning)", "N" },
     { "flash-size", 0, 0, G_OPTION_ARG_INT, &o.flash_size,

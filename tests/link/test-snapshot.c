@@ -159,8 +159,8 @@ test_ext_block_without_public_block (void)
 {
   g_autoptr (BmsSnapshot) s = bms_snapshot_new ();
   /* 0x79 carries 2 cells, 0xD0 cells 86 and 87: 3..85 were never sent. */
-  const guint8 info[] = { 0x79, 6, 1, 0x0D, 0x05, 2, 0x0D, 0x06,
-                          0xD0, 0, 4, 0x0D, 0x07, 0x0D, 0x08 };
+  const guint8 info[]
+      = { 0x79, 6, 1, 0x0D, 0x05, 2, 0x0D, 0x06, 0xD0, 0, 4, 0x0D, 0x07, 0x0D, 0x08 };
 
   g_assert_true (bms_snapshot_parse (s, info, sizeof info, NULL));
   g_assert_cmpuint (s->n_cells, ==, 87);

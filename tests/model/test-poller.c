@@ -748,8 +748,7 @@ implausible_events (BmsHistory *history)
 {
   g_autoptr (GError) error = NULL;
   GPtrArray *events;
-  GPtrArray *out = g_ptr_array_new_with_free_func (
-      (GDestroyNotify)bms_history_alarm_event_free);
+  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify)bms_history_alarm_event_free);
 
   g_assert_true (bms_history_flush (history, &error));
   events = bms_history_query_alarm_events (history, 0, 0, G_MAXINT64, 0, &error);
@@ -788,8 +787,8 @@ test_lying_board (Fixture *fx, gconstpointer data)
   g_test_message ("%s: %s | %s", bms_sim_lie_to_string (lie), reason,
                   bms_poller_get_message (fx->poller));
   g_assert_nonnull (reason);
-  g_assert_true (g_str_has_prefix (bms_poller_get_message (fx->poller),
-                                   "Implausible reply from board 1: "));
+  g_assert_true (
+      g_str_has_prefix (bms_poller_get_message (fx->poller), "Implausible reply from board 1: "));
   g_assert_false (bms_device_get_online (device1 (fx)));
   g_assert_cmpuint (bms_device_get_cell_count (device1 (fx)), ==, 0);
   g_assert_null (bms_device_get_snapshot (device1 (fx)));
@@ -816,8 +815,7 @@ test_lying_board (Fixture *fx, gconstpointer data)
   while (g_main_context_iteration (NULL, FALSE))
     ;
   g_assert_true (bms_history_flush (history, &error));
-  g_assert_cmpint (bms_history_count_samples (history, 0, 0, G_MAXINT64, &error), ==,
-                   fx->updates);
+  g_assert_cmpint (bms_history_count_samples (history, 0, 0, G_MAXINT64, &error), ==, fx->updates);
   remove_history_dir (history, dir);
 }
 
@@ -916,8 +914,8 @@ test_dead_cell_stored_and_alarmed (Fixture *fx, gconstpointer data)
     ;
   g_assert_cmpuint (bms_poller_get_implausible_replies (fx->poller), ==, 0);
   g_assert_true (bms_history_flush (history, &error));
-  g_assert_true (bms_history_foreach_sample (history, 0, 0, G_MAXINT64, count_zero_cell, &z,
-                                             NULL, &error));
+  g_assert_true (
+      bms_history_foreach_sample (history, 0, 0, G_MAXINT64, count_zero_cell, &z, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (z.n, >, 0);
   g_assert_cmpuint (z.zero_cell, ==, z.n);

@@ -94,7 +94,7 @@ test_simulator (void)
 static void
 test_lying_board (void)
 {
-  g_autoptr(BmsConnection) connection = bms_connection_new ();
+  g_autoptr (BmsConnection) connection = bms_connection_new ();
   const char *message;
 
   bms_connection_connect (connection, "sim://?lie=soc&wire=0", 9600, 1);

@@ -15,7 +15,7 @@ typedef struct {
   guint    modules, cells_per_module;
   gboolean in_alarm;     /* a cell over the limit, warnings set */
   gboolean dark;
-  const char *implausible;  /* the last reply was refused for this reason */
+  const char *implausible; /* the last reply was refused for this reason */
   /* What the summary bar showed then. */
   char *summary_page;
   char *summary_text;
@@ -24,12 +24,12 @@ typedef struct {
 static void
 look_at_summary (GtkWindow *window, Board *board)
 {
-  GtkWidget *bar = GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (window),
-                                                              BMS_TYPE_WINDOW, "summary_bar"));
-  GtkStack *stack = GTK_STACK (gtk_widget_get_template_child (bar, BMS_TYPE_SUMMARY_BAR,
-                                                              "figures_stack"));
-  GtkLabel *label = GTK_LABEL (gtk_widget_get_template_child (bar, BMS_TYPE_SUMMARY_BAR,
-                                                              "implausible_label"));
+  GtkWidget *bar = GTK_WIDGET (
+      gtk_widget_get_template_child (GTK_WIDGET (window), BMS_TYPE_WINDOW, "summary_bar"));
+  GtkStack *stack
+      = GTK_STACK (gtk_widget_get_template_child (bar, BMS_TYPE_SUMMARY_BAR, "figures_stack"));
+  GtkLabel *label
+      = GTK_LABEL (gtk_widget_get_template_child (bar, BMS_TYPE_SUMMARY_BAR, "implausible_label"));
 
   board->summary_page = g_strdup (gtk_stack_get_visible_child_name (stack));
   board->summary_text = g_strdup (gtk_label_get_label (label));
@@ -113,8 +113,9 @@ static void
 test_implausible (void)
 {
   Board good = { 1, 16 };
-  Board b = { 1, 16, .implausible = "State of charge (soc_pct) = 250 % is beyond what any pack "
-                                    "can report (0 to 100 %)" };
+  Board b = { 1, 16,
+              .implausible = "State of charge (soc_pct) = 250 % is beyond what any pack "
+                             "can report (0 to 100 %)" };
 
   run_page ("monitor", &b, "-implausible");
   g_assert_cmpstr (b.summary_page, ==, "implausible");
