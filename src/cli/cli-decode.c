@@ -125,6 +125,7 @@ static gboolean
 append_info (GString *out, const BmsFrame *frame, GError **error)
 {
   g_autoptr (BmsSnapshot) snapshot = NULL;
+  g_autoptr (GError) implausible = NULL;
   g_autofree char *json = NULL;
   gboolean is_reply = frame->transport == BMS_TRANSPORT_REPLY;
   gboolean is_request = frame->transport == BMS_TRANSPORT_REQUEST;
@@ -153,6 +154,12 @@ append_info (GString *out, const BmsFrame *frame, GError **error)
     return FALSE;
   json = cli_snapshot_to_json (snapshot, show_password);
   cli_json_merge_object (out, json);
+  /* Decoded as sent, but flagged: the app would not store it. */
+  if (!bms_snapshot_check_plausible (snapshot, &implausible))
+    {
+      g_string_append (out, ", \"implausible\": ");
+      cli_json_append_string (out, implausible->message);
+    }
   return TRUE;
 }
 

@@ -48,6 +48,23 @@ range_text (const BmsFieldInfo *field, const char *dots)
   return g_strdup_printf ("%s%s%s", min, dots, max);
 }
 
+/* The physical bounds, "" for a field without them; per cell for the
+ * blocks. */
+static char *
+physical_text (const BmsFieldInfo *field, const char *dots)
+{
+  g_autofree char *min = NULL;
+  g_autofree char *max = NULL;
+  gboolean per_element = field->type == BMS_FIELD_CELLS || field->type == BMS_FIELD_CELLS_EXT
+                         || field->type == BMS_FIELD_MODULE_TEMPS;
+
+  if (!field->bounded)
+    return g_strdup ("");
+  min = cli_format_number (field, field->phys_min);
+  max = cli_format_number (field, field->phys_max);
+  return g_strdup_printf ("%s%s%s%s", min, dots, max, per_element ? " each" : "");
+}
+
 static char *
 scale_text (const BmsFieldInfo *field)
 {
@@ -88,26 +105,30 @@ print_markdown_table (GString *out, gboolean extension)
   guint n_fields = 0;
   const BmsFieldInfo *fields = bms_field_all (&n_fields);
 
-  g_string_append (out, "| id | name | size | access | type | unit | scale | range | meaning |\n"
-                        "|---|---|---|---|---|---|---|---|---|\n");
+  g_string_append (out, "| id | name | size | access | type | unit | scale | range | physical "
+                        "bounds | meaning |\n"
+                        "|---|---|---|---|---|---|---|---|---|---|\n");
   for (guint i = 0; i < n_fields; i++)
     {
       const BmsFieldInfo *f = &fields[i];
       g_autofree char *size = NULL, *range = NULL, *scale = NULL, *names = NULL;
+      g_autofree char *physical = NULL;
       g_autofree char *description = NULL, *meaning = NULL;
 
       if (f->extension != extension)
         continue;
       size = size_text (f);
       range = range_text (f, " … ");
+      physical = physical_text (f, " … ");
       scale = scale_text (f);
       names = names_text (f);
       description = md_escape (f->description != NULL ? f->description : f->label);
       meaning = names[0] != '\0' ? g_strdup_printf ("%s Values: %s.", description, names)
                                  : g_strdup (description);
-      g_string_append_printf (out, "| 0x%02X | `%s` | %s | %s | %s | %s | %s | %s | %s |\n", f->id,
-                              f->name, size, access_text (f->access), bms_field_type_name (f->type),
-                              f->unit != NULL ? f->unit : "", scale, range, meaning);
+      g_string_append_printf (out, "| 0x%02X | `%s` | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+                              f->id, f->name, size, access_text (f->access),
+                              bms_field_type_name (f->type), f->unit != NULL ? f->unit : "", scale,
+                              range, physical, meaning);
     }
 }
 
@@ -219,6 +240,10 @@ append_json_field (GString *out, const BmsFieldInfo *f)
   if (bms_field_is_numeric (f))
     g_string_append_printf (out, ", \"min\": %" G_GINT64_FORMAT ", \"max\": %" G_GINT64_FORMAT,
                             f->min, f->max);
+  if (f->bounded)
+    g_string_append_printf (out,
+                            ", \"phys_min\": %" G_GINT64_FORMAT ", \"phys_max\": %" G_GINT64_FORMAT,
+                            f->phys_min, f->phys_max);
   g_string_append (out, ", \"group\": ");
   cli_json_append_string (out, bms_field_group_name (f->group));
   g_string_append_printf (out, ", \"extension\": %s", f->extension ? "true" : "false");

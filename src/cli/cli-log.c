@@ -17,6 +17,7 @@
 #include <stdio.h>
 
 #include "cli-common.h"
+#include "bms-alarm.h"
 #include "cli-history.h"
 
 static void
@@ -44,6 +45,8 @@ typedef struct {
   gboolean    verbose;
   guint       misses;
   guint64     samples;
+  guint64     implausible;
+  char       *implausible_reason; /* the last one reported */
   char       *key;
 } Logger;
 
@@ -58,6 +61,21 @@ name_device (Logger *log, const BmsSnapshot *s)
   log->named = TRUE;
   if (name && *name && !bms_history_ensure_device (log->history, log->key, name, &error))
     cli_error ("log", "cannot name the device: %s", error->message);
+}
+
+/* Not a sample: counted, kept in the history as an event with the reason,
+ * and said on standard error when the reason is new. */
+static void
+skip_implausible (Logger *log, const BmsSnapshot *s, const char *reason)
+{
+  log->implausible++;
+  bms_history_add_alarm_event (log->history, log->device_id, s->timestamp_us,
+                               BMS_ALARM_CODE_IMPLAUSIBLE, TRUE, NAN, NAN, reason);
+  if (g_strcmp0 (reason, log->implausible_reason) == 0)
+    return;
+  cli_error ("log", "implausible reply skipped: %s", reason);
+  g_free (log->implausible_reason);
+  log->implausible_reason = g_strdup (reason);
 }
 
 static void
@@ -95,6 +113,11 @@ run_cycle (Logger *log)
     fprintf (stderr, "packwatch-cli log: the board answers again after %u missed cycles\n",
              log->misses);
   log->misses = 0;
+  if (!bms_snapshot_check_plausible (snapshot, &error))
+    {
+      skip_implausible (log, snapshot, error->message);
+      return;
+    }
   if (!log->named)
     name_device (log, snapshot);
   bms_history_append_snapshot (log->history, log->device_id, snapshot);
@@ -228,12 +251,16 @@ cli_log (int argc, char **argv)
       cli_error ("log", "%s", error->message);
       status = CLI_EXIT_FAILED;
     }
-  fprintf (stderr, "packwatch-cli log: %" G_GUINT64_FORMAT " samples saved%s\n", log.samples,
+  fprintf (stderr, "packwatch-cli log: %" G_GUINT64_FORMAT " samples saved", log.samples);
+  if (log.implausible > 0)
+    fprintf (stderr, ", %" G_GUINT64_FORMAT " implausible replies skipped", log.implausible);
+  fprintf (stderr, "%s\n",
            cli_stop_get_signal () == SIGINT    ? " (interrupted)"
            : cli_stop_get_signal () == SIGTERM ? " (terminated)"
                                                : "");
 out:
   g_free (log.key);
+  g_free (log.implausible_reason);
   cli_connection_clear (&conn);
   return status;
 }

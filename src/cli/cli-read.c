@@ -236,6 +236,16 @@ cli_read (int argc, char **argv)
         print_json_error (stopped ? cli_stop_describe () : error->message);
       status = stopped ? CLI_EXIT_FAILED : CLI_EXIT_UNREACHABLE;
     }
+  else if (!bms_snapshot_check_plausible (snapshot, &error))
+    {
+      /* The board answered, but with what no pack can be: no numbers. */
+      g_autofree char *message = g_strdup_printf ("implausible reply: %s", error->message);
+
+      cli_error ("read", "%s: %s", conn.port, message);
+      if (json)
+        print_json_error (message);
+      status = CLI_EXIT_FAILED;
+    }
   else if (json)
     {
       g_autofree char *text = cli_snapshot_to_json (snapshot, show_password);

@@ -9,12 +9,16 @@
 
 #include "cli-common.h"
 
+/* A board that answers with an implausible reply is there, but what it
+ * says is not: the reason stands in for its cell count. */
 static void
 print_board (guint address, const BmsSnapshot *snapshot, gboolean json, gboolean first)
 {
   g_autofree char *id = bms_snapshot_dup_string (snapshot, 0xB4);
   g_autofree char *version = bms_snapshot_dup_string (snapshot, BMS_ID_SOFTWARE_VERSION);
+  g_autoptr (GError) implausible = NULL;
 
+  bms_snapshot_check_plausible (snapshot, &implausible);
   if (json)
     {
       g_autoptr (GString) out = g_string_new (first ? "  {" : ",\n  {");
@@ -22,12 +26,23 @@ print_board (guint address, const BmsSnapshot *snapshot, gboolean json, gboolean
       cli_json_append_string (out, id);
       g_string_append (out, ", \"software_version\": ");
       cli_json_append_string (out, version);
-      g_string_append_printf (out, ", \"cell_count\": %u}", snapshot->n_cells);
+      if (implausible != NULL)
+        {
+          g_string_append (out, ", \"implausible\": ");
+          cli_json_append_string (out, implausible->message);
+        }
+      else
+        g_string_append_printf (out, ", \"cell_count\": %u", snapshot->n_cells);
+      g_string_append (out, "}");
       fputs (out->str, stdout);
       return;
     }
-  printf ("%3u  %-8s  %2u cells  %s\n", address, id && *id ? id : "-", snapshot->n_cells,
-          version ? version : "");
+  if (implausible != NULL)
+    printf ("%3u  %-8s  implausible reply: %s\n", address, id && *id ? id : "-",
+            implausible->message);
+  else
+    printf ("%3u  %-8s  %2u cells  %s\n", address, id && *id ? id : "-", snapshot->n_cells,
+            version ? version : "");
 }
 
 int

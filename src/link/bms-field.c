@@ -53,23 +53,25 @@ static const char * const inverter_protocols[] = {
 #define RW BMS_ACCESS_RW
 #define T(x) BMS_FIELD_##x
 #define G(x) BMS_GROUP_##x
+#define PHYS(lo, hi) .bounded = TRUE, .phys_min = (lo), .phys_max = (hi)
 
-/* id, name, label, type, size, access, unit, scale, min, max, group, ext, names, description */
+/* id, name, label, type, size, access, unit, scale, min, max, group, ext, names, description,
+ * then .replaces and the physical bounds PHYS (lo, hi) where they apply */
 static const BmsFieldInfo fields[] = {
   { 0x79, "cells_mv", N_("Cell voltages"), T(CELLS), 0, R, "mV", 1, 0, 65535, G(TELEMETRY), FALSE, NULL,
-    "Cell voltages 1..85: length byte (3n), then n triples of cell number and mV." },
+    "Cell voltages 1..85: length byte (3n), then n triples of cell number and mV.", PHYS (0, BMS_CELL_MV_PHYS_MAX) },
   { 0x80, "mosfet_temp_c", N_("MOSFET temperature"), T(TEMP), 2, R, "°C", 1, -40, 100, G(TELEMETRY), FALSE, NULL,
-    "Power MOSFET temperature; values above 100 are negative (101 = -1 °C)." },
+    "Power MOSFET temperature; values above 100 are negative (101 = -1 °C).", PHYS (-50, 150) },
   { 0x81, "temp1_c", N_("Battery box temperature"), T(TEMP), 2, R, "°C", 1, -40, 100, G(TELEMETRY), FALSE, NULL,
-    "Battery box temperature (sensor 1), encoded as 0x80." },
+    "Battery box temperature (sensor 1), encoded as 0x80.", PHYS (-50, 150) },
   { 0x82, "temp2_c", N_("Battery temperature"), T(TEMP), 2, R, "°C", 1, -40, 100, G(TELEMETRY), FALSE, NULL,
-    "Battery temperature (sensor 2), encoded as 0x80." },
+    "Battery temperature (sensor 2), encoded as 0x80.", PHYS (-50, 150) },
   { 0x83, "pack_voltage_16bit_v", N_("Pack voltage (16-bit field)"), T(UINT), 2, R, "V", 0.01, 0, 65535, G(TELEMETRY), FALSE, NULL,
     "Pack voltage in 10 mV steps, 2 bytes: stops at 655.35 V. The pack's voltage is pack_voltage_v: 0xED when sent, else this." },
   { 0x84, "current_a", N_("Current"), T(CURRENT), 2, R, "A", 0.01, -32767, 32767, G(TELEMETRY), FALSE, NULL,
     "Pack current, positive charging. Protocol 1: bit 15 = charging, bits 0-14 = 10 mA; protocol 0: 10000 = zero." },
   { 0x85, "soc_pct", N_("State of charge"), T(UINT), 1, R, "%", 1, 0, 100, G(TELEMETRY), FALSE, NULL,
-    "Remaining capacity in percent." },
+    "Remaining capacity in percent.", PHYS (0, 100) },
   { 0x86, "temp_sensor_count", N_("Temperature sensors"), T(UINT), 1, R, "", 1, 0, 255, G(TELEMETRY), FALSE, NULL,
     "Number of battery temperature sensors." },
   { 0x87, "cycles", N_("Cycles"), T(UINT), 2, R, "", 1, 0, 65535, G(TELEMETRY), FALSE, NULL,
@@ -77,7 +79,7 @@ static const BmsFieldInfo fields[] = {
   { 0x89, "total_cycle_capacity_ah", N_("Total cycled capacity"), T(UINT), 4, R, "Ah", 1, 0, G_MAXUINT32, G(TELEMETRY), FALSE, NULL,
     "Capacity cycled over the battery's life." },
   { 0x8A, "cell_count", N_("Cell count"), T(UINT), 2, R, "", 1, 0, BMS_MAX_CELLS, G(TELEMETRY), FALSE, NULL,
-    "Number of cells (strings) the board measures." },
+    "Number of cells (strings) the board measures.", PHYS (0, BMS_MAX_CELLS) },
   { 0x8B, "warnings", N_("Warnings"), T(BITS), 2, R, "", 1, 0, 0xFFFF, G(TELEMETRY), FALSE, warning_bits,
     "Warning bit mask." },
   { 0x8C, "status", N_("Status"), T(BITS), 2, R, "", 1, 0, 0xFFFF, G(TELEMETRY), FALSE, status_bits,
@@ -186,13 +188,13 @@ static const BmsFieldInfo fields[] = {
     "0 or 1; changes the encoding of 0x84." },
   /* Packwatch extensions for the master BMS (0xD0..0xEF). */
   { 0xD0, "cells_ext_mv", N_("Cell voltages 86 and up"), T(CELLS_EXT), 0, R, "mV", 1, 0, 65535, G(TELEMETRY), TRUE, NULL,
-    "Cells 86..256 of a master: length u16 (2n), then n cell voltages in mV (u16), in cell order." },
+    "Cells 86..256 of a master: length u16 (2n), then n cell voltages in mV (u16), in cell order.", PHYS (0, BMS_CELL_MV_PHYS_MAX) },
   { 0xD1, "module_count", N_("Slave modules"), T(UINT), 1, R, "", 1, 0, BMS_MAX_MODULES, G(TELEMETRY), TRUE, NULL,
-    "Number of slave modules connected to the master." },
+    "Number of slave modules connected to the master.", PHYS (0, BMS_MAX_MODULES) },
   { 0xD2, "module_cells", N_("Cells per module"), T(BYTES), 16, RW, "", 1, 0, 16, G(BATTERY), TRUE, NULL,
     "Cell count of slave modules 1..16, one byte each (0 = no module, else 5..16)." },
   { 0xD3, "module_temps_c", N_("Module temperatures"), T(MODULE_TEMPS), 0, R, "°C", 1, -40, 125, G(TELEMETRY), TRUE, NULL,
-    "Length byte (6m), then per module T0, T1, T2 as signed 16-bit °C." },
+    "Length byte (6m), then per module T0, T1, T2 as signed 16-bit °C.", PHYS (-50, 150) },
   { 0xD4, "relays", N_("Relays"), T(BITS), 1, R, "", 1, 0, 0x1F, G(TELEMETRY), TRUE, relay_bits,
     "Relay outputs: discharge, pre-charge, charge, level-2 protection, heater." },
   { 0xD5, "cell_ovp2_mv", N_("Charge protection (level 2)"), T(UINT), 2, RW, "mV", 1, 2950, 4800, G(VOLTAGE), TRUE, NULL,
@@ -218,7 +220,7 @@ static const BmsFieldInfo fields[] = {
   { 0xDF, "peak_discharge_a", N_("Peak discharge current"), T(UINT), 2, RW, "A", 1, 0, 1500, G(CURRENT), TRUE, NULL,
     "Peak discharge current, at most 3x the continuous discharge current." },
   { 0xE0, "balance_temp_c", N_("Balance module temperature"), T(TEMP), 2, R, "°C", 1, -40, 100, G(TELEMETRY), TRUE, NULL,
-    "Balancing module temperature, encoded as 0x80." },
+    "Balancing module temperature, encoded as 0x80.", PHYS (-50, 150) },
   { 0xE1, "balance_otp_c", N_("Balance module protection"), T(UINT), 2, RW, "°C", 1, 0, 100, G(TEMPERATURE), TRUE, NULL,
     "Balancing module over-temperature protection." },
   { 0xE2, "balance_otp_recovery_c", N_("Balance module recovery"), T(UINT), 2, RW, "°C", 1, 0, 100, G(TEMPERATURE), TRUE, NULL,
@@ -244,7 +246,7 @@ static const BmsFieldInfo fields[] = {
   { 0xEC, "hardware_version", N_("Hardware version"), T(ASCII), 15, R, "", 1, 0, 0, G(IDENTITY), TRUE, NULL,
     "Hardware version, ASCII." },
   { 0xED, "pack_voltage_hv_v", N_("Pack voltage (high voltage)"), T(UINT), 4, R, "V", 0.01, 0, G_MAXUINT32, G(TELEMETRY), TRUE, NULL,
-    "Pack voltage of a high-voltage master in 10 mV steps, 4 bytes: 0x83 stops at 655.35 V, a 256S pack reaches 930 V." },
+    "Pack voltage of a high-voltage master in 10 mV steps, 4 bytes: 0x83 stops at 655.35 V, a 256S pack reaches 930 V.", PHYS (0, BMS_MAX_CELLS * BMS_CELL_MV_PHYS_MAX / 10) },
   { 0xEE, "pack_ovp_hv_v", N_("Pack over-voltage protection (high voltage)"), T(UINT), 4, RW, "V", 0.01, 0, 120000, G(VOLTAGE), TRUE, NULL,
     "Pack over-voltage protection of a high-voltage master in 10 mV steps, 4 bytes; when not 0 it replaces 0x8E, which stops at 150 V. 0 = use 0x8E.", .replaces = 0x8E },
   { 0xEF, "pack_uvp_hv_v", N_("Pack under-voltage protection (high voltage)"), T(UINT), 4, RW, "V", 0.01, 0, 120000, G(VOLTAGE), TRUE, NULL,
@@ -256,6 +258,7 @@ static const BmsFieldInfo fields[] = {
 #undef RW
 #undef T
 #undef G
+#undef PHYS
 
 static const BmsFieldInfo *by_id[256];
 static const BmsFieldInfo *replacement_of[256];   /* by the id replaced */
@@ -372,6 +375,38 @@ bms_field_check_range (const BmsFieldInfo *field, gint64 raw, GError **error)
                "%s (%s) = %s%s%s is out of range: allowed %s to %s%s%s",
                field->name, _(field->label), value, *field->unit ? " " : "", field->unit,
                lo, hi, *field->unit ? " " : "", field->unit);
+  return FALSE;
+}
+
+char *
+bms_field_format_physical (const BmsFieldInfo *field)
+{
+  g_autofree char *lo = NULL, *hi = NULL;
+
+  g_return_val_if_fail (field != NULL, NULL);
+  if (!field->bounded)
+    return NULL;
+  lo = format_engineering (field, field->phys_min);
+  hi = format_engineering (field, field->phys_max);
+  return g_strdup_printf ("%s … %s%s%s", lo, hi, *field->unit ? " " : "", field->unit);
+}
+
+gboolean
+bms_field_check_physical (const BmsFieldInfo *field, gint64 raw, GError **error)
+{
+  g_autofree char *value = NULL, *lo = NULL, *hi = NULL;
+  const char *space = *field->unit ? " " : "";
+
+  g_return_val_if_fail (field != NULL, FALSE);
+  if (!field->bounded || (raw >= field->phys_min && raw <= field->phys_max))
+    return TRUE;
+  value = format_engineering (field, raw);
+  lo = format_engineering (field, field->phys_min);
+  hi = format_engineering (field, field->phys_max);
+  g_set_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_IMPLAUSIBLE,
+               "%s (%s) = %s%s%s is beyond what any pack can report (%s to %s%s%s)",
+               _(field->label), field->name, value, space, field->unit, lo, hi, space,
+               field->unit);
   return FALSE;
 }
 

@@ -64,6 +64,13 @@ typedef struct {
   const char   *description; /* one sentence for docs/protocol.md and tooltips */
   guint8        replaces;    /* an extension standing in for this public field
                               * when not 0 (0 then means "not used"); 0: none */
+  /* Physical bounds of a reported value (raw, inclusive; for the cell and
+   * module blocks each element's): what no pack, healthy or faulty, can
+   * report, so a reply beyond them is nonsense, not a fault. Not the
+   * settable range (min/max). Only where bounded is TRUE. */
+  gboolean      bounded;
+  gint64        phys_min;
+  gint64        phys_max;
 } BmsFieldInfo;
 
 /* Protocol ids used by name in code (everything else goes through lookups). */
@@ -117,6 +124,7 @@ enum {
 #define BMS_MAX_MODULES      16
 #define BMS_CELLS_IN_0X79    85   /* 255 / 3: the public block's limit */
 #define BMS_PASSWORD_SIZE    10
+#define BMS_CELL_MV_PHYS_MAX 5000 /* no lithium cell, whatever its state, shows more */
 #define BMS_DEFAULT_PASSWORD "123456"
 
 const BmsFieldInfo *bms_field_lookup         (guint8       id);
@@ -139,6 +147,14 @@ gint64              bms_field_from_engineering (const BmsFieldInfo *field,
 gboolean            bms_field_check_range    (const BmsFieldInfo *field,
                                               gint64              raw,
                                               GError            **error);
+/* Physical-bounds check of a reported raw value (see BmsFieldInfo.bounded);
+ * the error (BMS_FIELD_ERROR_IMPLAUSIBLE) names the field, the value and the
+ * bounds in engineering units. TRUE for unbounded fields. */
+gboolean            bms_field_check_physical (const BmsFieldInfo *field,
+                                              gint64              raw,
+                                              GError            **error);
+/* The bounds as text ("-50 … 150 °C"), or NULL when unbounded. */
+char               *bms_field_format_physical (const BmsFieldInfo *field);
 /* Parse user text ("3650", "3.65", "on", "lfp", "fk3", a name of a bit list
  * "a|b") into a raw value, range-checked. */
 gboolean            bms_field_parse_value    (const BmsFieldInfo *field,
@@ -170,6 +186,7 @@ typedef enum {
   BMS_FIELD_ERROR_PARSE,       /* text is not a value of this field */
   BMS_FIELD_ERROR_ACCESS,      /* field is read-only */
   BMS_FIELD_ERROR_RULE,        /* a vendor rule between fields (model layer) */
+  BMS_FIELD_ERROR_IMPLAUSIBLE, /* a reported value beyond the physical bounds */
 } BmsFieldError;
 
 G_END_DECLS

@@ -169,9 +169,20 @@ bad_info (GError **error, guint8 id, gsize offset, const char *why)
   return FALSE;
 }
 
+/* What one decode has seen so far: ids and cell numbers, to refuse a
+ * repeat and to find cells a block left out. */
+typedef struct
+{
+  guint64 ids[4];
+  guint64 cells[BMS_MAX_CELLS / 64];
+} Seen;
+
+#define SEEN(bits, i)     (((bits)[(i) >> 6] >> ((i) & 63)) & 1)
+#define SET_SEEN(bits, i) ((bits)[(i) >> 6] |= G_GUINT64_CONSTANT (1) << ((i) & 63))
+
 /* Variable-length blocks; returns the bytes consumed or 0 on error. */
 static gsize
-parse_cells (BmsSnapshot *s, const guint8 *p, gsize avail, GError **error, gsize off)
+parse_cells (BmsSnapshot *s, Seen *seen, const guint8 *p, gsize avail, GError **error, gsize off)
 {
   gsize n;
 
@@ -185,6 +196,12 @@ parse_cells (BmsSnapshot *s, const guint8 *p, gsize avail, GError **error, gsize
       guint cell = p[1 + 3 * i];
       if (cell < 1 || cell > BMS_CELLS_IN_0X79)
         return bad_info (error, 0x79, off, "cell number out of range"), 0;
+      if (SEEN (seen->cells, cell - 1))
+        {
+          g_autofree char *why = g_strdup_printf ("cell %u is given twice", cell);
+          return bad_info (error, 0x79, off, why), 0;
+        }
+      SET_SEEN (seen->cells, cell - 1);
       s->cells_mv[cell - 1] = (p[2 + 3 * i] << 8) | p[3 + 3 * i];
       s->n_cells = MAX (s->n_cells, cell);
     }
@@ -193,7 +210,8 @@ parse_cells (BmsSnapshot *s, const guint8 *p, gsize avail, GError **error, gsize
 }
 
 static gsize
-parse_cells_ext (BmsSnapshot *s, const guint8 *p, gsize avail, GError **error, gsize off)
+parse_cells_ext (BmsSnapshot *s, Seen *seen, const guint8 *p, gsize avail, GError **error,
+                 gsize off)
 {
   gsize len, n;
 
@@ -206,7 +224,10 @@ parse_cells_ext (BmsSnapshot *s, const guint8 *p, gsize avail, GError **error, g
   if (BMS_CELLS_IN_0X79 + n > BMS_MAX_CELLS)
     return bad_info (error, BMS_ID_CELLS_EXT, off, "more than 256 cells"), 0;
   for (gsize i = 0; i < n; i++)
-    s->cells_mv[BMS_CELLS_IN_0X79 + i] = (p[2 + 2 * i] << 8) | p[3 + 2 * i];
+    {
+      s->cells_mv[BMS_CELLS_IN_0X79 + i] = (p[2 + 2 * i] << 8) | p[3 + 2 * i];
+      SET_SEEN (seen->cells, BMS_CELLS_IN_0X79 + i);
+    }
   if (n)
     s->n_cells = MAX (s->n_cells, BMS_CELLS_IN_0X79 + n);
   SET_PRESENT (s, BMS_ID_CELLS_EXT);
@@ -229,9 +250,33 @@ parse_module_temps (BmsSnapshot *s, const guint8 *p, gsize avail, GError **error
   return 1 + p[0];
 }
 
+static gsize
+parse_value (BmsSnapshot *s, Seen *seen, const BmsFieldInfo *f, const guint8 *p, gsize avail,
+             GError **error, gsize off)
+{
+  switch (f->type)
+    {
+    case BMS_FIELD_CELLS:
+      return parse_cells (s, seen, p, avail, error, off);
+    case BMS_FIELD_CELLS_EXT:
+      return parse_cells_ext (s, seen, p, avail, error, off);
+    case BMS_FIELD_MODULE_TEMPS:
+      return parse_module_temps (s, p, avail, error, off);
+    default:
+      if (avail < f->size)
+        return bad_info (error, f->id, off, "value runs past the end"), 0;
+      if (bms_field_is_numeric (f))
+        bms_snapshot_set_raw (s, f->id, bms_field_decode_raw (f, p, 1));
+      else
+        bms_snapshot_set_bytes (s, f->id, p, f->size);
+      return f->size;
+    }
+}
+
 gboolean
 bms_snapshot_parse (BmsSnapshot *snapshot, const guint8 *info, gsize len, GError **error)
 {
+  Seen seen = { { 0 }, { 0 } };
   gsize off = 0;
   gsize current_off = G_MAXSIZE;
 
@@ -241,37 +286,18 @@ bms_snapshot_parse (BmsSnapshot *snapshot, const guint8 *info, gsize len, GError
     {
       guint8 id = info[off];
       const BmsFieldInfo *f = bms_field_lookup (id);
-      const guint8 *p = info + off + 1;
-      gsize avail = len - off - 1, used;
+      gsize used;
 
       if (f == NULL)
         return bad_info (error, id, off, "unknown identifier");
-      switch (f->type)
-        {
-        case BMS_FIELD_CELLS:
-          used = parse_cells (snapshot, p, avail, error, off);
-          break;
-        case BMS_FIELD_CELLS_EXT:
-          used = parse_cells_ext (snapshot, p, avail, error, off);
-          break;
-        case BMS_FIELD_MODULE_TEMPS:
-          used = parse_module_temps (snapshot, p, avail, error, off);
-          break;
-        default:
-          if (avail < f->size)
-            return bad_info (error, id, off, "value runs past the end");
-          used = f->size;
-          if (bms_field_is_numeric (f))
-            {
-              /* The current's meaning depends on 0xC0, which comes later. */
-              if (f->type == BMS_FIELD_CURRENT)
-                current_off = off + 1;
-              bms_snapshot_set_raw (snapshot, id, bms_field_decode_raw (f, p, 1));
-            }
-          else
-            bms_snapshot_set_bytes (snapshot, id, p, f->size);
-          break;
-        }
+      /* Which of two values would be true? Neither can be trusted. */
+      if (SEEN (seen.ids, id))
+        return bad_info (error, id, off, "identifier given twice in one frame");
+      SET_SEEN (seen.ids, id);
+      /* The current's meaning depends on 0xC0, which comes later. */
+      if (f->type == BMS_FIELD_CURRENT)
+        current_off = off + 1;
+      used = parse_value (snapshot, &seen, f, info + off + 1, len - off - 1, error, off);
       if (used == 0)
         return FALSE;
       off += 1 + used;
@@ -280,7 +306,80 @@ bms_snapshot_parse (BmsSnapshot *snapshot, const guint8 *info, gsize len, GError
     snapshot->raw[BMS_ID_CURRENT] =
       bms_field_decode_raw (bms_field_lookup (BMS_ID_CURRENT), info + current_off,
                             (guint8) snapshot->raw[BMS_ID_PROTOCOL_VERSION]);
+  snapshot->n_cells_missing = 0;
+  for (guint i = 0; i < snapshot->n_cells; i++)
+    snapshot->n_cells_missing += !SEEN (seen.cells, i);
   return TRUE;
+}
+
+/* Plausibility ---------------------------------------------------------- */
+
+static gboolean implausible (GError **error, const char *format, ...) G_GNUC_PRINTF (2, 3);
+
+static gboolean
+implausible (GError **error, const char *format, ...)
+{
+  va_list args;
+
+  va_start (args, format);
+  if (error != NULL)
+    *error = g_error_new_valist (BMS_FIELD_ERROR, BMS_FIELD_ERROR_IMPLAUSIBLE, format, args);
+  va_end (args);
+  return FALSE;
+}
+
+static gboolean
+check_cells (const BmsSnapshot *s, GError **error)
+{
+  if (s->n_cells_missing > 0)
+    return implausible (error, "the cell block reaches cell %u but lacks %u of those cells",
+                        s->n_cells, s->n_cells_missing);
+  for (guint i = 0; i < s->n_cells; i++)
+    {
+      const BmsFieldInfo *f
+          = bms_field_lookup (i < BMS_CELLS_IN_0X79 ? BMS_ID_CELLS : BMS_ID_CELLS_EXT);
+      if (s->cells_mv[i] > f->phys_max)
+        return implausible (error,
+                            "cell %u = %u mV is beyond what any cell can show "
+                            "(%" G_GINT64_FORMAT " to %" G_GINT64_FORMAT " mV)",
+                            i + 1, s->cells_mv[i], f->phys_min, f->phys_max);
+    }
+  if (PRESENT (s, BMS_ID_CELL_COUNT) && PRESENT (s, BMS_ID_CELLS)
+      && s->raw[BMS_ID_CELL_COUNT] != (gint64)s->n_cells)
+    return implausible (error,
+                        "the cell count (cell_count) is %" G_GINT64_FORMAT
+                        " but the cell block carries %u cells",
+                        s->raw[BMS_ID_CELL_COUNT], s->n_cells);
+  return TRUE;
+}
+
+static gboolean
+check_module_temps (const BmsSnapshot *s, GError **error)
+{
+  const BmsFieldInfo *f = bms_field_lookup (BMS_ID_MODULE_TEMPS);
+
+  for (guint m = 0; m < s->n_module_temps; m++)
+    for (guint t = 0; t < 3; t++)
+      if (s->module_temps_c[m][t] < f->phys_min || s->module_temps_c[m][t] > f->phys_max)
+        return implausible (error,
+                            "module %u T%u = %d °C is beyond what any pack can report "
+                            "(%" G_GINT64_FORMAT " to %" G_GINT64_FORMAT " °C)",
+                            m + 1, t, s->module_temps_c[m][t], f->phys_min, f->phys_max);
+  return TRUE;
+}
+
+gboolean
+bms_snapshot_check_plausible (const BmsSnapshot *snapshot, GError **error)
+{
+  guint n;
+  const BmsFieldInfo *all = bms_field_all (&n);
+
+  g_return_val_if_fail (snapshot != NULL, FALSE);
+  for (guint i = 0; i < n; i++)
+    if (bms_field_is_numeric (&all[i]) && PRESENT (snapshot, all[i].id)
+        && !bms_field_check_physical (&all[i], snapshot->raw[all[i].id], error))
+      return FALSE;
+  return check_cells (snapshot, error) && check_module_temps (snapshot, error);
 }
 
 static guint8

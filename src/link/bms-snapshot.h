@@ -20,6 +20,9 @@ typedef struct {
   guint8  *bytes[256];                   /* ASCII/BYTES fields: size bytes, owned */
   guint16  cells_mv[BMS_MAX_CELLS];
   guint    n_cells;                      /* cells carried by 0x79 + 0xD0 */
+  guint    n_cells_missing;              /* of cells 1..n_cells, how many the
+                                          * decoded blocks left out (0 when
+                                          * built by hand) */
   gint16   module_temps_c[BMS_MAX_MODULES][3];
   guint    n_module_temps;               /* modules carried by 0xD3 */
 } BmsSnapshot;
@@ -29,12 +32,21 @@ BmsSnapshot *bms_snapshot_copy         (const BmsSnapshot *snapshot);
 void         bms_snapshot_free         (BmsSnapshot       *snapshot);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BmsSnapshot, bms_snapshot_free)
 
-/* Decode an info field ("id value id value …"). Unknown ids and short values
- * fail with BMS_FRAME_ERROR_BAD_INFO naming the id and offset. */
+/* Decode an info field ("id value id value …"). Unknown ids, short values,
+ * an id carried twice and a cell number given twice fail with
+ * BMS_FRAME_ERROR_BAD_INFO naming the id and offset. */
 gboolean     bms_snapshot_parse        (BmsSnapshot  *snapshot,
                                         const guint8 *info,
                                         gsize         len,
                                         GError      **error);
+/* Whether a decoded reply can be true of any pack, healthy or faulty: every
+ * value within its field's physical bounds (bms-field.h), each cell of the
+ * blocks at most 5.0 V, no cell missing from the blocks, and the cell count
+ * (0x8A) equal to the cells the blocks carry. A cell at 0 mV passes: that is
+ * a dead cell or a broken sense wire, a fault to show and alarm on. Fails
+ * with BMS_FIELD_ERROR_IMPLAUSIBLE and the first reason found. */
+gboolean     bms_snapshot_check_plausible (const BmsSnapshot *snapshot,
+                                           GError           **error);
 /* Encode every present field in ascending id order (a read-all reply body). */
 void         bms_snapshot_encode       (const BmsSnapshot *snapshot,
                                         GByteArray        *out);

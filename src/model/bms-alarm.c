@@ -49,6 +49,9 @@ static const BmsAlarmInfo alarm_table[] = {
     M (NONE), 0, 0 },
   /* Packwatch itself: the board stopped answering (BmsDevice "online"). */
   { "comm_lost", 0, N_ ("No reply from the board"), "通讯中断", S (FAULT), M (NONE), 0, 0 },
+  /* Packwatch itself: a reply no pack can give, refused (history event only). */
+  { BMS_ALARM_CODE_IMPLAUSIBLE, 0, N_ ("Implausible reply"), "应答数据不合理", S (FAULT), M (NONE),
+    0, 0 },
   /* 0xD4 relays */
   { "level2", 0xD4, N_ ("Level-2 protection relay tripped"), "二级保护继电器动作", S (FAULT),
     M (NONE), 0, 0 },

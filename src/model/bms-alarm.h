@@ -45,6 +45,10 @@ typedef enum
   BMS_ALARM_MEASURE_BALANCE_TEMP,      /* °C, 0xE0 */
 } BmsAlarmMeasure;
 
+/* The history event of a reply refused as implausible (its text is the
+ * reason); never an active alarm. */
+#define BMS_ALARM_CODE_IMPLAUSIBLE "implausible_reply"
+
 /* The built-in description of one alarm code. */
 typedef struct
 {

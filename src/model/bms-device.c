@@ -53,6 +53,8 @@ struct _BmsDevice
   gboolean password_locked;
   guint unlock_remaining;
   gboolean lagging;
+  char *implausible_reason;
+  guint implausible_replies;
 
   GListStore *cells;
   GListStore *modules;
@@ -115,6 +117,8 @@ enum
   PROP_PASSWORD_LOCKED,
   PROP_UNLOCK_REMAINING,
   PROP_LAGGING,
+  PROP_IMPLAUSIBLE_REASON,
+  PROP_IMPLAUSIBLE_REPLIES,
   PROP_CELLS,
   PROP_MODULES,
   N_PROPS
@@ -196,6 +200,7 @@ bms_device_finalize (GObject *object)
   g_free (self->manufacture_date);
   g_free (self->manufacturer_id);
   g_free (self->bluetooth_address);
+  g_free (self->implausible_reason);
   G_OBJECT_CLASS (bms_device_parent_class)->finalize (object);
 }
 
@@ -347,6 +352,12 @@ bms_device_get_property (GObject *object, guint prop_id, GValue *value, GParamSp
     case PROP_LAGGING:
       g_value_set_boolean (value, self->lagging);
       break;
+    case PROP_IMPLAUSIBLE_REASON:
+      g_value_set_string (value, self->implausible_reason);
+      break;
+    case PROP_IMPLAUSIBLE_REPLIES:
+      g_value_set_uint (value, self->implausible_replies);
+      break;
     case PROP_CELLS:
       g_value_set_object (value, self->cells);
       break;
@@ -469,6 +480,10 @@ bms_device_class_init (BmsDeviceClass *klass)
   properties[PROP_PASSWORD_LOCKED] = pb ("password-locked", NULL, TRUE);
   properties[PROP_UNLOCK_REMAINING] = pu ("unlock-remaining", "seconds");
   properties[PROP_LAGGING] = pb ("lagging", "polling slower than the interval", FALSE);
+  properties[PROP_IMPLAUSIBLE_REASON]
+      = ps ("implausible-reason", "why the last reply was refused as implausible; NULL when it "
+                                  "was not");
+  properties[PROP_IMPLAUSIBLE_REPLIES] = pu ("implausible-replies", "replies refused so far");
   properties[PROP_CELLS] = g_param_spec_object ("cells", NULL, NULL, G_TYPE_LIST_MODEL,
                                                 G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   properties[PROP_MODULES] = g_param_spec_object ("modules", NULL, NULL, G_TYPE_LIST_MODEL,
@@ -819,6 +834,7 @@ bms_device_update (BmsDevice *self, const BmsSnapshot *snapshot)
   update_status (self, snapshot);
   update_cells (self, snapshot);
   update_connection (self, snapshot->timestamp_us ? snapshot->timestamp_us : g_get_real_time ());
+  take_string (self, &self->implausible_reason, NULL, PROP_IMPLAUSIBLE_REASON);
   g_object_thaw_notify (G_OBJECT (self));
 
   g_signal_emit (self, signals[SIGNAL_UPDATED], 0);
@@ -865,6 +881,19 @@ bms_device_set_lagging (BmsDevice *self, gboolean lagging)
 }
 
 void
+bms_device_reject_reply (BmsDevice *self, const char *reason)
+{
+  g_return_if_fail (BMS_IS_DEVICE (self));
+  g_return_if_fail (reason != NULL);
+
+  g_object_freeze_notify (G_OBJECT (self));
+  set_uint (self, &self->implausible_replies, self->implausible_replies + 1,
+            PROP_IMPLAUSIBLE_REPLIES);
+  take_string (self, &self->implausible_reason, g_strdup (reason), PROP_IMPLAUSIBLE_REASON);
+  g_object_thaw_notify (G_OBJECT (self));
+}
+
+void
 bms_device_set_name (BmsDevice *self, const char *name)
 {
   g_return_if_fail (BMS_IS_DEVICE (self));
@@ -902,6 +931,8 @@ bms_device_key_for_snapshot (const BmsSnapshot *snapshot, guint address)
 GETTER (guint, address, address)
 GETTER (const char *, name, name)
 GETTER (gboolean, online, online)
+GETTER (const char *, implausible_reason, implausible_reason)
+GETTER (guint, implausible_replies, implausible_replies)
 GETTER (gint64, connected_since, connected_since)
 GETTER (gint64, time_connected, time_connected)
 GETTER (gint64, last_update, last_update)

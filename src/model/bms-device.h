@@ -50,6 +50,10 @@ void bms_device_update (BmsDevice *self, const BmsSnapshot *snapshot);
 const BmsSnapshot *bms_device_get_snapshot (BmsDevice *self);
 
 void bms_device_set_online (BmsDevice *self, gboolean online);
+/* The board answered with a reply no pack can give (bms_snapshot_check_
+ * plausible): counted, and the reason kept until the next good update. The
+ * values stay those of the last plausible reply. */
+void bms_device_reject_reply (BmsDevice *self, const char *reason);
 void bms_device_set_password_state (BmsDevice *self, gboolean locked, guint unlock_remaining_s);
 void bms_device_set_lagging (BmsDevice *self, gboolean lagging);
 void bms_device_set_name (BmsDevice *self, const char *name);
@@ -63,6 +67,9 @@ char *bms_device_dup_key (BmsDevice *self);
  * worker, the CLI), so every writer of the history names a board alike. */
 char *bms_device_key_for_snapshot (const BmsSnapshot *snapshot, guint address);
 gboolean bms_device_get_online (BmsDevice *self);
+/* NULL unless the last reply was refused as implausible. */
+const char *bms_device_get_implausible_reason (BmsDevice *self);
+guint bms_device_get_implausible_replies (BmsDevice *self);
 gint64 bms_device_get_connected_since (BmsDevice *self); /* µs, 0 offline */
 gint64 bms_device_get_time_connected (BmsDevice *self);  /* s */
 gint64 bms_device_get_last_update (BmsDevice *self);     /* µs */

@@ -9,6 +9,7 @@
 #include "bms-context.h"
 
 #include <glib/gi18n-lib.h>
+#include <math.h>
 
 #include "bms-poller.h"
 
@@ -70,6 +71,7 @@ struct _BmsPoller
   gboolean lagging;
   double cycle_time;
   guint64 cycles;
+  guint64 implausible_replies;
   char *message;
 };
 
@@ -86,6 +88,7 @@ enum
   PROP_LAGGING,
   PROP_CYCLE_TIME,
   PROP_CYCLES,
+  PROP_IMPLAUSIBLE_REPLIES,
   PROP_MESSAGE,
   PROP_DEVICES,
   N_PROPS
@@ -100,6 +103,7 @@ typedef enum
   MSG_SNAPSHOT,
   MSG_OFFLINE,
   MSG_STATUS,
+  MSG_IMPLAUSIBLE,
 } MsgKind;
 
 typedef struct
@@ -116,7 +120,8 @@ typedef struct
   gboolean lagging;
   double cycle_time;
   guint64 cycles;
-  char *message;
+  guint64 implausible;
+  char *message; /* MSG_IMPLAUSIBLE: the reason */
 } Msg;
 
 static void
@@ -183,6 +188,11 @@ set_status (BmsPoller *self, const Msg *msg)
       self->cycles = msg->cycles;
       g_object_notify_by_pspec (object, properties[PROP_CYCLES]);
     }
+  if (self->implausible_replies != msg->implausible)
+    {
+      self->implausible_replies = msg->implausible;
+      g_object_notify_by_pspec (object, properties[PROP_IMPLAUSIBLE_REPLIES]);
+    }
   if (g_strcmp0 (self->message, msg->message) != 0)
     {
       g_free (self->message);
@@ -220,6 +230,10 @@ deliver (gpointer data)
         }
       bms_device_update (device, msg->snapshot);
       bms_device_set_password_state (device, msg->locked, msg->unlock_remaining);
+      break;
+    case MSG_IMPLAUSIBLE:
+      device = ensure_device (self, msg->address);
+      bms_device_reject_reply (device, msg->message);
       break;
     case MSG_OFFLINE:
       device = bms_poller_lookup_device (self, msg->address);
@@ -262,6 +276,8 @@ typedef struct
   gboolean need_scan;
   double backoff_s;
   guint64 cycles;
+  guint64 implausible;    /* replies refused as implausible, all boards */
+  char *implausible_note; /* the last reason in this cycle, for the message */
   char *line_error; /* why the line is down */
 } Worker;
 
@@ -347,10 +363,10 @@ is_line_error (const GError *error)
   return g_error_matches (error, BMS_SESSION_ERROR, BMS_SESSION_ERROR_CLOSED);
 }
 
-/* Appends to history (ensuring the device row first) and says under which
- * id; the history reference is returned for the alarm monitor. */
+/* The history (NULL without one or when the board cannot be registered),
+ * with the board's row in board->history_id. */
 static BmsHistory *
-record_history (Worker *w, Board *board, const BmsSnapshot *snapshot)
+board_history (Worker *w, Board *board, const BmsSnapshot *snapshot)
 {
   g_autoptr (BmsHistory) history = NULL;
   g_autofree char *key = NULL;
@@ -381,8 +397,19 @@ record_history (Worker *w, Board *board, const BmsSnapshot *snapshot)
       board->history_id = id;
       board->history_serial = serial;
     }
-  bms_history_append_snapshot (history, board->history_id, snapshot);
   return g_steal_pointer (&history);
+}
+
+/* Appends to history (ensuring the device row first) and says under which
+ * id; the history reference is returned for the alarm monitor. */
+static BmsHistory *
+record_history (Worker *w, Board *board, const BmsSnapshot *snapshot)
+{
+  BmsHistory *history = board_history (w, board, snapshot);
+
+  if (history != NULL)
+    bms_history_append_snapshot (history, board->history_id, snapshot);
+  return history;
 }
 
 static void
@@ -400,6 +427,47 @@ post_snapshot (Worker *w, Board *board, BmsSnapshot *snapshot)
   post (w->sh, msg);
 }
 
+/* A reply no pack can give is not a sample: it is counted, kept in the
+ * history as an event with the reason, and the device says so. */
+static void
+reject_reply (Worker *w, Board *board, BmsSnapshot *snapshot, const char *reason)
+{
+  g_autoptr (BmsHistory) history = board_history (w, board, snapshot);
+  Msg *msg = g_new0 (Msg, 1);
+
+  w->implausible++;
+  g_free (w->implausible_note);
+  w->implausible_note
+      = g_strdup_printf (_ ("Implausible reply from board %u: %s"), board->address, reason);
+  if (history != NULL)
+    bms_history_add_alarm_event (history, board->history_id, snapshot->timestamp_us,
+                                 BMS_ALARM_CODE_IMPLAUSIBLE, TRUE, NAN, NAN, reason);
+  msg->kind = MSG_IMPLAUSIBLE;
+  msg->address = board->address;
+  msg->message = g_strdup (reason);
+  post (w->sh, msg);
+  bms_snapshot_free (snapshot);
+}
+
+/* Hands a reply on: to the device and history when plausible, else to
+ * reject_reply. Takes snapshot. Returns whether it was plausible. */
+static gboolean
+take_reply (Worker *w, Board *board, BmsSnapshot *snapshot)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (snapshot->timestamp_us == 0)
+    snapshot->timestamp_us = g_get_real_time ();
+  board->missed = 0;
+  if (!bms_snapshot_check_plausible (snapshot, &error))
+    {
+      reject_reply (w, board, snapshot, error->message);
+      return FALSE;
+    }
+  post_snapshot (w, board, snapshot);
+  return TRUE;
+}
+
 static void
 post_status (Worker *w, gboolean lagging, double cycle_time, char *message)
 {
@@ -410,6 +478,7 @@ post_status (Worker *w, gboolean lagging, double cycle_time, char *message)
   msg->lagging = lagging;
   msg->cycle_time = cycle_time;
   msg->cycles = w->cycles;
+  msg->implausible = w->implausible;
   msg->message = message;
   post (w->sh, msg);
 }
@@ -430,6 +499,7 @@ missed (Worker *w, Board *board)
 typedef enum
 {
   POLL_OK,
+  POLL_IMPLAUSIBLE,
   POLL_MISSED,
   POLL_LINE_DOWN,
   POLL_STOPPED
@@ -445,13 +515,7 @@ poll_board (Worker *w, Board *board)
     bms_session_set_address (w->sh->session, board->address);
   snapshot = bms_session_read_all (w->sh->session, w->cancellable, &error);
   if (snapshot != NULL)
-    {
-      if (snapshot->timestamp_us == 0)
-        snapshot->timestamp_us = g_get_real_time ();
-      board->missed = 0;
-      post_snapshot (w, board, snapshot);
-      return POLL_OK;
-    }
+    return take_reply (w, board, snapshot) ? POLL_OK : POLL_IMPLAUSIBLE;
   /* Stopped mid-request: not the board's fault. */
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || should_stop (w))
     return POLL_STOPPED;
@@ -507,9 +571,8 @@ scan (Worker *w)
           continue;
         }
       board = add_board (w, a);
-      board->missed = 0;
       found++;
-      post_snapshot (w, board, snapshot);
+      take_reply (w, board, snapshot);
     }
   bms_session_set_timing (session, &saved);
   w->need_scan = found == 0;
@@ -547,6 +610,8 @@ cycle_message (Worker *w, gboolean lagging, double elapsed, double interval, gui
   if (w->sh->scan && w->boards->len == 0)
     return g_strdup_printf (_ ("No board answered at addresses %u to %u; scanning again"),
                             w->sh->scan_first, w->sh->scan_last);
+  if (w->implausible_note != NULL)
+    return g_strdup (w->implausible_note);
   if (lagging)
     return g_strdup_printf (_ ("Lagging: a cycle takes %.2f s, longer than the %.1f s interval; "
                                "polling back to back"),
@@ -572,6 +637,7 @@ run_cycle (Worker *w)
     w->need_scan = TRUE;
   w->sh->rescan = FALSE;
   g_mutex_unlock (&w->sh->lock);
+  g_clear_pointer (&w->implausible_note, g_free);
   if (w->need_scan)
     scan (w);
   for (guint i = 0; i < w->boards->len && !should_stop (w); i++)
@@ -675,6 +741,7 @@ worker_main (gpointer data)
 
   g_array_unref (w.boards);
   g_free (w.line_error);
+  g_free (w.implausible_note);
   g_object_unref (w.cancellable);
   shared_unref (sh);
   return NULL;
@@ -734,6 +801,9 @@ bms_poller_get_property (GObject *object, guint prop_id, GValue *value, GParamSp
       break;
     case PROP_CYCLE_TIME:
       g_value_set_double (value, self->cycle_time);
+      break;
+    case PROP_IMPLAUSIBLE_REPLIES:
+      g_value_set_uint64 (value, self->implausible_replies);
       break;
     case PROP_CYCLES:
       g_value_set_uint64 (value, self->cycles);
@@ -798,6 +868,8 @@ bms_poller_class_init (BmsPollerClass *klass)
   properties[PROP_CYCLE_TIME]
       = g_param_spec_double ("cycle-time", NULL, "seconds", 0, G_MAXDOUBLE, 0, ro);
   properties[PROP_CYCLES] = g_param_spec_uint64 ("cycles", NULL, NULL, 0, G_MAXUINT64, 0, ro);
+  properties[PROP_IMPLAUSIBLE_REPLIES] = g_param_spec_uint64 (
+      "implausible-replies", NULL, "replies refused as implausible", 0, G_MAXUINT64, 0, ro);
   properties[PROP_MESSAGE] = g_param_spec_string ("message", NULL, NULL, NULL, ro);
   properties[PROP_DEVICES] = g_param_spec_object ("devices", NULL, NULL, G_TYPE_LIST_MODEL,
                                                   G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
@@ -1009,6 +1081,13 @@ bms_poller_get_cycle_time (BmsPoller *self)
 {
   g_return_val_if_fail (BMS_IS_POLLER (self), 0);
   return self->cycle_time;
+}
+
+guint64
+bms_poller_get_implausible_replies (BmsPoller *self)
+{
+  g_return_val_if_fail (BMS_IS_POLLER (self), 0);
+  return self->implausible_replies;
 }
 
 guint64

@@ -65,6 +65,11 @@ gboolean bms_poller_get_lagging (BmsPoller *self);
 /* Duration of the last cycle, seconds. */
 double bms_poller_get_cycle_time (BmsPoller *self);
 guint64 bms_poller_get_cycles (BmsPoller *self);
+/* Replies refused because no pack can give them (bms_snapshot_check_
+ * plausible), all boards: not stored as samples, each an
+ * "implausible_reply" event in the history and the device's
+ * implausible-reason. */
+guint64 bms_poller_get_implausible_replies (BmsPoller *self);
 /* What the poller is doing, in words ("Polling 1 board every 1.0 s",
  * "Lagging: …", "Reconnecting in 4 s: …"). */
 const char *bms_poller_get_message (BmsPoller *self);

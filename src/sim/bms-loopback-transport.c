@@ -329,7 +329,7 @@ bms_loopback_transport_with_sim (BmsLoopbackTransport *self,
 
 static gboolean
 parse_query (BmsSimConfig *config, const char *query, gboolean *wire, double *scale,
-             double *ambient, GError **error)
+             double *ambient, BmsSimFaults *faults, GError **error)
 {
   g_auto (GStrv) pairs = g_strsplit (query, "&", -1);
 
@@ -359,11 +359,19 @@ parse_query (BmsSimConfig *config, const char *query, gboolean *wire, double *sc
         config->chemistry = BMS_CHEMISTRY_NMC;
       else if (g_str_equal (k, "chemistry") && g_str_equal (v, "lto"))
         config->chemistry = BMS_CHEMISTRY_LTO;
+      else if (g_str_equal (k, "lie") && bms_sim_lie_from_string (v, &faults->lie))
+        ;
+      else if (g_str_equal (k, "dead-cell")
+               && (faults->dead_cell = (guint)g_ascii_strtoull (v, &end, 10), *end == '\0')
+               && faults->dead_cell <= BMS_MAX_CELLS)
+        ;
       else
         {
           g_set_error (error, BMS_TRANSPORT_ERROR, BMS_TRANSPORT_ERROR_INVALID,
                        "Bad simulator option '%s': use wire=0|1, cycle=0|1, scale=X, "
-                       "ambient=C (-40 to 80), seed=N or chemistry=lfp|nmc|lto",
+                       "ambient=C (-40 to 80), seed=N, chemistry=lfp|nmc|lto, "
+                       "lie=soc|temperature|cell-mv|cell-count|missing-cell|duplicate-id "
+                       "or dead-cell=N",
                        pairs[i]);
           return FALSE;
         }
@@ -380,6 +388,7 @@ sim_factory (const char *uri, guint baud, GError **error)
   BmsSimConfig config;
   gboolean wire = TRUE;
   double scale = 1, ambient = 25;
+  BmsSimFaults faults = { 0 };
   BmsSim *sim;
 
   bms_sim_config_init (&config);
@@ -395,11 +404,12 @@ sim_factory (const char *uri, guint baud, GError **error)
                    uri);
       return NULL;
     }
-  if (q && !parse_query (&config, q + 1, &wire, &scale, &ambient, error))
+  if (q && !parse_query (&config, q + 1, &wire, &scale, &ambient, &faults, error))
     return NULL;
   sim = bms_sim_new (&config, error);
   if (sim == NULL)
     return NULL;
+  bms_sim_set_faults (sim, &faults);
   bms_sim_set_ambient (sim, ambient, TRUE);
   return bms_loopback_transport_new_owning (sim, wire, scale, baud, uri);
 }

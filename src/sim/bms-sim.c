@@ -1111,6 +1111,92 @@ send_result (BmsSim *sim, guint8 command, guint8 id, BmsResult result)
   send_reply (sim, command, info, 2);
 }
 
+static const char *const lie_names[BMS_SIM_N_LIES] = {
+  "none", "soc", "temperature", "cell-mv", "cell-count", "missing-cell", "duplicate-id",
+};
+
+const char *
+bms_sim_lie_to_string (BmsSimLie lie)
+{
+  g_return_val_if_fail (lie < BMS_SIM_N_LIES, NULL);
+  return lie_names[lie];
+}
+
+gboolean
+bms_sim_lie_from_string (const char *name, BmsSimLie *lie)
+{
+  for (guint i = 0; i < BMS_SIM_N_LIES; i++)
+    if (g_strcmp0 (name, lie_names[i]) == 0)
+      {
+        *lie = (BmsSimLie)i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+/* A broken sense wire: the cell reads 0 mV and the board warns about it. */
+static void
+apply_dead_cell (BmsSim *sim, BmsSnapshot *s)
+{
+  guint cell = sim->faults.dead_cell;
+  gint64 warnings = bms_snapshot_get_raw (s, BMS_ID_WARNINGS);
+  guint16 mv[BMS_MAX_CELLS];
+
+  if (cell == 0 || cell > s->n_cells)
+    return;
+  memcpy (mv, s->cells_mv, sizeof mv);
+  mv[cell - 1] = 0;
+  bms_snapshot_set_cells (s, mv, s->n_cells);
+  set_bit_by_name (&warnings, bms_field_lookup (BMS_ID_WARNINGS), "cell_under_voltage");
+  bms_snapshot_set_raw (s, BMS_ID_WARNINGS, warnings);
+}
+
+/* The lies a snapshot can carry; the others are made on the encoded bytes. */
+static void
+apply_lie (BmsSim *sim, BmsSnapshot *s)
+{
+  switch (sim->faults.lie)
+    {
+    case BMS_SIM_LIE_SOC:
+      bms_snapshot_set_raw (s, BMS_ID_SOC, 250);
+      break;
+    case BMS_SIM_LIE_TEMPERATURE:
+      bms_snapshot_set_raw (s, BMS_ID_TEMP2, -150);
+      break;
+    case BMS_SIM_LIE_CELL_MV:
+      s->cells_mv[0] = 65535;
+      break;
+    case BMS_SIM_LIE_CELL_COUNT:
+      bms_snapshot_set_raw (s, BMS_ID_CELL_COUNT, 999);
+      break;
+    default:
+      break;
+    }
+}
+
+static void
+apply_lie_to_bytes (BmsSim *sim, GByteArray *info)
+{
+  const guint8 soc_again[] = { BMS_ID_SOC, 50 };
+
+  switch (sim->faults.lie)
+    {
+    case BMS_SIM_LIE_MISSING_CELL:
+      /* 0x79 comes first: [0x79, 3n, 1, hi, lo, 2, hi, lo, …] */
+      if (info->len >= 8 && info->data[0] == BMS_ID_CELLS && info->data[1] >= 6)
+        {
+          g_byte_array_remove_range (info, 5, 3);
+          info->data[1] -= 3;
+        }
+      break;
+    case BMS_SIM_LIE_DUPLICATE_ID:
+      g_byte_array_append (info, soc_again, sizeof soc_again);
+      break;
+    default:
+      break;
+    }
+}
+
 static void
 handle_read (BmsSim *sim, const BmsFrame *frame)
 {
@@ -1118,8 +1204,13 @@ handle_read (BmsSim *sim, const BmsFrame *frame)
   g_autoptr (GByteArray) info = g_byte_array_new ();
   guint8 id = frame->info_len > 0 ? frame->info[0] : BMS_ID_READ_ALL;
 
+  apply_dead_cell (sim, s);
   if (frame->command == BMS_CMD_READ_ALL || id == BMS_ID_READ_ALL)
-    bms_snapshot_encode (s, info);
+    {
+      apply_lie (sim, s);
+      bms_snapshot_encode (s, info);
+      apply_lie_to_bytes (sim, info);
+    }
   else if (!bms_snapshot_encode_field (s, id, info))
     {
       send_result (sim, frame->command, id, BMS_RESULT_UNKNOWN_FIELD);

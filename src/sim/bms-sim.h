@@ -40,6 +40,25 @@ typedef struct {
 
 void bms_sim_config_init (BmsSimConfig *config); /* fills the defaults */
 
+/* A board that answers with a good checksum but says what no pack can be
+ * (docs/robustness.md, "Implausible replies"), in every read-all reply. */
+typedef enum {
+  BMS_SIM_LIE_NONE,
+  BMS_SIM_LIE_SOC,           /* SOC 250 % */
+  BMS_SIM_LIE_TEMPERATURE,   /* battery temperature -150 °C */
+  BMS_SIM_LIE_CELL_MV,       /* cell 1 at 65535 mV */
+  BMS_SIM_LIE_CELL_COUNT,    /* cell count 999 */
+  BMS_SIM_LIE_MISSING_CELL,  /* the cell block leaves cell 2 out */
+  BMS_SIM_LIE_DUPLICATE_ID,  /* SOC a second time at the end */
+  BMS_SIM_N_LIES
+} BmsSimLie;
+
+/* "soc", "temperature", "cell-mv", "cell-count", "missing-cell",
+ * "duplicate-id" ("none" for BMS_SIM_LIE_NONE); parse returns FALSE for an
+ * unknown name. */
+const char  *bms_sim_lie_to_string  (BmsSimLie lie);
+gboolean     bms_sim_lie_from_string (const char *name, BmsSimLie *lie);
+
 typedef struct {
   double   noise_ber;           /* bit error rate on replies */
   double   corrupt_checksum_p;  /* probability a reply's checksum is wrong */
@@ -48,6 +67,10 @@ typedef struct {
   gboolean silent;              /* answers nothing */
   gboolean disconnected;        /* the endpoint drops the line (pty/tcp) */
   guint    noise_bytes;         /* random garbage bytes before each reply */
+  BmsSimLie lie;                /* nonsense with a good checksum */
+  guint    dead_cell;           /* 1-based cell that reads 0 mV (a broken sense
+                                 * wire), with the board's cell under-voltage
+                                 * warning; 0 none. A fault, not a lie. */
 } BmsSimFaults;
 
 typedef struct _BmsSim BmsSim;

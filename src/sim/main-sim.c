@@ -12,8 +12,8 @@
 typedef struct
 {
   int modules, cells_per_module, address, baud, tcp_port, fault_delay_ms;
-  int fault_noise_bytes;
-  char *chemistry, *state, *pty, *replay;
+  int fault_noise_bytes, fault_dead_cell;
+  char *chemistry, *state, *pty, *replay, *fault_lie;
   double capacity, current, time_scale, initial_soc, ambient;
   double fault_noise, fault_drop, fault_corrupt;
   gboolean cycle, no_wire_timing, fault_silent, in_bootloader;
@@ -30,6 +30,7 @@ options_clear (Options *o)
   g_clear_pointer (&o->state, g_free);
   g_clear_pointer (&o->pty, g_free);
   g_clear_pointer (&o->replay, g_free);
+  g_clear_pointer (&o->fault_lie, g_free);
   g_clear_pointer (&o->boot_faults, g_strfreev);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Options, options_clear)
@@ -168,6 +169,14 @@ check_options (Options *o, BmsSimConfig *config, BmsSimFaults *faults, GError **
     return fail (error, "--fault-delay must be 0 to 60000 ms (got %d)", o->fault_delay_ms);
   if (o->fault_noise_bytes < 0 || o->fault_noise_bytes > 1000)
     return fail (error, "--fault-noise-bytes must be 0 to 1000 (got %d)", o->fault_noise_bytes);
+  if (o->fault_lie != NULL && !bms_sim_lie_from_string (o->fault_lie, &faults->lie))
+    return fail (error,
+                 "--fault-lie must be soc, temperature, cell-mv, cell-count, "
+                 "missing-cell or duplicate-id (got \"%s\")",
+                 o->fault_lie);
+  if (o->fault_dead_cell < 0 || o->fault_dead_cell > o->modules * o->cells_per_module)
+    return fail (error, "--fault-dead-cell must be a cell 1 to %d, or 0 (got %d)",
+                 o->modules * o->cells_per_module, o->fault_dead_cell);
   if (o->flash_size < 1024 || o->flash_size > 16 * 1024 * 1024)
     return fail (error, "--flash-size must be 1024 to 16777216 bytes (got %d)", o->flash_size);
   if (o->seed < 0 || o->seed > G_MAXUINT32)
@@ -190,6 +199,7 @@ check_options (Options *o, BmsSimConfig *config, BmsSimFaults *faults, GError **
   faults->delay_reply_ms = o->fault_delay_ms;
   faults->noise_bytes = o->fault_noise_bytes;
   faults->silent = o->fault_silent;
+  faults->dead_cell = (guint)o->fault_dead_cell;
   return TRUE;
 }
 
@@ -295,6 +305,12 @@ main (int argc, char **argv)
     { "fault-corrupt", 0, 0, G_OPTION_ARG_DOUBLE, &o.fault_corrupt,
       "Probability a reply's checksum is wrong", "P" },
     { "fault-silent", 0, 0, G_OPTION_ARG_NONE, &o.fault_silent, "Answer nothing at all", NULL },
+    { "fault-lie", 0, 0, G_OPTION_ARG_STRING, &o.fault_lie,
+      "Read-all replies say what no pack can: soc, temperature, cell-mv, cell-count, "
+      "missing-cell or duplicate-id",
+      "KIND" },
+    { "fault-dead-cell", 0, 0, G_OPTION_ARG_INT, &o.fault_dead_cell,
+      "This cell reads 0 mV, as with a broken sense wire (with the board's warning)", "N" },
     { "flash-size", 0, 0, G_OPTION_ARG_INT, &o.flash_size,
       "Largest firmware image the bootloader takes (default 262144)", "BYTES" },
     { "in-bootloader", 0, 0, G_OPTION_ARG_NONE, &o.in_bootloader,

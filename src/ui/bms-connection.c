@@ -328,6 +328,12 @@ update_state_from_poller (BmsConnection *self)
         set_state (self, BMS_CONNECTION_ERROR, message);
       return;
     }
+  /* The board answers, but with what no pack can be: the poller says why. */
+  if (self->device != NULL && bms_device_get_implausible_reason (self->device) != NULL)
+    {
+      set_state (self, BMS_CONNECTION_POLLING, message);
+      return;
+    }
   if (self->device != NULL && !bms_device_get_online (self->device) && self->polls > 0)
     {
       g_autofree char *why = g_strdup_printf (_("No reply from board %u — check the wiring (A/B), "

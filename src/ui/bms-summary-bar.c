@@ -20,6 +20,8 @@ struct _BmsSummaryBar
   GtkImage      *lock_icon;
   GtkLabel      *lock_label;
   GtkButton     *lock_button;
+  GtkStack      *figures_stack;
+  GtkLabel      *implausible_label;
 };
 
 G_DEFINE_FINAL_TYPE (BmsSummaryBar, bms_summary_bar, GTK_TYPE_BOX)
@@ -78,6 +80,25 @@ format_power (BmsSummaryBar *self,
   if (ABS (watts) >= 10000)
     return g_strdup_printf ("%s%.1f kW", watts < 0 ? "−" : "", ABS (watts) / 1000);
   return g_strdup_printf ("%s%.0f W", watts < 0 ? "−" : "", ABS (watts));
+}
+
+/* A reply no pack can give: its numbers are not drawn, the reason is. */
+static char *
+figures_page (BmsSummaryBar *self,
+              const char    *implausible_reason)
+{
+  return g_strdup (implausible_reason != NULL ? "implausible" : "figures");
+}
+
+static char *
+format_implausible (BmsSummaryBar *self,
+                    const char    *implausible_reason)
+{
+  if (implausible_reason == NULL)
+    return g_strdup ("");
+  /* TRANSLATORS: %s is why the board's reply was refused, e.g. "State of
+   * charge (soc_pct) = 250 % is beyond what any pack can report (0 to 100 %)" */
+  return g_strdup_printf (_("Implausible reply: %s"), implausible_reason);
 }
 
 static char *
@@ -207,12 +228,16 @@ bms_summary_bar_class_init (BmsSummaryBarClass *klass)
   gtk_widget_class_bind_template_child (widget_class, BmsSummaryBar, lock_icon);
   gtk_widget_class_bind_template_child (widget_class, BmsSummaryBar, lock_label);
   gtk_widget_class_bind_template_child (widget_class, BmsSummaryBar, lock_button);
+  gtk_widget_class_bind_template_child (widget_class, BmsSummaryBar, figures_stack);
+  gtk_widget_class_bind_template_child (widget_class, BmsSummaryBar, implausible_label);
   gtk_widget_class_bind_template_callback (widget_class, format_soc);
   gtk_widget_class_bind_template_callback (widget_class, soc_to_double);
   gtk_widget_class_bind_template_callback (widget_class, format_pack_voltage);
   gtk_widget_class_bind_template_callback (widget_class, format_current);
   gtk_widget_class_bind_template_callback (widget_class, format_power);
   gtk_widget_class_bind_template_callback (widget_class, format_text);
+  gtk_widget_class_bind_template_callback (widget_class, figures_page);
+  gtk_widget_class_bind_template_callback (widget_class, format_implausible);
 }
 
 static void

@@ -126,6 +126,7 @@ cases = [
     ("missing end marker", hexline(no_end), "missing_end_marker"),
     ("checksum mismatch", hexline(bad_sum), "checksum_mismatch"),
     ("unknown identifier in info", hexline(unknown_id), "bad_info"),
+    ("identifier given twice", hexline(nw_frame(0x06, 0, 1, [0x85, 0x10, 0x85, 0x20])), "bad_info"),
     ("bad hex digit", "4E 57 ZZ 13", "bad_hex"),
     ("odd number of digits", "4E 5 57", "bad_hex"),
     ("0x without digits", "4E 0x 57", "bad_hex"),
@@ -157,6 +158,15 @@ status, objs, err = decode(hexline(nw_frame(0x06, 0, 1, info)) + "\n")
 o = objs[0] if objs else {}
 tap.ok(status == 0 and o.get("cells_mv") == cells and o.get("cell_count") == 256,
        "256-cell reply: cells_mv has all 256 in order", f"{status} {err} {o.get('cells_mv')}")
+
+# --- implausible values: decoded as sent, flagged ---------------------------
+status, objs, err = decode(hexline(nw_frame(0x06, 0, 1, [0x85, 250])) + "\n")
+o = objs[0] if objs else {}
+tap.ok(status == 0 and o.get("ok") is True and o.get("soc_pct") == 250
+       and "soc_pct" in o.get("implausible", ""),
+       "SOC 250 %: decoded, flagged implausible with the reason", f"{status} {objs} {err}")
+status, objs, err = decode(hexline(REPLY14) + "\n")
+tap.ok(objs and "implausible" not in objs[0], "the vendor's 14-cell reply is not flagged", objs)
 
 # --- replies to writes and password, write request --------------------------
 write_req = nw_frame(0x02, 3, 0, [0x90, 0x0E, 0x42], terminal=1)

@@ -242,6 +242,42 @@ try:
         status, out, err = cli("read", "--port", uri, "--json")
         tap.ok(status == 0 and f'"cell_count": {n}' in out, f"read --port {uri}: {n} cells", err)
 
+    # A reply with a good checksum that no pack can give: exit 1, no numbers.
+    liar = Sim("tcp", "--fault-lie", "soc")
+    if tap.ok(liar.ready, "lying simulator serves"):
+        status, out, err = cli("read", "--port", liar.port, "--baud", BAUD)
+        tap.ok(status == 1 and "implausible reply: " in err and "soc_pct" in err
+               and "250 %" in err and "Cells:" not in out,
+               "read of SOC 250 %: exit 1, 'implausible reply' with the field, no table",
+               f"{status} {out[:300]} {err}")
+    liar.stop()
+    for lie, words in (("temperature", "temp2_c"), ("cell-mv", "65535 mV"),
+                       ("cell-count", "999"), ("missing-cell", "lacks 1")):
+        status, out, err = cli("read", "--port", f"sim://?lie={lie}&wire=0", "--json")
+        tap.ok(status == 1 and '"ok": false' in out and "implausible reply: " in out
+               and words in out, f"read of a '{lie}' lie: exit 1, JSON error names it",
+               f"{status} {out} {err}")
+    status, out, err = cli("read", "--port", "sim://?lie=duplicate-id&wire=0", "--json")
+    tap.ok(status != 0 and "0x85" in err and "twice" in err,
+           "an id given twice is refused at decode, named", f"{status} {err}")
+    status, out, err = cli("scan", "--port", "sim://?lie=soc&wire=0", "--last", "1")
+    tap.ok(status == 0 and "implausible reply: " in out and "soc_pct" in out and "cells" not in out,
+           "scan lists a lying board with the reason instead of its cells", f"{status} {out} {err}")
+    # A dead cell is a fault, not a lie: shown.
+    status, out, err = cli("read", "--port", "sim://?dead-cell=3&wire=0", "--json")
+    tap.ok(status == 0 and '"cells_mv": [' in out and out.split('"cells_mv": [')[1].split(",")[2].strip() == "0",
+           "a 0 mV cell is read and shown (exit 0)", f"{status} {out[:200]} {err}")
+    # log skips and counts them, and keeps the reason in the history.
+    db = os.path.join(workdir, "implausible.db")
+    status, out, err = cli("log", "--port", "sim://?lie=cell-count&wire=0", "--db", db,
+                           "--interval", "0.5", "--duration", "1.8")
+    tap.ok(status == 0 and "0 samples saved, " in err and "implausible replies skipped" in err
+           and "implausible reply skipped: " in err and "999" in err,
+           "log skips implausible replies and counts them in its summary", f"{status} {err}")
+    status, out, err = cli("alarms", "--db", db)
+    tap.ok(status == 0 and "implausible_reply" in out and "cell_count" in out,
+           "the skipped replies are events with the reason in the history", f"{status} {out} {err}")
+
     status, out, err = cli("read", "--port", os.path.join(workdir, "no-such-port"))
     tap.ok(status == 3 and "no-such-port" in err, "absent port: exit 3, named", err)
 finally:

@@ -6,8 +6,9 @@
  * - the streaming parser reports the same frames and errors whatever the
  *   chunking of the bytes;
  * - every frame it accepts re-encodes to bytes that decode to the same frame;
- * - every info field that parses yields JSON, and re-encoding the snapshot
- *   gives an info field that parses again to the same cells.
+ * - every info field that parses yields JSON and a plausibility verdict
+ *   (with a reason when implausible), and re-encoding the snapshot gives an
+ *   info field that parses again to the same cells.
  * Built by tests/fuzz/run-fuzz.sh (clang, -fsanitize=fuzzer,address,undefined)
  * and, with fuzz-replay.c as main, by meson for a corpus replay test. */
 
@@ -46,6 +47,10 @@ check_info (const guint8 *info, gsize len)
   json = bms_snapshot_to_json (snapshot);
   if (json == NULL || json[0] != '{')
     abort ();
+  if (!bms_snapshot_check_plausible (snapshot, &error)
+      && (error == NULL || error->message == NULL || error->message[0] == '\0'))
+    abort (); /* an implausible reply must say why */
+  g_clear_error (&error);
   bms_snapshot_encode (snapshot, encoded);
   if (!bms_snapshot_parse (again, encoded->data, encoded->len, NULL))
     abort (); /* what we encode, we must be able to read */

@@ -695,7 +695,231 @@ test_master_256_at_9600 (void)
   g_assert_cmpuint (bms_device_get_cell_count (device1 (&fx)), ==, 256);
   g_assert_cmpuint (g_list_model_get_n_items (bms_device_get_modules (device1 (&fx))), ==, 16);
   g_assert_true (bms_device_get_online (device1 (&fx)));
+  /* 256 cells in 0x79 + 0xD0, 16 modules' temperatures: nothing to refuse. */
+  g_assert_cmpuint (bms_poller_get_implausible_replies (fx.poller), ==, 0);
+  g_assert_null (bms_device_get_implausible_reason (device1 (&fx)));
   fixture_tear_down (&fx, NULL);
+}
+
+/* ---- implausible replies ---- */
+
+static char *
+make_history_dir (BmsHistory **history_out)
+{
+  char *dir = g_dir_make_tmp ("poller-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "history.db", NULL);
+  g_autoptr (GError) error = NULL;
+
+  *history_out = bms_history_new (path, &error);
+  g_assert_no_error (error);
+  return dir;
+}
+
+static void
+remove_history_dir (BmsHistory *history, const char *dir)
+{
+  g_autoptr (GDir) d = NULL;
+  const char *name;
+
+  bms_history_close (history);
+  d = g_dir_open (dir, 0, NULL);
+  while (d && (name = g_dir_read_name (d)))
+    {
+      g_autofree char *p = g_build_filename (dir, name, NULL);
+      g_unlink (p);
+    }
+  g_rmdir (dir);
+}
+
+static gboolean
+three_implausible (Fixture *fx)
+{
+  return device1 (fx) != NULL && bms_device_get_implausible_replies (device1 (fx)) >= 3;
+}
+
+static gboolean
+plausible_again (Fixture *fx)
+{
+  return fx->updates > 0 && bms_device_get_implausible_reason (device1 (fx)) == NULL;
+}
+
+static GPtrArray *
+implausible_events (BmsHistory *history)
+{
+  g_autoptr (GError) error = NULL;
+  GPtrArray *events;
+  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify)bms_history_alarm_event_free);
+
+  g_assert_true (bms_history_flush (history, &error));
+  events = bms_history_query_alarm_events (history, 0, 0, G_MAXINT64, 0, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < events->len; i++)
+    {
+      BmsHistoryAlarmEvent *e = g_ptr_array_index (events, i);
+      if (g_str_equal (e->code, "implausible_reply"))
+        g_ptr_array_add (out, g_ptr_array_steal_index (events, i--));
+    }
+  g_ptr_array_unref (events);
+  return out;
+}
+
+/* A board that lies from the first reply: no sample, counted, an event per
+ * reply with the reason, and the device says why. Then it tells the truth
+ * and its samples flow again. */
+static void
+test_lying_board (Fixture *fx, gconstpointer data)
+{
+  BmsSimLie lie = GPOINTER_TO_UINT (data);
+  BmsSimFaults lying = { .lie = lie };
+  BmsSimFaults truthful = { 0 };
+  g_autoptr (BmsHistory) history = NULL;
+  g_autofree char *dir = make_history_dir (&history);
+  g_autoptr (GPtrArray) events = NULL;
+  g_autoptr (GError) error = NULL;
+  guint64 refused;
+  const char *reason;
+
+  set_faults (fx, &lying);
+  bms_poller_set_history (fx->poller, history);
+  bms_poller_start (fx->poller);
+  g_assert_true (wait_until (fx, three_implausible, 5));
+  reason = bms_device_get_implausible_reason (device1 (fx));
+  g_test_message ("%s: %s | %s", bms_sim_lie_to_string (lie), reason,
+                  bms_poller_get_message (fx->poller));
+  g_assert_nonnull (reason);
+  g_assert_true (
+      g_str_has_prefix (bms_poller_get_message (fx->poller), "Implausible reply from board 1: "));
+  g_assert_false (bms_device_get_online (device1 (fx)));
+  g_assert_cmpuint (bms_device_get_cell_count (device1 (fx)), ==, 0);
+  g_assert_null (bms_device_get_snapshot (device1 (fx)));
+
+  bms_poller_stop_sync (fx->poller);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  refused = bms_poller_get_implausible_replies (fx->poller);
+  g_assert_cmpuint (refused, ==, bms_device_get_implausible_replies (device1 (fx)));
+  g_assert_cmpint (bms_history_count_samples (history, 0, 0, G_MAXINT64, &error), ==, 0);
+  events = implausible_events (history);
+  g_assert_cmpuint (events->len, ==, refused);
+  g_assert_cmpstr (((BmsHistoryAlarmEvent *)events->pdata[0])->text, ==, reason);
+
+  /* The truth again: stored, shown, the reason gone, the count kept. */
+  set_faults (fx, &truthful);
+  connect_device (fx);
+  bms_poller_start (fx->poller);
+  g_assert_true (wait_until (fx, plausible_again, 5));
+  g_assert_true (bms_device_get_online (device1 (fx)));
+  g_assert_cmpuint (bms_device_get_cell_count (device1 (fx)), ==, 16);
+  g_assert_cmpuint (bms_device_get_implausible_replies (device1 (fx)), ==, refused);
+  bms_poller_stop_sync (fx->poller);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_true (bms_history_flush (history, &error));
+  g_assert_cmpint (bms_history_count_samples (history, 0, 0, G_MAXINT64, &error), ==, fx->updates);
+  remove_history_dir (history, dir);
+}
+
+/* An id given twice is refused at decode: a bad frame, never a sample. */
+static void
+test_duplicate_id_board (Fixture *fx, gconstpointer data)
+{
+  BmsSimFaults lying = { .lie = BMS_SIM_LIE_DUPLICATE_ID };
+  g_autoptr (BmsHistory) history = NULL;
+  g_autofree char *dir = make_history_dir (&history);
+  g_autoptr (GError) error = NULL;
+  BmsSessionStats stats;
+
+  set_faults (fx, &lying);
+  bms_poller_set_history (fx->poller, history);
+  bms_poller_start (fx->poller);
+  connect_device (fx);
+  g_assert_true (wait_until (fx, offline, 5) || !online (fx));
+  bms_poller_stop_sync (fx->poller);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  bms_session_get_stats (fx->session, &stats);
+  g_test_message ("%s; %" G_GUINT64_FORMAT " bad frames", bms_poller_get_message (fx->poller),
+                  stats.bad_frames);
+  g_assert_cmpuint (stats.bad_frames, >=, 3);
+  g_assert_cmpuint (fx->updates, ==, 0);
+  g_assert_true (bms_history_flush (history, &error));
+  g_assert_cmpint (bms_history_count_samples (history, 0, 0, G_MAXINT64, &error), ==, 0);
+  remove_history_dir (history, dir);
+}
+
+static gboolean
+cell_alarm_raised (Fixture *fx)
+{
+  BmsAlarmMonitor *monitor = bms_poller_get_alarm_monitor (fx->poller, 1);
+  guint n = monitor ? g_list_model_get_n_items (G_LIST_MODEL (monitor)) : 0;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (BmsAlarm) alarm = g_list_model_get_item (G_LIST_MODEL (monitor), i);
+      if (g_str_equal (bms_alarm_get_code (alarm), "cell_under_voltage"))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+typedef struct
+{
+  guint n;
+  guint zero_cell;
+} ZeroCells;
+
+static gboolean
+count_zero_cell (const BmsHistorySample *sample, gpointer data)
+{
+  ZeroCells *z = data;
+
+  z->n++;
+  if (sample->n_cells >= 3 && sample->cells_mv[2] == 0)
+    z->zero_cell++;
+  return TRUE;
+}
+
+/* A broken sense wire (0 mV) is a fault: stored, shown and alarmed. */
+static void
+test_dead_cell_stored_and_alarmed (Fixture *fx, gconstpointer data)
+{
+  BmsSimFaults dead = { .dead_cell = 3 };
+  g_autoptr (BmsHistory) history = NULL;
+  g_autofree char *dir = make_history_dir (&history);
+  g_autoptr (GError) error = NULL;
+  BmsAlarmMonitor *monitor;
+  ZeroCells z = { 0 };
+
+  set_faults (fx, &dead);
+  bms_poller_set_history (fx->poller, history);
+  bms_poller_start (fx->poller);
+  connect_device (fx);
+  g_assert_true (wait_until (fx, cell_alarm_raised, 5));
+  g_assert_true (online (fx));
+  g_assert_cmpfloat (bms_device_get_min_cell_voltage (device1 (fx)), ==, 0);
+  g_assert_cmpuint (bms_device_get_min_cell_index (device1 (fx)), ==, 3);
+  g_assert_null (bms_device_get_implausible_reason (device1 (fx)));
+  monitor = bms_poller_get_alarm_monitor (fx->poller, 1);
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (monitor)); i++)
+    {
+      g_autoptr (BmsAlarm) alarm = g_list_model_get_item (G_LIST_MODEL (monitor), i);
+      if (g_str_equal (bms_alarm_get_code (alarm), "cell_under_voltage"))
+        {
+          g_assert_cmpuint (bms_alarm_get_cell (alarm), ==, 3);
+          g_assert_cmpfloat (bms_alarm_get_value (alarm), ==, 0);
+        }
+    }
+  bms_poller_stop_sync (fx->poller);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_cmpuint (bms_poller_get_implausible_replies (fx->poller), ==, 0);
+  g_assert_true (bms_history_flush (history, &error));
+  g_assert_true (
+      bms_history_foreach_sample (history, 0, 0, G_MAXINT64, count_zero_cell, &z, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (z.n, >, 0);
+  g_assert_cmpuint (z.zero_cell, ==, z.n);
+  remove_history_dir (history, dir);
 }
 
 int
@@ -716,5 +940,17 @@ main (int argc, char *argv[])
   g_test_add ("/poller/write-between-cycles", Fixture, NULL, fixture_set_up,
               test_write_between_cycles, fixture_tear_down);
   g_test_add ("/poller/scan", Fixture, NULL, fixture_set_up_at_3, test_scan, fixture_tear_down);
+  for (BmsSimLie lie = BMS_SIM_LIE_SOC; lie < BMS_SIM_N_LIES; lie++)
+    if (lie != BMS_SIM_LIE_DUPLICATE_ID)
+      {
+        g_autofree char *path
+            = g_strdup_printf ("/poller/implausible/%s", bms_sim_lie_to_string (lie));
+        g_test_add (path, Fixture, GUINT_TO_POINTER (lie), fixture_set_up, test_lying_board,
+                    fixture_tear_down);
+      }
+  g_test_add ("/poller/implausible/duplicate-id", Fixture, NULL, fixture_set_up,
+              test_duplicate_id_board, fixture_tear_down);
+  g_test_add ("/poller/dead-cell-stored-and-alarmed", Fixture, NULL, fixture_set_up,
+              test_dead_cell_stored_and_alarmed, fixture_tear_down);
   return g_test_run ();
 }

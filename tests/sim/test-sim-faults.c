@@ -172,6 +172,106 @@ test_delay_and_disconnect (void)
   bms_sim_free (sim);
 }
 
+/* One read-all reply of sim, decoded; NULL with error when it does not
+ * decode. */
+static BmsSnapshot *
+read_all_reply (BmsSim *sim, GError **error)
+{
+  g_autoptr (GByteArray) req = bms_request_read_all (1);
+  g_autoptr (GByteArray) out = g_byte_array_new ();
+  g_autoptr (BmsFrame) frame = NULL;
+  g_autoptr (BmsSnapshot) s = bms_snapshot_new ();
+
+  bms_sim_receive (sim, req->data, req->len, out);
+  frame = bms_frame_decode (out->data, out->len, NULL);
+  g_assert_nonnull (frame);
+  if (!bms_snapshot_parse (s, frame->info, frame->info_len, error))
+    return NULL;
+  return g_steal_pointer (&s);
+}
+
+static void
+test_lies (void)
+{
+  for (BmsSimLie lie = BMS_SIM_LIE_NONE; lie < BMS_SIM_N_LIES; lie++)
+    {
+      BmsSimFaults f = { .lie = lie };
+      g_autoptr (BmsSim) sim = new_sim (&f);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (BmsSnapshot) s = read_all_reply (sim, &error);
+      BmsSimLie back;
+
+      g_assert_true (bms_sim_lie_from_string (bms_sim_lie_to_string (lie), &back));
+      g_assert_cmpint (back, ==, lie);
+      if (lie == BMS_SIM_LIE_DUPLICATE_ID)
+        {
+          g_assert_null (s);
+          g_assert_error (error, BMS_FRAME_ERROR, BMS_FRAME_ERROR_BAD_INFO);
+          g_test_message ("%s: %s", bms_sim_lie_to_string (lie), error->message);
+          continue;
+        }
+      g_assert_no_error (error);
+      g_assert_nonnull (s);
+      if (lie == BMS_SIM_LIE_NONE)
+        {
+          g_assert_true (bms_snapshot_check_plausible (s, &error));
+          g_assert_no_error (error);
+          continue;
+        }
+      g_assert_false (bms_snapshot_check_plausible (s, &error));
+      g_assert_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_IMPLAUSIBLE);
+      g_test_message ("%s: %s", bms_sim_lie_to_string (lie), error->message);
+    }
+  g_assert_false (bms_sim_lie_from_string ("fib", &(BmsSimLie){ 0 }));
+}
+
+/* The 256-cell master, charged to the top as NMC (over 1000 V), is no
+ * liar: 0xD0, module temperatures and the 4-byte pack voltage all pass. */
+static void
+test_master_plausible (void)
+{
+  BmsSimConfig c;
+  g_autoptr (BmsSim) sim = NULL;
+  g_autoptr (BmsSnapshot) s = NULL;
+  g_autoptr (GError) error = NULL;
+
+  bms_sim_config_init (&c);
+  c.modules = 16;
+  c.chemistry = BMS_CHEMISTRY_NMC;
+  c.initial_soc = 1.0;
+  sim = bms_sim_new (&c, &error);
+  g_assert_no_error (error);
+  s = read_all_reply (sim, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (s->n_cells, ==, 256);
+  g_assert_cmpint (bms_snapshot_get_raw (s, BMS_ID_CELL_COUNT), ==, 256);
+  g_assert_cmpuint (s->n_module_temps, ==, 16);
+  g_assert_cmpfloat (bms_snapshot_get_pack_voltage (s), >, 1000);
+  g_test_message ("256S NMC full: %.2f V", bms_snapshot_get_pack_voltage (s));
+  g_assert_true (bms_snapshot_check_plausible (s, &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_dead_cell (void)
+{
+  BmsSimFaults f = { .dead_cell = 3 };
+  g_autoptr (BmsSim) sim = new_sim (&f);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BmsSnapshot) s = read_all_reply (sim, &error);
+  const BmsFieldInfo *warnings = bms_field_lookup (BMS_ID_WARNINGS);
+  guint uv_bit = 0;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (s->cells_mv[2], ==, 0);
+  g_assert_cmpuint (s->cells_mv[1], >, 2000);
+  while (g_strcmp0 (warnings->names[uv_bit], "cell_under_voltage") != 0)
+    uv_bit++;
+  g_assert_true (bms_snapshot_get_raw (s, BMS_ID_WARNINGS) & (1 << uv_bit));
+  g_assert_true (bms_snapshot_check_plausible (s, &error));
+  g_assert_no_error (error);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -181,5 +281,8 @@ main (int argc, char **argv)
   g_test_add_func ("/sim/faults/bit-errors", test_bit_errors);
   g_test_add_func ("/sim/faults/noise-bytes", test_noise_bytes);
   g_test_add_func ("/sim/faults/delay-and-disconnect", test_delay_and_disconnect);
+  g_test_add_func ("/sim/faults/lies", test_lies);
+  g_test_add_func ("/sim/faults/master-plausible", test_master_plausible);
+  g_test_add_func ("/sim/faults/dead-cell", test_dead_cell);
   return g_test_run ();
 }

@@ -214,6 +214,26 @@ test_disconnect_flooded (void)
   babbler_stop (&babbler);
 }
 
+/* A board that lies from its first reply: polling, but the status says
+ * "Implausible reply from board 1: …" and no reply counts. */
+static void
+test_lying_board (void)
+{
+  g_autoptr (BmsConnection) connection = bms_connection_new ();
+  const char *message;
+
+  bms_connection_connect (connection, "sim://?lie=soc&wire=0", 9600, 1);
+  g_assert_true (wait_state (connection, BMS_CONNECTION_POLLING, 10));
+  message = bms_connection_get_error_message (connection);
+  g_test_message ("%s", message);
+  g_assert_nonnull (message);
+  g_assert_true (g_str_has_prefix (message, "Implausible reply from board 1: "));
+  g_assert_nonnull (strstr (message, "soc_pct"));
+  g_assert_cmpuint (bms_connection_get_poll_count (connection), ==, 0);
+  g_assert_nonnull (bms_device_get_implausible_reason (bms_connection_get_device (connection)));
+  bms_connection_disconnect (connection);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -225,5 +245,6 @@ main (int   argc,
   g_test_add_func ("/ui/connection/bad-gateway", test_bad_gateway);
   g_test_add_func ("/ui/connection/simulator", test_simulator);
   g_test_add_func ("/ui/connection/disconnect-flooded", test_disconnect_flooded);
+  g_test_add_func ("/ui/connection/lying-board", test_lying_board);
   return g_test_run ();
 }

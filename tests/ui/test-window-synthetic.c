@@ -8,19 +8,38 @@
 #include "bms-device.h"
 #include "bms-window.h"
 #include "bms-alarm-page.h"
+#include "bms-summary-bar.h"
 #include "ui-test-util.h"
 
 typedef struct {
   guint    modules, cells_per_module;
   gboolean in_alarm;     /* a cell over the limit, warnings set */
   gboolean dark;
+  const char *implausible; /* the last reply was refused for this reason */
+  /* What the summary bar showed then. */
+  char *summary_page;
+  char *summary_text;
 } Board;
+
+static void
+look_at_summary (GtkWindow *window, Board *board)
+{
+  GtkWidget *bar = GTK_WIDGET (
+      gtk_widget_get_template_child (GTK_WIDGET (window), BMS_TYPE_WINDOW, "summary_bar"));
+  GtkStack *stack
+      = GTK_STACK (gtk_widget_get_template_child (bar, BMS_TYPE_SUMMARY_BAR, "figures_stack"));
+  GtkLabel *label
+      = GTK_LABEL (gtk_widget_get_template_child (bar, BMS_TYPE_SUMMARY_BAR, "implausible_label"));
+
+  board->summary_page = g_strdup (gtk_stack_get_visible_child_name (stack));
+  board->summary_text = g_strdup (gtk_label_get_label (label));
+}
 
 static void
 activated (GApplication *app,
            gpointer      user_data)
 {
-  const Board *board = user_data;
+  Board *board = user_data;
   GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (app));
   BmsConnection *connection = bms_window_get_connection (BMS_WINDOW (window));
   g_autoptr(BmsDevice) device = bms_device_new (1);
@@ -43,6 +62,9 @@ activated (GApplication *app,
                                         ADW_COLOR_SCHEME_FORCE_DARK);
   bms_connection_set_device (connection, device);
   bms_device_update (device, snapshot);
+  if (board->implausible != NULL)
+    bms_device_reject_reply (device, board->implausible);
+  look_at_summary (window, board);
 }
 
 static void
@@ -85,6 +107,27 @@ test_alarm (void)
   run_page ("monitor", &b, "-protection");
 }
 
+/* A reply no pack can give: the summary says why instead of drawing the
+ * numbers; the next good reply brings them back. */
+static void
+test_implausible (void)
+{
+  Board good = { 1, 16 };
+  Board b = { 1, 16,
+              .implausible = "State of charge (soc_pct) = 250 % is beyond what any pack "
+                             "can report (0 to 100 %)" };
+
+  run_page ("monitor", &b, "-implausible");
+  g_assert_cmpstr (b.summary_page, ==, "implausible");
+  g_assert_true (g_str_has_prefix (b.summary_text, "Implausible reply: State of charge"));
+  run_page ("monitor", &good, "");
+  g_assert_cmpstr (good.summary_page, ==, "figures");
+  g_free (b.summary_page);
+  g_free (b.summary_text);
+  g_free (good.summary_page);
+  g_free (good.summary_text);
+}
+
 static void
 test_dark (void)
 {
@@ -104,5 +147,6 @@ main (int   argc,
   g_test_add_func ("/ui/window/monitor-256", test_monitor_256);
   g_test_add_func ("/ui/window/alarm", test_alarm);
   g_test_add_func ("/ui/window/dark", test_dark);
+  g_test_add_func ("/ui/window/implausible", test_implausible);
   return g_test_run ();
 }
