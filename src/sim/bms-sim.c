@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "bms-bootloader.h"
+#include "bms-firmware.h"
 #include "bms-frame.h"
 #include "bms-sim-private.h"
 
@@ -690,7 +691,11 @@ bms_sim_set_bootloader_faults (BmsSim *sim, const BmsBootloaderFaults *faults)
 }
 
 /* Bytes for the bootloader; its answer goes to out. Once it has accepted an
- * image the board restarts into the new firmware. */
+ * image the board restarts into the new firmware — if it can: like ST's IAP
+ * the bootloader only jumps to an image whose vector table holds a stack
+ * pointer in SRAM and a reset handler inside the image. Anything else is
+ * written to flash but never starts, and the board stays in its
+ * bootloader (a good image flashed with --bootloader rescues it). */
 static void
 bootloader_receive (BmsSim *sim, const guint8 *data, gsize len, GByteArray *out)
 {
@@ -699,9 +704,16 @@ bootloader_receive (BmsSim *sim, const guint8 *data, gsize len, GByteArray *out)
     {
       GBytes *image = bms_bootloader_get_image (sim->bootloader);
       const char *version = bms_bootloader_get_version (sim->bootloader);
+      gsize size = image != NULL ? g_bytes_get_size (image) : 0;
 
       g_clear_pointer (&sim->flashed_image, g_bytes_unref);
       sim->flashed_image = image ? g_bytes_ref (image) : NULL;
+      if (!bms_firmware_check_image (image ? g_bytes_get_data (image, NULL) : NULL, size,
+                                     sim->config.flash_size, NULL))
+        {
+          enter_bootloader (sim);
+          return;
+        }
       memset (sim->software_version, 0, sizeof sim->software_version);
       g_strlcpy (sim->software_version, version ? version : "unknown",
                  sizeof sim->software_version);

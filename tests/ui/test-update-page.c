@@ -28,6 +28,8 @@ write_image (const char *dir,
       memcpy (data + 64, marker, strlen (marker));
       data[64 + strlen (marker)] = 0;   /* the version ends here */
     }
+  if (size >= 8)
+    bms_firmware_stamp_vectors (data, size);
   g_assert_true (g_file_set_contents (path, (const char *) data, size, NULL));
   return path;
 }
