@@ -1158,6 +1158,8 @@ handle_write (BmsSim *sim, const BmsFrame *frame)
     result = BMS_RESULT_DENIED;
   else if (!bms_field_is_writable (f))
     result = BMS_RESULT_READ_ONLY;
+  else if (sim->faults.refuse_write_id != 0 && id == sim->faults.refuse_write_id)
+    result = BMS_RESULT_RANGE; /* a board that will not take this value, for tests */
   else
     result = check_value (f, frame->info + 1, frame->info_len - 1, &raw);
   if (result == BMS_RESULT_OK)

@@ -48,6 +48,7 @@ typedef struct {
   gboolean silent;              /* answers nothing */
   gboolean disconnected;        /* the endpoint drops the line (pty/tcp) */
   guint    noise_bytes;         /* random garbage bytes before each reply */
+  guint8   refuse_write_id;     /* writes of this field are answered "range" (0: none) */
 } BmsSimFaults;
 
 typedef struct _BmsSim BmsSim;
