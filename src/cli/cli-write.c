@@ -337,6 +337,17 @@ status_for (const GError *error)
   return CLI_EXIT_FAILED;
 }
 
+static gboolean
+goes_silent (GArray *assignments)
+{
+  static const guint8 silent[] = { BMS_ID_RESTART, BMS_ID_REMOTE_UPGRADE, BMS_ID_SLEEP_NOW };
+
+  for (guint i = 0; i < G_N_ELEMENTS (silent); i++)
+    if (find_assignment (assignments, silent[i]) != NULL)
+      return TRUE;
+  return FALSE;
+}
+
 static int
 apply (const CliConnection *conn, BmsSession *session, BmsChangeSet *set, GArray *assignments,
        const char *password, const char *db, const BmsSnapshot *before)
@@ -359,8 +370,9 @@ apply (const CliConnection *conn, BmsSession *session, BmsChangeSet *set, GArray
       refuse ("%s: %s", conn->port, error->message);
       status = status_for (error);
     }
-  /* What is on the board now; after a lost line there is nothing to read. */
-  if (status != CLI_EXIT_UNREACHABLE)
+  /* What is on the board now; after a lost line, or a board that restarts,
+   * sleeps or enters its bootloader, there is nothing to read. */
+  if (status != CLI_EXIT_UNREACHABLE && !goes_silent (assignments))
     after = bms_session_read_all (session, NULL, NULL);
   report_results (assignments, order, after);
   cli_audit_close (history, "write", db);
