@@ -168,7 +168,7 @@ def check_one_road(refusing, sim):
     # protection 3400 mV is never written below the recovery of 3550 mV.
     _, before, _ = read_json(refusing)
     db = os.path.join(workdir, "write-audit.db")
-    status, out, err = write(refusing, "--password", "123456", "--db", db,
+    status, out, err = write(refusing, "--password", "123456",
                              "cell_ovp_recovery_mv=3300", "cell_ovp_mv=3400")
     _, after, _ = read_json(refusing)
     after = after or {}
@@ -178,6 +178,8 @@ def check_one_road(refusing, sim):
            and "cell_ovp_mv: not written" in out and "(the board has 3650 mV)" in out,
            "write stops at the first refusal: protection not written below recovery, "
            "the board's values reported", f"{status}\n{out}{err}\n{after.get('cell_ovp_mv')}")
+    write(refusing, "--password", "123456", "--db", db,
+          "cell_ovp_recovery_mv=3300", "cell_ovp_mv=3400")
     status, audit_out, err = cli("audit", "--db", db, "--json")
     try:
         rows = json.loads(audit_out)
