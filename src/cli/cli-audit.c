@@ -4,6 +4,8 @@
 
 #include <stdio.h>
 
+#include "bms-device.h"
+#include "cli-audit.h"
 #include "cli-common.h"
 #include "cli-history.h"
 
@@ -68,4 +70,39 @@ cli_audit (int argc, char **argv)
   };
 
   return cli_history_list (&listing, argc, argv);
+}
+
+BmsHistory *
+cli_audit_open (const char *db, const BmsSnapshot *snapshot, guint address, gint64 *device_id,
+                GError **error)
+{
+  g_autoptr (BmsHistory) history = bms_history_new (db, error);
+  g_autofree char *key = NULL;
+  g_autofree char *name = NULL;
+
+  if (history == NULL)
+    return NULL;
+  if (snapshot != NULL)
+    {
+      key = bms_device_key_for_snapshot (snapshot, address);
+      name = bms_snapshot_dup_string (snapshot, 0xB4);
+    }
+  else
+    key = g_strdup_printf ("addr:%u", address);
+  *device_id = bms_history_ensure_device (history, key, name && *name ? name : key, error);
+  if (*device_id <= 0)
+    return NULL;
+  return g_steal_pointer (&history);
+}
+
+void
+cli_audit_close (BmsHistory *history, const char *command, const char *db)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (history == NULL)
+    return;
+  if (!bms_history_flush (history, &error))
+    cli_error (command, "%s: the audit trail was not saved: %s", db, error->message);
+  bms_history_close (history);
 }

@@ -17,8 +17,8 @@ CLI_COMMAND (read,   cli_read,   "--port PORT [--baud B] [--address A] [--json]"
              "Read every field from a board once: a table, or JSON")
 CLI_COMMAND (capture, cli_capture, "--port PORT --out FILE [--count N] [--interval S]",
              "Record a board's raw read-all replies as hex lines, for a support case")
-CLI_COMMAND (write,  cli_write,  "--port PORT (--password PW | --dry-run) [--json] NAME=VALUE…",
-             "Validate, write and read back parameters")
+CLI_COMMAND (write,  cli_write,  "--port PORT (--password PW | --dry-run) [--db FILE] [--json] NAME=VALUE…",
+             "Validate, write and read back parameters (one change set)")
 CLI_COMMAND (fields, cli_fields, "[--markdown [--template FILE] | --json]",
              "Print the field catalogue (docs/protocol.md is generated from it)")
 CLI_COMMAND (log,    cli_log,    "--port PORT [--db FILE] [--interval S] [--duration S]",
@@ -33,5 +33,5 @@ CLI_COMMAND (profile, cli_profile, "save|load --port PORT [--password PW] [--dry
              "Save a board's parameters to a profile file, or load one (old → new first)")
 CLI_COMMAND (scan,   cli_scan,   "--port PORT [--first A] [--last A] [--timeout MS] [--json]",
              "List the boards that answer on a bus")
-CLI_COMMAND (flash,  bms_cli_flash, "--port PORT [--baud B] [--address A] (--password PW | --bootloader) [--max-size BYTES] FILE",
+CLI_COMMAND (flash,  bms_cli_flash, "--port PORT [--baud B] [--address A] (--password PW | --bootloader) [--max-size BYTES] [--force] [--db FILE] FILE",
              "Update a board's firmware (YMODEM via its bootloader), verified")

@@ -15,6 +15,7 @@
 #include "bms-firmware.h"
 #include "bms-flasher.h"
 #include "bms-sim.h"
+#include "cli-audit.h"
 #include "cli-common.h"
 
 typedef struct {
@@ -203,8 +204,11 @@ open_bootloader (const CliConnection *conn, BmsTransport **transport_out, int *s
   return bms_flasher_new_for_transport (*transport_out, (guint) conn->address);
 }
 
+/* Step 1 before the port is opened: the file, then the image. With --force
+ * an image that fails the check is flashed anyway, and *problem says why it
+ * failed (for the audit trail). */
 static gboolean
-check_file_first (const char *file, guint64 max_size)
+check_file_first (const char *file, guint64 max_size, gboolean force, char **problem)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GBytes) image = NULL;
@@ -218,9 +222,75 @@ check_file_first (const char *file, guint64 max_size)
                  error->message);
       return FALSE;
     }
+  if (!bms_firmware_check_image (g_bytes_get_data (image, NULL), g_bytes_get_size (image),
+                                 max_size, &error))
+    {
+      if (!force)
+        {
+          cli_error ("flash", "step 1 (check file): %s: %s; nothing was sent to the board "
+                     "(--force flashes it anyway, if you are sure)", file, error->message);
+          return FALSE;
+        }
+      fprintf (stderr, "flash: --force: %s: %s; flashing it anyway\n", file, error->message);
+      *problem = g_strdup (error->message);
+    }
   version = bms_firmware_find_version (g_bytes_get_data (image, NULL), g_bytes_get_size (image));
   fprintf (stderr, "flash: %s: %" G_GSIZE_FORMAT " bytes, CRC-32 %08X, version %s\n", file,
            g_bytes_get_size (image), crc, version);
+  return TRUE;
+}
+
+/* One audit row per update attempt: what was sent (name, size, CRC-32),
+ * the version before and after, whether the image check was overridden,
+ * and how it ended. */
+static void
+audit_flash (BmsHistory *history, gint64 device_id, BmsFlasher *flasher, const char *file,
+             const char *old_version, const char *problem, int status)
+{
+  g_autofree char *base = g_path_get_basename (file);
+  g_autoptr(GString) result = g_string_new (status == CLI_EXIT_OK ? "ok" : "failed");
+  const char *new_version = bms_flasher_get_board_version (flasher);
+
+  if (status != CLI_EXIT_OK)
+    g_string_append_printf (result, " at step %d", bms_flasher_get_step (flasher));
+  g_string_append_printf (result, ": %s, %" G_GUINT64_FORMAT " bytes, CRC-32 %08X, image "
+                          "version %s", base, bms_flasher_get_file_size (flasher),
+                          bms_flasher_get_file_crc32 (flasher),
+                          bms_flasher_get_file_version (flasher) != NULL
+                            ? bms_flasher_get_file_version (flasher) : "unknown");
+  if (problem != NULL)
+    g_string_append_printf (result, "; FORCED past the image check: %s", problem);
+  bms_history_add_audit (history, device_id, g_get_real_time (), "firmware",
+                         old_version != NULL ? old_version : "unknown",
+                         new_version != NULL ? new_version : "(not read back)", result->str);
+}
+
+/* The board's version before the update and the audit trail's device row;
+ * FALSE (nothing sent) when the database cannot be opened. */
+static gboolean
+open_flash_audit (const CliConnection *conn, BmsSession *session, const char *db,
+                  BmsHistory **history, gint64 *device_id, char **old_version)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BmsSnapshot) snapshot = NULL;
+
+  if (session != NULL)
+    {
+      snapshot = bms_session_read_all (session, NULL, &error);
+      if (snapshot == NULL)
+        {
+          cli_error ("flash", "reading the board's version before the update failed, nothing "
+                     "was sent: %s", error->message);
+          return FALSE;
+        }
+      *old_version = bms_snapshot_dup_string (snapshot, BMS_ID_SOFTWARE_VERSION);
+    }
+  *history = cli_audit_open (db, snapshot, (guint) conn->address, device_id, &error);
+  if (*history == NULL)
+    {
+      cli_error ("flash", "%s: %s; nothing was sent", db, error->message);
+      return FALSE;
+    }
   return TRUE;
 }
 
@@ -231,6 +301,12 @@ bms_cli_flash (int argc, char **argv)
   g_autofree char *password = NULL;
   gboolean bootloader = FALSE;
   gboolean restart = FALSE;
+  gboolean force = FALSE;
+  g_autofree char *db = NULL;
+  g_autofree char *problem = NULL;
+  g_autofree char *old_version = NULL;
+  g_autoptr(BmsHistory) history = NULL;
+  gint64 device_id = 0;
   gint64 max_size = BMS_FLASHER_DEFAULT_MAX_SIZE;
   g_autoptr(GError) error = NULL;
   g_autoptr(BmsSession) session = NULL;
@@ -246,6 +322,12 @@ bms_cli_flash (int argc, char **argv)
       "Flash budget: refuse larger files (default 262144)", "BYTES" },
     { "restart", 0, 0, G_OPTION_ARG_NONE, &restart,
       "Enter the bootloader with restart (0xBB) instead of upgrade (0xBD)", NULL },
+    { "force", 0, 0, G_OPTION_ARG_NONE, &force,
+      "Flash a file that is not a firmware image for this bootloader anyway (the audit says so)",
+      NULL },
+    { "db", 0, 0, G_OPTION_ARG_FILENAME, &db,
+      "Record the update (file, size, CRC-32, versions, forced, result) in this history "
+      "database's audit trail", "FILE" },
     { NULL }
   };
 
@@ -282,19 +364,28 @@ bms_cli_flash (int argc, char **argv)
       cli_error ("flash", "%s", error->message);
       status = CLI_EXIT_USAGE;
     }
-  else if (!check_file_first (argv[1], (guint64) max_size))
+  else if (!check_file_first (argv[1], (guint64) max_size, force, &problem))
     status = CLI_EXIT_USAGE;
   else
     {
       flasher = bootloader ? open_bootloader (&conn, &transport, &status)
                            : open_normal (&conn, password, &session, &status);
+      if (flasher != NULL && db != NULL
+          && !open_flash_audit (&conn, session, db, &history, &device_id, &old_version))
+        {
+          g_clear_object (&flasher);
+          status = CLI_EXIT_FAILED;
+        }
       if (flasher != NULL)
         {
+          bms_flasher_set_force (flasher, force);
           bms_flasher_set_file (flasher, argv[1]);
           bms_flasher_set_max_size (flasher, (guint64) max_size);
           bms_flasher_set_use_restart (flasher, restart);
           bms_flasher_set_board_baud (flasher, (guint) conn.baud);
           status = run_flasher (flasher, argv[1]);
+          if (history != NULL)
+            audit_flash (history, device_id, flasher, argv[1], old_version, problem, status);
         }
     }
 
@@ -303,6 +394,7 @@ bms_cli_flash (int argc, char **argv)
     bms_session_close (session);
   if (transport != NULL)
     bms_transport_close (transport);
+  cli_audit_close (history, "flash", db);
   cli_connection_clear (&conn);
   return status;
 }

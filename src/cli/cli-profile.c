@@ -14,6 +14,7 @@
 #include "bms-change-set.h"
 #include "bms-device.h"
 #include "bms-profile.h"
+#include "cli-audit.h"
 #include "cli-common.h"
 
 static BmsSnapshot *
@@ -108,26 +109,6 @@ print_results (BmsChangeSet *set)
     }
 }
 
-/* The audit trail: every write attempt goes to the history database when
- * --db is given (same device key as the app and the poller). */
-static BmsHistory *
-open_audit (const char *db, const BmsSnapshot *snapshot, guint address, gint64 *device_id,
-            GError **error)
-{
-  g_autoptr (BmsHistory) history = bms_history_new (db, error);
-  g_autofree char *key = NULL;
-  g_autofree char *name = NULL;
-
-  if (history == NULL)
-    return NULL;
-  key = bms_device_key_for_snapshot (snapshot, address);
-  name = bms_snapshot_dup_string (snapshot, 0xB4);
-  *device_id = bms_history_ensure_device (history, key, name && *name ? name : key, error);
-  if (*device_id <= 0)
-    return NULL;
-  return g_steal_pointer (&history);
-}
-
 static int
 load_into_board (const CliConnection *conn, BmsProfile *profile, const char *file,
                  const char *password, const char *db, gboolean dry_run)
@@ -160,7 +141,7 @@ load_into_board (const CliConnection *conn, BmsProfile *profile, const char *fil
     printf ("Dry run: %u change%s, nothing was sent\n", bms_change_set_get_size (set),
             bms_change_set_get_size (set) == 1 ? "" : "s");
   else if (db != NULL
-           && (history = open_audit (db, snapshot, (guint)conn->address, &device_id, &error))
+           && (history = cli_audit_open (db, snapshot, (guint)conn->address, &device_id, &error))
                   == NULL)
     {
       cli_error ("profile", "load: %s: %s; nothing was sent", db, error->message);
@@ -181,15 +162,7 @@ load_into_board (const CliConnection *conn, BmsProfile *profile, const char *fil
               bms_change_set_get_size (set) == 1 ? "" : "s", conn->address);
     }
   bms_session_close (session);
-  if (history != NULL)
-    {
-      g_autoptr (GError) flush_error = NULL;
-
-      if (!bms_history_flush (history, &flush_error))
-        cli_error ("profile", "load: %s: the audit trail was not saved: %s", db,
-                   flush_error->message);
-      bms_history_close (history);
-    }
+  cli_audit_close (history, "profile load", db);
   return status;
 }
 

@@ -1,11 +1,13 @@
-/* cli-write.c — `packwatch-cli write`: validate every NAME=VALUE against the
- * catalogue, then unlock with the password, write each and read it back.
+/* cli-write.c — `packwatch-cli write`: NAME=VALUE… as one change set, the
+ * same BmsChangeSet `profile load` and the app's Param page write through.
  *
- * Nothing is sent unless every value is valid: the port is not even opened
- * before the last value has been checked against the catalogue. Then one
- * read of the board lets the rules between fields (recovery below
- * protection, …) be judged on the values as they will be, and picks an
- * order of writes that keeps every step within them. */
+ * Nothing is sent unless every value is valid: the catalogue range and the
+ * vendor sheet's range are checked before the port is even opened. Then one
+ * read of the board lets the change set judge the rules between fields on
+ * the values as they will be, pick an order of writes that keeps every step
+ * within them, unlock, write with read-back, stop at the first refusal and
+ * put back what would leave a rule broken. One more read reports what is on
+ * the board afterwards. */
 
 #include "config.h"
 
@@ -13,9 +15,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bms-change-set.h"
 #include "bms-field.h"
 #include "bms-param-set.h"
 #include "bms-snapshot.h"
+#include "cli-audit.h"
 #include "cli-common.h"
 
 typedef struct
@@ -67,7 +71,8 @@ json_member (GString *out, const char *key, const char *value)
   cli_json_append_string (out, value);
 }
 
-/* One field's outcome. result: "ok", "refused", "not_written", "planned". */
+/* One field's outcome. result: "ok", "refused", "not_written", "restored",
+ * "unchanged", "planned". read_back: the board's value afterwards. */
 static void
 report_field (const char *name, const char *value, const char *result, const char *old,
               const char *read_back, const char *message)
@@ -77,9 +82,17 @@ report_field (const char *name, const char *value, const char *result, const cha
       if (g_str_equal (result, "planned"))
         printf ("%s: %s → %s\n", name, old != NULL ? old : "(not reported)", value);
       else if (g_str_equal (result, "not_written"))
-        printf ("%s: not written: %s\n", name, message);
+        printf ("%s: not written: %s%s%s%s\n", name, message,
+                read_back ? " (the board has " : "", read_back ? read_back : "",
+                read_back ? ")" : "");
       else if (g_str_equal (result, "refused"))
-        printf ("%s = %s: refused: %s\n", name, value, message);
+        printf ("%s = %s: refused: %s%s%s%s\n", name, value, message,
+                read_back ? " (the board has " : "", read_back ? read_back : "",
+                read_back ? ")" : "");
+      else if (g_str_equal (result, "restored"))
+        printf ("%s = %s: restored: %s\n", name, value, message);
+      else if (g_str_equal (result, "unchanged"))
+        printf ("%s = %s: unchanged: %s\n", name, value, message);
       else if (read_back != NULL)
         printf ("%s = %s: ok (read back %s)\n", name, value, read_back);
       else
@@ -133,6 +146,29 @@ report_unknown (const char *name)
     refuse ("refused: there is no field \"%s\" (`packwatch-cli fields` lists them all)", name);
 }
 
+static gboolean
+is_parameter (const Assignment *a)
+{
+  return bms_param_is_parameter (a->field);
+}
+
+/* The vendor sheet's ranges and the board's rules for a single value, still
+ * before the port is opened. */
+static gboolean
+check_assignment (const Assignment *a)
+{
+  g_autoptr (GError) error = NULL;
+  gboolean ok;
+
+  if (!is_parameter (a))
+    return TRUE; /* a command: the catalogue range was all */
+  ok = a->field->type == BMS_FIELD_ASCII ? bms_param_check_string (a->field, a->string, &error)
+                                         : bms_param_check_range (a->field, a->raw, &error);
+  if (!ok)
+    refuse ("refused: %s", error->message);
+  return ok;
+}
+
 /* Checks one NAME=VALUE; prints why it is refused. */
 static gboolean
 parse_assignment (const char *arg, GArray *assignments)
@@ -170,6 +206,12 @@ parse_assignment (const char *arg, GArray *assignments)
     {
       /* The catalogue's message names the field, the value and the range. */
       refuse ("refused: %s", error->message);
+      g_free (a.string);
+      return FALSE;
+    }
+  if (!check_assignment (&a))
+    {
+      g_free (a.string);
       return FALSE;
     }
   g_array_append_val (assignments, a);
@@ -187,122 +229,68 @@ describe_written (const Assignment *a)
   return cli_format_raw (a->field, a->raw);
 }
 
-/* Writes one value and reports "ok (read back …)" or why not. */
-static gboolean
-write_one (BmsSession *session, const Assignment *a)
+/* The change set every writer shares (profile load, the Param page): a
+ * single field is a change set of one; commands go after the parameters. */
+static BmsChangeSet *
+build_change_set (GArray *assignments, const BmsSnapshot *snapshot)
 {
-  g_autoptr (BmsSnapshot) readback = NULL;
-  g_autoptr (GError) error = NULL;
-  g_autofree char *written = describe_written (a);
-  g_autofree char *back = NULL;
-
-  if (!bms_session_write (session, a->field->id, a->raw, a->string, &readback,
-                          cli_stop_get_cancellable (), &error))
-    {
-      report_field (a->field->name, written, "refused", NULL, NULL, error->message);
-      return FALSE;
-    }
-  if (readback != NULL && a->field->id != BMS_ID_PASSWORD)
-    back = cli_format_snapshot_value (readback, a->field);
-  report_field (a->field->name, written, "ok", NULL, back, NULL);
-  return TRUE;
-}
-
-static void
-param_set_apply (BmsParamSet *set, const Assignment *a)
-{
-  if (a->string != NULL)
-    bms_param_set_set_string (set, a->field->id, a->string);
-  else
-    bms_param_set_set_raw (set, a->field->id, a->raw);
-}
-
-static gboolean
-is_parameter (const Assignment *a)
-{
-  return bms_param_is_parameter (a->field);
-}
-
-/* The rules between fields, on the board's values with every change in
- * place; prints the broken rule. */
-static gboolean
-check_rules (GArray *assignments, const BmsSnapshot *snapshot)
-{
-  g_autoptr (BmsParamSet) target = bms_param_set_new_from_snapshot (snapshot);
-  g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (guint8));
-  g_autoptr (GError) error = NULL;
+  g_autoptr (BmsParamSet) current = bms_param_set_new_from_snapshot (snapshot);
+  g_autoptr (BmsChangeSet) set = bms_change_set_new (current);
 
   for (guint i = 0; i < assignments->len; i++)
     {
       const Assignment *a = &g_array_index (assignments, Assignment, i);
+      g_autoptr (GError) error = NULL;
+      gboolean ok = is_parameter (a)
+                        ? bms_change_set_set_value (set, a->field->id, a->raw, a->string, &error)
+                        : bms_change_set_add_command (set, a->field->id, a->raw, &error);
 
-      if (!is_parameter (a))
-        continue;
-      param_set_apply (target, a);
-      g_array_append_val (ids, a->field->id);
+      if (!ok)
+        {
+          refuse ("refused: %s", error->message);
+          return NULL;
+        }
     }
-  if (ids->len == 0 || bms_param_set_check_rules (target, (guint8 *)ids->data, ids->len, &error))
-    return TRUE;
-  refuse ("refused: %s", error->message);
-  return FALSE;
+  return g_steal_pointer (&set);
 }
 
-/* Indices into assignments: parameters first, each step chosen so that the
- * values on the board keep the rules after it (the given order where no
- * such step exists), then a new password (a board may want it for the
- * writes before), then commands (restart, …) in the given order. */
-static GArray *
-write_order (GArray *assignments, const BmsSnapshot *snapshot)
+static const Assignment *
+find_assignment (GArray *assignments, guint8 id)
 {
-  g_autoptr (BmsParamSet) step = bms_param_set_new_from_snapshot (snapshot);
-  g_autofree gboolean *done = g_new0 (gboolean, assignments->len);
-  GArray *order = g_array_new (FALSE, FALSE, sizeof (guint));
+  for (guint i = 0; i < assignments->len; i++)
+    if (g_array_index (assignments, Assignment, i).field->id == id)
+      return &g_array_index (assignments, Assignment, i);
+  return NULL;
+}
 
-  for (guint n = 0; n < assignments->len; n++)
+/* Values the board already has are not written (a change set leaves them
+ * out); say so rather than drop them silently. */
+static void
+report_unchanged (GArray *assignments, BmsChangeSet *set, const BmsSnapshot *snapshot)
+{
+  for (guint i = 0; i < assignments->len; i++)
     {
-      guint pick = G_MAXUINT, first = G_MAXUINT;
+      const Assignment *a = &g_array_index (assignments, Assignment, i);
+      g_autofree char *value = NULL;
+      g_autofree char *now = NULL;
 
-      for (guint i = 0; i < assignments->len && pick == G_MAXUINT; i++)
-        {
-          const Assignment *a = &g_array_index (assignments, Assignment, i);
-          g_autoptr (BmsParamSet) trial = NULL;
-
-          if (done[i] || !is_parameter (a) || a->field->id == BMS_ID_PASSWORD)
-            continue;
-          first = MIN (first, i);
-          trial = bms_param_set_copy (step);
-          param_set_apply (trial, a);
-          if (bms_param_set_check_rules (trial, &a->field->id, 1, NULL))
-            pick = i;
-        }
-      if (pick == G_MAXUINT)
-        pick = first;
-      if (pick == G_MAXUINT)
-        break; /* only commands left */
-      done[pick] = TRUE;
-      param_set_apply (step, &g_array_index (assignments, Assignment, pick));
-      g_array_append_val (order, pick);
+      if (!is_parameter (a) || bms_change_set_lookup (set, a->field->id) != NULL)
+        continue;
+      value = describe_written (a);
+      now = a->field->id == BMS_ID_PASSWORD ? NULL : cli_format_snapshot_value (snapshot, a->field);
+      report_field (a->field->name, value, "unchanged", NULL, now,
+                    "the board already has this value; nothing to write");
     }
-  for (guint i = 0; i < assignments->len; i++)
-    if (!done[i] && g_array_index (assignments, Assignment, i).field->id == BMS_ID_PASSWORD)
-      {
-        done[i] = TRUE;
-        g_array_append_val (order, i);
-      }
-  for (guint i = 0; i < assignments->len; i++)
-    if (!done[i])
-      g_array_append_val (order, i);
-  return order;
 }
 
 /* --dry-run: what would be written, in order, old → new. */
 static void
-print_plan (GArray *assignments, GArray *order, const BmsSnapshot *snapshot)
+print_plan (GArray *assignments, GPtrArray *order, const BmsSnapshot *snapshot)
 {
   for (guint i = 0; i < order->len; i++)
     {
       const Assignment *a
-          = &g_array_index (assignments, Assignment, g_array_index (order, guint, i));
+          = find_assignment (assignments, bms_change_get_id (g_ptr_array_index (order, i)));
       g_autofree char *old = NULL;
       g_autofree char *new = describe_written (a);
 
@@ -316,14 +304,100 @@ print_plan (GArray *assignments, GArray *order, const BmsSnapshot *snapshot)
     printf ("dry run: the values are valid and keep the rules; nothing was written\n");
 }
 
+/* One line per field of the change set, with what the board holds now
+ * (read once after writing: exactly what is on the board, whatever
+ * happened). */
+static void
+report_results (GArray *assignments, GPtrArray *order, const BmsSnapshot *after)
+{
+  static const char *const results[] = { "not_written", "ok", "refused", "not_written",
+                                         "restored" };
+
+  for (guint i = 0; i < order->len; i++)
+    {
+      BmsChange *change = g_ptr_array_index (order, i);
+      const Assignment *a = find_assignment (assignments, bms_change_get_id (change));
+      BmsChangeResult result = bms_change_get_result (change);
+      g_autofree char *value = describe_written (a);
+      g_autofree char *now = NULL;
+
+      if (after != NULL && a->field->id != BMS_ID_PASSWORD && (a->field->access & BMS_ACCESS_R))
+        now = cli_format_snapshot_value (after, a->field);
+      report_field (a->field->name, value, results[result], NULL, now,
+                    bms_change_get_message (change));
+    }
+}
+
 static int
-write_all (const CliConnection *conn, const char *password, gboolean dry_run, GArray *assignments)
+status_for (const GError *error)
+{
+  if (g_error_matches (error, BMS_SESSION_ERROR, BMS_SESSION_ERROR_TIMEOUT)
+      || g_error_matches (error, BMS_SESSION_ERROR, BMS_SESSION_ERROR_CLOSED))
+    return CLI_EXIT_UNREACHABLE;
+  return CLI_EXIT_FAILED;
+}
+
+static gboolean
+goes_silent (GArray *assignments)
+{
+  static const guint8 silent[] = { BMS_ID_RESTART, BMS_ID_REMOTE_UPGRADE, BMS_ID_SLEEP_NOW };
+
+  for (guint i = 0; i < G_N_ELEMENTS (silent); i++)
+    if (find_assignment (assignments, silent[i]) != NULL)
+      return TRUE;
+  return FALSE;
+}
+
+static int
+apply (const CliConnection *conn, BmsSession *session, BmsChangeSet *set, GArray *assignments,
+       const char *password, const char *db, const BmsSnapshot *before)
+{
+  g_autoptr (BmsHistory) history = NULL;
+  g_autoptr (GPtrArray) order = bms_change_set_get_write_order (set);
+  g_autoptr (BmsSnapshot) after = NULL;
+  g_autoptr (GError) error = NULL;
+  gint64 device_id = 0;
+  int status = CLI_EXIT_OK;
+
+  if (db != NULL
+      && (history = cli_audit_open (db, before, (guint)conn->address, &device_id, &error)) == NULL)
+    {
+      refuse ("%s: %s; nothing was written to the board", db, error->message);
+      return CLI_EXIT_FAILED;
+    }
+  if (!bms_change_set_apply (set, session, password, history, device_id,
+                             cli_stop_get_cancellable (), &error))
+    {
+      if (cli_stop_requested ())
+        {
+          refuse ("%s: %s", conn->port, cli_stop_describe ());
+          status = CLI_EXIT_FAILED;
+        }
+      else
+        {
+          refuse ("%s: %s", conn->port, error->message);
+          status = status_for (error);
+        }
+    }
+  /* What is on the board now; after a lost line, or a board that restarts,
+   * sleeps or enters its bootloader, there is nothing to read. */
+  if (status != CLI_EXIT_UNREACHABLE && !goes_silent (assignments) && !cli_stop_requested ())
+    after = bms_session_read_all (session, cli_stop_get_cancellable (), NULL);
+  report_results (assignments, order, after);
+  cli_audit_close (history, "write", db);
+  return status;
+}
+
+static int
+write_all (const CliConnection *conn, const char *password, const char *db, gboolean dry_run,
+           GArray *assignments)
 {
   g_autoptr (BmsSession) session = NULL;
   g_autoptr (BmsSnapshot) snapshot = NULL;
-  g_autoptr (GArray) order = NULL;
+  g_autoptr (BmsChangeSet) set = NULL;
+  g_autoptr (GPtrArray) order = NULL;
   g_autoptr (GError) error = NULL;
-  guint failed = 0;
+  int status;
 
   cli_stop_start ();
   session = cli_connection_open (conn, &error);
@@ -338,56 +412,27 @@ write_all (const CliConnection *conn, const char *password, gboolean dry_run, GA
         bms_session_close (session);
       return cli_stop_requested () ? CLI_EXIT_FAILED : CLI_EXIT_UNREACHABLE;
     }
-  if (!check_rules (assignments, snapshot))
+  set = build_change_set (assignments, snapshot);
+  if (set == NULL || !bms_change_set_validate (set, &error))
     {
+      if (error != NULL)
+        refuse ("refused: %s", error->message);
       refuse ("nothing was written to the board");
       bms_session_close (session);
       return CLI_EXIT_USAGE;
     }
-  order = write_order (assignments, snapshot);
+  order = bms_change_set_get_write_order (set);
   if (dry_run)
     {
       print_plan (assignments, order, snapshot);
-      bms_session_close (session);
-      return CLI_EXIT_OK;
+      status = CLI_EXIT_OK;
     }
-  if (!bms_session_unlock (session, password, cli_stop_get_cancellable (), &error))
-    {
-      gboolean denied = g_error_matches (error, BMS_SESSION_ERROR, BMS_SESSION_ERROR_DENIED);
-      gboolean stopped = cli_stop_requested ();
-
-      for (guint i = 0; i < assignments->len; i++)
-        {
-          const Assignment *a = &g_array_index (assignments, Assignment, i);
-          g_autofree char *value = describe_written (a);
-
-          report_field (a->field->name, value, "not_written", NULL, NULL,
-                        denied    ? "the board refused the password"
-                        : stopped ? cli_stop_describe ()
-                                  : "not unlocked");
-        }
-      refuse ("%s: %s", conn->port, stopped ? cli_stop_describe () : error->message);
-      bms_session_close (session);
-      return denied || stopped ? CLI_EXIT_FAILED : CLI_EXIT_UNREACHABLE;
-    }
-  for (guint i = 0; i < order->len; i++)
-    if (cli_stop_requested ())
-      {
-        const Assignment *a
-            = &g_array_index (assignments, Assignment, g_array_index (order, guint, i));
-        g_autofree char *value = describe_written (a);
-
-        report_field (a->field->name, value, "not_written", NULL, NULL, cli_stop_describe ());
-        failed++;
-      }
-    else if (!write_one (session,
-                         &g_array_index (assignments, Assignment, g_array_index (order, guint, i))))
-      failed++;
+  else
+    status = order->len == 0 ? CLI_EXIT_OK
+                             : apply (conn, session, set, assignments, password, db, snapshot);
+  report_unchanged (assignments, set, snapshot);
   bms_session_close (session);
-  if (failed > 0)
-    refuse ("%u of %u field%s not written", failed, assignments->len,
-            assignments->len == 1 ? "" : "s");
-  return failed > 0 ? CLI_EXIT_FAILED : CLI_EXIT_OK;
+  return status;
 }
 
 int
@@ -395,6 +440,7 @@ cli_write (int argc, char **argv)
 {
   CliConnection conn;
   g_autofree char *password = NULL;
+  g_autofree char *db = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (GArray) assignments = g_array_new (FALSE, TRUE, sizeof (Assignment));
   g_autoptr (GString) fields = g_string_new (NULL);
@@ -410,15 +456,21 @@ cli_write (int argc, char **argv)
       NULL },
     { "json", 'j', 0, G_OPTION_ARG_NONE, &json,
       "Print one JSON object with every field's result (docs/cli.md)", NULL },
+    { "db", 0, 0, G_OPTION_ARG_FILENAME, &db,
+      "Record the unlock and every write attempt in this history database's audit trail",
+      "FILE" },
     { NULL },
   };
 
   g_array_set_clear_func (assignments, assignment_clear);
   cli_connection_init (&conn);
   if (!cli_parse_options (&argc, &argv, "NAME=VALUE…",
-                          "Checks every value against the field catalogue (nothing is sent if\n"
-                          "one is invalid), unlocks the board with the password, writes each\n"
-                          "field and reads it back. Names and ranges: packwatch-cli fields.\n"
+                          "Checks every value against the field catalogue and the vendor sheet\n"
+                          "(nothing is sent if one is invalid), then writes them as one change\n"
+                          "set, like profile load: rules between fields judged on the board's\n"
+                          "values, an order that keeps every step within them, unlock, write\n"
+                          "with read-back, stop at the first refusal. Names and ranges:\n"
+                          "packwatch-cli fields.\n"
                           "Values: numbers in the field's unit (3650, 3.65), on/off, enum\n"
                           "names (lfp), text for ASCII fields.",
                           entries, cli_connection_option_group (&conn)))
@@ -460,7 +512,7 @@ cli_write (int argc, char **argv)
       status = CLI_EXIT_USAGE;
     }
   else
-    status = write_all (&conn, password, dry_run, assignments);
+    status = write_all (&conn, password, db, dry_run, assignments);
   cli_connection_clear (&conn);
   return report_finish (status);
 }

@@ -30,6 +30,7 @@ struct _BmsFlasher
   char          *path;
   guint64        max_size;
   gboolean       use_restart;
+  gboolean       force;
   guint          board_baud;
   gboolean       confirm;
   BmsClockFunc   clock;
@@ -47,6 +48,7 @@ struct _BmsFlasher
   guint32        crc32;
   guint8         segment;
   char          *file_version;
+  char          *image_problem;  /* what the image check found, when forced past it */
   char          *board_version;
   gint64         start_us;
   gint64         transfer_start_us;
@@ -99,6 +101,7 @@ bms_flasher_finalize (GObject *object)
   g_clear_pointer (&self->image, g_bytes_unref);
   g_free (self->file_version);
   g_free (self->board_version);
+  g_free (self->image_problem);
   G_OBJECT_CLASS (bms_flasher_parent_class)->finalize (object);
 }
 
@@ -165,6 +168,13 @@ bms_flasher_set_max_size (BmsFlasher *self, guint64 max_size)
 }
 
 void
+bms_flasher_set_force (BmsFlasher *self, gboolean force)
+{
+  g_return_if_fail (BMS_IS_FLASHER (self));
+  self->force = force;
+}
+
+void
 bms_flasher_set_use_restart (BmsFlasher *self, gboolean use_restart)
 {
   g_return_if_fail (BMS_IS_FLASHER (self));
@@ -210,6 +220,7 @@ guint8 bms_flasher_get_segment (BmsFlasher *self) { return self->segment; }
 guint32 bms_flasher_get_file_crc32 (BmsFlasher *self) { return self->crc32; }
 const char *bms_flasher_get_file_version (BmsFlasher *self) { return self->file_version; }
 const char *bms_flasher_get_board_version (BmsFlasher *self) { return self->board_version; }
+const char *bms_flasher_get_image_problem (BmsFlasher *self) { return self->image_problem; }
 
 guint64
 bms_flasher_get_file_size (BmsFlasher *self)
@@ -698,6 +709,21 @@ step_check_file (BmsFlasher *self, GError **error)
       step_failed (self, error, NULL, "%s", local->message);
       g_error_free (local);
       return FALSE;
+    }
+  g_clear_pointer (&self->image_problem, g_free);
+  if (!bms_firmware_check_image (g_bytes_get_data (self->image, NULL),
+                                 g_bytes_get_size (self->image), self->max_size, &local))
+    {
+      if (!self->force)
+        {
+          step_failed (self, error, NULL, "%s; nothing was sent to the board", local->message);
+          g_error_free (local);
+          return FALSE;
+        }
+      self->image_problem = g_strdup (local->message);
+      g_clear_error (&local);
+      enter_step (self, BMS_FLASHER_STEP_CHECK_FILE, "forced past the image check: %s",
+                  self->image_problem);
     }
   self->file_version = bms_firmware_find_version (g_bytes_get_data (self->image, NULL),
                                                   g_bytes_get_size (self->image));

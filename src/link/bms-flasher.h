@@ -2,6 +2,7 @@
  *
  * The vendor's flow (docs/firmware-update.md), one numbered step each:
  *   1 check the file (not empty, fits the flash budget, readable; size, CRC)
+ *     and the image (a Cortex-M vector table: bms_firmware_check_image)
  *   2 send "enter upgrade" (field 0xBD = 1) or "restart" (0xBB = 1)
  *   3 reopen the line at the bootloader's 9600 baud
  *   4 send 0x20 → the bootloader answers its segment number
@@ -77,6 +78,9 @@ BmsFlasher *bms_flasher_new_for_transport (BmsTransport *transport,
 
 void        bms_flasher_set_file          (BmsFlasher *self, const char *path);
 void        bms_flasher_set_max_size      (BmsFlasher *self, guint64 max_size);
+/* Flash an image that fails bms_firmware_check_image anyway (a deliberate
+ * choice of the user; the file checks still apply). Default off. */
+void        bms_flasher_set_force         (BmsFlasher *self, gboolean force);
 /* Step 2 with restart (0xBB) instead of enter-upgrade (0xBD). */
 void        bms_flasher_set_use_restart   (BmsFlasher *self, gboolean use_restart);
 /* The board's own baud, used again for step 8 (default: the session's
@@ -112,6 +116,8 @@ guint32     bms_flasher_get_file_crc32    (BmsFlasher *self);
 guint64     bms_flasher_get_file_size     (BmsFlasher *self);
 const char *bms_flasher_get_file_version  (BmsFlasher *self); /* from the image */
 const char *bms_flasher_get_board_version (BmsFlasher *self); /* read in step 8 */
+/* Why the image check failed when forced past it; NULL when it passed. */
+const char *bms_flasher_get_image_problem (BmsFlasher *self);
 
 /* Step 1 on its own: bms_firmware_check_file () (bms-firmware.h). */
 

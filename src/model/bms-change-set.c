@@ -10,7 +10,8 @@ struct _BmsChangeSet
 {
   GObject parent_instance;
   BmsParamSet *current;
-  GPtrArray *changes; /* BmsChange, ascending id */
+  GPtrArray *changes;  /* BmsChange, ascending id */
+  GPtrArray *commands; /* BmsChange, in the order added; not in the list model */
 };
 
 static void list_model_iface_init (GListModelInterface *iface);
@@ -61,6 +62,7 @@ static void
 bms_change_set_finalize (GObject *object)
 {
   g_ptr_array_unref (BMS_CHANGE_SET (object)->changes);
+  g_ptr_array_unref (BMS_CHANGE_SET (object)->commands);
   G_OBJECT_CLASS (bms_change_set_parent_class)->finalize (object);
 }
 
@@ -75,6 +77,7 @@ static void
 bms_change_set_init (BmsChangeSet *self)
 {
   self->changes = g_ptr_array_new_with_free_func (g_object_unref);
+  self->commands = g_ptr_array_new_with_free_func (g_object_unref);
 }
 
 BmsChangeSet *
@@ -198,7 +201,7 @@ check_one (const BmsFieldInfo *field, gint64 raw, const char *string, GError **e
       return FALSE;
     }
   if (field->type == BMS_FIELD_ASCII)
-    return bms_field_parse_value (field, string ? string : "", NULL, NULL, error);
+    return bms_param_check_string (field, string, error);
   return bms_param_check_range (field, raw, error);
 }
 
@@ -266,6 +269,31 @@ bms_change_set_set_text (BmsChangeSet *self, const char *name, const char *text,
   return bms_change_set_set_value (self, field->id, raw, string, error);
 }
 
+gboolean
+bms_change_set_add_command (BmsChangeSet *self, guint8 id, gint64 raw, GError **error)
+{
+  const BmsFieldInfo *field = bms_field_lookup (id);
+
+  g_return_val_if_fail (BMS_IS_CHANGE_SET (self), FALSE);
+  if (field == NULL || field->access != BMS_ACCESS_W || !bms_field_is_numeric (field))
+    {
+      g_set_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_ACCESS,
+                   _ ("0x%02X is not a command (a write-only field such as restart)"), id);
+      return FALSE;
+    }
+  if (!bms_field_check_range (field, raw, error))
+    return FALSE;
+  for (guint i = 0; i < self->commands->len; i++)
+    if (bms_change_get_id (g_ptr_array_index (self->commands, i)) == id)
+      {
+        g_set_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_RULE, _ ("%s is given twice"),
+                     field->name);
+        return FALSE;
+      }
+  g_ptr_array_add (self->commands, bms_change_new (id, FALSE, 0, NULL, raw, NULL));
+  return TRUE;
+}
+
 static void
 apply_change (BmsParamSet *set, BmsChange *change)
 {
@@ -307,6 +335,14 @@ bms_change_set_validate (BmsChangeSet *self, GError **error)
         return FALSE;
       ids[i] = field->id;
     }
+  for (guint i = 0; i < self->commands->len; i++)
+    {
+      BmsChange *command = g_ptr_array_index (self->commands, i);
+
+      if (!bms_field_check_range (bms_field_lookup (bms_change_get_id (command)),
+                                  bms_change_get_new_raw (command), error))
+        return FALSE;
+    }
   result = bms_change_set_dup_result (self);
   return bms_param_set_check_rules (result, ids, self->changes->len, error);
 }
@@ -322,10 +358,13 @@ bms_change_set_get_write_order (BmsChangeSet *self)
   state = bms_param_set_copy (self->current);
   pending = g_ptr_array_new_with_free_func (g_object_unref);
   for (guint i = 0; i < self->changes->len; i++)
-    g_ptr_array_add (pending, g_object_ref (g_ptr_array_index (self->changes, i)));
+    if (bms_change_get_id (g_ptr_array_index (self->changes, i)) != BMS_ID_PASSWORD)
+      g_ptr_array_add (pending, g_object_ref (g_ptr_array_index (self->changes, i)));
   order = g_ptr_array_new_with_free_func (g_object_unref);
 
-  /* Greedy: take the first change the board would accept right now. */
+  /* Greedy: take the first change the board would accept right now. The
+   * password comes after every other parameter (those are written with the
+   * old one), commands after everything. */
   while (pending->len > 0)
     {
       guint pick = 0;
@@ -347,6 +386,10 @@ bms_change_set_get_write_order (BmsChangeSet *self)
       g_ptr_array_add (order, g_object_ref (g_ptr_array_index (pending, pick)));
       g_ptr_array_remove_index (pending, pick);
     }
+  if (bms_change_set_lookup (self, BMS_ID_PASSWORD) != NULL)
+    g_ptr_array_add (order, g_object_ref (bms_change_set_lookup (self, BMS_ID_PASSWORD)));
+  for (guint i = 0; i < self->commands->len; i++)
+    g_ptr_array_add (order, g_object_ref (g_ptr_array_index (self->commands, i)));
   return order;
 }
 
@@ -362,6 +405,12 @@ bms_change_set_to_text (BmsChangeSet *self)
       g_string_append_printf (text, "%s (%s): %s → %s\n", bms_change_get_name (change),
                               bms_change_get_label (change), bms_change_get_old_text (change),
                               bms_change_get_new_text (change));
+    }
+  for (guint i = 0; i < self->commands->len; i++)
+    {
+      BmsChange *command = g_ptr_array_index (self->commands, i);
+      g_string_append_printf (text, "%s (%s): %s\n", bms_change_get_name (command),
+                              bms_change_get_label (command), bms_change_get_new_text (command));
     }
   return g_string_free (text, FALSE);
 }
@@ -415,6 +464,78 @@ write_one (BmsChange *change, BmsSession *session, BmsHistory *history, gint64 d
   return ok;
 }
 
+/* A new password is proven by unlocking with it before the old one is
+ * given up. If the board does not take it, the session goes back to the old
+ * one (which the board then still takes: its write did not stick). */
+static gboolean
+verify_password (BmsChange *change, BmsSession *session, const char *old_password,
+                 BmsHistory *history, gint64 device_id, GCancellable *cancellable,
+                 ReportFunc report, gpointer data, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  gboolean old_ok;
+
+  if (bms_session_unlock (session, bms_change_get_new_string (change), cancellable, &local))
+    {
+      audit (history, device_id, "unlock", NULL, NULL, "ok: with the new password");
+      return TRUE;
+    }
+  old_ok = bms_session_unlock (session, old_password, cancellable, NULL);
+  audit (history, device_id, "unlock", NULL, NULL,
+         old_ok ? "failed with the new password; the old one still unlocks"
+                : "failed with the new password and with the old one");
+  report (change, BMS_CHANGE_FAILED, local->message, data);
+  g_set_error (error, BMS_SESSION_ERROR, BMS_SESSION_ERROR_VERIFY,
+               old_ok ? _ ("The board did not unlock with the new password (%s); it still "
+                           "takes the old one")
+                      : _ ("The board did not unlock with the new password (%s), nor with the "
+                           "old one: try both by hand before anything else"),
+               local->message);
+  return FALSE;
+}
+
+/* Stopped after order[0..failed): if the board's values now break a vendor
+ * rule (possible when no order kept every step within them, or when the
+ * board refused a step), the fields already written are put back, last
+ * first, so the board ends as it began. */
+static void
+restore_if_broken (BmsChangeSet *self, GPtrArray *order, guint failed, BmsSession *session,
+                   BmsHistory *history, gint64 device_id, GCancellable *cancellable,
+                   ReportFunc report, gpointer data)
+{
+  g_autoptr (BmsParamSet) state = bms_param_set_copy (self->current);
+  g_autoptr (GError) broken = NULL;
+
+  for (guint i = 0; i < failed; i++)
+    if (bms_param_is_parameter (bms_field_lookup (bms_change_get_id (g_ptr_array_index (order, i)))))
+      apply_change (state, g_ptr_array_index (order, i));
+  if (bms_param_set_check_rules (state, NULL, 0, &broken))
+    return;
+  for (guint i = failed; i-- > 0;)
+    {
+      BmsChange *change = g_ptr_array_index (order, i);
+      guint8 id = bms_change_get_id (change);
+      g_autoptr (GError) local = NULL;
+      g_autofree char *why = NULL;
+      gboolean ok;
+
+      if (id == BMS_ID_PASSWORD || !bms_change_get_has_old (change)
+          || !bms_param_is_parameter (bms_field_lookup (id)))
+        continue;
+      ok = bms_session_write (session, id, bms_change_get_old_raw (change),
+                              bms_param_set_get_string (self->current, id), NULL, cancellable,
+                              &local);
+      why = ok ? g_strdup_printf (_ ("written, then put back to %s: stopping here would have "
+                                     "left the rule broken: %s"),
+                                  bms_change_get_old_text (change), broken->message)
+               : g_strdup_printf (_ ("written; putting back %s failed: %s"),
+                                  bms_change_get_old_text (change), local->message);
+      audit (history, device_id, bms_change_get_name (change), bms_change_get_new_text (change),
+             bms_change_get_old_text (change), ok ? "restored" : why);
+      report (change, ok ? BMS_CHANGE_RESTORED : BMS_CHANGE_OK, why, data);
+    }
+}
+
 static gboolean
 apply_core (BmsChangeSet *self, BmsSession *session, const char *password, BmsHistory *history,
             gint64 device_id, GCancellable *cancellable, ReportFunc report, gpointer data,
@@ -442,12 +563,19 @@ apply_core (BmsChangeSet *self, BmsSession *session, const char *password, BmsHi
   for (guint i = 0; i < order->len; i++)
     {
       BmsChange *change = g_ptr_array_index (order, i);
+      gboolean ok;
 
-      if (!write_one (change, session, history, device_id, cancellable, report, data, error))
+      ok = write_one (change, session, history, device_id, cancellable, report, data, error);
+      if (ok && bms_change_get_id (change) == BMS_ID_PASSWORD)
+        ok = verify_password (change, session, password, history, device_id, cancellable,
+                              report, data, error);
+      if (!ok)
         {
           g_autofree char *why = g_strdup_printf (_ ("not sent: writing %s failed before it"),
                                                   bms_change_get_name (change));
           mark_rest (order, i + 1, why, report, data);
+          restore_if_broken (self, order, i, session, history, device_id, cancellable, report,
+                             data);
           return FALSE;
         }
     }

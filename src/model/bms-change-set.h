@@ -6,7 +6,10 @@
  * and the vendor rules. Writing unlocks the session with the password, then
  * writes each field in an order that keeps every intermediate state within
  * the rules, reads it back, and stops at the first failure (the rest are
- * marked "not sent"). Every attempt is added to the history's audit log.
+ * marked "not sent"); if the fields already written would then leave a
+ * vendor rule broken, they are put back ("restored"). A new password is
+ * proven by unlocking with it. Every attempt is added to the history's
+ * audit log.
  */
 #pragma once
 
@@ -38,6 +41,9 @@ gboolean bms_change_set_set_value (BmsChangeSet *self, guint8 id, gint64 raw, co
 /* Same from user text: name is a catalogue name, text as the CLI takes it. */
 gboolean bms_change_set_set_text (BmsChangeSet *self, const char *name, const char *text,
                                   GError **error);
+/* A command (write-only field: restart, factory reset, …) sent after every
+ * parameter, in the order added; not a list model item. */
+gboolean bms_change_set_add_command (BmsChangeSet *self, guint8 id, gint64 raw, GError **error);
 void bms_change_set_remove (BmsChangeSet *self, guint8 id);
 BmsChange *bms_change_set_lookup (BmsChangeSet *self, guint8 id);
 guint bms_change_set_get_size (BmsChangeSet *self);
@@ -47,7 +53,8 @@ BmsParamSet *bms_change_set_dup_result (BmsChangeSet *self);
  * combination after the change. */
 gboolean bms_change_set_validate (BmsChangeSet *self, GError **error);
 /* The write order: every prefix keeps the rules (falls back to id order
- * where no such order exists). Array of BmsChange (new, refs). */
+ * where no such order exists), then a new password, then the commands.
+ * Array of BmsChange (new, refs). */
 GPtrArray *bms_change_set_get_write_order (BmsChangeSet *self);
 /* "cell_ovp_mv (Charge protection (level 1)): 3650 mV → 3600 mV", one line
  * per field; for dry runs and confirmations. */

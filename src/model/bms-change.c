@@ -26,7 +26,8 @@ G_DEFINE_ENUM_TYPE (BmsChangeResult, bms_change_result,
                     G_DEFINE_ENUM_VALUE (BMS_CHANGE_PENDING, "pending"),
                     G_DEFINE_ENUM_VALUE (BMS_CHANGE_OK, "ok"),
                     G_DEFINE_ENUM_VALUE (BMS_CHANGE_FAILED, "failed"),
-                    G_DEFINE_ENUM_VALUE (BMS_CHANGE_NOT_SENT, "not-sent"))
+                    G_DEFINE_ENUM_VALUE (BMS_CHANGE_NOT_SENT, "not-sent"),
+                    G_DEFINE_ENUM_VALUE (BMS_CHANGE_RESTORED, "restored"))
 
 enum
 {
@@ -46,9 +47,9 @@ static GParamSpec *properties[N_PROPS];
 const char *
 bms_change_result_to_string (BmsChangeResult result)
 {
-  static const char *const names[] = { "pending", "ok", "failed", "not sent" };
+  static const char *const names[] = { "pending", "ok", "failed", "not sent", "restored" };
 
-  g_return_val_if_fail (result <= BMS_CHANGE_NOT_SENT, "unknown");
+  g_return_val_if_fail (result <= BMS_CHANGE_RESTORED, "unknown");
   return names[result];
 }
 
@@ -127,6 +128,9 @@ format_value (guint8 id, gint64 raw, const char *string)
 {
   const BmsFieldInfo *field = bms_field_lookup (id);
 
+  /* Never shown, never in the audit trail. */
+  if (id == BMS_ID_PASSWORD)
+    return g_strdup (string != NULL && *string != '\0' ? "(hidden)" : "(empty)");
   if (field->type == BMS_FIELD_ASCII)
     return g_strdup (string ? string : "");
   return bms_field_format (field, raw);

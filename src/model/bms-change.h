@@ -14,6 +14,8 @@ typedef enum
   BMS_CHANGE_OK,       /* written and read back equal */
   BMS_CHANGE_FAILED,   /* refused by the board, read back different, or no reply */
   BMS_CHANGE_NOT_SENT, /* an earlier field failed: stopped before this one */
+  BMS_CHANGE_RESTORED, /* written, then put back: stopping after a refusal would have
+                        * left a vendor rule broken */
 } BmsChangeResult;
 
 GType bms_change_result_get_type (void) G_GNUC_CONST;

@@ -57,6 +57,26 @@ bms_param_is_portable (const BmsFieldInfo *field)
 }
 
 gboolean
+bms_param_check_string (const BmsFieldInfo *field, const char *string, GError **error)
+{
+  g_autofree char *parsed = NULL;
+
+  g_return_val_if_fail (field != NULL, FALSE);
+  if (!bms_field_parse_value (field, string != NULL ? string : "", NULL, &parsed, error))
+    return FALSE;
+  if (field->id == BMS_ID_PASSWORD && (parsed == NULL || *parsed == '\0'))
+    {
+      g_set_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_RANGE,
+                   _ ("%s must not be empty: the board would take it, and then no password "
+                      "could unlock it again, not even for a factory reset. Give 1 to %u "
+                      "printable characters"),
+                   field->name, field->size);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
 bms_param_get_range (const BmsFieldInfo *field, gint64 *min_out, gint64 *max_out)
 {
   g_return_val_if_fail (field != NULL, FALSE);

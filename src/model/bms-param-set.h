@@ -29,6 +29,10 @@ gboolean bms_param_is_portable (const BmsFieldInfo *field);
 /* The allowed raw range: the catalogue range intersected with the vendor
  * sheet's. Returns TRUE when the vendor sheet narrows it. */
 gboolean bms_param_get_range (const BmsFieldInfo *field, gint64 *min_out, gint64 *max_out);
+/* An ASCII parameter's text: the catalogue's length and characters, and
+ * the board's rules (the parameter password 0xB2 is 1 to 10 printable
+ * characters: an empty one cannot be typed to unlock the board again). */
+gboolean bms_param_check_string (const BmsFieldInfo *field, const char *string, GError **error);
 /* Catalogue range, then vendor range; the error says which and why. */
 gboolean bms_param_check_range (const BmsFieldInfo *field, gint64 raw, GError **error);
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "bms-bootloader.h"
+#include "bms-firmware.h"
 #include "bms-frame.h"
 #include "bms-hex.h"
 #include "bms-sim-private.h"
@@ -700,7 +701,11 @@ bms_sim_set_bootloader_faults (BmsSim *sim, const BmsBootloaderFaults *faults)
 }
 
 /* Bytes for the bootloader; its answer goes to out. Once it has accepted an
- * image the board restarts into the new firmware. */
+ * image the board restarts into the new firmware — if it can: like ST's IAP
+ * the bootloader only jumps to an image whose vector table holds a stack
+ * pointer in SRAM and a reset handler inside the image. Anything else is
+ * written to flash but never starts, and the board stays in its
+ * bootloader (a good image flashed with --bootloader rescues it). */
 static void
 bootloader_receive (BmsSim *sim, const guint8 *data, gsize len, GByteArray *out)
 {
@@ -709,9 +714,16 @@ bootloader_receive (BmsSim *sim, const guint8 *data, gsize len, GByteArray *out)
     {
       GBytes *image = bms_bootloader_get_image (sim->bootloader);
       const char *version = bms_bootloader_get_version (sim->bootloader);
+      gsize size = image != NULL ? g_bytes_get_size (image) : 0;
 
       g_clear_pointer (&sim->flashed_image, g_bytes_unref);
       sim->flashed_image = image ? g_bytes_ref (image) : NULL;
+      if (!bms_firmware_check_image (image ? g_bytes_get_data (image, NULL) : NULL, size,
+                                     sim->config.flash_size, NULL))
+        {
+          enter_bootloader (sim);
+          return;
+        }
       memset (sim->software_version, 0, sizeof sim->software_version);
       g_strlcpy (sim->software_version, version ? version : "unknown",
                  sizeof sim->software_version);
@@ -1257,6 +1269,8 @@ handle_write (BmsSim *sim, const BmsFrame *frame)
     result = BMS_RESULT_DENIED;
   else if (!bms_field_is_writable (f))
     result = BMS_RESULT_READ_ONLY;
+  else if (sim->faults.refuse_write_id != 0 && id == sim->faults.refuse_write_id)
+    result = BMS_RESULT_RANGE; /* a board that will not take this value, for tests */
   else
     result = check_value (f, frame->info + 1, frame->info_len - 1, &raw);
   if (result == BMS_RESULT_OK)

@@ -71,6 +71,7 @@ typedef struct {
   guint    dead_cell;           /* 1-based cell that reads 0 mV (a broken sense
                                  * wire), with the board's cell under-voltage
                                  * warning; 0 none. A fault, not a lie. */
+  guint8   refuse_write_id;     /* writes of this field are answered "range" (0: none) */
 } BmsSimFaults;
 
 typedef struct _BmsSim BmsSim;

@@ -7,13 +7,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bms-field.h"
 #include "bms-sim.h"
 
 typedef struct
 {
   int modules, cells_per_module, address, baud, tcp_port, fault_delay_ms;
   int fault_noise_bytes, fault_dead_cell;
-  char *chemistry, *state, *pty, *replay, *fault_lie;
+  char *chemistry, *state, *pty, *replay, *fault_lie, *fault_refuse_write;
   double capacity, current, time_scale, initial_soc, ambient;
   double fault_noise, fault_drop, fault_corrupt;
   gboolean cycle, no_wire_timing, fault_silent, in_bootloader;
@@ -28,6 +29,7 @@ options_clear (Options *o)
 {
   g_clear_pointer (&o->chemistry, g_free);
   g_clear_pointer (&o->state, g_free);
+  g_clear_pointer (&o->fault_refuse_write, g_free);
   g_clear_pointer (&o->pty, g_free);
   g_clear_pointer (&o->replay, g_free);
   g_clear_pointer (&o->fault_lie, g_free);
@@ -181,6 +183,15 @@ check_options (Options *o, BmsSimConfig *config, BmsSimFaults *faults, GError **
     return fail (error, "--flash-size must be 1024 to 16777216 bytes (got %d)", o->flash_size);
   if (o->seed < 0 || o->seed > G_MAXUINT32)
     return fail (error, "--seed must be 0 to %u", G_MAXUINT32);
+  if (o->fault_refuse_write != NULL)
+    {
+      const BmsFieldInfo *f = bms_field_lookup_name (o->fault_refuse_write);
+
+      if (f == NULL || !bms_field_is_writable (f))
+        return fail (error, "--fault-refuse-write takes the name of a writable field "
+                     "(packwatch-cli fields; got \"%s\")", o->fault_refuse_write);
+      faults->refuse_write_id = f->id;
+    }
 
   config->modules = o->modules;
   config->cells_per_module = o->cells_per_module;
@@ -311,6 +322,8 @@ main (int argc, char **argv)
       "KIND" },
     { "fault-dead-cell", 0, 0, G_OPTION_ARG_INT, &o.fault_dead_cell,
       "This cell reads 0 mV, as with a broken sense wire (with the board's warning)", "N" },
+    { "fault-refuse-write", 0, 0, G_OPTION_ARG_STRING, &o.fault_refuse_write,
+      "Answer 'out of range' to every write of this field", "NAME" },
     { "flash-size", 0, 0, G_OPTION_ARG_INT, &o.flash_size,
       "Largest firmware image the bootloader takes (default 262144)", "BYTES" },
     { "in-bootloader", 0, 0, G_OPTION_ARG_NONE, &o.in_bootloader,

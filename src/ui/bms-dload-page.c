@@ -17,7 +17,6 @@
 #include "bms-change-set.h"
 #include "bms-device.h"
 #include "bms-field.h"
-#include "bms-field-writes.h"
 #include "bms-history.h"
 #include "bms-param-set.h"
 #include "bms-profile.h"
@@ -52,7 +51,6 @@ struct _BmsDloadPage
   guint             boards_done;
   char             *report_path;
   BmsChangeSet     *change_set;
-  GPtrArray        *password_write;
   GCancellable     *cancellable;
 };
 
@@ -399,54 +397,6 @@ finish_board (BmsDloadPage *self,
 }
 
 static void
-on_password_written (GObject      *source,
-                     GAsyncResult *result,
-                     gpointer      user_data)
-{
-  g_autoptr(BmsDloadPage) self = user_data;
-  g_autoptr(GPtrArray) writes = g_steal_pointer (&self->password_write);
-  g_autoptr(GError) error = NULL;
-  BmsFieldWrite *w = g_ptr_array_index (writes, 0);
-  Row *row = row_for (self, BMS_ID_PASSWORD);
-  gboolean ok;
-
-  ok = bms_field_writes_run_finish (result, &error) && w->ok;
-  if (ok)
-    set_result (row, "success", _("Written"), "ok");
-  else
-    {
-      g_autofree char *outcome = g_strdup_printf ("failed: %s", error ? error->message : w->result);
-      set_result (row, "error", error ? error->message : w->result, outcome);
-    }
-  finish_board (self, ok && GPOINTER_TO_INT (g_object_get_data (G_OBJECT (self), "changes-ok")));
-}
-
-static void
-write_new_password (BmsDloadPage *self,
-                    const char   *password,
-                    gboolean      changes_ok)
-{
-  g_object_set_data (G_OBJECT (self), "changes-ok", GINT_TO_POINTER (changes_ok));
-  if (password == NULL)
-    {
-      finish_board (self, changes_ok);
-      return;
-    }
-  if (!changes_ok)
-    {
-      set_result (row_for (self, BMS_ID_PASSWORD), "dim-label",
-                  _("Not sent (an earlier field failed)"), "not sent");
-      finish_board (self, FALSE);
-      return;
-    }
-  self->password_write = bms_field_writes_new ();
-  bms_field_writes_add (self->password_write, BMS_ID_PASSWORD, 0, password);
-  bms_field_writes_run_async (bms_page_get_session (BMS_PAGE (self)), self->password_write, NULL, TRUE,
-                              BMS_PAGE_AUDIT_ARGS (self), NULL, NULL,
-                              self->cancellable, on_password_written, g_object_ref (self));
-}
-
-static void
 show_change_results (BmsDloadPage *self)
 {
   for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->change_set)); i++)
@@ -478,29 +428,21 @@ show_change_results (BmsDloadPage *self)
     }
 }
 
-typedef struct {
-  BmsDloadPage *self;
-  char         *new_password;
-} ApplyData;
-
 static void
 on_changes_applied (GObject      *source,
                     GAsyncResult *result,
                     gpointer      user_data)
 {
-  ApplyData *data = user_data;
-  g_autoptr(BmsDloadPage) self = data->self;
-  g_autofree char *new_password = data->new_password;
+  g_autoptr(BmsDloadPage) self = user_data;
   g_autoptr(GError) error = NULL;
   gboolean ok;
 
-  g_free (data);
   ok = bms_change_set_apply_finish (BMS_CHANGE_SET (source), result, &error);
   show_change_results (self);
   g_clear_object (&self->change_set);
   if (!ok)
     set_status (self, error->message);
-  write_new_password (self, new_password, ok);
+  finish_board (self, ok);
 }
 
 void
@@ -513,7 +455,6 @@ bms_dload_page_write_board (BmsDloadPage *self)
   g_autoptr(GError) error = NULL;
   g_autofree char *new_password = NULL;
   const char *unlock;
-  ApplyData *data;
 
   g_return_if_fail (BMS_IS_DLOAD_PAGE (self));
 
@@ -531,7 +472,13 @@ bms_dload_page_write_board (BmsDloadPage *self)
     }
   current = bms_param_set_new_from_snapshot (snapshot);
   self->change_set = bms_change_set_new_from_target (current, target);
-  if (!bms_change_set_validate (self->change_set, &error))
+  /* A new password is part of the change set: written after every other
+   * field and proven by unlocking with it before the old one is dropped. */
+  if (new_password != NULL)
+    bms_change_set_set_value (self->change_set, BMS_ID_PASSWORD, 0, new_password, &error);
+  if (error == NULL)
+    bms_change_set_validate (self->change_set, &error);
+  if (error != NULL)
     {
       g_autofree char *text = g_strdup_printf (_("Nothing was sent: %s"), error->message);
       set_status (self, text);
@@ -551,13 +498,10 @@ bms_dload_page_write_board (BmsDloadPage *self)
   set_status (self, _("Writing…"));
   update_actions (self);
 
-  data = g_new0 (ApplyData, 1);
-  data->self = g_object_ref (self);
-  data->new_password = g_steal_pointer (&new_password);
   bms_change_set_apply_async (self->change_set, session, unlock,
                               bms_page_get_history (BMS_PAGE (self)),
                               bms_page_get_history_device_id (BMS_PAGE (self)),
-                              self->cancellable, on_changes_applied, data);
+                              self->cancellable, on_changes_applied, g_object_ref (self));
 }
 
 static void
@@ -917,7 +861,6 @@ bms_dload_page_dispose (GObject *object)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->change_set);
-  g_clear_pointer (&self->password_write, g_ptr_array_unref);
 
   G_OBJECT_CLASS (bms_dload_page_parent_class)->dispose (object);
 }

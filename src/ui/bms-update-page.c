@@ -1,7 +1,8 @@
 /* bms-update-page.c — the Update page: firmware upload and service settings.
  *
- * The firmware file is checked on a worker (size, CRC-32, version marker)
- * before anything is sent; the upload itself is BmsFlasher on the session's
+ * The firmware file is checked on a worker (size, CRC-32, version marker,
+ * and that it is an application image for the bootloader: a file that is not
+ * one needs a deliberate "Flash Anyway") before anything is sent; the upload itself is BmsFlasher on the session's
  * worker, each vendor step shown as it happens with bytes, rate, elapsed
  * and remaining time. Calibration, address, voltage-difference protection,
  * the master's total cell count and sleep are verified writes through the
@@ -63,6 +64,9 @@ struct _BmsUpdatePage
 
   char                *file_path;
   gboolean             file_ok;
+  char                *image_problem;  /* readable, but not a firmware image: why */
+  gboolean             forced;         /* the user confirmed flashing it anyway */
+  char                *old_version;    /* the board's, when the update started */
   GCancellable        *check_cancellable;
   BmsFlasher          *flasher;
   GCancellable        *flash_cancellable;
@@ -181,6 +185,39 @@ on_flasher_progress (BmsFlasher               *flasher,
     gtk_progress_bar_set_fraction (self->progress_bar, (double) p->bytes_sent / p->bytes_total);
 }
 
+/* One audit row per update (the same row packwatch-cli flash --db writes):
+ * file, size, CRC-32, versions before and after, forced or not, result. */
+static void
+audit_update (BmsUpdatePage *self,
+              BmsFlasher    *flasher,
+              const GError  *error)
+{
+  BmsHistory *history = bms_page_get_history (BMS_PAGE (self));
+  g_autofree char *base = g_path_get_basename (self->file_path);
+  g_autoptr(GString) result = g_string_new (error == NULL ? "ok" : "failed");
+  const char *new_version = bms_flasher_get_board_version (flasher);
+
+  if (history == NULL || bms_page_get_history_device_id (BMS_PAGE (self)) <= 0)
+    return;
+  if (error != NULL)
+    g_string_append_printf (result, " at step %d", bms_flasher_get_step (flasher));
+  g_string_append_printf (result, ": %s, %" G_GUINT64_FORMAT " bytes, CRC-32 %08X, image "
+                          "version %s", base, bms_flasher_get_file_size (flasher),
+                          bms_flasher_get_file_crc32 (flasher),
+                          bms_flasher_get_file_version (flasher) != NULL
+                            ? bms_flasher_get_file_version (flasher) : "unknown");
+  if (bms_flasher_get_image_problem (flasher) != NULL)
+    g_string_append_printf (result, "; FORCED past the image check: %s",
+                            bms_flasher_get_image_problem (flasher));
+  if (error != NULL)
+    g_string_append_printf (result, "; %s", error->message);
+  /* bms_history_add_audit queues the row for the history's writer thread. */
+  bms_history_add_audit (history, bms_page_get_history_device_id (BMS_PAGE (self)),
+                         g_get_real_time (), "firmware",
+                         self->old_version != NULL ? self->old_version : "unknown",
+                         new_version != NULL ? new_version : "(not read back)", result->str);
+}
+
 static void
 on_flash_done (GObject      *source,
                GAsyncResult *result,
@@ -189,8 +226,11 @@ on_flash_done (GObject      *source,
   g_autoptr(BmsUpdatePage) self = user_data;
   BmsFlasher *flasher = BMS_FLASHER (source);
   g_autoptr(GError) error = NULL;
+  gboolean ok = bms_flasher_run_finish (flasher, result, &error);
 
-  if (bms_flasher_run_finish (flasher, result, &error))
+  if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BUSY))
+    audit_update (self, flasher, error);
+  if (ok)
     {
       g_autofree char *text =
         g_strdup_printf (_("Update complete: the board runs version %s"),
@@ -233,6 +273,7 @@ run_flasher (BmsUpdatePage *self)
   BmsSession *session = bms_page_get_session (BMS_PAGE (self));
 
   self->flasher = bms_flasher_new (session);
+  bms_flasher_set_force (self->flasher, self->forced);
   bms_flasher_set_file (self->flasher, self->file_path);
   bms_flasher_set_board_baud (self->flasher, bms_session_get_baud (session));
   g_signal_connect (self->flasher, "progress", G_CALLBACK (on_flasher_progress), self);
@@ -260,6 +301,16 @@ on_unlocked_for_flash (GObject      *source,
 }
 
 static void
+remember_old_version (BmsUpdatePage *self)
+{
+  const BmsSnapshot *snapshot = bms_page_get_snapshot (BMS_PAGE (self));
+
+  g_clear_pointer (&self->old_version, g_free);
+  if (snapshot != NULL && bms_snapshot_has (snapshot, BMS_ID_SOFTWARE_VERSION))
+    self->old_version = bms_snapshot_dup_string (snapshot, BMS_ID_SOFTWARE_VERSION);
+}
+
+static void
 start_flash_with_password (GtkWidget  *widget,
                            gboolean    proceed,
                            const char *password,
@@ -275,6 +326,7 @@ start_flash_with_password (GtkWidget  *widget,
       return;
     }
   reset_steps (self);
+  remember_old_version (self);
   set_step (self, 0, STEP_DONE, adw_action_row_get_subtitle (self->file_row));
   gtk_progress_bar_set_fraction (self->progress_bar, 0);
   gtk_label_set_text (self->result_label, "");
@@ -338,6 +390,7 @@ on_resume_opened (GObject      *source,
       return;
     }
   self->flasher = bms_flasher_new_for_transport (self->resume_transport, self->resume_address);
+  bms_flasher_set_force (self->flasher, self->forced);
   bms_flasher_set_file (self->flasher, self->file_path);
   bms_flasher_set_board_baud (self->flasher, self->resume_baud);
   g_signal_connect (self->flasher, "progress", G_CALLBACK (on_flasher_progress), self);
@@ -399,7 +452,7 @@ bms_update_page_start_update (BmsUpdatePage *self,
   g_return_if_fail (BMS_IS_UPDATE_PAGE (self));
   g_return_if_fail (self->flash_cancellable == NULL);
 
-  if (!self->file_ok)
+  if (!self->file_ok && !(self->image_problem != NULL && self->forced))
     return;
   if (gtk_switch_get_active (self->resume_switch))
     {
@@ -444,12 +497,60 @@ on_start_response (AdwMessageDialog *dialog,
   g_object_unref (self);
 }
 
+static void confirm_update (BmsUpdatePage *self);
+
+static void
+on_force_response (AdwMessageDialog *dialog,
+                   const char       *response,
+                   BmsUpdatePage    *self)
+{
+  self->forced = g_str_equal (response, "force");
+  if (self->forced)
+    confirm_update (self);
+  g_object_unref (self);
+}
+
+/* A file that is not a firmware image for this bootloader is refused unless
+ * the user overrides it deliberately (the audit trail records it). */
+static void
+ask_force (BmsUpdatePage *self)
+{
+  g_autofree char *base = g_path_get_basename (self->file_path);
+  g_autofree char *body =
+    g_strdup_printf (_("%s is not a firmware image for this board's bootloader: %s.\n\n"
+                       "Flashed anyway, the board will most likely not start it and stay in its "
+                       "bootloader until a real image is flashed. Continue only if you know this "
+                       "file is right for this board."), base, self->image_problem);
+  GtkWidget *dialog = adw_message_dialog_new (bms_page_get_window (BMS_PAGE (self)),
+                                              _("Not a Firmware Image"), body);
+
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"), "force", _("_Flash Anyway"), NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "force",
+                                              ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_object_set_data (G_OBJECT (dialog), "force-dialog", GINT_TO_POINTER (TRUE));
+  g_signal_connect (dialog, "response", G_CALLBACK (on_force_response), g_object_ref (self));
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
 static void
 action_start (GtkWidget  *widget,
               const char *name,
               GVariant   *param)
 {
   BmsUpdatePage *self = BMS_UPDATE_PAGE (widget);
+
+  if (!self->file_ok && self->image_problem != NULL)
+    ask_force (self);
+  else
+    confirm_update (self);
+}
+
+static void
+confirm_update (BmsUpdatePage *self)
+{
   g_autofree char *base = g_path_get_basename (self->file_path);
   g_autofree char *body =
     g_strdup_printf (_("The board restarts into its bootloader and receives %s. It stops "
@@ -484,12 +585,14 @@ typedef struct {
   guint32 crc;
   gsize   size;
   char   *version;
+  char   *problem;
 } CheckResult;
 
 static void
 check_result_free (CheckResult *r)
 {
   g_free (r->version);
+  g_free (r->problem);
   g_free (r);
 }
 
@@ -513,6 +616,12 @@ check_thread (GTask        *task,
     }
   r->size = g_bytes_get_size (image);
   r->version = bms_firmware_find_version (g_bytes_get_data (image, NULL), r->size);
+  if (!bms_firmware_check_image (g_bytes_get_data (image, NULL), r->size,
+                                 BMS_FLASHER_DEFAULT_MAX_SIZE, &error))
+    {
+      r->problem = g_strdup (error->message);
+      g_clear_error (&error);
+    }
   g_task_return_pointer (task, r, (GDestroyNotify) check_result_free);
 }
 
@@ -541,12 +650,24 @@ on_check_done (GObject      *source,
       g_autofree char *base = g_path_get_basename (self->file_path);
       g_autofree char *size = format_bytes (r->size);
 
-      self->file_ok = TRUE;
       /* TRANSLATORS: file name, size, CRC-32, firmware version */
       text = g_strdup_printf (_("%s — %s, CRC-32 %08X, version %s"), base, size, r->crc, r->version);
-      adw_action_row_set_subtitle (self->file_row, text);
-      gtk_widget_remove_css_class (GTK_WIDGET (self->file_row), "error");
-      set_step (self, 0, STEP_DONE, text);
+      self->image_problem = g_steal_pointer (&r->problem);
+      self->file_ok = self->image_problem == NULL;
+      if (self->image_problem != NULL)
+        {
+          g_autofree char *why = g_strdup_printf ("%s: %s", text, self->image_problem);
+
+          adw_action_row_set_subtitle (self->file_row, why);
+          gtk_widget_add_css_class (GTK_WIDGET (self->file_row), "error");
+          set_step (self, 0, STEP_FAILED, why);
+        }
+      else
+        {
+          adw_action_row_set_subtitle (self->file_row, text);
+          gtk_widget_remove_css_class (GTK_WIDGET (self->file_row), "error");
+          set_step (self, 0, STEP_DONE, text);
+        }
       check_result_free (r);
     }
   update_actions (self);
@@ -567,6 +688,8 @@ bms_update_page_set_file (BmsUpdatePage *self,
   g_free (self->file_path);
   self->file_path = g_strdup (path);
   self->file_ok = FALSE;
+  g_clear_pointer (&self->image_problem, g_free);
+  self->forced = FALSE;
   reset_steps (self);
   set_step (self, 0, STEP_RUNNING, _("Checking…"));
   adw_action_row_set_subtitle (self->file_row, _("Checking…"));
@@ -793,7 +916,8 @@ update_actions (BmsUpdatePage *self)
   gboolean have_line = BMS_PAGE_CONNECTION (self) && bms_connection_get_uri (BMS_PAGE_CONNECTION (self));
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "update.start",
-                                 (resume ? have_line : connected) && !busy && self->file_ok);
+                                 (resume ? have_line : connected) && !busy
+                                 && (self->file_ok || self->image_problem != NULL));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "update.cancel", self->flash_cancellable != NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "update.choose-file", !busy);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "update.write-field", connected && !busy);
@@ -890,6 +1014,8 @@ bms_update_page_finalize (GObject *object)
   BmsUpdatePage *self = BMS_UPDATE_PAGE (object);
 
   g_free (self->file_path);
+  g_free (self->image_problem);
+  g_free (self->old_version);
   g_free (self->resume_uri);
   g_clear_pointer (&self->writes, g_ptr_array_unref);
   G_OBJECT_CLASS (bms_update_page_parent_class)->finalize (object);

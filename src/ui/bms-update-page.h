@@ -12,8 +12,11 @@ G_DECLARE_FINAL_TYPE (BmsUpdatePage, bms_update_page, BMS, UPDATE_PAGE, BmsPage)
 
 GtkWidget     *bms_update_page_new            (BmsConnection *connection);
 
-/* Checks path on a worker (size, CRC-32, version) as if chosen in the file
- * chooser; get_file_ok says whether it passed. */
+/* Checks path on a worker (size, CRC-32, version, the image's vector table)
+ * as if chosen in the file chooser; get_file_ok says whether it passed. A
+ * readable file that is not a firmware image fails; the Start button then
+ * asks whether to flash it anyway, and start_update runs it only after that
+ * confirmation. */
 void           bms_update_page_set_file       (BmsUpdatePage *self,
                                                const char    *path);
 gboolean       bms_update_page_get_file_ok    (BmsUpdatePage *self);

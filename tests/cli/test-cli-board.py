@@ -230,11 +230,17 @@ try:
     # a new password after the parameters, commands last
     board.received.clear()
     status, out, err = run([CLI, "write", "--port", port, "--password", "123456",
-                            "restart=1", "parameter_password=111111", "cell_ovp_mv=4450"])
+                            "restart=1", "parameter_password=111111", "cell_ovp_mv=4440"])
     ids = [w[4][0] for w in board.commands(0x02)]
     tap.ok(status == 0 and ids == [0x90, 0xB2, 0xBB],
            "order: parameters, then the new password, then commands",
            f"{status} {[hex(i) for i in ids]}\n{out}{err}")
+    # The new password is proven by unlocking with it before anything else.
+    frames = [(r[1], r[4]) for r in board.received if r[1] in (0x02, 0x05)]
+    pw_write = next((i for i, f in enumerate(frames) if f[0] == 0x02 and f[1][0] == 0xB2), None)
+    tap.ok(pw_write is not None and frames[pw_write + 1] == (0x05, b"\xB2111111\0\0\0\0"),
+           "the new password is verified by unlocking with it right after it is written",
+           frames)
     tap.ok("111111" not in out, "the new password is not echoed", out)
 finally:
     board.stop()

@@ -5,6 +5,7 @@ frame sent), a write with a wrong password refused by the board, a valid
 write read back.
 
 usage: test-cli-sim.py PATH-TO-packwatch-cli PATH-TO-packwatch-sim"""
+import json
 import os
 import shutil
 import signal
@@ -162,6 +163,78 @@ def check_writes(sim, endpoint):
            f"{status}\n{out}{err}\nread: {after.get('cell_ovp_mv')}")
 
 
+def write(sim, *args):
+    return cli("write", "--port", sim.port, "--baud", BAUD, *args)
+
+
+def check_one_road(refusing, sim):
+    """write is the change set profile load uses: ranges, rules, order, stop."""
+    # The board refuses the first step (recovery): the CLI stops there, and
+    # protection 3400 mV is never written below the recovery of 3550 mV.
+    _, before, _ = read_json(refusing)
+    db = os.path.join(workdir, "write-audit.db")
+    status, out, err = write(refusing, "--password", "123456",
+                             "cell_ovp_recovery_mv=3300", "cell_ovp_mv=3400")
+    _, after, _ = read_json(refusing)
+    after = after or {}
+    tap.ok(status == 1 and after.get("cell_ovp_mv") == before.get("cell_ovp_mv") == 3650
+           and after.get("cell_ovp_recovery_mv") == 3550
+           and "cell_ovp_recovery_mv = 3300 mV: refused" in out
+           and "cell_ovp_mv: not written" in out and "(the board has 3650 mV)" in out,
+           "write stops at the first refusal: protection not written below recovery, "
+           "the board's values reported", f"{status}\n{out}{err}\n{after.get('cell_ovp_mv')}")
+    write(refusing, "--password", "123456", "--db", db,
+          "cell_ovp_recovery_mv=3300", "cell_ovp_mv=3400")
+    status, audit_out, err = cli("audit", "--db", db, "--json")
+    try:
+        rows = json.loads(audit_out)
+    except ValueError:
+        rows = []
+    tap.ok([(r["field"], r["result"].split(":")[0]) for r in rows]
+           == [("unlock", "ok"), ("cell_ovp_recovery_mv", "failed")],
+           "write --db: the unlock and the refused write in the audit trail, nothing after",
+           rows)
+
+    # The vendor sheet's ranges, as profile load enforces them: nothing sent.
+    _, before, _ = read_json(sim)
+    status, out, err = write(sim, "--password", "123456", "cell_ovp_delay_s=2",
+                             "charge_ocp_a=900", "balance_diff_mv=500")
+    _, after, _ = read_json(sim)
+    tap.ok(status == 2 and err.count("vendor sheet") == 3 and "nothing was sent" in err
+           and all(after.get(k) == before.get(k)
+                   for k in ("cell_ovp_delay_s", "charge_ocp_a", "balance_diff_mv")),
+           "write refuses values outside the vendor sheet (delay 2 s, 900 A, 500 mV), "
+           "nothing sent", f"{status}\n{err}")
+    profile = os.path.join(workdir, "after-write.profile")
+    status, out, err = write(sim, "--password", "123456", "cell_ovp_delay_s=6",
+                             "charge_ocp_a=120", "balance_diff_mv=15")
+    s2, _, e2 = cli("profile", "save", "--port", sim.port, "--baud", BAUD, profile)
+    s3, out3, e3 = cli("profile", "load", "--port", sim.port, "--baud", BAUD, "--dry-run",
+                       profile)
+    tap.ok(status == 0 and s2 == 0 and s3 == 0,
+           "values written with write are accepted by profile load from a saved profile",
+           f"{status} {err}\n{s2} {e2}\n{s3} {e3}")
+
+    # An empty or too long password is refused before anything is sent.
+    for value, says in (("", "must not be empty"), ("   ", "must not be empty"),
+                        ("12345678901", "too long")):
+        status, out, err = write(sim, "--password", "123456", f"parameter_password={value}")
+        tap.ok(status == 2 and says in err and "nothing was sent" in err,
+               f"parameter_password={value!r}: refused, nothing sent", f"{status}\n{err}")
+    status, out, err = write(sim, "--password", "123456", "cell_ovp_mv=3600")
+    tap.ok(status == 0, "the old password still unlocks the board afterwards", f"{status}\n{err}")
+
+    # A new password: proven by unlocking with it; the old one is gone.
+    status, out, err = write(sim, "--password", "123456", "parameter_password=pw-2")
+    s2, out2, err2 = write(sim, "--password", "123456", "cell_ovp_mv=3650")
+    s3, out3, err3 = write(sim, "--password", "pw-2", "cell_ovp_mv=3650",
+                           "parameter_password=123456")
+    tap.ok(status == 0 and "parameter_password = (new password, not shown): ok" in out
+           and s2 == 1 and s3 == 0 and "pw-2" not in out + err,
+           "a new password unlocks, the old one no longer does; and back",
+           f"{status} {out}{err}\n{s2} {err2}\n{s3} {out3}{err3}")
+
+
 def check_table(sim, endpoint):
     status, out, err = cli("read", "--port", sim.port, "--baud", BAUD)
     tap.ok(status == 0 and "Cells: 16" in out and "cell_ovp_mv" in out and "mV" in out,
@@ -236,6 +309,14 @@ try:
         tap.ok(status == 3 and "No reply" in err and '"ok": false' in out,
                "silent board: exit 3, says there was no reply, JSON error", f"{status} {out} {err}")
     silent.stop()
+
+    # One road to the board: write through the change set.
+    refusing = Sim("tcp", "--fault-refuse-write", "cell_ovp_recovery_mv")
+    plain = Sim("tcp")
+    if tap.ok(refusing.ready and plain.ready, "simulators for write's change set serve"):
+        check_one_road(refusing, plain)
+    refusing.stop()
+    plain.stop()
 
     # In-process simulator (sim:// registered by the CLI).
     for uri, n in (("sim://", 16), ("sim://master", 256)):

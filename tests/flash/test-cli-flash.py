@@ -12,10 +12,12 @@ import json
 import os
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
 import time
+import zlib
 
 CLI, SIM = sys.argv[1], sys.argv[2]
 workdir = tempfile.mkdtemp(prefix="packwatch-flash-cli-")
@@ -31,12 +33,23 @@ def check(name, ok, diag=""):
     sys.stdout.flush()
 
 
+APP_BASE = 0x08004000
+
+
+def vectors(size):
+    """A Cortex-M vector table as docs/firmware-update.md describes it:
+    stack pointer in SRAM, Thumb reset handler inside the flashed image."""
+    return struct.pack("<II", 0x20005000, (APP_BASE + min(size - 2, 0x1C0)) | 1)
+
+
 def image(name, size, version):
     path = os.path.join(workdir, name)
     data = bytearray((i * 29 + i // 211) & 0xFF for i in range(size))
     if version is not None:
         marker = b"PWFW-VERSION=" + version.encode() + b"\0"
         data[300:300 + len(marker)] = marker
+    if size >= 8:
+        data[0:8] = vectors(size)
     with open(path, "wb") as f:
         f.write(data)
     return path
@@ -84,6 +97,63 @@ def sim_cases():
     r = cli("--port", "sim://", "--password", "123456")
     check("no FILE: exit 2", r.returncode == 2 and "FILE" in r.stderr,
           f"{r.returncode}\n{r.stderr}")
+
+    image_check_cases(fw)
+
+
+def write_raw(name, data):
+    path = os.path.join(workdir, name)
+    with open(path, "wb") as f:
+        f.write(data)
+    return path
+
+
+def audit_rows(db):
+    r = subprocess.run([CLI, "audit", "--db", db, "--json"], capture_output=True, text=True,
+                       timeout=60)
+    return json.loads(r.stdout) if r.returncode == 0 else []
+
+
+def image_check_cases(fw):
+    # (sim:// is a fresh board per run: each starts at the same version.)
+    # A PNG renamed .bin, random bytes, an image linked for another address:
+    # refused at step 1 with the reason, before the port is opened.
+    png = write_raw("photo.bin", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8)
+    rnd = write_raw("random.bin", bytes((i * 131 + 7) & 0xFF for i in range(3000)))
+    other = bytearray(open(fw, "rb").read())
+    other[0:8] = struct.pack("<II", 0x20005000, 0x08000101)
+    other = write_raw("bootloader-linked.bin", bytes(other))
+    for path, words in ((png, "the first word 0x474E5089 is not a stack pointer in SRAM"),
+                        (rnd, "is not a stack pointer in SRAM"),
+                        (other, "the reset handler 0x08000101 lies outside the image")):
+        r = cli("--port", "sim://", "--password", "123456", path)
+        check(f"{os.path.basename(path)}: exit 2 at step 1, not a firmware image, nothing sent",
+              r.returncode == 2 and "step 1 (check file)" in r.stderr
+              and "not a firmware image" in r.stderr and words in r.stderr
+              and "--force" in r.stderr and "step 2" not in r.stderr and r.stdout == "",
+              f"{r.returncode}\n{r.stdout}\n{r.stderr}")
+
+    db = os.path.join(workdir, "audit.db")
+    r = cli("--port", "sim://", "--password", "123456", "--db", db, fw)
+    rows = audit_rows(db)
+    crc = f"{zlib.crc32(open(fw, 'rb').read()):08X}"
+    ok_row = rows[-1] if rows else {}
+    check("update with --db: one audit row with file, size, CRC-32, old and new version",
+          r.returncode == 0 and len(rows) == 1 and ok_row.get("field") == "firmware"
+          and ok_row.get("old") not in (None, "", "unknown") and ok_row.get("new") == "CLI-T1"
+          and ok_row.get("result", "").startswith("ok: fw-t1.bin, 2053 bytes, CRC-32 " + crc)
+          and "FORCED" not in ok_row.get("result", ""),
+          f"{r.returncode}\n{r.stderr}\n{rows}")
+
+    r = cli("--port", "sim://", "--password", "123456", "--force", "--db", db, png)
+    rows = audit_rows(db)
+    forced = rows[-1] if rows else {}
+    check("--force flashes a PNG anyway; the board does not start it; the audit says FORCED",
+          r.returncode != 0 and "--force" in r.stderr and "step 7/8" in r.stderr
+          and len(rows) == 2 and forced.get("old") == ok_row.get("old")
+          and forced.get("result", "").startswith("failed at step 8: photo.bin")
+          and "FORCED past the image check: not a firmware image" in forced.get("result", ""),
+          f"{r.returncode}\n{r.stderr}\n{rows}")
 
 
 def pty_rescue():

@@ -32,6 +32,7 @@ make_image (gsize size, const char *version)
   for (gsize i = 0; i < size; i++)
     data[i] = (guint8) (i * 11 + i / 300);
   memcpy (data + 200, marker, strlen (marker) + 1);
+  bms_firmware_stamp_vectors (data, size);
   return g_bytes_new_take (data, size);
 }
 

@@ -197,6 +197,8 @@ make_image (gsize size, const char *version)
       g_assert_cmpuint (size, >, 100 + strlen (marker));
       memcpy (a->data + 100, marker, strlen (marker) + 1);
     }
+  if (size >= 8)
+    bms_firmware_stamp_vectors (a->data, size);
   return g_byte_array_free_to_bytes (a);
 }
 
@@ -494,6 +496,33 @@ test_empty_file (Fixture *fx, gconstpointer data)
 }
 
 static void
+test_not_an_image (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GBytes) image = make_image (6000, "PW-PNG");
+  g_autoptr(GBytes) png = NULL;
+  g_autoptr(GError) error = NULL;
+  guint8 *bytes = g_bytes_unref_to_data (g_steal_pointer (&image), &(gsize) { 0 });
+  gboolean ok;
+
+  memcpy (bytes, "\x89PNG\r\n\x1a\n", 8);
+  png = g_bytes_new_take (bytes, 6000);
+  fixture_write_file (fx, png);
+  ok = bms_flasher_run (fx->flasher, NULL, &error);
+  assert_aborted_at (fx, ok, error, BMS_FLASHER_STEP_CHECK_FILE);
+  g_assert_nonnull (strstr (error->message, "not a firmware image: the first word 0x474E5089"));
+  g_assert_cmpuint (fx->line->tx_log->len, ==, 0);
+  g_assert_null (bms_flasher_get_image_problem (fx->flasher));
+
+  /* Forced deliberately: sent, and the reason is kept for the audit. */
+  g_clear_error (&error);
+  bms_flasher_set_force (fx->flasher, TRUE);
+  bms_flasher_run (fx->flasher, NULL, &error);
+  g_assert_cmpint (bms_flasher_get_step (fx->flasher), >, BMS_FLASHER_STEP_CHECK_FILE);
+  g_assert_cmpuint (fx->line->tx_log->len, >, 6000);
+  g_assert_nonnull (strstr (bms_flasher_get_image_problem (fx->flasher), "0x474E5089"));
+}
+
+static void
 test_missing_file (Fixture *fx, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
@@ -648,6 +677,69 @@ test_check_file (void)
 }
 
 static void
+put_le32 (guint8 *p, guint32 v)
+{
+  for (int i = 0; i < 4; i++)
+    p[i] = (guint8) (v >> (8 * i));
+}
+
+/* The vector table check: each case the word pair, the size, and the words
+ * the message must contain (NULL: accepted). */
+static void
+test_check_image (void)
+{
+  static const struct { guint32 sp, reset; gsize len; const char *says; } cases[] = {
+    { 0x20005000, 0x08004101, 4096, NULL },
+    { 0x20080000, 0x08004FFF, 4096, NULL },            /* top of the largest SRAM, last byte */
+    { 0x474E5089, 0x0A1A0A0D, 4096, "the first word 0x474E5089 is not a stack pointer in SRAM" },
+    { 0x20000000, 0x08004101, 4096, "0x20000000 is not a stack pointer" },  /* empty stack */
+    { 0x20005002, 0x08004101, 4096, "0x20005002 is not a stack pointer" },  /* misaligned */
+    { 0x20080004, 0x08004101, 4096, "0x20080004 is not a stack pointer" },  /* past SRAM */
+    { 0x00000000, 0x00000000, 4096, "the first word 0x00000000" },           /* erased/blank */
+    { 0x20005000, 0x08004100, 4096, "second word 0x08004100 is not a reset handler" },
+    { 0x20005000, 0x08000101, 4096, "reset handler 0x08000101 lies outside" }, /* bootloader's */
+    { 0x20005000, 0x08005001, 4096, "reset handler 0x08005001 lies outside" }, /* past the end */
+    { 0x20005000, 0x08004101, 4, "cannot hold the vector table" },
+    { 0x20005000, 0x08004101, 0, "empty" },
+    { 0x20005000, 0x08004101, 8193, "more than the board's application area of 8192" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree guint8 *image = g_malloc0 (MAX (cases[i].len, 8));
+      g_autoptr(GError) error = NULL;
+      gboolean ok;
+
+      put_le32 (image, cases[i].sp);
+      put_le32 (image + 4, cases[i].reset);
+      ok = bms_firmware_check_image (image, cases[i].len, 8192, &error);
+      if (cases[i].says == NULL)
+        {
+          g_assert_no_error (error);
+          g_assert_true (ok);
+          continue;
+        }
+      g_assert_false (ok);
+      g_assert_nonnull (error);
+      if (strstr (error->message, cases[i].says) == NULL)
+        g_error ("case %u: “%s” does not say “%s”", i, error->message, cases[i].says);
+    }
+}
+
+static void
+test_stamped_vectors (void)
+{
+  /* The generator every test image goes through passes the check at any size. */
+  for (gsize len = 8; len < 600; len++)
+    {
+      g_autofree guint8 *image = g_malloc0 (len);
+
+      bms_firmware_stamp_vectors (image, len);
+      g_assert_true (bms_firmware_check_image (image, len, len, NULL));
+    }
+}
+
+static void
 test_find_version (void)
 {
   static const struct { const char *in; const char *out; } cases[] = {
@@ -690,6 +782,7 @@ main (int argc, char **argv)
   ADD ("fault/image-over-budget", test_image_over_budget);
   ADD ("fault/empty-file", test_empty_file);
   ADD ("fault/missing-file", test_missing_file);
+  ADD ("fault/not-an-image", test_not_an_image);
   ADD ("fault/rescue-abandoned-transfer", test_rescue_abandoned_transfer);
   ADD ("cancel/midway", test_cancel_midway);
   ADD ("cancel/before-start", test_cancel_before_start);
@@ -698,5 +791,7 @@ main (int argc, char **argv)
 #undef ADD
   g_test_add_func ("/flasher/check-file", test_check_file);
   g_test_add_func ("/flasher/find-version", test_find_version);
+  g_test_add_func ("/flasher/check-image", test_check_image);
+  g_test_add_func ("/flasher/stamped-vectors", test_stamped_vectors);
   return g_test_run ();
 }

@@ -106,6 +106,9 @@ make_image (gsize size)
    * receiver strips padding by the size in block 0, not by value. */
   if (size >= 3)
     memset (a->data + size - 3, 0x1A, 3);
+  /* The flasher only sends what passes the image check. */
+  if (size >= 8)
+    bms_firmware_stamp_vectors (a->data, size);
   return g_byte_array_free_to_bytes (a);
 }
 

@@ -304,6 +304,161 @@ test_wrong_password (Fixture *fx, gconstpointer data)
 }
 
 static void
+test_password_rules (void)
+{
+  g_autoptr (BmsParamSet) current = bms_param_set_new ();
+  g_autoptr (BmsChangeSet) set = NULL;
+  g_autoptr (GError) error = NULL;
+
+  bms_param_set_set_string (current, BMS_ID_PASSWORD, "123456");
+  set = bms_change_set_new (current);
+  /* Empty (or blank) would lock the board for good; longer than 10 bytes
+   * does not fit the field. Refused before any board is involved. */
+  g_assert_false (bms_change_set_set_value (set, BMS_ID_PASSWORD, 0, "", &error));
+  g_assert_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_RANGE);
+  g_assert_nonnull (strstr (error->message, "must not be empty"));
+  g_clear_error (&error);
+  g_assert_false (bms_change_set_set_text (set, "parameter_password", "   ", &error));
+  g_assert_nonnull (strstr (error->message, "must not be empty"));
+  g_clear_error (&error);
+  g_assert_false (bms_change_set_set_value (set, BMS_ID_PASSWORD, 0, "12345678901", &error));
+  g_assert_nonnull (strstr (error->message, "too long"));
+  g_clear_error (&error);
+  g_assert_cmpuint (bms_change_set_get_size (set), ==, 0);
+  g_assert_true (bms_change_set_set_value (set, BMS_ID_PASSWORD, 0, "1234567890", &error));
+  g_assert_no_error (error);
+  /* Never shown in clear (confirmation, audit trail). */
+  g_assert_cmpstr (bms_change_get_new_text (bms_change_set_lookup (set, BMS_ID_PASSWORD)), ==,
+                   "(hidden)");
+}
+
+static void
+test_password_last_then_commands (void)
+{
+  g_autoptr (BmsParamSet) current = bms_param_set_new ();
+  g_autoptr (BmsChangeSet) set = NULL;
+  g_autoptr (GPtrArray) order = NULL;
+  g_autoptr (GError) error = NULL;
+
+  bms_param_set_set_raw (current, 0xAF, 0);
+  set = bms_change_set_new (current);
+  g_assert_true (bms_change_set_add_command (set, BMS_ID_RESTART, 1, &error));
+  g_assert_true (bms_change_set_set_value (set, BMS_ID_PASSWORD, 0, "pw-2", &error));
+  g_assert_true (bms_change_set_set_text (set, "device_id", "Pack-9", &error));
+  g_assert_true (bms_change_set_set_text (set, "battery_type", "nmc", &error));
+  g_assert_no_error (error);
+  g_assert_false (bms_change_set_add_command (set, 0x90, 3600, &error)); /* not a command */
+  g_clear_error (&error);
+  order = bms_change_set_get_write_order (set);
+  g_assert_cmpuint (order->len, ==, 4);
+  g_assert_cmpuint (bms_change_get_id (g_ptr_array_index (order, 2)), ==, BMS_ID_PASSWORD);
+  g_assert_cmpuint (bms_change_get_id (g_ptr_array_index (order, 3)), ==, BMS_ID_RESTART);
+}
+
+static void
+refuse_writes_of (Fixture *fx, guint8 id)
+{
+  BmsSimFaults faults = { 0 };
+
+  faults.refuse_write_id = id;
+  bms_sim_set_faults (fx->sim, &faults);
+}
+
+static void
+test_stop_at_refusal (Fixture *fx, gconstpointer data)
+{
+  g_autoptr (BmsParamSet) current = read_params (fx);
+  g_autoptr (BmsChangeSet) set = bms_change_set_new (current);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) rows = NULL;
+
+  g_assert_cmpint (bms_param_set_get_raw (current, 0x90), ==, 3650);
+  g_assert_cmpint (bms_param_set_get_raw (current, 0x91), ==, 3550);
+  /* Recovery must go first; the board refuses it: protection must not follow
+   * (3400 mV below the recovery of 3550 mV). */
+  refuse_writes_of (fx, 0x91);
+  g_assert_true (bms_change_set_set_value (set, 0x91, 3300, NULL, &error));
+  g_assert_true (bms_change_set_set_value (set, 0x90, 3400, NULL, &error));
+  g_assert_false (
+      bms_change_set_apply (set, fx->session, "123456", fx->history, fx->device_id, NULL, &error));
+  g_assert_nonnull (error);
+  g_assert_cmpint (bms_change_get_result (bms_change_set_lookup (set, 0x91)), ==,
+                   BMS_CHANGE_FAILED);
+  g_assert_cmpint (bms_change_get_result (bms_change_set_lookup (set, 0x90)), ==,
+                   BMS_CHANGE_NOT_SENT);
+  g_assert_cmpint (bms_sim_get_parameter (fx->sim, 0x90), ==, 3650);
+  g_assert_cmpint (bms_sim_get_parameter (fx->sim, 0x91), ==, 3550);
+  rows = audit_rows (fx);
+  g_assert_cmpuint (rows->len, ==, 2); /* unlock, the refused write; nothing after */
+}
+
+static void
+test_restore_when_stopping_breaks_a_rule (Fixture *fx, gconstpointer data)
+{
+  g_autoptr (BmsParamSet) current = NULL;
+  g_autoptr (BmsChangeSet) set = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) rows = NULL;
+  BmsHistoryAudit *last;
+
+  /* A board left breaking a rule (recovery 3600 above protection 3500, as
+   * the old CLI could leave it): to 3520/3580 no single step keeps the
+   * rule, so protection goes first. When the board then refuses recovery,
+   * stopping would leave 3600 above 3580: protection is put back. */
+  g_assert_true (bms_sim_set_parameter (fx->sim, 0x90, 3500, NULL));
+  g_assert_true (bms_sim_set_parameter (fx->sim, 0x91, 3600, NULL));
+  current = read_params (fx);
+  set = bms_change_set_new (current);
+  g_assert_true (bms_change_set_set_value (set, 0x91, 3520, NULL, &error));
+  g_assert_true (bms_change_set_set_value (set, 0x90, 3580, NULL, &error));
+  g_assert_true (bms_change_set_validate (set, &error));
+  refuse_writes_of (fx, 0x91);
+  g_assert_false (
+      bms_change_set_apply (set, fx->session, "123456", fx->history, fx->device_id, NULL, &error));
+  g_assert_cmpint (bms_change_get_result (bms_change_set_lookup (set, 0x90)), ==,
+                   BMS_CHANGE_RESTORED);
+  g_assert_nonnull (strstr (bms_change_get_message (bms_change_set_lookup (set, 0x90)),
+                            "put back to 3500 mV"));
+  g_assert_cmpint (bms_change_get_result (bms_change_set_lookup (set, 0x91)), ==,
+                   BMS_CHANGE_FAILED);
+  g_assert_cmpint (bms_sim_get_parameter (fx->sim, 0x90), ==, 3500);
+  rows = audit_rows (fx);
+  last = g_ptr_array_index (rows, rows->len - 1);
+  g_assert_cmpstr (last->field, ==, "cell_ovp_mv");
+  g_assert_cmpstr (last->result, ==, "restored");
+}
+
+static void
+test_new_password_verified (Fixture *fx, gconstpointer data)
+{
+  g_autoptr (BmsParamSet) current = read_params (fx);
+  g_autoptr (BmsChangeSet) set = bms_change_set_new (current);
+  g_autoptr (BmsChangeSet) back = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) rows = NULL;
+  gboolean found = FALSE;
+
+  g_assert_true (bms_change_set_set_value (set, BMS_ID_PASSWORD, 0, "pw-2", &error));
+  g_assert_true (
+      bms_change_set_apply (set, fx->session, "123456", fx->history, fx->device_id, NULL, &error));
+  g_assert_no_error (error);
+  rows = audit_rows (fx);
+  for (guint i = 0; i < rows->len; i++)
+    {
+      BmsHistoryAudit *row = g_ptr_array_index (rows, i);
+      found |= g_str_equal (row->field, "unlock")
+               && g_str_equal (row->result, "ok: with the new password");
+      g_assert_null (strstr (row->new_value ? row->new_value : "", "pw-2"));
+    }
+  g_assert_true (found);
+  /* The old one is gone on the board, the new one works. */
+  bms_session_lock (fx->session);
+  g_assert_false (bms_session_unlock (fx->session, "123456", NULL, NULL));
+  g_assert_true (bms_session_unlock (fx->session, "pw-2", NULL, &error));
+  g_assert_no_error (error);
+}
+
+static void
 on_applied (GObject *source, GAsyncResult *result, gpointer data)
 {
   gboolean *done = data;
@@ -344,6 +499,14 @@ main (int argc, char *argv[])
   g_test_add_func ("/change-set/presets-per-chemistry", test_presets_per_chemistry);
   g_test_add_func ("/change-set/write-order-keeps-rules", test_write_order_keeps_rules);
   g_test_add_func ("/change-set/set-value-checks", test_set_value_checks);
+  g_test_add_func ("/change-set/password-rules", test_password_rules);
+  g_test_add_func ("/change-set/password-last-then-commands", test_password_last_then_commands);
+  g_test_add ("/change-set/stop-at-refusal", Fixture, NULL, fixture_set_up, test_stop_at_refusal,
+              fixture_tear_down);
+  g_test_add ("/change-set/restore-when-stopping-breaks-a-rule", Fixture, NULL, fixture_set_up,
+              test_restore_when_stopping_breaks_a_rule, fixture_tear_down);
+  g_test_add ("/change-set/new-password-verified", Fixture, NULL, fixture_set_up,
+              test_new_password_verified, fixture_tear_down);
   g_test_add ("/change-set/apply-preset", Fixture, NULL, fixture_set_up, test_apply_preset,
               fixture_tear_down);
   g_test_add ("/change-set/invalid-sends-nothing", Fixture, NULL, fixture_set_up,

@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "bms-firmware.h"
 #include "bms-frame.h"
 #include "bms-sim-private.h"
 #include "bms-ymodem.h"
@@ -50,6 +51,7 @@ make_image (gsize size, const char *version)
   for (gsize i = 0; i < size; i++)
     data[i] = (guint8)(i * 7 + 3);
   memcpy (data + 100, marker, strlen (marker) + 1);
+  bms_firmware_stamp_vectors (data, size);
   return g_bytes_new_take (data, size);
 }
 

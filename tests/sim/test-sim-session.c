@@ -93,6 +93,7 @@ write_firmware (const char *dir, gsize size, const char *version)
   for (gsize i = 0; i < size; i++)
     data[i] = (guint8)(i * 13 + 5);
   memcpy (data + 64, marker, strlen (marker) + 1);
+  bms_firmware_stamp_vectors (data, size);
   g_assert_true (g_file_set_contents (path, (const char *)data, size, NULL));
   return path;
 }

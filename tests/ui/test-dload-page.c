@@ -94,6 +94,26 @@ test_program_board (void)
     g_assert_cmpuint (bms_dload_page_get_boards_done (dload), ==, 2);
   }
 
+  /* A new password is part of the change set, written last and proven by
+   * unlocking with it (a blank Set cell leaves the password alone). */
+  bms_dload_page_set_value (dload, 0x99, "");
+  bms_dload_page_set_value (dload, 0x90, "3610");
+  bms_dload_page_set_value (dload, BMS_ID_PASSWORD, "pw-3");
+  bms_dload_page_write_board (dload);
+  g_assert_true (page_test_wait (not_busy, dload, 30));
+  g_assert_cmpstr (bms_dload_page_get_result (dload, 0x90), ==, "ok");
+  g_assert_cmpstr (bms_dload_page_get_result (dload, BMS_ID_PASSWORD), ==, "ok");
+  g_assert_cmpuint (bms_dload_page_get_boards_done (dload), ==, 3);
+  {
+    BmsSession *session = bms_connection_get_session (connection);
+    g_autoptr(GError) error = NULL;
+
+    bms_session_lock (session);
+    g_assert_false (bms_session_unlock (session, BMS_DEFAULT_PASSWORD, NULL, NULL));
+    g_assert_true (bms_session_unlock (session, "pw-3", NULL, &error));
+    g_assert_no_error (error);
+  }
+
   page_test_close (window, g_steal_pointer (&connection));
   g_remove (report);
   g_rmdir (dir);

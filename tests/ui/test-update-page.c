@@ -28,6 +28,8 @@ write_image (const char *dir,
       memcpy (data + 64, marker, strlen (marker));
       data[64 + strlen (marker)] = 0;   /* the version ends here */
     }
+  if (size >= 8)
+    bms_firmware_stamp_vectors (data, size);
   g_assert_true (g_file_set_contents (path, (const char *) data, size, NULL));
   return path;
 }
@@ -76,10 +78,113 @@ test_update (void)
   g_rmdir (dir);
 }
 
+static AdwMessageDialog *
+find_dialog (gboolean force)
+{
+  GList *windows = gtk_window_list_toplevels ();
+  AdwMessageDialog *found = NULL;
+
+  for (GList *l = windows; l != NULL; l = l->next)
+    if (ADW_IS_MESSAGE_DIALOG (l->data) && gtk_widget_get_visible (l->data)
+        && (g_object_get_data (l->data, "force-dialog") != NULL) == force)
+      found = l->data;
+  g_list_free (windows);
+  return found;
+}
+
+static gboolean
+has_dialog (gpointer force)
+{
+  return find_dialog (GPOINTER_TO_INT (force)) != NULL;
+}
+
+static gboolean
+history_ready (gpointer data)
+{
+  return bms_connection_get_history (data) != NULL
+         && bms_connection_get_history_device_id (data) > 0;
+}
+
+/* A PNG renamed .bin: refused at step 1 with the reason; only a deliberate
+ * "Flash Anyway" sends it, and the audit trail says it was forced. */
+static void
+test_not_an_image (void)
+{
+  g_autoptr(BmsConnection) connection = page_test_connect ();
+  GtkWidget *page = bms_update_page_new (connection);
+  GtkWidget *window = page_test_window (connection, page);
+  BmsUpdatePage *update = BMS_UPDATE_PAGE (page);
+  g_autofree char *dir = g_dir_make_tmp ("packwatch-update-XXXXXX", NULL);
+  g_autofree char *png = write_image (dir, "photo.bin", 3000, NULL);
+  g_autofree char *db = g_build_filename (dir, "history.db", NULL);
+  g_autofree char *contents = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(GError) error = NULL;
+  AdwMessageDialog *dialog;
+  BmsHistoryAudit *row;
+  gsize len = 0;
+
+  bms_connection_open_history (connection, db, 0);
+  g_assert_true (page_test_wait (history_ready, connection, 20));
+  g_assert_true (g_file_get_contents (png, &contents, &len, NULL));
+  memcpy (contents, "\x89PNG\r\n\x1a\n", 8);
+  g_assert_true (g_file_set_contents (png, contents, (gssize) len, NULL));
+
+  bms_update_page_set_file (update, png);
+  g_assert_true (page_test_wait (not_busy, update, 10));
+  g_assert_false (bms_update_page_get_file_ok (update));
+  /* Without the confirmation nothing starts. */
+  bms_update_page_start_update (update, BMS_DEFAULT_PASSWORD);
+  g_assert_false (bms_update_page_get_busy (update));
+
+  /* The button asks first, naming what is wrong. */
+  gtk_widget_activate_action (page, "update.start", NULL);
+  g_assert_true (page_test_wait (has_dialog, GINT_TO_POINTER (TRUE), 10));
+  dialog = find_dialog (TRUE);
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "0x474E5089"));
+  g_assert_cmpint (adw_message_dialog_get_response_appearance (dialog, "force"), ==,
+                   ADW_RESPONSE_DESTRUCTIVE);
+  g_assert_cmpstr (adw_message_dialog_get_default_response (dialog), ==, "cancel");
+  adw_message_dialog_response (dialog, "force");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  /* Then the usual confirmation; the test starts through the API instead. */
+  g_assert_true (page_test_wait (has_dialog, GINT_TO_POINTER (FALSE), 10));
+  dialog = find_dialog (FALSE);
+  adw_message_dialog_response (dialog, "cancel");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+
+  bms_update_page_start_update (update, BMS_DEFAULT_PASSWORD);
+  g_assert_true (bms_update_page_get_busy (update));
+  g_assert_true (page_test_wait (not_busy, update, 90));
+  g_test_message ("forced result: %s", bms_update_page_get_result (update));
+
+  g_assert_true (bms_history_flush (bms_connection_get_history (connection), &error));
+  g_assert_no_error (error);
+  rows = bms_history_query_audit (bms_connection_get_history (connection), 0, 0, G_MAXINT64, 0,
+                                  &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (rows->len, >=, 1);
+  row = g_ptr_array_index (rows, rows->len - 1);
+  g_assert_cmpstr (row->field, ==, "firmware");
+  g_assert_nonnull (strstr (row->result, "photo.bin, 3000 bytes, CRC-32 "));
+  g_assert_nonnull (strstr (row->result, "FORCED past the image check: not a firmware image"));
+  g_assert_cmpstr (row->old_value, !=, "unknown");
+
+  page_test_close (window, g_steal_pointer (&connection));
+  g_remove (png);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *file = g_strconcat (db, (const char *[]) { "", "-wal", "-shm" }[i], NULL);
+      g_remove (file);
+    }
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
   page_test_init (&argc, &argv);
   g_test_add_func ("/update-page/update", test_update);
+  g_test_add_func ("/update-page/not-an-image", test_not_an_image);
   return g_test_run ();
 }
