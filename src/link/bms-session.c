@@ -825,7 +825,7 @@ encode_value (BmsSession *self, const BmsFieldInfo *field, gint64 raw, const cha
     }
 
   /* A password the board takes but nobody can type back would lock it for good. */
-  if (field->id == BMS_ID_PASSWORD && !check_password_text (text, error))
+  if (field->id == BMS_ID_PASSWORD && !bms_session_check_password (text, error))
     return FALSE;
   {
     gsize len = text != NULL ? strlen (text) : 0;
