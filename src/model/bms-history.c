@@ -802,11 +802,22 @@ check_integrity (sqlite3 *db, const char *path, const char *pragma, GError **err
 static gboolean
 inspect_existing (sqlite3 *db, const char *path, gint64 *version, GError **error)
 {
+  g_autoptr (sqlite3_stmt) st = NULL;
   gint64 app_id = 0, n_objects = 0;
 
-  if (!query_int (db, "PRAGMA user_version", version, NULL) ||
-      !query_int (db, "PRAGMA application_id", &app_id, NULL) ||
-      !query_int (db, "SELECT count(*) FROM sqlite_schema", &n_objects, NULL))
+  /* One statement, one snapshot: read one by one, another process creating
+   * the file could commit in between (tables but no application id yet
+   * looked like "another program's database"). */
+  st = prepare (db, "SELECT (SELECT user_version FROM pragma_user_version),"
+                " (SELECT application_id FROM pragma_application_id),"
+                " (SELECT count(*) FROM sqlite_schema)", NULL);
+  if (st && sqlite3_step (st) == SQLITE_ROW)
+    {
+      *version = sqlite3_column_int64 (st, 0);
+      app_id = sqlite3_column_int64 (st, 1);
+      n_objects = sqlite3_column_int64 (st, 2);
+    }
+  else
     {
       g_set_error (error, BMS_HISTORY_ERROR, BMS_HISTORY_ERROR_CORRUPT,
                    "“%s” is not a history database or is damaged (%s); it was left "
@@ -1486,13 +1497,11 @@ writer_record_failure (BmsHistory *self, const GError *error, guint n_jobs)
   if (!self->pending_error)
     self->pending_error = g_error_copy (error);
   g_mutex_unlock (&self->state_lock);
-  if (!first)
-    return;
-  /* Not a g_warning: a full disk is an expected condition, reported to the
-   * caller through bms_history_flush and "write-failed". */
-  g_message ("History: writes fail, not recording until they succeed again: %s",
-             error->message);
-  post_signal (self, SIGNAL_WRITE_FAILED, error->message);
+  /* No g_warning or g_message: a full disk is an expected condition,
+   * reported to the caller through bms_history_flush, the stats and
+   * "write-failed" (the CLI and the app word it themselves). */
+  if (first)
+    post_signal (self, SIGNAL_WRITE_FAILED, error->message);
 }
 
 static void
@@ -1507,10 +1516,8 @@ writer_record_success (BmsHistory *self, guint64 samples)
   self->stats.failing = FALSE;
   g_clear_pointer (&self->write_error, g_free);
   g_mutex_unlock (&self->state_lock);
-  if (!resumed)
-    return;
-  g_message ("History: recording again");
-  post_signal (self, SIGNAL_WRITE_RESUMED, NULL);
+  if (resumed)
+    post_signal (self, SIGNAL_WRITE_RESUMED, NULL);
 }
 
 /* One transaction: the first job plus the non-sample jobs already queued
@@ -1553,7 +1560,11 @@ writer_run_batch (BmsHistory *self, GPtrArray *jobs)
       if (!sqlite3_get_autocommit (self->wdb))
         exec_sql (self->wdb, "ROLLBACK", NULL);
       g_hash_table_remove_all (self->accs);
-      writer_record_failure (self, error, jobs->len);
+      guint lost = 0;
+
+      for (guint i = 0; i < jobs->len; i++)
+        lost += ((Job *) g_ptr_array_index (jobs, i))->type < JOB_SYNC_MODE;
+      writer_record_failure (self, error, lost);
     }
   else
     {

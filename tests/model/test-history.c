@@ -756,7 +756,6 @@ test_write_failure (void)
     {
       g_test_trap_subprocess (NULL, 30 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_DEFAULT);
       g_test_trap_assert_passed ();
-      g_test_trap_assert_stderr ("*writes fail*");
       return;
     }
   dir = g_dir_make_tmp ("history-full-XXXXXX", NULL);
