@@ -817,6 +817,17 @@ inspect_existing (sqlite3 *db, const char *path, gint64 *version, GError **error
       app_id = sqlite3_column_int64 (st, 1);
       n_objects = sqlite3_column_int64 (st, 2);
     }
+  else if (sqlite3_errcode (db) == SQLITE_CANTOPEN || sqlite3_errcode (db) == SQLITE_READONLY ||
+           sqlite3_errcode (db) == SQLITE_PERM)
+    {
+      /* A WAL file needs its -wal and -shm beside it: on read-only media
+       * they cannot be made, which is no sign of damage. */
+      g_set_error (error, BMS_HISTORY_ERROR, BMS_HISTORY_ERROR_OPEN,
+                   "The history database “%s” cannot be written (%s): is it on read-only "
+                   "media or in a folder you cannot write? It can still be read",
+                   path, sqlite3_errmsg (db));
+      return FALSE;
+    }
   else
     {
       g_set_error (error, BMS_HISTORY_ERROR, BMS_HISTORY_ERROR_CORRUPT,

@@ -310,9 +310,11 @@ history_opened_read_only (GObject      *source,
       return;
     }
   g_free (self->recording_note);
+  g_debug ("History: opened for reading only: %s", first->message);
   self->recording_note = g_strdup_printf (_("Not recording: the history database “%s” can only "
-                                            "be read (%s). Live data is shown; nothing is saved."),
-                                          bms_history_get_path (history), first->message);
+                                            "be read (read-only media or folder). Live data is "
+                                            "shown and the history can be browsed; nothing is "
+                                            "saved."), bms_history_get_path (history));
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RECORDING_NOTE]);
   use_history (self, history);
 }
