@@ -584,7 +584,8 @@ static const char schema_v2[] =
 static const char claims_schema[] =
   "CREATE TABLE IF NOT EXISTS writer_claims ("
   "  key TEXT PRIMARY KEY, token TEXT NOT NULL, pid INTEGER NOT NULL,"
-  "  host TEXT NOT NULL, started_ms INTEGER NOT NULL, heartbeat_ms INTEGER NOT NULL)";
+  "  host TEXT NOT NULL, started_ms INTEGER NOT NULL, heartbeat_ms INTEGER NOT NULL,"
+  "  boot TEXT NOT NULL DEFAULT '')";
 
 /* Statements used per rollup unit, prepared once per connection and kept
  * in a cache keyed by the (static) SQL text: preparing costs far more than
@@ -1317,14 +1318,37 @@ writer_ensure_device (BmsHistory *self, Job *job, GError **error)
   return TRUE;
 }
 
-static gboolean
-claim_is_stale (gint64 pid, const char *host, gint64 heartbeat_ms)
+/* This boot of this machine: a claim from an earlier boot is dead even if
+ * its pid now belongs to a live process (after a power cut the logger
+ * restarts with pids close to its old one). */
+static const char *
+boot_id (void)
 {
-  if (g_get_real_time () / 1000 - heartbeat_ms > BMS_HISTORY_CLAIM_STALE_S * 1000)
+  static gsize once;
+  static char *id;
+
+  if (g_once_init_enter (&once))
+    {
+      if (!g_file_get_contents ("/proc/sys/kernel/random/boot_id", &id, NULL, NULL))
+        id = g_strdup ("");
+      g_strstrip (id);
+      g_once_init_leave (&once, 1);
+    }
+  return id;
+}
+
+/* On this machine the process table decides (a logger stuck on a full
+ * disk for minutes cannot renew its heartbeat, yet is alive); elsewhere
+ * only the heartbeat can. */
+static gboolean
+claim_is_stale (gint64 pid, const char *host, const char *boot, gint64 heartbeat_ms)
+{
+  if (g_strcmp0 (host, g_get_host_name ()) != 0)
+    return g_get_real_time () / 1000 - heartbeat_ms > BMS_HISTORY_CLAIM_STALE_S * 1000;
+  if (*boot_id () && g_strcmp0 (boot, boot_id ()) != 0)
     return TRUE;
   /* EPERM: alive, only not ours to signal. */
-  return g_strcmp0 (host, g_get_host_name ()) == 0 && pid > 0 && pid != getpid () &&
-         kill ((pid_t) pid, 0) != 0 && errno == ESRCH;
+  return pid > 0 && pid != getpid () && kill ((pid_t) pid, 0) != 0 && errno == ESRCH;
 }
 
 static gboolean
@@ -1341,9 +1365,10 @@ claim_refuse (sqlite3_stmt *st, const char *key, GError **error)
   g_set_error (error, BMS_HISTORY_ERROR, BMS_HISTORY_ERROR_CLAIMED,
                "“%s” is already being recorded by process %" G_GINT64_FORMAT " on %s "
                "(since %s, last seen %" G_GINT64_FORMAT " s ago); one writer per device: "
-               "stop that one first (its claim is taken over once it has ended or has not "
-               "been seen for %d s)",
-               key, pid, host ? host : "?", when, MAX (beat_s, 0), BMS_HISTORY_CLAIM_STALE_S);
+               "stop that one first (its claim is taken over once it has ended%s)",
+               key, pid, host ? host : "?", when, MAX (beat_s, 0),
+               g_strcmp0 (host, g_get_host_name ()) == 0 ? ""
+               : ", or when it has not been seen for " G_STRINGIFY (BMS_HISTORY_CLAIM_STALE_S) " s");
   return FALSE;
 }
 
@@ -1357,7 +1382,7 @@ writer_claim (BmsHistory *self, const char *key, GError **error)
   gint64 now_ms = g_get_real_time () / 1000;
   int rc;
 
-  sel = prepare (self->wdb, "SELECT token, pid, host, started_ms, heartbeat_ms"
+  sel = prepare (self->wdb, "SELECT token, pid, host, started_ms, heartbeat_ms, boot"
                  " FROM writer_claims WHERE key = ?1", error);
   if (!sel)
     return FALSE;
@@ -1369,6 +1394,7 @@ writer_claim (BmsHistory *self, const char *key, GError **error)
         return TRUE;
       if (!claim_is_stale (sqlite3_column_int64 (sel, 1),
                            (const char *) sqlite3_column_text (sel, 2),
+                           (const char *) sqlite3_column_text (sel, 5),
                            sqlite3_column_int64 (sel, 4)))
         return claim_refuse (sel, key, error);
       g_message ("History: taking over “%s” from process %" G_GINT64_FORMAT " on %s, "
@@ -1378,7 +1404,7 @@ writer_claim (BmsHistory *self, const char *key, GError **error)
   else if (rc != SQLITE_DONE)
     return set_sql_error (error, self->wdb, rc, "Cannot read the writer claims");
   put = prepare (self->wdb, "INSERT OR REPLACE INTO writer_claims (key, token, pid, host,"
-                 " started_ms, heartbeat_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?5)", error);
+                 " started_ms, heartbeat_ms, boot) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)", error);
   if (!put)
     return FALSE;
   sqlite3_bind_text (put, 1, key, -1, SQLITE_STATIC);
@@ -1386,6 +1412,7 @@ writer_claim (BmsHistory *self, const char *key, GError **error)
   sqlite3_bind_int64 (put, 3, getpid ());
   sqlite3_bind_text (put, 4, g_get_host_name (), -1, SQLITE_STATIC);
   sqlite3_bind_int64 (put, 5, now_ms);
+  sqlite3_bind_text (put, 6, boot_id (), -1, SQLITE_STATIC);
   if ((rc = sqlite3_step (put)) != SQLITE_DONE)
     return set_sql_error (error, self->wdb, rc, "Cannot store the writer claim");
   self->claims = TRUE;

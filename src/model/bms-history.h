@@ -100,9 +100,10 @@ gint64      bms_history_ensure_device (BmsHistory  *self,
  * device_key until it is closed: two writers of one device (the app and a
  * `packwatch-cli log`, or two loggers) would overwrite each other's
  * rollups. Fails with BMS_HISTORY_ERROR_CLAIMED naming the other writer
- * (process id, host, since when) while that one is alive; a claim whose
- * process is gone (same host) or whose heartbeat is older than
- * BMS_HISTORY_CLAIM_STALE_S (any host) is taken over. The writer renews
+ * (process id, host, since when) while that one is alive. A claim of this
+ * host is taken over when its process is gone or it is from an earlier
+ * boot; one of another host when its heartbeat is older than
+ * BMS_HISTORY_CLAIM_STALE_S. The writer renews
  * the heartbeat every BMS_HISTORY_CLAIM_HEARTBEAT_S even while idle.
  * Claiming again from the same history succeeds. Waits for the writer. */
 #define BMS_HISTORY_CLAIM_HEARTBEAT_S 10

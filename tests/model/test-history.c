@@ -924,6 +924,7 @@ test_claims (Fixture *f, gconstpointer data)
   g_autoptr (BmsHistory) b = NULL;
   g_autofree char *pid = g_strdup_printf ("process %d on %s", (int) getpid (), g_get_host_name ());
   g_autofree char *sql = NULL;
+  g_autofree char *boot = NULL;
   GPid dead;
   const char *argv[] = { "/bin/true", NULL };
   gint64 id_a, id_b;
@@ -956,14 +957,18 @@ test_claims (Fixture *f, gconstpointer data)
   g_assert_cmpint (id_b, ==, id_a);
   g_clear_object (&b);
 
+  if (!g_file_get_contents ("/proc/sys/kernel/random/boot_id", &boot, NULL, NULL))
+    boot = g_strdup ("");
+  g_strstrip (boot);
+
   /* A claim left by a killed process (its pid no longer exists). */
   g_assert_true (g_spawn_async (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL,
                                 NULL, &dead, &error));
   g_assert_no_error (error);
   waitpid (dead, NULL, 0);
   sql = g_strdup_printf ("INSERT OR REPLACE INTO writer_claims VALUES ('id:PWSIM001', 'gone',"
-                         " %d, '%s', 1, %" G_GINT64_FORMAT ")", (int) dead, g_get_host_name (),
-                         g_get_real_time () / 1000);
+                         " %d, '%s', 1, %" G_GINT64_FORMAT ", '%s')", (int) dead, g_get_host_name (),
+                         g_get_real_time () / 1000, boot);
   sql_exec (f->path, sql);
   a = bms_history_new (f->path, &error);
   g_assert_no_error (error);
@@ -974,7 +979,7 @@ test_claims (Fixture *f, gconstpointer data)
   /* A live pid elsewhere: taken over only once its heartbeat is old. */
   g_free (sql);
   sql = g_strdup_printf ("INSERT OR REPLACE INTO writer_claims VALUES ('id:PWSIM001', 'far',"
-                         " 1, 'other-host', 1, %" G_GINT64_FORMAT ")", g_get_real_time () / 1000);
+                         " 1, 'other-host', 1, %" G_GINT64_FORMAT ", '')", g_get_real_time () / 1000);
   sql_exec (f->path, sql);
   a = bms_history_new (f->path, &error);
   g_assert_no_error (error);
@@ -988,6 +993,35 @@ test_claims (Fixture *f, gconstpointer data)
   sql_exec (f->path, sql);
   g_assert_cmpint (bms_history_claim_device (a, "id:PWSIM001", NULL, &error), ==, id_a);
   g_assert_no_error (error);
+  g_clear_object (&a);
+
+  /* This host and boot, a live pid (init), a heartbeat long stale: alive
+   * (a logger stuck on a full disk cannot renew it), so refused. */
+  g_free (sql);
+  sql = g_strdup_printf ("INSERT OR REPLACE INTO writer_claims VALUES ('id:PWSIM001', 'stuck',"
+                         " 1, '%s', 1, 1, '%s')", g_get_host_name (), boot);
+  sql_exec (f->path, sql);
+  a = bms_history_new (f->path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (bms_history_claim_device (a, "id:PWSIM001", NULL, &error), ==, 0);
+  g_assert_error (error, BMS_HISTORY_ERROR, BMS_HISTORY_ERROR_CLAIMED);
+  g_clear_error (&error);
+  g_clear_object (&a);
+
+  /* This host, a live pid (init), a fresh heartbeat, but an earlier boot:
+   * after a power cut the pid may belong to anything now. */
+  if (*boot)
+    {
+      g_free (sql);
+      sql = g_strdup_printf ("INSERT OR REPLACE INTO writer_claims VALUES ('id:PWSIM001', 'old',"
+                             " 1, '%s', 1, %" G_GINT64_FORMAT ", 'an-earlier-boot')",
+                             g_get_host_name (), g_get_real_time () / 1000);
+      sql_exec (f->path, sql);
+      a = bms_history_new (f->path, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (bms_history_claim_device (a, "id:PWSIM001", NULL, &error), ==, id_a);
+      g_assert_no_error (error);
+    }
 }
 
 typedef struct {
