@@ -1663,8 +1663,11 @@ writer_main (gpointer data)
 
   while (!quit)
     {
-      Job *job = held ? held : g_async_queue_timeout_pop (self->queue,
-                                                          BMS_HISTORY_CLAIM_HEARTBEAT_S * G_USEC_PER_SEC);
+      /* Wakes up while idle only to keep a claim alive. */
+      Job *job = held ? held
+                 : self->claims ? g_async_queue_timeout_pop (self->queue,
+                                                            BMS_HISTORY_CLAIM_HEARTBEAT_S * G_USEC_PER_SEC)
+                 : g_async_queue_pop (self->queue);
 
       held = NULL;
       if (!job)
