@@ -20,6 +20,7 @@ enum
   CLI_EXIT_FAILED = 1,      /* an invalid frame, a write the board refused, a read-back mismatch */
   CLI_EXIT_USAGE = 2,       /* bad option, value or rule: nothing was written to the board */
   CLI_EXIT_UNREACHABLE = 3, /* the port cannot be opened or the board does not answer */
+  CLI_EXIT_BUSY = 4,        /* log: another live process records this device */
 };
 
 #define CLI_DEFAULT_BAUD 9600

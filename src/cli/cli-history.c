@@ -19,6 +19,10 @@ cli_history_open (const char *path, gboolean must_exist, GError **error)
                    "or name it with --db FILE)", resolved);
       return NULL;
     }
+  /* The readers (export, alarms, audit) never write: a file on read-only
+   * media or in a folder of another user opens for them too. */
+  if (must_exist)
+    return bms_history_new_read_only (resolved, error);
   return bms_history_new (resolved, error);
 }
 
@@ -59,12 +63,30 @@ cli_history_parse_time (const char *option, const char *text, gboolean is_end,
   return TRUE;
 }
 
+/* "id 3  key /dev/ttyUSB0:1  name PWSIM001  2026-… → 2026-…  1234 samples" */
+static void
+append_device_line (GString *out, const BmsHistoryDevice *d)
+{
+  g_autofree char *first = d->first_us ? cli_history_format_time (d->first_us) : NULL;
+  g_autofree char *last = d->last_us ? cli_history_format_time (d->last_us) : NULL;
+
+  g_string_append_printf (out, "\n  id %" G_GINT64_FORMAT "  key %s  name %s  ", d->id, d->key,
+                          d->name ? d->name : "-");
+  if (first)
+    g_string_append_printf (out, "%s … %s", first, last);
+  else
+    g_string_append (out, "no samples");
+  g_string_append_printf (out, "  %" G_GINT64_FORMAT " samples", d->n_samples);
+}
+
 gboolean
 cli_history_find_device (BmsHistory *history, const char *text, gint64 *device_id,
                          GError **error)
 {
   g_autoptr (GPtrArray) devices = NULL;
+  g_autoptr (GPtrArray) found = g_ptr_array_new ();
   g_autoptr (GString) known = g_string_new (NULL);
+  g_autoptr (GString) lines = g_string_new (NULL);
   char *end = NULL;
   gint64 id;
 
@@ -74,20 +96,39 @@ cli_history_find_device (BmsHistory *history, const char *text, gint64 *device_i
   if (!(devices = bms_history_list_devices (history, error)))
     return FALSE;
   id = g_ascii_strtoll (text, &end, 10);
+  /* An exact row id or key names one device; a name may be shared. */
   for (guint i = 0; i < devices->len; i++)
     {
       BmsHistoryDevice *d = g_ptr_array_index (devices, i);
-      if ((*end == '\0' && d->id == id) || g_strcmp0 (d->key, text) == 0 ||
-          g_strcmp0 (d->name, text) == 0)
+      if ((*end == '\0' && d->id == id) || g_strcmp0 (d->key, text) == 0)
         {
           *device_id = d->id;
           return TRUE;
         }
+    }
+  for (guint i = 0; i < devices->len; i++)
+    {
+      BmsHistoryDevice *d = g_ptr_array_index (devices, i);
+      if (g_strcmp0 (d->name, text) == 0)
+        {
+          g_ptr_array_add (found, d);
+          append_device_line (lines, d);
+        }
       g_string_append_printf (known, "%s%" G_GINT64_FORMAT " %s", known->len ? ", " : "",
                               d->id, d->key);
     }
-  g_set_error (error, CLI_ERROR, CLI_ERROR_USAGE, "no device “%s” in the history (%s%s)",
-               text, known->len ? "known: " : "it has no devices yet", known->str);
+  if (found->len == 1)
+    {
+      *device_id = ((BmsHistoryDevice *) found->pdata[0])->id;
+      return TRUE;
+    }
+  if (found->len > 1)
+    g_set_error (error, CLI_ERROR, CLI_ERROR_USAGE,
+                 "%u devices are named “%s”:%s\nchoose one with --device ID or --device KEY",
+                 found->len, text, lines->str);
+  else
+    g_set_error (error, CLI_ERROR, CLI_ERROR_USAGE, "no device “%s” in the history (%s%s)",
+                 text, known->len ? "known: " : "it has no devices yet", known->str);
   return FALSE;
 }
 

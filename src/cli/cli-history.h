@@ -8,7 +8,8 @@
 G_BEGIN_DECLS
 
 /* Opens path (the per-user database when NULL). must_exist: refuse to
- * create a new, empty file (export, alarms, audit). */
+ * create a new, empty file and open it for reading only (export, alarms,
+ * audit: works on read-only media too). */
 BmsHistory *cli_history_open         (const char  *path,
                                       gboolean     must_exist,
                                       GError     **error);
@@ -20,7 +21,10 @@ gboolean    cli_history_parse_time   (const char  *option,
                                       gboolean     is_end,
                                       gint64      *time_us,
                                       GError     **error);
-/* --device as a row id, a device key or a name; NULL → 0 (all). */
+/* --device as a row id, a device key or a name; NULL → 0 (all). A text
+ * that matches several devices (one board name under several ports) is
+ * refused with CLI_ERROR_USAGE listing them, so nothing silently picks
+ * one. */
 gboolean    cli_history_find_device  (BmsHistory  *history,
                                       const char  *text,
                                       gint64      *device_id,

@@ -44,11 +44,36 @@ typedef struct {
   gboolean    connected;
   gboolean    verbose;
   guint       misses;
-  guint64     samples;
   guint64     implausible;
   char       *implausible_reason; /* the last one reported */
+  gboolean    write_failing;  /* reported; waiting for "recording again" */
+  guint64     lost_before;    /* failed_jobs when that was reported */
   char       *key;
 } Logger;
+
+/* A full disk fails every cycle until space is freed: say so when it
+ * starts and when recording resumes, not once per cycle. */
+static void
+report_write_state (Logger *log)
+{
+  BmsHistoryStats stats;
+
+  bms_history_get_stats (log->history, &stats);
+  if (stats.failing && !log->write_failing)
+    {
+      g_autofree char *why = bms_history_dup_write_error (log->history);
+      cli_error ("log", "not recording: %s (the board is still polled; recording resumes "
+                 "by itself once the write succeeds)", why ? why : "a write failed");
+      log->write_failing = TRUE;
+      log->lost_before = stats.failed_jobs - 1;
+    }
+  else if (!stats.failing && log->write_failing)
+    {
+      fprintf (stderr, "packwatch-cli log: recording again (%" G_GUINT64_FORMAT
+               " cycles were not saved)\n", stats.failed_jobs - log->lost_before);
+      log->write_failing = FALSE;
+    }
+}
 
 /* Names the device after its id code once the first sample shows it. */
 static void
@@ -121,9 +146,35 @@ run_cycle (Logger *log)
   if (!log->named)
     name_device (log, snapshot);
   bms_history_append_snapshot (log->history, log->device_id, snapshot);
-  log->samples++;
   if (log->verbose)
     print_sample (snapshot);
+  report_write_state (log);
+}
+
+static gboolean
+writes_failing (BmsHistory *history)
+{
+  BmsHistoryStats stats;
+
+  bms_history_get_stats (history, &stats);
+  return stats.failing;
+}
+
+/* What was committed, not what was polled: a cycle lost to a full disk
+ * is not "saved". */
+static void
+print_summary (BmsHistory *history, guint64 implausible, int stopped_by)
+{
+  BmsHistoryStats stats;
+
+  bms_history_get_stats (history, &stats);
+  fprintf (stderr, "packwatch-cli log: %" G_GUINT64_FORMAT " samples saved", stats.samples);
+  if (stats.failed_jobs)
+    fprintf (stderr, ", %" G_GUINT64_FORMAT " cycles lost to write failures", stats.failed_jobs);
+  if (implausible > 0)
+    fprintf (stderr, ", %" G_GUINT64_FORMAT " implausible replies skipped", implausible);
+  fprintf (stderr, "%s\n",
+           stopped_by ? (stopped_by == SIGINT ? " (interrupted)" : " (terminated)") : "");
 }
 
 static gboolean
@@ -195,10 +246,11 @@ cli_log (int argc, char **argv)
     cli_stop_set_deadline (start + duration_us);
   log.key = g_strdup_printf ("%s:%d", conn.port, conn.address);
   if (!(history = cli_history_open (db, FALSE, &error))
-      || !(log.device_id = bms_history_ensure_device (history, log.key, NULL, &error)))
+      || !(log.device_id = bms_history_claim_device (history, log.key, NULL, &error)))
     {
       cli_error ("log", "%s", error->message);
-      status = CLI_EXIT_FAILED;
+      status = g_error_matches (error, BMS_HISTORY_ERROR, BMS_HISTORY_ERROR_CLAIMED)
+               ? CLI_EXIT_BUSY : CLI_EXIT_FAILED;
       goto out;
     }
   if (!(session = cli_connection_open (&conn, &error)))
@@ -236,28 +288,23 @@ cli_log (int argc, char **argv)
       if (now - last_flush > 60 * G_USEC_PER_SEC)
         {
           /* Surfaces a full disk while running, not only at the end. */
-          if (!bms_history_flush (history, &error))
-            {
-              cli_error ("log", "%s", error->message);
-              g_clear_error (&error);
-            }
+          if (!bms_history_flush (history, &error) && !log.write_failing)
+            cli_error ("log", "%s", error->message);
+          g_clear_error (&error);
+          report_write_state (&log);
           last_flush = now;
         }
       cli_stop_sleep_until (next);
     }
 
-  if (!bms_history_flush (history, &error))
+  /* An outage that was reported and is over does not fail the run; a
+   * write failing at the end does. */
+  if (!bms_history_flush (history, &error) && (log.write_failing || writes_failing (history)))
     {
       cli_error ("log", "%s", error->message);
       status = CLI_EXIT_FAILED;
     }
-  fprintf (stderr, "packwatch-cli log: %" G_GUINT64_FORMAT " samples saved", log.samples);
-  if (log.implausible > 0)
-    fprintf (stderr, ", %" G_GUINT64_FORMAT " implausible replies skipped", log.implausible);
-  fprintf (stderr, "%s\n",
-           cli_stop_get_signal () == SIGINT    ? " (interrupted)"
-           : cli_stop_get_signal () == SIGTERM ? " (terminated)"
-                                               : "");
+  print_summary (history, log.implausible, cli_stop_get_signal ());
 out:
   g_free (log.key);
   g_free (log.implausible_reason);

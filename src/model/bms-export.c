@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -157,12 +158,20 @@ load_devices (Ctx *c, GPtrArray **devices_out, GError **error)
 
 /* ------------------------------------------------------------ temp file */
 
+/* The temporary file is ".OUT.packwatch-export-PID@HOST.XXXXXX" beside
+ * OUT: a kill -9 (or a crash, or a power cut) leaves it behind, and the
+ * name says whose it was, so the next export in that folder removes the
+ * ones whose process is gone (49 MB after a few killed exports before).
+ * Files of a live process or of another host are left alone. */
+#define TEMP_TAG ".packwatch-export-"
+
 static char *
 make_temp (const char *path, GError **error)
 {
   g_autofree char *dir = g_path_get_dirname (path);
   g_autofree char *base = g_path_get_basename (path);
-  g_autofree char *name = g_strdup_printf (".%s.XXXXXX", base);
+  g_autofree char *name = g_strdup_printf (".%s" TEMP_TAG "%d@%s.XXXXXX", base, (int) getpid (),
+                                           g_get_host_name ());
   char *tmp = g_build_filename (dir, name, NULL);
   int fd = g_mkstemp_full (tmp, O_RDWR | O_CLOEXEC, 0644);
 
@@ -176,6 +185,46 @@ make_temp (const char *path, GError **error)
     }
   close (fd);
   return tmp;
+}
+
+/* TRUE when name is a temporary file of an export whose process (on this
+ * host) has ended. */
+static gboolean
+is_stale_temp (const char *name)
+{
+  const char *tag = name[0] == '.' ? strstr (name, TEMP_TAG) : NULL;
+  const char *host, *suffix;
+  char *end = NULL;
+  gint64 pid;
+
+  if (!tag)
+    return FALSE;
+  pid = g_ascii_strtoll (tag + strlen (TEMP_TAG), &end, 10);
+  if (pid <= 0 || pid > G_MAXINT || *end != '@')
+    return FALSE;
+  host = end + 1;
+  suffix = strrchr (host, '.');
+  if (!suffix || strlen (suffix) != 7 ||
+      strncmp (host, g_get_host_name (), suffix - host) != 0 ||
+      strlen (g_get_host_name ()) != (gsize) (suffix - host))
+    return FALSE;
+  return pid != getpid () && kill ((pid_t) pid, 0) != 0 && errno == ESRCH;
+}
+
+static void
+remove_stale_temps (const char *path)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (d && (name = g_dir_read_name (d)))
+    if (is_stale_temp (name))
+      {
+        g_autofree char *stale = g_build_filename (dir, name, NULL);
+        if (g_unlink (stale) == 0)
+          g_message ("Export: removed “%s”, left by an export that was killed", stale);
+      }
 }
 
 /* fsync the finished file, then rename it over the target. */
@@ -1300,6 +1349,7 @@ bms_export_write (BmsExport *self, const char *path, BmsExportProgressFunc progr
                    "The export range ends before it starts");
       return FALSE;
     }
+  remove_stale_temps (path);
   if (!(tmp = make_temp (path, error)))
     return FALSE;
   c.tz = g_time_zone_new_local ();

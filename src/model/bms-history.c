@@ -22,7 +22,9 @@
 
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <string.h>
+#include <unistd.h>
 #include <sqlite3.h>
 #include <glib/gstdio.h>
 
@@ -44,6 +46,13 @@
  * bounded on purpose. */
 #define WRITER_CACHE_KIB 128
 #define READER_CACHE_KIB 2048
+/* After a commit SQLite truncates a WAL larger than this, so on a small
+ * volume the log does not keep the space of its largest transaction. */
+#define JOURNAL_SIZE_LIMIT 1048576  /* bytes */
+/* Another process creating or migrating the file holds it for this long at
+ * most before we give up (a migration of a large file takes seconds). */
+#define BUSY_TIMEOUT_MS     5000
+#define MIGRATE_TIMEOUT_MS  120000
 
 // clang-format off
 G_DEFINE_QUARK (bms-history-error-quark, bms_history_error)
@@ -513,9 +522,20 @@ open_db (const char *path, int flags, GError **error)
       sqlite3_close (db);
       return NULL;
     }
-  sqlite3_busy_timeout (db, 5000);
+  sqlite3_busy_timeout (db, BUSY_TIMEOUT_MS);
   sqlite3_extended_result_codes (db, 0);
   return db;
+}
+
+/* file: URI for path with query (e.g. "mode=ro"), percent-encoded so that
+ * '?', '#' and '%' in a file name stay part of the name. */
+static char *
+path_to_uri (const char *path, const char *query)
+{
+  g_autofree char *abs = g_canonicalize_filename (path, NULL);
+  g_autofree char *escaped = g_uri_escape_string (abs, "/", FALSE);
+
+  return g_strdup_printf ("file:%s?%s", escaped, query);
 }
 
 /* -------------------------------------------------------------- schema */
@@ -555,6 +575,15 @@ static const char schema_v2[] =
   "CREATE TABLE rollup_hour_cells ("
   "  device_id INTEGER NOT NULL, t_ms INTEGER NOT NULL, cells BLOB NOT NULL,"
   "  PRIMARY KEY (device_id, t_ms)) WITHOUT ROWID;";
+
+/* Who records which device (bms_history_claim_device). Not a schema
+ * version of its own: a table an older Packwatch does not know does not
+ * change what it reads, so the file stays usable by it. */
+static const char claims_schema[] =
+  "CREATE TABLE IF NOT EXISTS writer_claims ("
+  "  key TEXT PRIMARY KEY, token TEXT NOT NULL, pid INTEGER NOT NULL,"
+  "  host TEXT NOT NULL, started_ms INTEGER NOT NULL, heartbeat_ms INTEGER NOT NULL,"
+  "  boot TEXT NOT NULL DEFAULT '')";
 
 /* Statements used per rollup unit, prepared once per connection and kept
  * in a cache keyed by the (static) SQL text: preparing costs far more than
@@ -772,11 +801,33 @@ check_integrity (sqlite3 *db, const char *path, const char *pragma, GError **err
 static gboolean
 inspect_existing (sqlite3 *db, const char *path, gint64 *version, GError **error)
 {
+  g_autoptr (sqlite3_stmt) st = NULL;
   gint64 app_id = 0, n_objects = 0;
 
-  if (!query_int (db, "PRAGMA user_version", version, NULL) ||
-      !query_int (db, "PRAGMA application_id", &app_id, NULL) ||
-      !query_int (db, "SELECT count(*) FROM sqlite_schema", &n_objects, NULL))
+  /* One statement, one snapshot: read one by one, another process creating
+   * the file could commit in between (tables but no application id yet
+   * looked like "another program's database"). */
+  st = prepare (db, "SELECT (SELECT user_version FROM pragma_user_version),"
+                " (SELECT application_id FROM pragma_application_id),"
+                " (SELECT count(*) FROM sqlite_schema)", NULL);
+  if (st && sqlite3_step (st) == SQLITE_ROW)
+    {
+      *version = sqlite3_column_int64 (st, 0);
+      app_id = sqlite3_column_int64 (st, 1);
+      n_objects = sqlite3_column_int64 (st, 2);
+    }
+  else if (sqlite3_errcode (db) == SQLITE_CANTOPEN || sqlite3_errcode (db) == SQLITE_READONLY ||
+           sqlite3_errcode (db) == SQLITE_PERM)
+    {
+      /* A WAL file needs its -wal and -shm beside it: on read-only media
+       * they cannot be made, which is no sign of damage. */
+      g_set_error (error, BMS_HISTORY_ERROR, BMS_HISTORY_ERROR_OPEN,
+                   "The history database “%s” cannot be written (%s): is it on read-only "
+                   "media or in a folder you cannot write? It can still be read",
+                   path, sqlite3_errmsg (db));
+      return FALSE;
+    }
+  else
     {
       g_set_error (error, BMS_HISTORY_ERROR, BMS_HISTORY_ERROR_CORRUPT,
                    "“%s” is not a history database or is damaged (%s); it was left "
@@ -806,11 +857,24 @@ static gboolean
 migrate (sqlite3 *db, gint64 version, GError **error)
 {
   g_autofree char *set = NULL;
+  gboolean ok;
 
   if (version == BMS_HISTORY_SCHEMA_VERSION)
     return TRUE;
-  if (!exec_sql (db, "BEGIN IMMEDIATE", error))
+  /* Two processes may find the same new file empty: the second waits here
+   * for the first one's transaction, then sees its schema. */
+  sqlite3_busy_timeout (db, MIGRATE_TIMEOUT_MS);
+  ok = exec_sql (db, "BEGIN IMMEDIATE", error);
+  sqlite3_busy_timeout (db, BUSY_TIMEOUT_MS);
+  if (!ok)
     return FALSE;
+  if (!query_int (db, "PRAGMA user_version", &version, error))
+    {
+      exec_sql (db, "ROLLBACK", NULL);
+      return FALSE;
+    }
+  if (version == BMS_HISTORY_SCHEMA_VERSION)
+    return exec_sql (db, "COMMIT", error);
   for (gint64 v = version; v < BMS_HISTORY_SCHEMA_VERSION; v++)
     if (!migrations[v] (db, error))
       {
@@ -829,26 +893,46 @@ migrate (sqlite3 *db, gint64 version, GError **error)
   return TRUE;
 }
 
+/* The switch needs the file to itself and SQLite does not wait for that
+ * through the busy handler: a second process opening a new file at the
+ * same moment as another got "database is locked". Retries for as long as
+ * the busy timeout. Returns the journal mode now in effect. */
+static char *
+switch_to_wal (sqlite3 *db, GError **error)
+{
+  gint64 deadline = g_get_monotonic_time () + BUSY_TIMEOUT_MS * G_GINT64_CONSTANT (1000);
+
+  for (;;)
+    {
+      g_autoptr (sqlite3_stmt) st = prepare (db, "PRAGMA journal_mode = WAL", error);
+      int rc;
+
+      if (!st)
+        return NULL;
+      rc = sqlite3_step (st);
+      if (rc == SQLITE_ROW)
+        return g_strdup ((const char *) sqlite3_column_text (st, 0));
+      if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || g_get_monotonic_time () > deadline)
+        {
+          set_sql_error (error, db, rc, "Cannot switch to WAL mode");
+          return NULL;
+        }
+      g_usleep (g_random_int_range (5000, 25000));
+    }
+}
+
 static sqlite3 *
 open_writer (const char *path, GError **error)
 {
   sqlite3 *db;
   gint64 version = 0;
   g_autofree char *mode = NULL;
-  g_autoptr (sqlite3_stmt) st = NULL;
 
   if (!(db = open_db (path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, error)))
     return NULL;
-  if (!inspect_existing (db, path, &version, error))
+  if (!inspect_existing (db, path, &version, error) ||
+      !(mode = switch_to_wal (db, error)))
     goto fail;
-  if (!(st = prepare (db, "PRAGMA journal_mode = WAL", error)) || sqlite3_step (st) != SQLITE_ROW)
-    {
-      if (error && !*error)
-        set_sql_error (error, db, sqlite3_errcode (db), "Cannot switch to WAL mode");
-      goto fail;
-    }
-  mode = g_strdup ((const char *) sqlite3_column_text (st, 0));
-  g_clear_pointer (&st, sqlite3_finalize);
   if (g_ascii_strcasecmp (mode, "wal") != 0)
     {
       g_set_error (error, BMS_HISTORY_ERROR, BMS_HISTORY_ERROR_OPEN,
@@ -857,8 +941,10 @@ open_writer (const char *path, GError **error)
       goto fail;
     }
   if (!exec_sql (db, "PRAGMA synchronous = NORMAL;"
+                 " PRAGMA journal_size_limit = " G_STRINGIFY (JOURNAL_SIZE_LIMIT) ";"
                  " PRAGMA cache_size = -" G_STRINGIFY (WRITER_CACHE_KIB), error) ||
-      !migrate (db, version, error))
+      !migrate (db, version, error) ||
+      !exec_sql (db, claims_schema, error))
     goto fail;
   return db;
 
@@ -874,6 +960,7 @@ typedef enum {
   JOB_ALARM,
   JOB_AUDIT,
   JOB_DEVICE,
+  JOB_CLAIM,
   JOB_DELETE_BEFORE,
   JOB_SYNC_MODE,
   JOB_FLUSH,
@@ -920,17 +1007,24 @@ struct _BmsHistory
   sqlite3_stmt *insert_alarm;
   sqlite3_stmt *insert_audit;
   gint64        last_retention_hour;
+  gint64        last_heartbeat_us;  /* monotonic */
+  gboolean      claims;             /* this history holds claims */
+
+  char         *token;        /* tells this history's claims from others' */
+  char         *reader_uri;   /* read-only: how the connections are opened */
+  gboolean      read_only;
 
   GMutex        state_lock;   /* guards the following */
   BmsHistoryStats stats;
   GError       *pending_error;
+  char         *write_error;  /* while failing */
   guint         retention_days;
   gboolean      closed;
 };
 
 G_DEFINE_FINAL_TYPE (BmsHistory, bms_history, G_TYPE_OBJECT)
 
-enum { SIGNAL_WRITE_FAILED, N_SIGNALS };
+enum { SIGNAL_WRITE_FAILED, SIGNAL_WRITE_RESUMED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 static void
@@ -963,7 +1057,7 @@ queue_push (BmsHistory *self, Job *job)
   gboolean closed;
 
   g_mutex_lock (&self->state_lock);
-  closed = self->closed;
+  closed = self->closed || self->read_only;
   if (!closed)
     {
       self->stats.queued++;
@@ -987,8 +1081,12 @@ queue_wait (BmsHistory *self, Job *job, gint64 *result, GError **error)
   job->waiter = &w;
   if (!queue_push (self, job))
     {
-      g_set_error (error, BMS_HISTORY_ERROR, BMS_HISTORY_ERROR_CLOSED,
-                   "The history database is closed");
+      if (self->read_only)
+        g_set_error (error, BMS_HISTORY_ERROR, BMS_HISTORY_ERROR_READ_ONLY,
+                     "The history database “%s” is open for reading only", self->path);
+      else
+        g_set_error (error, BMS_HISTORY_ERROR, BMS_HISTORY_ERROR_CLOSED,
+                     "The history database is closed");
       ok = FALSE;
       goto out;
     }
@@ -1218,6 +1316,125 @@ writer_ensure_device (BmsHistory *self, Job *job, GError **error)
   return TRUE;
 }
 
+/* This boot of this machine: a claim from an earlier boot is dead even if
+ * its pid now belongs to a live process (after a power cut the logger
+ * restarts with pids close to its old one). */
+static const char *
+boot_id (void)
+{
+  static gsize once;
+  static char *id;
+
+  if (g_once_init_enter (&once))
+    {
+      if (!g_file_get_contents ("/proc/sys/kernel/random/boot_id", &id, NULL, NULL))
+        id = g_strdup ("");
+      g_strstrip (id);
+      g_once_init_leave (&once, 1);
+    }
+  return id;
+}
+
+/* On this machine the process table decides (a logger stuck on a full
+ * disk for minutes cannot renew its heartbeat, yet is alive); elsewhere
+ * only the heartbeat can. */
+static gboolean
+claim_is_stale (gint64 pid, const char *host, const char *boot, gint64 heartbeat_ms)
+{
+  if (g_strcmp0 (host, g_get_host_name ()) != 0)
+    return g_get_real_time () / 1000 - heartbeat_ms > BMS_HISTORY_CLAIM_STALE_S * 1000;
+  if (*boot_id () && g_strcmp0 (boot, boot_id ()) != 0)
+    return TRUE;
+  /* EPERM: alive, only not ours to signal. */
+  return pid > 0 && pid != getpid () && kill ((pid_t) pid, 0) != 0 && errno == ESRCH;
+}
+
+static gboolean
+claim_refuse (sqlite3_stmt *st, const char *key, GError **error)
+{
+  gint64 pid = sqlite3_column_int64 (st, 1);
+  const char *host = (const char *) sqlite3_column_text (st, 2);
+  gint64 started_ms = sqlite3_column_int64 (st, 3);
+  gint64 beat_s = (g_get_real_time () / 1000 - sqlite3_column_int64 (st, 4)) / 1000;
+  g_autoptr (GDateTime) since = g_date_time_new_from_unix_local (started_ms / 1000);
+  g_autofree char *when = since ? g_date_time_format (since, "%Y-%m-%d %H:%M:%S")
+                                : g_strdup ("?");
+
+  g_set_error (error, BMS_HISTORY_ERROR, BMS_HISTORY_ERROR_CLAIMED,
+               "“%s” is already being recorded by process %" G_GINT64_FORMAT " on %s "
+               "(since %s, last seen %" G_GINT64_FORMAT " s ago); one writer per device: "
+               "stop that one first (its claim is taken over once it has ended%s)",
+               key, pid, host ? host : "?", when, MAX (beat_s, 0),
+               g_strcmp0 (host, g_get_host_name ()) == 0 ? ""
+               : ", or when it has not been seen for " G_STRINGIFY (BMS_HISTORY_CLAIM_STALE_S) " s");
+  return FALSE;
+}
+
+/* Inside the transaction, so two claimants are serialised by BEGIN
+ * IMMEDIATE. */
+static gboolean
+writer_claim (BmsHistory *self, const char *key, GError **error)
+{
+  g_autoptr (sqlite3_stmt) sel = NULL;
+  g_autoptr (sqlite3_stmt) put = NULL;
+  gint64 now_ms = g_get_real_time () / 1000;
+  int rc;
+
+  sel = prepare (self->wdb, "SELECT token, pid, host, started_ms, heartbeat_ms, boot"
+                 " FROM writer_claims WHERE key = ?1", error);
+  if (!sel)
+    return FALSE;
+  sqlite3_bind_text (sel, 1, key, -1, SQLITE_STATIC);
+  rc = sqlite3_step (sel);
+  if (rc == SQLITE_ROW)
+    {
+      if (g_strcmp0 ((const char *) sqlite3_column_text (sel, 0), self->token) == 0)
+        return TRUE;
+      if (!claim_is_stale (sqlite3_column_int64 (sel, 1),
+                           (const char *) sqlite3_column_text (sel, 2),
+                           (const char *) sqlite3_column_text (sel, 5),
+                           sqlite3_column_int64 (sel, 4)))
+        return claim_refuse (sel, key, error);
+      g_message ("History: taking over “%s” from process %" G_GINT64_FORMAT " on %s, "
+                 "which has ended", key, (gint64) sqlite3_column_int64 (sel, 1),
+                 (const char *) sqlite3_column_text (sel, 2));
+    }
+  else if (rc != SQLITE_DONE)
+    return set_sql_error (error, self->wdb, rc, "Cannot read the writer claims");
+  put = prepare (self->wdb, "INSERT OR REPLACE INTO writer_claims (key, token, pid, host,"
+                 " started_ms, heartbeat_ms, boot) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)", error);
+  if (!put)
+    return FALSE;
+  sqlite3_bind_text (put, 1, key, -1, SQLITE_STATIC);
+  sqlite3_bind_text (put, 2, self->token, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (put, 3, getpid ());
+  sqlite3_bind_text (put, 4, g_get_host_name (), -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (put, 5, now_ms);
+  sqlite3_bind_text (put, 6, boot_id (), -1, SQLITE_STATIC);
+  if ((rc = sqlite3_step (put)) != SQLITE_DONE)
+    return set_sql_error (error, self->wdb, rc, "Cannot store the writer claim");
+  self->claims = TRUE;
+  return TRUE;
+}
+
+/* Outside any transaction (autocommit); errors are left to the next
+ * transaction to report. */
+static void
+writer_heartbeat (BmsHistory *self, gboolean force)
+{
+  char *sql;
+  gint64 now = g_get_monotonic_time ();
+
+  if (!self->claims ||
+      (!force && now - self->last_heartbeat_us < BMS_HISTORY_CLAIM_HEARTBEAT_S * G_USEC_PER_SEC))
+    return;
+  self->last_heartbeat_us = now;
+  sql = sqlite3_mprintf ("UPDATE writer_claims SET heartbeat_ms = %lld WHERE token = %Q",
+                         (long long) (g_get_real_time () / 1000), self->token);
+  exec_sql (self->wdb, sql, NULL);
+  sqlite3_free (sql);
+}
+
 static gboolean
 writer_run_job (BmsHistory *self, Job *job, GError **error)
 {
@@ -1233,9 +1450,7 @@ writer_run_job (BmsHistory *self, Job *job, GError **error)
             return FALSE;
           n += added;
         }
-      g_mutex_lock (&self->state_lock);
-      self->stats.samples += n;
-      g_mutex_unlock (&self->state_lock);
+      job->result = n;  /* counted once committed */
       return TRUE;
     case JOB_ALARM:
       return writer_add_text_row (self, self->insert_alarm, job, error);
@@ -1243,6 +1458,8 @@ writer_run_job (BmsHistory *self, Job *job, GError **error)
       return writer_add_text_row (self, self->insert_audit, job, error);
     case JOB_DEVICE:
       return writer_ensure_device (self, job, error);
+    case JOB_CLAIM:
+      return writer_claim (self, job->s1, error) && writer_ensure_device (self, job, error);
     case JOB_DELETE_BEFORE:
       if (!writer_delete_before (self, job->t_ms, &n, error))
         return FALSE;
@@ -1258,19 +1475,9 @@ writer_run_job (BmsHistory *self, Job *job, GError **error)
 
 typedef struct {
   GWeakRef ref;
+  guint    signal;
   char    *message;
 } FailReport;
-
-static gboolean
-emit_write_failed (gpointer data)
-{
-  FailReport *r = data;
-  g_autoptr (BmsHistory) self = g_weak_ref_get (&r->ref);
-
-  if (self)
-    g_signal_emit (self, signals[SIGNAL_WRITE_FAILED], 0, r->message);
-  return G_SOURCE_REMOVE;
-}
 
 static void
 fail_report_free (gpointer data)
@@ -1281,23 +1488,72 @@ fail_report_free (gpointer data)
   g_free (r);
 }
 
+static gboolean
+emit_write_failed (gpointer data)
+{
+  FailReport *r = data;
+  g_autoptr (BmsHistory) self = g_weak_ref_get (&r->ref);
+
+  if (self && r->message)
+    g_signal_emit (self, signals[r->signal], 0, r->message);
+  else if (self)
+    g_signal_emit (self, signals[r->signal], 0);
+  return G_SOURCE_REMOVE;
+}
+
 static void
-writer_record_failure (BmsHistory *self, const GError *error, guint n_jobs)
+post_signal (BmsHistory *self, guint signal, const char *message)
 {
   FailReport *r = g_new0 (FailReport, 1);
 
-  /* Not a g_warning: a full disk is an expected condition, reported to the
-   * caller through bms_history_flush and "write-failed". */
-  g_message ("History: a write failed and was dropped: %s", error->message);
+  g_weak_ref_init (&r->ref, self);
+  r->signal = signal;
+  r->message = g_strdup (message);
+  bms_context_post (self->context, emit_write_failed, r, fail_report_free);
+}
+
+
+/* A full disk fails every cycle until space is freed: it is reported when
+ * it starts, not each time (at 5 Hz that was five lines a second). */
+static void
+writer_record_failure (BmsHistory *self, const GError *error, guint n_jobs)
+{
+  gboolean first;
+
+  /* The failed transaction may have left the WAL at its largest: fold it
+   * into the database and truncate it, so that freed space (or what the
+   * file itself still has free) lets the next cycle commit. */
+  exec_sql (self->wdb, "PRAGMA wal_checkpoint(TRUNCATE)", NULL);
   g_mutex_lock (&self->state_lock);
   self->stats.failed_jobs += n_jobs;
+  first = !self->stats.failing;
+  self->stats.failing = TRUE;
+  g_free (self->write_error);
+  self->write_error = g_strdup (error->message);
   if (!self->pending_error)
     self->pending_error = g_error_copy (error);
   g_mutex_unlock (&self->state_lock);
-  g_weak_ref_init (&r->ref, self);
-  r->message = g_strdup (error->message);
-  bms_context_post (self->context, emit_write_failed, r,
-                    fail_report_free);
+  /* No g_warning or g_message: a full disk is an expected condition,
+   * reported to the caller through bms_history_flush, the stats and
+   * "write-failed" (the CLI and the app word it themselves). */
+  if (first)
+    post_signal (self, SIGNAL_WRITE_FAILED, error->message);
+}
+
+static void
+writer_record_success (BmsHistory *self, guint64 samples)
+{
+  gboolean resumed;
+
+  g_mutex_lock (&self->state_lock);
+  self->stats.commits++;
+  self->stats.samples += samples;
+  resumed = self->stats.failing;
+  self->stats.failing = FALSE;
+  g_clear_pointer (&self->write_error, g_free);
+  g_mutex_unlock (&self->state_lock);
+  if (resumed)
+    post_signal (self, SIGNAL_WRITE_RESUMED, NULL);
 }
 
 /* One transaction: the first job plus the non-sample jobs already queued
@@ -1328,6 +1584,7 @@ writer_run_batch (BmsHistory *self, GPtrArray *jobs)
         }
       return;
     }
+  writer_heartbeat (self, FALSE);
   ok = exec_sql (self->wdb, "BEGIN IMMEDIATE", &error);
 
   for (guint i = 0; ok && i < jobs->len; i++)
@@ -1339,13 +1596,23 @@ writer_run_batch (BmsHistory *self, GPtrArray *jobs)
       if (!sqlite3_get_autocommit (self->wdb))
         exec_sql (self->wdb, "ROLLBACK", NULL);
       g_hash_table_remove_all (self->accs);
-      writer_record_failure (self, error, jobs->len);
+      guint lost = 0;
+
+      for (guint i = 0; i < jobs->len; i++)
+        lost += ((Job *) g_ptr_array_index (jobs, i))->type < JOB_SYNC_MODE;
+      writer_record_failure (self, error, lost);
     }
   else
     {
-      g_mutex_lock (&self->state_lock);
-      self->stats.commits++;
-      g_mutex_unlock (&self->state_lock);
+      guint64 samples = 0;
+
+      for (guint i = 0; i < jobs->len; i++)
+        {
+          Job *job = g_ptr_array_index (jobs, i);
+          if (job->type == JOB_SAMPLES)
+            samples += job->result;
+        }
+      writer_record_success (self, samples);
     }
   for (guint i = 0; i < jobs->len; i++)
     {
@@ -1355,19 +1622,33 @@ writer_run_batch (BmsHistory *self, GPtrArray *jobs)
     }
 }
 
+/* A table missing from a file that claims to be ours means damage (or a
+ * file someone edited): say so with SQLite's own words. Each statement is
+ * checked on its own: the message of a failed prepare is gone once the
+ * next one succeeds (that gave "not an error"). */
 static gboolean
-writer_prepare (BmsHistory *self)
+writer_prepare (BmsHistory *self, GError **error)
 {
-  self->insert_sample = prepare (self->wdb, "INSERT OR IGNORE INTO samples (" SAMPLE_COLUMNS
-                                 ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
-                                 " ?12)", NULL);
-  self->insert_alarm = prepare (self->wdb, "INSERT INTO alarm_events (device_id, t_ms, code,"
-                                " raised, value, threshold, text) VALUES (?1, ?2, ?3, ?4, ?5,"
-                                " ?6, ?7)", NULL);
-  self->insert_audit = prepare (self->wdb, "INSERT INTO audit (device_id, t_ms, field,"
-                                " old_value, new_value, result) VALUES (?1, ?2, ?3, ?4, ?5,"
-                                " ?6)", NULL);
-  return self->insert_sample && self->insert_alarm && self->insert_audit;
+  static const char * const sql[] = {
+    "INSERT OR IGNORE INTO samples (" SAMPLE_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
+    " ?7, ?8, ?9, ?10, ?11, ?12)",
+    "INSERT INTO alarm_events (device_id, t_ms, code, raised, value, threshold, text)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    "INSERT INTO audit (device_id, t_ms, field, old_value, new_value, result)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+  };
+  sqlite3_stmt **out[] = { &self->insert_sample, &self->insert_alarm, &self->insert_audit };
+
+  for (guint i = 0; i < G_N_ELEMENTS (sql); i++)
+    if (!(*out[i] = prepare (self->wdb, sql[i], NULL)))
+      {
+        g_set_error (error, BMS_HISTORY_ERROR, BMS_HISTORY_ERROR_CORRUPT,
+                     "“%s” is not a history database or is damaged (%s); it was left "
+                     "as it is: move it away or choose another file",
+                     self->path, sqlite3_errmsg (self->wdb));
+        return FALSE;
+      }
+  return TRUE;
 }
 
 static gpointer
@@ -1380,9 +1661,19 @@ writer_main (gpointer data)
 
   while (!quit)
     {
-      Job *job = held ? held : g_async_queue_pop (self->queue);
+      /* Wakes up while idle only to keep a claim alive. */
+      Job *job = held ? held
+                 : self->claims ? g_async_queue_timeout_pop (self->queue,
+                                                            BMS_HISTORY_CLAIM_HEARTBEAT_S * G_USEC_PER_SEC)
+                 : g_async_queue_pop (self->queue);
 
       held = NULL;
+      if (!job)
+        {
+          /* Idle (the board does not answer): the claim stays alive. */
+          writer_heartbeat (self, FALSE);
+          continue;
+        }
       g_ptr_array_add (jobs, job);
       while (jobs->len < MAX_JOBS_PER_TX && (job = g_async_queue_try_pop (self->queue)))
         {
@@ -1403,6 +1694,12 @@ writer_main (gpointer data)
     }
   if (held)
     job_free (held);
+  if (self->claims)
+    {
+      char *sql = sqlite3_mprintf ("DELETE FROM writer_claims WHERE token = %Q", self->token);
+      exec_sql (self->wdb, sql, NULL);
+      sqlite3_free (sql);
+    }
   return NULL;
 }
 
@@ -1421,6 +1718,9 @@ bms_history_finalize (GObject *object)
   BmsHistory *self = BMS_HISTORY (object);
 
   g_clear_error (&self->pending_error);
+  g_free (self->write_error);
+  g_free (self->token);
+  g_free (self->reader_uri);
   g_async_queue_unref (self->queue);
   g_hash_table_unref (self->accs);
   g_clear_pointer (&self->stmts, g_hash_table_unref);
@@ -1445,6 +1745,10 @@ bms_history_class_init (BmsHistoryClass *klass)
   signals[SIGNAL_WRITE_FAILED] =
     g_signal_new ("write-failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                   NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+  /* Emitted like "write-failed" when a commit succeeds after failures. */
+  signals[SIGNAL_WRITE_RESUMED] =
+    g_signal_new ("write-resumed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void
@@ -1458,6 +1762,7 @@ bms_history_init (BmsHistory *self)
   self->scratch = g_byte_array_new ();
   self->context = g_main_context_ref_thread_default ();
   self->last_retention_hour = G_MININT64;
+  self->token = g_uuid_string_random ();
 }
 
 char *
@@ -1488,9 +1793,8 @@ bms_history_new (const char *path_or_null, GError **error)
       self->closed = TRUE;
       return NULL;
     }
-  if (!writer_prepare (self))
+  if (!writer_prepare (self, error))
     {
-      set_sql_error (error, self->wdb, sqlite3_errcode (self->wdb), "Cannot prepare the writer");
       bms_history_close (self);
       return NULL;
     }
@@ -1502,6 +1806,85 @@ bms_history_new (const char *path_or_null, GError **error)
     }
   self->writer = g_thread_new ("bms-history-writer", writer_main, self);
   return g_steal_pointer (&self);
+}
+
+/* A WAL database needs its -shm index; where it cannot be created
+ * (read-only media, a read-only folder) SQLite can still read the file as
+ * immutable: nothing else may write it meanwhile, which read-only media
+ * guarantee. */
+static sqlite3 *
+open_reader_ro (const char *path, char **uri_out, gint64 *version, GError **error)
+{
+  static const char * const queries[] = { "mode=ro", "mode=ro&immutable=1" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (queries); i++)
+    {
+      g_autofree char *uri = path_to_uri (path, queries[i]);
+      g_autoptr (GError) local = NULL;
+      sqlite3 *db = open_db (uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, &local);
+      gint64 probe;
+
+      /* The first read is where a missing -shm shows (SQLITE_CANTOPEN). */
+      if (db && !query_int (db, "PRAGMA user_version", &probe, &local) &&
+          i + 1 < G_N_ELEMENTS (queries))
+        {
+          sqlite3_close (db);
+          continue;
+        }
+      g_clear_error (&local);
+      if (!db || !inspect_existing (db, path, version, error))
+        {
+          if (!db && error)
+            g_set_error (error, BMS_HISTORY_ERROR, BMS_HISTORY_ERROR_OPEN,
+                         "Cannot open the history database “%s” for reading", path);
+          sqlite3_close (db);
+          return NULL;
+        }
+      *uri_out = g_steal_pointer (&uri);
+      return db;
+    }
+  g_assert_not_reached ();
+}
+
+BmsHistory *
+bms_history_new_read_only (const char *path, GError **error)
+{
+  g_autoptr (BmsHistory) self = NULL;
+  gint64 version = 0;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    {
+      g_set_error (error, BMS_HISTORY_ERROR, BMS_HISTORY_ERROR_OPEN,
+                   "There is no history database “%s”", path);
+      return NULL;
+    }
+  self = g_object_new (BMS_TYPE_HISTORY, NULL);
+  self->path = g_strdup (path);
+  self->read_only = TRUE;
+  if (!(self->reader = open_reader_ro (path, &self->reader_uri, &version, error)))
+    return NULL;
+  if (version == 0)
+    {
+      g_set_error (error, BMS_HISTORY_ERROR, BMS_HISTORY_ERROR_CORRUPT,
+                   "“%s” is not a history database (it is empty)", path);
+      return NULL;
+    }
+  if (version < BMS_HISTORY_SCHEMA_VERSION)
+    {
+      /* The reads need the current tables: update it once if we may. */
+      bms_history_close (self);
+      return bms_history_new (path, error);
+    }
+  exec_sql (self->reader, "PRAGMA cache_size = -" G_STRINGIFY (READER_CACHE_KIB), NULL);
+  return g_steal_pointer (&self);
+}
+
+gboolean
+bms_history_is_read_only (BmsHistory *self)
+{
+  g_return_val_if_fail (BMS_IS_HISTORY (self), FALSE);
+  return self->read_only;
 }
 
 static void
@@ -1593,6 +1976,24 @@ bms_history_ensure_device (BmsHistory *self, const char *device_key, const char 
   return id;
 }
 
+gint64
+bms_history_claim_device (BmsHistory *self, const char *device_key, const char *name,
+                          GError **error)
+{
+  Job *job;
+  gint64 id = 0;
+
+  g_return_val_if_fail (BMS_IS_HISTORY (self), 0);
+  g_return_val_if_fail (device_key && *device_key, 0);
+  job = g_new0 (Job, 1);
+  job->type = JOB_CLAIM;
+  job->s1 = g_strdup (device_key);
+  job->s2 = g_strdup (name);
+  if (!queue_wait (self, job, &id, error))
+    return 0;
+  return id;
+}
+
 void
 bms_history_append_batch (BmsHistory *self, gint64 device_id,
                           const BmsSnapshot *const *snapshots, guint n_snapshots)
@@ -1666,15 +2067,24 @@ bms_history_flush (BmsHistory *self, GError **error)
 {
   Job *job;
   GError *pending;
+  gboolean ok;
 
   g_return_val_if_fail (BMS_IS_HISTORY (self), FALSE);
+  if (self->read_only)
+    return TRUE;  /* nothing was queued */
   job = g_new0 (Job, 1);
   job->type = JOB_FLUSH;
-  if (!queue_wait (self, job, NULL, error))
-    return FALSE;
+  ok = queue_wait (self, job, NULL, error);
   g_mutex_lock (&self->state_lock);
   pending = g_steal_pointer (&self->pending_error);
   g_mutex_unlock (&self->state_lock);
+  /* A failure in the flush's own transaction is the same one as pending:
+   * reported once, not again by the next flush. */
+  if (!ok)
+    {
+      g_clear_error (&pending);
+      return FALSE;
+    }
   if (pending)
     {
       g_propagate_prefixed_error (error, pending, "Some history was not saved: ");
@@ -1776,6 +2186,18 @@ bms_history_get_stats (BmsHistory *self, BmsHistoryStats *out)
   g_mutex_unlock (&self->state_lock);
 }
 
+char *
+bms_history_dup_write_error (BmsHistory *self)
+{
+  char *message;
+
+  g_return_val_if_fail (BMS_IS_HISTORY (self), NULL);
+  g_mutex_lock (&self->state_lock);
+  message = g_strdup (self->write_error);
+  g_mutex_unlock (&self->state_lock);
+  return message;
+}
+
 /* ---------------------------------------------------------------- reads */
 
 static sqlite3 *
@@ -1813,6 +2235,8 @@ open_private_reader (BmsHistory *self, GError **error)
                    "The history database is closed");
       return NULL;
     }
+  if (self->reader_uri)
+    return open_db (self->reader_uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, error);
   return open_db (self->path, SQLITE_OPEN_READONLY, error);
 }
 

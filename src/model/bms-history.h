@@ -34,6 +34,8 @@ typedef enum {
   BMS_HISTORY_ERROR_WRITE,    /* a write failed (disk full, read-only, …) */
   BMS_HISTORY_ERROR_CLOSED,   /* the history was closed */
   BMS_HISTORY_ERROR_INVALID,  /* bad argument: unknown device, empty range */
+  BMS_HISTORY_ERROR_CLAIMED,  /* another live writer records this device */
+  BMS_HISTORY_ERROR_READ_ONLY,/* opened for reading: writes are refused */
 } BmsHistoryError;
 
 /* The series every sample carries (engineering units in the comments). */
@@ -71,6 +73,15 @@ void        bms_history_new_async    (const char          *path_or_null,
                                       gpointer             user_data);
 BmsHistory *bms_history_new_finish   (GAsyncResult *result,
                                       GError      **error);
+/* Opens an existing database for reading only (export, alarms, audit, the
+ * Graph): nothing is created, migrated or written, so a file on read-only
+ * media or in a read-only folder opens too (SQLite's immutable mode when
+ * not even the WAL index can be created). A file of an older schema is
+ * updated first when it can be written. Writes fail with
+ * BMS_HISTORY_ERROR_READ_ONLY. */
+BmsHistory *bms_history_new_read_only (const char  *path,
+                                       GError     **error);
+gboolean    bms_history_is_read_only (BmsHistory   *self);
 const char *bms_history_get_path     (BmsHistory   *self);
 /* Commits what is queued, stops the writer, closes the files. Later writes
  * are dropped; later reads fail with BMS_HISTORY_ERROR_CLOSED. Also done by
@@ -81,6 +92,23 @@ void        bms_history_close        (BmsHistory   *self);
  * code), created on first use; the name is updated when it changes. Waits
  * for the writer: do not call it from the GTK main thread. */
 gint64      bms_history_ensure_device (BmsHistory  *self,
+                                       const char  *device_key,
+                                       const char  *name,
+                                       GError     **error);
+
+/* Like bms_history_ensure_device, and makes this history the one writer of
+ * device_key until it is closed: two writers of one device (the app and a
+ * `packwatch-cli log`, or two loggers) would overwrite each other's
+ * rollups. Fails with BMS_HISTORY_ERROR_CLAIMED naming the other writer
+ * (process id, host, since when) while that one is alive. A claim of this
+ * host is taken over when its process is gone or it is from an earlier
+ * boot; one of another host when its heartbeat is older than
+ * BMS_HISTORY_CLAIM_STALE_S. The writer renews
+ * the heartbeat every BMS_HISTORY_CLAIM_HEARTBEAT_S even while idle.
+ * Claiming again from the same history succeeds. Waits for the writer. */
+#define BMS_HISTORY_CLAIM_HEARTBEAT_S 10
+#define BMS_HISTORY_CLAIM_STALE_S     120
+gint64      bms_history_claim_device  (BmsHistory  *self,
                                        const char  *device_key,
                                        const char  *name,
                                        GError     **error);
@@ -144,14 +172,20 @@ gboolean    bms_history_delete_before      (BmsHistory *self,
 
 typedef struct {
   guint64 commits;        /* transactions committed by the writer */
-  guint64 samples;        /* samples written since open */
+  guint64 samples;        /* samples committed since open */
   guint64 alarm_events;
   guint64 audit_rows;
   guint64 failed_jobs;    /* jobs lost to a failed transaction */
   guint   queued;         /* jobs waiting now */
+  gboolean failing;       /* the last transaction failed (disk full, …) */
 } BmsHistoryStats;
 void        bms_history_get_stats       (BmsHistory      *self,
                                          BmsHistoryStats *out);
+/* While writes fail (stats.failing), why the last one failed; else NULL.
+ * "write-failed" is emitted once when writes start failing and
+ * "write-resumed" once when a commit succeeds again, so a full disk is
+ * reported once, not every cycle. */
+char       *bms_history_dup_write_error (BmsHistory      *self);
 
 /* ---- Reads (any thread; each call takes the reader connection) ---- */
 

@@ -261,8 +261,9 @@ typedef struct
   guint address;
   guint missed;
   char *history_key;
-  gint64 history_id;
+  gint64 history_id;      /* 0: not recorded (another writer has it) */
   guint history_serial;
+  gint64 history_retry;   /* monotonic: when to ask for the claim again */
 } Board;
 
 typedef struct
@@ -380,13 +381,18 @@ board_history (Worker *w, Board *board, const BmsSnapshot *snapshot)
     return NULL;
 
   key = bms_device_key_for_snapshot (snapshot, board->address);
-  if (board->history_serial != serial || g_strcmp0 (key, board->history_key) != 0)
+  if (board->history_serial != serial || g_strcmp0 (key, board->history_key) != 0 ||
+      (board->history_id == 0 && g_get_monotonic_time () >= board->history_retry))
     {
       g_autoptr (GError) error = NULL;
       g_autofree char *name = bms_snapshot_dup_string (snapshot, 0xB4);
       g_autofree char *fallback = g_strdup_printf ("Board %u", board->address);
-      gint64 id = bms_history_ensure_device (history, key, name && *name ? name : fallback, &error);
-      if (id <= 0)
+      /* One writer per board: while another process (a `packwatch-cli log`)
+       * records it, this one polls without recording and asks again now
+       * and then, so it takes over once the other has stopped. */
+      gint64 id = bms_history_claim_device (history, key, name && *name ? name : fallback, &error);
+      if (id <= 0 && !g_error_matches (error, BMS_HISTORY_ERROR, BMS_HISTORY_ERROR_CLAIMED) &&
+          !g_error_matches (error, BMS_HISTORY_ERROR, BMS_HISTORY_ERROR_READ_ONLY))
         {
           g_warning ("History: cannot register board %u: %s", board->address,
                      error ? error->message : "unknown error");
@@ -394,9 +400,13 @@ board_history (Worker *w, Board *board, const BmsSnapshot *snapshot)
         }
       g_free (board->history_key);
       board->history_key = g_steal_pointer (&key);
-      board->history_id = id;
+      board->history_id = MAX (id, 0);
       board->history_serial = serial;
+      board->history_retry = g_get_monotonic_time () +
+                             BMS_HISTORY_CLAIM_HEARTBEAT_S * 3 * G_USEC_PER_SEC;
     }
+  if (board->history_id == 0)
+    return NULL;
   return g_steal_pointer (&history);
 }
 

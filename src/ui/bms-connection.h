@@ -48,6 +48,9 @@ BmsHistory         *bms_connection_get_history       (BmsConnection *self);
 gint64              bms_connection_get_history_device_id (BmsConnection *self);
 /* Why the history could not be opened, or NULL. */
 const char         *bms_connection_get_history_error (BmsConnection *self);
+/* Why this connection's board is not recorded although the history is
+ * open (another process records it, the file is read-only), or NULL. */
+const char         *bms_connection_get_recording_note (BmsConnection *self);
 /* Opens path (NULL: the default location) on a worker; samples and alarm
  * events of every later poll go there. */
 void                bms_connection_open_history      (BmsConnection *self,

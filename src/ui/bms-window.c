@@ -246,6 +246,21 @@ bms_window_give_pages_connection (BmsWindow *self)
     }
 }
 
+/* Not recording although connected (another process records the board,
+ * the database is read-only): said once, when it starts. */
+static void
+recording_note_changed (BmsWindow *self)
+{
+  const char *note = bms_connection_get_recording_note (self->connection);
+  AdwToast *toast;
+
+  if (note == NULL)
+    return;
+  toast = adw_toast_new (note);
+  adw_toast_set_timeout (toast, 0);  /* stays until dismissed: it matters */
+  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+}
+
 static void
 bms_window_init (BmsWindow *self)
 {
@@ -254,6 +269,8 @@ bms_window_init (BmsWindow *self)
   self->connection = bms_connection_new ();
   bms_summary_bar_set_connection (self->summary_bar, self->connection);
   bms_window_give_pages_connection (self);
+  g_signal_connect_object (self->connection, "notify::recording-note",
+                           G_CALLBACK (recording_note_changed), self, G_CONNECT_SWAPPED);
 }
 
 static void

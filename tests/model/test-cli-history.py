@@ -7,7 +7,9 @@ wrote), so every command also exercises the migration on open.
 usage: test-cli-history.py PATH-TO-packwatch-cli"""
 import json
 import os
+import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -171,5 +173,76 @@ with tempfile.TemporaryDirectory(prefix="cli-history-") as tmp:
     tap.ok(open(xlsx, "rb").read() == OLD, "the earlier file is whole")
     tap.ok(not [n for n in os.listdir(tmp) if n.startswith(".out.xlsx")], "no temporary file left",
            os.listdir(tmp))
+
+    # kill -9 in the middle leaves the temporary file (nothing can remove
+    # it then); the next export in that folder does, but not the file of an
+    # export still running (this process stands in for one).
+    live = os.path.join(tmp, f".other.csv.packwatch-export-{os.getpid()}@{socket.gethostname()}.abcdef")
+    open(live, "w").close()
+    leftovers = []
+    for attempt in range(3):
+        proc = subprocess.Popen([CLI, "export", "--db", big, "--xlsx", xlsx],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(1000):
+            temps = [n for n in os.listdir(tmp) if n.startswith(".out.xlsx.packwatch-export-")]
+            if temps or proc.poll() is not None:
+                break
+            time.sleep(0.01)
+        time.sleep(0.2)
+        proc.kill()
+        proc.communicate(timeout=30)
+        leftovers += [n for n in os.listdir(tmp) if n.startswith(".out.xlsx.packwatch-export-")]
+    tap.ok(len(set(leftovers)) >= 1 and all(f"@{socket.gethostname()}." in n for n in leftovers),
+           f"kill -9 of export leaves its temporary file ({len(set(leftovers))} after 3 kills)",
+           os.listdir(tmp))
+    status, out, err = run([CLI, "export", "--db", db, "--csv", csv])
+    left = [n for n in os.listdir(tmp) if ".packwatch-export-" in n]
+    tap.ok(status == 0 and left == [os.path.basename(live)],
+           "the next export removes the killed exports' files, not a live one's", (left, err))
+    os.unlink(live)
+
+    # --device by a name three devices share: listed, refused.
+    multi = os.path.join(tmp, "multi.db")
+    make_db(multi, 20)
+    with sqlite3.connect(multi) as con:
+        con.execute("UPDATE devices SET name = 'PWSIM001'")
+        con.execute("INSERT INTO devices VALUES (3, 'tcp://10.0.0.8:8899:1', 'PWSIM001', 0)")
+    status, out, err = run([CLI, "export", "--db", multi, "--csv", csv, "--device", "PWSIM001"])
+    tap.ok(status == 2 and "3 devices are named “PWSIM001”" in err
+           and all(k in err for k in ("/dev/ttyUSB0:1", "tcp://10.0.0.7:8899:2", "tcp://10.0.0.8:8899:1"))
+           and "20 samples" in err and "no samples" in err and "--device ID" in err,
+           "export --device NAME of three devices: listed (key, first/last, count) and refused", err)
+    status, out, err = run([CLI, "export", "--db", multi, "--csv", csv, "--device", "/dev/ttyUSB0:1"])
+    tap.ok(status == 0 and "Wrote" in err, "the same export by key: written", err)
+
+    # Read-only media: the WAL index cannot be created next to the file (a
+    # directory has its name: that stops root too; chmod adds to it when
+    # the test does not run as root). export, alarms and audit still read.
+    rodir = os.path.join(tmp, "ro")
+    os.mkdir(rodir)
+    ro = os.path.join(rodir, "history.db")
+    shutil.copy(db, ro)
+    os.mkdir(ro + "-wal")
+    os.mkdir(ro + "-shm")
+    os.chmod(ro, 0o444)
+    os.chmod(rodir, 0o555)
+    status, out, err = run([CLI, "export", "--db", ro, "--csv", csv])
+    tap.ok(status == 0 and "3000 rows" in err, "export from read-only media", err)
+    status, out, err = run([CLI, "alarms", "--db", ro])
+    tap.ok(status == 0 and "cell_ovp" in out, "alarms from read-only media", err)
+    status, out, err = run([CLI, "audit", "--db", ro])
+    tap.ok(status == 0 and "cell_ovp_mv" in out, "audit from read-only media", err)
+    os.chmod(rodir, 0o755)
+
+    # A file of ours without its samples table: SQLite's words, and that it
+    # is damaged (was "Cannot prepare the writer: not an error").
+    broken = os.path.join(tmp, "broken.db")
+    shutil.copy(db, broken)
+    with sqlite3.connect(broken) as con:
+        con.execute("DROP TABLE samples")
+    status, out, err = run([CLI, "log", "--db", broken, "--port", "tcp://127.0.0.1:1"])
+    tap.ok(status == 1 and "no such table: samples" in err
+           and "not a history database or is damaged" in err and "not an error" not in err,
+           "a database without its samples table: the real reason", err)
 
 tap.done()

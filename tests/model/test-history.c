@@ -5,6 +5,8 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <sqlite3.h>
 #include <glib/gstdio.h>
 
@@ -754,7 +756,6 @@ test_write_failure (void)
     {
       g_test_trap_subprocess (NULL, 30 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_DEFAULT);
       g_test_trap_assert_passed ();
-      g_test_trap_assert_stderr ("*a write failed*");
       return;
     }
   dir = g_dir_make_tmp ("history-full-XXXXXX", NULL);
@@ -792,6 +793,361 @@ test_write_failure (void)
     fixture_teardown (&f, NULL);
     dir = path = NULL;   /* freed by the teardown */
   }
+}
+
+
+/* One cycle of a logger: one sample, then flush. TRUE when it committed. */
+static gboolean
+log_cycle (BmsHistory *h, gint64 dev, guint i)
+{
+  g_autoptr (BmsSnapshot) s = make_snapshot (T0_US + (gint64) i * SEC, i, 256);
+  g_autoptr (GError) error = NULL;
+  gboolean ok;
+
+  bms_history_append_snapshot (h, dev, s);
+  ok = bms_history_flush (h, &error);
+  g_assert_true (ok || g_error_matches (error, BMS_HISTORY_ERROR, BMS_HISTORY_ERROR_WRITE));
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  return ok;
+}
+
+static void
+count_failed (BmsHistory *h, const char *message, gpointer data)
+{
+  (*(guint *) data)++;
+}
+
+static void
+count_resumed (BmsHistory *h, gpointer data)
+{
+  (*(guint *) data)++;
+}
+
+/* A small volume (RLIMIT_FSIZE: each file may grow to the soft limit, which
+ * the test can raise again like freeing space). The WAL must not stay at
+ * its largest after a failure (the old code failed every cycle from then
+ * on), a full disk is reported once and the recovery once, and the count
+ * of saved samples is what the file holds. */
+static void
+test_disk_full_recovers (void)
+{
+  g_autofree char *dir = NULL, *path = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BmsHistory) h = NULL;
+  struct rlimit limit = { 384 * 1024, RLIM_INFINITY };
+  g_autofree char *message = NULL;
+  guint failed_signals = 0, resumed_signals = 0, run = 0, i = 0, n_failing = 0;
+  BmsHistoryStats stats;
+  GStatBuf st;
+  gint64 dev;
+
+  if (!g_test_subprocess ())
+    {
+      g_test_trap_subprocess (NULL, 120 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_DEFAULT);
+      g_test_trap_assert_passed ();
+      return;
+    }
+  dir = g_dir_make_tmp ("history-small-XXXXXX", NULL);
+  path = g_build_filename (dir, "history.db", NULL);
+  h = bms_history_new (path, &error);
+  g_assert_no_error (error);
+  g_signal_connect (h, "write-failed", G_CALLBACK (count_failed), &failed_signals);
+  g_signal_connect (h, "write-resumed", G_CALLBACK (count_resumed), &resumed_signals);
+  dev = bms_history_ensure_device (h, "sim:small", NULL, &error);
+  g_assert_no_error (error);
+  signal (SIGXFSZ, SIG_IGN);
+  g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &limit), ==, 0);
+
+  /* The WAL reaches the limit long before SQLite's own checkpoint (1000
+   * pages): after the failure it must be checkpointed, and the cycles go
+   * on while the database file itself has room. */
+  while (log_cycle (h, dev, i))
+    g_assert_cmpuint (++i, <, 5000);
+  g_assert_cmpuint (failed_signals, ==, 1);
+  g_assert_true (log_cycle (h, dev, ++i) || log_cycle (h, dev, ++i));
+  g_assert_cmpuint (resumed_signals, ==, 1);
+
+  /* Now full for good: the database file may not grow any more. Twenty
+   * failing cycles in a row give one report, not twenty. */
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  limit.rlim_cur = st.st_size;
+  g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &limit), ==, 0);
+  failed_signals = resumed_signals = 0;
+  while (run < 20)
+    {
+      gboolean ok = log_cycle (h, dev, ++i);
+      run = ok ? 0 : run + 1;
+      n_failing += !ok;
+      g_assert_cmpuint (i, <, 20000);
+    }
+  g_assert_cmpuint (failed_signals, >=, 1);
+  g_assert_cmpuint (failed_signals, ==, resumed_signals + 1);
+  bms_history_get_stats (h, &stats);
+  g_assert_true (stats.failing);
+  message = bms_history_dup_write_error (h);
+  g_assert_nonnull (message);
+
+  /* Space is freed: the very next cycle records again, reported once. */
+  limit.rlim_cur = RLIM_INFINITY;
+  g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &limit), ==, 0);
+  resumed_signals = 0;
+  g_assert_true (log_cycle (h, dev, ++i));
+  g_assert_true (log_cycle (h, dev, ++i));
+  g_assert_cmpuint (resumed_signals, ==, 1);
+  bms_history_get_stats (h, &stats);
+  g_assert_false (stats.failing);
+  g_assert_null (bms_history_dup_write_error (h));
+
+  /* Saved means committed: failed cycles are not counted. */
+  g_assert_cmpint ((gint64) stats.samples, ==,
+                   bms_history_count_samples (h, dev, 0, G_MAXINT64, NULL));
+  g_assert_cmpuint (stats.samples, <, i + 1);
+  g_assert_cmpuint (stats.failed_jobs, >=, n_failing);
+  g_clear_object (&h);
+  {
+    Fixture f = { dir, path };
+    fixture_teardown (&f, NULL);
+    dir = path = NULL;
+  }
+}
+
+/* One writer per device: a second history (another process in real life;
+ * the claim holds the token of the history, so two objects of one process
+ * behave the same) is refused with the holder's pid and host; a claim of a
+ * dead process or with an old heartbeat is taken over; closing releases. */
+static void
+test_claims (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BmsHistory) a = bms_history_new (f->path, &error);
+  g_autoptr (BmsHistory) b = NULL;
+  g_autofree char *pid = g_strdup_printf ("process %d on %s", (int) getpid (), g_get_host_name ());
+  g_autofree char *sql = NULL;
+  g_autofree char *boot = NULL;
+  GPid dead;
+  const char *argv[] = { "/bin/true", NULL };
+  gint64 id_a, id_b;
+
+  g_assert_no_error (error);
+  b = bms_history_new (f->path, &error);
+  g_assert_no_error (error);
+  id_a = bms_history_claim_device (a, "id:PWSIM001", "Pack", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (id_a, >, 0);
+  /* Claiming again from the same history is fine. */
+  g_assert_cmpint (bms_history_claim_device (a, "id:PWSIM001", "Pack", &error), ==, id_a);
+  g_assert_no_error (error);
+  g_assert_cmpint (bms_history_claim_device (b, "id:PWSIM001", "Pack", &error), ==, 0);
+  g_assert_error (error, BMS_HISTORY_ERROR, BMS_HISTORY_ERROR_CLAIMED);
+  g_assert_nonnull (strstr (error->message, pid));
+  g_assert_nonnull (strstr (error->message, "id:PWSIM001"));
+  g_clear_error (&error);
+  /* Another device is free; reading and plain ensure_device (audit rows of
+   * a write while logging) are not refused. */
+  g_assert_cmpint (bms_history_claim_device (b, "id:OTHER", NULL, &error), >, 0);
+  g_assert_no_error (error);
+  g_assert_cmpint (bms_history_ensure_device (b, "id:PWSIM001", NULL, &error), ==, id_a);
+  g_assert_no_error (error);
+
+  /* Closing releases the claim. */
+  g_clear_object (&a);
+  id_b = bms_history_claim_device (b, "id:PWSIM001", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (id_b, ==, id_a);
+  g_clear_object (&b);
+
+  if (!g_file_get_contents ("/proc/sys/kernel/random/boot_id", &boot, NULL, NULL))
+    boot = g_strdup ("");
+  g_strstrip (boot);
+
+  /* A claim left by a killed process (its pid no longer exists). */
+  g_assert_true (g_spawn_async (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL,
+                                NULL, &dead, &error));
+  g_assert_no_error (error);
+  waitpid (dead, NULL, 0);
+  sql = g_strdup_printf ("INSERT OR REPLACE INTO writer_claims VALUES ('id:PWSIM001', 'gone',"
+                         " %d, '%s', 1, %" G_GINT64_FORMAT ", '%s')", (int) dead, g_get_host_name (),
+                         g_get_real_time () / 1000, boot);
+  sql_exec (f->path, sql);
+  a = bms_history_new (f->path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (bms_history_claim_device (a, "id:PWSIM001", NULL, &error), ==, id_a);
+  g_assert_no_error (error);
+  g_clear_object (&a);
+
+  /* A live pid elsewhere: taken over only once its heartbeat is old. */
+  g_free (sql);
+  sql = g_strdup_printf ("INSERT OR REPLACE INTO writer_claims VALUES ('id:PWSIM001', 'far',"
+                         " 1, 'other-host', 1, %" G_GINT64_FORMAT ", '')", g_get_real_time () / 1000);
+  sql_exec (f->path, sql);
+  a = bms_history_new (f->path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (bms_history_claim_device (a, "id:PWSIM001", NULL, &error), ==, 0);
+  g_assert_error (error, BMS_HISTORY_ERROR, BMS_HISTORY_ERROR_CLAIMED);
+  g_assert_nonnull (strstr (error->message, "process 1 on other-host"));
+  g_clear_error (&error);
+  g_free (sql);
+  sql = g_strdup_printf ("UPDATE writer_claims SET heartbeat_ms = %" G_GINT64_FORMAT,
+                         g_get_real_time () / 1000 - (BMS_HISTORY_CLAIM_STALE_S + 5) * 1000);
+  sql_exec (f->path, sql);
+  g_assert_cmpint (bms_history_claim_device (a, "id:PWSIM001", NULL, &error), ==, id_a);
+  g_assert_no_error (error);
+  g_clear_object (&a);
+
+  /* This host and boot, a live pid (init), a heartbeat long stale: alive
+   * (a logger stuck on a full disk cannot renew it), so refused. */
+  g_free (sql);
+  sql = g_strdup_printf ("INSERT OR REPLACE INTO writer_claims VALUES ('id:PWSIM001', 'stuck',"
+                         " 1, '%s', 1, 1, '%s')", g_get_host_name (), boot);
+  sql_exec (f->path, sql);
+  a = bms_history_new (f->path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (bms_history_claim_device (a, "id:PWSIM001", NULL, &error), ==, 0);
+  g_assert_error (error, BMS_HISTORY_ERROR, BMS_HISTORY_ERROR_CLAIMED);
+  g_clear_error (&error);
+  g_clear_object (&a);
+
+  /* This host, a live pid (init), a fresh heartbeat, but an earlier boot:
+   * after a power cut the pid may belong to anything now. */
+  if (*boot)
+    {
+      g_free (sql);
+      sql = g_strdup_printf ("INSERT OR REPLACE INTO writer_claims VALUES ('id:PWSIM001', 'old',"
+                             " 1, '%s', 1, %" G_GINT64_FORMAT ", 'an-earlier-boot')",
+                             g_get_host_name (), g_get_real_time () / 1000);
+      sql_exec (f->path, sql);
+      a = bms_history_new (f->path, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (bms_history_claim_device (a, "id:PWSIM001", NULL, &error), ==, id_a);
+      g_assert_no_error (error);
+    }
+}
+
+typedef struct {
+  const char *path;
+  gint       *go;
+} RaceArg;
+
+static gpointer
+race_open (gpointer data)
+{
+  RaceArg *arg = data;
+  GError *error = NULL;
+  BmsHistory *h;
+
+  while (!g_atomic_int_get (arg->go))
+    ;
+  h = bms_history_new (arg->path, &error);
+  if (h)
+    {
+      bms_history_ensure_device (h, "sim:race", NULL, &error);
+      g_object_unref (h);
+    }
+  return error;
+}
+
+/* Several openers creating one new file at the same moment: every one
+ * succeeds (the old code gave "table devices already exists" and
+ * "Cannot switch to WAL mode: database is locked"). */
+static void
+test_create_race (Fixture *f, gconstpointer data)
+{
+  for (guint round = 0; round < 10; round++)
+    {
+      g_autofree char *path = g_strdup_printf ("%s/race-%u.db", f->dir, round);
+      RaceArg arg = { path, NULL };
+      GThread *threads[6];
+      gint go = 0;
+
+      arg.go = &go;
+      for (guint t = 0; t < G_N_ELEMENTS (threads); t++)
+        threads[t] = g_thread_new ("race", race_open, &arg);
+      g_atomic_int_set (&go, 1);
+      for (guint t = 0; t < G_N_ELEMENTS (threads); t++)
+        {
+          g_autoptr (GError) error = g_thread_join (threads[t]);
+          g_assert_no_error (error);
+        }
+      g_assert_cmpint (sql_int (path, "SELECT count(*) FROM devices"), ==, 1);
+      g_assert_cmpint (sql_int (path, "PRAGMA user_version"), ==, BMS_HISTORY_SCHEMA_VERSION);
+    }
+}
+
+/* Read-only media: even as root (where chmod stops nothing) SQLite cannot
+ * create the WAL index when its name is taken by a directory, which is
+ * what a read-only folder does to it. Export, alarms, audit and the Graph
+ * open such a file for reading; writing is refused clearly. */
+static void
+test_read_only (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BmsHistory) h = bms_history_new (f->path, &error);
+  g_autofree char *wal = g_strconcat (f->path, "-wal", NULL);
+  g_autofree char *shm = g_strconcat (f->path, "-shm", NULL);
+  g_autoptr (BmsHistoryRange) range = NULL;
+  g_autofree char *before = NULL, *after = NULL;
+  gint64 dev;
+
+  g_assert_no_error (error);
+  dev = bms_history_ensure_device (h, "sim:ro", "Pack", &error);
+  fill (h, dev, T0_US, 600, 16);
+  bms_history_add_alarm_event (h, dev, T0_US, "cell_ovp", TRUE, 3.65, 3.6, "Cell high");
+  g_assert_true (bms_history_flush (h, &error));
+  g_clear_object (&h);
+  before = file_checksum (f->path);
+  g_assert_cmpint (g_mkdir (wal, 0500), ==, 0);
+  g_assert_cmpint (g_mkdir (shm, 0500), ==, 0);
+
+  /* The writer cannot open it: said as such, not as damage (the old code
+   * said "not a history database or is damaged" for every command). */
+  h = bms_history_new (f->path, &error);
+  g_assert_null (h);
+  g_assert_error (error, BMS_HISTORY_ERROR, BMS_HISTORY_ERROR_OPEN);
+  g_assert_nonnull (strstr (error->message, "cannot be written"));
+  g_assert_null (strstr (error->message, "damaged"));
+  g_clear_error (&error);
+
+  h = bms_history_new_read_only (f->path, &error);
+  g_assert_no_error (error);
+  g_assert_true (bms_history_is_read_only (h));
+  g_assert_cmpint (bms_history_count_samples (h, dev, 0, G_MAXINT64, &error), ==, 600);
+  range = bms_history_query_range (h, dev, 0, G_MAXINT64, 100, TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (range->n_points, >, 0);
+  {
+    g_autoptr (GPtrArray) events = bms_history_query_alarm_events (h, 0, 0, G_MAXINT64, 0, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (events->len, ==, 1);
+  }
+  g_assert_cmpint (bms_history_ensure_device (h, "sim:new", NULL, &error), ==, 0);
+  g_assert_error (error, BMS_HISTORY_ERROR, BMS_HISTORY_ERROR_READ_ONLY);
+  g_clear_error (&error);
+  g_assert_true (bms_history_flush (h, &error));
+  g_clear_object (&h);
+  after = file_checksum (f->path);
+  g_assert_cmpstr (after, ==, before);
+  g_rmdir (wal);
+  g_rmdir (shm);
+}
+
+/* A file of ours without its samples table: say what SQLite found and that
+ * the file is damaged (was "Cannot prepare the writer: not an error"). */
+static void
+test_missing_table (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BmsHistory) h = bms_history_new (f->path, &error);
+
+  g_assert_no_error (error);
+  g_clear_object (&h);
+  sql_exec (f->path, "DROP TABLE samples");
+  h = bms_history_new (f->path, &error);
+  g_assert_null (h);
+  g_assert_error (error, BMS_HISTORY_ERROR, BMS_HISTORY_ERROR_CORRUPT);
+  g_assert_nonnull (strstr (error->message, "no such table: samples"));
+  g_assert_nonnull (strstr (error->message, "not a history database or is damaged"));
+  g_assert_null (strstr (error->message, "not an error"));
 }
 
 /* The writer keeps the open minute and hour in memory and writes them when
@@ -875,5 +1231,10 @@ main (int argc, char **argv)
   ADD ("/history/events", test_events);
   ADD ("/history/async", test_async);
   g_test_add_func ("/history/write-failure", test_write_failure);
+  g_test_add_func ("/history/disk-full-recovers", test_disk_full_recovers);
+  ADD ("/history/claims", test_claims);
+  ADD ("/history/create-race", test_create_race);
+  ADD ("/history/read-only", test_read_only);
+  ADD ("/history/missing-table", test_missing_table);
   return g_test_run ();
 }
