@@ -17,6 +17,8 @@
 
 #include "bms-change-set.h"
 #include "bms-field.h"
+#include "bms-frame.h"
+#include "bms-transport.h"
 #include "bms-param-set.h"
 #include "bms-snapshot.h"
 #include "cli-audit.h"
@@ -331,8 +333,12 @@ report_results (GArray *assignments, GPtrArray *order, const BmsSnapshot *after)
 static int
 status_for (const GError *error)
 {
+  /* The line failed (silence, nonsense, a lost adapter): the board was not
+   * reached. A refusal by the board itself is a failure. */
   if (g_error_matches (error, BMS_SESSION_ERROR, BMS_SESSION_ERROR_TIMEOUT)
-      || g_error_matches (error, BMS_SESSION_ERROR, BMS_SESSION_ERROR_CLOSED))
+      || g_error_matches (error, BMS_SESSION_ERROR, BMS_SESSION_ERROR_BAD_REPLY)
+      || g_error_matches (error, BMS_SESSION_ERROR, BMS_SESSION_ERROR_CLOSED)
+      || error->domain == BMS_TRANSPORT_ERROR || error->domain == BMS_FRAME_ERROR)
     return CLI_EXIT_UNREACHABLE;
   return CLI_EXIT_FAILED;
 }
