@@ -163,15 +163,25 @@ load_devices (Ctx *c, GPtrArray **devices_out, GError **error)
  * Files of a live process or of another host are left alone. */
 #define TEMP_TAG ".packwatch-export-"
 
-static char *
-make_temp (const char *path, GError **error)
+static void remove_stale_temps (const char *path);
+
+char *
+bms_export_temp_new (const char *path, GError **error)
 {
-  g_autofree char *dir = g_path_get_dirname (path);
-  g_autofree char *base = g_path_get_basename (path);
-  g_autofree char *name = g_strdup_printf (".%s" TEMP_TAG "%d@%s.XXXXXX", base, (int) getpid (),
-                                           g_get_host_name ());
-  char *tmp = g_build_filename (dir, name, NULL);
-  int fd = g_mkstemp_full (tmp, O_RDWR | O_CLOEXEC, 0644);
+  g_autofree char *dir = NULL;
+  g_autofree char *base = NULL;
+  g_autofree char *name = NULL;
+  char *tmp;
+  int fd;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  remove_stale_temps (path);
+  dir = g_path_get_dirname (path);
+  base = g_path_get_basename (path);
+  name = g_strdup_printf (".%s" TEMP_TAG "%d@%s.XXXXXX", base, (int) getpid (),
+                          g_get_host_name ());
+  tmp = g_build_filename (dir, name, NULL);
+  fd = g_mkstemp_full (tmp, O_RDWR | O_CLOEXEC, 0644);
 
   if (fd < 0)
     {
@@ -225,9 +235,8 @@ remove_stale_temps (const char *path)
       }
 }
 
-/* fsync the finished file, then rename it over the target. */
-static gboolean
-commit_temp (const char *tmp, const char *path, GError **error)
+gboolean
+bms_export_temp_commit (const char *tmp, const char *path, GError **error)
 {
   int fd = open (tmp, O_RDONLY | O_CLOEXEC);
   int saved = 0;
@@ -898,24 +907,24 @@ write_xlsx (Ctx *c, const char *tmp, GError **error)
 
 /* ------------------------------------------------------------------ csv */
 
-static void
-csv_field (Ctx *c, const char *text)
+void
+bms_export_csv_field (FILE *out, const char *text)
 {
   gboolean quote = strpbrk (text, ",\"\n\r") != NULL;
 
   if (!quote)
     {
-      fputs (text, c->csv);
+      fputs (text, out);
       return;
     }
-  fputc ('"', c->csv);
+  fputc ('"', out);
   for (const char *p = text; *p; p++)
     {
       if (*p == '"')
-        fputc ('"', c->csv);
-      fputc (*p, c->csv);
+        fputc ('"', out);
+      fputc (*p, out);
     }
-  fputc ('"', c->csv);
+  fputc ('"', out);
 }
 
 static void
@@ -938,7 +947,7 @@ csv_sample (const BmsHistorySample *s, gpointer data)
     return FALSE;
   fputs (time, c->csv);
   fputc (',', c->csv);
-  csv_field (c, device_label (c, s->device_id));
+  bms_export_csv_field (c->csv, device_label (c, s->device_id));
   csv_number (c, s->values[BMS_SERIES_PACK_VOLTAGE], "%.2f");
   csv_number (c, s->values[BMS_SERIES_CURRENT], "%.2f");
   csv_number (c, s->values[BMS_SERIES_SOC], "%.0f");
@@ -1029,8 +1038,7 @@ bms_export_write (BmsExport *self, const char *path, BmsExportProgressFunc progr
                    "The export range ends before it starts");
       return FALSE;
     }
-  remove_stale_temps (path);
-  if (!(tmp = make_temp (path, error)))
+  if (!(tmp = bms_export_temp_new (path, error)))
     return FALSE;
   c.tz = g_time_zone_new_local ();
   c.rows_share = self->format == BMS_EXPORT_FORMAT_CSV ? 1.0 : 0.5;
@@ -1042,7 +1050,7 @@ bms_export_write (BmsExport *self, const char *path, BmsExportProgressFunc progr
     lxw_workbook_free (g_steal_pointer (&c.wb));
   if (c.csv)
     fclose (c.csv);
-  ok = ok && commit_temp (tmp, path, error);
+  ok = ok && bms_export_temp_commit (tmp, path, error);
   self->samples = ok ? c.n_written : 0;
   if (!ok)
     g_unlink (tmp);

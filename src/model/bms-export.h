@@ -16,6 +16,7 @@
  */
 #pragma once
 
+#include <stdio.h>
 #include <gio/gio.h>
 #include "bms-history.h"
 
@@ -100,5 +101,18 @@ void            bms_export_write_async            (BmsExport           *self,
 gboolean        bms_export_write_finish           (BmsExport     *self,
                                                    GAsyncResult  *result,
                                                    GError       **error);
+
+/* The pieces other reports share with the export. A file is written whole
+ * to a temporary file beside path (hidden, named after this process, so
+ * the ones a killed process left are removed here first) and, once
+ * complete, synced and renamed over path: a reader never sees half a file. */
+char           *bms_export_temp_new               (const char     *path,
+                                                   GError        **error);
+gboolean        bms_export_temp_commit            (const char     *tmp,
+                                                   const char     *path,
+                                                   GError        **error);
+/* One CSV field, quoted only when it holds a comma, quote or line break. */
+void            bms_export_csv_field              (FILE           *out,
+                                                   const char     *text);
 
 G_END_DECLS
