@@ -6,14 +6,18 @@
  * Writing builds a BmsChangeSet against the board's values, which checks the
  * whole combination against the vendor rules before anything is sent and
  * writes in a rule-safe order with read-back; the new password goes last,
- * through the same unlocked session. Every board programmed adds one row to
- * a CSV report (appended on a worker) and counts.
+ * through the same unlocked session. Every board programmed is added to a
+ * BmsDloadReport (identity, old → new, results) that is saved whole, on a
+ * worker, to the file the user chose (.xlsx or .csv; the folder is
+ * remembered), and counts.
  */
 #include "config.h"
 
 #include <glib/gi18n.h>
 
 #include "bms-dload-page.h"
+#include "bms-application.h"
+#include "bms-dload-report.h"
 #include "bms-change-set.h"
 #include "bms-device.h"
 #include "bms-field.h"
@@ -34,7 +38,9 @@ typedef struct {
   GtkLabel *actual;
   GtkEntry *set;
   GtkLabel *result;
-  char     *outcome;   /* for the report: "ok", "already set", "failed: …" */
+  char     *outcome;   /* "ok", "already set", "failed: …" */
+  char     *old_text;  /* of the change written, for the report */
+  char     *new_text;
 } Row;
 
 struct _BmsDloadPage
@@ -50,6 +56,8 @@ struct _BmsDloadPage
   Row               rows[N_ROWS];
   guint             boards_done;
   char             *report_path;
+  BmsDloadReport   *report;
+  GSettings        *settings;
   BmsChangeSet     *change_set;
   GCancellable     *cancellable;
 };
@@ -92,6 +100,22 @@ set_result (Row        *row,
   gtk_label_set_text (row->result, text);
   g_free (row->outcome);
   row->outcome = g_strdup (outcome);
+  if (outcome == NULL)
+    {
+      g_clear_pointer (&row->old_text, g_free);
+      g_clear_pointer (&row->new_text, g_free);
+    }
+}
+
+/* The values of a change, as the report shows them. */
+static void
+note_change (Row       *row,
+             BmsChange *change)
+{
+  g_free (row->old_text);
+  g_free (row->new_text);
+  row->old_text = g_strdup (bms_change_get_old_text (change));
+  row->new_text = g_strdup (bms_change_get_new_text (change));
 }
 
 static GtkWidget *
@@ -194,11 +218,8 @@ update_counter (BmsDloadPage *self)
 {
   g_autofree char *text = g_strdup_printf (ngettext ("%u board programmed", "%u boards programmed",
                                                      self->boards_done), self->boards_done);
-  g_autofree char *base = g_path_get_basename (self->report_path);
-  g_autofree char *report = g_strdup_printf (_("Report: %s"), base);
 
   gtk_label_set_text (self->counter_label, text);
-  gtk_button_set_label (self->report_button, report);
 }
 
 /* The Set column as a parameter set; FALSE (and the row marked) when a
@@ -256,125 +277,83 @@ collect_target (BmsDloadPage *self,
 
 /* --- report ------------------------------------------------------------- */
 
-static char *
-csv_field (const char *text)
-{
-  g_autoptr(GString) out = g_string_new ("\"");
-
-  for (const char *p = text ? text : ""; *p; p++)
-    {
-      if (*p == '"')
-        g_string_append_c (out, '"');
-      g_string_append_c (out, *p == '\n' ? ' ' : *p);
-    }
-  g_string_append_c (out, '"');
-  return g_string_free (g_steal_pointer (&out), FALSE);
-}
-
-static char *
-report_header (void)
-{
-  g_autoptr(GString) line = g_string_new ("time,device_id,board");
-
-  for (guint i = 0; i < N_ROWS; i++)
-    g_string_append_printf (line, ",%s", bms_field_lookup (dload_ids[i])->name);
-  g_string_append (line, ",overall\n");
-  return g_string_free (g_steal_pointer (&line), FALSE);
-}
-
-static char *
-report_line (BmsDloadPage *self,
-             gboolean      all_ok)
-{
-  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
-  g_autofree char *stamp = g_date_time_format_iso8601 (now);
-  const char *device_id = BMS_PAGE_DEVICE (self) ? bms_device_get_device_id (BMS_PAGE_DEVICE (self)) : NULL;
-  g_autofree char *id = csv_field (device_id ? device_id : "");
-  g_autoptr(GString) line = g_string_new (NULL);
-
-  g_string_append_printf (line, "%s,%s,%u", stamp, id, self->boards_done);
-  for (guint i = 0; i < N_ROWS; i++)
-    {
-      g_autofree char *cell = csv_field (self->rows[i].outcome ? self->rows[i].outcome : "skipped");
-      g_string_append_printf (line, ",%s", cell);
-    }
-  g_string_append_printf (line, ",%s\n", all_ok ? "ok" : "failed");
-  return g_string_free (g_steal_pointer (&line), FALSE);
-}
-
-typedef struct {
-  char *path;
-  char *line;
-} AppendData;
-
 static void
-append_data_free (AppendData *d)
+update_report_button (BmsDloadPage *self,
+                      const char   *saved_at)
 {
-  g_free (d->path);
-  g_free (d->line);
-  g_free (d);
+  g_autofree char *base = g_path_get_basename (self->report_path);
+  g_autofree char *label = g_strdup_printf (_("Report: %s"), base);
+  g_autofree char *tip = saved_at
+    ? g_strdup_printf (_("Saved to %s at %s. Every programmed board is added to this report; click to choose another file."),
+                       self->report_path, saved_at)
+    : g_strdup_printf (_("Every programmed board will be added to %s; click to choose another file."),
+                       self->report_path);
+
+  gtk_button_set_label (self->report_button, label);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->report_button), tip);
 }
 
 static void
-append_thread (GTask        *task,
-               gpointer      source,
-               gpointer      task_data,
-               GCancellable *cancellable)
-{
-  AppendData *d = task_data;
-  g_autoptr(GFile) file = g_file_new_for_path (d->path);
-  g_autoptr(GFileOutputStream) out = NULL;
-  g_autoptr(GString) text = g_string_new (NULL);
-  GError *error = NULL;
-  goffset size = 0;
-  g_autoptr(GFileInfo) info = g_file_query_info (file, G_FILE_ATTRIBUTE_STANDARD_SIZE,
-                                                 G_FILE_QUERY_INFO_NONE, NULL, NULL);
-
-  if (info != NULL)
-    size = g_file_info_get_size (info);
-  if (size == 0)
-    {
-      g_autofree char *header = report_header ();
-      g_string_append (text, header);
-    }
-  g_string_append (text, d->line);
-  out = g_file_append_to (file, G_FILE_CREATE_NONE, NULL, &error);
-  if (out == NULL
-      || !g_output_stream_write_all (G_OUTPUT_STREAM (out), text->str, text->len, NULL, NULL, &error)
-      || !g_output_stream_close (G_OUTPUT_STREAM (out), NULL, &error))
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  g_task_return_boolean (task, TRUE);
-}
-
-static void
-on_report_appended (GObject      *source,
-                    GAsyncResult *result,
-                    gpointer      user_data)
+on_report_saved (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
 {
   g_autoptr(BmsDloadPage) self = user_data;
   g_autoptr(GError) error = NULL;
 
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
+  if (!bms_dload_report_save_finish (BMS_DLOAD_REPORT (source), result, &error))
     {
-      g_autofree char *text = g_strdup_printf (_("The report could not be written: %s"), error->message);
+      g_autofree char *text = g_strdup_printf (_("The report could not be saved: %s"), error->message);
       set_status (self, text);
+    }
+  else if (!gtk_widget_in_destruction (GTK_WIDGET (self)))
+    {
+      g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+      g_autofree char *at = g_date_time_format (now, "%H:%M:%S");
+      update_report_button (self, at);
     }
 }
 
 static void
+save_report (BmsDloadPage *self)
+{
+  if (bms_dload_report_get_n_boards (self->report) == 0)
+    return;
+  bms_dload_report_save_async (self->report, self->report_path, NULL, on_report_saved,
+                               g_object_ref (self));
+}
+
+static void
+report_row (BmsDloadPage *self,
+            Row          *row)
+{
+  g_autofree char *title = row_title (bms_field_lookup (row->id));
+  const char *actual = gtk_label_get_text (row->actual);
+  const char *old_text = row->old_text ? row->old_text : actual;
+  const char *new_text = row->new_text ? row->new_text : actual;
+
+  if (row->id == BMS_ID_PASSWORD)   /* never in a file either */
+    old_text = new_text = "••••••";
+  bms_dload_report_add_value (self->report, title, old_text, new_text,
+                              gtk_label_get_text (row->result));
+}
+
+/* The board just written, added to the report, which is saved. */
+static void
 append_report (BmsDloadPage *self,
                gboolean      all_ok)
 {
-  g_autoptr(GTask) task = g_task_new (NULL, NULL, on_report_appended, g_object_ref (self));
-  AppendData *d = g_new0 (AppendData, 1);
+  BmsDevice *device = BMS_PAGE_DEVICE (self);
 
-  d->path = g_strdup (self->report_path);
-  d->line = report_line (self, all_ok);
-  g_task_set_task_data (task, d, (GDestroyNotify) append_data_free);
-  g_task_run_in_thread (task, append_thread);
+  bms_dload_report_begin_board (self->report, NULL,
+                                device ? bms_device_get_device_id (device) : NULL,
+                                device ? bms_device_get_software_version (device) : NULL,
+                                device ? bms_device_get_address (device) : 0);
+  for (guint i = 0; i < N_ROWS; i++)
+    if (self->rows[i].outcome != NULL)
+      report_row (self, &self->rows[i]);
+  bms_dload_report_end_board (self->report, all_ok);
+  save_report (self);
 }
 
 /* --- writing ------------------------------------------------------------ */
@@ -408,6 +387,7 @@ show_change_results (BmsDloadPage *self)
 
       if (row == NULL)
         continue;
+      note_change (row, change);
       switch (bms_change_get_result (change))
         {
         case BMS_CHANGE_OK:
@@ -747,17 +727,35 @@ on_report_chosen (GtkNativeDialog *native,
 }
 
 static void
+add_filter (GtkFileChooser *chooser,
+            const char     *name,
+            const char     *pattern)
+{
+  g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
+
+  gtk_file_filter_set_name (filter, name);
+  gtk_file_filter_add_pattern (filter, pattern);
+  gtk_file_chooser_add_filter (chooser, filter);
+}
+
+static void
 action_choose_report (GtkWidget  *widget,
                       const char *name,
                       GVariant   *param)
 {
   BmsDloadPage *self = BMS_DLOAD_PAGE (widget);
   GtkFileChooserNative *native =
-    gtk_file_chooser_native_new (_("Report File"), bms_page_get_window (BMS_PAGE (self)),
-                                 GTK_FILE_CHOOSER_ACTION_SAVE, _("_Use"), _("_Cancel"));
+    gtk_file_chooser_native_new (_("Save the Report As"), bms_page_get_window (BMS_PAGE (self)),
+                                 GTK_FILE_CHOOSER_ACTION_SAVE, _("_Save"), _("_Cancel"));
+  GtkFileChooser *chooser = GTK_FILE_CHOOSER (native);
   g_autofree char *base = g_path_get_basename (self->report_path);
+  g_autofree char *dir = g_path_get_dirname (self->report_path);
+  g_autoptr(GFile) folder = g_file_new_for_path (dir);
 
-  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (native), base);
+  add_filter (chooser, _("Excel workbooks (*.xlsx)"), "*.xlsx");
+  add_filter (chooser, _("CSV files (*.csv)"), "*.csv");
+  gtk_file_chooser_set_current_folder (chooser, folder, NULL);
+  gtk_file_chooser_set_current_name (chooser, base);
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (native), TRUE);
   g_signal_connect (native, "response", G_CALLBACK (on_report_chosen), g_object_ref (self));
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (native));
@@ -767,12 +765,24 @@ void
 bms_dload_page_set_report_path (BmsDloadPage *self,
                                 const char   *path)
 {
+  g_autofree char *dir = NULL;
+
   g_return_if_fail (BMS_IS_DLOAD_PAGE (self));
   g_return_if_fail (path != NULL);
 
   g_free (self->report_path);
   self->report_path = g_strdup (path);
-  update_counter (self);
+  dir = g_path_get_dirname (path);
+  g_settings_set_string (self->settings, "dload-report-folder", dir);
+  update_report_button (self, NULL);
+  save_report (self);   /* the boards so far, in the new file at once */
+}
+
+const char *
+bms_dload_page_get_report_path (BmsDloadPage *self)
+{
+  g_return_val_if_fail (BMS_IS_DLOAD_PAGE (self), NULL);
+  return self->report_path;
 }
 
 guint
@@ -871,8 +881,14 @@ bms_dload_page_finalize (GObject *object)
   BmsDloadPage *self = BMS_DLOAD_PAGE (object);
 
   for (guint i = 0; i < N_ROWS; i++)
-    g_free (self->rows[i].outcome);
+    {
+      g_free (self->rows[i].outcome);
+      g_free (self->rows[i].old_text);
+      g_free (self->rows[i].new_text);
+    }
   g_free (self->report_path);
+  g_clear_object (&self->report);
+  g_clear_object (&self->settings);
   G_OBJECT_CLASS (bms_dload_page_parent_class)->finalize (object);
 }
 
@@ -904,25 +920,31 @@ bms_dload_page_class_init (BmsDloadPageClass *klass)
   gtk_widget_class_install_action (widget_class, "dload.choose-report", NULL, action_choose_report);
 }
 
+/* In the folder chosen last (the Documents folder at first), named by date. */
 static char *
-default_report_path (void)
+default_report_path (GSettings *settings)
 {
-  const char *dir = g_get_user_special_dir (G_USER_DIRECTORY_DOCUMENTS);
+  g_autofree char *folder = g_settings_get_string (settings, "dload-report-folder");
+  const char *documents = g_get_user_special_dir (G_USER_DIRECTORY_DOCUMENTS);
+  const char *dir = *folder ? folder : documents ? documents : g_get_home_dir ();
   g_autoptr(GDateTime) now = g_date_time_new_now_local ();
   g_autofree char *stamp = g_date_time_format (now, "%Y-%m-%d");
-  g_autofree char *name = g_strdup_printf ("packwatch-dload-%s.csv", stamp);
+  g_autofree char *name = g_strdup_printf ("packwatch-dload-%s.xlsx", stamp);
 
-  return g_build_filename (dir ? dir : g_get_home_dir (), name, NULL);
+  return g_build_filename (dir, name, NULL);
 }
 
 static void
 bms_dload_page_init (BmsDloadPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
-  self->report_path = default_report_path ();
+  self->settings = bms_settings_new ();
+  self->report = bms_dload_report_new ();
+  self->report_path = default_report_path (self->settings);
   build_table (self);
   show_actual (self);
   update_counter (self);
+  update_report_button (self, NULL);
   update_actions (self);
   set_status (self, _("Open a profile or type the values, then Write to Board."));
 }

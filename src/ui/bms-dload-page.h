@@ -30,8 +30,11 @@ guint          bms_dload_page_get_boards_done (BmsDloadPage *self);
  * "failed: …", "not sent"), NULL before a write. */
 const char    *bms_dload_page_get_result      (BmsDloadPage *self,
                                                guint8        id);
-/* The CSV file every programmed board is appended to. */
+/* The report file (.xlsx, or .csv by its name) that holds every board
+ * programmed in this session; its folder is remembered for the next start.
+ * The boards so far are saved there at once. */
 void           bms_dload_page_set_report_path (BmsDloadPage *self,
                                                const char   *path);
+const char    *bms_dload_page_get_report_path (BmsDloadPage *self);
 
 G_END_DECLS

@@ -1,7 +1,10 @@
 /* test-dload-page.c — DLoad on the simulator: write a set, results per row,
- * counter and report file; a set breaking a vendor rule sends nothing. */
+ * counter and the report (identity, old → new, results; CSV and xlsx, the
+ * folder remembered); a set breaking a vendor rule sends nothing. */
 #include "page-test-util.h"
 #include "bms-dload-page.h"
+#include "bms-application.h"
+#include "bms-device.h"
 #include "bms-field.h"
 #include "bms-profile.h"
 
@@ -30,7 +33,13 @@ report_has_lines (gpointer data)
   if (!g_file_get_contents (path, &contents, NULL, NULL))
     return FALSE;
   lines = g_strsplit (contents, "\n", -1);
-  return g_strv_length (lines) >= 3;   /* header, one board, trailing "" */
+  return g_strv_length (lines) >= 3;   /* heading, one line, trailing "" */
+}
+
+static gboolean
+file_exists (gpointer path)
+{
+  return g_file_test (path, G_FILE_TEST_EXISTS);
 }
 
 static void
@@ -62,9 +71,29 @@ test_program_board (void)
 
   g_assert_true (page_test_wait (report_has_lines, report, 10));
   contents = read_report (report);
-  g_assert_true (g_str_has_prefix (contents, "time,device_id,board,cell_ovp2_mv"));
-  g_assert_nonnull (strstr (contents, ",1,"));
-  g_assert_nonnull (strstr (contents, ",ok\n"));
+  /* Headings as in the window; one line per value: the board's identity,
+   * the value before and after, the result shown, the board's result. */
+  g_assert_true (g_str_has_prefix (contents, "\xEF\xBB\xBFTime,Board,Device ID,Software version,"
+                                             "Address,Parameter,Old value,New value,Result,"
+                                             "Board result\r\n"));
+  {
+    BmsDevice *device = bms_connection_get_device (connection);
+    g_autofree char *identity = g_strdup_printf (",1,%s,%s,%u,", bms_device_get_device_id (device),
+                                                 bms_device_get_software_version (device),
+                                                 bms_device_get_address (device));
+    g_auto(GStrv) lines = g_strsplit (contents, "\r\n", -1);
+
+    g_assert_cmpuint (g_strv_length (lines), ==, 6);   /* heading, 4 values, "" */
+    for (guint i = 1; i <= 4; i++)
+      {
+        g_assert_nonnull (strstr (lines[i], identity));
+        g_assert_true (g_str_has_suffix (lines[i], ",Programmed"));
+        g_assert_true (g_regex_match_simple ("^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d UTC[+-]\\d\\d:\\d\\d,",
+                                             lines[i], 0, 0));
+      }
+    g_assert_nonnull (strstr (contents, ",3650 mV,3600 mV,Written,"));       /* 0x90 old → new */
+    g_assert_nonnull (strstr (contents, ",PACKWATCH-SIM,PACK-0001,Written,")); /* {n} filled in */
+  }
   page_test_save_png (window, "dload-page.png");
 
   /* A set that breaks a vendor rule (recovery above protection) is refused
@@ -112,6 +141,30 @@ test_program_board (void)
     g_assert_false (bms_session_unlock (session, BMS_DEFAULT_PASSWORD, NULL, NULL));
     g_assert_true (bms_session_unlock (session, "pw-3", NULL, &error));
     g_assert_no_error (error);
+  }
+
+  /* Another file: the boards so far are saved there at once, as a
+   * workbook, and its folder is remembered for the next session. */
+  {
+    g_autofree char *sub = g_build_filename (dir, "line-2", NULL);
+    g_autofree char *xlsx = g_build_filename (sub, "report.xlsx", NULL);
+    g_autoptr(GSettings) settings = bms_settings_new ();
+    g_autofree char *folder = NULL;
+    GtkWidget *next = NULL;
+    g_autofree char *next_dir = NULL;
+
+    g_assert_cmpint (g_mkdir (sub, 0700), ==, 0);
+    bms_dload_page_set_report_path (dload, xlsx);
+    g_assert_true (page_test_wait (file_exists, xlsx, 10));
+    folder = g_settings_get_string (settings, "dload-report-folder");
+    g_assert_cmpstr (folder, ==, sub);
+    next = g_object_ref_sink (bms_dload_page_new (connection));
+    next_dir = g_path_get_dirname (bms_dload_page_get_report_path (BMS_DLOAD_PAGE (next)));
+    g_assert_cmpstr (next_dir, ==, sub);
+    g_assert_true (g_str_has_suffix (bms_dload_page_get_report_path (BMS_DLOAD_PAGE (next)), ".xlsx"));
+    g_object_unref (next);
+    g_remove (xlsx);
+    g_rmdir (sub);
   }
 
   page_test_close (window, g_steal_pointer (&connection));
