@@ -2,8 +2,9 @@
  *
  * The view is data (the BmsGraphSeries), axis mapping (BmsGraphAxis, one
  * per pane) and drawing layers, each in its own file:
- *   bms-graph-view.c            the widget: range, series list, input, the
- *                               one draw () entry and the exports
+ *   bms-graph-view.c            the widget: range, series list, the one
+ *                               draw () entry and the exports
+ *   bms-graph-view-input.c      mouse, keys, actions and tooltips
  *   bms-graph-view-style.c      theme colours and text
  *   bms-graph-view-axes.c       panes per unit, value and time axes
  *   bms-graph-view-curves.c     the series, reduced per pixel column
@@ -115,6 +116,15 @@ time_x (const Geometry *geo,
 {
   return geo->plot_x + geo->plot_w * (t - geo->t0) / (geo->t1 - geo->t0);
 }
+
+/* bms-graph-view.c: the range, clamped, without changing "follow". */
+void         bms_graph_view_apply_range      (BmsGraphView   *self,
+                                              double          t0,
+                                              double          t1);
+
+/* bms-graph-view-input.c */
+void         bms_graph_view_input_class_init (GtkWidgetClass *widget_class);
+void         bms_graph_view_input_init       (BmsGraphView   *self);
 
 /* bms-graph-view-style.c */
 void         bms_graph_view_palette_update   (BmsGraphView   *self);
