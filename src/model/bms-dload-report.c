@@ -10,7 +10,8 @@
 #include "bms-export.h"
 #include "bms-xlsx-check.h"
 
-enum {
+enum
+{
   COL_TIME,
   COL_BOARD,
   COL_DEVICE_ID,
@@ -24,9 +25,10 @@ enum {
   N_COLUMNS
 };
 
-static const char * const headings[N_COLUMNS] = {
-  N_("Time"), N_("Board"), N_("Device ID"), N_("Software version"), N_("Address"),
-  N_("Parameter"), N_("Old value"), N_("New value"), N_("Result"), N_("Board result"),
+static const char *const headings[N_COLUMNS] = {
+  N_ ("Time"),    N_ ("Board"),        N_ ("Device ID"), N_ ("Software version"),
+  N_ ("Address"), N_ ("Parameter"),    N_ ("Old value"), N_ ("New value"),
+  N_ ("Result"),  N_ ("Board result"),
 };
 
 /* Characters wide in the workbook, per column. */
@@ -34,16 +36,16 @@ static const double widths[N_COLUMNS] = { 26, 7, 18, 16, 8, 30, 14, 14, 34, 14 }
 
 struct _BmsDloadReport
 {
-  GObject    parent_instance;
+  GObject parent_instance;
 
-  GPtrArray *lines;        /* GStrv of N_COLUMNS texts */
-  GStrv      board;        /* the identity columns of the board begun last */
-  guint      board_first;  /* its first line */
-  guint      n_boards;
+  GPtrArray *lines;  /* GStrv of N_COLUMNS texts */
+  GStrv board;       /* the identity columns of the board begun last */
+  guint board_first; /* its first line */
+  guint n_boards;
 
-  GMutex     save_lock;    /* orders the workers' renames */
-  guint      generation;   /* of the content, main thread */
-  guint      saved;        /* generation last renamed into place */
+  GMutex save_lock; /* orders the workers' renames */
+  guint generation; /* of the content, main thread */
+  guint saved;      /* generation last renamed into place */
 };
 
 G_DEFINE_FINAL_TYPE (BmsDloadReport, bms_dload_report, G_TYPE_OBJECT)
@@ -74,8 +76,8 @@ bms_dload_report_begin_board (BmsDloadReport *self, GDateTime *time, const char 
 }
 
 static void
-add_line (BmsDloadReport *self, const char *parameter, const char *old_value,
-          const char *new_value, const char *result)
+add_line (BmsDloadReport *self, const char *parameter, const char *old_value, const char *new_value,
+          const char *result)
 {
   GStrv line = g_new0 (char *, N_COLUMNS + 1);
 
@@ -105,12 +107,12 @@ bms_dload_report_end_board (BmsDloadReport *self, gboolean ok)
   g_return_if_fail (BMS_IS_DLOAD_REPORT (self));
   g_return_if_fail (self->board != NULL);
   if (self->lines->len == self->board_first)
-    add_line (self, NULL, NULL, NULL, _("Nothing to write"));
+    add_line (self, NULL, NULL, NULL, _ ("Nothing to write"));
   for (guint i = self->board_first; i < self->lines->len; i++)
     {
       GStrv line = g_ptr_array_index (self->lines, i);
       g_free (line[COL_BOARD_RESULT]);
-      line[COL_BOARD_RESULT] = g_strdup (ok ? _("Programmed") : _("Failed"));
+      line[COL_BOARD_RESULT] = g_strdup (ok ? _ ("Programmed") : _ ("Failed"));
     }
   g_clear_pointer (&self->board, g_strfreev);
   self->generation++;
@@ -128,14 +130,14 @@ bms_dload_report_get_n_boards (BmsDloadReport *self)
 static gboolean
 write_failed (const char *path, int saved, GError **error)
 {
-  g_set_error (error, BMS_EXPORT_ERROR, BMS_EXPORT_ERROR_WRITE, "Cannot write “%s”: %s%s",
-               path, g_strerror (saved),
+  g_set_error (error, BMS_EXPORT_ERROR, BMS_EXPORT_ERROR_WRITE, "Cannot write “%s”: %s%s", path,
+               g_strerror (saved),
                saved == ENOSPC ? " (the disk is full: free some space and save again)" : "");
   return FALSE;
 }
 
 static void
-csv_line (FILE *out, const char * const *fields)
+csv_line (FILE *out, const char *const *fields)
 {
   for (guint i = 0; i < N_COLUMNS; i++)
     {
@@ -143,7 +145,7 @@ csv_line (FILE *out, const char * const *fields)
         fputc (',', out);
       bms_export_csv_field (out, fields[i]);
     }
-  fputs ("\r\n", out);  /* RFC 4180 */
+  fputs ("\r\n", out); /* RFC 4180 */
 }
 
 static gboolean
@@ -156,7 +158,7 @@ write_csv (GPtrArray *lines, const char *tmp, const char *path, GError **error)
   if (out == NULL)
     return write_failed (path, errno, error);
   for (guint i = 0; i < N_COLUMNS; i++)
-    titles[i] = _(headings[i]);
+    titles[i] = _ (headings[i]);
   fputs ("\xEF\xBB\xBF", out);
   csv_line (out, titles);
   for (guint i = 0; i < lines->len; i++)
@@ -178,7 +180,7 @@ xlsx_sheet (lxw_workbook *wb, GPtrArray *lines)
   for (guint c = 0; c < N_COLUMNS; c++)
     {
       worksheet_set_column (ws, c, c, widths[c], NULL);
-      worksheet_write_string (ws, 0, c, _(headings[c]), bold);
+      worksheet_write_string (ws, 0, c, _ (headings[c]), bold);
     }
   for (guint r = 0; r < lines->len; r++)
     {
@@ -234,10 +236,11 @@ save_lines (GPtrArray *lines, const char *path, GError **error)
   return ok;
 }
 
-typedef struct {
+typedef struct
+{
   GPtrArray *lines;
-  char      *path;
-  guint      generation;
+  char *path;
+  guint generation;
 } SaveData;
 
 static void
@@ -267,7 +270,7 @@ save_data_new (BmsDloadReport *self, const char *path)
 {
   SaveData *d = g_new0 (SaveData, 1);
 
-  d->lines = g_ptr_array_new_full (self->lines->len, (GDestroyNotify) g_strfreev);
+  d->lines = g_ptr_array_new_full (self->lines->len, (GDestroyNotify)g_strfreev);
   for (guint i = 0; i < self->lines->len; i++)
     g_ptr_array_add (d->lines, g_strdupv (g_ptr_array_index (self->lines, i)));
   d->path = g_strdup (path);
@@ -310,7 +313,7 @@ bms_dload_report_save_async (BmsDloadReport *self, const char *path, GCancellabl
   g_return_if_fail (path != NULL);
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, bms_dload_report_save_async);
-  g_task_set_task_data (task, save_data_new (self, path), (GDestroyNotify) save_data_free);
+  g_task_set_task_data (task, save_data_new (self, path), (GDestroyNotify)save_data_free);
   g_task_run_in_thread (task, save_thread);
 }
 
@@ -343,6 +346,6 @@ bms_dload_report_class_init (BmsDloadReportClass *klass)
 static void
 bms_dload_report_init (BmsDloadReport *self)
 {
-  self->lines = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
+  self->lines = g_ptr_array_new_with_free_func ((GDestroyNotify)g_strfreev);
   g_mutex_init (&self->save_lock);
 }

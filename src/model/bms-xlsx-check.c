@@ -13,9 +13,21 @@
 
 /* ---------------------------------------------------------------- after */
 
-static guint64 rd16 (const guint8 *p) { return p[0] | p[1] << 8; }
-static guint64 rd32 (const guint8 *p) { return rd16 (p) | rd16 (p + 2) << 16; }
-static guint64 rd64 (const guint8 *p) { return rd32 (p) | rd32 (p + 4) << 32; }
+static guint64
+rd16 (const guint8 *p)
+{
+  return p[0] | p[1] << 8;
+}
+static guint64
+rd32 (const guint8 *p)
+{
+  return rd16 (p) | rd16 (p + 2) << 16;
+}
+static guint64
+rd64 (const guint8 *p)
+{
+  return rd32 (p) | rd32 (p + 4) << 32;
+}
 
 /* Drops the pages of [from, to) of the mapped file from this process once
  * they have been read: the page cache keeps them, but a 1-million-row
@@ -26,16 +38,16 @@ release_pages (const guint8 *map, const guint8 *from, const guint8 *to)
 {
 #ifdef __linux__
   gsize page = sysconf (_SC_PAGESIZE);
-  guintptr a = ((guintptr) from - (guintptr) map) / page * page;
-  guintptr b = ((guintptr) to - (guintptr) map) / page * page;
+  guintptr a = ((guintptr)from - (guintptr)map) / page * page;
+  guintptr b = ((guintptr)to - (guintptr)map) / page * page;
 
   if (b > a)
-    madvise ((void *) (map + a), b - a, MADV_DONTNEED); /* glibc's posix_madvise ignores DONTNEED */
+    madvise ((void *)(map + a), b - a, MADV_DONTNEED); /* glibc's posix_madvise ignores DONTNEED */
 #endif
 }
 
 #define INFLATE_WINDOW (1 << 20)
-#define INFLATE_OUT    (1 << 16)
+#define INFLATE_OUT (1 << 16)
 
 /* Keeps the last tail_len - 1 bytes of an inflated stream in tail (NUL
  * terminated), given each newly inflated piece in turn. */
@@ -105,10 +117,10 @@ zip_directory (const guint8 *d, gsize size, guint64 *offset, guint64 *entries)
 {
   gssize i;
 
-  for (i = (gssize) size - 22; i >= 0 && i >= (gssize) size - 22 - 65535; i--)
+  for (i = (gssize)size - 22; i >= 0 && i >= (gssize)size - 22 - 65535; i--)
     if (rd32 (d + i) == 0x06054b50)
       break;
-  if (i < 0 || i < (gssize) size - 22 - 65535)
+  if (i < 0 || i < (gssize)size - 22 - 65535)
     return FALSE;
   *entries = rd16 (d + i + 10);
   *offset = rd32 (d + i + 16);
@@ -124,11 +136,11 @@ zip_directory (const guint8 *d, gsize size, guint64 *offset, guint64 *entries)
 }
 
 static gboolean
-verify_zip (const char *path, guint expected_sheets, GHashTable *checked,
-            GCancellable *cancellable, GError **error)
+verify_zip (const char *path, guint expected_sheets, GHashTable *checked, GCancellable *cancellable,
+            GError **error)
 {
   g_autoptr (GMappedFile) map = g_mapped_file_new (path, FALSE, NULL);
-  const guint8 *d = map ? (const guint8 *) g_mapped_file_get_contents (map) : NULL;
+  const guint8 *d = map ? (const guint8 *)g_mapped_file_get_contents (map) : NULL;
   gsize size = map ? g_mapped_file_get_length (map) : 0;
   guint64 p, entries, sheets = 0;
 
@@ -144,14 +156,18 @@ verify_zip (const char *path, guint expected_sheets, GHashTable *checked,
         goto bad;
       csize = rd32 (d + p + 20), usize = rd32 (d + p + 24), local = rd32 (d + p + 42);
       n = rd16 (d + p + 28), x = rd16 (d + p + 30), c = rd16 (d + p + 32);
-      name = (const char *) d + p + 46;
-      for (guint64 q = p + 46 + n; q + 4 <= p + 46 + n + x && q + 4 <= size; q += 4 + rd16 (d + q + 2))
+      name = (const char *)d + p + 46;
+      for (guint64 q = p + 46 + n; q + 4 <= p + 46 + n + x && q + 4 <= size;
+           q += 4 + rd16 (d + q + 2))
         if (rd16 (d + q) == 1)
           {
             const guint8 *v = d + q + 4;
-            if (usize == 0xffffffff) usize = rd64 (v), v += 8;
-            if (csize == 0xffffffff) csize = rd64 (v), v += 8;
-            if (local == 0xffffffff) local = rd64 (v);
+            if (usize == 0xffffffff)
+              usize = rd64 (v), v += 8;
+            if (csize == 0xffffffff)
+              csize = rd64 (v), v += 8;
+            if (local == 0xffffffff)
+              local = rd64 (v);
           }
       p += 46 + n + x + c;
       if (!is_worksheet (name, n))
@@ -164,8 +180,9 @@ verify_zip (const char *path, guint expected_sheets, GHashTable *checked,
       if (local + 30 > size)
         goto bad;
       data = local + 30 + rd16 (d + local + 26) + rd16 (d + local + 28);
-      if (data + csize > size ||
-          !inflate_tail (d, d + data, csize, rd16 (d + local + 8), tail, sizeof tail, cancellable))
+      if (data + csize > size
+          || !inflate_tail (d, d + data, csize, rd16 (d + local + 8), tail, sizeof tail,
+                            cancellable))
         goto bad;
       if (!g_str_has_suffix (tail, "</worksheet>"))
         goto bad;
@@ -195,11 +212,12 @@ bad:
  * the thread, and verify_zip () does the rest the slow way. */
 
 #ifdef G_OS_UNIX
-typedef struct {
-  gint          writer_done;  /* atomic */
-  GHashTable   *checked;      /* guint64 local header offsets */
-  int           fd;
-  guint8       *in, *out;     /* LIVE_IN and INFLATE_OUT bytes */
+typedef struct
+{
+  gint writer_done;    /* atomic */
+  GHashTable *checked; /* guint64 local header offsets */
+  int fd;
+  guint8 *in, *out; /* LIVE_IN and INFLATE_OUT bytes */
 } LiveCheck;
 
 #define LIVE_IN (1 << 20)
@@ -242,13 +260,12 @@ live_inflate (LiveCheck *lc, GConverter *z, guint64 pos, guint64 *end, char *tai
       n = pread (lc->fd, lc->in, MIN (size - pos, LIVE_IN), pos);
       if (n <= 0)
         return FALSE;
-      while (off < (gsize) n)
+      while (off < (gsize)n)
         {
           g_autoptr (GError) error = NULL;
           gsize read = 0, written = 0;
-          GConverterResult r = g_converter_convert (z, lc->in + off, n - off, lc->out,
-                                                    INFLATE_OUT, G_CONVERTER_NO_FLAGS, &read,
-                                                    &written, &error);
+          GConverterResult r = g_converter_convert (z, lc->in + off, n - off, lc->out, INFLATE_OUT,
+                                                    G_CONVERTER_NO_FLAGS, &read, &written, &error);
 
           if (r == G_CONVERTER_ERROR)
             {
@@ -279,15 +296,16 @@ live_thread (gpointer data)
 
   lc->in = g_malloc (LIVE_IN);
   lc->out = g_malloc (INFLATE_OUT);
-  while (live_wait (lc, pos + 30, &size) && pread (lc->fd, h, 30, pos) == 30 &&
-         rd32 (h) == 0x04034b50 /* a local header; the central directory ends the walk */
+  while (live_wait (lc, pos + 30, &size) && pread (lc->fd, h, 30, pos) == 30
+         && rd32 (h) == 0x04034b50 /* a local header; the central directory ends the walk */
          && !(rd16 (h + 6) & 0x0008) && rd16 (h + 8) == 8)
     {
       guint64 data_at = pos + 30 + rd16 (h + 26) + rd16 (h + 28), end;
       gsize name_len = MIN (rd16 (h + 26), sizeof name);
       gboolean sheet;
 
-      if (!live_wait (lc, data_at, &size) || pread (lc->fd, name, name_len, pos + 30) != (gssize) name_len)
+      if (!live_wait (lc, data_at, &size)
+          || pread (lc->fd, name, name_len, pos + 30) != (gssize)name_len)
         break;
       sheet = is_worksheet (name, name_len);
       if (!live_inflate (lc, z, data_at, &end, tail, sizeof tail))
@@ -338,13 +356,13 @@ live_check_finish (LiveCheck *lc, GThread *thread)
 
 struct _BmsXlsxCheck
 {
-  char       *path;
+  char *path;
 #ifdef G_OS_UNIX
-  LiveCheck  *live;
-  GThread    *thread;
+  LiveCheck *live;
+  GThread *thread;
 #endif
-  GHashTable *checked;  /* guint64 local header offsets of complete sheets */
-  gboolean    finished;
+  GHashTable *checked; /* guint64 local header offsets of complete sheets */
+  gboolean finished;
 };
 
 BmsXlsxCheck *

@@ -21,17 +21,15 @@ typedef struct _BmsXlsxCheck BmsXlsxCheck;
 
 /* Starts following the zip being written at path. Never NULL: when path
  * cannot be opened yet, the whole check runs in _finish (). */
-BmsXlsxCheck *bms_xlsx_check_new            (const char    *path);
+BmsXlsxCheck *bms_xlsx_check_new (const char *path);
 /* The writer has closed the file: stops following it and checks the rest.
  * FALSE with G_IO_ERROR_INVALID_DATA when a worksheet is missing, cut
  * short or unreadable, G_IO_ERROR_CANCELLED when cancelled. Call once. */
-gboolean      bms_xlsx_check_finish         (BmsXlsxCheck  *self,
-                                             guint          n_worksheets,
-                                             GCancellable  *cancellable,
-                                             GError       **error);
+gboolean bms_xlsx_check_finish (BmsXlsxCheck *self, guint n_worksheets, GCancellable *cancellable,
+                                GError **error);
 /* Worksheets found complete while the file was written (after _finish). */
-guint         bms_xlsx_check_get_n_live     (BmsXlsxCheck  *self);
-void          bms_xlsx_check_free           (BmsXlsxCheck  *self);
+guint bms_xlsx_check_get_n_live (BmsXlsxCheck *self);
+void bms_xlsx_check_free (BmsXlsxCheck *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BmsXlsxCheck, bms_xlsx_check_free)
 

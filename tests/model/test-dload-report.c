@@ -11,8 +11,8 @@
 
 #include "bms-dload-report.h"
 
-static const char *csv_heading =
-  "Time,Board,Device ID,Software version,Address,Parameter,Old value,New value,Result,Board result";
+static const char *csv_heading = "Time,Board,Device ID,Software version,Address,Parameter,Old "
+                                 "value,New value,Result,Board result";
 
 /* 2026-03-01 04:05:06 UTC, which is 12:05:06 in Shanghai (TZ below). */
 static BmsDloadReport *
@@ -46,7 +46,7 @@ remove_path (const char *path)
   g_autofree char *dir = g_path_get_dirname (path);
 
   g_unlink (path);
-  g_assert_cmpint (g_rmdir (dir), ==, 0);  /* no temporary file left behind */
+  g_assert_cmpint (g_rmdir (dir), ==, 0); /* no temporary file left behind */
 }
 
 static void
@@ -64,14 +64,17 @@ test_csv (void)
   g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
   g_assert_true (g_str_has_prefix (text, "\xEF\xBB\xBF"));
   lines = g_strsplit (text + 3, "\r\n", -1);
-  g_assert_cmpuint (g_strv_length (lines), ==, 5);  /* heading, 3 lines, "" */
+  g_assert_cmpuint (g_strv_length (lines), ==, 5); /* heading, 3 lines, "" */
   g_assert_cmpstr (lines[0], ==, csv_heading);
-  g_assert_cmpstr (lines[1], ==, "2026-03-01 12:05:06 UTC+08:00,1,JK-B2A24S-001,V15.17,1,"
-                                 "Cell OVP (mV),3650,3600,Written,Failed");
-  g_assert_cmpstr (lines[2], ==, "2026-03-01 12:05:06 UTC+08:00,1,JK-B2A24S-001,V15.17,1,"
-                                 "Capacity (Ah),100,120,\"Read back 110, not 120\",Failed");
-  g_assert_cmpstr (lines[3], ==, "2026-03-01 12:08:06 UTC+08:00,2,JK-B2A24S-002,V15.17,2,"
-                                 ",,,Nothing to write,Programmed");
+  g_assert_cmpstr (lines[1], ==,
+                   "2026-03-01 12:05:06 UTC+08:00,1,JK-B2A24S-001,V15.17,1,"
+                   "Cell OVP (mV),3650,3600,Written,Failed");
+  g_assert_cmpstr (lines[2], ==,
+                   "2026-03-01 12:05:06 UTC+08:00,1,JK-B2A24S-001,V15.17,1,"
+                   "Capacity (Ah),100,120,\"Read back 110, not 120\",Failed");
+  g_assert_cmpstr (lines[3], ==,
+                   "2026-03-01 12:08:06 UTC+08:00,2,JK-B2A24S-002,V15.17,2,"
+                   ",,,Nothing to write,Programmed");
   g_assert_cmpstr (lines[4], ==, "");
   remove_path (path);
 }
@@ -80,8 +83,8 @@ static void
 check_xlsx (const char *path, const char *expect_json)
 {
   const char *root = g_getenv ("PACKWATCH_SOURCE_ROOT");
-  g_autofree char *script = g_build_filename (root ? root : ".", "tests", "model",
-                                              "check-xlsx.py", NULL);
+  g_autofree char *script
+      = g_build_filename (root ? root : ".", "tests", "model", "check-xlsx.py", NULL);
   const char *argv[] = { "/usr/bin/python3", script, path, expect_json, NULL };
   g_autofree char *out = NULL, *err = NULL;
   g_autoptr (GError) error = NULL;
@@ -92,8 +95,8 @@ check_xlsx (const char *path, const char *expect_json)
       g_test_skip ("check-xlsx.py not found: run under meson test");
       return;
     }
-  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
-                &status, &error);
+  g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status,
+                &error);
   g_assert_no_error (error);
   g_test_message ("%s%s", out, err);
   if (!g_spawn_check_wait_status (status, NULL))
@@ -137,7 +140,8 @@ test_replace (void)
   bms_dload_report_end_board (report, TRUE);
   g_assert_true (bms_dload_report_save (report, path, NULL));
   g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
-  g_assert_nonnull (strstr (text, ",3,JK-3,V15.17,3,Bluetooth name,OLD,PACK-0003,Written,Programmed\r\n"));
+  g_assert_nonnull (
+      strstr (text, ",3,JK-3,V15.17,3,Bluetooth name,OLD,PACK-0003,Written,Programmed\r\n"));
   g_assert_true (g_str_has_suffix (text, "Programmed\r\n"));
   remove_path (path);
 
@@ -212,7 +216,8 @@ test_translated (void)
   g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
   g_unsetenv ("LANGUAGE");
   setlocale (LC_ALL, "C");
-  g_assert_true (g_str_has_prefix (text, "\xEF\xBB\xBF" "时间,"));
+  g_assert_true (g_str_has_prefix (text, "\xEF\xBB\xBF"
+                                         "时间,"));
   g_assert_null (strstr (text, "Old value"));
   remove_path (path);
 }

@@ -8,7 +8,8 @@
 
 #include "bms-xlsx-check.h"
 
-typedef struct {
+typedef struct
+{
   char *dir;
   char *path;
 } Fixture;
@@ -131,17 +132,17 @@ write_stored_sheet (const char *path, const char *text)
   put32 (b, 0x04034b50), put16 (b, 20), put16 (b, 0), put16 (b, 0); /* stored */
   put16 (b, 0), put16 (b, 0), put32 (b, 0), put32 (b, len), put32 (b, len);
   put16 (b, strlen (name)), put16 (b, 0);
-  g_byte_array_append (b, (const guint8 *) name, strlen (name));
-  g_byte_array_append (b, (const guint8 *) text, len);
+  g_byte_array_append (b, (const guint8 *)name, strlen (name));
+  g_byte_array_append (b, (const guint8 *)text, len);
   central = b->len;
   put32 (b, 0x02014b50), put16 (b, 20), put16 (b, 20), put16 (b, 0), put16 (b, 0);
   put16 (b, 0), put16 (b, 0), put32 (b, 0), put32 (b, len), put32 (b, len);
   put16 (b, strlen (name)), put16 (b, 0), put16 (b, 0), put16 (b, 0), put16 (b, 0);
   put32 (b, 0), put32 (b, 0);
-  g_byte_array_append (b, (const guint8 *) name, strlen (name));
+  g_byte_array_append (b, (const guint8 *)name, strlen (name));
   put32 (b, 0x06054b50), put16 (b, 0), put16 (b, 0), put16 (b, 1), put16 (b, 1);
   put32 (b, b->len - central - 12), put32 (b, central), put16 (b, 0);
-  g_assert_true (g_file_set_contents (path, (const char *) b->data, b->len, NULL));
+  g_assert_true (g_file_set_contents (path, (const char *)b->data, b->len, NULL));
 }
 
 static void
