@@ -84,6 +84,27 @@ bms_snapshot_get_pack_voltage (const BmsSnapshot *snapshot)
   return id ? bms_snapshot_get (snapshot, id) : NAN;
 }
 
+gboolean
+bms_snapshot_get_cell_range (const BmsSnapshot *snapshot, guint *lowest, guint *highest)
+{
+  guint n, lo = 0, hi = 0;
+
+  g_return_val_if_fail (snapshot != NULL, FALSE);
+  n = MIN (snapshot->n_cells, BMS_MAX_CELLS);
+  for (guint i = 1; i < n; i++)
+    {
+      if (snapshot->cells_mv[i] < snapshot->cells_mv[lo])
+        lo = i;
+      if (snapshot->cells_mv[i] > snapshot->cells_mv[hi])
+        hi = i;
+    }
+  if (lowest != NULL)
+    *lowest = lo;
+  if (highest != NULL)
+    *highest = hi;
+  return n > 0;
+}
+
 const guint8 *
 bms_snapshot_get_bytes (const BmsSnapshot *snapshot, guint8 id)
 {

@@ -76,6 +76,12 @@ guint8       bms_snapshot_setting_id       (const BmsSnapshot *snapshot,
                                             guint8             id);
 /* The id that carries the pack voltage (0xED or 0x83), 0 when none. */
 guint8       bms_snapshot_pack_voltage_id  (const BmsSnapshot *snapshot);
+/* The lowest and the highest cell: 0-based indices into cells_mv (the
+ * first of equal cells), FALSE without cells. The one place that picks
+ * them: the device, the cell grid, the graph and the CLI ask here. */
+gboolean     bms_snapshot_get_cell_range   (const BmsSnapshot *snapshot,
+                                            guint             *lowest,
+                                            guint             *highest);
 const guint8 *bms_snapshot_get_bytes   (const BmsSnapshot *snapshot, guint8 id);
 
 void         bms_snapshot_set_raw      (BmsSnapshot *snapshot, guint8 id, gint64 raw);
