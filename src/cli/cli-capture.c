@@ -4,8 +4,9 @@
  *
  * The frames go to a temporary file next to FILE, flushed line by line (a
  * kill -9 leaves them there), which takes FILE's name once the capture ends:
- * after --count replies, on Ctrl+C/SIGTERM (the reply in flight finishes
- * first) or when the board stops answering. Nothing is renamed without at
+ * after --count replies, within a second of Ctrl+C/SIGTERM (the shared
+ * cli_stop_*: the reply in flight is dropped, whole frames are kept) or
+ * when the board stops answering. Nothing is renamed without at
  * least one frame, so a failed capture never replaces an earlier one.
  */
 
@@ -13,8 +14,6 @@
 
 #include <errno.h>
 #include <math.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
@@ -25,47 +24,6 @@
 #include "cli-common.h"
 
 #define MAX_COUNT 100000
-
-static volatile sig_atomic_t stop_requested;
-
-static void
-on_stop_signal (int signum)
-{
-  stop_requested = signum;
-}
-
-/* This thread alone takes SIGINT/SIGTERM (the session's worker inherits
- * the blocked mask), so a signal cuts the wait between replies short. */
-static void
-install_signals (sigset_t *stop_set)
-{
-  struct sigaction sa = { 0 };
-
-  sigemptyset (stop_set);
-  sigaddset (stop_set, SIGINT);
-  sigaddset (stop_set, SIGTERM);
-  sa.sa_handler = on_stop_signal;
-  sigemptyset (&sa.sa_mask);
-  sigaction (SIGINT, &sa, NULL);
-  sigaction (SIGTERM, &sa, NULL);
-  pthread_sigmask (SIG_BLOCK, stop_set, NULL);
-}
-
-static void
-sleep_until (gint64 deadline)
-{
-  while (!stop_requested)
-    {
-      gint64 left = deadline - g_get_monotonic_time ();
-      struct timespec ts;
-
-      if (left <= 0)
-        return;
-      ts.tv_sec = left / G_USEC_PER_SEC;
-      ts.tv_nsec = (left % G_USEC_PER_SEC) * 1000;
-      nanosleep (&ts, NULL);
-    }
-}
 
 typedef struct
 {
@@ -217,7 +175,8 @@ open_session (const CliConnection *conn, BmsTransport **tap, GError **error)
 static gboolean
 capture_one (Capture *c, const Options *o, BmsSession *session, BmsTransport *tap, GError **error)
 {
-  g_autoptr (BmsSnapshot) snapshot = bms_session_read_all (session, NULL, error);
+  g_autoptr (BmsSnapshot) snapshot
+      = bms_session_read_all (session, cli_stop_get_cancellable (), error);
   g_autoptr (GBytes) frame = NULL;
 
   if (snapshot == NULL)
@@ -242,19 +201,16 @@ run_capture (Options *o)
   g_autoptr (GError) error = NULL;
   Capture c = { .out_path = o->out_path };
   gint64 next;
-  sigset_t stop_set;
   int status = CLI_EXIT_OK;
 
-  install_signals (&stop_set);
+  /* Before the session's worker exists: it inherits the blocked mask. */
+  cli_stop_start ();
   session = open_session (&o->conn, &tap, &error);
   if (session == NULL)
     {
       cli_error ("capture", "%s", error->message);
-      pthread_sigmask (SIG_UNBLOCK, &stop_set, NULL);
       return CLI_EXIT_UNREACHABLE;
     }
-  /* The session's worker exists now, with the signals blocked. */
-  pthread_sigmask (SIG_UNBLOCK, &stop_set, NULL);
   if (!capture_open (&c, &error))
     {
       cli_error ("capture", "%s", error->message);
@@ -263,17 +219,19 @@ run_capture (Options *o)
   fprintf (stderr, "packwatch-cli capture: %d replies from %s every %g s into %s (Ctrl+C stops)\n",
            o->count, o->conn.port, o->interval, o->out_path);
   next = g_get_monotonic_time ();
-  while (!stop_requested && c.frames < (guint)o->count)
+  while (!cli_stop_requested () && c.frames < (guint)o->count)
     {
       if (!capture_one (&c, o, session, tap, &error))
         {
+          if (cli_stop_requested ())
+            break; /* the reply in flight is dropped: not the board's fault */
           cli_error ("capture", "%s", error->message);
           status = error->domain == G_FILE_ERROR ? CLI_EXIT_FAILED : CLI_EXIT_UNREACHABLE;
           g_clear_error (&error);
           break;
         }
       if (c.frames < (guint)o->count)
-        sleep_until (next += (gint64)llround (o->interval * G_USEC_PER_SEC));
+        cli_stop_sleep_until (next += (gint64)llround (o->interval * G_USEC_PER_SEC));
     }
   bms_session_close (session);
   if (!capture_finish (&c, &error))

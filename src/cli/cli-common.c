@@ -365,83 +365,17 @@ cli_suggest_field_names (const char *unknown, guint max_results)
 }
 
 char *
-cli_bit_names (const BmsFieldInfo *field, gint64 raw)
-{
-  g_autoptr (GString) text = g_string_new (NULL);
-  guint n_names = 0;
-
-  while (field->names != NULL && field->names[n_names] != NULL)
-    n_names++;
-  for (guint bit = 0; bit < 64; bit++)
-    {
-      if (((guint64) raw & (G_GUINT64_CONSTANT (1) << bit)) == 0)
-        continue;
-      if (text->len > 0)
-        g_string_append (text, ", ");
-      if (bit < n_names)
-        g_string_append (text, field->names[bit]);
-      else
-        g_string_append_printf (text, "bit %u", bit);
-    }
-  if (text->len == 0)
-    g_string_append (text, "none");
-  return g_string_free (g_steal_pointer (&text), FALSE);
-}
-
-static guint
-scale_decimals (double scale)
-{
-  guint decimals = 0;
-
-  while (decimals < 6 && scale - (gint64)scale > 1e-9)
-    {
-      scale *= 10;
-      decimals++;
-    }
-  return decimals;
-}
-
-char *
-cli_format_number (const BmsFieldInfo *field, gint64 raw)
-{
-  char buffer[G_ASCII_DTOSTR_BUF_SIZE];
-  g_autofree char *format = NULL;
-  double scale = field->scale != 0 ? field->scale : 1.0;
-
-  if (scale == 1.0)
-    return g_strdup_printf ("%" G_GINT64_FORMAT, raw);
-  format = g_strdup_printf ("%%.%uf", scale_decimals (scale));
-  return g_strdup (
-      g_ascii_formatd (buffer, sizeof buffer, format, bms_field_to_engineering (field, raw)));
-}
-
-char *
 cli_format_raw (const BmsFieldInfo *field, gint64 raw)
 {
-  g_autofree char *number = NULL;
-  guint n_names = 0;
+  g_autofree char *bits = NULL;
 
-  while (field->names != NULL && field->names[n_names] != NULL)
-    n_names++;
-  switch (field->type)
-    {
-    case BMS_FIELD_BOOL:
-      return g_strdup (raw == 0 ? "off" : raw == 1 ? "on" : "invalid");
-    case BMS_FIELD_ENUM:
-      if (raw >= 0 && raw < n_names)
-        return g_strdup (field->names[raw]);
-      return g_strdup_printf ("%" G_GINT64_FORMAT, raw);
-    case BMS_FIELD_BITS:
-      {
-        g_autofree char *bits = cli_bit_names (field, raw);
-        return g_strdup_printf ("0x%04" G_GINT64_MODIFIER "x (%s)", raw, bits);
-      }
-    default:
-      number = cli_format_number (field, raw);
-      if (field->unit == NULL || field->unit[0] == '\0')
-        return g_steal_pointer (&number);
-      return g_strdup_printf ("%s %s", number, field->unit);
-    }
+  /* A mask with its bit names; everything else is the one formatting of
+   * number and unit (the CLI's numbers are in the C locale: main sets
+   * LC_NUMERIC). */
+  if (field->type != BMS_FIELD_BITS)
+    return bms_field_format (field, raw);
+  bits = bms_field_bit_names (field, raw);
+  return g_strdup_printf ("0x%04" G_GINT64_MODIFIER "x (%s)", raw, bits);
 }
 
 char *

@@ -101,10 +101,6 @@ guint cli_edit_distance (const char *a, const char *b);
 /* Up to max_results field names close to an unknown name (NULL-terminated). */
 char **cli_suggest_field_names (const char *unknown, guint max_results);
 
-/* The engineering value of a raw one as a number with as many decimals as
- * the scale has ("3.65" for 365 at 0.01), locale-independent, no unit. */
-char *cli_format_number (const BmsFieldInfo *field, gint64 raw);
-
 /* A raw value for people: number and unit, "on"/"off", an enum's name, a bit
  * mask with its bit names. */
 char *cli_format_raw (const BmsFieldInfo *field, gint64 raw);
@@ -112,8 +108,6 @@ char *cli_format_raw (const BmsFieldInfo *field, gint64 raw);
  * NULL if the snapshot does not carry it. */
 char *cli_format_snapshot_value (const BmsSnapshot *snapshot, const BmsFieldInfo *field);
 
-/* Names of the set bits of a BITS field, joined with ", " ("none" if 0). */
-char *cli_bit_names (const BmsFieldInfo *field, gint64 raw);
 
 #define CLI_ERROR (cli_error_quark ())
 GQuark cli_error_quark (void);

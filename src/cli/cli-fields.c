@@ -43,8 +43,8 @@ range_text (const BmsFieldInfo *field, const char *dots)
 
   if (!bms_field_is_numeric (field) || field->type == BMS_FIELD_BITS)
     return g_strdup ("");
-  min = cli_format_number (field, field->min);
-  max = cli_format_number (field, field->max);
+  min = bms_field_format_number (field, field->min);
+  max = bms_field_format_number (field, field->max);
   return g_strdup_printf ("%s%s%s", min, dots, max);
 }
 
@@ -60,8 +60,8 @@ physical_text (const BmsFieldInfo *field, const char *dots)
 
   if (!field->bounded)
     return g_strdup ("");
-  min = cli_format_number (field, field->phys_min);
-  max = cli_format_number (field, field->phys_max);
+  min = bms_field_format_number (field, field->phys_min);
+  max = bms_field_format_number (field, field->phys_max);
   return g_strdup_printf ("%s%s%s%s", min, dots, max, per_element ? " each" : "");
 }
 
@@ -170,8 +170,8 @@ append_vendor_ranges (GString *out)
       if (!bms_param_is_parameter (f) || !bms_param_get_range (f, &min, &max))
         continue;
       catalogue = range_text (f, " … ");
-      lo = cli_format_number (f, min);
-      hi = cli_format_number (f, max);
+      lo = bms_field_format_number (f, min);
+      hi = bms_field_format_number (f, max);
       g_string_append_printf (out, "| 0x%02X | `%s` | %s | %s … %s | %s |\n", f->id, f->name,
                               catalogue, lo, hi, f->unit != NULL ? f->unit : "");
     }

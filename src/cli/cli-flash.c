@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#include <glib-unix.h>
 
 #include "bms-firmware.h"
 #include "bms-flasher.h"
@@ -85,14 +84,13 @@ on_progress (BmsFlasher *flasher, const BmsFlasherProgress *p, gpointer user_dat
              p->detail != NULL ? ": " : "", p->detail != NULL ? p->detail : "");
 }
 
+/* The shared stop (cli_stop_*) cancelled the flasher: say so at once, the
+ * flasher's own message follows (the board stays in its bootloader). */
 static gboolean
-on_signal (gpointer user_data)
+on_stop (GCancellable *cancellable, gpointer user_data)
 {
-  FlashRun *run = user_data;
-
-  fprintf (stderr, "\nflash: cancelling…\n");
-  g_cancellable_cancel (run->cancellable);
-  return G_SOURCE_CONTINUE;
+  fprintf (stderr, "\nflash: %s, cancelling…\n", cli_stop_describe ());
+  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -121,20 +119,19 @@ static int
 run_flasher (BmsFlasher *flasher, const char *file)
 {
   FlashRun run = { 0 };
-  guint sigint, sigterm;
+  g_autoptr (GSource) stop = g_cancellable_source_new (cli_stop_get_cancellable ());
   int status = CLI_EXIT_OK;
 
   run.loop = g_main_loop_new (NULL, FALSE);
-  run.cancellable = g_cancellable_new ();
+  run.cancellable = g_object_ref (cli_stop_get_cancellable ());
   run.tty = isatty (STDERR_FILENO);
   run.last_decile = -1;
   bms_flasher_set_progress_func (flasher, on_progress, &run, NULL);
-  sigint = g_unix_signal_add (SIGINT, on_signal, &run);
-  sigterm = g_unix_signal_add (SIGTERM, on_signal, &run);
+  g_source_set_callback (stop, G_SOURCE_FUNC (on_stop), NULL, NULL);
+  g_source_attach (stop, NULL);
   bms_flasher_run_async (flasher, run.cancellable, on_done, &run);
   g_main_loop_run (run.loop);
-  g_source_remove (sigint);
-  g_source_remove (sigterm);
+  g_source_destroy (stop);
   if (run.live_line)
     fputc ('\n', stderr);
 
@@ -169,7 +166,7 @@ open_normal (const CliConnection *conn, const char *password, BmsSession **sessi
       *status = CLI_EXIT_UNREACHABLE;
       return NULL;
     }
-  if (!bms_session_unlock (session, password, NULL, &error))
+  if (!bms_session_unlock (session, password, cli_stop_get_cancellable (), &error))
     {
       gboolean silent = g_error_matches (error, BMS_SESSION_ERROR, BMS_SESSION_ERROR_TIMEOUT);
 
@@ -368,6 +365,9 @@ bms_cli_flash (int argc, char **argv)
     status = CLI_EXIT_USAGE;
   else
     {
+      /* Before the session's and the flasher's threads: they inherit the
+       * blocked mask, the shared watcher takes SIGINT/SIGTERM. */
+      cli_stop_start ();
       flasher = bootloader ? open_bootloader (&conn, &transport, &status)
                            : open_normal (&conn, password, &session, &status);
       if (flasher != NULL && db != NULL

@@ -1,13 +1,14 @@
 /* cli-log.c — `packwatch-cli log`: headless logging into the history
  * database (a Raspberry Pi next to the battery).
  *
- * One read-all per interval, each sample one transaction. SIGINT, SIGTERM
- * and the end of --duration cancel the read in flight (a sample is stored
- * whole or not at all), flush and exit 0 within a second, whatever the line
- * does; a kill -9 loses at most that cycle. A cycle longer than the interval
- * (256 cells at 9600 baud) is not piled up: the next one starts right away
- * and the log says so once. A board that stops answering or an adapter
- * that is unplugged is retried every interval.
+ * The app's poller (BmsPoller) does the work, so a headless log is the one
+ * the app records: the same device key and one-writer claim, the alarm
+ * monitor's events, implausible replies skipped and counted, reconnecting
+ * after an unplug. This file only turns what the poller says into lines on
+ * standard error and stops it: SIGINT, SIGTERM and the end of --duration
+ * cancel the read in flight (a sample is stored whole or not at all), flush
+ * and exit 0 within a second, whatever the line does; a kill -9 loses at
+ * most that cycle.
  */
 
 #include "config.h"
@@ -17,38 +18,38 @@
 #include <stdio.h>
 
 #include "cli-common.h"
-#include "bms-alarm.h"
+#include "bms-poller.h"
 #include "cli-history.h"
 
 static void
 print_sample (const BmsSnapshot *s)
 {
   g_autofree char *time = cli_history_format_time (s->timestamp_us);
-  guint16 lo = G_MAXUINT16, hi = 0;
+  guint lo, hi;
 
-  for (guint i = 0; i < s->n_cells; i++)
-    lo = MIN (lo, s->cells_mv[i]), hi = MAX (hi, s->cells_mv[i]);
   printf ("%s  %7.2f V  %8.2f A  %3.0f %%", time, bms_snapshot_get_pack_voltage (s),
           bms_snapshot_get (s, BMS_ID_CURRENT), bms_snapshot_get (s, BMS_ID_SOC));
-  if (s->n_cells)
-    printf ("  cells %u: %.3f … %.3f V", s->n_cells, lo / 1000.0, hi / 1000.0);
+  if (bms_snapshot_get_cell_range (s, &lo, &hi))
+    printf ("  cells %u: %.3f … %.3f V", s->n_cells, s->cells_mv[lo] / 1000.0,
+            s->cells_mv[hi] / 1000.0);
   putchar ('\n');
   fflush (stdout);
 }
 
 typedef struct {
-  BmsSession *session;
+  GMainLoop  *loop;
+  BmsPoller  *poller;
+  BmsDevice  *device;
   BmsHistory *history;
-  gint64      device_id;
-  gboolean    named;
-  gboolean    connected;
+  double      interval;
   gboolean    verbose;
-  guint       misses;
-  guint64     implausible;
+  gboolean    refused;        /* another process records the board */
+  gboolean    outage;         /* "no sample" said; waiting for a sample */
+  gint64      outage_since;   /* monotonic */
+  gboolean    warned_slow;
   char       *implausible_reason; /* the last one reported */
   gboolean    write_failing;  /* reported; waiting for "recording again" */
   guint64     lost_before;    /* failed_jobs when that was reported */
-  char       *key;
 } Logger;
 
 /* A full disk fails every cycle until space is freed: say so when it
@@ -75,28 +76,48 @@ report_write_state (Logger *log)
     }
 }
 
-/* Names the device after its id code once the first sample shows it. */
+/* The line went down or the board stopped answering (offline after
+ * BMS_POLLER_MISSED_OFFLINE cycles): said once per outage. */
 static void
-name_device (Logger *log, const BmsSnapshot *s)
+report_outage (Logger *log)
 {
-  const BmsFieldInfo *id_code = bms_field_lookup_name ("device_id");
-  g_autofree char *name = id_code ? bms_snapshot_dup_string (s, id_code->id) : NULL;
-  g_autoptr (GError) error = NULL;
-
-  log->named = TRUE;
-  if (name && *name && !bms_history_ensure_device (log->history, log->key, name, &error))
-    cli_error ("log", "cannot name the device: %s", error->message);
+  if (log->outage || cli_stop_requested ())
+    return;
+  log->outage = TRUE;
+  log->outage_since = g_get_monotonic_time ();
+  cli_error ("log", "no sample: %s (retrying)", bms_poller_get_message (log->poller));
 }
 
-/* Not a sample: counted, kept in the history as an event with the reason,
- * and said on standard error when the reason is new. */
 static void
-skip_implausible (Logger *log, const BmsSnapshot *s, const char *reason)
+on_sample (BmsDevice *device, GParamSpec *pspec, Logger *log)
 {
-  log->implausible++;
-  bms_history_add_alarm_event (log->history, log->device_id, s->timestamp_us,
-                               BMS_ALARM_CODE_IMPLAUSIBLE, TRUE, NAN, NAN, reason);
-  if (g_strcmp0 (reason, log->implausible_reason) == 0)
+  const BmsSnapshot *s = bms_device_get_snapshot (device);
+
+  if (s == NULL)
+    return;
+  if (log->outage)
+    fprintf (stderr, "packwatch-cli log: the board answers again after %.1f s without a sample\n",
+             (g_get_monotonic_time () - log->outage_since) / (double) G_USEC_PER_SEC);
+  log->outage = FALSE;
+  if (log->verbose)
+    print_sample (s);
+}
+
+static void
+on_online (BmsDevice *device, GParamSpec *pspec, Logger *log)
+{
+  if (!bms_device_get_online (device))
+    report_outage (log);
+}
+
+/* Not a sample: the poller counts it and keeps it in the history as an
+ * event with the reason; said on standard error when the reason is new. */
+static void
+on_implausible (BmsDevice *device, GParamSpec *pspec, Logger *log)
+{
+  const char *reason = bms_device_get_implausible_reason (device);
+
+  if (reason == NULL || g_strcmp0 (reason, log->implausible_reason) == 0)
     return;
   cli_error ("log", "implausible reply skipped: %s", reason);
   g_free (log->implausible_reason);
@@ -104,51 +125,57 @@ skip_implausible (Logger *log, const BmsSnapshot *s, const char *reason)
 }
 
 static void
-run_cycle (Logger *log)
+on_connected (BmsPoller *poller, GParamSpec *pspec, Logger *log)
 {
-  g_autoptr (BmsSnapshot) snapshot = NULL;
+  if (!bms_poller_get_connected (poller) && bms_poller_get_cycles (poller) > 0)
+    report_outage (log);
+}
+
+/* Each finished cycle: the disk's state, said when it changes. */
+static void
+on_cycle (BmsPoller *poller, GParamSpec *pspec, Logger *log)
+{
+  report_write_state (log);
+}
+
+static void
+on_lagging (BmsPoller *poller, GParamSpec *pspec, Logger *log)
+{
+  if (!bms_poller_get_lagging (poller) || log->warned_slow)
+    return;
+  log->warned_slow = TRUE;
+  fprintf (stderr, "packwatch-cli log: a cycle takes %.2f s, longer than the %g s "
+           "interval: sampling as fast as the line allows\n",
+           bms_poller_get_cycle_time (poller), log->interval);
+}
+
+/* One writer per board: another process records it into this database. */
+static void
+on_history_refused (BmsPoller *poller, guint address, const char *message, Logger *log)
+{
+  cli_error ("log", "%s", message);
+  log->refused = TRUE;
+  g_main_loop_quit (log->loop);
+}
+
+static gboolean
+on_stop (GCancellable *cancellable, gpointer data)
+{
+  g_main_loop_quit (data);
+  return G_SOURCE_REMOVE;
+}
+
+/* Surfaces a full disk while running, not only at the end. */
+static gboolean
+on_flush_timer (gpointer data)
+{
+  Logger *log = data;
   g_autoptr (GError) error = NULL;
 
-  if (!log->connected)
-    {
-      if (!bms_session_open (log->session, &error))
-        {
-          if (log->misses++ == 0)
-            cli_error ("log", "%s (retrying every interval)", error->message);
-          return;
-        }
-      log->connected = TRUE;
-    }
-  snapshot = bms_session_read_all (log->session, cli_stop_get_cancellable (), &error);
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;
-  if (snapshot == NULL)
-    {
-      if (log->misses++ == 0)
-        cli_error ("log", "no sample: %s (retrying every interval)", error->message);
-      if (error->domain == BMS_TRANSPORT_ERROR
-          || g_error_matches (error, BMS_SESSION_ERROR, BMS_SESSION_ERROR_CLOSED))
-        {
-          bms_session_close (log->session);
-          log->connected = FALSE;
-        }
-      return;
-    }
-  if (log->misses)
-    fprintf (stderr, "packwatch-cli log: the board answers again after %u missed cycles\n",
-             log->misses);
-  log->misses = 0;
-  if (!bms_snapshot_check_plausible (snapshot, &error))
-    {
-      skip_implausible (log, snapshot, error->message);
-      return;
-    }
-  if (!log->named)
-    name_device (log, snapshot);
-  bms_history_append_snapshot (log->history, log->device_id, snapshot);
-  if (log->verbose)
-    print_sample (snapshot);
+  if (!bms_history_flush (log->history, &error) && !log->write_failing)
+    cli_error ("log", "%s", error->message);
   report_write_state (log);
+  return G_SOURCE_CONTINUE;
 }
 
 static gboolean
@@ -191,6 +218,67 @@ parse_seconds (const char *option, double value, double min, double max, gint64 
   return TRUE;
 }
 
+/* Polls until the stop (signal, --duration) or a refused claim, then
+ * stops the poller, hands on what it still had to say, flushes. */
+static int
+run_poller (BmsSession *session, BmsHistory *history, double interval, gboolean verbose)
+{
+  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr (BmsPoller) poller = bms_poller_new (session);
+  g_autoptr (GSource) stop = g_cancellable_source_new (cli_stop_get_cancellable ());
+  g_autoptr (GError) error = NULL;
+  Logger log = { 0 };
+  guint flush_timer;
+  int status = CLI_EXIT_OK;
+
+  log.loop = loop;
+  log.poller = poller;
+  log.history = history;
+  log.interval = interval;
+  log.verbose = verbose;
+  if (!bms_poller_set_interval (poller, interval, &error))
+    g_return_val_if_reached (CLI_EXIT_USAGE); /* checked with the options */
+  bms_poller_set_history (poller, history);
+  g_signal_connect (poller, "history-refused", G_CALLBACK (on_history_refused), &log);
+  g_signal_connect (poller, "notify::connected", G_CALLBACK (on_connected), &log);
+  g_signal_connect (poller, "notify::cycles", G_CALLBACK (on_cycle), &log);
+  g_signal_connect (poller, "notify::lagging", G_CALLBACK (on_lagging), &log);
+  bms_poller_start (poller);
+  log.device = bms_poller_lookup_device (poller, bms_session_get_address (session));
+  g_signal_connect (log.device, "notify::last-update", G_CALLBACK (on_sample), &log);
+  g_signal_connect (log.device, "notify::online", G_CALLBACK (on_online), &log);
+  g_signal_connect (log.device, "notify::implausible-reason", G_CALLBACK (on_implausible), &log);
+  g_source_set_callback (stop, G_SOURCE_FUNC (on_stop), loop, NULL);
+  g_source_attach (stop, NULL);
+  flush_timer = g_timeout_add_seconds (60, on_flush_timer, &log);
+
+  if (!cli_stop_requested ())
+    g_main_loop_run (loop);
+
+  /* The read in flight is cancelled; what was read before it is delivered
+   * (printed with -v, its alarm events queued) before the flush. */
+  bms_poller_stop_sync (poller);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_source_remove (flush_timer);
+  g_source_destroy (stop);
+  g_signal_handlers_disconnect_by_data (poller, &log);
+  g_signal_handlers_disconnect_by_data (log.device, &log);
+  if (log.refused)
+    status = CLI_EXIT_BUSY;
+  /* An outage that was reported and is over does not fail the run; a
+   * write failing at the end does. */
+  else if (!bms_history_flush (history, &error) && (log.write_failing || writes_failing (history)))
+    {
+      cli_error ("log", "%s", error->message);
+      status = CLI_EXIT_FAILED;
+    }
+  if (!log.refused)
+    print_summary (history, bms_poller_get_implausible_replies (poller), cli_stop_get_signal ());
+  g_free (log.implausible_reason);
+  return status;
+}
+
 int
 cli_log (int argc, char **argv)
 {
@@ -201,9 +289,8 @@ cli_log (int argc, char **argv)
   g_autoptr (BmsHistory) history = NULL;
   g_autoptr (BmsSession) session = NULL;
   g_autoptr (GError) error = NULL;
-  gint64 interval_us = 0, duration_us = 0, start, next, last_flush;
-  gboolean warned_slow = FALSE;
-  Logger log = { 0 };
+  g_autofree char *where = NULL;
+  gint64 interval_us = 0, duration_us = 0;
   const GOptionEntry entries[] = {
     { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "History database (default: the per-user one)", "FILE" },
     { "interval", 'i', 0, G_OPTION_ARG_DOUBLE, &interval, "Seconds between samples, 0.2–60 (default 1)", "S" },
@@ -239,14 +326,17 @@ cli_log (int argc, char **argv)
       return CLI_EXIT_USAGE;
     }
 
-  /* Before the history's and the session's threads: they inherit the mask. */
+  /* Before the history's, the session's and the poller's threads: they
+   * inherit the mask. */
   cli_stop_start ();
-  start = g_get_monotonic_time ();
   if (duration_us)
-    cli_stop_set_deadline (start + duration_us);
-  log.key = g_strdup_printf ("%s:%d", conn.port, conn.address);
+    cli_stop_set_deadline (g_get_monotonic_time () + duration_us);
+  where = g_strdup_printf ("%s:%d", conn.port, conn.address);
+  /* Two processes cannot share a line: the second is refused here, before
+   * it opens the port, under the line's key. The board itself is claimed
+   * by the poller under its device key, the one the app claims too. */
   if (!(history = cli_history_open (db, FALSE, &error))
-      || !(log.device_id = bms_history_claim_device (history, log.key, NULL, &error)))
+      || !bms_history_claim_device (history, where, NULL, &error))
     {
       cli_error ("log", "%s", error->message);
       status = g_error_matches (error, BMS_HISTORY_ERROR, BMS_HISTORY_ERROR_CLAIMED)
@@ -261,53 +351,10 @@ cli_log (int argc, char **argv)
     }
   if (fsync_each)
     bms_history_set_sync_every_commit (history, TRUE);
-  log.session = session;
-  log.history = history;
-  log.connected = TRUE;
-  log.verbose = verbose;
-  fprintf (stderr, "packwatch-cli log: %s every %g s into %s (Ctrl+C stops)\n", log.key, interval,
+  fprintf (stderr, "packwatch-cli log: %s every %g s into %s (Ctrl+C stops)\n", where, interval,
            bms_history_get_path (history));
-
-  next = last_flush = g_get_monotonic_time ();
-  while (!cli_stop_requested ())
-    {
-      gint64 now;
-
-      run_cycle (&log);
-      now = g_get_monotonic_time ();
-      next += interval_us;
-      if (now > next)
-        {
-          if (!warned_slow)
-            fprintf (stderr, "packwatch-cli log: a cycle takes %.2f s, longer than the %g s "
-                     "interval: sampling as fast as the line allows\n",
-                     (now - (next - interval_us)) / 1e6, interval);
-          warned_slow = TRUE;
-          next = now;
-        }
-      if (now - last_flush > 60 * G_USEC_PER_SEC)
-        {
-          /* Surfaces a full disk while running, not only at the end. */
-          if (!bms_history_flush (history, &error) && !log.write_failing)
-            cli_error ("log", "%s", error->message);
-          g_clear_error (&error);
-          report_write_state (&log);
-          last_flush = now;
-        }
-      cli_stop_sleep_until (next);
-    }
-
-  /* An outage that was reported and is over does not fail the run; a
-   * write failing at the end does. */
-  if (!bms_history_flush (history, &error) && (log.write_failing || writes_failing (history)))
-    {
-      cli_error ("log", "%s", error->message);
-      status = CLI_EXIT_FAILED;
-    }
-  print_summary (history, log.implausible, cli_stop_get_signal ());
+  status = run_poller (session, history, interval, verbose);
 out:
-  g_free (log.key);
-  g_free (log.implausible_reason);
   cli_connection_clear (&conn);
   return status;
 }

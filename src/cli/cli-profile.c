@@ -24,6 +24,8 @@ read_board (const char *verb, const CliConnection *conn, BmsSession **session_ou
   g_autoptr (GError) error = NULL;
   BmsSnapshot *snapshot;
 
+  /* Before the session's worker exists: it inherits the blocked mask. */
+  cli_stop_start ();
   session = cli_connection_open (conn, &error);
   if (session == NULL)
     {
@@ -31,7 +33,15 @@ read_board (const char *verb, const CliConnection *conn, BmsSession **session_ou
       *status = CLI_EXIT_UNREACHABLE;
       return NULL;
     }
-  snapshot = bms_session_read_all (session, NULL, &error);
+  snapshot = bms_session_read_all (session, cli_stop_get_cancellable (), &error);
+  if (snapshot == NULL && cli_stop_requested ())
+    {
+      cli_error ("profile", "%s: %s: %s, nothing was written", verb, conn->port,
+                 cli_stop_describe ());
+      bms_session_close (session);
+      *status = CLI_EXIT_FAILED;
+      return NULL;
+    }
   if (snapshot == NULL)
     {
       cli_error ("profile", "%s: %s: board %d: %s", verb, conn->port, conn->address,
@@ -147,11 +157,18 @@ load_into_board (const CliConnection *conn, BmsProfile *profile, const char *fil
       cli_error ("profile", "load: %s: %s; nothing was sent", db, error->message);
       status = CLI_EXIT_FAILED;
     }
-  else if (!bms_change_set_apply (set, session, password, history, device_id, NULL, &error))
+  else if (!bms_change_set_apply (set, session, password, history, device_id,
+                                  cli_stop_get_cancellable (), &error))
     {
       print_results (set);
-      cli_error ("profile", "load: %s", error->message);
-      status = g_error_matches (error, BMS_SESSION_ERROR, BMS_SESSION_ERROR_TIMEOUT)
+      /* Stopped between or in a write: the results say which were made. */
+      if (cli_stop_requested ())
+        cli_error ("profile", "load: %s: %s; the lines above say which fields were written",
+                   conn->port, cli_stop_describe ());
+      else
+        cli_error ("profile", "load: %s", error->message);
+      status = cli_stop_requested () ? CLI_EXIT_FAILED
+               : g_error_matches (error, BMS_SESSION_ERROR, BMS_SESSION_ERROR_TIMEOUT)
                    ? CLI_EXIT_UNREACHABLE
                    : CLI_EXIT_FAILED;
     }

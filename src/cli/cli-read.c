@@ -15,17 +15,12 @@
 static void
 print_cell_summary (const BmsSnapshot *s)
 {
-  guint min_i = 0, max_i = 0;
+  guint min_i, max_i;
   guint64 sum = 0;
 
+  bms_snapshot_get_cell_range (s, &min_i, &max_i);
   for (guint i = 0; i < s->n_cells; i++)
-    {
-      sum += s->cells_mv[i];
-      if (s->cells_mv[i] < s->cells_mv[min_i])
-        min_i = i;
-      if (s->cells_mv[i] > s->cells_mv[max_i])
-        max_i = i;
-    }
+    sum += s->cells_mv[i];
   printf ("Cells: %u   min %.3f V (#%u)   max %.3f V (#%u)   spread %u mV   average %.3f V\n",
           s->n_cells, s->cells_mv[min_i] / 1000.0, min_i + 1, s->cells_mv[max_i] / 1000.0,
           max_i + 1, (guint)(s->cells_mv[max_i] - s->cells_mv[min_i]),

@@ -346,19 +346,63 @@ bms_field_from_engineering (const BmsFieldInfo *field, double value)
   return (gint64) llround (value / field->scale);
 }
 
-static int
-scale_decimals (const BmsFieldInfo *field)
+guint
+bms_field_get_decimals (const BmsFieldInfo *field)
 {
-  if (field->scale >= 1)
-    return 0;
-  return (int) ceil (-log10 (field->scale) - 1e-9);
+  double scale = field->scale != 0 ? field->scale : 1.0;
+  guint decimals = 0;
+
+  /* As many as the scale has: 0.25 is 2, not the 1 a logarithm says. */
+  while (decimals < 6 && scale - floor (scale) > 1e-9)
+    {
+      scale *= 10;
+      decimals++;
+    }
+  return decimals;
 }
 
+/* For people, in their locale ("3,65" in German). */
 static char *
 format_engineering (const BmsFieldInfo *field, gint64 raw)
 {
-  return g_strdup_printf ("%.*f", scale_decimals (field),
+  return g_strdup_printf ("%.*f", (int) bms_field_get_decimals (field),
                           bms_field_to_engineering (field, raw));
+}
+
+char *
+bms_field_format_number (const BmsFieldInfo *field, gint64 raw)
+{
+  char buffer[G_ASCII_DTOSTR_BUF_SIZE];
+  g_autofree char *format = NULL;
+
+  g_return_val_if_fail (field != NULL, NULL);
+  if (field->scale == 0 || field->scale == 1.0)
+    return g_strdup_printf ("%" G_GINT64_FORMAT, raw);
+  format = g_strdup_printf ("%%.%uf", bms_field_get_decimals (field));
+  return g_strdup (
+      g_ascii_formatd (buffer, sizeof buffer, format, bms_field_to_engineering (field, raw)));
+}
+
+char *
+bms_field_bit_names (const BmsFieldInfo *field, gint64 raw)
+{
+  g_autoptr (GString) text = g_string_new (NULL);
+  guint n_names = field->names != NULL ? g_strv_length ((char **) field->names) : 0;
+
+  for (guint bit = 0; bit < 64; bit++)
+    {
+      if (((guint64) raw & (G_GUINT64_CONSTANT (1) << bit)) == 0)
+        continue;
+      if (text->len > 0)
+        g_string_append (text, ", ");
+      if (bit < n_names)
+        g_string_append (text, field->names[bit]);
+      else
+        g_string_append_printf (text, "bit %u", bit);
+    }
+  if (text->len == 0)
+    g_string_append (text, "none");
+  return g_string_free (g_steal_pointer (&text), FALSE);
 }
 
 gboolean
@@ -537,7 +581,7 @@ bms_field_format (const BmsFieldInfo *field, gint64 raw)
       raw < (gint64) g_strv_length ((char **) field->names))
     return g_strdup (field->names[raw]);
   if (field->type == BMS_FIELD_BOOL)
-    return g_strdup (raw ? "on" : "off");
+    return g_strdup (raw == 0 ? "off" : raw == 1 ? "on" : "invalid");
   if (field->type == BMS_FIELD_BITS)
     return g_strdup_printf ("0x%0*" G_GINT64_MODIFIER "X", field->size * 2, raw);
   num = format_engineering (field, raw);

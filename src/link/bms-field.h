@@ -162,9 +162,21 @@ gboolean            bms_field_parse_value    (const BmsFieldInfo *field,
                                               gint64             *raw_out,
                                               char              **string_out,
                                               GError            **error);
-/* Human text of a raw value with unit ("3.650 V" style is up to the caller;
- * this gives the engineering number in the field's unit, e.g. "3650 mV"). */
+/* Formatting a value, one implementation for the app and the CLI. Decimals
+ * of the engineering value: as many as the scale has (0.01 → 2). */
+guint               bms_field_get_decimals   (const BmsFieldInfo *field);
+/* Human text of a raw value with unit in the user's locale: the
+ * engineering number in the field's unit ("3650 mV", "3.65 V"), an enum's
+ * name, "on"/"off", a bit mask in hex. */
 char               *bms_field_format         (const BmsFieldInfo *field,
+                                              gint64              raw);
+/* The engineering number alone, locale-independent ("3.65" for 365 at
+ * 0.01): for files, JSON and command lines. */
+char               *bms_field_format_number  (const BmsFieldInfo *field,
+                                              gint64              raw);
+/* Names of the set bits of a BITS field joined with ", " ("bit N" past the
+ * names, "none" if 0). */
+char               *bms_field_bit_names      (const BmsFieldInfo *field,
                                               gint64              raw);
 const char         *bms_field_group_name     (BmsFieldGroup       group);
 const char         *bms_field_type_name      (BmsFieldType        type);

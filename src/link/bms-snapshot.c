@@ -84,6 +84,34 @@ bms_snapshot_get_pack_voltage (const BmsSnapshot *snapshot)
   return id ? bms_snapshot_get (snapshot, id) : NAN;
 }
 
+gboolean
+bms_cells_get_range (const guint16 *cells_mv, guint n_cells, guint *lowest, guint *highest)
+{
+  guint lo = 0, hi = 0;
+
+  g_return_val_if_fail (cells_mv != NULL || n_cells == 0, FALSE);
+  for (guint i = 1; i < n_cells; i++)
+    {
+      if (cells_mv[i] < cells_mv[lo])
+        lo = i;
+      if (cells_mv[i] > cells_mv[hi])
+        hi = i;
+    }
+  if (lowest != NULL)
+    *lowest = lo;
+  if (highest != NULL)
+    *highest = hi;
+  return n_cells > 0;
+}
+
+gboolean
+bms_snapshot_get_cell_range (const BmsSnapshot *snapshot, guint *lowest, guint *highest)
+{
+  g_return_val_if_fail (snapshot != NULL, FALSE);
+  return bms_cells_get_range (snapshot->cells_mv, MIN (snapshot->n_cells, BMS_MAX_CELLS), lowest,
+                              highest);
+}
+
 const guint8 *
 bms_snapshot_get_bytes (const BmsSnapshot *snapshot, guint8 id)
 {

@@ -76,6 +76,17 @@ guint8       bms_snapshot_setting_id       (const BmsSnapshot *snapshot,
                                             guint8             id);
 /* The id that carries the pack voltage (0xED or 0x83), 0 when none. */
 guint8       bms_snapshot_pack_voltage_id  (const BmsSnapshot *snapshot);
+/* The lowest and the highest of n cells: 0-based indices (the first of
+ * equal cells), FALSE (and 0) without cells. The one place that picks
+ * them: the device, the alarm monitor, the history and the CLI ask here. */
+gboolean     bms_cells_get_range           (const guint16     *cells_mv,
+                                            guint              n_cells,
+                                            guint             *lowest,
+                                            guint             *highest);
+/* The same for the cells a snapshot carries. */
+gboolean     bms_snapshot_get_cell_range   (const BmsSnapshot *snapshot,
+                                            guint             *lowest,
+                                            guint             *highest);
 const guint8 *bms_snapshot_get_bytes   (const BmsSnapshot *snapshot, guint8 id);
 
 void         bms_snapshot_set_raw      (BmsSnapshot *snapshot, guint8 id, gint64 raw);

@@ -103,17 +103,10 @@ typedef struct
 static void
 measure_cells (const BmsSnapshot *s, BmsAlarmMeasure measure, Measured *m)
 {
-  guint lo = 0, hi = 0;
+  guint lo, hi;
 
-  if (s->n_cells == 0)
+  if (!bms_snapshot_get_cell_range (s, &lo, &hi))
     return;
-  for (guint i = 1; i < s->n_cells; i++)
-    {
-      if (s->cells_mv[i] < s->cells_mv[lo])
-        lo = i;
-      if (s->cells_mv[i] > s->cells_mv[hi])
-        hi = i;
-    }
   m->has = TRUE;
   if (measure == BMS_ALARM_MEASURE_CELL_DIFF)
     {

@@ -681,14 +681,9 @@ update_cells (BmsDevice *self, const BmsSnapshot *s)
   guint64 sum = 0;
 
   sync_cells (self, s);
+  bms_snapshot_get_cell_range (s, &min_i, &max_i);
   for (guint i = 0; i < n; i++)
-    {
-      sum += s->cells_mv[i];
-      if (s->cells_mv[i] < s->cells_mv[min_i])
-        min_i = i;
-      if (s->cells_mv[i] > s->cells_mv[max_i])
-        max_i = i;
-    }
+    sum += s->cells_mv[i];
 
   for (guint i = 0; i < n; i++)
     {

@@ -245,14 +245,15 @@ row_new (gint64 device_id, const BmsSnapshot *snap)
 static void
 row_derive_cells (Row *row)
 {
-  for (guint i = 0; i < row->n_cells; i++)
+  guint lo, hi;
+  gboolean has = bms_cells_get_range (row->cells, row->n_cells, &lo, &hi);
+
+  if (has)
     {
-      if (i == 0 || row->cells[i] < row->v[BMS_SERIES_CELL_MIN])
-        row->v[BMS_SERIES_CELL_MIN] = row->cells[i], row->min_idx = i + 1;
-      if (i == 0 || row->cells[i] > row->v[BMS_SERIES_CELL_MAX])
-        row->v[BMS_SERIES_CELL_MAX] = row->cells[i], row->max_idx = i + 1;
+      row->v[BMS_SERIES_CELL_MIN] = row->cells[lo], row->min_idx = lo + 1;
+      row->v[BMS_SERIES_CELL_MAX] = row->cells[hi], row->max_idx = hi + 1;
     }
-  row->has[BMS_SERIES_CELL_MIN] = row->has[BMS_SERIES_CELL_MAX] = row->n_cells > 0;
+  row->has[BMS_SERIES_CELL_MIN] = row->has[BMS_SERIES_CELL_MAX] = has;
 }
 
 #define SAMPLE_COLUMNS \

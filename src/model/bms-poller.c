@@ -96,6 +96,14 @@ enum
 
 static GParamSpec *properties[N_PROPS];
 
+enum
+{
+  SIGNAL_HISTORY_REFUSED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
 /* ---- messages from the worker ---- */
 
 typedef enum
@@ -104,6 +112,7 @@ typedef enum
   MSG_OFFLINE,
   MSG_STATUS,
   MSG_IMPLAUSIBLE,
+  MSG_CLAIM_REFUSED,
 } MsgKind;
 
 typedef struct
@@ -121,7 +130,7 @@ typedef struct
   double cycle_time;
   guint64 cycles;
   guint64 implausible;
-  char *message; /* MSG_IMPLAUSIBLE: the reason */
+  char *message; /* MSG_IMPLAUSIBLE: the reason; MSG_CLAIM_REFUSED: who records */
 } Msg;
 
 static void
@@ -235,6 +244,9 @@ deliver (gpointer data)
       device = ensure_device (self, msg->address);
       bms_device_reject_reply (device, msg->message);
       break;
+    case MSG_CLAIM_REFUSED:
+      g_signal_emit (self, signals[SIGNAL_HISTORY_REFUSED], 0, msg->address, msg->message);
+      break;
     case MSG_OFFLINE:
       device = bms_poller_lookup_device (self, msg->address);
       if (device != NULL)
@@ -264,6 +276,7 @@ typedef struct
   gint64 history_id;      /* 0: not recorded (another writer has it) */
   guint history_serial;
   gint64 history_retry;   /* monotonic: when to ask for the claim again */
+  gboolean claim_refused; /* said once (MSG_CLAIM_REFUSED) until the claim is had */
 } Board;
 
 typedef struct
@@ -398,6 +411,16 @@ board_history (Worker *w, Board *board, const BmsSnapshot *snapshot)
                      error ? error->message : "unknown error");
           return NULL;
         }
+      if (id <= 0 && error != NULL && !board->claim_refused)
+        {
+          Msg *msg = g_new0 (Msg, 1);
+
+          msg->kind = MSG_CLAIM_REFUSED;
+          msg->address = board->address;
+          msg->message = g_strdup (error->message);
+          post (w->sh, msg);
+        }
+      board->claim_refused = id <= 0;
       g_free (board->history_key);
       board->history_key = g_steal_pointer (&key);
       board->history_id = MAX (id, 0);
@@ -542,7 +565,7 @@ poll_board (Worker *w, Board *board)
 static Board *
 add_board (Worker *w, guint address)
 {
-  Board board = { address, 0, NULL, 0, 0 };
+  Board board = { address, 0, NULL, 0, 0, 0, FALSE };
 
   for (guint i = 0; i < w->boards->len; i++)
     if (g_array_index (w->boards, Board, i).address == address)
@@ -884,6 +907,13 @@ bms_poller_class_init (BmsPollerClass *klass)
   properties[PROP_DEVICES] = g_param_spec_object ("devices", NULL, NULL, G_TYPE_LIST_MODEL,
                                                   G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /* The history has another writer for this board (BMS_HISTORY_ERROR_
+   * CLAIMED, or a read-only database): polled, not recorded, the claim asked
+   * for again now and then. Emitted once until a claim succeeds. */
+  signals[SIGNAL_HISTORY_REFUSED]
+      = g_signal_new ("history-refused", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                      NULL, NULL, G_TYPE_NONE, 2, G_TYPE_UINT, G_TYPE_STRING);
 }
 
 static void

@@ -46,7 +46,10 @@ void bms_poller_set_scan_range (BmsPoller *self, guint first, guint last);
 /* Seconds; outside 0.2–60 is refused (G_IO_ERROR_INVALID_ARGUMENT). */
 gboolean bms_poller_set_interval (BmsPoller *self, double seconds, GError **error);
 double bms_poller_get_interval (BmsPoller *self);
-/* Samples go to history (may be NULL); alarm events of the devices too. */
+/* Samples go to history (may be NULL); alarm events of the devices too.
+ * A board that another process records into the same history is polled
+ * without recording, and "history-refused" (guint address, const char
+ * *message) says so once, naming the other writer. */
 void bms_poller_set_history (BmsPoller *self, BmsHistory *history);
 
 void bms_poller_start (BmsPoller *self);

@@ -232,10 +232,47 @@ test_setting_id (void)
   g_assert_cmpfloat_with_epsilon (bms_snapshot_get (s, BMS_ID_PACK_OVP_HV), 947.20, 1e-9);
 }
 
+/* One formatting of a value for the app and the CLI: decimals from the
+ * scale, number with unit, C-locale number, enum names, bools, bit names. */
+static void
+test_format_value (void)
+{
+  const BmsFieldInfo *pack_ovp = bms_field_lookup (0x8E);    /* V, 0.01 */
+  const BmsFieldInfo *cell_ovp = bms_field_lookup (0x90);    /* mV, 1 */
+  const BmsFieldInfo *balancer = bms_field_lookup (0x9D);    /* bool */
+  const BmsFieldInfo *chemistry = bms_field_lookup (0xAF);   /* enum */
+  const BmsFieldInfo *status = bms_field_lookup (0x8C);      /* bits */
+  BmsFieldInfo quarter = *cell_ovp;
+  g_autofree char *a = bms_field_format (pack_ovp, 5840);
+  g_autofree char *b = bms_field_format (cell_ovp, 3650);
+  g_autofree char *c = bms_field_format_number (pack_ovp, 5840);
+  g_autofree char *d = bms_field_format_number (cell_ovp, -12);
+  g_autofree char *e = bms_field_format (balancer, 1);
+  g_autofree char *f = bms_field_format (balancer, 2);
+  g_autofree char *g = bms_field_format (chemistry, 0);
+  g_autofree char *h = bms_field_bit_names (status, 0x5 | (1 << 9));
+  g_autofree char *i = bms_field_bit_names (status, 0);
+
+  g_assert_cmpuint (bms_field_get_decimals (pack_ovp), ==, 2);
+  g_assert_cmpuint (bms_field_get_decimals (cell_ovp), ==, 0);
+  quarter.scale = 0.25;
+  g_assert_cmpuint (bms_field_get_decimals (&quarter), ==, 2);
+  g_assert_cmpstr (a, ==, "58.40 V");
+  g_assert_cmpstr (b, ==, "3650 mV");
+  g_assert_cmpstr (c, ==, "58.40");
+  g_assert_cmpstr (d, ==, "-12");
+  g_assert_cmpstr (e, ==, "on");
+  g_assert_cmpstr (f, ==, "invalid");
+  g_assert_cmpstr (g, ==, chemistry->names[0]);
+  g_assert_cmpstr (h, ==, "charge_mos_on, balancer_on, bit 9");
+  g_assert_cmpstr (i, ==, "none");
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/field/format-value", test_format_value);
   g_test_add_func ("/field/catalogue-consistent", test_catalogue_consistent);
   g_test_add_func ("/field/round-trip-limits", test_round_trip_limits);
   g_test_add_func ("/field/current-versions", test_current_versions);

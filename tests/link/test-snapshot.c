@@ -237,10 +237,39 @@ test_bounds_in_catalogue (void)
   g_assert_null (bms_field_format_physical (ovp));
 }
 
+/* The one lowest/highest pick: the first of equal cells, the ends of the
+ * array included, nothing without cells. */
+static void
+test_cell_range (void)
+{
+  const guint16 cells[] = { 3300, 3290, 3310, 3290, 3310, 3280 };
+  g_autoptr (BmsSnapshot) s = bms_snapshot_new ();
+  guint lo = 99, hi = 99;
+
+  g_assert_true (bms_cells_get_range (cells, G_N_ELEMENTS (cells), &lo, &hi));
+  g_assert_cmpuint (lo, ==, 5);
+  g_assert_cmpuint (hi, ==, 2);
+  g_assert_true (bms_cells_get_range (cells, 4, &lo, &hi));
+  g_assert_cmpuint (lo, ==, 1); /* 3290 twice: the first */
+  g_assert_cmpuint (hi, ==, 2);
+  g_assert_true (bms_cells_get_range (cells, 1, &lo, &hi));
+  g_assert_cmpuint (lo, ==, 0);
+  g_assert_cmpuint (hi, ==, 0);
+  g_assert_false (bms_cells_get_range (NULL, 0, &lo, &hi));
+
+  g_assert_false (bms_snapshot_get_cell_range (s, &lo, &hi));
+  bms_snapshot_set_cells (s, cells, 3);
+  g_assert_true (bms_snapshot_get_cell_range (s, &lo, NULL));
+  g_assert_cmpuint (lo, ==, 1);
+  g_assert_true (bms_snapshot_get_cell_range (s, NULL, &hi));
+  g_assert_cmpuint (hi, ==, 2);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/cells/range", test_cell_range);
   g_test_add_func ("/plausible/vendor-frame", test_vendor_frame_plausible);
   g_test_add_func ("/plausible/soc-250", test_soc_250);
   g_test_add_func ("/plausible/minus-150-c", test_minus_150_c);

@@ -31,8 +31,13 @@ CLI, SIM = sys.argv[1], sys.argv[2]
 tap = Tap()
 
 
-def start_sim():
-    sim = subprocess.Popen([SIM, "--tcp", "0", "--no-wire-timing"],
+def start_sim(device_id):
+    # Two boards: the history keys a board by its device id (as the app
+    # does), so each has its own.
+    state = os.path.join(state_dir.name, f"{device_id}.ini")
+    with open(state, "w") as f:
+        f.write(f"[parameters]\ndevice_id={device_id}\n")
+    sim = subprocess.Popen([SIM, "--tcp", "0", "--no-wire-timing", "--state", state],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = sim.stdout.readline().strip()
     if not line.startswith("tcp://"):
@@ -79,7 +84,8 @@ class Lines:
         return "".join(self.lines)
 
 
-sims = [start_sim(), start_sim()]
+state_dir = tempfile.TemporaryDirectory(prefix="log-writers-state-")
+sims = [start_sim("PWSIM001"), start_sim("PWSIM002")]
 try:
     with tempfile.TemporaryDirectory(prefix="log-writers-") as tmp:
         # 1. Creation at the same moment.
@@ -157,5 +163,6 @@ finally:
     for sim, _ in sims:
         sim.terminate()
         sim.wait(timeout=10)
+    state_dir.cleanup()
 
 tap.done()
