@@ -15,6 +15,9 @@ G_BEGIN_DECLS
 #define MINUTE_MS        G_GINT64_CONSTANT (60000)
 #define HOUR_MS          G_GINT64_CONSTANT (3600000)
 #define MAX_JOBS_PER_TX  256
+/* The writer writes the rollup units in memory after this long without
+ * samples, so that readers see the last minute of a stopped poll. */
+#define ACC_IDLE_FLUSH_S 60
 /* Page caches (PRAGMA cache_size, KiB). The writer only appends: it needs
  * the right edge of each b-tree (about 20 pages) and re-reads nothing. With
  * SQLite's default 2 MB its cache kept filling with written-once pages for
@@ -128,6 +131,8 @@ struct _BmsHistory
   gint64        last_retention_hour;
   gint64        last_heartbeat_us;  /* monotonic */
   gboolean      claims;             /* this history holds claims */
+  gboolean      accs_dirty;         /* a rollup unit in memory is not written */
+  gboolean      recover_rollups;    /* rebuild the latest units first */
 
   char         *token;        /* tells this history's claims from others' */
   char         *reader_uri;   /* read-only: how the connections are opened */
@@ -221,6 +226,10 @@ stmt_cached (sqlite3 *db, GHashTable *cache, const char *sql, GError **error);
 
 gboolean
 rollup_write (sqlite3 *db, GHashTable *cache, Level level, const Acc *acc, GError **error);
+
+gboolean
+rollup_rebuild (sqlite3 *db, GHashTable *cache, Level level, gint64 device_id,
+                gint64 from_ms, gint64 to_ms, GError **error);
 
 gboolean
 rollup_rebuild_all (sqlite3 *db, GHashTable *cache, gint64 from_ms, gint64 to_ms,

@@ -238,8 +238,9 @@ rollup_write (sqlite3 *db, GHashTable *cache, Level level, const Acc *acc, GErro
 }
 
 /* Recomputes the rollup units of one level for a device from the samples in
- * [from_ms, to_ms) (both unit aligned). Used by migration 2 and retention. */
-static gboolean
+ * [from_ms, to_ms) (both unit aligned). Used by migration 2, retention and
+ * the writer's recovery of the units a killed process left unwritten. */
+gboolean
 rollup_rebuild (sqlite3 *db, GHashTable *cache, Level level, gint64 device_id,
                 gint64 from_ms, gint64 to_ms, GError **error)
 {

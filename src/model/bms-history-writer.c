@@ -54,6 +54,23 @@ acc_load (BmsHistory *self, Level level, Acc *acc, gint64 device_id, gint64 t_ms
 /* Writes the rollup units changed since they were last written. Runs inside
  * the transaction, before every COMMIT (and before anything that reads or
  * deletes rollups), so each commit carries its samples' rollups. */
+/* Writes the rollup units of one device changed since they were last
+ * written. */
+static gboolean
+writer_write_accs (BmsHistory *self, Acc *accs, GError **error)
+{
+  for (Level l = LEVEL_MINUTE; l <= LEVEL_HOUR; l++)
+    {
+      Acc *acc = &accs[l - 1];
+      if (acc->dirty && !rollup_write (self->wdb, self->stmts, l, acc, error))
+        return FALSE;
+      acc->dirty = FALSE;
+    }
+  return TRUE;
+}
+
+/* Writes every rollup unit changed since it was last written. Runs inside
+ * the transaction. */
 static gboolean
 writer_flush_accs (BmsHistory *self, GError **error)
 {
@@ -62,17 +79,45 @@ writer_flush_accs (BmsHistory *self, GError **error)
 
   g_hash_table_iter_init (&iter, self->accs);
   while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (!writer_write_accs (self, value, error))
+      return FALSE;
+  self->accs_dirty = FALSE;
+  return TRUE;
+}
+
+/* Rollup units are written when a sample of the next minute arrives (and
+ * on flush, on close and after a minute without samples), not in every
+ * sample's transaction: four more pages per sample were 80 % of what a
+ * commit wrote to the log. A process killed meanwhile leaves the minute
+ * and hour of each device's latest sample behind its samples; they are
+ * rebuilt from the samples before anything else is written. */
+static gboolean
+writer_recover_rollups (BmsHistory *self, GError **error)
+{
+  g_autoptr (sqlite3_stmt) st =
+    prepare (self->wdb, "SELECT d.id, (SELECT max (t_ms) FROM samples s WHERE s.device_id = d.id)"
+             " FROM devices d", error);
+  int rc;
+
+  if (!st)
+    return FALSE;
+  g_hash_table_remove_all (self->accs);
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
     {
-      Acc *accs = value;
+      gint64 dev = sqlite3_column_int64 (st, 0);
+      gint64 last = sqlite3_column_int64 (st, 1);
+
+      if (sqlite3_column_type (st, 1) == SQLITE_NULL)
+        continue;
       for (Level l = LEVEL_MINUTE; l <= LEVEL_HOUR; l++)
         {
-          Acc *acc = &accs[l - 1];
-          if (acc->dirty && !rollup_write (self->wdb, self->stmts, l, acc, error))
+          gint64 start = floor_to (last, level_unit[l]);
+          if (!rollup_rebuild (self->wdb, self->stmts, l, dev, start, start + level_unit[l],
+                               error))
             return FALSE;
-          acc->dirty = FALSE;
         }
     }
-  return TRUE;
+  return rc == SQLITE_DONE || set_sql_error (error, self->wdb, rc, "Cannot list devices");
 }
 
 static gboolean
@@ -139,24 +184,23 @@ writer_add_row (BmsHistory *self, const Row *row, gboolean *added, GError **erro
     return TRUE; /* same device and millisecond again: the first one stays */
   *added = TRUE;
 
-  /* The row goes into the open minute and hour in memory; a unit is written
-   * when the row of another unit arrives, and before the COMMIT. */
+  /* The row goes into the open minute and hour in memory; both are written
+   * when a row of another minute arrives (writer_recover_rollups). */
   accs = writer_acc (self, row->device_id);
+  if (accs[0].t_ms != floor_to (row->t_ms, MINUTE_MS) && !writer_write_accs (self, accs, error))
+    return FALSE;
   for (Level l = LEVEL_MINUTE; l <= LEVEL_HOUR; l++)
     {
       Acc *acc = &accs[l - 1];
       gint64 unit_start = floor_to (row->t_ms, level_unit[l]);
 
-      if (acc->t_ms != unit_start)
-        {
-          if (acc->dirty && !rollup_write (self->wdb, self->stmts, l, acc, error))
-            return FALSE;
-          if (!acc_load (self, l, acc, row->device_id, unit_start, error))
-            return FALSE;
-        }
+      if (acc->t_ms != unit_start &&
+          !acc_load (self, l, acc, row->device_id, unit_start, error))
+        return FALSE;
       acc_add_row (acc, row);
       acc->dirty = TRUE;
     }
+  self->accs_dirty = TRUE;
   return writer_retention (self, row->t_ms, error);
 }
 
@@ -444,12 +488,13 @@ writer_record_failure (BmsHistory *self, const GError *error, guint n_jobs)
 }
 
 static void
-writer_record_success (BmsHistory *self, guint64 samples)
+writer_record_success (BmsHistory *self, gboolean jobs, guint64 samples)
 {
   gboolean resumed;
 
   g_mutex_lock (&self->state_lock);
-  self->stats.commits++;
+  /* Writing the rollup units alone is not a commit of anything queued. */
+  self->stats.commits += jobs;
   self->stats.samples += samples;
   resumed = self->stats.failing;
   self->stats.failing = FALSE;
@@ -466,7 +511,7 @@ static void
 writer_run_batch (BmsHistory *self, GPtrArray *jobs)
 {
   g_autoptr (GError) error = NULL;
-  gboolean ok, idle = TRUE;
+  gboolean ok, idle = TRUE, flush = FALSE;
 
   /* PRAGMA synchronous cannot change inside a transaction. */
   for (guint i = 0; i < jobs->len; i++)
@@ -476,8 +521,9 @@ writer_run_batch (BmsHistory *self, GPtrArray *jobs)
         exec_sql (self->wdb, job->flag ? "PRAGMA synchronous = FULL"
                                        : "PRAGMA synchronous = NORMAL", NULL);
       idle &= job->type >= JOB_SYNC_MODE;
+      flush |= job->type == JOB_FLUSH || job->type == JOB_QUIT;
     }
-  if (idle)
+  if (idle && !(flush && (self->accs_dirty || self->recover_rollups)))
     {
       for (guint i = 0; i < jobs->len; i++)
         {
@@ -489,16 +535,23 @@ writer_run_batch (BmsHistory *self, GPtrArray *jobs)
     }
   writer_heartbeat (self, FALSE);
   ok = exec_sql (self->wdb, "BEGIN IMMEDIATE", &error);
+  if (ok && self->recover_rollups)
+    ok = writer_recover_rollups (self, &error);
 
   for (guint i = 0; ok && i < jobs->len; i++)
     ok = writer_run_job (self, g_ptr_array_index (jobs, i), &error);
+  if (ok && flush)
+    ok = writer_flush_accs (self, &error);
   if (ok)
-    ok = writer_flush_accs (self, &error) && exec_sql (self->wdb, "COMMIT", &error);
+    ok = exec_sql (self->wdb, "COMMIT", &error);
   if (!ok)
     {
       if (!sqlite3_get_autocommit (self->wdb))
         exec_sql (self->wdb, "ROLLBACK", NULL);
+      /* The units in memory held rows committed before: rebuild them. */
       g_hash_table_remove_all (self->accs);
+      self->accs_dirty = FALSE;
+      self->recover_rollups = TRUE;
       guint lost = 0;
 
       for (guint i = 0; i < jobs->len; i++)
@@ -515,7 +568,8 @@ writer_run_batch (BmsHistory *self, GPtrArray *jobs)
           if (job->type == JOB_SAMPLES)
             samples += job->result;
         }
-      writer_record_success (self, samples);
+      self->recover_rollups = FALSE;
+      writer_record_success (self, !idle, samples);
     }
   for (guint i = 0; i < jobs->len; i++)
     {
@@ -562,16 +616,31 @@ writer_main (gpointer data)
   gboolean quit = FALSE;
   Job *held = NULL;
 
+  /* The units a killed process left unwritten, before any new sample. */
+  g_ptr_array_add (jobs, g_new0 (Job, 1));
+  ((Job *) jobs->pdata[0])->type = JOB_FLUSH;
+  writer_run_batch (self, jobs);
+  g_ptr_array_set_size (jobs, 0);
+
   while (!quit)
     {
-      /* Wakes up while idle only to keep a claim alive. */
-      Job *job = held ? held
-                 : self->claims ? g_async_queue_timeout_pop (self->queue,
-                                                            BMS_HISTORY_CLAIM_HEARTBEAT_S * G_USEC_PER_SEC)
-                 : g_async_queue_pop (self->queue);
+      /* Wakes up while idle only to keep a claim alive, or to write the
+       * rollup units in memory once samples stop coming. */
+      guint64 wait_s = self->claims ? BMS_HISTORY_CLAIM_HEARTBEAT_S : 0;
+      Job *job;
 
+      if (self->accs_dirty)
+        wait_s = wait_s ? MIN (wait_s, ACC_IDLE_FLUSH_S) : ACC_IDLE_FLUSH_S;
+      job = held ? held
+            : wait_s ? g_async_queue_timeout_pop (self->queue, wait_s * G_USEC_PER_SEC)
+            : g_async_queue_pop (self->queue);
       held = NULL;
-      if (!job)
+      if (!job && self->accs_dirty)
+        {
+          job = g_new0 (Job, 1);
+          job->type = JOB_FLUSH;
+        }
+      else if (!job)
         {
           /* Idle (the board does not answer): the claim stays alive. */
           writer_heartbeat (self, FALSE);

@@ -210,6 +210,7 @@ bms_history_init (BmsHistory *self)
   self->scratch = g_byte_array_new ();
   self->context = g_main_context_ref_thread_default ();
   self->last_retention_hour = G_MININT64;
+  self->recover_rollups = TRUE;
   self->token = g_uuid_string_random ();
 }
 
