@@ -1,7 +1,8 @@
 /* History: ingest through BmsHistory against raw SQLite inserts of the same
  * rows in the same run, and the decimated query over 30 days of 1 Hz samples
- * of 256 cells against a naive GROUP BY over the raw samples.
- *   bench-history [--days N]   (default 30) */
+ * of 256 cells against a naive GROUP BY over the raw samples, and the bytes
+ * a poll cycle appends to the write-ahead log against a bare insert.
+ *   bench-history [--days N] [--only ingest|wal|query]   (default 30 days, all) */
 #include <glib/gstdio.h>
 #include <math.h>
 #include <sqlite3.h>
@@ -158,6 +159,93 @@ bench_ingest (const char *dir, guint n_cells, guint n)
               n_cells == 16 ? ">= 0.5 x raw and >= 10000/s" : ">= 0.5 x raw", ok, extra);
 }
 
+static gint64
+file_size (const char *path)
+{
+  GStatBuf st;
+
+  return g_stat (path, &st) == 0 ? (gint64) st.st_size : 0;
+}
+
+/* Appends one sample and waits for its commit, as one poll cycle does. */
+static void
+append_committed (BmsHistory *h, gint64 dev, const BmsSnapshot *s)
+{
+  BmsHistoryStats stats;
+  guint64 commits;
+
+  bms_history_get_stats (h, &stats);
+  commits = stats.commits;
+  bms_history_append_snapshot (h, dev, s);
+  do
+    {
+      g_usleep (200);
+      bms_history_get_stats (h, &stats);
+    }
+  while (stats.commits == commits && !stats.failing);
+}
+
+/* Bytes appended to the write-ahead log per poll cycle (one sample, one
+ * commit), read from the size of the -wal file over 150 cycles (fewer
+ * pages than the automatic checkpoint, so the log only grows). Reference:
+ * the same row inserted alone into a bare WAL table of the same layout. */
+static void
+bench_wal (const char *dir, guint n_cells)
+{
+  g_autofree char *path = g_strdup_printf ("%s/wal-%u.db", dir, n_cells);
+  g_autofree char *wal = g_strconcat (path, "-wal", NULL);
+  g_autofree char *raw_path = g_strdup_printf ("%s/wal-raw-%u.db", dir, n_cells);
+  g_autofree char *raw_wal = g_strconcat (raw_path, "-wal", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BmsHistory) h = bms_history_new (path, &error);
+  g_autofree char *name = g_strdup_printf ("wal_bytes_per_sample_%u", n_cells);
+  gint64 dev, t0 = G_GINT64_CONSTANT (1700000000000000), base = 0;
+  guint n = 150;
+  double value, raw;
+  sqlite3 *db;
+  sqlite3_stmt *st;
+  guint8 blob[BMS_MAX_CELLS * 3];
+  guint16 mv[BMS_MAX_CELLS];
+
+  g_assert_no_error (error);
+  dev = bms_history_ensure_device (h, "bench", "bench", &error);
+  for (guint i = 0; i <= n; i++)
+    {
+      g_autoptr(BmsSnapshot) s = make_snapshot (n_cells, t0 + (gint64) i * G_USEC_PER_SEC, i);
+      append_committed (h, dev, s);
+      if (i == 0)
+        base = file_size (wal);
+    }
+  value = (double) (file_size (wal) - base) / n;
+
+  sqlite3_open (raw_path, &db);
+  sqlite3_exec (db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                "CREATE TABLE samples (device_id INTEGER NOT NULL, t_ms INTEGER NOT NULL,"
+                " pack_cv INTEGER, current_ca INTEGER, soc INTEGER, temp_mosfet INTEGER,"
+                " temp1 INTEGER, temp2 INTEGER, status INTEGER, warnings INTEGER,"
+                " alarms_ext INTEGER, cells BLOB, PRIMARY KEY (device_id, t_ms)) WITHOUT ROWID;",
+                NULL, NULL, NULL);
+  sqlite3_prepare_v2 (db, "INSERT INTO samples VALUES (1, ?, 5300, 0, 50, 30, 25, 26, 15, 0, 0, ?)",
+                      -1, &st, NULL);
+  for (guint i = 0; i <= n; i++)
+    {
+      for (guint c = 0; c < n_cells; c++)
+        mv[c] = 3300 + (guint16) ((i / 60 + c * 7) % 40);
+      sqlite3_bind_int64 (st, 1, G_GINT64_CONSTANT (1700000000000) + (gint64) i * 1000);
+      sqlite3_bind_blob (st, 2, blob, encode_cells (blob, mv, n_cells), SQLITE_TRANSIENT);
+      sqlite3_step (st);
+      sqlite3_reset (st);
+      if (i == 0)
+        base = file_size (raw_wal);
+    }
+  raw = (double) (file_size (raw_wal) - base) / n;
+  sqlite3_finalize (st);
+  sqlite3_close (db);
+  bench_emit (name, value, "bytes", raw, value / raw, n_cells == 16 ? "<= 8192 bytes" : "",
+              n_cells != 16 || value <= 8192,
+              "\"note\": \"reference is the same row inserted alone into a bare WAL table\"");
+}
+
 static void
 bench_query (const char *dir, guint days)
 {
@@ -224,13 +312,26 @@ main (int argc, char **argv)
 {
   g_autofree char *dir = g_dir_make_tmp ("bench-history-XXXXXX", NULL);
   guint days = 30;
+  const char *only = NULL;
   g_autofree char *cmd = NULL;
 
-  if (argc > 2 && g_str_equal (argv[1], "--days"))
-    days = atoi (argv[2]);
-  bench_ingest (dir, 16, 40000);
-  bench_ingest (dir, 256, 10000);
-  bench_query (dir, days);
+  for (int i = 1; i + 1 < argc; i += 2)
+    if (g_str_equal (argv[i], "--days"))
+      days = atoi (argv[i + 1]);
+    else if (g_str_equal (argv[i], "--only"))
+      only = argv[i + 1];   /* ingest, wal or query: one group of figures */
+  if (!only || g_str_equal (only, "ingest"))
+    {
+      bench_ingest (dir, 16, 40000);
+      bench_ingest (dir, 256, 10000);
+    }
+  if (!only || g_str_equal (only, "wal"))
+    {
+      bench_wal (dir, 16);
+      bench_wal (dir, 256);
+    }
+  if (!only || g_str_equal (only, "query"))
+    bench_query (dir, days);
   cmd = g_strdup_printf ("rm -rf '%s'", dir);
   return system (cmd) == 0 ? 0 : 1;
 }
