@@ -2,7 +2,7 @@
  * rows in the same run, and the decimated query over 30 days of 1 Hz samples
  * of 256 cells against a naive GROUP BY over the raw samples, and the bytes
  * a poll cycle appends to the write-ahead log against a bare insert.
- *   bench-history [--days N] [--only ingest|wal|query]   (default 30 days, all) */
+ *   bench-history [--days N] [--only ingest|wal|query|ranges]   (default 30 days, all) */
 #include <glib/gstdio.h>
 #include <math.h>
 #include <sqlite3.h>
@@ -246,6 +246,101 @@ bench_wal (const char *dir, guint n_cells)
               "\"note\": \"reference is the same row inserted alone into a bare WAL table\"");
 }
 
+/* Fills dev with the last `dense_s` seconds at 1 Hz and, before them, one
+ * sample a minute back to `days` days: the minute and hour rollups of the
+ * older part are as many rows as at 1 Hz, which is what a long range reads. */
+static void
+fill_year (BmsHistory *h, gint64 dev, guint n_cells, gint64 end_us, guint days, guint dense_s)
+{
+  g_autoptr(GPtrArray) snaps = g_ptr_array_new_with_free_func ((GDestroyNotify) bms_snapshot_free);
+  g_autoptr(GError) error = NULL;
+  gint64 start_us = end_us - (gint64) days * 86400 * G_USEC_PER_SEC;
+  gint64 dense_us = end_us - (gint64) dense_s * G_USEC_PER_SEC;
+  guint i = 0;
+
+  for (gint64 t = start_us; t < end_us; t += t < dense_us ? 60 * G_USEC_PER_SEC : G_USEC_PER_SEC)
+    {
+      g_ptr_array_add (snaps, make_snapshot (n_cells, t, i++));
+      if (snaps->len == 3600)
+        {
+          bms_history_append_batch (h, dev, (const BmsSnapshot *const *) snaps->pdata, snaps->len);
+          g_ptr_array_set_size (snaps, 0);
+        }
+    }
+  bms_history_append_batch (h, dev, (const BmsSnapshot *const *) snaps->pdata, snaps->len);
+  if (!bms_history_flush (h, &error))
+    g_error ("flush: %s", error->message);
+}
+
+/* Every range the Graph page offers, as the page asks for it: the view plus
+ * half a span on either side (the later half is past the data), 3 840 points
+ * (twice the width of a 1 920-pixel graph), every series and the cells.
+ * Best of three; the reference is a naive GROUP BY of one series over the
+ * raw samples of the same range. */
+static void
+bench_ranges (const char *dir)
+{
+  static const struct { const char *name; gint64 seconds; } ranges[] = {
+    { "10min", 600 }, { "1h", 3600 }, { "24h", 86400 }, { "48h", 2 * 86400 },
+    { "7d", 7 * 86400 }, { "30d", 30 * 86400 }, { "365d", 365 * 86400 },
+  };
+  static const guint cells[] = { 16, 256 };
+  g_autofree char *path = g_strdup_printf ("%s/year.db", dir);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BmsHistory) h = bms_history_new (path, &error);
+  gint64 end_us = G_GINT64_CONSTANT (1700000000000000), dev[2];
+  sqlite3 *db;
+
+  g_assert_no_error (error);
+  for (guint c = 0; c < G_N_ELEMENTS (cells); c++)
+    {
+      g_autofree char *key = g_strdup_printf ("bench-%u", cells[c]);
+      dev[c] = bms_history_ensure_device (h, key, key, &error);
+      fill_year (h, dev[c], cells[c], end_us, 365, 4 * 86400);
+    }
+  sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL);
+  for (guint c = 0; c < G_N_ELEMENTS (cells); c++)
+    for (guint r = 0; r < G_N_ELEMENTS (ranges); r++)
+      {
+        gint64 span_us = ranges[r].seconds * G_USEC_PER_SEC;
+        gint64 from_us = end_us - span_us - span_us / 2, to_us = end_us + span_us / 2;
+        g_autofree char *name = g_strdup_printf ("query_%s_%u", ranges[r].name, cells[c]);
+        g_autofree char *sql = g_strdup_printf (
+          "SELECT t_ms / %" G_GINT64_FORMAT ", min(pack_cv), max(pack_cv) FROM samples"
+          " WHERE device_id = %" G_GINT64_FORMAT " AND t_ms >= %" G_GINT64_FORMAT
+          " AND t_ms < %" G_GINT64_FORMAT " GROUP BY 1",
+          (to_us - from_us) / 1000 / 3840 + 1, dev[c], from_us / 1000, to_us / 1000);
+        g_autofree char *extra = NULL;
+        double best = G_MAXDOUBLE, naive, start;
+        const char *source = "";
+        guint points = 0;
+        sqlite3_stmt *st;
+
+        for (guint k = 0; k < 3; k++)
+          {
+            g_autoptr(BmsHistoryRange) range = NULL;
+            start = bench_now_ms ();
+            range = bms_history_query_range (h, dev[c], from_us, to_us, 3840, TRUE, &error);
+            if (!range)
+              g_error ("query: %s", error->message);
+            best = MIN (best, bench_now_ms () - start);
+            source = range->source;
+            points = range->n_points;
+          }
+        start = bench_now_ms ();
+        sqlite3_prepare_v2 (db, sql, -1, &st, NULL);
+        while (sqlite3_step (st) == SQLITE_ROW)
+          ;
+        sqlite3_finalize (st);
+        naive = bench_now_ms () - start;
+        extra = g_strdup_printf ("\"points\": %u, \"source\": \"%s\", \"note\": \"reference"
+                                 " is a naive GROUP BY of one series over the raw samples\"",
+                                 points, source);
+        bench_emit (name, best, "ms", naive, best / naive, "<= 50 ms", best <= 50, extra);
+      }
+  sqlite3_close (db);
+}
+
 static void
 bench_query (const char *dir, guint days)
 {
@@ -319,7 +414,7 @@ main (int argc, char **argv)
     if (g_str_equal (argv[i], "--days"))
       days = atoi (argv[i + 1]);
     else if (g_str_equal (argv[i], "--only"))
-      only = argv[i + 1];   /* ingest, wal or query: one group of figures */
+      only = argv[i + 1];   /* ingest, wal, query or ranges */
   if (!only || g_str_equal (only, "ingest"))
     {
       bench_ingest (dir, 16, 40000);
@@ -332,6 +427,8 @@ main (int argc, char **argv)
     }
   if (!only || g_str_equal (only, "query"))
     bench_query (dir, days);
+  if (!only || g_str_equal (only, "ranges"))
+    bench_ranges (dir);
   cmd = g_strdup_printf ("rm -rf '%s'", dir);
   return system (cmd) == 0 ? 0 : 1;
 }

@@ -468,7 +468,12 @@ range_query (sqlite3 *db, gint64 device_id, gint64 from_ms, gint64 to_ms, guint 
     return range_empty (from_ms, to_ms);
   span = to_ms - from_ms + 1;
   c.bucket = (span + max_points - 1) / max_points;
-  level = c.bucket >= HOUR_MS ? LEVEL_HOUR : c.bucket >= MINUTE_MS ? LEVEL_MINUTE : LEVEL_SAMPLES;
+  /* A rollup unit may be up to twice the bucket asked for: at least half
+   * the points, which are twice the pixels the Graph has, so still one a
+   * pixel column. A 24 h view (45 s buckets) then reads 2 880 minutes, not
+   * 172 800 samples of every cell (1.2 s for 256 cells). */
+  level = c.bucket * 2 >= HOUR_MS ? LEVEL_HOUR
+          : c.bucket * 2 >= MINUTE_MS ? LEVEL_MINUTE : LEVEL_SAMPLES;
   unit = level_unit[level];
   /* Buckets are whole units aligned to the unit, so no rollup row straddles
    * two buckets. */
