@@ -509,6 +509,14 @@ test_range_speed (Fixture *f, gconstpointer data)
   g_test_message ("query of 6 h × 256 cells to %u points: %.1f ms (%s)", r->n_points, ms, r->source);
   g_assert_cmpstr (r->source, ==, "minute");
   g_assert_cmpfloat (ms, <, 500);
+  g_clear_pointer (&r, bms_history_range_free);
+  /* 45 s buckets, as a 24 h view asks for: whole minutes are half the
+   * points asked for and are read from the rollup, not the samples. */
+  r = bms_history_query_range (h, dev, 0, G_MAXINT64, 480, TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (r->source, ==, "minute");
+  g_assert_cmpuint (r->n_points, >=, 480 / 2);
+  g_assert_cmpuint (r->n_points, <=, 480);
 }
 
 static void
@@ -785,7 +793,10 @@ test_write_failure (void)
   g_clear_error (&error);
   after = bms_history_count_samples (h, dev, 0, G_MAXINT64, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (after, ==, before);
+  /* The rollups of a batch may be written in the next transaction (a
+   * flush queued after the writer took the batch): then that one failed
+   * and the batch's samples stayed. */
+  g_assert_true (after == before || after == before + 300);
   g_assert_cmpint (after, >, 0);
   g_clear_object (&h);
   {
@@ -1213,6 +1224,94 @@ test_rollups_incremental (Fixture *f, gconstpointer data)
   g_assert_cmpstr (written, ==, rebuilt);
 }
 
+/* Appends one sample and waits for its own commit, as a poll cycle does
+ * (no flush: a logger flushes once a minute). */
+static void
+append_committed (BmsHistory *h, gint64 dev, gint64 t_us, guint i, guint n_cells)
+{
+  g_autoptr (BmsSnapshot) s = make_snapshot (t_us, i, n_cells);
+  BmsHistoryStats stats;
+  guint64 commits;
+
+  bms_history_get_stats (h, &stats);
+  commits = stats.commits;
+  bms_history_append_snapshot (h, dev, s);
+  do
+    {
+      g_usleep (500);
+      bms_history_get_stats (h, &stats);
+    }
+  while (stats.commits == commits && !stats.failing);
+}
+
+static gint64
+file_size (const char *path)
+{
+  GStatBuf st;
+
+  return g_stat (path, &st) == 0 ? (gint64) st.st_size : 0;
+}
+
+/* Each poll cycle commits its sample alone; the rollup units it changes
+ * are written once a minute, so a 16-cell sample costs the write-ahead
+ * log about one page, not five (20 KiB, 2 GB a day at 1 Hz). */
+static void
+test_wal_per_sample (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BmsHistory) h = bms_history_new (f->path, &error);
+  g_autofree char *wal = g_strconcat (f->path, "-wal", NULL);
+  gint64 dev, base;
+  guint n = 150;
+
+  g_assert_no_error (error);
+  dev = bms_history_ensure_device (h, "sim:wal", NULL, &error);
+  g_assert_no_error (error);
+  append_committed (h, dev, T0_US, 0, 16);
+  base = file_size (wal);
+  for (guint i = 1; i <= n; i++)
+    append_committed (h, dev, T0_US + i * SEC, i, 16);
+  g_test_message ("16 cells: %.0f bytes of WAL per sample",
+                  (double) (file_size (wal) - base) / n);
+  g_assert_cmpint ((file_size (wal) - base) / n, <=, 8192);
+  /* What was kept in memory is written by flush. */
+  g_assert_true (bms_history_flush (h, &error));
+  g_assert_cmpint (sql_int (f->path, "SELECT sum (n) FROM rollup_minute"), ==, n + 1);
+  g_assert_cmpint (sql_int (f->path, "SELECT sum (n) FROM rollup_hour"), ==, n + 1);
+}
+
+/* A process killed before it wrote its last minute: the next one to open
+ * the file rebuilds that minute and hour from the samples. */
+static void
+test_rollups_recovered (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BmsHistory) h = NULL;
+
+  if (g_test_subprocess ())
+    {
+      gint64 dev;
+
+      h = bms_history_new (g_getenv ("HISTORY_TEST_PATH"), &error);
+      g_assert_no_error (error);
+      dev = bms_history_ensure_device (h, "sim:killed", NULL, &error);
+      for (guint i = 0; i < 100; i++)
+        append_committed (h, dev, T0_US + i * SEC, i, 16);
+      _exit (0);  /* no close, as under kill -9 */
+    }
+  g_setenv ("HISTORY_TEST_PATH", f->path, TRUE);
+  g_test_trap_subprocess (NULL, 60 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
+  g_assert_cmpint (sql_int (f->path, "SELECT count (*) FROM samples"), ==, 100);
+  /* 00:00:00–00:01:40: the first minute was written when the second began. */
+  g_assert_cmpint (sql_int (f->path, "SELECT sum (n) FROM rollup_minute"), ==, 60);
+  h = bms_history_new (f->path, &error);
+  g_assert_no_error (error);
+  g_assert_true (bms_history_flush (h, &error));
+  g_assert_cmpint (sql_int (f->path, "SELECT sum (n) FROM rollup_minute"), ==, 100);
+  g_assert_cmpint (sql_int (f->path, "SELECT sum (n) FROM rollup_hour"), ==, 100);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1227,6 +1326,8 @@ main (int argc, char **argv)
   ADD ("/history/range-speed", test_range_speed);
   ADD ("/history/transactions", test_transactions);
   ADD ("/history/rollups-incremental", test_rollups_incremental);
+  ADD ("/history/wal-per-sample", test_wal_per_sample);
+  ADD ("/history/rollups-recovered", test_rollups_recovered);
   ADD ("/history/retention", test_retention);
   ADD ("/history/events", test_events);
   ADD ("/history/async", test_async);
