@@ -6,6 +6,8 @@
 
 #include "bms-application.h"
 #include "bms-sim.h"
+#include "bms-connection-bar.h"
+#include "bms-transport.h"
 #include "bms-preferences-window.h"
 #include "bms-window.h"
 
@@ -15,6 +17,9 @@ struct _BmsApplication
 
   GSettings      *settings;
   char           *demo_uri;
+  char           *port_uri;      /* --port: connect at start */
+  guint           baud;          /* --baud, 0 when not given */
+  int             address;       /* --address, -1 when not given */
   char           *start_page;
   char           *screenshot_path;
 };
@@ -127,6 +132,67 @@ parse_page (const char  *option_name,
   return FALSE;
 }
 
+static gboolean
+parse_port (const char  *option_name,
+            const char  *value,
+            gpointer     data,
+            GError     **error)
+{
+  BmsApplication *self = data;
+  g_autoptr(GError) local = NULL;
+
+  g_clear_pointer (&self->port_uri, g_free);
+  self->port_uri = bms_port_from_text (value, &local);
+  if (self->port_uri == NULL)
+    {
+      g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, local->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+parse_baud (const char  *option_name,
+            const char  *value,
+            gpointer     data,
+            GError     **error)
+{
+  BmsApplication *self = data;
+  guint64 baud = 0;
+
+  if (g_ascii_string_to_unsigned (value, 10, 1, G_MAXUINT, &baud, NULL))
+    for (guint i = 0; bms_supported_bauds[i] != 0; i++)
+      if (bms_supported_bauds[i] == baud)
+        {
+          self->baud = (guint) baud;
+          return TRUE;
+        }
+  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+               _("Unsupported baud rate “%s”: use 9600, 19200, 38400, 57600 or 115200"),
+               value);
+  return FALSE;
+}
+
+static gboolean
+parse_address (const char  *option_name,
+               const char  *value,
+               gpointer     data,
+               GError     **error)
+{
+  BmsApplication *self = data;
+  guint64 address = 0;
+
+  if (!g_ascii_string_to_unsigned (value, 10, 0, 255, &address, NULL))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   _("Bad address “%s”: use a number from 0 to 255 (0 reaches any board)"),
+                   value);
+      return FALSE;
+    }
+  self->address = (int) address;
+  return TRUE;
+}
+
 /* The options live in a group of their own, so that the callbacks get the
  * application; G_OPTION_FLAG_IN_MAIN lists them in plain --help, where a
  * newcomer looks, instead of only under --help-all. */
@@ -138,6 +204,16 @@ add_options (BmsApplication *self)
       N_("Connect to the built-in simulated BMS (--demo=master: 256 cells; "
          "--demo=replay:FILE: a board's recording from packwatch-cli capture)"),
       "master|replay:FILE" },
+    { "port", 'p', G_OPTION_FLAG_IN_MAIN, G_OPTION_ARG_CALLBACK, parse_port,
+      N_("Connect to this port at start: a serial port (/dev/ttyUSB0, /dev/ttyS1, COM3), "
+         "tcp://HOST:PORT, sim://, sim://master or replay:FILE"),
+      N_("PORT") },
+    { "baud", 'b', G_OPTION_FLAG_IN_MAIN, G_OPTION_ARG_CALLBACK, parse_baud,
+      N_("Baud rate for --port: 9600 (default), 19200, 38400, 57600 or 115200"),
+      N_("B") },
+    { "address", 'a', G_OPTION_FLAG_IN_MAIN, G_OPTION_ARG_CALLBACK, parse_address,
+      N_("Board address for --port, 0 to 255 (default 1; 0 reaches any board)"),
+      N_("A") },
     { "page", 0, G_OPTION_FLAG_IN_MAIN, G_OPTION_ARG_CALLBACK, parse_page,
       N_("Open on a page: monitor, alarm, param, normal, graph, update, lease, dload"),
       N_("NAME") },
@@ -163,7 +239,7 @@ bms_application_handle_local_options (GApplication *app,
 
   /* A demo or a screenshot run is its own instance, never forwarded to a
    * window that is already open. */
-  if (self->demo_uri != NULL || self->screenshot_path != NULL)
+  if (self->demo_uri != NULL || self->screenshot_path != NULL || self->port_uri != NULL)
     g_application_set_flags (app, g_application_get_flags (app) |
                                   G_APPLICATION_NON_UNIQUE);
   return -1;
@@ -278,6 +354,7 @@ bms_application_finalize (GObject *object)
 
   g_clear_object (&self->settings);
   g_free (self->demo_uri);
+  g_free (self->port_uri);
   g_free (self->start_page);
   g_free (self->screenshot_path);
 
@@ -300,6 +377,7 @@ static void
 bms_application_init (BmsApplication *self)
 {
   self->settings = bms_settings_new ();
+  self->address = -1;
   add_options (self);
 }
 
@@ -339,4 +417,23 @@ bms_application_get_screenshot_path (BmsApplication *self)
 {
   g_return_val_if_fail (BMS_IS_APPLICATION (self), NULL);
   return self->screenshot_path;
+}
+
+/* The port of --port, or NULL. */
+const char *
+bms_application_get_port_uri (BmsApplication *self)
+{
+  g_return_val_if_fail (BMS_IS_APPLICATION (self), NULL);
+  return self->port_uri;
+}
+
+/* --baud (0 when not given) and --address (-1 when not given). */
+void
+bms_application_get_line (BmsApplication *self,
+                          guint          *baud,
+                          int            *address)
+{
+  g_return_if_fail (BMS_IS_APPLICATION (self));
+  *baud = self->baud;
+  *address = self->address;
 }

@@ -273,21 +273,68 @@ bms_window_init (BmsWindow *self)
                            G_CALLBACK (recording_note_changed), self, G_CONNECT_SWAPPED);
 }
 
+/* A demo (sim://, sim://master, a replay:// recording) never writes into
+ * the user's history: each has a database of its own in the cache folder,
+ * so its Graph page still works, and a 53 V demo and an 859 V master never
+ * share a curve. NULL for a real board: the user's database. */
+char *
+bms_demo_history_path (const char *uri)
+{
+  g_autofree char *name = NULL;
+
+  if (uri == NULL)
+    return NULL;
+  if (g_str_equal (uri, "sim://"))
+    name = g_strdup ("demo.db");
+  else if (g_str_equal (uri, "sim://master"))
+    name = g_strdup ("demo-master.db");
+  else if (g_str_has_prefix (uri, "replay://") || g_str_has_prefix (uri, "sim://"))
+    {
+      /* One per recording: two captures are two boards. */
+      g_autofree char *hash = g_compute_checksum_for_string (G_CHECKSUM_SHA1, uri, -1);
+      name = g_strdup_printf ("replay-%.12s.db", hash);
+    }
+  else
+    return NULL;
+  return g_build_filename (g_get_user_cache_dir (), "packwatch", "demo", name, NULL);
+}
+
 static void
 open_history (BmsWindow *self)
 {
-  g_autofree char *path = g_settings_get_string (self->settings, "database-path");
+  g_autofree char *demo = bms_demo_history_path (bms_connection_get_uri (self->connection));
+  g_autofree char *path = demo ? g_strdup (demo)
+                               : g_settings_get_string (self->settings, "database-path");
+  const char *open = g_object_get_data (G_OBJECT (self), "history-opened");
 
+  if (demo != NULL)
+    {
+      g_autofree char *dir = g_path_get_dirname (demo);
+      g_mkdir_with_parents (dir, 0700);
+    }
+  /* Connecting again to the same kind of board keeps the open database. */
+  if (open != NULL && g_str_equal (open, path))
+    return;
+  g_object_set_data_full (G_OBJECT (self), "history-opened", g_strdup (path), g_free);
   bms_connection_open_history (self->connection, path,
-                               g_settings_get_uint (self->settings, "retention-days"));
+                               /* Demo data is worth a day at most. */
+                               demo ? 1 : g_settings_get_uint (self->settings, "retention-days"));
+}
+
+static void
+database_path_changed (BmsWindow *self)
+{
+  g_object_set_data (G_OBJECT (self), "history-opened", NULL);
+  open_history (self);
 }
 
 static void
 retention_changed (BmsWindow *self)
 {
   BmsHistory *history = bms_connection_get_history (self->connection);
+  g_autofree char *demo = bms_demo_history_path (bms_connection_get_uri (self->connection));
 
-  if (history != NULL)
+  if (history != NULL && demo == NULL)
     bms_history_set_retention_days (history,
                                     g_settings_get_uint (self->settings, "retention-days"));
 }
@@ -306,10 +353,17 @@ bms_window_restore_state (BmsWindow      *self,
   g_settings_bind (self->settings, "lock-timeout", self->connection, "lock-timeout",
                    G_SETTINGS_BIND_GET);
   g_signal_connect_object (self->settings, "changed::database-path",
+                           G_CALLBACK (database_path_changed), self, G_CONNECT_SWAPPED);
+  /* The URI is set before the port opens, and samples come only after:
+   * switching here keeps every demo sample out of the user's database. */
+  g_signal_connect_object (self->connection, "notify::uri",
                            G_CALLBACK (open_history), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->settings, "changed::retention-days",
                            G_CALLBACK (retention_changed), self, G_CONNECT_SWAPPED);
-  open_history (self);
+  /* A window that connects at start opens its database as it connects. */
+  if (bms_application_get_demo_uri (application) == NULL &&
+      bms_application_get_port_uri (application) == NULL)
+    open_history (self);
   gtk_window_set_default_size (GTK_WINDOW (self),
                                g_settings_get_int (self->settings, "window-width"),
                                g_settings_get_int (self->settings, "window-height"));
@@ -449,13 +503,24 @@ bms_window_new (BmsApplication *application)
 
   self = g_object_new (BMS_TYPE_WINDOW, "application", application, NULL);
   bms_window_restore_state (self, application);
-  if (bms_application_get_demo_uri (application) != NULL)
+  if (bms_application_get_port_uri (application) != NULL)
+    {
+      guint baud;
+      int address;
+
+      bms_application_get_line (application, &baud, &address);
+      bms_connection_bar_set_line (self->connection_bar, baud, address >= 0 ? address : 1);
+      bms_connection_bar_connect_to (self->connection_bar,
+                                     bms_application_get_port_uri (application));
+    }
+  else if (bms_application_get_demo_uri (application) != NULL)
     bms_connection_bar_connect_to (self->connection_bar,
                                    bms_application_get_demo_uri (application));
   screenshot = bms_application_get_screenshot_path (application);
   if (screenshot != NULL)
     bms_window_schedule_screenshot (self, screenshot,
                                     bms_application_get_demo_uri (application) != NULL ||
+                                    bms_application_get_port_uri (application) != NULL ||
                                     g_getenv ("PACKWATCH_SCREENSHOT_WAIT") != NULL);
   return self;
 }

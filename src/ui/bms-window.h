@@ -29,4 +29,8 @@ gboolean       bms_save_native_png       (GtkWidget      *native,
                                           const char     *path,
                                           GError        **error);
 
+/* The history database of a demo URI (sim://, sim://master, replay://…),
+ * in the user's cache folder; NULL for a real board. */
+char          *bms_demo_history_path     (const char     *uri);
+
 G_END_DECLS
