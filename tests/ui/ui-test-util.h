@@ -108,6 +108,7 @@ ui_test_isolate (void)
   g_setenv ("XDG_DATA_HOME", dir, TRUE);
   /* The demos' own databases. */
   g_setenv ("XDG_CACHE_HOME", cache, TRUE);
+  g_mkdir_with_parents (cache, 0700);
   g_setenv ("PACKWATCH_SCREENSHOT_WAIT", "1", TRUE);
 }
 
