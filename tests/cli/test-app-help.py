@@ -14,7 +14,8 @@ status, out, err = run([APP, "--help"])
 tap.ok(status == 0, "packwatch --help exits 0 (no display needed)", err)
 for option in ("--demo", "--port=PORT", "--baud=B", "--address=A", "--page=NAME",
                "--screenshot=FILE"):
-    tap.ok(any(line.strip().startswith(option) for line in out.splitlines()),
+    # "  -p, --port=PORT   …": the option, after its short form if any
+    tap.ok(any(line.strip().split(", ")[-1].startswith(option) for line in out.splitlines()),
            f"--help lists {option}", out)
 tap.ok("graph" in out and "dload" in out, "--help names the pages --page takes", out)
 
