@@ -27,6 +27,7 @@ tap.ok(status != 0 and "nonsense" in err and "monitor" in err,
 status, out, err = run([APP, "--demo=nonsense"])
 tap.ok(status != 0 and "--demo=master" in err,
        "--demo=nonsense fails saying what --demo takes", f"status {status}\n{err}")
+status, out, err = run([APP, "--help"])
 tap.ok("tcp://HOST:PORT" in out and "replay:FILE" in out,
        "--help names the port forms --port takes", out)
 status, out, err = run([APP, "--port=ttyUSB0"])
