@@ -12,6 +12,7 @@
 
 #include <glib/gi18n.h>
 
+#include "bms-file-chooser.h"
 #include "bms-update-page.h"
 #include "bms-device.h"
 #include "bms-field.h"
@@ -747,6 +748,7 @@ action_choose_file (GtkWidget  *widget,
   gtk_file_filter_set_name (all, _("All files"));
   gtk_file_filter_add_pattern (all, "*");
   gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (native), all);
+  bms_file_chooser_start (GTK_FILE_CHOOSER (native), "firmware");
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (native), TRUE);
   g_signal_connect (native, "response", G_CALLBACK (on_file_chosen), g_object_ref (self));
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (native));
