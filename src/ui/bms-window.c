@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <math.h>
 
 #include "bms-window.h"
 #include "packwatch-resources.h"
@@ -29,6 +30,10 @@ struct _BmsWindow
   gboolean              screenshot_ready;
   guint                 screenshot_retries;
   guint                 screenshot_frames;
+  gint64                last_poll_us;        /* to measure the real cycle */
+  double                gap_sum;
+  guint                 gaps;
+  gboolean              interval_adapted;
 
   AdwToastOverlay      *toast_overlay;
   BmsConnectionBar     *connection_bar;
@@ -261,6 +266,65 @@ recording_note_changed (BmsWindow *self)
   adw_toast_overlay_add_toast (self->toast_overlay, toast);
 }
 
+/* The interval the wire allows. A 256-cell master at 9600 baud needs about
+ * 1.25 s for one read-all: at the default 1.0 s it would be "lagging" for
+ * ever. When the user never chose an interval, poll at the measured cycle
+ * (rounded up to 0.1 s) for this connection and say so once; an interval
+ * the user chose in Preferences stays, with the lag in the status. */
+static void
+poll_counted (BmsWindow *self)
+{
+  gint64 now = g_get_monotonic_time ();
+  double interval = bms_connection_get_poll_interval (self->connection);
+  double mean, wanted;
+  g_autoptr(GVariant) chosen = NULL;
+  g_autofree char *text = NULL;
+  AdwToast *toast;
+
+  if (bms_connection_get_state (self->connection) != BMS_CONNECTION_POLLING ||
+      bms_connection_get_poll_count (self->connection) < 2)
+    {
+      /* The first reply comes after opening and probing: not a cycle. */
+      self->last_poll_us = now;
+      self->gap_sum = 0;
+      self->gaps = 0;
+      return;
+    }
+  self->gap_sum += (now - self->last_poll_us) / (double) G_USEC_PER_SEC;
+  self->gaps++;
+  self->last_poll_us = now;
+  if (self->interval_adapted || self->gaps < 3 || self->settings == NULL)
+    return;
+  mean = self->gap_sum / self->gaps;
+  self->gap_sum = 0;
+  self->gaps = 0;
+  chosen = g_settings_get_user_value (self->settings, "poll-interval");
+  if (chosen != NULL || mean < interval * 1.1)
+    return;
+  wanted = ceil (mean * 10.0) / 10.0;
+  self->interval_adapted = TRUE;
+  bms_connection_set_poll_interval (self->connection, wanted);
+  text = g_strdup_printf (_("A full read of this board takes %.2f s on this line: polling every "
+                            "%.1f s instead of %.1f s. Preferences sets the interval."),
+                          mean, wanted, interval);
+  toast = adw_toast_new (text);
+  adw_toast_set_timeout (toast, 10);
+  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+}
+
+/* Another board may be faster: the next connection starts at the setting. */
+static void
+state_changed (BmsWindow *self)
+{
+  if (bms_connection_get_state (self->connection) != BMS_CONNECTION_DISCONNECTED ||
+      !self->interval_adapted)
+    return;
+  self->interval_adapted = FALSE;
+  if (self->settings != NULL)
+    bms_connection_set_poll_interval (self->connection,
+                                      g_settings_get_double (self->settings, "poll-interval"));
+}
+
 static void
 bms_window_init (BmsWindow *self)
 {
@@ -271,6 +335,10 @@ bms_window_init (BmsWindow *self)
   bms_window_give_pages_connection (self);
   g_signal_connect_object (self->connection, "notify::recording-note",
                            G_CALLBACK (recording_note_changed), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->connection, "notify::poll-count",
+                           G_CALLBACK (poll_counted), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->connection, "notify::state",
+                           G_CALLBACK (state_changed), self, G_CONNECT_SWAPPED);
 }
 
 /* A demo (sim://, sim://master, a replay:// recording) never writes into

@@ -290,6 +290,77 @@ test_demo_history (void)
   seen_clear (&seen);
 }
 
+typedef struct
+{
+  GtkWindow *window;
+  double     interval;
+  guint      timeout_id;
+} Interval;
+
+static void
+interval_changed (BmsConnection *connection, GParamSpec *pspec, Interval *seen)
+{
+  seen->interval = bms_connection_get_poll_interval (connection);
+  gtk_window_close (seen->window);
+}
+
+/* With an interval of the user's own: six polls and no change. */
+static void
+count_polls (BmsConnection *connection, GParamSpec *pspec, Interval *seen)
+{
+  if (bms_connection_get_poll_count (connection) >= 6)
+    gtk_window_close (seen->window);
+}
+
+static gboolean
+give_up (gpointer data)
+{
+  Interval *seen = data;
+
+  seen->timeout_id = 0;
+  gtk_window_close (seen->window);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+watch_interval (GtkApplication *app, Interval *seen)
+{
+  BmsConnection *connection;
+
+  seen->window = gtk_application_get_active_window (app);
+  connection = bms_window_get_connection (BMS_WINDOW (seen->window));
+  seen->interval = bms_connection_get_poll_interval (connection);
+  g_signal_connect (connection, "notify::poll-interval", G_CALLBACK (interval_changed), seen);
+  g_signal_connect (connection, "notify::poll-count", G_CALLBACK (count_polls), seen);
+  seen->timeout_id = g_timeout_add_seconds (30, give_up, seen);
+}
+
+/* The master demo needs about 1.25 s a cycle at 9600 baud: with the
+ * default interval the window polls at the measured cycle instead of
+ * lagging for ever; an interval the user chose stays. */
+static void
+test_master_interval (void)
+{
+  g_autoptr(GSettings) settings = bms_settings_new ();
+  const char *args[] = { "--port", "sim://master", NULL };
+  Interval seen = { 0 };
+
+  g_settings_reset (settings, "poll-interval");
+  g_assert_cmpint (ui_test_run_app (args, G_CALLBACK (watch_interval), &seen), ==, 0);
+  g_clear_handle_id (&seen.timeout_id, g_source_remove);
+  g_test_message ("polling every %.1f s", seen.interval);
+  g_assert_cmpfloat (seen.interval, >, 1.0);
+  g_assert_cmpfloat (seen.interval, <=, 2.0);
+  g_assert_null (g_settings_get_user_value (settings, "poll-interval"));
+
+  g_settings_set_double (settings, "poll-interval", 1.0);
+  memset (&seen, 0, sizeof seen);
+  g_assert_cmpint (ui_test_run_app (args, G_CALLBACK (watch_interval), &seen), ==, 0);
+  g_clear_handle_id (&seen.timeout_id, g_source_remove);
+  g_assert_cmpfloat (seen.interval, ==, 1.0);
+  g_settings_reset (settings, "poll-interval");
+}
+
 static void
 test_bad_port_option (void)
 {
@@ -314,5 +385,6 @@ main (int   argc,
   g_test_add_func ("/ui/connection-bar/typed-port", test_typed_port);
   g_test_add_func ("/ui/connection-bar/demo-history", test_demo_history);
   g_test_add_func ("/ui/connection-bar/bad-port-option", test_bad_port_option);
+  g_test_add_func ("/ui/connection-bar/master-interval", test_master_interval);
   return g_test_run ();
 }
