@@ -19,6 +19,8 @@ struct _BmsConnectionBar
   GPtrArray      *uris;          /* parallel to port_list */
   GCancellable   *list_cancellable;
   char           *wanted_uri;    /* select this once the ports are listed */
+  char           *activity;      /* what the board does instead of polling */
+  char           *activity_details;
 
   GtkDropDown    *port_dropdown;
   GtkStringList  *port_list;
@@ -372,7 +374,16 @@ update_status (BmsConnectionBar *self)
   gtk_spinner_set_spinning (self->status_spinner, state == BMS_CONNECTION_CONNECTING);
   gtk_widget_set_visible (GTK_WIDGET (self->status_spinner), state == BMS_CONNECTION_CONNECTING);
   gtk_widget_set_visible (GTK_WIDGET (self->status_icon), state != BMS_CONNECTION_CONNECTING);
-  switch (state)
+  if (self->activity != NULL && connected)
+    {
+      /* A firmware update: the board is not polled and its values are old. */
+      gtk_widget_set_visible (GTK_WIDGET (self->status_spinner), TRUE);
+      gtk_spinner_set_spinning (self->status_spinner, TRUE);
+      gtk_widget_set_visible (GTK_WIDGET (self->status_icon), FALSE);
+      show_status (self, "system-software-update-symbolic", "warning", self->activity,
+                   self->activity_details);
+    }
+  else switch (state)
     {
     case BMS_CONNECTION_DISCONNECTED:
       show_status (self, "network-offline-symbolic", NULL, _("Not connected"), NULL);
@@ -495,6 +506,25 @@ bms_connection_bar_connect_to (BmsConnectionBar *self,
   bms_connection_bar_toggle (self);
 }
 
+/* Something the board does instead of being polled (a firmware update):
+ * shown instead of the polling status until cleared with NULL. */
+void
+bms_connection_bar_set_activity (BmsConnectionBar *self,
+                                 const char       *text,
+                                 const char       *details)
+{
+  g_return_if_fail (BMS_IS_CONNECTION_BAR (self));
+
+  if (g_strcmp0 (self->activity, text) == 0 && g_strcmp0 (self->activity_details, details) == 0)
+    return;
+  g_free (self->activity);
+  self->activity = g_strdup (text);
+  g_free (self->activity_details);
+  self->activity_details = g_strdup (details);
+  if (self->connection != NULL)
+    update_status (self);
+}
+
 /* --baud and --address of the command line: for this run only. */
 void
 bms_connection_bar_set_line (BmsConnectionBar *self,
@@ -552,6 +582,8 @@ bms_connection_bar_finalize (GObject *object)
 
   g_ptr_array_unref (self->uris);
   g_free (self->wanted_uri);
+  g_free (self->activity);
+  g_free (self->activity_details);
 
   G_OBJECT_CLASS (bms_connection_bar_parent_class)->finalize (object);
 }

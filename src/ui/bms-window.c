@@ -17,6 +17,7 @@
 #include "bms-normal-page.h"
 #include "bms-param-page.h"
 #include "bms-update-page.h"
+#include "bms-flasher.h"
 
 struct _BmsWindow
 {
@@ -251,6 +252,36 @@ bms_window_give_pages_connection (BmsWindow *self)
     }
 }
 
+/* A firmware update runs: the header says so instead of "polling every
+ * 1.0 s" over frozen values. Follows the Update page's "flash-step". */
+static void
+flash_step_changed (BmsWindow *self)
+{
+  guint step = bms_update_page_get_flash_step (BMS_UPDATE_PAGE (self->update_page));
+  g_autofree char *text = NULL;
+  const char *details;
+
+  if (step == 0)
+    {
+      bms_connection_bar_set_activity (self->connection_bar, NULL, NULL);
+      bms_summary_bar_set_frozen (self->summary_bar, NULL);
+      return;
+    }
+  /* TRANSLATORS: the step of the firmware update, of the 8 on the Update page */
+  text = g_strdup_printf (_("Updating firmware · step %u of %u"), step,
+                          (guint) BMS_FLASHER_STEP_CONFIRM);
+  details = step < BMS_FLASHER_STEP_ENTER_BOOTLOADER
+            ? _("Checking the firmware file. The board still runs its firmware; "
+                "it is not polled during the update.")
+            : _("The board is in its bootloader, being updated: it answers no reads, "
+                "and the values shown are from before the update. The Update page "
+                "shows the progress.");
+  bms_connection_bar_set_activity (self->connection_bar, text, details);
+  bms_summary_bar_set_frozen (self->summary_bar,
+                              _("Values from before the firmware update: the board is "
+                                "being updated"));
+}
+
 /* Not recording although connected (another process records the board,
  * the database is read-only): said once, when it starts. */
 static void
@@ -337,6 +368,8 @@ bms_window_init (BmsWindow *self)
                            G_CALLBACK (recording_note_changed), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->connection, "notify::poll-count",
                            G_CALLBACK (poll_counted), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->update_page, "notify::flash-step",
+                           G_CALLBACK (flash_step_changed), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->connection, "notify::state",
                            G_CALLBACK (state_changed), self, G_CONNECT_SWAPPED);
 }

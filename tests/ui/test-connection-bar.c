@@ -12,8 +12,12 @@
 #include <glib/gstdio.h>
 
 #include "bms-connection-bar.h"
+#include "bms-firmware.h"
+#include "bms-flasher.h"
 #include "bms-history.h"
+#include "bms-update-page.h"
 #include "bms-sim.h"
+#include "bms-summary-bar.h"
 #include "bms-window.h"
 #include "packwatch-resources.h"
 #include "ui-test-util.h"
@@ -361,6 +365,106 @@ test_master_interval (void)
   g_settings_reset (settings, "poll-interval");
 }
 
+typedef struct
+{
+  GtkWindow *window;
+  char      *file;
+  gboolean   started;
+  guint      max_step;
+  char      *during;       /* the bar's status while the board is in its bootloader */
+  double     opacity;      /* of the summary bar then */
+  char      *after;
+} Flash;
+
+static const char *
+status_text (GtkWidget *window)
+{
+  GtkWidget *bar = find_child (window, BMS_TYPE_CONNECTION_BAR);
+  GtkWidget *button = find_child (bar, GTK_TYPE_MENU_BUTTON);
+
+  return gtk_label_get_label (GTK_LABEL (gtk_widget_get_prev_sibling (button)));
+}
+
+static void
+flash_step (BmsUpdatePage *page, GParamSpec *pspec, Flash *flash)
+{
+  guint step = bms_update_page_get_flash_step (page);
+
+  flash->max_step = MAX (flash->max_step, step);
+  if (step >= BMS_FLASHER_STEP_TRANSFER && flash->during == NULL)
+    {
+      flash->during = g_strdup (status_text (GTK_WIDGET (flash->window)));
+      flash->opacity = gtk_widget_get_opacity (find_child (GTK_WIDGET (flash->window),
+                                                           BMS_TYPE_SUMMARY_BAR));
+    }
+  if (step == 0 && flash->max_step > 0)
+    {
+      flash->after = g_strdup (status_text (GTK_WIDGET (flash->window)));
+      gtk_window_close (flash->window);
+    }
+}
+
+static void
+start_flash (BmsConnection *connection, GParamSpec *pspec, Flash *flash)
+{
+  GtkWidget *page = bms_window_get_page_widget (BMS_WINDOW (flash->window), "update");
+
+  if (flash->started || bms_connection_get_poll_count (connection) < 1)
+    return;
+  flash->started = TRUE;
+  bms_update_page_set_file (BMS_UPDATE_PAGE (page), flash->file);
+  /* Checking the file runs first; start once it is done. */
+  while (bms_update_page_get_busy (BMS_UPDATE_PAGE (page)))
+    g_main_context_iteration (NULL, TRUE);
+  bms_update_page_start_update (BMS_UPDATE_PAGE (page), BMS_DEFAULT_PASSWORD);
+}
+
+static void
+watch_flash (GtkApplication *app, Flash *flash)
+{
+  GtkWidget *page;
+
+  flash->window = gtk_application_get_active_window (app);
+  page = bms_window_get_page_widget (BMS_WINDOW (flash->window), "update");
+  g_signal_connect (page, "notify::flash-step", G_CALLBACK (flash_step), flash);
+  g_signal_connect (bms_window_get_connection (BMS_WINDOW (flash->window)), "notify::poll-count",
+                    G_CALLBACK (start_flash), flash);
+}
+
+/* During a firmware update the header says the board is being updated and
+ * dims the frozen figures, instead of "polling every 1.0 s". */
+static void
+test_flash_header (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("packwatch-bar-XXXXXX", NULL);
+  g_autofree guint8 *data = g_malloc (3000);
+  const char *marker = BMS_FIRMWARE_VERSION_MARKER "PW-2.1.0";
+  const char *args[] = { "--demo", "--page", "update", NULL };
+  Flash flash = { 0 };
+
+  for (gsize i = 0; i < 3000; i++)
+    data[i] = (guint8) (i * 7 + 3);
+  memcpy (data + 64, marker, strlen (marker) + 1);
+  bms_firmware_stamp_vectors (data, 3000);
+  flash.file = g_build_filename (dir, "fw.bin", NULL);
+  g_assert_true (g_file_set_contents (flash.file, (const char *) data, 3000, NULL));
+
+  g_assert_cmpint (ui_test_run_app (args, G_CALLBACK (watch_flash), &flash), ==, 0);
+  g_test_message ("during: %s; after: %s", flash.during, flash.after);
+  g_assert_cmpuint (flash.max_step, >=, BMS_FLASHER_STEP_TRANSFER);
+  g_assert_nonnull (flash.during);
+  g_assert_true (g_str_has_prefix (flash.during, "Updating firmware"));
+  g_assert_cmpfloat (flash.opacity, <, 1.0);
+  g_assert_nonnull (flash.after);
+  g_assert_false (g_str_has_prefix (flash.after, "Updating firmware"));
+
+  g_remove (flash.file);
+  g_rmdir (dir);
+  g_free (flash.file);
+  g_free (flash.during);
+  g_free (flash.after);
+}
+
 static void
 test_bad_port_option (void)
 {
@@ -386,5 +490,6 @@ main (int   argc,
   g_test_add_func ("/ui/connection-bar/demo-history", test_demo_history);
   g_test_add_func ("/ui/connection-bar/bad-port-option", test_bad_port_option);
   g_test_add_func ("/ui/connection-bar/master-interval", test_master_interval);
+  g_test_add_func ("/ui/connection-bar/flash-header", test_flash_header);
   return g_test_run ();
 }
