@@ -19,6 +19,7 @@ struct _BmsApplication
   char           *demo_uri;
   char           *port_uri;      /* --port: connect at start */
   guint           baud;          /* --baud, 0 when not given */
+  guint           rebuild_id;    /* the language changed: new window soon */
   int             address;       /* --address, -1 when not given */
   char           *start_page;
   char           *screenshot_path;
@@ -327,6 +328,89 @@ static const GActionEntry app_actions[] = {
   { "quit", quit_activated },
 };
 
+/* The Preferences language switch overrides the desktop's language
+ * (LANGUAGE); "" follows the desktop again, with the value LANGUAGE had
+ * when Packwatch started. textdomain() makes gettext drop the messages it
+ * looked up in the old language. */
+void
+bms_application_apply_language (const char *language)
+{
+  static gboolean saved;
+  static char *desktop_language;
+
+  if (!saved)
+    {
+      desktop_language = g_strdup (g_getenv ("LANGUAGE"));
+      saved = TRUE;
+    }
+  if (language != NULL && *language != '\0')
+    g_setenv ("LANGUAGE", language, TRUE);
+  else if (desktop_language != NULL)
+    g_setenv ("LANGUAGE", desktop_language, TRUE);
+  else
+    g_unsetenv ("LANGUAGE");
+  textdomain (GETTEXT_PACKAGE);
+}
+
+/* A new language: the window is built again in it, on the same page and
+ * connected to the same board, so the switch needs no restart. */
+static gboolean
+rebuild_windows (gpointer user_data)
+{
+  BmsApplication *self = user_data;
+  GtkWindow *old = NULL;
+  g_autofree char *language = g_settings_get_string (self->settings, "language");
+  g_autofree char *page = NULL;
+  g_autofree char *uri = NULL;
+  gboolean preferences_open = FALSE;
+  GList *windows;
+  BmsWindow *window;
+  BmsConnection *connection;
+
+  self->rebuild_id = 0;
+  bms_application_apply_language (language);
+  /* Preferences (in the old language) close; they open again below. */
+  windows = g_list_copy (gtk_application_get_windows (GTK_APPLICATION (self)));
+  for (GList *l = windows; l != NULL; l = l->next)
+    if (BMS_IS_PREFERENCES_WINDOW (l->data))
+      {
+        preferences_open = TRUE;
+        gtk_window_destroy (l->data);
+      }
+    else if (BMS_IS_WINDOW (l->data) && old == NULL)
+      old = l->data;   /* the most recently focused main window */
+  g_list_free (windows);
+  if (old == NULL)
+    return G_SOURCE_REMOVE;
+
+  page = g_strdup (bms_window_get_page (BMS_WINDOW (old)));
+  connection = bms_window_get_connection (BMS_WINDOW (old));
+  if (bms_connection_get_state (connection) != BMS_CONNECTION_DISCONNECTED)
+    uri = g_strdup (bms_connection_get_uri (connection));
+  /* The port is free for the new window; --demo/--port were for the start. */
+  bms_connection_disconnect (connection);
+  g_clear_pointer (&self->demo_uri, g_free);
+  g_clear_pointer (&self->port_uri, g_free);
+
+  window = bms_window_new (self);
+  bms_window_show_page (window, page);
+  if (uri != NULL)
+    bms_window_connect_to (window, uri);
+  gtk_window_present (GTK_WINDOW (window));
+  gtk_window_close (old);
+  if (preferences_open)
+    g_action_group_activate_action (G_ACTION_GROUP (self), "preferences", NULL);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+language_changed (BmsApplication *self)
+{
+  /* Not from inside the combo row's own notification. */
+  if (self->rebuild_id == 0)
+    self->rebuild_id = g_idle_add (rebuild_windows, self);
+}
+
 static void
 bms_application_startup (GApplication *app)
 {
@@ -339,6 +423,8 @@ bms_application_startup (GApplication *app)
   /* "sim://" and "sim://master": the demo boards of the port list. */
   bms_sim_register_uri_scheme ();
 
+  g_signal_connect_object (self->settings, "changed::language",
+                           G_CALLBACK (language_changed), self, G_CONNECT_SWAPPED);
   g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions,
                                    G_N_ELEMENTS (app_actions), self);
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.quit",
@@ -352,6 +438,7 @@ bms_application_finalize (GObject *object)
 {
   BmsApplication *self = BMS_APPLICATION (object);
 
+  g_clear_handle_id (&self->rebuild_id, g_source_remove);
   g_clear_object (&self->settings);
   g_free (self->demo_uri);
   g_free (self->port_uri);

@@ -23,6 +23,9 @@ void            bms_application_get_line     (BmsApplication *self,
 const char     *bms_application_get_start_page (BmsApplication *self);
 const char     *bms_application_get_screenshot_path (BmsApplication *self);
 
+/* Sets the interface language now ("" follows the desktop). */
+void            bms_application_apply_language (const char *language);
+
 /* Settings without an application (tests, the window on its own). */
 GSettings      *bms_settings_new             (void);
 

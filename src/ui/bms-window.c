@@ -733,3 +733,14 @@ bms_save_native_png (GtkWidget   *native,
     }
   return TRUE;
 }
+
+/* Selects the port and connects, as the Connect button does. */
+void
+bms_window_connect_to (BmsWindow  *self,
+                       const char *uri)
+{
+  g_return_if_fail (BMS_IS_WINDOW (self));
+  g_return_if_fail (uri != NULL);
+
+  bms_connection_bar_connect_to (self->connection_bar, uri);
+}

@@ -10,6 +10,8 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <glib/gstdio.h>
+#include <glib/gi18n.h>
+#include <locale.h>
 
 #include "bms-connection-bar.h"
 #include "bms-firmware.h"
@@ -465,6 +467,126 @@ test_flash_header (void)
   g_free (flash.after);
 }
 
+static gboolean give_up_language (gpointer data);
+
+typedef struct
+{
+  GtkApplication *app;
+  GtkWindow      *first;
+  GtkWindow      *second;
+  char           *title;     /* of the Monitor page in the new window */
+  char           *page;
+  char           *uri;
+  guint           timeout_id;
+} Language;
+
+static const char *
+monitor_title (GtkWindow *window)
+{
+  GtkWidget *page = bms_window_get_page_widget (BMS_WINDOW (window), "monitor");
+  GtkWidget *stack = page;
+
+  while (stack != NULL && !ADW_IS_VIEW_STACK (stack))
+    stack = gtk_widget_get_parent (stack);
+  return adw_view_stack_page_get_title (adw_view_stack_get_page (ADW_VIEW_STACK (stack), page));
+}
+
+static void
+second_polls (BmsConnection *connection, GParamSpec *pspec, Language *lang)
+{
+  if (lang->title != NULL || bms_connection_get_poll_count (connection) < 1)
+    return;
+  lang->title = g_strdup (monitor_title (lang->second));
+  lang->page = g_strdup (bms_window_get_page (BMS_WINDOW (lang->second)));
+  lang->uri = g_strdup (bms_connection_get_uri (connection));
+  gtk_window_close (lang->second);
+}
+
+static void
+window_added (GtkApplication *app, GtkWindow *window, Language *lang)
+{
+  if (!BMS_IS_WINDOW (window) || window == lang->first)
+    return;
+  lang->second = window;
+  g_signal_connect (bms_window_get_connection (BMS_WINDOW (window)), "notify::poll-count",
+                    G_CALLBACK (second_polls), lang);
+}
+
+static void
+first_polls (BmsConnection *connection, GParamSpec *pspec, Language *lang)
+{
+  g_autoptr(GSettings) settings = NULL;
+
+  if (lang->second != NULL || bms_connection_get_poll_count (connection) < 1)
+    return;
+  g_signal_handlers_disconnect_by_func (connection, first_polls, lang);
+  g_assert_cmpstr (monitor_title (lang->first), ==, "Monitor");
+  settings = bms_settings_new ();
+  g_settings_set_string (settings, "language", "zh_CN");
+}
+
+static void
+watch_language (GtkApplication *app, Language *lang)
+{
+  lang->app = app;
+  lang->first = gtk_application_get_active_window (app);
+  g_signal_connect (app, "window-added", G_CALLBACK (window_added), lang);
+  g_signal_connect (bms_window_get_connection (BMS_WINDOW (lang->first)), "notify::poll-count",
+                    G_CALLBACK (first_polls), lang);
+  lang->timeout_id = g_timeout_add_seconds (40, give_up_language, lang);
+}
+
+static gboolean
+give_up_language (gpointer data)
+{
+  Language *lang = data;
+  GList *windows = g_list_copy (gtk_application_get_windows (lang->app));
+
+  lang->timeout_id = 0;
+  for (GList *l = windows; l != NULL; l = l->next)
+    gtk_window_close (l->data);
+  g_list_free (windows);
+  return G_SOURCE_REMOVE;
+}
+
+/* Preferences' language applies at once: the window is built again in the
+ * new language, on the same page and connected to the same board. */
+static void
+test_language (void)
+{
+  g_autoptr(GSettings) settings = bms_settings_new ();
+  g_autofree char *po = g_build_filename (g_getenv ("PACKWATCH_BUILD_ROOT"), "po", NULL);
+  const char *args[] = { "--demo=master", "--page", "graph", NULL };
+  Language lang = { 0 };
+
+  /* gettext ignores LANGUAGE in the C locale: take C.UTF-8, as a desktop
+   * session has a real locale. */
+  g_test_message ("locale %s", setlocale (LC_MESSAGES, NULL));
+  if (g_str_equal (setlocale (LC_MESSAGES, NULL), "C") && setlocale (LC_MESSAGES, "C.UTF-8") == NULL)
+    {
+      g_test_skip ("no C.UTF-8 locale");
+      return;
+    }
+  bindtextdomain (GETTEXT_PACKAGE, po);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+  g_settings_set_string (settings, "language", "");
+  bms_application_apply_language ("");
+
+  g_assert_cmpint (ui_test_run_app (args, G_CALLBACK (watch_language), &lang), ==, 0);
+  g_clear_handle_id (&lang.timeout_id, g_source_remove);
+  g_test_message ("Monitor is %s in the new window", lang.title);
+  g_assert_cmpstr (lang.title, ==, "数据监控");
+  g_assert_cmpstr (lang.page, ==, "graph");
+  g_assert_cmpstr (lang.uri, ==, "sim://master");
+
+  g_settings_set_string (settings, "language", "");
+  bms_application_apply_language ("");
+  g_free (lang.title);
+  g_free (lang.page);
+  g_free (lang.uri);
+}
+
 static void
 test_bad_port_option (void)
 {
@@ -491,5 +613,6 @@ main (int   argc,
   g_test_add_func ("/ui/connection-bar/bad-port-option", test_bad_port_option);
   g_test_add_func ("/ui/connection-bar/master-interval", test_master_interval);
   g_test_add_func ("/ui/connection-bar/flash-header", test_flash_header);
+  g_test_add_func ("/ui/connection-bar/language", test_language);
   return g_test_run ();
 }
