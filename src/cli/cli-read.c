@@ -81,12 +81,31 @@ is_block (const BmsFieldInfo *f)
   return f->type == BMS_FIELD_CELLS || f->type == BMS_FIELD_CELLS_EXT;
 }
 
+#define LABEL_WIDTH 36
+#define VALUE_WIDTH 24
+
+/* A label or value wider than its column gets a line of its own, so the
+ * columns of the other rows stay where they are. */
 static void
 print_row (const char *label, const char *value, const char *key)
 {
-  g_autofree char *l = cli_pad (label, 36);
-  g_autofree char *v = cli_pad (value, 24);
+  g_autofree char *l = NULL;
+  g_autofree char *v = NULL;
 
+  if (g_utf8_strlen (label, -1) > LABEL_WIDTH)
+    {
+      printf ("  %s\n", label);
+      label = "";
+    }
+  l = cli_pad (label, LABEL_WIDTH);
+  if (g_utf8_strlen (value, -1) > VALUE_WIDTH)
+    {
+      printf ("  %s %s\n", l, value);
+      g_free (l);
+      l = cli_pad ("", LABEL_WIDTH);
+      value = "";
+    }
+  v = cli_pad (value, VALUE_WIDTH);
   printf ("  %s %s %s\n", l, v, key);
 }
 
@@ -109,6 +128,10 @@ print_field (const BmsSnapshot *s, const BmsFieldInfo *f, gboolean show_password
 
   if (f->id == BMS_ID_PASSWORD && !show_password)
     value = g_strdup ("(not shown; see --show-password)");
+  /* An extension standing in for a public field (a high-voltage pack's
+   * protections) is off at 0, as the window says: not a limit of 0 V. */
+  else if (f->replaces != 0 && bms_snapshot_get_raw (s, f->id) == 0)
+    value = g_strdup ("Not used");
   else
     value = cli_format_snapshot_value (s, f);
   if (value == NULL)

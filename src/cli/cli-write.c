@@ -13,6 +13,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <math.h>
 #include <string.h>
 
 #include "bms-change-set.h"
@@ -171,11 +172,129 @@ check_assignment (const Assignment *a)
   return ok;
 }
 
+/* Units a value may carry, with the field unit they convert to. */
+static const struct
+{
+  const char *unit;
+  const char *base;
+  double      factor;
+} units[] = {
+  { "mV", "mV", 1 }, { "V", "mV", 1000 },
+  { "mA", "mA", 1 }, { "A", "mA", 1000 },
+  { "mAh", "mAh", 1 }, { "Ah", "mAh", 1000 },
+  { "°C", "°C", 1 }, { "C", "°C", 1 },
+  { "%", "%", 1 },
+  { "ms", "ms", 1 }, { "s", "ms", 1000 }, { "min", "ms", 60000 },
+  { "h", "ms", 3600000 },
+};
+
+static gboolean
+find_unit (const char *unit,
+           const char **base,
+           double      *factor)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (units); i++)
+    if (g_str_equal (units[i].unit, unit))
+      {
+        *base = units[i].base;
+        *factor = units[i].factor;
+        return TRUE;
+      }
+  /* "3.65v", "5a": the case of a lone letter does not matter. */
+  for (guint i = 0; i < G_N_ELEMENTS (units); i++)
+    if (strlen (unit) == 1 && g_ascii_strcasecmp (units[i].unit, unit) == 0)
+      {
+        *base = units[i].base;
+        *factor = units[i].factor;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+/* "3.65V", "3650mV", "3.65 V" as a number in the field's own unit ("3650"
+ * for cell_ovp_mv); a bare number or a name is returned as it is. NULL with
+ * a message when the unit does not fit the field. */
+static char *
+value_in_field_unit (const BmsFieldInfo  *field,
+                     const char          *text,
+                     GError             **error)
+{
+  g_autofree char *t = g_strstrip (g_strdup (text));
+  const char *given_base, *field_base;
+  double given_factor, field_factor;
+  char *end = NULL;
+  double v;
+
+  if (field->type == BMS_FIELD_ASCII || !bms_field_is_numeric (field) ||
+      g_str_has_prefix (t, "0x") || g_str_has_prefix (t, "0X"))
+    return g_strdup (text);
+  v = g_ascii_strtod (t, &end);
+  if (end == t || *end == '\0' || !isfinite (v))
+    return g_strdup (text);
+  while (*end == ' ')
+    end++;
+  if (!find_unit (end, &given_base, &given_factor))
+    return g_strdup (text);  /* not a unit: the catalogue says what is wrong */
+  if (*field->unit == '\0' || !find_unit (field->unit, &field_base, &field_factor) ||
+      !g_str_equal (given_base, field_base))
+    {
+      if (*field->unit)
+        g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                     "%s = \"%s\": %s is not a unit of this field; give a number in %s "
+                     "(or a unit that converts to it)", field->name, t, end, field->unit);
+      else
+        g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                     "%s = \"%s\": this field has no unit; give a plain number",
+                     field->name, t);
+      return NULL;
+    }
+  {
+    char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+    return g_strdup (g_ascii_formatd (buf, sizeof buf, "%.10g", v * given_factor / field_factor));
+  }
+}
+
+/* A bare number that is out of range by a factor of 1000 was most likely
+ * meant in the larger unit (cell_ovp_mv=3.65): say how to write it. */
+static void
+hint_unit (const BmsFieldInfo *field,
+           const char         *text,
+           GError             *error)
+{
+  const char *base;
+  double factor;
+  char *end = NULL;
+  double v = g_ascii_strtod (text, &end);
+  gint64 raw;
+
+  if (error == NULL || end == text || *end != '\0' ||
+      !g_error_matches (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_RANGE) ||
+      !find_unit (field->unit, &base, &factor) || factor != 1)
+    return;
+  for (guint i = 0; i < G_N_ELEMENTS (units); i++)
+    if (g_str_equal (units[i].base, base) && units[i].factor == 1000)
+      {
+        raw = bms_field_from_engineering (field, v * 1000);
+        if (bms_field_check_range (field, raw, NULL))
+          {
+            char *old = error->message;
+
+            error->message = g_strdup_printf ("%s. Did you mean %s%s (%g %s)? "
+                                              "A value with a unit is taken as it is",
+                                              old, text, units[i].unit, v * 1000, field->unit);
+            g_free (old);
+          }
+        return;
+      }
+}
+
 /* Checks one NAME=VALUE; prints why it is refused. */
 static gboolean
 parse_assignment (const char *arg, GArray *assignments)
 {
   g_autofree char *name = NULL;
+  g_autofree char *value = NULL;
   g_autoptr (GError) error = NULL;
   const char *eq = strchr (arg, '=');
   Assignment a = { NULL, NULL, 0, NULL };
@@ -204,8 +323,15 @@ parse_assignment (const char *arg, GArray *assignments)
       refuse ("refused: %s is read-only", name);
       return FALSE;
     }
-  if (!bms_field_parse_value (a.field, a.text, &a.raw, &a.string, &error))
+  value = value_in_field_unit (a.field, a.text, &error);
+  if (value == NULL)
     {
+      refuse ("refused: %s", error->message);
+      return FALSE;
+    }
+  if (!bms_field_parse_value (a.field, value, &a.raw, &a.string, &error))
+    {
+      hint_unit (a.field, a.text, error);
       /* The catalogue's message names the field, the value and the range. */
       refuse ("refused: %s", error->message);
       g_free (a.string);
@@ -477,8 +603,9 @@ cli_write (int argc, char **argv)
                           "values, an order that keeps every step within them, unlock, write\n"
                           "with read-back, stop at the first refusal. Names and ranges:\n"
                           "packwatch-cli fields.\n"
-                          "Values: numbers in the field's unit (3650, 3.65), on/off, enum\n"
-                          "names (lfp), text for ASCII fields.",
+                          "Values: a number in the field's unit (cell_ovp_mv=3650) or with a\n"
+                          "unit (3650mV, 3.65V, \"3.65 V\"; A/mA, Ah/mAh, s/ms/min/h, °C, %),\n"
+                          "on/off, enum names (lfp), text for ASCII fields.",
                           entries, cli_connection_option_group (&conn)))
     return CLI_EXIT_USAGE;
   report.json = json;

@@ -6,6 +6,8 @@
 
 #include "bms-application.h"
 #include "bms-sim.h"
+#include "bms-connection-bar.h"
+#include "bms-transport.h"
 #include "bms-preferences-window.h"
 #include "bms-window.h"
 
@@ -15,6 +17,10 @@ struct _BmsApplication
 
   GSettings      *settings;
   char           *demo_uri;
+  char           *port_uri;      /* --port: connect at start */
+  guint           baud;          /* --baud, 0 when not given */
+  guint           rebuild_id;    /* the language changed: new window soon */
+  int             address;       /* --address, -1 when not given */
   char           *start_page;
   char           *screenshot_path;
 };
@@ -127,6 +133,67 @@ parse_page (const char  *option_name,
   return FALSE;
 }
 
+static gboolean
+parse_port (const char  *option_name,
+            const char  *value,
+            gpointer     data,
+            GError     **error)
+{
+  BmsApplication *self = data;
+  g_autoptr(GError) local = NULL;
+
+  g_clear_pointer (&self->port_uri, g_free);
+  self->port_uri = bms_port_from_text (value, &local);
+  if (self->port_uri == NULL)
+    {
+      g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, local->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+parse_baud (const char  *option_name,
+            const char  *value,
+            gpointer     data,
+            GError     **error)
+{
+  BmsApplication *self = data;
+  guint64 baud = 0;
+
+  if (g_ascii_string_to_unsigned (value, 10, 1, G_MAXUINT, &baud, NULL))
+    for (guint i = 0; bms_supported_bauds[i] != 0; i++)
+      if (bms_supported_bauds[i] == baud)
+        {
+          self->baud = (guint) baud;
+          return TRUE;
+        }
+  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+               _("Unsupported baud rate “%s”: use 9600, 19200, 38400, 57600 or 115200"),
+               value);
+  return FALSE;
+}
+
+static gboolean
+parse_address (const char  *option_name,
+               const char  *value,
+               gpointer     data,
+               GError     **error)
+{
+  BmsApplication *self = data;
+  guint64 address = 0;
+
+  if (!g_ascii_string_to_unsigned (value, 10, 0, 255, &address, NULL))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   _("Bad address “%s”: use a number from 0 to 255 (0 reaches any board)"),
+                   value);
+      return FALSE;
+    }
+  self->address = (int) address;
+  return TRUE;
+}
+
 /* The options live in a group of their own, so that the callbacks get the
  * application; G_OPTION_FLAG_IN_MAIN lists them in plain --help, where a
  * newcomer looks, instead of only under --help-all. */
@@ -138,6 +205,16 @@ add_options (BmsApplication *self)
       N_("Connect to the built-in simulated BMS (--demo=master: 256 cells; "
          "--demo=replay:FILE: a board's recording from packwatch-cli capture)"),
       "master|replay:FILE" },
+    { "port", 'p', G_OPTION_FLAG_IN_MAIN, G_OPTION_ARG_CALLBACK, parse_port,
+      N_("Connect to this port at start: a serial port (/dev/ttyUSB0, /dev/ttyS1, COM3), "
+         "tcp://HOST:PORT, sim://, sim://master or replay:FILE"),
+      N_("PORT") },
+    { "baud", 'b', G_OPTION_FLAG_IN_MAIN, G_OPTION_ARG_CALLBACK, parse_baud,
+      N_("Baud rate for --port: 9600 (default), 19200, 38400, 57600 or 115200"),
+      N_("B") },
+    { "address", 'a', G_OPTION_FLAG_IN_MAIN, G_OPTION_ARG_CALLBACK, parse_address,
+      N_("Board address for --port, 0 to 255 (default 1; 0 reaches any board)"),
+      N_("A") },
     { "page", 0, G_OPTION_FLAG_IN_MAIN, G_OPTION_ARG_CALLBACK, parse_page,
       N_("Open on a page: monitor, alarm, param, normal, graph, update, lease, dload"),
       N_("NAME") },
@@ -163,7 +240,7 @@ bms_application_handle_local_options (GApplication *app,
 
   /* A demo or a screenshot run is its own instance, never forwarded to a
    * window that is already open. */
-  if (self->demo_uri != NULL || self->screenshot_path != NULL)
+  if (self->demo_uri != NULL || self->screenshot_path != NULL || self->port_uri != NULL)
     g_application_set_flags (app, g_application_get_flags (app) |
                                   G_APPLICATION_NON_UNIQUE);
   return -1;
@@ -251,6 +328,89 @@ static const GActionEntry app_actions[] = {
   { "quit", quit_activated },
 };
 
+/* The Preferences language switch overrides the desktop's language
+ * (LANGUAGE); "" follows the desktop again, with the value LANGUAGE had
+ * when Packwatch started. textdomain() makes gettext drop the messages it
+ * looked up in the old language. */
+void
+bms_application_apply_language (const char *language)
+{
+  static gboolean saved;
+  static char *desktop_language;
+
+  if (!saved)
+    {
+      desktop_language = g_strdup (g_getenv ("LANGUAGE"));
+      saved = TRUE;
+    }
+  if (language != NULL && *language != '\0')
+    g_setenv ("LANGUAGE", language, TRUE);
+  else if (desktop_language != NULL)
+    g_setenv ("LANGUAGE", desktop_language, TRUE);
+  else
+    g_unsetenv ("LANGUAGE");
+  textdomain (GETTEXT_PACKAGE);
+}
+
+/* A new language: the window is built again in it, on the same page and
+ * connected to the same board, so the switch needs no restart. */
+static gboolean
+rebuild_windows (gpointer user_data)
+{
+  BmsApplication *self = user_data;
+  GtkWindow *old = NULL;
+  g_autofree char *language = g_settings_get_string (self->settings, "language");
+  g_autofree char *page = NULL;
+  g_autofree char *uri = NULL;
+  gboolean preferences_open = FALSE;
+  GList *windows;
+  BmsWindow *window;
+  BmsConnection *connection;
+
+  self->rebuild_id = 0;
+  bms_application_apply_language (language);
+  /* Preferences (in the old language) close; they open again below. */
+  windows = g_list_copy (gtk_application_get_windows (GTK_APPLICATION (self)));
+  for (GList *l = windows; l != NULL; l = l->next)
+    if (BMS_IS_PREFERENCES_WINDOW (l->data))
+      {
+        preferences_open = TRUE;
+        gtk_window_destroy (l->data);
+      }
+    else if (BMS_IS_WINDOW (l->data) && old == NULL)
+      old = l->data;   /* the most recently focused main window */
+  g_list_free (windows);
+  if (old == NULL)
+    return G_SOURCE_REMOVE;
+
+  page = g_strdup (bms_window_get_page (BMS_WINDOW (old)));
+  connection = bms_window_get_connection (BMS_WINDOW (old));
+  if (bms_connection_get_state (connection) != BMS_CONNECTION_DISCONNECTED)
+    uri = g_strdup (bms_connection_get_uri (connection));
+  /* The port is free for the new window; --demo/--port were for the start. */
+  bms_connection_disconnect (connection);
+  g_clear_pointer (&self->demo_uri, g_free);
+  g_clear_pointer (&self->port_uri, g_free);
+
+  window = bms_window_new (self);
+  bms_window_show_page (window, page);
+  if (uri != NULL)
+    bms_window_connect_to (window, uri);
+  gtk_window_present (GTK_WINDOW (window));
+  gtk_window_close (old);
+  if (preferences_open)
+    g_action_group_activate_action (G_ACTION_GROUP (self), "preferences", NULL);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+language_changed (BmsApplication *self)
+{
+  /* Not from inside the combo row's own notification. */
+  if (self->rebuild_id == 0)
+    self->rebuild_id = g_idle_add (rebuild_windows, self);
+}
+
 static void
 bms_application_startup (GApplication *app)
 {
@@ -263,6 +423,8 @@ bms_application_startup (GApplication *app)
   /* "sim://" and "sim://master": the demo boards of the port list. */
   bms_sim_register_uri_scheme ();
 
+  g_signal_connect_object (self->settings, "changed::language",
+                           G_CALLBACK (language_changed), self, G_CONNECT_SWAPPED);
   g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions,
                                    G_N_ELEMENTS (app_actions), self);
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.quit",
@@ -276,8 +438,10 @@ bms_application_finalize (GObject *object)
 {
   BmsApplication *self = BMS_APPLICATION (object);
 
+  g_clear_handle_id (&self->rebuild_id, g_source_remove);
   g_clear_object (&self->settings);
   g_free (self->demo_uri);
+  g_free (self->port_uri);
   g_free (self->start_page);
   g_free (self->screenshot_path);
 
@@ -300,6 +464,7 @@ static void
 bms_application_init (BmsApplication *self)
 {
   self->settings = bms_settings_new ();
+  self->address = -1;
   add_options (self);
 }
 
@@ -339,4 +504,23 @@ bms_application_get_screenshot_path (BmsApplication *self)
 {
   g_return_val_if_fail (BMS_IS_APPLICATION (self), NULL);
   return self->screenshot_path;
+}
+
+/* The port of --port, or NULL. */
+const char *
+bms_application_get_port_uri (BmsApplication *self)
+{
+  g_return_val_if_fail (BMS_IS_APPLICATION (self), NULL);
+  return self->port_uri;
+}
+
+/* --baud (0 when not given) and --address (-1 when not given). */
+void
+bms_application_get_line (BmsApplication *self,
+                          guint          *baud,
+                          int            *address)
+{
+  g_return_if_fail (BMS_IS_APPLICATION (self));
+  *baud = self->baud;
+  *address = self->address;
 }

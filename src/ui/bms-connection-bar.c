@@ -6,8 +6,9 @@
 #include "bms-connection-bar.h"
 #include "bms-transport.h"
 
-#define URI_TCP "tcp:"
+#define URI_OTHER "other:"     /* the "Other port…" item: the entry names it */
 #define URI_REPLAY "replay://"
+#define MAX_RECENT 6
 
 struct _BmsConnectionBar
 {
@@ -18,10 +19,12 @@ struct _BmsConnectionBar
   GPtrArray      *uris;          /* parallel to port_list */
   GCancellable   *list_cancellable;
   char           *wanted_uri;    /* select this once the ports are listed */
+  char           *activity;      /* what the board does instead of polling */
+  char           *activity_details;
 
   GtkDropDown    *port_dropdown;
   GtkStringList  *port_list;
-  GtkEntry       *tcp_entry;
+  GtkEntry       *port_entry;
   GtkDropDown    *baud_dropdown;
   GtkStringList  *baud_list;
   GtkSpinButton  *address_spin;
@@ -29,9 +32,95 @@ struct _BmsConnectionBar
   GtkSpinner     *status_spinner;
   GtkImage       *status_icon;
   GtkLabel       *status_label;
+  GtkMenuButton  *status_button;
+  GtkLabel       *status_details;
 };
 
 G_DEFINE_FINAL_TYPE (BmsConnectionBar, bms_connection_bar, GTK_TYPE_BOX)
+
+static gboolean
+valid_tcp (const char  *text,
+           GError     **error)
+{
+  const char *colon;
+  guint64 port;
+
+  if (!g_str_has_prefix (text, "tcp://") || (colon = strrchr (text + 6, ':')) == NULL ||
+      colon == text + 6 || !g_ascii_string_to_unsigned (colon + 1, 10, 1, 65535, &port, NULL))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("“%s” is not a gateway address: write tcp://host:port, "
+                     "for example tcp://192.168.1.50:8899"), text);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* What the user typed (in the bar or after --port) as a port URI: the forms
+ * packwatch-cli takes (a device path, COM3, tcp://host:port, sim://,
+ * sim://master) plus replay:FILE for a recording from packwatch-cli capture. */
+char *
+bms_port_from_text (const char  *text,
+                    GError     **error)
+{
+  g_autofree char *port = g_strstrip (g_strdup (text != NULL ? text : ""));
+
+  if (*port == '\0')
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("No port given: write a serial port (/dev/ttyUSB0, /dev/ttyS1, "
+                     "a /dev/serial/by-id/… path, COM3), tcp://host:port, sim:// "
+                     "or replay:FILE"));
+      return NULL;
+    }
+  if (g_ascii_strncasecmp (port, "tcp://", 6) == 0)
+    return valid_tcp (port, error) ? g_steal_pointer (&port) : NULL;
+  if (g_str_equal (port, "sim://") || g_str_equal (port, "sim://master"))
+    return g_steal_pointer (&port);
+  if (g_str_has_prefix (port, "replay:"))
+    {
+      const char *file = port + strlen (g_str_has_prefix (port, URI_REPLAY) ? URI_REPLAY : "replay:");
+      g_autofree char *path = g_canonicalize_filename (file, NULL);
+
+      if (*file == '\0' || !g_file_test (path, G_FILE_TEST_IS_REGULAR))
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                       _("No recording “%s”: replay:FILE takes a file written by "
+                         "packwatch-cli capture"), file);
+          return NULL;
+        }
+      return g_strconcat (URI_REPLAY, path, NULL);
+    }
+  if (port[0] == '/' || g_ascii_strncasecmp (port, "COM", 3) == 0 || g_str_has_prefix (port, "\\\\"))
+    return g_steal_pointer (&port);
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+               _("“%s” is not a port: write a serial port (/dev/ttyUSB0, /dev/ttyS1, "
+                 "a /dev/serial/by-id/… path, COM3), tcp://host:port, sim:// "
+                 "or replay:FILE"), port);
+  return NULL;
+}
+
+/* The name the port list shows for a URI it did not detect itself. */
+static char *
+port_label (const char *uri)
+{
+  if (g_str_equal (uri, "sim://"))
+    return g_strdup (_("Demo (simulated 16-cell BMS)"));
+  if (g_str_equal (uri, "sim://master"))
+    return g_strdup (_("Demo master (256 cells)"));
+  if (g_str_has_prefix (uri, URI_REPLAY))
+    {
+      g_autofree char *name = g_path_get_basename (uri + strlen (URI_REPLAY));
+      return g_strdup_printf (_("Recording %s (replay)"), name);
+    }
+  if (g_ascii_strncasecmp (uri, "tcp://", 6) == 0)
+    return g_strdup_printf (_("Gateway %s"), uri + 6);
+  /* A path that exists (a pseudo-terminal, /dev/ttyS1, a by-id link) is a
+   * port even when the adapter listing does not know it. */
+  if (uri[0] != '/' || g_file_test (uri, G_FILE_TEST_EXISTS))
+    return g_strdup (uri);
+  return g_strdup_printf (_("%s (not found)"), uri);
+}
 
 static const char *
 selected_uri (BmsConnectionBar *self)
@@ -43,11 +132,37 @@ selected_uri (BmsConnectionBar *self)
   return g_ptr_array_index (self->uris, i);
 }
 
+static gboolean
+listed (BmsConnectionBar *self,
+        const char       *uri)
+{
+  for (guint i = 0; i < self->uris->len; i++)
+    if (g_str_equal (g_ptr_array_index (self->uris, i), uri))
+      return TRUE;
+  return FALSE;
+}
+
 static void
 add_port (BmsConnectionBar *self,
           const char       *uri,
           const char       *label)
 {
+  g_autofree char *own = NULL;
+
+  if (listed (self, uri))
+    return;
+  if (label == NULL)
+    label = own = port_label (uri);
+  /* Before "Other port…", which stays last. */
+  if (self->uris->len > 0 &&
+      g_str_equal (g_ptr_array_index (self->uris, self->uris->len - 1), URI_OTHER))
+    {
+      guint at = self->uris->len - 1;
+
+      g_ptr_array_insert (self->uris, at, g_strdup (uri));
+      gtk_string_list_splice (self->port_list, at, 0, (const char *[]) { label, NULL });
+      return;
+    }
   g_ptr_array_add (self->uris, g_strdup (uri));
   gtk_string_list_append (self->port_list, label);
 }
@@ -56,11 +171,6 @@ static gboolean
 select_uri (BmsConnectionBar *self,
             const char       *uri)
 {
-  if (g_str_has_prefix (uri, "tcp://"))
-    {
-      gtk_editable_set_text (GTK_EDITABLE (self->tcp_entry), uri);
-      uri = URI_TCP;
-    }
   for (guint i = 0; i < self->uris->len; i++)
     if (g_str_equal (g_ptr_array_index (self->uris, i), uri))
       {
@@ -70,12 +180,54 @@ select_uri (BmsConnectionBar *self,
   return FALSE;
 }
 
+/* Select a port, adding it to the list when it is not there: a recording,
+ * a gateway, a path typed earlier, an adapter that is unplugged now. */
+static void
+show_port (BmsConnectionBar *self,
+           const char       *uri)
+{
+  add_port (self, uri, NULL);
+  select_uri (self, uri);
+}
+
+/* The ports the user connected to, newest first (sim:// is always listed). */
+static void
+remember_port (BmsConnectionBar *self,
+               const char       *uri)
+{
+  g_auto(GStrv) old = NULL;
+  g_autoptr(GStrvBuilder) recent = g_strv_builder_new ();
+  g_auto(GStrv) list = NULL;
+  guint n = 1;
+
+  if (self->settings == NULL || g_str_has_prefix (uri, "sim://"))
+    return;
+  old = g_settings_get_strv (self->settings, "recent-ports");
+  g_strv_builder_add (recent, uri);
+  for (guint i = 0; old[i] != NULL && n < MAX_RECENT; i++)
+    if (!g_str_equal (old[i], uri))
+      {
+        g_strv_builder_add (recent, old[i]);
+        n++;
+      }
+  list = g_strv_builder_end (recent);
+  g_settings_set_strv (self->settings, "recent-ports", (const char * const *) list);
+}
+
+/* The whole port list: the adapters found (ports, BmsPortInfo), the recent
+ * ports, the demos and "Other port…"; keeps the selection. */
 static void
 fill_ports (BmsConnectionBar *self,
             GPtrArray        *ports)
 {
-  g_autofree char *keep = g_strdup (self->wanted_uri ? self->wanted_uri : selected_uri (self));
+  const char *active = NULL;
+  g_autofree char *keep = NULL;
+  g_auto(GStrv) recent = NULL;
 
+  if (self->connection != NULL &&
+      bms_connection_get_state (self->connection) != BMS_CONNECTION_DISCONNECTED)
+    active = bms_connection_get_uri (self->connection);
+  keep = g_strdup (active ? active : self->wanted_uri ? self->wanted_uri : selected_uri (self));
   g_ptr_array_set_size (self->uris, 0);
   gtk_string_list_splice (self->port_list, 0,
                           g_list_model_get_n_items (G_LIST_MODEL (self->port_list)), NULL);
@@ -84,33 +236,20 @@ fill_ports (BmsConnectionBar *self,
       BmsPortInfo *port = g_ptr_array_index (ports, i);
       add_port (self, port->name, port->description ? port->description : port->name);
     }
-  add_port (self, URI_TCP, _("Network gateway (tcp://host:port)"));
-  add_port (self, "sim://", _("Demo (simulated BMS)"));
-  add_port (self, "sim://master", _("Demo master (256 cells)"));
-  if (keep == NULL || *keep == '\0')
-    {
-      /* First run: the first adapter, or the demo when there is none. */
-      if (ports == NULL || ports->len == 0)
-        select_uri (self, "sim://");
-      return;
-    }
-  if (!select_uri (self, keep) && g_str_has_prefix (keep, URI_REPLAY))
-    {
-      /* A recording (--demo=replay:FILE) is a board of its own. */
-      g_autofree char *name = g_path_get_basename (keep + strlen (URI_REPLAY));
-      g_autofree char *label = g_strdup_printf (_("Recording %s (replay)"), name);
-      add_port (self, keep, label);
-      select_uri (self, keep);
-    }
-  else if (!select_uri (self, keep))
-    {
-      /* The remembered adapter is unplugged: keep it, marked, so the user
-       * sees what is missing instead of a silent switch to another port. */
-      g_autofree char *label = g_strdup_printf (_("%s (not found)"), keep);
-      g_ptr_array_insert (self->uris, 0, g_strdup (keep));
-      gtk_string_list_splice (self->port_list, 0, 0, (const char *[]) { label, NULL });
-      gtk_drop_down_set_selected (self->port_dropdown, 0);
-    }
+  recent = self->settings ? g_settings_get_strv (self->settings, "recent-ports") : NULL;
+  for (guint i = 0; recent != NULL && recent[i] != NULL; i++)
+    add_port (self, recent[i], NULL);
+  add_port (self, "sim://", NULL);
+  add_port (self, "sim://master", NULL);
+  add_port (self, URI_OTHER, _("Other port or gateway…"));
+  if (keep != NULL && *keep != '\0' && !g_str_equal (keep, URI_OTHER))
+    show_port (self, keep);
+  else if (keep == NULL || *keep == '\0')
+    /* First run: the first adapter, or the demo when there is none. */
+    select_uri (self, ports != NULL && ports->len > 0
+                        ? ((BmsPortInfo *) g_ptr_array_index (ports, 0))->name : "sim://");
+  else
+    select_uri (self, URI_OTHER);
 }
 
 static void
@@ -127,13 +266,6 @@ ports_listed (GObject      *source,
   if (error != NULL)
     g_warning ("Listing serial ports failed: %s", error->message);
   fill_ports (self, ports);
-  if (self->wanted_uri != NULL && self->connection != NULL &&
-      bms_connection_get_state (self->connection) == BMS_CONNECTION_DISCONNECTED &&
-      g_object_get_data (G_OBJECT (self), "connect-when-listed"))
-    {
-      g_object_set_data (G_OBJECT (self), "connect-when-listed", NULL);
-      bms_connection_bar_toggle (self);
-    }
   g_clear_pointer (&self->wanted_uri, g_free);
 }
 
@@ -175,13 +307,13 @@ static void
 port_selected (BmsConnectionBar *self)
 {
   const char *uri = selected_uri (self);
-  gboolean tcp = g_strcmp0 (uri, URI_TCP) == 0;
-  gboolean sim = uri != NULL &&
-                 (g_str_has_prefix (uri, "sim://") || g_str_has_prefix (uri, URI_REPLAY));
+  gboolean other = g_strcmp0 (uri, URI_OTHER) == 0;
+  gboolean serial = uri != NULL && !other && strstr (uri, "://") == NULL;
 
-  gtk_widget_set_visible (GTK_WIDGET (self->tcp_entry), tcp);
-  /* Baud means nothing to a simulator or a TCP gateway's socket. */
-  gtk_widget_set_sensitive (GTK_WIDGET (self->baud_dropdown), !tcp && !sim);
+  gtk_widget_set_visible (GTK_WIDGET (self->port_entry), other);
+  /* Baud means nothing to a simulator, a recording or a gateway's socket;
+   * a typed port may be a serial one. */
+  gtk_widget_set_sensitive (GTK_WIDGET (self->baud_dropdown), serial || other);
 }
 
 static guint
@@ -192,17 +324,22 @@ selected_baud (BmsConnectionBar *self)
   return i == GTK_INVALID_LIST_POSITION ? 9600 : bms_supported_bauds[i];
 }
 
+/* A few words in the bar, which never cut off; the whole story in the
+ * popover of the button next to them (and the tooltip). */
 static void
 show_status (BmsConnectionBar *self,
              const char       *icon,
              const char       *css,
-             const char       *text)
+             const char       *text,
+             const char       *details)
 {
   static const char * const classes[] = { "success", "warning", "error" };
 
   gtk_image_set_from_icon_name (self->status_icon, icon);
   gtk_label_set_label (self->status_label, text);
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->status_label), text);
+  gtk_label_set_label (self->status_details, details ? details : text);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->status_label), details ? details : text);
+  gtk_widget_set_visible (GTK_WIDGET (self->status_button), details != NULL);
   for (guint i = 0; i < G_N_ELEMENTS (classes); i++)
     {
       if (g_strcmp0 (css, classes[i]) == 0)
@@ -213,12 +350,21 @@ show_status (BmsConnectionBar *self,
 }
 
 static void
+show_error (BmsConnectionBar *self,
+            const char       *details)
+{
+  show_status (self, "dialog-error-symbolic", "error", _("Check the port"), details);
+  gtk_menu_button_popup (self->status_button);
+}
+
+static void
 update_status (BmsConnectionBar *self)
 {
   BmsConnectionState state = bms_connection_get_state (self->connection);
   const char *message = bms_connection_get_error_message (self->connection);
   const char *uri = bms_connection_get_uri (self->connection);
   g_autofree char *text = NULL;
+  g_autofree char *details = NULL;
   gboolean connected = state != BMS_CONNECTION_DISCONNECTED &&
                        state != BMS_CONNECTION_ERROR;
 
@@ -228,39 +374,55 @@ update_status (BmsConnectionBar *self)
   gtk_spinner_set_spinning (self->status_spinner, state == BMS_CONNECTION_CONNECTING);
   gtk_widget_set_visible (GTK_WIDGET (self->status_spinner), state == BMS_CONNECTION_CONNECTING);
   gtk_widget_set_visible (GTK_WIDGET (self->status_icon), state != BMS_CONNECTION_CONNECTING);
-  switch (state)
+  if (self->activity != NULL && connected)
+    {
+      /* A firmware update: the board is not polled and its values are old. */
+      gtk_widget_set_visible (GTK_WIDGET (self->status_spinner), TRUE);
+      gtk_spinner_set_spinning (self->status_spinner, TRUE);
+      gtk_widget_set_visible (GTK_WIDGET (self->status_icon), FALSE);
+      show_status (self, "system-software-update-symbolic", "warning", self->activity,
+                   self->activity_details);
+    }
+  else switch (state)
     {
     case BMS_CONNECTION_DISCONNECTED:
-      show_status (self, "network-offline-symbolic", NULL, _("Not connected"));
+      show_status (self, "network-offline-symbolic", NULL, _("Not connected"), NULL);
       break;
     case BMS_CONNECTION_CONNECTING:
-      text = g_strdup_printf (_("Connecting to %s…"), uri);
-      show_status (self, "network-offline-symbolic", NULL, text);
+      details = g_strdup_printf (_("Connecting to %s…"), uri);
+      show_status (self, "network-offline-symbolic", NULL, _("Connecting…"), details);
       break;
     case BMS_CONNECTION_POLLING:
       {
         guint n = (guint) MIN (bms_connection_get_poll_count (self->connection), G_MAXUINT);
-        text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                             "Connected to %s · polling every %.1f s · %u reply",
-                                             "Connected to %s · polling every %.1f s · %u replies",
-                                             n),
-                                uri, bms_connection_get_poll_interval (self->connection), n);
+        double interval = bms_connection_get_poll_interval (self->connection);
+
+        text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u reply", "%u replies", n), n);
+        details = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                                "Connected to %s · polling every %.1f s · %u reply",
+                                                "Connected to %s · polling every %.1f s · %u replies",
+                                                n),
+                                   uri, interval, n);
         /* Polling, but slower than asked (256 cells at 9600 baud): say so. */
         if (message != NULL)
           {
-            g_autofree char *both = g_strdup_printf ("%s · %s", text, message);
-            show_status (self, "dialog-warning-symbolic", "warning", both);
+            g_autofree char *both = g_strdup_printf ("%s\n\n%s", details, message);
+            g_autofree char *lag = g_strdup_printf (_("Slower than asked · %s"), text);
+            show_status (self, "dialog-warning-symbolic", "warning", lag, both);
           }
         else
-          show_status (self, "emblem-ok-symbolic", "success", text);
+          {
+            g_autofree char *ok = g_strdup_printf (_("Polling every %.1f s · %s"), interval, text);
+            show_status (self, "emblem-ok-symbolic", "success", ok, details);
+          }
       }
       break;
     case BMS_CONNECTION_NO_REPLY:
-      show_status (self, "dialog-warning-symbolic", "warning",
+      show_status (self, "dialog-warning-symbolic", "warning", _("No reply"),
                    message ? message : _("No reply from the board"));
       break;
     case BMS_CONNECTION_ERROR:
-      show_status (self, "dialog-error-symbolic", "error",
+      show_status (self, "dialog-error-symbolic", "error", _("Connection failed"),
                    message ? message : _("The port failed"));
       break;
     }
@@ -271,7 +433,7 @@ update_status (BmsConnectionBar *self)
   else
     gtk_widget_add_css_class (GTK_WIDGET (self->connect_button), "suggested-action");
   gtk_widget_set_sensitive (GTK_WIDGET (self->port_dropdown), !connected);
-  gtk_widget_set_sensitive (GTK_WIDGET (self->tcp_entry), !connected);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->port_entry), !connected);
   gtk_widget_set_sensitive (GTK_WIDGET (self->address_spin), !connected);
   if (connected)
     gtk_widget_set_sensitive (GTK_WIDGET (self->baud_dropdown), FALSE);
@@ -279,29 +441,12 @@ update_status (BmsConnectionBar *self)
     port_selected (self);
 }
 
-static gboolean
-valid_tcp (const char  *text,
-           GError     **error)
-{
-  const char *colon;
-  guint64 port;
-
-  if (!g_str_has_prefix (text, "tcp://") || (colon = strrchr (text + 6, ':')) == NULL ||
-      colon == text + 6 || !g_ascii_string_to_unsigned (colon + 1, 10, 1, 65535, &port, NULL))
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   _("“%s” is not a gateway address: write tcp://host:port, "
-                     "for example tcp://192.168.1.50:8899"), text);
-      return FALSE;
-    }
-  return TRUE;
-}
-
 void
 bms_connection_bar_toggle (BmsConnectionBar *self)
 {
   BmsConnectionState state;
   const char *uri;
+  g_autofree char *typed = NULL;
   g_autoptr(GError) error = NULL;
 
   g_return_if_fail (BMS_IS_CONNECTION_BAR (self));
@@ -315,20 +460,23 @@ bms_connection_bar_toggle (BmsConnectionBar *self)
       return;
     }
   uri = selected_uri (self);
-  if (g_strcmp0 (uri, URI_TCP) == 0)
+  if (g_strcmp0 (uri, URI_OTHER) == 0)
     {
-      uri = gtk_editable_get_text (GTK_EDITABLE (self->tcp_entry));
-      if (!valid_tcp (uri, &error))
+      typed = bms_port_from_text (gtk_editable_get_text (GTK_EDITABLE (self->port_entry)), &error);
+      if (typed == NULL)
         {
-          show_status (self, "dialog-error-symbolic", "error", error->message);
-          gtk_widget_grab_focus (GTK_WIDGET (self->tcp_entry));
+          show_error (self, error->message);
+          gtk_widget_grab_focus (GTK_WIDGET (self->port_entry));
           return;
         }
+      /* From now on the list holds it, selected. */
+      show_port (self, typed);
+      gtk_editable_set_text (GTK_EDITABLE (self->port_entry), "");
+      uri = typed;
     }
   if (uri == NULL)
     {
-      show_status (self, "dialog-error-symbolic", "error",
-                   _("Choose a port first: plug in the RS485 adapter and press the refresh button"));
+      show_error (self, _("Choose a port first: plug in the RS485 adapter and press the refresh button"));
       return;
     }
   if (self->settings != NULL)
@@ -337,6 +485,7 @@ bms_connection_bar_toggle (BmsConnectionBar *self)
       g_settings_set_uint (self->settings, "baud", selected_baud (self));
       g_settings_set_uint (self->settings, "address",
                            gtk_spin_button_get_value_as_int (self->address_spin));
+      remember_port (self, uri);
     }
   bms_connection_connect (self->connection, uri, selected_baud (self),
                           gtk_spin_button_get_value_as_int (self->address_spin));
@@ -349,15 +498,48 @@ bms_connection_bar_connect_to (BmsConnectionBar *self,
   g_return_if_fail (BMS_IS_CONNECTION_BAR (self));
   g_return_if_fail (uri != NULL);
 
-  if (select_uri (self, uri))
-    {
-      bms_connection_bar_toggle (self);
-      return;
-    }
-  /* Not listed yet: the port listing is still running. */
+  /* The listing that is still running must select this one, not the port
+   * the settings remember. */
   g_free (self->wanted_uri);
   self->wanted_uri = g_strdup (uri);
-  g_object_set_data (G_OBJECT (self), "connect-when-listed", GINT_TO_POINTER (TRUE));
+  show_port (self, uri);
+  bms_connection_bar_toggle (self);
+}
+
+/* Something the board does instead of being polled (a firmware update):
+ * shown instead of the polling status until cleared with NULL. */
+void
+bms_connection_bar_set_activity (BmsConnectionBar *self,
+                                 const char       *text,
+                                 const char       *details)
+{
+  g_return_if_fail (BMS_IS_CONNECTION_BAR (self));
+
+  if (g_strcmp0 (self->activity, text) == 0 && g_strcmp0 (self->activity_details, details) == 0)
+    return;
+  g_free (self->activity);
+  self->activity = g_strdup (text);
+  g_free (self->activity_details);
+  self->activity_details = g_strdup (details);
+  if (self->connection != NULL)
+    update_status (self);
+}
+
+/* --baud and --address of the command line: for this run only. */
+void
+bms_connection_bar_set_line (BmsConnectionBar *self,
+                             guint             baud,
+                             guint             address)
+{
+  g_return_if_fail (BMS_IS_CONNECTION_BAR (self));
+
+  if (baud != 0)
+    {
+      for (guint i = 0; bms_supported_bauds[i] != 0; i++)
+        if (bms_supported_bauds[i] == baud)
+          gtk_drop_down_set_selected (self->baud_dropdown, i);
+    }
+  gtk_spin_button_set_value (self->address_spin, address);
 }
 
 static void
@@ -400,6 +582,8 @@ bms_connection_bar_finalize (GObject *object)
 
   g_ptr_array_unref (self->uris);
   g_free (self->wanted_uri);
+  g_free (self->activity);
+  g_free (self->activity_details);
 
   G_OBJECT_CLASS (bms_connection_bar_parent_class)->finalize (object);
 }
@@ -417,7 +601,9 @@ bms_connection_bar_class_init (BmsConnectionBarClass *klass)
       "/io/github/packwatch/Packwatch/ui/bms-connection-bar.ui");
   gtk_widget_class_bind_template_child (widget_class, BmsConnectionBar, port_dropdown);
   gtk_widget_class_bind_template_child (widget_class, BmsConnectionBar, port_list);
-  gtk_widget_class_bind_template_child (widget_class, BmsConnectionBar, tcp_entry);
+  gtk_widget_class_bind_template_child (widget_class, BmsConnectionBar, port_entry);
+  gtk_widget_class_bind_template_child (widget_class, BmsConnectionBar, status_button);
+  gtk_widget_class_bind_template_child (widget_class, BmsConnectionBar, status_details);
   gtk_widget_class_bind_template_child (widget_class, BmsConnectionBar, baud_dropdown);
   gtk_widget_class_bind_template_child (widget_class, BmsConnectionBar, baud_list);
   gtk_widget_class_bind_template_child (widget_class, BmsConnectionBar, address_spin);
@@ -437,7 +623,7 @@ bms_connection_bar_init (BmsConnectionBar *self)
   fill_bauds (self);
   g_signal_connect_object (self->port_dropdown, "notify::selected",
                            G_CALLBACK (port_selected), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->tcp_entry, "activate",
+  g_signal_connect_object (self->port_entry, "activate",
                            G_CALLBACK (bms_connection_bar_toggle), self, G_CONNECT_SWAPPED);
   fill_ports (self, NULL);
 }
@@ -464,6 +650,7 @@ bms_connection_bar_setup (BmsConnectionBar *self,
     }
   else
     select_baud (self, 9600);
+  fill_ports (self, NULL);
   g_signal_connect_object (connection, "notify::state",
                            G_CALLBACK (update_status), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (connection, "notify::error-message",

@@ -19,4 +19,20 @@ void bms_connection_bar_toggle  (BmsConnectionBar *self);
 void bms_connection_bar_connect_to (BmsConnectionBar *self,
                                     const char       *uri);
 
+/* What the board does instead of being polled (a firmware update), shown
+ * in place of the polling status; NULL clears it. */
+void bms_connection_bar_set_activity (BmsConnectionBar *self,
+                                      const char       *text,
+                                      const char       *details);
+/* --baud and --address given on the command line (baud 0: keep). */
+void bms_connection_bar_set_line  (BmsConnectionBar *self,
+                                   guint             baud,
+                                   guint             address);
+
+/* A port as typed: a device path, COM3, tcp://host:port, sim://, sim://master
+ * or replay:FILE; returns the URI to connect to, or NULL with a GError that
+ * says which forms are accepted. */
+char *bms_port_from_text (const char  *text,
+                          GError     **error);
+
 G_END_DECLS

@@ -15,6 +15,7 @@
 
 #include <glib/gi18n.h>
 
+#include "bms-file-chooser.h"
 #include "bms-dload-page.h"
 #include "bms-application.h"
 #include "bms-dload-report.h"
@@ -700,6 +701,7 @@ action_profile (GtkWidget  *widget,
   gtk_file_filter_set_name (filter, _("Packwatch profiles (*.pwprofile)"));
   gtk_file_filter_add_pattern (filter, "*.pwprofile");
   gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (native), filter);
+  bms_file_chooser_start (GTK_FILE_CHOOSER (native), "profile");
   if (save)
     gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (native), "production.pwprofile");
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (native), TRUE);

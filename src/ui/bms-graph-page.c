@@ -13,6 +13,7 @@
 #include <glib/gi18n.h>
 #include <math.h>
 
+#include "bms-file-chooser.h"
 #include "bms-graph-page.h"
 #include "bms-graph-view.h"
 #include "bms-graph-axis.h"
@@ -866,6 +867,7 @@ choose_file (BmsGraphPage *self,
   gtk_file_filter_set_name (filter, pattern_name);
   gtk_file_filter_add_pattern (filter, pattern);
   gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (native), filter);
+  bms_file_chooser_start (GTK_FILE_CHOOSER (native), "export");
   gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (native), name);
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (native), TRUE);
   data->self = g_object_ref (self);

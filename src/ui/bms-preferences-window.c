@@ -3,6 +3,7 @@
 
 #include <glib/gi18n.h>
 
+#include "bms-file-chooser.h"
 #include "bms-history.h"
 #include "bms-preferences-window.h"
 
@@ -122,6 +123,7 @@ choose_database (GtkWidget  *widget,
                                                GTK_WINDOW (self),
                                                GTK_FILE_CHOOSER_ACTION_SAVE,
                                                _("_Use"), _("_Cancel"));
+  bms_file_chooser_start (GTK_FILE_CHOOSER (self->chooser), "database");
   gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (self->chooser),
                                      "history.db");
   g_signal_connect (self->chooser, "response", G_CALLBACK (chooser_response), self);

@@ -266,3 +266,16 @@ bms_summary_bar_set_connection (BmsSummaryBar *self,
   update_lock (self);
   update_clock (self);
 }
+
+/* During a firmware update the board is in its bootloader and answers no
+ * read: the figures are from before it. Dimmed, with the reason; NULL
+ * shows them normally again. */
+void
+bms_summary_bar_set_frozen (BmsSummaryBar *self,
+                            const char    *why)
+{
+  g_return_if_fail (BMS_IS_SUMMARY_BAR (self));
+
+  gtk_widget_set_opacity (GTK_WIDGET (self), why != NULL ? 0.45 : 1.0);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self), why);
+}

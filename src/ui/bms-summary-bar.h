@@ -12,4 +12,8 @@ G_DECLARE_FINAL_TYPE (BmsSummaryBar, bms_summary_bar, BMS, SUMMARY_BAR, GtkBox)
 void bms_summary_bar_set_connection (BmsSummaryBar *self,
                                      BmsConnection *connection);
 
+/* Dims the figures with the reason (a firmware update); NULL undoes it. */
+void bms_summary_bar_set_frozen (BmsSummaryBar *self,
+                                 const char    *why);
+
 G_END_DECLS

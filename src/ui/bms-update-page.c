@@ -12,6 +12,7 @@
 
 #include <glib/gi18n.h>
 
+#include "bms-file-chooser.h"
 #include "bms-update-page.h"
 #include "bms-device.h"
 #include "bms-field.h"
@@ -82,6 +83,40 @@ struct _BmsUpdatePage
 };
 
 G_DEFINE_FINAL_TYPE (BmsUpdatePage, bms_update_page, BMS_TYPE_PAGE)
+
+/* "flash-step": the step of a running update (BmsFlasherStep; 0 when none
+ * runs), so the window's header can say the board is being updated. */
+enum { PROP_0, PROP_FLASH_STEP, N_PROPS };
+static GParamSpec *properties[N_PROPS];
+
+static void
+set_flash_step (BmsUpdatePage *self,
+                guint          step)
+{
+  if (GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (self), "flash-step")) == step)
+    return;
+  g_object_set_data (G_OBJECT (self), "flash-step", GUINT_TO_POINTER (step));
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FLASH_STEP]);
+}
+
+guint
+bms_update_page_get_flash_step (BmsUpdatePage *self)
+{
+  g_return_val_if_fail (BMS_IS_UPDATE_PAGE (self), 0);
+  return GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (self), "flash-step"));
+}
+
+static void
+bms_update_page_get_property (GObject    *object,
+                              guint       prop_id,
+                              GValue     *value,
+                              GParamSpec *pspec)
+{
+  if (prop_id == PROP_FLASH_STEP)
+    g_value_set_uint (value, bms_update_page_get_flash_step (BMS_UPDATE_PAGE (object)));
+  else
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+}
 
 static void update_actions (BmsUpdatePage *self);
 
@@ -167,6 +202,7 @@ on_flasher_progress (BmsFlasher               *flasher,
   g_autofree char *text = NULL;
   guint index = (guint) p->step - 1;
 
+  set_flash_step (self, p->step < BMS_FLASHER_STEP_DONE ? p->step : 0);
   if (p->step >= BMS_FLASHER_STEP_CHECK_FILE && p->step <= BMS_FLASHER_STEP_CONFIRM)
     {
       for (guint i = 0; i < index; i++)
@@ -264,6 +300,7 @@ on_flash_done (GObject      *source,
   g_signal_handlers_disconnect_by_data (flasher, self);
   g_clear_object (&self->flasher);
   g_clear_object (&self->flash_cancellable);
+  set_flash_step (self, 0);
   update_actions (self);
 }
 
@@ -747,6 +784,7 @@ action_choose_file (GtkWidget  *widget,
   gtk_file_filter_set_name (all, _("All files"));
   gtk_file_filter_add_pattern (all, "*");
   gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (native), all);
+  bms_file_chooser_start (GTK_FILE_CHOOSER (native), "firmware");
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (native), TRUE);
   g_signal_connect (native, "response", G_CALLBACK (on_file_chosen), g_object_ref (self));
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (native));
@@ -1032,6 +1070,11 @@ bms_update_page_class_init (BmsUpdatePageClass *klass)
   page_class->connection_changed = bms_update_page_connection_changed;
   page_class->device_changed = bms_update_page_device_changed;
   object_class->finalize = bms_update_page_finalize;
+  object_class->get_property = bms_update_page_get_property;
+  properties[PROP_FLASH_STEP] =
+    g_param_spec_uint ("flash-step", NULL, NULL, 0, BMS_FLASHER_STEP_DONE, 0,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_set_template_from_resource (widget_class,
       "/io/github/packwatch/Packwatch/ui/bms-update-page.ui");

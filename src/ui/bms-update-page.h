@@ -29,4 +29,8 @@ gboolean       bms_update_page_get_busy       (BmsUpdatePage *self);
 /* The last outcome shown to the user. */
 const char    *bms_update_page_get_result     (BmsUpdatePage *self);
 
+/* The step of a running update (BmsFlasherStep), 0 when none runs;
+ * notified as "flash-step". */
+guint          bms_update_page_get_flash_step (BmsUpdatePage *self);
+
 G_END_DECLS

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <math.h>
 
 #include "bms-window.h"
 #include "packwatch-resources.h"
@@ -16,6 +17,7 @@
 #include "bms-normal-page.h"
 #include "bms-param-page.h"
 #include "bms-update-page.h"
+#include "bms-flasher.h"
 
 struct _BmsWindow
 {
@@ -29,6 +31,10 @@ struct _BmsWindow
   gboolean              screenshot_ready;
   guint                 screenshot_retries;
   guint                 screenshot_frames;
+  gint64                last_poll_us;        /* to measure the real cycle */
+  double                gap_sum;
+  guint                 gaps;
+  gboolean              interval_adapted;
 
   AdwToastOverlay      *toast_overlay;
   BmsConnectionBar     *connection_bar;
@@ -246,6 +252,36 @@ bms_window_give_pages_connection (BmsWindow *self)
     }
 }
 
+/* A firmware update runs: the header says so instead of "polling every
+ * 1.0 s" over frozen values. Follows the Update page's "flash-step". */
+static void
+flash_step_changed (BmsWindow *self)
+{
+  guint step = bms_update_page_get_flash_step (BMS_UPDATE_PAGE (self->update_page));
+  g_autofree char *text = NULL;
+  const char *details;
+
+  if (step == 0)
+    {
+      bms_connection_bar_set_activity (self->connection_bar, NULL, NULL);
+      bms_summary_bar_set_frozen (self->summary_bar, NULL);
+      return;
+    }
+  /* TRANSLATORS: the step of the firmware update, of the 8 on the Update page */
+  text = g_strdup_printf (_("Updating firmware · step %u of %u"), step,
+                          (guint) BMS_FLASHER_STEP_CONFIRM);
+  details = step < BMS_FLASHER_STEP_ENTER_BOOTLOADER
+            ? _("Checking the firmware file. The board still runs its firmware; "
+                "it is not polled during the update.")
+            : _("The board is in its bootloader, being updated: it answers no reads, "
+                "and the values shown are from before the update. The Update page "
+                "shows the progress.");
+  bms_connection_bar_set_activity (self->connection_bar, text, details);
+  bms_summary_bar_set_frozen (self->summary_bar,
+                              _("Values from before the firmware update: the board is "
+                                "being updated"));
+}
+
 /* Not recording although connected (another process records the board,
  * the database is read-only): said once, when it starts. */
 static void
@@ -261,6 +297,65 @@ recording_note_changed (BmsWindow *self)
   adw_toast_overlay_add_toast (self->toast_overlay, toast);
 }
 
+/* The interval the wire allows. A 256-cell master at 9600 baud needs about
+ * 1.25 s for one read-all: at the default 1.0 s it would be "lagging" for
+ * ever. When the user never chose an interval, poll at the measured cycle
+ * (rounded up to 0.1 s) for this connection and say so once; an interval
+ * the user chose in Preferences stays, with the lag in the status. */
+static void
+poll_counted (BmsWindow *self)
+{
+  gint64 now = g_get_monotonic_time ();
+  double interval = bms_connection_get_poll_interval (self->connection);
+  double mean, wanted;
+  g_autoptr(GVariant) chosen = NULL;
+  g_autofree char *text = NULL;
+  AdwToast *toast;
+
+  if (bms_connection_get_state (self->connection) != BMS_CONNECTION_POLLING ||
+      bms_connection_get_poll_count (self->connection) < 2)
+    {
+      /* The first reply comes after opening and probing: not a cycle. */
+      self->last_poll_us = now;
+      self->gap_sum = 0;
+      self->gaps = 0;
+      return;
+    }
+  self->gap_sum += (now - self->last_poll_us) / (double) G_USEC_PER_SEC;
+  self->gaps++;
+  self->last_poll_us = now;
+  if (self->interval_adapted || self->gaps < 3 || self->settings == NULL)
+    return;
+  mean = self->gap_sum / self->gaps;
+  self->gap_sum = 0;
+  self->gaps = 0;
+  chosen = g_settings_get_user_value (self->settings, "poll-interval");
+  if (chosen != NULL || mean < interval * 1.1)
+    return;
+  wanted = ceil (mean * 10.0) / 10.0;
+  self->interval_adapted = TRUE;
+  bms_connection_set_poll_interval (self->connection, wanted);
+  text = g_strdup_printf (_("A full read of this board takes %.2f s on this line: polling every "
+                            "%.1f s instead of %.1f s. Preferences sets the interval."),
+                          mean, wanted, interval);
+  toast = adw_toast_new (text);
+  adw_toast_set_timeout (toast, 10);
+  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+}
+
+/* Another board may be faster: the next connection starts at the setting. */
+static void
+state_changed (BmsWindow *self)
+{
+  if (bms_connection_get_state (self->connection) != BMS_CONNECTION_DISCONNECTED ||
+      !self->interval_adapted)
+    return;
+  self->interval_adapted = FALSE;
+  if (self->settings != NULL)
+    bms_connection_set_poll_interval (self->connection,
+                                      g_settings_get_double (self->settings, "poll-interval"));
+}
+
 static void
 bms_window_init (BmsWindow *self)
 {
@@ -271,23 +366,76 @@ bms_window_init (BmsWindow *self)
   bms_window_give_pages_connection (self);
   g_signal_connect_object (self->connection, "notify::recording-note",
                            G_CALLBACK (recording_note_changed), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->connection, "notify::poll-count",
+                           G_CALLBACK (poll_counted), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->update_page, "notify::flash-step",
+                           G_CALLBACK (flash_step_changed), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->connection, "notify::state",
+                           G_CALLBACK (state_changed), self, G_CONNECT_SWAPPED);
+}
+
+/* A demo (sim://, sim://master, a replay:// recording) never writes into
+ * the user's history: each has a database of its own in the cache folder,
+ * so its Graph page still works, and a 53 V demo and an 859 V master never
+ * share a curve. NULL for a real board: the user's database. */
+char *
+bms_demo_history_path (const char *uri)
+{
+  g_autofree char *name = NULL;
+
+  if (uri == NULL)
+    return NULL;
+  if (g_str_equal (uri, "sim://"))
+    name = g_strdup ("demo.db");
+  else if (g_str_equal (uri, "sim://master"))
+    name = g_strdup ("demo-master.db");
+  else if (g_str_has_prefix (uri, "replay://") || g_str_has_prefix (uri, "sim://"))
+    {
+      /* One per recording: two captures are two boards. */
+      g_autofree char *hash = g_compute_checksum_for_string (G_CHECKSUM_SHA1, uri, -1);
+      name = g_strdup_printf ("replay-%.12s.db", hash);
+    }
+  else
+    return NULL;
+  return g_build_filename (g_get_user_cache_dir (), "packwatch", "demo", name, NULL);
 }
 
 static void
 open_history (BmsWindow *self)
 {
-  g_autofree char *path = g_settings_get_string (self->settings, "database-path");
+  g_autofree char *demo = bms_demo_history_path (bms_connection_get_uri (self->connection));
+  g_autofree char *path = demo ? g_strdup (demo)
+                               : g_settings_get_string (self->settings, "database-path");
+  const char *open = g_object_get_data (G_OBJECT (self), "history-opened");
 
+  if (demo != NULL)
+    {
+      g_autofree char *dir = g_path_get_dirname (demo);
+      g_mkdir_with_parents (dir, 0700);
+    }
+  /* Connecting again to the same kind of board keeps the open database. */
+  if (open != NULL && g_str_equal (open, path))
+    return;
+  g_object_set_data_full (G_OBJECT (self), "history-opened", g_strdup (path), g_free);
   bms_connection_open_history (self->connection, path,
-                               g_settings_get_uint (self->settings, "retention-days"));
+                               /* Demo data is worth a day at most. */
+                               demo ? 1 : g_settings_get_uint (self->settings, "retention-days"));
+}
+
+static void
+database_path_changed (BmsWindow *self)
+{
+  g_object_set_data (G_OBJECT (self), "history-opened", NULL);
+  open_history (self);
 }
 
 static void
 retention_changed (BmsWindow *self)
 {
   BmsHistory *history = bms_connection_get_history (self->connection);
+  g_autofree char *demo = bms_demo_history_path (bms_connection_get_uri (self->connection));
 
-  if (history != NULL)
+  if (history != NULL && demo == NULL)
     bms_history_set_retention_days (history,
                                     g_settings_get_uint (self->settings, "retention-days"));
 }
@@ -306,10 +454,17 @@ bms_window_restore_state (BmsWindow      *self,
   g_settings_bind (self->settings, "lock-timeout", self->connection, "lock-timeout",
                    G_SETTINGS_BIND_GET);
   g_signal_connect_object (self->settings, "changed::database-path",
+                           G_CALLBACK (database_path_changed), self, G_CONNECT_SWAPPED);
+  /* The URI is set before the port opens, and samples come only after:
+   * switching here keeps every demo sample out of the user's database. */
+  g_signal_connect_object (self->connection, "notify::uri",
                            G_CALLBACK (open_history), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->settings, "changed::retention-days",
                            G_CALLBACK (retention_changed), self, G_CONNECT_SWAPPED);
-  open_history (self);
+  /* A window that connects at start opens its database as it connects. */
+  if (bms_application_get_demo_uri (application) == NULL &&
+      bms_application_get_port_uri (application) == NULL)
+    open_history (self);
   gtk_window_set_default_size (GTK_WINDOW (self),
                                g_settings_get_int (self->settings, "window-width"),
                                g_settings_get_int (self->settings, "window-height"));
@@ -449,13 +604,24 @@ bms_window_new (BmsApplication *application)
 
   self = g_object_new (BMS_TYPE_WINDOW, "application", application, NULL);
   bms_window_restore_state (self, application);
-  if (bms_application_get_demo_uri (application) != NULL)
+  if (bms_application_get_port_uri (application) != NULL)
+    {
+      guint baud;
+      int address;
+
+      bms_application_get_line (application, &baud, &address);
+      bms_connection_bar_set_line (self->connection_bar, baud, address >= 0 ? address : 1);
+      bms_connection_bar_connect_to (self->connection_bar,
+                                     bms_application_get_port_uri (application));
+    }
+  else if (bms_application_get_demo_uri (application) != NULL)
     bms_connection_bar_connect_to (self->connection_bar,
                                    bms_application_get_demo_uri (application));
   screenshot = bms_application_get_screenshot_path (application);
   if (screenshot != NULL)
     bms_window_schedule_screenshot (self, screenshot,
                                     bms_application_get_demo_uri (application) != NULL ||
+                                    bms_application_get_port_uri (application) != NULL ||
                                     g_getenv ("PACKWATCH_SCREENSHOT_WAIT") != NULL);
   return self;
 }
@@ -566,4 +732,15 @@ bms_save_native_png (GtkWidget   *native,
       return FALSE;
     }
   return TRUE;
+}
+
+/* Selects the port and connects, as the Connect button does. */
+void
+bms_window_connect_to (BmsWindow  *self,
+                       const char *uri)
+{
+  g_return_if_fail (BMS_IS_WINDOW (self));
+  g_return_if_fail (uri != NULL);
+
+  bms_connection_bar_connect_to (self->connection_bar, uri);
 }

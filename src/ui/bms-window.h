@@ -29,4 +29,11 @@ gboolean       bms_save_native_png       (GtkWidget      *native,
                                           const char     *path,
                                           GError        **error);
 
+/* Selects the port and connects, as the Connect button does. */
+void           bms_window_connect_to     (BmsWindow      *self,
+                                          const char     *uri);
+/* The history database of a demo URI (sim://, sim://master, replay://…),
+ * in the user's cache folder; NULL for a real board. */
+char          *bms_demo_history_path     (const char     *uri);
+
 G_END_DECLS

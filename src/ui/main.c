@@ -71,8 +71,7 @@ main (int   argc,
   g_autofree char *language = g_settings_get_string (settings, "language");
 
   /* The Preferences language switch overrides the desktop's language. */
-  if (*language != '\0')
-    g_setenv ("LANGUAGE", language, TRUE);
+  bms_application_apply_language (language);
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, locale_dir ());
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");

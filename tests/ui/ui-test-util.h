@@ -103,7 +103,12 @@ ui_test_isolate (void)
   g_autofree char *dir = g_strdup_printf ("%s/tests/ui/data-%d", build ? build : ".",
                                           (int) getpid ());
 
+  g_autofree char *cache = g_build_filename (dir, "cache", NULL);
+
   g_setenv ("XDG_DATA_HOME", dir, TRUE);
+  /* The demos' own databases. */
+  g_setenv ("XDG_CACHE_HOME", cache, TRUE);
+  g_mkdir_with_parents (cache, 0700);
   g_setenv ("PACKWATCH_SCREENSHOT_WAIT", "1", TRUE);
 }
 
