@@ -423,6 +423,8 @@ cli_format_raw (const BmsFieldInfo *field, gint64 raw)
 
   while (field->names != NULL && field->names[n_names] != NULL)
     n_names++;
+  if (field->id == BMS_ID_LEASE_END)
+    return bms_field_format_lease_end (raw);
   switch (field->type)
     {
     case BMS_FIELD_BOOL:
