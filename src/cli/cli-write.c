@@ -206,7 +206,8 @@ parse_assignment (const char *arg, GArray *assignments)
       refuse ("refused: %s is read-only", name);
       return FALSE;
     }
-  if (!bms_field_parse_value (a.field, a.text, &a.raw, &a.string, &error))
+  if (!(is_parameter (&a) ? bms_param_parse_value (a.field, a.text, &a.raw, &a.string, &error)
+                          : bms_field_parse_value (a.field, a.text, &a.raw, &a.string, &error)))
     {
       /* The catalogue's message names the field, the value and the range. */
       refuse ("refused: %s", error->message);
@@ -514,8 +515,9 @@ cli_write (int argc, char **argv)
                           "(nothing is sent if one is invalid), then writes them as one change\n"
                           "set, like profile load: rules between fields judged on the board's\n"
                           "values, an order that keeps every step within them, unlock, write\n"
-                          "with read-back, stop at the first refusal. Names and ranges:\n"
-                          "packwatch-cli fields.\n"
+                          "with read-back, stop at the first refusal. Names and ranges (the\n"
+                          "vendor sheet's where it narrows the catalogue, as on the Param\n"
+                          "page): packwatch-cli fields.\n"
                           "Values: numbers in the field's unit (3650, 3.65), on/off, enum\n"
                           "names (lfp), text for ASCII fields, dates for lease_end (2027-03-31).",
                           entries, cli_connection_option_group (&conn)))
