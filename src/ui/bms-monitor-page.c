@@ -5,7 +5,9 @@
 #include <glib/gi18n.h>
 
 #include "bms-application.h"
+#include "bms-cell-chart.h"
 #include "bms-cell-grid.h"
+#include "bms-pack-trend.h"
 #include "bms-format.h"
 #include "bms-monitor-page.h"
 
@@ -17,6 +19,9 @@ struct _BmsMonitorPage
 
   GtkStack      *stack;
   BmsCellGrid   *cell_grid;
+  BmsCellChart  *cell_chart;
+  BmsPackTrend  *pack_trend;
+  GtkWidget     *charts_box;
   GtkLabel      *cell_count_label;
   GtkLabel      *selected_label;
   GtkLabel      *balance_temp_label;
@@ -209,6 +214,17 @@ update_flags (BmsMonitorPage *self)
   add_onoff_flag (self, _("Charge MOS"), bms_device_get_status (d) & BMS_STATUS_CHARGE_MOS);
   add_onoff_flag (self, _("Discharge MOS"), bms_device_get_status (d) & BMS_STATUS_DISCHARGE_MOS);
   add_onoff_flag (self, _("Balancing"), bms_device_get_status (d) & BMS_STATUS_BALANCER);
+  /* The relays next: what a technician checks first, and at 1366 × 768
+   * the end of this list is below the fold. */
+  if (s != NULL && bms_snapshot_has (s, BMS_ID_RELAYS))
+    {
+      const char *relays[] = { _("Discharge relay"), _("Pre-charge relay"),
+                               _("Charge relay"), _("Level-2 relay"), _("Heater relay") };
+      gint64 bits = bms_snapshot_get_raw (s, BMS_ID_RELAYS);
+
+      for (guint i = 0; i < G_N_ELEMENTS (relays); i++)
+        add_onoff_flag (self, relays[i], (bits >> i) & 1);
+    }
   /* Healthy real boards send status bit 3 clear: nothing to show then. A
    * set bit is what the field reads as "battery dropped"; the document
    * says otherwise, so it is stated, not painted as a fault. */
@@ -219,15 +235,6 @@ update_flags (BmsMonitorPage *self)
   add_protection_flag (self, _("Over-temperature"), w, hot);
   add_protection_flag (self, _("Low temperature"), w, cold);
   add_protection_flag (self, _("Voltage difference"), w, diff);
-  if (s != NULL && bms_snapshot_has (s, BMS_ID_RELAYS))
-    {
-      const char *relays[] = { _("Discharge relay"), _("Pre-charge relay"),
-                               _("Charge relay"), _("Level-2 relay"), _("Heater relay") };
-      gint64 bits = bms_snapshot_get_raw (s, BMS_ID_RELAYS);
-
-      for (guint i = 0; i < G_N_ELEMENTS (relays); i++)
-        add_onoff_flag (self, relays[i], (bits >> i) & 1);
-    }
   for (guint i = self->n_flags; i < G_N_ELEMENTS (self->flags); i++)
     if (self->flags[i] != NULL)
       gtk_widget_set_visible (gtk_widget_get_parent (self->flags[i]), FALSE);
@@ -276,6 +283,9 @@ update_grid (BmsMonitorPage *self)
     }
   bms_cell_grid_set_limits (self->cell_grid, &limits);
   bms_cell_grid_set_cells (self->cell_grid, mv, n, sizes, n_modules, balancing);
+  bms_cell_chart_set_lines (self->cell_chart, limits.ovp_mv, limits.uvp_mv,
+                            limit_mv (s, 0x9B /* balance start */));
+  bms_cell_chart_set_cells (self->cell_chart, mv, n);
   bms_cell_grid_set_module_temps (self->cell_grid, (const double (*)[3]) temps, n_modules);
 }
 
@@ -315,6 +325,26 @@ update_labels (BmsMonitorPage *self)
     gtk_label_set_label (self->balance_temp_label, _("not fitted"));
 }
 
+static void selected_changed (BmsMonitorPage *self);
+
+/* The charts fill the room a small pack leaves; a grid of many modules
+ * needs it itself. */
+#define CHART_MAX_CELLS 48
+
+static void
+update_trend (BmsMonitorPage *self)
+{
+  const BmsSnapshot *s = bms_device_get_snapshot (BMS_PAGE_DEVICE (self));
+  guint n_cells = g_list_model_get_n_items (bms_device_get_cells (BMS_PAGE_DEVICE (self)));
+
+  gtk_widget_set_visible (self->charts_box, n_cells > 0 && n_cells <= CHART_MAX_CELLS);
+  if (s == NULL || !bms_snapshot_has (s, BMS_ID_CURRENT))
+    return;
+  bms_pack_trend_add (self->pack_trend, bms_device_get_last_update (BMS_PAGE_DEVICE (self)),
+                      bms_device_get_pack_voltage (BMS_PAGE_DEVICE (self)),
+                      bms_device_get_current (BMS_PAGE_DEVICE (self)));
+}
+
 static void
 device_updated (BmsMonitorPage *self)
 {
@@ -324,6 +354,9 @@ device_updated (BmsMonitorPage *self)
   if (!has_data)
     return;
   update_grid (self);
+  update_trend (self);
+  /* The details of the chosen cell follow the tile, this poll. */
+  selected_changed (self);
   update_labels (self);
   update_flags (self);
 }
@@ -398,6 +431,8 @@ bms_monitor_page_class_init (BmsMonitorPageClass *klass)
   page_class->device_changed = bms_monitor_page_device_changed;
 
   g_type_ensure (BMS_TYPE_CELL_GRID);
+  g_type_ensure (BMS_TYPE_CELL_CHART);
+  g_type_ensure (BMS_TYPE_PACK_TREND);
   g_type_ensure (BMS_TYPE_DEVICE);
   gtk_widget_class_set_template_from_resource (widget_class,
       "/io/github/packwatch/Packwatch/ui/bms-monitor-page.ui");
@@ -405,6 +440,9 @@ bms_monitor_page_class_init (BmsMonitorPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, BmsMonitorPage, cell_grid);
   gtk_widget_class_bind_template_child (widget_class, BmsMonitorPage, cell_count_label);
   gtk_widget_class_bind_template_child (widget_class, BmsMonitorPage, selected_label);
+  gtk_widget_class_bind_template_child (widget_class, BmsMonitorPage, cell_chart);
+  gtk_widget_class_bind_template_child (widget_class, BmsMonitorPage, pack_trend);
+  gtk_widget_class_bind_template_child (widget_class, BmsMonitorPage, charts_box);
   gtk_widget_class_bind_template_child (widget_class, BmsMonitorPage, balance_temp_label);
   gtk_widget_class_bind_template_child (widget_class, BmsMonitorPage, flags_box);
   gtk_widget_class_bind_template_callback (widget_class, format_cell);
