@@ -458,6 +458,8 @@ bms_monitor_page_init (BmsMonitorPage *self)
 {
   self->settings = bms_settings_new ();
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* Tests read the details as a user would. */
+  g_object_set_data (G_OBJECT (self), "selected-label", self->selected_label);
   g_signal_connect_object (self->cell_grid, "notify::selected",
                            G_CALLBACK (selected_changed), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->settings, "changed::voltage-unit",
