@@ -297,11 +297,20 @@ update_labels (BmsMonitorPage *self)
   guint n_cells = g_list_model_get_n_items (bms_device_get_cells (BMS_PAGE_DEVICE (self)));
   g_autofree char *cells = NULL;
   g_autofree char *count = NULL;
+  g_autofree char *unit = g_settings_get_string (self->settings, "voltage-unit");
+  g_autofree char *in_modules = NULL;
 
-  cells = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u cell", "%u cells", n_cells),
-                           n_cells);
+  in_modules = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u cell", "%u cells", n_cells),
+                                n_cells);
+  /* The tiles are bare numbers to fit 16 in a row: their unit is said once, here. */
+  /* TRANSLATORS: "16 cells · in V": the unit of the cell tiles */
+  cells = g_strdup_printf (_("%s · in %s"), in_modules, g_str_equal (unit, "millivolt") ? "mV" : "V");
   if (n_modules > 1)
-    count = g_strdup_printf (_("%s in %u modules"), cells, n_modules);
+    {
+      g_autofree char *with = g_strdup_printf (_("%s in %u modules"), in_modules, n_modules);
+
+      count = g_strdup_printf (_("%s · in %s"), with, g_str_equal (unit, "millivolt") ? "mV" : "V");
+    }
   if (!bms_device_get_online (BMS_PAGE_DEVICE (self)))
     {
       /* Keep the last values on screen, but say they are old. */
@@ -389,6 +398,8 @@ units_changed (BmsMonitorPage *self)
   /* Re-evaluate the template bindings that format with the settings. */
   bms_page_notify_device (BMS_PAGE (self));
   selected_changed (self);
+  if (BMS_PAGE_DEVICE (self) != NULL && bms_device_get_snapshot (BMS_PAGE_DEVICE (self)) != NULL)
+    update_labels (self);
 }
 
 static void
@@ -460,6 +471,7 @@ bms_monitor_page_init (BmsMonitorPage *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   /* Tests read the details as a user would. */
   g_object_set_data (G_OBJECT (self), "selected-label", self->selected_label);
+  g_object_set_data (G_OBJECT (self), "cell-count-label", self->cell_count_label);
   g_signal_connect_object (self->cell_grid, "notify::selected",
                            G_CALLBACK (selected_changed), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->settings, "changed::voltage-unit",

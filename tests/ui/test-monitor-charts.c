@@ -120,6 +120,9 @@ test_live_details (void)
   gulong id;
 
   g_assert_nonnull (d.grid);
+  /* The tiles are bare numbers: the header gives their unit. */
+  g_assert_true (g_str_has_suffix (
+      gtk_label_get_label (g_object_get_data (G_OBJECT (page), "cell-count-label")), " · in V"));
   g_assert_true (gtk_widget_get_visible (find_type (page, BMS_TYPE_CELL_CHART)));
   bms_cell_grid_set_selected (d.grid, 4);
   /* After polls, the details are those of the tile now. */
