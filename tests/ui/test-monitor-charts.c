@@ -75,6 +75,30 @@ test_pack_trend (void)
   g_object_unref (trend);
 }
 
+/* 256 cells in 16 modules: on a 1920 × 1080 screen the grid grows into the
+ * room (taller tiles), and still fits the page below the header. */
+static void
+test_grid_grows (void)
+{
+  GtkWidget *grid = g_object_ref_sink (bms_cell_grid_new ());
+  guint16 mv[256];
+  guint sizes[16];
+  guint64 balancing[4] = { 0 };
+  int narrow, wide, unused;
+
+  for (guint i = 0; i < 256; i++)
+    mv[i] = 3300 + i % 50;
+  for (guint m = 0; m < 16; m++)
+    sizes[m] = 16;
+  bms_cell_grid_set_cells (BMS_CELL_GRID (grid), mv, 256, sizes, 16, balancing);
+  /* The left pane at 1366 and at 1920 pixels wide. */
+  gtk_widget_measure (grid, GTK_ORIENTATION_VERTICAL, 920, &narrow, &unused, NULL, NULL);
+  gtk_widget_measure (grid, GTK_ORIENTATION_VERTICAL, 1590, &wide, &unused, NULL, NULL);
+  g_assert_cmpint (wide, >, narrow + 100);
+  g_assert_cmpint (wide, <=, 1080 - 180);
+  g_object_unref (grid);
+}
+
 typedef struct
 {
   BmsCellGrid *grid;
@@ -143,5 +167,6 @@ main (int argc, char **argv)
   g_test_add_func ("/monitor-charts/cell-chart", test_cell_chart);
   g_test_add_func ("/monitor-charts/pack-trend", test_pack_trend);
   g_test_add_func ("/monitor-charts/live-details", test_live_details);
+  g_test_add_func ("/monitor-charts/grid-grows", test_grid_grows);
   return g_test_run ();
 }
