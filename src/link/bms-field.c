@@ -227,7 +227,8 @@ static const BmsFieldInfo fields[] = {
   { 0xE2, "balance_otp_recovery_c", N_("Balance module recovery"), T(UINT), 2, RW, "°C", 1, 0, 100, G(TEMPERATURE), TRUE, NULL,
     "Balancing module over-temperature recovery." },
   { 0xE3, "lease_end", N_("Lease end"), T(UINT), 4, RW, "", 1, 0, G_MAXUINT32, G(SYSTEM), TRUE, NULL,
-    "Lease end as Unix time (UTC seconds); 0 = no lease." },
+    "Lease end as Unix time (UTC seconds); 0 = no lease. Shown and written as a local "
+    "date: 2027-03-31 24:00 is the end of that day (packwatch-cli lease)." },
   { 0xE4, "lease_code", N_("Lease code"), T(ASCII), 8, RW, "", 1, 0, 0, G(SYSTEM), TRUE, NULL,
     "Lease code, ASCII zero padded." },
   { 0xE5, "lease_state", N_("Lease state"), T(ENUM), 1, R, "", 1, 0, 2, G(SYSTEM), TRUE, lease_states,
