@@ -408,6 +408,8 @@ bms_monitor_page_device_changed (BmsPage *page)
   BmsMonitorPage *self = BMS_MONITOR_PAGE (page);
   BmsDevice *device = bms_page_get_device (page);
 
+  /* Another board (or none): its trend starts afresh. */
+  bms_pack_trend_clear (self->pack_trend);
   if (device == NULL)
     {
       gtk_stack_set_visible_child_name (self->stack, "empty");
