@@ -19,6 +19,8 @@ CLI_COMMAND (capture, cli_capture, "--port PORT --out FILE [--count N] [--interv
              "Record a board's raw read-all replies as hex lines, for a support case")
 CLI_COMMAND (write,  cli_write,  "--port PORT (--password PW | --dry-run) [--db FILE] [--json] NAME=VALUE…",
              "Validate, write and read back parameters (one change set)")
+CLI_COMMAND (lease,  cli_lease,  "--port PORT [--password PW (--until DATE [--code CODE] | --remove)] [--db FILE] [--json]",
+             "Show, set or remove the board's lease (rental lock), dates as dates")
 CLI_COMMAND (fields, cli_fields, "[--markdown [--template FILE] | --json]",
              "Print the field catalogue (docs/protocol.md is generated from it)")
 CLI_COMMAND (log,    cli_log,    "--port PORT [--db FILE] [--interval S] [--duration S]",

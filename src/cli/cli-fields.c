@@ -34,17 +34,31 @@ size_text (const BmsFieldInfo *field)
   return field->size == 0 ? g_strdup ("var.") : g_strdup_printf ("%u", field->size);
 }
 
-/* "1000 … 4500", or "" for fields that are not numbers. */
+/* The range a user can set (bms_param_get_range: the vendor sheet's where
+ * it has one, as the app and `write` check), else the catalogue's. */
+static void
+user_range (const BmsFieldInfo *field, gint64 *min, gint64 *max)
+{
+  if (!bms_param_is_parameter (field) || !bms_param_get_range (field, min, max))
+    {
+      *min = field->min;
+      *max = field->max;
+    }
+}
+
+/* "1500 … 4500", or "" for fields that are not numbers. */
 static char *
 range_text (const BmsFieldInfo *field, const char *dots)
 {
   g_autofree char *min = NULL;
   g_autofree char *max = NULL;
+  gint64 lo, hi;
 
   if (!bms_field_is_numeric (field) || field->type == BMS_FIELD_BITS)
     return g_strdup ("");
-  min = bms_field_format_number (field, field->min);
-  max = bms_field_format_number (field, field->max);
+  user_range (field, &lo, &hi);
+  min = bms_field_format_number (field, lo);
+  max = bms_field_format_number (field, hi);
   return g_strdup_printf ("%s%s%s", min, dots, max);
 }
 
@@ -156,9 +170,10 @@ append_vendor_ranges (GString *out)
   const BmsFieldInfo *fields = bms_field_all (&n_fields);
 
   g_string_append (out, "\n## Vendor limits\n\n"
-                        "The app's parameter pages narrow these ranges further, to the vendor\n"
-                        "parameter sheet of the master BMS (`packwatch-cli write` checks the\n"
-                        "catalogue range above, which boards of the JK family accept):\n\n"
+                        "Where the vendor parameter sheet of the master BMS narrows a field's\n"
+                        "range, the range above is the sheet's: the app's pages, `packwatch-cli\n"
+                        "fields` and `write` all show and check it. The catalogue range is\n"
+                        "what boards of the JK family accept on the wire:\n\n"
                         "| id | name | catalogue range | vendor range | unit |\n"
                         "|---|---|---|---|---|\n");
   for (guint i = 0; i < n_fields; i++)
@@ -169,7 +184,12 @@ append_vendor_ranges (GString *out)
 
       if (!bms_param_is_parameter (f) || !bms_param_get_range (f, &min, &max))
         continue;
-      catalogue = range_text (f, " … ");
+      {
+        g_autofree char *cmin = bms_field_format_number (f, f->min);
+        g_autofree char *cmax = bms_field_format_number (f, f->max);
+
+        catalogue = g_strdup_printf ("%s … %s", cmin, cmax);
+      }
       lo = bms_field_format_number (f, min);
       hi = bms_field_format_number (f, max);
       g_string_append_printf (out, "| 0x%02X | `%s` | %s | %s … %s | %s |\n", f->id, f->name,
@@ -238,8 +258,18 @@ append_json_field (GString *out, const BmsFieldInfo *f)
   g_string_append_printf (out, ", \"scale\": %s",
                           g_ascii_formatd (buffer, sizeof buffer, "%g", f->scale));
   if (bms_field_is_numeric (f))
-    g_string_append_printf (out, ", \"min\": %" G_GINT64_FORMAT ", \"max\": %" G_GINT64_FORMAT,
-                            f->min, f->max);
+    {
+      gint64 min, max;
+
+      user_range (f, &min, &max);
+      g_string_append_printf (out, ", \"min\": %" G_GINT64_FORMAT ", \"max\": %" G_GINT64_FORMAT,
+                              min, max);
+      if (min != f->min || max != f->max)
+        g_string_append_printf (out,
+                                ", \"catalogue_min\": %" G_GINT64_FORMAT
+                                ", \"catalogue_max\": %" G_GINT64_FORMAT,
+                                f->min, f->max);
+    }
   if (f->bounded)
     g_string_append_printf (out,
                             ", \"phys_min\": %" G_GINT64_FORMAT ", \"phys_max\": %" G_GINT64_FORMAT,

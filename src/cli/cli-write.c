@@ -24,6 +24,7 @@
 #include "bms-snapshot.h"
 #include "cli-audit.h"
 #include "cli-common.h"
+#include "cli-write.h"
 
 typedef struct
 {
@@ -45,6 +46,7 @@ assignment_clear (gpointer data)
  * One write runs per process, so this lives in the file. */
 static struct
 {
+  const char *command; /* "write", "lease": names the command in errors */
   gboolean json;
   gboolean dry_run;
   GString *fields; /* members of the "fields" array */
@@ -60,7 +62,7 @@ static void G_GNUC_PRINTF (1, 2) refuse (const char *format, ...)
   va_start (args, format);
   message = g_strdup_vprintf (format, args);
   va_end (args);
-  cli_error ("write", "%s", message);
+  cli_error (report.command, "%s", message);
   if (report.json)
     g_ptr_array_add (report.errors, g_steal_pointer (&message));
 }
@@ -329,7 +331,8 @@ parse_assignment (const char *arg, GArray *assignments)
       refuse ("refused: %s", error->message);
       return FALSE;
     }
-  if (!bms_field_parse_value (a.field, value, &a.raw, &a.string, &error))
+  if (!(is_parameter (&a) ? bms_param_parse_value (a.field, value, &a.raw, &a.string, &error)
+                          : bms_field_parse_value (a.field, value, &a.raw, &a.string, &error)))
     {
       hint_unit (a.field, a.text, error);
       /* The catalogue's message names the field, the value and the range. */
@@ -516,7 +519,7 @@ apply (const CliConnection *conn, BmsSession *session, BmsChangeSet *set, GArray
   if (status != CLI_EXIT_UNREACHABLE && !goes_silent (assignments) && !cli_stop_requested ())
     after = bms_session_read_all (session, cli_stop_get_cancellable (), NULL);
   report_results (assignments, order, after);
-  cli_audit_close (history, "write", db);
+  cli_audit_close (history, report.command, db);
   return status;
 }
 
@@ -567,6 +570,47 @@ write_all (const CliConnection *conn, const char *password, const char *db, gboo
   return status;
 }
 
+void
+cli_write_begin (const char *command, gboolean json, gboolean dry_run)
+{
+  report.command = command;
+  report.json = json;
+  report.dry_run = dry_run;
+  report.fields = g_string_new (NULL);
+  report.errors = g_ptr_array_new_with_free_func (g_free);
+}
+
+void
+cli_write_refuse (const char *message)
+{
+  refuse ("%s", message);
+}
+
+int
+cli_write_values (const CliConnection *conn, const char *password, const char *db,
+                  const char *const *values, gboolean valid)
+{
+  g_autoptr (GArray) assignments = g_array_new (FALSE, TRUE, sizeof (Assignment));
+  int status;
+
+  g_array_set_clear_func (assignments, assignment_clear);
+  /* Every value is checked, so one run reports every mistake. */
+  for (guint i = 0; values[i] != NULL; i++)
+    valid &= parse_assignment (values[i], assignments);
+  if (!valid)
+    {
+      if (values[0] != NULL)
+        refuse ("nothing was sent to the board");
+      status = CLI_EXIT_USAGE;
+    }
+  else
+    status = write_all (conn, password, db, report.dry_run, assignments);
+  status = report_finish (status);
+  g_string_free (g_steal_pointer (&report.fields), TRUE);
+  g_clear_pointer (&report.errors, g_ptr_array_unref);
+  return status;
+}
+
 int
 cli_write (int argc, char **argv)
 {
@@ -574,9 +618,6 @@ cli_write (int argc, char **argv)
   g_autofree char *password = NULL;
   g_autofree char *db = NULL;
   g_autoptr (GError) error = NULL;
-  g_autoptr (GArray) assignments = g_array_new (FALSE, TRUE, sizeof (Assignment));
-  g_autoptr (GString) fields = g_string_new (NULL);
-  g_autoptr (GPtrArray) errors = g_ptr_array_new_with_free_func (g_free);
   gboolean valid = TRUE, dry_run = FALSE, json = FALSE;
   int status;
   const GOptionEntry entries[] = {
@@ -594,24 +635,22 @@ cli_write (int argc, char **argv)
     { NULL },
   };
 
-  g_array_set_clear_func (assignments, assignment_clear);
   cli_connection_init (&conn);
   if (!cli_parse_options (&argc, &argv, "NAME=VALUE…",
                           "Checks every value against the field catalogue and the vendor sheet\n"
                           "(nothing is sent if one is invalid), then writes them as one change\n"
                           "set, like profile load: rules between fields judged on the board's\n"
                           "values, an order that keeps every step within them, unlock, write\n"
-                          "with read-back, stop at the first refusal. Names and ranges:\n"
-                          "packwatch-cli fields.\n"
+                          "with read-back, stop at the first refusal. Names and ranges (the\n"
+                          "vendor sheet's where it narrows the catalogue, as on the Param\n"
+                          "page): packwatch-cli fields.\n"
                           "Values: a number in the field's unit (cell_ovp_mv=3650) or with a\n"
                           "unit (3650mV, 3.65V, \"3.65 V\"; A/mA, Ah/mAh, s/ms/min/h, °C, %),\n"
-                          "on/off, enum names (lfp), text for ASCII fields.",
+                          "on/off, enum names (lfp), text for ASCII fields, dates for\n"
+                          "lease_end (2027-03-31).",
                           entries, cli_connection_option_group (&conn)))
     return CLI_EXIT_USAGE;
-  report.json = json;
-  report.dry_run = dry_run;
-  report.fields = fields;
-  report.errors = errors;
+  cli_write_begin ("write", json, dry_run);
 
   if (!cli_connection_validate (&conn, &error))
     {
@@ -634,18 +673,7 @@ cli_write (int argc, char **argv)
       refuse ("nothing to write: give one or more NAME=VALUE, e.g. cell_ovp_mv=3650");
       valid = FALSE;
     }
-  /* Every value is checked, so one run reports every mistake. */
-  for (int i = 1; i < argc; i++)
-    valid &= parse_assignment (argv[i], assignments);
-
-  if (!valid)
-    {
-      if (argc >= 2)
-        refuse ("nothing was sent to the board");
-      status = CLI_EXIT_USAGE;
-    }
-  else
-    status = write_all (&conn, password, db, dry_run, assignments);
+  status = cli_write_values (&conn, password, db, (const char *const *)argv + 1, valid);
   cli_connection_clear (&conn);
-  return report_finish (status);
+  return status;
 }

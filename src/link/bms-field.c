@@ -3,6 +3,7 @@
 
 #include <glib/gi18n.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
 
@@ -226,7 +227,8 @@ static const BmsFieldInfo fields[] = {
   { 0xE2, "balance_otp_recovery_c", N_("Balance module recovery"), T(UINT), 2, RW, "°C", 1, 0, 100, G(TEMPERATURE), TRUE, NULL,
     "Balancing module over-temperature recovery." },
   { 0xE3, "lease_end", N_("Lease end"), T(UINT), 4, RW, "", 1, 0, G_MAXUINT32, G(SYSTEM), TRUE, NULL,
-    "Lease end as Unix time (UTC seconds); 0 = no lease." },
+    "Lease end as Unix time (UTC seconds); 0 = no lease. Shown and written as a local "
+    "date: 2027-03-31 24:00 is the end of that day (packwatch-cli lease)." },
   { 0xE4, "lease_code", N_("Lease code"), T(ASCII), 8, RW, "", 1, 0, 0, G(SYSTEM), TRUE, NULL,
     "Lease code, ASCII zero padded." },
   { 0xE5, "lease_state", N_("Lease state"), T(ENUM), 1, R, "", 1, 0, 2, G(SYSTEM), TRUE, lease_states,
@@ -514,6 +516,8 @@ parse_number (const BmsFieldInfo *field, const char *text, gint64 *raw_out)
   return TRUE;
 }
 
+static gboolean parse_lease_end (const char *text, gint64 *raw_out);
+
 gboolean
 bms_field_parse_value (const BmsFieldInfo *field, const char *text, gint64 *raw_out,
                        char **string_out, GError **error)
@@ -556,14 +560,22 @@ bms_field_parse_value (const BmsFieldInfo *field, const char *text, gint64 *raw_
     ok = parse_name_list (field, t, &raw) || parse_number (field, t, &raw);
   else if (field->type == BMS_FIELD_BITS)
     ok = parse_number (field, t, &raw) || parse_bits (field, t, &raw);
+  else if (field->id == BMS_ID_LEASE_END)
+    ok = parse_lease_end (t, &raw) || parse_number (field, t, &raw);
   else
     ok = parse_number (field, t, &raw);
   if (!ok)
     {
       g_autofree char *choices = field->names ? g_strjoinv (", ", (char **) field->names) : NULL;
-      g_set_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_PARSE,
-                   "%s = \"%s\" is not a valid value%s%s%s", field->name, t,
-                   choices ? " (one of: " : "", choices ? choices : "", choices ? ")" : "");
+      if (field->id == BMS_ID_LEASE_END)
+        g_set_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_PARSE,
+                     "%s = \"%s\" is not a date: give YYYY-MM-DD (the lease runs to the end "
+                     "of that day), YYYY-MM-DD HH:MM, or none",
+                     field->name, t);
+      else
+        g_set_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_PARSE,
+                     "%s = \"%s\" is not a valid value%s%s%s", field->name, t,
+                     choices ? " (one of: " : "", choices ? choices : "", choices ? ")" : "");
       return FALSE;
     }
   if (!bms_field_check_range (field, raw, error))
@@ -572,10 +584,74 @@ bms_field_parse_value (const BmsFieldInfo *field, const char *text, gint64 *raw_
   return TRUE;
 }
 
+gint64
+bms_field_lease_end_of_day (int year, int month, int day)
+{
+  g_autoptr (GDateTime) midnight = g_date_time_new_local (year, month, day, 0, 0, 0);
+  g_autoptr (GDateTime) next = NULL;
+
+  if (midnight == NULL)
+    return -1;
+  next = g_date_time_add_days (midnight, 1);
+  return g_date_time_to_unix (next);
+}
+
+char *
+bms_field_format_lease_end (gint64 end)
+{
+  g_autoptr (GDateTime) when = NULL;
+  g_autoptr (GDateTime) before = NULL;
+
+  if (end <= 0)
+    return g_strdup ("none");
+  when = g_date_time_new_from_unix_local (end);
+  if (when == NULL)
+    return g_strdup_printf ("%" G_GINT64_FORMAT, end);
+  if (g_date_time_get_hour (when) != 0 || g_date_time_get_minute (when) != 0
+      || g_date_time_get_second (when) != 0)
+    return g_date_time_format (when, "%Y-%m-%d %H:%M");
+  /* Midnight: the last day of the lease is the one before. */
+  before = g_date_time_add_days (when, -1);
+  return g_date_time_format (before, "%Y-%m-%d 24:00");
+}
+
+/* "2027-03-31" (to the end of that day), "2027-03-31 24:00", "none", or a
+ * plain Unix time. */
+static gboolean
+parse_lease_end (const char *text, gint64 *raw_out)
+{
+  int year, month, day, hour = 24, minute = 0;
+  char tail;
+  int n;
+
+  if (g_ascii_strcasecmp (text, "none") == 0)
+    return (*raw_out = 0), TRUE;
+  n = sscanf (text, "%4d-%2d-%2d %2d:%2d%c", &year, &month, &day, &hour, &minute, &tail);
+  if (n != 3 && n != 5)
+    return FALSE;
+  if (n == 5 && hour == 24 && minute == 0)
+    n = 3;
+  if (n == 3)
+    *raw_out = bms_field_lease_end_of_day (year, month, day);
+  else
+    {
+      g_autoptr (GDateTime) when = NULL;
+
+      if (hour > 23 || minute > 59)
+        return FALSE;
+      when = g_date_time_new_local (year, month, day, hour, minute, 0);
+      *raw_out = when != NULL ? g_date_time_to_unix (when) : -1;
+    }
+  return *raw_out >= 0;
+}
+
 char *
 bms_field_format (const BmsFieldInfo *field, gint64 raw)
 {
   g_autofree char *num = NULL;
+
+  if (field->id == BMS_ID_LEASE_END)
+    return bms_field_format_lease_end (raw);
 
   if (field->type == BMS_FIELD_ENUM && field->names && raw >= 0 &&
       raw < (gint64) g_strv_length ((char **) field->names))

@@ -113,6 +113,9 @@ enum {
   BMS_ID_CELL_UVP2         = 0xD6,
   BMS_ID_ALARMS_EXT        = 0xD7,
   BMS_ID_HEATER_MODE       = 0xD8,
+  BMS_ID_LEASE_END         = 0xE3,
+  BMS_ID_LEASE_CODE        = 0xE4,
+  BMS_ID_LEASE_STATE       = 0xE5,
   BMS_ID_SLEEP_NOW         = 0xE6,
   BMS_ID_PACK_CELL_COUNT   = 0xE7,
   BMS_ID_PACK_VOLTAGE_HV   = 0xED,
@@ -162,6 +165,12 @@ gboolean            bms_field_parse_value    (const BmsFieldInfo *field,
                                               gint64             *raw_out,
                                               char              **string_out,
                                               GError            **error);
+/* The lease end (0xE3) is Unix time. A lease "until 2027-03-31" runs to
+ * the end of that local day: midnight after it. 0 is "none". */
+gint64              bms_field_lease_end_of_day (int year, int month, int day);
+/* "2027-03-31 24:00" (ISO 8601's end of day) for a lease ending at local
+ * midnight, else "YYYY-MM-DD HH:MM" local; "none" for 0. */
+char               *bms_field_format_lease_end (gint64 end);
 /* Formatting a value, one implementation for the app and the CLI. Decimals
  * of the engineering value: as many as the scale has (0.01 → 2). */
 guint               bms_field_get_decimals   (const BmsFieldInfo *field);

@@ -348,10 +348,9 @@ bms_alarm_get_threshold (BmsAlarm *self)
 }
 
 const char *
-bms_alarm_get_unit (BmsAlarm *self)
+bms_alarm_info_get_unit (const BmsAlarmInfo *info)
 {
-  g_return_val_if_fail (BMS_IS_ALARM (self), NULL);
-  switch (self->info ? self->info->measure : BMS_ALARM_MEASURE_NONE)
+  switch (info ? info->measure : BMS_ALARM_MEASURE_NONE)
     {
     case BMS_ALARM_MEASURE_SOC:
       return "%";
@@ -374,6 +373,13 @@ bms_alarm_get_unit (BmsAlarm *self)
     default:
       return "";
     }
+}
+
+const char *
+bms_alarm_get_unit (BmsAlarm *self)
+{
+  g_return_val_if_fail (BMS_IS_ALARM (self), NULL);
+  return bms_alarm_info_get_unit (self->info);
 }
 
 gint64

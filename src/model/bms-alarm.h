@@ -64,6 +64,9 @@ typedef struct
 
 /* NULL when the code is unknown. */
 const BmsAlarmInfo *bms_alarm_info_lookup (const char *code);
+/* The unit of the alarm's value and limit ("mV", "°C"…); "" when it has
+ * none or info is NULL. */
+const char *bms_alarm_info_get_unit (const BmsAlarmInfo *info);
 /* Every known code; sets *n. */
 const BmsAlarmInfo *bms_alarm_info_all (guint *n);
 

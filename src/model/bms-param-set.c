@@ -122,6 +122,36 @@ bms_param_check_range (const BmsFieldInfo *field, gint64 raw, GError **error)
   return TRUE;
 }
 
+gboolean
+bms_param_parse_value (const BmsFieldInfo *field, const char *text, gint64 *raw_out,
+                       char **string_out, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  gint64 lo, hi;
+
+  g_return_val_if_fail (field != NULL && text != NULL, FALSE);
+  if (bms_field_parse_value (field, text, raw_out, string_out, &local))
+    return raw_out == NULL || field->type == BMS_FIELD_ASCII
+           || bms_param_check_range (field, *raw_out, error);
+  /* Outside the catalogue's range: name the range the user can set, the
+   * one the pages and `packwatch-cli fields` show, not the wider one. */
+  if (g_error_matches (local, BMS_FIELD_ERROR, BMS_FIELD_ERROR_RANGE)
+      && field->type != BMS_FIELD_ASCII && bms_param_is_parameter (field)
+      && bms_param_get_range (field, &lo, &hi))
+    {
+      g_autofree char *min = format_number (field, lo);
+      g_autofree char *max = format_number (field, hi);
+      g_autofree char *given = g_strstrip (g_strdup (text));
+
+      g_set_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_RANGE,
+                   _ ("%s (%s) = %s%s%s is out of range: allowed %s to %s"), field->name,
+                   _ (field->label), given, *field->unit ? " " : "", field->unit, min, max);
+      return FALSE;
+    }
+  g_propagate_error (error, g_steal_pointer (&local));
+  return FALSE;
+}
+
 /* ---- rules between fields ---- */
 
 typedef enum

@@ -35,6 +35,11 @@ gboolean bms_param_get_range (const BmsFieldInfo *field, gint64 *min_out, gint64
 gboolean bms_param_check_string (const BmsFieldInfo *field, const char *string, GError **error);
 /* Catalogue range, then vendor range; the error says which and why. */
 gboolean bms_param_check_range (const BmsFieldInfo *field, gint64 raw, GError **error);
+/* bms_field_parse_value, then bms_param_check_range: a value out of range
+ * is refused naming the range the user can set (the vendor sheet's where
+ * it has one). */
+gboolean bms_param_parse_value (const BmsFieldInfo *field, const char *text, gint64 *raw_out,
+                                char **string_out, GError **error);
 
 #define BMS_TYPE_PARAM_SET (bms_param_set_get_type ())
 G_DECLARE_FINAL_TYPE (BmsParamSet, bms_param_set, BMS, PARAM_SET, GObject)

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <string.h>
 #include <glib/gi18n.h>
 
 #include "bms-alarm-page.h"
@@ -77,6 +78,31 @@ format_time (gint64 time_us,
   return dt ? g_date_time_format (dt, format) : g_strdup ("—");
 }
 
+/* "3700 mV, limit 3650 mV": the value and the limit once, with units. */
+static void
+append_value_limit (GString    *s,
+                    gboolean    has_value,
+                    double      value,
+                    gboolean    has_limit,
+                    double      limit,
+                    const char *unit)
+{
+  const char *space = unit != NULL && *unit != '\0' ? " " : "";
+
+  if (unit == NULL)
+    unit = "";
+  if (!has_value && !has_limit)
+    return;
+  if (s->len)
+    g_string_append (s, " · ");
+  if (has_value)
+    g_string_append_printf (s, "%.4g%s%s", value, space, unit);
+  if (has_value && has_limit)
+    g_string_append (s, ", ");
+  if (has_limit)
+    g_string_append_printf (s, _("limit %.4g%s%s"), limit, space, unit);
+}
+
 static char *
 describe_alarm (BmsAlarm *alarm)
 {
@@ -92,12 +118,8 @@ describe_alarm (BmsAlarm *alarm)
         g_string_append (s, " · ");
       g_string_append_printf (s, _("Cell %u"), bms_alarm_get_cell (alarm));
     }
-  if (bms_alarm_get_has_value (alarm))
-    g_string_append_printf (s, "%s%s %.4g %s", s->len ? " · " : "", _("value"),
-                            bms_alarm_get_value (alarm), unit ? unit : "");
-  if (bms_alarm_get_has_threshold (alarm))
-    g_string_append_printf (s, "%s%s %.4g %s", s->len ? " · " : "", _("limit"),
-                            bms_alarm_get_threshold (alarm), unit ? unit : "");
+  append_value_limit (s, bms_alarm_get_has_value (alarm), bms_alarm_get_value (alarm),
+                      bms_alarm_get_has_threshold (alarm), bms_alarm_get_threshold (alarm), unit);
   if (s->len)
     g_string_append (s, " · ");
   g_string_append_printf (s, _("since %s"), since);
@@ -229,31 +251,56 @@ set_monitor (BmsAlarmPage    *self,
 
 /* ---- event history ---- */
 
+/* The event's text is the alarm described when it was recorded: its name,
+ * where, value and limit with units. The row's title is the name already,
+ * so the rest of the text is all the subtitle needs; a text that is not a
+ * description (a refused reply's reason) comes after value and limit. */
+char *
+bms_alarm_page_describe_event (const BmsHistoryAlarmEvent *event,
+                               const char                 *title)
+{
+  const BmsAlarmInfo *info = bms_alarm_info_lookup (event->code);
+  g_autofree char *when = format_time (event->time_us, "%Y-%m-%d %H:%M:%S");
+  GString *subtitle = g_string_new (when);
+  const char *text = event->text != NULL ? event->text : "";
+  const char *rest = NULL;
+
+  g_string_append_printf (subtitle, " · %s", event->raised ? _("raised") : _("cleared"));
+  if (info != NULL && g_str_has_prefix (text, info->name))
+    rest = text + strlen (info->name);
+  else if (title != NULL && *title != '\0' && g_str_has_prefix (text, title))
+    rest = text + strlen (title);
+  if (rest != NULL)
+    {
+      while (*rest == ' ' || *rest == ':')
+        rest++;
+      if (*rest != '\0')
+        g_string_append_printf (subtitle, " · %s", rest);
+      return g_string_free (subtitle, FALSE);
+    }
+  append_value_limit (subtitle, !isnan (event->value), event->value, !isnan (event->threshold),
+                      event->threshold, bms_alarm_info_get_unit (info));
+  if (*text != '\0')
+    g_string_append_printf (subtitle, " · %s", text);
+  return g_string_free (subtitle, FALSE);
+}
+
 static GtkWidget *
 event_row_new (const BmsHistoryAlarmEvent *event)
 {
   const BmsAlarmInfo *info = bms_alarm_info_lookup (event->code);
   GtkWidget *row = adw_action_row_new ();
   GtkWidget *icon;
-  g_autofree char *when = format_time (event->time_us, "%Y-%m-%d %H:%M:%S");
-  GString *subtitle = g_string_new (when);
+  const char *title = info ? _(info->name) : event->code;
+  g_autofree char *subtitle = bms_alarm_page_describe_event (event, title);
 
   icon = gtk_image_new_from_icon_name (event->raised ? "go-up-symbolic" : "object-select-symbolic");
   gtk_widget_add_css_class (icon, event->raised ? "error" : "success");
   gtk_widget_set_tooltip_text (icon, event->raised ? _("Raised") : _("Cleared"));
   adw_action_row_add_prefix (ADW_ACTION_ROW (row), icon);
-  g_string_append_printf (subtitle, " · %s", event->raised ? _("raised") : _("cleared"));
-  if (!isnan (event->value))
-    g_string_append_printf (subtitle, " · %s %.4g", _("value"), event->value);
-  if (!isnan (event->threshold))
-    g_string_append_printf (subtitle, " · %s %.4g", _("limit"), event->threshold);
-  if (event->text != NULL && *event->text != '\0')
-    g_string_append_printf (subtitle, " · %s", event->text);
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row),
-                                 info ? _(info->name) : event->code);
-  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle->str);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
   adw_action_row_set_subtitle_lines (ADW_ACTION_ROW (row), 2);
-  g_string_free (subtitle, TRUE);
   return row;
 }
 

@@ -4,6 +4,7 @@
 #include <adwaita.h>
 #include "bms-page.h"
 #include "bms-connection.h"
+#include "bms-history.h"
 
 G_BEGIN_DECLS
 
@@ -16,5 +17,9 @@ void           bms_alarm_page_refresh_history (BmsAlarmPage  *self);
 /* Rows shown now: active alarms, history events. */
 guint          bms_alarm_page_get_n_active    (BmsAlarmPage  *self);
 guint          bms_alarm_page_get_n_events    (BmsAlarmPage  *self);
+/* An event row's subtitle: time, raised/cleared, where, value and limit
+ * once with units. title: the row's title (the alarm's name). */
+char          *bms_alarm_page_describe_event  (const BmsHistoryAlarmEvent *event,
+                                               const char                 *title);
 
 G_END_DECLS

@@ -13,6 +13,7 @@
 #define MIN_TILE_W  46
 #define MAX_TILE_W  150
 #define SMALL_TILE_H 25
+#define MAX_GROUPED_TILE_H 38
 #define BIG_TILE_H  56
 #define LABEL_W     92
 #define HEADER_H    16
@@ -89,6 +90,10 @@ compute_layout (BmsCellGrid *self,
   while (l->cols > 1 && (avail + GAP) / l->cols - GAP < MIN_TILE_W)
     l->cols--;
   l->tile_w = MIN (MAX_TILE_W, (avail + GAP) / l->cols - GAP);
+  /* Many modules on a wide screen: the tiles grow in height too, up to a
+   * grid that still fits 1080 pixels. */
+  if (is_grouped (self))
+    l->tile_h = CLAMP (l->tile_w * 2 / 5, SMALL_TILE_H, MAX_GROUPED_TILE_H);
 }
 
 static guint

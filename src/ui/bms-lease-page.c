@@ -23,9 +23,12 @@ struct _BmsLeasePage
   BmsPage        parent_instance;
 
   GtkLabel       *state_label;
+  AdwActionRow   *end_row;
   GtkLabel       *end_label;
-  GtkLabel       *remaining_label;
+  AdwActionRow   *code_show_row;
   GtkLabel       *code_label;
+  GtkWidget      *write_button;
+  GtkWidget      *remove_button;
   GtkMenuButton  *date_button;
   GtkCalendar    *calendar;
   GtkSpinButton  *days_spin;
@@ -33,6 +36,7 @@ struct _BmsLeasePage
   GtkLabel       *result_label;
 
   gboolean        syncing;
+  gboolean        has_lease;    /* the board reports an end or a code */
   GPtrArray      *writes;       /* the write in flight */
   GCancellable   *cancellable;
 };
@@ -43,15 +47,12 @@ static void update_actions (BmsLeasePage *self);
 
 /* --- dates -------------------------------------------------------------- */
 
-/* The lease runs to the end of the chosen local day. */
+/* The lease runs to the end of the chosen local day, as in packwatch-cli. */
 static gint64
 end_of_day (GDateTime *day)
 {
-  g_autoptr(GDateTime) midnight =
-    g_date_time_new_local (g_date_time_get_year (day), g_date_time_get_month (day),
-                           g_date_time_get_day_of_month (day), 0, 0, 0);
-  g_autoptr(GDateTime) next = g_date_time_add_days (midnight, 1);
-  return g_date_time_to_unix (next);
+  return bms_field_lease_end_of_day (g_date_time_get_year (day), g_date_time_get_month (day),
+                                     g_date_time_get_day_of_month (day));
 }
 
 static GDateTime *
@@ -150,6 +151,7 @@ show_lease (BmsLeasePage *self)
   const BmsSnapshot *snapshot = bms_page_get_snapshot (BMS_PAGE (self));
   g_autofree char *code = NULL;
   g_autofree char *remaining = NULL;
+  g_autofree char *until = NULL;
   gint64 end, state;
 
   if (snapshot == NULL || !bms_snapshot_has (snapshot, ID_LEASE_END))
@@ -157,9 +159,10 @@ show_lease (BmsLeasePage *self)
       gtk_label_set_text (self->state_label, BMS_PAGE_DEVICE (self) ? _("Not reported by this board")
                                                           : _("Not connected"));
       set_state_style (self->state_label, "dim-label");
-      gtk_label_set_text (self->end_label, "—");
-      gtk_label_set_text (self->remaining_label, "—");
-      gtk_label_set_text (self->code_label, "—");
+      self->has_lease = FALSE;
+      gtk_widget_set_visible (GTK_WIDGET (self->end_row), FALSE);
+      gtk_widget_set_visible (GTK_WIDGET (self->code_show_row), FALSE);
+      update_actions (self);
       return;
     }
   end = bms_snapshot_get_raw (snapshot, ID_LEASE_END);
@@ -180,18 +183,18 @@ show_lease (BmsLeasePage *self)
       set_state_style (self->state_label, "error");
       break;
     }
-  if (end > 0)
-    {
-      g_autoptr(GDateTime) when = g_date_time_new_from_unix_local (end);
-      g_autofree char *text = g_date_time_format (when, "%Y-%m-%d %H:%M");
-      gtk_label_set_text (self->end_label, text);
-    }
-  else
-    gtk_label_set_text (self->end_label, "—");
+  /* The same date text as packwatch-cli and the audit trail. */
+  until = bms_field_format_lease_end (end);
+  gtk_label_set_text (self->end_label, until);
   remaining = bms_lease_page_format_remaining (end, g_get_real_time () / G_USEC_PER_SEC);
-  gtk_label_set_text (self->remaining_label, end > 0 ? remaining : "—");
+  adw_action_row_set_subtitle (self->end_row, remaining);
+  gtk_widget_set_visible (GTK_WIDGET (self->end_row), end > 0);
   code = bms_snapshot_dup_string (snapshot, ID_LEASE_CODE);
-  gtk_label_set_text (self->code_label, code && *code ? code : "—");
+  gtk_label_set_text (self->code_label, code != NULL ? code : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->code_show_row), code != NULL && *code != '\0');
+  /* Nothing to remove without a lease. */
+  self->has_lease = end > 0 || (code != NULL && *code != '\0');
+  update_actions (self);
 }
 
 /* --- writing ------------------------------------------------------------ */
@@ -234,7 +237,9 @@ update_actions (BmsLeasePage *self)
   else
     gtk_widget_remove_css_class (GTK_WIDGET (self->code_row), "error");
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "lease.write", ready && code_ok);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "lease.remove", ready);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "lease.remove", ready && self->has_lease);
+  /* A pale red button for a lease that is not there still reads as one. */
+  gtk_widget_set_visible (self->remove_button, self->has_lease);
 }
 
 static void
@@ -402,9 +407,12 @@ bms_lease_page_class_init (BmsLeasePageClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class,
       "/io/github/packwatch/Packwatch/ui/bms-lease-page.ui");
   gtk_widget_class_bind_template_child (widget_class, BmsLeasePage, state_label);
+  gtk_widget_class_bind_template_child (widget_class, BmsLeasePage, end_row);
   gtk_widget_class_bind_template_child (widget_class, BmsLeasePage, end_label);
-  gtk_widget_class_bind_template_child (widget_class, BmsLeasePage, remaining_label);
+  gtk_widget_class_bind_template_child (widget_class, BmsLeasePage, code_show_row);
   gtk_widget_class_bind_template_child (widget_class, BmsLeasePage, code_label);
+  gtk_widget_class_bind_template_child (widget_class, BmsLeasePage, write_button);
+  gtk_widget_class_bind_template_child (widget_class, BmsLeasePage, remove_button);
   gtk_widget_class_bind_template_child (widget_class, BmsLeasePage, date_button);
   gtk_widget_class_bind_template_child (widget_class, BmsLeasePage, calendar);
   gtk_widget_class_bind_template_child (widget_class, BmsLeasePage, days_spin);
@@ -424,6 +432,9 @@ bms_lease_page_init (BmsLeasePage *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   /* Tests type the code like a user would. */
   g_object_set_data (G_OBJECT (self), "code-row", self->code_row);
+  g_object_set_data (G_OBJECT (self), "write-button", self->write_button);
+  g_object_set_data (G_OBJECT (self), "end-label", self->end_label);
+  g_object_set_data (G_OBJECT (self), "remove-button", self->remove_button);
   on_days_changed (self);
   show_lease (self);
   update_actions (self);

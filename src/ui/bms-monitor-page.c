@@ -5,7 +5,9 @@
 #include <glib/gi18n.h>
 
 #include "bms-application.h"
+#include "bms-cell-chart.h"
 #include "bms-cell-grid.h"
+#include "bms-pack-trend.h"
 #include "bms-format.h"
 #include "bms-monitor-page.h"
 
@@ -17,6 +19,9 @@ struct _BmsMonitorPage
 
   GtkStack      *stack;
   BmsCellGrid   *cell_grid;
+  BmsCellChart  *cell_chart;
+  BmsPackTrend  *pack_trend;
+  GtkWidget     *charts_box;
   GtkLabel      *cell_count_label;
   GtkLabel      *selected_label;
   GtkLabel      *balance_temp_label;
@@ -209,6 +214,17 @@ update_flags (BmsMonitorPage *self)
   add_onoff_flag (self, _("Charge MOS"), bms_device_get_status (d) & BMS_STATUS_CHARGE_MOS);
   add_onoff_flag (self, _("Discharge MOS"), bms_device_get_status (d) & BMS_STATUS_DISCHARGE_MOS);
   add_onoff_flag (self, _("Balancing"), bms_device_get_status (d) & BMS_STATUS_BALANCER);
+  /* The relays next: what a technician checks first, and at 1366 × 768
+   * the end of this list is below the fold. */
+  if (s != NULL && bms_snapshot_has (s, BMS_ID_RELAYS))
+    {
+      const char *relays[] = { _("Discharge relay"), _("Pre-charge relay"),
+                               _("Charge relay"), _("Level-2 relay"), _("Heater relay") };
+      gint64 bits = bms_snapshot_get_raw (s, BMS_ID_RELAYS);
+
+      for (guint i = 0; i < G_N_ELEMENTS (relays); i++)
+        add_onoff_flag (self, relays[i], (bits >> i) & 1);
+    }
   /* Healthy real boards send status bit 3 clear: nothing to show then. A
    * set bit is what the field reads as "battery dropped"; the document
    * says otherwise, so it is stated, not painted as a fault. */
@@ -219,15 +235,6 @@ update_flags (BmsMonitorPage *self)
   add_protection_flag (self, _("Over-temperature"), w, hot);
   add_protection_flag (self, _("Low temperature"), w, cold);
   add_protection_flag (self, _("Voltage difference"), w, diff);
-  if (s != NULL && bms_snapshot_has (s, BMS_ID_RELAYS))
-    {
-      const char *relays[] = { _("Discharge relay"), _("Pre-charge relay"),
-                               _("Charge relay"), _("Level-2 relay"), _("Heater relay") };
-      gint64 bits = bms_snapshot_get_raw (s, BMS_ID_RELAYS);
-
-      for (guint i = 0; i < G_N_ELEMENTS (relays); i++)
-        add_onoff_flag (self, relays[i], (bits >> i) & 1);
-    }
   for (guint i = self->n_flags; i < G_N_ELEMENTS (self->flags); i++)
     if (self->flags[i] != NULL)
       gtk_widget_set_visible (gtk_widget_get_parent (self->flags[i]), FALSE);
@@ -276,6 +283,9 @@ update_grid (BmsMonitorPage *self)
     }
   bms_cell_grid_set_limits (self->cell_grid, &limits);
   bms_cell_grid_set_cells (self->cell_grid, mv, n, sizes, n_modules, balancing);
+  bms_cell_chart_set_lines (self->cell_chart, limits.ovp_mv, limits.uvp_mv,
+                            limit_mv (s, 0x9B /* balance start */));
+  bms_cell_chart_set_cells (self->cell_chart, mv, n);
   bms_cell_grid_set_module_temps (self->cell_grid, (const double (*)[3]) temps, n_modules);
 }
 
@@ -287,11 +297,20 @@ update_labels (BmsMonitorPage *self)
   guint n_cells = g_list_model_get_n_items (bms_device_get_cells (BMS_PAGE_DEVICE (self)));
   g_autofree char *cells = NULL;
   g_autofree char *count = NULL;
+  g_autofree char *unit = g_settings_get_string (self->settings, "voltage-unit");
+  g_autofree char *in_modules = NULL;
 
-  cells = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u cell", "%u cells", n_cells),
-                           n_cells);
+  in_modules = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u cell", "%u cells", n_cells),
+                                n_cells);
+  /* The tiles are bare numbers to fit 16 in a row: their unit is said once, here. */
+  /* TRANSLATORS: "16 cells · in V": the unit of the cell tiles */
+  cells = g_strdup_printf (_("%s · in %s"), in_modules, g_str_equal (unit, "millivolt") ? "mV" : "V");
   if (n_modules > 1)
-    count = g_strdup_printf (_("%s in %u modules"), cells, n_modules);
+    {
+      g_autofree char *with = g_strdup_printf (_("%s in %u modules"), in_modules, n_modules);
+
+      count = g_strdup_printf (_("%s · in %s"), with, g_str_equal (unit, "millivolt") ? "mV" : "V");
+    }
   if (!bms_device_get_online (BMS_PAGE_DEVICE (self)))
     {
       /* Keep the last values on screen, but say they are old. */
@@ -315,6 +334,26 @@ update_labels (BmsMonitorPage *self)
     gtk_label_set_label (self->balance_temp_label, _("not fitted"));
 }
 
+static void selected_changed (BmsMonitorPage *self);
+
+/* The charts fill the room a small pack leaves; a grid of many modules
+ * needs it itself. */
+#define CHART_MAX_CELLS 48
+
+static void
+update_trend (BmsMonitorPage *self)
+{
+  const BmsSnapshot *s = bms_device_get_snapshot (BMS_PAGE_DEVICE (self));
+  guint n_cells = g_list_model_get_n_items (bms_device_get_cells (BMS_PAGE_DEVICE (self)));
+
+  gtk_widget_set_visible (self->charts_box, n_cells > 0 && n_cells <= CHART_MAX_CELLS);
+  if (s == NULL || !bms_snapshot_has (s, BMS_ID_CURRENT))
+    return;
+  bms_pack_trend_add (self->pack_trend, bms_device_get_last_update (BMS_PAGE_DEVICE (self)),
+                      bms_device_get_pack_voltage (BMS_PAGE_DEVICE (self)),
+                      bms_device_get_current (BMS_PAGE_DEVICE (self)));
+}
+
 static void
 device_updated (BmsMonitorPage *self)
 {
@@ -324,6 +363,9 @@ device_updated (BmsMonitorPage *self)
   if (!has_data)
     return;
   update_grid (self);
+  update_trend (self);
+  /* The details of the chosen cell follow the tile, this poll. */
+  selected_changed (self);
   update_labels (self);
   update_flags (self);
 }
@@ -356,6 +398,8 @@ units_changed (BmsMonitorPage *self)
   /* Re-evaluate the template bindings that format with the settings. */
   bms_page_notify_device (BMS_PAGE (self));
   selected_changed (self);
+  if (BMS_PAGE_DEVICE (self) != NULL && bms_device_get_snapshot (BMS_PAGE_DEVICE (self)) != NULL)
+    update_labels (self);
 }
 
 static void
@@ -364,6 +408,8 @@ bms_monitor_page_device_changed (BmsPage *page)
   BmsMonitorPage *self = BMS_MONITOR_PAGE (page);
   BmsDevice *device = bms_page_get_device (page);
 
+  /* Another board (or none): its trend starts afresh. */
+  bms_pack_trend_clear (self->pack_trend);
   if (device == NULL)
     {
       gtk_stack_set_visible_child_name (self->stack, "empty");
@@ -398,6 +444,8 @@ bms_monitor_page_class_init (BmsMonitorPageClass *klass)
   page_class->device_changed = bms_monitor_page_device_changed;
 
   g_type_ensure (BMS_TYPE_CELL_GRID);
+  g_type_ensure (BMS_TYPE_CELL_CHART);
+  g_type_ensure (BMS_TYPE_PACK_TREND);
   g_type_ensure (BMS_TYPE_DEVICE);
   gtk_widget_class_set_template_from_resource (widget_class,
       "/io/github/packwatch/Packwatch/ui/bms-monitor-page.ui");
@@ -405,6 +453,9 @@ bms_monitor_page_class_init (BmsMonitorPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, BmsMonitorPage, cell_grid);
   gtk_widget_class_bind_template_child (widget_class, BmsMonitorPage, cell_count_label);
   gtk_widget_class_bind_template_child (widget_class, BmsMonitorPage, selected_label);
+  gtk_widget_class_bind_template_child (widget_class, BmsMonitorPage, cell_chart);
+  gtk_widget_class_bind_template_child (widget_class, BmsMonitorPage, pack_trend);
+  gtk_widget_class_bind_template_child (widget_class, BmsMonitorPage, charts_box);
   gtk_widget_class_bind_template_child (widget_class, BmsMonitorPage, balance_temp_label);
   gtk_widget_class_bind_template_child (widget_class, BmsMonitorPage, flags_box);
   gtk_widget_class_bind_template_callback (widget_class, format_cell);
@@ -420,6 +471,9 @@ bms_monitor_page_init (BmsMonitorPage *self)
 {
   self->settings = bms_settings_new ();
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* Tests read the details as a user would. */
+  g_object_set_data (G_OBJECT (self), "selected-label", self->selected_label);
+  g_object_set_data (G_OBJECT (self), "cell-count-label", self->cell_count_label);
   g_signal_connect_object (self->cell_grid, "notify::selected",
                            G_CALLBACK (selected_changed), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->settings, "changed::voltage-unit",

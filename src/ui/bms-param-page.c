@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "bms-field-writer.h"
 #include "bms-param-dialog.h"
@@ -24,6 +25,14 @@ struct _BmsParamPage
   GtkButton     *lock_button;
   GtkBox        *groups_box;
   AdwExpanderRow *rules_row;
+  GtkWidget     *rules_group;
+  GtkWidget     *presets_group;
+  GtkWidget     *no_match_page;
+  GtkSearchEntry *search_entry;
+  GtkBox        *jump_box;
+  GtkScrolledWindow *scroller;
+  GtkWidget     *content_clamp;
+  GPtrArray     *groups;       /* AdwPreferencesGroup per page_groups entry */
 };
 
 G_DEFINE_FINAL_TYPE (BmsParamPage, bms_param_page, BMS_TYPE_PAGE)
@@ -38,14 +47,45 @@ static guint signals[N_SIGNALS];
 static const struct {
   BmsFieldGroup group;
   const char   *title;
+  const char   *jump;          /* the jump list's short name */
 } page_groups[] = {
-  { BMS_GROUP_VOLTAGE, N_("Voltage Protection") },
-  { BMS_GROUP_CURRENT, N_("Current Protection") },
-  { BMS_GROUP_TEMPERATURE, N_("Temperature Protection") },
-  { BMS_GROUP_BALANCE, N_("Balancing") },
-  { BMS_GROUP_HEATING, N_("Heating") },
-  { BMS_GROUP_CHARGER, N_("Charger") },
+  { BMS_GROUP_VOLTAGE, N_("Voltage Protection"), N_("Voltage") },
+  { BMS_GROUP_CURRENT, N_("Current Protection"), N_("Current") },
+  { BMS_GROUP_TEMPERATURE, N_("Temperature Protection"), N_("Temperature") },
+  { BMS_GROUP_BALANCE, N_("Balancing"), N_("Balancing") },
+  { BMS_GROUP_HEATING, N_("Heating"), N_("Heating") },
+  { BMS_GROUP_CHARGER, N_("Charger"), N_("Charger") },
 };
+
+/* Level-2 ("fail") protections sit right below their level 1, not at the
+ * end of the group in id order: the two are set together. */
+static const struct {
+  guint8 level1;
+  guint8 level2;
+} level_pairs[] = {
+  { BMS_ID_CELL_OVP, BMS_ID_CELL_OVP2 },
+  { BMS_ID_CELL_UVP, BMS_ID_CELL_UVP2 },
+};
+
+static guint8
+level2_of (guint8 id)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (level_pairs); i++)
+    if (level_pairs[i].level1 == id)
+      return level_pairs[i].level2;
+  return 0;
+}
+
+static gboolean
+is_level2 (guint8 id)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (level_pairs); i++)
+    if (level_pairs[i].level2 == id)
+      return TRUE;
+  return FALSE;
+}
+
+static void apply_filter (BmsParamPage *self);
 
 static AdwToastOverlay *
 toast_overlay (BmsParamPage *self)
@@ -126,8 +166,8 @@ update_row (BmsParamPage *self,
   gtk_widget_set_sensitive (GTK_WIDGET (row), present && in_force == NULL);
   gtk_widget_set_visible (g_object_get_data (G_OBJECT (row), "edit-icon"), in_force == NULL);
   /* An extension the board does not have is no row of its own. */
-  if (field->replaces != 0)
-    gtk_widget_set_visible (GTK_WIDGET (row), present);
+  g_object_set_data (G_OBJECT (row), "unavailable",
+                     GINT_TO_POINTER (field->replaces != 0 && !present));
 }
 
 static void
@@ -139,6 +179,82 @@ update_rows (BmsParamPage *self)
   g_hash_table_iter_init (&iter, self->rows);
   while (g_hash_table_iter_next (&iter, &key, &row))
     update_row (self, GPOINTER_TO_UINT (key), row);
+  apply_filter (self);
+}
+
+/* ---- search and jump list ---- */
+
+/* What a search matches: the label (shown and English), the field's name
+ * and its unit, folded once. */
+static char *
+search_text (const BmsFieldInfo *field)
+{
+  g_autofree char *all = g_strdup_printf ("%s %s %s %s", _(field->label), field->label,
+                                          field->name, field->unit);
+  return g_utf8_casefold (all, -1);
+}
+
+static gboolean
+row_matches (GtkWidget *row, const char *query)
+{
+  if (g_object_get_data (G_OBJECT (row), "unavailable") != NULL)
+    return FALSE;
+  return *query == '\0' || strstr (g_object_get_data (G_OBJECT (row), "search-text"), query);
+}
+
+/* Only what changed is touched: a poll calls this with the same query. */
+static void
+set_visible (GtkWidget *widget, gboolean visible)
+{
+  if (gtk_widget_get_visible (widget) != visible)
+    gtk_widget_set_visible (widget, visible);
+}
+
+static void
+apply_filter (BmsParamPage *self)
+{
+  g_autofree char *query = g_utf8_casefold (gtk_editable_get_text (GTK_EDITABLE (self->search_entry)), -1);
+  guint shown = 0;
+
+  g_strstrip (query);
+  for (guint g = 0; g < self->groups->len; g++)
+    {
+      GtkWidget *group = g_ptr_array_index (self->groups, g);
+      GPtrArray *rows = g_object_get_data (G_OBJECT (group), "rows");
+      guint in_group = 0;
+
+      for (guint i = 0; i < rows->len; i++)
+        {
+          gboolean visible = row_matches (g_ptr_array_index (rows, i), query);
+
+          set_visible (g_ptr_array_index (rows, i), visible);
+          in_group += visible;
+        }
+      set_visible (group, in_group > 0);
+      gtk_widget_set_sensitive (g_object_get_data (G_OBJECT (group), "jump-button"), in_group > 0);
+      shown += in_group;
+    }
+  /* While searching, the results come first. */
+  set_visible (self->presets_group, *query == '\0');
+  set_visible (self->rules_group, *query == '\0');
+  set_visible (self->no_match_page, shown == 0 && *query != '\0');
+}
+
+static void
+jump_activated (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *parameter)
+{
+  BmsParamPage *self = BMS_PARAM_PAGE (widget);
+  guint index = (guint) g_variant_get_int32 (parameter);
+  GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
+  graphene_rect_t bounds;
+
+  if (index >= self->groups->len
+      || !gtk_widget_compute_bounds (g_ptr_array_index (self->groups, index),
+                                     self->content_clamp, &bounds))
+    return;
+  gtk_adjustment_set_value (adjustment, bounds.origin.y);
 }
 
 static GtkWidget *
@@ -182,7 +298,22 @@ add_row (BmsParamPage *self, GtkWidget *group, const BmsFieldInfo *field)
   if (in_place != NULL)
     add_row (self, group, in_place);
   g_hash_table_insert (self->rows, GUINT_TO_POINTER (field->id), row);
+  g_object_set_data_full (G_OBJECT (row), "search-text", search_text (field), g_free);
+  g_ptr_array_add (g_object_get_data (G_OBJECT (group), "rows"), row);
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), row);
+  if (level2_of (field->id) != 0)
+    add_row (self, group, bms_field_lookup (level2_of (field->id)));
+}
+
+static GtkWidget *
+jump_button_new (guint index)
+{
+  GtkWidget *button = gtk_button_new_with_label (_(page_groups[index].jump));
+
+  gtk_widget_add_css_class (button, "flat");
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "param.jump");
+  gtk_actionable_set_action_target (GTK_ACTIONABLE (button), "i", (gint32) index);
+  return button;
 }
 
 static void
@@ -195,15 +326,22 @@ build_groups (BmsParamPage *self)
     {
       GtkWidget *group = adw_preferences_group_new ();
 
+      GtkWidget *jump = jump_button_new (g);
+
       adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), _(page_groups[g].title));
+      g_object_set_data_full (G_OBJECT (group), "rows", g_ptr_array_new (),
+                              (GDestroyNotify) g_ptr_array_unref);
+      g_object_set_data (G_OBJECT (group), "jump-button", jump);
       for (guint i = 0; i < n; i++)
         {
           if (fields[i].group != page_groups[g].group || !bms_param_is_parameter (&fields[i])
-              || fields[i].replaces != 0)
+              || fields[i].replaces != 0 || is_level2 (fields[i].id))
             continue;
           add_row (self, group, &fields[i]);
         }
       gtk_box_append (self->groups_box, group);
+      gtk_box_append (self->jump_box, jump);
+      g_ptr_array_add (self->groups, group);
     }
 }
 
@@ -601,6 +739,7 @@ bms_param_page_dispose (GObject *object)
   bms_page_set_device (BMS_PAGE (self), NULL);
   g_clear_object (&self->params);
   g_clear_pointer (&self->rows, g_hash_table_unref);
+  g_clear_pointer (&self->groups, g_ptr_array_unref);
 
   G_OBJECT_CLASS (bms_param_page_parent_class)->dispose (object);
 }
@@ -666,18 +805,32 @@ bms_param_page_class_init (BmsParamPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, BmsParamPage, lock_button);
   gtk_widget_class_bind_template_child (widget_class, BmsParamPage, groups_box);
   gtk_widget_class_bind_template_child (widget_class, BmsParamPage, rules_row);
+  gtk_widget_class_bind_template_child (widget_class, BmsParamPage, rules_group);
+  gtk_widget_class_bind_template_child (widget_class, BmsParamPage, presets_group);
+  gtk_widget_class_bind_template_child (widget_class, BmsParamPage, no_match_page);
+  gtk_widget_class_bind_template_child (widget_class, BmsParamPage, search_entry);
+  gtk_widget_class_bind_template_child (widget_class, BmsParamPage, jump_box);
+  gtk_widget_class_bind_template_child (widget_class, BmsParamPage, scroller);
+  gtk_widget_class_bind_template_child (widget_class, BmsParamPage, content_clamp);
+  gtk_widget_class_bind_template_callback (widget_class, apply_filter);
 
   gtk_widget_class_install_action (widget_class, "param.edit", "y", edit_activated);
   gtk_widget_class_install_action (widget_class, "param.preset", "i", preset_activated);
+  gtk_widget_class_install_action (widget_class, "param.jump", "i", jump_activated);
 }
 
 static void
 bms_param_page_init (BmsParamPage *self)
 {
   self->rows = g_hash_table_new (NULL, NULL);
+  self->groups = g_ptr_array_new ();
   self->cancellable = g_cancellable_new ();
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* Typing on the page searches. */
+  gtk_search_entry_set_key_capture_widget (self->search_entry, GTK_WIDGET (self));
+  g_object_set_data (G_OBJECT (self), "search-entry", self->search_entry);
   build_groups (self);
+  apply_filter (self);
   build_rules (self);
   update_lock (self);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "param.preset", FALSE);
@@ -687,6 +840,14 @@ GtkWidget *
 bms_param_page_new (BmsConnection *connection)
 {
   return g_object_new (BMS_TYPE_PARAM_PAGE, "connection", connection, NULL);
+}
+
+GtkWidget *
+bms_param_page_get_row (BmsParamPage *self,
+                        guint8        id)
+{
+  g_return_val_if_fail (BMS_IS_PARAM_PAGE (self), NULL);
+  return g_hash_table_lookup (self->rows, GUINT_TO_POINTER (id));
 }
 
 guint

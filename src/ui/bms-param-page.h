@@ -22,5 +22,8 @@ void           bms_param_page_write          (BmsParamPage  *self,
                                               gboolean       ask_password);
 /* Rows on the page (one per writable protection parameter). */
 guint          bms_param_page_get_n_rows     (BmsParamPage  *self);
+/* The row of a field, NULL if the page has none. */
+GtkWidget     *bms_param_page_get_row        (BmsParamPage  *self,
+                                              guint8         id);
 
 G_END_DECLS

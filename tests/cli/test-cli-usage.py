@@ -110,7 +110,7 @@ def refused(args, expect_in_err, description):
     return err
 
 
-err = refused(["cell_ovp_mv=9999"], ["cell_ovp_mv", "9999", "1000", "4500"],
+err = refused(["cell_ovp_mv=9999"], ["cell_ovp_mv", "9999", "1500", "4500"],
               "cell_ovp_mv=9999 out of range")
 tap.diag(err.strip())
 refused(["cell_ovp_mv=3600", "charge_low_temp_c=-80"], ["charge_low_temp_c", "-80"],
@@ -142,5 +142,23 @@ tap.ok(status == 2 and "cell_uvp_mv" in err and not readable,
        f"{status} readable={bool(readable)} {err}")
 os.close(master)
 os.close(slave)
+
+# One range for the user: the vendor sheet's where it narrows the catalogue
+# (charge protection level 1: 1500-4500 mV, the catalogue takes 1000), the
+# same in fields, fields --json, write's refusal and docs/protocol.md.
+status, out, err = run([CLI, "fields"])
+row = [l for l in out.splitlines() if " cell_ovp_mv " in l]
+tap.ok(status == 0 and row and "1500..4500" in row[0], "fields shows the vendor range", row)
+status, out, err = run([CLI, "fields", "--json"])
+f = [x for x in json.loads(out) if x["name"] == "cell_ovp_mv"][0] if status == 0 else {}
+tap.ok(f.get("min") == 1500 and f.get("max") == 4500 and f.get("catalogue_min") == 1000,
+       "fields --json: min/max the vendor range, catalogue_min the wire's", f)
+for value in ("9999", "1200"):
+    status, out, err = run([CLI, "write", "--port", "sim://", "--dry-run", f"cell_ovp_mv={value}"])
+    tap.ok(status == 2 and "allowed 1500 mV to 4500 mV" in err and "1000" not in err,
+           f"cell_ovp_mv={value} is refused naming 1500-4500 mV", err)
+doc = open(os.path.join(os.environ.get("PACKWATCH_SOURCE_ROOT", "."), "docs", "protocol.md")).read()
+tap.ok("| 0x90 | `cell_ovp_mv` | 2 | RW | uint | mV |  | 1500 … 4500 |" in doc,
+       "docs/protocol.md shows the same range")
 
 tap.done()

@@ -268,9 +268,42 @@ test_format_value (void)
   g_assert_cmpstr (i, ==, "none");
 }
 
+/* lease_end is Unix time on the wire and a date for people: a lease "until
+ * 2027-03-31" ends at midnight after that day (TZ=UTC here). */
+static void
+test_lease_end_dates (void)
+{
+  const BmsFieldInfo *field = bms_field_lookup (BMS_ID_LEASE_END);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *day_end = NULL, *minute = NULL, *none = NULL;
+  gint64 raw = -1;
+
+  g_assert_true (bms_field_parse_value (field, "2027-03-31", &raw, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (raw, ==, 1806537600); /* 2027-04-01 00:00 UTC */
+  day_end = bms_field_format (field, raw);
+  g_assert_cmpstr (day_end, ==, "2027-03-31 24:00");
+  g_assert_true (bms_field_parse_value (field, day_end, &raw, NULL, NULL));
+  g_assert_cmpint (raw, ==, 1806537600);
+  g_assert_true (bms_field_parse_value (field, "2027-03-31 12:30", &raw, NULL, NULL));
+  minute = bms_field_format (field, raw);
+  g_assert_cmpstr (minute, ==, "2027-03-31 12:30");
+  g_assert_true (bms_field_parse_value (field, "none", &raw, NULL, NULL));
+  g_assert_cmpint (raw, ==, 0);
+  none = bms_field_format (field, 0);
+  g_assert_cmpstr (none, ==, "none");
+  /* A plain Unix time still works. */
+  g_assert_true (bms_field_parse_value (field, "1806537600", &raw, NULL, NULL));
+  g_assert_cmpint (raw, ==, 1806537600);
+  g_assert_false (bms_field_parse_value (field, "2027-02-30", &raw, NULL, &error));
+  g_assert_nonnull (strstr (error->message, "is not a date"));
+}
+
 int
 main (int argc, char **argv)
 {
+  /* Lease dates are local: a known zone. */
+  g_setenv ("TZ", "UTC", TRUE);
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/field/format-value", test_format_value);
   g_test_add_func ("/field/catalogue-consistent", test_catalogue_consistent);
@@ -281,5 +314,6 @@ main (int argc, char **argv)
   g_test_add_func ("/field/format", test_format);
   g_test_add_func ("/field/bad-info", test_bad_info);
   g_test_add_func ("/field/setting-id", test_setting_id);
+  g_test_add_func ("/field/lease-end-dates", test_lease_end_dates);
   return g_test_run ();
 }

@@ -1,0 +1,172 @@
+/* test-monitor-charts.c — the Monitor page's charts: a frame only when a
+ * value changed (an idle window costs nothing), the trend keeps the last
+ * minutes, both draw something; the selected cell's details follow the
+ * polls. */
+#include "page-test-util.h"
+#include "bms-cell-chart.h"
+#include "bms-cell-grid.h"
+#include "bms-monitor-page.h"
+#include "bms-pack-trend.h"
+
+/* Pixels drawn (not transparent) by a draw function. */
+static guint
+painted (void (*draw) (gpointer, cairo_t *, int, int), gpointer widget)
+{
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 400, 200);
+  cairo_t *cr = cairo_create (surface);
+  const guint8 *data;
+  guint n = 0;
+
+  draw (widget, cr, 400, 200);
+  cairo_destroy (cr);
+  cairo_surface_flush (surface);
+  data = cairo_image_surface_get_data (surface);
+  for (int i = 0; i < 400 * 200; i++)
+    n += data[i * 4 + 3] != 0;
+  cairo_surface_destroy (surface);
+  return n;
+}
+
+static void
+test_cell_chart (void)
+{
+  GtkWidget *chart = g_object_ref_sink (bms_cell_chart_new ());
+  guint16 mv[16];
+  guint before;
+
+  for (guint i = 0; i < G_N_ELEMENTS (mv); i++)
+    mv[i] = 3340 + i;
+  g_assert_cmpuint (painted ((gpointer) bms_cell_chart_draw, chart), ==, 0);
+  bms_cell_chart_set_lines (BMS_CELL_CHART (chart), 3650, 2500, 3400);
+  bms_cell_chart_set_cells (BMS_CELL_CHART (chart), mv, 16);
+  before = bms_cell_chart_get_n_redraws (BMS_CELL_CHART (chart));
+  /* The same poll again: no frame. */
+  bms_cell_chart_set_lines (BMS_CELL_CHART (chart), 3650, 2500, 3400);
+  bms_cell_chart_set_cells (BMS_CELL_CHART (chart), mv, 16);
+  g_assert_cmpuint (bms_cell_chart_get_n_redraws (BMS_CELL_CHART (chart)), ==, before);
+  mv[3]++;
+  bms_cell_chart_set_cells (BMS_CELL_CHART (chart), mv, 16);
+  g_assert_cmpuint (bms_cell_chart_get_n_redraws (BMS_CELL_CHART (chart)), ==, before + 1);
+  g_assert_cmpuint (painted ((gpointer) bms_cell_chart_draw, chart), >, 400 * 200 / 10);
+  g_object_unref (chart);
+}
+
+static void
+test_pack_trend (void)
+{
+  GtkWidget *trend = g_object_ref_sink (bms_pack_trend_new ());
+  gint64 t = 1000 * G_USEC_PER_SEC;
+  guint before;
+
+  for (guint i = 0; i < 5; i++)
+    bms_pack_trend_add (BMS_PACK_TREND (trend), t + i * G_USEC_PER_SEC, 53.0 + i * 0.01, 10);
+  before = bms_pack_trend_get_n_redraws (BMS_PACK_TREND (trend));
+  /* Unchanged values: a sample kept, no frame. */
+  bms_pack_trend_add (BMS_PACK_TREND (trend), t + 5 * G_USEC_PER_SEC, 53.04, 10);
+  g_assert_cmpuint (bms_pack_trend_get_n_samples (BMS_PACK_TREND (trend)), ==, 6);
+  g_assert_cmpuint (bms_pack_trend_get_n_redraws (BMS_PACK_TREND (trend)), ==, before);
+  g_assert_cmpuint (painted ((gpointer) bms_pack_trend_draw, trend), >, 0);
+  /* Only the last minutes are kept. */
+  bms_pack_trend_add (BMS_PACK_TREND (trend),
+                      t + (BMS_PACK_TREND_MINUTES * 60 + 3) * G_USEC_PER_SEC, 53.1, -5);
+  /* t+3 s … t+5 s and the new one. */
+  g_assert_cmpuint (bms_pack_trend_get_n_samples (BMS_PACK_TREND (trend)), ==, 4);
+  g_assert_cmpuint (bms_pack_trend_get_n_redraws (BMS_PACK_TREND (trend)), ==, before + 1);
+  g_object_unref (trend);
+}
+
+/* 256 cells in 16 modules: on a 1920 × 1080 screen the grid grows into the
+ * room (taller tiles), and still fits the page below the header. */
+static void
+test_grid_grows (void)
+{
+  GtkWidget *grid = g_object_ref_sink (bms_cell_grid_new ());
+  guint16 mv[256];
+  guint sizes[16];
+  guint64 balancing[4] = { 0 };
+  int narrow, wide, unused;
+
+  for (guint i = 0; i < 256; i++)
+    mv[i] = 3300 + i % 50;
+  for (guint m = 0; m < 16; m++)
+    sizes[m] = 16;
+  bms_cell_grid_set_cells (BMS_CELL_GRID (grid), mv, 256, sizes, 16, balancing);
+  /* The left pane at 1366 and at 1920 pixels wide. */
+  gtk_widget_measure (grid, GTK_ORIENTATION_VERTICAL, 920, &narrow, &unused, NULL, NULL);
+  gtk_widget_measure (grid, GTK_ORIENTATION_VERTICAL, 1590, &wide, &unused, NULL, NULL);
+  g_assert_cmpint (wide, >, narrow + 100);
+  g_assert_cmpint (wide, <=, 1080 - 180);
+  g_object_unref (grid);
+}
+
+typedef struct
+{
+  BmsCellGrid *grid;
+  guint        polls;
+} Details;
+
+static void
+count_poll (Details *d)
+{
+  d->polls++;
+}
+
+static gboolean
+polled_twice (gpointer data)
+{
+  return ((Details *) data)->polls >= 2;
+}
+
+static GtkWidget *
+find_type (GtkWidget *widget, GType type)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
+    return widget;
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_type (c, type);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static void
+test_live_details (void)
+{
+  g_autoptr(BmsConnection) connection = page_test_connect ();
+  GtkWidget *page = bms_monitor_page_new (connection);
+  GtkWidget *window = page_test_window (connection, page);
+  BmsDevice *device = bms_connection_get_device (connection);
+  Details d = { BMS_CELL_GRID (find_type (page, BMS_TYPE_CELL_GRID)), 0 };
+  g_autofree char *now = NULL;
+  gulong id;
+
+  g_assert_nonnull (d.grid);
+  /* The tiles are bare numbers: the header gives their unit. */
+  g_assert_true (g_str_has_suffix (
+      gtk_label_get_label (g_object_get_data (G_OBJECT (page), "cell-count-label")), " · in V"));
+  g_assert_true (gtk_widget_get_visible (find_type (page, BMS_TYPE_CELL_CHART)));
+  bms_cell_grid_set_selected (d.grid, 4);
+  /* After polls, the details are those of the tile now. */
+  id = g_signal_connect_swapped (device, "updated", G_CALLBACK (count_poll), &d);
+  g_assert_true (page_test_wait (polled_twice, &d, 20));
+  g_signal_handler_disconnect (device, id);
+  now = bms_cell_grid_describe_cell (d.grid, 4);
+  g_assert_nonnull (g_object_get_data (G_OBJECT (page), "selected-label"));
+  g_assert_cmpstr (gtk_label_get_label (g_object_get_data (G_OBJECT (page), "selected-label")), ==,
+                   now);
+  page_test_close (window, g_steal_pointer (&connection));
+}
+
+int
+main (int argc, char **argv)
+{
+  page_test_init (&argc, &argv);
+  g_test_add_func ("/monitor-charts/cell-chart", test_cell_chart);
+  g_test_add_func ("/monitor-charts/pack-trend", test_pack_trend);
+  g_test_add_func ("/monitor-charts/live-details", test_live_details);
+  g_test_add_func ("/monitor-charts/grid-grows", test_grid_grows);
+  return g_test_run ();
+}
