@@ -13,6 +13,12 @@
  */
 #pragma once
 
+/* The widgets reach a board only through the connection controller: the ui
+ * library is compiled with BMS_COMPILATION_UI (src/meson.build). */
+#ifdef BMS_COMPILATION_UI
+#error "src/ui may not use the session, transports or the flasher: go through BmsConnection (src/model/bms-connection.h)"
+#endif
+
 #include <gio/gio.h>
 #include "bms-transport.h"
 #include "bms-snapshot.h"

@@ -5,6 +5,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "bms-change-set.h"
+#include "bms-session.h"
 
 struct _BmsChangeSet
 {

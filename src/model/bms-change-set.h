@@ -16,10 +16,13 @@
 #include <gio/gio.h>
 #include "bms-change.h"
 #include "bms-param-set.h"
-#include "bms-session.h"
 #include "bms-history.h"
 
 G_BEGIN_DECLS
+
+/* The apply functions take the session; src/ui goes through
+ * bms_connection_apply_async and never sees it. */
+typedef struct _BmsSession BmsSession;
 
 #define BMS_TYPE_CHANGE_SET (bms_change_set_get_type ())
 G_DECLARE_FINAL_TYPE (BmsChangeSet, bms_change_set, BMS, CHANGE_SET, GObject)

@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "bms-application.h"
-#include "bms-sim.h"
 #include "bms-preferences-window.h"
 #include "bms-window.h"
 
@@ -64,11 +63,8 @@ replay_demo_uri (const char *file, GError **error)
 {
   g_autofree char *path = g_canonicalize_filename (file, NULL);
   g_autofree char *uri = g_strconcat ("replay://", path, NULL);
-  g_autoptr(BmsTransport) transport = NULL;
 
-  bms_sim_register_uri_scheme ();
-  transport = bms_transport_new_for_uri (uri, 9600, error);
-  return transport != NULL ? g_steal_pointer (&uri) : NULL;
+  return bms_connection_check_uri (uri, error) ? g_steal_pointer (&uri) : NULL;
 }
 
 static gboolean
@@ -261,7 +257,7 @@ bms_application_startup (GApplication *app)
   G_APPLICATION_CLASS (bms_application_parent_class)->startup (app);
 
   /* "sim://" and "sim://master": the demo boards of the port list. */
-  bms_sim_register_uri_scheme ();
+  bms_connection_register_demo_boards ();
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions,
                                    G_N_ELEMENTS (app_actions), self);

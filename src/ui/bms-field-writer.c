@@ -147,7 +147,7 @@ bms_field_writer_write_async (GtkWidget           *parent,
   job->old_value = device ? snapshot_value (bms_device_get_snapshot (device), id) : NULL;
   g_task_set_task_data (task, job, (GDestroyNotify) job_free);
   if (ask_password && bms_connection_get_locked (connection) &&
-      bms_connection_get_session (connection) != NULL)
+      bms_connection_get_connected (connection))
     bms_password_dialog_ask_async (parent, connection, NULL, cancellable, unlocked, task);
   else
     send (task);

@@ -163,3 +163,47 @@ bms_password_dialog_ask_finish_password (GAsyncResult  *result,
     *password = g_strdup (ask->password);
   return TRUE;
 }
+
+typedef struct {
+  GtkWidget       *widget;
+  BmsPasswordFunc  func;
+  gpointer         user_data;
+} IfLocked;
+
+static void
+asked_if_locked (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  IfLocked *data = user_data;
+  g_autofree char *password = NULL;
+  gboolean ok = bms_password_dialog_ask_finish_password (result, &password, NULL);
+
+  data->func (data->widget, ok, password, data->user_data);
+  g_object_unref (data->widget);
+  g_free (data);
+}
+
+void
+bms_password_dialog_ask_if_locked (GtkWidget       *widget,
+                                   BmsConnection   *connection,
+                                   const char      *reason,
+                                   BmsPasswordFunc  func,
+                                   gpointer         user_data)
+{
+  IfLocked *data;
+
+  g_return_if_fail (GTK_IS_WIDGET (widget));
+  g_return_if_fail (BMS_IS_CONNECTION (connection));
+
+  if (!bms_connection_get_locked (connection))
+    {
+      func (widget, TRUE, NULL, user_data);
+      return;
+    }
+  data = g_new0 (IfLocked, 1);
+  data->widget = g_object_ref (widget);
+  data->func = func;
+  data->user_data = user_data;
+  bms_password_dialog_ask_async (widget, connection, reason, NULL, asked_if_locked, data);
+}

@@ -24,4 +24,18 @@ gboolean bms_password_dialog_ask_finish_password (GAsyncResult  *result,
                                                   char         **password,
                                                   GError       **error);
 
+/* The pages' gate before a write: calls func once, at once with proceed
+ * TRUE and password NULL when the board is unlocked; otherwise after the
+ * dialog above, with proceed TRUE and the password that unlocked, or
+ * proceed FALSE when the user gave up. */
+typedef void (*BmsPasswordFunc) (GtkWidget  *widget,
+                                 gboolean    proceed,
+                                 const char *password,
+                                 gpointer    user_data);
+void     bms_password_dialog_ask_if_locked (GtkWidget       *widget,
+                                            BmsConnection   *connection,
+                                            const char      *reason,
+                                            BmsPasswordFunc  func,
+                                            gpointer         user_data);
+
 G_END_DECLS

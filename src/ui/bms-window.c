@@ -151,7 +151,7 @@ unlock_activated (GtkWidget  *widget,
 {
   BmsWindow *self = BMS_WINDOW (widget);
 
-  if (bms_connection_get_session (self->connection) == NULL)
+  if (!bms_connection_get_connected (self->connection))
     {
       adw_toast_overlay_add_toast (self->toast_overlay,
                                    adw_toast_new (_("Connect to a board first")));

@@ -4,15 +4,17 @@
  * Each write is verified by the session (read back and compared); the
  * result of every field is kept in its BmsFieldWrite so a page can show a
  * result per row. A locked session is unlocked first with the password the
- * user typed (bms_field_writes_ask_password).
+ * user typed. The pages run them through bms_connection_write_fields_async;
+ * only the connection (and tests) pass a session.
  */
 #pragma once
 
-#include <adwaita.h>
-#include "bms-session.h"
+#include <gio/gio.h>
 #include "bms-history.h"
 
 G_BEGIN_DECLS
+
+typedef struct _BmsSession BmsSession;
 
 typedef struct {
   guint8   id;
@@ -56,6 +58,10 @@ void       bms_field_writes_run_async    (BmsSession            *session,
                                           gpointer               user_data);
 gboolean   bms_field_writes_run_finish   (GAsyncResult          *result,
                                           GError               **error);
+/* A value of id as text: raw for numbers, text for ASCII fields. */
+char      *bms_field_writes_format       (guint8                 id,
+                                          gint64                 raw,
+                                          const char            *text);
 /* Every field ok. */
 gboolean   bms_field_writes_all_ok       (GPtrArray             *writes);
 /* Appends "Label: result" lines to text, one per write (only the failed
@@ -63,19 +69,5 @@ gboolean   bms_field_writes_all_ok       (GPtrArray             *writes);
 void       bms_field_writes_describe     (GPtrArray             *writes,
                                           gboolean               failures_only,
                                           GString               *text);
-
-/* Asks for the parameter password when the session is locked (an
- * AdwMessageDialog with a password entry, transient for widget's window),
- * then calls func once: proceed TRUE with the password (NULL when the
- * session was already unlocked), or proceed FALSE when the user cancelled. */
-typedef void (*BmsPasswordFunc) (GtkWidget  *widget,
-                                 gboolean    proceed,
-                                 const char *password,
-                                 gpointer    user_data);
-void       bms_field_writes_ask_password (GtkWidget             *widget,
-                                          BmsSession            *session,
-                                          const char            *reason,
-                                          BmsPasswordFunc        func,
-                                          gpointer               user_data);
 
 G_END_DECLS

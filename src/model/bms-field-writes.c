@@ -1,4 +1,4 @@
-/* bms-field-writes.c — verified field writes on a worker. */
+/* bms-field-writes.c — verified field writes on the session's worker. */
 #include "config.h"
 #include "bms-context.h"
 
@@ -6,7 +6,21 @@
 
 #include "bms-field-writes.h"
 #include "bms-field.h"
-#include "bms-field-writer.h"
+#include "bms-session.h"
+
+char *
+bms_field_writes_format (guint8      id,
+                         gint64      raw,
+                         const char *text)
+{
+  const BmsFieldInfo *field = bms_field_lookup (id);
+
+  if (field == NULL)
+    return g_strdup_printf ("%" G_GINT64_FORMAT, raw);
+  if (field->type == BMS_FIELD_ASCII)
+    return g_strdup (text ? text : "");
+  return bms_field_format (field, raw);
+}
 
 static void
 field_write_free (BmsFieldWrite *write)
@@ -147,7 +161,7 @@ value_text (guint8      id,
     return NULL;
   if (id == BMS_ID_PASSWORD)
     return g_strdup ("(hidden)");
-  return bms_field_writer_format (id, raw, text);
+  return bms_field_writes_format (id, raw, text);
 }
 
 static void
@@ -264,80 +278,4 @@ bms_field_writes_run_finish (GAsyncResult *result,
 {
   g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
-}
-
-/* --- password ----------------------------------------------------------- */
-
-typedef struct {
-  GtkWidget      *widget;
-  GtkWidget      *entry;
-  BmsPasswordFunc func;
-  gpointer        user_data;
-} AskData;
-
-static void
-on_password_response (AdwMessageDialog *dialog,
-                      const char       *response,
-                      AskData          *data)
-{
-  if (g_str_equal (response, "unlock"))
-    data->func (data->widget, TRUE, gtk_editable_get_text (GTK_EDITABLE (data->entry)),
-                data->user_data);
-  else
-    data->func (data->widget, FALSE, NULL, data->user_data);
-  g_object_unref (data->widget);
-  g_free (data);
-}
-
-static void
-on_password_activate (GtkWidget        *entry,
-                      AdwMessageDialog *dialog)
-{
-  adw_message_dialog_response (dialog, "unlock");
-  gtk_window_destroy (GTK_WINDOW (dialog));
-}
-
-void
-bms_field_writes_ask_password (GtkWidget      *widget,
-                               BmsSession     *session,
-                               const char     *reason,
-                               BmsPasswordFunc func,
-                               gpointer        user_data)
-{
-  GtkRoot *root;
-  GtkWidget *dialog;
-  AskData *data;
-
-  g_return_if_fail (GTK_IS_WIDGET (widget));
-  g_return_if_fail (BMS_IS_SESSION (session));
-
-  if (bms_session_is_unlocked (session))
-    {
-      func (widget, TRUE, NULL, user_data);
-      return;
-    }
-  root = gtk_widget_get_root (widget);
-  dialog = adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
-                                   _("Parameter Password"), reason);
-  data = g_new0 (AskData, 1);
-  data->widget = g_object_ref (widget);
-  data->func = func;
-  data->user_data = user_data;
-  data->entry = gtk_password_entry_new ();
-  gtk_password_entry_set_show_peek_icon (GTK_PASSWORD_ENTRY (data->entry), TRUE);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (data->entry),
-                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _("Password"), -1);
-  g_signal_connect (data->entry, "activate", G_CALLBACK (on_password_activate), dialog);
-  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), data->entry);
-  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
-                                    "cancel", _("_Cancel"),
-                                    "unlock", _("_Unlock and Write"),
-                                    NULL);
-  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "unlock",
-                                              ADW_RESPONSE_SUGGESTED);
-  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "unlock");
-  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
-  g_signal_connect (dialog, "response", G_CALLBACK (on_password_response), data);
-  gtk_window_present (GTK_WINDOW (dialog));
-  gtk_widget_grab_focus (data->entry);
 }
