@@ -9,6 +9,7 @@
 #include "bms-transport.h"
 #include "bms-flasher.h"
 #include "bms-sim.h"
+#include "bms-field.h"
 
 
 struct _BmsConnection
@@ -827,90 +828,6 @@ bms_connection_lock (BmsConnection *self)
   refresh_lock_state (self);
 }
 
-typedef struct {
-  guint8  id;
-  gint64  raw;
-  char   *text;
-} WriteJob;
-
-static void
-write_job_free (WriteJob *job)
-{
-  g_free (job->text);
-  g_free (job);
-}
-
-static void
-write_thread (GTask        *task,
-              gpointer      source,
-              gpointer      task_data,
-              GCancellable *cancellable)
-{
-  BmsSession *session = g_object_get_data (G_OBJECT (task), "session");
-  WriteJob *job = task_data;
-  BmsSnapshot *readback = NULL;
-  GError *error = NULL;
-
-  if (bms_session_write (session, job->id, job->raw, job->text, &readback,
-                         cancellable, &error))
-    g_task_return_pointer (task, readback, (GDestroyNotify) bms_snapshot_free);
-  else
-    g_task_return_error (task, error);
-}
-
-void
-bms_connection_write_async (BmsConnection       *self,
-                            guint8               id,
-                            gint64               raw,
-                            const char          *text,
-                            GCancellable        *cancellable,
-                            GAsyncReadyCallback  callback,
-                            gpointer             user_data)
-{
-  g_autoptr(GTask) task = NULL;
-  WriteJob *job;
-
-  g_return_if_fail (BMS_IS_CONNECTION (self));
-
-  task = job_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, bms_connection_write_async);
-  if (!require_session (self, task))
-    return;
-  job = g_new0 (WriteJob, 1);
-  job->id = id;
-  job->raw = raw;
-  job->text = g_strdup (text);
-  g_object_set_data_full (G_OBJECT (task), "session", g_object_ref (self->session),
-                          g_object_unref);
-  g_task_set_task_data (task, job, (GDestroyNotify) write_job_free);
-  g_task_run_in_thread (task, write_thread);
-}
-
-gboolean
-bms_connection_write_finish (BmsConnection  *self,
-                             GAsyncResult   *result,
-                             BmsSnapshot   **readback,
-                             GError        **error)
-{
-  g_autoptr(GError) local_error = NULL;
-  BmsSnapshot *snapshot;
-
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  refresh_lock_state (self);
-  snapshot = g_task_propagate_pointer (G_TASK (result), &local_error);
-  if (local_error != NULL)
-    {
-      g_propagate_error (error, g_steal_pointer (&local_error));
-      return FALSE;
-    }
-  if (readback != NULL)
-    *readback = snapshot;
-  else if (snapshot != NULL)
-    bms_snapshot_free (snapshot);
-  return TRUE;
-}
-
 /* ---- the pages' road to the board ---- */
 
 gboolean
@@ -1015,33 +932,109 @@ bms_connection_apply_finish (BmsConnection  *self,
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
+typedef struct {
+  GPtrArray    *writes;
+  BmsChangeSet *change_set;
+  GPtrArray    *order;       /* the change set's BmsChange, commands included */
+} FieldsJob;
+
 static void
-fields_written (GObject      *source,
+fields_job_free (FieldsJob *job)
+{
+  g_ptr_array_unref (job->writes);
+  g_clear_object (&job->change_set);
+  g_clear_pointer (&job->order, g_ptr_array_unref);
+  g_free (job);
+}
+
+/* The BmsChange results, as the pages' per-field results. */
+static void
+fields_report (FieldsJob *job)
+{
+  for (guint i = 0; i < job->writes->len; i++)
+    {
+      BmsFieldWrite *write = g_ptr_array_index (job->writes, i);
+      BmsChange *change = NULL;
+
+      for (guint j = 0; change == NULL && j < job->order->len; j++)
+        if (bms_change_get_id (g_ptr_array_index (job->order, j)) == write->id)
+          change = g_ptr_array_index (job->order, j);
+      g_clear_pointer (&write->result, g_free);
+      if (change == NULL)
+        {
+          /* Equal on the board already: nothing to send. */
+          write->done = write->ok = TRUE;
+          write->result = g_strdup (_("OK (already set)"));
+          continue;
+        }
+      switch (bms_change_get_result (change))
+        {
+        case BMS_CHANGE_OK:
+          write->done = write->ok = TRUE;
+          if (bms_field_lookup (write->id) != NULL &&
+              bms_field_lookup (write->id)->type != BMS_FIELD_ASCII &&
+              bms_field_lookup (write->id)->access != BMS_ACCESS_W)
+            /* TRANSLATORS: a write succeeded; %s is the value read back */
+            write->result = g_strdup_printf (_("OK, reads %s"), bms_change_get_new_text (change));
+          else
+            write->result = g_strdup (_("OK"));
+          break;
+        case BMS_CHANGE_PENDING:
+        case BMS_CHANGE_NOT_SENT:
+          write->result = g_strdup (_("Not written (an earlier field failed)"));
+          break;
+        case BMS_CHANGE_FAILED:
+        case BMS_CHANGE_RESTORED:
+        default:
+          write->done = TRUE;
+          write->result = g_strdup (bms_change_get_message (change) ? bms_change_get_message (change)
+                                                                    : _("Failed"));
+          break;
+        }
+    }
+}
+
+static void
+fields_applied (GObject      *source,
                 GAsyncResult *result,
                 gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
+  FieldsJob *job = g_task_get_task_data (task);
   GError *error = NULL;
+  gboolean attempted = FALSE;
 
-  if (bms_field_writes_run_finish (result, &error))
-    g_task_return_boolean (task, TRUE);
-  else
+  bms_change_set_apply_finish (BMS_CHANGE_SET (source), result, &error);
+  fields_report (job);
+  for (guint i = 0; i < job->order->len; i++)
+    {
+      BmsChangeResult r = bms_change_get_result (g_ptr_array_index (job->order, i));
+      attempted |= r == BMS_CHANGE_OK || r == BMS_CHANGE_FAILED || r == BMS_CHANGE_RESTORED;
+    }
+  /* A field's own failure is in its result; the task fails when nothing
+   * could be tried (locked, cancelled, the rules refused the whole set). */
+  if (error != NULL && !attempted)
     g_task_return_error (task, error);
+  else
+    {
+      g_clear_error (&error);
+      g_task_return_boolean (task, TRUE);
+    }
 }
 
 void
-bms_connection_write_fields_async (BmsConnection         *self,
-                                   GPtrArray             *writes,
-                                   const char            *password,
-                                   gboolean               stop_on_error,
-                                   BmsFieldWritesProgress progress,
-                                   gpointer               progress_data,
-                                   GCancellable          *cancellable,
-                                   GAsyncReadyCallback    callback,
-                                   gpointer               user_data)
+bms_connection_write_fields_async (BmsConnection       *self,
+                                   GPtrArray           *writes,
+                                   const char          *password,
+                                   GCancellable        *cancellable,
+                                   GAsyncReadyCallback  callback,
+                                   gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
+  g_autoptr(BmsParamSet) current = NULL;
+  const BmsSnapshot *snapshot;
   GCancellable *job_cancellable;
+  FieldsJob *job;
 
   g_return_if_fail (BMS_IS_CONNECTION (self));
   g_return_if_fail (writes != NULL);
@@ -1050,12 +1043,33 @@ bms_connection_write_fields_async (BmsConnection         *self,
   g_task_set_source_tag (task, bms_connection_write_fields_async);
   if (!require_session (self, task))
     return;
+  snapshot = self->device != NULL ? bms_device_get_snapshot (self->device) : NULL;
+  current = snapshot != NULL ? bms_param_set_new_from_snapshot (snapshot) : bms_param_set_new ();
+  job = g_new0 (FieldsJob, 1);
+  job->writes = g_ptr_array_ref (writes);
+  job->change_set = bms_change_set_new (current);
+  g_task_set_task_data (task, job, (GDestroyNotify) fields_job_free);
+  for (guint i = 0; i < writes->len; i++)
+    {
+      BmsFieldWrite *write = g_ptr_array_index (writes, i);
+      GError *error = NULL;
+
+      /* A parameter, checked with the board's other values; else a command. */
+      if (bms_change_set_set_value (job->change_set, write->id, write->raw, write->text, NULL))
+        continue;
+      if (!bms_change_set_add_command (job->change_set, write->id, write->raw, &error))
+        {
+          g_free (write->result);
+          write->result = g_strdup (error->message);
+          g_task_return_error (task, error);
+          return;
+        }
+    }
+  job->order = bms_change_set_get_write_order (job->change_set);
   job_cancellable = g_task_get_cancellable (task);
-  bms_field_writes_run_async (self->session, writes, password, stop_on_error,
-                              self->history, self->history_device_id,
-                              self->device ? bms_device_get_snapshot (self->device) : NULL,
-                              progress, progress_data, job_cancellable,
-                              fields_written, g_steal_pointer (&task));
+  bms_change_set_apply_async (job->change_set, self->session, password, self->history,
+                              self->history_device_id, job_cancellable, fields_applied,
+                              g_steal_pointer (&task));
 }
 
 gboolean

@@ -102,21 +102,6 @@ gboolean            bms_connection_unlock_finish     (BmsConnection  *self,
                                                       GAsyncResult   *result,
                                                       GError        **error);
 
-/* Writes one field (raw, or text for ASCII fields), reads it back. The
- * session refuses with BMS_SESSION_ERROR_LOCKED while locked. */
-void                bms_connection_write_async       (BmsConnection       *self,
-                                                      guint8               id,
-                                                      gint64               raw,
-                                                      const char          *text,
-                                                      GCancellable        *cancellable,
-                                                      GAsyncReadyCallback  callback,
-                                                      gpointer             user_data);
-/* The read-back snapshot (may be NULL when the field is write-only). */
-gboolean            bms_connection_write_finish      (BmsConnection  *self,
-                                                      GAsyncResult   *result,
-                                                      BmsSnapshot   **readback,
-                                                      GError        **error);
-
 /* TRUE while a session to the board is open (the pages' "can write"). */
 gboolean            bms_connection_get_connected     (BmsConnection *self);
 /* The line of the current connection (0 when none). */
@@ -150,18 +135,16 @@ gboolean            bms_connection_apply_finish      (BmsConnection  *self,
                                                       GAsyncResult   *result,
                                                       GError        **error);
 
-/* Writes of fields that are not parameters (service commands, lease,
- * calibration): bms_field_writes_run_async on this connection's session,
- * audited in its history. */
-void                bms_connection_write_fields_async (BmsConnection        *self,
-                                                       GPtrArray            *writes,
-                                                       const char           *password,
-                                                       gboolean              stop_on_error,
-                                                       BmsFieldWritesProgress progress,
-                                                       gpointer              progress_data,
-                                                       GCancellable         *cancellable,
-                                                       GAsyncReadyCallback   callback,
-                                                       gpointer              user_data);
+/* A few fields (service settings, lease, calibration, commands) as one
+ * change set: each BmsFieldWrite gets its result ("OK, reads 3600 mV", the
+ * board's refusal, "Not written"). Fails only when nothing could be tried
+ * (not connected, locked, cancelled, a value out of range or the rules). */
+void                bms_connection_write_fields_async (BmsConnection       *self,
+                                                       GPtrArray           *writes,
+                                                       const char          *password,
+                                                       GCancellable        *cancellable,
+                                                       GAsyncReadyCallback  callback,
+                                                       gpointer             user_data);
 gboolean            bms_connection_write_fields_finish (BmsConnection  *self,
                                                         GAsyncResult   *result,
                                                         GError        **error);

@@ -284,7 +284,7 @@ start_write (GtkWidget  *widget,
     }
   gtk_label_set_text (self->result_label, _("Writing…"));
   self->cancellable = g_cancellable_new ();
-  bms_connection_write_fields_async (connection, self->writes, password, TRUE, NULL, NULL,
+  bms_connection_write_fields_async (connection, self->writes, password,
                                      self->cancellable, on_written, g_object_ref (self));
 }
 

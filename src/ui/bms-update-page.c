@@ -644,8 +644,8 @@ start_settings_write (GtkWidget  *widget,
     }
   gtk_label_set_text (self->result_label, _("Writing…"));
   self->write_cancellable = g_cancellable_new ();
-  bms_connection_write_fields_async (BMS_PAGE_CONNECTION (self), self->writes, password, TRUE,
-                                     NULL, NULL, self->write_cancellable, on_settings_written,
+  bms_connection_write_fields_async (BMS_PAGE_CONNECTION (self), self->writes, password,
+                                     self->write_cancellable, on_settings_written,
                                      g_object_ref (self));
 }
 
