@@ -713,21 +713,6 @@ bms_connection_disconnect (BmsConnection *self)
 /* ---- password and writes ---- */
 
 static void
-unlock_thread (GTask        *task,
-               gpointer      source,
-               gpointer      task_data,
-               GCancellable *cancellable)
-{
-  BmsSession *session = g_object_get_data (G_OBJECT (task), "session");
-  GError *error = NULL;
-
-  if (bms_session_unlock (session, task_data, cancellable, &error))
-    g_task_return_boolean (task, TRUE);
-  else
-    g_task_return_error (task, error);
-}
-
-static void
 cancel_linked (GCancellable *source,
                gpointer      target)
 {
@@ -785,6 +770,21 @@ require_session (BmsConnection *self,
   return FALSE;
 }
 
+static void
+session_unlocked (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+
+  if (bms_session_unlock_finish (BMS_SESSION (source), result, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+/* On the session's job queue: no thread waits for the session's worker. */
 void
 bms_connection_unlock_async (BmsConnection       *self,
                              const char          *password,
@@ -793,6 +793,7 @@ bms_connection_unlock_async (BmsConnection       *self,
                              gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
+  GCancellable *job_cancellable;
 
   g_return_if_fail (BMS_IS_CONNECTION (self));
   g_return_if_fail (password != NULL);
@@ -801,10 +802,9 @@ bms_connection_unlock_async (BmsConnection       *self,
   g_task_set_source_tag (task, bms_connection_unlock_async);
   if (!require_session (self, task))
     return;
-  g_object_set_data_full (G_OBJECT (task), "session", g_object_ref (self->session),
-                          g_object_unref);
-  g_task_set_task_data (task, g_strdup (password), g_free);
-  g_task_run_in_thread (task, unlock_thread);
+  job_cancellable = g_task_get_cancellable (task);
+  bms_session_unlock_async (self->session, password, job_cancellable, session_unlocked,
+                            g_steal_pointer (&task));
 }
 
 gboolean
