@@ -4,23 +4,20 @@
 #include <glib/gi18n.h>
 
 #include "bms-field-writer.h"
-#include "bms-change-set.h"
 #include "bms-password-dialog.h"
 
 typedef struct {
   BmsConnection *connection;
-  BmsChangeSet  *change_set;
+  GPtrArray     *writes;      /* the one field, as the connection's field writes */
   char          *password;
-  char          *value;       /* what was asked, as text */
 } Job;
 
 static void
 job_free (Job *job)
 {
   g_clear_object (&job->connection);
-  g_clear_object (&job->change_set);
+  g_ptr_array_unref (job->writes);
   g_free (job->password);
-  g_free (job->value);
   g_free (job);
 }
 
@@ -33,26 +30,23 @@ bms_field_writer_format (guint8      id,
 }
 
 static void
-applied (GObject      *source,
+written (GObject      *source,
          GAsyncResult *result,
          gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
   Job *job = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
-  BmsChange *change;
+  BmsFieldWrite *write = g_ptr_array_index (job->writes, 0);
+  GError *error = NULL;
 
-  if (!bms_connection_apply_finish (BMS_CONNECTION (source), result, &error))
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-  /* Written and read back equal (or equal on the board already). */
-  change = g_list_model_get_n_items (G_LIST_MODEL (job->change_set)) > 0
-           ? g_list_model_get_item (G_LIST_MODEL (job->change_set), 0) : NULL;
-  g_task_return_pointer (task, g_strdup (change ? bms_change_get_new_text (change) : job->value),
-                         g_free);
-  g_clear_object (&change);
+  if (!bms_connection_write_fields_finish (BMS_CONNECTION (source), result, &error))
+    g_task_return_error (task, error);
+  else if (!write->ok)
+    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED, "%s", write->result);
+  else
+    /* Read back equal to what was written (the change set compares). */
+    g_task_return_pointer (task, bms_field_writes_format (write->id, write->raw, write->text),
+                           g_free);
 }
 
 static void
@@ -60,8 +54,8 @@ send (GTask *task)
 {
   Job *job = g_task_get_task_data (task);
 
-  bms_connection_apply_async (job->connection, job->change_set, job->password,
-                              g_task_get_cancellable (task), applied, task);
+  bms_connection_write_fields_async (job->connection, job->writes, job->password,
+                                     g_task_get_cancellable (task), written, task);
 }
 
 static void
@@ -82,6 +76,8 @@ unlocked (GObject      *source,
   send (task);
 }
 
+/* A single field is a change set of one: the connection checks it with
+ * the board's other values, writes, reads back and audits. */
 void
 bms_field_writer_write_async (GtkWidget           *parent,
                               BmsConnection       *connection,
@@ -95,36 +91,17 @@ bms_field_writer_write_async (GtkWidget           *parent,
 {
   GTask *task;
   Job *job;
-  BmsDevice *device;
-  const BmsSnapshot *snapshot;
-  g_autoptr(BmsParamSet) current = NULL;
-  GError *error = NULL;
 
   g_return_if_fail (GTK_IS_WIDGET (parent));
   g_return_if_fail (BMS_IS_CONNECTION (connection));
 
   task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, bms_field_writer_write_async);
-  device = bms_connection_get_device (connection);
-  snapshot = device ? bms_device_get_snapshot (device) : NULL;
-  current = snapshot ? bms_param_set_new_from_snapshot (snapshot) : bms_param_set_new ();
   job = g_new0 (Job, 1);
   job->connection = g_object_ref (connection);
-  job->change_set = bms_change_set_new (current);
-  job->value = bms_field_writes_format (id, raw, text);
+  job->writes = bms_field_writes_new ();
+  bms_field_writes_add (job->writes, id, raw, text);
   g_task_set_task_data (task, job, (GDestroyNotify) job_free);
-  /* A parameter is checked against its ranges and the rules with the
-   * board's other values; a write-only field is a command. */
-  if (!bms_change_set_set_value (job->change_set, id, raw, text, &error))
-    {
-      g_clear_error (&error);
-      if (!bms_change_set_add_command (job->change_set, id, raw, &error))
-        {
-          g_task_return_error (task, error);
-          g_object_unref (task);
-          return;
-        }
-    }
   if (ask_password && bms_connection_get_connected (connection) &&
       bms_connection_get_locked (connection))
     bms_password_dialog_ask_async (parent, connection, NULL, cancellable, unlocked, task);
