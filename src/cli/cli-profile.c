@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "bms-change-set.h"
+#include "bms-session.h"
 #include "bms-device.h"
 #include "bms-profile.h"
 #include "cli-audit.h"

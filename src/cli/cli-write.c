@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "bms-change-set.h"
+#include "bms-session.h"
 #include "bms-field.h"
 #include "bms-frame.h"
 #include "bms-transport.h"

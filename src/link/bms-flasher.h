@@ -22,49 +22,20 @@
  */
 #pragma once
 
+/* The widgets reach a board only through the connection controller: the ui
+ * library is compiled with BMS_COMPILATION_UI (src/meson.build). */
+#ifdef BMS_COMPILATION_UI
+#error "src/ui may not use the session, transports or the flasher: go through BmsConnection (src/model/bms-connection.h)"
+#endif
+
 #include <gio/gio.h>
 #include "bms-session.h"
 #include "bms-transport.h"
 #include "bms-firmware.h"
 #include "bms-ymodem.h"
+#include "bms-flasher-progress.h"
 
 G_BEGIN_DECLS
-
-typedef enum {
-  BMS_FLASHER_STEP_IDLE = 0,
-  BMS_FLASHER_STEP_CHECK_FILE = 1,
-  BMS_FLASHER_STEP_ENTER_BOOTLOADER = 2,
-  BMS_FLASHER_STEP_REOPEN = 3,
-  BMS_FLASHER_STEP_SEGMENT = 4,
-  BMS_FLASHER_STEP_MENU = 5,
-  BMS_FLASHER_STEP_WAIT_C = 6,
-  BMS_FLASHER_STEP_TRANSFER = 7,
-  BMS_FLASHER_STEP_CONFIRM = 8,
-  BMS_FLASHER_STEP_DONE = 9,
-} BmsFlasherStep;
-
-const char *bms_flasher_step_to_string (BmsFlasherStep step);
-
-/* Error code = the BmsFlasherStep that failed; the message starts with
- * "step N (name): ". A cancellation is G_IO_ERROR_CANCELLED, also naming
- * the step. */
-#define BMS_FLASHER_ERROR (bms_flasher_error_quark ())
-GQuark bms_flasher_error_quark (void);
-
-#define BMS_FLASHER_DEFAULT_MAX_SIZE (256 * 1024)
-#define BMS_FLASHER_BOOTLOADER_BAUD  9600
-
-typedef struct {
-  BmsFlasherStep step;
-  const char    *step_name;
-  const char    *detail;        /* e.g. "segment 0x01", "block 12/40"; may be NULL */
-  guint64        bytes_sent;    /* acknowledged file bytes */
-  guint64        bytes_total;
-  double         rate_bps;      /* bytes per second during the transfer */
-  double         elapsed_s;     /* since the update started */
-  double         remaining_s;   /* estimate; < 0 when unknown */
-  guint          retries;
-} BmsFlasherProgress;
 
 #define BMS_TYPE_FLASHER (bms_flasher_get_type ())
 G_DECLARE_FINAL_TYPE (BmsFlasher, bms_flasher, BMS, FLASHER, GObject)

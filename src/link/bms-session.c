@@ -1062,6 +1062,8 @@ job_clear (Job *job)
 static void
 job_free (Job *job)
 {
+  if (job->kind == JOB_UNLOCK && job->text != NULL)
+    memset (job->text, 0, strlen (job->text));
   g_clear_object (&job->task);
   job_clear (job);
   g_free (job);
@@ -1403,6 +1405,42 @@ bms_session_unlock (BmsSession *self, const char *password, GCancellable *cancel
     memset (job.text, 0, strlen (job.text));
   job_clear (&job);
   return ok;
+}
+
+/* The same as a job of the queue: no thread waits for the worker. */
+void
+bms_session_unlock_async (BmsSession *self, const char *password, GCancellable *cancellable,
+                          GAsyncReadyCallback cb, gpointer user_data)
+{
+  Job *job;
+
+  g_return_if_fail (BMS_IS_SESSION (self));
+  g_return_if_fail (password != NULL);
+
+  job = g_new (Job, 1);
+  job_init (job, JOB_UNLOCK, cancellable);
+  job->text = g_strdup (password);
+  job->task = g_task_new (self, cancellable, cb, user_data);
+  g_task_set_source_tag (job->task, bms_session_unlock_async);
+  g_async_queue_push (self->queue, job);
+}
+
+gboolean
+bms_session_unlock_finish (BmsSession *self, GAsyncResult *res, GError **error)
+{
+  GError *local = NULL;
+
+  g_return_val_if_fail (BMS_IS_SESSION (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (res, self), FALSE);
+
+  /* The worker returns a (NULL) snapshot pointer for every async job. */
+  g_task_propagate_pointer (G_TASK (res), &local);
+  if (local != NULL)
+    {
+      g_propagate_error (error, local);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 void

@@ -13,6 +13,12 @@
  */
 #pragma once
 
+/* The widgets reach a board only through the connection controller: the ui
+ * library is compiled with BMS_COMPILATION_UI (src/meson.build). */
+#ifdef BMS_COMPILATION_UI
+#error "src/ui may not use the session, transports or the flasher: go through BmsConnection (src/model/bms-connection.h)"
+#endif
+
 #include <gio/gio.h>
 #include "bms-transport.h"
 #include "bms-snapshot.h"
@@ -111,6 +117,12 @@ gboolean      bms_session_run_exclusive  (BmsSession       *self,
                                           GError          **error);
 
 /* Async wrappers for the UI. */
+/* bms_session_unlock as a job of the session's queue; cb runs in the
+ * caller's main context. */
+void          bms_session_unlock_async  (BmsSession *self, const char *password,
+                                         GCancellable *cancellable,
+                                         GAsyncReadyCallback cb, gpointer user_data);
+gboolean      bms_session_unlock_finish (BmsSession *self, GAsyncResult *res, GError **error);
 void          bms_session_read_all_async (BmsSession *self, GCancellable *cancellable,
                                           GAsyncReadyCallback cb, gpointer user_data);
 BmsSnapshot  *bms_session_read_all_finish (BmsSession *self, GAsyncResult *res,

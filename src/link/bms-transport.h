@@ -8,7 +8,14 @@
  */
 #pragma once
 
+/* The widgets reach a board only through the connection controller: the ui
+ * library is compiled with BMS_COMPILATION_UI (src/meson.build). */
+#ifdef BMS_COMPILATION_UI
+#error "src/ui may not use the session, transports or the flasher: go through BmsConnection (src/model/bms-connection.h)"
+#endif
+
 #include <gio/gio.h>
+#include "bms-port-info.h"
 
 G_BEGIN_DECLS
 
@@ -73,20 +80,6 @@ typedef BmsTransport *(*BmsTransportFactory) (const char *uri, guint baud,
                                               GError **error);
 void bms_transport_register_scheme (const char *scheme, BmsTransportFactory factory);
 
-/* Serial ports on this machine. */
-typedef struct {
-  char   *name;         /* "/dev/ttyUSB0", "COM3" */
-  char   *description;  /* "USB-SERIAL CH340 (ttyUSB0)" */
-  guint16 vid, pid;     /* 0 when not USB */
-  char   *vid_pid;      /* "1a86:7523" or NULL */
-} BmsPortInfo;
-
-void       bms_port_info_free (BmsPortInfo *info);
-/* Builds an entry the way the port list shows it: "<description> (ttyUSB0)",
- * falling back to the adapter chip known from vid:pid (CH340, FTDI, CP210x)
- * when the OS gives no useful description. */
-BmsPortInfo *bms_port_info_new (const char *name, const char *os_description,
-                                guint16 vid, guint16 pid);
 /* Element type BmsPortInfo*, with free func set. */
 GPtrArray *bms_transport_list_ports (GError **error);
 

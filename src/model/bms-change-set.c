@@ -5,6 +5,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "bms-change-set.h"
+#include "bms-session.h"
 
 struct _BmsChangeSet
 {
@@ -480,7 +481,7 @@ verify_password (BmsChange *change, BmsSession *session, const char *old_passwor
       audit (history, device_id, "unlock", NULL, NULL, "ok: with the new password");
       return TRUE;
     }
-  old_ok = bms_session_unlock (session, old_password, cancellable, NULL);
+  old_ok = old_password != NULL && bms_session_unlock (session, old_password, cancellable, NULL);
   audit (history, device_id, "unlock", NULL, NULL,
          old_ok ? "failed with the new password; the old one still unlocks"
                 : "failed with the new password and with the old one");
@@ -550,7 +551,9 @@ apply_core (BmsChangeSet *self, BmsSession *session, const char *password, BmsHi
   if (order->len == 0)
     return TRUE;
 
-  if (!bms_session_unlock (session, password, cancellable, &local))
+  /* NULL: the session was unlocked just before (the password dialog);
+   * the session's gate refuses the writes if it is not. */
+  if (password != NULL && !bms_session_unlock (session, password, cancellable, &local))
     {
       g_autofree char *result = g_strdup_printf ("failed: %s", local->message);
       audit (history, device_id, "unlock", NULL, NULL, result);
@@ -558,7 +561,8 @@ apply_core (BmsChangeSet *self, BmsSession *session, const char *password, BmsHi
       g_propagate_prefixed_error (error, g_steal_pointer (&local), "%s", _ ("Unlocking failed: "));
       return FALSE;
     }
-  audit (history, device_id, "unlock", NULL, NULL, "ok");
+  if (password != NULL)
+    audit (history, device_id, "unlock", NULL, NULL, "ok");
 
   for (guint i = 0; i < order->len; i++)
     {
@@ -657,7 +661,6 @@ bms_change_set_apply_full (BmsChangeSet *self, BmsSession *session, const char *
 
   g_return_val_if_fail (BMS_IS_CHANGE_SET (self), FALSE);
   g_return_val_if_fail (BMS_IS_SESSION (session), FALSE);
-  g_return_val_if_fail (password != NULL, FALSE);
   if (results_context == NULL)
     return apply_core (self, session, password, history, device_id, cancellable, report_direct,
                        NULL, error);
@@ -688,7 +691,6 @@ bms_change_set_apply_async (BmsChangeSet *self, BmsSession *session, const char 
 
   g_return_if_fail (BMS_IS_CHANGE_SET (self));
   g_return_if_fail (BMS_IS_SESSION (session));
-  g_return_if_fail (password != NULL);
 
   d = g_new0 (ApplyData, 1);
   d->session = g_object_ref (session);

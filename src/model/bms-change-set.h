@@ -16,10 +16,13 @@
 #include <gio/gio.h>
 #include "bms-change.h"
 #include "bms-param-set.h"
-#include "bms-session.h"
 #include "bms-history.h"
 
 G_BEGIN_DECLS
+
+/* The apply functions take the session; src/ui goes through
+ * bms_connection_apply_async and never sees it. */
+typedef struct _BmsSession BmsSession;
 
 #define BMS_TYPE_CHANGE_SET (bms_change_set_get_type ())
 G_DECLARE_FINAL_TYPE (BmsChangeSet, bms_change_set, BMS, CHANGE_SET, GObject)
@@ -61,7 +64,8 @@ GPtrArray *bms_change_set_get_write_order (BmsChangeSet *self);
 char *bms_change_set_to_text (BmsChangeSet *self);
 
 /* Blocking (not on the GTK main thread): validate, unlock, write each field
- * with read-back. history may be NULL. FALSE with the first failure; each
+ * with read-back. password NULL: the session is unlocked already (the
+ * session's gate refuses the writes otherwise). history may be NULL. FALSE with the first failure; each
  * BmsChange has its result. The results are set from the calling thread. */
 gboolean bms_change_set_apply (BmsChangeSet *self, BmsSession *session, const char *password,
                                BmsHistory *history, gint64 device_id, GCancellable *cancellable,

@@ -5,9 +5,7 @@
 #include <string.h>
 
 #include "bms-application.h"
-#include "bms-sim.h"
 #include "bms-connection-bar.h"
-#include "bms-transport.h"
 #include "bms-preferences-window.h"
 #include "bms-window.h"
 
@@ -70,11 +68,8 @@ replay_demo_uri (const char *file, GError **error)
 {
   g_autofree char *path = g_canonicalize_filename (file, NULL);
   g_autofree char *uri = g_strconcat ("replay://", path, NULL);
-  g_autoptr(BmsTransport) transport = NULL;
 
-  bms_sim_register_uri_scheme ();
-  transport = bms_transport_new_for_uri (uri, 9600, error);
-  return transport != NULL ? g_steal_pointer (&uri) : NULL;
+  return bms_connection_check_uri (uri, error) ? g_steal_pointer (&uri) : NULL;
 }
 
 static gboolean
@@ -162,8 +157,8 @@ parse_baud (const char  *option_name,
   guint64 baud = 0;
 
   if (g_ascii_string_to_unsigned (value, 10, 1, G_MAXUINT, &baud, NULL))
-    for (guint i = 0; bms_supported_bauds[i] != 0; i++)
-      if (bms_supported_bauds[i] == baud)
+    for (const guint *bauds = bms_connection_get_supported_bauds (); *bauds != 0; bauds++)
+      if (*bauds == baud)
         {
           self->baud = (guint) baud;
           return TRUE;
@@ -421,7 +416,7 @@ bms_application_startup (GApplication *app)
   G_APPLICATION_CLASS (bms_application_parent_class)->startup (app);
 
   /* "sim://" and "sim://master": the demo boards of the port list. */
-  bms_sim_register_uri_scheme ();
+  bms_connection_register_demo_boards ();
 
   g_signal_connect_object (self->settings, "changed::language",
                            G_CALLBACK (language_changed), self, G_CONNECT_SWAPPED);

@@ -4,7 +4,6 @@
 #include <glib/gi18n.h>
 
 #include "bms-connection-bar.h"
-#include "bms-transport.h"
 
 #define URI_OTHER "other:"     /* the "Other port…" item: the entry names it */
 #define URI_REPLAY "replay://"
@@ -276,7 +275,7 @@ list_ports_thread (GTask        *task,
                    GCancellable *cancellable)
 {
   GError *error = NULL;
-  GPtrArray *ports = bms_transport_list_ports (&error);
+  GPtrArray *ports = bms_connection_list_ports (&error);
 
   if (ports == NULL)
     g_task_return_error (task, error);
@@ -321,7 +320,7 @@ selected_baud (BmsConnectionBar *self)
 {
   guint i = gtk_drop_down_get_selected (self->baud_dropdown);
 
-  return i == GTK_INVALID_LIST_POSITION ? 9600 : bms_supported_bauds[i];
+  return i == GTK_INVALID_LIST_POSITION ? 9600 : bms_connection_get_supported_bauds ()[i];
 }
 
 /* A few words in the bar, which never cut off; the whole story in the
@@ -535,8 +534,10 @@ bms_connection_bar_set_line (BmsConnectionBar *self,
 
   if (baud != 0)
     {
-      for (guint i = 0; bms_supported_bauds[i] != 0; i++)
-        if (bms_supported_bauds[i] == baud)
+      const guint *bauds = bms_connection_get_supported_bauds ();
+
+      for (guint i = 0; bauds[i] != 0; i++)
+        if (bauds[i] == baud)
           gtk_drop_down_set_selected (self->baud_dropdown, i);
     }
   gtk_spin_button_set_value (self->address_spin, address);
@@ -545,9 +546,9 @@ bms_connection_bar_set_line (BmsConnectionBar *self,
 static void
 fill_bauds (BmsConnectionBar *self)
 {
-  for (guint i = 0; bms_supported_bauds[i] != 0; i++)
+  for (guint i = 0; bms_connection_get_supported_bauds ()[i] != 0; i++)
     {
-      g_autofree char *text = g_strdup_printf ("%u", bms_supported_bauds[i]);
+      g_autofree char *text = g_strdup_printf ("%u", bms_connection_get_supported_bauds ()[i]);
       gtk_string_list_append (self->baud_list, text);
     }
 }
@@ -556,8 +557,8 @@ static void
 select_baud (BmsConnectionBar *self,
              guint             baud)
 {
-  for (guint i = 0; bms_supported_bauds[i] != 0; i++)
-    if (bms_supported_bauds[i] == baud)
+  for (guint i = 0; bms_connection_get_supported_bauds ()[i] != 0; i++)
+    if (bms_connection_get_supported_bauds ()[i] == baud)
       gtk_drop_down_set_selected (self->baud_dropdown, i);
 }
 

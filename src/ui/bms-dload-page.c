@@ -418,7 +418,7 @@ on_changes_applied (GObject      *source,
   g_autoptr(GError) error = NULL;
   gboolean ok;
 
-  ok = bms_change_set_apply_finish (BMS_CHANGE_SET (source), result, &error);
+  ok = bms_connection_apply_finish (BMS_CONNECTION (source), result, &error);
   show_change_results (self);
   g_clear_object (&self->change_set);
   if (!ok)
@@ -429,7 +429,6 @@ on_changes_applied (GObject      *source,
 void
 bms_dload_page_write_board (BmsDloadPage *self)
 {
-  BmsSession *session;
   const BmsSnapshot *snapshot;
   g_autoptr(BmsParamSet) current = NULL;
   g_autoptr(BmsParamSet) target = NULL;
@@ -439,9 +438,8 @@ bms_dload_page_write_board (BmsDloadPage *self)
 
   g_return_if_fail (BMS_IS_DLOAD_PAGE (self));
 
-  session = bms_page_get_session (BMS_PAGE (self));
   snapshot = bms_page_get_snapshot (BMS_PAGE (self));
-  if (session == NULL || snapshot == NULL || self->cancellable != NULL)
+  if (!bms_page_get_connected (BMS_PAGE (self)) || snapshot == NULL || self->cancellable != NULL)
     return;
   for (guint i = 0; i < N_ROWS; i++)
     set_result (&self->rows[i], NULL, "", NULL);
@@ -479,9 +477,7 @@ bms_dload_page_write_board (BmsDloadPage *self)
   set_status (self, _("Writing…"));
   update_actions (self);
 
-  bms_change_set_apply_async (self->change_set, session, unlock,
-                              bms_page_get_history (BMS_PAGE (self)),
-                              bms_page_get_history_device_id (BMS_PAGE (self)),
+  bms_connection_apply_async (BMS_PAGE_CONNECTION (self), self->change_set, unlock,
                               self->cancellable, on_changes_applied, g_object_ref (self));
 }
 
@@ -831,7 +827,7 @@ bms_dload_page_get_result (BmsDloadPage *self,
 static void
 update_actions (BmsDloadPage *self)
 {
-  gboolean connected = BMS_PAGE_DEVICE (self) != NULL && bms_page_get_session (BMS_PAGE (self)) != NULL;
+  gboolean connected = BMS_PAGE_DEVICE (self) != NULL && bms_page_get_connected (BMS_PAGE (self));
   gboolean busy = self->cancellable != NULL;
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "dload.write", connected && !busy);

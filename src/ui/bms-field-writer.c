@@ -1,4 +1,4 @@
-/* bms-field-writer.c — one parameter write as the pages do it */
+/* bms-field-writer.c — one field written from a page: a change set of one */
 #include "config.h"
 
 #include <glib/gi18n.h>
@@ -8,20 +8,16 @@
 
 typedef struct {
   BmsConnection *connection;
-  GtkWidget     *parent;
-  guint8         id;
-  gint64         raw;
-  char          *text;
-  char          *old_value;
+  GPtrArray     *writes;      /* the one field, as the connection's field writes */
+  char          *password;
 } Job;
 
 static void
 job_free (Job *job)
 {
   g_clear_object (&job->connection);
-  g_clear_object (&job->parent);
-  g_free (job->text);
-  g_free (job->old_value);
+  g_ptr_array_unref (job->writes);
+  g_free (job->password);
   g_free (job);
 }
 
@@ -30,41 +26,7 @@ bms_field_writer_format (guint8      id,
                          gint64      raw,
                          const char *text)
 {
-  const BmsFieldInfo *field = bms_field_lookup (id);
-
-  if (field == NULL)
-    return g_strdup_printf ("%" G_GINT64_FORMAT, raw);
-  if (field->type == BMS_FIELD_ASCII)
-    return g_strdup (text ? text : "");
-  return bms_field_format (field, raw);
-}
-
-static char *
-snapshot_value (const BmsSnapshot *snapshot,
-                guint8             id)
-{
-  const BmsFieldInfo *field = bms_field_lookup (id);
-
-  if (snapshot == NULL || field == NULL || !bms_snapshot_has (snapshot, id))
-    return NULL;
-  if (field->type == BMS_FIELD_ASCII)
-    return bms_snapshot_dup_string (snapshot, id);
-  return bms_field_format (field, bms_snapshot_get_raw (snapshot, id));
-}
-
-static void
-audit (Job        *job,
-       const char *result)
-{
-  BmsHistory *history = bms_connection_get_history (job->connection);
-  gint64 device_id = bms_connection_get_history_device_id (job->connection);
-  const BmsFieldInfo *field = bms_field_lookup (job->id);
-  g_autofree char *new_value = bms_field_writer_format (job->id, job->raw, job->text);
-
-  if (history == NULL || device_id <= 0)
-    return;
-  bms_history_add_audit (history, device_id, g_get_real_time (),
-                         field ? field->name : "unknown", job->old_value, new_value, result);
+  return bms_field_writes_format (id, raw, text);
 }
 
 static void
@@ -74,21 +36,17 @@ written (GObject      *source,
 {
   g_autoptr(GTask) task = user_data;
   Job *job = g_task_get_task_data (task);
-  g_autoptr(BmsSnapshot) readback = NULL;
-  g_autoptr(GError) error = NULL;
-  char *text;
+  BmsFieldWrite *write = g_ptr_array_index (job->writes, 0);
+  GError *error = NULL;
 
-  if (!bms_connection_write_finish (BMS_CONNECTION (source), result, &readback, &error))
-    {
-      audit (job, error->message);
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-  text = snapshot_value (readback, job->id);
-  if (text == NULL)
-    text = bms_field_writer_format (job->id, job->raw, job->text);
-  audit (job, "ok");
-  g_task_return_pointer (task, text, g_free);
+  if (!bms_connection_write_fields_finish (BMS_CONNECTION (source), result, &error))
+    g_task_return_error (task, error);
+  else if (!write->ok)
+    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED, "%s", write->result);
+  else
+    /* Read back equal to what was written (the change set compares). */
+    g_task_return_pointer (task, bms_field_writes_format (write->id, write->raw, write->text),
+                           g_free);
 }
 
 static void
@@ -96,8 +54,8 @@ send (GTask *task)
 {
   Job *job = g_task_get_task_data (task);
 
-  bms_connection_write_async (job->connection, job->id, job->raw, job->text,
-                              g_task_get_cancellable (task), written, task);
+  bms_connection_write_fields_async (job->connection, job->writes, job->password,
+                                     g_task_get_cancellable (task), written, task);
 }
 
 static void
@@ -106,9 +64,10 @@ unlocked (GObject      *source,
           gpointer      user_data)
 {
   GTask *task = user_data;
+  Job *job = g_task_get_task_data (task);
   GError *error = NULL;
 
-  if (!bms_password_dialog_ask_finish (result, &error))
+  if (!bms_password_dialog_ask_finish_password (result, &job->password, &error))
     {
       g_task_return_error (task, error);
       g_object_unref (task);
@@ -117,6 +76,8 @@ unlocked (GObject      *source,
   send (task);
 }
 
+/* A single field is a change set of one: the connection checks it with
+ * the board's other values, writes, reads back and audits. */
 void
 bms_field_writer_write_async (GtkWidget           *parent,
                               BmsConnection       *connection,
@@ -130,7 +91,6 @@ bms_field_writer_write_async (GtkWidget           *parent,
 {
   GTask *task;
   Job *job;
-  BmsDevice *device;
 
   g_return_if_fail (GTK_IS_WIDGET (parent));
   g_return_if_fail (BMS_IS_CONNECTION (connection));
@@ -139,15 +99,11 @@ bms_field_writer_write_async (GtkWidget           *parent,
   g_task_set_source_tag (task, bms_field_writer_write_async);
   job = g_new0 (Job, 1);
   job->connection = g_object_ref (connection);
-  job->parent = g_object_ref (parent);
-  job->id = id;
-  job->raw = raw;
-  job->text = g_strdup (text);
-  device = bms_connection_get_device (connection);
-  job->old_value = device ? snapshot_value (bms_device_get_snapshot (device), id) : NULL;
+  job->writes = bms_field_writes_new ();
+  bms_field_writes_add (job->writes, id, raw, text);
   g_task_set_task_data (task, job, (GDestroyNotify) job_free);
-  if (ask_password && bms_connection_get_locked (connection) &&
-      bms_connection_get_session (connection) != NULL)
+  if (ask_password && bms_connection_get_connected (connection) &&
+      bms_connection_get_locked (connection))
     bms_password_dialog_ask_async (parent, connection, NULL, cancellable, unlocked, task);
   else
     send (task);
@@ -158,13 +114,17 @@ bms_field_writer_write_finish (GAsyncResult  *result,
                                char         **readback_text,
                                GError       **error)
 {
+  g_autoptr(GError) local = NULL;
   char *text;
 
   g_return_val_if_fail (G_IS_TASK (result), FALSE);
 
-  text = g_task_propagate_pointer (G_TASK (result), error);
-  if (text == NULL)
-    return FALSE;
+  text = g_task_propagate_pointer (G_TASK (result), &local);
+  if (local != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
   if (readback_text != NULL)
     *readback_text = text;
   else

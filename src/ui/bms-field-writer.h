@@ -1,6 +1,7 @@
-/* bms-field-writer.h — one parameter write as the pages do it: ask for the
- * password if the session is locked, write, read back, and record the
- * attempt in the history's audit log. */
+/* bms-field-writer.h — one field written from a page: ask for the password
+ * if the board is locked, then a change set of one through
+ * bms_connection_apply_async (ranges and rules checked, read back,
+ * audited). */
 #pragma once
 
 #include <gtk/gtk.h>

@@ -13,6 +13,7 @@
 #include "bms-device.h"
 #include "bms-field.h"
 #include "bms-field-writes.h"
+#include "bms-password-dialog.h"
 
 #define ID_LEASE_END   0xE3
 #define ID_LEASE_CODE  0xE4
@@ -226,7 +227,7 @@ static void
 update_actions (BmsLeasePage *self)
 {
   g_autoptr(GError) error = NULL;
-  gboolean ready = BMS_PAGE_DEVICE (self) != NULL && bms_page_get_session (BMS_PAGE (self)) != NULL && self->writes == NULL;
+  gboolean ready = BMS_PAGE_DEVICE (self) != NULL && bms_page_get_connected (BMS_PAGE (self)) && self->writes == NULL;
   gboolean code_ok = code_is_valid (gtk_editable_get_text (GTK_EDITABLE (self->code_row)), &error);
 
   if (!code_ok)
@@ -260,7 +261,7 @@ on_written (GObject      *source,
   g_autoptr(GString) text = g_string_new (NULL);
 
   g_clear_object (&self->cancellable);
-  if (!bms_field_writes_run_finish (result, &error))
+  if (!bms_connection_write_fields_finish (BMS_CONNECTION (source), result, &error))
     g_string_assign (text, error->message);
   else if (bms_field_writes_all_ok (writes))
     g_string_assign (text, _("Lease written and read back."));
@@ -277,9 +278,9 @@ start_write (GtkWidget  *widget,
              gpointer    user_data)
 {
   BmsLeasePage *self = BMS_LEASE_PAGE (widget);
-  BmsSession *session = bms_page_get_session (BMS_PAGE (self));
+  BmsConnection *connection = BMS_PAGE_CONNECTION (self);
 
-  if (!proceed || session == NULL)
+  if (!proceed || connection == NULL || !bms_connection_get_connected (connection))
     {
       g_clear_pointer (&self->writes, g_ptr_array_unref);
       gtk_label_set_text (self->result_label, proceed ? _("Not connected") : "");
@@ -288,9 +289,8 @@ start_write (GtkWidget  *widget,
     }
   gtk_label_set_text (self->result_label, _("Writing…"));
   self->cancellable = g_cancellable_new ();
-  bms_field_writes_run_async (session, self->writes, password, TRUE,
-                              BMS_PAGE_AUDIT_ARGS (self), NULL, NULL,
-                              self->cancellable, on_written, g_object_ref (self));
+  bms_connection_write_fields_async (connection, self->writes, password,
+                                     self->cancellable, on_written, g_object_ref (self));
 }
 
 static void
@@ -298,15 +298,15 @@ write_lease (BmsLeasePage *self,
              gint64        end,
              const char   *code)
 {
-  BmsSession *session = bms_page_get_session (BMS_PAGE (self));
+  BmsConnection *connection = BMS_PAGE_CONNECTION (self);
 
-  if (session == NULL || self->writes != NULL)
+  if (connection == NULL || !bms_connection_get_connected (connection) || self->writes != NULL)
     return;
   self->writes = bms_field_writes_new ();
   bms_field_writes_add (self->writes, ID_LEASE_END, end, NULL);
   bms_field_writes_add (self->writes, ID_LEASE_CODE, 0, code);
   update_actions (self);
-  bms_field_writes_ask_password (GTK_WIDGET (self), session,
+  bms_password_dialog_ask_if_locked (GTK_WIDGET (self), connection,
                                  _("Enter the parameter password to change the lease."),
                                  start_write, NULL);
 }

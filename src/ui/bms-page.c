@@ -170,13 +170,13 @@ bms_page_set_device (BmsPage   *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DEVICE]);
 }
 
-/* The open session, or NULL while the line is down. */
-BmsSession *
-bms_page_get_session (BmsPage *self)
+/* Whether the page's connection has a line to a board (writes can go). */
+gboolean
+bms_page_get_connected (BmsPage *self)
 {
   BmsConnection *connection = bms_page_get_connection (self);
 
-  return connection != NULL ? bms_connection_get_session (connection) : NULL;
+  return connection != NULL && bms_connection_get_connected (connection);
 }
 
 /* The window to put a dialog on, or NULL when the page is not shown. */

@@ -6,7 +6,6 @@
 #include "bms-connection.h"
 #include "bms-device.h"
 #include "bms-history.h"
-#include "bms-session.h"
 
 G_BEGIN_DECLS
 
@@ -29,7 +28,7 @@ void           bms_page_set_connection (BmsPage       *self,
 BmsDevice     *bms_page_get_device     (BmsPage       *self);
 void           bms_page_set_device     (BmsPage       *self,
                                         BmsDevice     *device);
-BmsSession    *bms_page_get_session    (BmsPage       *self);
+gboolean       bms_page_get_connected  (BmsPage       *self);
 GtkWindow     *bms_page_get_window     (BmsPage       *self);
 BmsHistory    *bms_page_get_history    (BmsPage       *self);
 gint64         bms_page_get_history_device_id (BmsPage *self);
@@ -39,11 +38,5 @@ void           bms_page_notify_device  (BmsPage       *self);
 /* Shorthands for a page's own code, where `self` is the page. */
 #define BMS_PAGE_CONNECTION(page) (bms_page_get_connection (BMS_PAGE (page)))
 #define BMS_PAGE_DEVICE(page)     (bms_page_get_device (BMS_PAGE (page)))
-/* History, its device row and the board's values, for the audit log
- * arguments of bms_field_writes_run_async(). */
-#define BMS_PAGE_AUDIT_ARGS(page) \
-  bms_page_get_history (BMS_PAGE (page)), \
-  bms_page_get_history_device_id (BMS_PAGE (page)), \
-  bms_page_get_snapshot (BMS_PAGE (page))
 
 G_END_DECLS

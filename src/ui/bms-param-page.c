@@ -363,7 +363,7 @@ build_rules (BmsParamPage *self)
 static void
 update_lock (BmsParamPage *self)
 {
-  gboolean connected = BMS_PAGE_CONNECTION (self) && bms_connection_get_session (BMS_PAGE_CONNECTION (self));
+  gboolean connected = bms_page_get_connected (BMS_PAGE (self));
   gboolean locked = !BMS_PAGE_CONNECTION (self) || bms_connection_get_locked (BMS_PAGE_CONNECTION (self));
   guint left = BMS_PAGE_CONNECTION (self) ? bms_connection_get_unlock_remaining (BMS_PAGE_CONNECTION (self)) : 0;
   g_autofree char *text = NULL;
@@ -563,7 +563,7 @@ proposal_applied (GObject      *source,
   Proposal *p = user_data;
   g_autoptr(GError) error = NULL;
 
-  bms_change_set_apply_finish (BMS_CHANGE_SET (source), result, &error);
+  bms_connection_apply_finish (BMS_CONNECTION (source), result, &error);
   if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     proposal_report (p, error);
   proposal_free (p);
@@ -579,17 +579,15 @@ proposal_unlocked (GObject      *source,
   g_autofree char *password = NULL;
 
   if (!bms_password_dialog_ask_finish_password (result, &password, NULL) ||
-      bms_connection_get_session (connection) == NULL)
+      connection == NULL || !bms_connection_get_connected (connection))
     {
       proposal_free (p);
       return;
     }
   /* Validates again, unlocks, writes in an order that keeps every step
    * within the rules, reads back and audits — on a worker. */
-  bms_change_set_apply_async (p->set, bms_connection_get_session (connection), password,
-                              bms_connection_get_history (connection),
-                              bms_connection_get_history_device_id (connection),
-                              p->self->cancellable, proposal_applied, p);
+  bms_connection_apply_async (connection, p->set, password, p->self->cancellable,
+                              proposal_applied, p);
 }
 
 static void

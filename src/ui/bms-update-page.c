@@ -17,7 +17,8 @@
 #include "bms-device.h"
 #include "bms-field.h"
 #include "bms-field-writes.h"
-#include "bms-flasher.h"
+#include "bms-flasher-progress.h"
+#include "bms-password-dialog.h"
 #include "bms-firmware.h"
 
 #define ID_DIFF_PROTECT       0x96
@@ -67,19 +68,14 @@ struct _BmsUpdatePage
   gboolean             file_ok;
   char                *image_problem;  /* readable, but not a firmware image: why */
   gboolean             forced;         /* the user confirmed flashing it anyway */
-  char                *old_version;    /* the board's, when the update started */
   GCancellable        *check_cancellable;
-  BmsFlasher          *flasher;
+  BmsConnection       *flashing;       /* whose "flash-progress" we follow */
   GCancellable        *flash_cancellable;
   GPtrArray           *writes;
   GCancellable        *write_cancellable;
   gboolean             values_loaded;
 
-  /* Resuming in the bootloader: the line is ours until the end. */
-  BmsTransport        *resume_transport;
-  char                *resume_uri;
-  guint                resume_baud;
-  guint                resume_address;
+  gboolean             resuming;       /* the board waited in its bootloader */
 };
 
 G_DEFINE_FINAL_TYPE (BmsUpdatePage, bms_update_page, BMS_TYPE_PAGE)
@@ -190,7 +186,7 @@ format_clock (double seconds)
 }
 
 static void
-on_flasher_progress (BmsFlasher               *flasher,
+on_flasher_progress (BmsConnection            *connection,
                      const BmsFlasherProgress *p,
                      BmsUpdatePage            *self)
 {
@@ -221,57 +217,34 @@ on_flasher_progress (BmsFlasher               *flasher,
     gtk_progress_bar_set_fraction (self->progress_bar, (double) p->bytes_sent / p->bytes_total);
 }
 
-/* One audit row per update (the same row packwatch-cli flash --db writes):
- * file, size, CRC-32, versions before and after, forced or not, result. */
 static void
-audit_update (BmsUpdatePage *self,
-              BmsFlasher    *flasher,
-              const GError  *error)
+stop_following_flash (BmsUpdatePage *self)
 {
-  BmsHistory *history = bms_page_get_history (BMS_PAGE (self));
-  g_autofree char *base = g_path_get_basename (self->file_path);
-  g_autoptr(GString) result = g_string_new (error == NULL ? "ok" : "failed");
-  const char *new_version = bms_flasher_get_board_version (flasher);
-
-  if (history == NULL || bms_page_get_history_device_id (BMS_PAGE (self)) <= 0)
-    return;
-  if (error != NULL)
-    g_string_append_printf (result, " at step %d", bms_flasher_get_step (flasher));
-  g_string_append_printf (result, ": %s, %" G_GUINT64_FORMAT " bytes, CRC-32 %08X, image "
-                          "version %s", base, bms_flasher_get_file_size (flasher),
-                          bms_flasher_get_file_crc32 (flasher),
-                          bms_flasher_get_file_version (flasher) != NULL
-                            ? bms_flasher_get_file_version (flasher) : "unknown");
-  if (bms_flasher_get_image_problem (flasher) != NULL)
-    g_string_append_printf (result, "; FORCED past the image check: %s",
-                            bms_flasher_get_image_problem (flasher));
-  if (error != NULL)
-    g_string_append_printf (result, "; %s", error->message);
-  /* bms_history_add_audit queues the row for the history's writer thread. */
-  bms_history_add_audit (history, bms_page_get_history_device_id (BMS_PAGE (self)),
-                         g_get_real_time (), "firmware",
-                         self->old_version != NULL ? self->old_version : "unknown",
-                         new_version != NULL ? new_version : "(not read back)", result->str);
+  if (self->flashing != NULL)
+    g_signal_handlers_disconnect_by_func (self->flashing, on_flasher_progress, self);
+  g_clear_object (&self->flashing);
 }
 
+/* The connection drives the flasher (and audits the run); the page shows
+ * its steps and the outcome. */
 static void
 on_flash_done (GObject      *source,
                GAsyncResult *result,
                gpointer      user_data)
 {
   g_autoptr(BmsUpdatePage) self = user_data;
-  BmsFlasher *flasher = BMS_FLASHER (source);
   g_autoptr(GError) error = NULL;
-  gboolean ok = bms_flasher_run_finish (flasher, result, &error);
+  g_autofree char *version = NULL;
+  BmsFlasherStep failed = BMS_FLASHER_STEP_IDLE;
+  gboolean ok = bms_connection_flash_finish (BMS_CONNECTION (source), result, &failed,
+                                             &version, &error);
 
-  if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BUSY))
-    audit_update (self, flasher, error);
+  stop_following_flash (self);
   if (ok)
     {
       g_autofree char *text =
         g_strdup_printf (_("Update complete: the board runs version %s"),
-                         bms_flasher_get_board_version (flasher)
-                         ? bms_flasher_get_board_version (flasher) : _("(not read back)"));
+                         version ? version : _("(not read back)"));
       for (guint i = 0; i < N_STEPS; i++)
         set_step (self, i, STEP_DONE, adw_action_row_get_subtitle (self->step_rows[i]));
       gtk_progress_bar_set_fraction (self->progress_bar, 1);
@@ -279,11 +252,9 @@ on_flash_done (GObject      *source,
     }
   else
     {
-      guint failed = (guint) bms_flasher_get_step (flasher);
-
       if (failed >= 1 && failed <= N_STEPS)
         set_step (self, failed - 1, STEP_FAILED, error->message);
-      if (self->resume_transport != NULL && failed == BMS_FLASHER_STEP_SEGMENT)
+      if (self->resuming && failed == BMS_FLASHER_STEP_SEGMENT)
         gtk_label_set_text (self->result_label,
                             _("No bootloader answered. If the board runs its firmware, turn off "
                               "“Resume in the bootloader”; otherwise check the line and try again."));
@@ -297,54 +268,24 @@ on_flash_done (GObject      *source,
                               "was changed."));
       gtk_progress_bar_set_text (self->progress_bar, error->message);
     }
-  g_signal_handlers_disconnect_by_data (flasher, self);
-  g_clear_object (&self->flasher);
+  self->resuming = FALSE;
   g_clear_object (&self->flash_cancellable);
   set_flash_step (self, 0);
   update_actions (self);
 }
 
 static void
-run_flasher (BmsUpdatePage *self)
+run_flash (BmsUpdatePage *self,
+           gboolean       in_bootloader,
+           const char    *password)
 {
-  BmsSession *session = bms_page_get_session (BMS_PAGE (self));
+  BmsConnection *connection = BMS_PAGE_CONNECTION (self);
 
-  self->flasher = bms_flasher_new (session);
-  bms_flasher_set_force (self->flasher, self->forced);
-  bms_flasher_set_file (self->flasher, self->file_path);
-  bms_flasher_set_board_baud (self->flasher, bms_session_get_baud (session));
-  g_signal_connect (self->flasher, "progress", G_CALLBACK (on_flasher_progress), self);
-  bms_flasher_run_async (self->flasher, self->flash_cancellable, on_flash_done, g_object_ref (self));
-}
-
-/* The flasher needs an unlocked session: unlock (with no writes), then run. */
-static void
-on_unlocked_for_flash (GObject      *source,
-                       GAsyncResult *result,
-                       gpointer      user_data)
-{
-  g_autoptr(BmsUpdatePage) self = user_data;
-  g_autoptr(GError) error = NULL;
-
-  g_clear_pointer (&self->writes, g_ptr_array_unref);
-  if (!bms_field_writes_run_finish (result, &error) || bms_page_get_session (BMS_PAGE (self)) == NULL)
-    {
-      set_step (self, 1, STEP_FAILED, error ? error->message : _("Not connected"));
-      g_clear_object (&self->flash_cancellable);
-      update_actions (self);
-      return;
-    }
-  run_flasher (self);
-}
-
-static void
-remember_old_version (BmsUpdatePage *self)
-{
-  const BmsSnapshot *snapshot = bms_page_get_snapshot (BMS_PAGE (self));
-
-  g_clear_pointer (&self->old_version, g_free);
-  if (snapshot != NULL && bms_snapshot_has (snapshot, BMS_ID_SOFTWARE_VERSION))
-    self->old_version = bms_snapshot_dup_string (snapshot, BMS_ID_SOFTWARE_VERSION);
+  self->resuming = in_bootloader;
+  self->flashing = g_object_ref (connection);
+  g_signal_connect (connection, "flash-progress", G_CALLBACK (on_flasher_progress), self);
+  bms_connection_flash_async (connection, self->file_path, self->forced, in_bootloader, password,
+                              self->flash_cancellable, on_flash_done, g_object_ref (self));
 }
 
 static void
@@ -354,101 +295,31 @@ start_flash_with_password (GtkWidget  *widget,
                            gpointer    user_data)
 {
   BmsUpdatePage *self = BMS_UPDATE_PAGE (widget);
-  BmsSession *session = bms_page_get_session (BMS_PAGE (self));
 
-  if (!proceed || session == NULL)
+  if (!proceed || !bms_page_get_connected (BMS_PAGE (self)))
     {
       g_clear_object (&self->flash_cancellable);
       update_actions (self);
       return;
     }
   reset_steps (self);
-  remember_old_version (self);
   set_step (self, 0, STEP_DONE, adw_action_row_get_subtitle (self->file_row));
   gtk_progress_bar_set_fraction (self->progress_bar, 0);
   gtk_label_set_text (self->result_label, "");
-  self->writes = bms_field_writes_new ();
-  bms_field_writes_run_async (session, self->writes, password, TRUE,
-                              BMS_PAGE_AUDIT_ARGS (self), NULL, NULL,
-                              self->flash_cancellable, on_unlocked_for_flash, g_object_ref (self));
+  run_flash (self, FALSE, password);
 }
 
 /* --- resuming a board that waits in its bootloader --------------------- */
 
-static void
-on_resume_done (GObject      *source,
-                GAsyncResult *result,
-                gpointer      user_data)
-{
-  g_autoptr(BmsUpdatePage) self = user_data;
-  g_autofree char *uri = g_steal_pointer (&self->resume_uri);
-
-  on_flash_done (source, result, g_object_ref (self));
-  /* The line goes back to the connection, at the board's own baud. */
-  if (self->resume_transport)
-    bms_transport_close (self->resume_transport);
-  g_clear_object (&self->resume_transport);
-  if (BMS_PAGE_CONNECTION (self) && uri)
-    bms_connection_connect (BMS_PAGE_CONNECTION (self), uri, self->resume_baud, self->resume_address);
-}
-
-static void
-open_thread (GTask        *task,
-             gpointer      source,
-             gpointer      task_data,
-             GCancellable *cancellable)
-{
-  GError *error = NULL;
-
-  if (!bms_transport_open (task_data, &error))
-    g_task_return_error (task, error);
-  else
-    g_task_return_boolean (task, TRUE);
-}
-
-static void
-on_resume_opened (GObject      *source,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  g_autoptr(BmsUpdatePage) self = user_data;
-  g_autoptr(GError) error = NULL;
-
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
-    {
-      set_step (self, 3, STEP_FAILED, error->message);
-      g_clear_object (&self->resume_transport);
-      g_clear_object (&self->flash_cancellable);
-      if (BMS_PAGE_CONNECTION (self) && self->resume_uri)
-        bms_connection_connect (BMS_PAGE_CONNECTION (self), self->resume_uri, self->resume_baud,
-                                self->resume_address);
-      g_clear_pointer (&self->resume_uri, g_free);
-      update_actions (self);
-      return;
-    }
-  self->flasher = bms_flasher_new_for_transport (self->resume_transport, self->resume_address);
-  bms_flasher_set_force (self->flasher, self->forced);
-  bms_flasher_set_file (self->flasher, self->file_path);
-  bms_flasher_set_board_baud (self->flasher, self->resume_baud);
-  g_signal_connect (self->flasher, "progress", G_CALLBACK (on_flasher_progress), self);
-  bms_flasher_run_async (self->flasher, self->flash_cancellable, on_resume_done, g_object_ref (self));
-}
-
-/* The poller must not touch the line meanwhile: disconnect, open the port
- * ourselves (on a worker), run steps 4-8, then connect again. */
+/* The connection lets go of the line, runs steps 4–8 on it at the
+ * bootloader's baud, then connects again. */
 static void
 start_resume (BmsUpdatePage *self)
 {
-  BmsSession *session = bms_page_get_session (BMS_PAGE (self));
-  const char *uri = BMS_PAGE_CONNECTION (self) ? bms_connection_get_uri (BMS_PAGE_CONNECTION (self)) : NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GTask) task = NULL;
+  BmsConnection *connection = BMS_PAGE_CONNECTION (self);
 
-  if (uri == NULL)
+  if (connection == NULL || bms_connection_get_uri (connection) == NULL)
     return;
-  self->resume_uri = g_strdup (uri);
-  self->resume_baud = session ? bms_session_get_baud (session) : BMS_FLASHER_BOOTLOADER_BAUD;
-  self->resume_address = session ? bms_session_get_address (session) : 1;
   self->flash_cancellable = g_cancellable_new ();
   reset_steps (self);
   set_step (self, 0, STEP_DONE, adw_action_row_get_subtitle (self->file_row));
@@ -457,23 +328,7 @@ start_resume (BmsUpdatePage *self)
   gtk_progress_bar_set_fraction (self->progress_bar, 0);
   gtk_label_set_text (self->result_label, "");
   update_actions (self);
-
-  bms_connection_disconnect (BMS_PAGE_CONNECTION (self));
-  self->resume_transport = bms_transport_new_for_uri (self->resume_uri, BMS_FLASHER_BOOTLOADER_BAUD,
-                                                      &error);
-  if (self->resume_transport == NULL)
-    {
-      set_step (self, 2, STEP_FAILED, error->message);
-      g_clear_object (&self->flash_cancellable);
-      bms_connection_connect (BMS_PAGE_CONNECTION (self), self->resume_uri, self->resume_baud,
-                              self->resume_address);
-      g_clear_pointer (&self->resume_uri, g_free);
-      update_actions (self);
-      return;
-    }
-  task = g_task_new (NULL, self->flash_cancellable, on_resume_opened, g_object_ref (self));
-  g_task_set_task_data (task, g_object_ref (self->resume_transport), g_object_unref);
-  g_task_run_in_thread (task, open_thread);
+  run_flash (self, TRUE, NULL);
 }
 
 static void
@@ -496,7 +351,7 @@ bms_update_page_start_update (BmsUpdatePage *self,
       start_resume (self);
       return;
     }
-  if (bms_page_get_session (BMS_PAGE (self)) == NULL)
+  if (!bms_page_get_connected (BMS_PAGE (self)))
     return;
   self->flash_cancellable = g_cancellable_new ();
   start_flash_with_password (GTK_WIDGET (self), TRUE, password, NULL);
@@ -523,13 +378,13 @@ on_start_response (AdwMessageDialog *dialog,
 {
   if (g_str_equal (response, "update") && gtk_switch_get_active (self->resume_switch))
     start_resume (self);
-  else if (g_str_equal (response, "update") && bms_page_get_session (BMS_PAGE (self)) != NULL)
+  else if (g_str_equal (response, "update") && bms_page_get_connected (BMS_PAGE (self)))
     {
       self->flash_cancellable = g_cancellable_new ();
       update_actions (self);
-      bms_field_writes_ask_password (GTK_WIDGET (self), bms_page_get_session (BMS_PAGE (self)),
-                                     _("Enter the parameter password to update the firmware."),
-                                     start_flash_with_password, NULL);
+      bms_password_dialog_ask_if_locked (GTK_WIDGET (self), BMS_PAGE_CONNECTION (self),
+                                         _("Enter the parameter password to update the firmware."),
+                                         start_flash_with_password, NULL);
     }
   g_object_unref (self);
 }
@@ -803,7 +658,7 @@ on_settings_written (GObject      *source,
   g_autoptr(GString) text = g_string_new (NULL);
 
   g_clear_object (&self->write_cancellable);
-  if (!bms_field_writes_run_finish (result, &error))
+  if (!bms_connection_write_fields_finish (BMS_CONNECTION (source), result, &error))
     g_string_assign (text, error->message);
   else
     bms_field_writes_describe (writes, FALSE, text);
@@ -818,9 +673,8 @@ start_settings_write (GtkWidget  *widget,
                       gpointer    user_data)
 {
   BmsUpdatePage *self = BMS_UPDATE_PAGE (widget);
-  BmsSession *session = bms_page_get_session (BMS_PAGE (self));
 
-  if (!proceed || session == NULL)
+  if (!proceed || !bms_page_get_connected (BMS_PAGE (self)))
     {
       g_clear_pointer (&self->writes, g_ptr_array_unref);
       update_actions (self);
@@ -828,9 +682,9 @@ start_settings_write (GtkWidget  *widget,
     }
   gtk_label_set_text (self->result_label, _("Writing…"));
   self->write_cancellable = g_cancellable_new ();
-  bms_field_writes_run_async (session, self->writes, password, TRUE,
-                              BMS_PAGE_AUDIT_ARGS (self), NULL, NULL,
-                              self->write_cancellable, on_settings_written, g_object_ref (self));
+  bms_connection_write_fields_async (BMS_PAGE_CONNECTION (self), self->writes, password,
+                                     self->write_cancellable, on_settings_written,
+                                     g_object_ref (self));
 }
 
 static void
@@ -838,15 +692,15 @@ write_fields (BmsUpdatePage *self,
               GPtrArray     *writes,
               const char    *reason)
 {
-  if (bms_page_get_session (BMS_PAGE (self)) == NULL || self->writes != NULL)
+  if (!bms_page_get_connected (BMS_PAGE (self)) || self->writes != NULL)
     {
       g_ptr_array_unref (writes);
       return;
     }
   self->writes = writes;
   update_actions (self);
-  bms_field_writes_ask_password (GTK_WIDGET (self), bms_page_get_session (BMS_PAGE (self)), reason,
-                                 start_settings_write, NULL);
+  bms_password_dialog_ask_if_locked (GTK_WIDGET (self), BMS_PAGE_CONNECTION (self), reason,
+                                     start_settings_write, NULL);
 }
 
 static gboolean
@@ -947,7 +801,7 @@ action_sleep (GtkWidget  *widget,
 static void
 update_actions (BmsUpdatePage *self)
 {
-  gboolean connected = BMS_PAGE_DEVICE (self) != NULL && bms_page_get_session (BMS_PAGE (self)) != NULL;
+  gboolean connected = BMS_PAGE_DEVICE (self) != NULL && bms_page_get_connected (BMS_PAGE (self));
   gboolean busy = self->flash_cancellable != NULL || self->writes != NULL;
 
   gboolean resume = gtk_switch_get_active (self->resume_switch);
@@ -1036,12 +890,7 @@ bms_update_page_dispose (GObject *object)
         g_cancellable_cancel (*cancellables[i]);
       g_clear_object (cancellables[i]);
     }
-  if (self->flasher)
-    g_signal_handlers_disconnect_by_data (self->flasher, self);
-  g_clear_object (&self->flasher);
-  if (self->resume_transport)
-    bms_transport_close (self->resume_transport);
-  g_clear_object (&self->resume_transport);
+  stop_following_flash (self);
 
   G_OBJECT_CLASS (bms_update_page_parent_class)->dispose (object);
 }
@@ -1053,8 +902,6 @@ bms_update_page_finalize (GObject *object)
 
   g_free (self->file_path);
   g_free (self->image_problem);
-  g_free (self->old_version);
-  g_free (self->resume_uri);
   g_clear_pointer (&self->writes, g_ptr_array_unref);
   G_OBJECT_CLASS (bms_update_page_parent_class)->finalize (object);
 }

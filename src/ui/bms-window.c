@@ -17,7 +17,7 @@
 #include "bms-normal-page.h"
 #include "bms-param-page.h"
 #include "bms-update-page.h"
-#include "bms-flasher.h"
+#include "bms-flasher-progress.h"
 
 struct _BmsWindow
 {
@@ -157,7 +157,7 @@ unlock_activated (GtkWidget  *widget,
 {
   BmsWindow *self = BMS_WINDOW (widget);
 
-  if (bms_connection_get_session (self->connection) == NULL)
+  if (!bms_connection_get_connected (self->connection))
     {
       adw_toast_overlay_add_toast (self->toast_overlay,
                                    adw_toast_new (_("Connect to a board first")));

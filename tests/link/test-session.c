@@ -780,6 +780,42 @@ test_write_refused_while_locked (Fixture *fx, gconstpointer data)
 }
 
 static void
+unlock_async_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GError **error = user_data;
+
+  if (!bms_session_unlock_finish (BMS_SESSION (source), result, error) && *error == NULL)
+    g_assert_not_reached ();
+  if (*error == NULL)
+    *error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_EXISTS, "unlocked");
+}
+
+/* Unlocking as a job of the queue: the answer comes on the caller's main
+ * context, no thread of the caller waits for the worker. */
+static void
+test_unlock_async (Fixture *fx, gconstpointer data)
+{
+  GError *error = NULL;
+  GThread *caller = g_thread_self ();
+
+  bms_session_unlock_async (fx->session, "654321", NULL, unlock_async_done, &error);
+  g_assert_null (error);  /* not answered inside the call */
+  while (error == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (g_thread_self () == caller);
+  g_assert_error (error, BMS_SESSION_ERROR, BMS_SESSION_ERROR_DENIED);
+  g_assert_false (bms_session_is_unlocked (fx->session));
+  g_clear_error (&error);
+
+  bms_session_unlock_async (fx->session, "123456", NULL, unlock_async_done, &error);
+  while (error == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS);  /* i.e. it succeeded */
+  g_assert_true (bms_session_is_unlocked (fx->session));
+  g_clear_error (&error);
+}
+
+static void
 test_wrong_password (Fixture *fx, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
@@ -1492,6 +1528,7 @@ main (int argc, char **argv)
   ADD ("truncated-reply", test_truncated_reply);
   ADD ("write-refused-while-locked", test_write_refused_while_locked);
   ADD ("wrong-password", test_wrong_password);
+  ADD ("unlock-async", test_unlock_async);
   ADD ("write-and-read-back", test_write_and_read_back);
   ADD ("write-validated-first", test_write_validated_first);
   ADD ("readback-mismatch", test_readback_mismatch);

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <glib/gstdio.h>
 #include "bms-change-set.h"
+#include "bms-session.h"
 #include "bms-sim.h"
 #include "device-test-util.h"
 

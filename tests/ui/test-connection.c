@@ -94,6 +94,80 @@ test_simulator (void)
   bms_connection_disconnect (connection);
 }
 
+typedef struct {
+  gboolean done;
+  gboolean ok;
+  GError  *error;
+} Written;
+
+static void
+fields_written (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  Written *w = user_data;
+
+  w->ok = bms_connection_write_fields_finish (BMS_CONNECTION (source), result, &w->error);
+  w->done = TRUE;
+}
+
+static gint64
+board_raw (BmsConnection *connection,
+           guint8         id)
+{
+  return bms_snapshot_get_raw (bms_device_get_snapshot (bms_connection_get_device (connection)), id);
+}
+
+/* The pages' field writes are a change set: a value within its own range
+ * that breaks a vendor rule with the board's other values is refused
+ * before anything is sent (the old field-by-field path sent it); a good
+ * one is written, read back and reported per row. */
+static void
+test_write_fields (void)
+{
+  g_autoptr(BmsConnection) connection = bms_connection_new ();
+  g_autoptr(GPtrArray) bad = bms_field_writes_new ();
+  g_autoptr(GPtrArray) good = bms_field_writes_new ();
+  Written w = { 0 };
+  gint64 ovp, recovery;
+  guint64 polls;
+
+  bms_connection_connect (connection, "sim://", 9600, 1);
+  g_assert_true (wait_state (connection, BMS_CONNECTION_POLLING, 10));
+  g_assert_true (wait_polls (connection, 1, 10));
+  ovp = board_raw (connection, 0x90);
+  recovery = board_raw (connection, 0x91);
+
+  /* charge recovery (0x91) above charge protection (0x90) */
+  bms_field_writes_add (bad, 0x91, ovp + 10, NULL);
+  bms_connection_write_fields_async (connection, bad, BMS_DEFAULT_PASSWORD, NULL,
+                                     fields_written, &w);
+  while (!w.done)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (w.ok);
+  g_assert_error (w.error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_RULE);
+  g_clear_error (&w.error);
+  polls = bms_connection_get_poll_count (connection);
+  g_assert_true (wait_polls (connection, polls + 1, 10));
+  g_assert_cmpint (board_raw (connection, 0x91), ==, recovery);
+  g_assert_true (bms_connection_get_locked (connection));   /* not even unlocked */
+
+  w.done = FALSE;
+  bms_field_writes_add (good, 0x91, recovery - 10, NULL);
+  bms_connection_write_fields_async (connection, good, BMS_DEFAULT_PASSWORD, NULL,
+                                     fields_written, &w);
+  while (!w.done)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_no_error (w.error);
+  g_assert_true (w.ok);
+  g_assert_true (bms_field_writes_all_ok (good));
+  g_assert_true (g_str_has_prefix (((BmsFieldWrite *) good->pdata[0])->result, "OK, reads"));
+  polls = bms_connection_get_poll_count (connection);
+  g_assert_true (wait_polls (connection, polls + 1, 10));
+  g_assert_cmpint (board_raw (connection, 0x91), ==, recovery - 10);
+  bms_connection_disconnect (connection);
+}
+
 /* A gateway that never stops talking: "NW" as fast as the connection takes
  * it (a floating RS485 line), reading whatever comes. Notes when the app
  * closes the connection. */
@@ -346,6 +420,7 @@ main (int   argc,
   g_test_add_func ("/ui/connection/missing-port", test_missing_port);
   g_test_add_func ("/ui/connection/bad-gateway", test_bad_gateway);
   g_test_add_func ("/ui/connection/simulator", test_simulator);
+  g_test_add_func ("/ui/connection/write-fields", test_write_fields);
   g_test_add_func ("/ui/connection/disconnect-flooded", test_disconnect_flooded);
   g_test_add_func ("/ui/connection/lying-board", test_lying_board);
   g_test_add_func ("/ui/connection/recording-refused", test_recording_refused);

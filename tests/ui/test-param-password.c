@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "bms-param-page.h"
+#include "bms-password-dialog.h"
 #include "bms-session.h"
 #include "bms-window.h"
 #include "ui-test-util.h"
@@ -169,11 +170,24 @@ find_dialog (Preset   *p,
   return found;
 }
 
+static BmsPasswordDialog *
+find_password_dialog (void)
+{
+  GList *windows = gtk_window_list_toplevels ();
+  BmsPasswordDialog *found = NULL;
+
+  for (GList *l = windows; l != NULL; l = l->next)
+    if (BMS_IS_PASSWORD_DIALOG (l->data) && gtk_widget_get_visible (l->data))
+      found = l->data;
+  g_list_free (windows);
+  return found;
+}
+
 static gboolean
 preset_tick (gpointer user_data)
 {
   Preset *p = user_data;
-  AdwMessageDialog *dialog = find_dialog (p, p->step == 2);
+  AdwMessageDialog *dialog = find_dialog (p, FALSE);
   GtkWidget *page;
 
   switch (p->step)
@@ -194,14 +208,19 @@ preset_tick (gpointer user_data)
       gtk_window_destroy (GTK_WINDOW (dialog));
       p->step = 2;
       return G_SOURCE_CONTINUE;
-    case 2:   /* the password */
-      if (dialog == NULL || g_object_get_data (G_OBJECT (dialog), "entry") == NULL)
+    case 2:   /* the password, and Enter */
+      {
+        BmsPasswordDialog *password = find_password_dialog ();
+        GtkWidget *entry;
+
+        if (password == NULL)
+          return G_SOURCE_CONTINUE;
+        entry = bms_password_dialog_get_entry (password);
+        gtk_editable_set_text (GTK_EDITABLE (entry), "123456");
+        g_signal_emit_by_name (gtk_editable_get_delegate (GTK_EDITABLE (entry)), "activate");
+        p->step = 3;
         return G_SOURCE_CONTINUE;
-      gtk_editable_set_text (g_object_get_data (G_OBJECT (dialog), "entry"), "123456");
-      adw_message_dialog_response (dialog, "unlock");
-      gtk_window_destroy (GTK_WINDOW (dialog));
-      p->step = 3;
-      return G_SOURCE_CONTINUE;
+      }
     case 3:   /* the report */
       if (dialog == NULL || adw_message_dialog_get_heading (dialog) == NULL ||
           !strstr (adw_message_dialog_get_heading (dialog), "Verified"))
@@ -289,7 +308,6 @@ static gboolean
 switch_tick (gpointer user_data)
 {
   Preset *p = user_data;
-  AdwMessageDialog *dialog = find_dialog (p, TRUE);
   Fixture f = { .connection = p->connection };
   GtkSwitch *sw;
 
@@ -305,15 +323,22 @@ switch_tick (gpointer user_data)
       gtk_switch_set_active (sw, !gtk_switch_get_active (sw));
       p->step = 1;
       return G_SOURCE_CONTINUE;
-    case 1:   /* locked: the password is asked for */
-      if (dialog == NULL)
+    case 1:   /* locked: the password is asked for; typed, then Enter */
+      {
+        BmsPasswordDialog *password = find_password_dialog ();
+        GtkWidget *entry;
+
+        if (password == NULL)
+          return G_SOURCE_CONTINUE;
+        entry = bms_password_dialog_get_entry (password);
+        gtk_editable_set_text (GTK_EDITABLE (entry), "123456");
+        g_signal_emit_by_name (gtk_editable_get_delegate (GTK_EDITABLE (entry)), "activate");
+        p->step = 2;
         return G_SOURCE_CONTINUE;
-      gtk_editable_set_text (g_object_get_data (G_OBJECT (dialog), "entry"), "123456");
-      adw_message_dialog_response (dialog, "unlock");
-      gtk_window_destroy (GTK_WINDOW (dialog));
-      p->step = 2;
-      return G_SOURCE_CONTINUE;
-    case 2:   /* the board has it, and the switch shows it */
+      }
+    case 2:   /* the board has it, the switch shows it, the dialog is gone */
+      if (find_password_dialog () != NULL)
+        return G_SOURCE_CONTINUE;
       sw = find_switch (bms_window_get_page_widget (p->window, "normal"), 0xDB);
       if (board_value (&f, 0xDB) == (g_str_equal (p->report, "on") ? 1 : 0) ||
           gtk_switch_get_state (sw) != gtk_switch_get_active (sw))

@@ -95,13 +95,19 @@ ui_test_assert_png (const char *path,
   g_assert_cmpint (gdk_texture_get_height (texture), >=, min_height);
 }
 
-/* Keep the history database of a test run inside the build tree. */
+/* Keep the history database of a test run inside the build tree; run by
+ * hand outside meson, in a fresh temporary folder (never the current
+ * one, which may be the source tree: a tests/ui/data-PID folder was once
+ * committed that way). */
 static inline void
 ui_test_isolate (void)
 {
   const char *build = g_getenv ("PACKWATCH_BUILD_ROOT");
-  g_autofree char *dir = g_strdup_printf ("%s/tests/ui/data-%d", build ? build : ".",
-                                          (int) getpid ());
+  g_autofree char *dir = build != NULL
+    ? g_strdup_printf ("%s/tests/ui/data-%d", build, (int) getpid ())
+    : g_dir_make_tmp ("packwatch-ui-test-XXXXXX", NULL);
+
+  g_assert_nonnull (dir);
 
   g_autofree char *cache = g_build_filename (dir, "cache", NULL);
 

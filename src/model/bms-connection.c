@@ -1,4 +1,4 @@
-/* bms-connection.c — shared connection context of a window */
+/* bms-connection.c — the connection controller of a window */
 #include "config.h"
 
 #include <glib/gi18n.h>
@@ -7,6 +7,9 @@
 #include "bms-poller.h"
 #include "bms-session.h"
 #include "bms-transport.h"
+#include "bms-flasher.h"
+#include "bms-sim.h"
+#include "bms-field.h"
 
 
 struct _BmsConnection
@@ -40,6 +43,13 @@ struct _BmsConnection
 };
 
 G_DEFINE_FINAL_TYPE (BmsConnection, bms_connection, G_TYPE_OBJECT)
+
+enum {
+  FLASH_PROGRESS,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
 
 enum {
   PROP_0,
@@ -104,7 +114,8 @@ set_state (BmsConnection      *self,
 
 /* Words a user can act on, from a transport or session error. */
 static char *
-explain_error (const GError *error)
+explain_error (const GError *error,
+               guint         address)
 {
   if (g_error_matches (error, BMS_TRANSPORT_ERROR, BMS_TRANSPORT_ERROR_PERMISSION) &&
       strstr (error->message, "dialout") == NULL)
@@ -114,7 +125,7 @@ explain_error (const GError *error)
   if (g_error_matches (error, BMS_SESSION_ERROR, BMS_SESSION_ERROR_TIMEOUT))
     return g_strdup_printf (_("No reply from board %u: check the wiring (A/B), "
                               "the baud rate and the address. (%s)"),
-                            0u, error->message);
+                            address, error->message);
   return g_strdup (error->message);
 }
 
@@ -582,7 +593,7 @@ open_done (GObject      *source,
     return;
   if (session == NULL)
     {
-      g_autofree char *why = explain_error (error);
+      g_autofree char *why = explain_error (error, self->address);
       set_state (self, BMS_CONNECTION_ERROR, why);
       return;
     }
@@ -702,21 +713,6 @@ bms_connection_disconnect (BmsConnection *self)
 /* ---- password and writes ---- */
 
 static void
-unlock_thread (GTask        *task,
-               gpointer      source,
-               gpointer      task_data,
-               GCancellable *cancellable)
-{
-  BmsSession *session = g_object_get_data (G_OBJECT (task), "session");
-  GError *error = NULL;
-
-  if (bms_session_unlock (session, task_data, cancellable, &error))
-    g_task_return_boolean (task, TRUE);
-  else
-    g_task_return_error (task, error);
-}
-
-static void
 cancel_linked (GCancellable *source,
                gpointer      target)
 {
@@ -774,6 +770,21 @@ require_session (BmsConnection *self,
   return FALSE;
 }
 
+static void
+session_unlocked (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+
+  if (bms_session_unlock_finish (BMS_SESSION (source), result, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+/* On the session's job queue: no thread waits for the session's worker. */
 void
 bms_connection_unlock_async (BmsConnection       *self,
                              const char          *password,
@@ -782,6 +793,7 @@ bms_connection_unlock_async (BmsConnection       *self,
                              gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
+  GCancellable *job_cancellable;
 
   g_return_if_fail (BMS_IS_CONNECTION (self));
   g_return_if_fail (password != NULL);
@@ -790,10 +802,9 @@ bms_connection_unlock_async (BmsConnection       *self,
   g_task_set_source_tag (task, bms_connection_unlock_async);
   if (!require_session (self, task))
     return;
-  g_object_set_data_full (G_OBJECT (task), "session", g_object_ref (self->session),
-                          g_object_unref);
-  g_task_set_task_data (task, g_strdup (password), g_free);
-  g_task_run_in_thread (task, unlock_thread);
+  job_cancellable = g_task_get_cancellable (task);
+  bms_session_unlock_async (self->session, password, job_cancellable, session_unlocked,
+                            g_steal_pointer (&task));
 }
 
 gboolean
@@ -817,88 +828,544 @@ bms_connection_lock (BmsConnection *self)
   refresh_lock_state (self);
 }
 
-typedef struct {
-  guint8  id;
-  gint64  raw;
-  char   *text;
-} WriteJob;
+/* ---- the pages' road to the board ---- */
 
-static void
-write_job_free (WriteJob *job)
+gboolean
+bms_connection_get_connected (BmsConnection *self)
 {
-  g_free (job->text);
-  g_free (job);
+  g_return_val_if_fail (BMS_IS_CONNECTION (self), FALSE);
+  return self->session != NULL;
+}
+
+guint
+bms_connection_get_baud (BmsConnection *self)
+{
+  g_return_val_if_fail (BMS_IS_CONNECTION (self), 0);
+  return self->session != NULL ? self->baud : 0;
+}
+
+guint
+bms_connection_get_address (BmsConnection *self)
+{
+  g_return_val_if_fail (BMS_IS_CONNECTION (self), 0);
+  return self->address;
+}
+
+GPtrArray *
+bms_connection_list_ports (GError **error)
+{
+  return bms_transport_list_ports (error);
+}
+
+const guint *
+bms_connection_get_supported_bauds (void)
+{
+  return bms_supported_bauds;
+}
+
+void
+bms_connection_register_demo_boards (void)
+{
+  bms_sim_register_uri_scheme ();
+}
+
+gboolean
+bms_connection_check_uri (const char  *uri,
+                          GError     **error)
+{
+  g_autoptr(BmsTransport) transport = NULL;
+
+  g_return_val_if_fail (uri != NULL, FALSE);
+
+  bms_connection_register_demo_boards ();
+  transport = bms_transport_new_for_uri (uri, 9600, error);
+  return transport != NULL;
 }
 
 static void
-write_thread (GTask        *task,
-              gpointer      source,
-              gpointer      task_data,
-              GCancellable *cancellable)
+applied (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
 {
-  BmsSession *session = g_object_get_data (G_OBJECT (task), "session");
-  WriteJob *job = task_data;
-  BmsSnapshot *readback = NULL;
+  g_autoptr(GTask) task = user_data;
   GError *error = NULL;
 
-  if (bms_session_write (session, job->id, job->raw, job->text, &readback,
-                         cancellable, &error))
-    g_task_return_pointer (task, readback, (GDestroyNotify) bms_snapshot_free);
+  if (bms_change_set_apply_finish (BMS_CHANGE_SET (source), result, &error))
+    g_task_return_boolean (task, TRUE);
   else
     g_task_return_error (task, error);
 }
 
 void
-bms_connection_write_async (BmsConnection       *self,
-                            guint8               id,
-                            gint64               raw,
-                            const char          *text,
+bms_connection_apply_async (BmsConnection       *self,
+                            BmsChangeSet        *change_set,
+                            const char          *password,
                             GCancellable        *cancellable,
                             GAsyncReadyCallback  callback,
                             gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  WriteJob *job;
+  GCancellable *job_cancellable;
 
   g_return_if_fail (BMS_IS_CONNECTION (self));
+  g_return_if_fail (BMS_IS_CHANGE_SET (change_set));
 
   task = job_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, bms_connection_write_async);
+  g_task_set_source_tag (task, bms_connection_apply_async);
   if (!require_session (self, task))
     return;
-  job = g_new0 (WriteJob, 1);
-  job->id = id;
-  job->raw = raw;
-  job->text = g_strdup (text);
-  g_object_set_data_full (G_OBJECT (task), "session", g_object_ref (self->session),
-                          g_object_unref);
-  g_task_set_task_data (task, job, (GDestroyNotify) write_job_free);
-  g_task_run_in_thread (task, write_thread);
+  /* (the task's cancellable first: arguments have no evaluation order) */
+  job_cancellable = g_task_get_cancellable (task);
+  bms_change_set_apply_async (change_set, self->session, password, self->history,
+                              self->history_device_id, job_cancellable,
+                              applied, g_steal_pointer (&task));
 }
 
 gboolean
-bms_connection_write_finish (BmsConnection  *self,
+bms_connection_apply_finish (BmsConnection  *self,
                              GAsyncResult   *result,
-                             BmsSnapshot   **readback,
                              GError        **error)
 {
-  g_autoptr(GError) local_error = NULL;
-  BmsSnapshot *snapshot;
-
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
 
   refresh_lock_state (self);
-  snapshot = g_task_propagate_pointer (G_TASK (result), &local_error);
-  if (local_error != NULL)
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+typedef struct {
+  GPtrArray    *writes;
+  BmsChangeSet *change_set;
+  GPtrArray    *order;       /* the change set's BmsChange, commands included */
+} FieldsJob;
+
+static void
+fields_job_free (FieldsJob *job)
+{
+  g_ptr_array_unref (job->writes);
+  g_clear_object (&job->change_set);
+  g_clear_pointer (&job->order, g_ptr_array_unref);
+  g_free (job);
+}
+
+/* The BmsChange results, as the pages' per-field results. */
+static void
+fields_report (FieldsJob *job)
+{
+  for (guint i = 0; i < job->writes->len; i++)
     {
-      g_propagate_error (error, g_steal_pointer (&local_error));
-      return FALSE;
+      BmsFieldWrite *write = g_ptr_array_index (job->writes, i);
+      BmsChange *change = NULL;
+
+      for (guint j = 0; change == NULL && j < job->order->len; j++)
+        if (bms_change_get_id (g_ptr_array_index (job->order, j)) == write->id)
+          change = g_ptr_array_index (job->order, j);
+      g_clear_pointer (&write->result, g_free);
+      if (change == NULL)
+        {
+          /* Equal on the board already: nothing to send. */
+          write->done = write->ok = TRUE;
+          write->result = g_strdup (_("OK (already set)"));
+          continue;
+        }
+      switch (bms_change_get_result (change))
+        {
+        case BMS_CHANGE_OK:
+          write->done = write->ok = TRUE;
+          if (bms_field_lookup (write->id) != NULL &&
+              bms_field_lookup (write->id)->type != BMS_FIELD_ASCII &&
+              bms_field_lookup (write->id)->access != BMS_ACCESS_W)
+            /* TRANSLATORS: a write succeeded; %s is the value read back */
+            write->result = g_strdup_printf (_("OK, reads %s"), bms_change_get_new_text (change));
+          else
+            write->result = g_strdup (_("OK"));
+          break;
+        case BMS_CHANGE_PENDING:
+        case BMS_CHANGE_NOT_SENT:
+          write->result = g_strdup (_("Not written (an earlier field failed)"));
+          break;
+        case BMS_CHANGE_FAILED:
+        case BMS_CHANGE_RESTORED:
+        default:
+          write->done = TRUE;
+          write->result = g_strdup (bms_change_get_message (change) ? bms_change_get_message (change)
+                                                                    : _("Failed"));
+          break;
+        }
     }
-  if (readback != NULL)
-    *readback = snapshot;
-  else if (snapshot != NULL)
-    bms_snapshot_free (snapshot);
-  return TRUE;
+}
+
+static void
+fields_applied (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  FieldsJob *job = g_task_get_task_data (task);
+  GError *error = NULL;
+  gboolean attempted = FALSE;
+
+  bms_change_set_apply_finish (BMS_CHANGE_SET (source), result, &error);
+  fields_report (job);
+  for (guint i = 0; i < job->order->len; i++)
+    {
+      BmsChangeResult r = bms_change_get_result (g_ptr_array_index (job->order, i));
+      attempted |= r == BMS_CHANGE_OK || r == BMS_CHANGE_FAILED || r == BMS_CHANGE_RESTORED;
+    }
+  /* A field's own failure is in its result; the task fails when nothing
+   * could be tried (locked, cancelled, the rules refused the whole set). */
+  if (error != NULL && !attempted)
+    g_task_return_error (task, error);
+  else
+    {
+      g_clear_error (&error);
+      g_task_return_boolean (task, TRUE);
+    }
+}
+
+void
+bms_connection_write_fields_async (BmsConnection       *self,
+                                   GPtrArray           *writes,
+                                   const char          *password,
+                                   GCancellable        *cancellable,
+                                   GAsyncReadyCallback  callback,
+                                   gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(BmsParamSet) current = NULL;
+  const BmsSnapshot *snapshot;
+  GCancellable *job_cancellable;
+  FieldsJob *job;
+
+  g_return_if_fail (BMS_IS_CONNECTION (self));
+  g_return_if_fail (writes != NULL);
+
+  task = job_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, bms_connection_write_fields_async);
+  if (!require_session (self, task))
+    return;
+  snapshot = self->device != NULL ? bms_device_get_snapshot (self->device) : NULL;
+  current = snapshot != NULL ? bms_param_set_new_from_snapshot (snapshot) : bms_param_set_new ();
+  job = g_new0 (FieldsJob, 1);
+  job->writes = g_ptr_array_ref (writes);
+  job->change_set = bms_change_set_new (current);
+  g_task_set_task_data (task, job, (GDestroyNotify) fields_job_free);
+  for (guint i = 0; i < writes->len; i++)
+    {
+      BmsFieldWrite *write = g_ptr_array_index (writes, i);
+      GError *error = NULL;
+
+      /* A parameter, checked with the board's other values; else a command. */
+      if (bms_change_set_set_value (job->change_set, write->id, write->raw, write->text, NULL))
+        continue;
+      if (!bms_change_set_add_command (job->change_set, write->id, write->raw, &error))
+        {
+          g_free (write->result);
+          write->result = g_strdup (error->message);
+          g_task_return_error (task, error);
+          return;
+        }
+    }
+  job->order = bms_change_set_get_write_order (job->change_set);
+  job_cancellable = g_task_get_cancellable (task);
+  bms_change_set_apply_async (job->change_set, self->session, password, self->history,
+                              self->history_device_id, job_cancellable, fields_applied,
+                              g_steal_pointer (&task));
+}
+
+gboolean
+bms_connection_write_fields_finish (BmsConnection  *self,
+                                    GAsyncResult   *result,
+                                    GError        **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  refresh_lock_state (self);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* ---- firmware update ---- */
+
+typedef struct {
+  char           *path;
+  gboolean        force;
+  gboolean        in_bootloader;
+  char           *password;
+  char           *old_version;
+  BmsFlasherStep  step;        /* where it failed before the flasher ran */
+  BmsFlasher     *flasher;
+  BmsTransport   *transport;   /* in_bootloader: the line, ours until the end */
+  char           *uri;
+  guint           baud;
+  guint           address;
+} FlashJob;
+
+static void
+flash_job_free (FlashJob *job)
+{
+  g_free (job->path);
+  g_free (job->password);
+  g_free (job->old_version);
+  g_free (job->uri);
+  g_clear_object (&job->flasher);
+  g_clear_object (&job->transport);
+  g_free (job);
+}
+
+static void
+flasher_progress (BmsFlasher               *flasher,
+                  const BmsFlasherProgress *progress,
+                  BmsConnection            *self)
+{
+  g_signal_emit (self, signals[FLASH_PROGRESS], 0, progress);
+}
+
+/* One audit row per update (the same row packwatch-cli flash --db writes):
+ * file, size, CRC-32, versions before and after, forced or not, result. */
+static void
+audit_flash (BmsConnection *self,
+             FlashJob      *job,
+             const GError  *error)
+{
+  BmsFlasher *flasher = job->flasher;
+  g_autofree char *base = g_path_get_basename (job->path);
+  g_autoptr(GString) result = g_string_new (error == NULL ? "ok" : "failed");
+  const char *new_version = bms_flasher_get_board_version (flasher);
+
+  if (self->history == NULL || self->history_device_id <= 0)
+    return;
+  if (error != NULL)
+    g_string_append_printf (result, " at step %d", bms_flasher_get_step (flasher));
+  g_string_append_printf (result, ": %s, %" G_GUINT64_FORMAT " bytes, CRC-32 %08X, image "
+                          "version %s", base, bms_flasher_get_file_size (flasher),
+                          bms_flasher_get_file_crc32 (flasher),
+                          bms_flasher_get_file_version (flasher) != NULL
+                            ? bms_flasher_get_file_version (flasher) : "unknown");
+  if (bms_flasher_get_image_problem (flasher) != NULL)
+    g_string_append_printf (result, "; FORCED past the image check: %s",
+                            bms_flasher_get_image_problem (flasher));
+  if (error != NULL)
+    g_string_append_printf (result, "; %s", error->message);
+  bms_history_add_audit (self->history, self->history_device_id, g_get_real_time (),
+                         "firmware", job->old_version != NULL ? job->old_version : "unknown",
+                         new_version != NULL ? new_version : "(not read back)", result->str);
+}
+
+/* After a bootloader run the line goes back to polling, at the board's baud. */
+static void
+flash_reconnect (BmsConnection *self,
+                 FlashJob      *job)
+{
+  if (job->transport != NULL)
+    bms_transport_close (job->transport);
+  g_clear_object (&job->transport);
+  if (job->uri != NULL)
+    bms_connection_connect (self, job->uri, job->baud, job->address);
+}
+
+static void
+flashed (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  BmsConnection *self = g_task_get_source_object (task);
+  FlashJob *job = g_task_get_task_data (task);
+  GError *error = NULL;
+  gboolean ok = bms_flasher_run_finish (BMS_FLASHER (source), result, &error);
+
+  g_signal_handlers_disconnect_by_data (source, self);
+  if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BUSY))
+    audit_flash (self, job, error);
+  if (job->in_bootloader)
+    flash_reconnect (self, job);
+  if (ok)
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+run_flasher (BmsConnection *self,
+             GTask         *task)
+{
+  FlashJob *job = g_task_get_task_data (task);
+
+  bms_flasher_set_force (job->flasher, job->force);
+  bms_flasher_set_file (job->flasher, job->path);
+  bms_flasher_set_board_baud (job->flasher, job->baud);
+  g_signal_connect_object (job->flasher, "progress", G_CALLBACK (flasher_progress), self, 0);
+  bms_flasher_run_async (job->flasher, g_task_get_cancellable (task), flashed, task);
+}
+
+static void
+flash_unlocked (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  GTask *task = user_data;
+  BmsConnection *self = BMS_CONNECTION (source);
+  FlashJob *job = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  if (!bms_connection_unlock_finish (self, result, &error) || self->session == NULL)
+    {
+      job->step = BMS_FLASHER_STEP_ENTER_BOOTLOADER;
+      if (error == NULL)
+        error = g_error_new (BMS_SESSION_ERROR, BMS_SESSION_ERROR_CLOSED,
+                             _("Not connected to a board"));
+      g_task_return_error (task, error);
+      g_object_unref (task);
+      return;
+    }
+  job->flasher = bms_flasher_new (self->session);
+  run_flasher (self, task);
+}
+
+static void
+open_transport_thread (GTask        *task,
+                       gpointer      source,
+                       gpointer      task_data,
+                       GCancellable *cancellable)
+{
+  GError *error = NULL;
+
+  if (!bms_transport_open (task_data, &error))
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+bootloader_line_opened (GObject      *source,
+                        GAsyncResult *result,
+                        gpointer      user_data)
+{
+  GTask *task = user_data;
+  BmsConnection *self = g_task_get_source_object (task);
+  FlashJob *job = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      job->step = BMS_FLASHER_STEP_SEGMENT;
+      flash_reconnect (self, job);
+      g_task_return_error (task, error);
+      g_object_unref (task);
+      return;
+    }
+  job->flasher = bms_flasher_new_for_transport (job->transport, job->address);
+  run_flasher (self, task);
+}
+
+/* The poller must not touch the line meanwhile: disconnect, open the port
+ * at the bootloader's baud (on a worker), run steps 4–8, connect again. */
+static void
+flash_in_bootloader (BmsConnection *self,
+                     GTask         *task)
+{
+  FlashJob *job = g_task_get_task_data (task);
+  g_autoptr(GTask) open = NULL;
+  GError *error = NULL;
+
+  if (self->uri == NULL)
+    {
+      job->step = BMS_FLASHER_STEP_REOPEN;
+      g_task_return_new_error (task, BMS_SESSION_ERROR, BMS_SESSION_ERROR_CLOSED,
+                               _("No port chosen: connect to the board’s port first"));
+      g_object_unref (task);
+      return;
+    }
+  job->uri = g_strdup (self->uri);
+  job->baud = self->session != NULL ? self->baud : BMS_FLASHER_BOOTLOADER_BAUD;
+  job->address = self->session != NULL ? self->address : 1;
+  bms_connection_disconnect (self);
+  job->transport = bms_transport_new_for_uri (job->uri, BMS_FLASHER_BOOTLOADER_BAUD, &error);
+  if (job->transport == NULL)
+    {
+      job->step = BMS_FLASHER_STEP_REOPEN;
+      flash_reconnect (self, job);
+      g_task_return_error (task, error);
+      g_object_unref (task);
+      return;
+    }
+  open = g_task_new (self, g_task_get_cancellable (task), bootloader_line_opened, task);
+  g_task_set_task_data (open, g_object_ref (job->transport), g_object_unref);
+  g_task_run_in_thread (open, open_transport_thread);
+}
+
+void
+bms_connection_flash_async (BmsConnection       *self,
+                            const char          *path,
+                            gboolean             force,
+                            gboolean             in_bootloader,
+                            const char          *password,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  GTask *task;
+  FlashJob *job;
+  const BmsSnapshot *snapshot;
+
+  g_return_if_fail (BMS_IS_CONNECTION (self));
+  g_return_if_fail (path != NULL);
+
+  job = g_new0 (FlashJob, 1);
+  job->path = g_strdup (path);
+  job->force = force;
+  job->in_bootloader = in_bootloader;
+  job->password = g_strdup (password);
+  job->baud = self->baud;
+  snapshot = self->device != NULL ? bms_device_get_snapshot (self->device) : NULL;
+  if (snapshot != NULL && bms_snapshot_has (snapshot, BMS_ID_SOFTWARE_VERSION))
+    job->old_version = bms_snapshot_dup_string (snapshot, BMS_ID_SOFTWARE_VERSION);
+  if (in_bootloader)
+    {
+      /* Not tied to the connection's own cancellable: it disconnects. */
+      task = g_task_new (self, cancellable, callback, user_data);
+      g_task_set_source_tag (task, bms_connection_flash_async);
+      g_task_set_task_data (task, job, (GDestroyNotify) flash_job_free);
+      flash_in_bootloader (self, task);
+      return;
+    }
+  task = job_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, bms_connection_flash_async);
+  g_task_set_task_data (task, job, (GDestroyNotify) flash_job_free);
+  job->step = BMS_FLASHER_STEP_ENTER_BOOTLOADER;
+  if (!require_session (self, task))
+    {
+      g_object_unref (task);
+      return;
+    }
+  if (password != NULL && !bms_session_is_unlocked (self->session))
+    {
+      bms_connection_unlock_async (self, password, g_task_get_cancellable (task),
+                                   flash_unlocked, task);
+      return;
+    }
+  job->flasher = bms_flasher_new (self->session);
+  run_flasher (self, task);
+}
+
+gboolean
+bms_connection_flash_finish (BmsConnection   *self,
+                             GAsyncResult    *result,
+                             BmsFlasherStep  *step,
+                             char           **board_version,
+                             GError         **error)
+{
+  FlashJob *job;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  job = g_task_get_task_data (G_TASK (result));
+  if (step != NULL)
+    *step = job->flasher != NULL ? bms_flasher_get_step (job->flasher) : job->step;
+  if (board_version != NULL)
+    *board_version = job->flasher != NULL
+                     ? g_strdup (bms_flasher_get_board_version (job->flasher)) : NULL;
+  refresh_lock_state (self);
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 /* ---- GObject ---- */
@@ -1056,6 +1523,11 @@ bms_connection_class_init (BmsConnectionClass *klass)
     g_param_spec_object ("alarm-monitor", NULL, NULL, BMS_TYPE_ALARM_MONITOR, ro);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /* A step or a block of a firmware update (BmsFlasherProgress *). */
+  signals[FLASH_PROGRESS] =
+    g_signal_new ("flash-progress", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_POINTER);
 }
 
 static void
@@ -1176,6 +1648,10 @@ gboolean
 bms_connection_get_locked (BmsConnection *self)
 {
   g_return_val_if_fail (BMS_IS_CONNECTION (self), TRUE);
+
+  /* The mirror follows the session each second; a caller deciding whether
+   * to ask for the password gets the session's state of now. */
+  refresh_lock_state (self);
   return self->locked;
 }
 

@@ -1,9 +1,12 @@
-/* bms-connection.h — what the pages of the window share about the board.
+/* bms-connection.h — the connection controller: the app's only road to a
+ * board.
  *
  * One BmsConnection per window: the transport and session to the board, the
  * polling of it, the live device model, the history database, the password
- * gate's state, and a connection state the connection bar shows. Pages get
- * it as their "connection" property and bind to its "device".
+ * gate's state, every write (change sets, field writes), the firmware
+ * update and the port list. Pages get it as their "connection" property,
+ * bind to its "device" and ask it for writes; they never see the session,
+ * a transport or the flasher (the build refuses those headers in src/ui).
  *
  * Nothing here blocks the main thread: opening the port, every request and
  * closing run on the session's worker or a GTask thread; results come back
@@ -16,6 +19,10 @@
 #include "bms-device.h"
 #include "bms-history.h"
 #include "bms-snapshot.h"
+#include "bms-change-set.h"
+#include "bms-field-writes.h"
+#include "bms-flasher-progress.h"
+#include "bms-port-info.h"
 
 G_BEGIN_DECLS
 
@@ -41,7 +48,10 @@ BmsConnectionState  bms_connection_get_state         (BmsConnection *self);
 const char         *bms_connection_get_error_message (BmsConnection *self);
 const char         *bms_connection_get_uri           (BmsConnection *self);
 BmsDevice          *bms_connection_get_device        (BmsConnection *self);
+#ifndef BMS_COMPILATION_UI
+/* The session to the board, for tests and tools; the widgets never get it. */
 BmsSession         *bms_connection_get_session       (BmsConnection *self);
+#endif
 /* The history database once open, else NULL. */
 BmsHistory         *bms_connection_get_history       (BmsConnection *self);
 /* The device's row in the history, 0 until known. */
@@ -92,19 +102,72 @@ gboolean            bms_connection_unlock_finish     (BmsConnection  *self,
                                                       GAsyncResult   *result,
                                                       GError        **error);
 
-/* Writes one field (raw, or text for ASCII fields), reads it back. The
- * session refuses with BMS_SESSION_ERROR_LOCKED while locked. */
-void                bms_connection_write_async       (BmsConnection       *self,
-                                                      guint8               id,
-                                                      gint64               raw,
-                                                      const char          *text,
+/* TRUE while a session to the board is open (the pages' "can write"). */
+gboolean            bms_connection_get_connected     (BmsConnection *self);
+/* The line of the current connection (0 when none). */
+guint               bms_connection_get_baud          (BmsConnection *self);
+guint               bms_connection_get_address       (BmsConnection *self);
+
+/* The serial ports of this machine (element type BmsPortInfo *), for the
+ * connection bar. */
+GPtrArray          *bms_connection_list_ports        (GError       **error);
+/* The bauds a board may use, 9600 … 115200, 0-terminated. */
+const guint        *bms_connection_get_supported_bauds (void);
+/* Makes "sim://", "sim://master" and "replay://FILE" openable. */
+void                bms_connection_register_demo_boards (void);
+/* Whether uri can be opened at all (scheme known, recording readable),
+ * without opening it. */
+gboolean            bms_connection_check_uri         (const char    *uri,
+                                                      GError       **error);
+
+/* The one write operation: the change set is judged (ranges, rules),
+ * ordered, the session unlocked with password (NULL: as is), every field
+ * written and read back on the session's worker, stopping at the first
+ * refusal and restoring, each attempt audited in the history. The
+ * BmsChange results arrive on the caller's main context. */
+void                bms_connection_apply_async       (BmsConnection       *self,
+                                                      BmsChangeSet        *change_set,
+                                                      const char          *password,
                                                       GCancellable        *cancellable,
                                                       GAsyncReadyCallback  callback,
                                                       gpointer             user_data);
-/* The read-back snapshot (may be NULL when the field is write-only). */
-gboolean            bms_connection_write_finish      (BmsConnection  *self,
+gboolean            bms_connection_apply_finish      (BmsConnection  *self,
                                                       GAsyncResult   *result,
-                                                      BmsSnapshot   **readback,
+                                                      GError        **error);
+
+/* A few fields (service settings, lease, calibration, commands) as one
+ * change set: each BmsFieldWrite gets its result ("OK, reads 3600 mV", the
+ * board's refusal, "Not written"). Fails only when nothing could be tried
+ * (not connected, locked, cancelled, a value out of range or the rules). */
+void                bms_connection_write_fields_async (BmsConnection       *self,
+                                                       GPtrArray           *writes,
+                                                       const char          *password,
+                                                       GCancellable        *cancellable,
+                                                       GAsyncReadyCallback  callback,
+                                                       gpointer             user_data);
+gboolean            bms_connection_write_fields_finish (BmsConnection  *self,
+                                                        GAsyncResult   *result,
+                                                        GError        **error);
+
+/* Firmware update of the board with the image at path (steps 1–8 of
+ * bms-flasher.h), unlocking first with password when locked. With
+ * in_bootloader the board already waits in its bootloader: the connection
+ * lets go of the line, opens it at 9600 baud, runs steps 4–8 and connects
+ * again at the board's baud. "flash-progress" (a BmsFlasherProgress *) is
+ * emitted on the main context meanwhile; every run is audited. */
+void                bms_connection_flash_async       (BmsConnection       *self,
+                                                      const char          *path,
+                                                      gboolean             force,
+                                                      gboolean             in_bootloader,
+                                                      const char          *password,
+                                                      GCancellable        *cancellable,
+                                                      GAsyncReadyCallback  callback,
+                                                      gpointer             user_data);
+/* step: the failed (or last) step; board_version: read in step 8, or NULL. */
+gboolean            bms_connection_flash_finish      (BmsConnection  *self,
+                                                      GAsyncResult   *result,
+                                                      BmsFlasherStep *step,
+                                                      char          **board_version,
                                                       GError        **error);
 
 G_END_DECLS
