@@ -615,6 +615,62 @@ bms_field_format_lease_end (gint64 end)
   return g_date_time_format (before, "%Y-%m-%d 24:00");
 }
 
+/* The month's own name in the UI's language, from the message catalogue
+ * rather than the C library's LC_TIME: Preferences switches the language
+ * (gettext) without a matching system locale, which may not be installed. */
+static const char *
+month_name (guint month)
+{
+  switch (month)
+    {
+    case 1: return C_("month", "January");
+    case 2: return C_("month", "February");
+    case 3: return C_("month", "March");
+    case 4: return C_("month", "April");
+    case 5: return C_("month", "May");
+    case 6: return C_("month", "June");
+    case 7: return C_("month", "July");
+    case 8: return C_("month", "August");
+    case 9: return C_("month", "September");
+    case 10: return C_("month", "October");
+    case 11: return C_("month", "November");
+    case 12: return C_("month", "December");
+    default: g_return_val_if_reached (NULL);
+    }
+}
+
+char *
+bms_field_format_manufacture_date (const char *yymm)
+{
+  guint year, month;
+
+  g_return_val_if_fail (yymm != NULL, NULL);
+
+  if (strlen (yymm) != 4 || !g_ascii_isdigit (yymm[0]) || !g_ascii_isdigit (yymm[1])
+      || !g_ascii_isdigit (yymm[2]) || !g_ascii_isdigit (yymm[3]))
+    return g_strdup (yymm);
+  year = 2000 + (yymm[0] - '0') * 10 + (yymm[1] - '0');
+  month = (yymm[2] - '0') * 10 + (yymm[3] - '0');
+  if (month < 1 || month > 12)
+    return g_strdup (yymm);
+  /* TRANSLATORS: a month of a year, e.g. "January 2026": %1$s is the
+   * month's name (translated on its own, context "month"), %2$u the year. */
+  return g_strdup_printf (C_("month and year", "%1$s %2$u"), month_name (month), year);
+}
+
+char *
+bms_field_format_version (const char *text)
+{
+  gsize len;
+
+  g_return_val_if_fail (text != NULL, NULL);
+
+  len = strlen (text);
+  while (len > 0 && (text[len - 1] == '_' || text[len - 1] == ' '))
+    len--;
+  return g_strndup (text, len);
+}
+
 /* "2027-03-31" (to the end of that day), "2027-03-31 24:00", "none", or a
  * plain Unix time. */
 static gboolean

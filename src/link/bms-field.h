@@ -171,6 +171,13 @@ gint64              bms_field_lease_end_of_day (int year, int month, int day);
 /* "2027-03-31 24:00" (ISO 8601's end of day) for a lease ending at local
  * midnight, else "YYYY-MM-DD HH:MM" local; "none" for 0. */
 char               *bms_field_format_lease_end (gint64 end);
+/* A manufacture date (0xB5, ASCII "YYMM") as month and year in the UI's
+ * language ("January 2026", zh_CN "2026年1月"); anything else as it came. */
+char               *bms_field_format_manufacture_date (const char *yymm);
+/* A version string (0xB7, 0xEC) without the padding the board puts after
+ * it: trailing underscores and spaces ("PWSIM_S1.0.0___" → "PWSIM_S1.0.0").
+ * NULs already end the string; nothing inside it changes. */
+char               *bms_field_format_version (const char *text);
 /* Formatting a value, one implementation for the app and the CLI. Decimals
  * of the engineering value: as many as the scale has (0.01 → 2). */
 guint               bms_field_get_decimals   (const BmsFieldInfo *field);

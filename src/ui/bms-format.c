@@ -53,3 +53,43 @@ bms_format_duration (gint64 seconds)
   return g_strdup_printf ("%02d:%02d:%02d", (int) (seconds / 3600),
                           (int) (seconds / 60 % 60), (int) (seconds % 60));
 }
+
+/* 0x83 counts 0.01 V in 16 bits. */
+#define PACK_VOLTAGE_CEILING 655.35
+
+char *
+bms_format_pack_voltage (double    volts,
+                         double    cell_average,
+                         guint     cell_count,
+                         gboolean *summed)
+{
+  double sum = cell_average * cell_count;
+  gboolean use_sum = fabs (volts - PACK_VOLTAGE_CEILING) < 0.005 && sum > volts;
+
+  if (summed != NULL)
+    *summed = use_sum;
+  return g_strdup_printf ("%.2f V", use_sum ? sum : volts);
+}
+
+/* A real minus sign, read from across the room; none when the figure
+ * rounds to zero. */
+static const char *
+sign (double value,
+      double unit)
+{
+  return round (value / unit) < 0 ? "−" : "";
+}
+
+char *
+bms_format_current (double amps)
+{
+  return g_strdup_printf ("%s%.2f A", sign (amps, 0.01), fabs (amps));
+}
+
+char *
+bms_format_power (double watts)
+{
+  if (fabs (watts) >= 999.5)
+    return g_strdup_printf ("%s%.2f kW", sign (watts, 10), fabs (watts) / 1000);
+  return g_strdup_printf ("%s%.0f W", sign (watts, 1), fabs (watts));
+}

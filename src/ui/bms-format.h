@@ -12,4 +12,15 @@ char *bms_format_temperature  (GSettings *settings, double celsius);
 /* "01:02:03", or "2 d 01:02:03" past a day. */
 char *bms_format_duration     (gint64 seconds);
 
+/* The summary's figures, two decimals as the board sends them. */
+/* The pack voltage: the board's, or the sum of the cells when the board's
+ * 16-bit field is stuck at its 655.35 V ceiling (no 0xED) and the cells add
+ * up to more; *summed (may be NULL) says which. "846.34 V". */
+char *bms_format_pack_voltage (double volts, double cell_average, guint cell_count,
+                               gboolean *summed);
+/* "12.34 A", "−5.00 A" with a real minus sign; never "−0.00 A". */
+char *bms_format_current      (double amps);
+/* "523 W" below a kilowatt, then "12.35 kW". */
+char *bms_format_power        (double watts);
+
 G_END_DECLS

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <glib/gi18n.h>
 
+#include "bms-field.h"
 #include "bms-format.h"
 #include "bms-summary-bar.h"
 
@@ -51,35 +52,54 @@ soc_to_double (BmsSummaryBar *self,
 /* volts is the pack's voltage as the board sends it (the device takes
  * 0xED when there is one). Only a board without 0xED and a pack above
  * 655.35 V leaves it stuck at 0x83's ceiling: then the sum of the cells is
- * shown instead, marked Σ. */
+ * shown instead, and the caption and tooltip say so. */
 static char *
 format_pack_voltage (BmsSummaryBar *self,
                      double         volts,
                      double         cell_average,
                      guint          cell_count)
 {
-  double sum = cell_average * cell_count;
+  return bms_format_pack_voltage (volts, cell_average, cell_count, NULL);
+}
 
-  if (fabs (volts - 655.35) < 0.005 && sum > volts)
-    return g_strdup_printf ("Σ %.1f V", sum);
-  return g_strdup_printf ("%.2f V", volts);
+static char *
+pack_voltage_caption (BmsSummaryBar *self,
+                      double         volts,
+                      double         cell_average,
+                      guint          cell_count)
+{
+  gboolean summed;
+  g_autofree char *text = bms_format_pack_voltage (volts, cell_average, cell_count, &summed);
+
+  return g_strdup (summed ? _("Sum of cells") : _("Pack voltage"));
+}
+
+static char *
+pack_voltage_tooltip (BmsSummaryBar *self,
+                      double         volts,
+                      double         cell_average,
+                      guint          cell_count)
+{
+  gboolean summed;
+  g_autofree char *text = bms_format_pack_voltage (volts, cell_average, cell_count, &summed);
+
+  if (!summed)
+    return NULL;
+  return g_strdup (_("Sum of the cell voltages: the board's pack voltage field stops at 655.35 V"));
 }
 
 static char *
 format_current (BmsSummaryBar *self,
                 double         amps)
 {
-  /* A real minus sign: the figure is read from across the room. */
-  return g_strdup_printf ("%s%.2f A", amps < 0 ? "−" : "", ABS (amps));
+  return bms_format_current (amps);
 }
 
 static char *
 format_power (BmsSummaryBar *self,
               double         watts)
 {
-  if (ABS (watts) >= 10000)
-    return g_strdup_printf ("%s%.1f kW", watts < 0 ? "−" : "", ABS (watts) / 1000);
-  return g_strdup_printf ("%s%.0f W", watts < 0 ? "−" : "", ABS (watts));
+  return bms_format_power (watts);
 }
 
 /* A reply no pack can give: its numbers are not drawn, the reason is. */
@@ -106,6 +126,24 @@ format_text (BmsSummaryBar *self,
              const char    *text)
 {
   return g_strdup (text != NULL && *text != '\0' ? text : "—");
+}
+
+static char *
+format_date (BmsSummaryBar *self,
+             const char    *yymm)
+{
+  if (yymm == NULL || *yymm == '\0')
+    return g_strdup ("—");
+  return bms_field_format_manufacture_date (yymm);
+}
+
+static char *
+format_version (BmsSummaryBar *self,
+                const char    *version)
+{
+  g_autofree char *trimmed = version != NULL ? bms_field_format_version (version) : NULL;
+
+  return format_text (self, trimmed);
 }
 
 static void
@@ -233,9 +271,13 @@ bms_summary_bar_class_init (BmsSummaryBarClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, format_soc);
   gtk_widget_class_bind_template_callback (widget_class, soc_to_double);
   gtk_widget_class_bind_template_callback (widget_class, format_pack_voltage);
+  gtk_widget_class_bind_template_callback (widget_class, pack_voltage_caption);
+  gtk_widget_class_bind_template_callback (widget_class, pack_voltage_tooltip);
   gtk_widget_class_bind_template_callback (widget_class, format_current);
   gtk_widget_class_bind_template_callback (widget_class, format_power);
   gtk_widget_class_bind_template_callback (widget_class, format_text);
+  gtk_widget_class_bind_template_callback (widget_class, format_date);
+  gtk_widget_class_bind_template_callback (widget_class, format_version);
   gtk_widget_class_bind_template_callback (widget_class, figures_page);
   gtk_widget_class_bind_template_callback (widget_class, format_implausible);
 }
