@@ -23,6 +23,10 @@ struct _BmsSummaryBar
   GtkButton     *lock_button;
   GtkStack      *figures_stack;
   GtkLabel      *implausible_label;
+  /* Bound for the tests, which read what they show. */
+  GtkLabel      *voltage_caption;
+  GtkLabel      *date_label;
+  GtkLabel      *software_label;
 };
 
 G_DEFINE_FINAL_TYPE (BmsSummaryBar, bms_summary_bar, GTK_TYPE_BOX)
@@ -268,6 +272,9 @@ bms_summary_bar_class_init (BmsSummaryBarClass *klass)
   gtk_widget_class_bind_template_child (widget_class, BmsSummaryBar, lock_button);
   gtk_widget_class_bind_template_child (widget_class, BmsSummaryBar, figures_stack);
   gtk_widget_class_bind_template_child (widget_class, BmsSummaryBar, implausible_label);
+  gtk_widget_class_bind_template_child (widget_class, BmsSummaryBar, voltage_caption);
+  gtk_widget_class_bind_template_child (widget_class, BmsSummaryBar, date_label);
+  gtk_widget_class_bind_template_child (widget_class, BmsSummaryBar, software_label);
   gtk_widget_class_bind_template_callback (widget_class, format_soc);
   gtk_widget_class_bind_template_callback (widget_class, soc_to_double);
   gtk_widget_class_bind_template_callback (widget_class, format_pack_voltage);

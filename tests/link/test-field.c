@@ -1,5 +1,9 @@
 /* The field catalogue: consistency, range limits, text parsing. */
+#include "config.h"
+
+#include <locale.h>
 #include <string.h>
+#include <glib/gi18n.h>
 
 #include "bms-field.h"
 #include "bms-frame.h"
@@ -299,6 +303,82 @@ test_lease_end_dates (void)
   g_assert_nonnull (strstr (error->message, "is not a date"));
 }
 
+/* 0xB5 is ASCII YYMM: shown as month and year, anything else as it came. */
+static void
+test_manufacture_date (void)
+{
+  const struct { const char *raw, *shown; } cases[] = {
+    { "2601", "January 2026" },
+    { "2512", "December 2025" },
+    { "0007", "July 2000" },
+    { "2613", "2613" },          /* no 13th month */
+    { "2600", "2600" },
+    { "26A1", "26A1" },
+    { "261", "261" },
+    { "26011", "26011" },
+    { "", "" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *shown = bms_field_format_manufacture_date (cases[i].raw);
+      g_assert_cmpstr (shown, ==, cases[i].shown);
+    }
+}
+
+/* The month comes from the message catalogue: Preferences' language has no
+ * LC_TIME locale of its own. Needs the built zh_CN catalogue. */
+static void
+test_manufacture_date_zh_cn (void)
+{
+  g_autofree char *po = g_build_filename (g_getenv ("PACKWATCH_BUILD_ROOT"), "po", NULL);
+  g_autofree char *mo = g_build_filename (po, "zh_CN", "LC_MESSAGES", GETTEXT_PACKAGE ".mo", NULL);
+  g_autofree char *january = NULL;
+  g_autofree char *october = NULL;
+
+  if (!g_file_test (mo, G_FILE_TEST_EXISTS))
+    {
+      g_test_skip ("no built zh_CN catalogue");
+      return;
+    }
+  /* gettext ignores LANGUAGE in the C locale. */
+  if (setlocale (LC_MESSAGES, "C.UTF-8") == NULL)
+    {
+      g_test_skip ("no C.UTF-8 locale");
+      return;
+    }
+  bindtextdomain (GETTEXT_PACKAGE, po);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+  g_setenv ("LANGUAGE", "zh_CN", TRUE);
+  january = bms_field_format_manufacture_date ("2601");
+  october = bms_field_format_manufacture_date ("2410");
+  g_unsetenv ("LANGUAGE");
+  setlocale (LC_MESSAGES, "C");
+  g_assert_cmpstr (january, ==, "2026年1月");
+  g_assert_cmpstr (october, ==, "2024年10月");
+}
+
+/* 0xB7 as the board pads it: the padding at the end goes, nothing else. */
+static void
+test_format_version (void)
+{
+  const struct { const char *raw, *shown; } cases[] = {
+    { "PWSIM_S1.0.0___", "PWSIM_S1.0.0" },
+    { "H6.X__S6.1.3S__", "H6.X__S6.1.3S" },
+    { "V1.2 _ _", "V1.2" },
+    { "V1.2", "V1.2" },
+    { "___", "" },
+    { "", "" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *shown = bms_field_format_version (cases[i].raw);
+      g_assert_cmpstr (shown, ==, cases[i].shown);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -315,5 +395,8 @@ main (int argc, char **argv)
   g_test_add_func ("/field/bad-info", test_bad_info);
   g_test_add_func ("/field/setting-id", test_setting_id);
   g_test_add_func ("/field/lease-end-dates", test_lease_end_dates);
+  g_test_add_func ("/field/manufacture-date", test_manufacture_date);
+  g_test_add_func ("/field/manufacture-date-zh-cn", test_manufacture_date_zh_cn);
+  g_test_add_func ("/field/format-version", test_format_version);
   return g_test_run ();
 }

@@ -132,7 +132,7 @@ find_voltage_label (GtkWidget *widget)
 }
 
 static char *
-summary_voltage (gboolean with_0xed)
+summary_voltage (gboolean with_0xed, char **caption, char **tooltip)
 {
   g_autoptr (BmsSnapshot) s = bms_snapshot_new ();
   g_autoptr (BmsDevice) device = bms_device_new (1);
@@ -150,21 +150,33 @@ summary_voltage (gboolean with_0xed)
   bms_device_update (device, s);
   bar = g_object_ref_sink (g_object_new (BMS_TYPE_SUMMARY_BAR, "device", device, NULL));
   text = g_strdup (gtk_label_get_label (find_voltage_label (bar)));
+  *caption = g_strdup (gtk_label_get_label (GTK_LABEL (
+      gtk_widget_get_template_child (bar, BMS_TYPE_SUMMARY_BAR, "voltage_caption"))));
+  *tooltip = g_strdup (gtk_widget_get_tooltip_text (
+      gtk_widget_get_parent (GTK_WIDGET (find_voltage_label (bar)))));
   g_object_unref (bar);
   return text;
 }
 
 /* The summary bar shows the board's pack voltage (0xED) when it sends one;
- * the sum of the cells (Σ) only stands in for a 0x83 stuck at its
- * ceiling on a board without 0xED. */
+ * the sum of the cells only stands in for a 0x83 stuck at its ceiling on a
+ * board without 0xED, with two decimals like the board's, and then the
+ * caption and a tooltip say so. */
 static void
 test_summary_voltage (void)
 {
-  g_autofree char *hv = summary_voltage (TRUE);
-  g_autofree char *saturated = summary_voltage (FALSE);
+  g_autofree char *hv_caption = NULL, *hv_tooltip = NULL;
+  g_autofree char *sum_caption = NULL, *sum_tooltip = NULL;
+  g_autofree char *hv = summary_voltage (TRUE, &hv_caption, &hv_tooltip);
+  g_autofree char *saturated = summary_voltage (FALSE, &sum_caption, &sum_tooltip);
 
   g_assert_cmpstr (hv, ==, "846.16 V");
-  g_assert_cmpstr (saturated, ==, "Σ 846.3 V");
+  g_assert_cmpstr (hv_caption, ==, "Pack voltage");
+  g_assert_null (hv_tooltip);
+  g_assert_cmpstr (saturated, ==, "846.34 V");
+  g_assert_cmpstr (sum_caption, ==, "Sum of cells");
+  g_assert_cmpstr (sum_tooltip, ==,
+                   "Sum of the cell voltages: the board's pack voltage field stops at 655.35 V");
 }
 
 int
