@@ -1,7 +1,8 @@
 /* BmsConnection on its own: a missing port fails with a reason, a bad
  * gateway address is refused, the simulator polls, disconnect and a second
- * connect work, Disconnect closes a line that floods the app at once, and
- * nothing of it blocks the main loop. */
+ * connect work, Disconnect closes a line that floods the app at once, a
+ * board that stops answering is named by its address, and nothing of it
+ * blocks the main loop. */
 #include "config.h"
 
 #include <unistd.h>
@@ -9,6 +10,9 @@
 
 #include "bms-connection.h"
 #include "bms-history.h"
+#include "bms-field.h"
+#include "bms-loopback-transport.h"
+#include "bms-session.h"
 #include "bms-sim.h"
 #include "ui-test-util.h"
 
@@ -410,6 +414,52 @@ test_read_only_history (void)
   g_rmdir (dir);
 }
 
+static void
+move_board_to_7 (BmsSim   *sim,
+                 gpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (bms_sim_set_parameter (sim, BMS_ID_BOARD_ADDRESS, 7, &error));
+  g_assert_no_error (error);
+}
+
+static void
+silence_board (BmsSim   *sim,
+               gpointer  data)
+{
+  BmsSimFaults faults = { .silent = TRUE };
+
+  bms_sim_set_faults (sim, &faults);
+}
+
+/* A board that answered and then stops is "no reply", and the message
+ * names the address the window polls (7 here, not the default 1). */
+static void
+test_board_stops_answering (void)
+{
+  g_autoptr(BmsConnection) connection = bms_connection_new ();
+  BmsLoopbackTransport *line;
+  const char *message;
+
+  bms_connection_connect (connection, "sim://?wire=0", 9600, 7);
+  while (bms_connection_get_session (connection) == NULL &&
+         bms_connection_get_state (connection) == BMS_CONNECTION_CONNECTING)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_nonnull (bms_connection_get_session (connection));
+  line = BMS_LOOPBACK_TRANSPORT (bms_session_get_transport (bms_connection_get_session (connection)));
+  bms_loopback_transport_with_sim (line, move_board_to_7, NULL);
+  g_assert_true (wait_polls (connection, 1, 20));
+  g_assert_true (wait_state (connection, BMS_CONNECTION_POLLING, 10));
+
+  bms_loopback_transport_with_sim (line, silence_board, NULL);
+  g_assert_true (wait_state (connection, BMS_CONNECTION_NO_REPLY, 30));
+  message = bms_connection_get_error_message (connection);
+  g_test_message ("%s", message);
+  g_assert_nonnull (strstr (message, "board 7"));
+  bms_connection_disconnect (connection);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -423,6 +473,7 @@ main (int   argc,
   g_test_add_func ("/ui/connection/write-fields", test_write_fields);
   g_test_add_func ("/ui/connection/disconnect-flooded", test_disconnect_flooded);
   g_test_add_func ("/ui/connection/lying-board", test_lying_board);
+  g_test_add_func ("/ui/connection/board-stops-answering", test_board_stops_answering);
   g_test_add_func ("/ui/connection/recording-refused", test_recording_refused);
   g_test_add_func ("/ui/connection/read-only-history", test_read_only_history);
   return g_test_run ();
