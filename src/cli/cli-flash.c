@@ -237,31 +237,6 @@ check_file_first (const char *file, guint64 max_size, gboolean force, char **pro
   return TRUE;
 }
 
-/* One audit row per update attempt: what was sent (name, size, CRC-32),
- * the version before and after, whether the image check was overridden,
- * and how it ended. */
-static void
-audit_flash (BmsHistory *history, gint64 device_id, BmsFlasher *flasher, const char *file,
-             const char *old_version, const char *problem, int status)
-{
-  g_autofree char *base = g_path_get_basename (file);
-  g_autoptr(GString) result = g_string_new (status == CLI_EXIT_OK ? "ok" : "failed");
-  const char *new_version = bms_flasher_get_board_version (flasher);
-
-  if (status != CLI_EXIT_OK)
-    g_string_append_printf (result, " at step %d", bms_flasher_get_step (flasher));
-  g_string_append_printf (result, ": %s, %" G_GUINT64_FORMAT " bytes, CRC-32 %08X, image "
-                          "version %s", base, bms_flasher_get_file_size (flasher),
-                          bms_flasher_get_file_crc32 (flasher),
-                          bms_flasher_get_file_version (flasher) != NULL
-                            ? bms_flasher_get_file_version (flasher) : "unknown");
-  if (problem != NULL)
-    g_string_append_printf (result, "; FORCED past the image check: %s", problem);
-  bms_history_add_audit (history, device_id, g_get_real_time (), "firmware",
-                         old_version != NULL ? old_version : "unknown",
-                         new_version != NULL ? new_version : "(not read back)", result->str);
-}
-
 /* The board's version before the update and the audit trail's device row;
  * FALSE (nothing sent) when the database cannot be opened. */
 static gboolean
@@ -385,7 +360,8 @@ bms_cli_flash (int argc, char **argv)
           bms_flasher_set_board_baud (flasher, (guint) conn.baud);
           status = run_flasher (flasher, argv[1]);
           if (history != NULL)
-            audit_flash (history, device_id, flasher, argv[1], old_version, problem, status);
+            bms_history_add_firmware_audit (history, device_id, flasher, argv[1], old_version,
+                                            status == CLI_EXIT_OK ? NULL : "");
         }
     }
 

@@ -44,37 +44,6 @@ flasher_progress (BmsFlasher               *flasher,
   g_signal_emit (self, bms_connection_signals[FLASH_PROGRESS], 0, progress);
 }
 
-/* One audit row per update (the same row packwatch-cli flash --db writes):
- * file, size, CRC-32, versions before and after, forced or not, result. */
-static void
-audit_flash (BmsConnection *self,
-             FlashJob      *job,
-             const GError  *error)
-{
-  BmsFlasher *flasher = job->flasher;
-  g_autofree char *base = g_path_get_basename (job->path);
-  g_autoptr(GString) result = g_string_new (error == NULL ? "ok" : "failed");
-  const char *new_version = bms_flasher_get_board_version (flasher);
-
-  if (self->history == NULL || self->history_device_id <= 0)
-    return;
-  if (error != NULL)
-    g_string_append_printf (result, " at step %d", bms_flasher_get_step (flasher));
-  g_string_append_printf (result, ": %s, %" G_GUINT64_FORMAT " bytes, CRC-32 %08X, image "
-                          "version %s", base, bms_flasher_get_file_size (flasher),
-                          bms_flasher_get_file_crc32 (flasher),
-                          bms_flasher_get_file_version (flasher) != NULL
-                            ? bms_flasher_get_file_version (flasher) : "unknown");
-  if (bms_flasher_get_image_problem (flasher) != NULL)
-    g_string_append_printf (result, "; FORCED past the image check: %s",
-                            bms_flasher_get_image_problem (flasher));
-  if (error != NULL)
-    g_string_append_printf (result, "; %s", error->message);
-  bms_history_add_audit (self->history, self->history_device_id, g_get_real_time (),
-                         "firmware", job->old_version != NULL ? job->old_version : "unknown",
-                         new_version != NULL ? new_version : "(not read back)", result->str);
-}
-
 /* After a bootloader run the line goes back to polling, at the board's baud. */
 static void
 flash_reconnect (BmsConnection *self,
@@ -100,7 +69,10 @@ flashed (GObject      *source,
 
   g_signal_handlers_disconnect_by_data (source, self);
   if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BUSY))
-    audit_flash (self, job, error);
+    if (self->history != NULL && self->history_device_id > 0)
+      bms_history_add_firmware_audit (self->history, self->history_device_id, job->flasher,
+                                      job->path, job->old_version,
+                                      error != NULL ? error->message : NULL);
   if (job->in_bootloader)
     flash_reconnect (self, job);
   if (ok)

@@ -4,6 +4,7 @@
 
 #include <math.h>
 
+#include "bms-flasher.h"
 #include "bms-history-private.h"
 
 /* ------------------------------------------------------- events, audit */
@@ -197,4 +198,34 @@ bms_history_check_integrity (BmsHistory *self, GError **error)
   ok = check_integrity (db, self->path, "PRAGMA integrity_check", error);
   sqlite3_close (db);
   return ok;
+}
+
+void
+bms_history_add_firmware_audit (BmsHistory *self,
+                                gint64      device_id,
+                                BmsFlasher *flasher,
+                                const char *path,
+                                const char *old_version,
+                                const char *failure)
+{
+  g_autofree char *base = g_path_get_basename (path);
+  g_autoptr(GString) result = g_string_new (failure == NULL ? "ok" : "failed");
+  const char *new_version = bms_flasher_get_board_version (flasher);
+  const char *image_version = bms_flasher_get_file_version (flasher);
+  const char *problem = bms_flasher_get_image_problem (flasher);
+
+  g_return_if_fail (BMS_IS_HISTORY (self));
+  if (failure != NULL)
+    g_string_append_printf (result, " at step %d", bms_flasher_get_step (flasher));
+  g_string_append_printf (result, ": %s, %" G_GUINT64_FORMAT " bytes, CRC-32 %08X, image "
+                          "version %s", base, bms_flasher_get_file_size (flasher),
+                          bms_flasher_get_file_crc32 (flasher),
+                          image_version != NULL ? image_version : "unknown");
+  if (problem != NULL)
+    g_string_append_printf (result, "; FORCED past the image check: %s", problem);
+  if (failure != NULL && *failure != '\0')
+    g_string_append_printf (result, "; %s", failure);
+  bms_history_add_audit (self, device_id, g_get_real_time (), "firmware",
+                         old_version != NULL ? old_version : "unknown",
+                         new_version != NULL ? new_version : "(not read back)", result->str);
 }

@@ -21,6 +21,8 @@
 #include <gio/gio.h>
 #include "bms-snapshot.h"
 
+typedef struct _BmsFlasher BmsFlasher;
+
 G_BEGIN_DECLS
 
 #define BMS_HISTORY_SCHEMA_VERSION 2
@@ -139,6 +141,16 @@ void        bms_history_add_audit       (BmsHistory  *self,
                                          const char  *old_value,
                                          const char  *new_value,
                                          const char  *result);
+/* One audit row per firmware update attempt, the same from the app and the
+ * CLI: file name, size, CRC-32 and image version, the board's version before
+ * and after, whether the image check was overridden, and how it ended
+ * (failure: the step and, when given, why). */
+void        bms_history_add_firmware_audit (BmsHistory  *self,
+                                            gint64       device_id,
+                                            BmsFlasher  *flasher,
+                                            const char  *path,
+                                            const char  *old_version,
+                                            const char  *failure);
 /* Waits until everything queued before the call is committed. FALSE with the
  * first error since the previous flush if a write failed meanwhile. */
 gboolean    bms_history_flush           (BmsHistory  *self,
