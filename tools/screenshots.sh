@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Refreshes docs/screenshots from the built app, as a user sees it: every
-# page at 1366×768 on the 16-cell demo, the Monitor of the 256-cell master,
-# Chinese and dark variants. Needs xvfb-run; the app's own settings and
+# page at 1366×768 on the 16-cell demo and the 256-cell master, in English
+# and Chinese, and the Monitor in dark mode. Needs xvfb-run; the app's own settings and
 # history stay untouched (a throw-away home for each picture).
 #   tools/screenshots.sh [BUILD_DIR]
 set -euo pipefail
@@ -32,12 +32,11 @@ shot () { # NAME DEMO PAGE [keyfile lines…] -- [VAR=VALUE…]
   echo "$OUT/$name.png"
 }
 
-for page in monitor alarm param normal graph update lease dload; do
+PAGES="monitor alarm param normal graph update lease dload"
+for page in $PAGES; do
   shot "$page" --demo "$page"
+  shot "$page-master" --demo=master "$page"
+  shot "$page-zh_CN" --demo "$page" "language='zh_CN'" -- LANGUAGE=zh_CN
+  shot "$page-master-zh_CN" --demo=master "$page" "language='zh_CN'" -- LANGUAGE=zh_CN
 done
-shot monitor-master --demo=master monitor
-shot param-master --demo=master param
-shot monitor-zh_CN --demo monitor "language='zh_CN'" -- LANGUAGE=zh_CN
-shot param-zh_CN --demo param "language='zh_CN'" -- LANGUAGE=zh_CN
-shot monitor-master-zh_CN --demo=master monitor "language='zh_CN'" -- LANGUAGE=zh_CN
 shot monitor-dark --demo monitor -- ADW_DEBUG_COLOR_SCHEME=prefer-dark
