@@ -407,17 +407,16 @@ bms_history_close (BmsHistory *self)
 
 /* --------------------------------------------------------------- writes */
 
-gint64
-bms_history_ensure_device (BmsHistory *self, const char *device_key, const char *name,
-                           GError **error)
+/* Registering a device and claiming it are the same job on the writer's
+ * queue, answered with the device's id; only the kind differs. */
+static gint64
+device_job (BmsHistory *self, JobType type, const char *device_key, const char *name,
+            GError **error)
 {
-  Job *job;
+  Job *job = g_new0 (Job, 1);
   gint64 id = 0;
 
-  g_return_val_if_fail (BMS_IS_HISTORY (self), 0);
-  g_return_val_if_fail (device_key && *device_key, 0);
-  job = g_new0 (Job, 1);
-  job->type = JOB_DEVICE;
+  job->type = type;
   job->s1 = g_strdup (device_key);
   job->s2 = g_strdup (name);
   if (!queue_wait (self, job, &id, error))
@@ -426,21 +425,21 @@ bms_history_ensure_device (BmsHistory *self, const char *device_key, const char 
 }
 
 gint64
+bms_history_ensure_device (BmsHistory *self, const char *device_key, const char *name,
+                           GError **error)
+{
+  g_return_val_if_fail (BMS_IS_HISTORY (self), 0);
+  g_return_val_if_fail (device_key && *device_key, 0);
+  return device_job (self, JOB_DEVICE, device_key, name, error);
+}
+
+gint64
 bms_history_claim_device (BmsHistory *self, const char *device_key, const char *name,
                           GError **error)
 {
-  Job *job;
-  gint64 id = 0;
-
   g_return_val_if_fail (BMS_IS_HISTORY (self), 0);
   g_return_val_if_fail (device_key && *device_key, 0);
-  job = g_new0 (Job, 1);
-  job->type = JOB_CLAIM;
-  job->s1 = g_strdup (device_key);
-  job->s2 = g_strdup (name);
-  if (!queue_wait (self, job, &id, error))
-    return 0;
-  return id;
+  return device_job (self, JOB_CLAIM, device_key, name, error);
 }
 
 void
