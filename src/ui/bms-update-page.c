@@ -74,6 +74,7 @@ struct _BmsUpdatePage
   GPtrArray           *writes;
   GCancellable        *write_cancellable;
   gboolean             values_loaded;
+  guint                flash_step;     /* "flash-step": BmsFlasherStep, 0 when none runs */
 
   gboolean             resuming;       /* the board waited in its bootloader */
 };
@@ -89,9 +90,9 @@ static void
 set_flash_step (BmsUpdatePage *self,
                 guint          step)
 {
-  if (GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (self), "flash-step")) == step)
+  if (self->flash_step == step)
     return;
-  g_object_set_data (G_OBJECT (self), "flash-step", GUINT_TO_POINTER (step));
+  self->flash_step = step;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FLASH_STEP]);
 }
 
@@ -99,7 +100,7 @@ guint
 bms_update_page_get_flash_step (BmsUpdatePage *self)
 {
   g_return_val_if_fail (BMS_IS_UPDATE_PAGE (self), 0);
-  return GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (self), "flash-step"));
+  return self->flash_step;
 }
 
 static void
