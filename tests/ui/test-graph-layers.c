@@ -50,6 +50,10 @@ make_window (BmsGraphView **view_out)
   bms_graph_series_set_visible (hidden, FALSE);
   bms_graph_view_set_follow (graph, FALSE);
   bms_graph_view_set_time_range (graph, T0, T0 + 3600);
+  /* The crosshair comes from set_cursor_time only: Xvfb's pointer rests at
+   * the screen's centre (x 960, inside this window), and a motion event
+   * from it would draw a second crosshair there. */
+  gtk_widget_set_can_target (view, FALSE);
   gtk_window_set_default_size (GTK_WINDOW (window), 1000, 600);
   gtk_window_set_child (GTK_WINDOW (window), view);
   gtk_window_present (GTK_WINDOW (window));
