@@ -7,6 +7,7 @@
 #include "bms-normal-page.h"
 #include "bms-param-dialog.h"
 #include "bms-param-set.h"
+#include "bms-setting.h"
 
 #define MAKER_ID_LEN 24
 
@@ -14,9 +15,7 @@ struct _BmsNormalPage
 {
   BmsPage        parent_instance;
 
-  BmsParamSet   *params;
-  GPtrArray     *value_rows;    /* AdwActionRow with "show-id" */
-  GPtrArray     *switches;      /* GtkSwitch with "field-id" and "bit" */
+  GListModel    *settings;      /* BmsSetting: the rows bind to them */
   GCancellable  *cancellable;
   char          *maker_id;      /* on the board */
 
@@ -39,23 +38,6 @@ struct _BmsNormalPage
 };
 
 G_DEFINE_FINAL_TYPE (BmsNormalPage, bms_normal_page, BMS_TYPE_PAGE)
-
-/* 0xE9 bit names → labels. */
-static const struct {
-  const char *name;
-  const char *label;
-} switch_bit_labels[] = {
-  { "charging", N_("Charging switch") },
-  { "short_circuit_protection", N_("Short-circuit protection") },
-  { "power", N_("Power switch") },
-  { "anti_ignition", N_("Anti-ignition") },
-  { "smart_sleep", N_("Smart sleep") },
-  { "smart_lock", N_("Smart lock") },
-  { "charge_reserved_capacity", N_("Charging reserved capacity") },
-  { "force_relay", N_("Force-activate relay") },
-  { "keep_heating", N_("Keep heating") },
-  { "forced_heating", N_("Forced heating") },
-};
 
 static void
 toast (BmsNormalPage *self,
@@ -152,14 +134,17 @@ edit_activated (GtkWidget  *widget,
 {
   BmsNormalPage *self = BMS_NORMAL_PAGE (widget);
   guint8 id = g_variant_get_byte (parameter);
+  g_autoptr(BmsParamSet) params = NULL;
   WriteCtx *ctx;
 
   if (snapshot (self) == NULL)
     return;
+  /* The rules are checked against what the board holds now. */
+  params = bms_param_set_new_from_snapshot (snapshot (self));
   ctx = g_new0 (WriteCtx, 1);
   ctx->self = g_object_ref (self);
   ctx->id = id;
-  bms_param_dialog_ask_async (widget, bms_field_lookup (id), self->params,
+  bms_param_dialog_ask_async (widget, bms_field_lookup (id), params,
                               self->cancellable, edited, ctx);
 }
 
@@ -170,16 +155,16 @@ command_response (AdwMessageDialog *dialog,
                   const char       *response,
                   BmsNormalPage    *self)
 {
-  guint8 id = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (dialog), "field-id"));
+  BmsSetting *command = g_object_get_data (G_OBJECT (dialog), "setting");
 
   if (g_str_equal (response, "do"))
-    write_field (self, id, 1, NULL, NULL, FALSE);
+    write_field (self, bms_setting_get_id (command), 1, NULL, NULL, FALSE);
   g_object_unref (self);
 }
 
 static void
 confirm_command (BmsNormalPage *self,
-                 guint8         id,
+                 const char    *name,
                  const char    *heading,
                  const char    *body,
                  const char    *verb)
@@ -199,7 +184,7 @@ confirm_command (BmsNormalPage *self,
                                               ADW_RESPONSE_DESTRUCTIVE);
   adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
   adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
-  g_object_set_data (G_OBJECT (dialog), "field-id", GUINT_TO_POINTER (id));
+  g_object_set_data (G_OBJECT (dialog), "setting", bms_setting_list_find (self->settings, name));
   g_signal_connect (dialog, "response", G_CALLBACK (command_response), g_object_ref (self));
   gtk_window_present (GTK_WINDOW (dialog));
 }
@@ -209,7 +194,7 @@ restart_activated (GtkWidget  *widget,
                    const char *action_name,
                    GVariant   *parameter)
 {
-  confirm_command (BMS_NORMAL_PAGE (widget), BMS_ID_RESTART, _("Restart the Board?"),
+  confirm_command (BMS_NORMAL_PAGE (widget), "restart", _("Restart the Board?"),
                    _("The board stops protecting and measuring for a few seconds while it restarts. "
                      "Do not restart it under heavy load."),
                    _("_Restart"));
@@ -220,7 +205,7 @@ reset_activated (GtkWidget  *widget,
                  const char *action_name,
                  GVariant   *parameter)
 {
-  confirm_command (BMS_NORMAL_PAGE (widget), BMS_ID_FACTORY_RESET,
+  confirm_command (BMS_NORMAL_PAGE (widget), "factory_reset",
                    _("Restore Factory Parameters?"),
                    _("Every protection parameter, the capacity and the switches go back to the factory "
                      "values. Check them against the battery before charging or discharging again."),
@@ -229,66 +214,33 @@ reset_activated (GtkWidget  *widget,
 
 /* ---- rows ---- */
 
-static char *
-display_value (BmsNormalPage *self,
-               guint8         id)
-{
-  const BmsSnapshot *s = snapshot (self);
-  const BmsFieldInfo *field = bms_field_lookup (id);
-
-  if (s == NULL)
-    return g_strdup ("—");
-  if (!bms_snapshot_has (s, id))
-    return g_strdup (_("not reported"));
-  if (field->type == BMS_FIELD_ASCII)
-    {
-      g_autofree char *text = bms_snapshot_dup_string (s, id);
-      return g_strdup (text && *text ? text : _("(empty)"));
-    }
-  if (field->type == BMS_FIELD_BOOL || field->type == BMS_FIELD_ENUM)
-    {
-      char *label = bms_param_dialog_choice_label (field, bms_snapshot_get_raw (s, id));
-      if (label != NULL)
-        return label;
-    }
-  return bms_field_format (field, bms_snapshot_get_raw (s, id));
-}
-
 static void
 add_value_row (BmsNormalPage       *self,
                AdwPreferencesGroup *group,
-               guint8               id,
-               guint8               show_id,
-               const char          *title)
+               BmsSetting          *setting)
 {
-  const BmsFieldInfo *field = bms_field_lookup (id);
   GtkWidget *row = adw_action_row_new ();
-  GtkWidget *value = gtk_label_new ("—");
-  gboolean editable = bms_field_is_writable (field);
+  GtkWidget *value = gtk_label_new (NULL);
 
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row),
-                                 title ? title : _(field->label));
-  gtk_widget_set_tooltip_text (row, field->description);
-  if (editable)
-    {
-      g_autofree char *range = bms_param_dialog_format_range (field);
-      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), range);
-    }
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), bms_setting_get_title (setting));
+  gtk_widget_set_tooltip_text (row, bms_setting_get_description (setting));
+  if (bms_setting_get_range (setting) != NULL)
+    adw_action_row_set_subtitle (ADW_ACTION_ROW (row), bms_setting_get_range (setting));
   gtk_widget_add_css_class (value, "heading");
   gtk_widget_add_css_class (value, "numeric");
   gtk_label_set_selectable (GTK_LABEL (value), TRUE);
   adw_action_row_add_suffix (ADW_ACTION_ROW (row), value);
-  if (editable)
+  if (bms_setting_get_editable (setting))
     {
       adw_action_row_add_suffix (ADW_ACTION_ROW (row),
                                  gtk_image_new_from_icon_name ("document-edit-symbolic"));
       gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), TRUE);
       gtk_actionable_set_action_name (GTK_ACTIONABLE (row), "normal.edit");
-      gtk_actionable_set_action_target (GTK_ACTIONABLE (row), "y", id);
+      gtk_actionable_set_action_target (GTK_ACTIONABLE (row), "y", bms_setting_get_id (setting));
     }
-  g_object_set_data (G_OBJECT (row), "show-id", GUINT_TO_POINTER (show_id));
-  g_object_set_data (G_OBJECT (row), "value-label", value);
-  g_ptr_array_add (self->value_rows, row);
+  g_object_bind_property (setting, "value", value, "label", G_BINDING_SYNC_CREATE);
+  g_object_bind_property (setting, "known", row, "sensitive", G_BINDING_SYNC_CREATE);
+  g_object_bind_property (setting, "applicable", row, "visible", G_BINDING_SYNC_CREATE);
   adw_preferences_group_add (group, row);
 }
 
@@ -297,95 +249,71 @@ switch_state_set (GtkSwitch     *sw,
                   gboolean       state,
                   BmsNormalPage *self)
 {
-  guint8 id = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (sw), "field-id"));
-  int bit = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (sw), "bit"));
-  const BmsSnapshot *s = snapshot (self);
-  gint64 raw = state;
+  BmsSetting *setting = g_object_get_data (G_OBJECT (sw), "setting");
+  gint64 raw;
 
-  if (s == NULL || !bms_snapshot_has (s, id))
-    return TRUE;   /* nothing to change yet: the switch stays as it was */
-  if (bit >= 0)
-    {
-      raw = bms_snapshot_get_raw (s, id);
-      raw = state ? (raw | (G_GINT64_CONSTANT (1) << bit)) : (raw & ~(G_GINT64_CONSTANT (1) << bit));
-    }
-  write_field (self, id, raw, NULL, sw, state);
+  /* Unreported: nothing to change yet, the switch stays as it was. */
+  if (bms_setting_raw_for_active (setting, state, &raw))
+    write_field (self, bms_setting_get_id (setting), raw, NULL, sw, state);
   return TRUE;     /* the state follows the board's answer */
+}
+
+/* The switch shows the board's state; the user's flip is not an edit. */
+static void
+switch_follow (BmsSetting *setting,
+               GParamSpec *pspec,
+               GtkSwitch  *sw)
+{
+  gboolean on = bms_setting_get_active (setting);
+  gpointer self = g_object_get_data (G_OBJECT (sw), "page");
+
+  g_signal_handlers_block_by_func (sw, switch_state_set, self);
+  gtk_switch_set_active (sw, on);
+  gtk_switch_set_state (sw, on);
+  g_signal_handlers_unblock_by_func (sw, switch_state_set, self);
 }
 
 static void
 add_switch_row (BmsNormalPage       *self,
                 AdwPreferencesGroup *group,
-                guint8               id,
-                int                  bit,
-                const char          *title)
+                BmsSetting          *setting)
 {
   GtkWidget *row = adw_action_row_new ();
   GtkWidget *sw = gtk_switch_new ();
 
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), bms_setting_get_title (setting));
   gtk_widget_set_valign (sw, GTK_ALIGN_CENTER);
   adw_action_row_add_suffix (ADW_ACTION_ROW (row), sw);
   adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), sw);
-  g_object_set_data (G_OBJECT (sw), "field-id", GUINT_TO_POINTER (id));
-  g_object_set_data (G_OBJECT (sw), "bit", GINT_TO_POINTER (bit));
+  g_object_set_data (G_OBJECT (sw), "setting", setting);
+  g_object_set_data (G_OBJECT (sw), "page", self);
   g_signal_connect (sw, "state-set", G_CALLBACK (switch_state_set), self);
-  g_ptr_array_add (self->switches, sw);
+  g_signal_connect_object (setting, "notify::active", G_CALLBACK (switch_follow), sw, 0);
+  g_object_bind_property (setting, "reported", row, "sensitive", G_BINDING_SYNC_CREATE);
   adw_preferences_group_add (group, row);
 }
 
 static void
 build_rows (BmsNormalPage *self)
 {
-  const BmsFieldInfo *bits = bms_field_lookup (0xE9);
+  AdwPreferencesGroup *groups[] = {
+    [BMS_SETTING_GROUP_BATTERY] = self->battery_group,
+    [BMS_SETTING_GROUP_SWITCHES] = self->switches_group,
+    [BMS_SETTING_GROUP_SYSTEM] = self->system_group,
+    [BMS_SETTING_GROUP_HIDDEN] = NULL,
+  };
 
-  add_value_row (self, self->battery_group, 0xAA, 0xAA, NULL);
-  add_value_row (self, self->battery_group, 0xA9, 0xA9, NULL);
-  add_value_row (self, self->battery_group, BMS_ID_PACK_CELL_COUNT, BMS_ID_PACK_CELL_COUNT, NULL);
-  add_value_row (self, self->battery_group, 0xEA, BMS_ID_SOC, _("State of charge"));
-  add_value_row (self, self->battery_group, 0xB1, 0xB1, NULL);
-  add_value_row (self, self->battery_group, 0x9C, 0x9C, NULL);
-  add_value_row (self, self->battery_group, 0x9B, 0x9B, NULL);
-  add_value_row (self, self->battery_group, 0xB9, 0xB9, NULL);
-  add_value_row (self, self->battery_group, 0xEB, 0xEB, NULL);
-  add_value_row (self, self->battery_group, BMS_ID_BATTERY_TYPE, BMS_ID_BATTERY_TYPE, NULL);
-
-  add_switch_row (self, self->switches_group, 0xAB, -1, _("Charge MOS"));
-  add_switch_row (self, self->switches_group, 0xAC, -1, _("Discharge MOS"));
-  add_switch_row (self, self->switches_group, 0x9D, -1, _("Balancer"));
-  add_switch_row (self, self->switches_group, 0xB3, -1, _("Special charger"));
-  add_switch_row (self, self->switches_group, 0xDB, -1, _("Buzzer"));
-  add_value_row (self, self->switches_group, BMS_ID_HEATER_MODE, BMS_ID_HEATER_MODE, NULL);
-  for (guint b = 0; bits->names[b] != NULL; b++)
-    for (guint k = 0; k < G_N_ELEMENTS (switch_bit_labels); k++)
-      if (g_str_equal (bits->names[b], switch_bit_labels[k].name))
-        add_switch_row (self, self->switches_group, 0xE9, b, _(switch_bit_labels[k].label));
-
-  add_value_row (self, self->system_group, 0xDC, 0xDC, NULL);
-  add_value_row (self, self->system_group, 0xDD, 0xDD, NULL);
-  add_value_row (self, self->system_group, 0xB4, 0xB4, NULL);
-}
-
-static void
-update_switches (BmsNormalPage *self)
-{
-  const BmsSnapshot *s = snapshot (self);
-
-  for (guint i = 0; i < self->switches->len; i++)
+  for (guint i = 0; i < g_list_model_get_n_items (self->settings); i++)
     {
-      GtkSwitch *sw = g_ptr_array_index (self->switches, i);
-      guint8 id = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (sw), "field-id"));
-      int bit = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (sw), "bit"));
-      gboolean present = s != NULL && bms_snapshot_has (s, id);
-      gboolean on = present && (bit >= 0 ? (bms_snapshot_get_raw (s, id) >> bit) & 1
-                                         : bms_snapshot_get_raw (s, id) != 0);
+      g_autoptr(BmsSetting) setting = g_list_model_get_item (self->settings, i);
+      AdwPreferencesGroup *group = groups[bms_setting_get_group (setting)];
 
-      gtk_widget_set_sensitive (gtk_widget_get_ancestor (GTK_WIDGET (sw), ADW_TYPE_ACTION_ROW),
-                                present);
-      g_signal_handlers_block_by_func (sw, switch_state_set, self);
-      gtk_switch_set_active (sw, on);
-      gtk_switch_set_state (sw, on);
-      g_signal_handlers_unblock_by_func (sw, switch_state_set, self);
+      if (group == NULL)
+        continue;
+      if (bms_setting_get_is_switch (setting))
+        add_switch_row (self, group, setting);
+      else
+        add_value_row (self, group, setting);
     }
 }
 
@@ -415,7 +343,7 @@ static gboolean
 valid_ascii (const char *text)
 {
   for (const char *c = text; *c; c++)
-    if (*c < 0x20 || *c > 0x7E)
+    if (!g_ascii_isprint (*c))
       return FALSE;
   return TRUE;
 }
@@ -529,7 +457,8 @@ write_maker_id_activated (GtkWidget  *widget,
   g_autofree char *id = bms_normal_page_build_maker_id (self, NULL);
 
   if (id != NULL)
-    write_field (self, 0xBA, 0, id, NULL, FALSE);
+    write_field (self, bms_setting_get_id (bms_setting_list_find (self->settings, "manufacturer_id")),
+                 0, id, NULL, FALSE);
 }
 
 static void
@@ -548,50 +477,21 @@ connect_maker_editors (BmsNormalPage *self)
 
 /* ---- device ---- */
 
-/* A master reports its whole pack's cell count in 0xE7 ("battery set",
- * 5…256, over its slave modules): that is the cell count to set there.
- * 0xA9's 3…32 is one board's, so it is offered only on a board without
- * 0xE7 (and 0xE7 only on a board that has it). */
-static gboolean
-row_fits_board (const BmsSnapshot *s,
-                guint8             id)
-{
-  gboolean master = s != NULL && bms_snapshot_has (s, BMS_ID_PACK_CELL_COUNT);
-
-  if (id == 0xA9)
-    return !master;
-  if (id == BMS_ID_PACK_CELL_COUNT)
-    return master;
-  return TRUE;
-}
-
 static void
 device_updated (BmsNormalPage *self)
 {
-  const BmsSnapshot *s = snapshot (self);
-  g_autofree char *maker = s ? bms_snapshot_dup_string (s, 0xBA) : NULL;
+  BmsSetting *maker_setting = bms_setting_list_find (self->settings, "manufacturer_id");
+  const char *maker;
 
-  g_clear_object (&self->params);
-  if (s != NULL)
-    self->params = bms_param_set_new_from_snapshot (s);
-  for (guint i = 0; i < self->value_rows->len; i++)
-    {
-      GtkWidget *row = g_ptr_array_index (self->value_rows, i);
-      guint8 id = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (row), "show-id"));
-      g_autofree char *text = display_value (self, id);
-
-      gtk_label_set_label (g_object_get_data (G_OBJECT (row), "value-label"), text);
-      gtk_widget_set_sensitive (row, s != NULL);
-      gtk_widget_set_visible (row, row_fits_board (s, id));
-    }
-  update_switches (self);
+  bms_setting_list_update (self->settings, snapshot (self));
+  maker = bms_setting_get_text (maker_setting);
   gtk_label_set_label (self->maker_current_label, maker && *maker ? maker : "—");
   /* Fill the editors from the board once, and again when the board's id
    * changes (after a write), never over the user's typing otherwise. */
   if (g_strcmp0 (maker, self->maker_id) != 0)
     {
       g_free (self->maker_id);
-      self->maker_id = g_steal_pointer (&maker);
+      self->maker_id = g_strdup (maker);
       bms_normal_page_set_maker_id (self, self->maker_id);
     }
   maker_changed (self);
@@ -608,7 +508,7 @@ bms_normal_page_device_changed (BmsPage *page)
   if (device != NULL)
     g_signal_connect_object (device, "updated", G_CALLBACK (device_updated), self,
                              G_CONNECT_SWAPPED);
-  if (self->value_rows != NULL)
+  if (self->settings != NULL)
     device_updated (self);
 }
 
@@ -620,9 +520,7 @@ bms_normal_page_dispose (GObject *object)
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   bms_page_set_device (BMS_PAGE (self), NULL);
-  g_clear_object (&self->params);
-  g_clear_pointer (&self->value_rows, g_ptr_array_unref);
-  g_clear_pointer (&self->switches, g_ptr_array_unref);
+  g_clear_object (&self->settings);
 
   G_OBJECT_CLASS (bms_normal_page_parent_class)->dispose (object);
 }
@@ -673,8 +571,7 @@ bms_normal_page_class_init (BmsNormalPageClass *klass)
 static void
 bms_normal_page_init (BmsNormalPage *self)
 {
-  self->value_rows = g_ptr_array_new ();
-  self->switches = g_ptr_array_new ();
+  self->settings = bms_setting_list_new_everyday ();
   self->cancellable = g_cancellable_new ();
   gtk_widget_init_template (GTK_WIDGET (self));
   build_rows (self);

@@ -4,6 +4,7 @@
 #include <glib/gi18n.h>
 
 #include "bms-param-dialog.h"
+#include "bms-setting.h"
 
 typedef struct {
   const BmsFieldInfo *field;
@@ -28,52 +29,6 @@ is_choice (const BmsFieldInfo *field)
 {
   return field->type == BMS_FIELD_BOOL ||
          (field->type == BMS_FIELD_ENUM && field->names != NULL);
-}
-
-char *
-bms_param_dialog_choice_label (const BmsFieldInfo *field,
-                               gint64              raw)
-{
-  static const struct { const char *key, *label; } labels[] = {
-    { "lfp", N_("LiFePO4 (iron phosphate)") },
-    { "nmc", N_("NMC (ternary)") },
-    { "lto", N_("LTO (titanate)") },
-    { "off", N_("Off") },
-    { "charge", N_("When charging") },
-    { "discharge", N_("When discharging") },
-    { "all", N_("Always") },
-    { "none", N_("None") },
-  };
-  const char *key;
-
-  if (field->type == BMS_FIELD_BOOL)
-    return g_strdup (raw ? _("On") : _("Off"));
-  if (field->type != BMS_FIELD_ENUM || field->names == NULL || raw < 0 ||
-      raw >= (gint64) g_strv_length ((char **) field->names))
-    return NULL;
-  key = field->names[raw];
-  for (guint i = 0; i < G_N_ELEMENTS (labels); i++)
-    if (g_str_equal (key, labels[i].key))
-      return g_strdup (_(labels[i].label));
-  return g_ascii_strup (key, -1);   /* fk1 → FK1 */
-}
-
-char *
-bms_param_dialog_format_range (const BmsFieldInfo *field)
-{
-  gint64 lo, hi;
-  g_autofree char *a = NULL;
-  g_autofree char *b = NULL;
-
-  if (field->type == BMS_FIELD_ASCII)
-    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "up to %u character",
-                                         "up to %u characters", field->size), field->size);
-  if (is_choice (field))
-    return g_strdup (_("one of the listed choices"));
-  bms_param_get_range (field, &lo, &hi);
-  a = bms_field_format (field, lo);
-  b = bms_field_format (field, hi);
-  return g_strdup_printf ("%s … %s", a, b);
 }
 
 char *
@@ -107,7 +62,7 @@ bms_param_dialog_format_value (const BmsFieldInfo *field,
       return g_strdup (text && *text ? text : _("(empty)"));
     }
   if (is_choice (field))
-    return bms_param_dialog_choice_label (field, bms_param_set_get_raw (set, field->id));
+    return bms_setting_choice_label (field, bms_param_set_get_raw (set, field->id));
   /* An extension standing in for a public field is off at 0: "0.00 V" next
    * to a pack protection would read as a limit of zero. */
   if (field->replaces != 0 && bms_param_set_get_raw (set, field->id) == 0)
@@ -197,7 +152,7 @@ make_editor (Ask *ask)
 
       for (gint64 v = 0; v < n; v++)
         {
-          g_autofree char *label = bms_param_dialog_choice_label (f, v);
+          g_autofree char *label = bms_setting_choice_label (f, v);
           g_strv_builder_add (builder, label);
         }
       items = g_strv_builder_end (builder);
@@ -247,7 +202,7 @@ make_form (Ask *ask)
   GtkWidget *grid = gtk_grid_new ();
   g_autofree char *current = bms_param_dialog_format_value (ask->field, ask->current);
   g_autofree char *type = bms_param_dialog_format_type (ask->field);
-  g_autofree char *range = bms_param_dialog_format_range (ask->field);
+  g_autofree char *range = bms_setting_format_range (ask->field);
   GtkWidget *editor = make_editor (ask);
 
   gtk_grid_set_row_spacing (GTK_GRID (grid), 8);

@@ -20,17 +20,10 @@ gboolean bms_param_dialog_ask_finish (GAsyncResult        *result,
                                       gint64              *raw_out,
                                       char               **text_out,
                                       GError             **error);
-/* "1000 … 4500 mV" (vendor range where it is narrower than the catalogue). */
-char    *bms_param_dialog_format_range (const BmsFieldInfo *field);
 /* Human type: "unsigned, 2 bytes", "text, 16 characters", "choice", "switch". */
 char    *bms_param_dialog_format_type  (const BmsFieldInfo *field);
 /* A raw value as the UI shows it (translated names for switches). */
 char    *bms_param_dialog_format_value (const BmsFieldInfo *field,
                                         BmsParamSet        *set);
-
-/* The translated label of a choice value ("LiFePO4 (iron phosphate)", "When
- * charging", "FK3"); NULL for fields that are not choices. */
-char    *bms_param_dialog_choice_label (const BmsFieldInfo *field,
-                                        gint64              raw);
 
 G_END_DECLS

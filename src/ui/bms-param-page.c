@@ -6,6 +6,7 @@
 
 #include "bms-field-writer.h"
 #include "bms-param-dialog.h"
+#include "bms-setting.h"
 #include "bms-param-page.h"
 #include "bms-param-set.h"
 #include "bms-change-set.h"
@@ -161,7 +162,7 @@ update_row (BmsParamPage *self,
   if (in_force != NULL)
     subtitle = g_strdup_printf (_("Superseded by “%s”"), _(in_force->label));
   else
-    subtitle = bms_param_dialog_format_range (field);
+    subtitle = bms_setting_format_range (field);
   adw_action_row_set_subtitle (row, subtitle);
   gtk_widget_set_sensitive (GTK_WIDGET (row), present && in_force == NULL);
   gtk_widget_set_visible (g_object_get_data (G_OBJECT (row), "edit-icon"), in_force == NULL);
@@ -265,7 +266,7 @@ row_new (BmsParamPage       *self,
   GtkWidget *value = gtk_label_new ("—");
   GtkWidget *icon = gtk_image_new ();
   GtkWidget *edit = gtk_image_new_from_icon_name ("document-edit-symbolic");
-  g_autofree char *range = bms_param_dialog_format_range (field);
+  g_autofree char *range = bms_setting_format_range (field);
 
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _(field->label));
   adw_action_row_set_subtitle (ADW_ACTION_ROW (row), range);

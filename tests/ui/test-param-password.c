@@ -6,6 +6,7 @@
 
 #include "bms-param-page.h"
 #include "bms-password-dialog.h"
+#include "bms-setting.h"
 #include "bms-session.h"
 #include "bms-window.h"
 #include "ui-test-util.h"
@@ -291,8 +292,9 @@ static GtkSwitch *
 find_switch (GtkWidget *widget,
              guint8     id)
 {
-  if (GTK_IS_SWITCH (widget) &&
-      GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (widget), "field-id")) == id)
+  BmsSetting *setting = g_object_get_data (G_OBJECT (widget), "setting");
+
+  if (GTK_IS_SWITCH (widget) && setting != NULL && bms_setting_get_id (setting) == id)
     return GTK_SWITCH (widget);
   for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
        child = gtk_widget_get_next_sibling (child))
