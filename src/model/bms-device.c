@@ -33,7 +33,19 @@ struct _BmsDevice
   guint warnings;
   guint status;
   guint relays;
+  gboolean has_relays;
+  gboolean has_current;
   guint alarms_ext;
+  guint cell_ovp_mv;
+  guint cell_ovp_recovery_mv;
+  guint cell_uvp_mv;
+  guint cell_uvp_recovery_mv;
+  guint balance_start_mv;
+  double balancer_temp;
+  gboolean has_lease;
+  gint64 lease_end;
+  guint lease_state;
+  char *lease_code;
   guint cell_count;
   guint module_count;
   double min_cell;
@@ -93,7 +105,19 @@ enum
   PROP_WARNINGS,
   PROP_STATUS,
   PROP_RELAYS,
+  PROP_HAS_RELAYS,
+  PROP_HAS_CURRENT,
   PROP_ALARMS_EXT,
+  PROP_CELL_OVP_MV,
+  PROP_CELL_OVP_RECOVERY_MV,
+  PROP_CELL_UVP_MV,
+  PROP_CELL_UVP_RECOVERY_MV,
+  PROP_BALANCE_START_MV,
+  PROP_BALANCER_TEMPERATURE,
+  PROP_HAS_LEASE,
+  PROP_LEASE_END,
+  PROP_LEASE_STATE,
+  PROP_LEASE_CODE,
   PROP_CHARGE_MOS,
   PROP_DISCHARGE_MOS,
   PROP_BALANCER_ACTIVE,
@@ -201,6 +225,7 @@ bms_device_finalize (GObject *object)
   g_free (self->manufacturer_id);
   g_free (self->bluetooth_address);
   g_free (self->implausible_reason);
+  g_free (self->lease_code);
   G_OBJECT_CLASS (bms_device_parent_class)->finalize (object);
 }
 
@@ -280,8 +305,44 @@ bms_device_get_property (GObject *object, guint prop_id, GValue *value, GParamSp
     case PROP_RELAYS:
       g_value_set_uint (value, self->relays);
       break;
+    case PROP_HAS_RELAYS:
+      g_value_set_boolean (value, self->has_relays);
+      break;
+    case PROP_HAS_CURRENT:
+      g_value_set_boolean (value, self->has_current);
+      break;
     case PROP_ALARMS_EXT:
       g_value_set_uint (value, self->alarms_ext);
+      break;
+    case PROP_CELL_OVP_MV:
+      g_value_set_uint (value, self->cell_ovp_mv);
+      break;
+    case PROP_CELL_OVP_RECOVERY_MV:
+      g_value_set_uint (value, self->cell_ovp_recovery_mv);
+      break;
+    case PROP_CELL_UVP_MV:
+      g_value_set_uint (value, self->cell_uvp_mv);
+      break;
+    case PROP_CELL_UVP_RECOVERY_MV:
+      g_value_set_uint (value, self->cell_uvp_recovery_mv);
+      break;
+    case PROP_BALANCE_START_MV:
+      g_value_set_uint (value, self->balance_start_mv);
+      break;
+    case PROP_BALANCER_TEMPERATURE:
+      g_value_set_double (value, self->balancer_temp);
+      break;
+    case PROP_HAS_LEASE:
+      g_value_set_boolean (value, self->has_lease);
+      break;
+    case PROP_LEASE_END:
+      g_value_set_int64 (value, self->lease_end);
+      break;
+    case PROP_LEASE_STATE:
+      g_value_set_uint (value, self->lease_state);
+      break;
+    case PROP_LEASE_CODE:
+      g_value_set_string (value, self->lease_code);
       break;
     case PROP_CHARGE_MOS:
       g_value_set_boolean (value, (self->status & BMS_STATUS_CHARGE_MOS) != 0);
@@ -456,7 +517,20 @@ bms_device_class_init (BmsDeviceClass *klass)
   properties[PROP_WARNINGS] = pu ("warnings", "bits of 0x8B");
   properties[PROP_STATUS] = pu ("status", "bits of 0x8C");
   properties[PROP_RELAYS] = pu ("relays", "relay states (extension)");
+  properties[PROP_HAS_RELAYS] = pb ("has-relays", "the board reports its relays", FALSE);
+  properties[PROP_HAS_CURRENT] = pb ("has-current", "the board reports the pack current", FALSE);
   properties[PROP_ALARMS_EXT] = pu ("alarms-ext", "extension alarm bits");
+  properties[PROP_CELL_OVP_MV] = pu ("cell-ovp-mv", "cell over-voltage protection, 0 unknown");
+  properties[PROP_CELL_OVP_RECOVERY_MV] = pu ("cell-ovp-recovery-mv", "0 unknown");
+  properties[PROP_CELL_UVP_MV] = pu ("cell-uvp-mv", "cell under-voltage protection, 0 unknown");
+  properties[PROP_CELL_UVP_RECOVERY_MV] = pu ("cell-uvp-recovery-mv", "0 unknown");
+  properties[PROP_BALANCE_START_MV] = pu ("balance-start-mv", "0 unknown");
+  properties[PROP_BALANCER_TEMPERATURE]
+      = pd ("balancer-temperature", "°C, balance module; NaN when none is fitted");
+  properties[PROP_HAS_LEASE] = pb ("has-lease", "the board reports a lease end", FALSE);
+  properties[PROP_LEASE_END] = pi64 ("lease-end", "Unix time, 0 none");
+  properties[PROP_LEASE_STATE] = pu ("lease-state", "0 none, 1 active, 2 expired");
+  properties[PROP_LEASE_CODE] = ps ("lease-code", "NULL when not reported");
   properties[PROP_CHARGE_MOS] = pb ("charge-mos", NULL, FALSE);
   properties[PROP_DISCHARGE_MOS] = pb ("discharge-mos", NULL, FALSE);
   properties[PROP_BALANCER_ACTIVE] = pb ("balancer-active", NULL, FALSE);
@@ -500,6 +574,7 @@ static void
 bms_device_init (BmsDevice *self)
 {
   self->password_locked = TRUE;
+  self->balancer_temp = NAN;
   self->cells = g_list_store_new (BMS_TYPE_CELL);
   self->modules = g_list_store_new (BMS_TYPE_MODULE);
 }
@@ -748,6 +823,7 @@ update_power (BmsDevice *self, const BmsSnapshot *s)
 
   set_double (self, &self->pack_voltage, voltage, PROP_PACK_VOLTAGE);
   set_double (self, &self->current, current, PROP_CURRENT);
+  set_bool (self, &self->has_current, bms_snapshot_has (s, BMS_ID_CURRENT), PROP_HAS_CURRENT);
   set_double (self, &self->power, round (voltage * current * 100) / 100, PROP_POWER);
   if (self->state != state)
     {
@@ -769,6 +845,7 @@ update_status (BmsDevice *self, const BmsSnapshot *s)
   set_uint (self, &self->warnings, snap_uint (s, BMS_ID_WARNINGS, 0), PROP_WARNINGS);
   set_uint (self, &self->status, snap_uint (s, BMS_ID_STATUS, 0), PROP_STATUS);
   set_uint (self, &self->relays, snap_uint (s, BMS_ID_RELAYS, 0), PROP_RELAYS);
+  set_bool (self, &self->has_relays, bms_snapshot_has (s, BMS_ID_RELAYS), PROP_HAS_RELAYS);
   set_uint (self, &self->alarms_ext, snap_uint (s, BMS_ID_ALARMS_EXT, 0), PROP_ALARMS_EXT);
   set_uint (self, &self->protocol_version, snap_uint (s, BMS_ID_PROTOCOL_VERSION, 0),
             PROP_PROTOCOL_VERSION);
@@ -801,6 +878,43 @@ update_status (BmsDevice *self, const BmsSnapshot *s)
                  PROP_BLUETOOTH_ADDRESS);
 }
 
+/* The cell limits the Monitor page draws; absent ones read 0 (no line). */
+static void
+update_limits (BmsDevice *self, const BmsSnapshot *s)
+{
+  const BmsFieldInfo *balancer = bms_field_lookup_name ("balance_temp_c");
+  const BmsFieldInfo *start = bms_field_lookup_name ("balance_start_mv");
+
+  set_uint (self, &self->cell_ovp_mv, snap_uint (s, BMS_ID_CELL_OVP, 0), PROP_CELL_OVP_MV);
+  set_uint (self, &self->cell_ovp_recovery_mv, snap_uint (s, BMS_ID_CELL_OVP_RECOVERY, 0),
+            PROP_CELL_OVP_RECOVERY_MV);
+  set_uint (self, &self->cell_uvp_mv, snap_uint (s, BMS_ID_CELL_UVP, 0), PROP_CELL_UVP_MV);
+  set_uint (self, &self->cell_uvp_recovery_mv, snap_uint (s, BMS_ID_CELL_UVP_RECOVERY, 0),
+            PROP_CELL_UVP_RECOVERY_MV);
+  set_uint (self, &self->balance_start_mv, snap_uint (s, start->id, 0), PROP_BALANCE_START_MV);
+  set_double (self, &self->balancer_temp, snap_double (s, balancer->id, NAN),
+              PROP_BALANCER_TEMPERATURE);
+}
+
+/* A board without the lease state field: a lease end means active. */
+static void
+update_lease (BmsDevice *self, const BmsSnapshot *s)
+{
+  gboolean has = bms_snapshot_has (s, BMS_ID_LEASE_END);
+  gint64 end = has ? bms_snapshot_get_raw (s, BMS_ID_LEASE_END) : 0;
+  guint state = end != 0;
+
+  if (bms_snapshot_has (s, BMS_ID_LEASE_STATE))
+    state = snap_uint (s, BMS_ID_LEASE_STATE, 0);
+  set_bool (self, &self->has_lease, has, PROP_HAS_LEASE);
+  set_int64 (self, &self->lease_end, end, PROP_LEASE_END);
+  set_uint (self, &self->lease_state, has ? state : 0, PROP_LEASE_STATE);
+  take_string (self, &self->lease_code,
+               bms_snapshot_has (s, BMS_ID_LEASE_CODE) ? bms_snapshot_dup_string (s, BMS_ID_LEASE_CODE)
+                                                       : NULL,
+               PROP_LEASE_CODE);
+}
+
 static void
 update_connection (BmsDevice *self, gint64 now_us)
 {
@@ -827,6 +941,8 @@ bms_device_update (BmsDevice *self, const BmsSnapshot *snapshot)
   update_power (self, snapshot);
   update_temperatures (self, snapshot);
   update_status (self, snapshot);
+  update_limits (self, snapshot);
+  update_lease (self, snapshot);
   update_cells (self, snapshot);
   update_connection (self, snapshot->timestamp_us ? snapshot->timestamp_us : g_get_real_time ());
   take_string (self, &self->implausible_reason, NULL, PROP_IMPLAUSIBLE_REASON);
@@ -959,6 +1075,35 @@ GETTER (guint, protocol_version, protocol_version)
 GETTER (gboolean, password_locked, password_locked)
 GETTER (guint, unlock_remaining, unlock_remaining)
 GETTER (gboolean, lagging, lagging)
+
+GETTER (guint, relays, relays)
+GETTER (gboolean, has_relays, has_relays)
+GETTER (gboolean, has_current, has_current)
+GETTER (guint, cell_ovp_mv, cell_ovp_mv)
+GETTER (guint, cell_ovp_recovery_mv, cell_ovp_recovery_mv)
+GETTER (guint, cell_uvp_mv, cell_uvp_mv)
+GETTER (guint, cell_uvp_recovery_mv, cell_uvp_recovery_mv)
+GETTER (guint, balance_start_mv, balance_start_mv)
+GETTER (double, balancer_temperature, balancer_temp)
+GETTER (const char *, manufacturer_id, manufacturer_id)
+GETTER (gboolean, has_lease, has_lease)
+GETTER (gint64, lease_end, lease_end)
+GETTER (guint, lease_state, lease_state)
+GETTER (const char *, lease_code, lease_code)
+
+gboolean
+bms_device_get_warning (BmsDevice *self, const char *bit_name)
+{
+  const BmsFieldInfo *field = bms_field_lookup (BMS_ID_WARNINGS);
+
+  g_return_val_if_fail (BMS_IS_DEVICE (self), FALSE);
+  g_return_val_if_fail (bit_name != NULL, FALSE);
+
+  for (guint i = 0; field->names[i] != NULL; i++)
+    if (g_str_equal (field->names[i], bit_name))
+      return (self->warnings >> i) & 1;
+  g_return_val_if_reached (FALSE);
+}
 
 GListModel *
 bms_device_get_cells (BmsDevice *self)

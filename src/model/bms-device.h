@@ -101,6 +101,29 @@ guint bms_device_get_protocol_version (BmsDevice *self);
 gboolean bms_device_get_password_locked (BmsDevice *self);
 guint bms_device_get_unlock_remaining (BmsDevice *self);
 gboolean bms_device_get_lagging (BmsDevice *self);
+guint bms_device_get_relays (BmsDevice *self);        /* bits: discharge, pre-charge, charge, level 2, heater */
+gboolean bms_device_get_has_relays (BmsDevice *self);
+gboolean bms_device_get_has_current (BmsDevice *self);
+/* Cell protection limits and the balancer's start voltage, mV; 0 when the
+ * board has not reported them. */
+guint bms_device_get_cell_ovp_mv (BmsDevice *self);
+guint bms_device_get_cell_ovp_recovery_mv (BmsDevice *self);
+guint bms_device_get_cell_uvp_mv (BmsDevice *self);
+guint bms_device_get_cell_uvp_recovery_mv (BmsDevice *self);
+guint bms_device_get_balance_start_mv (BmsDevice *self);
+/* °C of the balance module; NaN when none is fitted. */
+double bms_device_get_balancer_temperature (BmsDevice *self);
+const char *bms_device_get_manufacturer_id (BmsDevice *self);
+/* Whether the warning bit of that catalogue name (e.g.
+ * "cell_over_voltage") is set. */
+gboolean bms_device_get_warning (BmsDevice *self, const char *bit_name);
+/* The lease, when the board reports its end: the end (Unix time, 0 none),
+ * the state (0 none, 1 active, 2 expired; derived from the end on a board
+ * without the state field) and the code (NULL when not reported). */
+gboolean bms_device_get_has_lease (BmsDevice *self);
+gint64 bms_device_get_lease_end (BmsDevice *self);
+guint bms_device_get_lease_state (BmsDevice *self);
+const char *bms_device_get_lease_code (BmsDevice *self);
 
 /* BmsCell items, cell order. */
 GListModel *bms_device_get_cells (BmsDevice *self);

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "bms-field-writes.h"
 #include "bms-field.h"
@@ -47,6 +48,43 @@ bms_field_writes_add (GPtrArray  *writes,
   write->raw = raw;
   write->text = g_strdup (text);
   g_ptr_array_add (writes, write);
+}
+
+void
+bms_field_writes_add_lease (GPtrArray  *writes,
+                            gint64      end,
+                            const char *code)
+{
+  g_return_if_fail (writes != NULL);
+  g_return_if_fail (code != NULL);
+
+  bms_field_writes_add (writes, BMS_ID_LEASE_END, end, NULL);
+  bms_field_writes_add (writes, BMS_ID_LEASE_CODE, 0, code);
+}
+
+gboolean
+bms_field_writes_check_lease_code (const char  *code,
+                                   GError     **error)
+{
+  const BmsFieldInfo *field = bms_field_lookup (BMS_ID_LEASE_CODE);
+
+  g_return_val_if_fail (code != NULL, FALSE);
+
+  if (strlen (code) > field->size)
+    {
+      g_set_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_RANGE,
+                   _("The code has %u characters; the board keeps at most %u"),
+                   (guint) strlen (code), field->size);
+      return FALSE;
+    }
+  for (const char *p = code; *p; p++)
+    if (!g_ascii_isprint (*p))
+      {
+        g_set_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_PARSE,
+                     _("Use letters, digits and ASCII signs only in the code"));
+        return FALSE;
+      }
+  return TRUE;
 }
 
 gboolean

@@ -24,6 +24,13 @@ void       bms_field_writes_add          (GPtrArray   *writes,
                                           guint8       id,
                                           gint64       raw,
                                           const char  *text);
+/* The lease as one change: its end (Unix time, 0 for none) and its code. */
+void       bms_field_writes_add_lease    (GPtrArray   *writes,
+                                          gint64       end,
+                                          const char  *code);
+/* Whether code fits the board's lease code field (length, plain ASCII). */
+gboolean   bms_field_writes_check_lease_code (const char *code,
+                                              GError    **error);
 
 /* A value of id as text: raw for numbers, text for ASCII fields. */
 char      *bms_field_writes_format       (guint8                 id,

@@ -15,9 +15,6 @@
 #include "bms-field-writes.h"
 #include "bms-password-dialog.h"
 
-#define ID_LEASE_END   0xE3
-#define ID_LEASE_CODE  0xE4
-#define ID_LEASE_STATE 0xE5
 
 struct _BmsLeasePage
 {
@@ -149,13 +146,13 @@ set_state_style (GtkLabel   *label,
 static void
 show_lease (BmsLeasePage *self)
 {
-  const BmsSnapshot *snapshot = bms_page_get_snapshot (BMS_PAGE (self));
-  g_autofree char *code = NULL;
+  BmsDevice *device = BMS_PAGE_DEVICE (self);
+  const char *code;
   g_autofree char *remaining = NULL;
   g_autofree char *until = NULL;
-  gint64 end, state;
+  gint64 end;
 
-  if (snapshot == NULL || !bms_snapshot_has (snapshot, ID_LEASE_END))
+  if (device == NULL || !bms_device_get_has_lease (device))
     {
       gtk_label_set_text (self->state_label, BMS_PAGE_DEVICE (self) ? _("Not reported by this board")
                                                           : _("Not connected"));
@@ -166,10 +163,8 @@ show_lease (BmsLeasePage *self)
       update_actions (self);
       return;
     }
-  end = bms_snapshot_get_raw (snapshot, ID_LEASE_END);
-  state = bms_snapshot_has (snapshot, ID_LEASE_STATE) ? bms_snapshot_get_raw (snapshot, ID_LEASE_STATE)
-                                                      : (end == 0 ? 0 : 1);
-  switch (state)
+  end = bms_device_get_lease_end (device);
+  switch (bms_device_get_lease_state (device))
     {
     case 0:
       gtk_label_set_text (self->state_label, _("No lease: the battery is unrestricted"));
@@ -190,7 +185,7 @@ show_lease (BmsLeasePage *self)
   remaining = bms_lease_page_format_remaining (end, g_get_real_time () / G_USEC_PER_SEC);
   adw_action_row_set_subtitle (self->end_row, remaining);
   gtk_widget_set_visible (GTK_WIDGET (self->end_row), end > 0);
-  code = bms_snapshot_dup_string (snapshot, ID_LEASE_CODE);
+  code = bms_device_get_lease_code (device);
   gtk_label_set_text (self->code_label, code != NULL ? code : "");
   gtk_widget_set_visible (GTK_WIDGET (self->code_show_row), code != NULL && *code != '\0');
   /* Nothing to remove without a lease. */
@@ -200,35 +195,12 @@ show_lease (BmsLeasePage *self)
 
 /* --- writing ------------------------------------------------------------ */
 
-static gboolean
-code_is_valid (const char *code,
-               GError    **error)
-{
-  const BmsFieldInfo *field = bms_field_lookup (ID_LEASE_CODE);
-
-  if (strlen (code) > field->size)
-    {
-      g_set_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_RANGE,
-                   _("The code has %u characters; the board keeps at most %u"),
-                   (guint) strlen (code), field->size);
-      return FALSE;
-    }
-  for (const char *p = code; *p; p++)
-    if (*p < 0x20 || *p > 0x7E)
-      {
-        g_set_error (error, BMS_FIELD_ERROR, BMS_FIELD_ERROR_PARSE,
-                     _("Use letters, digits and ASCII signs only in the code"));
-        return FALSE;
-      }
-  return TRUE;
-}
-
 static void
 update_actions (BmsLeasePage *self)
 {
   g_autoptr(GError) error = NULL;
   gboolean ready = BMS_PAGE_DEVICE (self) != NULL && bms_page_get_connected (BMS_PAGE (self)) && self->writes == NULL;
-  gboolean code_ok = code_is_valid (gtk_editable_get_text (GTK_EDITABLE (self->code_row)), &error);
+  gboolean code_ok = bms_field_writes_check_lease_code (gtk_editable_get_text (GTK_EDITABLE (self->code_row)), &error);
 
   if (!code_ok)
     {
@@ -303,8 +275,7 @@ write_lease (BmsLeasePage *self,
   if (connection == NULL || !bms_connection_get_connected (connection) || self->writes != NULL)
     return;
   self->writes = bms_field_writes_new ();
-  bms_field_writes_add (self->writes, ID_LEASE_END, end, NULL);
-  bms_field_writes_add (self->writes, ID_LEASE_CODE, 0, code);
+  bms_field_writes_add_lease (self->writes, end, code);
   update_actions (self);
   bms_password_dialog_ask_if_locked (GTK_WIDGET (self), connection,
                                  _("Enter the parameter password to change the lease."),

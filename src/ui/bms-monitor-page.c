@@ -157,28 +157,15 @@ add_flag (BmsMonitorPage *self,
     flag_set (flag, title, value, level);
 }
 
-static gboolean
-warning_bit (guint       warnings,
-             const char *name)
-{
-  const BmsFieldInfo *f = bms_field_lookup (BMS_ID_WARNINGS);
-
-  for (guint i = 0; f->names[i] != NULL; i++)
-    if (g_str_equal (f->names[i], name))
-      return (warnings >> i) & 1;
-  return FALSE;
-}
-
 static void
 add_protection_flag (BmsMonitorPage *self,
                      const char     *title,
-                     guint           warnings,
                      const char * const *bits)
 {
   gboolean active = FALSE;
 
   for (guint i = 0; bits[i] != NULL; i++)
-    active |= warning_bit (warnings, bits[i]);
+    active |= bms_device_get_warning (BMS_PAGE_DEVICE (self), bits[i]);
   add_flag (self, title, active ? _("Active") : C_("protection state", "Normal"),
             active ? FLAG_ERROR : FLAG_OK);
 }
@@ -195,8 +182,6 @@ static void
 update_flags (BmsMonitorPage *self)
 {
   BmsDevice *d = BMS_PAGE_DEVICE (self);
-  const BmsSnapshot *s = bms_device_get_snapshot (d);
-  guint w = bms_device_get_warnings (d);
   static const char * const charge[] = { "cell_over_voltage", "pack_over_voltage",
                                          "charge_over_current", NULL };
   static const char * const discharge[] = { "cell_under_voltage", "pack_under_voltage",
@@ -216,11 +201,11 @@ update_flags (BmsMonitorPage *self)
   add_onoff_flag (self, _("Balancing"), bms_device_get_status (d) & BMS_STATUS_BALANCER);
   /* The relays next: what a technician checks first, and at 1366 × 768
    * the end of this list is below the fold. */
-  if (s != NULL && bms_snapshot_has (s, BMS_ID_RELAYS))
+  if (bms_device_get_has_relays (d))
     {
       const char *relays[] = { _("Discharge relay"), _("Pre-charge relay"),
                                _("Charge relay"), _("Level-2 relay"), _("Heater relay") };
-      gint64 bits = bms_snapshot_get_raw (s, BMS_ID_RELAYS);
+      guint bits = bms_device_get_relays (d);
 
       for (guint i = 0; i < G_N_ELEMENTS (relays); i++)
         add_onoff_flag (self, relays[i], (bits >> i) & 1);
@@ -230,21 +215,14 @@ update_flags (BmsMonitorPage *self)
    * says otherwise, so it is stated, not painted as a fault. */
   if (bms_device_get_status (d) & BMS_STATUS_BATTERY_DROPPED)
     add_flag (self, _("Status bit 3"), _("Battery dropped"), FLAG_INFO);
-  add_protection_flag (self, _("Charge protection"), w, charge);
-  add_protection_flag (self, _("Discharge protection"), w, discharge);
-  add_protection_flag (self, _("Over-temperature"), w, hot);
-  add_protection_flag (self, _("Low temperature"), w, cold);
-  add_protection_flag (self, _("Voltage difference"), w, diff);
+  add_protection_flag (self, _("Charge protection"), charge);
+  add_protection_flag (self, _("Discharge protection"), discharge);
+  add_protection_flag (self, _("Over-temperature"), hot);
+  add_protection_flag (self, _("Low temperature"), cold);
+  add_protection_flag (self, _("Voltage difference"), diff);
   for (guint i = self->n_flags; i < G_N_ELEMENTS (self->flags); i++)
     if (self->flags[i] != NULL)
       gtk_widget_set_visible (gtk_widget_get_parent (self->flags[i]), FALSE);
-}
-
-static guint
-limit_mv (const BmsSnapshot *s,
-          guint8             id)
-{
-  return s != NULL && bms_snapshot_has (s, id) ? (guint) bms_snapshot_get_raw (s, id) : 0;
 }
 
 static void
@@ -252,7 +230,7 @@ update_grid (BmsMonitorPage *self)
 {
   GListModel *cells = bms_device_get_cells (BMS_PAGE_DEVICE (self));
   GListModel *modules = bms_device_get_modules (BMS_PAGE_DEVICE (self));
-  const BmsSnapshot *s = bms_device_get_snapshot (BMS_PAGE_DEVICE (self));
+  BmsDevice *d = BMS_PAGE_DEVICE (self);
   guint n = MIN (g_list_model_get_n_items (cells), BMS_MAX_CELLS);
   guint n_modules = MIN (g_list_model_get_n_items (modules), BMS_MAX_MODULES);
   guint16 mv[BMS_MAX_CELLS];
@@ -260,8 +238,8 @@ update_grid (BmsMonitorPage *self)
   double temps[BMS_MAX_MODULES][3];
   guint64 balancing[4] = { 0 };
   BmsCellLimits limits = {
-    limit_mv (s, BMS_ID_CELL_OVP), limit_mv (s, BMS_ID_CELL_OVP_RECOVERY),
-    limit_mv (s, BMS_ID_CELL_UVP), limit_mv (s, BMS_ID_CELL_UVP_RECOVERY),
+    bms_device_get_cell_ovp_mv (d), bms_device_get_cell_ovp_recovery_mv (d),
+    bms_device_get_cell_uvp_mv (d), bms_device_get_cell_uvp_recovery_mv (d),
   };
 
   for (guint i = 0; i < n; i++)
@@ -284,7 +262,7 @@ update_grid (BmsMonitorPage *self)
   bms_cell_grid_set_limits (self->cell_grid, &limits);
   bms_cell_grid_set_cells (self->cell_grid, mv, n, sizes, n_modules, balancing);
   bms_cell_chart_set_lines (self->cell_chart, limits.ovp_mv, limits.uvp_mv,
-                            limit_mv (s, 0x9B /* balance start */));
+                            bms_device_get_balance_start_mv (d));
   bms_cell_chart_set_cells (self->cell_chart, mv, n);
   bms_cell_grid_set_module_temps (self->cell_grid, (const double (*)[3]) temps, n_modules);
 }
@@ -292,7 +270,7 @@ update_grid (BmsMonitorPage *self)
 static void
 update_labels (BmsMonitorPage *self)
 {
-  const BmsSnapshot *s = bms_device_get_snapshot (BMS_PAGE_DEVICE (self));
+  double balancer_temp = bms_device_get_balancer_temperature (BMS_PAGE_DEVICE (self));
   guint n_modules = g_list_model_get_n_items (bms_device_get_modules (BMS_PAGE_DEVICE (self)));
   guint n_cells = g_list_model_get_n_items (bms_device_get_cells (BMS_PAGE_DEVICE (self)));
   g_autofree char *cells = NULL;
@@ -325,9 +303,9 @@ update_labels (BmsMonitorPage *self)
   gtk_widget_remove_css_class (GTK_WIDGET (self->cell_count_label), "warning");
   gtk_label_set_label (self->cell_count_label, count ? count : cells);
 
-  if (s != NULL && bms_snapshot_has (s, 0xE0))
+  if (!isnan (balancer_temp))
     {
-      g_autofree char *t = bms_format_temperature (self->settings, bms_snapshot_get (s, 0xE0));
+      g_autofree char *t = bms_format_temperature (self->settings, balancer_temp);
       gtk_label_set_label (self->balance_temp_label, t);
     }
   else
@@ -343,11 +321,10 @@ static void selected_changed (BmsMonitorPage *self);
 static void
 update_trend (BmsMonitorPage *self)
 {
-  const BmsSnapshot *s = bms_device_get_snapshot (BMS_PAGE_DEVICE (self));
   guint n_cells = g_list_model_get_n_items (bms_device_get_cells (BMS_PAGE_DEVICE (self)));
 
   gtk_widget_set_visible (self->charts_box, n_cells > 0 && n_cells <= CHART_MAX_CELLS);
-  if (s == NULL || !bms_snapshot_has (s, BMS_ID_CURRENT))
+  if (!bms_device_get_has_current (BMS_PAGE_DEVICE (self)))
     return;
   bms_pack_trend_add (self->pack_trend, bms_device_get_last_update (BMS_PAGE_DEVICE (self)),
                       bms_device_get_pack_voltage (BMS_PAGE_DEVICE (self)),

@@ -103,6 +103,110 @@ test_balancing_derived (void)
   g_assert_true (bms_device_get_status (device) == 0x0B);
 }
 
+/* What the Monitor page draws besides the cells: limits, relays, the
+ * balancer's sensor, each from its field and notified once per change. */
+static void
+test_limits_and_relays (void)
+{
+  g_autoptr (BmsSnapshot) snap = device_test_load_14s ();
+  g_autoptr (BmsDevice) device = bms_device_new (1);
+  NotifyLog log = { g_hash_table_new (g_str_hash, g_str_equal) };
+  const BmsFieldInfo *relays = bms_field_lookup_name ("relays");
+  const BmsFieldInfo *balancer = bms_field_lookup_name ("balance_temp_c");
+  const BmsFieldInfo *start = bms_field_lookup_name ("balance_start_mv");
+
+  g_assert_true (isnan (bms_device_get_balancer_temperature (device)));
+  bms_snapshot_remove (snap, relays->id);
+  bms_snapshot_remove (snap, balancer->id);
+  bms_device_update (device, snap);
+  g_assert_cmpuint (bms_device_get_cell_ovp_mv (device), ==, bms_snapshot_get_raw (snap, BMS_ID_CELL_OVP));
+  g_assert_cmpuint (bms_device_get_cell_ovp_recovery_mv (device), ==,
+                    bms_snapshot_get_raw (snap, BMS_ID_CELL_OVP_RECOVERY));
+  g_assert_cmpuint (bms_device_get_cell_uvp_mv (device), ==, bms_snapshot_get_raw (snap, BMS_ID_CELL_UVP));
+  g_assert_cmpuint (bms_device_get_cell_uvp_recovery_mv (device), ==,
+                    bms_snapshot_get_raw (snap, BMS_ID_CELL_UVP_RECOVERY));
+  g_assert_cmpuint (bms_device_get_balance_start_mv (device), ==, bms_snapshot_get_raw (snap, start->id));
+  g_assert_cmpuint (bms_device_get_cell_ovp_mv (device), >, bms_device_get_cell_uvp_mv (device));
+  g_assert_false (bms_device_get_has_relays (device));
+  g_assert_true (bms_device_get_has_current (device));
+  g_assert_true (isnan (bms_device_get_balancer_temperature (device)));
+
+  g_signal_connect (device, "notify", G_CALLBACK (on_notify), &log);
+  bms_device_update (device, snap);
+  g_assert_cmpuint (g_hash_table_size (log.counts), ==, 0);
+
+  bms_snapshot_set_raw (snap, relays->id, 0x05);
+  bms_snapshot_set_raw (snap, balancer->id, 31);
+  bms_snapshot_set_raw (snap, BMS_ID_CELL_OVP, bms_snapshot_get_raw (snap, BMS_ID_CELL_OVP) - 10);
+  bms_device_update (device, snap);
+  bms_device_update (device, snap);
+  g_assert_true (bms_device_get_has_relays (device));
+  g_assert_cmpuint (bms_device_get_relays (device), ==, 0x05);
+  g_assert_cmpfloat (bms_device_get_balancer_temperature (device), ==, bms_snapshot_get (snap, balancer->id));
+  g_assert_cmpuint (notified (&log, "has-relays"), ==, 1);
+  g_assert_cmpuint (notified (&log, "relays"), ==, 1);
+  g_assert_cmpuint (notified (&log, "balancer-temperature"), ==, 1);
+  g_assert_cmpuint (notified (&log, "cell-ovp-mv"), ==, 1);
+  g_assert_cmpuint (notified (&log, "cell-uvp-mv"), ==, 0);
+  g_assert_cmpuint (g_hash_table_size (log.counts), ==, 4);
+  g_hash_table_unref (log.counts);
+}
+
+static void
+test_warning_bits (void)
+{
+  g_autoptr (BmsSnapshot) snap = device_test_load_14s ();
+  g_autoptr (BmsDevice) device = bms_device_new (1);
+  const BmsFieldInfo *warnings = bms_field_lookup (BMS_ID_WARNINGS);
+
+  for (guint i = 0; warnings->names[i] != NULL; i++)
+    {
+      bms_snapshot_set_raw (snap, BMS_ID_WARNINGS, 1 << i);
+      bms_device_update (device, snap);
+      for (guint j = 0; warnings->names[j] != NULL; j++)
+        g_assert_true (bms_device_get_warning (device, warnings->names[j]) == (i == j));
+    }
+}
+
+/* The lease as the Lease page shows it; the state derived from the end on
+ * a board without the state field. */
+static void
+test_lease (void)
+{
+  g_autoptr (BmsSnapshot) snap = device_test_load_14s ();
+  g_autoptr (BmsDevice) device = bms_device_new (1);
+  NotifyLog log = { g_hash_table_new (g_str_hash, g_str_equal) };
+
+  bms_snapshot_remove (snap, BMS_ID_LEASE_END);
+  bms_snapshot_remove (snap, BMS_ID_LEASE_STATE);
+  bms_snapshot_remove (snap, BMS_ID_LEASE_CODE);
+  bms_device_update (device, snap);
+  g_assert_false (bms_device_get_has_lease (device));
+  g_assert_null (bms_device_get_lease_code (device));
+
+  g_signal_connect (device, "notify", G_CALLBACK (on_notify), &log);
+  bms_snapshot_set_raw (snap, BMS_ID_LEASE_END, 1900000000);
+  bms_snapshot_set_string (snap, BMS_ID_LEASE_CODE, "A1B2");
+  bms_device_update (device, snap);
+  bms_device_update (device, snap);
+  g_assert_true (bms_device_get_has_lease (device));
+  g_assert_cmpint (bms_device_get_lease_end (device), ==, 1900000000);
+  g_assert_cmpuint (bms_device_get_lease_state (device), ==, 1);
+  g_assert_cmpstr (bms_device_get_lease_code (device), ==, "A1B2");
+  g_assert_cmpuint (notified (&log, "lease-end"), ==, 1);
+  g_assert_cmpuint (notified (&log, "lease-code"), ==, 1);
+
+  /* The board's own state wins over the derivation. */
+  bms_snapshot_set_raw (snap, BMS_ID_LEASE_STATE, 2);
+  bms_device_update (device, snap);
+  g_assert_cmpuint (bms_device_get_lease_state (device), ==, 2);
+  bms_snapshot_remove (snap, BMS_ID_LEASE_STATE);
+  bms_snapshot_set_raw (snap, BMS_ID_LEASE_END, 0);
+  bms_device_update (device, snap);
+  g_assert_cmpuint (bms_device_get_lease_state (device), ==, 0);
+  g_hash_table_unref (log.counts);
+}
+
 static void
 test_notify_only_on_change (void)
 {
@@ -236,6 +340,9 @@ main (int argc, char *argv[])
   g_test_add_func ("/device/values-from-vector", test_values_from_vector);
   g_test_add_func ("/device/balancing-derived", test_balancing_derived);
   g_test_add_func ("/device/notify-only-on-change", test_notify_only_on_change);
+  g_test_add_func ("/device/limits-and-relays", test_limits_and_relays);
+  g_test_add_func ("/device/warning-bits", test_warning_bits);
+  g_test_add_func ("/device/lease", test_lease);
   g_test_add_func ("/device/modules-256", test_modules_256);
   return g_test_run ();
 }
