@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "bms-field.h"
+#include "bms-setting.h"
 #include "cli-common.h"
 
 // clang-format off
@@ -388,7 +389,8 @@ cli_format_snapshot_value (const BmsSnapshot *snapshot, const BmsFieldInfo *fiel
   switch (field->type)
     {
     case BMS_FIELD_ASCII:
-      return bms_snapshot_dup_string (snapshot, field->id);
+      /* As the window shows it: a date as a month, a version unpadded. */
+      return bms_setting_format_value (snapshot, field);
     case BMS_FIELD_BYTES:
       {
         GString *text = g_string_new (NULL);

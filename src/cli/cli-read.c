@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "bms-field.h"
+#include "bms-setting.h"
 #include "bms-snapshot.h"
 #include "cli-common.h"
 
@@ -183,7 +184,7 @@ print_groups (const BmsSnapshot *s, gboolean show_password)
 static void
 print_table (const CliConnection *conn, const BmsSnapshot *s, gboolean show_password)
 {
-  g_autofree char *software = bms_snapshot_dup_string (s, BMS_ID_SOFTWARE_VERSION);
+  g_autofree char *software = bms_setting_format_value (s, bms_field_lookup (BMS_ID_SOFTWARE_VERSION));
 
   printf ("Board %d on %s at %d baud", conn->address, conn->port, conn->baud);
   if (software != NULL)

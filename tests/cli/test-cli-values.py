@@ -3,7 +3,8 @@
 them to the field's unit; a unit of another quantity is refused, and a bare
 number a thousand times too small says how to write it. `read` says
 "Not used" for a high-voltage protection at 0 (as the window does) and keeps
-its columns when a label or a value is wider than its column.
+its columns when a label or a value is wider than its column, and shows
+the manufacture date and the software version as the window does.
 
 usage: test-cli-values.py PATH-TO-packwatch-cli PATH-TO-packwatch-sim"""
 import os
@@ -41,6 +42,19 @@ tap.ok(status == 2 and "A is not a unit of this field" in err and "mV" in err,
 status, out, err = run([CLI, "write", "--port", "sim://", "--dry-run", "cell_ovp_mv=3.65"])
 tap.ok(status == 2 and "Did you mean 3.65V (3650 mV)" in err,
        "cell_ovp_mv=3.65 is refused with how to write 3.65 V", f"status {status}\n{err}")
+
+# read: text fields formatted as in the window (the simulator sends the
+# date "2601" and the version "PWSIM_S1.0.0___", padded as real boards do).
+status, out, err = run([CLI, "read", "--port", "sim://"])
+rows = {line.split()[-1]: line for line in out.splitlines() if line.startswith("  ")}
+date_row = rows.get("manufacture_date", "")
+version_row = rows.get("software_version", "")
+tap.ok(status == 0 and "January 2026" in date_row and "2601" not in date_row,
+       "read shows the manufacture date as a month", out)
+tap.ok(re.search(r"\sPWSIM_S1\.0\.0\s+software_version$", version_row) is not None,
+       "read shows the software version without its padding", version_row)
+tap.ok(out.splitlines()[0].endswith("software PWSIM_S1.0.0"),
+       "the header names the version without its padding", out.splitlines()[:1])
 
 # read: a master whose high-voltage over-voltage protection is off (0).
 workdir = tempfile.mkdtemp(prefix="packwatch-cli-values-")
