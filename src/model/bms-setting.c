@@ -4,6 +4,7 @@
 #include "bms-setting.h"
 
 #include <glib/gi18n-lib.h>
+#include <math.h>
 
 #include "bms-param-set.h"
 
@@ -21,6 +22,7 @@ struct _BmsSetting
   char *value;
   char *text;
   gint64 raw;
+  double number;
   gboolean known;
   gboolean reported;
   gboolean applicable;
@@ -219,6 +221,9 @@ bms_setting_update (BmsSetting *self, const BmsSnapshot *snapshot)
 
   reported = snapshot != NULL && bms_snapshot_has (snapshot, self->shown->id);
   self->raw = reported ? bms_snapshot_get_raw (snapshot, self->shown->id) : 0;
+  self->number = reported && bms_field_is_numeric (self->shown)
+                     ? bms_snapshot_get (snapshot, self->shown->id)
+                     : NAN;
   if (reported)
     active = self->bit >= 0 ? (self->raw >> self->bit) & 1 : self->raw != 0;
 
@@ -348,6 +353,7 @@ static void
 bms_setting_init (BmsSetting *self)
 {
   self->bit = -1;
+  self->number = NAN;
   self->applicable = TRUE;
 }
 
@@ -411,6 +417,7 @@ GETTER (gboolean, known, known)
 GETTER (gboolean, reported, reported)
 GETTER (gboolean, applicable, applicable)
 GETTER (gboolean, active, active)
+GETTER (double, number, number)
 
 /* ---- the Normal page's list ---- */
 
@@ -487,6 +494,18 @@ bms_setting_list_new_everyday (void)
   add (store, "manufacturer_id", NULL, -1, NULL, BMS_SETTING_GROUP_HIDDEN);
   add (store, "restart", NULL, -1, NULL, BMS_SETTING_GROUP_HIDDEN);
   add (store, "factory_reset", NULL, -1, NULL, BMS_SETTING_GROUP_HIDDEN);
+  return G_LIST_MODEL (store);
+}
+
+GListModel *
+bms_setting_list_new_service (void)
+{
+  GListStore *store = g_list_store_new (BMS_TYPE_SETTING);
+  const char *names[] = { "board_address", "cell_diff_protect_mv", "pack_cell_count",
+                          "current_calibration_ma", "current_calibration_start", "sleep_now" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    add (store, names[i], NULL, -1, NULL, BMS_SETTING_GROUP_HIDDEN);
   return G_LIST_MODEL (store);
 }
 

@@ -57,6 +57,8 @@ gboolean            bms_setting_get_known      (BmsSetting *self);
 gboolean            bms_setting_get_reported   (BmsSetting *self);
 gboolean            bms_setting_get_applicable (BmsSetting *self);
 gboolean            bms_setting_get_active     (BmsSetting *self);
+/* The value in its unit (engineering), NaN when not reported. */
+double              bms_setting_get_number     (BmsSetting *self);
 
 /* The raw value that turns this switch on or off, the other bits of its
  * field kept as the board last reported them. FALSE when the board has not
@@ -67,6 +69,10 @@ gboolean bms_setting_raw_for_active (BmsSetting *self,
 
 /* The Normal page's settings, in order: BmsSetting items. */
 GListModel *bms_setting_list_new_everyday (void);
+/* The Update page's service settings and commands: board address,
+ * voltage difference protection, the master's total cells, the current
+ * calibration and its start, one-click sleep. */
+GListModel *bms_setting_list_new_service  (void);
 void        bms_setting_list_update       (GListModel        *list,
                                            const BmsSnapshot *snapshot);
 /* The item writing the catalogue field name, or NULL. Not a new reference. */

@@ -14,6 +14,7 @@
 
 #include "bms-file-chooser.h"
 #include "bms-update-page.h"
+#include "bms-setting.h"
 #include "bms-device.h"
 #include "bms-field.h"
 #include "bms-field-writes.h"
@@ -21,9 +22,6 @@
 #include "bms-password-dialog.h"
 #include "bms-firmware.h"
 
-#define ID_DIFF_PROTECT       0x96
-#define ID_CALIBRATION_MA     0xAD
-#define ID_CALIBRATION_START  0xB8
 
 /* The vendor's seven steps, plus Packwatch's read-back of the version. */
 static const char * const step_titles[] = {
@@ -74,6 +72,7 @@ struct _BmsUpdatePage
   GPtrArray           *writes;
   GCancellable        *write_cancellable;
   gboolean             values_loaded;
+  GListModel          *service;        /* BmsSetting: what the settings rows write */
   guint                flash_step;     /* "flash-step": BmsFlasherStep, 0 when none runs */
 
   gboolean             resuming;       /* the board waited in its bootloader */
@@ -706,11 +705,11 @@ write_fields (BmsUpdatePage *self,
 
 static gboolean
 checked_raw (BmsUpdatePage *self,
-             guint8         id,
+             BmsSetting    *setting,
              double         value,
              gint64        *raw)
 {
-  const BmsFieldInfo *field = bms_field_lookup (id);
+  const BmsFieldInfo *field = bms_setting_get_field (setting);
   g_autoptr(GError) error = NULL;
 
   *raw = bms_field_from_engineering (field, value);
@@ -728,17 +727,15 @@ action_write_field (GtkWidget  *widget,
                     GVariant   *param)
 {
   BmsUpdatePage *self = BMS_UPDATE_PAGE (widget);
-  guint8 id = g_variant_get_byte (param);
-  GtkSpinButton *spin = id == BMS_ID_BOARD_ADDRESS ? self->address_spin
-                      : id == ID_DIFF_PROTECT ? self->diff_spin
-                      : self->pack_cells_spin;
+  BmsSetting *setting = bms_setting_list_find (self->service, g_variant_get_string (param, NULL));
+  GtkSpinButton *spin = g_object_get_data (G_OBJECT (setting), "spin");
   GPtrArray *writes;
   gint64 raw;
 
-  if (!checked_raw (self, id, gtk_spin_button_get_value (spin), &raw))
+  if (!checked_raw (self, setting, gtk_spin_button_get_value (spin), &raw))
     return;
   writes = bms_field_writes_new ();
-  bms_field_writes_add (writes, id, raw, NULL);
+  bms_field_writes_add (writes, bms_setting_get_id (setting), raw, NULL);
   write_fields (self, writes, _("Enter the parameter password to change this setting."));
 }
 
@@ -748,16 +745,18 @@ action_calibrate (GtkWidget  *widget,
                   GVariant   *param)
 {
   BmsUpdatePage *self = BMS_UPDATE_PAGE (widget);
+  BmsSetting *measured = bms_setting_list_find (self->service, "current_calibration_ma");
+  BmsSetting *start = bms_setting_list_find (self->service, "current_calibration_start");
   GPtrArray *writes;
   gint64 raw;
 
   /* The measured current in mA, then "start calibration". */
-  if (!checked_raw (self, ID_CALIBRATION_MA, gtk_spin_button_get_value (self->calibration_spin) * 1000,
+  if (!checked_raw (self, measured, gtk_spin_button_get_value (self->calibration_spin) * 1000,
                     &raw))
     return;
   writes = bms_field_writes_new ();
-  bms_field_writes_add (writes, ID_CALIBRATION_MA, raw, NULL);
-  bms_field_writes_add (writes, ID_CALIBRATION_START, 1, NULL);
+  bms_field_writes_add (writes, bms_setting_get_id (measured), raw, NULL);
+  bms_field_writes_add (writes, bms_setting_get_id (start), 1, NULL);
   write_fields (self, writes, _("Enter the parameter password to calibrate the current."));
 }
 
@@ -769,7 +768,9 @@ on_sleep_response (AdwMessageDialog *dialog,
   if (g_str_equal (response, "sleep"))
     {
       GPtrArray *writes = bms_field_writes_new ();
-      bms_field_writes_add (writes, BMS_ID_SLEEP_NOW, 1, NULL);
+      BmsSetting *sleep = bms_setting_list_find (self->service, "sleep_now");
+
+      bms_field_writes_add (writes, bms_setting_get_id (sleep), 1, NULL);
       write_fields (self, writes, _("Enter the parameter password to put the board to sleep."));
     }
   g_object_unref (self);
@@ -818,13 +819,18 @@ update_actions (BmsUpdatePage *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "update.sleep", connected && !busy);
 }
 
+/* The board's values once, so later edits are not overwritten by polls. */
 static void
-load_spin (GtkSpinButton     *spin,
-           const BmsSnapshot *snapshot,
-           guint8             id)
+load_spins (BmsUpdatePage *self)
 {
-  if (bms_snapshot_has (snapshot, id))
-    gtk_spin_button_set_value (spin, bms_snapshot_get (snapshot, id));
+  for (guint i = 0; i < g_list_model_get_n_items (self->service); i++)
+    {
+      g_autoptr(BmsSetting) setting = g_list_model_get_item (self->service, i);
+      GtkSpinButton *spin = g_object_get_data (G_OBJECT (setting), "spin");
+
+      if (spin != NULL && bms_setting_get_reported (setting))
+        gtk_spin_button_set_value (spin, bms_setting_get_number (setting));
+    }
 }
 
 static void
@@ -835,12 +841,10 @@ on_device_updated (BmsUpdatePage *self)
   g_autofree char *current = g_strdup_printf ("%.2f A", bms_device_get_current (device));
 
   gtk_label_set_text (self->board_current_label, current);
-  /* The board's values once, so later edits are not overwritten by polls. */
   if (snapshot != NULL && !self->values_loaded)
     {
-      load_spin (self->address_spin, snapshot, BMS_ID_BOARD_ADDRESS);
-      load_spin (self->diff_spin, snapshot, ID_DIFF_PROTECT);
-      load_spin (self->pack_cells_spin, snapshot, BMS_ID_PACK_CELL_COUNT);
+      bms_setting_list_update (self->service, snapshot);
+      load_spins (self);
       self->values_loaded = TRUE;
     }
 }
@@ -904,6 +908,7 @@ bms_update_page_finalize (GObject *object)
   g_free (self->file_path);
   g_free (self->image_problem);
   g_clear_pointer (&self->writes, g_ptr_array_unref);
+  g_clear_object (&self->service);
   G_OBJECT_CLASS (bms_update_page_parent_class)->finalize (object);
 }
 
@@ -941,15 +946,33 @@ bms_update_page_class_init (BmsUpdatePageClass *klass)
   gtk_widget_class_install_action (widget_class, "update.choose-file", NULL, action_choose_file);
   gtk_widget_class_install_action (widget_class, "update.start", NULL, action_start);
   gtk_widget_class_install_action (widget_class, "update.cancel", NULL, action_cancel);
-  gtk_widget_class_install_action (widget_class, "update.write-field", "y", action_write_field);
+  gtk_widget_class_install_action (widget_class, "update.write-field", "s", action_write_field);
   gtk_widget_class_install_action (widget_class, "update.calibrate", NULL, action_calibrate);
   gtk_widget_class_install_action (widget_class, "update.sleep", NULL, action_sleep);
+}
+
+/* Each settings row's spin button, by the setting its Write button names
+ * (the rows' action targets in the template). */
+static void
+attach_spins (BmsUpdatePage *self)
+{
+  const struct { const char *setting; GtkSpinButton *spin; } rows[] = {
+    { "board_address", self->address_spin },
+    { "cell_diff_protect_mv", self->diff_spin },
+    { "pack_cell_count", self->pack_cells_spin },
+  };
+
+  self->service = bms_setting_list_new_service ();
+  for (guint i = 0; i < G_N_ELEMENTS (rows); i++)
+    g_object_set_data (G_OBJECT (bms_setting_list_find (self->service, rows[i].setting)), "spin",
+                       rows[i].spin);
 }
 
 static void
 bms_update_page_init (BmsUpdatePage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  attach_spins (self);
   /* Tests flip the switch like a user would. */
   g_object_set_data (G_OBJECT (self), "resume-switch", self->resume_switch);
   build_steps (self);

@@ -180,11 +180,85 @@ test_not_an_image (void)
   g_rmdir (dir);
 }
 
+/* The spin button next to the row titled title. */
+static GtkSpinButton *
+find_spin (GtkWidget  *widget,
+           const char *title)
+{
+  if (ADW_IS_ACTION_ROW (widget)
+      && g_str_has_prefix (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (widget)), title))
+    {
+      GtkWidget *target = adw_action_row_get_activatable_widget (ADW_ACTION_ROW (widget));
+      return GTK_IS_SPIN_BUTTON (target) ? GTK_SPIN_BUTTON (target) : NULL;
+    }
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkSpinButton *spin = find_spin (c, title);
+      if (spin != NULL)
+        return spin;
+    }
+  return NULL;
+}
+
+static void
+unlocked (GObject *source, GAsyncResult *result, gpointer done)
+{
+  g_assert_true (bms_connection_unlock_finish (BMS_CONNECTION (source), result, NULL));
+  *(gboolean *) done = TRUE;
+}
+
+static gboolean
+is_true (gpointer flag)
+{
+  return *(gboolean *) flag;
+}
+
+typedef struct {
+  BmsConnection *connection;
+  double         want;
+} BoardValue;
+
+static gboolean
+board_has (gpointer data)
+{
+  BoardValue *v = data;
+  const BmsSnapshot *s = bms_device_get_snapshot (bms_connection_get_device (v->connection));
+
+  return s != NULL && bms_snapshot_get (s, bms_field_lookup_name ("cell_diff_protect_mv")->id) == v->want;
+}
+
+/* A settings row shows the board's value, and its Write button writes the
+ * field its row names (through the page's settings, not a field id). */
+static void
+test_service_settings (void)
+{
+  g_autoptr(BmsConnection) connection = page_test_connect ();
+  GtkWidget *page = bms_update_page_new (connection);
+  GtkWidget *window = page_test_window (connection, page);
+  const BmsSnapshot *s = bms_device_get_snapshot (bms_connection_get_device (connection));
+  const BmsFieldInfo *diff = bms_field_lookup_name ("cell_diff_protect_mv");
+  GtkSpinButton *spin = find_spin (page, "_Voltage difference");
+  BoardValue v = { connection, 0 };
+  gboolean done = FALSE;
+
+  g_assert_nonnull (spin);
+  g_assert_cmpfloat (gtk_spin_button_get_value (spin), ==, bms_snapshot_get (s, diff->id));
+
+  v.want = bms_snapshot_get (s, diff->id) == 500 ? 600 : 500;
+  bms_connection_unlock_async (connection, BMS_DEFAULT_PASSWORD, NULL, unlocked, &done);
+  g_assert_true (page_test_wait (is_true, &done, 20));
+  gtk_spin_button_set_value (spin, v.want);
+  g_assert_true (gtk_widget_activate_action (page, "update.write-field", "s", "cell_diff_protect_mv"));
+  g_assert_true (page_test_wait (board_has, &v, 30));
+  page_test_close (window, g_steal_pointer (&connection));
+}
+
 int
 main (int argc, char **argv)
 {
   page_test_init (&argc, &argv);
   g_test_add_func ("/update-page/update", test_update);
   g_test_add_func ("/update-page/not-an-image", test_not_an_image);
+  g_test_add_func ("/update-page/service-settings", test_service_settings);
   return g_test_run ();
 }
