@@ -200,6 +200,8 @@ display_value (BmsSetting *self, const BmsSnapshot *s)
 
   if (s == NULL)
     return g_strdup ("—");
+  if (bms_setting_get_secret (self) && bms_snapshot_has (s, self->shown->id))
+    return g_strdup ("••••••"); /* never shown on a shop floor */
   value = bms_setting_format_value (s, self->shown);
   if (value == NULL)
     return g_strdup (_("not reported"));
@@ -230,7 +232,7 @@ bms_setting_update (BmsSetting *self, const BmsSnapshot *snapshot)
   g_object_freeze_notify (G_OBJECT (self));
   set_string (self, &self->value, display_value (self, snapshot), PROP_VALUE);
   set_string (self, &self->text,
-              reported && self->shown->type == BMS_FIELD_ASCII
+              reported && self->shown->type == BMS_FIELD_ASCII && !bms_setting_get_secret (self)
                   ? bms_snapshot_dup_string (snapshot, self->shown->id)
                   : NULL,
               PROP_TEXT);
@@ -392,6 +394,20 @@ bms_setting_get_is_switch (BmsSetting *self)
   return self->bit >= 0 || self->field->type == BMS_FIELD_BOOL;
 }
 
+gboolean
+bms_setting_get_secret (BmsSetting *self)
+{
+  g_return_val_if_fail (BMS_IS_SETTING (self), FALSE);
+  return self->shown->id == BMS_ID_PASSWORD;
+}
+
+gboolean
+bms_setting_get_numbered (BmsSetting *self)
+{
+  g_return_val_if_fail (BMS_IS_SETTING (self), FALSE);
+  return g_str_equal (self->field->name, "bluetooth_name");
+}
+
 /* A switch is edited by its switch, a value through the dialog. */
 gboolean
 bms_setting_get_editable (BmsSetting *self)
@@ -503,6 +519,20 @@ bms_setting_list_new_service (void)
   GListStore *store = g_list_store_new (BMS_TYPE_SETTING);
   const char *names[] = { "board_address", "cell_diff_protect_mv", "pack_cell_count",
                           "current_calibration_ma", "current_calibration_start", "sleep_now" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    add (store, names[i], NULL, -1, NULL, BMS_SETTING_GROUP_HIDDEN);
+  return G_LIST_MODEL (store);
+}
+
+GListModel *
+bms_setting_list_new_dload (void)
+{
+  GListStore *store = g_list_store_new (BMS_TYPE_SETTING);
+  const char *names[] = { "cell_ovp2_mv", "cell_ovp_mv", "cell_ovp_recovery_mv", "charge_ocp_a",
+                          "cell_uvp2_mv", "cell_uvp_mv", "cell_uvp_recovery_mv",
+                          "discharge_ocp_a", "balance_start_mv", "capacity_ah", "cell_count_set",
+                          "parameter_password", "bluetooth_name" };
 
   for (guint i = 0; i < G_N_ELEMENTS (names); i++)
     add (store, names[i], NULL, -1, NULL, BMS_SETTING_GROUP_HIDDEN);

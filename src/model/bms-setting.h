@@ -57,6 +57,11 @@ gboolean            bms_setting_get_known      (BmsSetting *self);
 gboolean            bms_setting_get_reported   (BmsSetting *self);
 gboolean            bms_setting_get_applicable (BmsSetting *self);
 gboolean            bms_setting_get_active     (BmsSetting *self);
+/* The parameter password: its value reads as dots and its text is NULL,
+ * so no view shows it. */
+gboolean            bms_setting_get_secret     (BmsSetting *self);
+/* The Bluetooth name: production numbers it per board ("PACK-{n}"). */
+gboolean            bms_setting_get_numbered   (BmsSetting *self);
 /* The value in its unit (engineering), NaN when not reported. */
 double              bms_setting_get_number     (BmsSetting *self);
 
@@ -73,6 +78,10 @@ GListModel *bms_setting_list_new_everyday (void);
  * voltage difference protection, the master's total cells, the current
  * calibration and its start, one-click sleep. */
 GListModel *bms_setting_list_new_service  (void);
+/* The DLoad page's rows, in the vendor's order: level-2 and level-1 cell
+ * protections, currents, balance start, capacity, cell count, the
+ * parameter password and the Bluetooth name. */
+GListModel *bms_setting_list_new_dload    (void);
 void        bms_setting_list_update       (GListModel        *list,
                                            const BmsSnapshot *snapshot);
 /* The item writing the catalogue field name, or NULL. Not a new reference. */

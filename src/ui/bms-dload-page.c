@@ -25,16 +25,10 @@
 #include "bms-history.h"
 #include "bms-param-set.h"
 #include "bms-profile.h"
-
-#define ID_BT_NAME 0xDD
-
-/* The vendor's rows, in the vendor's order. */
-static const guint8 dload_ids[] = {
-  0xD5, 0x90, 0x91, 0x99, 0xD6, 0x93, 0x94, 0x97, 0x9B, 0xAA, 0xA9, BMS_ID_PASSWORD, ID_BT_NAME,
-};
-#define N_ROWS G_N_ELEMENTS (dload_ids)
+#include "bms-setting.h"
 
 typedef struct {
+  BmsSetting *setting; /* the vendor's row: what it shows and writes */
   guint8    id;
   GtkLabel *actual;
   GtkEntry *set;
@@ -54,7 +48,9 @@ struct _BmsDloadPage
   GtkLabel         *status_label;
   GtkButton        *report_button;
 
-  Row               rows[N_ROWS];
+  GListModel       *fields;    /* BmsSetting, the vendor's rows in order */
+  Row              *rows;
+  guint             n_rows;
   guint             boards_done;
   char             *report_path;
   BmsDloadReport   *report;
@@ -78,10 +74,20 @@ static Row *
 row_for (BmsDloadPage *self,
          guint8        id)
 {
-  for (guint i = 0; i < N_ROWS; i++)
+  for (guint i = 0; i < self->n_rows; i++)
     if (self->rows[i].id == id)
       return &self->rows[i];
   return NULL;
+}
+
+/* The password row's field: a new password goes into the change set. */
+static guint8
+password_id (BmsDloadPage *self)
+{
+  for (guint i = 0; i < self->n_rows; i++)
+    if (bms_setting_get_secret (self->rows[i].setting))
+      return self->rows[i].id;
+  g_return_val_if_reached (0);
 }
 
 /* --- table -------------------------------------------------------------- */
@@ -145,14 +151,13 @@ build_table (BmsDloadPage *self)
   gtk_grid_attach (self->table, header_label (_("Set")), 2, 0, 1, 1);
   gtk_grid_attach (self->table, header_label (_("Result")), 3, 0, 1, 1);
 
-  for (guint i = 0; i < N_ROWS; i++)
+  for (guint i = 0; i < self->n_rows; i++)
     {
-      const BmsFieldInfo *field = bms_field_lookup (dload_ids[i]);
-      g_autofree char *title = row_title (field);
       Row *row = &self->rows[i];
+      const BmsFieldInfo *field = bms_setting_get_field (row->setting);
+      g_autofree char *title = row_title (field);
       GtkWidget *name = gtk_label_new (title);
 
-      row->id = dload_ids[i];
       row->actual = GTK_LABEL (gtk_label_new ("—"));
       row->set = GTK_ENTRY (gtk_entry_new ());
       row->result = GTK_LABEL (gtk_label_new (""));
@@ -167,9 +172,9 @@ build_table (BmsDloadPage *self)
       gtk_editable_set_width_chars (GTK_EDITABLE (row->set), 14);
       gtk_accessible_update_property (GTK_ACCESSIBLE (row->set),
                                       GTK_ACCESSIBLE_PROPERTY_LABEL, title, -1);
-      if (row->id == ID_BT_NAME)
+      if (bms_setting_get_numbered (row->setting))
         gtk_entry_set_placeholder_text (row->set, _("e.g. PACK-{n}"));
-      if (row->id == BMS_ID_PASSWORD)
+      if (bms_setting_get_secret (row->setting))
         {
           gtk_entry_set_visibility (row->set, FALSE);
           gtk_entry_set_placeholder_text (row->set, _("unchanged"));
@@ -187,30 +192,28 @@ build_table (BmsDloadPage *self)
     gtk_label_set_xalign (GTK_LABEL (note), 0);
     gtk_widget_add_css_class (note, "dim-label");
     gtk_widget_set_margin_top (note, 12);
-    gtk_grid_attach (self->table, note, 0, N_ROWS + 1, 4, 1);
+    gtk_grid_attach (self->table, note, 0, self->n_rows + 1, 4, 1);
   }
 }
 
 static void
 show_actual (BmsDloadPage *self)
 {
-  const BmsSnapshot *snapshot = bms_page_get_snapshot (BMS_PAGE (self));
-
-  for (guint i = 0; i < N_ROWS; i++)
+  bms_setting_list_update (self->fields, bms_page_get_snapshot (BMS_PAGE (self)));
+  for (guint i = 0; i < self->n_rows; i++)
     {
-      Row *row = &self->rows[i];
-      const BmsFieldInfo *field = bms_field_lookup (row->id);
-      g_autofree char *text = NULL;
+      BmsSetting *setting = self->rows[i].setting;
+      const char *text;
 
-      if (snapshot == NULL || !bms_snapshot_has (snapshot, row->id))
-        text = g_strdup ("—");
-      else if (row->id == BMS_ID_PASSWORD)
-        text = g_strdup ("••••••");   /* never shown on a shop floor */
-      else if (field->type == BMS_FIELD_ASCII)
-        text = bms_snapshot_dup_string (snapshot, row->id);
+      /* A text as the board has it (an empty name stays empty); the
+       * password as dots (never shown on a shop floor). */
+      if (!bms_setting_get_reported (setting))
+        text = "—";
+      else if (bms_setting_get_text (setting) != NULL)
+        text = bms_setting_get_text (setting);
       else
-        text = bms_field_format (field, bms_snapshot_get_raw (snapshot, row->id));
-      gtk_label_set_text (row->actual, text ? text : "");
+        text = bms_setting_get_value (setting);
+      gtk_label_set_text (self->rows[i].actual, text);
     }
 }
 
@@ -235,7 +238,7 @@ collect_target (BmsDloadPage *self,
   gboolean ok = TRUE;
 
   *password_out = NULL;
-  for (guint i = 0; i < N_ROWS; i++)
+  for (guint i = 0; i < self->n_rows; i++)
     {
       Row *row = &self->rows[i];
       const BmsFieldInfo *field = bms_field_lookup (row->id);
@@ -247,7 +250,7 @@ collect_target (BmsDloadPage *self,
       gtk_widget_remove_css_class (GTK_WIDGET (row->set), "error");
       if (*text == '\0' || (portable_only && !bms_param_is_portable (field)))
         continue;
-      if (row->id == ID_BT_NAME && strstr (text, "{n}") != NULL)
+      if (bms_setting_get_numbered (row->setting) && strstr (text, "{n}") != NULL)
         {
           g_autofree char *number = g_strdup_printf ("%04u", self->boards_done + 1);
           g_auto(GStrv) parts = g_strsplit (text, "{n}", -1);
@@ -261,7 +264,7 @@ collect_target (BmsDloadPage *self,
           ok = FALSE;
           continue;
         }
-      if (row->id == BMS_ID_PASSWORD)
+      if (bms_setting_get_secret (row->setting))
         *password_out = g_strdup (string ? string : text);
       else if (field->type == BMS_FIELD_ASCII)
         bms_param_set_set_string (target, row->id, string ? string : text);
@@ -333,7 +336,7 @@ report_row (BmsDloadPage *self,
   const char *old_text = row->old_text ? row->old_text : actual;
   const char *new_text = row->new_text ? row->new_text : actual;
 
-  if (row->id == BMS_ID_PASSWORD)   /* never in a file either */
+  if (bms_setting_get_secret (row->setting))   /* never in a file either */
     old_text = new_text = "••••••";
   bms_dload_report_add_value (self->report, title, old_text, new_text,
                               gtk_label_get_text (row->result));
@@ -350,7 +353,7 @@ append_report (BmsDloadPage *self,
                                 device ? bms_device_get_device_id (device) : NULL,
                                 device ? bms_device_get_software_version (device) : NULL,
                                 device ? bms_device_get_address (device) : 0);
-  for (guint i = 0; i < N_ROWS; i++)
+  for (guint i = 0; i < self->n_rows; i++)
     if (self->rows[i].outcome != NULL)
       report_row (self, &self->rows[i]);
   bms_dload_report_end_board (self->report, all_ok);
@@ -441,7 +444,7 @@ bms_dload_page_write_board (BmsDloadPage *self)
   snapshot = bms_page_get_snapshot (BMS_PAGE (self));
   if (!bms_page_get_connected (BMS_PAGE (self)) || snapshot == NULL || self->cancellable != NULL)
     return;
-  for (guint i = 0; i < N_ROWS; i++)
+  for (guint i = 0; i < self->n_rows; i++)
     set_result (&self->rows[i], NULL, "", NULL);
   target = collect_target (self, &new_password, FALSE);
   if (target == NULL)
@@ -454,7 +457,7 @@ bms_dload_page_write_board (BmsDloadPage *self)
   /* A new password is part of the change set: written after every other
    * field and proven by unlocking with it before the old one is dropped. */
   if (new_password != NULL)
-    bms_change_set_set_value (self->change_set, BMS_ID_PASSWORD, 0, new_password, &error);
+    bms_change_set_set_value (self->change_set, password_id (self), 0, new_password, &error);
   if (error == NULL)
     bms_change_set_validate (self->change_set, &error);
   if (error != NULL)
@@ -465,8 +468,8 @@ bms_dload_page_write_board (BmsDloadPage *self)
       return;
     }
   /* Rows asked for but equal on the board already. */
-  for (guint i = 0; i < N_ROWS; i++)
-    if (self->rows[i].id != BMS_ID_PASSWORD && bms_param_set_has (target, self->rows[i].id)
+  for (guint i = 0; i < self->n_rows; i++)
+    if (!bms_setting_get_secret (self->rows[i].setting) && bms_param_set_has (target, self->rows[i].id)
         && bms_change_set_lookup (self->change_set, self->rows[i].id) == NULL)
       set_result (&self->rows[i], "success", _("Already set"), "already set");
 
@@ -498,7 +501,7 @@ action_next (GtkWidget  *widget,
   g_autofree char *text = g_strdup_printf (_("Ready for board %u: connect it, then Write to Board."),
                                            self->boards_done + 1);
 
-  for (guint i = 0; i < N_ROWS; i++)
+  for (guint i = 0; i < self->n_rows; i++)
     set_result (&self->rows[i], NULL, "", NULL);
   set_status (self, text);
 }
@@ -515,12 +518,12 @@ action_copy_actual (GtkWidget  *widget,
   if (snapshot == NULL)
     return;
   params = bms_param_set_new_from_snapshot (snapshot);
-  for (guint i = 0; i < N_ROWS; i++)
+  for (guint i = 0; i < self->n_rows; i++)
     {
       Row *row = &self->rows[i];
       g_autofree char *text = NULL;
 
-      if (row->id == BMS_ID_PASSWORD || !bms_param_set_has (params, row->id))
+      if (bms_setting_get_secret (row->setting) || !bms_param_set_has (params, row->id))
         continue;
       text = bms_param_set_format_plain (params, row->id);
       gtk_editable_set_text (GTK_EDITABLE (row->set), text ? text : "");
@@ -540,7 +543,7 @@ bms_dload_page_apply_profile (BmsDloadPage *self,
   g_return_if_fail (BMS_IS_PROFILE (profile));
 
   params = bms_profile_get_params (profile);
-  for (guint i = 0; i < N_ROWS; i++)
+  for (guint i = 0; i < self->n_rows; i++)
     {
       Row *row = &self->rows[i];
       g_autofree char *text = NULL;
@@ -878,12 +881,15 @@ bms_dload_page_finalize (GObject *object)
 {
   BmsDloadPage *self = BMS_DLOAD_PAGE (object);
 
-  for (guint i = 0; i < N_ROWS; i++)
+  for (guint i = 0; i < self->n_rows; i++)
     {
       g_free (self->rows[i].outcome);
       g_free (self->rows[i].old_text);
       g_free (self->rows[i].new_text);
+      g_clear_object (&self->rows[i].setting);
     }
+  g_free (self->rows);
+  g_clear_object (&self->fields);
   g_free (self->report_path);
   g_clear_object (&self->report);
   g_clear_object (&self->settings);
@@ -936,6 +942,14 @@ static void
 bms_dload_page_init (BmsDloadPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  self->fields = bms_setting_list_new_dload ();
+  self->n_rows = g_list_model_get_n_items (self->fields);
+  self->rows = g_new0 (Row, self->n_rows);
+  for (guint i = 0; i < self->n_rows; i++)
+    {
+      self->rows[i].setting = g_list_model_get_item (self->fields, i);
+      self->rows[i].id = bms_setting_get_id (self->rows[i].setting);
+    }
   self->settings = bms_settings_new ();
   self->report = bms_dload_report_new ();
   self->report_path = default_report_path (self->settings);

@@ -1,6 +1,9 @@
 /* BmsSetting: what a settings row shows, from a snapshot; notify only on change. */
 #include "config.h"
 
+#include <math.h>
+#include <string.h>
+
 #include "bms-setting.h"
 #include "device-test-util.h"
 
@@ -224,6 +227,58 @@ test_choice_labels (void)
   g_assert_null (bms_setting_choice_label (bms_field_lookup_name ("capacity_ah"), 1));
 }
 
+/* DLoad: the password never reads back in clear; only the Bluetooth name
+ * is numbered per board. */
+static void
+test_dload_rows (void)
+{
+  g_autoptr (BmsSnapshot) s = device_test_load_14s ();
+  g_autoptr (GListModel) list = bms_setting_list_new_dload ();
+  BmsSetting *password = bms_setting_list_find (list, "parameter_password");
+  BmsSetting *name = bms_setting_list_find (list, "bluetooth_name");
+  guint secret = 0, numbered = 0;
+
+  g_assert_nonnull (password);
+  g_assert_nonnull (name);
+  bms_snapshot_set_string (s, BMS_ID_PASSWORD, "654321");
+  bms_snapshot_set_string (s, bms_setting_get_id (name), "PACK-0007");
+  bms_setting_list_update (list, s);
+  g_assert_true (bms_setting_get_reported (password));
+  g_assert_null (strstr (bms_setting_get_value (password), "654321"));
+  g_assert_null (bms_setting_get_text (password));
+  g_assert_cmpstr (bms_setting_get_text (name), ==, "PACK-0007");
+  for (guint i = 0; i < g_list_model_get_n_items (list); i++)
+    {
+      g_autoptr (BmsSetting) setting = g_list_model_get_item (list, i);
+      secret += bms_setting_get_secret (setting);
+      numbered += bms_setting_get_numbered (setting);
+    }
+  g_assert_cmpuint (secret, ==, 1);
+  g_assert_cmpuint (numbered, ==, 1);
+  g_assert_true (bms_setting_get_secret (password));
+  g_assert_true (bms_setting_get_numbered (name));
+}
+
+/* Update: the number a spin button loads, in the field's unit. */
+static void
+test_service_numbers (void)
+{
+  g_autoptr (BmsSnapshot) s = device_test_load_14s ();
+  g_autoptr (GListModel) list = bms_setting_list_new_service ();
+  BmsSetting *diff = bms_setting_list_find (list, "cell_diff_protect_mv");
+  BmsSetting *sleep = bms_setting_list_find (list, "sleep_now");
+
+  g_assert_true (isnan (bms_setting_get_number (diff)));
+  bms_snapshot_set_raw (s, bms_setting_get_id (diff), 800);
+  bms_setting_list_update (list, s);
+  g_assert_cmpfloat (bms_setting_get_number (diff), ==, 800);
+  /* A command: written, never read back. */
+  g_assert_nonnull (sleep);
+  g_assert_true (bms_setting_get_editable (sleep));
+  g_assert_false (bms_setting_get_reported (sleep));
+  g_assert_true (isnan (bms_setting_get_number (sleep)));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -234,5 +289,7 @@ main (int argc, char **argv)
   g_test_add_func ("/setting/master-cell-count", test_master_cell_count);
   g_test_add_func ("/setting/identity-text", test_identity_text);
   g_test_add_func ("/setting/choice-labels", test_choice_labels);
+  g_test_add_func ("/setting/dload-rows", test_dload_rows);
+  g_test_add_func ("/setting/service-numbers", test_service_numbers);
   return g_test_run ();
 }
