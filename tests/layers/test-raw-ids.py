@@ -9,6 +9,9 @@ must name none; a listed one no more than its count. The Param page is a
 generic table over the catalogue, so it may name fields (its count may
 only go down).
 
+The templates (data/ui/*.ui) may not carry a field id as an action target
+either.
+
 usage: test-raw-ids.py SOURCE_ROOT
 """
 import os
@@ -79,6 +82,16 @@ for name in sorted(os.listdir(ui)):
            f"{name}: {len(found)} raw field ids (at most {limit})",
            "bind to a BmsDevice property or a BmsSetting instead:\n" + "\n".join(found))
 tap.diag(f"{total} raw field ids in src/ui")
+
+# Templates: an action target naming a field by its byte id.
+UI_TARGET = re.compile(r'byte\s+0[xX]([0-9A-Fa-f]{2})')
+templates = os.path.join(root, "data", "ui")
+for name in sorted(os.listdir(templates)):
+    if name.endswith(".ui"):
+        with open(os.path.join(templates, name), encoding="utf-8") as f:
+            hits = [m.group(0) for m in UI_TARGET.finditer(f.read()) if int(m.group(1), 16) in ids]
+        tap.ok(not hits, f"data/ui/{name}: no field id as an action target",
+               "name the setting instead: " + ", ".join(hits))
 for name in ALLOWED:
     tap.ok(os.path.exists(os.path.join(ui, name)), f"{name} (allowed) exists")
 tap.done()
