@@ -910,8 +910,9 @@ update_lease (BmsDevice *self, const BmsSnapshot *s)
   set_int64 (self, &self->lease_end, end, PROP_LEASE_END);
   set_uint (self, &self->lease_state, has ? state : 0, PROP_LEASE_STATE);
   take_string (self, &self->lease_code,
-               bms_snapshot_has (s, BMS_ID_LEASE_CODE) ? bms_snapshot_dup_string (s, BMS_ID_LEASE_CODE)
-                                                       : NULL,
+               bms_snapshot_has (s, BMS_ID_LEASE_CODE)
+                   ? bms_snapshot_dup_string (s, BMS_ID_LEASE_CODE)
+                   : NULL,
                PROP_LEASE_CODE);
 }
 

@@ -101,7 +101,8 @@ guint bms_device_get_protocol_version (BmsDevice *self);
 gboolean bms_device_get_password_locked (BmsDevice *self);
 guint bms_device_get_unlock_remaining (BmsDevice *self);
 gboolean bms_device_get_lagging (BmsDevice *self);
-guint bms_device_get_relays (BmsDevice *self);        /* bits: discharge, pre-charge, charge, level 2, heater */
+/* Relay bits: discharge, pre-charge, charge, level 2, heater. */
+guint bms_device_get_relays (BmsDevice *self);
 gboolean bms_device_get_has_relays (BmsDevice *self);
 gboolean bms_device_get_has_current (BmsDevice *self);
 /* Cell protection limits and the balancer's start voltage, mV; 0 when the

@@ -12,8 +12,8 @@ struct _BmsSetting
 {
   GObject parent_instance;
 
-  const BmsFieldInfo *field;  /* written */
-  const BmsFieldInfo *shown;  /* displayed */
+  const BmsFieldInfo *field; /* written */
+  const BmsFieldInfo *shown; /* displayed */
   int bit;
   char *title;
   BmsSettingGroup group;
@@ -66,28 +66,28 @@ bms_setting_choice_label (const BmsFieldInfo *field, gint64 raw)
   {
     const char *key, *label;
   } labels[] = {
-    { "lfp", N_("LiFePO4 (iron phosphate)") },
-    { "nmc", N_("NMC (ternary)") },
-    { "lto", N_("LTO (titanate)") },
-    { "off", N_("Off") },
-    { "charge", N_("When charging") },
-    { "discharge", N_("When discharging") },
-    { "all", N_("Always") },
-    { "none", N_("None") },
+    { "lfp", N_ ("LiFePO4 (iron phosphate)") },
+    { "nmc", N_ ("NMC (ternary)") },
+    { "lto", N_ ("LTO (titanate)") },
+    { "off", N_ ("Off") },
+    { "charge", N_ ("When charging") },
+    { "discharge", N_ ("When discharging") },
+    { "all", N_ ("Always") },
+    { "none", N_ ("None") },
   };
   const char *key;
 
   g_return_val_if_fail (field != NULL, NULL);
 
   if (field->type == BMS_FIELD_BOOL)
-    return g_strdup (raw ? _("On") : _("Off"));
+    return g_strdup (raw ? _ ("On") : _ ("Off"));
   if (field->type != BMS_FIELD_ENUM || field->names == NULL || raw < 0
       || raw >= (gint64)g_strv_length ((char **)field->names))
     return NULL;
   key = field->names[raw];
   for (guint i = 0; i < G_N_ELEMENTS (labels); i++)
     if (g_str_equal (key, labels[i].key))
-      return g_strdup (_(labels[i].label));
+      return g_strdup (_ (labels[i].label));
   return g_ascii_strup (key, -1); /* fk1 → FK1 */
 }
 
@@ -101,11 +101,11 @@ bms_setting_format_range (const BmsFieldInfo *field)
   g_return_val_if_fail (field != NULL, NULL);
 
   if (field->type == BMS_FIELD_ASCII)
-    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "up to %u character",
-                                         "up to %u characters", field->size),
-                            field->size);
+    return g_strdup_printf (
+        g_dngettext (GETTEXT_PACKAGE, "up to %u character", "up to %u characters", field->size),
+        field->size);
   if (is_choice (field))
-    return g_strdup (_("one of the listed choices"));
+    return g_strdup (_ ("one of the listed choices"));
   bms_param_get_range (field, &lo, &hi);
   a = bms_field_format (field, lo);
   b = bms_field_format (field, hi);
@@ -204,11 +204,11 @@ display_value (BmsSetting *self, const BmsSnapshot *s)
     return g_strdup ("••••••"); /* never shown on a shop floor */
   value = bms_setting_format_value (s, self->shown);
   if (value == NULL)
-    return g_strdup (_("not reported"));
+    return g_strdup (_ ("not reported"));
   if (*value == '\0' && self->shown->type == BMS_FIELD_ASCII)
     {
       g_free (value);
-      return g_strdup (_("(empty)"));
+      return g_strdup (_ ("(empty)"));
     }
   return value;
 }
@@ -269,13 +269,14 @@ bms_setting_new (const char *name, const char *shown, int bit, const char *title
 
   g_return_val_if_fail (field != NULL, NULL);
   g_return_val_if_fail (shown == NULL || bms_field_lookup_name (shown) != NULL, NULL);
-  g_return_val_if_fail (bit < 0 || (field->names != NULL && bit < (int)g_strv_length ((char **)field->names)), NULL);
+  g_return_val_if_fail (
+      bit < 0 || (field->names != NULL && bit < (int)g_strv_length ((char **)field->names)), NULL);
 
   self = g_object_new (BMS_TYPE_SETTING, NULL);
   self->field = field;
   self->shown = shown != NULL ? bms_field_lookup_name (shown) : field;
   self->bit = bit;
-  self->title = g_strdup (title != NULL ? title : _(field->label));
+  self->title = g_strdup (title != NULL ? title : _ (field->label));
   self->group = group;
   if (bms_setting_get_editable (self))
     self->range = bms_setting_format_range (field);
@@ -338,9 +339,8 @@ bms_setting_class_init (BmsSettingClass *klass)
 
   properties[PROP_VALUE]
       = g_param_spec_string ("value", NULL, "the value with its unit, as shown", NULL, RO);
-  properties[PROP_TEXT]
-      = g_param_spec_string ("text", NULL, "a text field's value as sent, NULL when absent",
-                             NULL, RO);
+  properties[PROP_TEXT] = g_param_spec_string (
+      "text", NULL, "a text field's value as sent, NULL when absent", NULL, RO);
   properties[PROP_KNOWN] = g_param_spec_boolean ("known", NULL, "a board has been read", FALSE, RO);
   properties[PROP_REPORTED]
       = g_param_spec_boolean ("reported", NULL, "the board reported the field", FALSE, RO);
@@ -443,16 +443,16 @@ static const struct
   const char *name;
   const char *label;
 } switch_bit_labels[] = {
-  { "charging", N_("Charging switch") },
-  { "short_circuit_protection", N_("Short-circuit protection") },
-  { "power", N_("Power switch") },
-  { "anti_ignition", N_("Anti-ignition") },
-  { "smart_sleep", N_("Smart sleep") },
-  { "smart_lock", N_("Smart lock") },
-  { "charge_reserved_capacity", N_("Charging reserved capacity") },
-  { "force_relay", N_("Force-activate relay") },
-  { "keep_heating", N_("Keep heating") },
-  { "forced_heating", N_("Forced heating") },
+  { "charging", N_ ("Charging switch") },
+  { "short_circuit_protection", N_ ("Short-circuit protection") },
+  { "power", N_ ("Power switch") },
+  { "anti_ignition", N_ ("Anti-ignition") },
+  { "smart_sleep", N_ ("Smart sleep") },
+  { "smart_lock", N_ ("Smart lock") },
+  { "charge_reserved_capacity", N_ ("Charging reserved capacity") },
+  { "force_relay", N_ ("Force-activate relay") },
+  { "keep_heating", N_ ("Keep heating") },
+  { "forced_heating", N_ ("Forced heating") },
 };
 
 static void
@@ -471,7 +471,7 @@ add_switch_bits (GListStore *store)
   for (guint b = 0; bits->names[b] != NULL; b++)
     for (guint k = 0; k < G_N_ELEMENTS (switch_bit_labels); k++)
       if (g_str_equal (bits->names[b], switch_bit_labels[k].name))
-        add (store, "switches", NULL, b, _(switch_bit_labels[k].label),
+        add (store, "switches", NULL, b, _ (switch_bit_labels[k].label),
              BMS_SETTING_GROUP_SWITCHES);
 }
 
@@ -487,7 +487,7 @@ bms_setting_list_new_everyday (void)
   add (store, "cell_count_set", NULL, -1, NULL, battery);
   add (store, "pack_cell_count", NULL, -1, NULL, battery);
   /* Written as a setting, read back as the state of charge it sets. */
-  add (store, "soc_set_pct", "soc_pct", -1, _("State of charge"), battery);
+  add (store, "soc_set_pct", "soc_pct", -1, _ ("State of charge"), battery);
   add (store, "low_capacity_alarm_pct", NULL, -1, NULL, battery);
   add (store, "balance_diff_mv", NULL, -1, NULL, battery);
   add (store, "balance_start_mv", NULL, -1, NULL, battery);
@@ -495,11 +495,11 @@ bms_setting_list_new_everyday (void)
   add (store, "discharged_capacity_ah", NULL, -1, NULL, battery);
   add (store, "battery_type", NULL, -1, NULL, battery);
 
-  add (store, "charge_mos_enabled", NULL, -1, _("Charge MOS"), switches);
-  add (store, "discharge_mos_enabled", NULL, -1, _("Discharge MOS"), switches);
-  add (store, "balancer_enabled", NULL, -1, _("Balancer"), switches);
-  add (store, "special_charger_enabled", NULL, -1, _("Special charger"), switches);
-  add (store, "buzzer_enabled", NULL, -1, _("Buzzer"), switches);
+  add (store, "charge_mos_enabled", NULL, -1, _ ("Charge MOS"), switches);
+  add (store, "discharge_mos_enabled", NULL, -1, _ ("Discharge MOS"), switches);
+  add (store, "balancer_enabled", NULL, -1, _ ("Balancer"), switches);
+  add (store, "special_charger_enabled", NULL, -1, _ ("Special charger"), switches);
+  add (store, "buzzer_enabled", NULL, -1, _ ("Buzzer"), switches);
   add (store, "heater_mode", NULL, -1, NULL, switches);
   add_switch_bits (store);
 
@@ -517,7 +517,7 @@ GListModel *
 bms_setting_list_new_service (void)
 {
   GListStore *store = g_list_store_new (BMS_TYPE_SETTING);
-  const char *names[] = { "board_address", "cell_diff_protect_mv", "pack_cell_count",
+  const char *names[] = { "board_address",          "cell_diff_protect_mv",      "pack_cell_count",
                           "current_calibration_ma", "current_calibration_start", "sleep_now" };
 
   for (guint i = 0; i < G_N_ELEMENTS (names); i++)
@@ -529,10 +529,11 @@ GListModel *
 bms_setting_list_new_dload (void)
 {
   GListStore *store = g_list_store_new (BMS_TYPE_SETTING);
-  const char *names[] = { "cell_ovp2_mv", "cell_ovp_mv", "cell_ovp_recovery_mv", "charge_ocp_a",
-                          "cell_uvp2_mv", "cell_uvp_mv", "cell_uvp_recovery_mv",
-                          "discharge_ocp_a", "balance_start_mv", "capacity_ah", "cell_count_set",
-                          "parameter_password", "bluetooth_name" };
+  const char *names[]
+      = { "cell_ovp2_mv",     "cell_ovp_mv", "cell_ovp_recovery_mv", "charge_ocp_a",
+          "cell_uvp2_mv",     "cell_uvp_mv", "cell_uvp_recovery_mv", "discharge_ocp_a",
+          "balance_start_mv", "capacity_ah", "cell_count_set",       "parameter_password",
+          "bluetooth_name" };
 
   for (guint i = 0; i < G_N_ELEMENTS (names); i++)
     add (store, names[i], NULL, -1, NULL, BMS_SETTING_GROUP_HIDDEN);

@@ -10,8 +10,8 @@
 static void
 count_notify (GObject *object, GParamSpec *pspec, GHashTable *counts)
 {
-  g_autofree char *key = g_strdup_printf ("%s/%s", bms_setting_get_title (BMS_SETTING (object)),
-                                          pspec->name);
+  g_autofree char *key
+      = g_strdup_printf ("%s/%s", bms_setting_get_title (BMS_SETTING (object)), pspec->name);
   guint n = GPOINTER_TO_UINT (g_hash_table_lookup (counts, key));
 
   g_hash_table_insert (counts, g_steal_pointer (&key), GUINT_TO_POINTER (n + 1));
