@@ -31,7 +31,7 @@ typedef struct
   const char *path;
   GKeyFile *kf;
   GHashTable *lines; /* "group\nkey" or "group" -> line */
-  guint n_lines;
+  guint n_lines; /* the last line with text */
 } Reader;
 
 G_GNUC_PRINTF (4, 5)
@@ -126,9 +126,9 @@ scan_lines (Reader *r, const char *data, gsize length, GError **error)
       guint line = i + 1;
       gsize len = strlen (text);
 
-      r->n_lines = line;
       if (len == 0 || *text == '#')
         continue;
+      r->n_lines = line; /* the last line with text */
       if (*text == '[')
         {
           if (text[len - 1] != ']' || len < 3)
