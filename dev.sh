@@ -13,11 +13,11 @@ APP_PACKAGES=(
 )
 # ... and what the tests add: a display, serial and YMODEM tools, the
 # workbook reader, the data validators, the fuzzers, memcheck, CJK glyphs,
-# an MQTT broker and its clients (`serve`).
+# an MQTT broker, its clients and test certificates (`serve`).
 TEST_PACKAGES=(
   xvfb xauth dbus-x11 socat lrzsz python3 python3-openpyxl
   desktop-file-utils appstream
-  clang libclang-rt-14-dev valgrind fonts-wqy-microhei mosquitto mosquitto-clients
+  clang libclang-rt-14-dev valgrind fonts-wqy-microhei mosquitto mosquitto-clients openssl
 )
 # Only the app and what it loads from the build tree (the settings schema,
 # the translations): not the tests, fuzzers and benches.

@@ -63,11 +63,18 @@ static void
 on_connect (struct mosquitto *mosq, void *data, int rc)
 {
   CliMqtt *self = data;
+  gboolean say;
 
   if (rc != 0)
     {
-      fprintf (stderr, "packwatch-cli serve: the broker %s:%u refused the connection: %s\n",
-               self->host, self->port, mosquitto_connack_string (rc));
+      /* Said once: the broker refuses every retry alike. */
+      g_mutex_lock (&self->lock);
+      say = !self->lost_said;
+      self->lost_said = TRUE;
+      g_mutex_unlock (&self->lock);
+      if (say)
+        fprintf (stderr, "packwatch-cli serve: the broker %s:%u refused the connection: %s "
+                 "(retrying)\n", self->host, self->port, mosquitto_connack_string (rc));
       return;
     }
   fprintf (stderr, "packwatch-cli serve: connected to the broker %s:%u\n", self->host, self->port);

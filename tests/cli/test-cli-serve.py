@@ -97,6 +97,32 @@ class Broker:
                     f"user {pwd.getpwuid(os.getuid()).pw_name}\n")
         self.proc = None
 
+    def add_tls(self):
+        """A second listener with TLS, its certificate for "localhost"
+        signed by a CA made here; returns (port, CA file) or None without
+        openssl."""
+        openssl = shutil.which("openssl")
+        if not openssl:
+            return None
+        ca_key, ca, key, csr, cert = (os.path.join(workdir, n) for n in
+                                      ("ca.key", "ca.pem", "server.key", "server.csr", "server.pem"))
+        ext = write_config("server.ext", "subjectAltName=DNS:localhost\n")
+        steps = [
+            [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca_key, "-out", ca,
+             "-days", "2", "-subj", "/CN=Packwatch test CA"],
+            [openssl, "req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr,
+             "-subj", "/CN=localhost"],
+            [openssl, "x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial",
+             "-out", cert, "-days", "2", "-extfile", ext],
+        ]
+        for argv in steps:
+            if subprocess.run(argv, capture_output=True).returncode != 0:
+                return None
+        tls_port = free_port()
+        with open(self.conf, "a") as f:
+            f.write(f"listener {tls_port} 127.0.0.1\ncafile {ca}\ncertfile {cert}\nkeyfile {key}\n")
+        return tls_port, ca
+
     def start(self):
         log = open(os.path.join(workdir, "broker.log"), "a")
         self.proc = subprocess.Popen([MOSQUITTO, "-c", self.conf], stdout=log, stderr=log)
@@ -367,8 +393,44 @@ def check_bus(broker, sim, db):
            "address is not", f"{p.returncode} {boards}")
 
 
+def check_tls(broker, tls, sim, db):
+    """CaFile: the connection is TLS and the broker's certificate is
+    checked; a certificate from another CA is refused and retried."""
+    if tls is None:
+        tap.ok(False, "TLS: openssl made the test certificates")
+        return
+    tls_port, ca = tls
+    other_ca = os.path.join(workdir, "other-ca.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                    os.path.join(workdir, "other.key"), "-out", other_ca, "-days", "2",
+                    "-subj", "/CN=Another CA"], capture_output=True, check=True)
+    for cafile, want in ((ca, "connected to the broker"), (other_ca, "does not answer")):
+        config = write_config("tls.conf", f"[MQTT]\nHost=localhost\nPort={tls_port}\n"
+                              f"ClientId=pw-tls\nUsername={USER}\nPassword={PASSWORD}\n"
+                              f"CaFile={cafile}\n[Serve]\nDatabase={db}\n"
+                              f"[Board east]\nPort={sim.port}\n")
+        p = serve(config)
+        seen = stderr_until(p, want, 15)
+        online = cafile == ca and wait_retained(broker, "packwatch/bridge/pw-tls/status",
+                                                "online", 10)
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+        if cafile == ca:
+            tap.ok(want in seen and online and p.returncode == 0,
+                   "TLS with CaFile: connected, the bridge online", f"{p.returncode}\n{seen}")
+        else:
+            tap.ok(want in seen and "connected to the broker" not in seen and p.returncode == 0,
+                   "TLS with the wrong CA: not connected, retried, stops with 0",
+                   f"{p.returncode}\n{seen}")
+
+
 def main():
     broker = Broker()
+    tls = broker.add_tls()
     if not broker.start():
         tap.bail("mosquitto did not start")
     sim_a = Sim("replay", "--replay", VENDOR)
@@ -436,6 +498,7 @@ def main():
            "both boards recorded in the history as log records them", rows)
 
     check_bus(broker, sim_a, db)
+    check_tls(broker, tls, sim_a, db)
 
     # The password from the environment; a wrong one is refused by the
     # broker, said, and retried without crashing.
