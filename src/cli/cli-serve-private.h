@@ -6,6 +6,7 @@
 #include "bms-alarm-monitor.h"
 #include "bms-history.h"
 #include "bms-poller.h"
+#include "cli-history.h"
 #include "cli-mqtt.h"
 #include "cli-serve-config.h"
 
@@ -32,6 +33,7 @@ typedef struct
   char *id;             /* topic id: Id=, the board's device id, or the group name */
   char *base;           /* PREFIX/ID */
   GHashTable *sent;     /* topic -> payload last taken by the broker */
+  char *implausible;    /* the last implausible reply's reason said */
   guint announced_cells; /* cells announced to Home Assistant */
   gboolean announced;
 } ServeBoard;
@@ -45,6 +47,7 @@ struct _Server
   GPtrArray *lines;  /* ServeLine */
   GPtrArray *boards; /* ServeBoard */
   char *bridge_topic;
+  CliWriteState writes;
 };
 
 /* PREFIX/bridge/CLIENT-ID/status: "online" while serve is connected, its

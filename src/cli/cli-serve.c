@@ -48,6 +48,7 @@ board_free (ServeBoard *b)
   if (b->monitor)
     g_signal_handlers_disconnect_by_data (b->monitor, b);
   g_clear_pointer (&b->sent, g_hash_table_unref);
+  g_free (b->implausible);
   g_free (b->id);
   g_free (b->base);
   g_free (b);
@@ -114,6 +115,20 @@ on_online (BmsDevice *device, GParamSpec *pspec, ServeBoard *b)
   cli_serve_board_publish_availability (b, online);
 }
 
+/* Not a sample: skipped and kept in the history as an event, as by log;
+ * said when the reason is new. */
+static void
+on_implausible (BmsDevice *device, GParamSpec *pspec, ServeBoard *b)
+{
+  const char *reason = bms_device_get_implausible_reason (device);
+
+  if (reason == NULL || g_strcmp0 (reason, b->implausible) == 0)
+    return;
+  cli_error ("serve", "[%s] implausible reply skipped: %s", b->conf->group, reason);
+  g_free (b->implausible);
+  b->implausible = g_strdup (reason);
+}
+
 static void
 on_alarm (BmsAlarmMonitor *monitor, BmsAlarm *alarm, gboolean raised, gint64 time_us,
           ServeBoard *b)
@@ -127,6 +142,26 @@ static void
 on_history_refused (BmsPoller *poller, guint address, const char *message, Server *server)
 {
   cli_error ("serve", "%s: address %u is published but not recorded meanwhile", message, address);
+}
+
+/* Each finished cycle of a port: the disk's state, said when it changes. */
+static void
+on_cycle (BmsPoller *poller, GParamSpec *pspec, Server *server)
+{
+  cli_history_report_writes ("serve", server->history, &server->writes);
+}
+
+/* Surfaces a full disk while no cycle ends (every board offline). */
+static gboolean
+on_flush_timer (gpointer data)
+{
+  Server *server = data;
+  g_autoptr (GError) error = NULL;
+
+  if (!bms_history_flush (server->history, &error) && !server->writes.failing)
+    cli_error ("serve", "%s", error->message);
+  cli_history_report_writes ("serve", server->history, &server->writes);
+  return G_SOURCE_CONTINUE;
 }
 
 /* The broker (re)connected: it may have lost everything retained. */
@@ -197,6 +232,7 @@ start_line (Server *server, ServeLine *line)
     g_return_if_reached (); /* checked with the configuration */
   bms_poller_set_history (line->poller, server->history);
   g_signal_connect (line->poller, "history-refused", G_CALLBACK (on_history_refused), server);
+  g_signal_connect (line->poller, "notify::cycles", G_CALLBACK (on_cycle), server);
   bms_poller_start (line->poller);
 }
 
@@ -214,6 +250,7 @@ watch_board (Server *server, const CliServeBoard *conf)
   g_ptr_array_add (server->boards, b);
   g_signal_connect (b->device, "notify::last-update", G_CALLBACK (on_sample), b);
   g_signal_connect (b->device, "notify::online", G_CALLBACK (on_online), b);
+  g_signal_connect (b->device, "notify::implausible-reason", G_CALLBACK (on_implausible), b);
   g_signal_connect (b->monitor, "event", G_CALLBACK (on_alarm), b);
 }
 
@@ -245,6 +282,9 @@ run (Server *server)
 {
   g_autoptr (GSource) stop = g_cancellable_source_new (cli_stop_get_cancellable ());
   g_autoptr (GError) error = NULL;
+  guint64 implausible = 0;
+  guint flush_timer;
+  gboolean saved;
 
   for (guint i = 0; i < server->lines->len; i++)
     start_line (server, server->lines->pdata[i]);
@@ -252,12 +292,10 @@ run (Server *server)
     watch_board (server, server->config->boards->pdata[i]);
   g_source_set_callback (stop, G_SOURCE_FUNC (on_stop), server->loop, NULL);
   g_source_attach (stop, NULL);
+  flush_timer = g_timeout_add_seconds (60, on_flush_timer, server);
   if (!cli_mqtt_start (server->mqtt, &error))
-    {
-      cli_error ("serve", "%s", error->message);
-      return CLI_EXIT_FAILED;
-    }
-  if (!cli_stop_requested ())
+    cli_error ("serve", "%s", error->message);
+  else if (!cli_stop_requested ())
     g_main_loop_run (server->loop);
 
   /* What the pollers read before the stop is delivered (and published)
@@ -269,15 +307,21 @@ run (Server *server)
   while (g_main_context_iteration (NULL, FALSE))
     ;
   g_source_destroy (stop);
+  g_source_remove (flush_timer);
   for (guint i = 0; i < server->boards->len; i++)
     cli_serve_board_publish_availability (server->boards->pdata[i], FALSE);
   cli_mqtt_stop (server->mqtt, STOP_ACK_MS);
-  if (!bms_history_flush (server->history, &error))
+  for (guint i = 0; i < server->lines->len; i++)
     {
-      cli_error ("serve", "%s", error->message);
-      return CLI_EXIT_FAILED;
+      ServeLine *line = server->lines->pdata[i];
+      g_signal_handlers_disconnect_by_data (line->poller, server);
+      implausible += bms_poller_get_implausible_replies (line->poller);
     }
-  return CLI_EXIT_OK;
+  saved = cli_history_finish_writes ("serve", server->history, &server->writes);
+  cli_history_print_summary ("serve", server->history, implausible, cli_stop_get_signal ());
+  if (error)
+    return CLI_EXIT_FAILED;
+  return saved ? CLI_EXIT_OK : CLI_EXIT_FAILED;
 }
 
 static int

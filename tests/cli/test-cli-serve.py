@@ -16,6 +16,7 @@ usage: test-cli-serve.py PATH-TO-packwatch-cli PATH-TO-packwatch-sim"""
 import json
 import os
 import pwd
+import re
 import shutil
 import signal
 import socket
@@ -483,6 +484,8 @@ def main():
     err = server.stderr.read()
     tap.ok(server.returncode == 0 and took < 1.0,
            f"SIGTERM: exit 0 after {took:.2f} s", f"{server.returncode}\n{err}")
+    tap.ok(re.search(r"serve: [1-9]\d* samples saved \(terminated\)$", err.strip()),
+           "the last line counts the samples saved, as log's does", err)
     final = retained(broker, "packwatch/#")
     tap.ok(final.get(f"packwatch/bridge/{CLIENT}/status") == "offline"
            and final.get(f"{base_a}/availability") == "offline"
