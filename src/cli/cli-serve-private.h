@@ -34,6 +34,7 @@ typedef struct
   char *base;           /* PREFIX/ID */
   GHashTable *sent;     /* topic -> payload last taken by the broker */
   char *implausible;    /* the last implausible reply's reason said */
+  gboolean silent;      /* "does not answer" said; waiting for a reply */
   guint announced_cells; /* cells announced to Home Assistant */
   gboolean announced;
 } ServeBoard;

@@ -75,6 +75,7 @@ choose_id (ServeBoard *b)
   const char *device_id = bms_device_get_device_id (b->device);
   g_autofree char *group = cli_serve_topic_id (b->conf->name);
   g_autofree char *id = NULL;
+  g_autofree char *taken = NULL;
 
   if (b->conf->id)
     id = g_strdup (b->conf->id);
@@ -86,8 +87,8 @@ choose_id (ServeBoard *b)
     {
       cli_error ("serve", "[%s] reports the device id of another board (%s): published as %s-%s; "
                  "give each board its own Id= in the configuration", b->conf->group, id, id, group);
-      g_free (id);
-      id = g_strdup_printf ("%s-%s", device_id, group);
+      taken = g_steal_pointer (&id);
+      id = g_strdup_printf ("%s-%s", taken, group);
     }
   b->id = g_steal_pointer (&id);
   b->base = g_strdup_printf ("%s/%s", b->server->config->prefix, b->id);
@@ -110,8 +111,12 @@ on_online (BmsDevice *device, GParamSpec *pspec, ServeBoard *b)
 {
   gboolean online = bms_device_get_online (device);
 
-  if (!online && b->id)
+  /* Said once per outage, and its end. */
+  if (!online && b->id && !b->silent)
     cli_error ("serve", "[%s] does not answer (retrying)", b->conf->group);
+  else if (online && b->silent)
+    fprintf (stderr, "packwatch-cli serve: [%s] answers again\n", b->conf->group);
+  b->silent = !online && b->id;
   cli_serve_board_publish_availability (b, online);
 }
 

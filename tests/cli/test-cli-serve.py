@@ -375,23 +375,33 @@ def check_restart(broker, server, base_a):
 
 def check_bus(broker, sim, db):
     """Two addresses on one line, one poller: the board that answers is
-    published, the address where none answers publishes nothing."""
+    published, the address where none answers publishes nothing. A third
+    board on another port reports the same device id: published apart,
+    under the id and its group's name, and said."""
+    twin = Sim("twin", "--replay", VENDOR)
     config = write_config("bus.conf", mqtt_section(broker, f"Password={PASSWORD}\nPrefix=bus\n")
                           + f"[Serve]\nInterval=0.5\nDatabase={db}\n"
                           + f"[Board east]\nPort={sim.port}\n"
-                          + f"[Board ghost]\nPort={sim.port}\nAddress=7\n")
+                          + f"[Board ghost]\nPort={sim.port}\nAddress=7\n"
+                          + f"[Board twin]\nPort={twin.port}\n")
     p = serve(config)
     up = wait_retained(broker, "bus/Input_Us/availability", "online", 30)
+    time.sleep(1.0)
     p.send_signal(signal.SIGTERM)
     try:
-        p.wait(timeout=10)
+        _, err = p.communicate(timeout=10)
     except subprocess.TimeoutExpired:
         p.kill()
-        p.wait()
+        _, err = p.communicate()
+    twin.proc.terminate()
     boards = sorted({t.split("/")[1] for t in retained(broker, "bus/#")})
-    tap.ok(up and p.returncode == 0 and boards == ["Input_Us", "bridge"],
+    tap.ok(up and p.returncode == 0 and "ghost" not in " ".join(boards)
+           and boards[0] == "Input_Us" and boards[-1] == "bridge",
            "two addresses on one port: the board that answers is published, the silent "
            "address is not", f"{p.returncode} {boards}")
+    tap.ok(boards[1:2] in (["Input_Us-east"], ["Input_Us-twin"])
+           and "give each board its own Id=" in err,
+           "two boards with one device id: published apart, and said", f"{boards}\n{err}")
 
 
 def check_tls(broker, tls, sim, db):
