@@ -12,6 +12,8 @@
 #include <math.h>
 #include <stdio.h>
 
+#include "bms-frame.h"
+#include "bms-hex.h"
 #include "cli-common.h"
 #include "cli-serve-private.h"
 
@@ -249,6 +251,29 @@ put_alarms (ServeBoard *b)
   put_switch (b, "alarms/problem", n > 0);
 }
 
+/* The whole reply as the board sent it, re-encoded as a read-all reply
+ * frame in hex (as `capture` writes and `decode` reads them): everything
+ * the topics above leave out, for a reader that wants the board exactly as
+ * the app sees it. Without the parameter password (0xB2), the key to every
+ * write. */
+static void
+put_frame (ServeBoard *b, const BmsSnapshot *s)
+{
+  g_autoptr (BmsSnapshot) copy = bms_snapshot_copy (s);
+  g_autoptr (GByteArray) info = g_byte_array_new ();
+  g_autoptr (GByteArray) bytes = g_byte_array_new ();
+  g_autoptr (BmsFrame) frame = NULL;
+  g_autofree char *hex = NULL;
+
+  bms_snapshot_remove (copy, BMS_ID_PASSWORD);
+  bms_snapshot_encode (copy, info);
+  frame = bms_frame_new (BMS_CMD_READ_ALL, BMS_SOURCE_BMS, BMS_TRANSPORT_REPLY, info->data,
+                         info->len);
+  bms_frame_encode (frame, bytes);
+  hex = bms_hex_format (bytes->data, bytes->len);
+  put (b, "frame", hex);
+}
+
 static void
 put_state (ServeBoard *b, const BmsSnapshot *s)
 {
@@ -270,6 +295,7 @@ put_state (ServeBoard *b, const BmsSnapshot *s)
       put_switch (b, "status/balancer", status & BMS_STATUS_BALANCER);
     }
   put_cells (b, s);
+  put_frame (b, s);
 }
 
 void

@@ -283,6 +283,17 @@ def check_values(state, base, board):
     extra_cells = [t for t in state if t.startswith(f"{base}/cell/")
                    and int(t.rsplit("/", 1)[1]) > len(cells)]
     tap.ok(not extra_cells, f"{base}: {len(cells)} cells, no more", extra_cells)
+    # The frame topic: the whole reply, which `decode` reads as read --json
+    # prints it, without the parameter password.
+    status, out, err = run([CLI, "decode"], stdin_text=state.get(f"{base}/frame", "") + "\n")
+    decoded = json.loads(out) if status == 0 and out.strip() else {}
+    for key in ("ok", "line", "command", "source", "transport", "terminal", "record"):
+        decoded.pop(key, None)
+    tap.ok(decoded == board and "parameter_password" not in decoded,
+           f"{base}/frame decodes to what read --json gives, without the password",
+           f"{status} {err}\n" + str({k: (decoded.get(k), board.get(k))
+                                       for k in set(decoded) | set(board)
+                                       if decoded.get(k) != board.get(k)}))
     info = json.loads(state.get(f"{base}/info", "{}"))
     tap.ok(info.get("device_id") == board["device_id"] and info.get("cells") == len(cells),
            f"{base}/info names the device id and the cell count", info)
