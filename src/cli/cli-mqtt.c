@@ -1,8 +1,9 @@
-/* cli-mqtt.c — the broker connection of `packwatch-cli serve`, over
- * libmosquitto's threaded loop (see cli-mqtt.h). */
+/* cli-mqtt.c — the broker connection of `packwatch-cli serve`: libmosquitto
+ * with a network thread of our own (see cli-mqtt.h and network_thread). */
 
 #include "config.h"
 
+#include <errno.h>
 #include <mosquitto.h>
 #include <stdio.h>
 

@@ -1,7 +1,7 @@
 /* cli-mqtt.h — the broker connection of `packwatch-cli serve` (libmosquitto).
  *
- * libmosquitto's network thread connects, reconnects with a growing delay
- * (1 s doubling to 30 s) and sends; the calling thread publishes. The
+ * A network thread connects, reconnects with a growing delay (1 s
+ * doubling to 30 s) and sends; the calling thread publishes. The
  * connection's last will sets the will topic to "offline" (retained) when
  * the process dies or the network goes; each (re)connection sets it to
  * "online" and calls the connected function on the thread-default main
