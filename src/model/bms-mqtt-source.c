@@ -461,6 +461,14 @@ connect_now (BmsMqttSource *self)
                                               self->port);
 
   drop_connection (self);
+  if (self->tls && !g_tls_backend_supports_tls (g_tls_backend_get_default ()))
+    {
+      /* Retrying would not help: nothing here can speak TLS. */
+      set_state (self, BMS_MQTT_SOURCE_STOPPED,
+                 _ ("TLS is not available on this system (GIO has no TLS backend: install "
+                    "glib-networking)"));
+      return;
+    }
   self->cancellable = g_cancellable_new ();
   set_state (self, BMS_MQTT_SOURCE_CONNECTING, message);
   g_socket_client_set_timeout (client, 10);

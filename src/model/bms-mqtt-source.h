@@ -9,7 +9,8 @@
  *
  * Speaks MQTT 3.1.1 itself over GIO (a subscriber needs CONNECT,
  * SUBSCRIBE, PUBLISH and PINGREQ only), so the app needs no MQTT library;
- * TLS through GIO's TLS backend. Everything runs on the thread-default main
+ * TLS through GIO's TLS backend (glib-networking: without it a TLS source
+ * stops at once and says so). Everything runs on the thread-default main
  * context of the caller without blocking it; a lost broker is retried with
  * a delay doubling from 1 to 30 s.
  */

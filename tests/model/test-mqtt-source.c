@@ -315,6 +315,24 @@ test_wrong_password (void)
   broker_clear (&broker);
 }
 
+/* TLS comes from GIO's backend (glib-networking): without one, the source
+ * says so at once instead of retrying for ever. */
+static void
+test_tls_backend (void)
+{
+  g_autoptr (BmsMqttSource) source = bms_mqtt_source_new ("127.0.0.1", 1, TOPIC);
+
+  if (g_tls_backend_supports_tls (g_tls_backend_get_default ()))
+    {
+      g_test_skip ("GIO has a TLS backend here");
+      return;
+    }
+  bms_mqtt_source_set_tls (source, TRUE, NULL);
+  bms_mqtt_source_start (source);
+  g_assert_cmpint (bms_mqtt_source_get_state (source), ==, BMS_MQTT_SOURCE_STOPPED);
+  g_assert_nonnull (strstr (bms_mqtt_source_get_message (source), "glib-networking"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -328,5 +346,6 @@ main (int argc, char **argv)
     g_clear_pointer (&mosquitto, g_free);
   g_test_add_func ("/mqtt-source/device", test_device);
   g_test_add_func ("/mqtt-source/wrong-password", test_wrong_password);
+  g_test_add_func ("/mqtt-source/tls-backend", test_tls_backend);
   return g_test_run ();
 }
