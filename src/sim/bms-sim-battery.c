@@ -68,6 +68,7 @@ struct _BmsSimBattery
   double leak_a[MAX_CELLS]; /* self-discharge */
   gboolean weak[MAX_CELLS]; /* planted by bms_sim_battery_plant_weak_cells */
   double v[MAX_CELLS];     /* terminal voltage at the last step */
+  double vmin, vmax;       /* of v[] */
   double bal_a[MAX_CELLS]; /* bleed current now (0 = not balancing) */
   double sensor_offset[BMS_MAX_MODULES][3];
 
@@ -121,8 +122,37 @@ static const OcvPoint ocv_lto[] = {
   { 0.93, 2.500 }, { 0.98, 2.650 }, { 1.00, 2.800 },
 };
 
+static double ocv_from_table (BmsChemistry chemistry, double soc);
+
+/* Every table's points sit on multiples of 1/OCV_GRID, so interpolating
+ * between grid points gives the same curve without the search: a 256-cell
+ * week in process asks this for every cell at every step. */
+#define OCV_GRID 1000
+
 double
 bms_sim_ocv (BmsChemistry chemistry, double soc)
+{
+  static double grid[3][OCV_GRID + 1];
+  static gsize done = 0;
+  guint c = CLAMP ((guint)chemistry, 0, 2), k;
+  double x;
+
+  if (g_once_init_enter (&done))
+    {
+      for (guint t = 0; t < 3; t++)
+        for (guint j = 0; j <= OCV_GRID; j++)
+          grid[t][j] = ocv_from_table ((BmsChemistry)t, (double)j / OCV_GRID);
+      g_once_init_leave (&done, 1);
+    }
+  if (!(soc > 0.0 && soc < 1.0))
+    return ocv_from_table (chemistry, soc);
+  x = soc * OCV_GRID;
+  k = MIN ((guint)x, OCV_GRID - 1);
+  return grid[c][k] + (x - k) * (grid[c][k + 1] - grid[c][k]);
+}
+
+static double
+ocv_from_table (BmsChemistry chemistry, double soc)
 {
   const OcvPoint *t;
   gsize n;
@@ -230,6 +260,8 @@ gauss (GRand *r)
   return sqrt (-2.0 * log (u1)) * cos (2 * G_PI * u2);
 }
 
+static void update_extremes (BmsSimBattery *b);
+
 /* 1 + sigma × a normal draw, kept within [lo, hi] (one draw: CLAMP would
  * evaluate it up to three times). */
 static double
@@ -289,6 +321,7 @@ bms_sim_battery_new (guint modules, guint cells_per_module, BmsChemistry chemist
   for (guint i = 0; i < b->n_cells; i++)
     sum += b->soc[i];
   b->soc_estimate = sum / b->n_cells;
+  update_extremes (b);
 
   bms_sim_params_defaults (&b->params, chemistry, b->n_cells, capacity_ah);
   b->chg_mos = b->dis_mos = TRUE;
@@ -420,27 +453,32 @@ bms_sim_battery_set_asleep (BmsSimBattery *b, gboolean asleep)
 
 /* ---- one step ------------------------------------------------------------ */
 
-static double
-max_cell_v (BmsSimBattery *b, guint *which)
+/* The highest and lowest cell, once per step: three stages ask, and a
+ * 256-cell week in process is millions of steps. */
+static void
+update_extremes (BmsSimBattery *b)
 {
-  double m = -1e9;
-  for (guint i = 0; i < b->n_cells; i++)
-    if (b->v[i] > m)
-      {
-        m = b->v[i];
-        if (which)
-          *which = i;
-      }
-  return m;
+  double lo = b->v[0], hi = b->v[0];
+
+  for (guint i = 1; i < b->n_cells; i++)
+    {
+      lo = MIN (lo, b->v[i]);
+      hi = MAX (hi, b->v[i]);
+    }
+  b->vmin = lo;
+  b->vmax = hi;
+}
+
+static double
+max_cell_v (BmsSimBattery *b)
+{
+  return b->vmax;
 }
 
 static double
 min_cell_v (BmsSimBattery *b)
 {
-  double m = 1e9;
-  for (guint i = 0; i < b->n_cells; i++)
-    m = MIN (m, b->v[i]);
-  return m;
+  return b->vmin;
 }
 
 static double
@@ -489,7 +527,7 @@ run_profile (BmsSimBattery *b, double h)
 {
   const BmsSimParams *p = &b->params;
   double c = b->params.capacity_setting_ah > 0 ? b->params.capacity_setting_ah : b->capacity_ah;
-  double vmax = max_cell_v (b, NULL), vmin = min_cell_v (b);
+  double vmax = max_cell_v (b), vmin = min_cell_v (b);
 
   b->phase_time += h;
   switch (b->phase)
@@ -725,7 +763,7 @@ static void
 update_protections (BmsSimBattery *b, double h)
 {
   const BmsSimParams *p = &b->params;
-  double vmax = max_cell_v (b, NULL), vmin = min_cell_v (b);
+  double vmax = max_cell_v (b), vmin = min_cell_v (b);
   double pack = bms_sim_battery_pack_voltage (b);
   double tmax = max_module_sensor (b), tmin = min_module_sensor (b);
   double i = bms_sim_battery_measured_current (b);
@@ -791,6 +829,7 @@ step (BmsSimBattery *b, double h)
   update_switches (b, h);
   update_balancing (b);
   update_charge (b, h);
+  update_extremes (b);
   update_thermal (b, h);
   update_protections (b, h);
   b->time += h;

@@ -927,6 +927,75 @@ lease_state (BmsSim *sim)
   return lease_expired (sim) ? 2 : 1; /* expired : active */
 }
 
+/* The read-only fields computed from the model. */
+typedef enum
+{
+  TM_NONE,
+  TM_MOS_TEMP,
+  TM_TEMP1,
+  TM_TEMP2,
+  TM_BALANCE_TEMP,
+  TM_PACK_VOLTAGE,
+  TM_CURRENT,
+  TM_SOC,
+  TM_TEMP_SENSORS,
+  TM_CYCLES,
+  TM_TOTAL_AH,
+  TM_DISCHARGED_AH,
+  TM_CELL_COUNT,
+  TM_MODULE_COUNT,
+  TM_WARNINGS,
+  TM_STATUS,
+  TM_RELAYS,
+  TM_ALARMS_EXT,
+  TM_LEASE_STATE,
+  TM_PROTOCOL_VERSION,
+  TM_RUNTIME,
+} TelemetryKind;
+
+/* Which one an id is: looked up by catalogue name once, since a snapshot
+ * asks for every field and a bench takes hundreds of thousands of them. */
+static TelemetryKind
+telemetry_kind (guint8 id)
+{
+  static const struct
+  {
+    const char *name;
+    TelemetryKind kind;
+  } names[] = {
+    { "mosfet_temp_c", TM_MOS_TEMP },
+    { "temp1_c", TM_TEMP1 },
+    { "temp2_c", TM_TEMP2 },
+    { "balance_temp_c", TM_BALANCE_TEMP },
+    { "current_a", TM_CURRENT },
+    { "soc_pct", TM_SOC },
+    { "temp_sensor_count", TM_TEMP_SENSORS },
+    { "cycles", TM_CYCLES },
+    { "total_cycle_capacity_ah", TM_TOTAL_AH },
+    { "discharged_capacity_ah", TM_DISCHARGED_AH },
+    { "cell_count", TM_CELL_COUNT },
+    { "module_count", TM_MODULE_COUNT },
+    { "warnings", TM_WARNINGS },
+    { "status", TM_STATUS },
+    { "relays", TM_RELAYS },
+    { "alarms_ext", TM_ALARMS_EXT },
+    { "lease_state", TM_LEASE_STATE },
+    { "protocol_version", TM_PROTOCOL_VERSION },
+    { "runtime_min", TM_RUNTIME },
+  };
+  static guint8 kinds[256];
+  static gsize done = 0;
+
+  if (g_once_init_enter (&done))
+    {
+      for (gsize k = 0; k < G_N_ELEMENTS (names); k++)
+        kinds[field (names[k].name)->id] = names[k].kind;
+      kinds[BMS_ID_PACK_VOLTAGE] = kinds[BMS_ID_PACK_VOLTAGE_HV] = TM_PACK_VOLTAGE;
+      g_once_init_leave (&done, 1);
+    }
+  return (TelemetryKind)kinds[id];
+}
+
 /* The raw value of a read-only field computed from the model; FALSE if the
  * field is a stored one. */
 static gboolean
@@ -934,50 +1003,73 @@ telemetry (BmsSim *sim, const BmsFieldInfo *f, gint64 *raw)
 {
   BmsSimBattery *b = sim->battery;
   const BmsSimParams *p = bms_sim_battery_get_params (b);
-  const char *n = f->name;
 
-  if (g_str_equal (n, "mosfet_temp_c"))
-    *raw = temp_raw (f, bms_sim_battery_mos_temp (b));
-  else if (g_str_equal (n, "temp1_c"))
-    *raw = temp_raw (f, bms_sim_battery_box_temp (b));
-  else if (g_str_equal (n, "temp2_c"))
-    *raw = temp_raw (f, bms_sim_battery_cell_temp (b));
-  else if (g_str_equal (n, "balance_temp_c"))
-    *raw = temp_raw (f, bms_sim_battery_balance_temp (b));
-  else if (f->id == BMS_ID_PACK_VOLTAGE || f->id == BMS_ID_PACK_VOLTAGE_HV)
-    *raw = si_to_raw (f, bms_sim_battery_pack_voltage (b));
-  else if (g_str_equal (n, "current_a"))
-    *raw = si_to_raw (f, bms_sim_battery_measured_current (b));
-  else if (g_str_equal (n, "soc_pct"))
-    *raw = si_to_raw (f, 100 * bms_sim_battery_soc (b));
-  else if (g_str_equal (n, "temp_sensor_count"))
-    *raw = 2;
-  else if (g_str_equal (n, "cycles"))
-    *raw = clamp_raw (f, bms_sim_battery_cycles (b));
-  else if (g_str_equal (n, "total_cycle_capacity_ah"))
-    *raw = si_to_raw (f, floor (bms_sim_battery_total_ah (b)));
-  else if (g_str_equal (n, "discharged_capacity_ah"))
-    *raw = si_to_raw (f, p->capacity_setting_ah * (1 - bms_sim_battery_soc (b)));
-  else if (g_str_equal (n, "cell_count"))
-    *raw = clamp_raw (f, bms_sim_battery_n_cells (b));
-  else if (g_str_equal (n, "module_count"))
-    *raw = clamp_raw (f, bms_sim_battery_n_modules (b));
-  else if (g_str_equal (n, "warnings"))
-    *raw = bms_sim_battery_warnings (b);
-  else if (g_str_equal (n, "status"))
-    *raw = status_bits (sim, f);
-  else if (g_str_equal (n, "relays"))
-    *raw = relays (sim, f);
-  else if (g_str_equal (n, "alarms_ext"))
-    *raw = alarms_ext (sim, f);
-  else if (g_str_equal (n, "lease_state"))
-    *raw = lease_state (sim);
-  else if (g_str_equal (n, "protocol_version"))
-    *raw = 1;
-  else if (g_str_equal (n, "runtime_min"))
-    *raw = clamp_raw (f, runtime_min (sim));
-  else
-    return FALSE;
+  switch (telemetry_kind (f->id))
+    {
+    case TM_MOS_TEMP:
+      *raw = temp_raw (f, bms_sim_battery_mos_temp (b));
+      break;
+    case TM_TEMP1:
+      *raw = temp_raw (f, bms_sim_battery_box_temp (b));
+      break;
+    case TM_TEMP2:
+      *raw = temp_raw (f, bms_sim_battery_cell_temp (b));
+      break;
+    case TM_BALANCE_TEMP:
+      *raw = temp_raw (f, bms_sim_battery_balance_temp (b));
+      break;
+    case TM_PACK_VOLTAGE:
+      *raw = si_to_raw (f, bms_sim_battery_pack_voltage (b));
+      break;
+    case TM_CURRENT:
+      *raw = si_to_raw (f, bms_sim_battery_measured_current (b));
+      break;
+    case TM_SOC:
+      *raw = si_to_raw (f, 100 * bms_sim_battery_soc (b));
+      break;
+    case TM_TEMP_SENSORS:
+      *raw = 2;
+      break;
+    case TM_CYCLES:
+      *raw = clamp_raw (f, bms_sim_battery_cycles (b));
+      break;
+    case TM_TOTAL_AH:
+      *raw = si_to_raw (f, floor (bms_sim_battery_total_ah (b)));
+      break;
+    case TM_DISCHARGED_AH:
+      *raw = si_to_raw (f, p->capacity_setting_ah * (1 - bms_sim_battery_soc (b)));
+      break;
+    case TM_CELL_COUNT:
+      *raw = clamp_raw (f, bms_sim_battery_n_cells (b));
+      break;
+    case TM_MODULE_COUNT:
+      *raw = clamp_raw (f, bms_sim_battery_n_modules (b));
+      break;
+    case TM_WARNINGS:
+      *raw = bms_sim_battery_warnings (b);
+      break;
+    case TM_STATUS:
+      *raw = status_bits (sim, f);
+      break;
+    case TM_RELAYS:
+      *raw = relays (sim, f);
+      break;
+    case TM_ALARMS_EXT:
+      *raw = alarms_ext (sim, f);
+      break;
+    case TM_LEASE_STATE:
+      *raw = lease_state (sim);
+      break;
+    case TM_PROTOCOL_VERSION:
+      *raw = 1;
+      break;
+    case TM_RUNTIME:
+      *raw = clamp_raw (f, runtime_min (sim));
+      break;
+    case TM_NONE:
+    default:
+      return FALSE;
+    }
   return TRUE;
 }
 
