@@ -59,17 +59,17 @@ struct _BmsSimBattery
 
   double cap_ah[MAX_CELLS];
   double soc[MAX_CELLS];
-  double r_ohm[MAX_CELLS];  /* ohmic (R0) */
-  double r1_ohm[MAX_CELLS]; /* polarisation pair: resistance … */
-  double tau_s[MAX_CELLS];  /* … and time constant */
-  double v_rc[MAX_CELLS];   /* … and its voltage now */
+  double r_ohm[MAX_CELLS];    /* ohmic (R0) */
+  double r1_ohm[MAX_CELLS];   /* polarisation pair: resistance … */
+  double tau_s[MAX_CELLS];    /* … and time constant */
+  double v_rc[MAX_CELLS];     /* … and its voltage now */
   double rc_decay[MAX_CELLS]; /* exp (-h / τ) for the step rc_h */
   double rc_h;
   double leak_a[MAX_CELLS]; /* self-discharge */
   gboolean weak[MAX_CELLS]; /* planted by bms_sim_battery_plant_weak_cells */
-  double v[MAX_CELLS];     /* terminal voltage at the last step */
-  double vmin, vmax;       /* of v[] */
-  double bal_a[MAX_CELLS]; /* bleed current now (0 = not balancing) */
+  double v[MAX_CELLS];      /* terminal voltage at the last step */
+  double vmin, vmax;        /* of v[] */
+  double bal_a[MAX_CELLS];  /* bleed current now (0 = not balancing) */
   double sensor_offset[BMS_MAX_MODULES][3];
 
   double requested_a, current_a;
@@ -77,9 +77,9 @@ struct _BmsSimBattery
   gboolean cycle;
   BmsSimPhase phase;
   double phase_time;
-  GRand *load_rand;  /* the demo load's own, so nothing else shifts it */
-  double load_c;     /* the demo load's level now (in C) … */
-  double load_left;  /* … for this many more seconds */
+  GRand *load_rand; /* the demo load's own, so nothing else shifts it */
+  double load_c;    /* the demo load's level now (in C) … */
+  double load_left; /* … for this many more seconds */
   double soc_estimate;
 
   double ambient, module_t[BMS_MAX_MODULES], mos_t, box_t, balance_t;

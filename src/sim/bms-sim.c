@@ -632,8 +632,7 @@ bms_sim_weak_cell_parse (const char *spec, BmsSimWeakCell *weak, GError **error)
   if (v[0] < 1 || v[0] > BMS_MAX_CELLS || v[0] != floor (v[0]))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "\"%s\": N must be a cell 1 to %d (got \"%s\")", spec, BMS_MAX_CELLS,
-                   parts[0]);
+                   "\"%s\": N must be a cell 1 to %d (got \"%s\")", spec, BMS_MAX_CELLS, parts[0]);
       return FALSE;
     }
   weak->cell = (guint)v[0];
@@ -1795,8 +1794,7 @@ append_number (GString *out, const char *key, double value, const char *format)
 {
   char buf[G_ASCII_DTOSTR_BUF_SIZE];
 
-  g_string_append_printf (out, ",\"%s\":%s", key,
-                          g_ascii_formatd (buf, sizeof buf, format, value));
+  g_string_append_printf (out, ",\"%s\":%s", key, g_ascii_formatd (buf, sizeof buf, format, value));
 }
 
 char *

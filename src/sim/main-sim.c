@@ -147,8 +147,8 @@ parse_weak_cells (Options *o, GError **error)
       if (!bms_sim_weak_cell_parse (o->weak_cells[i], &w, &local))
         return fail (error, "--weak-cell: %s", local->message);
       if ((int)w.cell > n_cells)
-        return fail (error, "--weak-cell: cell %u is not in the pack: it has cells 1 to %d",
-                     w.cell, n_cells);
+        return fail (error, "--weak-cell: cell %u is not in the pack: it has cells 1 to %d", w.cell,
+                     n_cells);
       for (guint k = 0; k < o->weak->len; k++)
         if (g_array_index (o->weak, BmsSimWeakCell, k).cell == w.cell)
           return fail (error, "--weak-cell: cell %u is given twice", w.cell);

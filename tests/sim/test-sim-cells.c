@@ -126,8 +126,7 @@ test_truth_file (void)
   /* The weak cell's entry carries the model's own figures, in mΩ and mA. */
   bms_sim_get_cell_truth (sim, 15, &t);
   weak_entry = g_strdup_printf ("{\"cell\":16,\"resistance_mohm\":%s,",
-                                g_ascii_formatd (buf, sizeof buf, "%.6f",
-                                                 t.resistance_ohm * 1000));
+                                g_ascii_formatd (buf, sizeof buf, "%.6f", t.resistance_ohm * 1000));
   g_assert_nonnull (strstr (json, weak_entry));
   g_assert_nonnull (strstr (strstr (json, weak_entry), "\"weak\":true}"));
   /* Nothing else is left in the directory: the temporary file was renamed. */
@@ -143,8 +142,8 @@ static void
 test_weak_cell_parse (void)
 {
   static const char *const bad[] = {
-    "",     "0",       "x",       "3:",        "3:abc",       "3:0",     "3:25",
-    "3:1:3", "3:1:0", "3:1:1:-1", "3:1:1:2000", "3:1:1:1:1", "2.5", "257", "3:nan",
+    "",      "0",        "x",          "3:",        "3:abc", "3:0", "3:25",  "3:1:3",
+    "3:1:0", "3:1:1:-1", "3:1:1:2000", "3:1:1:1:1", "2.5",   "257", "3:nan",
   };
   BmsSimWeakCell w;
   BmsSimConfig c;
@@ -222,8 +221,8 @@ test_deterministic (void)
       g_assert_cmpmem (sa->cells_mv, 16 * 2, sb->cells_mv, 16 * 2);
       g_assert_cmpint (bms_snapshot_get_raw (sa, BMS_ID_CURRENT), ==,
                        bms_snapshot_get_raw (sb, BMS_ID_CURRENT));
-      differ += bms_snapshot_get_raw (sa, BMS_ID_CURRENT)
-                != bms_snapshot_get_raw (so, BMS_ID_CURRENT);
+      differ
+          += bms_snapshot_get_raw (sa, BMS_ID_CURRENT) != bms_snapshot_get_raw (so, BMS_ID_CURRENT);
     }
   g_assert_cmpfloat (bms_sim_get_time (a), ==, 6 * 3600);
   /* Another seed draws another load. */
@@ -306,13 +305,13 @@ check_step (BmsChemistry chemistry, double capacity_ah, guint32 seed)
       decay = exp (-1.0 / t.tau_s);
       /* The pair's voltage, charged to I·R1, gives back 1 - e^(-1/τ) of
        * itself in the first second and the rest afterwards. */
-      want_step = (i1 - i0) * t.resistance_ohm * 1000
-                  + -load * t.polarisation_ohm * 1000 * (1 - decay);
+      want_step
+          = (i1 - i0) * t.resistance_ohm * 1000 + -load * t.polarisation_ohm * 1000 * (1 - decay);
       want_relax = -load * t.polarisation_ohm * 1000 * decay;
       step_mv = after[i] - before[i];
       relax_mv = end[i] - after[i];
-      g_test_message ("cell %u: step %.0f mV (want %.1f), relaxation %.0f mV (want %.1f)",
-                      i + 1, step_mv, want_step, relax_mv, want_relax);
+      g_test_message ("cell %u: step %.0f mV (want %.1f), relaxation %.0f mV (want %.1f)", i + 1,
+                      step_mv, want_step, relax_mv, want_relax);
       /* Two readings, each within 1.5 mV; the shunt's gain error on ΔI. */
       g_assert_cmpfloat (fabs (step_mv - want_step), <=, 3.0 + 0.02 * want_step);
       g_assert_cmpfloat (fabs (relax_mv - want_relax), <=, 3.0 + 0.02 * want_relax);

@@ -212,8 +212,8 @@ test_sim_uri_weak_cell (void)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (BmsTransport) t = NULL;
-  static const char *const bad[] = { "sim://?weak-cell=3:x", "sim://?weak-cell=17",
-                                     "sim://?weak-cell=2&weak-cell=2" };
+  static const char *const bad[]
+      = { "sim://?weak-cell=3:x", "sim://?weak-cell=17", "sim://?weak-cell=2&weak-cell=2" };
   BmsSimCellTruth truth[16];
   guint weak = 0;
 
