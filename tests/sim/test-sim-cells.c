@@ -410,6 +410,38 @@ test_balancing_follows_rule (void)
   g_assert_cmpuint (bleeding, >, 20);
 }
 
+/* A week of the demo cycle with weak cells planted stays inside the
+ * limits: the profile turns at the weakest cell, as a charger and an
+ * inverter following the BMS would. */
+static void
+check_quiet (BmsChemistry chemistry, guint32 seed, guint days)
+{
+  const BmsSimWeakCell weak[] = { { 3, 2.0, 1.0, 0 }, { 7, 1.0, 0.9, 0 }, { 11, 1.0, 1.0, 5 } };
+  g_autoptr (BmsSim) sim = new_sim (chemistry, 100, 1, seed, weak, G_N_ELEMENTS (weak));
+  BmsSimBattery *bat = bms_sim_get_battery (sim);
+  guint seen = 0;
+
+  bms_sim_battery_set_cycle (bat, TRUE);
+  for (guint k = 0; k < days * 24 * 60; k++)
+    {
+      bms_sim_advance (sim, 60);
+      seen |= bms_sim_battery_protections (bat);
+    }
+  g_test_message ("%u days: %u cycles, protections 0x%x", days, bms_sim_battery_cycles (bat),
+                  seen);
+  g_assert_cmpuint (seen & ~BMS_SIM_PROT_LOW_SOC, ==, 0);
+  /* About four cycles a day. */
+  g_assert_cmpuint (bms_sim_battery_cycles (bat), >=, 3 * days);
+}
+
+static void
+test_weak_cells_quiet (void)
+{
+  check_quiet (BMS_CHEMISTRY_LFP, 1, 7);
+  check_quiet (BMS_CHEMISTRY_NMC, 2, 2);
+  check_quiet (BMS_CHEMISTRY_LTO, 3, 2);
+}
+
 typedef struct
 {
   GArray *levels;   /* the discharge levels in A, in order */
@@ -518,5 +550,6 @@ main (int argc, char **argv)
   g_test_add_func ("/sim/cells/leak-drifts", test_leak_drifts);
   g_test_add_func ("/sim/cells/cycle-load-steps", test_cycle_load_steps);
   g_test_add_func ("/sim/cells/balancing-follows-rule", test_balancing_follows_rule);
+  g_test_add_func ("/sim/cells/weak-cells-quiet", test_weak_cells_quiet);
   return g_test_run ();
 }
