@@ -427,8 +427,7 @@ check_quiet (BmsChemistry chemistry, guint32 seed, guint days)
       bms_sim_advance (sim, 60);
       seen |= bms_sim_battery_protections (bat);
     }
-  g_test_message ("%u days: %u cycles, protections 0x%x", days, bms_sim_battery_cycles (bat),
-                  seen);
+  g_test_message ("%u days: %u cycles, protections 0x%x", days, bms_sim_battery_cycles (bat), seen);
   g_assert_cmpuint (seen & ~BMS_SIM_PROT_LOW_SOC, ==, 0);
   /* About four cycles a day. */
   g_assert_cmpuint (bms_sim_battery_cycles (bat), >=, 3 * days);
