@@ -100,6 +100,27 @@ test_truth_matches_options (void)
   g_assert_cmpfloat (fabs (t.leak_a - l_med - 0.005), <, 0.0006);
   /* The polarisation pair of an aged cell grows with its resistance. */
   g_assert_cmpfloat (t.polarisation_ohm / t.resistance_ohm, <=, 0.65);
+
+  /* Planting changes nothing else: the other cells are the seed's own, so
+   * a pack with and one without a weak cell can be compared. */
+  {
+    g_autoptr (BmsSim) plain = new_sim (BMS_CHEMISTRY_LFP, 100, 1, 5, NULL, 0);
+
+    for (guint i = 0; i < 16; i++)
+      {
+        BmsSimCellTruth a, b;
+
+        bms_sim_get_cell_truth (sim, i, &a);
+        bms_sim_get_cell_truth (plain, i, &b);
+        g_assert_cmpfloat (a.tau_s, ==, b.tau_s);
+        if (a.weak)
+          continue;
+        g_assert_cmpfloat (a.resistance_ohm, ==, b.resistance_ohm);
+        g_assert_cmpfloat (a.polarisation_ohm, ==, b.polarisation_ohm);
+        g_assert_cmpfloat (a.capacity_ah, ==, b.capacity_ah);
+        g_assert_cmpfloat (a.leak_a, ==, b.leak_a);
+      }
+  }
 }
 
 static void
