@@ -110,7 +110,8 @@ double       bms_sim_get_time       (BmsSim *sim);
  * Handles NW frames and, after 0xBD, the bootloader dialogue. */
 void         bms_sim_receive        (BmsSim *sim, const guint8 *data, gsize len,
                                      GByteArray *out);
-/* What a read-all would report now (new). */
+/* What a read-all would report now (new), stamped with the sim's clock:
+ * the Unix time it was made plus bms_sim_get_time (). */
 BmsSnapshot *bms_sim_snapshot       (BmsSim *sim);
 void         bms_sim_set_faults     (BmsSim *sim, const BmsSimFaults *faults);
 /* From any thread (e.g. a signal handler's main loop): flip the disconnected

@@ -246,6 +246,18 @@ test_deterministic (void)
           += bms_snapshot_get_raw (sa, BMS_ID_CURRENT) != bms_snapshot_get_raw (so, BMS_ID_CURRENT);
     }
   g_assert_cmpfloat (bms_sim_get_time (a), ==, 6 * 3600);
+  /* Snapshots carry the simulated clock: six hours passed in a second. */
+  {
+    g_autoptr (BmsSnapshot) s0 = bms_sim_snapshot (a);
+    g_autoptr (BmsSnapshot) s1 = NULL;
+    gint64 hours_6 = 6 * 3600 * G_GINT64_CONSTANT (1000000);
+
+    bms_sim_advance (a, 2.5);
+    s1 = bms_sim_snapshot (a);
+    g_assert_cmpint (s1->timestamp_us - s0->timestamp_us, ==, 2500000);
+    g_assert_cmpint (s0->timestamp_us - g_get_real_time (), >, hours_6 - 600 * G_USEC_PER_SEC);
+    g_assert_cmpint (s0->timestamp_us - g_get_real_time (), <=, hours_6);
+  }
   /* Another seed draws another load. */
   g_assert_cmpuint (differ, >, 100);
 }
