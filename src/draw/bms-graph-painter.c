@@ -137,8 +137,12 @@ bms_graph_painter_create_layout (BmsGraphPainter *self,
   g_autoptr(PangoFontDescription) small = self->font ? pango_font_description_copy (self->font)
                                                      : pango_font_description_from_string ("Sans 10");
 
-  /* Axis labels a little smaller than body text, as in GNOME's charts. */
-  if (pango_font_description_get_size (small) > 0)
+  /* Axis labels a little smaller than body text, as in GNOME's charts. An
+   * absolute size (the report's, in its own units) stays absolute. */
+  if (pango_font_description_get_size (small) > 0
+      && pango_font_description_get_size_is_absolute (small))
+    pango_font_description_set_absolute_size (small, pango_font_description_get_size (small) * 9 / 10);
+  else if (pango_font_description_get_size (small) > 0)
     pango_font_description_set_size (small, pango_font_description_get_size (small) * 9 / 10);
   pango_layout_set_font_description (layout, small);
   return layout;
