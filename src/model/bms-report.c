@@ -260,7 +260,9 @@ post_progress (double   fraction,
   p->last_us = now;
   idle = g_new (ProgressIdle, 1);
   *idle = (ProgressIdle) { p->func, p->data, fraction };
+  /* At the task's own priority: every update runs before the callback. */
   source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
   g_source_set_callback (source, progress_idle, idle, g_free);
   g_source_attach (source, p->context);
   g_source_unref (source);

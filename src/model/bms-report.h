@@ -76,7 +76,7 @@ gboolean    bms_report_write          (BmsReport             *self,
                                        GError               **error);
 /* The same on a worker thread; progress is called on the thread-default
  * main context of the caller (from an idle source), at most ~20 times a
- * second. */
+ * second, and never after callback. */
 void        bms_report_write_async    (BmsReport             *self,
                                        const char            *path,
                                        BmsReportProgressFunc  progress,
