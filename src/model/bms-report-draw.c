@@ -582,7 +582,7 @@ draw_summary (Doc *doc)
 
 #define CELL_BLOCKS   3
 #define CELL_BLOCK_GAP 12.0
-#define CELL_ROW_H    10.5
+#define CELL_ROW_H    10.0
 
 static const double cell_cols[] = { 0.24, 0.19, 0.19, 0.19, 0.19 };
 

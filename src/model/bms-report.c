@@ -5,7 +5,10 @@
 #include "bms-report-private.h"
 
 #include <glib/gi18n.h>
+#include <glib/gstdio.h>
 #include <string.h>
+
+#include "bms-export.h"
 
 struct _BmsReport
 {
@@ -156,25 +159,22 @@ job_new (BmsReport  *self,
   return job;
 }
 
-/* GIO's replace writes a temporary file beside the target and renames it
- * over the target when the stream is closed; closing with a cancelled
- * cancellable drops the temporary file and keeps the target as it was. */
+/* Written whole to the export's temporary file beside the target (named
+ * after this process, so one a kill -9 left is cleaned up later) and
+ * renamed over the target only when complete. */
 static gboolean
-job_run (Job                  *job,
-         const ReportProgress *progress,
-         GCancellable         *cancellable,
-         GError              **error)
+write_pdf (Job                  *job,
+           const char           *tmp,
+           ReportData           *data,
+           const ReportProgress *progress,
+           GCancellable         *cancellable,
+           GError              **error)
 {
-  g_autoptr(GFile) file = g_file_new_for_path (job->path);
+  g_autoptr(GFile) file = g_file_new_for_path (tmp);
   g_autoptr(GFileOutputStream) stream = NULL;
-  g_autoptr(GCancellable) abort = g_cancellable_new ();
-  g_autoptr(ReportData) data = NULL;
   g_autoptr(GError) local = NULL;
-  ReportProgress collecting = *progress, drawing = *progress;
+  gboolean ok;
 
-  collecting.to = 0.5;
-  drawing.from = 0.5;
-  /* Before the long part: a folder that cannot be written fails at once. */
   stream = g_file_replace (file, NULL, FALSE, G_FILE_CREATE_NONE, cancellable, &local);
   if (stream == NULL)
     {
@@ -182,20 +182,46 @@ job_run (Job                  *job,
                    _("Cannot write the report to %s: %s"), job->path, local->message);
       return FALSE;
     }
-  data = report_data_collect (job->history, job->device_id, job->people.board, job->from_us,
-                              job->to_us, &collecting, cancellable, error);
-  if (data == NULL
-      || !report_draw_pdf (data, &job->people, G_OUTPUT_STREAM (stream), &drawing, cancellable,
-                           error))
-    {
-      g_cancellable_cancel (abort);
-      g_output_stream_close (G_OUTPUT_STREAM (stream), abort, NULL);
-      return FALSE;
-    }
-  if (!g_output_stream_close (G_OUTPUT_STREAM (stream), cancellable, &local))
+  ok = report_draw_pdf (data, &job->people, G_OUTPUT_STREAM (stream), progress, cancellable, error);
+  if (!g_output_stream_close (G_OUTPUT_STREAM (stream), NULL, ok ? &local : NULL) && ok)
     {
       g_set_error (error, BMS_REPORT_ERROR, BMS_REPORT_ERROR_WRITE,
                    _("Cannot write the report to %s: %s"), job->path, local->message);
+      return FALSE;
+    }
+  return ok;
+}
+
+static gboolean
+job_run (Job                  *job,
+         const ReportProgress *progress,
+         GCancellable         *cancellable,
+         GError              **error)
+{
+  g_autoptr(ReportData) data = NULL;
+  g_autoptr(GError) local = NULL;
+  g_autofree char *tmp = NULL;
+  ReportProgress collecting = *progress, drawing = *progress;
+
+  collecting.to = 0.5;
+  drawing.from = 0.5;
+  /* Before the long part: a folder that cannot be written fails at once. */
+  if (!(tmp = bms_export_temp_new (job->path, &local)))
+    {
+      g_set_error (error, BMS_REPORT_ERROR, BMS_REPORT_ERROR_WRITE,
+                   _("Cannot write the report to %s: %s"), job->path, local->message);
+      return FALSE;
+    }
+  data = report_data_collect (job->history, job->device_id, job->people.board, job->from_us,
+                              job->to_us, &collecting, cancellable, error);
+  if (data == NULL || !write_pdf (job, tmp, data, &drawing, cancellable, error))
+    {
+      g_unlink (tmp);
+      return FALSE;
+    }
+  if (!bms_export_temp_commit (tmp, job->path, error))
+    {
+      g_unlink (tmp);
       return FALSE;
     }
   report_progress (progress, 1);

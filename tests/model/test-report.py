@@ -24,7 +24,7 @@ CLI, SIM, MAKE = sys.argv[1:4]
 BUILD = os.environ.get("PACKWATCH_BUILD_ROOT", ".")
 SECTIONS_EN = ["Identity", "Time range", "Summary", "Cells", "Cell health", "Alarms",
                "Parameters", "Audit", "Graphs"]
-SECTIONS_ZH = ["设备信息", "时间范围", "概要", "电芯", "电芯健康", "告警", "参数", "审计", "曲线"]
+SECTIONS_ZH = ["设备信息", "时间范围", "概要", "单体", "单体健康", "报警", "参数", "审计", "曲线"]
 tap = Tap()
 work = tempfile.mkdtemp(prefix="report-")
 sim = None
@@ -145,7 +145,8 @@ try:
         tap.ok(status == 0, "LANGUAGE=zh_CN: the report is written", err)
         _, fonts = check_pdf_basics(out_zh, "Chinese")
         text = pdf_text(out_zh)
-        missing = [s for s in SECTIONS_ZH if s not in text]
+        missing = [s for s in SECTIONS_ZH
+                   if not re.search(r"^\f?\d+\s+" + re.escape(s) + r"\s*$", text, re.M)]
         tap.ok(not missing, "the Chinese section titles are there", f"missing: {missing}")
         tap.ok("服务报告" in text and "Service report" not in text, "the title is Chinese")
         tap.ok(any("WenQuanYi" in f or "Noto" in f for f in fonts),
@@ -160,7 +161,7 @@ try:
     status, _, err = cli("report", "--db", db16)
     tap.ok(status == 2 and "--out" in err, "no --out: usage error naming it", err)
     status, _, err = cli("report", "--db", db16, "--out", os.path.join(work, "no", "such", "r.pdf"))
-    tap.ok(status == 1 and "Cannot write the report" in err and "no/such/r.pdf" in err,
+    tap.ok(status == 1 and "Cannot write the report" in err and "no/such" in err,
            "a folder that does not exist: the error says where", err)
     status, _, err = cli("report", "--db", db16, "--device", "nosuch", "--out", keep)
     tap.ok(status == 2 and "nosuch" in err, "an unknown device: usage error naming it", err)
@@ -174,7 +175,7 @@ try:
     status, _, err = cli("report", "--db", os.path.join(work, "none.db"), "--out", keep)
     tap.ok(status != 0 and "none.db" in err, "a missing database: the error names it", err)
     tap.ok(open(keep, "rb").read() == before, "the earlier report is untouched by every failure")
-    leftovers = [f for f in os.listdir(work) if f.startswith(".goutputstream")]
+    leftovers = [f for f in os.listdir(work) if f.startswith(".")]
     tap.ok(not leftovers, "no temporary file is left behind", leftovers)
 
     # A 256-cell master stays readable: a table per module, few pages.
