@@ -354,8 +354,6 @@ static void
 doc_table (Doc   *doc,
            Table *t)
 {
-  g_auto(GStrv) probe = NULL;
-
   doc_need (doc, 40);
   draw_table_header (doc, t);
   for (guint r = 0; r < t->rows->len; r++)
@@ -507,7 +505,6 @@ draw_identity (Doc *doc)
     pairs_add (&p, _("Chemistry"),
                g_strdup (chemistry_name (bms_snapshot_get_raw (people->board, BMS_ID_BATTERY_TYPE))));
   pairs_add (&p, _("Capacity"), board_value (people, 0xAA));
-  pairs_add (&p, _("Cycles (board count)"), board_value (people, BMS_ID_CYCLES));
   pairs_add (&p, _("History key"), g_strdup (doc->data->device->key));
   doc_pairs (doc, &p);
   pairs_clear (&p);
@@ -839,6 +836,17 @@ param_differs (BmsParamSet *set,
   return bms_param_set_get_raw (set, id) != bms_param_set_get_raw (preset, id);
 }
 
+/* The chemistry in words, as in section 1; the rest as the app shows it. */
+static char *
+param_text (BmsParamSet *set,
+            guint8       id)
+{
+  const char *chemistry = id == BMS_ID_BATTERY_TYPE
+                          ? chemistry_name (bms_param_set_get_raw (set, id)) : NULL;
+
+  return chemistry ? g_strdup (chemistry) : bms_param_set_format (set, id);
+}
+
 /* The settings: not the identity (section 1), not the password (the key
  * to every write stays off paper), not an extension that stands unused
  * (0) beside its public field. */
@@ -901,9 +909,8 @@ draw_parameters (Doc *doc)
           continue;
         }
       cells[0] = g_strdup (_(field->label));
-      cells[1] = bms_param_set_format (set, ids[i]);
-      cells[2] = bms_param_set_has (preset, ids[i]) ? bms_param_set_format (preset, ids[i])
-                                                     : g_strdup ("—");
+      cells[1] = param_text (set, ids[i]);
+      cells[2] = bms_param_set_has (preset, ids[i]) ? param_text (preset, ids[i]) : g_strdup ("—");
       cells[3] = g_strdup (differs ? "≠" : "");
       n_diff += differs;
       table_add (&t, differs, cells);

@@ -159,6 +159,23 @@ job_new (BmsReport  *self,
   return job;
 }
 
+/* A cancel stays a cancel; anything else says which file failed. */
+static gboolean
+write_failed (Job     *job,
+              GError  *cause,
+              GError **error)
+{
+  if (g_error_matches (cause, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_propagate_error (error, cause);
+  else
+    {
+      g_set_error (error, BMS_REPORT_ERROR, BMS_REPORT_ERROR_WRITE,
+                   _("Cannot write the report to %s: %s"), job->path, cause->message);
+      g_error_free (cause);
+    }
+  return FALSE;
+}
+
 /* Written whole to the export's temporary file beside the target (named
  * after this process, so one a kill -9 left is cleaned up later) and
  * renamed over the target only when complete. */
@@ -177,18 +194,10 @@ write_pdf (Job                  *job,
 
   stream = g_file_replace (file, NULL, FALSE, G_FILE_CREATE_NONE, cancellable, &local);
   if (stream == NULL)
-    {
-      g_set_error (error, BMS_REPORT_ERROR, BMS_REPORT_ERROR_WRITE,
-                   _("Cannot write the report to %s: %s"), job->path, local->message);
-      return FALSE;
-    }
+    return write_failed (job, g_steal_pointer (&local), error);
   ok = report_draw_pdf (data, &job->people, G_OUTPUT_STREAM (stream), progress, cancellable, error);
   if (!g_output_stream_close (G_OUTPUT_STREAM (stream), NULL, ok ? &local : NULL) && ok)
-    {
-      g_set_error (error, BMS_REPORT_ERROR, BMS_REPORT_ERROR_WRITE,
-                   _("Cannot write the report to %s: %s"), job->path, local->message);
-      return FALSE;
-    }
+    return write_failed (job, g_steal_pointer (&local), error);
   return ok;
 }
 
@@ -207,11 +216,7 @@ job_run (Job                  *job,
   drawing.from = 0.5;
   /* Before the long part: a folder that cannot be written fails at once. */
   if (!(tmp = bms_export_temp_new (job->path, &local)))
-    {
-      g_set_error (error, BMS_REPORT_ERROR, BMS_REPORT_ERROR_WRITE,
-                   _("Cannot write the report to %s: %s"), job->path, local->message);
-      return FALSE;
-    }
+    return write_failed (job, g_steal_pointer (&local), error);
   data = report_data_collect (job->history, job->device_id, job->people.board, job->from_us,
                               job->to_us, &collecting, cancellable, error);
   if (data == NULL || !write_pdf (job, tmp, data, &drawing, cancellable, error))

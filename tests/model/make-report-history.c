@@ -4,7 +4,7 @@
  * two alarm events, a parameter write and a firmware update.
  *
  *   make-report-history DB [--modules N] [--hours H] [--step S]
- *                          [--mark-cell N:MV] [--device-name NAME]
+ *                          [--mark-cell N:MV] [--device-name NAME] [--device-id ID]
  *
  * --mark-cell holds one cell at a known voltage in every sample, so a test
  * can look for its value in the report. Prints nothing; exits 1 on error.
@@ -25,6 +25,7 @@ typedef struct {
   double  step;
   char   *mark;
   char   *name;
+  char   *device_id;
   guint   mark_cell;
   guint   mark_mv;
 } Options;
@@ -38,6 +39,8 @@ parse (int *argc, char ***argv, Options *o, GError **error)
     { "step", 0, 0, G_OPTION_ARG_DOUBLE, &o->step, "Seconds between samples", "S" },
     { "mark-cell", 0, 0, G_OPTION_ARG_STRING, &o->mark, "Hold cell N at MV millivolts", "N:MV" },
     { "device-name", 0, 0, G_OPTION_ARG_STRING, &o->name, "The device's name", "NAME" },
+    { "device-id", 0, 0, G_OPTION_ARG_STRING, &o->device_id,
+      "Another device id than the simulator's PWSIM001", "ID" },
     { NULL }
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("DB");
@@ -99,6 +102,8 @@ fill (const Options *o, const char *path, GError **error)
       bms_sim_advance (sim, o->step);
       s = bms_sim_snapshot (sim);
       s->timestamp_us = now - span + (gint64) (i * o->step * G_USEC_PER_SEC);
+      if (o->device_id)
+        bms_snapshot_set_string (s, 0xB4, o->device_id);
       if (o->mark_cell && o->mark_cell <= s->n_cells)
         s->cells_mv[o->mark_cell - 1] = (guint16) o->mark_mv;
       if (device == 0)

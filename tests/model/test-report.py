@@ -153,6 +153,19 @@ try:
                "a CJK font is embedded for the Chinese text", "\n".join(fonts))
     else:
         tap.ok(True, "# SKIP no zh_CN catalogue in the build tree")
+
+    # A board that is not the history's device is refused, not mixed in.
+    other = os.path.join(work, "other.db")
+    keep_other = os.path.join(work, "o.pdf")
+    run([MAKE, other, "--device-id", "OTHER42", "--hours", "2"], timeout=60)
+    status, _, err = cli("report", "--db", other, "--port", port, "--out", keep_other)
+    tap.ok(status == 1 and "id:PWSIM001 has no samples" in err and "id:OTHER42" in err,
+           "the connected board has no history here: the error lists the devices that do", err)
+    status, _, err = cli("report", "--db", other, "--device", "id:OTHER42", "--port", port,
+                         "--out", keep_other)
+    tap.ok(status == 1 and "The connected board is id:PWSIM001, not id:OTHER42" in err,
+           "--device and a different board on --port: refused", err)
+    tap.ok(not os.path.exists(keep_other), "and nothing is written")
     stop_sim()
 
     # Bad arguments: a clear error, and an earlier report stays as it was.
