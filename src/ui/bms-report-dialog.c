@@ -36,15 +36,28 @@ bms_report_dialog_dispose (GObject *object)
   G_OBJECT_CLASS (bms_report_dialog_parent_class)->dispose (object);
 }
 
+static void on_form_response (BmsReportDialog *self,
+                              const char      *response);
+
 static void
 bms_report_dialog_class_init (BmsReportDialogClass *klass)
 {
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
   G_OBJECT_CLASS (klass)->dispose = bms_report_dialog_dispose;
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/io/github/packwatch/Packwatch/ui/bms-report-dialog.ui");
+  gtk_widget_class_bind_template_child (widget_class, BmsReportDialog, technician);
+  gtk_widget_class_bind_template_child (widget_class, BmsReportDialog, customer);
+  gtk_widget_class_bind_template_child (widget_class, BmsReportDialog, site);
+  gtk_widget_class_bind_template_child (widget_class, BmsReportDialog, range);
 }
 
 static void
 bms_report_dialog_init (BmsReportDialog *self)
 {
+  gtk_widget_init_template (GTK_WIDGET (self));
+  g_signal_connect (self, "response", G_CALLBACK (on_form_response), NULL);
 }
 
 void
@@ -71,40 +84,6 @@ bms_report_dialog_range (BmsReportRange  range,
       *from_us = now_us - 30 * 24 * HOUR_US;
       break;
     }
-}
-
-static GtkWidget *
-entry_row (GtkWidget  *group,
-           const char *title)
-{
-  GtkWidget *row = adw_entry_row_new ();
-
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
-  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), row);
-  return row;
-}
-
-static GtkWidget *
-make_form (BmsReportDialog *self)
-{
-  GtkWidget *group = adw_preferences_group_new ();
-  const char *ranges[] = { _("This connection"), _("Last 24 hours"), _("Last 7 days"),
-                           _("Last 30 days"), NULL };
-  g_autoptr(GtkStringList) model = gtk_string_list_new (ranges);
-
-  self->technician = entry_row (group, _("Technician"));
-  self->customer = entry_row (group, _("Customer"));
-  self->site = entry_row (group, _("Site"));
-  self->range = adw_combo_row_new ();
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->range), _("Time range"));
-  adw_combo_row_set_model (ADW_COMBO_ROW (self->range), G_LIST_MODEL (model));
-  /* This connection when there is one, else the last day. */
-  adw_combo_row_set_selected (ADW_COMBO_ROW (self->range),
-                              self->connected_since > 0 ? BMS_REPORT_RANGE_CONNECTION
-                                                        : BMS_REPORT_RANGE_DAY);
-  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), self->range);
-  gtk_widget_set_size_request (group, 360, -1);
-  return group;
 }
 
 GtkWidget *
@@ -324,33 +303,25 @@ bms_report_dialog_present (GtkWidget     *parent,
 {
   GtkRoot *root = parent ? gtk_widget_get_root (parent) : NULL;
   BmsReportDialog *self;
-  AdwMessageDialog *dialog;
 
   g_return_val_if_fail (BMS_IS_CONNECTION (connection), NULL);
 
   self = g_object_new (BMS_TYPE_REPORT_DIALOG,
-                       "transient-for", GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
-                       "modal", TRUE,
-                       "heading", _("Service Report"),
-                       "body", _("A PDF of the board’s identity, history, alarms, parameters "
-                                 "and changes over a time range, to hand over after a job."),
-                       NULL);
-  dialog = ADW_MESSAGE_DIALOG (self);
+                       "transient-for", GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, NULL);
   self->connection = g_object_ref (connection);
   self->connected_since = bms_connection_get_connected (connection)
                           ? bms_connection_get_connected_since (connection) : 0;
-  adw_message_dialog_add_responses (dialog, "cancel", _("_Cancel"), "save", _("_Save As…"), NULL);
-  adw_message_dialog_set_response_appearance (dialog, "save", ADW_RESPONSE_SUGGESTED);
-  adw_message_dialog_set_default_response (dialog, "save");
-  adw_message_dialog_set_close_response (dialog, "cancel");
-  adw_message_dialog_set_extra_child (dialog, make_form (self));
+  /* This connection when there is one, else the last day. */
+  adw_combo_row_set_selected (ADW_COMBO_ROW (self->range),
+                              self->connected_since > 0 ? BMS_REPORT_RANGE_CONNECTION
+                                                        : BMS_REPORT_RANGE_DAY);
   if (bms_connection_get_history (connection) == NULL)
     {
-      adw_message_dialog_set_body (dialog, _("No history database is open, so there is nothing "
-                                            "to report yet."));
-      adw_message_dialog_set_response_enabled (dialog, "save", FALSE);
+      adw_message_dialog_set_body (ADW_MESSAGE_DIALOG (self),
+                                   _("No history database is open, so there is nothing "
+                                     "to report yet."));
+      adw_message_dialog_set_response_enabled (ADW_MESSAGE_DIALOG (self), "save", FALSE);
     }
-  g_signal_connect (self, "response", G_CALLBACK (on_form_response), NULL);
   gtk_window_present (GTK_WINDOW (self));
   return GTK_WIDGET (self);
 }
