@@ -133,10 +133,17 @@ PangoLayout *
 bms_graph_painter_create_layout (BmsGraphPainter *self,
                                  cairo_t         *cr)
 {
-  PangoLayout *layout = pango_cairo_create_layout (cr);
+  PangoLayout *layout;
   g_autoptr(PangoFontDescription) small = self->font ? pango_font_description_copy (self->font)
                                                      : pango_font_description_from_string ("Sans 10");
 
+  if (self->context)
+    {
+      pango_cairo_update_context (cr, self->context);
+      layout = pango_layout_new (self->context);
+    }
+  else
+    layout = pango_cairo_create_layout (cr);
   /* Axis labels a little smaller than body text, as in GNOME's charts. An
    * absolute size (the report's, in its own units) stays absolute. */
   if (pango_font_description_get_size (small) > 0

@@ -68,6 +68,7 @@ typedef struct {
   GListModel           *series;   /* of BmsGraphSeries, owned reference */
   BmsGraphPalette       palette;
   PangoFontDescription *font;     /* axis and legend text; NULL: "Sans 9" */
+  PangoContext         *context;  /* borrowed; NULL: the thread's default font map */
   GArray               *buckets;  /* BmsGraphBucket scratch, one per column */
 } BmsGraphPainter;
 

@@ -47,7 +47,6 @@ static const Rgb HEADER_BG = { 0.91, 0.93, 0.96 };
 typedef struct {
   const ReportData   *data;
   const ReportPeople *people;
-  PangoFontMap       *fontmap;
   PangoContext       *context;
   GPtrArray          *pages;     /* recording cairo_surface_t */
   cairo_t            *cr;        /* on the last page */
@@ -990,6 +989,7 @@ draw_graph (Doc        *doc,
   doc_need (doc, h + GRAPH_H + 10);
   doc->y += doc_text (doc, MARGIN_X, doc->y, CONTENT_W, FONT_BOLD, PANGO_ALIGN_LEFT, &INK, title) + 2;
   bms_graph_painter_init (&painter, G_LIST_MODEL (series));
+  painter.context = doc->context;
   pango_font_description_set_absolute_size (font, 2 * 8.0 * PANGO_SCALE);
   bms_graph_painter_set_font (&painter, font);
   bms_graph_geometry_init (&geo);
@@ -1000,6 +1000,7 @@ draw_graph (Doc        *doc,
                           doc->data->from_us / (double) G_USEC_PER_SEC,
                           doc->data->to_us / (double) G_USEC_PER_SEC, &geo);
   cairo_restore (doc->cr);
+  pango_cairo_update_context (doc->cr, doc->context);   /* the painter scaled it */
   bms_graph_geometry_clear (&geo);
   bms_graph_painter_clear (&painter);
   set_rgb (doc->cr, &RULE);
@@ -1101,6 +1102,25 @@ write_pdf (Doc                  *doc,
   return TRUE;
 }
 
+/* One font map for every report, made once and kept, as GTK keeps its
+ * own: Pango leaks the fontconfig patterns of a font map that is freed,
+ * once per report. A font map is not thread-safe, so one report draws at
+ * a time. */
+static GMutex report_font_lock;
+
+static PangoFontMap *
+report_font_map (void)
+{
+  static PangoFontMap *fontmap = NULL;
+
+  if (fontmap == NULL)
+    {
+      fontmap = pango_cairo_font_map_new ();
+      pango_cairo_font_map_set_resolution (PANGO_CAIRO_FONT_MAP (fontmap), 72);
+    }
+  return fontmap;
+}
+
 static void
 doc_init (Doc                *doc,
           const ReportData   *data,
@@ -1108,12 +1128,11 @@ doc_init (Doc                *doc,
 {
   cairo_font_options_t *options = cairo_font_options_create ();
 
+  g_mutex_lock (&report_font_lock);
   doc->data = data;
   doc->people = people;
   doc->pages = g_ptr_array_new_with_free_func ((GDestroyNotify) cairo_surface_destroy);
-  doc->fontmap = pango_cairo_font_map_new ();
-  pango_cairo_font_map_set_resolution (PANGO_CAIRO_FONT_MAP (doc->fontmap), 72);
-  doc->context = pango_font_map_create_context (doc->fontmap);
+  doc->context = pango_font_map_create_context (report_font_map ());
   /* Paper has no pixel grid: unhinted outlines and metrics. */
   cairo_font_options_set_hint_style (options, CAIRO_HINT_STYLE_NONE);
   cairo_font_options_set_hint_metrics (options, CAIRO_HINT_METRICS_OFF);
@@ -1127,7 +1146,7 @@ doc_clear (Doc *doc)
   g_clear_pointer (&doc->cr, cairo_destroy);
   g_clear_pointer (&doc->pages, g_ptr_array_unref);
   g_clear_object (&doc->context);
-  g_clear_object (&doc->fontmap);
+  g_mutex_unlock (&report_font_lock);
 }
 
 gboolean
