@@ -5,19 +5,23 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# What the app needs to build and start ...
+# What the app needs to build and start (cairo and Pango directly: the
+# service report and the graphs are drawn without GTK; a CJK font for the
+# Chinese interface and reports) ...
 APP_PACKAGES=(
   build-essential meson ninja-build pkg-config gettext
   libglib2.0-dev libglib2.0-bin libgtk-4-dev libadwaita-1-dev
   libserialport-dev libxlsxwriter-dev libsqlite3-dev libmosquitto-dev
+  libcairo2-dev libpango1.0-dev fonts-wqy-microhei
 )
 # ... and what the tests add: a display, serial and YMODEM tools, the
-# workbook reader, the data validators, the fuzzers, memcheck, CJK glyphs,
-# an MQTT broker, its clients and test certificates (`serve`).
+# workbook reader, the data validators, the fuzzers, memcheck, the PDF
+# reader (the service report's tests), an MQTT broker, its clients and test
+# certificates (`serve`).
 TEST_PACKAGES=(
   xvfb xauth dbus-x11 socat lrzsz python3 python3-openpyxl
   desktop-file-utils appstream
-  clang libclang-rt-14-dev valgrind fonts-wqy-microhei mosquitto mosquitto-clients openssl
+  clang libclang-rt-14-dev valgrind poppler-utils mosquitto mosquitto-clients openssl
 )
 # Only the app and what it loads from the build tree (the settings schema,
 # the translations): not the tests, fuzzers and benches.

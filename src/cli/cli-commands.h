@@ -35,6 +35,8 @@ CLI_COMMAND (alarms, cli_alarms, "[--db FILE] [--from TIME] [--to TIME] [--json]
              "Print the alarm events of the history")
 CLI_COMMAND (audit,  cli_audit,  "[--db FILE] [--from TIME] [--to TIME] [--json]",
              "Print the audit trail of parameter writes")
+CLI_COMMAND (report, cli_report, "[--db FILE] [--device DEVICE] [--from TIME] [--to TIME] [--technician NAME] [--customer NAME] [--site TEXT] [--port PORT] --out FILE.pdf",
+             "Write a service report (PDF): identity, summary, cells, alarms, parameters, audit, graphs")
 CLI_COMMAND (profile, cli_profile, "save|load --port PORT [--password PW] [--dry-run] [--db DB] FILE",
              "Save a board's parameters to a profile file, or load one (old → new first)")
 CLI_COMMAND (scan,   cli_scan,   "--port PORT [--first A] [--last A] [--timeout MS] [--json]",

@@ -636,8 +636,8 @@ snap_string_named (const BmsSnapshot *s, const char *name)
 
 /* Cells per module, from the extension fields when present; otherwise one
  * module (or the cells split evenly over the modules that report sensors). */
-static guint
-module_layout (const BmsSnapshot *s, guint n_cells, guint counts[BMS_MAX_MODULES])
+guint
+bms_device_module_layout (const BmsSnapshot *s, guint n_cells, guint counts[BMS_MAX_MODULES])
 {
   guint n_modules = 1;
   guint per_module = 0;
@@ -696,7 +696,7 @@ sync_modules (BmsDevice *self, const BmsSnapshot *s)
 {
   guint counts[BMS_MAX_MODULES] = { 0 };
   guint n_cells = g_list_model_get_n_items (G_LIST_MODEL (self->cells));
-  guint n_modules = n_cells ? module_layout (s, n_cells, counts) : 0;
+  guint n_modules = n_cells ? bms_device_module_layout (s, n_cells, counts) : 0;
   guint have = g_list_model_get_n_items (G_LIST_MODEL (self->modules));
   guint first = 0;
 

@@ -131,4 +131,10 @@ GListModel *bms_device_get_cells (BmsDevice *self);
 /* BmsModule items, module order. */
 GListModel *bms_device_get_modules (BmsDevice *self);
 
+/* Cells per module of a snapshot (into counts) and the number of modules:
+ * the extension fields when present, else one module (or n_cells split
+ * evenly over the modules that report sensors). */
+guint bms_device_module_layout (const BmsSnapshot *snapshot, guint n_cells,
+                                guint counts[BMS_MAX_MODULES]);
+
 G_END_DECLS

@@ -53,7 +53,7 @@ crosshair_lines (BmsGraphView *self,
   for (guint i = 0; i < n_series (self); i++)
     {
       BmsGraphSeries *s = series_at (self, i);
-      const Pane *pane = bms_graph_view_pane_for_unit (&self->geo, bms_graph_series_get_unit (s));
+      const Pane *pane = bms_graph_geometry_pane_for_unit (&self->geo, bms_graph_series_get_unit (s));
       g_autofree char *value = NULL;
       gsize idx;
       double v, px, py;
@@ -62,11 +62,11 @@ crosshair_lines (BmsGraphView *self,
           || !bms_graph_series_value_at (s, t, &idx))
         continue;
       v = bms_graph_series_get_values (s)[idx];
-      px = time_x (&self->geo, bms_graph_series_get_times (s)[idx]);
-      py = value_y (pane, v);
+      px = bms_graph_geometry_time_x (&self->geo, bms_graph_series_get_times (s)[idx]);
+      py = bms_graph_pane_value_y (pane, v);
       if (px >= self->geo.plot_x && px <= self->geo.plot_x + self->geo.plot_w)
         {
-          set_source (cr, series_color (self, s), 1);
+          bms_graph_set_source (cr, bms_graph_painter_series_color (&self->painter, s), 1);
           cairo_arc (cr, px, py, 3, 0, 2 * G_PI);
           cairo_fill (cr);
         }
@@ -111,7 +111,7 @@ bms_graph_view_draw_crosshair (BmsGraphView *self,
     }
   else if (!isnan (self->cursor_t) && self->cursor_t >= geo->t0 && self->cursor_t <= geo->t1)
     {
-      px = time_x (geo, self->cursor_t);
+      px = bms_graph_geometry_time_x (geo, self->cursor_t);
       py = first->y + 40;
     }
   else
@@ -119,7 +119,7 @@ bms_graph_view_draw_crosshair (BmsGraphView *self,
   x = round (px) + 0.5;
   t = geo->t0 + (px - geo->plot_x) / geo->plot_w * (geo->t1 - geo->t0);
 
-  set_source (cr, &self->palette.fg, 0.5);
+  bms_graph_set_source (cr, &self->painter.palette.fg, 0.5);
   cairo_set_line_width (cr, 1);
   cairo_move_to (cr, x, first->y);
   cairo_line_to (cr, x, last->y + last->h);
@@ -128,20 +128,20 @@ bms_graph_view_draw_crosshair (BmsGraphView *self,
   lines = crosshair_lines (self, cr, t);
   g_ptr_array_add (lines, NULL);
   text = g_strjoinv ("\n", (char **) lines->pdata);
-  layout = bms_graph_view_create_layout (self, cr);
-  bms_graph_view_text_size (layout, text, &w, &h);
+  layout = bms_graph_painter_create_layout (&self->painter, cr);
+  bms_graph_text_size (layout, text, &w, &h);
   bx = px + 14;
   if (bx + w + 12 > geo->plot_x + geo->plot_w)
     bx = px - 14 - w - 12;
   by = CLAMP (py - h / 2, 2, MAX (geo->height - h - 14, 2));
 
-  set_source (cr, &self->palette.bg, 0.92);
+  bms_graph_set_source (cr, &self->painter.palette.bg, 0.92);
   cairo_rectangle (cr, bx, by, w + 12, h + 10);
   cairo_fill_preserve (cr);
-  set_source (cr, &self->palette.fg, 0.3);
+  bms_graph_set_source (cr, &self->painter.palette.fg, 0.3);
   cairo_stroke (cr);
-  set_source (cr, &self->palette.fg, 0.9);
-  bms_graph_view_show_text (cr, layout, text, bx + 6, by + 5);
+  bms_graph_set_source (cr, &self->painter.palette.fg, 0.9);
+  bms_graph_show_text (cr, layout, text, bx + 6, by + 5);
 }
 
 void

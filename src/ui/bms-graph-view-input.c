@@ -264,3 +264,17 @@ bms_graph_view_input_init (BmsGraphView *self)
   g_signal_connect (gesture, "drag-update", G_CALLBACK (on_drag_update), self);
   gtk_widget_add_controller (widget, GTK_EVENT_CONTROLLER (gesture));
 }
+
+int
+bms_graph_view_legend_hit (BmsGraphView *self,
+                           double        x,
+                           double        y)
+{
+  for (guint i = 0; i < self->geo.legend->len; i++)
+    {
+      const BmsGraphLegendHit *hit = &g_array_index (self->geo.legend, BmsGraphLegendHit, i);
+      if (x >= hit->x && x <= hit->x + hit->width && y >= hit->y && y <= hit->y + hit->height)
+        return (int) hit->index;
+    }
+  return -1;
+}

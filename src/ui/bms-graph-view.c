@@ -20,39 +20,6 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
-/* --- geometry ----------------------------------------------------------- */
-
-static void
-pane_clear (gpointer data)
-{
-  Pane *pane = data;
-
-  g_clear_pointer (&pane->unit, g_free);
-  g_clear_object (&pane->axis);
-}
-
-static void
-geometry_init (Geometry *geo)
-{
-  geo->panes = g_array_new (FALSE, TRUE, sizeof (Pane));
-  g_array_set_clear_func (geo->panes, pane_clear);
-  geo->legend = g_array_new (FALSE, TRUE, sizeof (LegendHit));
-}
-
-static void
-geometry_reset (Geometry *geo)
-{
-  g_array_set_size (geo->panes, 0);
-  g_array_set_size (geo->legend, 0);
-}
-
-static void
-geometry_free (Geometry *geo)
-{
-  g_clear_pointer (&geo->panes, g_array_unref);
-  g_clear_pointer (&geo->legend, g_array_unref);
-}
-
 /* --- time range --------------------------------------------------------- */
 
 gboolean
@@ -309,63 +276,20 @@ bms_graph_view_find_series (BmsGraphView *self,
 
 /* --- drawing ------------------------------------------------------------ */
 
-static void
-draw_empty_note (BmsGraphView   *self,
-                 cairo_t        *cr,
-                 PangoLayout    *layout,
-                 const Geometry *geo,
-                 const char     *text)
+char **
+bms_graph_view_dup_legend (BmsGraphView *self)
 {
-  const Pane *pane = &g_array_index (geo->panes, Pane, 0);
-  double w, h;
+  g_autoptr(GStrvBuilder) builder = NULL;
 
-  bms_graph_view_text_size (layout, text, &w, &h);
-  set_source (cr, &self->palette.fg, 0.55);
-  bms_graph_view_show_text (cr, layout, text, geo->plot_x + (geo->plot_w - w) / 2, pane->y + (pane->h - h) / 2);
-}
+  g_return_val_if_fail (BMS_IS_GRAPH_VIEW (self), NULL);
 
-static void
-draw_into (BmsGraphView *self,
-           cairo_t      *cr,
-           int           width,
-           int           height,
-           Geometry     *geo)
-{
-  g_autoptr(PangoLayout) layout = bms_graph_view_create_layout (self, cr);
-  double legend_bottom, label_h, bottom;
-  gboolean any_visible = FALSE;
-
-  geometry_reset (geo);
-  geo->width = width;
-  geo->height = height;
-  geo->t0 = self->t0;
-  geo->t1 = self->t1;
-
-  set_source (cr, &self->palette.bg, 1);
-  cairo_paint (cr);
-
-  bms_graph_view_text_size (layout, "0:00", NULL, &label_h);
-  legend_bottom = bms_graph_view_layout_legend (self, layout, width, geo);
-  bms_graph_view_layout_panes (self, geo);
-  bottom = height - PAD - label_h - 4;
-  bms_graph_view_place_panes (geo, legend_bottom, bottom, label_h);
-  geo->plot_x = round (PAD + bms_graph_view_measure_value_labels (layout, geo) + 6);
-  geo->plot_w = MAX (width - geo->plot_x - PAD - 4, 10);
-
-  bms_graph_view_draw_legend (self, cr, layout, geo);
-  bms_graph_view_draw_time_axis (self, cr, layout, geo, legend_bottom, bottom);
-  for (guint p = 0; p < geo->panes->len; p++)
+  builder = g_strv_builder_new ();
+  for (guint i = 0; i < self->geo.legend->len; i++)
     {
-      const Pane *pane = &g_array_index (geo->panes, Pane, p);
-
-      bms_graph_view_draw_pane_frame (self, cr, layout, geo, pane);
-      any_visible |= bms_graph_view_draw_pane_curves (self, cr, geo, pane);
+      const BmsGraphLegendHit *hit = &g_array_index (self->geo.legend, BmsGraphLegendHit, i);
+      g_strv_builder_add (builder, bms_graph_series_get_label (series_at (self, hit->index)));
     }
-
-  if (n_series (self) == 0)
-    draw_empty_note (self, cr, layout, geo, _("No series selected"));
-  else if (!any_visible)
-    draw_empty_note (self, cr, layout, geo, _("Every series is hidden: click one in the legend"));
+  return g_strv_builder_end (builder);
 }
 
 void
@@ -380,7 +304,7 @@ bms_graph_view_draw (BmsGraphView *self,
   if (width <= 0 || height <= 0)
     return;
   bms_graph_view_palette_update (self);
-  draw_into (self, cr, width, height, &self->geo);
+  bms_graph_painter_draw (&self->painter, cr, width, height, self->t0, self->t1, &self->geo);
 }
 
 /* --- widget ------------------------------------------------------------- */
@@ -431,8 +355,8 @@ bms_graph_view_finalize (GObject *object)
 {
   BmsGraphView *self = BMS_GRAPH_VIEW (object);
 
-  g_clear_pointer (&self->buckets, g_array_unref);
-  geometry_free (&self->geo);
+  bms_graph_painter_clear (&self->painter);
+  bms_graph_geometry_clear (&self->geo);
   G_OBJECT_CLASS (bms_graph_view_parent_class)->finalize (object);
 }
 
@@ -515,8 +439,8 @@ bms_graph_view_init (BmsGraphView *self)
   double now = g_get_real_time () / (double) G_USEC_PER_SEC;
 
   self->series = g_list_store_new (BMS_TYPE_GRAPH_SERIES);
-  self->buckets = g_array_new (FALSE, FALSE, sizeof (BmsGraphBucket));
-  geometry_init (&self->geo);
+  bms_graph_painter_init (&self->painter, G_LIST_MODEL (self->series));
+  bms_graph_geometry_init (&self->geo);
   self->follow = TRUE;
   self->cursor_t = NAN;
   self->t0 = now - 3600;
@@ -562,11 +486,11 @@ draw_offscreen (BmsGraphView    *self,
   Geometry geo = { 0 };
   cairo_t *cr = cairo_create (surface);
 
-  geometry_init (&geo);
+  bms_graph_geometry_init (&geo);
   bms_graph_view_palette_update (self);
-  draw_into (self, cr, width, height, &geo);
+  bms_graph_painter_draw (&self->painter, cr, width, height, self->t0, self->t1, &geo);
   cairo_destroy (cr);
-  geometry_free (&geo);
+  bms_graph_geometry_clear (&geo);
 }
 
 /* PNG and SVG exports take the same sizes: what cairo can draw. */

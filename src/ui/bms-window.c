@@ -8,6 +8,7 @@
 #include "packwatch-resources.h"
 #include "bms-alarm-page.h"
 #include "bms-connection-bar.h"
+#include "bms-report-dialog.h"
 #include "bms-password-dialog.h"
 #include "bms-summary-bar.h"
 #include "bms-dload-page.h"
@@ -168,6 +169,14 @@ unlock_activated (GtkWidget  *widget,
 }
 
 static void
+report_activated (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *parameter)
+{
+  bms_report_dialog_present (widget, BMS_WINDOW (widget)->connection);
+}
+
+static void
 lock_activated (GtkWidget  *widget,
                 const char *action_name,
                 GVariant   *parameter)
@@ -223,6 +232,9 @@ bms_window_class_init (BmsWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.toggle-connection", NULL,
                                    toggle_connection_activated);
   gtk_widget_class_install_action (widget_class, "win.unlock", NULL, unlock_activated);
+  gtk_widget_class_install_action (widget_class, "win.report", NULL, report_activated);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_p, GDK_CONTROL_MASK,
+                                       "win.report", NULL);
   gtk_widget_class_install_action (widget_class, "win.lock", NULL, lock_activated);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, GDK_CONTROL_MASK,
                                        "win.toggle-connection", NULL);

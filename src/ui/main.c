@@ -5,32 +5,7 @@
 #include <glib/gi18n.h>
 
 #include "bms-application.h"
-
-/* Installed: LOCALEDIR. Run from the build tree: the catalogues meson
- * compiled into build/po (so the language switch works uninstalled). */
-static const char *
-locale_dir (void)
-{
-  static char *dir = NULL;
-  g_autofree char *exe = NULL;
-  g_autofree char *bindir = NULL;
-  g_autofree char *probe = NULL;
-
-  if (dir != NULL)
-    return dir;
-  exe = g_file_read_link ("/proc/self/exe", NULL);
-  bindir = exe ? g_path_get_dirname (exe) : NULL;
-  if (bindir != NULL)
-    {
-      g_autofree char *build_po = g_build_filename (bindir, "..", "po", NULL);
-      probe = g_build_filename (build_po, "zh_CN", "LC_MESSAGES", GETTEXT_PACKAGE ".mo", NULL);
-      if (g_file_test (probe, G_FILE_TEST_EXISTS))
-        dir = g_steal_pointer (&build_po);
-    }
-  if (dir == NULL)
-    dir = g_strdup (LOCALEDIR);
-  return dir;
-}
+#include "bms-locale.h"
 
 /* PACKWATCH_REPORT_FIRST_FRAME=1 prints "first-frame" on stdout once the
  * window has been painted for the first time: bench/bench-startup times it. */
@@ -73,9 +48,7 @@ main (int   argc,
   /* The Preferences language switch overrides the desktop's language. */
   bms_application_apply_language (language);
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, locale_dir ());
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  textdomain (GETTEXT_PACKAGE);
+  bms_locale_bind_textdomain ();
 
   app = bms_application_new ();
   if (g_getenv ("PACKWATCH_REPORT_FIRST_FRAME"))

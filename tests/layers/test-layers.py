@@ -3,8 +3,8 @@
 
 Each probe is compiled (syntax only) with the exact command the build uses
 for a file of one library, taken from compile_commands.json: the ui library
-must refuse the session, transport and flasher headers; the model and link
-libraries must refuse GTK. Every refusal has a control that compiles, so a
+must refuse the session, transport and flasher headers; the model, link
+and draw libraries must refuse GTK. Every refusal has a control that compiles, so a
 probe cannot pass for an unrelated reason (a wrong path, a missing file).
 
 usage: test-layers.py BUILD_ROOT
@@ -63,6 +63,7 @@ def compiles(suffix, source):
 UI = "src/ui/bms-page.c"
 MODEL = "src/model/bms-connection.c"
 LINK = "src/link/bms-session.c"
+DRAW = "src/draw/bms-graph-painter.c"
 
 ok, err = compiles(UI, '#include "bms-connection.h"\n#include "bms-field.h"\n')
 tap.ok(ok, "ui: the connection controller and the field catalogue compile", err)
@@ -76,9 +77,15 @@ ok, err = compiles(MODEL, '#include "bms-session.h"\n#include "bms-flasher.h"\n'
 tap.ok(ok, "model: the session and the flasher compile (the controller drives them)", err)
 ok, err = compiles(UI, '#include <gtk/gtk.h>\n')
 tap.ok(ok, "ui: GTK compiles (control for the next two)", err)
-for name, suffix in (("model", MODEL), ("link", LINK)):
+for name, suffix in (("model", MODEL), ("link", LINK), ("draw", DRAW)):
     ok, err = compiles(suffix, '#include <gtk/gtk.h>\n')
     tap.ok(not ok and "gtk/gtk.h" in err, f"{name}: GTK is refused", err)
+ok, err = compiles(DRAW, '#include <pango/pangocairo.h>\n#include "bms-graph-series.h"\n')
+tap.ok(ok, "draw: cairo, Pango and its own headers compile", err)
+ok, err = compiles(DRAW, '#include "bms-history.h"\n')
+tap.ok(not ok, "draw: the model's headers are out of reach", err)
+ok, err = compiles(MODEL, '#include "bms-graph-painter.h"\n')
+tap.ok(ok, "model: the graph painter compiles (the report draws with it)", err)
 ok, err = compiles(LINK, '#include "bms-history.h"\n')
 tap.ok(not ok, "link: the model's headers are out of reach", err)
 

@@ -1,16 +1,16 @@
-/* bms-graph-view-axes.c — one pane per unit, its value axis, the time axis. */
+/* bms-graph-painter-axes.c — one pane per unit, its value axis, the time axis. */
 #include "config.h"
 
-#include "bms-graph-view-private.h"
+#include "bms-graph-painter-private.h"
 #include <math.h>
 
-Pane *
-bms_graph_view_pane_for_unit (Geometry   *geo,
+BmsGraphPane *
+bms_graph_geometry_pane_for_unit (BmsGraphGeometry *   geo,
                               const char *unit)
 {
   for (guint i = 0; i < geo->panes->len; i++)
     {
-      Pane *pane = &g_array_index (geo->panes, Pane, i);
+      BmsGraphPane *pane = &g_array_index (geo->panes, BmsGraphPane, i);
       if (g_strcmp0 (pane->unit, unit) == 0)
         return pane;
     }
@@ -20,26 +20,26 @@ bms_graph_view_pane_for_unit (Geometry   *geo,
 /* One pane per unit, in the order the units first appear among the visible
  * series; each pane's value range covers its visible data. */
 void
-bms_graph_view_layout_panes (BmsGraphView *self,
-                             Geometry     *geo)
+bms_graph_painter_layout_panes (BmsGraphPainter *self,
+                             BmsGraphGeometry *     geo)
 {
-  for (guint i = 0; i < n_series (self); i++)
+  for (guint i = 0; i < bms_graph_painter_n_series (self); i++)
     {
-      BmsGraphSeries *s = series_at (self, i);
+      BmsGraphSeries *s = bms_graph_painter_series_at (self, i);
       const char *unit = bms_graph_series_get_unit (s);
-      Pane *pane;
+      BmsGraphPane *pane;
       gsize i0, i1;
       float lo, hi;
 
       if (!bms_graph_series_get_visible (s))
         continue;
-      pane = bms_graph_view_pane_for_unit (geo, unit);
+      pane = bms_graph_geometry_pane_for_unit (geo, unit);
       if (pane == NULL)
         {
-          Pane fresh = { .unit = g_strdup (unit), .lo = NAN, .hi = NAN,
+          BmsGraphPane fresh = { .unit = g_strdup (unit), .lo = NAN, .hi = NAN,
                          .axis = bms_graph_axis_new (BMS_GRAPH_AXIS_VALUE) };
           g_array_append_val (geo->panes, fresh);
-          pane = &g_array_index (geo->panes, Pane, geo->panes->len - 1);
+          pane = &g_array_index (geo->panes, BmsGraphPane, geo->panes->len - 1);
         }
       /* One sample beyond each edge: the line leaving the view counts. */
       i0 = bms_graph_series_lower_bound (s, geo->t0);
@@ -54,7 +54,7 @@ bms_graph_view_layout_panes (BmsGraphView *self,
     }
   if (geo->panes->len == 0)
     {
-      Pane empty = { .unit = g_strdup (""), .lo = NAN, .hi = NAN, .axis = bms_graph_axis_new (BMS_GRAPH_AXIS_VALUE) };
+      BmsGraphPane empty = { .unit = g_strdup (""), .lo = NAN, .hi = NAN, .axis = bms_graph_axis_new (BMS_GRAPH_AXIS_VALUE) };
       g_array_append_val (geo->panes, empty);
     }
 }
@@ -78,20 +78,20 @@ unit_limits (const char *unit,
 }
 
 void
-bms_graph_view_place_panes (Geometry *geo,
+bms_graph_painter_place_panes (BmsGraphGeometry * geo,
                             double    top,
                             double    bottom,
                             double    label_h)
 {
   guint n = geo->panes->len;
-  double h = (bottom - top - PANE_GAP * (n - 1)) / n;
+  double h = (bottom - top - BMS_GRAPH_PANE_GAP * (n - 1)) / n;
 
   for (guint p = 0; p < n; p++)
     {
-      Pane *pane = &g_array_index (geo->panes, Pane, p);
+      BmsGraphPane *pane = &g_array_index (geo->panes, BmsGraphPane, p);
       double min, max, limit_lo, limit_hi;
 
-      pane->y = top + p * (h + PANE_GAP);
+      pane->y = top + p * (h + BMS_GRAPH_PANE_GAP);
       pane->h = MAX (h, 10);
       unit_limits (pane->unit, &limit_lo, &limit_hi);
       pane->step = bms_graph_axis_fit_pane (pane->lo, pane->hi, limit_lo, limit_hi, pane->h,
@@ -102,14 +102,14 @@ bms_graph_view_place_panes (Geometry *geo,
 
 /* Left margin: wide enough for the longest value label of any pane. */
 double
-bms_graph_view_measure_value_labels (PangoLayout    *layout,
-                                     const Geometry *geo)
+bms_graph_painter_measure_value_labels (PangoLayout    *layout,
+                                     const BmsGraphGeometry *geo)
 {
   double widest = 0;
 
   for (guint p = 0; p < geo->panes->len; p++)
     {
-      const Pane *pane = &g_array_index (geo->panes, Pane, p);
+      const BmsGraphPane *pane = &g_array_index (geo->panes, BmsGraphPane, p);
       g_autoptr(GArray) ticks = NULL;
       double step;
 
@@ -119,7 +119,7 @@ bms_graph_view_measure_value_labels (PangoLayout    *layout,
           g_autofree char *label =
             bms_graph_axis_format_tick (pane->axis, g_array_index (ticks, double, i), step);
           double w;
-          bms_graph_view_text_size (layout, label, &w, NULL);
+          bms_graph_text_size (layout, label, &w, NULL);
           widest = MAX (widest, w);
         }
     }
@@ -127,10 +127,10 @@ bms_graph_view_measure_value_labels (PangoLayout    *layout,
 }
 
 void
-bms_graph_view_draw_time_axis (BmsGraphView   *self,
+bms_graph_painter_draw_time_axis (BmsGraphPainter *self,
                                cairo_t        *cr,
                                PangoLayout    *layout,
-                               const Geometry *geo,
+                               const BmsGraphGeometry *geo,
                                double          top,
                                double          bottom)
 {
@@ -143,31 +143,31 @@ bms_graph_view_draw_time_axis (BmsGraphView   *self,
   for (guint i = 0; i < ticks->len; i++)
     {
       double t = g_array_index (ticks, double, i);
-      double x = round (time_x (geo, t)) + 0.5;
+      double x = round (bms_graph_geometry_time_x (geo, t)) + 0.5;
       g_autofree char *label = bms_graph_axis_format_tick (axis, t, step);
       double w;
 
-      set_source (cr, &self->palette.fg, 0.10);
+      bms_graph_set_source (cr, &self->palette.fg, 0.10);
       cairo_move_to (cr, x, top);
       cairo_line_to (cr, x, bottom);
       cairo_set_line_width (cr, 1);
       cairo_stroke (cr);
 
-      bms_graph_view_text_size (layout, label, &w, NULL);
+      bms_graph_text_size (layout, label, &w, NULL);
       if (x - w / 2 < last_right + 6 || x + w / 2 > geo->width - 2 || x - w / 2 < 2)
         continue;
-      set_source (cr, &self->palette.fg, 0.7);
-      bms_graph_view_show_text (cr, layout, label, x - w / 2, bottom + 4);
+      bms_graph_set_source (cr, &self->palette.fg, 0.7);
+      bms_graph_show_text (cr, layout, label, x - w / 2, bottom + 4);
       last_right = x + w / 2;
     }
 }
 
 void
-bms_graph_view_draw_pane_frame (BmsGraphView   *self,
+bms_graph_painter_draw_pane_frame (BmsGraphPainter *self,
                                 cairo_t        *cr,
                                 PangoLayout    *layout,
-                                const Geometry *geo,
-                                const Pane     *pane)
+                                const BmsGraphGeometry *geo,
+                                const BmsGraphPane     *pane)
 {
   g_autoptr(GArray) ticks = NULL;
   double step;
@@ -176,24 +176,24 @@ bms_graph_view_draw_pane_frame (BmsGraphView   *self,
   for (guint i = 0; i < ticks->len; i++)
     {
       double v = g_array_index (ticks, double, i);
-      double y = round (value_y (pane, v)) + 0.5;
+      double y = round (bms_graph_pane_value_y (pane, v)) + 0.5;
       g_autofree char *label = bms_graph_axis_format_tick (pane->axis, v, step);
       double w, h, ly;
 
-      set_source (cr, &self->palette.fg, 0.10);
+      bms_graph_set_source (cr, &self->palette.fg, 0.10);
       cairo_move_to (cr, geo->plot_x, y);
       cairo_line_to (cr, geo->plot_x + geo->plot_w, y);
       cairo_set_line_width (cr, 1);
       cairo_stroke (cr);
 
       /* Edge labels stay inside their pane so stacked panes never collide. */
-      bms_graph_view_text_size (layout, label, &w, &h);
+      bms_graph_text_size (layout, label, &w, &h);
       ly = CLAMP (y - h / 2, pane->y - 1, pane->y + pane->h - h + 1);
-      set_source (cr, &self->palette.fg, 0.7);
-      bms_graph_view_show_text (cr, layout, label, geo->plot_x - 6 - w, ly);
+      bms_graph_set_source (cr, &self->palette.fg, 0.7);
+      bms_graph_show_text (cr, layout, label, geo->plot_x - 6 - w, ly);
     }
 
-  set_source (cr, &self->palette.fg, 0.25);
+  bms_graph_set_source (cr, &self->palette.fg, 0.25);
   cairo_rectangle (cr, geo->plot_x + 0.5, round (pane->y) + 0.5,
                    geo->plot_w - 1, round (pane->h) - 1);
   cairo_set_line_width (cr, 1);
@@ -201,7 +201,7 @@ bms_graph_view_draw_pane_frame (BmsGraphView   *self,
 
   if (pane->unit && *pane->unit)
     {
-      set_source (cr, &self->palette.fg, 0.55);
-      bms_graph_view_show_text (cr, layout, pane->unit, geo->plot_x + 6, pane->y + 3);
+      bms_graph_set_source (cr, &self->palette.fg, 0.55);
+      bms_graph_show_text (cr, layout, pane->unit, geo->plot_x + 6, pane->y + 3);
     }
 }
