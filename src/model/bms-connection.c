@@ -150,15 +150,18 @@ open_job_free (OpenJob *job)
   g_free (job);
 }
 
+/* Making the transport may read a recording (replay://) or build a
+ * simulator, so it runs in a thread of its own; opening the line is then a
+ * job of the new session's queue (open_line). */
 static void
-open_thread (GTask        *task,
-             gpointer      source,
-             gpointer      task_data,
-             GCancellable *cancellable)
+make_session_thread (GTask        *task,
+                     gpointer      source,
+                     gpointer      task_data,
+                     GCancellable *cancellable)
 {
   OpenJob *job = task_data;
   g_autoptr(BmsTransport) transport = NULL;
-  g_autoptr(BmsSession) session = NULL;
+  BmsSession *session;
   GError *error = NULL;
 
   transport = bms_transport_new_for_uri (job->uri, job->baud, &error);
@@ -169,12 +172,26 @@ open_thread (GTask        *task,
     }
   session = bms_session_new (transport, job->address);
   bms_session_set_lock_timeout (session, job->lock_timeout);
-  if (!bms_session_open (session, &error))
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  g_task_return_pointer (task, g_steal_pointer (&session), g_object_unref);
+  g_task_return_pointer (task, session, g_object_unref);
+}
+
+static BmsSessionJobResult
+open_line (BmsSession   *session,
+           gpointer      user_data,
+           GCancellable *cancellable,
+           GError      **error)
+{
+  return bms_session_open (session, error) ? BMS_SESSION_JOB_DONE : BMS_SESSION_JOB_FAILED;
+}
+
+static BmsSessionJobResult
+close_line (BmsSession   *session,
+            gpointer      user_data,
+            GCancellable *cancellable,
+            GError      **error)
+{
+  bms_session_close (session);
+  return BMS_SESSION_JOB_DONE;
 }
 
 static void
@@ -197,27 +214,56 @@ start_poller (BmsConnection *self)
 }
 
 static void
-open_done (GObject      *source,
-           GAsyncResult *result,
-           gpointer      user_data)
+open_failed (BmsConnection *self,
+             GError        *error)
 {
-  BmsConnection *self = BMS_CONNECTION (source);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BmsSession) session = g_task_propagate_pointer (G_TASK (result), &error);
+  g_autofree char *why = NULL;
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
-  if (session == NULL)
+  why = explain_error (error, self->address);
+  set_state (self, BMS_CONNECTION_ERROR, why);
+}
+
+static void
+line_opened (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  BmsConnection *self = BMS_CONNECTION (source);
+  g_autoptr(GError) error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
-      g_autofree char *why = explain_error (error, self->address);
-      set_state (self, BMS_CONNECTION_ERROR, why);
+      open_failed (self, error);
       return;
     }
-  self->session = g_steal_pointer (&session);
+  self->session = g_object_ref (g_task_get_task_data (G_TASK (result)));
   self->connected_since = g_get_real_time ();
   g_object_notify_by_pspec (G_OBJECT (self), bms_connection_properties[PROP_CONNECTED_SINCE]);
   bms_connection_refresh_lock_state (self);
   start_poller (self);
+}
+
+static void
+session_made (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  BmsConnection *self = BMS_CONNECTION (source);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BmsSession) session = g_task_propagate_pointer (G_TASK (result), &error);
+  g_autoptr(GTask) task = NULL;
+
+  if (session == NULL)
+    {
+      open_failed (self, error);
+      return;
+    }
+  task = g_task_new (self, self->cancellable, line_opened, NULL);
+  g_task_set_source_tag (task, open_line);
+  g_task_set_task_data (task, g_object_ref (session), g_object_unref);
+  bms_session_run_task (session, task, open_line, NULL);
 }
 
 static void
@@ -230,49 +276,45 @@ open_session (BmsConnection *self)
   job->baud = self->baud;
   job->address = self->address;
   job->lock_timeout = self->lock_timeout;
-  task = g_task_new (self, self->cancellable, open_done, NULL);
+  task = g_task_new (self, self->cancellable, session_made, NULL);
   g_task_set_source_tag (task, open_session);
   g_task_set_task_data (task, job, (GDestroyNotify) open_job_free);
-  g_task_run_in_thread (task, open_thread);
+  g_task_run_in_thread (task, make_session_thread);
+}
+
+/* The line is closed by a job of the session's queue once the poller's
+ * worker has made its last request: no thread waits for another. */
+static void
+close_session (BmsSession *session)
+{
+  g_autoptr(GTask) task = g_task_new (session, NULL, NULL, NULL);
+
+  g_task_set_source_tag (task, close_line);
+  bms_session_run_task (session, task, close_line, NULL);
 }
 
 static void
-close_thread (GTask        *task,
-              gpointer      source,
-              gpointer      task_data,
-              GCancellable *cancellable)
+poller_stopped (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
 {
-  BmsPoller *poller = g_object_get_data (G_OBJECT (task), "poller");
+  g_autoptr(BmsSession) session = user_data;
 
-  /* Already told to stop on the main thread: this only joins its worker,
-   * which may be inside a request, before the line is closed. */
-  if (poller != NULL)
-    bms_poller_stop_sync (poller);
-  bms_session_close (task_data);
-  g_task_return_boolean (task, TRUE);
+  close_session (session);
 }
 
 static void
-closed (GObject      *source,
-        GAsyncResult *result,
-        gpointer      user_data)
+close_later (BmsPoller  *poller,
+             BmsSession *session)
 {
-  /* Runs on the main thread, so the poller and session are released here. */
-}
-
-static void
-close_in_thread (BmsPoller  *poller,
-                 BmsSession *session)
-{
-  g_autoptr(GTask) task = g_task_new (NULL, NULL, closed, NULL);
-
-  if (poller != NULL)
+  if (poller == NULL)
     {
-      bms_poller_stop (poller);
-      g_object_set_data_full (G_OBJECT (task), "poller", poller, g_object_unref);
+      close_session (session);
+      g_object_unref (session);
+      return;
     }
-  g_task_set_task_data (task, session, g_object_unref);
-  g_task_run_in_thread (task, close_thread);
+  bms_poller_stop_async (poller, poller_stopped, session);
+  g_object_unref (poller);
 }
 
 void
@@ -312,7 +354,7 @@ bms_connection_disconnect (BmsConnection *self)
       g_signal_handlers_disconnect_by_func (self->device, update_state_from_poller, self);
     }
   if (self->session != NULL)
-    close_in_thread (g_steal_pointer (&self->poller), g_steal_pointer (&self->session));
+    close_later (g_steal_pointer (&self->poller), g_steal_pointer (&self->session));
   g_clear_object (&self->poller);
   self->ensuring_device = FALSE;
   if (self->device != NULL)
