@@ -1,6 +1,6 @@
 /* Helpers shared by the link tests. */
 #pragma once
-#include <glib.h>
+#include <gio/gio.h>
 
 /* Reads a .hex test vector (bytes as hex pairs separated by spaces) from
  * tests/data/ in the source tree. */
@@ -22,4 +22,39 @@ test_load_hex (const char *name)
         g_byte_array_append (out, &b, 1);
       }
   return out;
+}
+
+/* Threads of this process now (Linux: one entry each in /proc/self/task).
+ * GTask's class starts GLib's own worker ("gmain") once per process; it is
+ * started here so that it counts from the first call on. */
+static inline guint
+test_count_threads (void)
+{
+  g_autoptr(GDir) dir = NULL;
+  guint n = 0;
+
+  g_type_ensure (G_TYPE_TASK);
+  dir = g_dir_open ("/proc/self/task", 0, NULL);
+  g_assert_nonnull (dir);
+  while (g_dir_read_name (dir) != NULL)
+    n++;
+  return n;
+}
+
+/* Runs the default main context until *done, counting the process's threads
+ * every millisecond; returns the most seen. Shows whether an asynchronous
+ * call parked a thread of its own while it ran. */
+static inline guint
+test_run_counting_threads (const gboolean *done)
+{
+  guint most = test_count_threads ();
+
+  while (!*done)
+    {
+      while (g_main_context_iteration (NULL, FALSE))
+        ;
+      most = MAX (most, test_count_threads ());
+      g_usleep (1000);
+    }
+  return most;
 }

@@ -7,6 +7,7 @@
 #include "bms-session.h"
 #include "bms-sim.h"
 #include "device-test-util.h"
+#include "../link/test-util.h"
 
 static const BmsSessionTiming fast_timing = {
   .first_byte_timeout_ms = 300,
@@ -493,6 +494,67 @@ test_apply_async (Fixture *fx, gconstpointer data)
   g_assert_cmpint (bms_sim_get_parameter (fx->sim, 0x95), ==, 7);
 }
 
+static void
+on_read_between (GObject *source, GAsyncResult *result, gpointer data)
+{
+  gboolean *applied = ((gboolean **)data)[0];
+  gboolean *read = ((gboolean **)data)[1];
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BmsSnapshot) snap = bms_session_read_all_finish (BMS_SESSION (source), result, &error);
+
+  g_assert_no_error (error);
+  /* Polls still go between the writes: the set does not hold the line. */
+  g_assert_false (*applied);
+  *read = TRUE;
+}
+
+/* The apply is a job of the session's own queue: while it runs, no thread
+ * of its own waits for the session's worker (a fresh process, so that no
+ * thread pool is left over from an earlier test). */
+static void
+test_apply_async_on_session_queue (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr (BmsParamSet) current = NULL;
+  g_autoptr (BmsChangeSet) set = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) rows = NULL;
+  gboolean applied = FALSE, read = FALSE;
+  gboolean *flags[] = { &applied, &read };
+  guint threads, most;
+
+  if (!g_test_subprocess ())
+    {
+      g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+      g_test_trap_assert_passed ();
+      return;
+    }
+  fixture_set_up (&fx, NULL);
+  current = read_params (&fx);
+  set = bms_change_set_new_preset (current, BMS_BATTERY_TYPE_NMC, &error);
+  g_assert_no_error (error);
+
+  threads = test_count_threads ();
+  bms_change_set_apply_async (set, fx.session, "123456", fx.history, fx.device_id, NULL,
+                              on_applied, &applied);
+  bms_session_read_all_async (fx.session, NULL, on_read_between, flags);
+  most = test_run_counting_threads (&applied);
+  g_test_message ("threads: %u before, at most %u during the apply", threads, most);
+  g_assert_cmpuint (most, ==, threads);
+  g_assert_true (read);
+
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  for (guint i = 0; i < bms_change_set_get_size (set); i++)
+    {
+      g_autoptr (BmsChange) change = g_list_model_get_item (G_LIST_MODEL (set), i);
+      g_assert_cmpint (bms_change_get_result (change), ==, BMS_CHANGE_OK);
+    }
+  rows = audit_rows (&fx);
+  g_assert_cmpuint (rows->len, ==, bms_change_set_get_size (set) + 1);
+  fixture_tear_down (&fx, NULL);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -516,5 +578,6 @@ main (int argc, char *argv[])
               fixture_tear_down);
   g_test_add ("/change-set/apply-async", Fixture, NULL, fixture_set_up, test_apply_async,
               fixture_tear_down);
+  g_test_add_func ("/change-set/apply-async-on-session-queue", test_apply_async_on_session_queue);
   return g_test_run ();
 }
