@@ -56,6 +56,21 @@ flash_reconnect (BmsConnection *self,
     bms_connection_connect (self, job->uri, job->baud, job->address);
 }
 
+/* Ends the update before the flasher could run: where it stopped, the line
+ * back to polling if it was given up for the bootloader. Takes the task. */
+static void
+flash_failed (GTask          *task,
+              BmsFlasherStep  step,
+              GError         *error)
+{
+  FlashJob *job = g_task_get_task_data (task);
+
+  job->step = step;
+  flash_reconnect (g_task_get_source_object (task), job);
+  g_task_return_error (task, error);
+  g_object_unref (task);
+}
+
 static void
 flashed (GObject      *source,
          GAsyncResult *result,
@@ -73,12 +88,9 @@ flashed (GObject      *source,
       bms_history_add_firmware_audit (self->history, self->history_device_id, job->flasher,
                                       job->path, job->old_version,
                                       error != NULL ? error->message : NULL);
-  if (job->in_bootloader)
-    flash_reconnect (self, job);
-  if (ok)
-    g_task_return_boolean (task, TRUE);
-  else
-    g_task_return_error (task, error);
+  /* (a no-op unless the line was given up for the bootloader) */
+  flash_reconnect (self, job);
+  bms_connection_task_return (task, ok, error);
 }
 
 static void
@@ -106,12 +118,10 @@ flash_unlocked (GObject      *source,
 
   if (!bms_connection_unlock_finish (self, result, &error) || self->session == NULL)
     {
-      job->step = BMS_FLASHER_STEP_ENTER_BOOTLOADER;
       if (error == NULL)
         error = g_error_new (BMS_SESSION_ERROR, BMS_SESSION_ERROR_CLOSED,
                              _("Not connected to a board"));
-      g_task_return_error (task, error);
-      g_object_unref (task);
+      flash_failed (task, BMS_FLASHER_STEP_ENTER_BOOTLOADER, error);
       return;
     }
   job->flasher = bms_flasher_new (self->session);
@@ -144,10 +154,7 @@ bootloader_line_opened (GObject      *source,
 
   if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
-      job->step = BMS_FLASHER_STEP_SEGMENT;
-      flash_reconnect (self, job);
-      g_task_return_error (task, error);
-      g_object_unref (task);
+      flash_failed (task, BMS_FLASHER_STEP_SEGMENT, error);
       return;
     }
   job->flasher = bms_flasher_new_for_transport (job->transport, job->address);
@@ -166,10 +173,9 @@ flash_in_bootloader (BmsConnection *self,
 
   if (self->uri == NULL)
     {
-      job->step = BMS_FLASHER_STEP_REOPEN;
-      g_task_return_new_error (task, BMS_SESSION_ERROR, BMS_SESSION_ERROR_CLOSED,
-                               _("No port chosen: connect to the board’s port first"));
-      g_object_unref (task);
+      flash_failed (task, BMS_FLASHER_STEP_REOPEN,
+                    g_error_new_literal (BMS_SESSION_ERROR, BMS_SESSION_ERROR_CLOSED,
+                                         _("No port chosen: connect to the board’s port first")));
       return;
     }
   job->uri = g_strdup (self->uri);
@@ -179,10 +185,7 @@ flash_in_bootloader (BmsConnection *self,
   job->transport = bms_transport_new_for_uri (job->uri, BMS_FLASHER_BOOTLOADER_BAUD, &error);
   if (job->transport == NULL)
     {
-      job->step = BMS_FLASHER_STEP_REOPEN;
-      flash_reconnect (self, job);
-      g_task_return_error (task, error);
-      g_object_unref (task);
+      flash_failed (task, BMS_FLASHER_STEP_REOPEN, error);
       return;
     }
   open = g_task_new (self, g_task_get_cancellable (task), bootloader_line_opened, task);
@@ -225,15 +228,11 @@ bms_connection_flash_async (BmsConnection       *self,
       flash_in_bootloader (self, task);
       return;
     }
-  task = bms_connection_job_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, bms_connection_flash_async);
-  g_task_set_task_data (task, job, (GDestroyNotify) flash_job_free);
   job->step = BMS_FLASHER_STEP_ENTER_BOOTLOADER;
-  if (!bms_connection_require_session (self, task))
-    {
-      g_object_unref (task);
-      return;
-    }
+  task = bms_connection_job_task_new (self, cancellable, bms_connection_flash_async, job,
+                                      (GDestroyNotify) flash_job_free, callback, user_data);
+  if (task == NULL)
+    return;
   if (password != NULL && !bms_session_is_unlocked (self->session))
     {
       bms_connection_unlock_async (self, password, g_task_get_cancellable (task),

@@ -225,20 +225,12 @@ open_failed (BmsConnection *self,
   set_state (self, BMS_CONNECTION_ERROR, why);
 }
 
+/* The line is open: poll it. */
 static void
-line_opened (GObject      *source,
-             GAsyncResult *result,
-             gpointer      user_data)
+connected (BmsConnection *self,
+           BmsSession    *session)
 {
-  BmsConnection *self = BMS_CONNECTION (source);
-  g_autoptr(GError) error = NULL;
-
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
-    {
-      open_failed (self, error);
-      return;
-    }
-  self->session = g_object_ref (g_task_get_task_data (G_TASK (result)));
+  self->session = g_object_ref (session);
   self->connected_since = g_get_real_time ();
   g_object_notify_by_pspec (G_OBJECT (self), bms_connection_properties[PROP_CONNECTED_SINCE]);
   bms_connection_refresh_lock_state (self);
@@ -246,24 +238,46 @@ line_opened (GObject      *source,
 }
 
 static void
+line_opened (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (g_task_propagate_boolean (G_TASK (result), &error))
+    connected (BMS_CONNECTION (source), g_task_get_task_data (G_TASK (result)));
+  else
+    open_failed (BMS_CONNECTION (source), error);
+}
+
+/* Opening and closing the line are jobs of the session's own queue; the
+ * task keeps the session (its data) until the callback. */
+static void
+queue_line_job (BmsSession          *session,
+                gpointer             source,
+                GCancellable        *cancellable,
+                BmsSessionJobFunc    func,
+                GAsyncReadyCallback  callback)
+{
+  g_autoptr(GTask) task = g_task_new (source, cancellable, callback, NULL);
+
+  g_task_set_source_tag (task, func);
+  g_task_set_task_data (task, g_object_ref (session), g_object_unref);
+  bms_session_run_task (session, task, func, NULL);
+}
+
+static void
 session_made (GObject      *source,
               GAsyncResult *result,
               gpointer      user_data)
 {
-  BmsConnection *self = BMS_CONNECTION (source);
   g_autoptr(GError) error = NULL;
   g_autoptr(BmsSession) session = g_task_propagate_pointer (G_TASK (result), &error);
-  g_autoptr(GTask) task = NULL;
 
-  if (session == NULL)
-    {
-      open_failed (self, error);
-      return;
-    }
-  task = g_task_new (self, self->cancellable, line_opened, NULL);
-  g_task_set_source_tag (task, open_line);
-  g_task_set_task_data (task, g_object_ref (session), g_object_unref);
-  bms_session_run_task (session, task, open_line, NULL);
+  if (session != NULL)
+    queue_line_job (session, source, BMS_CONNECTION (source)->cancellable, open_line, line_opened);
+  else
+    open_failed (BMS_CONNECTION (source), error);
 }
 
 static void
@@ -282,17 +296,8 @@ open_session (BmsConnection *self)
   g_task_run_in_thread (task, make_session_thread);
 }
 
-/* The line is closed by a job of the session's queue once the poller's
- * worker has made its last request: no thread waits for another. */
-static void
-close_session (BmsSession *session)
-{
-  g_autoptr(GTask) task = g_task_new (session, NULL, NULL, NULL);
-
-  g_task_set_source_tag (task, close_line);
-  bms_session_run_task (session, task, close_line, NULL);
-}
-
+/* The line is closed once the poller's worker has made its last request:
+ * no thread waits for another. */
 static void
 poller_stopped (GObject      *source,
                 GAsyncResult *result,
@@ -300,7 +305,7 @@ poller_stopped (GObject      *source,
 {
   g_autoptr(BmsSession) session = user_data;
 
-  close_session (session);
+  queue_line_job (session, NULL, NULL, close_line, NULL);
 }
 
 static void
@@ -309,7 +314,7 @@ close_later (BmsPoller  *poller,
 {
   if (poller == NULL)
     {
-      close_session (session);
+      queue_line_job (session, NULL, NULL, close_line, NULL);
       g_object_unref (session);
       return;
     }

@@ -299,12 +299,8 @@ test_async_on_session_queue (void)
   AsyncRun r = { 0 };
   guint threads, most;
 
-  if (!g_test_subprocess ())
-    {
-      g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
-      g_test_trap_assert_passed ();
-      return;
-    }
+  if (!test_in_fresh_process ())
+    return;
   set_up (&fx, FALSE, 20 * 1024);
   g_assert_true (bms_session_unlock (fx.session, "123456", NULL, &error));
   flasher = new_flasher (&fx);

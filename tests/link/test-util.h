@@ -58,3 +58,16 @@ test_run_counting_threads (const gboolean *done)
     }
   return most;
 }
+
+/* TRUE in a fresh process that runs only the calling test (for counting
+ * threads, with no pool left from an earlier test); in the parent, runs it
+ * there, checks that it passed and returns FALSE. */
+static inline gboolean
+test_in_fresh_process (void)
+{
+  if (g_test_subprocess ())
+    return TRUE;
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
+  return FALSE;
+}

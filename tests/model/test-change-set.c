@@ -523,12 +523,8 @@ test_apply_async_on_session_queue (void)
   gboolean *flags[] = { &applied, &read };
   guint threads, most;
 
-  if (!g_test_subprocess ())
-    {
-      g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
-      g_test_trap_assert_passed ();
-      return;
-    }
+  if (!test_in_fresh_process ())
+    return;
   fixture_set_up (&fx, NULL);
   current = read_params (&fx);
   set = bms_change_set_new_preset (current, BMS_BATTERY_TYPE_NMC, &error);
