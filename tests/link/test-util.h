@@ -71,3 +71,23 @@ test_in_fresh_process (void)
   g_test_trap_assert_passed ();
   return FALSE;
 }
+
+/* Threads of this process with that name (as g_thread_new gave it). */
+static inline guint
+test_count_threads_named (const char *name)
+{
+  g_autoptr(GDir) dir = g_dir_open ("/proc/self/task", 0, NULL);
+  const char *tid;
+  guint n = 0;
+
+  g_assert_nonnull (dir);
+  while ((tid = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename ("/proc/self/task", tid, "comm", NULL);
+      g_autofree char *comm = NULL;
+
+      if (g_file_get_contents (path, &comm, NULL, NULL) && g_str_equal (g_strchomp (comm), name))
+        n++;
+    }
+  return n;
+}
