@@ -106,26 +106,38 @@ run_flasher (BmsConnection *self,
   bms_flasher_run_async (job->flasher, g_task_get_cancellable (task), flashed, task);
 }
 
+/* Unlocked (through the session) or the port opened (in the bootloader):
+ * the flasher runs; without one the update ends at step. Takes the task. */
+static void
+flash_ready (GTask          *task,
+             BmsFlasher     *flasher,
+             BmsFlasherStep  step,
+             GError         *error)
+{
+  FlashJob *job = g_task_get_task_data (task);
+
+  if (flasher == NULL)
+    {
+      flash_failed (task, step, error);
+      return;
+    }
+  job->flasher = flasher;
+  run_flasher (g_task_get_source_object (task), task);
+}
+
 static void
 flash_unlocked (GObject      *source,
                 GAsyncResult *result,
                 gpointer      user_data)
 {
-  GTask *task = user_data;
   BmsConnection *self = BMS_CONNECTION (source);
-  FlashJob *job = g_task_get_task_data (task);
   GError *error = NULL;
 
-  if (!bms_connection_unlock_finish (self, result, &error) || self->session == NULL)
-    {
-      if (error == NULL)
-        error = g_error_new (BMS_SESSION_ERROR, BMS_SESSION_ERROR_CLOSED,
-                             _("Not connected to a board"));
-      flash_failed (task, BMS_FLASHER_STEP_ENTER_BOOTLOADER, error);
-      return;
-    }
-  job->flasher = bms_flasher_new (self->session);
-  run_flasher (self, task);
+  if (bms_connection_unlock_finish (self, result, &error) && self->session == NULL)
+    error = g_error_new (BMS_SESSION_ERROR, BMS_SESSION_ERROR_CLOSED,
+                         _("Not connected to a board"));
+  flash_ready (user_data, error == NULL ? bms_flasher_new (self->session) : NULL,
+               BMS_FLASHER_STEP_ENTER_BOOTLOADER, error);
 }
 
 static void
@@ -135,11 +147,9 @@ open_transport_thread (GTask        *task,
                        GCancellable *cancellable)
 {
   GError *error = NULL;
+  gboolean ok = bms_transport_open (task_data, &error);
 
-  if (!bms_transport_open (task_data, &error))
-    g_task_return_error (task, error);
-  else
-    g_task_return_boolean (task, TRUE);
+  bms_connection_task_return (task, ok, error);
 }
 
 static void
@@ -147,18 +157,13 @@ bootloader_line_opened (GObject      *source,
                         GAsyncResult *result,
                         gpointer      user_data)
 {
-  GTask *task = user_data;
-  BmsConnection *self = g_task_get_source_object (task);
-  FlashJob *job = g_task_get_task_data (task);
+  FlashJob *job = g_task_get_task_data (user_data);
   GError *error = NULL;
 
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
-    {
-      flash_failed (task, BMS_FLASHER_STEP_SEGMENT, error);
-      return;
-    }
-  job->flasher = bms_flasher_new_for_transport (job->transport, job->address);
-  run_flasher (self, task);
+  g_task_propagate_boolean (G_TASK (result), &error);
+  flash_ready (user_data,
+               error == NULL ? bms_flasher_new_for_transport (job->transport, job->address) : NULL,
+               BMS_FLASHER_STEP_SEGMENT, error);
 }
 
 /* The poller must not touch the line meanwhile: disconnect, open the port
@@ -239,8 +244,7 @@ bms_connection_flash_async (BmsConnection       *self,
                                    flash_unlocked, task);
       return;
     }
-  job->flasher = bms_flasher_new (self->session);
-  run_flasher (self, task);
+  flash_ready (task, bms_flasher_new (self->session), BMS_FLASHER_STEP_ENTER_BOOTLOADER, NULL);
 }
 
 gboolean
