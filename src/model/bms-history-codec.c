@@ -312,9 +312,58 @@ acc_merge_blobs (Acc *acc, guint n, const guint8 *mm, gsize mm_len,
     }
 }
 
-const gint64 level_unit[] = { 1, MINUTE_MS, HOUR_MS };
-const char * const level_table[] = { "samples", "rollup_minute", "rollup_hour" };
-const char * const level_name[] = { "samples", "minute", "hour" };
+/* Merges the unit from (a minute) into acc, a coarser unit holding it;
+ * n of its samples are new to acc. min/max merge idempotently, so a minute
+ * merged again after late samples only adds those to the count. */
+void
+acc_merge_acc (Acc *acc, const Acc *from, guint n)
+{
+  acc->n += n;
+  for (guint s = 0; s < BMS_SERIES_COUNT; s++)
+    if (from->has[s])
+      acc_add_value (acc, s, from->min[s], from->max[s]);
+  acc_add_cells (acc, from->cmin, from->cmax, from->n_cells);
+}
+
+const gint64 level_unit[] = {
+  1, MINUTE_MS, 2 * MINUTE_MS, 6 * MINUTE_MS, 30 * MINUTE_MS, HOUR_MS, 4 * HOUR_MS, DAY_MS,
+};
+const char * const level_table[] = {
+  "samples", "rollup_minute", "rollup_level", "rollup_level", "rollup_level", "rollup_hour",
+  "rollup_level", "rollup_level",
+};
+const char * const level_name[] = {
+  "samples", "minute", "2min", "6min", "30min", "hour", "4h", "day",
+};
+G_STATIC_ASSERT (G_N_ELEMENTS (level_unit) == N_LEVELS);
+G_STATIC_ASSERT (G_N_ELEMENTS (level_table) == N_LEVELS);
+G_STATIC_ASSERT (G_N_ELEMENTS (level_name) == N_LEVELS);
+
+/* Minute and hour keep the tables of schema 2 (mm and cells apart); the
+ * other levels are rows of rollup_level, mm and cells in one row. */
+gboolean
+level_has_own_table (Level level)
+{
+  return level == LEVEL_MINUTE || level == LEVEL_HOUR;
+}
+
+/* t_ms, n, mm, cells (NULL unless with_cells) of the units of level with
+ * ?1 = device, ?2 <= t_ms < ?3, in time order. */
+char *
+rollup_select_sql (Level level, gboolean with_cells)
+{
+  if (!level_has_own_table (level))
+    return g_strdup_printf ("SELECT t_ms, n, mm, %s FROM rollup_level WHERE device_id = ?1"
+                            " AND unit_min = %" G_GINT64_FORMAT " AND t_ms >= ?2 AND t_ms < ?3"
+                            " ORDER BY t_ms", with_cells ? "cells" : "NULL",
+                            level_unit[level] / MINUTE_MS);
+  if (with_cells)
+    return g_strdup_printf ("SELECT r.t_ms, r.n, r.mm, c.cells FROM %1$s r LEFT JOIN %1$s_cells c"
+                            " USING (device_id, t_ms) WHERE r.device_id = ?1 AND r.t_ms >= ?2"
+                            " AND r.t_ms < ?3 ORDER BY r.t_ms", level_table[level]);
+  return g_strdup_printf ("SELECT t_ms, n, mm, NULL FROM %s WHERE device_id = ?1"
+                          " AND t_ms >= ?2 AND t_ms < ?3 ORDER BY t_ms", level_table[level]);
+}
 
 gint64
 floor_to (gint64 t, gint64 unit)
@@ -323,4 +372,10 @@ floor_to (gint64 t, gint64 unit)
   if (t % unit < 0)
     q--;
   return q * unit;
+}
+
+gint64
+ceil_to (gint64 t, gint64 unit)
+{
+  return floor_to (t + unit - 1, unit);
 }

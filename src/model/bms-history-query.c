@@ -319,12 +319,7 @@ range_scan_samples (RangeCtx *c, gint64 lo, gint64 hi, GError **error)
 static gboolean
 range_scan_rollup (RangeCtx *c, Level level, gint64 lo, gint64 hi, GError **error)
 {
-  g_autofree char *sql = c->with_cells
-    ? g_strdup_printf ("SELECT r.t_ms, r.n, r.mm, c.cells FROM %1$s r LEFT JOIN %1$s_cells c"
-                       " USING (device_id, t_ms) WHERE r.device_id = ?1 AND r.t_ms >= ?2"
-                       " AND r.t_ms < ?3", level_table[level])
-    : g_strdup_printf ("SELECT t_ms, n, mm, NULL FROM %s WHERE device_id = ?1"
-                       " AND t_ms >= ?2 AND t_ms < ?3", level_table[level]);
+  g_autofree char *sql = rollup_select_sql (level, c->with_cells);
   g_autoptr (sqlite3_stmt) st = prepare (c->db, sql, error);
   int rc;
 
@@ -445,6 +440,25 @@ range_empty (gint64 from_ms, gint64 to_ms)
   return r;
 }
 
+/* The coarsest level whose unit is at most twice the bucket asked for:
+ * at least half the points come back, which are twice the pixels the
+ * Graph has, so still one a pixel column. As the Graph asks (the view and
+ * half a span either side, 3 840 points) every range reads about 2 200
+ * units: 24 h from minutes, 48 h from 2-minute units, 7 days from 6-minute
+ * ones, 30 days from 30-minute ones, a year from 4-hour ones (a unit is at
+ * most 6 times the one below, so no span reads more than 6 × 1 920). 30
+ * days read 64 800 minutes before (0.3 s for 256 cells). */
+static Level
+range_level (gint64 bucket_ms)
+{
+  Level level = LEVEL_SAMPLES;
+
+  for (Level l = LEVEL_MINUTE; l < N_LEVELS; l++)
+    if (bucket_ms * 2 >= level_unit[l])
+      level = l;
+  return level;
+}
+
 static BmsHistoryRange *
 range_query (sqlite3 *db, gint64 device_id, gint64 from_ms, gint64 to_ms, guint max_points,
              gboolean with_cells, GError **error)
@@ -468,12 +482,7 @@ range_query (sqlite3 *db, gint64 device_id, gint64 from_ms, gint64 to_ms, guint 
     return range_empty (from_ms, to_ms);
   span = to_ms - from_ms + 1;
   c.bucket = (span + max_points - 1) / max_points;
-  /* A rollup unit may be up to twice the bucket asked for: at least half
-   * the points, which are twice the pixels the Graph has, so still one a
-   * pixel column. A 24 h view (45 s buckets) then reads 2 880 minutes, not
-   * 172 800 samples of every cell (1.2 s for 256 cells). */
-  level = c.bucket * 2 >= HOUR_MS ? LEVEL_HOUR
-          : c.bucket * 2 >= MINUTE_MS ? LEVEL_MINUTE : LEVEL_SAMPLES;
+  level = range_level (c.bucket);
   unit = level_unit[level];
   /* Buckets are whole units aligned to the unit, so no rollup row straddles
    * two buckets. */

@@ -122,7 +122,8 @@ sql_exec (const char *path, const char *sql)
   sqlite3_close (db);
 }
 
-/* Every rollup row, in key order, as text (for comparing two databases). */
+/* Every rollup row of every level, in key order, as text (for comparing
+ * two databases). */
 static char *
 rollup_dump (const char *path)
 {
@@ -146,6 +147,19 @@ rollup_dump (const char *path)
                                 sqlite3_column_text (st, 4));
       sqlite3_finalize (st);
     }
+  {
+    sqlite3_stmt *st = NULL;
+
+    g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT device_id, unit_min, t_ms, n, hex (mm),"
+                                         " hex (cells) FROM rollup_level ORDER BY 1, 2, 3",
+                                         -1, &st, NULL), ==, SQLITE_OK);
+    while (sqlite3_step (st) == SQLITE_ROW)
+      g_string_append_printf (out, "rollup_level %lld %lld %lld %d %s %s\n",
+                              sqlite3_column_int64 (st, 0), sqlite3_column_int64 (st, 1),
+                              sqlite3_column_int64 (st, 2), sqlite3_column_int (st, 3),
+                              sqlite3_column_text (st, 4), sqlite3_column_text (st, 5));
+    sqlite3_finalize (st);
+  }
   sqlite3_close (db);
   return g_string_free (g_steal_pointer (&out), FALSE);
 }
@@ -450,7 +464,13 @@ test_range (Fixture *f, gconstpointer data)
   check_range (h, dev, T0_US + 1234567890, T0_US + 3 * 3600 * SEC + 987654321,
                2, t0, n, 24, "hour");
   check_range (h, dev, T0_US + 100 * SEC, T0_US + 4 * 3600 * SEC,
-               60, t0, n, 24, "minute");
+               60, t0, n, 24, "6min");
+  check_range (h, dev, T0_US + 100 * SEC, T0_US + 4 * 3600 * SEC,
+               90, t0, n, 24, "2min");
+  check_range (h, dev, T0_US + 100 * SEC, T0_US + 4 * 3600 * SEC,
+               300, t0, n, 24, "minute");
+  check_range (h, dev, T0_US + 100 * SEC, T0_US + 4 * 3600 * SEC,
+               10, t0, n, 24, "30min");
   check_range (h, dev, T0_US + 333 * SEC, T0_US + 7777 * SEC,
                1920, t0, n, 24, "samples");
   check_range (h, dev, T0_US + 500 * SEC, T0_US + 520 * SEC,
@@ -507,7 +527,7 @@ test_range_speed (Fixture *f, gconstpointer data)
   r = bms_history_query_range (h, dev, 0, G_MAXINT64, 300, TRUE, &error);
   ms = (g_get_monotonic_time () - t) / 1000.0;
   g_test_message ("query of 6 h × 256 cells to %u points: %.1f ms (%s)", r->n_points, ms, r->source);
-  g_assert_cmpstr (r->source, ==, "minute");
+  g_assert_cmpstr (r->source, ==, "2min");
   g_assert_cmpfloat (ms, <, 500);
   g_clear_pointer (&r, bms_history_range_free);
   /* 45 s buckets, as a 24 h view asks for: whole minutes are half the
@@ -606,10 +626,15 @@ test_retention (Fixture *f, gconstpointer data)
   g_assert_cmpint (bms_history_count_samples (h, dev, 0, cut - 1, &error), ==, 0);
   /* The rollups forgot the deleted samples too. */
   r = bms_history_query_range (h, dev, 0, G_MAXINT64, 2, FALSE, &error);
-  g_assert_cmpstr (r->source, ==, "hour");
+  g_assert_cmpstr (r->source, ==, "day");
   g_assert_cmpuint (r->count[0] + (r->n_points > 1 ? r->count[1] : 0), ==, 1440 - n);
   g_assert_cmpint (sql_int (f->path, "SELECT sum(n) FROM rollup_minute"), ==, 1440 - n);
   g_assert_cmpint (sql_int (f->path, "SELECT sum(n) FROM rollup_hour"), ==, 1440 - n);
+  g_assert_cmpint (sql_int (f->path, "SELECT count(DISTINCT unit_min) FROM rollup_level"), ==, 5);
+  g_assert_cmpint (sql_int (f->path, "SELECT max(s) FROM (SELECT sum(n) AS s FROM rollup_level"
+                            " GROUP BY unit_min)"), ==, 1440 - n);
+  g_assert_cmpint (sql_int (f->path, "SELECT min(s) FROM (SELECT sum(n) AS s FROM rollup_level"
+                            " GROUP BY unit_min)"), ==, 1440 - n);
   events = bms_history_query_alarm_events (h, 0, 0, G_MAXINT64, 0, &error);
   g_assert_cmpuint (events->len, ==, 1);
   audit = bms_history_query_audit (h, 0, 0, G_MAXINT64, 0, &error);
@@ -1217,7 +1242,8 @@ test_rollups_incremental (Fixture *f, gconstpointer data)
   g_clear_object (&h);
 
   sql_exec (f->path, "DROP TABLE rollup_minute; DROP TABLE rollup_minute_cells;"
-            "DROP TABLE rollup_hour; DROP TABLE rollup_hour_cells; PRAGMA user_version = 1");
+            "DROP TABLE rollup_hour; DROP TABLE rollup_hour_cells; DROP TABLE rollup_level;"
+            " PRAGMA user_version = 1");
   h = bms_history_new (f->path, &error);
   g_assert_no_error (error);
   rebuilt = rollup_dump (f->path);
