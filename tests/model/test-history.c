@@ -174,6 +174,144 @@ file_checksum (const char *path)
   return g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) data, len);
 }
 
+/* Every raw sample of the range (read back with foreach_sample, not from
+ * the rollups) lies inside the envelope of its bucket, series and cells,
+ * and each bucket's count, min and max are exactly those of its samples:
+ * the values are the same whatever level the range was read from. */
+typedef struct {
+  const BmsHistoryRange *r;
+  gint64   nb;
+  gint    *point;        /* bucket → index in r, -1 when r has none */
+  guint   *count;
+  double  *vmin, *vmax;  /* nb × BMS_SERIES_COUNT */
+  guint16 *cmin, *cmax;  /* nb × r->n_cells */
+  guint    n_samples;
+} Envelope;
+
+static gboolean
+envelope_add (const BmsHistorySample *s, gpointer data)
+{
+  Envelope *e = data;
+  const BmsHistoryRange *r = e->r;
+  gint64 k = (s->time_us - r->origin_us) / r->bucket_us;
+  gint p;
+
+  g_assert_cmpint (k, >=, 0);
+  g_assert_cmpint (k, <, e->nb);
+  p = e->point[k];
+  g_assert_cmpint (p, >=, 0);
+  e->n_samples++;
+  for (guint i = 0; i < BMS_SERIES_COUNT; i++)
+    {
+      double v = s->values[i];
+      double *lo = &e->vmin[k * BMS_SERIES_COUNT + i], *hi = &e->vmax[k * BMS_SERIES_COUNT + i];
+
+      if (isnan (v))
+        continue;
+      g_assert_cmpfloat (v, >=, r->min[i][p] - 1e-9);
+      g_assert_cmpfloat (v, <=, r->max[i][p] + 1e-9);
+      *lo = isnan (*lo) ? v : MIN (*lo, v);
+      *hi = isnan (*hi) ? v : MAX (*hi, v);
+    }
+  /* r->n_cells is 0 when the cells were not asked for. */
+  g_assert_true (r->n_cells == 0 || s->n_cells <= r->n_cells);
+  for (guint c = 0; c < MIN (s->n_cells, r->n_cells); c++)
+    {
+      gsize i = (gsize) k * r->n_cells + c, j = (gsize) p * r->n_cells + c;
+
+      g_assert_cmpuint (s->cells_mv[c], >=, r->cell_min_mv[j]);
+      g_assert_cmpuint (s->cells_mv[c], <=, r->cell_max_mv[j]);
+      e->cmin[i] = MIN (e->cmin[i], s->cells_mv[c]);
+      e->cmax[i] = MAX (e->cmax[i], s->cells_mv[c]);
+    }
+  e->count[k]++;
+  return TRUE;
+}
+
+static void
+check_envelope (BmsHistory *h, gint64 dev, const BmsHistoryRange *r)
+{
+  g_autoptr (GError) error = NULL;
+  Envelope e = { r, (r->to_us - r->origin_us) / r->bucket_us + 1 };
+  guint total = 0;
+
+  e.point = g_new (gint, e.nb);
+  e.count = g_new0 (guint, e.nb);
+  e.vmin = g_new (double, e.nb * BMS_SERIES_COUNT);
+  e.vmax = g_new (double, e.nb * BMS_SERIES_COUNT);
+  e.cmin = g_new (guint16, e.nb * MAX (r->n_cells, 1));
+  e.cmax = g_new0 (guint16, e.nb * MAX (r->n_cells, 1));
+  memset (e.point, 0xff, e.nb * sizeof (gint));
+  memset (e.cmin, 0xff, e.nb * MAX (r->n_cells, 1) * sizeof (guint16));
+  for (gint64 i = 0; i < e.nb * BMS_SERIES_COUNT; i++)
+    e.vmin[i] = e.vmax[i] = NAN;
+  for (guint p = 0; p < r->n_points; p++)
+    {
+      gint64 k = (r->time_us[p] - r->origin_us) / r->bucket_us;
+      g_assert_cmpint (r->time_us[p], ==, r->origin_us + k * r->bucket_us);
+      g_assert_cmpint (k, <, e.nb);
+      e.point[k] = p;
+      total += r->count[p];
+    }
+  g_assert_true (bms_history_foreach_sample (h, dev, r->from_us, r->to_us, envelope_add, &e,
+                                             NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (e.n_samples, ==, total);
+  for (guint p = 0; p < r->n_points; p++)
+    {
+      gint64 k = (r->time_us[p] - r->origin_us) / r->bucket_us;
+
+      g_assert_cmpuint (r->count[p], ==, e.count[k]);
+      for (guint i = 0; i < BMS_SERIES_COUNT; i++)
+        {
+          double lo = e.vmin[k * BMS_SERIES_COUNT + i], hi = e.vmax[k * BMS_SERIES_COUNT + i];
+          g_assert_cmpint (isnan (lo), ==, isnan (r->min[i][p]));
+          if (!isnan (lo))
+            {
+              g_assert_cmpfloat_with_epsilon (r->min[i][p], lo, 1e-9);
+              g_assert_cmpfloat_with_epsilon (r->max[i][p], hi, 1e-9);
+            }
+        }
+      g_assert_cmpmem (r->cell_min_mv + (gsize) p * r->n_cells, r->n_cells * 2,
+                       e.cmin + k * r->n_cells, r->n_cells * 2);
+      g_assert_cmpmem (r->cell_max_mv + (gsize) p * r->n_cells, r->n_cells * 2,
+                       e.cmax + k * r->n_cells, r->n_cells * 2);
+    }
+  g_free (e.point);
+  g_free (e.count);
+  g_free (e.vmin);
+  g_free (e.vmax);
+  g_free (e.cmin);
+  g_free (e.cmax);
+}
+
+/* Samples from end_us - days back to end_us: one an hour, then one a
+ * minute for the last 4 days, then 1 Hz for the last 2 hours (the level a
+ * range is read from depends on its span, not on the density). */
+static void
+fill_years (BmsHistory *h, gint64 dev, gint64 end_us, guint days, guint n_cells)
+{
+  g_autoptr (GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) bms_snapshot_free);
+  g_autoptr (GError) error = NULL;
+  guint i = 0;
+
+  for (gint64 t = end_us - (gint64) days * 86400 * SEC; t <= end_us; i++)
+    {
+      gint64 left = end_us - t;
+
+      g_ptr_array_add (batch, make_snapshot (t, i, n_cells));
+      if (batch->len == 600)
+        {
+          bms_history_append_batch (h, dev, (const BmsSnapshot *const *) batch->pdata, batch->len);
+          g_ptr_array_set_size (batch, 0);
+        }
+      t += left > 4 * 86400 * SEC ? 3600 * SEC : left > 2 * 3600 * SEC ? 60 * SEC : SEC;
+    }
+  bms_history_append_batch (h, dev, (const BmsSnapshot *const *) batch->pdata, batch->len);
+  g_assert_true (bms_history_flush (h, &error));
+  g_assert_no_error (error);
+}
+
 static void
 test_schema (Fixture *f, gconstpointer data)
 {
@@ -186,7 +324,8 @@ test_schema (Fixture *f, gconstpointer data)
   g_assert_cmpint (sql_int (f->path, "PRAGMA user_version"), ==, BMS_HISTORY_SCHEMA_VERSION);
   g_assert_cmpint (sql_int (f->path, "SELECT count(*) FROM sqlite_schema WHERE name IN"
                             " ('devices','samples','alarm_events','audit','rollup_minute',"
-                            "'rollup_hour', 'rollup_minute_cells', 'rollup_hour_cells')"), ==, 8);
+                            "'rollup_hour', 'rollup_minute_cells', 'rollup_hour_cells',"
+                            " 'rollup_level')"), ==, 9);
   g_assert_true (g_file_test (f->path, G_FILE_TEST_EXISTS));
   /* WAL is a property of the file: a fresh connection sees it. */
   {
@@ -246,6 +385,10 @@ test_migration (Fixture *f, gconstpointer data)
   g_assert_cmpint (sql_int (f->path, "PRAGMA user_version"), ==, BMS_HISTORY_SCHEMA_VERSION);
   g_assert_cmpint (sql_int (f->path, "SELECT count(*) FROM rollup_minute"), ==, 180);
   g_assert_cmpint (sql_int (f->path, "SELECT count(*) FROM rollup_hour"), ==, 3);
+  /* 3 h from midnight: 90 units of 2 min, 30 of 6, 6 of 30, one of 4 h, one day. */
+  g_assert_cmpint (sql_int (f->path, "SELECT count(*) FROM rollup_level"), ==, 90 + 30 + 6 + 1 + 1);
+  g_assert_cmpint (sql_int (f->path, "SELECT count(*) FROM (SELECT sum(n) AS s FROM rollup_level"
+                            " GROUP BY unit_min) WHERE s = 1080"), ==, 5);
 
   /* The data spans 3 h: two points need two-hour buckets, from the hour
    * rollups. */
@@ -266,6 +409,48 @@ test_migration (Fixture *f, gconstpointer data)
   g_assert_cmpuint (r->n_cells, ==, 2);
   g_assert_cmpuint (r->cell_min_mv[0], ==, 3300);
   g_assert_cmpuint (r->cell_max_mv[1], ==, 3301);
+}
+
+/* A schema-2 file (minute and hour rollups, nothing coarser or between):
+ * opening it derives the new levels from its minutes and hours, the same
+ * rows the writer keeps as it goes, and ranges read from them are exact. */
+static void
+test_migration_2 (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BmsHistory) h = bms_history_new (f->path, &error);
+  g_autofree char *written = NULL, *migrated = NULL;
+  gint64 end = T0_US + 40 * 86400 * SEC + 4321 * SEC, d1, d2;
+
+  g_assert_no_error (error);
+  d1 = bms_history_ensure_device (h, "sim:old1", NULL, &error);
+  d2 = bms_history_ensure_device (h, "sim:old2", NULL, &error);
+  g_assert_no_error (error);
+  fill_years (h, d1, end, 30, 16);
+  fill (h, d2, end - 3 * 3600 * SEC + 17 * SEC, 4000, 256);
+  written = rollup_dump (f->path);
+  bms_history_close (h);
+  g_clear_object (&h);
+
+  /* What schema 2 was: this file without rollup_level. */
+  sql_exec (f->path, "DROP TABLE rollup_level; PRAGMA user_version = 2");
+  g_assert_cmpint (sql_int (f->path, "SELECT count(*) FROM sqlite_schema"
+                            " WHERE name = 'rollup_level'"), ==, 0);
+  h = bms_history_new (f->path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (sql_int (f->path, "PRAGMA user_version"), ==, BMS_HISTORY_SCHEMA_VERSION);
+  migrated = rollup_dump (f->path);
+  g_assert_cmpstr (migrated, ==, written);
+  for (guint points = 4; points < 5000; points *= 4)
+    {
+      g_autoptr (BmsHistoryRange) r1 = bms_history_query_range (h, d1, 0, G_MAXINT64, points,
+                                                                TRUE, &error);
+      g_autoptr (BmsHistoryRange) r2 = bms_history_query_range (h, d2, 0, G_MAXINT64, points,
+                                                                TRUE, &error);
+      g_assert_no_error (error);
+      check_envelope (h, d1, r1);
+      check_envelope (h, d2, r2);
+    }
 }
 
 static void
@@ -537,6 +722,58 @@ test_range_speed (Fixture *f, gconstpointer data)
   g_assert_cmpstr (r->source, ==, "minute");
   g_assert_cmpuint (r->n_points, >=, 480 / 2);
   g_assert_cmpuint (r->n_points, <=, 480);
+}
+
+/* Each range the Graph offers, queried as the Graph page asks for it (the
+ * view and half a span either side, twice the width of a 1 920-pixel graph
+ * in points): the level it is read from is the coarsest whose unit is at
+ * most twice the bucket, so at least one bucket a pixel column spans the
+ * range, and every value is exact. */
+static void
+test_range_levels (Fixture *f, gconstpointer data)
+{
+  static const struct { gint64 seconds; const char *level; } ranges[] = {
+    { 600, "samples" }, { 3600, "samples" }, { 86400, "minute" }, { 2 * 86400, "2min" },
+    { 7 * 86400, "6min" }, { 30 * 86400, "30min" }, { 365 * 86400, "4h" },
+  };
+  const guint max_points = 3840;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BmsHistory) h = bms_history_new (f->path, &error);
+  /* Odd edges: the ragged ends of each unit come from the finer levels. */
+  gint64 end = T0_US + 600 * 86400 * SEC + 12345 * SEC + 678000, dev;
+
+  g_assert_no_error (error);
+  dev = bms_history_ensure_device (h, "sim:levels", NULL, &error);
+  g_assert_no_error (error);
+  fill_years (h, dev, end, 560, 16);
+  for (guint i = 0; i < G_N_ELEMENTS (ranges); i++)
+    {
+      gint64 span = ranges[i].seconds * SEC;
+      g_autoptr (BmsHistoryRange) r = bms_history_query_range (h, dev, end - span - span / 2,
+                                                               end + span / 2, max_points, TRUE,
+                                                               &error);
+      gint64 nb;
+
+      g_assert_no_error (error);
+      nb = (r->to_us - r->origin_us) / r->bucket_us + 1;
+      g_test_message ("%" G_GINT64_FORMAT " s: %s, %u points, %" G_GINT64_FORMAT " buckets of %"
+                      G_GINT64_FORMAT " ms", ranges[i].seconds, r->source, r->n_points, nb,
+                      r->bucket_us / 1000);
+      g_assert_cmpstr (r->source, ==, ranges[i].level);
+      g_assert_cmpint (nb, <=, max_points);
+      g_assert_cmpint (nb, >=, max_points / 2);
+      check_envelope (h, dev, r);
+    }
+  /* Every level, on odd edges, with and without cells. */
+  for (guint points = 3; points < 40000; points = points * 3 + 1)
+    {
+      g_autoptr (BmsHistoryRange) r = bms_history_query_range (h, dev, end - 20 * 86400 * SEC - 7,
+                                                               end - 7777 * SEC, points,
+                                                               points % 2, &error);
+      g_assert_no_error (error);
+      g_test_message ("20 days to %u points: %s", points, r->source);
+      check_envelope (h, dev, r);
+    }
 }
 
 static void
@@ -1331,11 +1568,35 @@ test_rollups_recovered (Fixture *f, gconstpointer data)
   g_assert_cmpint (sql_int (f->path, "SELECT count (*) FROM samples"), ==, 100);
   /* 00:00:00–00:01:40: the first minute was written when the second began. */
   g_assert_cmpint (sql_int (f->path, "SELECT sum (n) FROM rollup_minute"), ==, 60);
+  /* … and merged into its 2-minute … day units then. */
+  g_assert_cmpint (sql_int (f->path, "SELECT count(*) FROM (SELECT sum(n) AS s FROM rollup_level"
+                            " GROUP BY unit_min) WHERE s = 60"), ==, 5);
   h = bms_history_new (f->path, &error);
   g_assert_no_error (error);
   g_assert_true (bms_history_flush (h, &error));
   g_assert_cmpint (sql_int (f->path, "SELECT sum (n) FROM rollup_minute"), ==, 100);
   g_assert_cmpint (sql_int (f->path, "SELECT sum (n) FROM rollup_hour"), ==, 100);
+  g_assert_cmpint (sql_int (f->path, "SELECT count(*) FROM (SELECT sum(n) AS s FROM rollup_level"
+                            " GROUP BY unit_min) WHERE s = 100"), ==, 5);
+  /* The same rows as built from the samples by a migration. */
+  {
+    g_autofree char *recovered = NULL, *rebuilt = NULL;
+    g_autoptr (BmsHistoryRange) r = NULL;
+
+    recovered = rollup_dump (f->path);
+    r = bms_history_query_range (h, 1, 0, G_MAXINT64, 1, TRUE, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (r->count[0], ==, 100);
+    check_envelope (h, 1, r);
+    g_clear_object (&h);
+    sql_exec (f->path, "DROP TABLE rollup_minute; DROP TABLE rollup_minute_cells;"
+              "DROP TABLE rollup_hour; DROP TABLE rollup_hour_cells; DROP TABLE rollup_level;"
+              " PRAGMA user_version = 1");
+    h = bms_history_new (f->path, &error);
+    g_assert_no_error (error);
+    rebuilt = rollup_dump (f->path);
+    g_assert_cmpstr (recovered, ==, rebuilt);
+  }
 }
 
 int
@@ -1345,11 +1606,13 @@ main (int argc, char **argv)
 #define ADD(name, fn) g_test_add (name, Fixture, NULL, fixture_setup, fn, fixture_teardown)
   ADD ("/history/schema", test_schema);
   ADD ("/history/migration", test_migration);
+  ADD ("/history/migration-2", test_migration_2);
   ADD ("/history/too-new", test_too_new);
   ADD ("/history/damaged", test_damaged);
   ADD ("/history/sizes", test_sizes);
   ADD ("/history/range", test_range);
   ADD ("/history/range-speed", test_range_speed);
+  ADD ("/history/range-levels", test_range_levels);
   ADD ("/history/transactions", test_transactions);
   ADD ("/history/rollups-incremental", test_rollups_incremental);
   ADD ("/history/wal-per-sample", test_wal_per_sample);
