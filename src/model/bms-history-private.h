@@ -155,6 +155,7 @@ struct _BmsHistory
   char         *token;        /* tells this history's claims from others' */
   char         *reader_uri;   /* read-only: how the connections are opened */
   gboolean      read_only;
+  gboolean      schema2_levels; /* a schema-2 file read-only: minute and hour only */
 
   GMutex        state_lock;   /* guards the following */
   BmsHistoryStats stats;

@@ -92,16 +92,18 @@ bms_history_list_devices (BmsHistory *self, GError **error)
   return ok ? g_steal_pointer (&out) : NULL;
 }
 
-static BmsHistoryRange *range_query (sqlite3 *db, gint64 device_id, gint64 from_ms,
-                                     gint64 to_ms, guint max_points, gboolean with_cells,
-                                     GError **error);
+static BmsHistoryRange *range_query (sqlite3 *db, gboolean schema2, gint64 device_id,
+                                     gint64 from_ms, gint64 to_ms, guint max_points,
+                                     gboolean with_cells, GError **error);
 
 /* Counting rows would read every sample of the range (a month of 256 cells
  * is 850 MB); one bucket of the rollup cover reads a few hundred rows. */
 static gint64
-count_device (sqlite3 *db, gint64 device_id, gint64 from_ms, gint64 to_ms, GError **error)
+count_device (BmsHistory *self, sqlite3 *db, gint64 device_id, gint64 from_ms, gint64 to_ms,
+              GError **error)
 {
-  g_autoptr (BmsHistoryRange) r = range_query (db, device_id, from_ms, to_ms, 1, FALSE, error);
+  g_autoptr (BmsHistoryRange) r = range_query (db, self->schema2_levels, device_id, from_ms,
+                                               to_ms, 1, FALSE, error);
 
   if (!r)
     return -1;
@@ -121,13 +123,13 @@ bms_history_count_samples (BmsHistory *self, gint64 device_id, gint64 from_us, g
   if (!(db = reader_lock (self, error)))
     return -1;
   if (device_id > 0)
-    n = count_device (db, device_id, to_ms_from (from_us), to_ms_to (to_us), error);
+    n = count_device (self, db, device_id, to_ms_from (from_us), to_ms_to (to_us), error);
   else if ((st = prepare (db, "SELECT id FROM devices", error)))
     {
       while (n >= 0 && (rc = sqlite3_step (st)) == SQLITE_ROW)
         {
-          gint64 c = count_device (db, sqlite3_column_int64 (st, 0), to_ms_from (from_us),
-                                   to_ms_to (to_us), error);
+          gint64 c = count_device (self, db, sqlite3_column_int64 (st, 0),
+                                   to_ms_from (from_us), to_ms_to (to_us), error);
           n = c < 0 ? -1 : n + c;
         }
       if (n >= 0 && rc != SQLITE_DONE)
@@ -273,6 +275,7 @@ bms_history_range_free (BmsHistoryRange *range)
 
 typedef struct {
   sqlite3   *db;
+  gboolean   schema2;   /* the file has the minute and hour levels only */
   gint64     device_id;
   gint64     origin, bucket;
   guint      n_buckets;
@@ -336,8 +339,18 @@ range_scan_rollup (RangeCtx *c, Level level, gint64 lo, gint64 hi, GError **erro
   return rc == SQLITE_DONE || set_sql_error (error, c->db, rc, "Cannot read the rollups");
 }
 
+/* The next finer level the file has. */
+static Level
+range_finer (RangeCtx *c, Level level)
+{
+  do
+    level--;
+  while (c->schema2 && level > LEVEL_MINUTE && !level_has_own_table (level));
+  return level;
+}
+
 /* Whole units of level inside [lo, hi) from its rollup, the edges from the
- * level below. */
+ * levels below. */
 static gboolean
 range_cover (RangeCtx *c, Level level, gint64 lo, gint64 hi, GError **error)
 {
@@ -350,10 +363,10 @@ range_cover (RangeCtx *c, Level level, gint64 lo, gint64 hi, GError **error)
   a = floor_to (lo + unit - 1, unit);
   b = floor_to (hi, unit);
   if (a >= b)
-    return range_cover (c, level - 1, lo, hi, error);
-  return range_cover (c, level - 1, lo, a, error) &&
+    return range_cover (c, range_finer (c, level), lo, hi, error);
+  return range_cover (c, range_finer (c, level), lo, a, error) &&
          range_scan_rollup (c, level, a, b, error) &&
-         range_cover (c, level - 1, b, hi, error);
+         range_cover (c, range_finer (c, level), b, hi, error);
 }
 
 static BmsHistoryRange *
@@ -449,21 +462,21 @@ range_empty (gint64 from_ms, gint64 to_ms)
  * most 6 times the one below, so no span reads more than 6 × 1 920). 30
  * days read 64 800 minutes before (0.3 s for 256 cells). */
 static Level
-range_level (gint64 bucket_ms)
+range_level (gint64 bucket_ms, gboolean schema2)
 {
   Level level = LEVEL_SAMPLES;
 
   for (Level l = LEVEL_MINUTE; l < N_LEVELS; l++)
-    if (bucket_ms * 2 >= level_unit[l])
+    if (bucket_ms * 2 >= level_unit[l] && (!schema2 || level_has_own_table (l)))
       level = l;
   return level;
 }
 
 static BmsHistoryRange *
-range_query (sqlite3 *db, gint64 device_id, gint64 from_ms, gint64 to_ms, guint max_points,
-             gboolean with_cells, GError **error)
+range_query (sqlite3 *db, gboolean schema2, gint64 device_id, gint64 from_ms, gint64 to_ms,
+             guint max_points, gboolean with_cells, GError **error)
 {
-  RangeCtx c = { db, device_id, 0, 0, 0, with_cells, NULL, NULL };
+  RangeCtx c = { db, schema2, device_id, 0, 0, 0, with_cells, NULL, NULL };
   g_autoptr (GError) local = NULL;
   BmsHistoryRange *r;
   gint64 span, unit;
@@ -482,7 +495,7 @@ range_query (sqlite3 *db, gint64 device_id, gint64 from_ms, gint64 to_ms, guint 
     return range_empty (from_ms, to_ms);
   span = to_ms - from_ms + 1;
   c.bucket = (span + max_points - 1) / max_points;
-  level = range_level (c.bucket);
+  level = range_level (c.bucket, schema2);
   unit = level_unit[level];
   /* Buckets are whole units aligned to the unit, so no rollup row straddles
    * two buckets. */
@@ -521,8 +534,8 @@ bms_history_query_range (BmsHistory *self, gint64 device_id, gint64 from_us, gin
     }
   if (!(db = reader_lock (self, error)))
     return NULL;
-  r = range_query (db, device_id, to_ms_from (from_us), to_ms_to (to_us), max_points,
-                   with_cells, error);
+  r = range_query (db, self->schema2_levels, device_id, to_ms_from (from_us), to_ms_to (to_us),
+                   max_points, with_cells, error);
   reader_unlock (self);
   return r;
 }

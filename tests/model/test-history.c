@@ -451,6 +451,37 @@ test_migration_2 (Fixture *f, gconstpointer data)
       check_envelope (h, d1, r1);
       check_envelope (h, d2, r2);
     }
+  g_clear_object (&h);
+
+  /* A schema-2 file on read-only media cannot be migrated: it is read as
+   * it is, from its minutes and hours, with the same values. */
+  sql_exec (f->path, "DROP TABLE rollup_level; PRAGMA user_version = 2");
+  {
+    g_autofree char *wal = g_strconcat (f->path, "-wal", NULL);
+    g_autofree char *shm = g_strconcat (f->path, "-shm", NULL);
+    g_autofree char *before = file_checksum (f->path), *after = NULL;
+
+    g_assert_cmpint (g_mkdir (wal, 0500), ==, 0);
+    g_assert_cmpint (g_mkdir (shm, 0500), ==, 0);
+    h = bms_history_new_read_only (f->path, &error);
+    g_assert_no_error (error);
+    g_assert_true (bms_history_is_read_only (h));
+    for (guint points = 4; points < 5000; points *= 4)
+      {
+        g_autoptr (BmsHistoryRange) r = bms_history_query_range (h, d1, 0, G_MAXINT64, points,
+                                                                 TRUE, &error);
+        g_assert_no_error (error);
+        g_assert_true (g_str_equal (r->source, "hour") || g_str_equal (r->source, "minute") ||
+                       g_str_equal (r->source, "samples"));
+        check_envelope (h, d1, r);
+      }
+    g_assert_cmpint (bms_history_count_samples (h, d2, 0, G_MAXINT64, &error), ==, 4000);
+    g_clear_object (&h);
+    after = file_checksum (f->path);
+    g_assert_cmpstr (after, ==, before);
+    g_rmdir (wal);
+    g_rmdir (shm);
+  }
 }
 
 static void
