@@ -54,12 +54,17 @@ acc_load (BmsHistory *self, Level level, Acc *acc, gint64 device_id, gint64 t_ms
   return TRUE;
 }
 
-/* Writes the rollup units of one device changed since they were last
- * written. Only the minute takes samples; each coarser unit takes the
- * minute's new samples here, once a minute rather than once a sample (so
- * six levels above the minute cost the ingest nothing per sample). */
+/* Writes the minute in memory of one device and merges it into the
+ * coarser units holding it (once a minute rather than once a sample, so
+ * six levels above the minute cost nothing per sample). A coarser unit is
+ * written when the minute that comes next (next_ms, the start of the
+ * minute about to be filled) is not in it: as its last minute completes,
+ * or before a gap or a late sample. So between samples only the units
+ * holding the open minute wait in memory, which is what recovery rebuilds
+ * (writer_recover_rollups); each level costs the write-ahead log a page
+ * per unit, not per minute. next_ms < 0 writes everything (flush). */
 static gboolean
-writer_write_accs (BmsHistory *self, Acc *accs, GError **error)
+writer_write_accs (BmsHistory *self, Acc *accs, gint64 next_ms, GError **error)
 {
   Acc *minute = &accs[0];
 
@@ -71,17 +76,25 @@ writer_write_accs (BmsHistory *self, Acc *accs, GError **error)
           gint64 unit_start = floor_to (minute->t_ms, level_unit[l]);
 
           if (acc->t_ms != unit_start &&
-              !acc_load (self, l, acc, minute->device_id, unit_start, error))
+              ((acc->dirty && !rollup_write (self->wdb, self->stmts, l, acc, error)) ||
+               !acc_load (self, l, acc, minute->device_id, unit_start, error)))
             return FALSE;
           acc_merge_acc (acc, minute, minute->n - minute->n_merged);
           acc->dirty = TRUE;
         }
       minute->n_merged = minute->n;
+      if (!rollup_write (self->wdb, self->stmts, LEVEL_MINUTE, minute, error))
+        return FALSE;
+      minute->dirty = FALSE;
     }
-  for (Level l = LEVEL_MINUTE; l < N_LEVELS; l++)
+  for (Level l = LEVEL_MINUTE + 1; l < N_LEVELS; l++)
     {
       Acc *acc = &accs[l - LEVEL_MINUTE];
-      if (acc->dirty && !rollup_write (self->wdb, self->stmts, l, acc, error))
+
+      if (!acc->dirty ||
+          (next_ms >= acc->t_ms && next_ms < acc->t_ms + level_unit[l]))
+        continue;
+      if (!rollup_write (self->wdb, self->stmts, l, acc, error))
         return FALSE;
       acc->dirty = FALSE;
     }
@@ -98,20 +111,20 @@ writer_flush_accs (BmsHistory *self, GError **error)
 
   g_hash_table_iter_init (&iter, self->accs);
   while (g_hash_table_iter_next (&iter, NULL, &value))
-    if (!writer_write_accs (self, value, error))
+    if (!writer_write_accs (self, value, -1, error))
       return FALSE;
   self->accs_dirty = FALSE;
   return TRUE;
 }
 
-/* Rollup units are written when a sample of the next minute arrives (and
- * on flush, on close and after a minute without samples), not in every
- * sample's transaction: four more pages per sample were 80 % of what a
- * commit wrote to the log. A process killed meanwhile leaves the units
- * holding each device's latest sample (its minute, and the 2-minute …
- * day units around it) behind its samples; they are rebuilt, the minute
- * from the samples and each level from the one below, before anything
- * else is written. */
+/* Rollup units are written when a sample of the next minute arrives (the
+ * coarser ones when they are complete), on flush, on close and after a
+ * minute without samples, not in every sample's transaction: four more
+ * pages per sample were 80 % of what a commit wrote to the log. A process
+ * killed meanwhile leaves the units holding each device's latest sample
+ * (its minute, and the 2-minute … day units around it) behind its
+ * samples; they are rebuilt, the minute from the samples and each level
+ * from the one below, before anything else is written. */
 static gboolean
 writer_recover_rollups (BmsHistory *self, GError **error)
 {
@@ -213,7 +226,7 @@ writer_add_row (BmsHistory *self, const Row *row, gboolean *added, GError **erro
   accs = writer_acc (self, row->device_id);
   minute_start = floor_to (row->t_ms, MINUTE_MS);
   if (accs[0].t_ms != minute_start &&
-      (!writer_write_accs (self, accs, error) ||
+      (!writer_write_accs (self, accs, minute_start, error) ||
        !acc_load (self, LEVEL_MINUTE, &accs[0], row->device_id, minute_start, error)))
     return FALSE;
   acc_add_row (&accs[0], row);

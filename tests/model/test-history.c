@@ -1574,8 +1574,9 @@ test_wal_per_sample (Fixture *f, gconstpointer data)
   g_assert_cmpint (sql_int (f->path, "SELECT sum (n) FROM rollup_hour"), ==, n + 1);
 }
 
-/* A process killed before it wrote its last minute: the next one to open
- * the file rebuilds that minute and hour from the samples. */
+/* A process killed before it wrote its last minute (no flush, no close,
+ * as under kill -9): the next one to open the file rebuilds that minute
+ * from the samples and the coarser units holding it from the levels below. */
 static void
 test_rollups_recovered (Fixture *f, gconstpointer data)
 {
@@ -1591,24 +1592,32 @@ test_rollups_recovered (Fixture *f, gconstpointer data)
       dev = bms_history_ensure_device (h, "sim:killed", NULL, &error);
       for (guint i = 0; i < 100; i++)
         append_committed (h, dev, T0_US + i * SEC, i, 16);
+      /* A gap, then 30 samples in minute 6. */
+      for (guint i = 0; i < 30; i++)
+        append_committed (h, dev, T0_US + (360 + i) * SEC, 100 + i, 16);
       _exit (0);  /* no close, as under kill -9 */
     }
   g_setenv ("HISTORY_TEST_PATH", f->path, TRUE);
   g_test_trap_subprocess (NULL, 60 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
   g_test_trap_assert_passed ();
-  g_assert_cmpint (sql_int (f->path, "SELECT count (*) FROM samples"), ==, 100);
-  /* 00:00:00–00:01:40: the first minute was written when the second began. */
-  g_assert_cmpint (sql_int (f->path, "SELECT sum (n) FROM rollup_minute"), ==, 60);
-  /* … and merged into its 2-minute … day units then. */
-  g_assert_cmpint (sql_int (f->path, "SELECT count(*) FROM (SELECT sum(n) AS s FROM rollup_level"
-                            " GROUP BY unit_min) WHERE s = 60"), ==, 5);
+  g_assert_cmpint (sql_int (f->path, "SELECT count (*) FROM samples"), ==, 130);
+  /* Minutes 0 and 1 were written when the next began; minute 6 was open. */
+  g_assert_cmpint (sql_int (f->path, "SELECT sum (n) FROM rollup_minute"), ==, 100);
+  /* The 2- and 6-minute units of minutes 0 and 1 were written when minute
+   * 6 began outside them; the 30-minute … day units hold minute 6 too and
+   * waited in memory. */
+  g_assert_cmpint (sql_int (f->path, "SELECT coalesce (sum (n), 0) FROM rollup_level"
+                            " WHERE unit_min IN (2, 6)"), ==, 200);
+  g_assert_cmpint (sql_int (f->path, "SELECT coalesce (sum (n), 0) FROM rollup_level"
+                            " WHERE unit_min >= 30"), ==, 0);
+  g_assert_cmpint (sql_int (f->path, "SELECT coalesce (sum (n), 0) FROM rollup_hour"), ==, 0);
   h = bms_history_new (f->path, &error);
   g_assert_no_error (error);
   g_assert_true (bms_history_flush (h, &error));
-  g_assert_cmpint (sql_int (f->path, "SELECT sum (n) FROM rollup_minute"), ==, 100);
-  g_assert_cmpint (sql_int (f->path, "SELECT sum (n) FROM rollup_hour"), ==, 100);
+  g_assert_cmpint (sql_int (f->path, "SELECT sum (n) FROM rollup_minute"), ==, 130);
+  g_assert_cmpint (sql_int (f->path, "SELECT sum (n) FROM rollup_hour"), ==, 130);
   g_assert_cmpint (sql_int (f->path, "SELECT count(*) FROM (SELECT sum(n) AS s FROM rollup_level"
-                            " GROUP BY unit_min) WHERE s = 100"), ==, 5);
+                            " GROUP BY unit_min) WHERE s = 130"), ==, 5);
   /* The same rows as built from the samples by a migration. */
   {
     g_autofree char *recovered = NULL, *rebuilt = NULL;
@@ -1617,7 +1626,7 @@ test_rollups_recovered (Fixture *f, gconstpointer data)
     recovered = rollup_dump (f->path);
     r = bms_history_query_range (h, 1, 0, G_MAXINT64, 1, TRUE, &error);
     g_assert_no_error (error);
-    g_assert_cmpuint (r->count[0], ==, 100);
+    g_assert_cmpuint (r->count[0], ==, 130);
     check_envelope (h, 1, r);
     g_clear_object (&h);
     sql_exec (f->path, "DROP TABLE rollup_minute; DROP TABLE rollup_minute_cells;"
