@@ -571,7 +571,7 @@ measure (Fixture *f, guint n_cells, guint n, double *btree, double *file)
 
   pages = sql_int (f->path, "SELECT sum(pgsize) FROM dbstat WHERE name IN"
                    " ('samples', 'rollup_minute', 'rollup_hour', 'rollup_minute_cells',"
-                   " 'rollup_hour_cells')");
+                   " 'rollup_hour_cells', 'rollup_level')");
   g_assert_cmpint (g_stat (f->path, &st), ==, 0);
   size = st.st_size;
   *btree = (double) pages / n;
