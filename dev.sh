@@ -9,14 +9,15 @@ cd "$(dirname "$0")"
 APP_PACKAGES=(
   build-essential meson ninja-build pkg-config gettext
   libglib2.0-dev libglib2.0-bin libgtk-4-dev libadwaita-1-dev
-  libserialport-dev libxlsxwriter-dev libsqlite3-dev
+  libserialport-dev libxlsxwriter-dev libsqlite3-dev libmosquitto-dev
 )
 # ... and what the tests add: a display, serial and YMODEM tools, the
-# workbook reader, the data validators, the fuzzers, memcheck, CJK glyphs.
+# workbook reader, the data validators, the fuzzers, memcheck, CJK glyphs,
+# an MQTT broker, its clients and test certificates (`serve`).
 TEST_PACKAGES=(
   xvfb xauth dbus-x11 socat lrzsz python3 python3-openpyxl
   desktop-file-utils appstream
-  clang libclang-rt-14-dev valgrind fonts-wqy-microhei
+  clang libclang-rt-14-dev valgrind fonts-wqy-microhei mosquitto mosquitto-clients openssl
 )
 # Only the app and what it loads from the build tree (the settings schema,
 # the translations): not the tests, fuzzers and benches.

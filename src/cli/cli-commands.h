@@ -25,6 +25,10 @@ CLI_COMMAND (fields, cli_fields, "[--markdown [--template FILE] | --json]",
              "Print the field catalogue (docs/protocol.md is generated from it)")
 CLI_COMMAND (log,    cli_log,    "--port PORT [--db FILE] [--interval S] [--duration S]",
              "Record samples into the history database until Ctrl+C")
+#if HAVE_MQTT
+CLI_COMMAND (serve,  cli_serve,  "--config FILE",
+             "Poll boards, record them and publish them to an MQTT broker (Home Assistant)")
+#endif
 CLI_COMMAND (export, cli_export, "[--db FILE] (--xlsx OUT | --csv OUT) [--from TIME] [--to TIME]",
              "Export the history as an Excel workbook or CSV")
 CLI_COMMAND (alarms, cli_alarms, "[--db FILE] [--from TIME] [--to TIME] [--json]",

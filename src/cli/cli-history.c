@@ -2,6 +2,8 @@
 
 #include "config.h"
 
+#include <signal.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cli-common.h"
@@ -218,4 +220,57 @@ cli_history_list (const CliHistoryListing *listing,
   else
     listing->print_table (rows, labels);
   return CLI_EXIT_OK;
+}
+
+void
+cli_history_report_writes (const char *command, BmsHistory *history, CliWriteState *state)
+{
+  BmsHistoryStats stats;
+
+  bms_history_get_stats (history, &stats);
+  if (stats.failing && !state->failing)
+    {
+      g_autofree char *why = bms_history_dup_write_error (history);
+      cli_error (command, "not recording: %s (the board is still polled; recording resumes "
+                 "by itself once the write succeeds)", why ? why : "a write failed");
+      state->failing = TRUE;
+      state->lost_before = stats.failed_jobs - 1;
+    }
+  else if (!stats.failing && state->failing)
+    {
+      fprintf (stderr, "packwatch-cli %s: recording again (%" G_GUINT64_FORMAT
+               " cycles were not saved)\n", command, stats.failed_jobs - state->lost_before);
+      state->failing = FALSE;
+    }
+}
+
+gboolean
+cli_history_finish_writes (const char *command, BmsHistory *history, CliWriteState *state)
+{
+  g_autoptr (GError) error = NULL;
+  BmsHistoryStats stats;
+
+  if (bms_history_flush (history, &error))
+    return TRUE;
+  bms_history_get_stats (history, &stats);
+  if (!state->failing && !stats.failing)
+    return TRUE;
+  cli_error (command, "%s", error->message);
+  return FALSE;
+}
+
+void
+cli_history_print_summary (const char *command, BmsHistory *history, guint64 implausible,
+                           int stopped_by)
+{
+  BmsHistoryStats stats;
+
+  bms_history_get_stats (history, &stats);
+  fprintf (stderr, "packwatch-cli %s: %" G_GUINT64_FORMAT " samples saved", command, stats.samples);
+  if (stats.failed_jobs)
+    fprintf (stderr, ", %" G_GUINT64_FORMAT " cycles lost to write failures", stats.failed_jobs);
+  if (implausible > 0)
+    fprintf (stderr, ", %" G_GUINT64_FORMAT " implausible replies skipped", implausible);
+  fprintf (stderr, "%s\n",
+           stopped_by ? (stopped_by == SIGINT ? " (interrupted)" : " (terminated)") : "");
 }

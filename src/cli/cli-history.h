@@ -35,6 +35,33 @@ char       *cli_history_format_time  (gint64       time_us);
 GHashTable *cli_history_device_labels (BmsHistory *history,
                                        GError    **error);
 
+/* What the recording commands (log, serve) say about the disk: a full
+ * disk fails every cycle until space is freed, so it is said when writes
+ * start failing and when they succeed again, not once per cycle. */
+typedef struct
+{
+  gboolean failing;     /* reported; waiting for "recording again" */
+  guint64  lost_before; /* failed_jobs when that was reported */
+} CliWriteState;
+
+/* Compares the history's state with state and says what changed on
+ * standard error ("packwatch-cli COMMAND: not recording: …"). */
+void        cli_history_report_writes  (const char    *command,
+                                        BmsHistory    *history,
+                                        CliWriteState *state);
+/* At the end: flushes; FALSE (said) when the last write failed. An outage
+ * that was reported and is over does not count. */
+gboolean    cli_history_finish_writes  (const char    *command,
+                                        BmsHistory    *history,
+                                        CliWriteState *state);
+/* The last line: what was committed, not what was polled ("N samples
+ * saved", cycles lost to write failures, implausible replies skipped,
+ * "(interrupted)" or "(terminated)" for the signal that stopped it). */
+void        cli_history_print_summary  (const char    *command,
+                                        BmsHistory    *history,
+                                        guint64        implausible,
+                                        int            stopped_by);
+
 /* Starts the index-th object of a JSON array with its "time", "time_us"
  * and "device" members; the caller appends the rest and the "}". */
 void        cli_history_json_row_start (GString    *out,

@@ -48,33 +48,8 @@ typedef struct {
   gint64      outage_since;   /* monotonic */
   gboolean    warned_slow;
   char       *implausible_reason; /* the last one reported */
-  gboolean    write_failing;  /* reported; waiting for "recording again" */
-  guint64     lost_before;    /* failed_jobs when that was reported */
+  CliWriteState writes;
 } Logger;
-
-/* A full disk fails every cycle until space is freed: say so when it
- * starts and when recording resumes, not once per cycle. */
-static void
-report_write_state (Logger *log)
-{
-  BmsHistoryStats stats;
-
-  bms_history_get_stats (log->history, &stats);
-  if (stats.failing && !log->write_failing)
-    {
-      g_autofree char *why = bms_history_dup_write_error (log->history);
-      cli_error ("log", "not recording: %s (the board is still polled; recording resumes "
-                 "by itself once the write succeeds)", why ? why : "a write failed");
-      log->write_failing = TRUE;
-      log->lost_before = stats.failed_jobs - 1;
-    }
-  else if (!stats.failing && log->write_failing)
-    {
-      fprintf (stderr, "packwatch-cli log: recording again (%" G_GUINT64_FORMAT
-               " cycles were not saved)\n", stats.failed_jobs - log->lost_before);
-      log->write_failing = FALSE;
-    }
-}
 
 /* The line went down or the board stopped answering (offline after
  * BMS_POLLER_MISSED_OFFLINE cycles): said once per outage. */
@@ -135,7 +110,7 @@ on_connected (BmsPoller *poller, GParamSpec *pspec, Logger *log)
 static void
 on_cycle (BmsPoller *poller, GParamSpec *pspec, Logger *log)
 {
-  report_write_state (log);
+  cli_history_report_writes ("log", log->history, &log->writes);
 }
 
 static void
@@ -172,36 +147,10 @@ on_flush_timer (gpointer data)
   Logger *log = data;
   g_autoptr (GError) error = NULL;
 
-  if (!bms_history_flush (log->history, &error) && !log->write_failing)
+  if (!bms_history_flush (log->history, &error) && !log->writes.failing)
     cli_error ("log", "%s", error->message);
-  report_write_state (log);
+  cli_history_report_writes ("log", log->history, &log->writes);
   return G_SOURCE_CONTINUE;
-}
-
-static gboolean
-writes_failing (BmsHistory *history)
-{
-  BmsHistoryStats stats;
-
-  bms_history_get_stats (history, &stats);
-  return stats.failing;
-}
-
-/* What was committed, not what was polled: a cycle lost to a full disk
- * is not "saved". */
-static void
-print_summary (BmsHistory *history, guint64 implausible, int stopped_by)
-{
-  BmsHistoryStats stats;
-
-  bms_history_get_stats (history, &stats);
-  fprintf (stderr, "packwatch-cli log: %" G_GUINT64_FORMAT " samples saved", stats.samples);
-  if (stats.failed_jobs)
-    fprintf (stderr, ", %" G_GUINT64_FORMAT " cycles lost to write failures", stats.failed_jobs);
-  if (implausible > 0)
-    fprintf (stderr, ", %" G_GUINT64_FORMAT " implausible replies skipped", implausible);
-  fprintf (stderr, "%s\n",
-           stopped_by ? (stopped_by == SIGINT ? " (interrupted)" : " (terminated)") : "");
 }
 
 static gboolean
@@ -268,13 +217,11 @@ run_poller (BmsSession *session, BmsHistory *history, double interval, gboolean 
     status = CLI_EXIT_BUSY;
   /* An outage that was reported and is over does not fail the run; a
    * write failing at the end does. */
-  else if (!bms_history_flush (history, &error) && (log.write_failing || writes_failing (history)))
-    {
-      cli_error ("log", "%s", error->message);
-      status = CLI_EXIT_FAILED;
-    }
+  else if (!cli_history_finish_writes ("log", history, &log.writes))
+    status = CLI_EXIT_FAILED;
   if (!log.refused)
-    print_summary (history, bms_poller_get_implausible_replies (poller), cli_stop_get_signal ());
+    cli_history_print_summary ("log", history, bms_poller_get_implausible_replies (poller),
+                               cli_stop_get_signal ());
   g_free (log.implausible_reason);
   return status;
 }
