@@ -19,7 +19,6 @@
 #include <glib/gstdio.h>
 
 #include "bms-hex.h"
-#include "bms-sim.h"
 #include "bms-tap-transport.h"
 #include "cli-common.h"
 
@@ -152,24 +151,6 @@ capture_finish (Capture *c, GError **error)
   return ok;
 }
 
-static BmsSession *
-open_session (const CliConnection *conn, BmsTransport **tap, GError **error)
-{
-  g_autoptr (BmsTransport) transport = NULL;
-  g_autoptr (BmsSession) session = NULL;
-
-  bms_sim_register_uri_scheme ();
-  transport = bms_transport_new_for_uri (conn->port, (guint)conn->baud, error);
-  if (transport == NULL)
-    return NULL;
-  *tap = bms_tap_transport_new (transport);
-  session = bms_session_new (*tap, (guint)conn->address);
-  if (!bms_session_set_baud (session, (guint)conn->baud, error)
-      || !bms_session_open (session, error))
-    return NULL;
-  return g_steal_pointer (&session);
-}
-
 /* One read all, its raw reply appended; FALSE when the board did not give
  * one (the capture ends there). */
 static gboolean
@@ -205,7 +186,7 @@ run_capture (Options *o)
 
   /* Before the session's worker exists: it inherits the blocked mask. */
   cli_stop_start ();
-  session = open_session (&o->conn, &tap, &error);
+  session = cli_connection_open_wrapped (&o->conn, bms_tap_transport_new, &tap, &error);
   if (session == NULL)
     {
       cli_error ("capture", "%s", error->message);

@@ -49,6 +49,12 @@ gboolean cli_connection_validate (const CliConnection *conn, GError **error);
 /* Opens the transport ("sim://", "tcp://host:port", a serial port or path)
  * and a session with the board. */
 BmsSession *cli_connection_open (const CliConnection *conn, GError **error);
+/* The same with a transport of the caller's in front of the line's (wrap
+ * takes the line's, returns a new reference), e.g. capture's tap; wrapped
+ * (optional) gets a reference to it. */
+typedef BmsTransport *(*CliTransportWrap) (BmsTransport *line);
+BmsSession *cli_connection_open_wrapped (const CliConnection *conn, CliTransportWrap wrap,
+                                         BmsTransport **wrapped, GError **error);
 
 /* Stopping a command that talks to a board, whatever the line does.
  * cli_stop_start blocks SIGINT and SIGTERM in the calling thread and every

@@ -81,7 +81,8 @@ cli_connection_validate (const CliConnection *conn, GError **error)
 }
 
 BmsSession *
-cli_connection_open (const CliConnection *conn, GError **error)
+cli_connection_open_wrapped (const CliConnection *conn, CliTransportWrap wrap,
+                             BmsTransport **wrapped, GError **error)
 {
   g_autoptr (BmsTransport) transport = NULL;
   g_autoptr (BmsSession) session = NULL;
@@ -91,9 +92,23 @@ cli_connection_open (const CliConnection *conn, GError **error)
   transport = bms_transport_new_for_uri (conn->port, (guint)conn->baud, error);
   if (transport == NULL)
     return NULL;
+  if (wrap != NULL)
+    {
+      g_autoptr (BmsTransport) inner = g_steal_pointer (&transport);
+
+      transport = wrap (inner);
+      if (wrapped != NULL)
+        *wrapped = g_object_ref (transport);
+    }
   session = bms_session_new (transport, (guint)conn->address);
   if (!bms_session_set_baud (session, (guint)conn->baud, error)
       || !bms_session_open (session, error))
     return NULL;
   return g_steal_pointer (&session);
+}
+
+BmsSession *
+cli_connection_open (const CliConnection *conn, GError **error)
+{
+  return cli_connection_open_wrapped (conn, NULL, NULL, error);
 }

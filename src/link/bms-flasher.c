@@ -786,15 +786,31 @@ run_steps (BmsFlasher *self, GCancellable *cancellable, GError **error)
 /* ---- async ------------------------------------------------------------ */
 
 static void
-run_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+return_result (GTask *task, gboolean ok, GError *error)
 {
-  BmsFlasher *self = source;
-  GError *error = NULL;
-
-  if (bms_flasher_run (self, cancellable, &error))
+  if (ok)
     g_task_return_boolean (task, TRUE);
   else
     g_task_return_error (task, error);
+}
+
+/* The --bootloader flavour has no session: a thread of its own does the I/O. */
+static void
+run_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  GError *error = NULL;
+  gboolean ok = bms_flasher_run (source, cancellable, &error);
+
+  return_result (task, ok, error);
+}
+
+/* Through a session: one job of its queue, so no thread waits for the
+ * session's worker; the transfer holds the line as run_exclusive did. */
+static BmsSessionJobResult
+run_job (BmsSession *session, gpointer user_data, GCancellable *cancellable, GError **error)
+{
+  return bms_flasher_run (user_data, cancellable, error) ? BMS_SESSION_JOB_DONE
+                                                          : BMS_SESSION_JOB_FAILED;
 }
 
 void
@@ -810,7 +826,10 @@ bms_flasher_run_async (BmsFlasher *self, GCancellable *cancellable,
   g_task_set_source_tag (task, bms_flasher_run_async);
   /* Our own error names the step and what to do; GTask's would not. */
   g_task_set_check_cancellable (task, FALSE);
-  g_task_run_in_thread (task, run_thread);
+  if (self->session != NULL)
+    bms_session_run_task (self->session, task, run_job, self);
+  else
+    g_task_run_in_thread (task, run_thread);
 }
 
 gboolean

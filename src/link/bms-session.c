@@ -61,6 +61,7 @@ struct _BmsSession
   gint64 line_free_us;         /* last byte on the line (sent or received) */
   gint64 last_reply_us;        /* 0 = never */
   gboolean need_wake;
+  gboolean in_exclusive;       /* inside a BmsSessionRawFunc: session calls are refused */
   GHashTable *wake_states;     /* other boards on the bus: address -> WakeState */
   guint8 protocol_version;
 };
@@ -81,6 +82,7 @@ typedef enum {
   JOB_WRITE,
   JOB_EXCLUSIVE,
   JOB_SET_ADDRESS,
+  JOB_RUN,
 } JobKind;
 
 typedef struct
@@ -92,7 +94,9 @@ typedef struct
   guint baud;
   guint address;
   BmsSessionRawFunc func;
+  BmsSessionJobFunc run_func;
   gpointer func_data;
+  BmsSession *owner;           /* JOB_RUN: its task's source may be another object */
   GCancellable *cancellable;
   GTask *task;                 /* async jobs: completed through the task */
 
@@ -993,7 +997,9 @@ run_exclusive (BmsSession *self, Job *job, GError **error)
     }
   wait_for_gap (self, &t);
   bms_transport_flush_input (self->transport);
+  self->in_exclusive = TRUE;
   ok = job->func (self->transport, job->func_data, job->cancellable, error);
+  self->in_exclusive = FALSE;
   /* Whatever happened, the board may have restarted: wake it next time. */
   self->line_free_us = g_get_monotonic_time ();
   self->need_wake = TRUE;
@@ -1041,6 +1047,7 @@ run_job (BmsSession *self, Job *job, GError **error)
     case JOB_EXCLUSIVE: return run_exclusive (self, job, error);
     case JOB_SET_ADDRESS: return run_set_address (self, job, error);
     case JOB_QUIT:
+    case JOB_RUN:
     default: g_assert_not_reached ();
     }
 }
@@ -1065,13 +1072,49 @@ job_free (Job *job)
   if (job->kind == JOB_UNLOCK && job->text != NULL)
     memset (job->text, 0, strlen (job->text));
   g_clear_object (&job->task);
+  g_clear_object (&job->owner);
   job_clear (job);
   g_free (job);
 }
 
+/* One call of a bms_session_run_task function; FALSE when it asked to go
+ * again after the jobs queued meanwhile. */
+static gboolean
+run_step (BmsSession *self, Job *job)
+{
+  BmsSessionJobResult result;
+
+  result = job->run_func (self, job->func_data, job->cancellable, &job->error);
+  if (result == BMS_SESSION_JOB_AGAIN)
+    {
+      g_clear_error (&job->error);
+      return FALSE;
+    }
+  job->ok = result == BMS_SESSION_JOB_DONE;
+  if (!job->ok && job->error == NULL)
+    job->error = g_error_new_literal (BMS_SESSION_ERROR, BMS_SESSION_ERROR_CLOSED,
+                                      "A session job failed without saying why");
+  return TRUE;
+}
+
+/* The task of an async job gets its result here, on the worker; GTask
+ * calls back in the main context the task was made in. */
+static void
+job_return (Job *job, GTask *task)
+{
+  if (!job->ok)
+    g_task_return_error (task, g_steal_pointer (&job->error));
+  else if (job->kind == JOB_RUN)
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_pointer (task, g_steal_pointer (&job->snapshot),
+                           (GDestroyNotify) bms_snapshot_free);
+}
+
 /* The worker owns a reference to the queue, not to the session: an async
- * job's GTask may hold the last reference to the session, and that may be
- * dropped right here on the worker (see dispose). */
+ * job's GTask (or a run job's owner reference) may hold the last reference
+ * to the session, and that may be dropped right here on the worker (see
+ * dispose). */
 static gpointer
 worker_main (gpointer data)
 {
@@ -1082,13 +1125,20 @@ worker_main (gpointer data)
     {
       Job *job = g_async_queue_pop (queue);
       GTask *task;
+      BmsSession *owner;
 
       if (job->kind == JOB_QUIT)
         {
           g_free (job);
           break;
         }
-      job->ok = run_job (self, job, &job->error);
+      if (job->kind != JOB_RUN)
+        job->ok = run_job (self, job, &job->error);
+      else if (!run_step (self, job))
+        {
+          g_async_queue_push (queue, job);
+          continue;
+        }
       if (job->task == NULL)
         {
           g_mutex_lock (&job->done_lock);
@@ -1098,14 +1148,12 @@ worker_main (gpointer data)
           continue;
         }
       task = g_steal_pointer (&job->task);
-      if (job->ok)
-        g_task_return_pointer (task, g_steal_pointer (&job->snapshot),
-                               (GDestroyNotify) bms_snapshot_free);
-      else
-        g_task_return_error (task, g_steal_pointer (&job->error));
+      owner = g_steal_pointer (&job->owner);
+      job_return (job, task);
       job_free (job);
-      /* May finalize the session: self is not touched after this. */
       g_object_unref (task);
+      /* Either may finalize the session: self is not touched after this. */
+      g_clear_object (&owner);
     }
 
   g_async_queue_unref (queue);
@@ -1122,22 +1170,32 @@ job_init (Job *job, JobKind kind, GCancellable *cancellable)
   g_cond_init (&job->done_cond);
 }
 
-/* Queues the job and waits for the worker to finish it. */
+/* Queues the job and waits for the worker to finish it (the blocking
+ * calls, for threads other than the worker). */
 static gboolean
 job_run_sync (BmsSession *self, Job *job, GError **error)
 {
-  if (g_thread_self () == self->worker)
+  if (g_thread_self () == self->worker && self->in_exclusive)
     {
       g_set_error_literal (error, BMS_SESSION_ERROR, BMS_SESSION_ERROR_CLOSED,
                            "A session call was made from inside bms_session_run_exclusive: "
                            "use the transport given to the function instead");
       return FALSE;
     }
-  g_async_queue_push (self->queue, job);
-  g_mutex_lock (&job->done_lock);
-  while (!job->done)
-    g_cond_wait (&job->done_cond, &job->done_lock);
-  g_mutex_unlock (&job->done_lock);
+  if (g_thread_self () == self->worker)
+    {
+      /* Inside a job of bms_session_run_task: the line is ours already,
+       * and queueing would wait for ourselves. */
+      job->ok = run_job (self, job, &job->error);
+    }
+  else
+    {
+      g_async_queue_push (self->queue, job);
+      g_mutex_lock (&job->done_lock);
+      while (!job->done)
+        g_cond_wait (&job->done_cond, &job->done_lock);
+      g_mutex_unlock (&job->done_lock);
+    }
   if (!job->ok)
     g_propagate_error (error, g_steal_pointer (&job->error));
   return job->ok;
@@ -1531,6 +1589,24 @@ bms_session_run_exclusive (BmsSession *self, BmsSessionRawFunc func, gpointer us
   ok = job_run_sync (self, &job, error);
   job_clear (&job);
   return ok;
+}
+
+void
+bms_session_run_task (BmsSession *self, GTask *task, BmsSessionJobFunc func, gpointer user_data)
+{
+  Job *job;
+
+  g_return_if_fail (BMS_IS_SESSION (self));
+  g_return_if_fail (G_IS_TASK (task));
+  g_return_if_fail (func != NULL);
+
+  job = g_new (Job, 1);
+  job_init (job, JOB_RUN, g_task_get_cancellable (task));
+  job->run_func = func;
+  job->func_data = user_data;
+  job->task = g_object_ref (task);
+  job->owner = g_object_ref (self);
+  g_async_queue_push (self->queue, job);
 }
 
 void

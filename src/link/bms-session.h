@@ -116,6 +116,31 @@ gboolean      bms_session_run_exclusive  (BmsSession       *self,
                                           GCancellable     *cancellable,
                                           GError          **error);
 
+/* Work of several requests as a job of the session's own queue, so no
+ * thread waits for the worker: func runs on the worker, and the session's
+ * blocking calls made from inside it (bms_session_write, _unlock, _open,
+ * _run_exclusive ...) run there at once, in order. One call of func should
+ * be one short piece (a write and its read-back): AGAIN puts the job back at
+ * the end of the queue, so requests queued meanwhile (the poller's reads)
+ * go in between, as they would between blocking calls from another thread. */
+typedef enum {
+  BMS_SESSION_JOB_DONE,
+  BMS_SESSION_JOB_FAILED,       /* error is set */
+  BMS_SESSION_JOB_AGAIN,        /* call func again after the jobs queued meanwhile */
+} BmsSessionJobResult;
+typedef BmsSessionJobResult (*BmsSessionJobFunc) (BmsSession   *session,
+                                                  gpointer      user_data,
+                                                  GCancellable *cancellable,
+                                                  GError      **error);
+/* Completes task (g_task_return_boolean or _error) from the worker; GTask
+ * runs its callback in the task's own main context. The cancellable is the
+ * task's; func checks it through the session calls it makes. user_data must
+ * live as long as the task (make it the task's data). */
+void          bms_session_run_task      (BmsSession        *self,
+                                         GTask             *task,
+                                         BmsSessionJobFunc  func,
+                                         gpointer           user_data);
+
 /* Async wrappers for the UI. */
 /* bms_session_unlock as a job of the session's queue; cb runs in the
  * caller's main context. */

@@ -537,82 +537,49 @@ restore_if_broken (BmsChangeSet *self, GPtrArray *order, guint failed, BmsSessio
     }
 }
 
-static gboolean
-apply_core (BmsChangeSet *self, BmsSession *session, const char *password, BmsHistory *history,
-            gint64 device_id, GCancellable *cancellable, ReportFunc report, gpointer data,
-            GError **error)
-{
-  g_autoptr (GPtrArray) order = NULL;
-  g_autoptr (GError) local = NULL;
-
-  if (!bms_change_set_validate (self, error))
-    return FALSE;
-  order = bms_change_set_get_write_order (self);
-  if (order->len == 0)
-    return TRUE;
-
-  /* NULL: the session was unlocked just before (the password dialog);
-   * the session's gate refuses the writes if it is not. */
-  if (password != NULL && !bms_session_unlock (session, password, cancellable, &local))
-    {
-      g_autofree char *result = g_strdup_printf ("failed: %s", local->message);
-      audit (history, device_id, "unlock", NULL, NULL, result);
-      mark_rest (order, 0, local->message, report, data);
-      g_propagate_prefixed_error (error, g_steal_pointer (&local), "%s", _ ("Unlocking failed: "));
-      return FALSE;
-    }
-  if (password != NULL)
-    audit (history, device_id, "unlock", NULL, NULL, "ok");
-
-  for (guint i = 0; i < order->len; i++)
-    {
-      BmsChange *change = g_ptr_array_index (order, i);
-      gboolean ok;
-
-      ok = write_one (change, session, history, device_id, cancellable, report, data, error);
-      if (ok && bms_change_get_id (change) == BMS_ID_PASSWORD)
-        ok = verify_password (change, session, password, history, device_id, cancellable,
-                              report, data, error);
-      if (!ok)
-        {
-          g_autofree char *why = g_strdup_printf (_ ("not sent: writing %s failed before it"),
-                                                  bms_change_get_name (change));
-          mark_rest (order, i + 1, why, report, data);
-          restore_if_broken (self, order, i, session, history, device_id, cancellable, report,
-                             data);
-          return FALSE;
-        }
-    }
-  return TRUE;
-}
-
-gboolean
-bms_change_set_apply (BmsChangeSet *self, BmsSession *session, const char *password,
-                      BmsHistory *history, gint64 device_id, GCancellable *cancellable,
-                      GError **error)
-{
-  return bms_change_set_apply_full (self, session, password, history, device_id, NULL, cancellable,
-                                    error);
-}
-
+/* An apply under way: validated and unlocked in its first step, then one
+ * write (with its read-back) a step, so that on the session's queue the
+ * poller's reads still go in between the writes. */
 typedef struct
 {
+  BmsChangeSet *set;
   BmsSession *session;
   char *password;
   BmsHistory *history;
   gint64 device_id;
-  GMainContext *context;
-} ApplyData;
+  GMainContext *context;       /* where results are set; NULL: the applying thread */
+  GPtrArray *order;            /* NULL before the first step */
+  guint next;
+} Apply;
+
+static Apply *
+apply_new (BmsChangeSet *set, BmsSession *session, const char *password, BmsHistory *history,
+           gint64 device_id, GMainContext *context)
+{
+  Apply *a = g_new0 (Apply, 1);
+
+  a->set = g_object_ref (set);
+  a->session = g_object_ref (session);
+  a->password = g_strdup (password);
+  a->history = history ? g_object_ref (history) : NULL;
+  a->device_id = device_id;
+  a->context = context ? g_main_context_ref (context) : NULL;
+  return a;
+}
 
 static void
-apply_data_free (ApplyData *d)
+apply_free (Apply *a)
 {
-  g_clear_object (&d->session);
-  g_clear_object (&d->history);
-  g_free (d->password);
-  g_main_context_unref (d->context);
-  g_free (d);
+  g_clear_object (&a->set);
+  g_clear_object (&a->session);
+  g_clear_object (&a->history);
+  g_free (a->password);
+  g_clear_pointer (&a->context, g_main_context_unref);
+  g_clear_pointer (&a->order, g_ptr_array_unref);
+  g_free (a);
 }
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Apply, apply_free)
 
 typedef struct
 {
@@ -643,13 +610,88 @@ report_free (gpointer data)
 static void
 report_invoke (BmsChange *change, BmsChangeResult result, const char *message, gpointer data)
 {
-  ApplyData *d = data;
+  Apply *a = data;
   Report *r = g_new0 (Report, 1);
 
   r->change = g_object_ref (change);
   r->result = result;
   r->message = g_strdup (message);
-  bms_context_post (d->context, report_on_owner, r, report_free);
+  bms_context_post (a->context, report_on_owner, r, report_free);
+}
+
+static ReportFunc
+apply_report (Apply *a)
+{
+  return a->context != NULL ? report_invoke : report_direct;
+}
+
+static BmsSessionJobResult
+apply_start (Apply *a, GCancellable *cancellable, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  g_autofree char *result = NULL;
+
+  if (!bms_change_set_validate (a->set, error))
+    return BMS_SESSION_JOB_FAILED;
+  a->order = bms_change_set_get_write_order (a->set);
+  if (a->order->len == 0)
+    return BMS_SESSION_JOB_DONE;
+  /* NULL: the session was unlocked just before (the password dialog);
+   * the session's gate refuses the writes if it is not. */
+  if (a->password == NULL)
+    return BMS_SESSION_JOB_AGAIN;
+  if (bms_session_unlock (a->session, a->password, cancellable, &local))
+    {
+      audit (a->history, a->device_id, "unlock", NULL, NULL, "ok");
+      return BMS_SESSION_JOB_AGAIN;
+    }
+  result = g_strdup_printf ("failed: %s", local->message);
+  audit (a->history, a->device_id, "unlock", NULL, NULL, result);
+  mark_rest (a->order, 0, local->message, apply_report (a), a);
+  g_propagate_prefixed_error (error, g_steal_pointer (&local), "%s", _ ("Unlocking failed: "));
+  return BMS_SESSION_JOB_FAILED;
+}
+
+static BmsSessionJobResult
+apply_next (Apply *a, GCancellable *cancellable, GError **error)
+{
+  BmsChange *change = g_ptr_array_index (a->order, a->next);
+  ReportFunc report = apply_report (a);
+  g_autofree char *why = NULL;
+  gboolean ok;
+
+  ok = write_one (change, a->session, a->history, a->device_id, cancellable, report, a, error);
+  if (ok && bms_change_get_id (change) == BMS_ID_PASSWORD)
+    ok = verify_password (change, a->session, a->password, a->history, a->device_id, cancellable,
+                          report, a, error);
+  if (ok)
+    return ++a->next < a->order->len ? BMS_SESSION_JOB_AGAIN : BMS_SESSION_JOB_DONE;
+  why = g_strdup_printf (_ ("not sent: writing %s failed before it"), bms_change_get_name (change));
+  mark_rest (a->order, a->next + 1, why, report, a);
+  restore_if_broken (a->set, a->order, a->next, a->session, a->history, a->device_id, cancellable,
+                     report, a);
+  return BMS_SESSION_JOB_FAILED;
+}
+
+/* One step of an apply; on the session's worker for apply_async, in a loop
+ * on the caller's thread for the blocking calls. */
+static BmsSessionJobResult
+apply_step (BmsSession *session, gpointer data, GCancellable *cancellable, GError **error)
+{
+  Apply *a = data;
+
+  if (a->order == NULL)
+    return apply_start (a, cancellable, error);
+  return apply_next (a, cancellable, error);
+}
+
+gboolean
+bms_change_set_apply (BmsChangeSet *self, BmsSession *session, const char *password,
+                      BmsHistory *history, gint64 device_id, GCancellable *cancellable,
+                      GError **error)
+{
+  return bms_change_set_apply_full (self, session, password, history, device_id, NULL, cancellable,
+                                    error);
 }
 
 gboolean
@@ -657,51 +699,37 @@ bms_change_set_apply_full (BmsChangeSet *self, BmsSession *session, const char *
                            BmsHistory *history, gint64 device_id, GMainContext *results_context,
                            GCancellable *cancellable, GError **error)
 {
-  ApplyData d = { NULL, NULL, NULL, 0, results_context };
+  g_autoptr (Apply) a = NULL;
+  BmsSessionJobResult result;
 
   g_return_val_if_fail (BMS_IS_CHANGE_SET (self), FALSE);
   g_return_val_if_fail (BMS_IS_SESSION (session), FALSE);
-  if (results_context == NULL)
-    return apply_core (self, session, password, history, device_id, cancellable, report_direct,
-                       NULL, error);
-  return apply_core (self, session, password, history, device_id, cancellable, report_invoke, &d,
-                     error);
+
+  a = apply_new (self, session, password, history, device_id, results_context);
+  do
+    result = apply_step (session, a, cancellable, error);
+  while (result == BMS_SESSION_JOB_AGAIN);
+  return result == BMS_SESSION_JOB_DONE;
 }
 
-static void
-apply_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
-{
-  ApplyData *d = task_data;
-  GError *error = NULL;
-
-  if (apply_core (source, d->session, d->password, d->history, d->device_id, cancellable,
-                  report_invoke, d, &error))
-    g_task_return_boolean (task, TRUE);
-  else
-    g_task_return_error (task, error);
-}
-
+/* A job of the session's own queue: no thread waits for the worker. */
 void
 bms_change_set_apply_async (BmsChangeSet *self, BmsSession *session, const char *password,
                             BmsHistory *history, gint64 device_id, GCancellable *cancellable,
                             GAsyncReadyCallback callback, gpointer user_data)
 {
   g_autoptr (GTask) task = NULL;
-  ApplyData *d;
+  g_autoptr (GMainContext) context = g_main_context_ref_thread_default ();
+  Apply *a;
 
   g_return_if_fail (BMS_IS_CHANGE_SET (self));
   g_return_if_fail (BMS_IS_SESSION (session));
 
-  d = g_new0 (ApplyData, 1);
-  d->session = g_object_ref (session);
-  d->password = g_strdup (password);
-  d->history = history ? g_object_ref (history) : NULL;
-  d->device_id = device_id;
-  d->context = g_main_context_ref_thread_default ();
+  a = apply_new (self, session, password, history, device_id, context);
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, bms_change_set_apply_async);
-  g_task_set_task_data (task, d, (GDestroyNotify)apply_data_free);
-  g_task_run_in_thread (task, apply_thread);
+  g_task_set_task_data (task, a, (GDestroyNotify)apply_free);
+  bms_session_run_task (session, task, apply_step, a);
 }
 
 gboolean

@@ -56,6 +56,21 @@ flash_reconnect (BmsConnection *self,
     bms_connection_connect (self, job->uri, job->baud, job->address);
 }
 
+/* Ends the update before the flasher could run: where it stopped, the line
+ * back to polling if it was given up for the bootloader. Takes the task. */
+static void
+flash_failed (GTask          *task,
+              BmsFlasherStep  step,
+              GError         *error)
+{
+  FlashJob *job = g_task_get_task_data (task);
+
+  job->step = step;
+  flash_reconnect (g_task_get_source_object (task), job);
+  g_task_return_error (task, error);
+  g_object_unref (task);
+}
+
 static void
 flashed (GObject      *source,
          GAsyncResult *result,
@@ -73,12 +88,9 @@ flashed (GObject      *source,
       bms_history_add_firmware_audit (self->history, self->history_device_id, job->flasher,
                                       job->path, job->old_version,
                                       error != NULL ? error->message : NULL);
-  if (job->in_bootloader)
-    flash_reconnect (self, job);
-  if (ok)
-    g_task_return_boolean (task, TRUE);
-  else
-    g_task_return_error (task, error);
+  /* (a no-op unless the line was given up for the bootloader) */
+  flash_reconnect (self, job);
+  bms_connection_task_return (task, ok, error);
 }
 
 static void
@@ -94,28 +106,38 @@ run_flasher (BmsConnection *self,
   bms_flasher_run_async (job->flasher, g_task_get_cancellable (task), flashed, task);
 }
 
+/* Unlocked (through the session) or the port opened (in the bootloader):
+ * the flasher runs; without one the update ends at step. Takes the task. */
+static void
+flash_ready (GTask          *task,
+             BmsFlasher     *flasher,
+             BmsFlasherStep  step,
+             GError         *error)
+{
+  FlashJob *job = g_task_get_task_data (task);
+
+  if (flasher == NULL)
+    {
+      flash_failed (task, step, error);
+      return;
+    }
+  job->flasher = flasher;
+  run_flasher (g_task_get_source_object (task), task);
+}
+
 static void
 flash_unlocked (GObject      *source,
                 GAsyncResult *result,
                 gpointer      user_data)
 {
-  GTask *task = user_data;
   BmsConnection *self = BMS_CONNECTION (source);
-  FlashJob *job = g_task_get_task_data (task);
   GError *error = NULL;
 
-  if (!bms_connection_unlock_finish (self, result, &error) || self->session == NULL)
-    {
-      job->step = BMS_FLASHER_STEP_ENTER_BOOTLOADER;
-      if (error == NULL)
-        error = g_error_new (BMS_SESSION_ERROR, BMS_SESSION_ERROR_CLOSED,
-                             _("Not connected to a board"));
-      g_task_return_error (task, error);
-      g_object_unref (task);
-      return;
-    }
-  job->flasher = bms_flasher_new (self->session);
-  run_flasher (self, task);
+  if (bms_connection_unlock_finish (self, result, &error) && self->session == NULL)
+    error = g_error_new (BMS_SESSION_ERROR, BMS_SESSION_ERROR_CLOSED,
+                         _("Not connected to a board"));
+  flash_ready (user_data, error == NULL ? bms_flasher_new (self->session) : NULL,
+               BMS_FLASHER_STEP_ENTER_BOOTLOADER, error);
 }
 
 static void
@@ -125,11 +147,9 @@ open_transport_thread (GTask        *task,
                        GCancellable *cancellable)
 {
   GError *error = NULL;
+  gboolean ok = bms_transport_open (task_data, &error);
 
-  if (!bms_transport_open (task_data, &error))
-    g_task_return_error (task, error);
-  else
-    g_task_return_boolean (task, TRUE);
+  bms_connection_task_return (task, ok, error);
 }
 
 static void
@@ -137,21 +157,13 @@ bootloader_line_opened (GObject      *source,
                         GAsyncResult *result,
                         gpointer      user_data)
 {
-  GTask *task = user_data;
-  BmsConnection *self = g_task_get_source_object (task);
-  FlashJob *job = g_task_get_task_data (task);
+  FlashJob *job = g_task_get_task_data (user_data);
   GError *error = NULL;
 
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
-    {
-      job->step = BMS_FLASHER_STEP_SEGMENT;
-      flash_reconnect (self, job);
-      g_task_return_error (task, error);
-      g_object_unref (task);
-      return;
-    }
-  job->flasher = bms_flasher_new_for_transport (job->transport, job->address);
-  run_flasher (self, task);
+  g_task_propagate_boolean (G_TASK (result), &error);
+  flash_ready (user_data,
+               error == NULL ? bms_flasher_new_for_transport (job->transport, job->address) : NULL,
+               BMS_FLASHER_STEP_SEGMENT, error);
 }
 
 /* The poller must not touch the line meanwhile: disconnect, open the port
@@ -166,10 +178,9 @@ flash_in_bootloader (BmsConnection *self,
 
   if (self->uri == NULL)
     {
-      job->step = BMS_FLASHER_STEP_REOPEN;
-      g_task_return_new_error (task, BMS_SESSION_ERROR, BMS_SESSION_ERROR_CLOSED,
-                               _("No port chosen: connect to the board’s port first"));
-      g_object_unref (task);
+      flash_failed (task, BMS_FLASHER_STEP_REOPEN,
+                    g_error_new_literal (BMS_SESSION_ERROR, BMS_SESSION_ERROR_CLOSED,
+                                         _("No port chosen: connect to the board’s port first")));
       return;
     }
   job->uri = g_strdup (self->uri);
@@ -179,10 +190,7 @@ flash_in_bootloader (BmsConnection *self,
   job->transport = bms_transport_new_for_uri (job->uri, BMS_FLASHER_BOOTLOADER_BAUD, &error);
   if (job->transport == NULL)
     {
-      job->step = BMS_FLASHER_STEP_REOPEN;
-      flash_reconnect (self, job);
-      g_task_return_error (task, error);
-      g_object_unref (task);
+      flash_failed (task, BMS_FLASHER_STEP_REOPEN, error);
       return;
     }
   open = g_task_new (self, g_task_get_cancellable (task), bootloader_line_opened, task);
@@ -225,23 +233,18 @@ bms_connection_flash_async (BmsConnection       *self,
       flash_in_bootloader (self, task);
       return;
     }
-  task = bms_connection_job_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, bms_connection_flash_async);
-  g_task_set_task_data (task, job, (GDestroyNotify) flash_job_free);
   job->step = BMS_FLASHER_STEP_ENTER_BOOTLOADER;
-  if (!bms_connection_require_session (self, task))
-    {
-      g_object_unref (task);
-      return;
-    }
+  task = bms_connection_job_task_new (self, cancellable, bms_connection_flash_async, job,
+                                      (GDestroyNotify) flash_job_free, callback, user_data);
+  if (task == NULL)
+    return;
   if (password != NULL && !bms_session_is_unlocked (self->session))
     {
       bms_connection_unlock_async (self, password, g_task_get_cancellable (task),
                                    flash_unlocked, task);
       return;
     }
-  job->flasher = bms_flasher_new (self->session);
-  run_flasher (self, task);
+  flash_ready (task, bms_flasher_new (self->session), BMS_FLASHER_STEP_ENTER_BOOTLOADER, NULL);
 }
 
 gboolean

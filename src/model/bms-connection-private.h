@@ -82,11 +82,24 @@ void      bms_connection_find_history_device (BmsConnection       *self);
 
 /* bms-connection-writes.c */
 void      bms_connection_refresh_lock_state  (BmsConnection       *self);
+/* The task of a job on the board (cancelled by caller and by Disconnect),
+ * with its source tag and data; NULL when not connected: the task is then
+ * answered with the reason. */
 GTask    *bms_connection_job_task_new        (BmsConnection       *self,
                                               GCancellable        *caller,
+                                              gpointer             source_tag,
+                                              gpointer             task_data,
+                                              GDestroyNotify       task_data_destroy,
                                               GAsyncReadyCallback  callback,
                                               gpointer             user_data);
-gboolean  bms_connection_require_session     (BmsConnection       *self,
-                                              GTask               *task);
+/* Ends task with TRUE, or with error (taken) when !ok. */
+void      bms_connection_task_return         (GTask               *task,
+                                              gboolean             ok,
+                                              GError              *error);
+/* The _finish of a job: the lock mirror follows the session, then the
+ * task's boolean. */
+gboolean  bms_connection_job_finish          (BmsConnection       *self,
+                                              GAsyncResult        *result,
+                                              GError             **error);
 
 G_END_DECLS

@@ -2,6 +2,7 @@
  * and the writes to the board: change sets and field writes */
 #include "config.h"
 
+#include <string.h>
 #include <glib/gi18n.h>
 
 #include "bms-connection-private.h"
@@ -53,18 +54,24 @@ cancel_link_free (CancelLink *link)
   g_free (link);
 }
 
-/* A task of an unlock or a write is cancelled by the caller's cancellable
- * and by Disconnect: a request in flight never holds up closing the line. */
+/* A task of an unlock, a write or an update is cancelled by the caller's
+ * cancellable and by Disconnect: a request in flight never holds up closing
+ * the line. */
 GTask *
 bms_connection_job_task_new (BmsConnection       *self,
                              GCancellable        *caller,
+                             gpointer             source_tag,
+                             gpointer             task_data,
+                             GDestroyNotify       task_data_destroy,
                              GAsyncReadyCallback  callback,
                              gpointer             user_data)
 {
   g_autoptr(GCancellable) both = g_cancellable_new ();
-  GTask *task = g_task_new (self, both, callback, user_data);
+  g_autoptr(GTask) task = g_task_new (self, both, callback, user_data);
   GCancellable *sources[] = { self->cancellable, caller };
 
+  g_task_set_source_tag (task, source_tag);
+  g_task_set_task_data (task, task_data, task_data_destroy);
   for (guint i = 0; i < G_N_ELEMENTS (sources); i++)
     {
       CancelLink *link;
@@ -77,35 +84,55 @@ bms_connection_job_task_new (BmsConnection       *self,
       g_object_set_data_full (G_OBJECT (task), i == 0 ? "disconnect-link" : "caller-link", link,
                               (GDestroyNotify) cancel_link_free);
     }
-  return task;
-}
-
-gboolean
-bms_connection_require_session (BmsConnection *self,
-                                GTask         *task)
-{
   if (self->session != NULL)
-    return TRUE;
+    return g_steal_pointer (&task);
   g_task_return_new_error (task, BMS_SESSION_ERROR, BMS_SESSION_ERROR_CLOSED,
                            _("Not connected to a board"));
-  return FALSE;
+  return NULL;
 }
 
-static void
-session_unlocked (GObject      *source,
-                  GAsyncResult *result,
-                  gpointer      user_data)
+void
+bms_connection_task_return (GTask    *task,
+                            gboolean  ok,
+                            GError   *error)
 {
-  g_autoptr(GTask) task = user_data;
-  GError *error = NULL;
-
-  if (bms_session_unlock_finish (BMS_SESSION (source), result, &error))
+  if (ok)
     g_task_return_boolean (task, TRUE);
   else
     g_task_return_error (task, error);
 }
 
-/* On the session's job queue: no thread waits for the session's worker. */
+gboolean
+bms_connection_job_finish (BmsConnection  *self,
+                           GAsyncResult   *result,
+                           GError        **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  bms_connection_refresh_lock_state (self);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
+password_free (char *password)
+{
+  memset (password, 0, strlen (password));
+  g_free (password);
+}
+
+static BmsSessionJobResult
+unlock_job (BmsSession   *session,
+            gpointer      password,
+            GCancellable *cancellable,
+            GError      **error)
+{
+  if (!bms_session_unlock (session, password, cancellable, error))
+    return BMS_SESSION_JOB_FAILED;
+  return BMS_SESSION_JOB_DONE;
+}
+
+/* A job of the session's queue that ends the connection's own task: no
+ * thread waits for the session's worker. */
 void
 bms_connection_unlock_async (BmsConnection       *self,
                              const char          *password,
@@ -114,18 +141,16 @@ bms_connection_unlock_async (BmsConnection       *self,
                              gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  GCancellable *job_cancellable;
+  char *copy;
 
   g_return_if_fail (BMS_IS_CONNECTION (self));
   g_return_if_fail (password != NULL);
 
-  task = bms_connection_job_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, bms_connection_unlock_async);
-  if (!bms_connection_require_session (self, task))
-    return;
-  job_cancellable = g_task_get_cancellable (task);
-  bms_session_unlock_async (self->session, password, job_cancellable, session_unlocked,
-                            g_steal_pointer (&task));
+  copy = g_strdup (password);
+  task = bms_connection_job_task_new (self, cancellable, bms_connection_unlock_async, copy,
+                                      (GDestroyNotify) password_free, callback, user_data);
+  if (task != NULL)
+    bms_session_run_task (self->session, task, unlock_job, copy);
 }
 
 gboolean
@@ -133,10 +158,7 @@ bms_connection_unlock_finish (BmsConnection  *self,
                               GAsyncResult   *result,
                               GError        **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  bms_connection_refresh_lock_state (self);
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return bms_connection_job_finish (self, result, error);
 }
 
 void
@@ -156,11 +178,9 @@ applied (GObject      *source,
 {
   g_autoptr(GTask) task = user_data;
   GError *error = NULL;
+  gboolean ok = bms_change_set_apply_finish (BMS_CHANGE_SET (source), result, &error);
 
-  if (bms_change_set_apply_finish (BMS_CHANGE_SET (source), result, &error))
-    g_task_return_boolean (task, TRUE);
-  else
-    g_task_return_error (task, error);
+  bms_connection_task_return (task, ok, error);
 }
 
 void
@@ -177,9 +197,9 @@ bms_connection_apply_async (BmsConnection       *self,
   g_return_if_fail (BMS_IS_CONNECTION (self));
   g_return_if_fail (BMS_IS_CHANGE_SET (change_set));
 
-  task = bms_connection_job_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, bms_connection_apply_async);
-  if (!bms_connection_require_session (self, task))
+  task = bms_connection_job_task_new (self, cancellable, bms_connection_apply_async, NULL, NULL,
+                                      callback, user_data);
+  if (task == NULL)
     return;
   /* (the task's cancellable first: arguments have no evaluation order) */
   job_cancellable = g_task_get_cancellable (task);
@@ -193,10 +213,7 @@ bms_connection_apply_finish (BmsConnection  *self,
                              GAsyncResult   *result,
                              GError        **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  bms_connection_refresh_lock_state (self);
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return bms_connection_job_finish (self, result, error);
 }
 
 typedef struct {
@@ -280,13 +297,9 @@ fields_applied (GObject      *source,
     }
   /* A field's own failure is in its result; the task fails when nothing
    * could be tried (locked, cancelled, the rules refused the whole set). */
-  if (error != NULL && !attempted)
-    g_task_return_error (task, error);
-  else
-    {
-      g_clear_error (&error);
-      g_task_return_boolean (task, TRUE);
-    }
+  if (attempted)
+    g_clear_error (&error);
+  bms_connection_task_return (task, error == NULL, error);
 }
 
 void
@@ -306,16 +319,15 @@ bms_connection_write_fields_async (BmsConnection       *self,
   g_return_if_fail (BMS_IS_CONNECTION (self));
   g_return_if_fail (writes != NULL);
 
-  task = bms_connection_job_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, bms_connection_write_fields_async);
-  if (!bms_connection_require_session (self, task))
+  job = g_new0 (FieldsJob, 1);
+  job->writes = g_ptr_array_ref (writes);
+  task = bms_connection_job_task_new (self, cancellable, bms_connection_write_fields_async, job,
+                                      (GDestroyNotify) fields_job_free, callback, user_data);
+  if (task == NULL)
     return;
   snapshot = self->device != NULL ? bms_device_get_snapshot (self->device) : NULL;
   current = snapshot != NULL ? bms_param_set_new_from_snapshot (snapshot) : bms_param_set_new ();
-  job = g_new0 (FieldsJob, 1);
-  job->writes = g_ptr_array_ref (writes);
   job->change_set = bms_change_set_new (current);
-  g_task_set_task_data (task, job, (GDestroyNotify) fields_job_free);
   for (guint i = 0; i < writes->len; i++)
     {
       BmsFieldWrite *write = g_ptr_array_index (writes, i);
@@ -344,10 +356,7 @@ bms_connection_write_fields_finish (BmsConnection  *self,
                                     GAsyncResult   *result,
                                     GError        **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  bms_connection_refresh_lock_state (self);
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return bms_connection_job_finish (self, result, error);
 }
 
 gboolean

@@ -150,15 +150,18 @@ open_job_free (OpenJob *job)
   g_free (job);
 }
 
+/* Making the transport may read a recording (replay://) or build a
+ * simulator, so it runs in a thread of its own; opening the line is then a
+ * job of the new session's queue (open_line). */
 static void
-open_thread (GTask        *task,
-             gpointer      source,
-             gpointer      task_data,
-             GCancellable *cancellable)
+make_session_thread (GTask        *task,
+                     gpointer      source,
+                     gpointer      task_data,
+                     GCancellable *cancellable)
 {
   OpenJob *job = task_data;
   g_autoptr(BmsTransport) transport = NULL;
-  g_autoptr(BmsSession) session = NULL;
+  BmsSession *session;
   GError *error = NULL;
 
   transport = bms_transport_new_for_uri (job->uri, job->baud, &error);
@@ -169,12 +172,26 @@ open_thread (GTask        *task,
     }
   session = bms_session_new (transport, job->address);
   bms_session_set_lock_timeout (session, job->lock_timeout);
-  if (!bms_session_open (session, &error))
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  g_task_return_pointer (task, g_steal_pointer (&session), g_object_unref);
+  g_task_return_pointer (task, session, g_object_unref);
+}
+
+static BmsSessionJobResult
+open_line (BmsSession   *session,
+           gpointer      user_data,
+           GCancellable *cancellable,
+           GError      **error)
+{
+  return bms_session_open (session, error) ? BMS_SESSION_JOB_DONE : BMS_SESSION_JOB_FAILED;
+}
+
+static BmsSessionJobResult
+close_line (BmsSession   *session,
+            gpointer      user_data,
+            GCancellable *cancellable,
+            GError      **error)
+{
+  bms_session_close (session);
+  return BMS_SESSION_JOB_DONE;
 }
 
 static void
@@ -197,27 +214,70 @@ start_poller (BmsConnection *self)
 }
 
 static void
-open_done (GObject      *source,
-           GAsyncResult *result,
-           gpointer      user_data)
+open_failed (BmsConnection *self,
+             GError        *error)
 {
-  BmsConnection *self = BMS_CONNECTION (source);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BmsSession) session = g_task_propagate_pointer (G_TASK (result), &error);
+  g_autofree char *why = NULL;
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
-  if (session == NULL)
-    {
-      g_autofree char *why = explain_error (error, self->address);
-      set_state (self, BMS_CONNECTION_ERROR, why);
-      return;
-    }
-  self->session = g_steal_pointer (&session);
+  why = explain_error (error, self->address);
+  set_state (self, BMS_CONNECTION_ERROR, why);
+}
+
+/* The line is open: poll it. */
+static void
+connected (BmsConnection *self,
+           BmsSession    *session)
+{
+  self->session = g_object_ref (session);
   self->connected_since = g_get_real_time ();
   g_object_notify_by_pspec (G_OBJECT (self), bms_connection_properties[PROP_CONNECTED_SINCE]);
   bms_connection_refresh_lock_state (self);
   start_poller (self);
+}
+
+static void
+line_opened (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (g_task_propagate_boolean (G_TASK (result), &error))
+    connected (BMS_CONNECTION (source), g_task_get_task_data (G_TASK (result)));
+  else
+    open_failed (BMS_CONNECTION (source), error);
+}
+
+/* Opening and closing the line are jobs of the session's own queue; the
+ * task keeps the session (its data) until the callback. */
+static void
+queue_line_job (BmsSession          *session,
+                gpointer             source,
+                GCancellable        *cancellable,
+                BmsSessionJobFunc    func,
+                GAsyncReadyCallback  callback)
+{
+  g_autoptr(GTask) task = g_task_new (source, cancellable, callback, NULL);
+
+  g_task_set_source_tag (task, func);
+  g_task_set_task_data (task, g_object_ref (session), g_object_unref);
+  bms_session_run_task (session, task, func, NULL);
+}
+
+static void
+session_made (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BmsSession) session = g_task_propagate_pointer (G_TASK (result), &error);
+
+  if (session != NULL)
+    queue_line_job (session, source, BMS_CONNECTION (source)->cancellable, open_line, line_opened);
+  else
+    open_failed (BMS_CONNECTION (source), error);
 }
 
 static void
@@ -230,49 +290,36 @@ open_session (BmsConnection *self)
   job->baud = self->baud;
   job->address = self->address;
   job->lock_timeout = self->lock_timeout;
-  task = g_task_new (self, self->cancellable, open_done, NULL);
+  task = g_task_new (self, self->cancellable, session_made, NULL);
   g_task_set_source_tag (task, open_session);
   g_task_set_task_data (task, job, (GDestroyNotify) open_job_free);
-  g_task_run_in_thread (task, open_thread);
+  g_task_run_in_thread (task, make_session_thread);
+}
+
+/* The line is closed once the poller's worker has made its last request:
+ * no thread waits for another. */
+static void
+poller_stopped (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(BmsSession) session = user_data;
+
+  queue_line_job (session, NULL, NULL, close_line, NULL);
 }
 
 static void
-close_thread (GTask        *task,
-              gpointer      source,
-              gpointer      task_data,
-              GCancellable *cancellable)
+close_later (BmsPoller  *poller,
+             BmsSession *session)
 {
-  BmsPoller *poller = g_object_get_data (G_OBJECT (task), "poller");
-
-  /* Already told to stop on the main thread: this only joins its worker,
-   * which may be inside a request, before the line is closed. */
-  if (poller != NULL)
-    bms_poller_stop_sync (poller);
-  bms_session_close (task_data);
-  g_task_return_boolean (task, TRUE);
-}
-
-static void
-closed (GObject      *source,
-        GAsyncResult *result,
-        gpointer      user_data)
-{
-  /* Runs on the main thread, so the poller and session are released here. */
-}
-
-static void
-close_in_thread (BmsPoller  *poller,
-                 BmsSession *session)
-{
-  g_autoptr(GTask) task = g_task_new (NULL, NULL, closed, NULL);
-
-  if (poller != NULL)
+  if (poller == NULL)
     {
-      bms_poller_stop (poller);
-      g_object_set_data_full (G_OBJECT (task), "poller", poller, g_object_unref);
+      queue_line_job (session, NULL, NULL, close_line, NULL);
+      g_object_unref (session);
+      return;
     }
-  g_task_set_task_data (task, session, g_object_unref);
-  g_task_run_in_thread (task, close_thread);
+  bms_poller_stop_async (poller, poller_stopped, session);
+  g_object_unref (poller);
 }
 
 void
@@ -312,7 +359,7 @@ bms_connection_disconnect (BmsConnection *self)
       g_signal_handlers_disconnect_by_func (self->device, update_state_from_poller, self);
     }
   if (self->session != NULL)
-    close_in_thread (g_steal_pointer (&self->poller), g_steal_pointer (&self->session));
+    close_later (g_steal_pointer (&self->poller), g_steal_pointer (&self->session));
   g_clear_object (&self->poller);
   self->ensuring_device = FALSE;
   if (self->device != NULL)

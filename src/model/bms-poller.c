@@ -32,6 +32,8 @@ typedef struct
   GCancellable *cancellable;
   GQueue jobs;     /* GTask of bms_poller_run_async; under lock */
   gboolean rescan; /* bms_poller_rescan asked for a scan; under lock */
+  guint live_workers;  /* under lock */
+  GQueue stop_waiters; /* GTask of bms_poller_stop_async; under lock */
 } Shared;
 
 static Shared *
@@ -50,6 +52,7 @@ shared_unref (Shared *sh)
   g_clear_object (&sh->history);
   g_clear_object (&sh->cancellable);
   g_queue_clear_full (&sh->jobs, g_object_unref);
+  g_queue_clear_full (&sh->stop_waiters, g_object_unref);
   g_array_unref (sh->addresses);
   g_main_context_unref (sh->context);
   g_weak_ref_clear (&sh->poller);
@@ -744,6 +747,29 @@ fail_jobs (Shared *sh)
     }
 }
 
+/* The last worker to end tells those waiting in bms_poller_stop_async
+ * that the session is no longer touched (GTask calls back in their own
+ * main context). */
+static void
+workers_done (Shared *sh)
+{
+  GQueue waiters = G_QUEUE_INIT;
+  GTask *task;
+
+  g_mutex_lock (&sh->lock);
+  if (--sh->live_workers == 0)
+    {
+      waiters = sh->stop_waiters;
+      g_queue_init (&sh->stop_waiters);
+    }
+  g_mutex_unlock (&sh->lock);
+  while ((task = g_queue_pop_head (&waiters)) != NULL)
+    {
+      g_task_return_boolean (task, TRUE);
+      g_object_unref (task);
+    }
+}
+
 static gpointer
 worker_main (gpointer data)
 {
@@ -771,6 +797,7 @@ worker_main (gpointer data)
       run_cycle (&w);
     }
   fail_jobs (sh);
+  workers_done (sh);
 
   g_array_unref (w.boards);
   g_free (w.line_error);
@@ -1055,6 +1082,7 @@ bms_poller_start (BmsPoller *self)
   worker->cancellable = g_object_ref (sh->cancellable);
   g_mutex_lock (&sh->lock);
   worker->generation = ++sh->generation;
+  sh->live_workers++;
   g_mutex_unlock (&sh->lock);
   g_clear_pointer (&self->thread, g_thread_unref);
   self->thread = g_thread_new ("bms-poller", worker_main, worker);
@@ -1084,6 +1112,32 @@ bms_poller_stop (BmsPoller *self)
   g_cancellable_cancel (self->shared->cancellable);
   self->running = FALSE;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
+}
+
+void
+bms_poller_stop_async (BmsPoller *self, GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr (GTask) task = NULL;
+  gboolean idle;
+
+  g_return_if_fail (BMS_IS_POLLER (self));
+  bms_poller_stop (self);
+  task = g_task_new (self, NULL, callback, user_data);
+  g_task_set_source_tag (task, bms_poller_stop_async);
+  g_mutex_lock (&self->shared->lock);
+  idle = self->shared->live_workers == 0;
+  if (!idle)
+    g_queue_push_tail (&self->shared->stop_waiters, g_object_ref (task));
+  g_mutex_unlock (&self->shared->lock);
+  if (idle)
+    g_task_return_boolean (task, TRUE);
+}
+
+gboolean
+bms_poller_stop_finish (BmsPoller *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 void

@@ -58,6 +58,11 @@ void bms_poller_start (BmsPoller *self);
 void bms_poller_rescan (BmsPoller *self);
 /* Asks the worker to stop and returns at once. */
 void bms_poller_stop (BmsPoller *self);
+/* Asks the worker to stop; callback runs (in the caller's main context)
+ * once no worker touches the session any more, e.g. to close the line
+ * after the last request. No thread waits for it. */
+void bms_poller_stop_async (BmsPoller *self, GAsyncReadyCallback callback, gpointer user_data);
+gboolean bms_poller_stop_finish (BmsPoller *self, GAsyncResult *result, GError **error);
 /* Stops and waits for the worker (at most one request's timeout); for the
  * CLI and tests, not the GTK main thread. */
 void bms_poller_stop_sync (BmsPoller *self);

@@ -9,6 +9,7 @@
 #include "bms-field.h"
 #include "bms-flasher.h"
 #include "bms-sim.h"
+#include "../link/test-util.h"
 
 typedef struct {
   BmsSim       *sim;
@@ -21,6 +22,7 @@ typedef struct {
   guint64       cancel_at;
   BmsFlasherStep last_step;
   double        rate;
+  gint64        cancelled_us;
 } Fixture;
 
 static GBytes *
@@ -85,8 +87,11 @@ on_progress (BmsFlasher *flasher, const BmsFlasherProgress *p, gpointer user_dat
   fx->last_step = p->step;
   if (p->rate_bps > 0)
     fx->rate = p->rate_bps;
-  if (fx->cancel_at > 0 && p->bytes_sent >= fx->cancel_at)
-    g_cancellable_cancel (fx->cancellable);
+  if (fx->cancel_at > 0 && p->bytes_sent >= fx->cancel_at && fx->cancelled_us == 0)
+    {
+      fx->cancelled_us = g_get_monotonic_time ();
+      g_cancellable_cancel (fx->cancellable);
+    }
 }
 
 /* The image the board took (bms_sim_get_flashed_image returns a new ref). */
@@ -253,6 +258,94 @@ test_wire_timed (void)
   tear_down (&fx);
 }
 
+typedef struct {
+  gboolean done;
+  gboolean ok;
+  GError  *error;
+  guint    signals;
+  gint64   done_us;
+} AsyncRun;
+
+static void
+on_flashed (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  AsyncRun *r = user_data;
+
+  g_assert_true (g_main_context_is_owner (g_main_context_default ()));
+  r->ok = bms_flasher_run_finish (BMS_FLASHER (source), result, &r->error);
+  r->done_us = g_get_monotonic_time ();
+  r->done = TRUE;
+}
+
+static void
+on_progress_signal (BmsFlasher *flasher, const BmsFlasherProgress *p, gpointer user_data)
+{
+  AsyncRun *r = user_data;
+
+  g_assert_true (g_main_context_is_owner (g_main_context_default ()));
+  r->signals++;
+}
+
+/* Through a session, the update is a job of the session's queue: no thread
+ * of its own waits for the session's worker (a fresh process, so that no
+ * thread pool is left over from an earlier test); progress and the result
+ * come in the caller's main context. */
+static void
+test_async_on_session_queue (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(BmsFlasher) flasher = NULL;
+  g_autoptr(GError) error = NULL;
+  AsyncRun r = { 0 };
+  guint threads, most;
+
+  if (!test_in_fresh_process ())
+    return;
+  set_up (&fx, FALSE, 20 * 1024);
+  g_assert_true (bms_session_unlock (fx.session, "123456", NULL, &error));
+  flasher = new_flasher (&fx);
+  g_signal_connect (flasher, "progress", G_CALLBACK (on_progress_signal), &r);
+  threads = test_count_threads ();
+  bms_flasher_run_async (flasher, NULL, on_flashed, &r);
+  most = test_run_counting_threads (&r.done);
+  g_test_message ("threads: %u before, at most %u during the update", threads, most);
+  g_assert_no_error (r.error);
+  g_assert_true (r.ok);
+  g_assert_cmpuint (most, ==, threads);
+  g_assert_true (board_has_image (&fx));
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_cmpuint (r.signals, >, 10);
+  tear_down (&fx);
+}
+
+/* Cancel during the transfer of an update run as a session job: the answer
+ * names the step and comes within a second. */
+static void
+test_async_cancel (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr(BmsFlasher) flasher = NULL;
+  g_autoptr(GError) error = NULL;
+  AsyncRun r = { 0 };
+
+  set_up (&fx, FALSE, 30 * 1024);
+  g_assert_true (bms_session_unlock (fx.session, "123456", NULL, &error));
+  flasher = new_flasher (&fx);
+  fx.cancel_at = 8 * 1024;
+  bms_flasher_run_async (flasher, fx.cancellable, on_flashed, &r);
+  while (!r.done)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (r.ok);
+  g_assert_error (r.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_true (g_str_has_prefix (r.error->message, "step 7 ("));
+  g_assert_cmpint (fx.cancelled_us, >, 0);
+  g_assert_cmpint (r.done_us - fx.cancelled_us, <, G_USEC_PER_SEC);
+  g_clear_error (&r.error);
+  g_assert_true (bms_sim_in_bootloader (fx.sim));
+  tear_down (&fx);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -263,5 +356,7 @@ main (int argc, char **argv)
   g_test_add_func ("/flash-sim/interrupted-then-bootloader-mode",
                    test_interrupted_then_bootloader_mode);
   g_test_add_func ("/flash-sim/wire-timed", test_wire_timed);
+  g_test_add_func ("/flash-sim/async-on-session-queue", test_async_on_session_queue);
+  g_test_add_func ("/flash-sim/async-cancel", test_async_cancel);
   return g_test_run ();
 }

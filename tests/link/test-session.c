@@ -815,6 +815,178 @@ test_unlock_async (Fixture *fx, gconstpointer data)
   g_clear_error (&error);
 }
 
+/* ---- jobs of the queue (bms_session_run_task) ---- */
+
+typedef struct
+{
+  guint steps;
+  GThread *ran_on;
+  gboolean done;
+  gboolean ok;
+  gboolean read_done;
+  GError *error;
+} RunData;
+
+/* Unlock and one write a step: whatever was queued meanwhile goes between
+ * the writes. */
+static BmsSessionJobResult
+two_writes (BmsSession *session, gpointer user_data, GCancellable *cancellable, GError **error)
+{
+  static const gint64 values[] = { 3600, 3610 };
+  RunData *d = user_data;
+
+  d->ran_on = g_thread_self ();
+  if (d->steps == 0 && !bms_session_unlock (session, BMS_DEFAULT_PASSWORD, cancellable, error))
+    return BMS_SESSION_JOB_FAILED;
+  if (!bms_session_write (session, BMS_ID_CELL_OVP, values[d->steps], NULL, NULL, cancellable,
+                          error))
+    return BMS_SESSION_JOB_FAILED;
+  return ++d->steps < G_N_ELEMENTS (values) ? BMS_SESSION_JOB_AGAIN : BMS_SESSION_JOB_DONE;
+}
+
+static void
+run_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  RunData *d = user_data;
+
+  /* In the caller's main context, not on the worker. */
+  g_assert_true (g_main_context_is_owner (g_main_context_default ()));
+  d->ok = g_task_propagate_boolean (G_TASK (result), &d->error);
+  d->done = TRUE;
+}
+
+static void
+read_between_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  RunData *d = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BmsSnapshot) snap = bms_session_read_all_finish (BMS_SESSION (source), result, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (snap);
+  d->read_done = TRUE;
+}
+
+static guint
+board_find (Board *board, guint8 command, guint nth)
+{
+  guint found = G_MAXUINT;
+
+  g_mutex_lock (&board->lock);
+  for (guint i = 0; i < board->commands->len && found == G_MAXUINT; i++)
+    if (g_array_index (board->commands, guint8, i) == command && nth-- == 0)
+      found = i;
+  g_mutex_unlock (&board->lock);
+  return found;
+}
+
+/* A job of several requests runs on the worker, with no thread of its own
+ * waiting for it, and a read queued while it runs goes between its writes,
+ * as a poll goes between the writes of a change set. */
+static void
+test_run_task_between_reads (Fixture *fx, gconstpointer data)
+{
+  RunData d = { 0 };
+  g_autoptr(GTask) task = g_task_new (NULL, NULL, run_done, &d);
+  g_autofree char *seq = NULL;
+  guint threads = test_count_threads ();
+  guint most;
+
+  bms_session_run_task (fx->session, task, two_writes, &d);
+  bms_session_read_all_async (fx->session, NULL, read_between_done, &d);
+  most = test_run_counting_threads (&d.done);
+  while (!d.read_done)
+    g_main_context_iteration (NULL, TRUE);
+
+  g_assert_no_error (d.error);
+  g_assert_true (d.ok);
+  g_assert_cmpuint (d.steps, ==, 2);
+  g_assert_true (d.ran_on != g_thread_self ());
+  g_assert_cmpuint (most, ==, threads);
+  g_assert_cmpint (bms_snapshot_get_raw (fx->board.store, BMS_ID_CELL_OVP), ==, 3610);
+  seq = board_sequence (&fx->board);
+  g_test_message ("on the line: %s", seq);
+  g_assert_cmpuint (board_find (&fx->board, BMS_CMD_WRITE, 0), <,
+                    board_find (&fx->board, BMS_CMD_READ_ALL, 0));
+  g_assert_cmpuint (board_find (&fx->board, BMS_CMD_READ_ALL, 0), <,
+                    board_find (&fx->board, BMS_CMD_WRITE, 1));
+}
+
+static gboolean
+exclusive_calls_session (BmsTransport *transport, gpointer user_data, GCancellable *cancellable,
+                         GError **error)
+{
+  g_autoptr(BmsSnapshot) snap = bms_session_read_all (user_data, cancellable, error);
+
+  return snap != NULL;
+}
+
+static BmsSessionJobResult
+job_runs_exclusive (BmsSession *session, gpointer user_data, GCancellable *cancellable,
+                    GError **error)
+{
+  RunData *d = user_data;
+
+  d->steps++;
+  if (!bms_session_run_exclusive (session, exclusive_calls_session, session, cancellable, error))
+    return BMS_SESSION_JOB_FAILED;
+  return BMS_SESSION_JOB_DONE;
+}
+
+/* Inside a job, session calls run at once; inside run_exclusive's function
+ * they are still refused, since that function has the raw line. */
+static void
+test_run_task_exclusive (Fixture *fx, gconstpointer data)
+{
+  RunData d = { 0 };
+  g_autoptr(GTask) task = g_task_new (NULL, NULL, run_done, &d);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (bms_session_unlock (fx->session, BMS_DEFAULT_PASSWORD, NULL, &error));
+  g_assert_no_error (error);
+  bms_session_run_task (fx->session, task, job_runs_exclusive, &d);
+  while (!d.done)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (d.ok);
+  g_assert_cmpuint (d.steps, ==, 1);
+  g_assert_error (d.error, BMS_SESSION_ERROR, BMS_SESSION_ERROR_CLOSED);
+  g_assert_nonnull (strstr (d.error->message, "inside bms_session_run_exclusive"));
+  g_clear_error (&d.error);
+}
+
+static BmsSessionJobResult
+cancel_after_first (BmsSession *session, gpointer user_data, GCancellable *cancellable,
+                    GError **error)
+{
+  RunData *d = user_data;
+  BmsSessionJobResult result = two_writes (session, user_data, cancellable, error);
+
+  /* As if Cancel were pressed while the first write was on the line. */
+  if (d->steps == 1)
+    g_cancellable_cancel (cancellable);
+  return result;
+}
+
+/* Cancelled between steps: the next request is refused before it reaches
+ * the line and the task fails with the cancellation. */
+static void
+test_run_task_cancelled (Fixture *fx, gconstpointer data)
+{
+  RunData d = { 0 };
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GTask) task = g_task_new (NULL, cancellable, run_done, &d);
+
+  bms_session_run_task (fx->session, task, cancel_after_first, &d);
+  while (!d.done)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (d.ok);
+  g_assert_error (d.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&d.error);
+  g_assert_cmpuint (d.steps, ==, 1);
+  g_assert_cmpuint (board_count (&fx->board, BMS_CMD_WRITE), ==, 1);
+  g_assert_cmpint (bms_snapshot_get_raw (fx->board.store, BMS_ID_CELL_OVP), ==, 3600);
+}
+
 static void
 test_wrong_password (Fixture *fx, gconstpointer data)
 {
@@ -1529,6 +1701,9 @@ main (int argc, char **argv)
   ADD ("write-refused-while-locked", test_write_refused_while_locked);
   ADD ("wrong-password", test_wrong_password);
   ADD ("unlock-async", test_unlock_async);
+  ADD ("run-task-between-reads", test_run_task_between_reads);
+  ADD ("run-task-exclusive", test_run_task_exclusive);
+  ADD ("run-task-cancelled", test_run_task_cancelled);
   ADD ("write-and-read-back", test_write_and_read_back);
   ADD ("write-validated-first", test_write_validated_first);
   ADD ("readback-mismatch", test_readback_mismatch);

@@ -7,6 +7,7 @@
 #include "bms-session.h"
 #include "bms-sim.h"
 #include "device-test-util.h"
+#include "../link/test-util.h"
 
 static const BmsSessionTiming fast_timing = {
   .first_byte_timeout_ms = 300,
@@ -493,6 +494,140 @@ test_apply_async (Fixture *fx, gconstpointer data)
   g_assert_cmpint (bms_sim_get_parameter (fx->sim, 0x95), ==, 7);
 }
 
+static void
+on_read_between (GObject *source, GAsyncResult *result, gpointer data)
+{
+  gboolean *applied = ((gboolean **)data)[0];
+  gboolean *read = ((gboolean **)data)[1];
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BmsSnapshot) snap = bms_session_read_all_finish (BMS_SESSION (source), result, &error);
+
+  g_assert_no_error (error);
+  /* Polls still go between the writes: the set does not hold the line. */
+  g_assert_false (*applied);
+  *read = TRUE;
+}
+
+/* The apply is a job of the session's own queue: while it runs, no thread
+ * of its own waits for the session's worker (a fresh process, so that no
+ * thread pool is left over from an earlier test). */
+static void
+test_apply_async_on_session_queue (void)
+{
+  Fixture fx = { 0 };
+  g_autoptr (BmsParamSet) current = NULL;
+  g_autoptr (BmsChangeSet) set = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) rows = NULL;
+  gboolean applied = FALSE, read = FALSE;
+  gboolean *flags[] = { &applied, &read };
+  guint threads, most;
+
+  if (!test_in_fresh_process ())
+    return;
+  fixture_set_up (&fx, NULL);
+  current = read_params (&fx);
+  set = bms_change_set_new_preset (current, BMS_BATTERY_TYPE_NMC, &error);
+  g_assert_no_error (error);
+
+  threads = test_count_threads ();
+  bms_change_set_apply_async (set, fx.session, "123456", fx.history, fx.device_id, NULL,
+                              on_applied, &applied);
+  bms_session_read_all_async (fx.session, NULL, on_read_between, flags);
+  most = test_run_counting_threads (&applied);
+  g_test_message ("threads: %u before, at most %u during the apply", threads, most);
+  g_assert_cmpuint (most, ==, threads);
+  g_assert_true (read);
+
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  for (guint i = 0; i < bms_change_set_get_size (set); i++)
+    {
+      g_autoptr (BmsChange) change = g_list_model_get_item (G_LIST_MODEL (set), i);
+      g_assert_cmpint (bms_change_get_result (change), ==, BMS_CHANGE_OK);
+    }
+  rows = audit_rows (&fx);
+  g_assert_cmpuint (rows->len, ==, bms_change_set_get_size (set) + 1);
+  fixture_tear_down (&fx, NULL);
+}
+
+typedef struct
+{
+  GCancellable *cancellable;
+  gint64 cancelled_us;
+  gint64 done_us;
+  gboolean done;
+  GError *error;
+} CancelRun;
+
+/* Cancel as the first result arrives, as a user pressing Cancel. */
+static void
+on_first_result (BmsChange *change, GParamSpec *pspec, CancelRun *run)
+{
+  if (run->cancelled_us == 0 && bms_change_get_result (change) == BMS_CHANGE_OK)
+    {
+      run->cancelled_us = g_get_monotonic_time ();
+      g_cancellable_cancel (run->cancellable);
+    }
+}
+
+static void
+on_cancelled_apply (GObject *source, GAsyncResult *result, gpointer data)
+{
+  CancelRun *run = data;
+
+  g_assert_false (bms_change_set_apply_finish (BMS_CHANGE_SET (source), result, &run->error));
+  run->done_us = g_get_monotonic_time ();
+  run->done = TRUE;
+}
+
+/* Cancel during an apply on the session's queue: the answer comes within a
+ * second, the fields already written stay written (each in the audit), the
+ * rest are marked as not sent. */
+static void
+test_apply_async_cancel (Fixture *fx, gconstpointer data)
+{
+  g_autoptr (BmsParamSet) current = read_params (fx);
+  g_autoptr (BmsChangeSet) set = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GPtrArray) order = NULL;
+  CancelRun run = { cancellable };
+  guint ok = 0, not_sent = 0;
+
+  set = bms_change_set_new_preset (current, BMS_BATTERY_TYPE_NMC, &error);
+  g_assert_no_error (error);
+  order = bms_change_set_get_write_order (set);
+  for (guint i = 0; i < order->len; i++)
+    g_signal_connect (order->pdata[i], "notify::result", G_CALLBACK (on_first_result), &run);
+  bms_change_set_apply_async (set, fx->session, "123456", fx->history, fx->device_id, cancellable,
+                              on_cancelled_apply, &run);
+  while (!run.done)
+    g_main_context_iteration (NULL, TRUE);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_test_message ("answered %.0f ms after Cancel", (run.done_us - run.cancelled_us) / 1000.0);
+  g_assert_error (run.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&run.error);
+  g_assert_cmpint (run.cancelled_us, >, 0);
+  g_assert_cmpint (run.done_us - run.cancelled_us, <, G_USEC_PER_SEC);
+  for (guint i = 0; i < order->len; i++)
+    {
+      BmsChange *change = order->pdata[i];
+
+      ok += bms_change_get_result (change) == BMS_CHANGE_OK;
+      not_sent += bms_change_get_result (change) == BMS_CHANGE_NOT_SENT;
+      if (bms_change_get_result (change) == BMS_CHANGE_OK)
+        g_assert_cmpint (bms_sim_get_parameter (fx->sim, bms_change_get_id (change)), ==,
+                         bms_change_get_new_raw (change));
+    }
+  g_assert_cmpuint (ok, >=, 1);
+  g_assert_cmpuint (ok, <, order->len);
+  g_assert_cmpuint (not_sent, >=, 1);
+  for (guint i = 0; i < order->len; i++)
+    g_signal_handlers_disconnect_by_data (order->pdata[i], &run);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -516,5 +651,8 @@ main (int argc, char *argv[])
               fixture_tear_down);
   g_test_add ("/change-set/apply-async", Fixture, NULL, fixture_set_up, test_apply_async,
               fixture_tear_down);
+  g_test_add_func ("/change-set/apply-async-on-session-queue", test_apply_async_on_session_queue);
+  g_test_add ("/change-set/apply-async-cancel", Fixture, NULL, fixture_set_up,
+              test_apply_async_cancel, fixture_tear_down);
   return g_test_run ();
 }

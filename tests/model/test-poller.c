@@ -819,6 +819,64 @@ test_lying_board (Fixture *fx, gconstpointer data)
   remove_history_dir (history, dir);
 }
 
+typedef struct
+{
+  gboolean done;
+  guint64 requests;
+} Stopped;
+
+static void
+on_stopped (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Stopped *st = user_data;
+  BmsSessionStats stats;
+
+  g_assert_true (g_main_context_is_owner (g_main_context_default ()));
+  g_assert_true (bms_poller_stop_finish (BMS_POLLER (source), result, NULL));
+  bms_session_get_stats (bms_poller_get_session (BMS_POLLER (source)), &stats);
+  st->requests = stats.requests;
+  st->done = TRUE;
+}
+
+static gboolean
+stopped (Fixture *fx)
+{
+  return ((Stopped *)g_object_get_data (G_OBJECT (fx->poller), "stopped"))->done;
+}
+
+static gboolean
+updated (Fixture *fx)
+{
+  return fx->updates > 0;
+}
+
+/* stop_async answers once the worker made its last request, so the line
+ * can be closed after it without a thread joining the worker. */
+static void
+test_stop_async (Fixture *fx, gconstpointer data)
+{
+  Stopped first = { 0 }, again = { 0 };
+  BmsSessionStats stats;
+
+  bms_poller_start (fx->poller);
+  connect_device (fx);
+  g_assert_true (wait_until (fx, updated, 5));
+  g_object_set_data (G_OBJECT (fx->poller), "stopped", &first);
+  bms_poller_stop_async (fx->poller, on_stopped, &first);
+  g_assert_false (first.done);
+  g_assert_true (wait_until (fx, stopped, 5));
+  /* Two intervals later nothing more went on the line. */
+  g_usleep (400 * 1000);
+  bms_session_get_stats (fx->session, &stats);
+  g_assert_cmpuint (stats.requests, ==, first.requests);
+
+  /* Nothing running: answered at once, still in this main context. */
+  g_object_set_data (G_OBJECT (fx->poller), "stopped", &again);
+  bms_poller_stop_async (fx->poller, on_stopped, &again);
+  g_assert_false (again.done);
+  g_assert_true (wait_until (fx, stopped, 1));
+}
+
 /* An id given twice is refused at decode: a bad frame, never a sample. */
 static void
 test_duplicate_id_board (Fixture *fx, gconstpointer data)
@@ -940,6 +998,8 @@ main (int argc, char *argv[])
   g_test_add ("/poller/write-between-cycles", Fixture, NULL, fixture_set_up,
               test_write_between_cycles, fixture_tear_down);
   g_test_add ("/poller/scan", Fixture, NULL, fixture_set_up_at_3, test_scan, fixture_tear_down);
+  g_test_add ("/poller/stop-async", Fixture, NULL, fixture_set_up, test_stop_async,
+              fixture_tear_down);
   for (BmsSimLie lie = BMS_SIM_LIE_SOC; lie < BMS_SIM_N_LIES; lie++)
     if (lie != BMS_SIM_LIE_DUPLICATE_ID)
       {

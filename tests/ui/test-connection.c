@@ -15,6 +15,7 @@
 #include "bms-session.h"
 #include "bms-sim.h"
 #include "ui-test-util.h"
+#include "../link/test-util.h"
 
 static gboolean
 wait_state (BmsConnection      *connection,
@@ -170,6 +171,56 @@ test_write_fields (void)
   g_assert_true (wait_polls (connection, polls + 1, 10));
   g_assert_cmpint (board_raw (connection, 0x91), ==, recovery - 10);
   bms_connection_disconnect (connection);
+}
+
+static gboolean
+session_threads_gone (guint seconds)
+{
+  gint64 end = g_get_monotonic_time () + seconds * G_USEC_PER_SEC;
+
+  while ((test_count_threads_named ("bms-session") > 0 ||
+          test_count_threads_named ("bms-poller") > 0) && g_get_monotonic_time () < end)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (2000);
+    }
+  return test_count_threads_named ("bms-session") == 0 &&
+         test_count_threads_named ("bms-poller") == 0;
+}
+
+/* Disconnect closes the line as a job of the session's queue once the
+ * poller's worker has made its last request (no thread joins it): the
+ * session and the poller end, whatever was in flight, and the next connect
+ * starts afresh. */
+static void
+test_disconnect_ends_workers (void)
+{
+  g_autoptr(BmsConnection) connection = bms_connection_new ();
+  g_autoptr(GPtrArray) writes = bms_field_writes_new ();
+  Written w = { 0 };
+
+  g_assert_true (session_threads_gone (3));  /* what earlier tests left to close */
+  for (guint round = 0; round < 2; round++)
+    {
+      bms_connection_connect (connection, "sim://", 9600, 1);
+      g_assert_true (wait_polls (connection, 1, 10));
+      g_assert_cmpuint (test_count_threads_named ("bms-session"), ==, 1);
+      g_assert_cmpuint (test_count_threads_named ("bms-poller"), ==, 1);
+      if (round == 1)
+        {
+          /* A write still on the queue when Disconnect comes. */
+          bms_field_writes_add (writes, 0x91, board_raw (connection, 0x91) - 10, NULL);
+          bms_connection_write_fields_async (connection, writes, BMS_DEFAULT_PASSWORD, NULL,
+                                             fields_written, &w);
+        }
+      bms_connection_disconnect (connection);
+      g_assert_true (session_threads_gone (3));
+    }
+  while (!w.done)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (w.ok);
+  g_assert_error (w.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&w.error);
 }
 
 /* A gateway that never stops talking: "NW" as fast as the connection takes
@@ -471,6 +522,7 @@ main (int   argc,
   g_test_add_func ("/ui/connection/bad-gateway", test_bad_gateway);
   g_test_add_func ("/ui/connection/simulator", test_simulator);
   g_test_add_func ("/ui/connection/write-fields", test_write_fields);
+  g_test_add_func ("/ui/connection/disconnect-ends-workers", test_disconnect_ends_workers);
   g_test_add_func ("/ui/connection/disconnect-flooded", test_disconnect_flooded);
   g_test_add_func ("/ui/connection/lying-board", test_lying_board);
   g_test_add_func ("/ui/connection/board-stops-answering", test_board_stops_answering);
