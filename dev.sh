@@ -5,11 +5,13 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# What the app needs to build and start ...
+# What the app needs to build and start (glib-networking: TLS to an MQTT
+# broker, GIO's TLS backend) ...
 APP_PACKAGES=(
   build-essential meson ninja-build pkg-config gettext
   libglib2.0-dev libglib2.0-bin libgtk-4-dev libadwaita-1-dev
   libserialport-dev libxlsxwriter-dev libsqlite3-dev libmosquitto-dev
+  glib-networking
 )
 # ... and what the tests add: a display, serial and YMODEM tools, the
 # workbook reader, the data validators, the fuzzers, memcheck, CJK glyphs,

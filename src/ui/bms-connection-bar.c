@@ -388,7 +388,8 @@ update_status (BmsConnectionBar *self)
       show_status (self, "network-offline-symbolic", NULL, _("Not connected"), NULL);
       break;
     case BMS_CONNECTION_CONNECTING:
-      details = g_strdup_printf (_("Connecting to %s…"), uri);
+      /* Through a broker the reason names what is waited for. */
+      details = message ? g_strdup (message) : g_strdup_printf (_("Connecting to %s…"), uri);
       show_status (self, "network-offline-symbolic", NULL, _("Connecting…"), details);
       break;
     case BMS_CONNECTION_POLLING:
@@ -414,6 +415,17 @@ update_status (BmsConnectionBar *self)
             g_autofree char *ok = g_strdup_printf (_("Polling every %.1f s · %s"), interval, text);
             show_status (self, "emblem-ok-symbolic", "success", ok, details);
           }
+      }
+      break;
+    case BMS_CONNECTION_WATCHING:
+      {
+        guint n = (guint) MIN (bms_connection_get_poll_count (self->connection), G_MAXUINT);
+
+        text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Watching · %u update",
+                                             "Watching · %u updates", n), n);
+        details = g_strdup_printf (_("Watching %s through the MQTT broker, read-only: the "
+                                     "values are those packwatch-cli serve publishes"), uri);
+        show_status (self, "emblem-ok-symbolic", "success", text, details);
       }
       break;
     case BMS_CONNECTION_NO_REPLY:
