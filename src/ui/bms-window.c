@@ -366,7 +366,8 @@ read_only_changed (BmsWindow *self)
                                                reason);
       gtk_label_set_text (self->read_only_label, text);
     }
-  gtk_revealer_set_reveal_child (self->read_only_revealer, show);
+  /* Hidden, not folded: a folded revealer kept its background's height. */
+  gtk_widget_set_visible (GTK_WIDGET (self->read_only_revealer), show);
 }
 
 /* Another board may be faster: the next connection starts at the setting. */

@@ -54,6 +54,20 @@ shows_max_cell (gpointer window)
   return find_label (window, "3.835") != NULL || find_label (window, "3835") != NULL;
 }
 
+static GtkWidget *
+find_dialog (void)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();  /* not ours */
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr (GObject) window = g_list_model_get_item (toplevels, i);
+      if (BMS_IS_MQTT_DIALOG (window))
+        return GTK_WIDGET (window);
+    }
+  return NULL;
+}
+
 static gboolean
 is_active (gpointer window)
 {
@@ -165,7 +179,7 @@ activated (GApplication *app, gpointer user_data)
   g_assert_true (wait_until (is_watching, connection, 10));
   g_assert_true (wait_until (shows_max_cell, window, 10));
   g_assert_nonnull (find_label (GTK_WIDGET (bar), "Watching"));
-  g_assert_false (gtk_revealer_get_reveal_child (banner));
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (banner)));
   save (window, "mqtt-watch-monitor");
 
   /* The settings keep the board, not the password. */
@@ -177,7 +191,7 @@ activated (GApplication *app, gpointer user_data)
 
   /* A page that writes says why it cannot; its writes are refused. */
   bms_window_show_page (window, "param");
-  g_assert_true (gtk_revealer_get_reveal_child (banner));
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (banner)));
   g_assert_true (wait_until (shows_read_only, window, 5));
   save (window, "mqtt-watch-param");
   bms_connection_write_fields_async (connection, writes, NULL, NULL, answered, &result);
@@ -188,15 +202,28 @@ activated (GApplication *app, gpointer user_data)
 
   /* Alarm shows the published state too: serve says the board is offline. */
   bms_window_show_page (window, "alarm");
-  g_assert_false (gtk_revealer_get_reveal_child (banner));
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (banner)));
   broker_publish (run->broker, TOPIC "/availability", "offline");
   g_assert_true (wait_until (alarm_page_lists_comm_lost, window, 10));
+  g_assert_null (find_label (GTK_WIDGET (window), READ_ONLY));
+  g_assert_cmpstr (bms_window_get_page (window), ==, "alarm");
   g_assert_cmpint (bms_connection_get_state (connection), ==, BMS_CONNECTION_NO_REPLY);
   save (window, "mqtt-watch-alarm");
 
+  /* While watching, the bar's choice is "MQTT broker…"; Disconnect ends it. */
+  g_assert_nonnull (find_label (GTK_WIDGET (bar), "MQTT broker…"));
   bms_connection_bar_toggle (bar);
   g_assert_cmpint (bms_connection_get_state (connection), ==, BMS_CONNECTION_DISCONNECTED);
   g_assert_null (bms_connection_get_read_only_reason (connection));
+  /* Connect with that choice asks again, filled from the settings. */
+  bms_connection_bar_toggle (bar);
+  dialog = find_dialog ();
+  g_assert_nonnull (dialog);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (gtk_widget_get_template_child (
+                       dialog, BMS_TYPE_MQTT_DIALOG, "device_row"))), ==, "CAB-U1");
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (gtk_widget_get_template_child (
+                       dialog, BMS_TYPE_MQTT_DIALOG, "password_row"))), ==, "");
+  gtk_window_destroy (GTK_WINDOW (dialog));
   run->done = TRUE;
   gtk_window_destroy (GTK_WINDOW (window));
 }
