@@ -7,12 +7,13 @@ cd "$(dirname "$0")"
 
 # What the app needs to build and start (cairo and Pango directly: the
 # service report and the graphs are drawn without GTK; a CJK font for the
-# Chinese interface and reports) ...
+# Chinese interface and reports; glib-networking: TLS to an MQTT broker,
+# GIO's TLS backend) ...
 APP_PACKAGES=(
   build-essential meson ninja-build pkg-config gettext
   libglib2.0-dev libglib2.0-bin libgtk-4-dev libadwaita-1-dev
   libserialport-dev libxlsxwriter-dev libsqlite3-dev libmosquitto-dev
-  libcairo2-dev libpango1.0-dev fonts-wqy-microhei
+  libcairo2-dev libpango1.0-dev fonts-wqy-microhei glib-networking
 )
 # ... and what the tests add: a display, serial and YMODEM tools, the
 # workbook reader, the data validators, the fuzzers, memcheck, the PDF

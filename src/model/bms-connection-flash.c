@@ -224,6 +224,18 @@ bms_connection_flash_async (BmsConnection       *self,
   snapshot = self->device != NULL ? bms_device_get_snapshot (self->device) : NULL;
   if (snapshot != NULL && bms_snapshot_has (snapshot, BMS_ID_SOFTWARE_VERSION))
     job->old_version = bms_snapshot_dup_string (snapshot, BMS_ID_SOFTWARE_VERSION);
+  /* In the bootloader the update would open the line itself: never while
+   * the board is watched through a broker. */
+  if (in_bootloader && self->read_only_reason != NULL)
+    {
+      task = g_task_new (self, cancellable, callback, user_data);
+      g_task_set_source_tag (task, bms_connection_flash_async);
+      g_task_set_task_data (task, job, (GDestroyNotify) flash_job_free);
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_READ_ONLY, "%s",
+                               self->read_only_reason);
+      g_object_unref (task);
+      return;
+    }
   if (in_bootloader)
     {
       /* Not tied to the connection's own cancellable: it disconnects. */

@@ -112,7 +112,9 @@ bms_connection_find_history_device (BmsConnection *self)
   const char *device_id;
   char **key_name;
 
-  if (self->history == NULL || self->device == NULL || self->history_device_id > 0 ||
+  /* A board watched through a broker is recorded by the serve publishing it. */
+  if (self->mqtt != NULL || self->history == NULL || self->device == NULL ||
+      self->history_device_id > 0 ||
       self->ensuring_device || bms_device_get_snapshot (self->device) == NULL)
     return;
   self->ensuring_device = TRUE;

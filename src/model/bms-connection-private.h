@@ -9,10 +9,12 @@
  *                             change sets and field writes
  *   bms-connection-flash.c    firmware update and bootloader recovery
  *   bms-connection-ports.c    port list, baud rates, demo boards
+ *   bms-connection-mqtt.c     watching a board through an MQTT broker
  */
 #pragma once
 
 #include "bms-connection.h"
+#include "bms-mqtt-source.h"
 #include "bms-poller.h"
 #include "bms-session.h"
 
@@ -46,6 +48,9 @@ struct _BmsConnection
   gboolean            locked;
   guint               unlock_remaining;
   guint               lock_tick;
+
+  BmsMqttSource      *mqtt;            /* watching through a broker, else NULL */
+  char               *read_only_reason;
 };
 
 enum {
@@ -71,10 +76,24 @@ enum {
   PROP_HISTORY_ERROR,
   PROP_RECORDING_NOTE,
   PROP_ALARM_MONITOR,
+  PROP_READ_ONLY_REASON,
   N_PROPS
 };
 
 extern GParamSpec *bms_connection_properties[N_PROPS];
+
+/* bms-connection.c */
+void      bms_connection_set_state           (BmsConnection       *self,
+                                              BmsConnectionState   state,
+                                              const char          *message);
+void      bms_connection_show_device         (BmsConnection       *self,
+                                              BmsDevice           *device,
+                                              BmsAlarmMonitor     *monitor);
+void      bms_connection_set_connected_since (BmsConnection       *self,
+                                              gint64               since);
+
+/* bms-connection-mqtt.c: ends watching (a no-op when not watching). */
+void      bms_connection_stop_watching       (BmsConnection       *self);
 
 /* bms-connection-history.c: looks up (or claims) the device's row once the
  * board has answered; a no-op when there is nothing to do yet. */

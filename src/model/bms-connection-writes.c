@@ -86,8 +86,12 @@ bms_connection_job_task_new (BmsConnection       *self,
     }
   if (self->session != NULL)
     return g_steal_pointer (&task);
-  g_task_return_new_error (task, BMS_SESSION_ERROR, BMS_SESSION_ERROR_CLOSED,
-                           _("Not connected to a board"));
+  if (self->read_only_reason != NULL)
+    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_READ_ONLY, "%s",
+                             self->read_only_reason);
+  else
+    g_task_return_new_error (task, BMS_SESSION_ERROR, BMS_SESSION_ERROR_CLOSED,
+                             _("Not connected to a board"));
   return NULL;
 }
 

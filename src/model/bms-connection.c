@@ -13,10 +13,6 @@ G_DEFINE_FINAL_TYPE (BmsConnection, bms_connection, G_TYPE_OBJECT)
 guint bms_connection_signals[N_SIGNALS];
 GParamSpec *bms_connection_properties[N_PROPS];
 
-static void bms_connection_show_device (BmsConnection   *self,
-                                        BmsDevice       *device,
-                                        BmsAlarmMonitor *monitor);
-
 GType
 bms_connection_state_get_type (void)
 {
@@ -27,6 +23,7 @@ bms_connection_state_get_type (void)
     { BMS_CONNECTION_POLLING, "BMS_CONNECTION_POLLING", "polling" },
     { BMS_CONNECTION_NO_REPLY, "BMS_CONNECTION_NO_REPLY", "no-reply" },
     { BMS_CONNECTION_ERROR, "BMS_CONNECTION_ERROR", "error" },
+    { BMS_CONNECTION_WATCHING, "BMS_CONNECTION_WATCHING", "watching" },
     { 0, NULL, NULL }
   };
 
@@ -35,10 +32,10 @@ bms_connection_state_get_type (void)
   return type_id;
 }
 
-static void
-set_state (BmsConnection      *self,
-           BmsConnectionState  state,
-           const char         *message)
+void
+bms_connection_set_state (BmsConnection      *self,
+                          BmsConnectionState  state,
+                          const char         *message)
 {
   if (g_strcmp0 (self->error_message, message) != 0)
     {
@@ -89,24 +86,24 @@ update_state_from_poller (BmsConnection *self)
     {
       /* Line down: the poller reopens it by itself and says when. */
       if (bms_poller_get_cycles (self->poller) > 0 || self->state != BMS_CONNECTION_CONNECTING)
-        set_state (self, BMS_CONNECTION_ERROR, message);
+        bms_connection_set_state (self, BMS_CONNECTION_ERROR, message);
       return;
     }
   /* The board answers, but with what no pack can be: the poller says why. */
   if (self->device != NULL && bms_device_get_implausible_reason (self->device) != NULL)
     {
-      set_state (self, BMS_CONNECTION_POLLING, message);
+      bms_connection_set_state (self, BMS_CONNECTION_POLLING, message);
       return;
     }
   if (self->device != NULL && !bms_device_get_online (self->device) && self->polls > 0)
     {
       g_autofree char *why = g_strdup_printf (_("No reply from board %u — check the wiring (A/B), "
                                                 "baud rate and address."), self->address);
-      set_state (self, BMS_CONNECTION_NO_REPLY, why);
+      bms_connection_set_state (self, BMS_CONNECTION_NO_REPLY, why);
       return;
     }
   if (self->polls > 0)
-    set_state (self, BMS_CONNECTION_POLLING,
+    bms_connection_set_state (self, BMS_CONNECTION_POLLING,
                bms_poller_get_lagging (self->poller) ? message : NULL);
 }
 
@@ -222,7 +219,7 @@ open_failed (BmsConnection *self,
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
   why = explain_error (error, self->address);
-  set_state (self, BMS_CONNECTION_ERROR, why);
+  bms_connection_set_state (self, BMS_CONNECTION_ERROR, why);
 }
 
 /* The line is open: poll it. */
@@ -231,8 +228,7 @@ connected (BmsConnection *self,
            BmsSession    *session)
 {
   self->session = g_object_ref (session);
-  self->connected_since = g_get_real_time ();
-  g_object_notify_by_pspec (G_OBJECT (self), bms_connection_properties[PROP_CONNECTED_SINCE]);
+  bms_connection_set_connected_since (self, g_get_real_time ());
   bms_connection_refresh_lock_state (self);
   start_poller (self);
 }
@@ -339,7 +335,7 @@ bms_connection_connect (BmsConnection *self,
   self->polls = 0;
   self->cancellable = g_cancellable_new ();
   g_object_notify_by_pspec (G_OBJECT (self), bms_connection_properties[PROP_URI]);
-  set_state (self, BMS_CONNECTION_CONNECTING, NULL);
+  bms_connection_set_state (self, BMS_CONNECTION_CONNECTING, NULL);
   open_session (self);
 }
 
@@ -351,6 +347,7 @@ bms_connection_disconnect (BmsConnection *self)
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
+  bms_connection_stop_watching (self);
   if (self->poller != NULL)
     g_signal_handlers_disconnect_by_data (self->poller, self);
   if (self->device != NULL)
@@ -364,13 +361,9 @@ bms_connection_disconnect (BmsConnection *self)
   self->ensuring_device = FALSE;
   if (self->device != NULL)
     bms_device_set_online (self->device, FALSE);
-  if (self->connected_since != 0)
-    {
-      self->connected_since = 0;
-      g_object_notify_by_pspec (G_OBJECT (self), bms_connection_properties[PROP_CONNECTED_SINCE]);
-    }
+  bms_connection_set_connected_since (self, 0);
   bms_connection_refresh_lock_state (self);
-  set_state (self, BMS_CONNECTION_DISCONNECTED, NULL);
+  bms_connection_set_state (self, BMS_CONNECTION_DISCONNECTED, NULL);
 }
 
 /* ---- the pages' road to the board ---- */
@@ -423,6 +416,7 @@ bms_connection_finalize (GObject *object)
   g_free (self->history_error);
   g_free (self->recording_note);
   g_free (self->uri);
+  g_free (self->read_only_reason);
 
   G_OBJECT_CLASS (bms_connection_parent_class)->finalize (object);
 }
@@ -478,6 +472,9 @@ bms_connection_get_property (GObject    *object,
       break;
     case PROP_ALARM_MONITOR:
       g_value_set_object (value, self->alarm_monitor);
+      break;
+    case PROP_READ_ONLY_REASON:
+      g_value_set_string (value, self->read_only_reason);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -549,6 +546,8 @@ bms_connection_class_init (BmsConnectionClass *klass)
     g_param_spec_string ("recording-note", NULL, NULL, NULL, ro);
   bms_connection_properties[PROP_ALARM_MONITOR] =
     g_param_spec_object ("alarm-monitor", NULL, NULL, BMS_TYPE_ALARM_MONITOR, ro);
+  bms_connection_properties[PROP_READ_ONLY_REASON] =
+    g_param_spec_string ("read-only-reason", NULL, NULL, NULL, ro);
 
   g_object_class_install_properties (object_class, N_PROPS, bms_connection_properties);
 
@@ -571,6 +570,16 @@ BmsConnection *
 bms_connection_new (void)
 {
   return g_object_new (BMS_TYPE_CONNECTION, NULL);
+}
+
+void
+bms_connection_set_connected_since (BmsConnection *self,
+                                    gint64         since)
+{
+  if (self->connected_since == since)
+    return;
+  self->connected_since = since;
+  g_object_notify_by_pspec (G_OBJECT (self), bms_connection_properties[PROP_CONNECTED_SINCE]);
 }
 
 BmsConnectionState
@@ -622,7 +631,7 @@ bms_connection_get_alarm_monitor (BmsConnection *self)
   return self->alarm_monitor;
 }
 
-static void
+void
 bms_connection_show_device (BmsConnection   *self,
                             BmsDevice       *device,
                             BmsAlarmMonitor *monitor)

@@ -18,6 +18,7 @@
 #include "bms-alarm-monitor.h"
 #include "bms-device.h"
 #include "bms-history.h"
+#include "bms-mqtt-source.h"
 #include "bms-snapshot.h"
 #include "bms-change-set.h"
 #include "bms-field-writes.h"
@@ -34,6 +35,7 @@ typedef enum {
   BMS_CONNECTION_POLLING,     /* connected, replies arrive */
   BMS_CONNECTION_NO_REPLY,    /* connected, the board stopped answering */
   BMS_CONNECTION_ERROR,       /* the port failed; see "error-message" */
+  BMS_CONNECTION_WATCHING,    /* read through an MQTT broker, the board online */
 } BmsConnectionState;
 
 GType bms_connection_state_get_type (void);
@@ -101,6 +103,21 @@ void                bms_connection_unlock_async      (BmsConnection       *self,
 gboolean            bms_connection_unlock_finish     (BmsConnection  *self,
                                                       GAsyncResult   *result,
                                                       GError        **error);
+
+/* Watch a board through an MQTT broker, as `packwatch-cli serve` publishes
+ * it (source: made and given credentials and TLS, not started). Read-only:
+ * "connected" stays FALSE, every write, unlock and update is refused with
+ * "read-only-reason", and nothing is recorded in the history (the serve
+ * that publishes the board records it). State: CONNECTING until the board's
+ * state has come from the broker, then WATCHING, NO_REPLY while serve says
+ * the board is offline, CONNECTING again (with the reason in
+ * "error-message") while the broker is away, ERROR when it cannot go on.
+ * Disconnect (or a connect) ends it. */
+void                bms_connection_watch_mqtt        (BmsConnection *self,
+                                                      BmsMqttSource *source);
+/* Why nothing can be written ("Watching through an MQTT broker:
+ * read-only"), or NULL. */
+const char         *bms_connection_get_read_only_reason (BmsConnection *self);
 
 /* TRUE while a session to the board is open (the pages' "can write"). */
 gboolean            bms_connection_get_connected     (BmsConnection *self);

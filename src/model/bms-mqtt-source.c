@@ -542,6 +542,25 @@ bms_mqtt_source_stop (BmsMqttSource *self)
   set_state (self, BMS_MQTT_SOURCE_STOPPED, NULL);
 }
 
+char *
+bms_mqtt_source_dup_uri (BmsMqttSource *self)
+{
+  g_autofree char *host = NULL;
+
+  g_return_val_if_fail (BMS_IS_MQTT_SOURCE (self), NULL);
+  /* An IPv6 address needs its brackets to keep its colons apart from the port. */
+  host = strchr (self->host, ':') ? g_strdup_printf ("[%s]", self->host) : g_strdup (self->host);
+  return g_strdup_printf ("%s://%s:%u/%s", self->tls ? "mqtts" : "mqtt", host, self->port,
+                          self->topic);
+}
+
+const char *
+bms_mqtt_source_get_topic (BmsMqttSource *self)
+{
+  g_return_val_if_fail (BMS_IS_MQTT_SOURCE (self), NULL);
+  return self->topic;
+}
+
 BmsMqttSourceState
 bms_mqtt_source_get_state (BmsMqttSource *self)
 {

@@ -44,6 +44,10 @@ void bms_mqtt_source_set_tls (BmsMqttSource *self, gboolean tls, const char *caf
 void bms_mqtt_source_start (BmsMqttSource *self);
 void bms_mqtt_source_stop (BmsMqttSource *self);
 
+/* What is watched, as a URI: mqtt://HOST:PORT/PREFIX/ID (mqtts:// with TLS). */
+char *bms_mqtt_source_dup_uri (BmsMqttSource *self);
+const char *bms_mqtt_source_get_topic (BmsMqttSource *self);
+
 BmsMqttSourceState bms_mqtt_source_get_state (BmsMqttSource *self);
 /* What is happening, in words ("Waiting for the broker …: Connection
  * refused; retrying in 4 s"); NULL when connected. */

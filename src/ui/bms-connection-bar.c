@@ -4,9 +4,11 @@
 #include <glib/gi18n.h>
 
 #include "bms-connection-bar.h"
+#include "bms-mqtt-dialog.h"
 
 #define URI_OTHER "other:"     /* the "Other port…" item: the entry names it */
 #define URI_REPLAY "replay://"
+#define URI_MQTT "mqtt:"       /* the "MQTT broker…" item: its dialog names the board */
 #define MAX_RECENT 6
 
 struct _BmsConnectionBar
@@ -97,6 +99,12 @@ bms_port_from_text (const char  *text,
                  "a /dev/serial/by-id/… path, COM3), tcp://host:port, sim:// "
                  "or replay:FILE"), port);
   return NULL;
+}
+
+static gboolean
+is_mqtt (const char *uri)
+{
+  return g_str_has_prefix (uri, "mqtt://") || g_str_has_prefix (uri, "mqtts://");
 }
 
 /* The name the port list shows for a URI it did not detect itself. */
@@ -226,6 +234,9 @@ fill_ports (BmsConnectionBar *self,
   if (self->connection != NULL &&
       bms_connection_get_state (self->connection) != BMS_CONNECTION_DISCONNECTED)
     active = bms_connection_get_uri (self->connection);
+  /* A board watched through a broker is the "MQTT broker…" item. */
+  if (active != NULL && is_mqtt (active))
+    active = URI_MQTT;
   keep = g_strdup (active ? active : self->wanted_uri ? self->wanted_uri : selected_uri (self));
   g_ptr_array_set_size (self->uris, 0);
   gtk_string_list_splice (self->port_list, 0,
@@ -240,8 +251,11 @@ fill_ports (BmsConnectionBar *self,
     add_port (self, recent[i], NULL);
   add_port (self, "sim://", NULL);
   add_port (self, "sim://master", NULL);
+  add_port (self, URI_MQTT, _("MQTT broker…"));
   add_port (self, URI_OTHER, _("Other port or gateway…"));
-  if (keep != NULL && *keep != '\0' && !g_str_equal (keep, URI_OTHER))
+  if (keep != NULL && g_str_equal (keep, URI_MQTT))
+    select_uri (self, URI_MQTT);
+  else if (keep != NULL && *keep != '\0' && !g_str_equal (keep, URI_OTHER))
     show_port (self, keep);
   else if (keep == NULL || *keep == '\0')
     /* First run: the first adapter, or the demo when there is none. */
@@ -307,12 +321,15 @@ port_selected (BmsConnectionBar *self)
 {
   const char *uri = selected_uri (self);
   gboolean other = g_strcmp0 (uri, URI_OTHER) == 0;
-  gboolean serial = uri != NULL && !other && strstr (uri, "://") == NULL;
+  gboolean serial = uri != NULL && !other && strstr (uri, "://") == NULL &&
+                    !g_str_equal (uri, URI_MQTT);
 
   gtk_widget_set_visible (GTK_WIDGET (self->port_entry), other);
   /* Baud means nothing to a simulator, a recording or a gateway's socket;
    * a typed port may be a serial one. */
   gtk_widget_set_sensitive (GTK_WIDGET (self->baud_dropdown), serial || other);
+  /* The broker's board is named in its dialog, not by an address. */
+  gtk_widget_set_sensitive (GTK_WIDGET (self->address_spin), g_strcmp0 (uri, URI_MQTT) != 0);
 }
 
 static guint
@@ -388,7 +405,8 @@ update_status (BmsConnectionBar *self)
       show_status (self, "network-offline-symbolic", NULL, _("Not connected"), NULL);
       break;
     case BMS_CONNECTION_CONNECTING:
-      details = g_strdup_printf (_("Connecting to %s…"), uri);
+      /* Through a broker the reason names what is waited for. */
+      details = message ? g_strdup (message) : g_strdup_printf (_("Connecting to %s…"), uri);
       show_status (self, "network-offline-symbolic", NULL, _("Connecting…"), details);
       break;
     case BMS_CONNECTION_POLLING:
@@ -416,6 +434,17 @@ update_status (BmsConnectionBar *self)
           }
       }
       break;
+    case BMS_CONNECTION_WATCHING:
+      {
+        guint n = (guint) MIN (bms_connection_get_poll_count (self->connection), G_MAXUINT);
+
+        text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Watching · %u update",
+                                             "Watching · %u updates", n), n);
+        details = g_strdup_printf (_("Watching %s through the MQTT broker, read-only: the "
+                                     "values are those packwatch-cli serve publishes"), uri);
+        show_status (self, "emblem-ok-symbolic", "success", text, details);
+      }
+      break;
     case BMS_CONNECTION_NO_REPLY:
       show_status (self, "dialog-warning-symbolic", "warning", _("No reply"),
                    message ? message : _("No reply from the board"));
@@ -431,6 +460,8 @@ update_status (BmsConnectionBar *self)
     gtk_widget_remove_css_class (GTK_WIDGET (self->connect_button), "suggested-action");
   else
     gtk_widget_add_css_class (GTK_WIDGET (self->connect_button), "suggested-action");
+  if (connected && uri != NULL && is_mqtt (uri))
+    select_uri (self, URI_MQTT);
   gtk_widget_set_sensitive (GTK_WIDGET (self->port_dropdown), !connected);
   gtk_widget_set_sensitive (GTK_WIDGET (self->port_entry), !connected);
   gtk_widget_set_sensitive (GTK_WIDGET (self->address_spin), !connected);
@@ -459,6 +490,11 @@ bms_connection_bar_toggle (BmsConnectionBar *self)
       return;
     }
   uri = selected_uri (self);
+  if (g_strcmp0 (uri, URI_MQTT) == 0)
+    {
+      gtk_window_present (GTK_WINDOW (bms_connection_bar_ask_mqtt (self)));
+      return;
+    }
   if (g_strcmp0 (uri, URI_OTHER) == 0)
     {
       typed = bms_port_from_text (gtk_editable_get_text (GTK_EDITABLE (self->port_entry)), &error);
@@ -488,6 +524,20 @@ bms_connection_bar_toggle (BmsConnectionBar *self)
     }
   bms_connection_connect (self->connection, uri, selected_baud (self),
                           gtk_spin_button_get_value_as_int (self->address_spin));
+}
+
+/* "MQTT broker…": the dialog that names the broker and the board. */
+GtkWidget *
+bms_connection_bar_ask_mqtt (BmsConnectionBar *self)
+{
+  GtkRoot *root;
+
+  g_return_val_if_fail (BMS_IS_CONNECTION_BAR (self), NULL);
+  g_return_val_if_fail (self->connection != NULL, NULL);
+
+  root = gtk_widget_get_root (GTK_WIDGET (self));
+  return GTK_WIDGET (bms_mqtt_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                          self->connection, self->settings));
 }
 
 void

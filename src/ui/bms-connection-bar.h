@@ -19,6 +19,10 @@ void bms_connection_bar_toggle  (BmsConnectionBar *self);
 void bms_connection_bar_connect_to (BmsConnectionBar *self,
                                     const char       *uri);
 
+/* "MQTT broker…": a new dialog (not shown) to watch a board through a
+ * broker, filled from the settings. */
+GtkWidget *bms_connection_bar_ask_mqtt (BmsConnectionBar *self);
+
 /* What the board does instead of being polled (a firmware update), shown
  * in place of the polling status; NULL clears it. */
 void bms_connection_bar_set_activity (BmsConnectionBar *self,

@@ -41,6 +41,8 @@ struct _BmsWindow
   BmsConnectionBar     *connection_bar;
   BmsSummaryBar        *summary_bar;
   AdwViewStack         *stack;
+  GtkRevealer          *read_only_revealer;
+  GtkLabel             *read_only_label;
   AdwViewSwitcherTitle *switcher_title;
   GtkWidget            *monitor_page;
   GtkWidget            *alarm_page;
@@ -160,8 +162,10 @@ unlock_activated (GtkWidget  *widget,
 
   if (!bms_connection_get_connected (self->connection))
     {
+      const char *reason = bms_connection_get_read_only_reason (self->connection);
+
       adw_toast_overlay_add_toast (self->toast_overlay,
-                                   adw_toast_new (_("Connect to a board first")));
+                                   adw_toast_new (reason ? reason : _("Connect to a board first")));
       return;
     }
   bms_password_dialog_ask_async (widget, self->connection, NULL, NULL,
@@ -217,6 +221,8 @@ bms_window_class_init (BmsWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, BmsWindow, connection_bar);
   gtk_widget_class_bind_template_child (widget_class, BmsWindow, summary_bar);
   gtk_widget_class_bind_template_child (widget_class, BmsWindow, stack);
+  gtk_widget_class_bind_template_child (widget_class, BmsWindow, read_only_revealer);
+  gtk_widget_class_bind_template_child (widget_class, BmsWindow, read_only_label);
   gtk_widget_class_bind_template_child (widget_class, BmsWindow, switcher_title);
   gtk_widget_class_bind_template_child (widget_class, BmsWindow, monitor_page);
   gtk_widget_class_bind_template_child (widget_class, BmsWindow, alarm_page);
@@ -355,6 +361,27 @@ poll_counted (BmsWindow *self)
   adw_toast_overlay_add_toast (self->toast_overlay, toast);
 }
 
+/* The pages that write say why they cannot while the board is watched
+ * through a broker; Monitor, Alarm and Graph only read. */
+static void
+read_only_changed (BmsWindow *self)
+{
+  static const char * const writing[] = { "param", "normal", "update", "lease", "dload", NULL };
+  const char *reason = bms_connection_get_read_only_reason (self->connection);
+  const char *page = adw_view_stack_get_visible_child_name (self->stack);
+  gboolean show = reason != NULL && page != NULL && g_strv_contains (writing, page);
+
+  if (reason != NULL)
+    {
+      g_autofree char *text = g_strdup_printf (_("%s. This page shows what it can; to change "
+                                                 "the board, connect to it at the cabinet."),
+                                               reason);
+      gtk_label_set_text (self->read_only_label, text);
+    }
+  /* Hidden, not folded: a folded revealer kept its background's height. */
+  gtk_widget_set_visible (GTK_WIDGET (self->read_only_revealer), show);
+}
+
 /* Another board may be faster: the next connection starts at the setting. */
 static void
 state_changed (BmsWindow *self)
@@ -384,6 +411,10 @@ bms_window_init (BmsWindow *self)
                            G_CALLBACK (flash_step_changed), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->connection, "notify::state",
                            G_CALLBACK (state_changed), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->connection, "notify::read-only-reason",
+                           G_CALLBACK (read_only_changed), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->stack, "notify::visible-child",
+                           G_CALLBACK (read_only_changed), self, G_CONNECT_SWAPPED);
 }
 
 /* A demo (sim://, sim://master, a replay:// recording) never writes into
