@@ -24,6 +24,8 @@ G_BEGIN_DECLS
 #define BMS_HEALTH_MIN_STEPS      8
 /* A cell is blamed for its resistance only over at least this many steps. */
 #define BMS_HEALTH_SUSPECT_STEPS  20
+/* A leak is reported only when its standard error is below this. */
+#define BMS_HEALTH_LEAK_SE_MA     2.0
 
 typedef struct {
   guint   cell;                    /* 1-based */
