@@ -712,10 +712,9 @@ judge_cell (const BmsHealthCell *c, Spread r, Spread cap, Spread leak)
     {
       score += z;
       g_ptr_array_add (reasons,
-                       g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                                     "%.1f × the median resistance over %u current step",
-                                                     "%.1f × the median resistance over %u current steps",
-                                                     c->steps),
+                       g_strdup_printf (ngettext ("%.1f × the median resistance over %u current step",
+                                                  "%.1f × the median resistance over %u current steps",
+                                                  c->steps),
                                         c->resistance_mohm / r.centre, c->steps));
     }
   z = (cap.centre - c->capacity_deviation_pct) / cap.sigma;
