@@ -327,9 +327,26 @@ bms_loopback_transport_with_sim (BmsLoopbackTransport *self,
 
 /* ---- "sim://" ------------------------------------------------------------ */
 
+/* weak-cell=N[:RFACTOR[:CAPFACTOR[:LEAK_MA]]], as --weak-cell. */
+static gboolean
+parse_weak_cell (const char *spec, GArray *weak, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  BmsSimWeakCell w;
+
+  if (!bms_sim_weak_cell_parse (spec, &w, &local))
+    {
+      g_set_error (error, BMS_TRANSPORT_ERROR, BMS_TRANSPORT_ERROR_INVALID,
+                   "Bad simulator option 'weak-cell=%s': %s", spec, local->message);
+      return FALSE;
+    }
+  g_array_append_val (weak, w);
+  return TRUE;
+}
+
 static gboolean
 parse_query (BmsSimConfig *config, const char *query, gboolean *wire, double *scale,
-             double *ambient, BmsSimFaults *faults, GError **error)
+             double *ambient, BmsSimFaults *faults, GArray *weak, GError **error)
 {
   g_auto (GStrv) pairs = g_strsplit (query, "&", -1);
 
@@ -341,7 +358,12 @@ parse_query (BmsSimConfig *config, const char *query, gboolean *wire, double *sc
 
       if (*k == '\0')
         continue;
-      if (g_str_equal (k, "wire"))
+      if (g_str_equal (k, "weak-cell"))
+        {
+          if (!parse_weak_cell (v, weak, error))
+            return FALSE;
+        }
+      else if (g_str_equal (k, "wire"))
         *wire = g_strcmp0 (v, "0") != 0;
       else if (g_str_equal (k, "cycle"))
         config->cycle_profile = g_strcmp0 (v, "0") != 0;
@@ -371,7 +393,7 @@ parse_query (BmsSimConfig *config, const char *query, gboolean *wire, double *sc
                        "Bad simulator option '%s': use wire=0|1, cycle=0|1, scale=X, "
                        "ambient=C (-40 to 80), seed=N, chemistry=lfp|nmc|lto, "
                        "lie=soc|temperature|cell-mv|cell-count|missing-cell|duplicate-id "
-                       "or dead-cell=N",
+                       "dead-cell=N or weak-cell=N[:RFACTOR[:CAPFACTOR[:LEAK_MA]]]",
                        pairs[i]);
           return FALSE;
         }
@@ -389,6 +411,7 @@ sim_factory (const char *uri, guint baud, GError **error)
   gboolean wire = TRUE;
   double scale = 1, ambient = 25;
   BmsSimFaults faults = { 0 };
+  g_autoptr (GArray) weak = g_array_new (FALSE, TRUE, sizeof (BmsSimWeakCell));
   BmsSim *sim;
 
   bms_sim_config_init (&config);
@@ -404,8 +427,10 @@ sim_factory (const char *uri, guint baud, GError **error)
                    uri);
       return NULL;
     }
-  if (q && !parse_query (&config, q + 1, &wire, &scale, &ambient, &faults, error))
+  if (q && !parse_query (&config, q + 1, &wire, &scale, &ambient, &faults, weak, error))
     return NULL;
+  config.weak_cells = (const BmsSimWeakCell *)weak->data;
+  config.n_weak_cells = weak->len;
   sim = bms_sim_new (&config, error);
   if (sim == NULL)
     return NULL;

@@ -1,7 +1,9 @@
 /* bms-sim-battery.c — cells, heat and the protection logic of the simulated pack.
  *
- * Each cell: capacity (spread), true SOC by coulomb counting, internal
- * resistance, OCV curve of its chemistry; terminal voltage OCV + I·R.
+ * Each cell: capacity, ohmic resistance, one RC polarisation pair and
+ * self-discharge (each spread by the seed, a weak cell planted on request),
+ * true SOC by coulomb counting, OCV curve of its chemistry; terminal voltage
+ * OCV + I·R0 + the RC pair's voltage.
  * Heat: one thermal node per module plus MOSFET, box air and balance
  * resistor nodes, each relaxing exponentially to ambient plus its own I²R.
  * The BMS side: SOC estimate against the capacity setting, passive bleed
@@ -10,6 +12,7 @@
 #include "bms-sim-battery.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MAX_CELLS (BMS_MAX_MODULES * 16)
@@ -25,6 +28,26 @@
 #define BALANCE_MAX_A 0.100
 #define MOS_OHMS 0.001
 #define BOARD_IDLE_W 0.5
+/* Ohmic resistance × capacity at 25 °C (Ω·Ah), in BmsChemistry order: an
+ * LFP 100 Ah prismatic cell has about 0.5 mΩ, 280 Ah about 0.18 mΩ. */
+static const double r0_ohm_ah[] = { 0.050, 0.080, 0.060 };
+/* The polarisation pair: its resistance against the ohmic one, and its time
+ * constant (s): tens of seconds, so a reading a few seconds after a current
+ * step still shows mostly the ohmic part. */
+#define R1_RATIO 0.5
+#define TAU_MIN_S 30.0
+#define TAU_MAX_S 60.0
+/* Self-discharge: about 1.5 % a month (0.02 mA per Ah), spread ±10 % (σ). */
+#define LEAK_A_PER_AH 0.00002
+/* The demo's household load while discharging: a new level every 1 to 10
+ * minutes, 0.05 to 0.5 C, now and then a burst (a kettle, an oven). */
+#define LOAD_MIN_S 60.0
+#define LOAD_MAX_S 600.0
+#define LOAD_MIN_C 0.05
+#define LOAD_MAX_C 0.5
+#define LOAD_BURST_P 0.12
+#define LOAD_BURST_MIN_C 0.6
+#define LOAD_BURST_MAX_C 0.9
 
 struct _BmsSimBattery
 {
@@ -36,9 +59,17 @@ struct _BmsSimBattery
 
   double cap_ah[MAX_CELLS];
   double soc[MAX_CELLS];
-  double r_ohm[MAX_CELLS];
-  double v[MAX_CELLS];     /* terminal voltage at the last step */
-  double bal_a[MAX_CELLS]; /* bleed current now (0 = not balancing) */
+  double r_ohm[MAX_CELLS];    /* ohmic (R0) */
+  double r1_ohm[MAX_CELLS];   /* polarisation pair: resistance … */
+  double tau_s[MAX_CELLS];    /* … and time constant */
+  double v_rc[MAX_CELLS];     /* … and its voltage now */
+  double rc_decay[MAX_CELLS]; /* exp (-h / τ) for the step rc_h */
+  double rc_h;
+  double leak_a[MAX_CELLS]; /* self-discharge */
+  gboolean weak[MAX_CELLS]; /* planted by bms_sim_battery_plant_weak_cells */
+  double v[MAX_CELLS];      /* terminal voltage at the last step */
+  double vmin, vmax;        /* of v[] */
+  double bal_a[MAX_CELLS];  /* bleed current now (0 = not balancing) */
   double sensor_offset[BMS_MAX_MODULES][3];
 
   double requested_a, current_a;
@@ -46,6 +77,9 @@ struct _BmsSimBattery
   gboolean cycle;
   BmsSimPhase phase;
   double phase_time;
+  GRand *load_rand; /* the demo load's own, so nothing else shifts it */
+  double load_c;    /* the demo load's level now (in C) … */
+  double load_left; /* … for this many more seconds */
   double soc_estimate;
 
   double ambient, module_t[BMS_MAX_MODULES], mos_t, box_t, balance_t;
@@ -88,8 +122,37 @@ static const OcvPoint ocv_lto[] = {
   { 0.93, 2.500 }, { 0.98, 2.650 }, { 1.00, 2.800 },
 };
 
+static double ocv_from_table (BmsChemistry chemistry, double soc);
+
+/* Every table's points sit on multiples of 1/OCV_GRID, so interpolating
+ * between grid points gives the same curve without the search: a 256-cell
+ * week in process asks this for every cell at every step. */
+#define OCV_GRID 1000
+
 double
 bms_sim_ocv (BmsChemistry chemistry, double soc)
+{
+  static double grid[3][OCV_GRID + 1];
+  static gsize done = 0;
+  guint c = CLAMP ((guint)chemistry, 0, 2), k;
+  double x;
+
+  if (g_once_init_enter (&done))
+    {
+      for (guint t = 0; t < 3; t++)
+        for (guint j = 0; j <= OCV_GRID; j++)
+          grid[t][j] = ocv_from_table ((BmsChemistry)t, (double)j / OCV_GRID);
+      g_once_init_leave (&done, 1);
+    }
+  if (!(soc > 0.0 && soc < 1.0))
+    return ocv_from_table (chemistry, soc);
+  x = soc * OCV_GRID;
+  k = MIN ((guint)x, OCV_GRID - 1);
+  return grid[c][k] + (x - k) * (grid[c][k + 1] - grid[c][k]);
+}
+
+static double
+ocv_from_table (BmsChemistry chemistry, double soc)
 {
   const OcvPoint *t;
   gsize n;
@@ -197,6 +260,17 @@ gauss (GRand *r)
   return sqrt (-2.0 * log (u1)) * cos (2 * G_PI * u2);
 }
 
+static void update_extremes (BmsSimBattery *b);
+
+/* 1 + sigma × a normal draw, kept within [lo, hi] (one draw: CLAMP would
+ * evaluate it up to three times). */
+static double
+spread (GRand *r, double sigma, double lo, double hi)
+{
+  double x = 1.0 + sigma * gauss (r);
+  return CLAMP (x, lo, hi);
+}
+
 BmsSimBattery *
 bms_sim_battery_new (guint modules, guint cells_per_module, BmsChemistry chemistry,
                      double capacity_ah, double initial_soc, guint32 seed)
@@ -215,10 +289,14 @@ bms_sim_battery_new (guint modules, guint cells_per_module, BmsChemistry chemist
 
   for (guint i = 0; i < b->n_cells; i++)
     {
-      /* ±2 % capacity (σ), ±1.5 % SOC, ±8 % resistance: a matched pack. */
-      b->cap_ah[i] = capacity_ah * CLAMP (1.0 + 0.02 * gauss (b->rand), 0.93, 1.07);
-      b->soc[i] = CLAMP (initial_soc + 0.015 * gauss (b->rand), 0.0, 1.0);
-      b->r_ohm[i] = (0.1 / capacity_ah) * CLAMP (1.0 + 0.08 * gauss (b->rand), 0.7, 1.3);
+      /* ±1 % capacity (σ), ±1.5 % SOC, ±5 % resistance: a matched pack. */
+      double soc;
+
+      b->cap_ah[i] = capacity_ah * spread (b->rand, 0.01, 0.97, 1.03);
+      soc = initial_soc + 0.015 * gauss (b->rand);
+      b->soc[i] = CLAMP (soc, 0.0, 1.0);
+      b->r_ohm[i] = r0_ohm_ah[CLAMP ((guint)chemistry, 0, 2)] / capacity_ah
+                    * spread (b->rand, 0.05, 0.85, 1.15);
       b->v[i] = bms_sim_ocv (chemistry, b->soc[i]);
     }
   for (guint m = 0; m < modules; m++)
@@ -226,6 +304,13 @@ bms_sim_battery_new (guint modules, guint cells_per_module, BmsChemistry chemist
       b->sensor_offset[m][s] = g_rand_double_range (b->rand, -0.8, 0.8);
   b->sense_gain = g_rand_double_range (b->rand, 0.985, 1.015);
   b->calibration = 1.0;
+  for (guint i = 0; i < b->n_cells; i++)
+    {
+      b->r1_ohm[i] = R1_RATIO * b->r_ohm[i] * spread (b->rand, 0.1, 0.7, 1.3);
+      b->tau_s[i] = g_rand_double_range (b->rand, TAU_MIN_S, TAU_MAX_S);
+      b->leak_a[i] = LEAK_A_PER_AH * capacity_ah * spread (b->rand, 0.1, 0.7, 1.3);
+    }
+  b->load_rand = g_rand_new_with_seed (seed ^ 0x10AD10ADu);
 
   b->ambient = 25;
   for (guint m = 0; m < modules; m++)
@@ -236,6 +321,7 @@ bms_sim_battery_new (guint modules, guint cells_per_module, BmsChemistry chemist
   for (guint i = 0; i < b->n_cells; i++)
     sum += b->soc[i];
   b->soc_estimate = sum / b->n_cells;
+  update_extremes (b);
 
   bms_sim_params_defaults (&b->params, chemistry, b->n_cells, capacity_ah);
   b->chg_mos = b->dis_mos = TRUE;
@@ -248,7 +334,69 @@ bms_sim_battery_free (BmsSimBattery *b)
   if (b == NULL)
     return;
   g_rand_free (b->rand);
+  g_rand_free (b->load_rand);
   g_free (b);
+}
+
+static int
+compare_double (gconstpointer a, gconstpointer b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* The median of values[i] over the cells not planted (all if every one is). */
+static double
+median_unplanted (BmsSimBattery *b, const double *values)
+{
+  g_autofree double *v = g_new (double, b->n_cells);
+  guint n = 0;
+
+  for (guint i = 0; i < b->n_cells; i++)
+    if (!b->weak[i])
+      v[n++] = values[i];
+  if (n == 0)
+    for (guint i = 0; i < b->n_cells; i++)
+      v[n++] = values[i];
+  qsort (v, n, sizeof *v, compare_double);
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+void
+bms_sim_battery_plant_weak_cells (BmsSimBattery *b, const BmsSimWeakCell *weak, guint n)
+{
+  double r_median, cap_median;
+
+  for (guint k = 0; k < n; k++)
+    {
+      g_return_if_fail (weak[k].cell >= 1 && weak[k].cell <= b->n_cells);
+      b->weak[weak[k].cell - 1] = TRUE;
+    }
+  r_median = median_unplanted (b, b->r_ohm);
+  cap_median = median_unplanted (b, b->cap_ah);
+  for (guint k = 0; k < n; k++)
+    {
+      guint i = weak[k].cell - 1;
+      double r = weak[k].r_factor * r_median;
+
+      /* A cell that has aged is worse in both parts of its resistance. */
+      b->r1_ohm[i] *= r / b->r_ohm[i];
+      b->r_ohm[i] = r;
+      b->cap_ah[i] = weak[k].cap_factor * cap_median;
+      b->leak_a[i] += weak[k].leak_ma / 1000.0;
+    }
+}
+
+void
+bms_sim_battery_cell_truth (BmsSimBattery *b, guint i, BmsSimCellTruth *t)
+{
+  g_return_if_fail (i < b->n_cells && t != NULL);
+  t->resistance_ohm = b->r_ohm[i];
+  t->polarisation_ohm = b->r1_ohm[i];
+  t->tau_s = b->tau_s[i];
+  t->capacity_ah = b->cap_ah[i];
+  t->leak_a = b->leak_a[i];
+  t->weak = b->weak[i];
 }
 
 void
@@ -305,27 +453,32 @@ bms_sim_battery_set_asleep (BmsSimBattery *b, gboolean asleep)
 
 /* ---- one step ------------------------------------------------------------ */
 
-static double
-max_cell_v (BmsSimBattery *b, guint *which)
+/* The highest and lowest cell, once per step: three stages ask, and a
+ * 256-cell week in process is millions of steps. */
+static void
+update_extremes (BmsSimBattery *b)
 {
-  double m = -1e9;
-  for (guint i = 0; i < b->n_cells; i++)
-    if (b->v[i] > m)
-      {
-        m = b->v[i];
-        if (which)
-          *which = i;
-      }
-  return m;
+  double lo = b->v[0], hi = b->v[0];
+
+  for (guint i = 1; i < b->n_cells; i++)
+    {
+      lo = MIN (lo, b->v[i]);
+      hi = MAX (hi, b->v[i]);
+    }
+  b->vmin = lo;
+  b->vmax = hi;
+}
+
+static double
+max_cell_v (BmsSimBattery *b)
+{
+  return b->vmax;
 }
 
 static double
 min_cell_v (BmsSimBattery *b)
 {
-  double m = 1e9;
-  for (guint i = 0; i < b->n_cells; i++)
-    m = MIN (m, b->v[i]);
-  return m;
+  return b->vmin;
 }
 
 static double
@@ -348,14 +501,33 @@ max_module_sensor (BmsSimBattery *b)
   return m;
 }
 
-/* The demo profile: CC-CV charge at 0.5 C, rest, discharge at 0.5 C with a
- * wandering load, rest, again. */
+/* The demo's discharge load in C: levels held 1 to 10 minutes, as a
+ * household's appliances switch, so an estimator finds current steps. Drawn
+ * from the load's own generator: the same seed gives the same load. */
+static double
+household_load (BmsSimBattery *b, double h)
+{
+  b->load_left -= h;
+  if (b->load_left > 0)
+    return b->load_c;
+  if (g_rand_double (b->load_rand) < LOAD_BURST_P)
+    b->load_c = g_rand_double_range (b->load_rand, LOAD_BURST_MIN_C, LOAD_BURST_MAX_C);
+  else
+    b->load_c = g_rand_double_range (b->load_rand, LOAD_MIN_C, LOAD_MAX_C);
+  /* The overshoot carries over: a level lasts what was drawn, whatever the
+   * step size. */
+  b->load_left += g_rand_double_range (b->load_rand, LOAD_MIN_S, LOAD_MAX_S);
+  return b->load_c;
+}
+
+/* The demo profile: CC-CV charge at 0.5 C, rest, discharge into a household
+ * load that steps between levels, rest, again. */
 static void
 run_profile (BmsSimBattery *b, double h)
 {
   const BmsSimParams *p = &b->params;
   double c = b->params.capacity_setting_ah > 0 ? b->params.capacity_setting_ah : b->capacity_ah;
-  double vmax = max_cell_v (b, NULL), vmin = min_cell_v (b);
+  double vmax = max_cell_v (b), vmin = min_cell_v (b);
 
   b->phase_time += h;
   switch (b->phase)
@@ -374,7 +546,7 @@ run_profile (BmsSimBattery *b, double h)
       }
       break;
     case BMS_SIM_PHASE_DISCHARGE:
-      b->requested_a = -0.5 * c * (1.0 + 0.2 * sin (2 * G_PI * b->time / 300.0));
+      b->requested_a = -household_load (b, h) * c;
       if (b->soc_estimate <= 0.10 || (b->tripped & BMS_SIM_PROT_CELL_UVP)
           || vmin <= p->cell_uvp_v + 0.1)
         {
@@ -390,6 +562,7 @@ run_profile (BmsSimBattery *b, double h)
           b->phase = b->phase == BMS_SIM_PHASE_REST_FULL ? BMS_SIM_PHASE_DISCHARGE
                                                          : BMS_SIM_PHASE_CHARGE;
           b->phase_time = 0;
+          b->load_left = 0; /* a new level at once */
         }
       break;
     }
@@ -468,11 +641,23 @@ update_charge (BmsSimBattery *b, double h)
   double i_seen = bms_sim_battery_measured_current (b);
   double c = b->params.capacity_setting_ah > 0 ? b->params.capacity_setting_ah : b->capacity_ah;
 
+  /* An advance runs substeps of one size: exp () once per cell for it. */
+  if (h != b->rc_h)
+    {
+      for (guint i = 0; i < b->n_cells; i++)
+        b->rc_decay[i] = exp (-h / b->tau_s[i]);
+      b->rc_h = h;
+    }
   for (guint i = 0; i < b->n_cells; i++)
     {
       double i_cell = i_pack - b->bal_a[i];
-      b->soc[i] += i_cell * h / 3600.0 / b->cap_ah[i];
-      b->v[i] = bms_sim_ocv (b->chemistry, b->soc[i]) + i_cell * b->r_ohm[i];
+      double decay = b->rc_decay[i];
+
+      /* The RC pair, exactly for a current held over the step. */
+      b->v_rc[i] = b->v_rc[i] * decay + i_cell * b->r1_ohm[i] * (1.0 - decay);
+      /* Self-discharge flows inside the cell: the shunt never sees it. */
+      b->soc[i] += (i_cell - b->leak_a[i]) * h / 3600.0 / b->cap_ah[i];
+      b->v[i] = bms_sim_ocv (b->chemistry, b->soc[i]) + i_cell * b->r_ohm[i] + b->v_rc[i];
     }
   /* The BMS counts what its shunt tells it. */
   b->soc_estimate = CLAMP (b->soc_estimate + i_seen * h / 3600.0 / c, 0.0, 1.0);
@@ -503,7 +688,7 @@ update_thermal (BmsSimBattery *b, double h)
       for (guint k = 0; k < b->cells_per_module; k++)
         {
           guint i = m * b->cells_per_module + k;
-          w += i2 * b->r_ohm[i];
+          w += i2 * b->r_ohm[i] + b->v_rc[i] * b->v_rc[i] / b->r1_ohm[i];
         }
       /* Heater pads good for 30 K above ambient (15 W per 100 Ah cell). */
       if (b->heater)
@@ -578,7 +763,7 @@ static void
 update_protections (BmsSimBattery *b, double h)
 {
   const BmsSimParams *p = &b->params;
-  double vmax = max_cell_v (b, NULL), vmin = min_cell_v (b);
+  double vmax = max_cell_v (b), vmin = min_cell_v (b);
   double pack = bms_sim_battery_pack_voltage (b);
   double tmax = max_module_sensor (b), tmin = min_module_sensor (b);
   double i = bms_sim_battery_measured_current (b);
@@ -644,6 +829,7 @@ step (BmsSimBattery *b, double h)
   update_switches (b, h);
   update_balancing (b);
   update_charge (b, h);
+  update_extremes (b);
   update_thermal (b, h);
   update_protections (b, h);
   b->time += h;

@@ -117,6 +117,10 @@ typedef struct _BmsSimBattery BmsSimBattery;
 BmsSimBattery *bms_sim_battery_new (guint modules, guint cells_per_module, BmsChemistry chemistry,
                                     double capacity_ah, double initial_soc, guint32 seed);
 void bms_sim_battery_free (BmsSimBattery *b);
+/* Once, after new: plants the weak cells (cells 1-based, each in range and
+ * given once; bms_sim_new checks). Medians are over the cells not planted. */
+void bms_sim_battery_plant_weak_cells (BmsSimBattery *b, const BmsSimWeakCell *weak, guint n);
+void bms_sim_battery_cell_truth (BmsSimBattery *b, guint i, BmsSimCellTruth *truth);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BmsSimBattery, bms_sim_battery_free)
 
 void bms_sim_battery_set_params (BmsSimBattery *b, const BmsSimParams *p);

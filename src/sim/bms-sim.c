@@ -30,6 +30,7 @@ struct _BmsSim
 {
   BmsSimConfig config;
   char *state_file;
+  BmsSimWeakCell *weak_cells; /* config.weak_cells points here */
   BmsSimBattery *battery;
 
   gint64 raw[256];
@@ -267,7 +268,7 @@ params_to_store (BmsSim *sim, const BmsSimParams *p)
 static gboolean
 lease_expired (BmsSim *sim)
 {
-  gint64 end = *store (sim, "lease_end");
+  gint64 end = sim->raw[BMS_ID_LEASE_END];
   return end != 0 && bms_sim_get_unix_time (sim) >= end;
 }
 
@@ -546,6 +547,102 @@ static void on_frame (BmsFrame *frame, gpointer user_data);
 static void check_slaves (BmsSim *sim);
 
 static gboolean
+weak_cell_in_range (const BmsSimWeakCell *w, GError **error)
+{
+  if (!(w->r_factor >= 0.1 && w->r_factor <= 20))
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                 "weak cell %u: RFACTOR must be 0.1 to 20 (got %g)", w->cell, w->r_factor);
+  else if (!(w->cap_factor >= 0.1 && w->cap_factor <= 2))
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                 "weak cell %u: CAPFACTOR must be 0.1 to 2 (got %g)", w->cell, w->cap_factor);
+  else if (!(w->leak_ma >= 0 && w->leak_ma <= 1000))
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                 "weak cell %u: LEAK_MA must be 0 to 1000 mA (got %g)", w->cell, w->leak_ma);
+  else
+    return TRUE;
+  return FALSE;
+}
+
+static gboolean
+check_weak_cells (const BmsSimConfig *c, GError **error)
+{
+  guint n = c->modules * c->cells_per_module;
+
+  for (guint k = 0; k < c->n_weak_cells; k++)
+    {
+      const BmsSimWeakCell *w = &c->weak_cells[k];
+
+      if (w->cell < 1 || w->cell > n)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                       "weak cell %u: the pack has cells 1 to %u", w->cell, n);
+          return FALSE;
+        }
+      if (!weak_cell_in_range (w, error))
+        return FALSE;
+      for (guint j = 0; j < k; j++)
+        if (c->weak_cells[j].cell == w->cell)
+          {
+            g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                         "weak cell %u is given twice", w->cell);
+            return FALSE;
+          }
+    }
+  return TRUE;
+}
+
+/* One number of a weak-cell spec: the whole part must be a number. */
+static gboolean
+parse_number (const char *text, double *out)
+{
+  char *end = NULL;
+
+  if (text == NULL || *text == '\0')
+    return FALSE;
+  *out = g_ascii_strtod (text, &end);
+  return end != text && *end == '\0' && isfinite (*out);
+}
+
+gboolean
+bms_sim_weak_cell_parse (const char *spec, BmsSimWeakCell *weak, GError **error)
+{
+  static const char *const part[] = { "N", "RFACTOR", "CAPFACTOR", "LEAK_MA" };
+  g_auto (GStrv) parts = NULL;
+  double v[4] = { 0, 2.0, 1.0, 0.0 };
+  guint n;
+
+  g_return_val_if_fail (spec != NULL && weak != NULL, FALSE);
+  parts = g_strsplit (spec, ":", -1);
+  n = g_strv_length (parts);
+  if (n < 1 || n > 4)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "\"%s\" is not N[:RFACTOR[:CAPFACTOR[:LEAK_MA]]]", spec);
+      return FALSE;
+    }
+  for (guint k = 0; k < n; k++)
+    if (!parse_number (parts[k], &v[k]))
+      {
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                     "\"%s\": %s is not a number (got \"%s\"; the form is "
+                     "N[:RFACTOR[:CAPFACTOR[:LEAK_MA]]])",
+                     spec, part[k], parts[k]);
+        return FALSE;
+      }
+  if (v[0] < 1 || v[0] > BMS_MAX_CELLS || v[0] != floor (v[0]))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "\"%s\": N must be a cell 1 to %d (got \"%s\")", spec, BMS_MAX_CELLS, parts[0]);
+      return FALSE;
+    }
+  weak->cell = (guint)v[0];
+  weak->r_factor = v[1];
+  weak->cap_factor = v[2];
+  weak->leak_ma = v[3];
+  return weak_cell_in_range (weak, error);
+}
+
+static gboolean
 check_config (const BmsSimConfig *c, GError **error)
 {
   const char *what = NULL;
@@ -562,6 +659,11 @@ check_config (const BmsSimConfig *c, GError **error)
     what = "initial state of charge must be 0 to 1";
   else if (c->address > 255)
     what = "address must be 0 to 255";
+  else if (!check_weak_cells (c, error))
+    {
+      g_prefix_error (error, "Invalid simulator configuration: ");
+      return FALSE;
+    }
   if (what)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
@@ -584,10 +686,13 @@ bms_sim_new (const BmsSimConfig *config, GError **error)
   sim->config = *config;
   sim->state_file = g_strdup (config->state_file);
   sim->config.state_file = sim->state_file;
+  sim->weak_cells = g_memdup2 (config->weak_cells, config->n_weak_cells * sizeof (BmsSimWeakCell));
+  sim->config.weak_cells = sim->weak_cells;
   if (sim->config.flash_size == 0)
     sim->config.flash_size = 256 * 1024;
   sim->battery = bms_sim_battery_new (config->modules, config->cells_per_module, config->chemistry,
                                       config->capacity_ah, config->initial_soc, config->seed);
+  bms_sim_battery_plant_weak_cells (sim->battery, sim->weak_cells, config->n_weak_cells);
   sim->fault_rand = g_rand_new_with_seed (config->seed ^ 0x5EED5EEDu);
   sim->read_rand = g_rand_new_with_seed (config->seed ^ 0xADC0ADC0u);
   sim->parser = bms_frame_parser_new (on_frame, NULL, sim);
@@ -638,6 +743,7 @@ bms_sim_free (BmsSim *sim)
   g_clear_pointer (&sim->replay_frames, g_ptr_array_unref);
   g_clear_pointer (&sim->replay_snapshots, g_ptr_array_unref);
   g_free (sim->state_file);
+  g_free (sim->weak_cells);
   g_free (sim);
 }
 
@@ -815,9 +921,78 @@ status_bits (BmsSim *sim, const BmsFieldInfo *f)
 static gint64
 lease_state (BmsSim *sim)
 {
-  if (*store (sim, "lease_end") == 0)
+  if (sim->raw[BMS_ID_LEASE_END] == 0)
     return 0;                         /* none */
   return lease_expired (sim) ? 2 : 1; /* expired : active */
+}
+
+/* The read-only fields computed from the model. */
+typedef enum
+{
+  TM_NONE,
+  TM_MOS_TEMP,
+  TM_TEMP1,
+  TM_TEMP2,
+  TM_BALANCE_TEMP,
+  TM_PACK_VOLTAGE,
+  TM_CURRENT,
+  TM_SOC,
+  TM_TEMP_SENSORS,
+  TM_CYCLES,
+  TM_TOTAL_AH,
+  TM_DISCHARGED_AH,
+  TM_CELL_COUNT,
+  TM_MODULE_COUNT,
+  TM_WARNINGS,
+  TM_STATUS,
+  TM_RELAYS,
+  TM_ALARMS_EXT,
+  TM_LEASE_STATE,
+  TM_PROTOCOL_VERSION,
+  TM_RUNTIME,
+} TelemetryKind;
+
+/* Which one an id is: looked up by catalogue name once, since a snapshot
+ * asks for every field and a bench takes hundreds of thousands of them. */
+static TelemetryKind
+telemetry_kind (guint8 id)
+{
+  static const struct
+  {
+    const char *name;
+    TelemetryKind kind;
+  } names[] = {
+    { "mosfet_temp_c", TM_MOS_TEMP },
+    { "temp1_c", TM_TEMP1 },
+    { "temp2_c", TM_TEMP2 },
+    { "balance_temp_c", TM_BALANCE_TEMP },
+    { "current_a", TM_CURRENT },
+    { "soc_pct", TM_SOC },
+    { "temp_sensor_count", TM_TEMP_SENSORS },
+    { "cycles", TM_CYCLES },
+    { "total_cycle_capacity_ah", TM_TOTAL_AH },
+    { "discharged_capacity_ah", TM_DISCHARGED_AH },
+    { "cell_count", TM_CELL_COUNT },
+    { "module_count", TM_MODULE_COUNT },
+    { "warnings", TM_WARNINGS },
+    { "status", TM_STATUS },
+    { "relays", TM_RELAYS },
+    { "alarms_ext", TM_ALARMS_EXT },
+    { "lease_state", TM_LEASE_STATE },
+    { "protocol_version", TM_PROTOCOL_VERSION },
+    { "runtime_min", TM_RUNTIME },
+  };
+  static guint8 kinds[256];
+  static gsize done = 0;
+
+  if (g_once_init_enter (&done))
+    {
+      for (gsize k = 0; k < G_N_ELEMENTS (names); k++)
+        kinds[field (names[k].name)->id] = names[k].kind;
+      kinds[BMS_ID_PACK_VOLTAGE] = kinds[BMS_ID_PACK_VOLTAGE_HV] = TM_PACK_VOLTAGE;
+      g_once_init_leave (&done, 1);
+    }
+  return (TelemetryKind)kinds[id];
 }
 
 /* The raw value of a read-only field computed from the model; FALSE if the
@@ -827,50 +1002,73 @@ telemetry (BmsSim *sim, const BmsFieldInfo *f, gint64 *raw)
 {
   BmsSimBattery *b = sim->battery;
   const BmsSimParams *p = bms_sim_battery_get_params (b);
-  const char *n = f->name;
 
-  if (g_str_equal (n, "mosfet_temp_c"))
-    *raw = temp_raw (f, bms_sim_battery_mos_temp (b));
-  else if (g_str_equal (n, "temp1_c"))
-    *raw = temp_raw (f, bms_sim_battery_box_temp (b));
-  else if (g_str_equal (n, "temp2_c"))
-    *raw = temp_raw (f, bms_sim_battery_cell_temp (b));
-  else if (g_str_equal (n, "balance_temp_c"))
-    *raw = temp_raw (f, bms_sim_battery_balance_temp (b));
-  else if (f->id == BMS_ID_PACK_VOLTAGE || f->id == BMS_ID_PACK_VOLTAGE_HV)
-    *raw = si_to_raw (f, bms_sim_battery_pack_voltage (b));
-  else if (g_str_equal (n, "current_a"))
-    *raw = si_to_raw (f, bms_sim_battery_measured_current (b));
-  else if (g_str_equal (n, "soc_pct"))
-    *raw = si_to_raw (f, 100 * bms_sim_battery_soc (b));
-  else if (g_str_equal (n, "temp_sensor_count"))
-    *raw = 2;
-  else if (g_str_equal (n, "cycles"))
-    *raw = clamp_raw (f, bms_sim_battery_cycles (b));
-  else if (g_str_equal (n, "total_cycle_capacity_ah"))
-    *raw = si_to_raw (f, floor (bms_sim_battery_total_ah (b)));
-  else if (g_str_equal (n, "discharged_capacity_ah"))
-    *raw = si_to_raw (f, p->capacity_setting_ah * (1 - bms_sim_battery_soc (b)));
-  else if (g_str_equal (n, "cell_count"))
-    *raw = clamp_raw (f, bms_sim_battery_n_cells (b));
-  else if (g_str_equal (n, "module_count"))
-    *raw = clamp_raw (f, bms_sim_battery_n_modules (b));
-  else if (g_str_equal (n, "warnings"))
-    *raw = bms_sim_battery_warnings (b);
-  else if (g_str_equal (n, "status"))
-    *raw = status_bits (sim, f);
-  else if (g_str_equal (n, "relays"))
-    *raw = relays (sim, f);
-  else if (g_str_equal (n, "alarms_ext"))
-    *raw = alarms_ext (sim, f);
-  else if (g_str_equal (n, "lease_state"))
-    *raw = lease_state (sim);
-  else if (g_str_equal (n, "protocol_version"))
-    *raw = 1;
-  else if (g_str_equal (n, "runtime_min"))
-    *raw = clamp_raw (f, runtime_min (sim));
-  else
-    return FALSE;
+  switch (telemetry_kind (f->id))
+    {
+    case TM_MOS_TEMP:
+      *raw = temp_raw (f, bms_sim_battery_mos_temp (b));
+      break;
+    case TM_TEMP1:
+      *raw = temp_raw (f, bms_sim_battery_box_temp (b));
+      break;
+    case TM_TEMP2:
+      *raw = temp_raw (f, bms_sim_battery_cell_temp (b));
+      break;
+    case TM_BALANCE_TEMP:
+      *raw = temp_raw (f, bms_sim_battery_balance_temp (b));
+      break;
+    case TM_PACK_VOLTAGE:
+      *raw = si_to_raw (f, bms_sim_battery_pack_voltage (b));
+      break;
+    case TM_CURRENT:
+      *raw = si_to_raw (f, bms_sim_battery_measured_current (b));
+      break;
+    case TM_SOC:
+      *raw = si_to_raw (f, 100 * bms_sim_battery_soc (b));
+      break;
+    case TM_TEMP_SENSORS:
+      *raw = 2;
+      break;
+    case TM_CYCLES:
+      *raw = clamp_raw (f, bms_sim_battery_cycles (b));
+      break;
+    case TM_TOTAL_AH:
+      *raw = si_to_raw (f, floor (bms_sim_battery_total_ah (b)));
+      break;
+    case TM_DISCHARGED_AH:
+      *raw = si_to_raw (f, p->capacity_setting_ah * (1 - bms_sim_battery_soc (b)));
+      break;
+    case TM_CELL_COUNT:
+      *raw = clamp_raw (f, bms_sim_battery_n_cells (b));
+      break;
+    case TM_MODULE_COUNT:
+      *raw = clamp_raw (f, bms_sim_battery_n_modules (b));
+      break;
+    case TM_WARNINGS:
+      *raw = bms_sim_battery_warnings (b);
+      break;
+    case TM_STATUS:
+      *raw = status_bits (sim, f);
+      break;
+    case TM_RELAYS:
+      *raw = relays (sim, f);
+      break;
+    case TM_ALARMS_EXT:
+      *raw = alarms_ext (sim, f);
+      break;
+    case TM_LEASE_STATE:
+      *raw = lease_state (sim);
+      break;
+    case TM_PROTOCOL_VERSION:
+      *raw = 1;
+      break;
+    case TM_RUNTIME:
+      *raw = clamp_raw (f, runtime_min (sim));
+      break;
+    case TM_NONE:
+    default:
+      return FALSE;
+    }
   return TRUE;
 }
 
@@ -1552,9 +1750,9 @@ bms_sim_advance (BmsSim *sim, double dt_s)
   if (sim->boot_window > 0)
     sim->boot_window = MAX (0, sim->boot_window - dt_s / sim->time_scale);
   /* The lease runs on the simulated clock: split the step where it ends. */
-  if (!lease_expired (sim) && *store (sim, "lease_end") != 0)
+  if (!lease_expired (sim) && sim->raw[BMS_ID_LEASE_END] != 0)
     {
-      double left = (double)(*store (sim, "lease_end") - bms_sim_get_unix_time (sim));
+      double left = (double)(sim->raw[BMS_ID_LEASE_END] - bms_sim_get_unix_time (sim));
       if (left > 0 && left < dt_s)
         {
           bms_sim_battery_advance (sim->battery, left);
@@ -1566,6 +1764,79 @@ bms_sim_advance (BmsSim *sim, double dt_s)
   bms_sim_battery_advance (sim->battery, dt_s);
   if (bms_sim_battery_get_params (sim->battery)->lease_expired != lease_expired (sim))
     store_to_params (sim);
+}
+
+double
+bms_sim_get_time (BmsSim *sim)
+{
+  g_return_val_if_fail (sim != NULL, 0);
+  return bms_sim_battery_time (sim->battery);
+}
+
+guint
+bms_sim_get_n_cells (BmsSim *sim)
+{
+  g_return_val_if_fail (sim != NULL, 0);
+  return bms_sim_battery_n_cells (sim->battery);
+}
+
+void
+bms_sim_get_cell_truth (BmsSim *sim, guint cell, BmsSimCellTruth *truth)
+{
+  g_return_if_fail (sim != NULL && truth != NULL);
+  g_return_if_fail (cell < bms_sim_battery_n_cells (sim->battery));
+  bms_sim_battery_cell_truth (sim->battery, cell, truth);
+}
+
+/* A number for JSON, whatever the locale. */
+static void
+append_number (GString *out, const char *key, double value, const char *format)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  g_string_append_printf (out, ",\"%s\":%s", key, g_ascii_formatd (buf, sizeof buf, format, value));
+}
+
+char *
+bms_sim_truth_to_json (BmsSim *sim)
+{
+  GString *out = g_string_new ("{\"cells\":[");
+  guint n;
+
+  g_return_val_if_fail (sim != NULL, NULL);
+  n = bms_sim_battery_n_cells (sim->battery);
+  for (guint i = 0; i < n; i++)
+    {
+      BmsSimCellTruth t;
+
+      bms_sim_battery_cell_truth (sim->battery, i, &t);
+      g_string_append_printf (out, "%s{\"cell\":%u", i ? "," : "", i + 1);
+      append_number (out, "resistance_mohm", t.resistance_ohm * 1000, "%.6f");
+      append_number (out, "capacity_ah", t.capacity_ah, "%.6f");
+      append_number (out, "leak_ma", t.leak_a * 1000, "%.6f");
+      append_number (out, "polarisation_mohm", t.polarisation_ohm * 1000, "%.6f");
+      append_number (out, "tau_s", t.tau_s, "%.3f");
+      g_string_append_printf (out, ",\"weak\":%s}", t.weak ? "true" : "false");
+    }
+  g_string_append (out, "]}\n");
+  return g_string_free (out, FALSE);
+}
+
+gboolean
+bms_sim_write_truth (BmsSim *sim, const char *path, GError **error)
+{
+  g_autofree char *json = NULL;
+
+  g_return_val_if_fail (sim != NULL && path != NULL, FALSE);
+  json = bms_sim_truth_to_json (sim);
+  /* g_file_set_contents writes a temporary file and renames it over path:
+   * a reader never sees half a truth. */
+  if (!g_file_set_contents (path, json, -1, error))
+    {
+      g_prefix_error (error, "cannot write %s: ", path);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 void

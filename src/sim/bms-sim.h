@@ -24,6 +24,22 @@ typedef enum {
   BMS_CHEMISTRY_LTO = 2,
 } BmsChemistry;
 
+/* A weak cell planted in the pack: its ohmic resistance is r_factor × the
+ * median of the cells not planted (its polarisation pair scales with it),
+ * its capacity cap_factor × their median capacity, and it self-discharges
+ * leak_ma more than its own spread value. */
+typedef struct {
+  guint  cell;        /* 1-based over the whole pack */
+  double r_factor;    /* 0.1..20, default 2.0 */
+  double cap_factor;  /* 0.1..2, default 1.0 */
+  double leak_ma;     /* 0..1000 mA, default 0 */
+} BmsSimWeakCell;
+
+/* "N[:RFACTOR[:CAPFACTOR[:LEAK_MA]]]", as --weak-cell takes it (the cell is
+ * checked against the pack by bms_sim_new). FALSE with an error saying which
+ * part is wrong and its range. */
+gboolean bms_sim_weak_cell_parse (const char *spec, BmsSimWeakCell *weak, GError **error);
+
 typedef struct {
   guint        modules;            /* 1..16, default 1 */
   guint        cells_per_module;   /* 5..16, default 16 */
@@ -36,6 +52,8 @@ typedef struct {
   guint32      seed;               /* spreads and noise; default 1 */
   const char  *state_file;         /* parameters persisted here (optional) */
   guint        flash_size;         /* bootloader image limit, default 256 KiB */
+  const BmsSimWeakCell *weak_cells; /* planted weak cells (bms_sim_new copies them) */
+  guint        n_weak_cells;
 } BmsSimConfig;
 
 void bms_sim_config_init (BmsSimConfig *config); /* fills the defaults */
@@ -80,8 +98,14 @@ BmsSim      *bms_sim_new            (const BmsSimConfig *config, GError **error)
 void         bms_sim_free           (BmsSim *sim);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BmsSim, bms_sim_free)
 
-/* Advance the battery model by dt seconds of simulated time. */
+/* Advance the battery model by dt seconds of simulated time. This is the
+ * sim's own clock: without an endpoint or a loopback transport nothing else
+ * moves it, so a bench can run a week as fast as the CPU allows, e.g.
+ *   for (t = 0; t < 7 * 86400; t += 2) { bms_sim_advance (sim, 2);
+ *                                          s = bms_sim_snapshot (sim); … } */
 void         bms_sim_advance        (BmsSim *sim, double dt_s);
+/* Seconds of simulated time since the sim was made. */
+double       bms_sim_get_time       (BmsSim *sim);
 /* Bytes arriving from the line; reply bytes (if any) are appended to out.
  * Handles NW frames and, after 0xBD, the bootloader dialogue. */
 void         bms_sim_receive        (BmsSim *sim, const guint8 *data, gsize len,
@@ -110,6 +134,26 @@ guint        bms_sim_get_address    (BmsSim *sim);
 const char  *bms_sim_get_software_version (BmsSim *sim);
 /* The last image the bootloader accepted (NULL if none). */
 GBytes      *bms_sim_get_flashed_image (BmsSim *sim);
+
+/* What each cell really is (the seed's spread and the weak cells), for
+ * judging an estimator against it. */
+typedef struct {
+  double   resistance_ohm;   /* ohmic: what a current step shows at once */
+  double   polarisation_ohm; /* the RC pair: what builds up after the step … */
+  double   tau_s;            /* … with this time constant */
+  double   capacity_ah;
+  double   leak_a;           /* self-discharge */
+  gboolean weak;             /* planted by BmsSimConfig.weak_cells */
+} BmsSimCellTruth;
+
+guint        bms_sim_get_n_cells    (BmsSim *sim);
+/* cell counts from 0 here (the JSON and --weak-cell count from 1). */
+void         bms_sim_get_cell_truth (BmsSim *sim, guint cell, BmsSimCellTruth *truth);
+/* {"cells":[{"cell":1,"resistance_mohm":…,"capacity_ah":…,"leak_ma":…,
+ * "polarisation_mohm":…,"tau_s":…,"weak":false},…]} (new string). */
+char        *bms_sim_truth_to_json  (BmsSim *sim);
+/* The JSON above into path, atomically (a temporary file renamed). */
+gboolean     bms_sim_write_truth    (BmsSim *sim, const char *path, GError **error);
 
 /* Replay, for support cases: from now on every read all is answered with
  * the next read-all reply recorded in path (hex frames one per line, as

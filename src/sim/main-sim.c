@@ -14,11 +14,13 @@ typedef struct
 {
   int modules, cells_per_module, address, baud, tcp_port, fault_delay_ms;
   int fault_noise_bytes, fault_dead_cell;
-  char *chemistry, *state, *pty, *replay, *fault_lie, *fault_refuse_write;
+  char *chemistry, *state, *pty, *replay, *fault_lie, *fault_refuse_write, *truth;
   double capacity, current, time_scale, initial_soc, ambient;
   double fault_noise, fault_drop, fault_corrupt;
   gboolean cycle, no_wire_timing, fault_silent, in_bootloader;
   char **boot_faults;
+  char **weak_cells;
+  GArray *weak; /* BmsSimWeakCell, parsed from weak_cells */
   int flash_size;
   gint64 seed;
 } Options;
@@ -34,6 +36,9 @@ options_clear (Options *o)
   g_clear_pointer (&o->replay, g_free);
   g_clear_pointer (&o->fault_lie, g_free);
   g_clear_pointer (&o->boot_faults, g_strfreev);
+  g_clear_pointer (&o->weak_cells, g_strfreev);
+  g_clear_pointer (&o->truth, g_free);
+  g_clear_pointer (&o->weak, g_array_unref);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Options, options_clear)
 
@@ -127,6 +132,31 @@ parse_boot_faults (char **specs, BmsBootloaderFaults *f, GError **error)
   return TRUE;
 }
 
+/* --weak-cell N[:RFACTOR[:CAPFACTOR[:LEAK_MA]]], repeatable. */
+static gboolean
+parse_weak_cells (Options *o, GError **error)
+{
+  int n_cells = o->modules * o->cells_per_module;
+
+  o->weak = g_array_new (FALSE, TRUE, sizeof (BmsSimWeakCell));
+  for (guint i = 0; o->weak_cells && o->weak_cells[i]; i++)
+    {
+      g_autoptr (GError) local = NULL;
+      BmsSimWeakCell w;
+
+      if (!bms_sim_weak_cell_parse (o->weak_cells[i], &w, &local))
+        return fail (error, "--weak-cell: %s", local->message);
+      if ((int)w.cell > n_cells)
+        return fail (error, "--weak-cell: cell %u is not in the pack: it has cells 1 to %d", w.cell,
+                     n_cells);
+      for (guint k = 0; k < o->weak->len; k++)
+        if (g_array_index (o->weak, BmsSimWeakCell, k).cell == w.cell)
+          return fail (error, "--weak-cell: cell %u is given twice", w.cell);
+      g_array_append_val (o->weak, w);
+    }
+  return TRUE;
+}
+
 static gboolean
 check_options (Options *o, BmsSimConfig *config, BmsSimFaults *faults, GError **error)
 {
@@ -192,6 +222,8 @@ check_options (Options *o, BmsSimConfig *config, BmsSimFaults *faults, GError **
                      "(packwatch-cli fields; got \"%s\")", o->fault_refuse_write);
       faults->refuse_write_id = f->id;
     }
+  if (!parse_weak_cells (o, error))
+    return FALSE;
 
   config->modules = o->modules;
   config->cells_per_module = o->cells_per_module;
@@ -203,6 +235,8 @@ check_options (Options *o, BmsSimConfig *config, BmsSimFaults *faults, GError **
   config->seed = (guint32)o->seed;
   config->state_file = o->state;
   config->flash_size = (guint)o->flash_size;
+  config->weak_cells = (const BmsSimWeakCell *)o->weak->data;
+  config->n_weak_cells = o->weak->len;
 
   faults->noise_ber = o->fault_noise;
   faults->drop_reply_p = o->fault_drop;
@@ -337,8 +371,15 @@ main (int argc, char **argv)
       "Answer read-all requests with the replies recorded in FILE (hex frames one per line, "
       "as packwatch-cli capture writes them; looping); refuse writes as a locked board",
       "FILE" },
-    { "seed", 0, 0, G_OPTION_ARG_INT64, &o.seed, "Seed for cell spread and faults (default 1)",
-      "N" },
+    { "seed", 0, 0, G_OPTION_ARG_INT64, &o.seed,
+      "Seed for cell spread, the demo load and faults (default 1)", "N" },
+    { "weak-cell", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.weak_cells,
+      "Plant a weak cell (N from 1 over the pack): RFACTOR x the median resistance (default 2), "
+      "CAPFACTOR x the median capacity (default 1), LEAK_MA more self-discharge (default 0); "
+      "repeatable",
+      "N[:RFACTOR[:CAPFACTOR[:LEAK_MA]]]" },
+    { "truth", 0, 0, G_OPTION_ARG_FILENAME, &o.truth,
+      "Write each cell's true resistance, capacity and self-discharge to FILE as JSON", "FILE" },
     { NULL }
   };
   g_autoptr (GOptionContext) ctx = NULL;
@@ -389,6 +430,11 @@ main (int argc, char **argv)
     {
       g_printerr ("packwatch-sim: %s\n", error->message);
       return 1;
+    }
+  if (o.truth != NULL && !bms_sim_write_truth (sim, o.truth, &error))
+    {
+      g_printerr ("packwatch-sim: --truth: %s\n", error->message);
+      return 2;
     }
   if (o.replay != NULL && !bms_sim_set_replay (sim, o.replay, &error))
     {

@@ -2,7 +2,7 @@
 """packwatch-cli against packwatch-sim, over a pseudo-terminal and over TCP:
 read a 16-cell and a 256-cell pack as JSON, a write refused for range (no
 frame sent), a write with a wrong password refused by the board, a valid
-write read back.
+write read back; --weak-cell and --truth.
 
 usage: test-cli-sim.py PATH-TO-packwatch-cli PATH-TO-packwatch-sim"""
 import json
@@ -266,6 +266,74 @@ def check_hv_table(port, endpoint):
            rows)
 
 
+def median(values):
+    v = sorted(values)
+    return v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
+
+
+def check_truth():
+    """--weak-cell plants weak cells and --truth writes what each cell is."""
+    paths = [os.path.join(workdir, f"truth{k}.json") for k in range(3)]
+    weak = ["--weak-cell", "3:1.5:0.9:5", "--weak-cell", "10"]
+    sims = [Sim("tcp", "--seed", "7", "--truth", paths[0], "--current", "-100", *weak),
+            Sim("tcp", "--seed", "7", "--truth", paths[1], *weak),
+            Sim("tcp", "--seed", "8", "--truth", paths[2], *weak)]
+    if not tap.ok(all(s.ready for s in sims), "simulators with --weak-cell and --truth serve"):
+        return
+    texts = []
+    for path in paths:
+        with open(path) as f:
+            texts.append(f.read())
+    truth = json.loads(texts[0])
+    cells = truth.get("cells", [])
+    tap.ok([c.get("cell") for c in cells] == list(range(1, 17))
+           and all(set(c) >= {"resistance_mohm", "capacity_ah", "leak_ma"} for c in cells),
+           "--truth: one entry per cell, numbered from 1, with resistance, capacity and leak",
+           texts[0][:300])
+    others = [c for c in cells if c["cell"] not in (3, 10)]
+    r_med = median([c["resistance_mohm"] for c in others])
+    c_med = median([c["capacity_ah"] for c in others])
+    l_med = median([c["leak_ma"] for c in others])
+    c3, c10 = cells[2], cells[9]
+    tap.ok(abs(c3["resistance_mohm"] / r_med - 1.5) < 1e-4
+           and abs(c3["capacity_ah"] / c_med - 0.9) < 1e-4
+           and abs(c3["leak_ma"] - l_med - 5) < 0.6,
+           "--weak-cell 3:1.5:0.9:5: 1.5 x the median resistance, 0.9 x the capacity, 5 mA more",
+           f"{c3} medians {r_med} {c_med} {l_med}")
+    tap.ok(abs(c10["resistance_mohm"] / r_med - 2.0) < 1e-4
+           and abs(c10["capacity_ah"] / c_med - 1.0) < 1e-4 and abs(c10["leak_ma"] - l_med) < 0.6,
+           "--weak-cell 10: twice the median resistance, capacity and leak as the others",
+           f"{c10} medians {r_med} {c_med} {l_med}")
+    tap.ok([c["weak"] for c in cells] == [c["cell"] in (3, 10) for c in cells]
+           and all(0.4 < c["resistance_mohm"] < 0.6 and 97 <= c["capacity_ah"] <= 103
+                   for c in others),
+           "the other cells: LFP 100 Ah, about 0.5 mOhm and 100 Ah, spread by the seed", texts[0][:400])
+    tap.ok(texts[0] == texts[1] and texts[0] != texts[2],
+           "the same seed gives the same truth, another seed another", f"{texts[1][:200]}\n{texts[2][:200]}")
+    tap.ok(not [f for f in os.listdir(workdir) if f.startswith("truth") and not f.endswith(".json")],
+           "--truth leaves no temporary file behind", os.listdir(workdir))
+    # Under 100 A, the weak cells sag most: what the board reports shows them.
+    status, o, err = read_json(sims[0])
+    mv = (o or {}).get("cells_mv", [])
+    tap.ok(status == 0 and len(mv) == 16 and sorted(range(16), key=lambda i: mv[i])[:2] == [9, 2]
+           and median(mv) - mv[9] > 30,
+           "under 100 A cell 10 (2 x R) reads lowest, cell 3 (1.5 x R) next", f"{status} {mv} {err}")
+    for s in sims:
+        s.stop()
+
+    for spec, words in (("3:abc", "RFACTOR"), ("0", "N must be"), ("17", "1 to 16"),
+                        ("3:1:5", "CAPFACTOR"), ("3:1:1:-2", "LEAK_MA"), ("3:0", "RFACTOR")):
+        status, out, err = run([SIM, "--tcp", "0", "--weak-cell", spec])
+        tap.ok(status == 2 and "--weak-cell" in err and words in err,
+               f"--weak-cell {spec}: exit 2, names the option and {words}", f"{status} {err}")
+    status, out, err = run([SIM, "--tcp", "0", "--weak-cell", "4", "--weak-cell", "4:3"])
+    tap.ok(status == 2 and "--weak-cell" in err and "twice" in err,
+           "--weak-cell: a cell given twice is refused", f"{status} {err}")
+    status, out, err = run([SIM, "--tcp", "0", "--truth", os.path.join(workdir, "no", "t.json")])
+    tap.ok(status == 2 and "--truth" in err and "t.json" in err,
+           "--truth into a missing directory: exit 2, names the option and the file", f"{status} {err}")
+
+
 # Until the simulator's endpoints exist there is nothing to test against.
 _, sim_help, _ = run([SIM, "--help"])
 if "--pty" not in sim_help or "--tcp" not in sim_help:
@@ -288,6 +356,8 @@ try:
             o = check_read(big, endpoint, 256)
             check_hv_table(big.port, endpoint)
         big.stop()
+
+    check_truth()
 
     # The default line speed, with the sim's wire timing: 9600 baud.
     slow = Sim("pty", "--baud", "9600")

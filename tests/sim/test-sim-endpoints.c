@@ -197,6 +197,50 @@ test_sim_uri (void)
   g_assert_error (error, BMS_TRANSPORT_ERROR, BMS_TRANSPORT_ERROR_INVALID);
 }
 
+static void
+get_truth (BmsSim *sim, gpointer data)
+{
+  BmsSimCellTruth *truth = data;
+
+  for (guint i = 0; i < bms_sim_get_n_cells (sim); i++)
+    bms_sim_get_cell_truth (sim, i, &truth[i]);
+}
+
+/* The demo takes the simulator's weak cells as the command line does. */
+static void
+test_sim_uri_weak_cell (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BmsTransport) t = NULL;
+  static const char *const bad[]
+      = { "sim://?weak-cell=3:x", "sim://?weak-cell=17", "sim://?weak-cell=2&weak-cell=2" };
+  BmsSimCellTruth truth[16];
+  guint weak = 0;
+
+  bms_sim_register_uri_scheme ();
+  t = bms_transport_new_for_uri ("sim://?wire=0&weak-cell=3:1.5&weak-cell=12:1:0.9:5", 9600,
+                                 &error);
+  g_assert_no_error (error);
+  bms_loopback_transport_with_sim (BMS_LOOPBACK_TRANSPORT (t), get_truth, truth);
+  for (guint i = 0; i < 16; i++)
+    weak |= truth[i].weak ? 1u << i : 0;
+  g_assert_cmphex (weak, ==, (1u << 2) | (1u << 11));
+  g_assert_cmpfloat (truth[2].resistance_ohm, >, 1.3 * truth[0].resistance_ohm);
+  g_assert_cmpfloat (truth[11].capacity_ah, <, 0.95 * truth[0].capacity_ah);
+  g_assert_cmpfloat (truth[11].leak_a, >, truth[0].leak_a + 0.004);
+  g_clear_object (&t);
+
+  for (gsize k = 0; k < G_N_ELEMENTS (bad); k++)
+    {
+      t = bms_transport_new_for_uri (bad[k], 9600, &error);
+      g_assert_null (t);
+      g_assert_nonnull (error);
+      g_test_message ("%s: %s", bad[k], error->message);
+      g_assert_true (strstr (error->message, "weak cell") || strstr (error->message, "weak-cell"));
+      g_clear_error (&error);
+    }
+}
+
 /* ---- pty and TCP -------------------------------------------------------- */
 
 typedef struct
@@ -530,6 +574,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sim/endpoints/loopback-wire-timing", test_loopback_wire_timing);
   g_test_add_func ("/sim/endpoints/loopback-time-scale", test_loopback_time_scale);
   g_test_add_func ("/sim/endpoints/sim-uri", test_sim_uri);
+  g_test_add_func ("/sim/endpoints/sim-uri-weak-cell", test_sim_uri_weak_cell);
   g_test_add_func ("/sim/endpoints/pty", test_pty);
   g_test_add_func ("/sim/endpoints/pty-unplug", test_pty_unplug);
   g_test_add_func ("/sim/endpoints/tcp", test_tcp);
