@@ -34,6 +34,8 @@
 #define KNEE_SLOPE_MV   4.0
 #define BOTTOM_SOC      15
 #define TOP_SOC         90
+#define FIT_SOC_MIN     3
+#define FIT_SOC_MAX     97
 /* samples near an end before a cell's capacity or leak is told */
 #define MIN_END_SAMPLES 600
 /* Consecutive samples are far from independent: the leak's standard
@@ -60,6 +62,8 @@ typedef struct {
   double   days_min, days_max;
   double   bottom_sum, top_sum;   /* mV from the median cell near the ends */
   guint64  bottom_n, top_n;
+  double   fit_soc_sum[2];        /* SOC of the fitted samples: bottom, top */
+  guint64  fit_n[2];
 } CellFit;
 
 typedef struct {
@@ -88,9 +92,6 @@ typedef struct {
   double   *r_cell;          /* mΩ per cell, the median where NAN */
   double    r_median;
   double    ocv[SOC_BINS];   /* NAN where never seen */
-
-  double    slope_bottom, slope_top;  /* mV per %, NAN where flat */
-  double    soc_bottom, soc_top;      /* where they were measured */
 
   /* pass 2 */
   gint64    first_us;
@@ -461,26 +462,6 @@ build_curve (Analysis *a)
     }
 }
 
-/* Mean slope of the curve over bins [lo, hi] in mV per percent (seen bins
- * only); NAN when fewer than two were seen or it is flat. */
-static double
-region_slope (const Analysis *a, int lo, int hi, double *mean_soc)
-{
-  int first = -1, last = -1;
-
-  for (int b = MAX (lo, 0); b <= MIN (hi, SOC_BINS - 1); b++)
-    if (!isnan (a->ocv[b]))
-      {
-        if (first < 0)
-          first = b;
-        last = b;
-      }
-  *mean_soc = (first + last) / 2.0;
-  if (first < 0 || last - first < 2 || a->ocv[last] - a->ocv[first] < KNEE_SLOPE_MV * (last - first))
-    return NAN;
-  return (a->ocv[last] - a->ocv[first]) / (last - first);
-}
-
 /* ---- pass 2: each cell against the median cell near the ends ------------ */
 
 static void
@@ -514,11 +495,20 @@ update_bleed (Analysis *a, const BmsHistorySample *s)
 /* One cell's distance to the median cell (mV, its own IR drop removed) in
  * a sample near an end of the curve: kept as mV for the reasons and, over
  * the local slope, as a SOC offset for the fit. */
+/* Slope of the curve around bin b in mV per percent; NAN where unseen. */
+static double
+curve_slope (const Analysis *a, int b)
+{
+  int lo = MAX (b - 2, 0), hi = MIN (b + 2, SOC_BINS - 1);
+
+  return (a->ocv[hi] - a->ocv[lo]) / (hi - lo);
+}
+
 static void
 knee_add (Analysis *a, Acc *week, guint i, double soc, double dmv, double x[N_X])
 {
   gboolean bottom = soc <= BOTTOM_SOC;
-  double slope = bottom ? a->slope_bottom : a->slope_top;
+  double slope = curve_slope (a, (int) CLAMP (lround (soc), 0, SOC_BINS - 1));
   CellFit *fits[] = { &a->all.fit[i], &week->fit[i] };
 
   for (guint k = 0; k < G_N_ELEMENTS (fits); k++)
@@ -533,8 +523,14 @@ knee_add (Analysis *a, Acc *week, guint i, double soc, double dmv, double x[N_X]
           fits[k]->top_sum += dmv;
           fits[k]->top_n++;
         }
-      if (isfinite (slope))
-        fit_add (fits[k], x, dmv / slope);
+      /* not the last percents: there the curve is too steep to say
+       * more than "full" or "empty" */
+      if (slope >= KNEE_SLOPE_MV && soc >= FIT_SOC_MIN && soc <= FIT_SOC_MAX)
+        {
+          fit_add (fits[k], x, dmv / slope);
+          fits[k]->fit_soc_sum[!bottom] += soc;
+          fits[k]->fit_n[!bottom]++;
+        }
     }
 }
 
@@ -626,13 +622,15 @@ solve (const CellFit *f, double beta[N_X], double inv_diag[N_X])
     }
 }
 
-/* Capacity from the bottom end (else the top): a cell that holds less is
- * further down the knee the deeper the pack goes; its SOC offset over the
- * depth of discharge there is its capacity deviation. Self-discharge: the
- * drift of that offset in time, the balancer's bleed fitted apart, turned
- * into mA with the pack's capacity; reported only over a day and a half
- * and when its standard error (one independent sample per minute) is
- * below BMS_HEALTH_LEAK_SE_MA. */
+/* Capacity: a cell's SOC offset from the median cell grows with the
+ * depth of discharge when it holds less (it reaches the bottom knee first
+ * and the top knee first), while an offset from imbalance is the same at
+ * both ends; so the offsets near empty and near full (the fit's two
+ * intercepts) over the depth between them give the capacity. Only with
+ * both ends seen. Self-discharge: the drift of the offset in time, the
+ * balancer's bleed fitted apart, turned into mA with the pack's capacity;
+ * reported only over a day and a half and when its standard error (one
+ * independent sample per minute) is below BMS_HEALTH_LEAK_SE_MA. */
 static void
 fit_result (const Analysis *a, const CellFit *f, double capacity_ah, BmsHealthCell *cell)
 {
@@ -642,13 +640,20 @@ fit_result (const Analysis *a, const CellFit *f, double capacity_ah, BmsHealthCe
   cell->leak_ma = cell->capacity_deviation_pct = NAN;
   cell->bottom_knee_mv = f->bottom_n ? f->bottom_sum / f->bottom_n : NAN;
   cell->top_knee_mv = f->top_n ? f->top_sum / f->top_n : NAN;
-  if (f->bottom_n >= MIN_END_SAMPLES && isfinite (a->slope_bottom))
-    cell->capacity_deviation_pct = cell->bottom_knee_mv / a->slope_bottom / (100 - a->soc_bottom) * 100;
-  else if (f->top_n >= MIN_END_SAMPLES && isfinite (a->slope_top))
-    cell->capacity_deviation_pct = -cell->top_knee_mv / a->slope_top / a->soc_top * 100;
-  if (f->n < MIN_END_SAMPLES || f->days_max - f->days_min < 1.5 || !isfinite (capacity_ah))
+  if (f->n < MIN_END_SAMPLES)
     return;
   solve (f, beta, inv);
+  if (f->fit_n[0] >= MIN_END_SAMPLES && f->fit_n[1] >= MIN_END_SAMPLES
+      && isfinite (inv[X_TOP]) && isfinite (inv[X_BOTTOM]))
+    {
+      double depth = f->fit_soc_sum[1] / f->fit_n[1] - f->fit_soc_sum[0] / f->fit_n[0];
+      double c = (beta[X_BOTTOM] - beta[X_TOP]) / depth;
+
+      if (depth >= 50 && c < 1)
+        cell->capacity_deviation_pct = (1 / (1 - c) - 1) * 100;
+    }
+  if (f->days_max - f->days_min < 1.5 || !isfinite (capacity_ah))
+    return;
   rss = f->yy;
   for (guint i = 0; i < N_X; i++)
     {
@@ -718,7 +723,7 @@ judge_cell (const BmsHealthCell *c, Spread r, Spread cap, Spread leak)
                                         c->resistance_mohm / r.centre, c->steps));
     }
   z = (cap.centre - c->capacity_deviation_pct) / cap.sigma;
-  if (isfinite (z) && z >= 4 && c->capacity_deviation_pct - cap.centre <= -5)
+  if (isfinite (z) && z >= 4 && c->capacity_deviation_pct - cap.centre <= -BMS_HEALTH_SUSPECT_CAPACITY_PCT)
     {
       score += z;
       g_ptr_array_add (reasons, g_strdup_printf (_("holds about %.0f %% less than the median cell"),
@@ -835,8 +840,6 @@ prepare_pass2 (Analysis *a, BmsHealthReport *report)
         a->r_cell[i] = isfinite (a->r_median) ? a->r_median : 0;
     }
   build_curve (a);
-  a->slope_bottom = region_slope (a, 0, BOTTOM_SOC, &a->soc_bottom);
-  a->slope_top = region_slope (a, TOP_SOC, 100, &a->soc_top);
   a->have_prev = FALSE;
 }
 

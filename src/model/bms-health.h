@@ -26,6 +26,8 @@ G_BEGIN_DECLS
 #define BMS_HEALTH_SUSPECT_STEPS  20
 /* A leak is reported only when its standard error is below this. */
 #define BMS_HEALTH_LEAK_SE_MA     2.0
+/* A cell is blamed for its capacity this far below the median cell. */
+#define BMS_HEALTH_SUSPECT_CAPACITY_PCT 8.0
 
 typedef struct {
   guint   cell;                    /* 1-based */
