@@ -731,7 +731,7 @@ judge_cell (const BmsHealthCell *c, Spread r, Spread cap, Spread leak)
       knee_reason (reasons, c);
     }
   z = (c->leak_ma - leak.centre) / leak.sigma;
-  if (isfinite (z) && z >= 4 && c->leak_ma - leak.centre >= 2.5)
+  if (isfinite (z) && z >= 4 && c->leak_ma - leak.centre >= BMS_HEALTH_SUSPECT_LEAK_MA)
     {
       score += z;
       g_ptr_array_add (reasons, g_strdup_printf (_("discharges itself about %.1f mA more than the median cell"),

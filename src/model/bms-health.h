@@ -28,6 +28,9 @@ G_BEGIN_DECLS
 #define BMS_HEALTH_LEAK_SE_MA     2.0
 /* A cell is blamed for its capacity this far below the median cell. */
 #define BMS_HEALTH_SUSPECT_CAPACITY_PCT 8.0
+/* … for its self-discharge this far above the median cell: the leak
+ * figure is noisy (a few mA, docs/health.md), so only a gross leak. */
+#define BMS_HEALTH_SUSPECT_LEAK_MA 8.0
 
 typedef struct {
   guint   cell;                    /* 1-based */
