@@ -137,17 +137,39 @@ follow_poller (BmsConnection *self)
 /* ---- opening and closing ---- */
 
 typedef struct {
-  char  *uri;
-  guint  baud;
-  guint  address;
-  guint  lock_timeout;
+  char        *uri;
+  guint        baud;
+  guint        address;
+  guint        lock_timeout;
+  BmsSnapshot *first_reply;
 } OpenJob;
 
 static void
 open_job_free (OpenJob *job)
 {
   g_free (job->uri);
+  g_clear_pointer (&job->first_reply, bms_snapshot_free);
   g_free (job);
+}
+
+/* The first read-all goes out as soon as the line is open, while the window
+ * is still being built and shown, not once the main loop has started the
+ * poller: the first numbers come one read-all after connecting. One
+ * attempt: a board that does not answer is the poller's to report. */
+static BmsSnapshot *
+read_first_reply (BmsSession   *session,
+                  GCancellable *cancellable)
+{
+  BmsSessionTiming saved, once;
+  BmsSnapshot *snapshot;
+
+  bms_session_get_timing (session, &saved);
+  once = saved;
+  once.retries = 0;
+  bms_session_set_timing (session, &once);
+  snapshot = bms_session_read_all (session, cancellable, NULL);
+  bms_session_set_timing (session, &saved);
+  return snapshot;
 }
 
 static void
@@ -174,17 +196,21 @@ open_thread (GTask        *task,
       g_task_return_error (task, error);
       return;
     }
+  job->first_reply = read_first_reply (session, cancellable);
   g_task_return_pointer (task, g_steal_pointer (&session), g_object_unref);
 }
 
 static void
-start_poller (BmsConnection *self)
+start_poller (BmsConnection *self,
+              BmsSnapshot   *first_reply)
 {
   g_autoptr(GError) error = NULL;
   guint address = self->address;
 
   self->poller = bms_poller_new (self->session);
   bms_poller_set_addresses (self->poller, &address, 1);
+  if (first_reply != NULL)
+    bms_poller_set_first_reply (self->poller, first_reply);
   if (!bms_poller_set_interval (self->poller, self->poll_interval, &error))
     g_warning ("%s", error->message);
   if (self->history != NULL)
@@ -202,6 +228,7 @@ open_done (GObject      *source,
            gpointer      user_data)
 {
   BmsConnection *self = BMS_CONNECTION (source);
+  OpenJob *job = g_task_get_task_data (G_TASK (result));
   g_autoptr(GError) error = NULL;
   g_autoptr(BmsSession) session = g_task_propagate_pointer (G_TASK (result), &error);
 
@@ -217,7 +244,7 @@ open_done (GObject      *source,
   self->connected_since = g_get_real_time ();
   g_object_notify_by_pspec (G_OBJECT (self), bms_connection_properties[PROP_CONNECTED_SINCE]);
   bms_connection_refresh_lock_state (self);
-  start_poller (self);
+  start_poller (self, g_steal_pointer (&job->first_reply));
 }
 
 static void
