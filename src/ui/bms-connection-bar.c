@@ -335,7 +335,9 @@ show_status (BmsConnectionBar *self,
 {
   static const char * const classes[] = { "success", "warning", "error" };
 
-  gtk_image_set_from_icon_name (self->status_icon, icon);
+  /* Setting an image, even to the icon it shows, lays it out again. */
+  if (g_strcmp0 (gtk_image_get_icon_name (self->status_icon), icon) != 0)
+    gtk_image_set_from_icon_name (self->status_icon, icon);
   gtk_label_set_label (self->status_label, text);
   g_free (self->details);
   self->details = g_strdup (details ? details : text);
@@ -542,7 +544,6 @@ bms_connection_bar_set_activity (BmsConnectionBar *self,
   g_free (self->activity);
   self->activity = g_strdup (text);
   g_free (self->activity_details);
-  g_free (self->details);
   self->activity_details = g_strdup (details);
   if (self->connection != NULL)
     update_status (self);
@@ -609,6 +610,7 @@ bms_connection_bar_finalize (GObject *object)
   g_free (self->wanted_uri);
   g_free (self->activity);
   g_free (self->activity_details);
+  g_free (self->details);
 
   G_OBJECT_CLASS (bms_connection_bar_parent_class)->finalize (object);
 }
