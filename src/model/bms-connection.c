@@ -134,10 +134,10 @@ follow_poller (BmsConnection *self)
 /* ---- opening and closing ---- */
 
 typedef struct {
-  char  *uri;
-  guint  baud;
-  guint  address;
-  guint  lock_timeout;
+  char        *uri;
+  guint        baud;
+  guint        address;
+  guint        lock_timeout;
 } OpenJob;
 
 static void
@@ -172,13 +172,53 @@ make_session_thread (GTask        *task,
   g_task_return_pointer (task, session, g_object_unref);
 }
 
+/* The first read-all goes out as soon as the line is open, while the window
+ * is still being built and shown, not once the main loop has started the
+ * poller: the first numbers come one read-all after connecting. One
+ * attempt: a board that does not answer is the poller's to report. */
+static BmsSnapshot *
+read_first_reply (BmsSession   *session,
+                  GCancellable *cancellable)
+{
+  BmsSessionTiming saved, once;
+  BmsSnapshot *snapshot;
+
+  bms_session_get_timing (session, &saved);
+  once = saved;
+  once.retries = 0;
+  bms_session_set_timing (session, &once);
+  snapshot = bms_session_read_all (session, cancellable, NULL);
+  bms_session_set_timing (session, &saved);
+  return snapshot;
+}
+
+/* The data of the job that opens the line: the session, and the first
+ * reply read in the same job. */
+typedef struct {
+  BmsSession  *session;
+  BmsSnapshot *first_reply;
+} LineOpen;
+
+static void
+line_open_free (LineOpen *open)
+{
+  g_clear_object (&open->session);
+  g_clear_pointer (&open->first_reply, bms_snapshot_free);
+  g_free (open);
+}
+
 static BmsSessionJobResult
 open_line (BmsSession   *session,
            gpointer      user_data,
            GCancellable *cancellable,
            GError      **error)
 {
-  return bms_session_open (session, error) ? BMS_SESSION_JOB_DONE : BMS_SESSION_JOB_FAILED;
+  LineOpen *open = user_data;
+
+  if (!bms_session_open (session, error))
+    return BMS_SESSION_JOB_FAILED;
+  open->first_reply = read_first_reply (session, cancellable);
+  return BMS_SESSION_JOB_DONE;
 }
 
 static BmsSessionJobResult
@@ -192,13 +232,16 @@ close_line (BmsSession   *session,
 }
 
 static void
-start_poller (BmsConnection *self)
+start_poller (BmsConnection *self,
+              BmsSnapshot   *first_reply)
 {
   g_autoptr(GError) error = NULL;
   guint address = self->address;
 
   self->poller = bms_poller_new (self->session);
   bms_poller_set_addresses (self->poller, &address, 1);
+  if (first_reply != NULL)
+    bms_poller_set_first_reply (self->poller, first_reply);
   if (!bms_poller_set_interval (self->poller, self->poll_interval, &error))
     g_warning ("%s", error->message);
   if (self->history != NULL)
@@ -225,12 +268,12 @@ open_failed (BmsConnection *self,
 /* The line is open: poll it. */
 static void
 connected (BmsConnection *self,
-           BmsSession    *session)
+           LineOpen      *open)
 {
-  self->session = g_object_ref (session);
+  self->session = g_object_ref (open->session);
   bms_connection_set_connected_since (self, g_get_real_time ());
   bms_connection_refresh_lock_state (self);
-  start_poller (self);
+  start_poller (self, g_steal_pointer (&open->first_reply));
 }
 
 static void
@@ -271,7 +314,16 @@ session_made (GObject      *source,
   g_autoptr(BmsSession) session = g_task_propagate_pointer (G_TASK (result), &error);
 
   if (session != NULL)
-    queue_line_job (session, source, BMS_CONNECTION (source)->cancellable, open_line, line_opened);
+    {
+      g_autoptr(GTask) task = g_task_new (source, BMS_CONNECTION (source)->cancellable,
+                                          line_opened, NULL);
+      LineOpen *open = g_new0 (LineOpen, 1);
+
+      open->session = g_object_ref (session);
+      g_task_set_source_tag (task, open_line);
+      g_task_set_task_data (task, open, (GDestroyNotify) line_open_free);
+      bms_session_run_task (session, task, open_line, open);
+    }
   else
     open_failed (BMS_CONNECTION (source), error);
 }

@@ -34,6 +34,7 @@ typedef struct
   gboolean rescan; /* bms_poller_rescan asked for a scan; under lock */
   guint live_workers;  /* under lock */
   GQueue stop_waiters; /* GTask of bms_poller_stop_async; under lock */
+  BmsSnapshot *first_reply; /* bms_poller_set_first_reply; under lock */
 } Shared;
 
 static Shared *
@@ -51,6 +52,7 @@ shared_unref (Shared *sh)
   g_clear_object (&sh->session);
   g_clear_object (&sh->history);
   g_clear_object (&sh->cancellable);
+  g_clear_pointer (&sh->first_reply, bms_snapshot_free);
   g_queue_clear_full (&sh->jobs, g_object_unref);
   g_queue_clear_full (&sh->stop_waiters, g_object_unref);
   g_array_unref (sh->addresses);
@@ -549,7 +551,11 @@ poll_board (Worker *w, Board *board)
 
   if (w->multi)
     bms_session_set_address (w->sh->session, board->address);
-  snapshot = bms_session_read_all (w->sh->session, w->cancellable, &error);
+  g_mutex_lock (&w->sh->lock);
+  snapshot = g_steal_pointer (&w->sh->first_reply);
+  g_mutex_unlock (&w->sh->lock);
+  if (snapshot == NULL)
+    snapshot = bms_session_read_all (w->sh->session, w->cancellable, &error);
   if (snapshot != NULL)
     return take_reply (w, board, snapshot) ? POLL_OK : POLL_IMPLAUSIBLE;
   /* Stopped mid-request: not the board's fault. */
@@ -1088,6 +1094,20 @@ bms_poller_start (BmsPoller *self)
   self->thread = g_thread_new ("bms-poller", worker_main, worker);
   self->running = TRUE;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
+}
+
+void
+bms_poller_set_first_reply (BmsPoller   *self,
+                            BmsSnapshot *snapshot)
+{
+  g_return_if_fail (BMS_IS_POLLER (self));
+
+  g_mutex_lock (&self->shared->lock);
+  g_clear_pointer (&self->shared->first_reply, bms_snapshot_free);
+  if (!self->shared->scan && self->shared->addresses->len <= 1)
+    self->shared->first_reply = g_steal_pointer (&snapshot);
+  g_mutex_unlock (&self->shared->lock);
+  g_clear_pointer (&snapshot, bms_snapshot_free);
 }
 
 void

@@ -53,6 +53,10 @@ double bms_poller_get_interval (BmsPoller *self);
 void bms_poller_set_history (BmsPoller *self, BmsHistory *history);
 
 void bms_poller_start (BmsPoller *self);
+/* A reply read while the line was being opened (takes it): the first cycle
+ * hands it on instead of asking again, so the first numbers do not wait
+ * for a second read-all. One board only; call before bms_poller_start. */
+void bms_poller_set_first_reply (BmsPoller *self, BmsSnapshot *snapshot);
 /* In scan mode: probe the whole range again at the next cycle (boards added
  * to the bus while polling; a scan also follows every reconnect). */
 void bms_poller_rescan (BmsPoller *self);

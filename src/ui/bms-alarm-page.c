@@ -188,6 +188,12 @@ notify_desktop (BmsAlarmPage *self,
 
   if (!GTK_IS_WINDOW (root) || gtk_window_is_active (GTK_WINDOW (root)))
     return;
+  /* Alarms the board has as the line opens are on screen with the first
+   * numbers, often before the new window is even active: the desktop hears
+   * of those that arise later. */
+  if (BMS_PAGE_CONNECTION (self) != NULL &&
+      bms_connection_get_poll_count (BMS_PAGE_CONNECTION (self)) <= 1)
+    return;
   app = gtk_window_get_application (GTK_WINDOW (root));
   /* A --screenshot run is for pictures, not for the desktop's attention. */
   if (app == NULL || (BMS_IS_APPLICATION (app) &&

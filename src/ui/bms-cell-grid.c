@@ -18,6 +18,10 @@
 #define LABEL_W     92
 #define HEADER_H    16
 
+typedef struct {
+  GdkRGBA fg, ok, warning, error, accent;
+} Palette;
+
 struct _BmsCellGrid
 {
   GtkWidget      parent_instance;
@@ -33,6 +37,17 @@ struct _BmsCellGrid
   gboolean       show_volts;
   int            selected;
   guint          min_index, max_index;
+
+  /* What each tile was last drawn from, and the drawing: a poll that moves
+   * a few cells re-renders those tiles only; the rest are appended again
+   * as the same nodes, so the renderer's diff repaints only what changed. */
+  guint64        tile_keys[MAX_CELLS];
+  GskRenderNode *tile_nodes[MAX_CELLS];
+  GskRenderNode *labels_node;
+  int            cached_width;
+  Palette        cached_palette;
+  PangoFontDescription *cached_font;
+  guint          n_tiles_drawn;
 };
 
 G_DEFINE_FINAL_TYPE (BmsCellGrid, bms_cell_grid, GTK_TYPE_WIDGET)
@@ -280,10 +295,6 @@ lookup_color (GtkWidget  *widget,
     gdk_rgba_parse (color, fallback);
 }
 
-typedef struct {
-  GdkRGBA fg, ok, warning, error, accent;
-} Palette;
-
 static void
 load_palette (GtkWidget *widget,
               Palette   *p)
@@ -460,6 +471,67 @@ make_layout (GtkWidget *widget,
   return layout;
 }
 
+/* Everything a tile's picture depends on besides the layout and the theme
+ * (which drop the whole cache): a tile whose key is unchanged looks the same. */
+static guint64
+tile_key (BmsCellGrid *self,
+          guint        i,
+          double       tile_w)
+{
+  guint16 lo = self->mv[self->min_index], hi = self->mv[self->max_index];
+  double frac = hi > lo ? (double) (self->mv[i] - lo) / (hi - lo) : 0.5;
+  guint64 bar = (guint64) lround (MAX (2, tile_w * frac) * 4);
+  guint64 flags = (is_balancing (self, i) ? 1 : 0) |
+                  (i == self->max_index ? 2 : 0) |
+                  (i == self->min_index ? 4 : 0) |
+                  ((int) i == self->selected && gtk_widget_has_focus (GTK_WIDGET (self)) ? 8 : 0);
+
+  return (guint64) self->mv[i] | (guint64) cell_state (self, self->mv[i]) << 16 |
+         flags << 18 | bar << 24 | (guint64) 1 << 63;
+}
+
+static void
+drop_cache (BmsCellGrid *self)
+{
+  for (guint i = 0; i < MAX_CELLS; i++)
+    {
+      g_clear_pointer (&self->tile_nodes[i], gsk_render_node_unref);
+      self->tile_keys[i] = 0;
+    }
+  g_clear_pointer (&self->labels_node, gsk_render_node_unref);
+}
+
+/* Colours and fonts come from the theme (dark mode, backdrop, a larger
+ * font): when they change, every tile is drawn again. */
+static void
+check_theme (BmsCellGrid *self,
+             Palette     *p)
+{
+  const PangoFontDescription *font =
+    pango_context_get_font_description (gtk_widget_get_pango_context (GTK_WIDGET (self)));
+
+  load_palette (GTK_WIDGET (self), p);
+  if (memcmp (p, &self->cached_palette, sizeof *p) == 0 && self->cached_font != NULL &&
+      font != NULL && pango_font_description_equal (font, self->cached_font))
+    return;
+  drop_cache (self);
+  self->cached_palette = *p;
+  g_clear_pointer (&self->cached_font, pango_font_description_free);
+  self->cached_font = font ? pango_font_description_copy (font) : NULL;
+}
+
+static GskRenderNode *
+render_labels (BmsCellGrid   *self,
+               const Layout  *l,
+               const Palette *p)
+{
+  g_autoptr(PangoLayout) tiny = make_layout (GTK_WIDGET (self), 0.72, FALSE);
+  GtkSnapshot *snapshot = gtk_snapshot_new ();
+
+  draw_labels (self, snapshot, tiny, l, p);
+  return gtk_snapshot_free_to_node (snapshot);
+}
+
 static void
 bms_cell_grid_snapshot (GtkWidget   *widget,
                         GtkSnapshot *snapshot)
@@ -473,19 +545,70 @@ bms_cell_grid_snapshot (GtkWidget   *widget,
 
   if (self->n_cells == 0)
     return;
-  load_palette (widget, &p);
-  compute_layout (self, gtk_widget_get_width (widget), &l);
-  layout = make_layout (widget, is_grouped (self) ? 0.95 : 1.3, !is_grouped (self));
-  small = make_layout (widget, 0.8, FALSE);
-  if (is_grouped (self))
+  if (self->cached_width != gtk_widget_get_width (widget))
     {
-      g_autoptr(PangoLayout) tiny = make_layout (widget, 0.72, FALSE);
-      draw_labels (self, snapshot, tiny, &l, &p);
+      drop_cache (self);
+      self->cached_width = gtk_widget_get_width (widget);
     }
+  check_theme (self, &p);
+  compute_layout (self, self->cached_width, &l);
+  if (is_grouped (self) && self->labels_node == NULL)
+    self->labels_node = render_labels (self, &l, &p);
+  if (self->labels_node != NULL)
+    gtk_snapshot_append_node (snapshot, self->labels_node);
   for (guint i = 0; i < self->n_cells; i++)
-    if (cell_rect (self, &l, i, &r))
-      draw_tile (self, snapshot, layout, small, &p, &r, i,
-                 self->mv[self->min_index], self->mv[self->max_index]);
+    {
+      guint64 key = tile_key (self, i, l.tile_w);
+
+      if (key != self->tile_keys[i] || self->tile_nodes[i] == NULL)
+        {
+          GtkSnapshot *tile = gtk_snapshot_new ();
+
+          if (layout == NULL)
+            {
+              layout = make_layout (widget, is_grouped (self) ? 0.95 : 1.3, !is_grouped (self));
+              small = make_layout (widget, 0.8, FALSE);
+            }
+          if (cell_rect (self, &l, i, &r))
+            draw_tile (self, tile, layout, small, &p, &r, i,
+                       self->mv[self->min_index], self->mv[self->max_index]);
+          g_clear_pointer (&self->tile_nodes[i], gsk_render_node_unref);
+          self->tile_nodes[i] = gtk_snapshot_free_to_node (tile);
+          self->tile_keys[i] = key;
+          self->n_tiles_drawn++;
+        }
+      if (self->tile_nodes[i] != NULL)
+        gtk_snapshot_append_node (snapshot, self->tile_nodes[i]);
+    }
+}
+
+static void
+bms_cell_grid_system_setting_changed (GtkWidget        *widget,
+                                      GtkSystemSetting  setting)
+{
+  GTK_WIDGET_CLASS (bms_cell_grid_parent_class)->system_setting_changed (widget, setting);
+  drop_cache (BMS_CELL_GRID (widget));
+  gtk_widget_queue_draw (widget);
+}
+
+/* Focus shows on the selected tile only. */
+static void
+bms_cell_grid_state_flags_changed (GtkWidget     *widget,
+                                   GtkStateFlags  previous)
+{
+  GTK_WIDGET_CLASS (bms_cell_grid_parent_class)->state_flags_changed (widget, previous);
+  if ((previous ^ gtk_widget_get_state_flags (widget)) & (GTK_STATE_FLAG_FOCUSED | GTK_STATE_FLAG_FOCUS_WITHIN))
+    gtk_widget_queue_draw (widget);
+}
+
+static void
+bms_cell_grid_finalize (GObject *object)
+{
+  BmsCellGrid *self = BMS_CELL_GRID (object);
+
+  drop_cache (self);
+  g_clear_pointer (&self->cached_font, pango_font_description_free);
+  G_OBJECT_CLASS (bms_cell_grid_parent_class)->finalize (object);
 }
 
 static GtkSizeRequestMode
@@ -645,7 +768,10 @@ bms_cell_grid_class_init (BmsCellGridClass *klass)
 
   object_class->get_property = bms_cell_grid_get_property;
   object_class->set_property = bms_cell_grid_set_property;
+  object_class->finalize = bms_cell_grid_finalize;
   widget_class->snapshot = bms_cell_grid_snapshot;
+  widget_class->system_setting_changed = bms_cell_grid_system_setting_changed;
+  widget_class->state_flags_changed = bms_cell_grid_state_flags_changed;
   widget_class->measure = bms_cell_grid_measure;
   widget_class->get_request_mode = bms_cell_grid_get_request_mode;
   widget_class->query_tooltip = bms_cell_grid_query_tooltip;
@@ -723,6 +849,11 @@ bms_cell_grid_set_cells (BmsCellGrid   *self,
   if (module_sizes == NULL || sum != n_cells)
     n_modules = 0;   /* no usable grouping: one block */
   relayout = !same_layout (self, n_cells, module_sizes, n_modules);
+  if (!relayout && memcmp (self->mv, mv, n_cells * sizeof (guint16)) == 0 &&
+      (balancing != NULL ? memcmp (self->balancing, balancing, sizeof self->balancing) == 0
+                         : (self->balancing[0] | self->balancing[1] |
+                            self->balancing[2] | self->balancing[3]) == 0))
+    return;   /* the same picture: no frame */
 
   memcpy (self->mv, mv, n_cells * sizeof (guint16));
   self->n_cells = n_cells;
@@ -746,7 +877,10 @@ bms_cell_grid_set_cells (BmsCellGrid   *self,
     bms_cell_grid_set_selected (self, -1);
   update_accessible (self);
   if (relayout)
-    gtk_widget_queue_resize (GTK_WIDGET (self));
+    {
+      drop_cache (self);
+      gtk_widget_queue_resize (GTK_WIDGET (self));
+    }
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -757,10 +891,15 @@ bms_cell_grid_set_module_temps (BmsCellGrid  *self,
 {
   g_return_if_fail (BMS_IS_CELL_GRID (self));
 
-  self->n_temp_modules = MIN (n_modules, MAX_MODULES);
+  n_modules = MIN (n_modules, MAX_MODULES);
+  if (n_modules == self->n_temp_modules &&
+      memcmp (self->temps, temps, n_modules * sizeof temps[0]) == 0)
+    return;
+  self->n_temp_modules = n_modules;
   for (guint m = 0; m < self->n_temp_modules; m++)
     for (guint t = 0; t < 3; t++)
       self->temps[m][t] = temps[m][t];
+  g_clear_pointer (&self->labels_node, gsk_render_node_unref);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -783,7 +922,10 @@ bms_cell_grid_set_show_volts (BmsCellGrid *self,
 {
   g_return_if_fail (BMS_IS_CELL_GRID (self));
 
+  if (self->show_volts == !!volts)
+    return;
   self->show_volts = !!volts;
+  drop_cache (self);
   update_accessible (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
@@ -816,4 +958,11 @@ bms_cell_grid_set_selected (BmsCellGrid *self,
   update_accessible (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SELECTED]);
+}
+
+guint
+bms_cell_grid_get_n_tiles_drawn (BmsCellGrid *self)
+{
+  g_return_val_if_fail (BMS_IS_CELL_GRID (self), 0);
+  return self->n_tiles_drawn;
 }

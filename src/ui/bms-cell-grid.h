@@ -46,6 +46,9 @@ guint      bms_cell_grid_get_n_cells    (BmsCellGrid   *self);
 int        bms_cell_grid_get_selected   (BmsCellGrid   *self);
 void       bms_cell_grid_set_selected   (BmsCellGrid   *self,
                                          int            index);
+/* Tiles drawn since the grid was made: a poll that changes one cell draws
+ * one tile, a poll that changes nothing draws none (tests). */
+guint      bms_cell_grid_get_n_tiles_drawn (BmsCellGrid *self);
 /* Human description of one cell ("Cell 17 (module 2, cell 1): 3.301 V …"). */
 char      *bms_cell_grid_describe_cell  (BmsCellGrid   *self,
                                          guint          index);

@@ -22,6 +22,7 @@ struct _BmsConnectionBar
   char           *wanted_uri;    /* select this once the ports are listed */
   char           *activity;      /* what the board does instead of polling */
   char           *activity_details;
+  char           *details;       /* the popover's and the tooltip's text */
 
   GtkDropDown    *port_dropdown;
   GtkStringList  *port_list;
@@ -351,10 +352,16 @@ show_status (BmsConnectionBar *self,
 {
   static const char * const classes[] = { "success", "warning", "error" };
 
-  gtk_image_set_from_icon_name (self->status_icon, icon);
+  /* Setting an image, even to the icon it shows, lays it out again. */
+  if (g_strcmp0 (gtk_image_get_icon_name (self->status_icon), icon) != 0)
+    gtk_image_set_from_icon_name (self->status_icon, icon);
   gtk_label_set_label (self->status_label, text);
-  gtk_label_set_label (self->status_details, details ? details : text);
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->status_label), details ? details : text);
+  g_free (self->details);
+  self->details = g_strdup (details ? details : text);
+  /* The reply count changes with every poll: a closed popover's label
+   * would lay out the window each time. It is filled when it opens. */
+  if (gtk_widget_get_mapped (GTK_WIDGET (self->status_details)))
+    gtk_label_set_label (self->status_details, self->details);
   gtk_widget_set_visible (GTK_WIDGET (self->status_button), details != NULL);
   for (guint i = 0; i < G_N_ELEMENTS (classes); i++)
     {
@@ -363,6 +370,26 @@ show_status (BmsConnectionBar *self,
       else
         gtk_widget_remove_css_class (GTK_WIDGET (self->status_icon), classes[i]);
     }
+}
+
+static void
+details_shown (BmsConnectionBar *self)
+{
+  gtk_label_set_label (self->status_details, self->details);
+}
+
+/* Asked for on hover only, so a poll does not reset it. */
+static gboolean
+status_query_tooltip (BmsConnectionBar *self,
+                      int               x,
+                      int               y,
+                      gboolean          keyboard,
+                      GtkTooltip       *tooltip)
+{
+  if (self->details == NULL)
+    return FALSE;
+  gtk_tooltip_set_text (tooltip, self->details);
+  return TRUE;
 }
 
 static void
@@ -379,7 +406,6 @@ update_status (BmsConnectionBar *self)
   BmsConnectionState state = bms_connection_get_state (self->connection);
   const char *message = bms_connection_get_error_message (self->connection);
   const char *uri = bms_connection_get_uri (self->connection);
-  g_autofree char *text = NULL;
   g_autofree char *details = NULL;
   gboolean connected = state != BMS_CONNECTION_DISCONNECTED &&
                        state != BMS_CONNECTION_ERROR;
@@ -414,7 +440,6 @@ update_status (BmsConnectionBar *self)
         guint n = (guint) MIN (bms_connection_get_poll_count (self->connection), G_MAXUINT);
         double interval = bms_connection_get_poll_interval (self->connection);
 
-        text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u reply", "%u replies", n), n);
         details = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
                                                 "Connected to %s · polling every %.1f s · %u reply",
                                                 "Connected to %s · polling every %.1f s · %u replies",
@@ -424,12 +449,12 @@ update_status (BmsConnectionBar *self)
         if (message != NULL)
           {
             g_autofree char *both = g_strdup_printf ("%s\n\n%s", details, message);
-            g_autofree char *lag = g_strdup_printf (_("Slower than asked · %s"), text);
-            show_status (self, "dialog-warning-symbolic", "warning", lag, both);
+            show_status (self, "dialog-warning-symbolic", "warning", _("Slower than asked"), both);
           }
         else
           {
-            g_autofree char *ok = g_strdup_printf (_("Polling every %.1f s · %s"), interval, text);
+            /* No reply count here: it would change the bar every poll. */
+            g_autofree char *ok = g_strdup_printf (_("Polling every %.1f s"), interval);
             show_status (self, "emblem-ok-symbolic", "success", ok, details);
           }
       }
@@ -437,9 +462,10 @@ update_status (BmsConnectionBar *self)
     case BMS_CONNECTION_WATCHING:
       {
         guint n = (guint) MIN (bms_connection_get_poll_count (self->connection), G_MAXUINT);
+        g_autofree char *text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                                              "Watching · %u update",
+                                                              "Watching · %u updates", n), n);
 
-        text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Watching · %u update",
-                                             "Watching · %u updates", n), n);
         details = g_strdup_printf (_("Watching %s through the MQTT broker, read-only: the "
                                      "values are those packwatch-cli serve publishes"), uri);
         show_status (self, "emblem-ok-symbolic", "success", text, details);
@@ -635,6 +661,7 @@ bms_connection_bar_finalize (GObject *object)
   g_free (self->wanted_uri);
   g_free (self->activity);
   g_free (self->activity_details);
+  g_free (self->details);
 
   G_OBJECT_CLASS (bms_connection_bar_parent_class)->finalize (object);
 }
@@ -677,6 +704,11 @@ bms_connection_bar_init (BmsConnectionBar *self)
   g_signal_connect_object (self->port_entry, "activate",
                            G_CALLBACK (bms_connection_bar_toggle), self, G_CONNECT_SWAPPED);
   fill_ports (self, NULL);
+  g_signal_connect_object (gtk_menu_button_get_popover (self->status_button), "show",
+                           G_CALLBACK (details_shown), self, G_CONNECT_SWAPPED);
+  gtk_widget_set_has_tooltip (GTK_WIDGET (self->status_label), TRUE);
+  g_signal_connect_object (self->status_label, "query-tooltip",
+                           G_CALLBACK (status_query_tooltip), self, G_CONNECT_SWAPPED);
 }
 
 void

@@ -43,15 +43,17 @@ char *
 bms_format_duration (gint64 seconds)
 {
   gint64 days = seconds / 86400;
+  int hours = (int) (seconds % 86400 / 3600);
+  int minutes = (int) (seconds % 3600 / 60);
 
-  seconds %= 86400;
   if (days > 0)
-    /* TRANSLATORS: days, then hours:minutes:seconds */
-    return g_strdup_printf (_("%d d %02d:%02d:%02d"), (int) days,
-                            (int) (seconds / 3600), (int) (seconds / 60 % 60),
-                            (int) (seconds % 60));
-  return g_strdup_printf ("%02d:%02d:%02d", (int) (seconds / 3600),
-                          (int) (seconds / 60 % 60), (int) (seconds % 60));
+    /* TRANSLATORS: time connected: days, hours, minutes */
+    return g_strdup_printf (_("%d d %d h %02d min"), (int) days, hours, minutes);
+  if (hours > 0)
+    /* TRANSLATORS: time connected: hours, minutes */
+    return g_strdup_printf (_("%d h %02d min"), hours, minutes);
+  /* TRANSLATORS: time connected: minutes */
+  return g_strdup_printf (_("%d min"), minutes);
 }
 
 /* 0x83 counts 0.01 V in 16 bits. */

@@ -9,7 +9,8 @@ G_BEGIN_DECLS
 char *bms_format_cell_voltage (GSettings *settings, double volts);
 /* "25 °C" or "77 °F" by the temperature-unit setting. */
 char *bms_format_temperature  (GSettings *settings, double celsius);
-/* "01:02:03", or "2 d 01:02:03" past a day. */
+/* "5 min", "1 h 02 min" or "2 d 1 h 02 min": to the minute, so a label
+ * showing it changes once a minute, not every second. */
 char *bms_format_duration     (gint64 seconds);
 
 /* The summary's figures, two decimals as the board sends them. */

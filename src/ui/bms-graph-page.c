@@ -71,6 +71,7 @@ struct _BmsGraphPage
   GtkLabel        *cells_hint;
   GtkLabel        *range_label;
   GtkLabel        *status_label;
+  gboolean         labels_stale;    /* changed while the page was hidden */
   GtkRevealer     *progress_revealer;
   GtkProgressBar  *progress_bar;
   GtkLabel        *progress_label;
@@ -245,6 +246,13 @@ update_range_label (BmsGraphPage *self)
   g_autofree char *span = NULL;
   g_autofree char *text = NULL;
 
+  /* Hidden, a label that changes would lay out the whole window each
+   * sample: the page catches up when it is shown (on_map). */
+  if (!gtk_widget_get_mapped (GTK_WIDGET (self)))
+    {
+      self->labels_stale = TRUE;
+      return;
+    }
   bms_graph_view_get_time_range (self->view, &t0, &t1);
   a = g_date_time_new_from_unix_local ((gint64) t0);
   b = g_date_time_new_from_unix_local ((gint64) t1);
@@ -313,6 +321,12 @@ describe_source (BmsGraphPage *self)
   g_autofree char *text = NULL;
   guint n;
 
+  if (!gtk_widget_get_mapped (GTK_WIDGET (self)))
+    {
+      self->labels_stale = TRUE;
+      self->status_is_source = TRUE;
+      return;
+    }
   if (self->history == NULL)
     {
       text = g_strdup_printf (ngettext ("No history database: showing the %u live sample of this session",
@@ -334,6 +348,18 @@ describe_source (BmsGraphPage *self)
     }
   set_status (self, text);
   self->status_is_source = TRUE;
+}
+
+static void refresh_source (BmsGraphPage *self);
+
+static void
+on_map (BmsGraphPage *self)
+{
+  if (!self->labels_stale)
+    return;
+  self->labels_stale = FALSE;
+  update_range_label (self);
+  refresh_source (self);
 }
 
 /* Keeps the count current, but leaves a message (an export's result) be. */
@@ -1330,6 +1356,7 @@ bms_graph_page_init (BmsGraphPage *self)
                            self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->view, "notify::follow", G_CALLBACK (on_follow_changed),
                            self, G_CONNECT_SWAPPED);
+  g_signal_connect (self, "map", G_CALLBACK (on_map), NULL);
   self->fit_data = TRUE;
   self->fit_span = DEFAULT_SPAN;
   self->fitting = TRUE;

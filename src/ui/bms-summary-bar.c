@@ -150,19 +150,28 @@ format_version (BmsSummaryBar *self,
   return format_text (self, trimmed);
 }
 
+static gboolean clock_tick (gpointer user_data);
+
+/* The label counts minutes: one timer, due when it next changes, and none
+ * while the bar is not shown or nothing is connected. */
 static void
 update_clock (BmsSummaryBar *self)
 {
   gint64 since = self->connection ? bms_connection_get_connected_since (self->connection) : 0;
+  gint64 elapsed_ms;
   g_autofree char *text = NULL;
 
+  g_clear_handle_id (&self->clock_id, g_source_remove);
   if (since == 0)
     {
       gtk_label_set_label (self->time_connected_label, "—");
       return;
     }
-  text = bms_format_duration ((g_get_real_time () - since) / G_USEC_PER_SEC);
+  elapsed_ms = MAX (g_get_real_time () - since, 0) / 1000;
+  text = bms_format_duration (elapsed_ms / 1000);
   gtk_label_set_label (self->time_connected_label, text);
+  if (gtk_widget_get_mapped (GTK_WIDGET (self)))
+    self->clock_id = g_timeout_add (60000 - elapsed_ms % 60000 + 20, clock_tick, self);
 }
 
 static void
@@ -192,8 +201,25 @@ update_lock (BmsSummaryBar *self)
 static gboolean
 clock_tick (gpointer user_data)
 {
-  update_clock (user_data);
-  return G_SOURCE_CONTINUE;
+  BmsSummaryBar *self = user_data;
+
+  self->clock_id = 0;
+  update_clock (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+bms_summary_bar_map (GtkWidget *widget)
+{
+  GTK_WIDGET_CLASS (bms_summary_bar_parent_class)->map (widget);
+  update_clock (BMS_SUMMARY_BAR (widget));
+}
+
+static void
+bms_summary_bar_unmap (GtkWidget *widget)
+{
+  g_clear_handle_id (&BMS_SUMMARY_BAR (widget)->clock_id, g_source_remove);
+  GTK_WIDGET_CLASS (bms_summary_bar_parent_class)->unmap (widget);
 }
 
 static void
@@ -255,6 +281,8 @@ bms_summary_bar_class_init (BmsSummaryBarClass *klass)
   object_class->dispose = bms_summary_bar_dispose;
   object_class->get_property = bms_summary_bar_get_property;
   object_class->set_property = bms_summary_bar_set_property;
+  widget_class->map = bms_summary_bar_map;
+  widget_class->unmap = bms_summary_bar_unmap;
 
   properties[PROP_DEVICE] =
     g_param_spec_object ("device", NULL, NULL, BMS_TYPE_DEVICE,
@@ -294,7 +322,6 @@ bms_summary_bar_init (BmsSummaryBar *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
   gtk_label_set_label (self->host_version_label, PACKAGE_VERSION);
-  self->clock_id = g_timeout_add_seconds (1, clock_tick, self);
 }
 
 void

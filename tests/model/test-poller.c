@@ -148,6 +148,37 @@ connect_device (Fixture *fx)
   g_signal_connect (device1 (fx), "notify::online", G_CALLBACK (on_online), fx);
 }
 
+static gboolean
+one_update (Fixture *fx)
+{
+  return fx->updates >= 1;
+}
+
+/* A reply read while the line was opened is the first sample: the device
+ * has it at once, without a second read-all first. */
+static void
+test_first_reply (Fixture *fx, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  BmsSessionStats before, after;
+  BmsSnapshot *first;
+
+  g_assert_true (bms_session_open (fx->session, &error));
+  first = bms_session_read_all (fx->session, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (bms_poller_set_interval (fx->poller, 30, NULL));
+  bms_session_get_stats (fx->session, &before);
+  bms_poller_set_first_reply (fx->poller, first);
+  bms_poller_start (fx->poller);
+  connect_device (fx);
+  g_assert_true (wait_until (fx, one_update, 5));
+  bms_session_get_stats (fx->session, &after);
+  g_assert_cmpuint (after.requests, ==, before.requests);
+  g_assert_true (online (fx));
+  g_assert_cmpuint (bms_device_get_cell_count (device1 (fx)), ==, 16);
+  g_assert_cmpuint (fx->cycles_at_update, <=, 1);
+}
+
 static void
 test_samples_to_device_and_history (Fixture *fx, gconstpointer data)
 {
@@ -985,6 +1016,8 @@ main (int argc, char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/poller/interval-limits", test_interval_limits);
+  g_test_add ("/poller/first-reply", Fixture, NULL, fixture_set_up, test_first_reply,
+              fixture_tear_down);
   g_test_add ("/poller/samples-to-device-and-history", Fixture, NULL, fixture_set_up,
               test_samples_to_device_and_history, fixture_tear_down);
   g_test_add ("/poller/offline-after-three-missed", Fixture, NULL, fixture_set_up,

@@ -597,6 +597,67 @@ test_bad_port_option (void)
   g_assert_cmpint (ui_test_run_app (baud, NULL, NULL), !=, 0);
 }
 
+static gboolean
+polled (gpointer data)
+{
+  return bms_connection_get_poll_count (data) >= GPOINTER_TO_UINT (g_object_get_data (data, "want"));
+}
+
+static void
+wait_polls (BmsConnection *connection,
+            guint          n)
+{
+  gint64 end = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+
+  g_object_set_data (G_OBJECT (connection), "want", GUINT_TO_POINTER (n));
+  while (!polled (connection) && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (polled (connection));
+}
+
+/* Polling, the bar's text stays the same from poll to poll (a new reply
+ * count each second laid out the window each second); the count is in the
+ * popover, filled when it opens. */
+static void
+test_status_steady (void)
+{
+  g_autoptr(GSettings) settings = bms_settings_new ();
+  g_autoptr(BmsConnection) connection = bms_connection_new ();
+  GtkWidget *window = gtk_window_new ();
+  GtkWidget *bar = g_object_new (BMS_TYPE_CONNECTION_BAR, NULL);
+  GtkWidget *button;
+  GtkPopover *popover;
+  GtkLabel *status, *details;
+  g_autofree char *text = NULL;
+  g_autofree char *closed = NULL;
+  g_autofree char *count = NULL;
+
+  gtk_window_set_child (GTK_WINDOW (window), bar);
+  bms_connection_bar_setup (BMS_CONNECTION_BAR (bar), connection, settings);
+  gtk_window_present (GTK_WINDOW (window));
+  button = find_child (bar, GTK_TYPE_MENU_BUTTON);
+  status = GTK_LABEL (gtk_widget_get_prev_sibling (button));
+  popover = gtk_menu_button_get_popover (GTK_MENU_BUTTON (button));
+  details = GTK_LABEL (gtk_popover_get_child (popover));
+  bms_connection_connect (connection, "sim://", 9600, 1);
+  wait_polls (connection, 2);
+  text = g_strdup (gtk_label_get_label (status));
+  closed = g_strdup (gtk_label_get_label (details));
+  g_assert_cmpstr (text, ==, "Polling every 1.0 s");
+  wait_polls (connection, 4);
+  g_assert_cmpstr (gtk_label_get_label (status), ==, text);
+  g_assert_cmpstr (gtk_label_get_label (details), ==, closed);
+
+  gtk_menu_button_popup (GTK_MENU_BUTTON (button));
+  count = g_strdup_printf ("· %" G_GUINT64_FORMAT " replies",
+                           bms_connection_get_poll_count (connection));
+  g_assert_true (g_str_has_suffix (gtk_label_get_label (details), count));
+  gtk_popover_popdown (popover);
+  bms_connection_disconnect (connection);
+  gtk_window_destroy (GTK_WINDOW (window));
+  spin (200);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -609,6 +670,7 @@ main (int   argc,
   (void) packwatch_get_resource ();
   g_test_add_func ("/ui/connection-bar/port-text", test_port_text);
   g_test_add_func ("/ui/connection-bar/typed-port", test_typed_port);
+  g_test_add_func ("/ui/connection-bar/status-steady", test_status_steady);
   g_test_add_func ("/ui/connection-bar/demo-history", test_demo_history);
   g_test_add_func ("/ui/connection-bar/bad-port-option", test_bad_port_option);
   g_test_add_func ("/ui/connection-bar/master-interval", test_master_interval);

@@ -246,6 +246,41 @@ test_page_live (void)
   page_test_close (window, connection);
 }
 
+/* Behind another page, samples still reach the series but not the footer:
+ * a label changing on a hidden page laid out the whole window each poll.
+ * Shown, the footer catches up. */
+static void
+test_page_hidden (void)
+{
+  BmsConnection *connection = page_test_connect ();
+  GtkWidget *page = bms_graph_page_new (connection);
+  GtkWidget *stack = gtk_stack_new ();
+  GtkWidget *window;
+  BmsGraphView *view = bms_graph_page_get_view (BMS_GRAPH_PAGE (page));
+  GtkLabel *status = g_object_get_data (G_OBJECT (page), "status-label");
+  g_autofree char *hidden = NULL;
+
+  gtk_stack_add_named (GTK_STACK (stack), gtk_label_new ("another page"), "other");
+  gtk_stack_add_named (GTK_STACK (stack), page, "graph");
+  gtk_stack_set_visible_child_name (GTK_STACK (stack), "other");
+  window = gtk_window_new ();
+  gtk_window_set_default_size (GTK_WINDOW (window), 1280, 720);
+  gtk_window_set_child (GTK_WINDOW (window), stack);
+  g_object_bind_property (connection, "device", page, "device", G_BINDING_SYNC_CREATE);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (page_test_wait (page_test_has_size, window, 20));
+  page_test_spin (200);
+  g_assert_false (gtk_widget_get_mapped (page));
+  hidden = g_strdup (gtk_label_get_text (status));
+  g_assert_true (page_test_wait (three_live_samples, view, 20));
+  g_assert_cmpstr (gtk_label_get_text (status), ==, hidden);
+
+  gtk_stack_set_visible_child_name (GTK_STACK (stack), "graph");
+  g_assert_true (gtk_widget_get_mapped (page));
+  g_assert_cmpstr (gtk_label_get_text (status), !=, hidden);
+  page_test_close (window, connection);
+}
+
 static gboolean
 history_open (gpointer connection)
 {
@@ -386,6 +421,7 @@ main (int argc, char **argv)
   page_test_init (&argc, &argv);
   g_test_add_func ("/graph-page/on-history", test_page_on_history);
   g_test_add_func ("/graph-page/live", test_page_live);
+  g_test_add_func ("/graph-page/hidden", test_page_hidden);
   g_test_add_func ("/graph-page/short-history-live", test_page_short_history_live);
   g_test_add_func ("/graph-page/level-footer", test_page_level_footer);
   return g_test_run ();

@@ -160,6 +160,112 @@ test_live_details (void)
   page_test_close (window, g_steal_pointer (&connection));
 }
 
+/* Snapshot and measure calls of every cell grid: what a poll costs the
+ * renderer and the layout. */
+static guint grid_snapshots, grid_measures;
+static void (*real_snapshot) (GtkWidget *, GtkSnapshot *);
+static void (*real_measure) (GtkWidget *, GtkOrientation, int, int *, int *, int *, int *);
+
+static void
+counting_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
+{
+  grid_snapshots++;
+  real_snapshot (widget, snapshot);
+}
+
+static void
+counting_measure (GtkWidget *widget, GtkOrientation o, int for_size, int *min, int *nat,
+                  int *min_base, int *nat_base)
+{
+  grid_measures++;
+  real_measure (widget, o, for_size, min, nat, min_base, nat_base);
+}
+
+static gboolean
+grid_drawn (gpointer data)
+{
+  return grid_snapshots > 0;
+}
+
+/* Lets a few frames go by (the frame clock runs at most every ~16 ms). */
+static void
+settle (void)
+{
+  page_test_spin (200);
+}
+
+/* Until the grid has not been drawn for a while: the window's first frames,
+ * its activation (backdrop) and the like are over. */
+static void
+settle_quiet (void)
+{
+  gint64 end = page_test_deadline (20);
+  guint before;
+
+  do
+    {
+      before = grid_snapshots;
+      page_test_spin (500);
+    }
+  while (grid_snapshots != before && g_get_monotonic_time () < end);
+}
+
+/* 16 modules of 16 cells, as a master board reports them, polled with
+ * unchanged values: no frame and no layout at all; one cell that moves draws
+ * its tile only. */
+static void
+test_grid_redraws_changed_tile (void)
+{
+  GtkWidgetClass *klass = g_type_class_ref (BMS_TYPE_CELL_GRID);
+  GtkWidget *window = gtk_window_new ();
+  GtkWidget *grid = bms_cell_grid_new ();
+  BmsCellGrid *g = BMS_CELL_GRID (grid);
+  guint16 mv[256];
+  guint sizes[16];
+  guint64 balancing[4] = { 0, 1, 0, 0 };
+  guint drawn;
+
+  real_snapshot = klass->snapshot;
+  real_measure = klass->measure;
+  klass->snapshot = counting_snapshot;
+  klass->measure = counting_measure;
+  for (guint i = 0; i < 256; i++)
+    mv[i] = 3300 + i % 50;
+  for (guint m = 0; m < 16; m++)
+    sizes[m] = 16;
+  bms_cell_grid_set_cells (g, mv, 256, sizes, 16, balancing);
+  gtk_window_set_child (GTK_WINDOW (window), grid);
+  gtk_window_set_default_size (GTK_WINDOW (window), 1200, 800);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (page_test_wait (grid_drawn, NULL, 10));
+  settle_quiet ();
+  g_assert_cmpuint (bms_cell_grid_get_n_tiles_drawn (g), >=, 256);
+
+  grid_snapshots = grid_measures = 0;
+  drawn = bms_cell_grid_get_n_tiles_drawn (g);
+  for (guint poll = 0; poll < 5; poll++)
+    {
+      bms_cell_grid_set_cells (g, mv, 256, sizes, 16, balancing);
+      settle ();
+    }
+  g_assert_cmpuint (grid_snapshots, ==, 0);
+  g_assert_cmpuint (grid_measures, ==, 0);
+  g_assert_cmpuint (bms_cell_grid_get_n_tiles_drawn (g), ==, drawn);
+
+  /* Cell 100 (neither the lowest nor the highest) moves by a millivolt. */
+  mv[100]++;
+  bms_cell_grid_set_cells (g, mv, 256, sizes, 16, balancing);
+  settle_quiet ();
+  g_assert_cmpuint (grid_snapshots, >=, 1);
+  g_assert_cmpuint (grid_measures, ==, 0);
+  g_assert_cmpuint (bms_cell_grid_get_n_tiles_drawn (g), ==, drawn + 1);
+
+  klass->snapshot = real_snapshot;
+  klass->measure = real_measure;
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_type_class_unref (klass);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -168,5 +274,6 @@ main (int argc, char **argv)
   g_test_add_func ("/monitor-charts/pack-trend", test_pack_trend);
   g_test_add_func ("/monitor-charts/live-details", test_live_details);
   g_test_add_func ("/monitor-charts/grid-grows", test_grid_grows);
+  g_test_add_func ("/monitor-charts/grid-redraws-changed-tile", test_grid_redraws_changed_tile);
   return g_test_run ();
 }
