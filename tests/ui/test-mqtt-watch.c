@@ -256,6 +256,7 @@ main (int argc, char *argv[])
 {
   ui_test_isolate ();
   gtk_test_init (&argc, &argv, NULL);
+  ui_test_allow_missing_notifications ();
   broker_find_programs ();
   g_test_add_func ("/ui/mqtt-watch/window", test_watch);
   return g_test_run ();
