@@ -48,6 +48,19 @@ get_varint (const guint8 **p, const guint8 *end, guint64 *v)
   return FALSE;
 }
 
+/* Most cell deltas and spans fit in one byte: a range of 256 cells reads
+ * half a million of them per 1 000 rows. */
+static inline gboolean
+get_varint_fast (const guint8 **p, const guint8 *end, guint64 *v)
+{
+  if (*p < end && **p < 0x80)
+    {
+      *v = *(*p)++;
+      return TRUE;
+    }
+  return get_varint (p, end, v);
+}
+
 static guint64 zigzag (gint64 v) { return ((guint64) v << 1) ^ (guint64) (v >> 63); }
 static gint64 unzigzag (guint64 v) { return (gint64) (v >> 1) ^ -(gint64) (v & 1); }
 
@@ -79,7 +92,7 @@ decode_cells (const guint8 *p, gsize len, guint16 *mv)
   guint n = 0;
   guint64 v;
 
-  while (p < end && n < BMS_MAX_CELLS && get_varint (&p, end, &v))
+  while (p < end && n < BMS_MAX_CELLS && get_varint_fast (&p, end, &v))
     {
       prev += unzigzag (v);
       mv[n++] = (guint16) CLAMP (prev, 0, G_MAXUINT16);
@@ -224,17 +237,24 @@ acc_add_value (Acc *acc, guint s, gint64 lo, gint64 hi)
   acc->max[s] = MAX (acc->max[s], hi);
 }
 
+/* Two plain loops (the cells both have, then the new ones) rather than a
+ * test per cell, so that the compiler can vectorise the first. */
 static void
 acc_add_cells (Acc *acc, const guint16 *lo, const guint16 *hi, guint n)
 {
-  for (guint i = 0; i < n; i++)
+  guint common = MIN (n, acc->n_cells);
+
+  for (guint i = 0; i < common; i++)
     {
-      if (i >= acc->n_cells)
-        acc->cmin[i] = lo[i], acc->cmax[i] = hi[i];
-      else
-        acc->cmin[i] = MIN (acc->cmin[i], lo[i]), acc->cmax[i] = MAX (acc->cmax[i], hi[i]);
+      acc->cmin[i] = MIN (acc->cmin[i], lo[i]);
+      acc->cmax[i] = MAX (acc->cmax[i], hi[i]);
     }
-  acc->n_cells = MAX (acc->n_cells, n);
+  if (n > common)
+    {
+      memcpy (acc->cmin + common, lo + common, (n - common) * sizeof (guint16));
+      memcpy (acc->cmax + common, hi + common, (n - common) * sizeof (guint16));
+      acc->n_cells = n;
+    }
 }
 
 void
@@ -304,17 +324,70 @@ acc_merge_blobs (Acc *acc, guint n, const guint8 *mm, gsize mm_len,
       gint64 prev = 0;
       guint i;
 
-      for (i = 0; i < nc && get_varint (&cells, end, &lo); i++)
+      guint j;
+
+      for (i = 0; i < nc && get_varint_fast (&cells, end, &lo); i++)
         cmin[i] = (guint16) (prev += unzigzag (lo));
-      for (guint j = 0; j < i && get_varint (&cells, end, &span); j++)
+      for (j = 0; j < i && get_varint_fast (&cells, end, &span); j++)
         cmax[j] = (guint16) (cmin[j] + span);
+      for (; j < i; j++)  /* a truncated blob: no span known */
+        cmax[j] = cmin[j];
       acc_add_cells (acc, cmin, cmax, i);
     }
 }
 
-const gint64 level_unit[] = { 1, MINUTE_MS, HOUR_MS };
-const char * const level_table[] = { "samples", "rollup_minute", "rollup_hour" };
-const char * const level_name[] = { "samples", "minute", "hour" };
+/* Merges the unit from (a minute) into acc, a coarser unit holding it;
+ * n of its samples are new to acc. min/max merge idempotently, so a minute
+ * merged again after late samples only adds those to the count. */
+void
+acc_merge_acc (Acc *acc, const Acc *from, guint n)
+{
+  acc->n += n;
+  for (guint s = 0; s < BMS_SERIES_COUNT; s++)
+    if (from->has[s])
+      acc_add_value (acc, s, from->min[s], from->max[s]);
+  acc_add_cells (acc, from->cmin, from->cmax, from->n_cells);
+}
+
+const gint64 level_unit[] = {
+  1, MINUTE_MS, 2 * MINUTE_MS, 6 * MINUTE_MS, 30 * MINUTE_MS, HOUR_MS, 4 * HOUR_MS, DAY_MS,
+};
+const char * const level_table[] = {
+  "samples", "rollup_minute", "rollup_level", "rollup_level", "rollup_level", "rollup_hour",
+  "rollup_level", "rollup_level",
+};
+const char * const level_name[] = {
+  "samples", "minute", "2min", "6min", "30min", "hour", "4h", "day",
+};
+G_STATIC_ASSERT (G_N_ELEMENTS (level_unit) == N_LEVELS);
+G_STATIC_ASSERT (G_N_ELEMENTS (level_table) == N_LEVELS);
+G_STATIC_ASSERT (G_N_ELEMENTS (level_name) == N_LEVELS);
+
+/* Minute and hour keep the tables of schema 2 (mm and cells apart); the
+ * other levels are rows of rollup_level, mm and cells in one row. */
+gboolean
+level_has_own_table (Level level)
+{
+  return level == LEVEL_MINUTE || level == LEVEL_HOUR;
+}
+
+/* t_ms, n, mm, cells (NULL unless with_cells) of the units of level with
+ * ?1 = device, ?2 <= t_ms < ?3, in time order. */
+char *
+rollup_select_sql (Level level, gboolean with_cells)
+{
+  if (!level_has_own_table (level))
+    return g_strdup_printf ("SELECT t_ms, n, mm, %s FROM rollup_level WHERE device_id = ?1"
+                            " AND unit_min = %" G_GINT64_FORMAT " AND t_ms >= ?2 AND t_ms < ?3"
+                            " ORDER BY t_ms", with_cells ? "cells" : "NULL",
+                            level_unit[level] / MINUTE_MS);
+  if (with_cells)
+    return g_strdup_printf ("SELECT r.t_ms, r.n, r.mm, c.cells FROM %1$s r LEFT JOIN %1$s_cells c"
+                            " USING (device_id, t_ms) WHERE r.device_id = ?1 AND r.t_ms >= ?2"
+                            " AND r.t_ms < ?3 ORDER BY r.t_ms", level_table[level]);
+  return g_strdup_printf ("SELECT t_ms, n, mm, NULL FROM %s WHERE device_id = ?1"
+                          " AND t_ms >= ?2 AND t_ms < ?3 ORDER BY t_ms", level_table[level]);
+}
 
 gint64
 floor_to (gint64 t, gint64 unit)
@@ -323,4 +396,10 @@ floor_to (gint64 t, gint64 unit)
   if (t % unit < 0)
     q--;
   return q * unit;
+}
+
+gint64
+ceil_to (gint64 t, gint64 unit)
+{
+  return floor_to (t + unit - 1, unit);
 }

@@ -14,6 +14,7 @@ G_BEGIN_DECLS
 #define APPLICATION_ID   0x50574843  /* "PWHC" */
 #define MINUTE_MS        G_GINT64_CONSTANT (60000)
 #define HOUR_MS          G_GINT64_CONSTANT (3600000)
+#define DAY_MS           G_GINT64_CONSTANT (86400000)
 #define MAX_JOBS_PER_TX  256
 /* The writer writes the rollup units in memory after this long without
  * samples, so that readers see the last minute of a stopped poll. */
@@ -67,6 +68,7 @@ typedef struct {
   gint64   t_ms;        /* unit start; -1 = nothing loaded */
   gboolean dirty;       /* writer: changed since last written to its table */
   guint    n;
+  guint    n_merged;    /* writer, minute: samples already in the coarser units */
   gboolean has[BMS_SERIES_COUNT];
   gint64   min[BMS_SERIES_COUNT];
   gint64   max[BMS_SERIES_COUNT];
@@ -75,7 +77,23 @@ typedef struct {
   guint16  cmax[BMS_MAX_CELLS];
 } Acc;
 
-typedef enum { LEVEL_SAMPLES, LEVEL_MINUTE, LEVEL_HOUR } Level;
+/* The levels a range is read from, finest first; each unit divides the
+ * next, so a unit's ragged edges come from the level below. Minute and hour
+ * have tables of their own (rollup_minute, rollup_hour, each with a _cells
+ * table); the others are rows of rollup_level keyed by their unit in
+ * minutes. Levels above the minute are derived from the minute units. */
+typedef enum {
+  LEVEL_SAMPLES,
+  LEVEL_MINUTE,
+  LEVEL_2MIN,
+  LEVEL_6MIN,
+  LEVEL_30MIN,
+  LEVEL_HOUR,
+  LEVEL_4H,
+  LEVEL_DAY,
+  N_LEVELS
+} Level;
+#define N_ROLLUPS (N_LEVELS - LEVEL_MINUTE)  /* Acc per device in the writer */
 
 typedef enum {
   JOB_SAMPLES,
@@ -122,7 +140,7 @@ struct _BmsHistory
 
   /* Writer thread only. */
   sqlite3      *wdb;
-  GHashTable   *accs;         /* device_id → Acc[2] (minute, hour) */
+  GHashTable   *accs;         /* device_id → Acc[N_ROLLUPS], by level - LEVEL_MINUTE */
   GHashTable   *stmts;        /* rollup statements (stmt_cached) */
   GByteArray   *scratch;
   sqlite3_stmt *insert_sample;
@@ -137,6 +155,7 @@ struct _BmsHistory
   char         *token;        /* tells this history's claims from others' */
   char         *reader_uri;   /* read-only: how the connections are opened */
   gboolean      read_only;
+  gboolean      schema2_levels; /* a schema-2 file read-only: minute and hour only */
 
   GMutex        state_lock;   /* guards the following */
   BmsHistoryStats stats;
@@ -195,11 +214,27 @@ void
 acc_merge_blobs (Acc *acc, guint n, const guint8 *mm, gsize mm_len,
                  const guint8 *cells, gsize cells_len, gboolean want_cells);
 
+void
+acc_merge_acc (Acc *acc, const Acc *from, guint n);
+
+gboolean
+level_has_own_table (Level level);
+
+char *
+rollup_select_sql (Level level, gboolean with_cells);
+
 gint64
 floor_to (gint64 t, gint64 unit);
 
+gint64
+ceil_to (gint64 t, gint64 unit);
+
 /* bms-history-schema.c */
-extern const char * const rollup_load_sql[];
+const char *
+rollup_load_sql (Level level);
+
+void
+rollup_bind_unit (sqlite3_stmt *st, int index, Level level);
 gboolean
 set_sql_error (GError **error, sqlite3 *db, int code, const char *what);
 
@@ -228,8 +263,8 @@ gboolean
 rollup_write (sqlite3 *db, GHashTable *cache, Level level, const Acc *acc, GError **error);
 
 gboolean
-rollup_rebuild (sqlite3 *db, GHashTable *cache, Level level, gint64 device_id,
-                gint64 from_ms, gint64 to_ms, GError **error);
+rollup_rebuild_device (sqlite3 *db, GHashTable *cache, gint64 device_id,
+                       gint64 from_ms, gint64 to_ms, GError **error);
 
 gboolean
 rollup_rebuild_all (sqlite3 *db, GHashTable *cache, gint64 from_ms, gint64 to_ms,

@@ -92,16 +92,18 @@ bms_history_list_devices (BmsHistory *self, GError **error)
   return ok ? g_steal_pointer (&out) : NULL;
 }
 
-static BmsHistoryRange *range_query (sqlite3 *db, gint64 device_id, gint64 from_ms,
-                                     gint64 to_ms, guint max_points, gboolean with_cells,
-                                     GError **error);
+static BmsHistoryRange *range_query (sqlite3 *db, gboolean schema2, gint64 device_id,
+                                     gint64 from_ms, gint64 to_ms, guint max_points,
+                                     gboolean with_cells, GError **error);
 
 /* Counting rows would read every sample of the range (a month of 256 cells
  * is 850 MB); one bucket of the rollup cover reads a few hundred rows. */
 static gint64
-count_device (sqlite3 *db, gint64 device_id, gint64 from_ms, gint64 to_ms, GError **error)
+count_device (BmsHistory *self, sqlite3 *db, gint64 device_id, gint64 from_ms, gint64 to_ms,
+              GError **error)
 {
-  g_autoptr (BmsHistoryRange) r = range_query (db, device_id, from_ms, to_ms, 1, FALSE, error);
+  g_autoptr (BmsHistoryRange) r = range_query (db, self->schema2_levels, device_id, from_ms,
+                                               to_ms, 1, FALSE, error);
 
   if (!r)
     return -1;
@@ -121,13 +123,13 @@ bms_history_count_samples (BmsHistory *self, gint64 device_id, gint64 from_us, g
   if (!(db = reader_lock (self, error)))
     return -1;
   if (device_id > 0)
-    n = count_device (db, device_id, to_ms_from (from_us), to_ms_to (to_us), error);
+    n = count_device (self, db, device_id, to_ms_from (from_us), to_ms_to (to_us), error);
   else if ((st = prepare (db, "SELECT id FROM devices", error)))
     {
       while (n >= 0 && (rc = sqlite3_step (st)) == SQLITE_ROW)
         {
-          gint64 c = count_device (db, sqlite3_column_int64 (st, 0), to_ms_from (from_us),
-                                   to_ms_to (to_us), error);
+          gint64 c = count_device (self, db, sqlite3_column_int64 (st, 0),
+                                   to_ms_from (from_us), to_ms_to (to_us), error);
           n = c < 0 ? -1 : n + c;
         }
       if (n >= 0 && rc != SQLITE_DONE)
@@ -273,6 +275,7 @@ bms_history_range_free (BmsHistoryRange *range)
 
 typedef struct {
   sqlite3   *db;
+  gboolean   schema2;   /* the file has the minute and hour levels only */
   gint64     device_id;
   gint64     origin, bucket;
   guint      n_buckets;
@@ -319,12 +322,7 @@ range_scan_samples (RangeCtx *c, gint64 lo, gint64 hi, GError **error)
 static gboolean
 range_scan_rollup (RangeCtx *c, Level level, gint64 lo, gint64 hi, GError **error)
 {
-  g_autofree char *sql = c->with_cells
-    ? g_strdup_printf ("SELECT r.t_ms, r.n, r.mm, c.cells FROM %1$s r LEFT JOIN %1$s_cells c"
-                       " USING (device_id, t_ms) WHERE r.device_id = ?1 AND r.t_ms >= ?2"
-                       " AND r.t_ms < ?3", level_table[level])
-    : g_strdup_printf ("SELECT t_ms, n, mm, NULL FROM %s WHERE device_id = ?1"
-                       " AND t_ms >= ?2 AND t_ms < ?3", level_table[level]);
+  g_autofree char *sql = rollup_select_sql (level, c->with_cells);
   g_autoptr (sqlite3_stmt) st = prepare (c->db, sql, error);
   int rc;
 
@@ -341,8 +339,18 @@ range_scan_rollup (RangeCtx *c, Level level, gint64 lo, gint64 hi, GError **erro
   return rc == SQLITE_DONE || set_sql_error (error, c->db, rc, "Cannot read the rollups");
 }
 
+/* The next finer level the file has. */
+static Level
+range_finer (RangeCtx *c, Level level)
+{
+  do
+    level--;
+  while (c->schema2 && level > LEVEL_MINUTE && !level_has_own_table (level));
+  return level;
+}
+
 /* Whole units of level inside [lo, hi) from its rollup, the edges from the
- * level below. */
+ * levels below. */
 static gboolean
 range_cover (RangeCtx *c, Level level, gint64 lo, gint64 hi, GError **error)
 {
@@ -355,10 +363,10 @@ range_cover (RangeCtx *c, Level level, gint64 lo, gint64 hi, GError **error)
   a = floor_to (lo + unit - 1, unit);
   b = floor_to (hi, unit);
   if (a >= b)
-    return range_cover (c, level - 1, lo, hi, error);
-  return range_cover (c, level - 1, lo, a, error) &&
+    return range_cover (c, range_finer (c, level), lo, hi, error);
+  return range_cover (c, range_finer (c, level), lo, a, error) &&
          range_scan_rollup (c, level, a, b, error) &&
-         range_cover (c, level - 1, b, hi, error);
+         range_cover (c, range_finer (c, level), b, hi, error);
 }
 
 static BmsHistoryRange *
@@ -445,11 +453,30 @@ range_empty (gint64 from_ms, gint64 to_ms)
   return r;
 }
 
-static BmsHistoryRange *
-range_query (sqlite3 *db, gint64 device_id, gint64 from_ms, gint64 to_ms, guint max_points,
-             gboolean with_cells, GError **error)
+/* The coarsest level whose unit is at most twice the bucket asked for:
+ * at least half the points come back, which are twice the pixels the
+ * Graph has, so still one a pixel column. As the Graph asks (the view and
+ * half a span either side, 3 840 points) every range reads about 2 200
+ * units: 24 h from minutes, 48 h from 2-minute units, 7 days from 6-minute
+ * ones, 30 days from 30-minute ones, a year from 4-hour ones (a unit is at
+ * most 6 times the one below, so no span reads more than 6 × 1 920). 30
+ * days read 64 800 minutes before (0.3 s for 256 cells). */
+static Level
+range_level (gint64 bucket_ms, gboolean schema2)
 {
-  RangeCtx c = { db, device_id, 0, 0, 0, with_cells, NULL, NULL };
+  Level level = LEVEL_SAMPLES;
+
+  for (Level l = LEVEL_MINUTE; l < N_LEVELS; l++)
+    if (bucket_ms * 2 >= level_unit[l] && (!schema2 || level_has_own_table (l)))
+      level = l;
+  return level;
+}
+
+static BmsHistoryRange *
+range_query (sqlite3 *db, gboolean schema2, gint64 device_id, gint64 from_ms, gint64 to_ms,
+             guint max_points, gboolean with_cells, GError **error)
+{
+  RangeCtx c = { db, schema2, device_id, 0, 0, 0, with_cells, NULL, NULL };
   g_autoptr (GError) local = NULL;
   BmsHistoryRange *r;
   gint64 span, unit;
@@ -468,12 +495,7 @@ range_query (sqlite3 *db, gint64 device_id, gint64 from_ms, gint64 to_ms, guint 
     return range_empty (from_ms, to_ms);
   span = to_ms - from_ms + 1;
   c.bucket = (span + max_points - 1) / max_points;
-  /* A rollup unit may be up to twice the bucket asked for: at least half
-   * the points, which are twice the pixels the Graph has, so still one a
-   * pixel column. A 24 h view (45 s buckets) then reads 2 880 minutes, not
-   * 172 800 samples of every cell (1.2 s for 256 cells). */
-  level = c.bucket * 2 >= HOUR_MS ? LEVEL_HOUR
-          : c.bucket * 2 >= MINUTE_MS ? LEVEL_MINUTE : LEVEL_SAMPLES;
+  level = range_level (c.bucket, schema2);
   unit = level_unit[level];
   /* Buckets are whole units aligned to the unit, so no rollup row straddles
    * two buckets. */
@@ -512,8 +534,8 @@ bms_history_query_range (BmsHistory *self, gint64 device_id, gint64 from_us, gin
     }
   if (!(db = reader_lock (self, error)))
     return NULL;
-  r = range_query (db, device_id, to_ms_from (from_us), to_ms_to (to_us), max_points,
-                   with_cells, error);
+  r = range_query (db, self->schema2_levels, device_id, to_ms_from (from_us), to_ms_to (to_us),
+                   max_points, with_cells, error);
   reader_unlock (self);
   return r;
 }

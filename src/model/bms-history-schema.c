@@ -131,6 +131,18 @@ static const char schema_v2[] =
   "  device_id INTEGER NOT NULL, t_ms INTEGER NOT NULL, cells BLOB NOT NULL,"
   "  PRIMARY KEY (device_id, t_ms)) WITHOUT ROWID;";
 
+/* Schema 3: the levels between minute and hour and above the hour
+ * (bms-history-private.h, Level), so that every range the Graph offers
+ * reads about 2 200 units: 48 hours from 2-minute units, 7 days from
+ * 6-minute ones, 30 days from 30-minute ones, a year from 4-hour ones.
+ * One table keyed by the unit in minutes, mm and cells in one row (a
+ * query reads a few thousand rows; no join with a cells table needed). */
+static const char schema_v3[] =
+  "CREATE TABLE rollup_level ("
+  "  device_id INTEGER NOT NULL, unit_min INTEGER NOT NULL, t_ms INTEGER NOT NULL,"
+  "  n INTEGER NOT NULL, mm BLOB NOT NULL, cells BLOB,"
+  "  PRIMARY KEY (device_id, unit_min, t_ms)) WITHOUT ROWID;";
+
 /* Who records which device (bms_history_claim_device). Not a schema
  * version of its own: a table an older Packwatch does not know does not
  * change what it reads, so the file stays usable by it. */
@@ -142,34 +154,48 @@ static const char claims_schema[] =
 
 /* Statements used per rollup unit, prepared once per connection and kept
  * in a cache keyed by the (static) SQL text: preparing costs far more than
- * running them (it was 60 % of the writer's time when done per sample). */
-static const char * const rollup_upsert_sql[] = {
-  NULL,
+ * running them (it was 60 % of the writer's time when done per sample).
+ * Parameters: ?1 device, ?2 unit start, ?3 n, ?4 mm, ?5 unit in minutes
+ * (rollup_level), ?6 cells. */
+#define LEVEL_SQL(minute, hour, level) { NULL, minute, level, level, level, hour, level, level }
+static const char * const rollup_upsert_sql[N_LEVELS] = LEVEL_SQL (
   "INSERT OR REPLACE INTO rollup_minute (device_id, t_ms, n, mm) VALUES (?1, ?2, ?3, ?4)",
   "INSERT OR REPLACE INTO rollup_hour (device_id, t_ms, n, mm) VALUES (?1, ?2, ?3, ?4)",
-};
-static const char * const rollup_upsert_cells_sql[] = {
-  NULL,
-  "INSERT OR REPLACE INTO rollup_minute_cells (device_id, t_ms, cells) VALUES (?1, ?2, ?4)",
-  "INSERT OR REPLACE INTO rollup_hour_cells (device_id, t_ms, cells) VALUES (?1, ?2, ?4)",
-};
-static const char * const rollup_delete_sql[] = {
-  NULL,
+  "INSERT OR REPLACE INTO rollup_level (device_id, unit_min, t_ms, n, mm, cells)"
+  " VALUES (?1, ?5, ?2, ?3, ?4, ?6)");
+static const char * const rollup_upsert_cells_sql[N_LEVELS] = LEVEL_SQL (
+  "INSERT OR REPLACE INTO rollup_minute_cells (device_id, t_ms, cells) VALUES (?1, ?2, ?6)",
+  "INSERT OR REPLACE INTO rollup_hour_cells (device_id, t_ms, cells) VALUES (?1, ?2, ?6)",
+  NULL);
+static const char * const rollup_delete_sql[N_LEVELS] = LEVEL_SQL (
   "DELETE FROM rollup_minute WHERE device_id = ?1 AND t_ms = ?2",
   "DELETE FROM rollup_hour WHERE device_id = ?1 AND t_ms = ?2",
-};
-static const char * const rollup_delete_cells_sql[] = {
-  NULL,
+  "DELETE FROM rollup_level WHERE device_id = ?1 AND unit_min = ?5 AND t_ms = ?2");
+static const char * const rollup_delete_cells_sql[N_LEVELS] = LEVEL_SQL (
   "DELETE FROM rollup_minute_cells WHERE device_id = ?1 AND t_ms = ?2",
   "DELETE FROM rollup_hour_cells WHERE device_id = ?1 AND t_ms = ?2",
-};
-const char * const rollup_load_sql[] = {
-  NULL,
+  NULL);
+static const char * const rollup_load_sqls[N_LEVELS] = LEVEL_SQL (
   "SELECT r.n, r.mm, c.cells FROM rollup_minute r LEFT JOIN rollup_minute_cells c"
   " USING (device_id, t_ms) WHERE r.device_id = ?1 AND r.t_ms = ?2",
   "SELECT r.n, r.mm, c.cells FROM rollup_hour r LEFT JOIN rollup_hour_cells c"
   " USING (device_id, t_ms) WHERE r.device_id = ?1 AND r.t_ms = ?2",
-};
+  "SELECT n, mm, cells FROM rollup_level WHERE device_id = ?1 AND t_ms = ?2 AND unit_min = ?5");
+
+/* n, mm, cells of one unit: ?1 device, ?2 start (rollup_bind_unit for ?5). */
+const char *
+rollup_load_sql (Level level)
+{
+  return rollup_load_sqls[level];
+}
+
+/* Binds the unit of a rollup_level row, if st has that parameter. */
+void
+rollup_bind_unit (sqlite3_stmt *st, int index, Level level)
+{
+  if (sqlite3_bind_parameter_count (st) >= index)
+    sqlite3_bind_int64 (st, index, level_unit[level] / MINUTE_MS);
+}
 
 static void
 stmt_finalize (gpointer st)
@@ -196,21 +222,25 @@ stmt_cached (sqlite3 *db, GHashTable *cache, const char *sql, GError **error)
 }
 
 static gboolean
-step_done (sqlite3 *db, GHashTable *cache, const char *sql, const Acc *acc,
-           const GByteArray *blob, GError **error)
+step_done (sqlite3 *db, GHashTable *cache, const char *sql, Level level, const Acc *acc,
+           const GByteArray *mm, const GByteArray *cells, GError **error)
 {
   sqlite3_stmt *st = stmt_cached (db, cache, sql, error);
-  int rc;
+  int n_params, rc;
 
   if (!st)
     return FALSE;
+  n_params = sqlite3_bind_parameter_count (st);
   sqlite3_bind_int64 (st, 1, acc->device_id);
   sqlite3_bind_int64 (st, 2, acc->t_ms);
-  if (blob)
+  if (mm)
     {
       sqlite3_bind_int (st, 3, acc->n);
-      sqlite3_bind_blob (st, 4, blob->data, blob->len, SQLITE_STATIC);
+      sqlite3_bind_blob (st, 4, mm->data, mm->len, SQLITE_STATIC);
     }
+  rollup_bind_unit (st, 5, level);
+  if (n_params >= 6 && cells && cells->len)
+    sqlite3_bind_blob (st, 6, cells->data, cells->len, SQLITE_STATIC);
   rc = sqlite3_step (st);
   sqlite3_reset (st);
   sqlite3_clear_bindings (st);
@@ -224,39 +254,54 @@ rollup_write (sqlite3 *db, GHashTable *cache, Level level, const Acc *acc, GErro
   g_autoptr (GByteArray) cells = NULL;
 
   if (acc->n == 0)
-    return step_done (db, cache, rollup_delete_sql[level], acc, NULL, error) &&
-           step_done (db, cache, rollup_delete_cells_sql[level], acc, NULL, error);
+    return step_done (db, cache, rollup_delete_sql[level], level, acc, NULL, NULL, error) &&
+           (!rollup_delete_cells_sql[level] ||
+            step_done (db, cache, rollup_delete_cells_sql[level], level, acc, NULL, NULL, error));
   mm = g_byte_array_sized_new (64);
   acc_encode_mm (acc, mm);
-  if (!step_done (db, cache, rollup_upsert_sql[level], acc, mm, error))
-    return FALSE;
-  if (acc->n_cells == 0)
-    return TRUE;
   cells = g_byte_array_sized_new (1 + 4 * acc->n_cells);
-  acc_encode_cells (acc, cells);
-  return step_done (db, cache, rollup_upsert_cells_sql[level], acc, cells, error);
+  if (acc->n_cells > 0)
+    acc_encode_cells (acc, cells);
+  if (!step_done (db, cache, rollup_upsert_sql[level], level, acc, mm, cells, error))
+    return FALSE;
+  if (acc->n_cells == 0 || !rollup_upsert_cells_sql[level])
+    return TRUE;
+  return step_done (db, cache, rollup_upsert_cells_sql[level], level, acc, NULL, cells, error);
 }
 
-/* Recomputes the rollup units of one level for a device from the samples in
- * [from_ms, to_ms) (both unit aligned). Used by migration 2, retention and
- * the writer's recovery of the units a killed process left unwritten. */
-gboolean
-rollup_rebuild (sqlite3 *db, GHashTable *cache, Level level, gint64 device_id,
-                gint64 from_ms, gint64 to_ms, GError **error)
+/* Deletes the units of level in [from_ms, to_ms) of one device. */
+static gboolean
+rollup_delete_range (sqlite3 *db, Level level, gint64 device_id, gint64 from_ms, gint64 to_ms,
+                     GError **error)
+{
+  g_autofree char *del = NULL;
+
+  if (!level_has_own_table (level))
+    del = g_strdup_printf ("DELETE FROM rollup_level WHERE device_id = %" G_GINT64_FORMAT
+                           " AND unit_min = %" G_GINT64_FORMAT " AND t_ms >= %" G_GINT64_FORMAT
+                           " AND t_ms < %" G_GINT64_FORMAT, device_id,
+                           level_unit[level] / MINUTE_MS, from_ms, to_ms);
+  else
+    del = g_strdup_printf ("DELETE FROM %1$s WHERE device_id = %2$" G_GINT64_FORMAT
+                           " AND t_ms >= %3$" G_GINT64_FORMAT " AND t_ms < %4$" G_GINT64_FORMAT ";"
+                           "DELETE FROM %1$s_cells WHERE device_id = %2$" G_GINT64_FORMAT
+                           " AND t_ms >= %3$" G_GINT64_FORMAT " AND t_ms < %4$" G_GINT64_FORMAT,
+                           level_table[level], device_id, from_ms, to_ms);
+  return exec_sql (db, del, error);
+}
+
+/* Recomputes the minute units of a device from the samples in
+ * [from_ms, to_ms) (both minute aligned). */
+static gboolean
+rollup_rebuild_minutes (sqlite3 *db, GHashTable *cache, gint64 device_id,
+                        gint64 from_ms, gint64 to_ms, GError **error)
 {
   g_autoptr (sqlite3_stmt) st = NULL;
-  g_autofree char *del = NULL;
   g_autofree Acc *acc = g_new0 (Acc, 1);
   g_autofree Row *row = g_new0 (Row, 1);
-  gint64 unit = level_unit[level];
   int rc;
 
-  del = g_strdup_printf ("DELETE FROM %1$s WHERE device_id = %2$" G_GINT64_FORMAT
-                         " AND t_ms >= %3$" G_GINT64_FORMAT " AND t_ms < %4$" G_GINT64_FORMAT ";"
-                         "DELETE FROM %1$s_cells WHERE device_id = %2$" G_GINT64_FORMAT
-                         " AND t_ms >= %3$" G_GINT64_FORMAT " AND t_ms < %4$" G_GINT64_FORMAT,
-                         level_table[level], device_id, from_ms, to_ms);
-  if (!exec_sql (db, del, error))
+  if (!rollup_delete_range (db, LEVEL_MINUTE, device_id, from_ms, to_ms, error))
     return FALSE;
   st = prepare (db, "SELECT " SAMPLE_COLUMNS " FROM samples WHERE device_id = ?1"
                 " AND t_ms >= ?2 AND t_ms < ?3 ORDER BY t_ms", error);
@@ -269,17 +314,99 @@ rollup_rebuild (sqlite3 *db, GHashTable *cache, Level level, gint64 device_id,
   while ((rc = sqlite3_step (st)) == SQLITE_ROW)
     {
       row_read (row, st);
-      if (acc->t_ms != floor_to (row->t_ms, unit))
+      if (acc->t_ms != floor_to (row->t_ms, MINUTE_MS))
         {
-          if (acc->n && !rollup_write (db, cache, level, acc, error))
+          if (acc->n && !rollup_write (db, cache, LEVEL_MINUTE, acc, error))
             return FALSE;
-          acc_reset (acc, device_id, floor_to (row->t_ms, unit));
+          acc_reset (acc, device_id, floor_to (row->t_ms, MINUTE_MS));
         }
       acc_add_row (acc, row);
     }
   if (rc != SQLITE_DONE)
     return set_sql_error (error, db, rc, "Cannot read the samples");
+  return acc->n == 0 || rollup_write (db, cache, LEVEL_MINUTE, acc, error);
+}
+
+/* Recomputes the units of level in [from_ms, to_ms) (level aligned) of a
+ * device from the units of a finer level src, which must be right there:
+ * min/max and counts merge exactly, and an hour is 2 units of 30 minutes
+ * instead of 3 600 samples. */
+static gboolean
+rollup_derive (sqlite3 *db, GHashTable *cache, Level level, Level src, gint64 device_id,
+               gint64 from_ms, gint64 to_ms, GError **error)
+{
+  g_autofree char *sql = rollup_select_sql (src, TRUE);
+  g_autoptr (sqlite3_stmt) st = NULL;
+  g_autofree Acc *acc = g_new0 (Acc, 1);
+  gint64 unit = level_unit[level];
+  int rc;
+
+  if (!rollup_delete_range (db, level, device_id, from_ms, to_ms, error) ||
+      !(st = prepare (db, sql, error)))
+    return FALSE;
+  sqlite3_bind_int64 (st, 1, device_id);
+  sqlite3_bind_int64 (st, 2, from_ms);
+  sqlite3_bind_int64 (st, 3, to_ms);
+  acc_reset (acc, device_id, -1);
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+    {
+      gint64 t = sqlite3_column_int64 (st, 0);
+      if (acc->t_ms != floor_to (t, unit))
+        {
+          if (acc->n && !rollup_write (db, cache, level, acc, error))
+            return FALSE;
+          acc_reset (acc, device_id, floor_to (t, unit));
+        }
+      acc_merge_blobs (acc, sqlite3_column_int (st, 1),
+                       sqlite3_column_blob (st, 2), sqlite3_column_bytes (st, 2),
+                       sqlite3_column_blob (st, 3), sqlite3_column_bytes (st, 3), TRUE);
+    }
+  if (rc != SQLITE_DONE)
+    return set_sql_error (error, db, rc, "Cannot read the rollups");
   return acc->n == 0 || rollup_write (db, cache, level, acc, error);
+}
+
+/* Recomputes every rollup unit of a device that overlaps [from_ms, to_ms):
+ * the minutes from the samples, each level above from the one below. Used
+ * by migrations, retention and the writer's recovery of the units a killed
+ * process left unwritten. Levels in [first, last] only. */
+static gboolean
+rollup_rebuild_levels (sqlite3 *db, GHashTable *cache, gint64 device_id, gint64 from_ms,
+                       gint64 to_ms, Level first, Level last, GError **error)
+{
+  for (Level l = first; l <= last; l++)
+    {
+      gint64 a = floor_to (from_ms, level_unit[l]), b = ceil_to (to_ms, level_unit[l]);
+      if (!(l == LEVEL_MINUTE ? rollup_rebuild_minutes (db, cache, device_id, a, b, error)
+                              : rollup_derive (db, cache, l, l - 1, device_id, a, b, error)))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+rollup_rebuild_device (sqlite3 *db, GHashTable *cache, gint64 device_id, gint64 from_ms,
+                       gint64 to_ms, GError **error)
+{
+  return rollup_rebuild_levels (db, cache, device_id, from_ms, to_ms, LEVEL_MINUTE,
+                                N_LEVELS - 1, error);
+}
+
+typedef gboolean (*DeviceFunc) (sqlite3 *db, GHashTable *cache, gint64 device_id,
+                                GError **error);
+
+static gboolean
+foreach_device (sqlite3 *db, GHashTable *cache, DeviceFunc func, GError **error)
+{
+  g_autoptr (sqlite3_stmt) st = prepare (db, "SELECT id FROM devices", error);
+  int rc;
+
+  if (!st)
+    return FALSE;
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+    if (!func (db, cache, sqlite3_column_int64 (st, 0), error))
+      return FALSE;
+  return rc == SQLITE_DONE || set_sql_error (error, db, rc, "Cannot list devices");
 }
 
 gboolean
@@ -292,14 +419,38 @@ rollup_rebuild_all (sqlite3 *db, GHashTable *cache, gint64 from_ms, gint64 to_ms
   if (!st)
     return FALSE;
   while ((rc = sqlite3_step (st)) == SQLITE_ROW)
-    {
-      gint64 dev = sqlite3_column_int64 (st, 0);
-      if (!rollup_rebuild (db, cache, LEVEL_MINUTE, dev, floor_to (from_ms, MINUTE_MS), to_ms,
-                           error) ||
-          !rollup_rebuild (db, cache, LEVEL_HOUR, dev, floor_to (from_ms, HOUR_MS), to_ms, error))
-        return FALSE;
-    }
+    if (!rollup_rebuild_device (db, cache, sqlite3_column_int64 (st, 0), from_ms, to_ms, error))
+      return FALSE;
   return rc == SQLITE_DONE || set_sql_error (error, db, rc, "Cannot list devices");
+}
+
+/* Schema 2 as it was: minutes from the samples, hours from the minutes. */
+static gboolean
+migrate_device_to_2 (sqlite3 *db, GHashTable *cache, gint64 device_id, GError **error)
+{
+  return rollup_rebuild_minutes (db, cache, device_id, G_MININT64 / 2, G_MAXINT64 / 2, error) &&
+         rollup_derive (db, cache, LEVEL_HOUR, LEVEL_MINUTE, device_id, G_MININT64 / 2,
+                        G_MAXINT64 / 2, error);
+}
+
+/* The new levels from the minute and hour units already there: a year of
+ * 1 Hz samples is 31 M rows, its minutes 525 600. */
+static gboolean
+migrate_device_to_3 (sqlite3 *db, GHashTable *cache, gint64 device_id, GError **error)
+{
+  return rollup_rebuild_levels (db, cache, device_id, G_MININT64 / 2, G_MAXINT64 / 2,
+                                LEVEL_2MIN, LEVEL_30MIN, error) &&
+         rollup_rebuild_levels (db, cache, device_id, G_MININT64 / 2, G_MAXINT64 / 2,
+                                LEVEL_4H, LEVEL_DAY, error);
+}
+
+static gboolean
+migrate_to_3 (sqlite3 *db, GError **error)
+{
+  g_autoptr (GHashTable) cache = stmt_cache_new ();
+
+  return exec_sql (db, schema_v3, error) &&
+         foreach_device (db, cache, migrate_device_to_3, error);
 }
 
 static gboolean
@@ -308,7 +459,7 @@ migrate_to_2 (sqlite3 *db, GError **error)
   g_autoptr (GHashTable) cache = stmt_cache_new ();
 
   return exec_sql (db, schema_v2, error) &&
-         rollup_rebuild_all (db, cache, G_MININT64 / 2, G_MAXINT64 / 2, error);
+         foreach_device (db, cache, migrate_device_to_2, error);
 }
 
 static gboolean
@@ -321,6 +472,7 @@ typedef gboolean (*MigrateFunc) (sqlite3 *db, GError **error);
 static const MigrateFunc migrations[BMS_HISTORY_SCHEMA_VERSION] = {
   migrate_to_1,
   migrate_to_2,
+  migrate_to_3,
 };
 
 gboolean

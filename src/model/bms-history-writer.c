@@ -20,9 +20,9 @@ writer_acc (BmsHistory *self, gint64 device_id)
     {
       gint64 *key = g_new (gint64, 1);
       *key = device_id;
-      accs = g_new0 (Acc, 2);
-      acc_reset (&accs[0], device_id, -1);
-      acc_reset (&accs[1], device_id, -1);
+      accs = g_new0 (Acc, N_ROLLUPS);
+      for (guint i = 0; i < N_ROLLUPS; i++)
+        acc_reset (&accs[i], device_id, -1);
       g_hash_table_insert (self->accs, key, accs);
     }
   return accs;
@@ -32,7 +32,7 @@ static gboolean
 acc_load (BmsHistory *self, Level level, Acc *acc, gint64 device_id, gint64 t_ms,
           GError **error)
 {
-  sqlite3_stmt *st = stmt_cached (self->wdb, self->stmts, rollup_load_sql[level], error);
+  sqlite3_stmt *st = stmt_cached (self->wdb, self->stmts, rollup_load_sql (level), error);
   int rc;
 
   if (!st)
@@ -40,29 +40,61 @@ acc_load (BmsHistory *self, Level level, Acc *acc, gint64 device_id, gint64 t_ms
   acc_reset (acc, device_id, t_ms);
   sqlite3_bind_int64 (st, 1, device_id);
   sqlite3_bind_int64 (st, 2, t_ms);
+  rollup_bind_unit (st, 5, level);
   rc = sqlite3_step (st);
   if (rc == SQLITE_ROW)
     acc_merge_blobs (acc, sqlite3_column_int (st, 0),
                      sqlite3_column_blob (st, 1), sqlite3_column_bytes (st, 1),
                      sqlite3_column_blob (st, 2), sqlite3_column_bytes (st, 2), TRUE);
+  /* What is stored of a minute is in its coarser units already. */
+  acc->n_merged = acc->n;
   sqlite3_reset (st);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
     return set_sql_error (error, self->wdb, rc, "Cannot read a rollup");
   return TRUE;
 }
 
-/* Writes the rollup units changed since they were last written. Runs inside
- * the transaction, before every COMMIT (and before anything that reads or
- * deletes rollups), so each commit carries its samples' rollups. */
-/* Writes the rollup units of one device changed since they were last
- * written. */
+/* Writes the minute in memory of one device and merges it into the
+ * coarser units holding it (once a minute rather than once a sample, so
+ * six levels above the minute cost nothing per sample). A coarser unit is
+ * written when the minute that comes next (next_ms, the start of the
+ * minute about to be filled) is not in it: as its last minute completes,
+ * or before a gap or a late sample. So between samples only the units
+ * holding the open minute wait in memory, which is what recovery rebuilds
+ * (writer_recover_rollups); each level costs the write-ahead log a page
+ * per unit, not per minute. next_ms < 0 writes everything (flush). */
 static gboolean
-writer_write_accs (BmsHistory *self, Acc *accs, GError **error)
+writer_write_accs (BmsHistory *self, Acc *accs, gint64 next_ms, GError **error)
 {
-  for (Level l = LEVEL_MINUTE; l <= LEVEL_HOUR; l++)
+  Acc *minute = &accs[0];
+
+  if (minute->dirty)
     {
-      Acc *acc = &accs[l - 1];
-      if (acc->dirty && !rollup_write (self->wdb, self->stmts, l, acc, error))
+      for (Level l = LEVEL_MINUTE + 1; l < N_LEVELS; l++)
+        {
+          Acc *acc = &accs[l - LEVEL_MINUTE];
+          gint64 unit_start = floor_to (minute->t_ms, level_unit[l]);
+
+          if (acc->t_ms != unit_start &&
+              ((acc->dirty && !rollup_write (self->wdb, self->stmts, l, acc, error)) ||
+               !acc_load (self, l, acc, minute->device_id, unit_start, error)))
+            return FALSE;
+          acc_merge_acc (acc, minute, minute->n - minute->n_merged);
+          acc->dirty = TRUE;
+        }
+      minute->n_merged = minute->n;
+      if (!rollup_write (self->wdb, self->stmts, LEVEL_MINUTE, minute, error))
+        return FALSE;
+      minute->dirty = FALSE;
+    }
+  for (Level l = LEVEL_MINUTE + 1; l < N_LEVELS; l++)
+    {
+      Acc *acc = &accs[l - LEVEL_MINUTE];
+
+      if (!acc->dirty ||
+          (next_ms >= acc->t_ms && next_ms < acc->t_ms + level_unit[l]))
+        continue;
+      if (!rollup_write (self->wdb, self->stmts, l, acc, error))
         return FALSE;
       acc->dirty = FALSE;
     }
@@ -79,18 +111,20 @@ writer_flush_accs (BmsHistory *self, GError **error)
 
   g_hash_table_iter_init (&iter, self->accs);
   while (g_hash_table_iter_next (&iter, NULL, &value))
-    if (!writer_write_accs (self, value, error))
+    if (!writer_write_accs (self, value, -1, error))
       return FALSE;
   self->accs_dirty = FALSE;
   return TRUE;
 }
 
-/* Rollup units are written when a sample of the next minute arrives (and
- * on flush, on close and after a minute without samples), not in every
- * sample's transaction: four more pages per sample were 80 % of what a
- * commit wrote to the log. A process killed meanwhile leaves the minute
- * and hour of each device's latest sample behind its samples; they are
- * rebuilt from the samples before anything else is written. */
+/* Rollup units are written when a sample of the next minute arrives (the
+ * coarser ones when they are complete), on flush, on close and after a
+ * minute without samples, not in every sample's transaction: four more
+ * pages per sample were 80 % of what a commit wrote to the log. A process
+ * killed meanwhile leaves the units holding each device's latest sample
+ * (its minute, and the 2-minute … day units around it) behind its
+ * samples; they are rebuilt, the minute from the samples and each level
+ * from the one below, before anything else is written. */
 static gboolean
 writer_recover_rollups (BmsHistory *self, GError **error)
 {
@@ -109,13 +143,8 @@ writer_recover_rollups (BmsHistory *self, GError **error)
 
       if (sqlite3_column_type (st, 1) == SQLITE_NULL)
         continue;
-      for (Level l = LEVEL_MINUTE; l <= LEVEL_HOUR; l++)
-        {
-          gint64 start = floor_to (last, level_unit[l]);
-          if (!rollup_rebuild (self->wdb, self->stmts, l, dev, start, start + level_unit[l],
-                               error))
-            return FALSE;
-        }
+      if (!rollup_rebuild_device (self->wdb, self->stmts, dev, last, last + 1, error))
+        return FALSE;
     }
   return rc == SQLITE_DONE || set_sql_error (error, self->wdb, rc, "Cannot list devices");
 }
@@ -136,15 +165,21 @@ writer_delete_before (BmsHistory *self, gint64 t_ms, gint64 *n_deleted, GError *
   sql = g_strdup_printf ("DELETE FROM alarm_events WHERE t_ms < %" G_GINT64_FORMAT, t_ms);
   if (!exec_sql (self->wdb, sql, error))
     return FALSE;
-  /* Drop whole units before the cut; rebuild the two units it falls in. */
-  g_free (sql);
-  sql = g_strdup_printf ("DELETE FROM rollup_minute WHERE t_ms < %1$" G_GINT64_FORMAT ";"
-                         "DELETE FROM rollup_minute_cells WHERE t_ms < %1$" G_GINT64_FORMAT ";"
-                         "DELETE FROM rollup_hour WHERE t_ms < %2$" G_GINT64_FORMAT ";"
-                         "DELETE FROM rollup_hour_cells WHERE t_ms < %2$" G_GINT64_FORMAT ";",
-                         floor_to (t_ms, MINUTE_MS), floor_to (t_ms, HOUR_MS));
-  if (!exec_sql (self->wdb, sql, error) ||
-      !rollup_rebuild_all (self->wdb, self->stmts, t_ms, floor_to (t_ms, HOUR_MS) + HOUR_MS, error))
+  /* Drop whole units before the cut; rebuild the units it falls in. */
+  for (Level l = LEVEL_MINUTE; l < N_LEVELS; l++)
+    {
+      g_free (sql);
+      sql = level_has_own_table (l)
+        ? g_strdup_printf ("DELETE FROM %1$s WHERE t_ms < %2$" G_GINT64_FORMAT ";"
+                           "DELETE FROM %1$s_cells WHERE t_ms < %2$" G_GINT64_FORMAT,
+                           level_table[l], floor_to (t_ms, level_unit[l]))
+        : g_strdup_printf ("DELETE FROM rollup_level WHERE unit_min = %" G_GINT64_FORMAT
+                           " AND t_ms < %" G_GINT64_FORMAT, level_unit[l] / MINUTE_MS,
+                           floor_to (t_ms, level_unit[l]));
+      if (!exec_sql (self->wdb, sql, error))
+        return FALSE;
+    }
+  if (!rollup_rebuild_all (self->wdb, self->stmts, t_ms, t_ms + 1, error))
     return FALSE;
   g_hash_table_remove_all (self->accs);
   return TRUE;
@@ -170,6 +205,7 @@ writer_retention (BmsHistory *self, gint64 t_ms, GError **error)
 static gboolean
 writer_add_row (BmsHistory *self, const Row *row, gboolean *added, GError **error)
 {
+  gint64 minute_start;
   Acc *accs;
   int rc;
 
@@ -184,22 +220,17 @@ writer_add_row (BmsHistory *self, const Row *row, gboolean *added, GError **erro
     return TRUE; /* same device and millisecond again: the first one stays */
   *added = TRUE;
 
-  /* The row goes into the open minute and hour in memory; both are written
-   * when a row of another minute arrives (writer_recover_rollups). */
+  /* The row goes into the open minute in memory, written (and merged
+   * into the coarser units) when a row of another minute arrives
+   * (writer_recover_rollups). */
   accs = writer_acc (self, row->device_id);
-  if (accs[0].t_ms != floor_to (row->t_ms, MINUTE_MS) && !writer_write_accs (self, accs, error))
+  minute_start = floor_to (row->t_ms, MINUTE_MS);
+  if (accs[0].t_ms != minute_start &&
+      (!writer_write_accs (self, accs, minute_start, error) ||
+       !acc_load (self, LEVEL_MINUTE, &accs[0], row->device_id, minute_start, error)))
     return FALSE;
-  for (Level l = LEVEL_MINUTE; l <= LEVEL_HOUR; l++)
-    {
-      Acc *acc = &accs[l - 1];
-      gint64 unit_start = floor_to (row->t_ms, level_unit[l]);
-
-      if (acc->t_ms != unit_start &&
-          !acc_load (self, l, acc, row->device_id, unit_start, error))
-        return FALSE;
-      acc_add_row (acc, row);
-      acc->dirty = TRUE;
-    }
+  acc_add_row (&accs[0], row);
+  accs[0].dirty = TRUE;
   self->accs_dirty = TRUE;
   return writer_retention (self, row->t_ms, error);
 }

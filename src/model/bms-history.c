@@ -10,8 +10,12 @@
  *      events, audit log.
  *   2  rollup_minute / rollup_hour (+ _cells): per device and whole minute/hour, the
  *      sample count, min/max of every series ("mm") and of every cell
- *      ("cells"); maintained by the writer in the sample's transaction.
+ *      ("cells"); written by the writer once a minute.
  *      Migrating from 1 builds them from the samples.
+ *   3  rollup_level: the units of 2, 6 and 30 minutes, 4 hours and a day
+ *      (unit_min), n, mm and cells in one row; derived from the minutes
+ *      as each is written. Migrating from 2 derives them from the minute
+ *      and hour rollups.
  *
  * Encodings (all little helpers below):
  *   cells  zigzag varints: first cell, then each cell minus the previous one.
@@ -321,9 +325,20 @@ bms_history_new_read_only (const char *path, GError **error)
     }
   if (version < BMS_HISTORY_SCHEMA_VERSION)
     {
+      g_autoptr (GError) local = NULL;
+      BmsHistory *updated;
+
       /* The reads need the current tables: update it once if we may. */
-      bms_history_close (self);
-      return bms_history_new (path, error);
+      if ((updated = bms_history_new (path, &local)))
+        return updated;
+      /* Schema 2 on read-only media reads as it is, from the minute and
+       * hour rollups only (slower for long ranges, the same values). */
+      if (version < 2 || !g_error_matches (local, BMS_HISTORY_ERROR, BMS_HISTORY_ERROR_OPEN))
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return NULL;
+        }
+      self->schema2_levels = TRUE;
     }
   exec_sql (self->reader, "PRAGMA cache_size = -" G_STRINGIFY (READER_CACHE_KIB), NULL);
   return g_steal_pointer (&self);

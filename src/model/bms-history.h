@@ -12,9 +12,9 @@
  * samples keyed by (device, time in ms) with scalar values as integers in
  * the protocol's own resolution (10 mV, 10 mA, 1 %, 1 °C; lowest and highest
  * cell are derived, not stored) and the cell voltages as one BLOB of
- * zigzag-varint deltas; rollup tables per minute and per hour hold min/max of
- * every series and every cell so that a month of 1 Hz data reduces to a graph
- * without reading the samples.
+ * zigzag-varint deltas; rollup tables per minute, 2, 6 and 30 minutes, hour,
+ * 4 hours and day hold min/max of every series and every cell so that any
+ * range reduces to a graph from a few thousand rows.
  */
 #pragma once
 
@@ -25,7 +25,7 @@ typedef struct _BmsFlasher BmsFlasher;
 
 G_BEGIN_DECLS
 
-#define BMS_HISTORY_SCHEMA_VERSION 2
+#define BMS_HISTORY_SCHEMA_VERSION 3
 
 #define BMS_HISTORY_ERROR (bms_history_error_quark ())
 GQuark bms_history_error_quark (void);
@@ -262,13 +262,16 @@ gboolean    bms_history_foreach_sample  (BmsHistory           *self,
 
 /* A time range reduced to at most max_points buckets. Bucket i covers
  * [origin_us + k * bucket_us, + bucket_us) for k = bucket_index[i]; only
- * buckets holding data are returned. min/max are exact: whole minutes and
- * hours come from the rollup tables, the ragged edges from the samples. */
+ * buckets holding data are returned. min/max are exact: whole units come
+ * from the rollup tables (the coarsest unit at most twice the bucket asked
+ * for, so at least half of max_points come back), the ragged edges from
+ * the finer levels and the samples. */
 typedef struct {
   gint64   from_us, to_us;
   gint64   origin_us;
   gint64   bucket_us;
-  const char *source;            /* "samples", "minute" or "hour" */
+  const char *source;            /* "samples", "minute", "2min", "6min",
+                                    "30min", "hour", "4h" or "day" */
   guint    n_points;
   gint64  *time_us;              /* bucket start */
   guint32 *count;                /* samples in the bucket */

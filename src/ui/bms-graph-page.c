@@ -287,6 +287,26 @@ points_in_view (BmsGraphPage *self)
   return n;
 }
 
+/* The level a range was read from (BmsHistoryRange.source). */
+static const char *
+source_description (const char *source)
+{
+  static const struct { const char *source; const char *text; } levels[] = {
+    { "minute", N_("per-minute summaries") },
+    { "2min", N_("2-minute summaries") },
+    { "6min", N_("6-minute summaries") },
+    { "30min", N_("30-minute summaries") },
+    { "hour", N_("hourly summaries") },
+    { "4h", N_("4-hour summaries") },
+    { "day", N_("daily summaries") },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (levels); i++)
+    if (g_strcmp0 (source, levels[i].source) == 0)
+      return _(levels[i].text);
+  return _("every sample");
+}
+
 static void
 describe_source (BmsGraphPage *self)
 {
@@ -305,9 +325,7 @@ describe_source (BmsGraphPage *self)
     text = g_strdup (_("No recorded history in this range: showing the live data of this session"));
   else
     {
-      const char *source = g_strcmp0 (self->range->source, "hour") == 0 ? _("hourly summaries")
-                         : g_strcmp0 (self->range->source, "minute") == 0 ? _("per-minute summaries")
-                         : _("every sample");
+      const char *source = source_description (self->range->source);
       n = points_in_view (self);
       text = g_strdup_printf (ngettext ("History: %u point in view from %s, plus live data",
                                         "History: %u points in view from %s, plus live data",

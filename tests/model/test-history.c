@@ -122,7 +122,8 @@ sql_exec (const char *path, const char *sql)
   sqlite3_close (db);
 }
 
-/* Every rollup row, in key order, as text (for comparing two databases). */
+/* Every rollup row of every level, in key order, as text (for comparing
+ * two databases). */
 static char *
 rollup_dump (const char *path)
 {
@@ -146,6 +147,19 @@ rollup_dump (const char *path)
                                 sqlite3_column_text (st, 4));
       sqlite3_finalize (st);
     }
+  {
+    sqlite3_stmt *st = NULL;
+
+    g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT device_id, unit_min, t_ms, n, hex (mm),"
+                                         " hex (cells) FROM rollup_level ORDER BY 1, 2, 3",
+                                         -1, &st, NULL), ==, SQLITE_OK);
+    while (sqlite3_step (st) == SQLITE_ROW)
+      g_string_append_printf (out, "rollup_level %lld %lld %lld %d %s %s\n",
+                              sqlite3_column_int64 (st, 0), sqlite3_column_int64 (st, 1),
+                              sqlite3_column_int64 (st, 2), sqlite3_column_int (st, 3),
+                              sqlite3_column_text (st, 4), sqlite3_column_text (st, 5));
+    sqlite3_finalize (st);
+  }
   sqlite3_close (db);
   return g_string_free (g_steal_pointer (&out), FALSE);
 }
@@ -160,6 +174,144 @@ file_checksum (const char *path)
   return g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) data, len);
 }
 
+/* Every raw sample of the range (read back with foreach_sample, not from
+ * the rollups) lies inside the envelope of its bucket, series and cells,
+ * and each bucket's count, min and max are exactly those of its samples:
+ * the values are the same whatever level the range was read from. */
+typedef struct {
+  const BmsHistoryRange *r;
+  gint64   nb;
+  gint    *point;        /* bucket → index in r, -1 when r has none */
+  guint   *count;
+  double  *vmin, *vmax;  /* nb × BMS_SERIES_COUNT */
+  guint16 *cmin, *cmax;  /* nb × r->n_cells */
+  guint    n_samples;
+} Envelope;
+
+static gboolean
+envelope_add (const BmsHistorySample *s, gpointer data)
+{
+  Envelope *e = data;
+  const BmsHistoryRange *r = e->r;
+  gint64 k = (s->time_us - r->origin_us) / r->bucket_us;
+  gint p;
+
+  g_assert_cmpint (k, >=, 0);
+  g_assert_cmpint (k, <, e->nb);
+  p = e->point[k];
+  g_assert_cmpint (p, >=, 0);
+  e->n_samples++;
+  for (guint i = 0; i < BMS_SERIES_COUNT; i++)
+    {
+      double v = s->values[i];
+      double *lo = &e->vmin[k * BMS_SERIES_COUNT + i], *hi = &e->vmax[k * BMS_SERIES_COUNT + i];
+
+      if (isnan (v))
+        continue;
+      g_assert_cmpfloat (v, >=, r->min[i][p] - 1e-9);
+      g_assert_cmpfloat (v, <=, r->max[i][p] + 1e-9);
+      *lo = isnan (*lo) ? v : MIN (*lo, v);
+      *hi = isnan (*hi) ? v : MAX (*hi, v);
+    }
+  /* r->n_cells is 0 when the cells were not asked for. */
+  g_assert_true (r->n_cells == 0 || s->n_cells <= r->n_cells);
+  for (guint c = 0; c < MIN (s->n_cells, r->n_cells); c++)
+    {
+      gsize i = (gsize) k * r->n_cells + c, j = (gsize) p * r->n_cells + c;
+
+      g_assert_cmpuint (s->cells_mv[c], >=, r->cell_min_mv[j]);
+      g_assert_cmpuint (s->cells_mv[c], <=, r->cell_max_mv[j]);
+      e->cmin[i] = MIN (e->cmin[i], s->cells_mv[c]);
+      e->cmax[i] = MAX (e->cmax[i], s->cells_mv[c]);
+    }
+  e->count[k]++;
+  return TRUE;
+}
+
+static void
+check_envelope (BmsHistory *h, gint64 dev, const BmsHistoryRange *r)
+{
+  g_autoptr (GError) error = NULL;
+  Envelope e = { r, (r->to_us - r->origin_us) / r->bucket_us + 1 };
+  guint total = 0;
+
+  e.point = g_new (gint, e.nb);
+  e.count = g_new0 (guint, e.nb);
+  e.vmin = g_new (double, e.nb * BMS_SERIES_COUNT);
+  e.vmax = g_new (double, e.nb * BMS_SERIES_COUNT);
+  e.cmin = g_new (guint16, e.nb * MAX (r->n_cells, 1));
+  e.cmax = g_new0 (guint16, e.nb * MAX (r->n_cells, 1));
+  memset (e.point, 0xff, e.nb * sizeof (gint));
+  memset (e.cmin, 0xff, e.nb * MAX (r->n_cells, 1) * sizeof (guint16));
+  for (gint64 i = 0; i < e.nb * BMS_SERIES_COUNT; i++)
+    e.vmin[i] = e.vmax[i] = NAN;
+  for (guint p = 0; p < r->n_points; p++)
+    {
+      gint64 k = (r->time_us[p] - r->origin_us) / r->bucket_us;
+      g_assert_cmpint (r->time_us[p], ==, r->origin_us + k * r->bucket_us);
+      g_assert_cmpint (k, <, e.nb);
+      e.point[k] = p;
+      total += r->count[p];
+    }
+  g_assert_true (bms_history_foreach_sample (h, dev, r->from_us, r->to_us, envelope_add, &e,
+                                             NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (e.n_samples, ==, total);
+  for (guint p = 0; p < r->n_points; p++)
+    {
+      gint64 k = (r->time_us[p] - r->origin_us) / r->bucket_us;
+
+      g_assert_cmpuint (r->count[p], ==, e.count[k]);
+      for (guint i = 0; i < BMS_SERIES_COUNT; i++)
+        {
+          double lo = e.vmin[k * BMS_SERIES_COUNT + i], hi = e.vmax[k * BMS_SERIES_COUNT + i];
+          g_assert_cmpint (isnan (lo), ==, isnan (r->min[i][p]));
+          if (!isnan (lo))
+            {
+              g_assert_cmpfloat_with_epsilon (r->min[i][p], lo, 1e-9);
+              g_assert_cmpfloat_with_epsilon (r->max[i][p], hi, 1e-9);
+            }
+        }
+      g_assert_cmpmem (r->cell_min_mv + (gsize) p * r->n_cells, r->n_cells * 2,
+                       e.cmin + k * r->n_cells, r->n_cells * 2);
+      g_assert_cmpmem (r->cell_max_mv + (gsize) p * r->n_cells, r->n_cells * 2,
+                       e.cmax + k * r->n_cells, r->n_cells * 2);
+    }
+  g_free (e.point);
+  g_free (e.count);
+  g_free (e.vmin);
+  g_free (e.vmax);
+  g_free (e.cmin);
+  g_free (e.cmax);
+}
+
+/* Samples from end_us - days back to end_us: one an hour, then one a
+ * minute for the last 4 days, then 1 Hz for the last 2 hours (the level a
+ * range is read from depends on its span, not on the density). */
+static void
+fill_years (BmsHistory *h, gint64 dev, gint64 end_us, guint days, guint n_cells)
+{
+  g_autoptr (GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) bms_snapshot_free);
+  g_autoptr (GError) error = NULL;
+  guint i = 0;
+
+  for (gint64 t = end_us - (gint64) days * 86400 * SEC; t <= end_us; i++)
+    {
+      gint64 left = end_us - t;
+
+      g_ptr_array_add (batch, make_snapshot (t, i, n_cells));
+      if (batch->len == 600)
+        {
+          bms_history_append_batch (h, dev, (const BmsSnapshot *const *) batch->pdata, batch->len);
+          g_ptr_array_set_size (batch, 0);
+        }
+      t += left > 4 * 86400 * SEC ? 3600 * SEC : left > 2 * 3600 * SEC ? 60 * SEC : SEC;
+    }
+  bms_history_append_batch (h, dev, (const BmsSnapshot *const *) batch->pdata, batch->len);
+  g_assert_true (bms_history_flush (h, &error));
+  g_assert_no_error (error);
+}
+
 static void
 test_schema (Fixture *f, gconstpointer data)
 {
@@ -172,7 +324,8 @@ test_schema (Fixture *f, gconstpointer data)
   g_assert_cmpint (sql_int (f->path, "PRAGMA user_version"), ==, BMS_HISTORY_SCHEMA_VERSION);
   g_assert_cmpint (sql_int (f->path, "SELECT count(*) FROM sqlite_schema WHERE name IN"
                             " ('devices','samples','alarm_events','audit','rollup_minute',"
-                            "'rollup_hour', 'rollup_minute_cells', 'rollup_hour_cells')"), ==, 8);
+                            "'rollup_hour', 'rollup_minute_cells', 'rollup_hour_cells',"
+                            " 'rollup_level')"), ==, 9);
   g_assert_true (g_file_test (f->path, G_FILE_TEST_EXISTS));
   /* WAL is a property of the file: a fresh connection sees it. */
   {
@@ -232,6 +385,10 @@ test_migration (Fixture *f, gconstpointer data)
   g_assert_cmpint (sql_int (f->path, "PRAGMA user_version"), ==, BMS_HISTORY_SCHEMA_VERSION);
   g_assert_cmpint (sql_int (f->path, "SELECT count(*) FROM rollup_minute"), ==, 180);
   g_assert_cmpint (sql_int (f->path, "SELECT count(*) FROM rollup_hour"), ==, 3);
+  /* 3 h from midnight: 90 units of 2 min, 30 of 6, 6 of 30, one of 4 h, one day. */
+  g_assert_cmpint (sql_int (f->path, "SELECT count(*) FROM rollup_level"), ==, 90 + 30 + 6 + 1 + 1);
+  g_assert_cmpint (sql_int (f->path, "SELECT count(*) FROM (SELECT sum(n) AS s FROM rollup_level"
+                            " GROUP BY unit_min) WHERE s = 1080"), ==, 5);
 
   /* The data spans 3 h: two points need two-hour buckets, from the hour
    * rollups. */
@@ -252,6 +409,79 @@ test_migration (Fixture *f, gconstpointer data)
   g_assert_cmpuint (r->n_cells, ==, 2);
   g_assert_cmpuint (r->cell_min_mv[0], ==, 3300);
   g_assert_cmpuint (r->cell_max_mv[1], ==, 3301);
+}
+
+/* A schema-2 file (minute and hour rollups, nothing coarser or between):
+ * opening it derives the new levels from its minutes and hours, the same
+ * rows the writer keeps as it goes, and ranges read from them are exact. */
+static void
+test_migration_2 (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BmsHistory) h = bms_history_new (f->path, &error);
+  g_autofree char *written = NULL, *migrated = NULL;
+  gint64 end = T0_US + 40 * 86400 * SEC + 4321 * SEC, d1, d2;
+
+  g_assert_no_error (error);
+  d1 = bms_history_ensure_device (h, "sim:old1", NULL, &error);
+  d2 = bms_history_ensure_device (h, "sim:old2", NULL, &error);
+  g_assert_no_error (error);
+  fill_years (h, d1, end, 30, 16);
+  fill (h, d2, end - 3 * 3600 * SEC + 17 * SEC, 4000, 256);
+  written = rollup_dump (f->path);
+  bms_history_close (h);
+  g_clear_object (&h);
+
+  /* What schema 2 was: this file without rollup_level. */
+  sql_exec (f->path, "DROP TABLE rollup_level; PRAGMA user_version = 2");
+  g_assert_cmpint (sql_int (f->path, "SELECT count(*) FROM sqlite_schema"
+                            " WHERE name = 'rollup_level'"), ==, 0);
+  h = bms_history_new (f->path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (sql_int (f->path, "PRAGMA user_version"), ==, BMS_HISTORY_SCHEMA_VERSION);
+  migrated = rollup_dump (f->path);
+  g_assert_cmpstr (migrated, ==, written);
+  for (guint points = 4; points < 5000; points *= 4)
+    {
+      g_autoptr (BmsHistoryRange) r1 = bms_history_query_range (h, d1, 0, G_MAXINT64, points,
+                                                                TRUE, &error);
+      g_autoptr (BmsHistoryRange) r2 = bms_history_query_range (h, d2, 0, G_MAXINT64, points,
+                                                                TRUE, &error);
+      g_assert_no_error (error);
+      check_envelope (h, d1, r1);
+      check_envelope (h, d2, r2);
+    }
+  g_clear_object (&h);
+
+  /* A schema-2 file on read-only media cannot be migrated: it is read as
+   * it is, from its minutes and hours, with the same values. */
+  sql_exec (f->path, "DROP TABLE rollup_level; PRAGMA user_version = 2");
+  {
+    g_autofree char *wal = g_strconcat (f->path, "-wal", NULL);
+    g_autofree char *shm = g_strconcat (f->path, "-shm", NULL);
+    g_autofree char *before = file_checksum (f->path), *after = NULL;
+
+    g_assert_cmpint (g_mkdir (wal, 0500), ==, 0);
+    g_assert_cmpint (g_mkdir (shm, 0500), ==, 0);
+    h = bms_history_new_read_only (f->path, &error);
+    g_assert_no_error (error);
+    g_assert_true (bms_history_is_read_only (h));
+    for (guint points = 4; points < 5000; points *= 4)
+      {
+        g_autoptr (BmsHistoryRange) r = bms_history_query_range (h, d1, 0, G_MAXINT64, points,
+                                                                 TRUE, &error);
+        g_assert_no_error (error);
+        g_assert_true (g_str_equal (r->source, "hour") || g_str_equal (r->source, "minute") ||
+                       g_str_equal (r->source, "samples"));
+        check_envelope (h, d1, r);
+      }
+    g_assert_cmpint (bms_history_count_samples (h, d2, 0, G_MAXINT64, &error), ==, 4000);
+    g_clear_object (&h);
+    after = file_checksum (f->path);
+    g_assert_cmpstr (after, ==, before);
+    g_rmdir (wal);
+    g_rmdir (shm);
+  }
 }
 
 static void
@@ -341,7 +571,7 @@ measure (Fixture *f, guint n_cells, guint n, double *btree, double *file)
 
   pages = sql_int (f->path, "SELECT sum(pgsize) FROM dbstat WHERE name IN"
                    " ('samples', 'rollup_minute', 'rollup_hour', 'rollup_minute_cells',"
-                   " 'rollup_hour_cells')");
+                   " 'rollup_hour_cells', 'rollup_level')");
   g_assert_cmpint (g_stat (f->path, &st), ==, 0);
   size = st.st_size;
   *btree = (double) pages / n;
@@ -450,7 +680,13 @@ test_range (Fixture *f, gconstpointer data)
   check_range (h, dev, T0_US + 1234567890, T0_US + 3 * 3600 * SEC + 987654321,
                2, t0, n, 24, "hour");
   check_range (h, dev, T0_US + 100 * SEC, T0_US + 4 * 3600 * SEC,
-               60, t0, n, 24, "minute");
+               60, t0, n, 24, "6min");
+  check_range (h, dev, T0_US + 100 * SEC, T0_US + 4 * 3600 * SEC,
+               90, t0, n, 24, "2min");
+  check_range (h, dev, T0_US + 100 * SEC, T0_US + 4 * 3600 * SEC,
+               300, t0, n, 24, "minute");
+  check_range (h, dev, T0_US + 100 * SEC, T0_US + 4 * 3600 * SEC,
+               10, t0, n, 24, "30min");
   check_range (h, dev, T0_US + 333 * SEC, T0_US + 7777 * SEC,
                1920, t0, n, 24, "samples");
   check_range (h, dev, T0_US + 500 * SEC, T0_US + 520 * SEC,
@@ -507,7 +743,7 @@ test_range_speed (Fixture *f, gconstpointer data)
   r = bms_history_query_range (h, dev, 0, G_MAXINT64, 300, TRUE, &error);
   ms = (g_get_monotonic_time () - t) / 1000.0;
   g_test_message ("query of 6 h × 256 cells to %u points: %.1f ms (%s)", r->n_points, ms, r->source);
-  g_assert_cmpstr (r->source, ==, "minute");
+  g_assert_cmpstr (r->source, ==, "2min");
   g_assert_cmpfloat (ms, <, 500);
   g_clear_pointer (&r, bms_history_range_free);
   /* 45 s buckets, as a 24 h view asks for: whole minutes are half the
@@ -517,6 +753,58 @@ test_range_speed (Fixture *f, gconstpointer data)
   g_assert_cmpstr (r->source, ==, "minute");
   g_assert_cmpuint (r->n_points, >=, 480 / 2);
   g_assert_cmpuint (r->n_points, <=, 480);
+}
+
+/* Each range the Graph offers, queried as the Graph page asks for it (the
+ * view and half a span either side, twice the width of a 1 920-pixel graph
+ * in points): the level it is read from is the coarsest whose unit is at
+ * most twice the bucket, so at least one bucket a pixel column spans the
+ * range, and every value is exact. */
+static void
+test_range_levels (Fixture *f, gconstpointer data)
+{
+  static const struct { gint64 seconds; const char *level; } ranges[] = {
+    { 600, "samples" }, { 3600, "samples" }, { 86400, "minute" }, { 2 * 86400, "2min" },
+    { 7 * 86400, "6min" }, { 30 * 86400, "30min" }, { 365 * 86400, "4h" },
+  };
+  const guint max_points = 3840;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BmsHistory) h = bms_history_new (f->path, &error);
+  /* Odd edges: the ragged ends of each unit come from the finer levels. */
+  gint64 end = T0_US + 600 * 86400 * SEC + 12345 * SEC + 678000, dev;
+
+  g_assert_no_error (error);
+  dev = bms_history_ensure_device (h, "sim:levels", NULL, &error);
+  g_assert_no_error (error);
+  fill_years (h, dev, end, 560, 16);
+  for (guint i = 0; i < G_N_ELEMENTS (ranges); i++)
+    {
+      gint64 span = ranges[i].seconds * SEC;
+      g_autoptr (BmsHistoryRange) r = bms_history_query_range (h, dev, end - span - span / 2,
+                                                               end + span / 2, max_points, TRUE,
+                                                               &error);
+      gint64 nb;
+
+      g_assert_no_error (error);
+      nb = (r->to_us - r->origin_us) / r->bucket_us + 1;
+      g_test_message ("%" G_GINT64_FORMAT " s: %s, %u points, %" G_GINT64_FORMAT " buckets of %"
+                      G_GINT64_FORMAT " ms", ranges[i].seconds, r->source, r->n_points, nb,
+                      r->bucket_us / 1000);
+      g_assert_cmpstr (r->source, ==, ranges[i].level);
+      g_assert_cmpint (nb, <=, max_points);
+      g_assert_cmpint (nb, >=, max_points / 2);
+      check_envelope (h, dev, r);
+    }
+  /* Every level, on odd edges, with and without cells. */
+  for (guint points = 3; points < 40000; points = points * 3 + 1)
+    {
+      g_autoptr (BmsHistoryRange) r = bms_history_query_range (h, dev, end - 20 * 86400 * SEC - 7,
+                                                               end - 7777 * SEC, points,
+                                                               points % 2, &error);
+      g_assert_no_error (error);
+      g_test_message ("20 days to %u points: %s", points, r->source);
+      check_envelope (h, dev, r);
+    }
 }
 
 static void
@@ -606,10 +894,15 @@ test_retention (Fixture *f, gconstpointer data)
   g_assert_cmpint (bms_history_count_samples (h, dev, 0, cut - 1, &error), ==, 0);
   /* The rollups forgot the deleted samples too. */
   r = bms_history_query_range (h, dev, 0, G_MAXINT64, 2, FALSE, &error);
-  g_assert_cmpstr (r->source, ==, "hour");
+  g_assert_cmpstr (r->source, ==, "day");
   g_assert_cmpuint (r->count[0] + (r->n_points > 1 ? r->count[1] : 0), ==, 1440 - n);
   g_assert_cmpint (sql_int (f->path, "SELECT sum(n) FROM rollup_minute"), ==, 1440 - n);
   g_assert_cmpint (sql_int (f->path, "SELECT sum(n) FROM rollup_hour"), ==, 1440 - n);
+  g_assert_cmpint (sql_int (f->path, "SELECT count(DISTINCT unit_min) FROM rollup_level"), ==, 5);
+  g_assert_cmpint (sql_int (f->path, "SELECT max(s) FROM (SELECT sum(n) AS s FROM rollup_level"
+                            " GROUP BY unit_min)"), ==, 1440 - n);
+  g_assert_cmpint (sql_int (f->path, "SELECT min(s) FROM (SELECT sum(n) AS s FROM rollup_level"
+                            " GROUP BY unit_min)"), ==, 1440 - n);
   events = bms_history_query_alarm_events (h, 0, 0, G_MAXINT64, 0, &error);
   g_assert_cmpuint (events->len, ==, 1);
   audit = bms_history_query_audit (h, 0, 0, G_MAXINT64, 0, &error);
@@ -1217,7 +1510,8 @@ test_rollups_incremental (Fixture *f, gconstpointer data)
   g_clear_object (&h);
 
   sql_exec (f->path, "DROP TABLE rollup_minute; DROP TABLE rollup_minute_cells;"
-            "DROP TABLE rollup_hour; DROP TABLE rollup_hour_cells; PRAGMA user_version = 1");
+            "DROP TABLE rollup_hour; DROP TABLE rollup_hour_cells; DROP TABLE rollup_level;"
+            " PRAGMA user_version = 1");
   h = bms_history_new (f->path, &error);
   g_assert_no_error (error);
   rebuilt = rollup_dump (f->path);
@@ -1280,8 +1574,9 @@ test_wal_per_sample (Fixture *f, gconstpointer data)
   g_assert_cmpint (sql_int (f->path, "SELECT sum (n) FROM rollup_hour"), ==, n + 1);
 }
 
-/* A process killed before it wrote its last minute: the next one to open
- * the file rebuilds that minute and hour from the samples. */
+/* A process killed before it wrote its last minute (no flush, no close,
+ * as under kill -9): the next one to open the file rebuilds that minute
+ * from the samples and the coarser units holding it from the levels below. */
 static void
 test_rollups_recovered (Fixture *f, gconstpointer data)
 {
@@ -1297,19 +1592,51 @@ test_rollups_recovered (Fixture *f, gconstpointer data)
       dev = bms_history_ensure_device (h, "sim:killed", NULL, &error);
       for (guint i = 0; i < 100; i++)
         append_committed (h, dev, T0_US + i * SEC, i, 16);
+      /* A gap, then 30 samples in minute 6. */
+      for (guint i = 0; i < 30; i++)
+        append_committed (h, dev, T0_US + (360 + i) * SEC, 100 + i, 16);
       _exit (0);  /* no close, as under kill -9 */
     }
   g_setenv ("HISTORY_TEST_PATH", f->path, TRUE);
   g_test_trap_subprocess (NULL, 60 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
   g_test_trap_assert_passed ();
-  g_assert_cmpint (sql_int (f->path, "SELECT count (*) FROM samples"), ==, 100);
-  /* 00:00:00–00:01:40: the first minute was written when the second began. */
-  g_assert_cmpint (sql_int (f->path, "SELECT sum (n) FROM rollup_minute"), ==, 60);
+  g_assert_cmpint (sql_int (f->path, "SELECT count (*) FROM samples"), ==, 130);
+  /* Minutes 0 and 1 were written when the next began; minute 6 was open. */
+  g_assert_cmpint (sql_int (f->path, "SELECT sum (n) FROM rollup_minute"), ==, 100);
+  /* The 2- and 6-minute units of minutes 0 and 1 were written when minute
+   * 6 began outside them; the 30-minute … day units hold minute 6 too and
+   * waited in memory. */
+  g_assert_cmpint (sql_int (f->path, "SELECT coalesce (sum (n), 0) FROM rollup_level"
+                            " WHERE unit_min IN (2, 6)"), ==, 200);
+  g_assert_cmpint (sql_int (f->path, "SELECT coalesce (sum (n), 0) FROM rollup_level"
+                            " WHERE unit_min >= 30"), ==, 0);
+  g_assert_cmpint (sql_int (f->path, "SELECT coalesce (sum (n), 0) FROM rollup_hour"), ==, 0);
   h = bms_history_new (f->path, &error);
   g_assert_no_error (error);
   g_assert_true (bms_history_flush (h, &error));
-  g_assert_cmpint (sql_int (f->path, "SELECT sum (n) FROM rollup_minute"), ==, 100);
-  g_assert_cmpint (sql_int (f->path, "SELECT sum (n) FROM rollup_hour"), ==, 100);
+  g_assert_cmpint (sql_int (f->path, "SELECT sum (n) FROM rollup_minute"), ==, 130);
+  g_assert_cmpint (sql_int (f->path, "SELECT sum (n) FROM rollup_hour"), ==, 130);
+  g_assert_cmpint (sql_int (f->path, "SELECT count(*) FROM (SELECT sum(n) AS s FROM rollup_level"
+                            " GROUP BY unit_min) WHERE s = 130"), ==, 5);
+  /* The same rows as built from the samples by a migration. */
+  {
+    g_autofree char *recovered = NULL, *rebuilt = NULL;
+    g_autoptr (BmsHistoryRange) r = NULL;
+
+    recovered = rollup_dump (f->path);
+    r = bms_history_query_range (h, 1, 0, G_MAXINT64, 1, TRUE, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (r->count[0], ==, 130);
+    check_envelope (h, 1, r);
+    g_clear_object (&h);
+    sql_exec (f->path, "DROP TABLE rollup_minute; DROP TABLE rollup_minute_cells;"
+              "DROP TABLE rollup_hour; DROP TABLE rollup_hour_cells; DROP TABLE rollup_level;"
+              " PRAGMA user_version = 1");
+    h = bms_history_new (f->path, &error);
+    g_assert_no_error (error);
+    rebuilt = rollup_dump (f->path);
+    g_assert_cmpstr (recovered, ==, rebuilt);
+  }
 }
 
 int
@@ -1319,11 +1646,13 @@ main (int argc, char **argv)
 #define ADD(name, fn) g_test_add (name, Fixture, NULL, fixture_setup, fn, fixture_teardown)
   ADD ("/history/schema", test_schema);
   ADD ("/history/migration", test_migration);
+  ADD ("/history/migration-2", test_migration_2);
   ADD ("/history/too-new", test_too_new);
   ADD ("/history/damaged", test_damaged);
   ADD ("/history/sizes", test_sizes);
   ADD ("/history/range", test_range);
   ADD ("/history/range-speed", test_range_speed);
+  ADD ("/history/range-levels", test_range_levels);
   ADD ("/history/transactions", test_transactions);
   ADD ("/history/rollups-incremental", test_rollups_incremental);
   ADD ("/history/wal-per-sample", test_wal_per_sample);

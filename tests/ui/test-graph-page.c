@@ -326,6 +326,60 @@ test_page_short_history_live (void)
   g_rmdir (dir);
 }
 
+static gboolean
+footer_names_level (gpointer data)
+{
+  return strstr (gtk_label_get_text (data), " summaries") != NULL;
+}
+
+/* Ten days at one sample a minute, the last 7 days shown: the page asks for
+ * twice its width in points over 10 days, which the history reads from
+ * 6-minute units (schema 3), and the footer names them (it said "every
+ * sample" for a level it did not know). */
+static void
+test_page_level_footer (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("packwatch-graph-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (dir, "history.db", NULL);
+  g_autoptr(GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) bms_snapshot_free);
+  g_autoptr(BmsHistory) history = bms_history_new (path, &error);
+  GtkWidget *window = gtk_window_new ();
+  GtkWidget *page = bms_graph_page_new (NULL);
+  BmsGraphView *view = bms_graph_page_get_view (BMS_GRAPH_PAGE (page));
+  GtkLabel *status = g_object_get_data (G_OBJECT (page), "status-label");
+  gint64 id, now = g_get_real_time ();
+  const guint n = 10 * 1440;
+
+  g_assert_no_error (error);
+  id = bms_history_ensure_device (history, "addr:1", "Demo pack", &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < n; i++)
+    g_ptr_array_add (batch, make_sample (now - (gint64) (n - i) * 60 * G_USEC_PER_SEC, i));
+  bms_history_append_batch (history, id, (const BmsSnapshot *const *) batch->pdata, batch->len);
+  g_assert_true (bms_history_flush (history, &error));
+
+  gtk_window_set_default_size (GTK_WINDOW (window), 1280, 720);
+  gtk_window_set_child (GTK_WINDOW (window), page);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (page_test_wait (page_test_has_size, window, 20));
+  bms_graph_page_set_history (BMS_GRAPH_PAGE (page), history);
+  bms_graph_view_show_last (view, 7 * 86400);
+  g_assert_true (page_test_wait (footer_names_level, status, 20));
+  page_test_spin (500);
+  g_test_message ("footer: %s", gtk_label_get_text (status));
+  g_assert_nonnull (strstr (gtk_label_get_text (status), "from 6-minute summaries"));
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  bms_history_close (history);
+  g_autofree char *wal = g_strconcat (path, "-wal", NULL);
+  g_autofree char *shm = g_strconcat (path, "-shm", NULL);
+  g_remove (path);
+  g_remove (wal);
+  g_remove (shm);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -333,5 +387,6 @@ main (int argc, char **argv)
   g_test_add_func ("/graph-page/on-history", test_page_on_history);
   g_test_add_func ("/graph-page/live", test_page_live);
   g_test_add_func ("/graph-page/short-history-live", test_page_short_history_live);
+  g_test_add_func ("/graph-page/level-footer", test_page_level_footer);
   return g_test_run ();
 }
