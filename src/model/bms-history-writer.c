@@ -435,6 +435,8 @@ writer_run_job (BmsHistory *self, Job *job, GError **error)
       return writer_add_text_row (self, self->insert_alarm, job, error);
     case JOB_AUDIT:
       return writer_add_text_row (self, self->insert_audit, job, error);
+    case JOB_BOARD:
+      return writer_store_board (self, job, error);
     case JOB_DEVICE:
       return writer_ensure_device (self, job, error);
     case JOB_CLAIM:
