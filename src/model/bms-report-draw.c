@@ -505,13 +505,24 @@ draw_identity (Doc *doc)
                g_strdup (chemistry_name (bms_snapshot_get_raw (people->board, BMS_ID_BATTERY_TYPE))));
   pairs_add (&p, _("Capacity"), board_value (people, 0xAA));
   pairs_add (&p, _("History key"), g_strdup (doc->data->device->key));
+  if (people->board_recorded_us)
+    {
+      g_autofree char *recorded = format_time (people->board_recorded_us);
+      /* TRANSLATORS: where identity and parameters come from when no board
+       * is connected; %s is a date and time */
+      pairs_add (&p, _("Identity and parameters"),
+                 g_strdup_printf (_("from the history, as recorded on %s"), recorded));
+    }
+  else if (people->board)
+    pairs_add (&p, _("Identity and parameters"), g_strdup (_("read from the connected board")));
   doc_pairs (doc, &p);
   pairs_clear (&p);
   if (people->board == NULL)
     doc_paragraph (doc, FONT_SMALL, &MUTED,
-                   _("The history keeps no settings: firmware, hardware, manufacturer, "
-                     "chemistry, capacity and the parameter set are read from the board "
-                     "when it is connected while the report is made."));
+                   _("The history holds no identity of this board up to the end of the range: "
+                     "firmware, hardware, manufacturer, chemistry, capacity and the parameter "
+                     "set are recorded while Packwatch polls the board, or read from it when "
+                     "it is connected while the report is made."));
 }
 
 static void
@@ -881,8 +892,9 @@ draw_parameters (Doc *doc)
   if (board == NULL)
     {
       doc_paragraph (doc, FONT_BODY, &MUTED,
-                     _("Not in the history: the parameter set is read from the board when it "
-                       "is connected while the report is made."));
+                     _("Not in the history up to the end of the range: the parameter set is "
+                       "recorded while Packwatch polls the board, or read from it when it is "
+                       "connected while the report is made."));
       return;
     }
   type = bms_snapshot_has (board, BMS_ID_BATTERY_TYPE)

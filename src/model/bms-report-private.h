@@ -51,6 +51,7 @@ typedef struct {
 typedef struct {
   char        *technician, *customer, *site;
   BmsSnapshot *board;
+  gint64       board_recorded_us; /* the board's set from the history; 0: live or none */
   gint64       generated_us;
 } ReportPeople;
 

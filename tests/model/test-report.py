@@ -132,9 +132,44 @@ try:
     out_nob = os.path.join(work, "nob.pdf")
     status, _, err = cli("report", "--db", db16, "--out", out_nob)
     text = pdf_text(out_nob)
-    tap.ok(status == 0 and "The history keeps no settings" in text
-           and "Not in the history: the parameter set" in text,
-           "without --port the report says identity and parameters need the board", err)
+    tap.ok(status == 0 and "The history holds no identity of this board" in text
+           and "Not in the history up to the end of the range" in text,
+           "a history recorded without the board's settings: the report says they are missing",
+           err)
+
+    # A history recorded by `packwatch-cli log` keeps the board's identity
+    # and settings: a report from it alone (the board far away) has them.
+    dblog = os.path.join(work, "logged.db")
+    status, _, err = cli("log", "--port", port, "--db", dblog, "--interval", "0.2",
+                         "--duration", "1.5")
+    tap.ok(status == 0, "log records the simulated board", err)
+    status, _, err = cli("write", "--port", port, "--password", "123456",
+                         "cell_ovp_recovery_mv=3450")
+    tap.ok(status == 0, "then the board's charge recovery changes to 3450 mV", err)
+    out_db = os.path.join(work, "db-only.pdf")
+    status, _, err = cli("report", "--db", dblog, "--out", out_db)
+    text = pdf_text(out_db)
+    tap.ok(status == 0 and "PWSIM_S1.0.0" in text, "--db alone: the firmware version is there",
+           err + text[:2000])
+    tap.ok(re.search(r"Chemistry\s+Lithium iron phosphate \(LFP\)", text),
+           "--db alone: the chemistry is there", text[:2000])
+    tap.ok("from the history, as recorded on" in text, "--db alone: it says where they come from")
+    recovery = [line for line in text.splitlines() if line.strip().startswith("Charge recovery")]
+    tap.ok(recovery and "3500 mV" in recovery[0] and "3550 mV" in recovery[0]
+           and "≠" in recovery[0], "--db alone: the parameter as logged, marked against its preset",
+           recovery)
+    tap.ok(re.search(r"1 of \d+ parameters differ", text), "--db alone: the difference is counted")
+    tap.ok("The history holds no identity" not in text and "123456" not in text,
+           "--db alone: nothing said missing, the password not printed")
+    out_live = os.path.join(work, "live.pdf")
+    status, _, err = cli("report", "--db", dblog, "--port", port, "--out", out_live)
+    text = pdf_text(out_live)
+    recovery = [line for line in text.splitlines() if line.strip().startswith("Charge recovery")]
+    tap.ok(status == 0 and recovery and "3450 mV" in recovery[0]
+           and "read from the connected board" in text,
+           "with --port the live board wins over the history", err + str(recovery))
+    status, _, err = cli("write", "--port", port, "--password", "123456",
+                         "cell_ovp_recovery_mv=3500")
 
     # Chinese, following the language.
     mo = os.path.join(BUILD, "po", "zh_CN", "LC_MESSAGES", "packwatch.mo")
