@@ -32,7 +32,7 @@ shot () { # NAME DEMO PAGE [keyfile lines…] -- [VAR=VALUE…]
   echo "$OUT/$name.png"
 }
 
-PAGES="monitor alarm param normal graph update lease dload"
+PAGES="monitor alarm param normal graph update lease dload health"
 for page in $PAGES; do
   shot "$page" --demo "$page"
   shot "$page-master" --demo=master "$page"

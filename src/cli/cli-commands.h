@@ -33,6 +33,8 @@ CLI_COMMAND (export, cli_export, "[--db FILE] (--xlsx OUT | --csv OUT) [--from T
              "Export the history as an Excel workbook or CSV")
 CLI_COMMAND (alarms, cli_alarms, "[--db FILE] [--from TIME] [--to TIME] [--json]",
              "Print the alarm events of the history")
+CLI_COMMAND (health, cli_health, "[--db FILE] [--device DEVICE] [--from TIME] [--to TIME] [--json]",
+             "Estimate each cell's resistance, capacity and leak; name the suspects")
 CLI_COMMAND (audit,  cli_audit,  "[--db FILE] [--from TIME] [--to TIME] [--json]",
              "Print the audit trail of parameter writes")
 CLI_COMMAND (report, cli_report, "[--db FILE] [--device DEVICE] [--from TIME] [--to TIME] [--technician NAME] [--customer NAME] [--site TEXT] [--port PORT] --out FILE.pdf",

@@ -71,8 +71,8 @@ cli_export (int argc, char **argv)
 
   if (!cli_parse_options (&argc, &argv, "",
                           "Exports the history: an Excel workbook (summary, samples, one column\n"
-                          "per cell, alarm events, audit log, time charts of pack voltage, current,\n"
-                          "SOC, temperatures and lowest/highest cell) or a CSV file. The file is\n"
+                          "per cell, alarm events, audit log, each cell's health, time charts of pack\n"
+                          "voltage, current, SOC, temperatures and lowest/highest cell) or a CSV file. The file is\n"
                           "written next to OUT and renamed over it when complete, so an interrupted\n"
                           "export (Ctrl+C) leaves an earlier OUT as it was.",
                           entries, NULL))

@@ -13,6 +13,7 @@
 #include <xlsxwriter.h>
 
 #include "bms-export.h"
+#include "bms-health.h"
 #include "bms-xlsx-check.h"
 
 #define CHART_BUCKETS 1000
@@ -516,6 +517,67 @@ xlsx_audit (Ctx *c, lxw_worksheet *ws, GPtrArray *rows)
   ctx_progress (c, rows->len);
 }
 
+/* One row per cell of one device: the figures of bms-health.h and, for
+ * a suspect, its rank and reasons. */
+static guint
+xlsx_health_device (Ctx *c, lxw_worksheet *ws, guint row, const BmsHistoryDevice *d,
+                    const BmsHealthReport *report)
+{
+  for (guint i = 0; i < report->n_cells; i++, row++)
+    {
+      const BmsHealthCell *cell = &report->cells[i];
+      const BmsHealthSuspect *s = bms_health_report_find_suspect (report, cell->cell);
+
+      worksheet_write_string (ws, row, 0, device_label (c, d->id), NULL);
+      worksheet_write_number (ws, row, 1, cell->cell, c->f_int);
+      write_opt_number (ws, row, 2, cell->resistance_mohm, c->f_v3);
+      write_opt_number (ws, row, 3, cell->resistance_confidence, c->f_v2);
+      worksheet_write_number (ws, row, 4, cell->steps, c->f_int);
+      write_opt_number (ws, row, 5, cell->capacity_deviation_pct, c->f_v2);
+      write_opt_number (ws, row, 6, cell->leak_ma, c->f_v2);
+      if (s)
+        {
+          g_autofree char *reasons = g_strjoinv ("; ", s->reasons);
+          guint rank = 1;
+
+          while (g_ptr_array_index (report->suspects, rank - 1) != s)
+            rank++;
+          worksheet_write_number (ws, row, 7, rank, c->f_int);
+          worksheet_write_string (ws, row, 8, reasons, NULL);
+        }
+    }
+  return row;
+}
+
+/* The Health sheet: bms_health_analyze for each device with samples in
+ * the range (the analysis reads the samples twice more). */
+static gboolean
+xlsx_health (Ctx *c, lxw_worksheet *ws, GPtrArray *devices, GError **error)
+{
+  static const char *const headers[] = {
+    "Device", "Cell", "Resistance (mΩ)", "Confidence", "Steps", "Capacity deviation (%)",
+    "Leak (mA)", "Suspect rank", "Reasons", NULL
+  };
+  BmsExport *self = c->self;
+  guint row = 1;
+
+  write_headers (c, ws, headers);
+  worksheet_set_column (ws, 8, 8, 80, NULL);
+  for (guint k = 0; k < devices->len; k++)
+    {
+      BmsHistoryDevice *d = g_ptr_array_index (devices, k);
+      g_autoptr (BmsHealthReport) report = NULL;
+
+      if ((self->device_id && d->id != self->device_id) || d->n_samples == 0)
+        continue;
+      if (!(report = bms_health_analyze (self->history, d->key, self->from_us, self->to_us,
+                                         c->cancellable, error)))
+        return FALSE;
+      row = xlsx_health_device (c, ws, row, d, report);
+    }
+  return TRUE;
+}
+
 static void
 summary_pair (Ctx *c, lxw_worksheet *ws, guint *row, const char *key, const char *value)
 {
@@ -835,7 +897,7 @@ write_xlsx (Ctx *c, const char *tmp, GError **error)
   BmsExport *self = c->self;
   g_autoptr (GPtrArray) devices = NULL, alarms = NULL, audit = NULL;
   lxw_workbook_options opts = { .constant_memory = LXW_TRUE };
-  lxw_worksheet *summary, *ws_alarms, *ws_audit, *ws_chart;
+  lxw_worksheet *summary, *ws_alarms, *ws_audit, *ws_health, *ws_chart;
   gint64 n_samples;
   gint n_cells;
   guint n_sheets;
@@ -876,6 +938,7 @@ write_xlsx (Ctx *c, const char *tmp, GError **error)
     add_data_sheet (c, c->cell_sheets, "Cells", TRUE);
   ws_alarms = workbook_add_worksheet (c->wb, "Alarms");
   ws_audit = workbook_add_worksheet (c->wb, "Audit");
+  ws_health = workbook_add_worksheet (c->wb, "Health");
   ws_chart = workbook_add_worksheet (c->wb, "Chart");
 
   xlsx_summary (c, summary, devices, n_samples, alarms->len, audit->len,
@@ -885,11 +948,13 @@ write_xlsx (Ctx *c, const char *tmp, GError **error)
     return FALSE;
   xlsx_alarms (c, ws_alarms, alarms);
   xlsx_audit (c, ws_audit, audit);
+  if (!xlsx_health (c, ws_health, devices, error))
+    return FALSE;
   if (!xlsx_chart (c, ws_chart, devices, self->from_us, self->to_us, error) ||
       g_cancellable_set_error_if_cancelled (c->cancellable, error))
     return FALSE;
 
-  n_sheets = 4 + c->sample_sheets->len + c->cell_sheets->len;
+  n_sheets = 5 + c->sample_sheets->len + c->cell_sheets->len;
   /* Compressing (inside workbook_close) takes about as long as the rows;
    * it reports no progress, so the fraction steps over it. */
   check = bms_xlsx_check_new (tmp);

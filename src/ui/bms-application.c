@@ -26,7 +26,7 @@ struct _BmsApplication
 G_DEFINE_FINAL_TYPE (BmsApplication, bms_application, ADW_TYPE_APPLICATION)
 
 static const char * const page_names[] = {
-  "monitor", "alarm", "param", "normal", "graph", "update", "lease", "dload", NULL
+  "monitor", "alarm", "param", "normal", "graph", "update", "lease", "dload", "health", NULL
 };
 
 GSettings *

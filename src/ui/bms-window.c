@@ -12,6 +12,7 @@
 #include "bms-password-dialog.h"
 #include "bms-summary-bar.h"
 #include "bms-dload-page.h"
+#include "bms-health-page.h"
 #include "bms-graph-page.h"
 #include "bms-lease-page.h"
 #include "bms-monitor-page.h"
@@ -50,12 +51,13 @@ struct _BmsWindow
   GtkWidget            *update_page;
   GtkWidget            *lease_page;
   GtkWidget            *dload_page;
+  GtkWidget            *health_page;
 };
 
 G_DEFINE_FINAL_TYPE (BmsWindow, bms_window, ADW_TYPE_APPLICATION_WINDOW)
 
 static const char * const page_names[] = {
-  "monitor", "alarm", "param", "normal", "graph", "update", "lease", "dload", NULL
+  "monitor", "alarm", "param", "normal", "graph", "update", "lease", "dload", "health", NULL
 };
 
 static void
@@ -210,6 +212,7 @@ bms_window_class_init (BmsWindowClass *klass)
   g_type_ensure (BMS_TYPE_UPDATE_PAGE);
   g_type_ensure (BMS_TYPE_LEASE_PAGE);
   g_type_ensure (BMS_TYPE_DLOAD_PAGE);
+  g_type_ensure (BMS_TYPE_HEALTH_PAGE);
 
   gtk_widget_class_set_template_from_resource (widget_class,
       "/io/github/packwatch/Packwatch/ui/bms-window.ui");
@@ -226,6 +229,7 @@ bms_window_class_init (BmsWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, BmsWindow, update_page);
   gtk_widget_class_bind_template_child (widget_class, BmsWindow, lease_page);
   gtk_widget_class_bind_template_child (widget_class, BmsWindow, dload_page);
+  gtk_widget_class_bind_template_child (widget_class, BmsWindow, health_page);
 
   gtk_widget_class_install_action (widget_class, "win.show-page", "s",
                                    show_page_activated);
@@ -253,7 +257,7 @@ bms_window_give_pages_connection (BmsWindow *self)
 {
   GtkWidget *pages[] = {
     self->monitor_page, self->alarm_page, self->param_page, self->normal_page,
-    self->graph_page, self->update_page, self->lease_page, self->dload_page,
+    self->graph_page, self->update_page, self->lease_page, self->dload_page, self->health_page,
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (pages); i++)

@@ -113,7 +113,7 @@ with tempfile.TemporaryDirectory(prefix="cli-history-") as tmp:
     status, out, err = run([CLI, "export", "--db", db, "--xlsx", xlsx])
     tap.ok(status == 0 and "3004 rows" in err, "export --xlsx", err)
     expect = {"sheets": {"Summary": None, "Samples": 3001, "Cells": 3001, "Alarms": 4,
-                         "Audit": 2, "Chart": None}, "charts": 5,
+                         "Audit": 2, "Health": 17, "Chart": None}, "charts": 5,
               "values": [["Samples", "B2", "Garage pack"], ["Alarms", "B4", "tcp://10.0.0.7:8899:2"]]}
     p = subprocess.run(["/usr/bin/python3", CHECK_XLSX, xlsx, json.dumps(expect)],
                        capture_output=True, text=True)
@@ -126,7 +126,7 @@ with tempfile.TemporaryDirectory(prefix="cli-history-") as tmp:
     status, out, err = run([CLI, "export", "--db", db, "--xlsx", xlsx, "--rows-per-sheet", "1001"])
     expect = {"sheets": {"Summary": None, "Samples": 1001, "Samples (2)": 1001, "Samples (3)": 1001,
                          "Cells": 1001, "Cells (2)": 1001, "Cells (3)": 1001, "Alarms": 4,
-                         "Audit": 2, "Chart": None}, "charts": 5}
+                         "Audit": 2, "Health": 17, "Chart": None}, "charts": 5}
     p = subprocess.run(["/usr/bin/python3", CHECK_XLSX, xlsx, json.dumps(expect)],
                        capture_output=True, text=True)
     tap.ok(status == 0 and p.returncode == 0, "split past a lowered row limit", err + p.stderr)

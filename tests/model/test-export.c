@@ -168,7 +168,7 @@ test_xlsx (Fixture *f, gconstpointer data)
   /* 500 samples + header; the Chart sheet holds 2 rows per bucket. */
   expect = g_strdup_printf (
     "{\"sheets\": {\"Summary\": null, \"Samples\": 501, \"Cells\": 501, \"Alarms\": 3,"
-    "  \"Audit\": 2, \"Chart\": null},"
+    "  \"Audit\": 2, \"Health\": 17, \"Chart\": null},"
     " \"dates\": [[\"Samples\", \"A2\", \"%s\"], [\"Cells\", \"A2\", \"%s\"],"
     "             [\"Chart\", \"A2\", \"%s\"]],"
     " \"values\": [[\"Cells\", \"R1\", \"Cell 16 (V)\"], [\"Cells\", \"C2\", 3.3],"
@@ -177,7 +177,9 @@ test_xlsx (Fixture *f, gconstpointer data)
     "              [\"Samples\", \"J2\", 1], [\"Alarms\", \"D2\", \"raised\"],"
     "              [\"Alarms\", \"G3\", \"Cell 3 over-voltage, \\\"cleared\\\"\"],"
     "              [\"Audit\", \"E2\", \"3600\"], [\"Summary\", \"A1\", \"Packwatch history export\"],"
-    "              [\"Chart\", \"D1\", \"SOC (%%)\"], [\"Chart\", \"D2\", 50]],"
+    "              [\"Chart\", \"D1\", \"SOC (%%)\"], [\"Chart\", \"D2\", 50],"
+    "              [\"Health\", \"C1\", \"Resistance (mΩ)\"], [\"Health\", \"A2\", \"Garage pack\"],"
+    "              [\"Health\", \"B17\", 16], [\"Health\", \"I1\", \"Reasons\"]],"
     " \"charts\": 5, \"chart_y\": {\"SOC\": [0, 100]},"
     " \"chart_titles\": [\"Pack voltage\", \"Current\", \"SOC\", \"Temperatures\","
     "                    \"Lowest and highest cell\"]}", first, first, first);
@@ -204,7 +206,7 @@ test_split (Fixture *f, gconstpointer data)
   expect = g_strdup_printf (
     "{\"sheets\": {\"Summary\": null, \"Samples\": 101, \"Samples (2)\": 101,"
     "  \"Samples (3)\": 51, \"Cells\": 101, \"Cells (2)\": 101, \"Cells (3)\": 51,"
-    "  \"Alarms\": 1, \"Audit\": 1, \"Chart\": null},"
+    "  \"Alarms\": 1, \"Audit\": 1, \"Health\": 9, \"Chart\": null},"
     " \"dates\": [[\"Samples\", \"A2\", \"%s\"], [\"Samples (2)\", \"A2\", \"%s\"]],"
     " \"values\": [[\"Cells (3)\", \"J1\", \"Cell 8 (V)\"]],"
     " \"charts\": 5}", first, second);

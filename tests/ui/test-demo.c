@@ -85,7 +85,7 @@ main (int   argc,
       char *argv[])
 {
   static const char * const pages[] = {
-    "monitor", "alarm", "param", "normal", "graph", "update", "lease", "dload",
+    "monitor", "alarm", "param", "normal", "graph", "update", "lease", "dload", "health",
   };
 
   ui_test_isolate ();
