@@ -8,6 +8,7 @@
 
 #include "bms-report.h"
 #include "bms-field.h"
+#include "bms-health.h"
 
 G_BEGIN_DECLS
 
@@ -45,6 +46,8 @@ typedef struct {
 
   GPtrArray *alarms;            /* BmsHistoryAlarmEvent */
   GPtrArray *audit;             /* BmsHistoryAudit */
+  BmsHealthReport *health;      /* cell health of the range; NULL: health_error */
+  char      *health_error;
   GListStore *graphs[REPORT_N_GRAPHS]; /* of BmsGraphSeries */
 } ReportData;
 

@@ -7,7 +7,10 @@ held at a known voltage); the board itself is a packwatch-sim on TCP whose
 the LFP preset. pdftotext, pdfinfo and pdffonts (poppler-utils) check the
 text, the page size and the embedded fonts.
 
-usage: test-report.py PACKWATCH-CLI PACKWATCH-SIM MAKE-REPORT-HISTORY"""
+Cell health comes from histories of make-health-history (a synthetic pack
+with current steps and one cell of a known higher resistance).
+
+usage: test-report.py PACKWATCH-CLI PACKWATCH-SIM MAKE-REPORT-HISTORY MAKE-HEALTH-HISTORY"""
 import os
 import re
 import shutil
@@ -20,7 +23,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "cli"))
 from taplib import Tap, run  # noqa: E402
 
-CLI, SIM, MAKE = sys.argv[1:4]
+CLI, SIM, MAKE, MAKE_HEALTH = sys.argv[1:5]
 BUILD = os.environ.get("PACKWATCH_BUILD_ROOT", ".")
 SECTIONS_EN = ["Identity", "Time range", "Summary", "Cells", "Cell health", "Alarms",
                "Parameters", "Audit", "Graphs"]
@@ -242,6 +245,43 @@ try:
     tap.ok(re.search(r"\b200\s+3\.321\s+3\.321\s+3\.321\s+3\.321\b", text),
            "cell 200 reads 3.321 V")
     tap.ok(pages <= 8, f"256 cells fit in {pages} pages")
+
+    # Cell health: 8 cells, cell 3 of 1.6 times the resistance.
+    dbh = os.path.join(work, "health8.db")
+    status, _, err = run([MAKE_HEALTH, dbh, "synth:weak", "2", "8", "23", "3", "1.6"], timeout=120)
+    outh = os.path.join(work, "health8.pdf")
+    status, _, err = cli("report", "--db", dbh, "--out", outh, timeout=120)
+    text = pdf_text(outh)
+    health = text[text.find("Cell health\n"):text.find("Alarms\n")]
+    tap.ok(status == 0 and re.search(r"\(\d+ current steps\)", health),
+           "cell health: the steps the estimate used are said", err + health)
+    tap.ok(re.search(r"^\s*3\s+1\.\d × the median resistance over \d+ current steps", health, re.M),
+           "cell health: the weak cell is the suspect, with its reason", health)
+    rows = re.findall(r"^\s*(\d+)\s+(\d+\.\d\d) mΩ\s+(\d+)\s+([-+]\d+\.\d %|—)", health, re.M)
+    tap.ok([int(r[0]) for r in rows] == list(range(1, 9)), "cell health: every cell of 8 is listed",
+           health)
+    r3 = [float(r[1]) for r in rows if r[0] == "3"]
+    others = sorted(float(r[1]) for r in rows if r[0] != "3")
+    tap.ok(r3 and others and r3[0] > 1.3 * others[len(others) // 2],
+           "cell health: cell 3's resistance stands out from the median", rows)
+    tap.ok(re.search(r"^\s*3\s+\d+\.\d\d mΩ.*!\s*$", health, re.M),
+           "cell health: the suspect's row is marked", health)
+
+    # 256 cells: the suspects and the extremes, not 256 rows.
+    dbh = os.path.join(work, "health256.db")
+    status, _, err = run([MAKE_HEALTH, dbh, "synth:big", "0.5", "256", "23", "200", "1.8"],
+                         timeout=150)
+    outh = os.path.join(work, "health256.pdf")
+    status, _, err = cli("report", "--db", dbh, "--out", outh, timeout=120)
+    text = pdf_text(outh)
+    health = text[text.find("Cell health\n"):text.find("Alarms\n")]
+    rows = re.findall(r"^\s*(\d+)\s+(\d+\.\d\d) mΩ", health, re.M)
+    tap.ok(status == 0 and "256 cells: listed are the suspects and the 5 cells" in health
+           and 10 <= len(rows) <= 11 + health.count("median resistance"),
+           f"cell health of 256 cells: {len(rows)} rows, the suspects and the extremes", health)
+    tap.ok(re.search(r"^\s*200\s+1\.\d × the median resistance", health, re.M)
+           and "200" in [r[0] for r in rows], "cell health of 256 cells: cell 200 suspected, listed",
+           health)
 finally:
     stop_sim()
     shutil.rmtree(work, ignore_errors=True)
