@@ -81,8 +81,8 @@ const BmsHealthSuspect *bms_health_report_find_suspect (const BmsHealthReport *r
 
 /* Analyses the samples of device_key (NULL: the history's only device)
  * between from_us and to_us (inclusive; 0 and G_MAXINT64 for open ends).
- * Blocks for a few seconds per month of samples: from the UI use the async
- * variant. Fails with BMS_HISTORY_ERROR_INVALID for an unknown device, or
+ * Reads the range twice (seconds for a week of 16 cells, more for 256
+ * cells and months): from the UI use the async variant. Fails with BMS_HISTORY_ERROR_INVALID for an unknown device, or
  * no device given while the history holds several; cancelling fails with
  * G_IO_ERROR_CANCELLED. A range without samples gives a report whose
  * figures are all NAN. */
