@@ -158,6 +158,17 @@ bms_history_record_board (BmsHistory *self, gint64 device_id, gint64 time_us,
   return queue_push (self, job);
 }
 
+/* The set of job was lost with its transaction (disk full): the next
+ * snapshot of the device queues it again, unless a newer one is queued. */
+void
+board_forget_queued (BmsHistory *self, Job *job)
+{
+  g_mutex_lock (&self->state_lock);
+  if (g_strcmp0 (g_hash_table_lookup (self->board_queued, &job->device_id), job->s1) == 0)
+    g_hash_table_remove (self->board_queued, &job->device_id);
+  g_mutex_unlock (&self->state_lock);
+}
+
 /* The latest set of device_id at or before at_ms (G_MAXINT64 / 2: the
  * latest of all): its time in *t_ms (0 when there is none). */
 static gboolean

@@ -298,6 +298,9 @@ queue_push (BmsHistory *self, Job *job);
 gboolean
 writer_store_board (BmsHistory *self, Job *job, GError **error);
 
+void
+board_forget_queued (BmsHistory *self, Job *job);
+
 /* bms-history-writer.c */
 gboolean
 writer_prepare (BmsHistory *self, GError **error);

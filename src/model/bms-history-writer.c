@@ -588,7 +588,12 @@ writer_run_batch (BmsHistory *self, GPtrArray *jobs)
       guint lost = 0;
 
       for (guint i = 0; i < jobs->len; i++)
-        lost += ((Job *) g_ptr_array_index (jobs, i))->type < JOB_SYNC_MODE;
+        {
+          Job *job = g_ptr_array_index (jobs, i);
+          lost += job->type < JOB_SYNC_MODE;
+          if (job->type == JOB_BOARD)
+            board_forget_queued (self, job);
+        }
       writer_record_failure (self, error, lost);
     }
   else

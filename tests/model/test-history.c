@@ -1662,6 +1662,32 @@ test_board (Fixture *f, gconstpointer data)
   g_assert_cmpint (bms_snapshot_get_raw (got, BMS_ID_CELL_OVP), ==, 3650);
 }
 
+/* A set lost with its transaction (here: the table is gone, as on a disk
+ * that failed) is queued again by the next snapshot of the unchanged
+ * board, not only when the board changes. */
+static void
+test_board_failed (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BmsHistory) h = bms_history_new (f->path, &error);
+  g_autoptr (BmsSnapshot) board = make_board (T0_US, 0, 3650);
+  gint64 dev;
+
+  g_assert_no_error (error);
+  dev = bms_history_ensure_device (h, "sim:lost", NULL, &error);
+  g_assert_no_error (error);
+  sql_exec (f->path, "ALTER TABLE board_settings RENAME TO away");
+  g_assert_true (bms_history_record_board (h, dev, T0_US, board));
+  g_assert_false (bms_history_flush (h, &error));
+  g_clear_error (&error);
+  sql_exec (f->path, "ALTER TABLE away RENAME TO board_settings");
+  g_assert_true (bms_history_record_board (h, dev, T0_US + SEC, board));
+  g_assert_true (bms_history_flush (h, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (n_board_sets (f->path), ==, 1);
+  g_assert_false (bms_history_record_board (h, dev, T0_US + 2 * SEC, board));
+}
+
 /* A schema-3 file (before the board's settings were kept): opening it adds
  * the table and keeps everything else. */
 static void
@@ -1824,6 +1850,7 @@ main (int argc, char **argv)
   ADD ("/history/wal-per-sample", test_wal_per_sample);
   ADD ("/history/board", test_board);
   ADD ("/history/board-wal", test_board_wal);
+  ADD ("/history/board-failed", test_board_failed);
   ADD ("/history/migration-3", test_migration_3);
   ADD ("/history/rollups-recovered", test_rollups_recovered);
   ADD ("/history/retention", test_retention);
