@@ -878,6 +878,14 @@ draw_health (Doc *doc)
       doc_paragraph (doc, FONT_BODY, &MUTED, why);
       return;
     }
+  if (h->steps_used == 0)
+    {
+      /* A table of dashes says nothing: say why instead. */
+      doc_paragraph (doc, FONT_BODY, &MUTED,
+                     _("No current steps in this range: cell health needs samples at most "
+                       "10 s apart while the current changes (one a minute is too coarse)."));
+      return;
+    }
   /* TRANSLATORS: %u is a number of current steps; the method is in docs/health.md */
   intro = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
                                         "Estimated from the history of this range (%u current "

@@ -111,6 +111,8 @@ try:
     order = [text.find(s + "\n") for s in SECTIONS_EN]
     tap.ok(order == sorted(order), "the sections come in the issue's order", order)
     tap.ok("16 cells" in text, "the cell count is there")
+    tap.ok("No current steps in this range" in text and "Resistance" not in text,
+           "a sample a minute: cell health says why it has no figures, no table of dashes")
     cell5 = re.search(r"^\s*5\s+3\.456\s+3\.456\s+3\.456\s+3\.456\s*$", text, re.M)
     tap.ok(cell5, "cell 5 reads 3.456 V last, min, max and mean", text[:3000])
     tap.ok(all(s in text for s in ("Li Wei", "Acme Solar", "Roof cabinet 2")),
