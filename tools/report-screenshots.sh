@@ -20,18 +20,27 @@ sim_pid=
 cleanup () { [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 
-# NAME MODULES LANGUAGE PAGES
+# NAME MODULES LANGUAGE PAGES [history]
+# With "history" the board is recorded into the database by `log` and the
+# report is written from the database alone, as for a board far away.
 report () {
-  local name=$1 modules=$2 language=$3 pages=$4 port
+  local name=$1 modules=$2 language=$3 pages=$4 source=${5:-board} port
+  local -a board=()
   "$MAKE" "$work/$name.db" --modules "$modules" --mark-cell 5:3456
   coproc SIMPROC { exec "$SIM" --tcp 0 --no-wire-timing --modules "$modules"; }
   sim_pid=$SIMPROC_PID
   read -r port <&"${SIMPROC[0]}"
   "$CLI" write --port "$port" --password 123456 cell_ovp_recovery_mv=3500 >/dev/null
+  if [ "$source" = history ]; then
+    "$CLI" log --port "$port" --db "$work/$name.db" --interval 0.2 --duration 1 2>/dev/null
+    kill "$sim_pid"; wait "$sim_pid" 2>/dev/null || true; sim_pid=
+  else
+    board=(--port "$port")
+  fi
   env LANGUAGE="$language" LANG=C.UTF-8 LC_ALL=C.UTF-8 "$CLI" report --db "$work/$name.db" \
-    --port "$port" --technician "Li Wei" --customer "Acme Solar" --site "Roof cabinet 2" \
+    "${board[@]}" --technician "Li Wei" --customer "Acme Solar" --site "Roof cabinet 2" \
     --out "$work/$name.pdf"
-  kill "$sim_pid"; wait "$sim_pid" 2>/dev/null || true; sim_pid=
+  [ -n "$sim_pid" ] && { kill "$sim_pid"; wait "$sim_pid" 2>/dev/null || true; sim_pid=; }
   pdftoppm -png -r 60 -l "$pages" "$work/$name.pdf" "$work/$name-p"
   for png in "$work/$name"-p*.png; do
     page=${png##*-}; page=$((10#${page%.png}))
@@ -43,3 +52,4 @@ report () {
 report report-16 1 en 4
 report report-256 16 en 3
 report report-16-zh_CN 1 zh_CN 1
+report report-16-history 1 en 2 history

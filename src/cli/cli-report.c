@@ -149,9 +149,10 @@ cli_report (int argc, char **argv)
   if (!cli_parse_options (&argc, &argv, "",
                           "Writes a service report as a PDF (A4): identity, time range, summary,\n"
                           "cell table, alarms, parameters (differences from the chemistry preset\n"
-                          "marked), audit of writes and firmware updates, and graphs. The history\n"
-                          "keeps no settings: with --port the board's identity and parameters are\n"
-                          "read from it once. Text follows the language (LANGUAGE=zh_CN for\n"
+                          "marked), audit of writes and firmware updates, and graphs. Identity and\n"
+                          "parameters come from the history as recorded at the end of the range;\n"
+                          "with --port they are read from the board once instead. Text follows the\n"
+                          "language (LANGUAGE=zh_CN for\n"
                           "Chinese). The file is written next to FILE.pdf and renamed over it when\n"
                           "complete, so a failed or interrupted report leaves an earlier file as it was.",
                           entries, cli_connection_option_group (&conn)))

@@ -99,6 +99,7 @@ typedef enum {
   JOB_SAMPLES,
   JOB_ALARM,
   JOB_AUDIT,
+  JOB_BOARD,
   JOB_DEVICE,
   JOB_CLAIM,
   JOB_DELETE_BEFORE,
@@ -119,7 +120,7 @@ typedef struct {
   JobType      type;
   gint64       device_id;
   gint64       t_ms;
-  GPtrArray   *rows;        /* Row*, JOB_SAMPLES */
+  GPtrArray   *rows;        /* Row*, JOB_SAMPLES; BoardValue*, JOB_BOARD */
   char        *s1, *s2, *s3, *s4;
   gboolean     flag;
   double       d1, d2;
@@ -156,6 +157,7 @@ struct _BmsHistory
   char         *reader_uri;   /* read-only: how the connections are opened */
   gboolean      read_only;
   gboolean      schema2_levels; /* a schema-2 file read-only: minute and hour only */
+  gboolean      no_board_table; /* a schema-2/3 file read-only: no board_settings */
 
   GMutex        state_lock;   /* guards the following */
   BmsHistoryStats stats;
@@ -163,6 +165,7 @@ struct _BmsHistory
   char         *write_error;  /* while failing */
   guint         retention_days;
   gboolean      closed;
+  GHashTable   *board_queued; /* device_id → digest of the board record last queued */
 };
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
@@ -287,6 +290,16 @@ job_free (Job *job);
 
 void
 waiter_finish (Waiter *w, gint64 result, const GError *error);
+
+gboolean
+queue_push (BmsHistory *self, Job *job);
+
+/* bms-history-board.c */
+gboolean
+writer_store_board (BmsHistory *self, Job *job, GError **error);
+
+void
+board_forget_queued (BmsHistory *self, Job *job);
 
 /* bms-history-writer.c */
 gboolean

@@ -143,6 +143,14 @@ static const char schema_v3[] =
   "  n INTEGER NOT NULL, mm BLOB NOT NULL, cells BLOB,"
   "  PRIMARY KEY (device_id, unit_min, t_ms)) WITHOUT ROWID;";
 
+/* The board's identity and settings (bms_history_record_board): a full
+ * row set, all with one t_ms, each time one of them changed. value is an
+ * INTEGER (the raw value), TEXT (ASCII fields) or BLOB (byte fields). */
+static const char schema_v4[] =
+  "CREATE TABLE IF NOT EXISTS board_settings ("
+  "  device_id INTEGER NOT NULL, t_ms INTEGER NOT NULL, name TEXT NOT NULL, value,"
+  "  PRIMARY KEY (device_id, t_ms, name)) WITHOUT ROWID;";
+
 /* Who records which device (bms_history_claim_device). Not a schema
  * version of its own: a table an older Packwatch does not know does not
  * change what it reads, so the file stays usable by it. */
@@ -444,6 +452,13 @@ migrate_device_to_3 (sqlite3 *db, GHashTable *cache, gint64 device_id, GError **
                                 LEVEL_4H, LEVEL_DAY, error);
 }
 
+/* Nothing to carry over: the history before it kept no settings. */
+static gboolean
+migrate_to_4 (sqlite3 *db, GError **error)
+{
+  return exec_sql (db, schema_v4, error);
+}
+
 static gboolean
 migrate_to_3 (sqlite3 *db, GError **error)
 {
@@ -473,6 +488,7 @@ static const MigrateFunc migrations[BMS_HISTORY_SCHEMA_VERSION] = {
   migrate_to_1,
   migrate_to_2,
   migrate_to_3,
+  migrate_to_4,
 };
 
 gboolean

@@ -435,6 +435,8 @@ writer_run_job (BmsHistory *self, Job *job, GError **error)
       return writer_add_text_row (self, self->insert_alarm, job, error);
     case JOB_AUDIT:
       return writer_add_text_row (self, self->insert_audit, job, error);
+    case JOB_BOARD:
+      return writer_store_board (self, job, error);
     case JOB_DEVICE:
       return writer_ensure_device (self, job, error);
     case JOB_CLAIM:
@@ -586,7 +588,12 @@ writer_run_batch (BmsHistory *self, GPtrArray *jobs)
       guint lost = 0;
 
       for (guint i = 0; i < jobs->len; i++)
-        lost += ((Job *) g_ptr_array_index (jobs, i))->type < JOB_SYNC_MODE;
+        {
+          Job *job = g_ptr_array_index (jobs, i);
+          lost += job->type < JOB_SYNC_MODE;
+          if (job->type == JOB_BOARD)
+            board_forget_queued (self, job);
+        }
       writer_record_failure (self, error, lost);
     }
   else

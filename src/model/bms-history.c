@@ -101,7 +101,7 @@ waiter_finish (Waiter *w, gint64 result, const GError *error)
   g_mutex_unlock (&w->lock);
 }
 
-static gboolean
+gboolean
 queue_push (BmsHistory *self, Job *job)
 {
   gboolean closed;
@@ -180,6 +180,7 @@ bms_history_finalize (GObject *object)
   g_main_context_unref (self->context);
   g_mutex_clear (&self->reader_lock);
   g_mutex_clear (&self->state_lock);
+  g_clear_pointer (&self->board_queued, g_hash_table_unref);
   g_free (self->path);
   G_OBJECT_CLASS (bms_history_parent_class)->finalize (object);
 }
@@ -208,6 +209,7 @@ bms_history_init (BmsHistory *self)
 {
   g_mutex_init (&self->reader_lock);
   g_mutex_init (&self->state_lock);
+  self->board_queued = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
   self->queue = g_async_queue_new ();
   self->accs = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
   self->stmts = stmt_cache_new ();
@@ -338,7 +340,8 @@ bms_history_new_read_only (const char *path, GError **error)
           g_propagate_error (error, g_steal_pointer (&local));
           return NULL;
         }
-      self->schema2_levels = TRUE;
+      self->schema2_levels = version < 3;
+      self->no_board_table = version < 4;
     }
   exec_sql (self->reader, "PRAGMA cache_size = -" G_STRINGIFY (READER_CACHE_KIB), NULL);
   return g_steal_pointer (&self);

@@ -25,7 +25,7 @@ typedef struct _BmsFlasher BmsFlasher;
 
 G_BEGIN_DECLS
 
-#define BMS_HISTORY_SCHEMA_VERSION 3
+#define BMS_HISTORY_SCHEMA_VERSION 4
 
 #define BMS_HISTORY_ERROR (bms_history_error_quark ())
 GQuark bms_history_error_quark (void);
@@ -151,6 +151,16 @@ void        bms_history_add_firmware_audit (BmsHistory  *self,
                                             const char  *path,
                                             const char  *old_version,
                                             const char  *failure);
+/* The board's identity (group identity, module layout) and every
+ * read-write setting of snapshot, by catalogue name and raw value, stored
+ * as a row set stamped time_us when any of them differs from the set
+ * recorded last for the device (not the password, no telemetry). Call it
+ * with every snapshot: an unchanged board costs a comparison on the
+ * caller's thread and nothing in the file. TRUE when a set was queued. */
+gboolean    bms_history_record_board    (BmsHistory        *self,
+                                         gint64             device_id,
+                                         gint64             time_us,
+                                         const BmsSnapshot *snapshot);
 /* Waits until everything queued before the call is committed. FALSE with the
  * first error since the previous flush if a write failed meanwhile. */
 gboolean    bms_history_flush           (BmsHistory  *self,
@@ -389,6 +399,16 @@ void        bms_history_query_audit_async  (BmsHistory          *self,
 GPtrArray  *bms_history_query_audit_finish (BmsHistory    *self,
                                             GAsyncResult  *result,
                                             GError       **error);
+
+/* The identity and settings in force at at_us (the set recorded last at or
+ * before it) as a snapshot holding only those fields, with the time they
+ * were recorded in *recorded_us (optional). NULL without an error when
+ * none was recorded by then (or the file predates schema 4). */
+BmsSnapshot *bms_history_get_board     (BmsHistory  *self,
+                                        gint64       device_id,
+                                        gint64       at_us,
+                                        gint64      *recorded_us,
+                                        GError     **error);
 
 /* Runs PRAGMA integrity_check on a connection of its own; TRUE when "ok",
  * otherwise FALSE with BMS_HISTORY_ERROR_CORRUPT and SQLite's findings. */

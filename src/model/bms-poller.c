@@ -446,7 +446,12 @@ record_history (Worker *w, Board *board, const BmsSnapshot *snapshot)
   BmsHistory *history = board_history (w, board, snapshot);
 
   if (history != NULL)
-    bms_history_append_snapshot (history, board->history_id, snapshot);
+    {
+      bms_history_append_snapshot (history, board->history_id, snapshot);
+      /* A report written from the file alone needs the board's identity
+       * and settings too: stored only when they changed. */
+      bms_history_record_board (history, board->history_id, snapshot->timestamp_us, snapshot);
+    }
   return history;
 }
 

@@ -54,6 +54,8 @@ report_data_free (ReportData *data)
   bms_history_device_free (data->device);
   g_clear_pointer (&data->alarms, g_ptr_array_unref);
   g_clear_pointer (&data->audit, g_ptr_array_unref);
+  g_clear_pointer (&data->health, bms_health_report_unref);
+  g_free (data->health_error);
   for (guint i = 0; i < REPORT_N_GRAPHS; i++)
     g_clear_object (&data->graphs[i]);
   g_free (data);
@@ -405,6 +407,29 @@ check_not_empty (ReportData  *data,
   return FALSE;
 }
 
+/* Cell health over the same range (a second pass over the samples). A
+ * failure of the estimate costs its section, not the report; a cancel
+ * stays a cancel. */
+static gboolean
+collect_health (BmsHistory   *history,
+                ReportData   *data,
+                GCancellable *cancellable,
+                GError      **error)
+{
+  g_autoptr(GError) local = NULL;
+
+  data->health = bms_health_analyze (history, data->device->key, data->from_us, data->to_us,
+                                     cancellable, &local);
+  if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  if (local != NULL)
+    data->health_error = g_strdup (local->message);
+  return TRUE;
+}
+
 ReportData *
 report_data_collect (BmsHistory           *history,
                      gint64                device_id,
@@ -444,5 +469,5 @@ report_data_collect (BmsHistory           *history,
                                          data->to_us, 0, error);
   if (data->audit == NULL)
     return NULL;
-  return g_steal_pointer (&data);
+  return collect_health (history, data, cancellable, error) ? g_steal_pointer (&data) : NULL;
 }

@@ -505,13 +505,24 @@ draw_identity (Doc *doc)
                g_strdup (chemistry_name (bms_snapshot_get_raw (people->board, BMS_ID_BATTERY_TYPE))));
   pairs_add (&p, _("Capacity"), board_value (people, 0xAA));
   pairs_add (&p, _("History key"), g_strdup (doc->data->device->key));
+  if (people->board_recorded_us)
+    {
+      g_autofree char *recorded = format_time (people->board_recorded_us);
+      /* TRANSLATORS: where identity and parameters come from when no board
+       * is connected; %s is a date and time */
+      pairs_add (&p, _("Identity and parameters"),
+                 g_strdup_printf (_("from the history, as recorded on %s"), recorded));
+    }
+  else if (people->board)
+    pairs_add (&p, _("Identity and parameters"), g_strdup (_("read from the connected board")));
   doc_pairs (doc, &p);
   pairs_clear (&p);
   if (people->board == NULL)
     doc_paragraph (doc, FONT_SMALL, &MUTED,
-                   _("The history keeps no settings: firmware, hardware, manufacturer, "
-                     "chemistry, capacity and the parameter set are read from the board "
-                     "when it is connected while the report is made."));
+                   _("The history holds no identity of this board up to the end of the range: "
+                     "firmware, hardware, manufacturer, chemistry, capacity and the parameter "
+                     "set are recorded while Packwatch polls the board, or read from it when "
+                     "it is connected while the report is made."));
 }
 
 static void
@@ -753,15 +764,172 @@ draw_cells (Doc *doc)
   doc->y = f.bottom + 8;
 }
 
-/* Cell health and suspects come from src/model/bms-health.h once it is in
- * the tree; until then the section says so. Adding it: collect the health
- * of each cell in report_data_collect and print its table here. */
+/* Up to this many cells the health table lists every cell; above it only
+ * the suspects and the HEALTH_EXTREMES highest and lowest resistances. */
+#define HEALTH_ALL_CELLS 48
+#define HEALTH_EXTREMES  5
+
+static char *
+health_figure (double      v,
+               const char *format)
+{
+  return isnan (v) ? g_strdup ("—") : g_strdup_printf (format, v);
+}
+
+static int
+by_resistance (gconstpointer a,
+               gconstpointer b,
+               gpointer      user_data)
+{
+  const BmsHealthReport *h = user_data;
+  double x = h->cells[*(const guint *) a].resistance_mohm;
+  double y = h->cells[*(const guint *) b].resistance_mohm;
+
+  return (x < y) ? -1 : (x > y) ? 1 : 0;
+}
+
+/* Which cells the table lists (0-based, ascending): all of a small pack;
+ * of a large one the suspects and the extremes of resistance. */
+static GArray *
+health_rows (const BmsHealthReport *h)
+{
+  GArray *rows = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr(GArray) ranked = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autofree gboolean *take = g_new0 (gboolean, h->n_cells);
+
+  for (guint c = 0; c < h->n_cells; c++)
+    {
+      take[c] = h->n_cells <= HEALTH_ALL_CELLS ||
+                bms_health_report_find_suspect (h, c + 1) != NULL;
+      if (!isnan (h->cells[c].resistance_mohm))
+        g_array_append_val (ranked, c);
+    }
+  g_array_sort_with_data (ranked, by_resistance, (gpointer) h);
+  for (guint i = 0; i < ranked->len && i < HEALTH_EXTREMES; i++)
+    {
+      take[g_array_index (ranked, guint, i)] = TRUE;
+      take[g_array_index (ranked, guint, ranked->len - 1 - i)] = TRUE;
+    }
+  for (guint c = 0; c < h->n_cells; c++)
+    if (take[c])
+      g_array_append_val (rows, c);
+  return rows;
+}
+
+static void
+draw_health_suspects (Doc                   *doc,
+                      const BmsHealthReport *h)
+{
+  static const Column columns[] = {
+    { N_("Cell"), 0.12, PANGO_ALIGN_LEFT },
+    { N_("Why it is suspected"), 0.88, PANGO_ALIGN_LEFT },
+  };
+  Column translated[G_N_ELEMENTS (columns)];
+  Table t;
+
+  if (h->suspects->len == 0)
+    {
+      doc_paragraph (doc, FONT_BODY, &INK, _("No cell is suspected."));
+      return;
+    }
+  for (guint c = 0; c < G_N_ELEMENTS (columns); c++)
+    translated[c] = (Column) { _(columns[c].title), columns[c].width, columns[c].align };
+  table_init (&t, translated, G_N_ELEMENTS (columns));
+  for (guint i = 0; i < h->suspects->len; i++)
+    {
+      const BmsHealthSuspect *s = g_ptr_array_index (h->suspects, i);
+      char **cells = g_new0 (char *, 3);
+
+      cells[0] = g_strdup_printf ("%u", s->cell);
+      cells[1] = s->reasons ? g_strjoinv ("; ", s->reasons) : g_strdup ("");
+      table_add (&t, TRUE, cells);
+    }
+  doc_table (doc, &t);
+  table_clear (&t);
+}
+
+/* The estimate of src/model/bms-health.h over the report's range: the
+ * suspects with their reasons, then each cell's figures (on a large pack
+ * only the suspects and the extremes). */
 static void
 draw_health (Doc *doc)
 {
+  static const Column columns[] = {
+    { N_("Cell"), 0.12, PANGO_ALIGN_LEFT },
+    { N_("Resistance"), 0.20, PANGO_ALIGN_RIGHT },
+    { N_("Steps"), 0.14, PANGO_ALIGN_RIGHT },
+    { N_("Capacity vs median"), 0.22, PANGO_ALIGN_RIGHT },
+    { N_("Self-discharge"), 0.20, PANGO_ALIGN_RIGHT },
+    { "", 0.12, PANGO_ALIGN_CENTER },
+  };
+  const BmsHealthReport *h = doc->data->health;
+  Column translated[G_N_ELEMENTS (columns)];
+  g_autoptr(GArray) rows = NULL;
+  g_autofree char *intro = NULL;
+  Table t;
+
   doc_heading (doc, _("Cell health"));
-  doc_paragraph (doc, FONT_BODY, &MUTED,
-                 _("Cell health and suspect cells are not available in this version of Packwatch."));
+  if (h == NULL || h->n_cells == 0)
+    {
+      g_autofree char *why = doc->data->health_error
+        /* TRANSLATORS: %s is why the estimate failed */
+        ? g_strdup_printf (_("Cell health could not be estimated: %s"), doc->data->health_error)
+        : g_strdup (_("Cell health could not be estimated: no cell voltages in this range."));
+      doc_paragraph (doc, FONT_BODY, &MUTED, why);
+      return;
+    }
+  if (h->steps_used == 0)
+    {
+      /* A table of dashes says nothing: say why instead. */
+      doc_paragraph (doc, FONT_BODY, &MUTED,
+                     _("No current steps in this range: cell health needs samples at most "
+                       "10 s apart while the current changes (one a minute is too coarse)."));
+      return;
+    }
+  /* TRANSLATORS: %u is a number of current steps; the method is in docs/health.md */
+  intro = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                        "Estimated from the history of this range (%u current "
+                                        "step). Resistance is the median ΔV/ΔI of each cell; "
+                                        "capacity and self-discharge are relative to the median "
+                                        "cell; — means not enough evidence.",
+                                        "Estimated from the history of this range (%u current "
+                                        "steps). Resistance is the median ΔV/ΔI of each cell; "
+                                        "capacity and self-discharge are relative to the median "
+                                        "cell; — means not enough evidence.",
+                                        h->steps_used),
+                           h->steps_used);
+  doc_paragraph (doc, FONT_BODY, &INK, intro);
+  draw_health_suspects (doc, h);
+
+  rows = health_rows (h);
+  if (rows->len < h->n_cells)
+    {
+      g_autofree char *some = g_strdup_printf (
+        _("%u cells: listed are the suspects and the %u cells of highest and of lowest "
+          "resistance."), h->n_cells, HEALTH_EXTREMES);
+      doc_paragraph (doc, FONT_SMALL, &MUTED, some);
+    }
+  for (guint c = 0; c < G_N_ELEMENTS (columns); c++)
+    translated[c] = (Column) { columns[c].title[0] ? _(columns[c].title) : "",
+                               columns[c].width, columns[c].align };
+  table_init (&t, translated, G_N_ELEMENTS (columns));
+  for (guint i = 0; i < rows->len; i++)
+    {
+      guint c = g_array_index (rows, guint, i);
+      const BmsHealthCell *cell = &h->cells[c];
+      gboolean suspect = bms_health_report_find_suspect (h, c + 1) != NULL;
+      char **cells = g_new0 (char *, 7);
+
+      cells[0] = g_strdup_printf ("%u", c + 1);
+      cells[1] = health_figure (cell->resistance_mohm, "%.2f mΩ");
+      cells[2] = g_strdup_printf ("%u", cell->steps);
+      cells[3] = health_figure (cell->capacity_deviation_pct, "%+.1f %%");
+      cells[4] = health_figure (cell->leak_ma, "%.1f mA");
+      cells[5] = g_strdup (suspect ? "!" : "");
+      table_add (&t, suspect, cells);
+    }
+  doc_table (doc, &t);
+  table_clear (&t);
 }
 
 /* --- alarms, parameters, audit ------------------------------------------ */
@@ -881,8 +1049,9 @@ draw_parameters (Doc *doc)
   if (board == NULL)
     {
       doc_paragraph (doc, FONT_BODY, &MUTED,
-                     _("Not in the history: the parameter set is read from the board when it "
-                       "is connected while the report is made."));
+                     _("Not in the history up to the end of the range: the parameter set is "
+                       "recorded while Packwatch polls the board, or read from it when it is "
+                       "connected while the report is made."));
       return;
     }
   type = bms_snapshot_has (board, BMS_ID_BATTERY_TYPE)

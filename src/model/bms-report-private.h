@@ -8,6 +8,7 @@
 
 #include "bms-report.h"
 #include "bms-field.h"
+#include "bms-health.h"
 
 G_BEGIN_DECLS
 
@@ -45,12 +46,15 @@ typedef struct {
 
   GPtrArray *alarms;            /* BmsHistoryAlarmEvent */
   GPtrArray *audit;             /* BmsHistoryAudit */
+  BmsHealthReport *health;      /* cell health of the range; NULL: health_error */
+  char      *health_error;
   GListStore *graphs[REPORT_N_GRAPHS]; /* of BmsGraphSeries */
 } ReportData;
 
 typedef struct {
   char        *technician, *customer, *site;
   BmsSnapshot *board;
+  gint64       board_recorded_us; /* the board's set from the history; 0: live or none */
   gint64       generated_us;
 } ReportPeople;
 

@@ -219,6 +219,18 @@ job_run (Job                  *job,
     return write_failed (job, g_steal_pointer (&local), error);
   data = report_data_collect (job->history, job->device_id, job->people.board, job->from_us,
                               job->to_us, &collecting, cancellable, error);
+  /* Without a live board, its identity and settings as the history kept
+   * them at the end of the range (a board far away, a claim for warranty). */
+  if (data != NULL && job->people.board == NULL)
+    {
+      job->people.board = bms_history_get_board (job->history, data->device->id, data->to_us,
+                                                 &job->people.board_recorded_us, &local);
+      if (local != NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          g_clear_pointer (&data, report_data_free);
+        }
+    }
   if (data == NULL || !write_pdf (job, tmp, data, &drawing, cancellable, error))
     {
       g_unlink (tmp);

@@ -2,8 +2,9 @@
  *
  * Built from the history (samples, alarm events, the audit of writes and
  * firmware updates) over a time range, plus the board's identity and
- * parameter set when a snapshot of the board is given (the history keeps
- * no settings). A4 pages drawn with cairo's PDF surface and Pango: vector
+ * parameter set: from the snapshot of a live board when one is given, else
+ * as the history recorded them (bms_history_get_board) at the end of the
+ * range. A4 pages drawn with cairo's PDF surface and Pango: vector
  * graphics, fonts embedded, text in the interface language (gettext). The
  * graphs are drawn by the Graph page's painter (src/draw).
  *
@@ -57,8 +58,9 @@ void        bms_report_set_people     (BmsReport         *self,
                                        const char        *technician,
                                        const char        *customer,
                                        const char        *site);
-/* The board's identity and parameters (copied); NULL: not known, the
- * report says so. */
+/* The board's identity and parameters (copied), read live: they win over
+ * the history's. NULL: the ones the history recorded last up to the end
+ * of the range; the report says when none were recorded. */
 void        bms_report_set_board      (BmsReport         *self,
                                        const BmsSnapshot *snapshot);
 

@@ -121,7 +121,7 @@ with tempfile.TemporaryDirectory(prefix="cli-history-") as tmp:
     with sqlite3.connect(db) as con:
         version = con.execute("PRAGMA user_version").fetchone()[0]
         minutes = con.execute("SELECT count(*) FROM rollup_minute").fetchone()[0]
-    tap.ok(version == 3 and minutes == 50, "the schema-1 file was migrated on open", (version, minutes))
+    tap.ok(version == 4 and minutes == 50, "the schema-1 file was migrated on open", (version, minutes))
 
     status, out, err = run([CLI, "export", "--db", db, "--xlsx", xlsx, "--rows-per-sheet", "1001"])
     expect = {"sheets": {"Summary": None, "Samples": 1001, "Samples (2)": 1001, "Samples (3)": 1001,

@@ -1574,6 +1574,198 @@ test_wal_per_sample (Fixture *f, gconstpointer data)
   g_assert_cmpint (sql_int (f->path, "SELECT sum (n) FROM rollup_hour"), ==, n + 1);
 }
 
+/* A board as a poll reads it: identity, settings, the password, telemetry. */
+static BmsSnapshot *
+make_board (gint64 t_us, guint i, gint64 cell_ovp_mv)
+{
+  BmsSnapshot *s = make_snapshot (t_us, i, 16);
+
+  bms_snapshot_set_string (s, BMS_ID_SOFTWARE_VERSION, "NW_S2.1.7___");
+  bms_snapshot_set_string (s, 0xBA, "BTXX00072V020A1200000020");
+  bms_snapshot_set_string (s, BMS_ID_PASSWORD, "123456");
+  bms_snapshot_set_raw (s, BMS_ID_BATTERY_TYPE, 1);
+  bms_snapshot_set_raw (s, BMS_ID_BOARD_ADDRESS, 3);
+  bms_snapshot_set_raw (s, BMS_ID_CELL_OVP, cell_ovp_mv);
+  return s;
+}
+
+static gint64
+n_board_sets (const char *path)
+{
+  return sql_int (path, "SELECT count(DISTINCT t_ms) FROM board_settings");
+}
+
+/* Identity and settings are stored once per change and read back as they
+ * were at a given time; the password is never stored. */
+static void
+test_board (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BmsHistory) h = bms_history_new (f->path, &error);
+  g_autoptr (BmsSnapshot) a = make_board (T0_US, 0, 3650);
+  g_autoptr (BmsSnapshot) b = make_board (T0_US + 10 * SEC, 10, 3600);
+  g_autoptr (BmsSnapshot) got = NULL;
+  g_autofree char *version = NULL;
+  gint64 dev, recorded = -1;
+
+  g_assert_no_error (error);
+  dev = bms_history_ensure_device (h, "sim:board", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (bms_history_record_board (h, dev, T0_US, a));
+  for (guint i = 1; i < 10; i++)
+    {
+      g_autoptr (BmsSnapshot) same = make_board (T0_US + i * SEC, i, 3650);
+      g_assert_false (bms_history_record_board (h, dev, T0_US + i * SEC, same));
+    }
+  g_assert_true (bms_history_record_board (h, dev, T0_US + 10 * SEC, b));
+  g_assert_true (bms_history_flush (h, &error));
+  g_assert_cmpint (n_board_sets (f->path), ==, 2);
+  g_assert_cmpint (sql_int (f->path, "SELECT count(*) FROM board_settings"
+                            " WHERE name = 'password' OR name = 'pack_voltage'"), ==, 0);
+
+  /* Before the first set: nothing, and no error. */
+  g_assert_null (bms_history_get_board (h, dev, T0_US - SEC, &recorded, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (recorded, ==, 0);
+  got = bms_history_get_board (h, dev, T0_US + 9 * SEC, &recorded, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (got);
+  g_assert_cmpint (recorded, ==, T0_US);
+  g_assert_cmpint (bms_snapshot_get_raw (got, BMS_ID_CELL_OVP), ==, 3650);
+  g_assert_cmpint (bms_snapshot_get_raw (got, BMS_ID_BATTERY_TYPE), ==, 1);
+  g_assert_cmpint (bms_snapshot_get_raw (got, BMS_ID_BOARD_ADDRESS), ==, 3);
+  version = bms_snapshot_dup_string (got, BMS_ID_SOFTWARE_VERSION);
+  g_assert_cmpstr (version, ==, "NW_S2.1.7___");
+  g_assert_false (bms_snapshot_has (got, BMS_ID_PASSWORD));
+  g_assert_false (bms_snapshot_has (got, BMS_ID_PACK_VOLTAGE));
+  g_clear_pointer (&got, bms_snapshot_free);
+  got = bms_history_get_board (h, dev, G_MAXINT64, &recorded, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (recorded, ==, T0_US + 10 * SEC);
+  g_assert_cmpint (bms_snapshot_get_raw (got, BMS_ID_CELL_OVP), ==, 3600);
+  g_clear_object (&h);
+
+  /* Another process (or the app after a restart) finds the board as it
+   * was stored: the set is queued but not written again. */
+  h = bms_history_new (f->path, &error);
+  g_assert_no_error (error);
+  g_assert_true (bms_history_record_board (h, dev, T0_US + 60 * SEC, b));
+  g_assert_true (bms_history_flush (h, &error));
+  g_assert_cmpint (n_board_sets (f->path), ==, 2);
+  /* Read-only: the same from a reader. */
+  g_clear_object (&h);
+  h = bms_history_new_read_only (f->path, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&got, bms_snapshot_free);
+  got = bms_history_get_board (h, dev, T0_US + 5 * SEC, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (bms_snapshot_get_raw (got, BMS_ID_CELL_OVP), ==, 3650);
+}
+
+/* A set lost with its transaction (here: the table is gone, as on a disk
+ * that failed) is queued again by the next snapshot of the unchanged
+ * board, not only when the board changes. */
+static void
+test_board_failed (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BmsHistory) h = bms_history_new (f->path, &error);
+  g_autoptr (BmsSnapshot) board = make_board (T0_US, 0, 3650);
+  gint64 dev;
+
+  g_assert_no_error (error);
+  dev = bms_history_ensure_device (h, "sim:lost", NULL, &error);
+  g_assert_no_error (error);
+  sql_exec (f->path, "ALTER TABLE board_settings RENAME TO away");
+  g_assert_true (bms_history_record_board (h, dev, T0_US, board));
+  g_assert_false (bms_history_flush (h, &error));
+  g_clear_error (&error);
+  sql_exec (f->path, "ALTER TABLE away RENAME TO board_settings");
+  g_assert_true (bms_history_record_board (h, dev, T0_US + SEC, board));
+  g_assert_true (bms_history_flush (h, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (n_board_sets (f->path), ==, 1);
+  g_assert_false (bms_history_record_board (h, dev, T0_US + 2 * SEC, board));
+}
+
+/* A schema-3 file (before the board's settings were kept): opening it adds
+ * the table and keeps everything else. */
+static void
+test_migration_3 (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BmsHistory) h = bms_history_new (f->path, &error);
+  g_autoptr (BmsSnapshot) board = make_board (T0_US + 600 * SEC, 600, 3650);
+  g_autofree char *written = NULL, *migrated = NULL;
+  gint64 dev;
+
+  g_assert_no_error (error);
+  dev = bms_history_ensure_device (h, "sim:old3", NULL, &error);
+  g_assert_no_error (error);
+  fill (h, dev, T0_US, 600, 16);
+  written = rollup_dump (f->path);
+  bms_history_close (h);
+  g_clear_object (&h);
+
+  /* What schema 3 was: this file without board_settings. */
+  sql_exec (f->path, "DROP TABLE board_settings; PRAGMA user_version = 3");
+  g_assert_cmpint (sql_int (f->path, "SELECT count(*) FROM sqlite_schema"
+                            " WHERE name = 'board_settings'"), ==, 0);
+  h = bms_history_new (f->path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (sql_int (f->path, "PRAGMA user_version"), ==, BMS_HISTORY_SCHEMA_VERSION);
+  g_assert_cmpint (sql_int (f->path, "SELECT count(*) FROM board_settings"), ==, 0);
+  migrated = rollup_dump (f->path);
+  g_assert_cmpstr (migrated, ==, written);
+  g_assert_cmpint (bms_history_count_samples (h, dev, 0, G_MAXINT64, &error), ==, 600);
+  g_assert_null (bms_history_get_board (h, dev, G_MAXINT64, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (bms_history_record_board (h, dev, T0_US + 600 * SEC, board));
+  g_assert_true (bms_history_flush (h, &error));
+  g_assert_cmpint (n_board_sets (f->path), ==, 1);
+}
+
+/* WAL bytes of 150 poll cycles, each recording the board too when board is
+ * TRUE (as the poller does). */
+static gint64
+wal_of_cycles (const char *path, gboolean board)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BmsHistory) h = bms_history_new (path, &error);
+  g_autofree char *wal = g_strconcat (path, "-wal", NULL);
+  g_autoptr (BmsSnapshot) first = make_board (T0_US, 0, 3650);
+  gint64 dev, base;
+
+  g_assert_no_error (error);
+  dev = bms_history_ensure_device (h, "sim:wal", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (bms_history_record_board (h, dev, T0_US, first));
+  append_committed (h, dev, T0_US, 0, 16);
+  base = file_size (wal);
+  for (guint i = 1; i <= 150; i++)
+    {
+      g_autoptr (BmsSnapshot) s = make_board (T0_US + i * SEC, i, 3650);
+      if (board)
+        g_assert_false (bms_history_record_board (h, dev, T0_US + i * SEC, s));
+      append_committed (h, dev, T0_US + i * SEC, i, 16);
+    }
+  return file_size (wal) - base;
+}
+
+/* An unchanged board writes nothing: a poll cycle costs the WAL the same
+ * bytes with the board recorded every cycle as without. */
+static void
+test_board_wal (Fixture *f, gconstpointer data)
+{
+  g_autofree char *other = g_build_filename (f->dir, "plain.db", NULL);
+  gint64 with = wal_of_cycles (f->path, TRUE), without = wal_of_cycles (other, FALSE);
+
+  g_test_message ("WAL over 150 cycles: %" G_GINT64_FORMAT " bytes with the board recorded,"
+                  " %" G_GINT64_FORMAT " without", with, without);
+  g_assert_cmpint (with, ==, without);
+  g_assert_cmpint (n_board_sets (f->path), ==, 1);
+}
+
 /* A process killed before it wrote its last minute (no flush, no close,
  * as under kill -9): the next one to open the file rebuilds that minute
  * from the samples and the coarser units holding it from the levels below. */
@@ -1656,6 +1848,10 @@ main (int argc, char **argv)
   ADD ("/history/transactions", test_transactions);
   ADD ("/history/rollups-incremental", test_rollups_incremental);
   ADD ("/history/wal-per-sample", test_wal_per_sample);
+  ADD ("/history/board", test_board);
+  ADD ("/history/board-wal", test_board_wal);
+  ADD ("/history/board-failed", test_board_failed);
+  ADD ("/history/migration-3", test_migration_3);
   ADD ("/history/rollups-recovered", test_rollups_recovered);
   ADD ("/history/retention", test_retention);
   ADD ("/history/events", test_events);

@@ -7,7 +7,10 @@ held at a known voltage); the board itself is a packwatch-sim on TCP whose
 the LFP preset. pdftotext, pdfinfo and pdffonts (poppler-utils) check the
 text, the page size and the embedded fonts.
 
-usage: test-report.py PACKWATCH-CLI PACKWATCH-SIM MAKE-REPORT-HISTORY"""
+Cell health comes from histories of make-health-history (a synthetic pack
+with current steps and one cell of a known higher resistance).
+
+usage: test-report.py PACKWATCH-CLI PACKWATCH-SIM MAKE-REPORT-HISTORY MAKE-HEALTH-HISTORY"""
 import os
 import re
 import shutil
@@ -20,7 +23,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "cli"))
 from taplib import Tap, run  # noqa: E402
 
-CLI, SIM, MAKE = sys.argv[1:4]
+CLI, SIM, MAKE, MAKE_HEALTH = sys.argv[1:5]
 BUILD = os.environ.get("PACKWATCH_BUILD_ROOT", ".")
 SECTIONS_EN = ["Identity", "Time range", "Summary", "Cells", "Cell health", "Alarms",
                "Parameters", "Audit", "Graphs"]
@@ -108,6 +111,8 @@ try:
     order = [text.find(s + "\n") for s in SECTIONS_EN]
     tap.ok(order == sorted(order), "the sections come in the issue's order", order)
     tap.ok("16 cells" in text, "the cell count is there")
+    tap.ok("No current steps in this range" in text and "Resistance" not in text,
+           "a sample a minute: cell health says why it has no figures, no table of dashes")
     cell5 = re.search(r"^\s*5\s+3\.456\s+3\.456\s+3\.456\s+3\.456\s*$", text, re.M)
     tap.ok(cell5, "cell 5 reads 3.456 V last, min, max and mean", text[:3000])
     tap.ok(all(s in text for s in ("Li Wei", "Acme Solar", "Roof cabinet 2")),
@@ -132,9 +137,44 @@ try:
     out_nob = os.path.join(work, "nob.pdf")
     status, _, err = cli("report", "--db", db16, "--out", out_nob)
     text = pdf_text(out_nob)
-    tap.ok(status == 0 and "The history keeps no settings" in text
-           and "Not in the history: the parameter set" in text,
-           "without --port the report says identity and parameters need the board", err)
+    tap.ok(status == 0 and "The history holds no identity of this board" in text
+           and "Not in the history up to the end of the range" in text,
+           "a history recorded without the board's settings: the report says they are missing",
+           err)
+
+    # A history recorded by `packwatch-cli log` keeps the board's identity
+    # and settings: a report from it alone (the board far away) has them.
+    dblog = os.path.join(work, "logged.db")
+    status, _, err = cli("log", "--port", port, "--db", dblog, "--interval", "0.2",
+                         "--duration", "1.5")
+    tap.ok(status == 0, "log records the simulated board", err)
+    status, _, err = cli("write", "--port", port, "--password", "123456",
+                         "cell_ovp_recovery_mv=3450")
+    tap.ok(status == 0, "then the board's charge recovery changes to 3450 mV", err)
+    out_db = os.path.join(work, "db-only.pdf")
+    status, _, err = cli("report", "--db", dblog, "--out", out_db)
+    text = pdf_text(out_db)
+    tap.ok(status == 0 and "PWSIM_S1.0.0" in text, "--db alone: the firmware version is there",
+           err + text[:2000])
+    tap.ok(re.search(r"Chemistry\s+Lithium iron phosphate \(LFP\)", text),
+           "--db alone: the chemistry is there", text[:2000])
+    tap.ok("from the history, as recorded on" in text, "--db alone: it says where they come from")
+    recovery = [line for line in text.splitlines() if line.strip().startswith("Charge recovery")]
+    tap.ok(recovery and "3500 mV" in recovery[0] and "3550 mV" in recovery[0]
+           and "≠" in recovery[0], "--db alone: the parameter as logged, marked against its preset",
+           recovery)
+    tap.ok(re.search(r"1 of \d+ parameters differ", text), "--db alone: the difference is counted")
+    tap.ok("The history holds no identity" not in text and "123456" not in text,
+           "--db alone: nothing said missing, the password not printed")
+    out_live = os.path.join(work, "live.pdf")
+    status, _, err = cli("report", "--db", dblog, "--port", port, "--out", out_live)
+    text = pdf_text(out_live)
+    recovery = [line for line in text.splitlines() if line.strip().startswith("Charge recovery")]
+    tap.ok(status == 0 and recovery and "3450 mV" in recovery[0]
+           and "read from the connected board" in text,
+           "with --port the live board wins over the history", err + str(recovery))
+    status, _, err = cli("write", "--port", port, "--password", "123456",
+                         "cell_ovp_recovery_mv=3500")
 
     # Chinese, following the language.
     mo = os.path.join(BUILD, "po", "zh_CN", "LC_MESSAGES", "packwatch.mo")
@@ -207,6 +247,43 @@ try:
     tap.ok(re.search(r"\b200\s+3\.321\s+3\.321\s+3\.321\s+3\.321\b", text),
            "cell 200 reads 3.321 V")
     tap.ok(pages <= 8, f"256 cells fit in {pages} pages")
+
+    # Cell health: 8 cells, cell 3 of 1.6 times the resistance.
+    dbh = os.path.join(work, "health8.db")
+    status, _, err = run([MAKE_HEALTH, dbh, "synth:weak", "2", "8", "23", "3", "1.6"], timeout=120)
+    outh = os.path.join(work, "health8.pdf")
+    status, _, err = cli("report", "--db", dbh, "--out", outh, timeout=120)
+    text = pdf_text(outh)
+    health = text[text.find("Cell health\n"):text.find("Alarms\n")]
+    tap.ok(status == 0 and re.search(r"\(\d+ current steps\)", health),
+           "cell health: the steps the estimate used are said", err + health)
+    tap.ok(re.search(r"^\s*3\s+1\.\d × the median resistance over \d+ current steps", health, re.M),
+           "cell health: the weak cell is the suspect, with its reason", health)
+    rows = re.findall(r"^\s*(\d+)\s+(\d+\.\d\d) mΩ\s+(\d+)\s+([-+]\d+\.\d %|—)", health, re.M)
+    tap.ok([int(r[0]) for r in rows] == list(range(1, 9)), "cell health: every cell of 8 is listed",
+           health)
+    r3 = [float(r[1]) for r in rows if r[0] == "3"]
+    others = sorted(float(r[1]) for r in rows if r[0] != "3")
+    tap.ok(r3 and others and r3[0] > 1.3 * others[len(others) // 2],
+           "cell health: cell 3's resistance stands out from the median", rows)
+    tap.ok(re.search(r"^\s*3\s+\d+\.\d\d mΩ.*!\s*$", health, re.M),
+           "cell health: the suspect's row is marked", health)
+
+    # 256 cells: the suspects and the extremes, not 256 rows.
+    dbh = os.path.join(work, "health256.db")
+    status, _, err = run([MAKE_HEALTH, dbh, "synth:big", "0.5", "256", "23", "200", "1.8"],
+                         timeout=150)
+    outh = os.path.join(work, "health256.pdf")
+    status, _, err = cli("report", "--db", dbh, "--out", outh, timeout=120)
+    text = pdf_text(outh)
+    health = text[text.find("Cell health\n"):text.find("Alarms\n")]
+    rows = re.findall(r"^\s*(\d+)\s+(\d+\.\d\d) mΩ", health, re.M)
+    tap.ok(status == 0 and "256 cells: listed are the suspects and the 5 cells" in health
+           and 10 <= len(rows) <= 11 + health.count("median resistance"),
+           f"cell health of 256 cells: {len(rows)} rows, the suspects and the extremes", health)
+    tap.ok(re.search(r"^\s*200\s+1\.\d × the median resistance", health, re.M)
+           and "200" in [r[0] for r in rows], "cell health of 256 cells: cell 200 suspected, listed",
+           health)
 finally:
     stop_sim()
     shutil.rmtree(work, ignore_errors=True)
