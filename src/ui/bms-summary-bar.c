@@ -179,6 +179,7 @@ update_lock (BmsSummaryBar *self)
 {
   gboolean locked = bms_connection_get_locked (self->connection);
   guint remaining = bms_connection_get_unlock_remaining (self->connection);
+  const char *reason;
   g_autofree char *text = NULL;
 
   if (locked)
@@ -196,6 +197,17 @@ update_lock (BmsSummaryBar *self)
     gtk_widget_remove_css_class (GTK_WIDGET (self->lock_label), "warning");
   else
     gtk_widget_add_css_class (GTK_WIDGET (self->lock_label), "warning");
+  /* Watched through a broker nothing can be unlocked: say so where the
+   * button was, rather than offer it and refuse. */
+  reason = bms_connection_get_read_only_reason (self->connection);
+  if (reason != NULL)
+    {
+      gtk_label_set_label (self->lock_label, _("Read-only"));
+      gtk_image_set_from_icon_name (self->lock_icon, "changes-prevent-symbolic");
+    }
+  gtk_widget_set_sensitive (GTK_WIDGET (self->lock_button), reason == NULL);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->lock_label), reason);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->lock_button), reason);
 }
 
 static gboolean
@@ -336,6 +348,8 @@ bms_summary_bar_set_connection (BmsSummaryBar *self,
   g_signal_connect_object (connection, "notify::locked",
                            G_CALLBACK (update_lock), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (connection, "notify::unlock-remaining",
+                           G_CALLBACK (update_lock), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (connection, "notify::read-only-reason",
                            G_CALLBACK (update_lock), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (connection, "notify::connected-since",
                            G_CALLBACK (update_clock), self, G_CONNECT_SWAPPED);

@@ -4,6 +4,8 @@
 #include "page-test-util.h"
 #include "bms-format.h"
 #include "bms-summary-bar.h"
+#include "bms-connection.h"
+#include "bms-mqtt-source.h"
 
 /* Pack voltage and current two decimals, power in W or kW with two; no
  * minus sign on a figure that rounds to zero. */
@@ -88,6 +90,33 @@ test_identity (void)
   g_object_unref (bar);
 }
 
+/* A board watched through a broker cannot be unlocked: the header says
+ * "Read-only" with the reason, and its Unlock button is not offered. No
+ * broker is needed: the reason holds from the moment the watch starts. */
+static void
+test_read_only (void)
+{
+  g_autoptr (BmsConnection) connection = bms_connection_new ();
+  g_autoptr (BmsMqttSource) source = bms_mqtt_source_new ("127.0.0.1", 1, "packwatch/CAB-A1");
+  GtkWidget *bar = g_object_ref_sink (g_object_new (BMS_TYPE_SUMMARY_BAR, NULL));
+  GObject *button;
+
+  bms_summary_bar_set_connection (BMS_SUMMARY_BAR (bar), connection);
+  button = gtk_widget_get_template_child (bar, BMS_TYPE_SUMMARY_BAR, "lock_button");
+  g_assert_cmpstr (child_label (bar, "lock_label"), ==, "Locked");
+  g_assert_true (gtk_widget_get_sensitive (GTK_WIDGET (button)));
+
+  bms_connection_watch_mqtt (connection, source);
+  g_assert_cmpstr (child_label (bar, "lock_label"), ==, "Read-only");
+  g_assert_false (gtk_widget_get_sensitive (GTK_WIDGET (button)));
+  g_assert_nonnull (gtk_widget_get_tooltip_text (GTK_WIDGET (button)));
+
+  bms_connection_disconnect (connection);
+  g_assert_cmpstr (child_label (bar, "lock_label"), ==, "Locked");
+  g_assert_true (gtk_widget_get_sensitive (GTK_WIDGET (button)));
+  g_object_unref (bar);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -95,5 +124,6 @@ main (int   argc,
   page_test_init (&argc, &argv);
   g_test_add_func ("/ui/summary-bar/figures", test_figures);
   g_test_add_func ("/ui/summary-bar/identity", test_identity);
+  g_test_add_func ("/ui/summary-bar/read-only", test_read_only);
   return g_test_run ();
 }
