@@ -5,8 +5,8 @@
  * median cell's voltage per SOC percent gives the pack's open-circuit curve
  * and coulomb counting the pack's capacity. Pass 2 reads the samples again:
  * near empty and near full, where that curve is steep, each cell's voltage
- * (its own IR drop removed) and the median cell's, each read off that
- * curve, differ by an offset in state of charge; its size near empty tells the
+ * (its own IR drop removed) against the median cell's, over the local
+ * slope, is an offset in state of charge; its size near empty tells the
  * capacity, its drift in time (with the hours the balancer may have bled
  * the cell fitted apart, so balancing is not taken for a leak) the
  * self-discharge. Sums per cell, for the whole range and per week.
@@ -91,7 +91,6 @@ typedef struct {
   double   *r_cell;          /* mΩ per cell, the median where NAN */
   double    r_median;
   double    ocv[SOC_BINS];   /* NAN where never seen */
-  int       ocv_lo, ocv_hi;  /* the first and last seen percent */
 
   /* pass 2 */
   gint64    first_us;
@@ -460,10 +459,6 @@ build_curve (Analysis *a)
         }
       last = b;
     }
-  for (a->ocv_lo = 0; a->ocv_lo < SOC_BINS - 1 && !isfinite (a->ocv[a->ocv_lo]); a->ocv_lo++)
-    ;
-  for (a->ocv_hi = SOC_BINS - 1; a->ocv_hi > a->ocv_lo && !isfinite (a->ocv[a->ocv_hi]); a->ocv_hi--)
-    ;
 }
 
 /* ---- pass 2: each cell against the median cell near the ends ------------ */
@@ -496,6 +491,9 @@ update_bleed (Analysis *a, const BmsHistorySample *s)
       a->bleed_h[i] += dt;
 }
 
+/* One cell's distance to the median cell (mV, its own IR drop removed) in
+ * a sample near an end of the curve: kept as mV for the reasons and, over
+ * the local slope, as a SOC offset for the fit. */
 /* Slope of the curve around bin b in mV per percent; NAN where unseen. */
 static double
 curve_slope (const Analysis *a, int b)
@@ -505,50 +503,10 @@ curve_slope (const Analysis *a, int b)
   return (a->ocv[hi] - a->ocv[lo]) / (hi - lo);
 }
 
-/* Where on the curve (SOC percent, fractional) an open-circuit voltage
- * lies; beyond the seen ends along the slope of the last two percents.
- * Reading a cell's offset off the curve itself, not off the median's
- * local slope, matters at the knees: a cell further in sits where the
- * curve is steeper, and its millivolts over the median's slope counted
- * about twice its offset (a 0.9 × cell read −17 to −27 %). */
-static double
-curve_soc (const Analysis *a, double mv)
-{
-  int lo = a->ocv_lo, hi = a->ocv_hi;
-
-  if (hi - lo < 2)
-    return NAN;
-  if (mv <= a->ocv[lo])
-    {
-      double slope = (a->ocv[lo + 2] - a->ocv[lo]) / 2;
-      return slope > 0 ? lo + (mv - a->ocv[lo]) / slope : lo;
-    }
-  if (mv >= a->ocv[hi])
-    {
-      double slope = (a->ocv[hi] - a->ocv[hi - 2]) / 2;
-      return slope > 0 ? hi + (mv - a->ocv[hi]) / slope : hi;
-    }
-  /* ocv[lo] < mv < ocv[hi], the curve non-decreasing: bisect */
-  while (hi - lo > 1)
-    {
-      int mid = (lo + hi) / 2;
-      if (a->ocv[mid] <= mv)
-        lo = mid;
-      else
-        hi = mid;
-    }
-  return a->ocv[hi] > a->ocv[lo] ? lo + (mv - a->ocv[lo]) / (a->ocv[hi] - a->ocv[lo]) : lo;
-}
-
-/* One cell's distance to the median cell (mV, its own IR drop removed) in
- * a sample near an end of the curve: kept as mV for the reasons and, both
- * read off the curve, as a SOC offset for the fit. */
 static void
-knee_add (Analysis *a, Acc *week, guint i, double soc, double cell_mv, double med_mv,
-          double x[N_X])
+knee_add (Analysis *a, Acc *week, guint i, double soc, double dmv, double x[N_X])
 {
   gboolean bottom = soc <= BOTTOM_SOC;
-  double dmv = cell_mv - med_mv;
   double slope = curve_slope (a, (int) CLAMP (lround (soc), 0, SOC_BINS - 1));
   CellFit *fits[] = { &a->all.fit[i], &week->fit[i] };
 
@@ -568,7 +526,7 @@ knee_add (Analysis *a, Acc *week, guint i, double soc, double cell_mv, double me
        * more than "full" or "empty" */
       if (slope >= KNEE_SLOPE_MV && soc >= FIT_SOC_MIN && soc <= FIT_SOC_MAX)
         {
-          fit_add (fits[k], x, curve_soc (a, cell_mv) - curve_soc (a, med_mv));
+          fit_add (fits[k], x, dmv / slope);
           fits[k]->fit_soc_sum[!bottom] += soc;
           fits[k]->fit_n[!bottom]++;
         }
@@ -605,7 +563,7 @@ pass2_sample (const BmsHistorySample *s, gpointer data)
   for (guint i = 0; i < n; i++)
     {
       x[X_BLEED] = a->bleed_h[i] - med_bleed;
-      knee_add (a, week, i, soc, s->cells_mv[i] - current * a->r_cell[i], med_mv, x);
+      knee_add (a, week, i, soc, s->cells_mv[i] - current * a->r_cell[i] - med_mv, x);
     }
   return TRUE;
 }
