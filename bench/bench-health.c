@@ -11,7 +11,10 @@
  * plus one row per kind of weak cell and pack size. The reference of each
  * row is its target and the ratio value / target.
  *
- *   bench-health [--seeds N] [--days D] [--sample-s S] [--cells 16,256] */
+ *   bench-health [--seeds N] [--days D] [--sample-s S] [--cells 16,256]
+ *                [--leak-ma MA]
+ * (--leak-ma: the planted leak, 5 mA by default, to find the smallest one
+ * found.) */
 #include <stdlib.h>
 
 #include "bench-common.h"
@@ -22,7 +25,7 @@ typedef struct {
   double      r_factor, cap_factor, leak_ma;
 } Kind;
 
-static const Kind kinds[] = {
+static Kind kinds[] = {
   { "resistance", 1.5, 1.0, 0 },
   { "capacity", 1.0, 0.9, 0 },
   { "leak", 1.0, 1.0, 5 },
@@ -71,7 +74,7 @@ int
 main (int argc, char **argv)
 {
   int seeds = 40;
-  double days = 7, sample_s = 2;
+  double days = 7, sample_s = 2, leak_ma = 5;
   g_autofree char *cells_text = NULL;
   g_auto (GStrv) cells = NULL;
   g_autofree char *dir = NULL;
@@ -81,6 +84,7 @@ main (int argc, char **argv)
     { "days", 0, 0, G_OPTION_ARG_DOUBLE, &days, "Simulated days (7)", "D" },
     { "sample-s", 0, 0, G_OPTION_ARG_DOUBLE, &sample_s, "Seconds between samples (2)", "S" },
     { "cells", 0, 0, G_OPTION_ARG_STRING, &cells_text, "Pack sizes (16,256)", "LIST" },
+    { "leak-ma", 0, 0, G_OPTION_ARG_DOUBLE, &leak_ma, "Planted leak (5 mA)", "MA" },
     { NULL }
   };
   Tally all = { 0 };
@@ -91,8 +95,10 @@ main (int argc, char **argv)
     g_setenv ("TMPDIR", "/dev/shm", TRUE);
   dir = g_dir_make_tmp ("bench-health-XXXXXX", NULL);
   g_option_context_add_main_entries (context, entries, NULL);
-  if (!g_option_context_parse (context, &argc, &argv, NULL) || seeds < 1 || days <= 0)
+  if (!g_option_context_parse (context, &argc, &argv, NULL) || seeds < 1 || days <= 0
+      || leak_ma <= 0)
     return 2;
+  kinds[2].leak_ma = leak_ma;
   cells = g_strsplit (cells_text ? cells_text : "16,256", ",", -1);
   for (guint c = 0; cells[c]; c++)
     {

@@ -702,16 +702,27 @@ knee_reason (GPtrArray *reasons, const BmsHealthCell *c)
                                                c->top_knee_mv));
 }
 
-/* A cell is suspect for a figure far out of the pack's own spread (four
- * robust standard deviations) and far enough to matter in absolute terms. */
+/* How many robust standard deviations out of the pack's spread a figure
+ * must be to make a suspect: 4 up to 16 cells, then growing like the
+ * largest of n normal deviates (√(2 ln n)), since every cell more is one
+ * more draw from the pack's tails: 5.7 for 256 cells. */
+static double
+suspect_z (guint n_cells)
+{
+  return 4.0 * sqrt (log (MAX (n_cells, 16)) / log (16));
+}
+
+/* A cell is suspect for a figure far out of the pack's own spread
+ * (suspect_z robust standard deviations) and far enough to matter in
+ * absolute terms. */
 static BmsHealthSuspect *
-judge_cell (const BmsHealthCell *c, Spread r, Spread cap, Spread leak)
+judge_cell (const BmsHealthCell *c, double z_min, Spread r, Spread cap, Spread leak)
 {
   g_autoptr (GPtrArray) reasons = g_ptr_array_new ();
   double score = 0, z;
 
   z = (c->resistance_mohm / r.centre - 1) / r.sigma;
-  if (c->steps >= BMS_HEALTH_SUSPECT_STEPS && isfinite (z) && z >= 4
+  if (c->steps >= BMS_HEALTH_SUSPECT_STEPS && isfinite (z) && z >= z_min
       && c->resistance_mohm >= 1.3 * r.centre)
     {
       score += z;
@@ -722,7 +733,7 @@ judge_cell (const BmsHealthCell *c, Spread r, Spread cap, Spread leak)
                                         c->resistance_mohm / r.centre, c->steps));
     }
   z = (cap.centre - c->capacity_deviation_pct) / cap.sigma;
-  if (isfinite (z) && z >= 4 && c->capacity_deviation_pct - cap.centre <= -BMS_HEALTH_SUSPECT_CAPACITY_PCT)
+  if (isfinite (z) && z >= z_min && c->capacity_deviation_pct - cap.centre <= -BMS_HEALTH_SUSPECT_CAPACITY_PCT)
     {
       score += z;
       g_ptr_array_add (reasons, g_strdup_printf (_("holds about %.0f %% less than the median cell"),
@@ -730,7 +741,7 @@ judge_cell (const BmsHealthCell *c, Spread r, Spread cap, Spread leak)
       knee_reason (reasons, c);
     }
   z = (c->leak_ma - leak.centre) / leak.sigma;
-  if (isfinite (z) && z >= 4 && c->leak_ma - leak.centre >= BMS_HEALTH_SUSPECT_LEAK_MA)
+  if (isfinite (z) && z >= z_min && c->leak_ma - leak.centre >= BMS_HEALTH_SUSPECT_LEAK_MA)
     {
       score += z;
       g_ptr_array_add (reasons, g_strdup_printf (_("discharges itself about %.1f mA more than the median cell"),
@@ -765,12 +776,13 @@ find_suspects (BmsHealthReport *report)
                           G_STRUCT_OFFSET (BmsHealthCell, capacity_deviation_pct), 1.0);
   Spread leak = spread_of (report->cells, report->n_cells,
                            G_STRUCT_OFFSET (BmsHealthCell, leak_ma), 0.5);
+  double z_min = suspect_z (report->n_cells);
 
   /* resistance as a ratio to the median: at least 5 % of spread */
   r.sigma = isfinite (r.centre) ? MAX (r.sigma / r.centre, 0.05) : NAN;
   for (guint i = 0; i < report->n_cells; i++)
     {
-      BmsHealthSuspect *s = judge_cell (&report->cells[i], r, cap, leak);
+      BmsHealthSuspect *s = judge_cell (&report->cells[i], z_min, r, cap, leak);
       if (s)
         g_ptr_array_add (report->suspects, s);
     }

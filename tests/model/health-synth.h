@@ -21,6 +21,7 @@ typedef struct {
   double   weak_r;          /* × resistance (1: healthy) */
   double   weak_cap;        /* × capacity */
   double   weak_leak_ma;    /* extra self-discharge */
+  double   r_spread;        /* relative standard deviation of resistance (0.05) */
   gboolean temp_changes;    /* TEMP1 flips every 97 s */
   gint64   t0_us;
 } SynthPack;
@@ -42,6 +43,7 @@ synth_defaults (SynthPack *p, guint n_cells, double days, guint32 seed)
   p->sample_s = 1;
   p->seed = seed;
   p->weak_r = p->weak_cap = 1;
+  p->r_spread = 0.05;
   p->t0_us = G_GINT64_CONSTANT (1767571200000000); /* Mon 2026-01-05 00:00 UTC */
 }
 
@@ -92,7 +94,7 @@ synth_write (BmsHistory *h, const char *device_key, const SynthPack *p, SynthTru
   for (guint c = 0; c < p->n_cells; c++)
     {
       gboolean weak = c + 1 == p->weak_cell;
-      truth->r0_mohm[c] = (0.1 / p->capacity_ah * 1000) * (1 + 0.05 * synth_gauss (rand))
+      truth->r0_mohm[c] = (0.1 / p->capacity_ah * 1000) * (1 + p->r_spread * synth_gauss (rand))
                           * (weak ? p->weak_r : 1);
       truth->cap_ah[c] = p->capacity_ah * (1 + 0.015 * synth_gauss (rand)) * (weak ? p->weak_cap : 1);
       truth->leak_ma[c] = 0.3 * fabs (synth_gauss (rand)) + (weak ? p->weak_leak_ma : 0);

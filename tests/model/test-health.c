@@ -150,6 +150,48 @@ test_weak_capacity (Fixture *f, gconstpointer data)
   test_weak (f, 16, 1, 0.9, 0, "less than the median cell");
 }
 
+/* The same cell, 1.35 × the median resistance in a pack whose resistances
+ * spread by 8 % (about 4.4 robust standard deviations out), is a suspect
+ * among 16 cells but not among 256, where the tails have sixteen times
+ * the chances to reach that far. */
+static void
+test_threshold_grows_with_cells (Fixture *f, gconstpointer data)
+{
+  const guint sizes[] = { 16, 256 };
+
+  for (guint k = 0; k < G_N_ELEMENTS (sizes); k++)
+    {
+      g_autoptr (BmsHealthReport) report = NULL;
+      g_autofree char *key = g_strdup_printf ("synth:%u", sizes[k]);
+      SynthPack pack;
+      SynthTruth truth;
+
+      synth_defaults (&pack, sizes[k], 2, 7);
+      pack.sample_s = 2;
+      pack.r_spread = 0.08;
+      pack.weak_cell = 7;
+      pack.weak_r = 1.4;
+      synth_write (f->history, key, &pack, &truth);
+      report = analyze (f, key);
+      for (guint i = 0; i < report->suspects->len; i++)
+        {
+          const BmsHealthSuspect *s = g_ptr_array_index (report->suspects, i);
+          g_test_message ("%u cells: cell %u suspected: %s", sizes[k], s->cell, s->reasons[0]);
+        }
+      g_test_message ("%u cells: cell 7 at %.2f × the median resistance (true %.2f)", sizes[k],
+                      report->cells[6].resistance_mohm / report->median_resistance_mohm,
+                      truth.r0_mohm[6] / (0.1 / pack.capacity_ah * 1000));
+      g_assert_cmpfloat (report->cells[6].resistance_mohm / report->median_resistance_mohm, >, 1.3);
+      if (sizes[k] == 16)
+        {
+          g_assert_cmpuint (report->suspects->len, >=, 1);
+          g_assert_cmpuint (((BmsHealthSuspect *) report->suspects->pdata[0])->cell, ==, 7);
+        }
+      else
+        g_assert_cmpuint (report->suspects->len, ==, 0);
+    }
+}
+
 /* TEMP1 flips every 97 s: the steps across a flip are left out. */
 static void
 test_temperature_change (Fixture *f, gconstpointer data)
@@ -360,6 +402,7 @@ main (int argc, char **argv)
   ADD ("healthy-pack", test_healthy_pack);
   ADD ("weak-resistance", test_weak_resistance);
   ADD ("weak-capacity", test_weak_capacity);
+  ADD ("threshold-grows-with-cells", test_threshold_grows_with_cells);
   ADD ("temperature-change", test_temperature_change);
   ADD ("balancing-excluded", test_balancing_excluded);
   ADD ("not-enough", test_not_enough);
