@@ -3,45 +3,27 @@
 #include "config.h"
 
 #include <stdio.h>
-#include <unistd.h>
-#include <glib-unix.h>
 
 #include "bms-export.h"
 #include "cli-common.h"
 #include "cli-history.h"
 
-typedef struct {
-  GMainLoop    *loop;
-  GCancellable *cancel;
-  GError       *error;
-  gboolean      ok;
-  gboolean      show_progress;
-} ExportRun;
-
-static gboolean
-on_signal (gpointer data)
-{
-  ExportRun *run = data;
-
-  g_cancellable_cancel (run->cancel);
-  return G_SOURCE_CONTINUE;
-}
-
 static void
-on_progress (BmsExport *export, GParamSpec *pspec, ExportRun *run)
+on_progress (BmsExport  *export,
+             GParamSpec *pspec,
+             CliFileJob *job)
 {
-  if (run->show_progress)
-    fprintf (stderr, "\rExporting … %3.0f %% (%" G_GUINT64_FORMAT " rows)",
-             100 * bms_export_get_fraction (export), bms_export_get_rows (export));
+  cli_file_job_progress (job, "Exporting … %3.0f %% (%" G_GUINT64_FORMAT " rows)",
+                         100 * bms_export_get_fraction (export), bms_export_get_rows (export));
 }
 
 static void
 on_done (GObject *source, GAsyncResult *result, gpointer data)
 {
-  ExportRun *run = data;
+  GError *error = NULL;
+  gboolean ok = bms_export_write_finish (BMS_EXPORT (source), result, &error);
 
-  run->ok = bms_export_write_finish (BMS_EXPORT (source), result, &run->error);
-  g_main_loop_quit (run->loop);
+  cli_file_job_done (data, ok, error);
 }
 
 int
@@ -54,9 +36,8 @@ cli_export (int argc, char **argv)
   g_autoptr (BmsExport) export = NULL;
   g_autoptr (GError) error = NULL;
   gint64 from_us = 0, to_us = G_MAXINT64, device_id = 0;
-  ExportRun run = { 0 };
+  CliFileJob job;
   const char *out;
-  guint sigint, sigterm;
   const GOptionEntry entries[] = {
     { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "History database (default: the per-user one)", "FILE" },
     { "xlsx", 0, 0, G_OPTION_ARG_FILENAME, &xlsx, "Write an Excel workbook", "OUT" },
@@ -111,31 +92,11 @@ cli_export (int argc, char **argv)
       return CLI_EXIT_USAGE;
     }
 
-  run.loop = g_main_loop_new (NULL, FALSE);
-  run.cancel = g_cancellable_new ();
-  run.show_progress = isatty (STDERR_FILENO);
-  sigint = g_unix_signal_add (SIGINT, on_signal, &run);
-  sigterm = g_unix_signal_add (SIGTERM, on_signal, &run);
-  g_signal_connect (export, "notify::fraction", G_CALLBACK (on_progress), &run);
-  bms_export_write_async (export, out, run.cancel, on_done, &run);
-  g_main_loop_run (run.loop);
-  while (g_main_context_iteration (NULL, FALSE))
-    ; /* the last progress update */
-  g_source_remove (sigint);
-  g_source_remove (sigterm);
-  g_main_loop_unref (run.loop);
-  g_object_unref (run.cancel);
-  if (run.show_progress)
-    fputc ('\n', stderr);
-
-  if (!run.ok)
-    {
-      cli_error ("export", "%s%s", run.error->message,
-                 g_error_matches (run.error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
-                 ? " (interrupted; any earlier file is unchanged)" : "");
-      g_clear_error (&run.error);
-      return CLI_EXIT_FAILED;
-    }
+  cli_file_job_init (&job, "export");
+  g_signal_connect (export, "notify::fraction", G_CALLBACK (on_progress), &job);
+  bms_export_write_async (export, out, job.cancel, on_done, &job);
+  if (cli_file_job_run (&job) != CLI_EXIT_OK)
+    return CLI_EXIT_FAILED;
   fprintf (stderr, "Wrote %s (%" G_GUINT64_FORMAT " rows)\n", out, bms_export_get_rows (export));
   return CLI_EXIT_OK;
 }

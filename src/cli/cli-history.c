@@ -3,8 +3,11 @@
 #include "config.h"
 
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+#include <glib-unix.h>
 
 #include "cli-common.h"
 #include "cli-history.h"
@@ -273,4 +276,78 @@ cli_history_print_summary (const char *command, BmsHistory *history, guint64 imp
     fprintf (stderr, ", %" G_GUINT64_FORMAT " implausible replies skipped", implausible);
   fprintf (stderr, "%s\n",
            stopped_by ? (stopped_by == SIGINT ? " (interrupted)" : " (terminated)") : "");
+}
+
+static gboolean
+file_job_signal (gpointer data)
+{
+  CliFileJob *job = data;
+
+  g_cancellable_cancel (job->cancel);
+  return G_SOURCE_CONTINUE;
+}
+
+void
+cli_file_job_init (CliFileJob *job,
+                   const char *command)
+{
+  memset (job, 0, sizeof *job);
+  job->command = command;
+  job->loop = g_main_loop_new (NULL, FALSE);
+  job->cancel = g_cancellable_new ();
+  job->show_progress = isatty (STDERR_FILENO);
+}
+
+void
+cli_file_job_progress (CliFileJob *job,
+                       const char *format,
+                       ...)
+{
+  va_list args;
+
+  if (!job->show_progress)
+    return;
+  fputc ('\r', stderr);
+  va_start (args, format);
+  vfprintf (stderr, format, args);
+  va_end (args);
+}
+
+void
+cli_file_job_done (CliFileJob *job,
+                   gboolean    ok,
+                   GError     *error)
+{
+  job->ok = ok;
+  if (ok)
+    g_clear_error (&error);
+  else
+    job->error = error;
+  g_main_loop_quit (job->loop);
+}
+
+int
+cli_file_job_run (CliFileJob *job)
+{
+  guint sigint = g_unix_signal_add (SIGINT, file_job_signal, job);
+  guint sigterm = g_unix_signal_add (SIGTERM, file_job_signal, job);
+
+  g_main_loop_run (job->loop);
+  while (g_main_context_iteration (NULL, FALSE))
+    ; /* the last progress update */
+  g_source_remove (sigint);
+  g_source_remove (sigterm);
+  g_clear_pointer (&job->loop, g_main_loop_unref);
+  g_clear_object (&job->cancel);
+  if (job->show_progress)
+    fputc ('\n', stderr);
+  if (!job->ok)
+    {
+      cli_error (job->command, "%s%s", job->error->message,
+                 g_error_matches (job->error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
+                 ? " (interrupted; any earlier file is unchanged)" : "");
+      g_clear_error (&job->error);
+      return CLI_EXIT_FAILED;
+    }
+  return CLI_EXIT_OK;
 }

@@ -94,4 +94,30 @@ int         cli_history_list           (const CliHistoryListing *listing,
                                         int                      argc,
                                         char                   **argv);
 
+
+/* A file written on a worker (export, report): Ctrl+C and SIGTERM cancel
+ * it, progress goes to a terminal, a failure is said once. Init, start the
+ * asynchronous write with job->cancel and a callback that calls
+ * cli_file_job_done, then run: CLI_EXIT_OK, or CLI_EXIT_FAILED once the
+ * error has been printed. */
+typedef struct {
+  const char   *command;
+  GMainLoop    *loop;
+  GCancellable *cancel;
+  GError       *error;
+  gboolean      ok;
+  gboolean      show_progress;
+} CliFileJob;
+
+void        cli_file_job_init          (CliFileJob *job,
+                                        const char *command);
+void        cli_file_job_progress      (CliFileJob *job,
+                                        const char *format,
+                                        ...) G_GNUC_PRINTF (2, 3);
+/* Takes error (NULL when ok). */
+void        cli_file_job_done          (CliFileJob *job,
+                                        gboolean    ok,
+                                        GError     *error);
+int         cli_file_job_run           (CliFileJob *job);
+
 G_END_DECLS

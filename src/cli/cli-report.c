@@ -4,39 +4,17 @@
 
 #include <locale.h>
 #include <stdio.h>
-#include <unistd.h>
-#include <glib-unix.h>
 
 #include "bms-locale.h"
 #include "bms-report.h"
 #include "cli-common.h"
 #include "cli-history.h"
 
-typedef struct {
-  GMainLoop    *loop;
-  GCancellable *cancel;
-  GError       *error;
-  gboolean      ok;
-  gboolean      show_progress;
-} ReportRun;
-
-static gboolean
-on_signal (gpointer data)
-{
-  ReportRun *run = data;
-
-  g_cancellable_cancel (run->cancel);
-  return G_SOURCE_CONTINUE;
-}
-
 static void
 on_progress (double   fraction,
              gpointer data)
 {
-  ReportRun *run = data;
-
-  if (run->show_progress)
-    fprintf (stderr, "\rWriting the report … %3.0f %%", 100 * fraction);
+  cli_file_job_progress (data, "Writing the report … %3.0f %%", 100 * fraction);
 }
 
 static void
@@ -44,10 +22,10 @@ on_done (GObject      *source,
          GAsyncResult *result,
          gpointer      data)
 {
-  ReportRun *run = data;
+  GError *error = NULL;
+  gboolean ok = bms_report_write_finish (BMS_REPORT (source), result, &error);
 
-  run->ok = bms_report_write_finish (BMS_REPORT (source), result, &run->error);
-  g_main_loop_quit (run->loop);
+  cli_file_job_done (data, ok, error);
 }
 
 /* The board's identity and parameters, read once; the history has none. */
@@ -71,32 +49,12 @@ static int
 run_report (BmsReport  *report,
             const char *out)
 {
-  ReportRun run = { 0 };
-  guint sigint, sigterm;
+  CliFileJob job;
 
-  run.loop = g_main_loop_new (NULL, FALSE);
-  run.cancel = g_cancellable_new ();
-  run.show_progress = isatty (STDERR_FILENO);
-  sigint = g_unix_signal_add (SIGINT, on_signal, &run);
-  sigterm = g_unix_signal_add (SIGTERM, on_signal, &run);
-  bms_report_write_async (report, out, on_progress, &run, run.cancel, on_done, &run);
-  g_main_loop_run (run.loop);
-  while (g_main_context_iteration (NULL, FALSE))
-    ; /* the last progress update */
-  g_source_remove (sigint);
-  g_source_remove (sigterm);
-  g_main_loop_unref (run.loop);
-  g_object_unref (run.cancel);
-  if (run.show_progress)
-    fputc ('\n', stderr);
-  if (!run.ok)
-    {
-      cli_error ("report", "%s%s", run.error->message,
-                 g_error_matches (run.error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
-                 ? " (interrupted; any earlier file is unchanged)" : "");
-      g_clear_error (&run.error);
-      return CLI_EXIT_FAILED;
-    }
+  cli_file_job_init (&job, "report");
+  bms_report_write_async (report, out, on_progress, &job, job.cancel, on_done, &job);
+  if (cli_file_job_run (&job) != CLI_EXIT_OK)
+    return CLI_EXIT_FAILED;
   fprintf (stderr, "Wrote %s\n", out);
   return CLI_EXIT_OK;
 }
