@@ -459,6 +459,7 @@ show_report (BmsHealthPage *self)
   g_autoptr (GPtrArray) items = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr (GString) suspects = g_string_new (NULL);
   g_autofree char *status = NULL, *samples = NULL;
+  g_autofree char *count = g_strdup_printf ("%" G_GUINT64_FORMAT, r->n_samples);
 
   for (guint i = 0; i < r->n_cells; i++)
     {
@@ -478,10 +479,13 @@ show_report (BmsHealthPage *self)
     }
   gtk_label_set_text (self->suspects_label,
                       suspects->len ? suspects->str : _("No cell stands out from the pack."));
-  samples = g_strdup_printf ("%" G_GUINT64_FORMAT, r->n_samples);
   /* TRANSLATORS: %s is the number of samples read */
-  status = g_strdup_printf (ngettext ("%s samples, %u current step used",
-                                      "%s samples, %u current steps used",
+  samples = g_strdup_printf (ngettext ("%s sample", "%s samples",
+                                       (gulong) MIN (r->n_samples, G_MAXULONG)),
+                             count);
+  /* TRANSLATORS: %s is "N samples" */
+  status = g_strdup_printf (ngettext ("%s, %u current step used",
+                                      "%s, %u current steps used",
                                       r->steps_used), samples, r->steps_used);
   gtk_label_set_text (self->status_label, status);
   gtk_stack_set_visible_child_name (self->stack,
