@@ -241,12 +241,22 @@ test_grid_redraws_changed_tile (void)
   settle_quiet ();
   g_assert_cmpuint (bms_cell_grid_get_n_tiles_drawn (g), >=, 256);
 
-  grid_snapshots = grid_measures = 0;
-  drawn = bms_cell_grid_get_n_tiles_drawn (g);
-  for (guint poll = 0; poll < 5; poll++)
+  /* Other tests' windows share the display in a parallel run: one taking
+   * the focus redraws this window once (backdrop), whatever the grid does.
+   * So up to three rounds of five polls; the old grid drew on every poll,
+   * so no round was ever quiet. */
+  for (guint round = 0; round < 3; round++)
     {
-      bms_cell_grid_set_cells (g, mv, 256, sizes, 16, balancing);
-      settle ();
+      grid_snapshots = grid_measures = 0;
+      drawn = bms_cell_grid_get_n_tiles_drawn (g);
+      for (guint poll = 0; poll < 5; poll++)
+        {
+          bms_cell_grid_set_cells (g, mv, 256, sizes, 16, balancing);
+          settle ();
+        }
+      if (grid_snapshots == 0)
+        break;
+      settle_quiet ();
     }
   g_assert_cmpuint (grid_snapshots, ==, 0);
   g_assert_cmpuint (grid_measures, ==, 0);
